@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# ci/test.sh - the whole test suite: set up, build (plain and with
+# AddressSanitizer + UndefinedBehaviorSanitizer), run the C unit tests in
+# both builds, then the pytest suite on both cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ci/setup.sh
+ci/build.sh build
+ci/build.sh build-asan -DRAX_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+echo "== C unit tests (ASan+UBSan)"
+(cd build-asan && ctest --output-on-failure -E '^pytest$')
+echo "== C unit tests"
+(cd build && ctest --output-on-failure -E '^pytest$')
+echo "== pytest"
+# -rs prints the reason of every skip; exit status 5 (no tests) fails too.
+RAX_BUILD="$PWD/build" /usr/bin/python3 -m pytest -n 2 -rs pytest "$@"

@@ -1,0 +1,366 @@
+/*
+ * cpu.h - the interpreter's internal CPU context and the helpers every
+ * instruction family shares: lazy flags, operand access, guest memory access
+ * through the software TLB, the stack, and raising exceptions.
+ *
+ * Faults unwind with longjmp to the run loop (one setjmp per run/fault, not
+ * per instruction), so handlers are written "all checks and loads first,
+ * then commit": a fault leaves registers as they were. The run loop also
+ * restores RIP and RSP, so handlers may move RSP before their last access.
+ */
+#ifndef RAX_EMU_CPU_H
+#define RAX_EMU_CPU_H
+
+#include <setjmp.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "cpu_state.h"
+#include "emu/decode.h"
+#include "emu/emu.h"
+
+struct rax_vm;
+
+/* Exception vectors */
+enum {
+	EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5, EXC_UD = 6,
+	EXC_NM = 7, EXC_DF = 8, EXC_TS = 10, EXC_NP = 11, EXC_SS = 12, EXC_GP = 13, EXC_PF = 14,
+	EXC_MF = 16, EXC_AC = 17, EXC_MC = 18, EXC_XM = 19,
+};
+
+/* Lazy flag operations: OSZAPC are derived from (op, size, a, b, res). */
+enum lf_op {
+	LF_NONE, /* rflags holds the real status bits */
+	LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC, LF_NEG,
+};
+
+/* Memory access kinds (also the TLB index) */
+enum { ACC_R = 0, ACC_W = 1, ACC_X = 2 };
+
+#define EMU_TLB_BITS 8
+#define EMU_TLB_SIZE (1u << EMU_TLB_BITS)
+
+struct emu_tlb_entry {
+	uint64_t tag;  /* linear page | user<<1 | 1, 0 = invalid */
+	uint8_t *host; /* host address of the page, NULL when not RAM (MMIO) */
+	uint64_t gpa;  /* guest-physical page address */
+};
+
+/* Event flags for delivery */
+#define EV_SOFT 1u   /* INT n / INT3: DPL check, return to next insn */
+#define EV_ERR 2u    /* push an error code */
+#define EV_TRAP 4u   /* trap-like hardware event (#DB from TF, INT1) */
+
+struct emu_cpu {
+	/* hot state first */
+	uint64_t gpr[16];
+	uint64_t rip;      /* address of the instruction being executed */
+	uint64_t next_rip; /* where it continues; branch handlers set this */
+	uint64_t rflags;   /* status bits valid only when lf_op == LF_NONE */
+	uint64_t lf_a, lf_b, lf_res;
+	uint8_t lf_op, lf_size, lf_cin;
+	uint8_t cpl;
+	bool in_insn; /* a fault now must roll back to rip/saved_rsp */
+	bool tf_trap;
+	bool event_delivered; /* the current instruction delivered an event (INT n) */
+	uint8_t exit_req; /* enum rax_exit_kind to leave the loop with, or 0 */
+	uint64_t saved_rsp;
+	uint64_t icount; /* instructions retired */
+
+	struct rax_vm *vm;
+	uint8_t *ram;
+	uint64_t ram_size;
+
+	struct emu_tlb_entry tlb[3][EMU_TLB_SIZE];
+
+	/* everything else architectural (gpr/rip/rflags in s are stale) */
+	struct rax_cpu_state s;
+	uint64_t tsc_offset; /* TSC = icount + tsc_offset */
+	uint64_t misc_enable;
+
+	/* fault unwinding */
+	jmp_buf jb;
+	bool jb_valid;
+	int pend_vec;
+	uint32_t pend_err;
+	unsigned pend_flags;
+	int cur_exc; /* hardware exception being delivered, -1 none (for #DF) */
+
+	/* harness hooks */
+	bool rdtsc_override, cpuid_override;
+	uint64_t rdtsc_value;
+	uint32_t cpuid_value[4];
+	bool track_writes;
+	unsigned nwritten;
+	uint64_t written[EMU_MAX_WRITTEN_PAGES];
+
+	atomic_uint irq_lines;
+	char detail[384];
+	struct emu_insn insn; /* the instruction being executed */
+};
+
+typedef void emu_handler_fn(struct emu_cpu *c, const struct emu_insn *in);
+#define EMU_HANDLER(name) void emu_h_##name(struct emu_cpu *c, const struct emu_insn *in)
+
+/* ---- exceptions (exception.c) ---- */
+_Noreturn void emu_raise(struct emu_cpu *c, int vec, uint32_t err, unsigned flags);
+_Noreturn void emu_internal(struct emu_cpu *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+#define EMU_GP(c, e) emu_raise(c, EXC_GP, e, EV_ERR)
+#define EMU_UD(c) emu_raise(c, EXC_UD, 0, 0)
+void emu_deliver(struct emu_cpu *c, int vec, uint32_t err, unsigned flags, uint64_t ret_rip);
+void emu_fault_entry(struct emu_cpu *c);
+
+/* ---- flags (flags.c) ---- */
+uint64_t emu_flags_slow(struct emu_cpu *c);
+static inline uint64_t emu_get_flags(struct emu_cpu *c)
+{
+	return c->lf_op == LF_NONE ? c->rflags : emu_flags_slow(c);
+}
+/* Make rflags authoritative (materialise lazy bits). */
+static inline void emu_flush_flags(struct emu_cpu *c)
+{
+	if (c->lf_op != LF_NONE) {
+		c->rflags = emu_flags_slow(c);
+		c->lf_op = LF_NONE;
+	}
+}
+/* Replace the status bits in mask with bits (non-status bits untouched). */
+static inline void emu_set_status(struct emu_cpu *c, uint64_t mask, uint64_t bits)
+{
+	emu_flush_flags(c);
+	c->rflags = (c->rflags & ~mask) | (bits & mask);
+}
+static inline void emu_lazy(struct emu_cpu *c, unsigned op, unsigned size, uint64_t a, uint64_t b,
+			    uint64_t res)
+{
+	c->lf_op = (uint8_t)op;
+	c->lf_size = (uint8_t)size;
+	c->lf_a = a;
+	c->lf_b = b;
+	c->lf_res = res;
+}
+bool emu_cond(struct emu_cpu *c, unsigned cc);
+static inline bool emu_cf(struct emu_cpu *c)
+{
+	return emu_get_flags(c) & RFLAGS_CF;
+}
+static inline uint64_t emu_szp(uint64_t res, unsigned size)
+{
+	uint64_t f = 0;
+	uint64_t m = size == 8 ? ~0ull : (1ull << (size * 8)) - 1;
+	res &= m;
+	if (!res)
+		f |= RFLAGS_ZF;
+	if (res >> (size * 8 - 1))
+		f |= RFLAGS_SF;
+	if (!__builtin_parity((unsigned)(res & 0xff)))
+		f |= RFLAGS_PF;
+	return f;
+}
+/* Write a whole RFLAGS image (POPF, IRET, SYSRET...): fixed bits applied. */
+static inline void emu_write_rflags(struct emu_cpu *c, uint64_t v)
+{
+	c->lf_op = LF_NONE;
+	c->rflags = (v & 0x3f7fd5ull) | RFLAGS_FIXED1;
+}
+
+/* ---- size helpers ---- */
+static inline uint64_t emu_mask(unsigned size)
+{
+	return size == 8 ? ~0ull : (1ull << (size * 8)) - 1;
+}
+static inline uint64_t emu_sext(uint64_t v, unsigned size)
+{
+	switch (size) {
+	case 1: return (uint64_t)(int64_t)(int8_t)v;
+	case 2: return (uint64_t)(int64_t)(int16_t)v;
+	case 4: return (uint64_t)(int64_t)(int32_t)v;
+	default: return v;
+	}
+}
+
+/* ---- registers ---- */
+static inline uint64_t emu_reg_get(struct emu_cpu *c, const struct emu_insn *in, unsigned r,
+				   unsigned size)
+{
+	switch (size) {
+	case 1:
+		if (!(in->pfx & EMU_P_REX) && r >= 4 && r < 8)
+			return (c->gpr[r - 4] >> 8) & 0xff;
+		return c->gpr[r] & 0xff;
+	case 2: return c->gpr[r] & 0xffff;
+	case 4: return c->gpr[r] & 0xffffffff;
+	default: return c->gpr[r];
+	}
+}
+static inline void emu_reg_set(struct emu_cpu *c, const struct emu_insn *in, unsigned r,
+			       unsigned size, uint64_t v)
+{
+	switch (size) {
+	case 1:
+		if (!(in->pfx & EMU_P_REX) && r >= 4 && r < 8)
+			c->gpr[r - 4] = (c->gpr[r - 4] & ~0xff00ull) | ((v & 0xff) << 8);
+		else
+			c->gpr[r] = (c->gpr[r] & ~0xffull) | (v & 0xff);
+		break;
+	case 2: c->gpr[r] = (c->gpr[r] & ~0xffffull) | (v & 0xffff); break;
+	case 4: c->gpr[r] = v & 0xffffffff; break; /* 32-bit writes zero-extend */
+	default: c->gpr[r] = v; break;
+	}
+}
+
+/* ---- memory (mmu.c) ---- */
+uint64_t emu_mem_read_slow(struct emu_cpu *c, uint64_t la, unsigned size, int acc, bool user);
+void emu_mem_write_slow(struct emu_cpu *c, uint64_t la, unsigned size, uint64_t v, bool user);
+void emu_tlb_flush(struct emu_cpu *c);
+/* Translate la for access acc; faults (#PF) unless probe; returns -1 on fault when probe. */
+int emu_translate(struct emu_cpu *c, uint64_t la, int acc, bool user, bool probe, uint64_t *gpa);
+/* Block copies for descriptor tables, stacks of events etc. (atomic w.r.t. faults). */
+void emu_read_block(struct emu_cpu *c, uint64_t la, void *buf, unsigned len, bool user);
+void emu_write_block(struct emu_cpu *c, uint64_t la, const void *buf, unsigned len, bool user);
+/* Physical access used by the page walker and slow paths. */
+uint64_t emu_phys_read(struct emu_cpu *c, uint64_t gpa, unsigned size);
+void emu_phys_write(struct emu_cpu *c, uint64_t gpa, unsigned size, uint64_t v);
+void emu_note_write(struct emu_cpu *c, uint64_t gpa);
+/* Host pointer for linear la (translating, may fault), NULL when not RAM. */
+uint8_t *emu_host_page(struct emu_cpu *c, uint64_t la, int acc);
+
+static inline bool emu_canonical(uint64_t la)
+{
+	return (uint64_t)((int64_t)(la << 16) >> 16) == la;
+}
+
+/* Linear address of seg:off in 64-bit mode (only FS/GS have bases). */
+static inline uint64_t emu_linear(struct emu_cpu *c, unsigned seg, uint64_t off)
+{
+	uint64_t la = off;
+	if (seg >= RAX_SEG_FS)
+		la += c->s.seg[seg].base;
+	if (__builtin_expect(!emu_canonical(la), 0)) {
+		if (seg == RAX_SEG_SS)
+			emu_raise(c, EXC_SS, 0, EV_ERR);
+		EMU_GP(c, 0);
+	}
+	return la;
+}
+
+static inline uint8_t *emu_tlb_host(struct emu_cpu *c, uint64_t la, int acc, unsigned size)
+{
+	const struct emu_tlb_entry *e = &c->tlb[acc][(la >> 12) & (EMU_TLB_SIZE - 1)];
+	uint64_t tag = (la & ~0xfffull) | ((uint64_t)(c->cpl == 3) << 1) | 1;
+	if (__builtin_expect(e->tag == tag && e->host && (la & 0xfff) + size <= 0x1000, 1))
+		return e->host + (la & 0xfff);
+	return NULL;
+}
+
+static inline uint64_t emu_rd(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned size)
+{
+	uint64_t la = emu_linear(c, seg, off);
+	uint8_t *p = emu_tlb_host(c, la, ACC_R, size);
+	if (p) {
+		switch (size) {
+		case 1: return *p;
+		case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+		case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+		default: { uint64_t v; memcpy(&v, p, 8); return v; }
+		}
+	}
+	return emu_mem_read_slow(c, la, size, ACC_R, c->cpl == 3);
+}
+
+static inline void emu_wr(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned size, uint64_t v)
+{
+	uint64_t la = emu_linear(c, seg, off);
+	uint8_t *p = emu_tlb_host(c, la, ACC_W, size);
+	if (p && !c->track_writes) {
+		switch (size) {
+		case 1: *p = (uint8_t)v; break;
+		case 2: { uint16_t t = (uint16_t)v; memcpy(p, &t, 2); break; }
+		case 4: { uint32_t t = (uint32_t)v; memcpy(p, &t, 4); break; }
+		default: memcpy(p, &v, 8); break;
+		}
+		return;
+	}
+	emu_mem_write_slow(c, la, size, v, c->cpl == 3);
+}
+
+/* ---- operands ---- */
+static inline uint64_t emu_ea(struct emu_cpu *c, const struct emu_insn *in)
+{
+	uint64_t a = (uint64_t)(int64_t)in->disp;
+	if (in->base == EMU_REG_RIP)
+		a += c->next_rip;
+	else if (in->base != EMU_REG_NONE)
+		a += c->gpr[in->base];
+	if (in->index != EMU_REG_NONE)
+		a += c->gpr[in->index] << in->scale;
+	if (in->asz == 4)
+		a &= 0xffffffff;
+	return a;
+}
+static inline uint64_t emu_rm_get(struct emu_cpu *c, const struct emu_insn *in, unsigned size)
+{
+	if (in->mod == 3)
+		return emu_reg_get(c, in, in->rm, size);
+	return emu_rd(c, in->seg, emu_ea(c, in), size);
+}
+static inline void emu_rm_set(struct emu_cpu *c, const struct emu_insn *in, unsigned size,
+			      uint64_t v)
+{
+	if (in->mod == 3)
+		emu_reg_set(c, in, in->rm, size, v);
+	else
+		emu_wr(c, in->seg, emu_ea(c, in), size, v);
+}
+/* Register operands need no ModRM.mod check; memory-only forms do. */
+static inline void emu_need_mem(struct emu_cpu *c, const struct emu_insn *in)
+{
+	if (in->mod == 3)
+		EMU_UD(c);
+}
+static inline void emu_need_cpl0(struct emu_cpu *c)
+{
+	if (c->cpl)
+		EMU_GP(c, 0);
+}
+
+/* ---- stack (64-bit mode: SS base 0, 64-bit RSP) ---- */
+static inline void emu_push(struct emu_cpu *c, unsigned size, uint64_t v)
+{
+	uint64_t sp = c->gpr[RAX_REG_RSP] - size;
+	emu_wr(c, RAX_SEG_SS, sp, size, v);
+	c->gpr[RAX_REG_RSP] = sp;
+}
+static inline uint64_t emu_pop(struct emu_cpu *c, unsigned size)
+{
+	uint64_t v = emu_rd(c, RAX_SEG_SS, c->gpr[RAX_REG_RSP], size);
+	c->gpr[RAX_REG_RSP] += size;
+	return v;
+}
+
+/* Branch to target with operand size osz (16-bit truncates, AMD behaviour). */
+static inline void emu_branch(struct emu_cpu *c, uint64_t target, unsigned osz)
+{
+	if (osz == 2)
+		target &= 0xffff;
+	else if (osz == 4)
+		target &= 0xffffffff;
+	if (!emu_canonical(target))
+		EMU_GP(c, 0);
+	c->next_rip = target;
+}
+
+/* ---- system helpers (system.c / exception.c) ---- */
+void emu_load_seg(struct emu_cpu *c, unsigned seg, uint16_t sel);
+int emu_read_descriptor(struct emu_cpu *c, uint16_t sel, uint64_t *lo, uint64_t *hi, uint64_t *addr);
+void emu_desc_to_seg(uint64_t lo, uint16_t sel, struct rax_segment *s);
+void emu_update_mode(struct emu_cpu *c);
+void emu_pio_check_stop(struct emu_cpu *c);
+uint64_t emu_tsc(struct emu_cpu *c);
+/* Copy up to n instruction bytes at linear rip without faulting; returns count. */
+unsigned emu_peek_code(struct emu_cpu *c, uint64_t rip, uint8_t *buf, unsigned n);
+
+#endif

@@ -1,0 +1,448 @@
+/*
+ * decode.c - 64-bit mode instruction decoder and Intel-syntax disassembler.
+ *
+ * Both are driven by opcodes.def: a constructor folds the rows into a lookup
+ * table indexed by (map, opcode), with group opcodes resolved by ModRM.reg.
+ * Prefix rules follow the SDM/APM for 64-bit mode: CS/DS/ES/SS overrides are
+ * ignored, the last of F2/F3 wins, REX only counts when it immediately
+ * precedes the opcode, REX.W beats 66, and an instruction longer than 15
+ * bytes raises #GP(0).
+ */
+#include "emu/decode.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cpu_state.h"
+
+#define M EMU_F_MODRM
+#define B EMU_F_BYTE
+#define L EMU_F_LOCK
+#define I8 EMU_F_IMM8
+#define I16 EMU_F_IMM16
+#define IZ EMU_F_IMMZ
+#define IV EMU_F_IMMV
+#define I16_8 EMU_F_IMM16_8
+#define MOFFS EMU_F_MOFFS
+#define D64 EMU_F_D64
+#define REL EMU_F_REL
+#define STR EMU_F_STR
+#define UNIMPL EMU_F_UNIMPL
+
+/* Row 0 is the "no such instruction" row every unknown opcode maps to. */
+const struct emu_oprow emu_oprows[] = {
+	{ 0, 0, -1, 0, "(bad)", "", "ud" },
+#define OP(map, opc, reg, handler, mnem, operands, flags) \
+	{ map, opc, reg, flags, mnem, operands, #handler },
+#include "emu/opcodes.def"
+#undef OP
+};
+const unsigned emu_noprows = sizeof(emu_oprows) / sizeof(emu_oprows[0]);
+
+#undef M
+#undef B
+#undef L
+#undef I8
+#undef I16
+#undef IZ
+#undef IV
+#undef I16_8
+#undef MOFFS
+#undef D64
+#undef REL
+#undef STR
+#undef UNIMPL
+
+struct optab_ent {
+	uint16_t row;     /* plain opcode: its row; 0 = none */
+	uint8_t group;    /* 1 when grp[] applies */
+	uint16_t grp[8];  /* group rows by ModRM.reg */
+};
+
+static struct optab_ent optab[4 * 256];
+
+__attribute__((constructor)) static void optab_init(void)
+{
+	for (unsigned r = 1; r < emu_noprows; r++) {
+		const struct emu_oprow *o = &emu_oprows[r];
+		struct optab_ent *e = &optab[o->map * 256 + o->op];
+		if (o->reg < 0) {
+			e->row = (uint16_t)r;
+		} else {
+			e->group = 1;
+			e->grp[o->reg] = (uint16_t)r;
+		}
+	}
+}
+
+/* Ensure n more bytes at position i are within the 15-byte limit and available. */
+#define NEED(n)                                             \
+	do {                                                \
+		if (i + (n) > 15)                           \
+			return EMU_DEC_GP;                  \
+		if (i + (n) > avail)                        \
+			return EMU_DEC_MORE;                \
+	} while (0)
+
+static inline uint64_t rd_le(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+	memcpy(&v, p, n); /* x86 hosts only: little endian */
+	return v;
+}
+
+enum emu_decode_status emu_decode(const uint8_t *b, unsigned avail, struct emu_insn *in)
+{
+	unsigned i = 0;
+	uint8_t pfx = 0, rex = 0, seg = 0xff;
+
+	for (;;) {
+		NEED(1);
+		uint8_t c = b[i];
+		switch (c) {
+		case 0x66: pfx |= EMU_P_66; break;
+		case 0x67: pfx |= EMU_P_67; break;
+		case 0xf0: pfx |= EMU_P_LOCK; break;
+		case 0xf2: pfx = (uint8_t)((pfx & ~EMU_P_REP) | EMU_P_REPNE); break;
+		case 0xf3: pfx = (uint8_t)((pfx & ~EMU_P_REPNE) | EMU_P_REP); break;
+		case 0x2e: case 0x36: case 0x3e: case 0x26: break; /* null prefixes in 64-bit mode */
+		case 0x64: seg = RAX_SEG_FS; break;
+		case 0x65: seg = RAX_SEG_GS; break;
+		default:
+			if ((c & 0xf0) == 0x40) {
+				rex = c;
+				i++;
+				continue;
+			}
+			goto opcode;
+		}
+		rex = 0; /* a legacy prefix after REX cancels it */
+		i++;
+	}
+opcode:;
+	uint8_t map = 0, op = b[i++];
+	if (op == 0x0f) {
+		NEED(1);
+		op = b[i++];
+		map = 1;
+		if (op == 0x38 || op == 0x3a) {
+			map = op == 0x38 ? 2 : 3;
+			NEED(1);
+			op = b[i++];
+		}
+	}
+	const struct optab_ent *e = &optab[map * 256 + op];
+	uint16_t row = e->row;
+	uint8_t modrm = 0;
+	bool has_modrm = false;
+	if (e->group) {
+		NEED(1);
+		modrm = b[i];
+		has_modrm = true;
+		row = e->grp[(modrm >> 3) & 7];
+	}
+	if (!row)
+		return EMU_DEC_UD;
+	uint32_t fl = emu_oprows[row].flags;
+
+	memset(in, 0, sizeof(*in));
+	in->map = map;
+	in->op = op;
+	in->row = row;
+	in->rex = rex;
+	if (rex)
+		pfx |= EMU_P_REX;
+	in->pfx = pfx;
+	in->asz = (pfx & EMU_P_67) ? 4 : 8;
+	if (fl & EMU_F_BYTE)
+		in->osz = 1;
+	else if (rex & 8)
+		in->osz = 8;
+	else if (pfx & EMU_P_66)
+		in->osz = 2;
+	else
+		in->osz = (fl & EMU_F_D64) ? 8 : 4;
+	in->opreg = (uint8_t)((op & 7) | ((rex & 1) << 3));
+	in->base = in->index = EMU_REG_NONE;
+	in->seg = seg == 0xff ? RAX_SEG_DS : seg;
+	in->mod = 3;
+
+	if ((fl & EMU_F_MODRM) || has_modrm) {
+		NEED(1);
+		modrm = b[i++];
+		in->modrm = modrm;
+		in->mod = modrm >> 6;
+		in->reg = (uint8_t)(((modrm >> 3) & 7) | ((rex & 4) << 1));
+		in->rm = (uint8_t)((modrm & 7) | ((rex & 1) << 3));
+		if (in->mod != 3) {
+			unsigned rm = modrm & 7, dispsz = in->mod == 1 ? 1 : in->mod == 2 ? 4 : 0;
+			if (rm == 4) {
+				NEED(1);
+				uint8_t sib = b[i++];
+				unsigned sbase = sib & 7, sidx = ((sib >> 3) & 7) | ((rex & 2) << 2);
+				in->scale = sib >> 6;
+				if (sidx != 4)
+					in->index = (uint8_t)sidx;
+				if (sbase == 5 && in->mod == 0)
+					dispsz = 4;
+				else
+					in->base = (uint8_t)(sbase | ((rex & 1) << 3));
+			} else if (rm == 5 && in->mod == 0) {
+				in->base = EMU_REG_RIP;
+				dispsz = 4;
+			} else {
+				in->base = in->rm;
+			}
+			if (seg == 0xff && (in->base == RAX_REG_RSP || in->base == RAX_REG_RBP))
+				in->seg = RAX_SEG_SS;
+			if (dispsz) {
+				NEED(dispsz);
+				in->disp = dispsz == 1 ? (int8_t)b[i] : (int32_t)(uint32_t)rd_le(b + i, 4);
+				i += dispsz;
+			}
+		}
+	}
+	if ((pfx & EMU_P_LOCK) && (!(fl & EMU_F_LOCK) || in->mod == 3))
+		return EMU_DEC_UD;
+
+	if (fl & EMU_F_IMM8) {
+		NEED(1);
+		in->imm = (uint64_t)(int64_t)(int8_t)b[i];
+		i += 1;
+	} else if (fl & EMU_F_IMM16) {
+		NEED(2);
+		in->imm = rd_le(b + i, 2);
+		i += 2;
+	} else if (fl & EMU_F_IMMZ) {
+		if (in->osz == 2) {
+			NEED(2);
+			in->imm = (uint64_t)(int64_t)(int16_t)rd_le(b + i, 2);
+			i += 2;
+		} else {
+			NEED(4);
+			in->imm = (uint64_t)(int64_t)(int32_t)rd_le(b + i, 4);
+			i += 4;
+		}
+	} else if (fl & EMU_F_IMMV) {
+		NEED(in->osz);
+		in->imm = rd_le(b + i, in->osz);
+		i += in->osz;
+	} else if (fl & EMU_F_IMM16_8) {
+		NEED(3);
+		in->imm = rd_le(b + i, 2);
+		in->imm2 = b[i + 2];
+		i += 3;
+	} else if (fl & EMU_F_MOFFS) {
+		NEED(in->asz);
+		in->imm2 = rd_le(b + i, in->asz);
+		i += in->asz;
+	}
+	in->len = (uint8_t)i;
+	return EMU_DEC_OK;
+}
+
+/* ---------------- disassembler ---------------- */
+
+static const char *const reg8[] = { "al", "cl", "dl", "bl", "spl", "bpl", "sil", "dil",
+				    "r8b", "r9b", "r10b", "r11b", "r12b", "r13b", "r14b", "r15b" };
+static const char *const reg8h[] = { "ah", "ch", "dh", "bh" };
+static const char *const reg16[] = { "ax", "cx", "dx", "bx", "sp", "bp", "si", "di",
+				     "r8w", "r9w", "r10w", "r11w", "r12w", "r13w", "r14w", "r15w" };
+static const char *const reg32[] = { "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi",
+				     "r8d", "r9d", "r10d", "r11d", "r12d", "r13d", "r14d", "r15d" };
+
+static const char *regname(const struct emu_insn *in, unsigned r, unsigned size)
+{
+	switch (size) {
+	case 1:
+		if (!(in->pfx & EMU_P_REX) && r >= 4 && r < 8)
+			return reg8h[r - 4];
+		return reg8[r & 15];
+	case 2: return reg16[r & 15];
+	case 4: return reg32[r & 15];
+	default: return rax_gpr_names[r & 15];
+	}
+}
+
+const char *emu_mnemonic(const struct emu_insn *in, char *buf, size_t n)
+{
+	const char *m = emu_oprows[in->row].mnem;
+	const char *bar = strchr(m, '|');
+	if (!bar)
+		return m;
+	/* "a|b|c": 16, 32, 64-bit forms */
+	unsigned pick = in->osz == 2 ? 0 : in->osz == 4 ? 1 : 2;
+	const char *s = m;
+	for (unsigned k = 0; k < pick; k++) {
+		const char *nb = strchr(s, '|');
+		if (!nb)
+			break;
+		s = nb + 1;
+	}
+	size_t len = strcspn(s, "|");
+	if (len >= n)
+		len = n - 1;
+	memcpy(buf, s, len);
+	buf[len] = 0;
+	return buf;
+}
+
+static size_t put(char *buf, size_t n, size_t pos, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static size_t put(char *buf, size_t n, size_t pos, const char *fmt, ...)
+{
+	if (pos >= n)
+		return pos;
+	va_list ap;
+	va_start(ap, fmt);
+	int k = vsnprintf(buf + pos, n - pos, fmt, ap);
+	va_end(ap);
+	if (k < 0)
+		return pos;
+	return pos + (size_t)k;
+}
+
+static size_t put_mem(const struct emu_insn *in, uint64_t rip, unsigned size, char *buf, size_t n,
+		      size_t pos)
+{
+	static const char *const sz[] = { "", "byte ", "word ", "", "dword ", "", "", "", "qword " };
+	if (size <= 8)
+		pos = put(buf, n, pos, "%s", sz[size]);
+	if (in->seg == RAX_SEG_FS || in->seg == RAX_SEG_GS)
+		pos = put(buf, n, pos, "%s:", rax_seg_names[in->seg]);
+	pos = put(buf, n, pos, "[");
+	bool any = false;
+	unsigned as = in->asz;
+	if (in->base == EMU_REG_RIP) {
+		if (rip)
+			pos = put(buf, n, pos, "rip%+d ; 0x%llx", in->disp,
+				  (unsigned long long)(rip + in->len + (int64_t)in->disp));
+		else
+			pos = put(buf, n, pos, "rip%+d", in->disp);
+		return put(buf, n, pos, "]");
+	}
+	if (in->base != EMU_REG_NONE) {
+		pos = put(buf, n, pos, "%s", regname(in, in->base, as));
+		any = true;
+	}
+	if (in->index != EMU_REG_NONE) {
+		pos = put(buf, n, pos, "%s%s*%u", any ? "+" : "", regname(in, in->index, as),
+			  1u << in->scale);
+		any = true;
+	}
+	if (in->disp || !any) {
+		if (!any)
+			pos = put(buf, n, pos, "0x%x", (uint32_t)in->disp);
+		else if (in->disp < 0)
+			pos = put(buf, n, pos, "-0x%x", (uint32_t)-(int64_t)in->disp);
+		else
+			pos = put(buf, n, pos, "+0x%x", (uint32_t)in->disp);
+	}
+	return put(buf, n, pos, "]");
+}
+
+static unsigned form_size(const struct emu_insn *in, char c)
+{
+	switch (c) {
+	case 'b': return 1;
+	case 'w': return 2;
+	case 'd': return 4;
+	case 'q': return 8;
+	case 'y': return in->osz == 8 ? 8 : 4;
+	case 'p': return 0;
+	default: return in->osz;
+	}
+}
+
+void emu_disasm_at(const struct emu_insn *in, uint64_t rip, char *buf, size_t n)
+{
+	char mb[32];
+	size_t pos = 0;
+	if (!n)
+		return;
+	buf[0] = 0;
+	if (in->pfx & EMU_P_LOCK)
+		pos = put(buf, n, pos, "lock ");
+	if (emu_oprows[in->row].flags & EMU_F_STR) {
+		if (in->pfx & EMU_P_REP)
+			pos = put(buf, n, pos, (in->op == 0xa6 || in->op == 0xa7 || in->op == 0xae ||
+						in->op == 0xaf) ? "repe " : "rep ");
+		else if (in->pfx & EMU_P_REPNE)
+			pos = put(buf, n, pos, "repne ");
+	}
+	pos = put(buf, n, pos, "%s", emu_mnemonic(in, mb, sizeof(mb)));
+	const char *f = emu_oprows[in->row].operands;
+	bool first = true;
+	while (*f) {
+		char tok[8];
+		size_t tl = strcspn(f, ",");
+		if (tl >= sizeof(tok))
+			tl = sizeof(tok) - 1;
+		memcpy(tok, f, tl);
+		tok[tl] = 0;
+		f += tl;
+		if (*f == ',')
+			f++;
+		pos = put(buf, n, pos, first ? " " : ", ");
+		first = false;
+		char k = tok[0], s = tok[1];
+		if (k == 'E' || (k == 'M' && in->mod != 3)) {
+			unsigned size = k == 'M' ? 0 : form_size(in, s);
+			if (in->mod == 3)
+				pos = put(buf, n, pos, "%s", regname(in, in->rm, size ? size : in->osz));
+			else
+				pos = put_mem(in, rip, size, buf, n, pos);
+		} else if (k == 'M') {
+			pos = put(buf, n, pos, "%s", regname(in, in->rm, 8));
+		} else if (k == 'G') {
+			pos = put(buf, n, pos, "%s", regname(in, in->reg, form_size(in, s)));
+		} else if (k == 'R') {
+			pos = put(buf, n, pos, "%s", regname(in, in->rm, 8));
+		} else if (k == 'Z') {
+			pos = put(buf, n, pos, "%s", regname(in, in->opreg, form_size(in, s)));
+		} else if (k == 'C') {
+			pos = put(buf, n, pos, "cr%u", in->reg);
+		} else if (k == 'D' && s == 'd') {
+			pos = put(buf, n, pos, "dr%u", in->reg);
+		} else if (k == 'S' && s == 'w') {
+			pos = put(buf, n, pos, "%s", (in->reg & 7) < 6 ? rax_seg_names[in->reg & 7] : "?");
+		} else if (k == 'O') {
+			pos = put(buf, n, pos, "%s%s[0x%llx]", s == 'b' ? "byte " : "",
+				  (in->seg == RAX_SEG_FS || in->seg == RAX_SEG_GS) ? (in->seg == RAX_SEG_FS ? "fs:" : "gs:") : "",
+				  (unsigned long long)in->imm2);
+		} else if (k == 'J') {
+			if (rip)
+				pos = put(buf, n, pos, "0x%llx",
+					  (unsigned long long)(rip + in->len + in->imm));
+			else
+				pos = put(buf, n, pos, "$%+lld", (long long)(in->imm + in->len));
+		} else if (k == 'I') {
+			uint64_t v = in->imm;
+			if (emu_oprows[in->row].flags & EMU_F_IMM16_8)
+				v = s == 'w' ? in->imm : in->imm2;
+			else if (s != 'w' && in->osz < 8)
+				v &= in->osz == 1 ? 0xff : in->osz == 2 ? 0xffff : 0xffffffffull;
+			pos = put(buf, n, pos, "0x%llx", (unsigned long long)v);
+		} else if (!strcmp(tok, "AL")) {
+			pos = put(buf, n, pos, "al");
+		} else if (!strcmp(tok, "rAX") || !strcmp(tok, "eAX")) {
+			pos = put(buf, n, pos, "%s", regname(in, 0, tok[0] == 'e' && in->osz == 8 ? 4 : in->osz));
+		} else if (!strcmp(tok, "CL")) {
+			pos = put(buf, n, pos, "cl");
+		} else if (!strcmp(tok, "DX")) {
+			pos = put(buf, n, pos, "dx");
+		} else if (!strcmp(tok, "FS") || !strcmp(tok, "GS")) {
+			pos = put(buf, n, pos, "%s", tok[0] == 'F' ? "fs" : "gs");
+		} else {
+			pos = put(buf, n, pos, "%s", tok);
+		}
+	}
+}
+
+void emu_disasm(const struct emu_insn *in, char *buf, size_t n)
+{
+	emu_disasm_at(in, 0, buf, n);
+}

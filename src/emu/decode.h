@@ -1,0 +1,97 @@
+/*
+ * decode.h - the x86-64 (64-bit mode) instruction decoder and disassembler.
+ *
+ * emu_decode() turns up to 15 bytes into a struct emu_insn: a compact,
+ * pointer-free record (so a later decode cache can keep it keyed by physical
+ * address) holding everything a handler needs: resolved register numbers,
+ * operand and address size, the effective segment, displacement, immediate
+ * and the row of opcodes.def that describes it.
+ */
+#ifndef RAX_EMU_DECODE_H
+#define RAX_EMU_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Row flags (the short names are used inside opcodes.def only). */
+#define EMU_F_MODRM (1u << 0)   /* M: has a ModRM byte */
+#define EMU_F_BYTE (1u << 1)    /* B: 8-bit operand size */
+#define EMU_F_LOCK (1u << 2)    /* L: LOCK allowed with a memory destination */
+#define EMU_F_IMM8 (1u << 3)    /* I8: imm8 (sign-extended into imm) */
+#define EMU_F_IMM16 (1u << 4)   /* I16: imm16 (zero-extended) */
+#define EMU_F_IMMZ (1u << 5)    /* IZ: imm16/imm32 by operand size, sign-extended */
+#define EMU_F_IMMV (1u << 6)    /* IV: imm16/32/64 by operand size (MOV r, imm) */
+#define EMU_F_IMM16_8 (1u << 7) /* I16_8: imm16 then imm8 (ENTER) */
+#define EMU_F_MOFFS (1u << 8)   /* MOFFS: address-size offset (A0-A3) */
+#define EMU_F_D64 (1u << 9)     /* D64: operand size defaults to 64 bits */
+#define EMU_F_REL (1u << 10)    /* REL: immediate is a branch displacement */
+#define EMU_F_STR (1u << 11)    /* STR: string instruction (REP applies) */
+#define EMU_F_UNIMPL (1u << 12) /* UNIMPL: valid but not emulated yet */
+
+/* Prefix bits in emu_insn.pfx */
+#define EMU_P_66 (1u << 0)
+#define EMU_P_67 (1u << 1)
+#define EMU_P_LOCK (1u << 2)
+#define EMU_P_REP (1u << 3)   /* F3 was the last of F2/F3 */
+#define EMU_P_REPNE (1u << 4) /* F2 was the last of F2/F3 */
+#define EMU_P_REX (1u << 5)   /* a REX prefix applies (immediately before the opcode) */
+
+#define EMU_REG_NONE 0xff
+#define EMU_REG_RIP 0x10 /* base "register" of a RIP-relative operand */
+
+struct emu_insn {
+	uint8_t len;    /* total length in bytes, 1..15 */
+	uint8_t map;    /* 0 one-byte, 1 0F, 2 0F38, 3 0F3A */
+	uint8_t op;     /* opcode byte within the map */
+	uint8_t osz;    /* operand size in bytes: 1, 2, 4, 8 */
+	uint8_t asz;    /* address size in bytes: 4 or 8 */
+	uint8_t pfx;    /* EMU_P_* */
+	uint8_t rex;    /* REX byte (0x40..0x4f) or 0 */
+	uint8_t seg;    /* segment of the memory operand (enum rax_sreg) */
+	uint8_t modrm;  /* raw ModRM byte, 0 when absent */
+	uint8_t mod;    /* ModRM.mod (3 = register operand) */
+	uint8_t reg;    /* ModRM.reg | REX.R << 3 */
+	uint8_t rm;     /* ModRM.rm | REX.B << 3 (register form) */
+	uint8_t base;   /* memory base register, EMU_REG_RIP or EMU_REG_NONE */
+	uint8_t index;  /* memory index register or EMU_REG_NONE */
+	uint8_t scale;  /* log2 of the SIB scale */
+	uint8_t opreg;  /* register in opcode bits 0-2 | REX.B << 3 */
+	uint16_t row;   /* index into the opcodes.def table */
+	int32_t disp;   /* displacement (sign-extended when used) */
+	uint64_t imm;   /* immediate (sign- or zero-extended as the row says) */
+	uint64_t imm2;  /* second immediate (ENTER's imm8) or the moffs */
+};
+
+enum emu_decode_status {
+	EMU_DEC_OK = 0,
+	EMU_DEC_UD = 1,   /* invalid encoding: #UD */
+	EMU_DEC_GP = 2,   /* longer than 15 bytes: #GP(0) */
+	EMU_DEC_MORE = 3, /* needs more bytes than were available */
+};
+
+/* One row of opcodes.def. */
+struct emu_oprow {
+	uint8_t map, op;
+	int8_t reg;
+	uint32_t flags;
+	const char *mnem;
+	const char *operands;
+	const char *handler_name;
+};
+
+extern const struct emu_oprow emu_oprows[];
+extern const unsigned emu_noprows;
+
+/* Decode bytes b[0..avail); avail may be less than 15 near a page end. */
+enum emu_decode_status emu_decode(const uint8_t *b, unsigned avail, struct emu_insn *in);
+
+/* Intel-syntax text for a decoded instruction, e.g.
+ * "add rax, qword [rbx+rcx*4+0x10]"; branch targets print relative. */
+void emu_disasm(const struct emu_insn *in, char *buf, size_t n);
+/* The same with the instruction's address, so targets print absolute. */
+void emu_disasm_at(const struct emu_insn *in, uint64_t rip, char *buf, size_t n);
+
+/* The mnemonic for the operand size of in. */
+const char *emu_mnemonic(const struct emu_insn *in, char *buf, size_t n);
+
+#endif

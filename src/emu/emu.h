@@ -1,0 +1,39 @@
+/*
+ * emu.h - what the interpreter offers beyond struct rax_backend_ops: the
+ * hooks the lockstep harness (rax-diff) needs to keep the emulator in step
+ * with the real CPU.
+ *
+ * All functions take a VM whose backend is rax_emu_backend (after create).
+ */
+#ifndef RAX_EMU_EMU_H
+#define RAX_EMU_EMU_H
+
+#include <stdint.h>
+
+struct rax_vm;
+
+/* At most this many distinct guest-physical pages are reported per step. */
+#define EMU_MAX_WRITTEN_PAGES 16
+
+/* Instructions retired since create (faulting instructions do not count). */
+uint64_t emu_instruction_count(struct rax_vm *vm);
+
+/*
+ * Guest-physical page addresses (4 KiB aligned) written by the last step()
+ * (exception frames included). Returns the count; more than max (or more than
+ * EMU_MAX_WRITTEN_PAGES, then -1 is returned: "too many, compare all") are
+ * not stored. Tracking is on during step() only; run() does not track.
+ */
+int emu_written_pages(struct rax_vm *vm, uint64_t *pages, unsigned max);
+
+/* The next RDTSC (or RDMSR TSC) returns value instead of the virtual counter. */
+void emu_override_rdtsc(struct rax_vm *vm, uint64_t value);
+
+/* The next CPUID returns eax, ebx, ecx, edx instead of the model's answer. */
+void emu_override_cpuid(struct rax_vm *vm, const uint32_t regs[4]);
+
+/* Disassemble the instruction at guest-virtual rip (for reports); returns
+ * its length, or 0 when it cannot be fetched or decoded (buf says why). */
+unsigned emu_disasm_guest(struct rax_vm *vm, uint64_t rip, char *buf, unsigned n);
+
+#endif

@@ -1,0 +1,310 @@
+/*
+ * emu_backend.c - the interpreter as a RAX backend (rax_emu_backend) and the
+ * fetch-decode-dispatch loop.
+ *
+ * The loop sets up one setjmp per run() call; faults longjmp back to it and
+ * are delivered (or end the run on a triple fault), then execution goes on.
+ * Handlers are called through a table built from opcodes.def. A step is one
+ * instruction: a faulting instruction is a step that ends at the handler's
+ * first instruction, and a TF trap is delivered within the step that caused
+ * it. Only 64-bit mode (CS.L=1) is emulated; paging may be off.
+ */
+#include "emu/emu.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "backend.h"
+#include "emu/cpu.h"
+#include "emu/insn/handlers.h"
+#include "vm.h"
+
+static emu_handler_fn *const handlers[] = {
+	emu_h_ud,
+#define OP(map, opc, reg, handler, mnem, operands, flags) emu_h_##handler,
+#include "emu/opcodes.def"
+#undef OP
+};
+
+_Static_assert(sizeof(handlers) / sizeof(handlers[0]) < 65536, "row index must fit uint16_t");
+
+/* Check run-time stop requests every this many instructions. */
+#define STOP_POLL_MASK 0xffffu
+
+static struct emu_cpu *cpu_of(struct rax_vm *vm)
+{
+	return vm->backend;
+}
+
+unsigned emu_peek_code(struct emu_cpu *c, uint64_t rip, uint8_t *buf, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t gpa;
+		if (!emu_canonical(rip + i) || emu_translate(c, rip + i, ACC_X, c->cpl == 3, true, &gpa) < 0)
+			return i;
+		buf[i] = (uint8_t)emu_phys_read(c, gpa, 1);
+	}
+	return n;
+}
+
+/* Fetch and decode the instruction at c->rip into c->insn (faults raise). */
+static void fetch_decode(struct emu_cpu *c)
+{
+	uint64_t la = c->rip;
+	uint8_t buf[16];
+	const uint8_t *p;
+	if (!emu_canonical(la))
+		EMU_GP(c, 0);
+	unsigned off = la & 0xfff, avail = 0x1000 - off;
+	if (avail > 15)
+		avail = 15;
+	const struct emu_tlb_entry *e = &c->tlb[ACC_X][(la >> 12) & (EMU_TLB_SIZE - 1)];
+	uint64_t tag = (la & ~0xfffull) | ((uint64_t)(c->cpl == 3) << 1) | 1;
+	if (e->tag == tag && e->host) {
+		p = e->host + off;
+	} else {
+		uint64_t gpa;
+		emu_translate(c, la, ACC_X, c->cpl == 3, false, &gpa);
+		if (gpa + avail <= c->ram_size) {
+			p = c->ram + gpa;
+		} else {
+			for (unsigned i = 0; i < avail; i++)
+				buf[i] = (uint8_t)emu_phys_read(c, gpa + i, 1);
+			p = buf;
+		}
+	}
+	enum emu_decode_status st = emu_decode(p, avail, &c->insn);
+	if (st == EMU_DEC_MORE) {
+		/* the instruction continues on the next page: fetch it (may #PF there) */
+		uint8_t full[16];
+		memcpy(full, p, avail);
+		uint64_t next = la + avail, gpa2;
+		if (!emu_canonical(next))
+			EMU_GP(c, 0);
+		emu_translate(c, next, ACC_X, c->cpl == 3, false, &gpa2);
+		for (unsigned i = avail; i < 15; i++)
+			full[i] = (uint8_t)emu_phys_read(c, gpa2 + (i - avail), 1);
+		st = emu_decode(full, 15, &c->insn);
+	}
+	if (st == EMU_DEC_UD)
+		EMU_UD(c);
+	if (st == EMU_DEC_GP)
+		EMU_GP(c, 0);
+}
+
+static void idle_until_stop(struct rax_vm *vm)
+{
+	struct timespec ts = { 0, 1000000 };
+	while (!vm->stop)
+		nanosleep(&ts, NULL);
+}
+
+/* Execute until an exit; single: exactly one instruction. */
+static void run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
+{
+	c->exit_req = 0;
+	c->cur_exc = -1;
+	c->in_insn = false;
+	if (setjmp(c->jb)) {
+		emu_fault_entry(c); /* may longjmp here again for a nested fault */
+		if (single && !c->exit_req)
+			c->exit_req = RAX_EXIT_STEP;
+	}
+	c->jb_valid = true;
+	while (!c->exit_req) {
+		if (__builtin_expect(!c->s.seg[RAX_SEG_CS].l, 0)) {
+			snprintf(c->detail, sizeof(c->detail),
+				 "only 64-bit mode is emulated (CS.L=0, CR0=0x%llx) at rip 0x%llx",
+				 (unsigned long long)c->s.cr0, (unsigned long long)c->rip);
+			c->exit_req = RAX_EXIT_INTERNAL;
+			break;
+		}
+		bool tf = c->rflags & RFLAGS_TF;
+		c->in_insn = true;
+		c->saved_rsp = c->gpr[RAX_REG_RSP];
+		c->event_delivered = false;
+		fetch_decode(c);
+		c->next_rip = c->rip + c->insn.len;
+		handlers[c->insn.row](c, &c->insn);
+		c->in_insn = false;
+		c->rip = c->next_rip;
+		c->icount++;
+		if (__builtin_expect(tf, 0) && !c->event_delivered) {
+			c->s.dr6 |= 0x4000; /* BS: single step */
+			emu_deliver(c, EXC_DB, 0, EV_TRAP, c->rip);
+		}
+		if (single) {
+			if (!c->exit_req || c->exit_req == RAX_EXIT_HLT)
+				c->exit_req = (c->exit_req == RAX_EXIT_HLT && !(c->rflags & RFLAGS_IF))
+						      ? RAX_EXIT_HLT
+						      : RAX_EXIT_STEP;
+			break;
+		}
+		if (c->exit_req == RAX_EXIT_HLT && (c->rflags & RFLAGS_IF)) {
+			/* no interrupt controller yet: nothing can wake us but a stop */
+			c->exit_req = 0;
+			if (c->vm) {
+				idle_until_stop(c->vm);
+				c->exit_req = RAX_EXIT_STOP;
+			}
+		}
+		if (__builtin_expect((c->icount & STOP_POLL_MASK) == 0, 0) && c->vm && c->vm->stop)
+			c->exit_req = RAX_EXIT_STOP;
+	}
+	c->jb_valid = false;
+	ex->kind = (enum rax_exit_kind)c->exit_req;
+	ex->rip = c->rip;
+	ex->detail[0] = 0;
+	if (ex->kind == RAX_EXIT_INTERNAL)
+		snprintf(ex->detail, sizeof(ex->detail), "%s", c->detail);
+	else if (ex->kind == RAX_EXIT_SHUTDOWN)
+		snprintf(ex->detail, sizeof(ex->detail), "triple fault at rip 0x%llx",
+			 (unsigned long long)c->rip);
+}
+
+/* ---- backend ops ---- */
+
+static int emu_create(struct rax_vm *vm, struct rax_err *err)
+{
+	struct emu_cpu *c = calloc(1, sizeof(*c));
+	if (!c)
+		return rax_errf(err, RAX_STATUS_HOST, "emulator: out of memory");
+	c->vm = vm;
+	c->ram = vm->mem.host;
+	c->ram_size = vm->mem.size;
+	c->cur_exc = -1;
+	c->misc_enable = 1; /* fast strings */
+	cpu_state_reset(&c->s);
+	memcpy(c->gpr, c->s.gpr, sizeof(c->gpr));
+	c->rip = c->s.rip;
+	c->rflags = c->s.rflags;
+	emu_update_mode(c);
+	atomic_init(&c->irq_lines, 0);
+	vm->backend = c;
+	return 0;
+}
+
+static void emu_destroy(struct rax_vm *vm)
+{
+	free(vm->backend);
+	vm->backend = NULL;
+}
+
+static int emu_set_state(struct rax_vm *vm, const struct rax_cpu_state *s, struct rax_err *err)
+{
+	struct emu_cpu *c = cpu_of(vm);
+	c->s = *s;
+	memcpy(c->gpr, s->gpr, sizeof(c->gpr));
+	c->rip = s->rip;
+	c->lf_op = LF_NONE;
+	c->rflags = (s->rflags & 0x3f7fd5ull) | RFLAGS_FIXED1;
+	emu_update_mode(c);
+	emu_tlb_flush(c);
+	return 0;
+}
+
+static int emu_get_state(struct rax_vm *vm, struct rax_cpu_state *s, struct rax_err *err)
+{
+	struct emu_cpu *c = cpu_of(vm);
+	*s = c->s;
+	memcpy(s->gpr, c->gpr, sizeof(c->gpr));
+	s->rip = c->rip;
+	s->rflags = emu_get_flags(c);
+	return 0;
+}
+
+static int emu_run(struct rax_vm *vm, struct rax_exit *ex, struct rax_err *err)
+{
+	struct emu_cpu *c = cpu_of(vm);
+	c->track_writes = false;
+	run_loop(c, false, ex);
+	return 0;
+}
+
+static int emu_step(struct rax_vm *vm, struct rax_exit *ex, struct rax_err *err)
+{
+	struct emu_cpu *c = cpu_of(vm);
+	c->track_writes = true;
+	c->nwritten = 0;
+	run_loop(c, true, ex);
+	c->track_writes = false;
+	return 0;
+}
+
+static int emu_translate_op(struct rax_vm *vm, uint64_t gva, uint64_t *gpa)
+{
+	struct emu_cpu *c = cpu_of(vm);
+	if (!emu_canonical(gva))
+		return -1;
+	return emu_translate(c, gva, ACC_R, false, true, gpa);
+}
+
+static void emu_set_irq(struct rax_vm *vm, unsigned irq, int level)
+{
+	struct emu_cpu *c = cpu_of(vm);
+	if (!c || irq >= 32)
+		return;
+	/* recorded only: there is no interrupt controller model yet */
+	if (level)
+		atomic_fetch_or(&c->irq_lines, 1u << irq);
+	else
+		atomic_fetch_and(&c->irq_lines, ~(1u << irq));
+}
+
+const struct rax_backend_ops rax_emu_backend = {
+	.name = "emulator",
+	.create = emu_create,
+	.destroy = emu_destroy,
+	.set_state = emu_set_state,
+	.get_state = emu_get_state,
+	.run = emu_run,
+	.step = emu_step,
+	.translate = emu_translate_op,
+	.set_irq = emu_set_irq,
+};
+
+/* ---- emu.h ---- */
+
+uint64_t emu_instruction_count(struct rax_vm *vm)
+{
+	return cpu_of(vm)->icount;
+}
+
+int emu_written_pages(struct rax_vm *vm, uint64_t *pages, unsigned max)
+{
+	struct emu_cpu *c = cpu_of(vm);
+	if (c->nwritten > EMU_MAX_WRITTEN_PAGES || c->nwritten > max)
+		return -1;
+	memcpy(pages, c->written, c->nwritten * sizeof(uint64_t));
+	return (int)c->nwritten;
+}
+
+void emu_override_rdtsc(struct rax_vm *vm, uint64_t value)
+{
+	struct emu_cpu *c = cpu_of(vm);
+	c->rdtsc_override = true;
+	c->rdtsc_value = value;
+}
+
+void emu_override_cpuid(struct rax_vm *vm, const uint32_t regs[4])
+{
+	struct emu_cpu *c = cpu_of(vm);
+	c->cpuid_override = true;
+	memcpy(c->cpuid_value, regs, sizeof(c->cpuid_value));
+}
+
+unsigned emu_disasm_guest(struct rax_vm *vm, uint64_t rip, char *buf, unsigned n)
+{
+	struct emu_cpu *c = cpu_of(vm);
+	uint8_t b[15];
+	unsigned got = emu_peek_code(c, rip, b, 15);
+	struct emu_insn in;
+	enum emu_decode_status st = emu_decode(b, got, &in);
+	if (st != EMU_DEC_OK) {
+		snprintf(buf, n, "%s", st == EMU_DEC_MORE ? "(cannot fetch)" : "(bad)");
+		return 0;
+	}
+	emu_disasm_at(&in, rip, buf, n);
+	return in.len;
+}

@@ -1,0 +1,14 @@
+/*
+ * handlers.h - prototypes of every instruction handler named in opcodes.def.
+ */
+#ifndef RAX_EMU_INSN_HANDLERS_H
+#define RAX_EMU_INSN_HANDLERS_H
+
+#include "emu/cpu.h"
+
+emu_handler_fn emu_h_ud;
+#define OP(map, opc, reg, handler, mnem, operands, flags) emu_handler_fn emu_h_##handler;
+#include "emu/opcodes.def"
+#undef OP
+
+#endif

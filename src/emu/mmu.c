@@ -1,0 +1,236 @@
+/*
+ * mmu.c - linear-to-physical translation and guest memory access.
+ *
+ * 4-level paging (4K/2M/1G pages) with accessed/dirty updates in the guest's
+ * tables, U/S, R/W with CR0.WP, NX with EFER.NXE and reserved-bit checks
+ * (MAXPHYADDR 40, as the CPUID model reports). With CR0.PG=0, linear equals
+ * physical. Successful translations are cached in a direct-mapped software
+ * TLB per access kind (read/write/fetch) holding host pointers into RAM; a
+ * write entry is only installed once the dirty bit is set, so TLB hits never
+ * skip a D update. Physical addresses outside RAM go to the bus as MMIO.
+ *
+ * Not modelled: SMEP/SMAP, PKE, PCID, global pages (the TLB is flushed on
+ * every CR3 write instead), #AC alignment checks.
+ */
+#include "emu/cpu.h"
+
+#include "bus.h"
+#include "vm.h"
+
+#define PTE_P (1ull << 0)
+#define PTE_RW (1ull << 1)
+#define PTE_US (1ull << 2)
+#define PTE_A (1ull << 5)
+#define PTE_D (1ull << 6)
+#define PTE_PS (1ull << 7)
+#define PTE_NX (1ull << 63)
+#define MAXPHYADDR 40
+#define PTE_ADDR (((1ull << MAXPHYADDR) - 1) & ~0xfffull)
+/* bits MAXPHYADDR..51 must be zero in every entry */
+#define PTE_RSVD_HI (((1ull << 52) - 1) & ~((1ull << MAXPHYADDR) - 1))
+
+#define PF_P 1u
+#define PF_W 2u
+#define PF_U 4u
+#define PF_RSVD 8u
+#define PF_ID 16u
+
+void emu_tlb_flush(struct emu_cpu *c)
+{
+	memset(c->tlb, 0, sizeof(c->tlb));
+}
+
+/* Decode-cache hook: gpa was written. Records pages for the harness. */
+void emu_note_write(struct emu_cpu *c, uint64_t gpa)
+{
+	if (!c->track_writes)
+		return;
+	uint64_t pg = gpa & ~0xfffull;
+	for (unsigned i = 0; i < c->nwritten && i < EMU_MAX_WRITTEN_PAGES; i++)
+		if (c->written[i] == pg)
+			return;
+	if (c->nwritten < EMU_MAX_WRITTEN_PAGES)
+		c->written[c->nwritten] = pg;
+	if (c->nwritten <= EMU_MAX_WRITTEN_PAGES)
+		c->nwritten++;
+}
+
+uint64_t emu_phys_read(struct emu_cpu *c, uint64_t gpa, unsigned size)
+{
+	if (gpa < c->ram_size && size <= c->ram_size - gpa) {
+		uint64_t v = 0;
+		memcpy(&v, c->ram + gpa, size);
+		return v;
+	}
+	if (c->vm)
+		return bus_read(&c->vm->bus, BUS_MMIO, gpa, size);
+	return emu_mask(size);
+}
+
+void emu_phys_write(struct emu_cpu *c, uint64_t gpa, unsigned size, uint64_t v)
+{
+	emu_note_write(c, gpa);
+	if (gpa < c->ram_size && size <= c->ram_size - gpa) {
+		memcpy(c->ram + gpa, &v, size);
+		return;
+	}
+	if (c->vm)
+		bus_write(&c->vm->bus, BUS_MMIO, gpa, size, v);
+}
+
+static _Noreturn void page_fault(struct emu_cpu *c, uint64_t la, uint32_t err)
+{
+	c->s.cr2 = la;
+	emu_raise(c, EXC_PF, err, EV_ERR);
+}
+
+int emu_translate(struct emu_cpu *c, uint64_t la, int acc, bool user, bool probe, uint64_t *gpa)
+{
+	uint64_t gpa_page;
+	if (!(c->s.cr0 & CR0_PG)) {
+		gpa_page = la & ~0xfffull;
+	} else {
+		bool nxe = c->s.efer & EFER_NXE;
+		uint64_t rsvd = PTE_RSVD_HI | (nxe ? 0 : PTE_NX);
+		uint64_t table = c->s.cr3 & PTE_ADDR;
+		bool us = true, rw = true, nx = false;
+		uint32_t err = (acc == ACC_W ? PF_W : 0) | (user ? PF_U : 0) |
+			       (acc == ACC_X && nxe ? PF_ID : 0);
+		uint64_t pte = 0, pte_addr = 0, page_mask = 0xfff;
+		for (int level = 4; level >= 1; level--) {
+			pte_addr = table + ((la >> (3 + 9 * level)) & 511) * 8;
+			pte = emu_phys_read(c, pte_addr, 8);
+			if (!(pte & PTE_P)) {
+				if (probe)
+					return -1;
+				page_fault(c, la, err);
+			}
+			uint64_t r = rsvd;
+			bool leaf = level == 1;
+			if (level == 4)
+				r |= PTE_PS;
+			else if ((level == 3 || level == 2) && (pte & PTE_PS)) {
+				leaf = true;
+				/* large-page frame bits below the page size must be zero (bit 12 is PAT) */
+				r |= (level == 3 ? (1ull << 30) - 1 : (1ull << 21) - 1) & ~0x1fffull;
+			}
+			if (pte & r) {
+				if (probe)
+					return -1;
+				page_fault(c, la, err | PF_P | PF_RSVD);
+			}
+			us = us && (pte & PTE_US);
+			rw = rw && (pte & PTE_RW);
+			nx = nx || (nxe && (pte & PTE_NX));
+			if (leaf) {
+				page_mask = level == 3 ? (1ull << 30) - 1 : level == 2 ? (1ull << 21) - 1 : 0xfff;
+				break;
+			}
+			if (!(pte & PTE_A) && !probe)
+				emu_phys_write(c, pte_addr, 8, pte | PTE_A);
+			table = pte & PTE_ADDR;
+		}
+		bool bad = (user && !us) || (acc == ACC_W && !rw && (user || (c->s.cr0 & CR0_WP))) ||
+			   (acc == ACC_X && nx);
+		if (bad) {
+			if (probe)
+				return -1;
+			page_fault(c, la, err | PF_P);
+		}
+		uint64_t want = PTE_A | (acc == ACC_W ? PTE_D : 0);
+		if ((pte & want) != want && !probe)
+			emu_phys_write(c, pte_addr, 8, pte | want);
+		gpa_page = ((pte & PTE_ADDR & ~page_mask) | (la & page_mask)) & ~0xfffull;
+	}
+	if (!probe) {
+		struct emu_tlb_entry *e = &c->tlb[acc][(la >> 12) & (EMU_TLB_SIZE - 1)];
+		e->tag = (la & ~0xfffull) | ((uint64_t)user << 1) | 1;
+		e->gpa = gpa_page;
+		e->host = (gpa_page < c->ram_size && c->ram_size - gpa_page >= 0x1000) ? c->ram + gpa_page
+											  : NULL;
+	}
+	*gpa = gpa_page | (la & 0xfff);
+	return 0;
+}
+
+/* Translate via the TLB when possible (the caller already missed the fast path). */
+static uint64_t xlate(struct emu_cpu *c, uint64_t la, int acc, bool user)
+{
+	const struct emu_tlb_entry *e = &c->tlb[acc][(la >> 12) & (EMU_TLB_SIZE - 1)];
+	uint64_t tag = (la & ~0xfffull) | ((uint64_t)user << 1) | 1;
+	if (e->tag == tag)
+		return e->gpa | (la & 0xfff);
+	uint64_t gpa;
+	emu_translate(c, la, acc, user, false, &gpa);
+	return gpa;
+}
+
+uint64_t emu_mem_read_slow(struct emu_cpu *c, uint64_t la, unsigned size, int acc, bool user)
+{
+	unsigned off = la & 0xfff;
+	if (off + size <= 0x1000)
+		return emu_phys_read(c, xlate(c, la, acc, user), size);
+	/* crosses a page: translate both halves before reading anything */
+	unsigned n1 = 0x1000 - off;
+	uint64_t la2 = la + n1;
+	if (!emu_canonical(la2))
+		EMU_GP(c, 0);
+	uint64_t g1 = xlate(c, la, acc, user), g2 = xlate(c, la2, acc, user);
+	uint64_t v1 = emu_phys_read(c, g1, n1), v2 = emu_phys_read(c, g2, size - n1);
+	return v1 | (v2 << (8 * n1));
+}
+
+void emu_mem_write_slow(struct emu_cpu *c, uint64_t la, unsigned size, uint64_t v, bool user)
+{
+	unsigned off = la & 0xfff;
+	if (off + size <= 0x1000) {
+		emu_phys_write(c, xlate(c, la, ACC_W, user), size, v);
+		return;
+	}
+	unsigned n1 = 0x1000 - off;
+	uint64_t la2 = la + n1;
+	if (!emu_canonical(la2))
+		EMU_GP(c, 0);
+	uint64_t g1 = xlate(c, la, ACC_W, user), g2 = xlate(c, la2, ACC_W, user);
+	emu_phys_write(c, g1, n1, v);
+	emu_phys_write(c, g2, size - n1, v >> (8 * n1));
+}
+
+void emu_read_block(struct emu_cpu *c, uint64_t la, void *buf, unsigned len, bool user)
+{
+	uint8_t *b = buf;
+	unsigned n1 = 0x1000 - (la & 0xfff);
+	if (n1 > len)
+		n1 = len;
+	if (!emu_canonical(la) || !emu_canonical(la + len - 1))
+		EMU_GP(c, 0);
+	uint64_t g1 = xlate(c, la, ACC_R, user);
+	uint64_t g2 = n1 < len ? xlate(c, la + n1, ACC_R, user) : 0;
+	for (unsigned i = 0; i < len; i++)
+		b[i] = (uint8_t)emu_phys_read(c, i < n1 ? g1 + i : g2 + (i - n1), 1);
+}
+
+void emu_write_block(struct emu_cpu *c, uint64_t la, const void *buf, unsigned len, bool user)
+{
+	const uint8_t *b = buf;
+	unsigned n1 = 0x1000 - (la & 0xfff);
+	if (n1 > len)
+		n1 = len;
+	if (!emu_canonical(la) || !emu_canonical(la + len - 1))
+		EMU_GP(c, 0);
+	uint64_t g1 = xlate(c, la, ACC_W, user);
+	uint64_t g2 = n1 < len ? xlate(c, la + n1, ACC_W, user) : 0;
+	for (unsigned i = 0; i < len; i++)
+		emu_phys_write(c, i < n1 ? g1 + i : g2 + (i - n1), 1, b[i]);
+}
+
+uint8_t *emu_host_page(struct emu_cpu *c, uint64_t la, int acc)
+{
+	bool user = c->cpl == 3;
+	uint64_t gpa = xlate(c, la, acc, user);
+	if (gpa >= c->ram_size)
+		return NULL;
+	if (acc == ACC_W)
+		emu_note_write(c, gpa);
+	return c->ram + gpa;
+}

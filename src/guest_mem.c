@@ -1,0 +1,83 @@
+/* guest_mem.c - guest RAM allocation and bounds-checked copies. */
+#include "guest_mem.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "vm.h"
+
+int guest_mem_init(struct guest_mem *m, uint64_t size, struct rax_err *err)
+{
+	m->host = NULL;
+	m->size = 0;
+	if (size < GUEST_MEM_MIN || size > GUEST_MEM_MAX)
+		return rax_errf(err, RAX_STATUS_USAGE,
+				"memory size %llu bytes is out of range (%lluM to %lluM)",
+				(unsigned long long)size, GUEST_MEM_MIN >> 20, GUEST_MEM_MAX >> 20);
+	if (size & 0xfff)
+		return rax_errf(err, RAX_STATUS_USAGE, "memory size must be a multiple of 4 KiB");
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		       -1, 0);
+	if (p == MAP_FAILED)
+		return rax_errf(err, RAX_STATUS_HOST, "cannot allocate %lluM of guest memory: %s",
+				(unsigned long long)(size >> 20), strerror(errno));
+	m->host = p;
+	m->size = size;
+	return 0;
+}
+
+void guest_mem_free(struct guest_mem *m)
+{
+	if (m->host)
+		munmap(m->host, m->size);
+	m->host = NULL;
+	m->size = 0;
+}
+
+int guest_mem_read(const struct guest_mem *m, uint64_t gpa, void *buf, uint64_t len)
+{
+	const void *p = guest_mem_ptr(m, gpa, len);
+	if (!p)
+		return -1;
+	memcpy(buf, p, len);
+	return 0;
+}
+
+int guest_mem_write(struct guest_mem *m, uint64_t gpa, const void *buf, uint64_t len)
+{
+	void *p = guest_mem_ptr(m, gpa, len);
+	if (!p)
+		return -1;
+	memcpy(p, buf, len);
+	return 0;
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	unsigned shift = 0;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	default: return -1;
+	}
+	if (*end == 'i' || *end == 'B')
+		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+	if (*end != '\0')
+		return -1;
+	if (shift && v > (~0ull >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}

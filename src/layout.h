@@ -1,0 +1,82 @@
+/*
+ * layout.h - every fixed guest-physical address and I/O port RAX uses.
+ *
+ * One place for the guest's memory map and the legacy PC port map, so that
+ * the loaders, the devices and both CPU backends agree without magic numbers.
+ */
+#ifndef RAX_LAYOUT_H
+#define RAX_LAYOUT_H
+
+/* ---- guest-physical memory map (Linux 64-bit boot) ---- */
+
+/* Minimal GDT used for the long-mode entry (null, code64, data). */
+#define LAYOUT_GDT 0x500ULL
+/* Top of the small stack given to a 64-bit entry point (grows down). */
+#define LAYOUT_BOOT_STACK_TOP 0x6ff0ULL
+/* struct boot_params, "the zero page", passed to Linux in RSI. */
+#define LAYOUT_ZERO_PAGE 0x7000ULL
+/* Boot page tables: identity map of the first 1 GiB with 2 MiB pages. */
+#define LAYOUT_PML4 0x9000ULL
+#define LAYOUT_PDPT 0xa000ULL
+#define LAYOUT_PD 0xb000ULL
+#define LAYOUT_IDMAP_SIZE (1ULL << 30)
+/* Kernel command line (NUL-terminated). */
+#define LAYOUT_CMDLINE 0x20000ULL
+#define LAYOUT_CMDLINE_MAX 0x10000ULL
+/* Start of the EBDA / legacy hole; the e820 map reserves [EBDA, 1 MiB). */
+#define LAYOUT_EBDA 0x9fc00ULL
+#define LAYOUT_HIGH_MEM 0x100000ULL
+/* Protected-mode kernel load address (bzImage code32 part). */
+#define LAYOUT_KERNEL 0x100000ULL
+/* Preferred initrd address; lower if it does not fit below initrd_addr_max. */
+#define LAYOUT_INITRD 0x4000000ULL
+
+/* ---- test images (rax --test; src/loader/testimg.c, testcases/FORMAT.md) ----
+ * The first 2 MiB page holds the loader's system structures (supervisor
+ * only); images and their regions live above it, mapped with 2 MiB pages.
+ */
+/* GDT: null, code64 DPL0 (0x08), data DPL0 (0x10), data DPL3 (0x1b),
+ * code64 DPL3 (0x23), 64-bit TSS (0x28, two slots). */
+#define LAYOUT_TEST_GDT 0x1000ULL
+/* 64-bit TSS (RSP0, IST1). */
+#define LAYOUT_TEST_TSS 0x1100ULL
+/* Result area the runtime stub fills (struct testimg_result). */
+#define LAYOUT_TEST_RESULT 0x1200ULL
+/* IDT: 256 gates pointing into the runtime stub. */
+#define LAYOUT_TEST_IDT 0x2000ULL
+/* CPL0 runtime stub (asm/runtime/stub64.asm), at most 16 KiB. */
+#define LAYOUT_TEST_STUB 0x4000ULL
+#define LAYOUT_TEST_STUB_MAX 0x4000ULL
+/* Page tables: PML4, one PDPT, one PD (2 MiB pages, first 1 GiB). */
+#define LAYOUT_TEST_PML4 0x10000ULL
+#define LAYOUT_TEST_PDPT 0x11000ULL
+#define LAYOUT_TEST_PD 0x12000ULL
+/* Kernel stack (TSS.RSP0) and the IST1 stack (#DB, NMI, #DF, #MC). */
+#define LAYOUT_TEST_RSP0_TOP 0x80000ULL
+#define LAYOUT_TEST_IST1_TOP 0x90000ULL
+/* End of the system area; images and regions must lie above it. */
+#define LAYOUT_TEST_SYS_END 0x200000ULL
+/* Default load address of an image (headerless or load address 0). */
+#define LAYOUT_TEST_LOAD 0x400000ULL
+/* Default stack: [STACK_TOP - 2 MiB, STACK_TOP), mapped RW, NX. */
+#define LAYOUT_TEST_STACK_TOP 0x800000ULL
+/* Everything a test maps must lie below this (one PD of 2 MiB pages). */
+#define LAYOUT_TEST_MAP_LIMIT (1ULL << 30)
+
+/* ---- I/O ports ---- */
+#define PORT_PIC_MASTER 0x20
+#define PORT_PIT 0x40
+#define PORT_I8042_DATA 0x60
+#define PORT_I8042_CMD 0x64
+#define PORT_RTC 0x70
+#define PORT_POST 0x80
+#define PORT_PIC_SLAVE 0xa0
+#define PORT_DEBUG_EXIT 0xf4
+#define PORT_COM1 0x3f8
+
+/* ---- interrupt lines (ISA IRQ numbers) ---- */
+#define IRQ_PIT 0
+#define IRQ_COM1 4
+#define IRQ_RTC 8
+
+#endif

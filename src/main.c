@@ -1,0 +1,199 @@
+/*
+ * main.c - the rax command line: parse options, build the VM, run it,
+ * and turn the outcome into one line on stderr and an exit status.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "loader/bzimage.h"
+#include "loader/testimg.h"
+#include "state_print.h"
+#include "vm.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: rax --kernel FILE [options]\n"
+		"       rax --test IMAGE [--backend NAME] [--mem SIZE] [--timeout SECONDS]\n"
+		"\n"
+		"Boot a Linux bzImage on KVM or on RAX's x86-64 interpreter, or run a\n"
+		"test image (testcases/FORMAT.md) and print its final CPU state.\n"
+		"\n"
+		"  --kernel FILE       bzImage to boot (64-bit boot protocol 2.12+)\n"
+		"  --test IMAGE        test image to run (instead of --kernel)\n"
+		"  --initrd FILE       initial ramdisk\n"
+		"  --cmdline STR       kernel command line (default: \"%s\")\n"
+		"  --mem SIZE          guest RAM, K/M/G suffixes (default 256M)\n"
+		"  --backend NAME      kvm (default) or emulator\n"
+		"  --timeout SECONDS   stop the guest after this long (exit status 10)\n"
+		"  --help, --version\n"
+		"\n"
+		"The serial console (COM1) is the terminal; Ctrl-A x quits.\n"
+		"Exit status: 0 guest powered off or halted, 2 bad usage or input,\n"
+		"4 guest reset, 6 triple fault, 8 internal error (unsupported\n"
+		"instruction, KVM emulation failure), 10 timeout, 12 SIGINT/SIGTERM,\n"
+		"14 host problem (no usable /dev/kvm); odd values come from the guest's\n"
+		"debug-exit port 0xf4: (value << 1) | 1.\n"
+		"With --test: 0 passed, 1 failed (nonzero exit value or a forbidden\n"
+		"way to end), 3 unexpected exception; the other even codes as above\n"
+		"(10 also when the image's step limit is reached).\n",
+		BZ_DEFAULT_CMDLINE);
+}
+
+static int die(int status, const char *msg)
+{
+	fprintf(stderr, "rax: %s\n", msg);
+	return status;
+}
+
+/* rax --test: load a test image, run it, print the final state and outcome. */
+static int run_test(struct rax_config *cfg, const char *path)
+{
+	cfg->console_in = -1; /* a test reads no terminal input */
+	struct rax_err err = { 0 };
+	struct rax_vm vm;
+	if (vm_create(&vm, cfg, &err) < 0)
+		return die(err.code ? err.code : RAX_STATUS_HOST, err.msg);
+	struct rax_cpu_state st;
+	struct testimg_info info;
+	int status;
+	if (testimg_load(&vm.mem, path, &st, &info, &err) < 0 || vm_create_backend(&vm, &err) < 0 ||
+	    vm.ops->set_state(&vm, &st, &err) < 0) {
+		vm_destroy(&vm);
+		return die(err.code ? err.code : RAX_STATUS_HOST, err.msg);
+	}
+	err.msg[0] = 0;
+	status = testimg_run(&vm, &info, &err);
+	struct rax_err gerr = { 0 };
+	int have_state = vm.ops->get_state(&vm, &st, &gerr) == 0;
+	struct testimg_outcome out;
+	if (have_state) {
+		testimg_outcome(&vm.mem, &info, status, &st, &out);
+	} else {
+		memset(&out, 0, sizeof(out));
+		out.verdict = TESTIMG_ABORTED;
+		snprintf(out.text, sizeof(out.text), "aborted: cannot read the final state: %.120s", gerr.msg);
+	}
+	vm_destroy(&vm);
+	fflush(stdout);
+	printf("\n== final state ==\n");
+	if (have_state)
+		cpu_state_print(stdout, &st);
+	if (out.verdict == TESTIMG_EXCEPTION)
+		printf("exception: vector=0x%02llx error=0x%llx rip=0x%016llx cs=0x%04llx rflags=0x%016llx "
+		       "rsp=0x%016llx ss=0x%04llx cr2=0x%016llx\n",
+		       (unsigned long long)out.exc.vector, (unsigned long long)out.exc.error,
+		       (unsigned long long)out.exc.rip, (unsigned long long)out.exc.cs,
+		       (unsigned long long)out.exc.rflags, (unsigned long long)out.exc.rsp,
+		       (unsigned long long)out.exc.ss, (unsigned long long)out.exc.cr2);
+	printf("outcome: %s\n", out.text);
+	fflush(stdout);
+	if (out.verdict == TESTIMG_ABORTED && err.msg[0])
+		fprintf(stderr, "rax: %s\n", err.msg);
+	return testimg_status(&out, status);
+}
+
+enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_BACKEND, OPT_TIMEOUT, OPT_VERSION, OPT_TEST };
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kernel", required_argument, 0, OPT_KERNEL },
+		{ "test", required_argument, 0, OPT_TEST },
+		{ "initrd", required_argument, 0, OPT_INITRD },
+		{ "cmdline", required_argument, 0, OPT_CMDLINE },
+		{ "mem", required_argument, 0, OPT_MEM },
+		{ "backend", required_argument, 0, OPT_BACKEND },
+		{ "timeout", required_argument, 0, OPT_TIMEOUT },
+		{ "help", no_argument, 0, 'h' },
+		{ "version", no_argument, 0, OPT_VERSION },
+		{ 0, 0, 0, 0 },
+	};
+	struct rax_config cfg = {
+		.backend = RAX_BACKEND_KVM,
+		.mem_size = GUEST_MEM_DEFAULT,
+		.cmdline = BZ_DEFAULT_CMDLINE,
+		.console_in = STDIN_FILENO,
+		.console_out = STDOUT_FILENO,
+	};
+	char msg[600];
+	const char *test = NULL;
+	bool kernel_opts = false;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_KERNEL: cfg.kernel = optarg; break;
+		case OPT_TEST: test = optarg; break;
+		case OPT_INITRD: cfg.initrd = optarg; kernel_opts = true; break;
+		case OPT_CMDLINE: cfg.cmdline = optarg; kernel_opts = true; break;
+		case OPT_MEM:
+			if (parse_size(optarg, &cfg.mem_size) < 0) {
+				snprintf(msg, sizeof(msg), "malformed --mem '%s' (use e.g. 256M or 1G)", optarg);
+				return die(RAX_STATUS_USAGE, msg);
+			}
+			break;
+		case OPT_BACKEND:
+			if (strcmp(optarg, "kvm") == 0)
+				cfg.backend = RAX_BACKEND_KVM;
+			else if (strcmp(optarg, "emulator") == 0 || strcmp(optarg, "emu") == 0)
+				cfg.backend = RAX_BACKEND_EMULATOR;
+			else {
+				snprintf(msg, sizeof(msg), "unknown backend '%s' (kvm or emulator)", optarg);
+				return die(RAX_STATUS_USAGE, msg);
+			}
+			break;
+		case OPT_TIMEOUT: {
+			char *end;
+			errno = 0;
+			cfg.timeout = strtod(optarg, &end);
+			if (errno || *end || end == optarg || !(cfg.timeout > 0) || cfg.timeout > 1e6) {
+				snprintf(msg, sizeof(msg), "malformed --timeout '%s' (seconds, > 0)", optarg);
+				return die(RAX_STATUS_USAGE, msg);
+			}
+			break;
+		}
+		case 'h': usage(stdout); return 0;
+		case OPT_VERSION: printf("rax %s\n", RAX_VERSION); return 0;
+		case ':':
+			snprintf(msg, sizeof(msg), "option '%s' needs a value (see --help)", argv[optind - 1]);
+			return die(RAX_STATUS_USAGE, msg);
+		default:
+			snprintf(msg, sizeof(msg), "unknown option '%s' (see --help)", argv[optind - 1]);
+			return die(RAX_STATUS_USAGE, msg);
+		}
+	}
+	if (optind < argc) {
+		snprintf(msg, sizeof(msg), "unexpected argument '%s' (see --help)", argv[optind]);
+		return die(RAX_STATUS_USAGE, msg);
+	}
+	if (test && (cfg.kernel || kernel_opts))
+		return die(RAX_STATUS_USAGE, "--test cannot be combined with --kernel, --initrd or --cmdline");
+	if (test)
+		return run_test(&cfg, test);
+	if (!cfg.kernel)
+		return die(RAX_STATUS_USAGE, "no --kernel or --test given (see --help)");
+
+	struct rax_err err = { 0 };
+	struct rax_vm vm;
+	if (vm_create(&vm, &cfg, &err) < 0)
+		return die(err.code ? err.code : RAX_STATUS_HOST, err.msg);
+	struct rax_cpu_state st;
+	int status;
+	if (bzimage_load(&vm.mem, cfg.kernel, cfg.initrd, cfg.cmdline, &st, &err) < 0 ||
+	    vm_create_backend(&vm, &err) < 0 || vm.ops->set_state(&vm, &st, &err) < 0 || vm_start_input(&vm, &err) < 0) {
+		status = err.code ? err.code : RAX_STATUS_HOST;
+	} else {
+		err.msg[0] = 0;
+		status = vm_run(&vm, &err);
+	}
+	vm_destroy(&vm);
+	if (status != RAX_STATUS_OK && !(status & 1) && err.msg[0])
+		fprintf(stderr, "rax: %s\n", err.msg);
+	return status;
+}

@@ -1,0 +1,296 @@
+/*
+ * vm.c - VM lifetime, the exit loop, console input, timeout and signals.
+ */
+#include "vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "devices/devices.h"
+#include "devices/uart16550.h"
+
+/* The VM that signal handlers act on (one VM runs per process at a time). */
+static struct rax_vm *volatile signal_vm;
+static struct timespec run_deadline; /* zero when no --timeout */
+
+const char *rax_status_name(int status)
+{
+	switch (status) {
+	case RAX_STATUS_OK: return "guest powered off";
+	case RAX_STATUS_USAGE: return "usage error";
+	case RAX_STATUS_RESET: return "guest reset";
+	case RAX_STATUS_SHUTDOWN: return "triple fault";
+	case RAX_STATUS_INTERNAL: return "internal error";
+	case RAX_STATUS_TIMEOUT: return "timeout";
+	case RAX_STATUS_SIGNAL: return "interrupted";
+	case RAX_STATUS_HOST: return "host error";
+	default: return (status & 1) ? "guest debug-exit" : "unknown";
+	}
+}
+
+const struct rax_backend_ops *vm_backend_ops(enum rax_backend_kind kind, struct rax_err *err)
+{
+	if (kind == RAX_BACKEND_EMULATOR)
+		return &rax_emu_backend;
+#ifdef RAX_HAVE_KVM
+	return &rax_kvm_backend;
+#else
+	rax_errf(err, RAX_STATUS_HOST,
+		 "this rax was built without linux/kvm.h: the KVM backend is not available; use --backend emulator");
+	return NULL;
+#endif
+}
+
+int vm_create(struct rax_vm *vm, const struct rax_config *cfg, struct rax_err *err)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = *cfg;
+	vm->ops = vm_backend_ops(cfg->backend, err);
+	if (!vm->ops)
+		return -1;
+	if (guest_mem_init(&vm->mem, cfg->mem_size, err) < 0)
+		return -1;
+	if (devices_register(vm, err) < 0) {
+		devices_destroy(vm);
+		guest_mem_free(&vm->mem);
+		return -1;
+	}
+	return 0;
+}
+
+int vm_create_backend(struct rax_vm *vm, struct rax_err *err)
+{
+	return vm->ops->create(vm, err);
+}
+
+void vm_destroy(struct rax_vm *vm)
+{
+	if (signal_vm == vm)
+		signal_vm = NULL;
+	if (vm->input_running) {
+		vm->input_stop = 1;
+		pthread_join(vm->input_thread, NULL);
+		vm->input_running = false;
+	}
+	if (vm->backend)
+		vm->ops->destroy(vm);
+	devices_destroy(vm);
+	guest_mem_free(&vm->mem);
+}
+
+void vm_request_stop(struct rax_vm *vm, int status)
+{
+	if (!vm->stop) {
+		vm->stop_status = status;
+		vm->stop = 1;
+	}
+	if (vm->kick)
+		*vm->kick = 1;
+}
+
+uint64_t vm_pio_in(struct rax_vm *vm, uint16_t port, unsigned size)
+{
+	return bus_read(&vm->bus, BUS_PIO, port, size);
+}
+
+void vm_pio_out(struct rax_vm *vm, uint16_t port, unsigned size, uint64_t value)
+{
+	bus_write(&vm->bus, BUS_PIO, port, size, value);
+}
+
+void vm_set_irq(struct rax_vm *vm, unsigned irq, int level)
+{
+	if (vm->ops && vm->ops->set_irq && vm->backend)
+		vm->ops->set_irq(vm, irq, level);
+}
+
+/* ---- signals and the periodic tick ---- */
+
+static void on_signal(int sig)
+{
+	struct rax_vm *vm = signal_vm;
+	if (!vm)
+		return;
+	if (sig == SIGALRM) {
+		if (run_deadline.tv_sec) {
+			struct timespec now;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec > run_deadline.tv_sec ||
+			    (now.tv_sec == run_deadline.tv_sec && now.tv_nsec >= run_deadline.tv_nsec))
+				vm_request_stop(vm, RAX_STATUS_TIMEOUT);
+		}
+		/* the tick lets a backend blocked in the guest look around */
+		vm->tick = 1;
+		if (vm->kick)
+			*vm->kick = 1;
+		return;
+	}
+	vm_request_stop(vm, RAX_STATUS_SIGNAL);
+}
+
+static void install_signals(struct rax_vm *vm)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: blocking calls return EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+	signal_vm = vm;
+	struct itimerval it = { .it_interval = { 0, VM_TICK_US }, .it_value = { 0, VM_TICK_US } };
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void remove_signals(void)
+{
+	struct itimerval it;
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+	signal_vm = NULL;
+}
+
+int vm_run(struct rax_vm *vm, struct rax_err *err)
+{
+	memset(&run_deadline, 0, sizeof(run_deadline));
+	if (vm->cfg.timeout > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &run_deadline);
+		double whole = (double)(long)vm->cfg.timeout;
+		run_deadline.tv_sec += (time_t)whole;
+		run_deadline.tv_nsec += (long)((vm->cfg.timeout - whole) * 1e9);
+		if (run_deadline.tv_nsec >= 1000000000L) {
+			run_deadline.tv_sec++;
+			run_deadline.tv_nsec -= 1000000000L;
+		}
+	}
+	install_signals(vm);
+	int status;
+	for (;;) {
+		struct rax_exit ex;
+		memset(&ex, 0, sizeof(ex));
+		if (vm->stop) {
+			status = vm->stop_status;
+			break;
+		}
+		if (vm->ops->run(vm, &ex, err) < 0) {
+			status = err->code ? err->code : RAX_STATUS_HOST;
+			break;
+		}
+		if (ex.kind == RAX_EXIT_HLT) {
+			status = RAX_STATUS_OK;
+			break;
+		}
+		if (ex.kind == RAX_EXIT_SHUTDOWN) {
+			if (ex.rip == 0xfff0) /* the vCPU was reset already (AMD) */
+				rax_errf(err, RAX_STATUS_SHUTDOWN, "guest triple fault (shutdown)");
+			else
+				rax_errf(err, RAX_STATUS_SHUTDOWN, "guest triple fault (shutdown) at rip 0x%llx",
+					 (unsigned long long)ex.rip);
+			status = RAX_STATUS_SHUTDOWN;
+			break;
+		}
+		if (ex.kind == RAX_EXIT_INTERNAL) {
+			rax_errf(err, RAX_STATUS_INTERNAL, "%s", ex.detail);
+			status = RAX_STATUS_INTERNAL;
+			break;
+		}
+		/* STOP re-checks vm->stop at the top; STEP/NONE just go on */
+	}
+	remove_signals();
+	if (status == RAX_STATUS_TIMEOUT)
+		rax_errf(err, RAX_STATUS_TIMEOUT, "timeout after %g seconds", vm->cfg.timeout);
+	else if (status == RAX_STATUS_SIGNAL)
+		rax_errf(err, RAX_STATUS_SIGNAL, "interrupted");
+	return status;
+}
+
+/* ---- console input: stdin -> UART ---- */
+
+static struct termios saved_termios;
+static int saved_termios_fd = -1;
+
+static void restore_terminal(void)
+{
+	if (saved_termios_fd >= 0) {
+		tcsetattr(saved_termios_fd, TCSANOW, &saved_termios);
+		saved_termios_fd = -1;
+	}
+}
+
+/* Raw mode so keys reach the guest; restored by atexit on every exit path. */
+static void raw_terminal(int fd)
+{
+	if (!isatty(fd) || tcgetattr(fd, &saved_termios) < 0)
+		return;
+	struct termios t = saved_termios;
+	cfmakeraw(&t);
+	t.c_oflag |= OPOST | ONLCR; /* keep host output readable */
+	if (tcsetattr(fd, TCSANOW, &t) == 0) {
+		saved_termios_fd = fd;
+		atexit(restore_terminal);
+	}
+}
+
+/* Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A (as in other emulators). */
+#define ESCAPE_CHAR 0x01
+
+static void *input_main(void *arg)
+{
+	struct rax_vm *vm = arg;
+	int fd = vm->cfg.console_in;
+	bool escape = false;
+	while (!vm->input_stop) {
+		/* poll with a timeout so vm_destroy() can end us without pthread_cancel */
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int pr = poll(&pfd, 1, 100);
+		if (pr < 0 && errno != EINTR)
+			return NULL;
+		if (pr <= 0)
+			continue;
+		uint8_t buf[64];
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return NULL;
+		for (ssize_t i = 0; i < n; i++) {
+			uint8_t c = buf[i];
+			if (escape) {
+				escape = false;
+				if (c == 'x' || c == 'X') {
+					vm_request_stop(vm, RAX_STATUS_SIGNAL);
+					return NULL;
+				}
+				if (c != ESCAPE_CHAR)
+					continue;
+			} else if (c == ESCAPE_CHAR && saved_termios_fd >= 0) {
+				escape = true;
+				continue;
+			}
+			/* back-pressure: wait for the guest to drain its FIFO */
+			while (uart_receive(vm->uart, &c, 1) == 0 && !vm->input_stop) {
+				struct timespec ts = { 0, 1000000 };
+				nanosleep(&ts, NULL);
+			}
+		}
+	}
+	return NULL;
+}
+
+int vm_start_input(struct rax_vm *vm, struct rax_err *err)
+{
+	if (vm->cfg.console_in < 0)
+		return 0;
+	raw_terminal(vm->cfg.console_in);
+	if (pthread_create(&vm->input_thread, NULL, input_main, vm) != 0)
+		return rax_errf(err, RAX_STATUS_HOST, "cannot start the console input thread");
+	vm->input_running = true;
+	return 0;
+}

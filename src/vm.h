@@ -1,0 +1,104 @@
+/*
+ * vm.h - one virtual machine: configuration, RAM, bus, devices, backend.
+ *
+ * The VM owns everything both backends share. vm_run() is the exit loop
+ * that turns backend exits into an enum rax_status, the process exit code.
+ */
+#ifndef RAX_VM_H
+#define RAX_VM_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "bus.h"
+#include "cpu_state.h"
+#include "err.h"
+#include "guest_mem.h"
+
+/*
+ * Process exit status. RAX's own codes are even; the guest's debug-exit
+ * port produces odd codes ((value << 1) | 1), so the two never collide.
+ */
+enum rax_status {
+	RAX_STATUS_OK = 0,        /* guest powered off, or halted with IF=0 */
+	RAX_STATUS_USAGE = 2,     /* bad command line or bad input file */
+	RAX_STATUS_RESET = 4,     /* guest requested a reset (i8042 0xFE) */
+	RAX_STATUS_SHUTDOWN = 6,  /* triple fault */
+	RAX_STATUS_INTERNAL = 8,  /* backend cannot continue (emulation failure, unknown insn) */
+	RAX_STATUS_TIMEOUT = 10,  /* --timeout expired */
+	RAX_STATUS_SIGNAL = 12,   /* SIGINT or SIGTERM */
+	RAX_STATUS_HOST = 14,     /* host problem: /dev/kvm unusable, out of memory */
+};
+
+/* Period of the timer that checks --timeout and kicks the backend. */
+#define VM_TICK_US 50000
+
+enum rax_backend_kind { RAX_BACKEND_KVM, RAX_BACKEND_EMULATOR };
+
+struct rax_config {
+	enum rax_backend_kind backend;
+	uint64_t mem_size;
+	const char *kernel;
+	const char *initrd;
+	const char *cmdline;
+	double timeout; /* seconds, 0 = none */
+	int console_in;  /* fd the UART receives from, -1 for none */
+	int console_out; /* fd the UART transmits to */
+};
+
+struct uart16550;
+struct i8042;
+
+struct rax_vm {
+	struct rax_config cfg;
+	struct guest_mem mem;
+	struct bus bus;
+	const struct rax_backend_ops *ops;
+	void *backend;
+	struct uart16550 *uart;
+	/* Set (from any thread or a signal handler) to end vm_run(). */
+	volatile sig_atomic_t stop;
+	volatile sig_atomic_t stop_status; /* enum rax_status or debug-exit code */
+	/* Set every VM_TICK_US by a timer so a blocked backend can look around. */
+	volatile sig_atomic_t tick;
+	/* A backend's "leave the guest now" byte (KVM: run->immediate_exit). */
+	volatile uint8_t *kick;
+	/* stdin reader feeding the UART */
+	pthread_t input_thread;
+	bool input_running;
+	volatile sig_atomic_t input_stop;
+};
+
+/* Resolve a backend by kind; fills err when it is not available. */
+const struct rax_backend_ops *vm_backend_ops(enum rax_backend_kind kind, struct rax_err *err);
+
+/*
+ * Allocate RAM and register devices; then, once the guest image is in RAM
+ * (so bad input is reported before any backend problem), create the CPU.
+ */
+int vm_create(struct rax_vm *vm, const struct rax_config *cfg, struct rax_err *err);
+int vm_create_backend(struct rax_vm *vm, struct rax_err *err);
+void vm_destroy(struct rax_vm *vm);
+
+/* Ask vm_run() to end with the given process status (async-signal-safe). */
+void vm_request_stop(struct rax_vm *vm, int status);
+
+/* Run until the guest ends; returns the process status, err for INTERNAL. */
+int vm_run(struct rax_vm *vm, struct rax_err *err);
+
+/* Port I/O and MMIO from a backend: dispatch to the bus. */
+uint64_t vm_pio_in(struct rax_vm *vm, uint16_t port, unsigned size);
+void vm_pio_out(struct rax_vm *vm, uint16_t port, unsigned size, uint64_t value);
+
+/* Raise or lower an ISA interrupt line through the backend. */
+void vm_set_irq(struct rax_vm *vm, unsigned irq, int level);
+
+/* Start the console input thread (stdin -> UART). */
+int vm_start_input(struct rax_vm *vm, struct rax_err *err);
+
+const char *rax_status_name(int status);
+
+#endif

@@ -110,6 +110,9 @@ static void run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 		emu_fault_entry(c); /* may longjmp here again for a nested fault */
 		if (single && !c->exit_req)
 			c->exit_req = RAX_EXIT_STEP;
+		/* a handler that faults forever retires nothing: poll stop here too */
+		if (!c->exit_req && c->vm && c->vm->stop)
+			c->exit_req = RAX_EXIT_STOP;
 	}
 	c->jb_valid = true;
 	while (!c->exit_req) {

@@ -1,0 +1,158 @@
+"""Self-checking guest programs (asm/t_*.asm) and `rax --test` itself.
+
+Every build/asm/t_*.bin runs under `rax --test` on the emulator, and on KVM
+when conftest.kvm_probe() finds it usable (otherwise skipped with its
+reason). A program passes when rax exits 0, prints no FAIL line and its
+SUMMARY counts more than zero checks. The rest covers the test-image
+format (testcases/FORMAT.md): bad images, headerless images, exceptions,
+the step limit, and that the embedded runtime stub matches its source.
+"""
+import pathlib
+import re
+import shutil
+import struct
+import subprocess
+import sys
+
+import pytest
+
+from conftest import BUILD, ROOT, TIMEOUT, USAGE, kvm_probe, run_rax
+
+PROGRAMS = sorted(p.stem for p in (ROOT / "asm").glob("t_*.asm"))
+PASSED, FAILED, EXCEPTION = 0, 1, 3
+
+
+def image(name):
+    p = BUILD / "asm" / f"{name}.bin"
+    if not p.exists():
+        pytest.fail(f"{p} not built (needs nasm): run cmake --build {BUILD}")
+    return p
+
+
+@pytest.mark.parametrize("backend", ["emulator", "kvm"])
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_program(program, backend):
+    if backend == "kvm":
+        usable, _, reason = kvm_probe()
+        if not usable:
+            pytest.skip(reason)
+    r = run_rax(["--test", image(program), "--backend", backend, "--timeout", "120"], timeout=180)
+    fails = [l for l in r.stdout.splitlines() if l.startswith("FAIL")]
+    assert not fails, "\n".join(fails)
+    m = re.search(r"^SUMMARY: (\d+) passed, (\d+) failed$", r.stdout, re.M)
+    assert m, r.stdout[-2000:] + r.stderr
+    assert int(m.group(1)) > 0 and int(m.group(2)) == 0
+    assert r.returncode == PASSED, r.stdout[-1500:] + r.stderr
+    assert "outcome: passed" in r.stdout
+
+
+def header(cpl=0, load=0x400000, entry=None, code=b"\xf4", regs=(), regions=(), steps=0,
+           catch=0, version=1, mode=64, end=0):
+    hsize = 56 + 16 * len(regs) + 24 * len(regions)
+    if entry is None:
+        entry = load + hsize
+    h = b"RAXT" + struct.pack("<HHBBHBBH", version, hsize, mode, cpl, end, len(regs), len(regions), 0)
+    h += struct.pack("<QQQQQ", load, entry, 0, steps, catch)
+    for idx, val in regs:
+        h += struct.pack("<B7xQ", idx, val)
+    for addr, size, flags in regions:
+        h += struct.pack("<QQII", addr, size, flags, 0)
+    return h + code
+
+
+def run_image(tmp_path, data, *extra):
+    p = tmp_path / "img.bin"
+    p.write_bytes(data)
+    return run_rax(["--test", p, "--backend", "emulator", *extra], timeout=60)
+
+
+def state(stdout):
+    return dict((k, int(v, 16)) for k, v in re.findall(r"(\w+)=(0x[0-9a-f]+)", stdout))
+
+
+def test_headerless_runs_with_defaults(tmp_path):
+    # mov eax, 0x2a ; cli ; hlt  at the default load address, CPL0
+    r = run_image(tmp_path, b"\xb8\x2a\x00\x00\x00\xfa\xf4")
+    assert r.returncode == PASSED, r.stdout + r.stderr
+    s = state(r.stdout)
+    assert s["rax"] == 0x2A and s["cs"] == 0x08 and s["rsp"] == 0x800000
+    assert "outcome: passed (halt)" in r.stdout
+
+
+def test_initial_registers_and_exit_call_at_cpl3(tmp_path):
+    # add rbx, rcx ; mov al, 0 ; int 0x30
+    img = header(cpl=3, regs=[(3, 40), (1, 2), (16, 0x202 & ~0x200 | 1)],
+                 code=b"\x48\x01\xcb\xb0\x00\xcd\x30")
+    r = run_image(tmp_path, img)
+    assert r.returncode == PASSED, r.stdout + r.stderr
+    s = state(r.stdout)
+    assert s["rbx"] == 42 and s["cs"] == 0x23 and s["cpl"] == 3
+    assert "outcome: passed (exit call)" in r.stdout
+
+
+def test_debug_exit_nonzero_fails(tmp_path):
+    r = run_image(tmp_path, header(code=b"\xb0\x05\xe6\xf4\xf4"))  # mov al,5; out 0xf4,al
+    assert r.returncode == FAILED
+    assert "failed: debug-exit value 5" in r.stdout
+
+
+def test_unexpected_exception_is_reported(tmp_path):
+    r = run_image(tmp_path, header(cpl=3, code=b"\x90\x0f\x0b"))  # nop; ud2
+    assert r.returncode == EXCEPTION, r.stdout + r.stderr
+    assert re.search(r"exception: vector=0x06 error=0x0 rip=0x0000000000400039", r.stdout)
+    assert state(r.stdout)["rip"] == 0x400039
+
+
+def test_step_limit(tmp_path):
+    r = run_image(tmp_path, header(steps=1000, code=b"\xeb\xfe"))  # jmp $
+    assert r.returncode == TIMEOUT
+    assert "step limit" in r.stderr
+
+
+@pytest.mark.parametrize("data,msg", [
+    (b"", "empty test image"),
+    (b"RAXT\x01\x00", "truncated test image"),
+    (header()[:40], "truncated test image"),
+    (header(regs=[(3, 1)])[:60], "truncated test image"),
+    (header(version=9), "unsupported test-image version 9"),
+    (header(mode=32), "32-bit mode, which is not supported yet"),
+    (header(mode=7), "invalid CPU mode 7"),
+    (header(cpl=2), "invalid privilege level 2"),
+    (header(load=0x1000), "overlaps the system area"),
+    (header(entry=0x10), "entry point 0x10 is outside"),
+    (header(regs=[(17, 0)]), "names register 17"),
+    (header(regs=[(16, 1 << 17)]), "impossible initial RFLAGS"),
+    (header(regions=[(0x1000000, 0, 1)]), "is empty"),
+    (header(regions=[(0x1000000, 0x1000, 0x80)]), "unknown flags"),
+    (header(regions=[(0x3fffffff000, 0x1000, 1)]), "mappable limit"),
+    (header(regions=[(0x8000000, 0x1000, 1)]), "--mem is"),
+    (header(load=0x700000), "overlaps the default stack"),
+    (header(catch=0x500000), "catch block"),
+    (header(end=0x80), "unknown end flags"),
+])
+def test_bad_images(tmp_path, data, msg):
+    r = run_image(tmp_path, data, "--mem", "64M")
+    assert r.returncode == USAGE, r.stdout + r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and msg in lines[0], r.stderr
+
+
+def test_corrupt_header_size(tmp_path):
+    img = bytearray(header())
+    img[6] = 99
+    r = run_image(tmp_path, bytes(img))
+    assert r.returncode == USAGE and "header size 99" in r.stderr
+
+
+def test_test_excludes_kernel(tmp_path):
+    r = run_rax(["--test", "x.bin", "--kernel", "y"])
+    assert r.returncode == USAGE and "cannot be combined" in r.stderr
+
+
+def test_runtime_stub_matches_source(tmp_path):
+    if not shutil.which("nasm"):
+        pytest.skip("nasm not installed")
+    out = tmp_path / "stub.h"
+    subprocess.run([sys.executable, str(ROOT / "asm/runtime/gen_stub.py"), str(out)], check=True)
+    assert out.read_text() == (ROOT / "src/loader/testimg_stub.h").read_text(), \
+        "src/loader/testimg_stub.h is stale: run asm/runtime/gen_stub.py"

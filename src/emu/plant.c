@@ -1,0 +1,26 @@
+/* plant.c - the RAX_EMU_PLANT switch (see plant.h). */
+#include "emu/plant.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int emu_plant = EMU_PLANT_NONE;
+
+void emu_plant_init(void)
+{
+	static int done;
+	if (done)
+		return;
+	done = 1;
+	const char *v = getenv("RAX_EMU_PLANT");
+	if (!v)
+		return;
+	if (!strcmp(v, "flag"))
+		emu_plant = EMU_PLANT_FLAG;
+	else if (!strcmp(v, "result"))
+		emu_plant = EMU_PLANT_RESULT;
+	else if (!strcmp(v, "memory"))
+		emu_plant = EMU_PLANT_MEMORY;
+	else if (!strcmp(v, "fault"))
+		emu_plant = EMU_PLANT_FAULT;
+}

@@ -19,8 +19,8 @@ import subprocess
 
 import pytest
 
-from conftest import (OK, RESET, ROOT, SHUTDOWN, SIGNAL, TIMEOUT, asm_image, debug_exit_status,
-                      guest_asset, rax_path)
+from conftest import (BUILD, OK, RESET, ROOT, SHUTDOWN, SIGNAL, TIMEOUT, asm_image,
+                      debug_exit_status, guest_asset, rax_path)
 
 LINUX_CMDLINE = ("console=ttyS0 earlyprintk=serial,ttyS0 panic=-1 reboot=k lpj=1000000 "
                  "rax.cmd=echo hello-from-guest; uname -r")
@@ -34,6 +34,8 @@ CASES = {
     "echo": "printf 'abc\\nq' | ./rax --kernel testkernel.bin --cmdline echo",
     "sigterm": "./rax --kernel testkernel.bin --cmdline spin & p=$!; sleep 1; kill -TERM $p; wait $p",
     "count": "./rax --kernel testkernel.bin --cmdline count",
+    **{f"prog_{p.stem}": f"./rax --test asm/{p.name} --timeout 60"
+       for p in sorted((BUILD / "asm").glob("t_*.bin"))},
     "linux": f"./rax --kernel bzImage --initrd guest-initrd.img --mem 512M --timeout 150 "
              f"--cmdline {shlex.quote(LINUX_CMDLINE)}",
 }
@@ -51,6 +53,7 @@ def nested():
         [str(ROOT / "ci" / "kvm-in-qemu.sh"), "--timeout", "400",
          "--copy", f"{rax_path()}:/work/rax",
          "--copy", f"{asm_image('testkernel')}:/work/testkernel.bin",
+         "--copy", f"{BUILD / 'asm'}:/work/asm",
          "--copy", f"{kernel}:/work/bzImage",
          "--copy", f"{initrd}:/work/guest-initrd.img",
          "--run", "\n".join(script)],
@@ -110,6 +113,15 @@ def test_sigterm(nested):
 
 def test_cpl0_loop(nested):
     assert case(nested, "count")[0] == debug_exit_status(0)
+
+
+@pytest.mark.parametrize("prog", sorted(p.stem for p in (BUILD / "asm").glob("t_*.bin")))
+def test_guest_program_on_kvm(nested, prog):
+    """The self-checking NASM programs pass on a real KVM too."""
+    status, out = case(nested, f"prog_{prog}")
+    assert "FAIL" not in out, out
+    assert re.search(r"SUMMARY: [1-9]\d* passed, 0 failed", out), out
+    assert status == 0, out
 
 
 def test_linux_boots_to_busybox(nested):

@@ -30,6 +30,13 @@
 #define REL EMU_F_REL
 #define STR EMU_F_STR
 #define UNIMPL EMU_F_UNIMPL
+#define NP EMU_F_NP
+#define P66 EMU_F_P66
+#define PF3 EMU_F_PF3
+#define PF2 EMU_F_PF2
+#define MEMO EMU_F_MEMO
+#define REGO EMU_F_REGO
+#define RMSEL EMU_F_RMSEL
 
 /* Row 0 is the "no such instruction" row every unknown opcode maps to. */
 const struct emu_oprow emu_oprows[] = {
@@ -54,25 +61,66 @@ const unsigned emu_noprows = sizeof(emu_oprows) / sizeof(emu_oprows[0]);
 #undef REL
 #undef STR
 #undef UNIMPL
+#undef NP
+#undef P66
+#undef PF3
+#undef PF2
+#undef MEMO
+#undef REGO
+#undef RMSEL
 
+#define PFX_FLAGS (EMU_F_NP | EMU_F_P66 | EMU_F_PF3 | EMU_F_PF2)
+#define MOD_FLAGS (EMU_F_MEMO | EMU_F_REGO)
+
+/* Rows by mandatory-prefix slot: 0 none, 1 66, 2 F3, 3 F2. */
 struct optab_ent {
-	uint16_t row;     /* plain opcode: its row; 0 = none */
-	uint8_t group;    /* 1 when grp[] applies */
-	uint16_t grp[8];  /* group rows by ModRM.reg */
+	uint8_t modrm_sel;     /* 1: the row depends on ModRM (grp[][][] applies) */
+	uint16_t row[4];       /* plain opcode rows; 0 = none */
+	uint16_t grp[2][8][4]; /* [mod == 3][ModRM.reg][prefix slot] */
 };
 
 static struct optab_ent optab[4 * 256];
 
+static unsigned row_specificity(const struct emu_oprow *o)
+{
+	return (o->reg >= 0) + !!(o->flags & PFX_FLAGS) + !!(o->flags & MOD_FLAGS);
+}
+
+static bool pfx_slot_ok(uint32_t fl, unsigned p)
+{
+	static const uint32_t need[4] = { EMU_F_NP, EMU_F_P66, EMU_F_PF3, EMU_F_PF2 };
+	return !(fl & PFX_FLAGS) || (fl & need[p]);
+}
+
+/* More specific rows (group, prefix, mod) override less specific ones. */
 __attribute__((constructor)) static void optab_init(void)
 {
 	for (unsigned r = 1; r < emu_noprows; r++) {
 		const struct emu_oprow *o = &emu_oprows[r];
-		struct optab_ent *e = &optab[o->map * 256 + o->op];
-		if (o->reg < 0) {
-			e->row = (uint16_t)r;
-		} else {
-			e->group = 1;
-			e->grp[o->reg] = (uint16_t)r;
+		if (o->reg >= 0 || (o->flags & MOD_FLAGS))
+			optab[o->map * 256 + o->op].modrm_sel = 1;
+	}
+	for (unsigned pass = 0; pass <= 3; pass++) {
+		for (unsigned r = 1; r < emu_noprows; r++) {
+			const struct emu_oprow *o = &emu_oprows[r];
+			if (row_specificity(o) != pass)
+				continue;
+			struct optab_ent *e = &optab[o->map * 256 + o->op];
+			for (unsigned p = 0; p < 4; p++) {
+				if (!pfx_slot_ok(o->flags, p))
+					continue;
+				if (!e->modrm_sel) {
+					e->row[p] = (uint16_t)r;
+					continue;
+				}
+				for (unsigned m = 0; m < 2; m++) {
+					if ((m && (o->flags & EMU_F_MEMO)) || (!m && (o->flags & EMU_F_REGO)))
+						continue;
+					for (unsigned g = 0; g < 8; g++)
+						if (o->reg < 0 || (unsigned)o->reg == g)
+							e->grp[m][g][p] = (uint16_t)r;
+				}
+			}
 		}
 	}
 }
@@ -134,14 +182,15 @@ opcode:;
 		}
 	}
 	const struct optab_ent *e = &optab[map * 256 + op];
-	uint16_t row = e->row;
+	unsigned ps = (pfx & EMU_P_REP) ? 2 : (pfx & EMU_P_REPNE) ? 3 : (pfx & EMU_P_66) ? 1 : 0;
+	uint16_t row = e->row[ps];
 	uint8_t modrm = 0;
 	bool has_modrm = false;
-	if (e->group) {
+	if (e->modrm_sel) {
 		NEED(1);
 		modrm = b[i];
 		has_modrm = true;
-		row = e->grp[(modrm >> 3) & 7];
+		row = e->grp[(modrm >> 6) == 3][(modrm >> 3) & 7][ps];
 	}
 	if (!row)
 		return EMU_DEC_UD;
@@ -272,8 +321,10 @@ const char *emu_mnemonic(const struct emu_insn *in, char *buf, size_t n)
 	const char *bar = strchr(m, '|');
 	if (!bar)
 		return m;
-	/* "a|b|c": 16, 32, 64-bit forms */
+	/* "a|b|c": 16, 32, 64-bit forms, or by ModRM.rm for RMSEL rows */
 	unsigned pick = in->osz == 2 ? 0 : in->osz == 4 ? 1 : 2;
+	if (emu_oprows[in->row].flags & EMU_F_RMSEL)
+		pick = in->rm & 7;
 	const char *s = m;
 	for (unsigned k = 0; k < pick; k++) {
 		const char *nb = strchr(s, '|');
@@ -311,6 +362,8 @@ static size_t put_mem(const struct emu_insn *in, uint64_t rip, unsigned size, ch
 	static const char *const sz[] = { "", "byte ", "word ", "", "dword ", "", "", "", "qword " };
 	if (size <= 8)
 		pos = put(buf, n, pos, "%s", sz[size]);
+	else if (size == 16)
+		pos = put(buf, n, pos, "xmmword ");
 	if (in->seg == RAX_SEG_FS || in->seg == RAX_SEG_GS)
 		pos = put(buf, n, pos, "%s:", rax_seg_names[in->seg]);
 	pos = put(buf, n, pos, "[");
@@ -397,6 +450,13 @@ void emu_disasm_at(const struct emu_insn *in, uint64_t rip, char *buf, size_t n)
 				pos = put_mem(in, rip, size, buf, n, pos);
 		} else if (k == 'M') {
 			pos = put(buf, n, pos, "%s", regname(in, in->rm, 8));
+		} else if (k == 'V') {
+			pos = put(buf, n, pos, "xmm%u", in->reg);
+		} else if (k == 'W' || k == 'U') {
+			if (in->mod == 3)
+				pos = put(buf, n, pos, "xmm%u", in->rm);
+			else
+				pos = put_mem(in, rip, s == 'q' ? 8 : s == 'd' ? 4 : 16, buf, n, pos);
 		} else if (k == 'G') {
 			pos = put(buf, n, pos, "%s", regname(in, in->reg, form_size(in, s)));
 		} else if (k == 'R') {

@@ -27,6 +27,16 @@
 #define EMU_F_REL (1u << 10)    /* REL: immediate is a branch displacement */
 #define EMU_F_STR (1u << 11)    /* STR: string instruction (REP applies) */
 #define EMU_F_UNIMPL (1u << 12) /* UNIMPL: valid but not emulated yet */
+/* Mandatory-prefix rows (SSE): the row applies only with that last prefix
+ * (F3/F2 win over 66). A row with none of these applies with any prefix and
+ * is the fallback for prefixes that have no row of their own. */
+#define EMU_F_NP (1u << 13)     /* NP: no 66/F2/F3 */
+#define EMU_F_P66 (1u << 14)    /* P66: 66 (and no F2/F3) */
+#define EMU_F_PF3 (1u << 15)    /* PF3: F3 */
+#define EMU_F_PF2 (1u << 16)    /* PF2: F2 */
+#define EMU_F_MEMO (1u << 17)   /* MEMO: only ModRM.mod != 3 (memory operand) */
+#define EMU_F_REGO (1u << 18)   /* REGO: only ModRM.mod == 3 (register operand) */
+#define EMU_F_RMSEL (1u << 19)  /* RMSEL: "a|b|c..." mnemonic picked by ModRM.rm (x87) */
 
 /* Prefix bits in emu_insn.pfx */
 #define EMU_P_66 (1u << 0)

@@ -18,6 +18,7 @@
 #include "backend.h"
 #include "emu/cpu.h"
 #include "emu/insn/handlers.h"
+#include "emu/plant.h"
 #include "vm.h"
 
 static emu_handler_fn *const handlers[] = {
@@ -173,6 +174,7 @@ static int emu_create(struct rax_vm *vm, struct rax_err *err)
 	struct emu_cpu *c = calloc(1, sizeof(*c));
 	if (!c)
 		return rax_errf(err, RAX_STATUS_HOST, "emulator: out of memory");
+	emu_plant_init();
 	c->vm = vm;
 	c->ram = vm->mem.host;
 	c->ram_size = vm->mem.size;

@@ -7,6 +7,7 @@
  * flags into rflags first, so CF is read from there.
  */
 #include "emu/cpu.h"
+#include "emu/plant.h"
 
 uint64_t emu_flags_slow(struct emu_cpu *c)
 {
@@ -19,6 +20,8 @@ uint64_t emu_flags_slow(struct emu_cpu *c)
 	case LF_ADD:
 		if (r < a)
 			f |= RFLAGS_CF;
+		if (emu_plant == EMU_PLANT_FLAG)
+			f ^= RFLAGS_CF; /* planted bug: off unless RAX_EMU_PLANT=flag */
 		if ((a ^ r) & (b ^ r) & sign)
 			f |= RFLAGS_OF;
 		f |= (a ^ b ^ r) & RFLAGS_AF;

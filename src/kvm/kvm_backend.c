@@ -257,9 +257,10 @@ static uint64_t *msr_field(struct rax_cpu_state *s, uint32_t index)
 	}
 }
 
-struct msr_buf {
+/* struct kvm_msrs ends in a flexible array: give it room in a union. */
+union msr_buf {
 	struct kvm_msrs hdr;
-	struct kvm_msr_entry e[N_STATE_MSRS];
+	char room[sizeof(struct kvm_msrs) + N_STATE_MSRS * sizeof(struct kvm_msr_entry)];
 };
 
 static int kvm_set_state(struct rax_vm *vm, const struct rax_cpu_state *s, struct rax_err *err)
@@ -294,13 +295,13 @@ static int kvm_set_state(struct rax_vm *vm, const struct rax_cpu_state *s, struc
 	if (xioctl(k->vcpu_fd, KVM_SET_REGS, &r) < 0)
 		return kvm_fail(err, "KVM_SET_REGS");
 
-	struct msr_buf mb;
+	union msr_buf mb;
 	memset(&mb, 0, sizeof(mb));
 	mb.hdr.nmsrs = N_STATE_MSRS;
 	struct rax_cpu_state tmp = *s;
 	for (unsigned i = 0; i < N_STATE_MSRS; i++) {
-		mb.e[i].index = state_msrs[i];
-		mb.e[i].data = *msr_field(&tmp, state_msrs[i]);
+		mb.hdr.entries[i].index = state_msrs[i];
+		mb.hdr.entries[i].data = *msr_field(&tmp, state_msrs[i]);
 	}
 	if (ioctl(k->vcpu_fd, KVM_SET_MSRS, &mb) < 0)
 		return kvm_fail(err, "KVM_SET_MSRS");
@@ -358,16 +359,16 @@ static int kvm_get_state(struct rax_vm *vm, struct rax_cpu_state *s, struct rax_
 	s->efer = sr.efer;
 	s->apic_base = sr.apic_base;
 
-	struct msr_buf mb;
+	union msr_buf mb;
 	memset(&mb, 0, sizeof(mb));
 	mb.hdr.nmsrs = N_STATE_MSRS;
 	for (unsigned i = 0; i < N_STATE_MSRS; i++)
-		mb.e[i].index = state_msrs[i];
+		mb.hdr.entries[i].index = state_msrs[i];
 	int n = ioctl(k->vcpu_fd, KVM_GET_MSRS, &mb);
 	if (n < 0)
 		return kvm_fail(err, "KVM_GET_MSRS");
 	for (int i = 0; i < n; i++)
-		*msr_field(s, mb.e[i].index) = mb.e[i].data;
+		*msr_field(s, mb.hdr.entries[i].index) = mb.hdr.entries[i].data;
 
 	struct kvm_fpu f;
 	if (xioctl(k->vcpu_fd, KVM_GET_FPU, &f) < 0)

@@ -10,6 +10,7 @@
 
 #include "emu/cpu.h"
 #include "emu/insn/handlers.h"
+#include "emu/plant.h"
 
 enum { K_ADD, K_OR, K_ADC, K_SBB, K_AND, K_SUB, K_XOR, K_CMP, K_TEST };
 
@@ -22,7 +23,8 @@ static inline uint64_t alu_calc(struct emu_cpu *c, unsigned k, uint64_t a, uint6
 	case K_SBB: *cin = emu_cf(c); return a - b - *cin;
 	case K_AND: case K_TEST: return a & b;
 	case K_XOR: return a ^ b;
-	default: return a - b; /* SUB, CMP */
+	case K_SUB: return a - b + (uint64_t)(emu_plant == EMU_PLANT_RESULT); /* planted bug: off */
+	default: return a - b; /* CMP */
 	}
 }
 

@@ -8,10 +8,17 @@
  * thread makes every read-modify-write atomic already.
  */
 #include "emu/insn/handlers.h"
+#include "emu/plant.h"
 
 /* ---- MOV ---- */
 EMU_HANDLER(mov_EbGb) { emu_rm_set(c, in, 1, emu_reg_get(c, in, in->reg, 1)); }
-EMU_HANDLER(mov_EvGv) { emu_rm_set(c, in, in->osz, emu_reg_get(c, in, in->reg, in->osz)); }
+EMU_HANDLER(mov_EvGv)
+{
+	uint64_t v = emu_reg_get(c, in, in->reg, in->osz);
+	if (in->mod != 3 && emu_plant == EMU_PLANT_MEMORY)
+		v ^= 1; /* planted bug: off unless RAX_EMU_PLANT=memory */
+	emu_rm_set(c, in, in->osz, v);
+}
 EMU_HANDLER(mov_GbEb) { emu_reg_set(c, in, in->reg, 1, emu_rm_get(c, in, 1)); }
 EMU_HANDLER(mov_GvEv) { emu_reg_set(c, in, in->reg, in->osz, emu_rm_get(c, in, in->osz)); }
 EMU_HANDLER(mov_EbIb) { emu_rm_set(c, in, 1, in->imm); }
@@ -127,11 +134,31 @@ static void cmpxchg(struct emu_cpu *c, const struct emu_insn *in, unsigned size)
 EMU_HANDLER(cmpxchg_EbGb) { cmpxchg(c, in, 1); }
 EMU_HANDLER(cmpxchg_EvGv) { cmpxchg(c, in, in->osz); }
 
+/* CMPXCHG16B: RDX:RAX against m128, RCX:RBX stored when equal. */
+static void cmpxchg16b(struct emu_cpu *c, const struct emu_insn *in)
+{
+	uint64_t ea = emu_ea(c, in);
+	if (ea & 15)
+		EMU_GP(c, 0); /* the operand must be 16-byte aligned */
+	uint64_t lo = emu_rd(c, in->seg, ea, 8), hi = emu_rd(c, in->seg, ea + 8, 8);
+	bool eq = lo == c->gpr[RAX_REG_RAX] && hi == c->gpr[RAX_REG_RDX];
+	/* a locked read-modify-write: the destination is always written */
+	emu_wr(c, in->seg, ea, 8, eq ? c->gpr[RAX_REG_RBX] : lo);
+	emu_wr(c, in->seg, ea + 8, 8, eq ? c->gpr[RAX_REG_RCX] : hi);
+	if (!eq) {
+		c->gpr[RAX_REG_RAX] = lo;
+		c->gpr[RAX_REG_RDX] = hi;
+	}
+	emu_set_status(c, RFLAGS_ZF, eq ? RFLAGS_ZF : 0);
+}
+
 EMU_HANDLER(cmpxchg8b_Mq)
 {
 	emu_need_mem(c, in);
-	if (in->rex & 8)
-		EMU_UD(c); /* CMPXCHG16B: CX16 is not in the CPUID model */
+	if (in->rex & 8) {
+		cmpxchg16b(c, in);
+		return;
+	}
 	uint64_t ea = emu_ea(c, in);
 	uint64_t m = emu_rd(c, in->seg, ea, 8);
 	uint64_t cmp = (c->gpr[2] << 32) | (c->gpr[0] & 0xffffffff);

@@ -8,6 +8,7 @@
  * quotient that does not fit, before anything is written.
  */
 #include "emu/insn/handlers.h"
+#include "emu/plant.h"
 
 static void mul_flags(struct emu_cpu *c, unsigned size, uint64_t lo, bool overflow)
 {
@@ -121,6 +122,8 @@ EMU_HANDLER(div_Ev)
 {
 	unsigned size = in->osz;
 	uint64_t d = emu_rm_get(c, in, size);
+	if (!d && emu_plant == EMU_PLANT_FAULT)
+		return; /* planted bug: off unless RAX_EMU_PLANT=fault */
 	if (!d)
 		emu_raise(c, EXC_DE, 0, 0);
 	uint64_t lo = emu_reg_get(c, in, 0, size), hi = emu_reg_get(c, in, 2, size), q, r;

@@ -1,0 +1,58 @@
+/*
+ * compare.h - comparing two canonical CPU states and two byte ranges.
+ *
+ * Pure functions (unit-tested in tests/unit/test_diff_compare.c): the
+ * lockstep runner decides what to compare, these say what differs.
+ */
+#ifndef RAX_HARNESS_COMPARE_H
+#define RAX_HARNESS_COMPARE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cpu_state.h"
+
+/* What to compare (bits of the `what` argument). */
+#define CMP_GPR 0x1u
+#define CMP_RIP 0x2u
+#define CMP_RFLAGS 0x4u
+#define CMP_SEG 0x8u  /* CS..GS selector, base, limit, attributes */
+#define CMP_CTRL 0x10u /* CR0, CR2, CR3, CR4, EFER */
+#define CMP_USER (CMP_GPR | CMP_RIP | CMP_RFLAGS)
+#define CMP_ALL (CMP_USER | CMP_SEG | CMP_CTRL)
+
+/* One differing field: name, both values, and for RFLAGS the compared bits. */
+struct diff_field {
+	char name[16];
+	uint64_t emu, oracle;
+	uint64_t mask; /* bits compared (all ones except for rflags) */
+};
+
+/*
+ * Compare emu against oracle; rflags_mask selects the RFLAGS bits that
+ * count. Writes up to max differing fields; returns how many differ.
+ */
+unsigned diff_compare_state(const struct rax_cpu_state *emu, const struct rax_cpu_state *oracle,
+			    unsigned what, uint64_t rflags_mask, struct diff_field *out, unsigned max);
+
+/* Attribute bits of a segment packed as in a descriptor (type..g, unusable at 16). */
+uint32_t diff_seg_attr(const struct rax_segment *s);
+
+#define DIFF_RUN_BYTES 32
+
+/* A run of differing bytes: address, length and up to DIFF_RUN_BYTES of each side. */
+struct diff_memrun {
+	uint64_t addr;
+	unsigned len;
+	uint8_t emu[DIFF_RUN_BYTES], oracle[DIFF_RUN_BYTES];
+};
+
+/*
+ * Runs of differing bytes between a and b (len bytes at address base);
+ * runs closer than 8 equal bytes are merged. Returns the number of runs
+ * (it may exceed max; only max are stored).
+ */
+unsigned diff_mem_runs(uint64_t base, const uint8_t *emu, const uint8_t *oracle, size_t len,
+		       struct diff_memrun *out, unsigned max);
+
+#endif

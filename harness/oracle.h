@@ -1,0 +1,138 @@
+/*
+ * oracle.h - the reference side of a lockstep run, behind one small
+ * interface: the real CPU through KVM (oracle_kvm.c: single-step or
+ * trap-flag stepping) or, for CPL3 test images, the real CPU through
+ * ptrace in a child process (oracle_native.c).
+ *
+ * An oracle executes exactly one guest instruction per step() and reports
+ * how it ended. Memory addresses are guest-physical for KVM and
+ * guest-virtual for the native oracle (the image's own addresses; the test
+ * loader maps them 1:1, see ORACLE_VIRT).
+ */
+#ifndef RAX_HARNESS_ORACLE_H
+#define RAX_HARNESS_ORACLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cpu_state.h"
+#include "err.h"
+
+struct rax_vm;
+struct testimg_info;
+
+/* Oracle capabilities */
+#define ORACLE_SYSSTATE 0x1u /* segments, control registers, EFER are real */
+#define ORACLE_VIRT 0x2u     /* memory is addressed by guest-virtual address */
+
+enum oracle_event {
+	ORACLE_STEPPED,   /* one instruction retired */
+	ORACLE_EXCEPTION, /* the instruction raised vector (error, cr2) and did not retire */
+	ORACLE_EXITED,    /* the guest ended (debug-exit port, halt): detail says how */
+	ORACLE_INTERNAL,  /* the oracle cannot go on (detail) */
+};
+
+struct oracle_result {
+	enum oracle_event kind;
+	int vector;      /* ORACLE_EXCEPTION: x86 vector */
+	uint32_t error;  /* error code when the vector has one */
+	uint64_t cr2;    /* page-fault address */
+	char detail[256];
+};
+
+/* What the emulator did in this step, for oracles that need a hint. */
+struct oracle_hint {
+	bool valid;
+	uint64_t next_rip;    /* emulator's RIP after the step */
+	unsigned next_cpl;    /* emulator's CPL after the step */
+	bool cpl_changed;
+};
+
+struct oracle;
+
+struct oracle_ops {
+	const char *name;
+	unsigned caps;
+	/* Execute one instruction. */
+	int (*step)(struct oracle *o, const struct oracle_hint *hint, struct oracle_result *r,
+		    struct rax_err *err);
+	int (*get_state)(struct oracle *o, struct rax_cpu_state *s, struct rax_err *err);
+	/* Replace the oracle's state (re-sync after a divergence, fault emulation). */
+	int (*set_state)(struct oracle *o, const struct rax_cpu_state *s, struct rax_err *err);
+	int (*read)(struct oracle *o, uint64_t addr, void *buf, size_t len);
+	int (*write)(struct oracle *o, uint64_t addr, const void *buf, size_t len);
+	void (*close)(struct oracle *o);
+};
+
+struct oracle {
+	const struct oracle_ops *ops;
+	void *priv;
+	/* RFLAGS bits this oracle can observe and set (compared when defined). */
+	uint64_t rflags_bits;
+	char name[48]; /* "native", "kvm/trapflag", ... */
+};
+
+/* ---- the native (ptrace) oracle: CPL3 test images only ---- */
+
+/* Lowest address a native image region may use (also vm.mmap_min_addr). */
+#define NATIVE_MIN_ADDR 0x10000ull
+/* Highest: below where the host process keeps its own mappings. */
+#define NATIVE_MAX_ADDR (1ull << 40)
+
+/* One memory region of a native child: [addr, addr+size) with its contents. */
+struct native_region {
+	uint64_t addr, size; /* page aligned */
+	bool write, exec;
+	const uint8_t *data; /* size bytes */
+};
+
+/*
+ * Open a native oracle: fork a traced child, map every region at its
+ * guest-virtual address (MAP_FIXED_NOREPLACE) with its contents, and set
+ * the GPRs, RIP and RFLAGS of st. Fails with a clear message when a region
+ * lies outside [NATIVE_MIN_ADDR, NATIVE_MAX_ADDR) or collides with a
+ * mapping of the host process.
+ */
+int oracle_native_open(struct oracle *o, const struct native_region *r, unsigned n,
+		       const struct rax_cpu_state *st, struct rax_err *err);
+
+/* Whether the native oracle works on this host ("" or the reason). */
+bool oracle_native_available(char *why, size_t n);
+
+/* ---- the KVM oracle ---- */
+
+enum kvm_step_mode { KVM_STEP_AUTO, KVM_STEP_SINGLESTEP, KVM_STEP_TRAPFLAG };
+
+/* Harness port the in-guest #DB handler writes to (trap-flag stepping). */
+#define HARNESS_STEP_PORT 0xf5
+
+/*
+ * Whether /dev/kvm (or $RAX_KVM_DEVICE) can create a VM; why says why not.
+ * Returns false when KVM is unusable (built without linux/kvm.h included).
+ */
+bool oracle_kvm_available(char *why, size_t n);
+
+/*
+ * Probe the stepping strategy the host supports (auto): single-step
+ * through KVM_GUESTDBG_SINGLESTEP when it steps exactly one instruction
+ * at CPL0, trap-flag stepping otherwise.
+ */
+int oracle_kvm_probe(enum kvm_step_mode *mode, char *why, size_t n, struct rax_err *err);
+
+/*
+ * Open a KVM oracle over a copy of ram (size ram_size) starting from st.
+ * harness_area: guest-physical address of 64 KiB of RAM the test does not
+ * use, identity-mapped at CPL0 (trap-flag mode keeps its IDT copy, TSS copy,
+ * #DB handler and IST stack there).
+ */
+int oracle_kvm_open(struct oracle *o, enum kvm_step_mode mode, const uint8_t *ram,
+		    uint64_t ram_size, const struct rax_cpu_state *st, uint64_t harness_area,
+		    struct rax_err *err);
+
+/* The VM behind a KVM oracle (kernel-prefix mode runs it to exits). */
+struct rax_vm *oracle_kvm_vm(struct oracle *o);
+
+const char *kvm_step_mode_name(enum kvm_step_mode m);
+
+#endif

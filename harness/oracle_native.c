@@ -1,0 +1,445 @@
+/*
+ * oracle_native.c - the real CPU at CPL3 through ptrace.
+ *
+ * A forked child maps the image's regions at their guest-virtual
+ * addresses, installs fault handlers on an alternate signal stack and stops.
+ * The parent then owns it: PTRACE_SETREGS loads the test's GPRs, RIP and
+ * RFLAGS, PTRACE_SINGLESTEP runs one instruction under the trap flag.
+ *
+ * A fault arrives as a signal-delivery stop. To learn the x86 vector, error
+ * code and CR2 exactly (siginfo does not carry them), the parent lets the
+ * signal reach the child's handler, which copies trapno/err/cr2 from its
+ * ucontext and stops again; the parent then puts back the registers and
+ * x87/SSE state of the fault stop. The handler runs on its own stack, so the
+ * test's stack and memory are never touched.
+ *
+ * Address constraint: regions must lie in [NATIVE_MIN_ADDR, NATIVE_MAX_ADDR)
+ * (vm.mmap_min_addr below, rax-diff's own PIE, heap, libraries and stack far
+ * above); MAP_FIXED_NOREPLACE turns any other collision into a clear error.
+ */
+#define _GNU_SOURCE
+#include "oracle.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <cpuid.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "emu/decode.h"
+#include "vm.h"
+
+/* Filled by the child's fault handler, read by the parent (same address after fork). */
+struct native_fault {
+	volatile uint64_t seq;
+	volatile int64_t trapno, err, cr2, signo, code;
+};
+static struct native_fault native_fault_info;
+
+struct native {
+	pid_t pid;
+	int memfd; /* /proc/PID/mem for writes (ignores page protections) */
+	struct user_regs_struct regs;
+	bool regs_valid;
+	/* the child's own TLS bases: its fault handler runs libc code */
+	unsigned long long own_fs_base, own_gs_base;
+	/* the test's IF: a host process always runs with IF=1, PUSHF must not show it */
+	uint64_t vif;
+};
+
+static void native_fault_handler(int sig, siginfo_t *si, void *ctx)
+{
+	ucontext_t *uc = ctx;
+	native_fault_info.trapno = uc->uc_mcontext.gregs[REG_TRAPNO];
+	native_fault_info.err = uc->uc_mcontext.gregs[REG_ERR];
+	native_fault_info.cr2 = (int64_t)(uintptr_t)si->si_addr;
+	native_fault_info.signo = sig;
+	native_fault_info.code = si->si_code;
+	native_fault_info.seq++;
+	raise(SIGSTOP);
+	/* the parent never lets us return: it restores the test's registers */
+	for (;;)
+		pause();
+}
+
+static const int fault_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP };
+
+/* The child: map, fill, protect, install handlers, stop. Never returns. */
+static _Noreturn void child_main(const struct native_region *r, unsigned n, int errfd)
+{
+	char msg[256];
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (unsigned i = 0; i < n; i++) {
+		void *want = (void *)(uintptr_t)r[i].addr;
+		void *p = mmap(want, r[i].size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (p != want) {
+			int e = p == MAP_FAILED ? errno : EEXIST;
+			int len = snprintf(msg, sizeof(msg),
+					   "native oracle: cannot map region 0x%llx-0x%llx in the child: %s%s",
+					   (unsigned long long)r[i].addr,
+					   (unsigned long long)(r[i].addr + r[i].size), strerror(e),
+					   e == EEXIST ? " (collides with a mapping of rax-diff itself)" : "");
+			if (write(errfd, msg, (size_t)len) < 0)
+				_exit(3);
+			_exit(2);
+		}
+		memcpy(p, r[i].data, r[i].size);
+		int prot = PROT_READ | (r[i].write ? PROT_WRITE : 0) | (r[i].exec ? PROT_EXEC : 0);
+		mprotect(p, r[i].size, prot);
+	}
+	static uint8_t altstack[64 * 1024];
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+	sigaltstack(&ss, NULL);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = native_fault_handler;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(fault_signals) / sizeof(fault_signals[0]); i++)
+		sigaction(fault_signals[i], &sa, NULL);
+	close(errfd);
+	if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0)
+		_exit(4);
+	raise(SIGSTOP);
+	_exit(5); /* only reached if the parent detaches */
+}
+
+static struct native *nat(struct oracle *o)
+{
+	return o->priv;
+}
+
+/* Wait for the next stop; -1 with err when the child is gone. */
+static int wait_stop(struct native *k, int *sig, struct rax_err *err)
+{
+	int st;
+	for (;;) {
+		pid_t w = waitpid(k->pid, &st, __WALL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return rax_errf(err, RAX_STATUS_HOST, "native oracle: waitpid: %s", strerror(errno));
+		break;
+	}
+	if (WIFSTOPPED(st)) {
+		*sig = WSTOPSIG(st);
+		return 0;
+	}
+	k->pid = -1;
+	if (WIFSIGNALED(st))
+		return rax_errf(err, RAX_STATUS_INTERNAL, "native oracle: child killed by signal %d",
+				WTERMSIG(st));
+	return rax_errf(err, RAX_STATUS_INTERNAL, "native oracle: child exited with status %d",
+			WEXITSTATUS(st));
+}
+
+static int get_regs(struct native *k, struct rax_err *err)
+{
+	if (ptrace(PTRACE_GETREGS, k->pid, 0, &k->regs) < 0)
+		return rax_errf(err, RAX_STATUS_HOST, "native oracle: PTRACE_GETREGS: %s", strerror(errno));
+	k->regs_valid = true;
+	return 0;
+}
+
+static int put_regs(struct native *k, struct rax_err *err)
+{
+	if (ptrace(PTRACE_SETREGS, k->pid, 0, &k->regs) < 0)
+		return rax_errf(err, RAX_STATUS_HOST, "native oracle: PTRACE_SETREGS: %s", strerror(errno));
+	return 0;
+}
+
+static unsigned long long *reg_slot(struct user_regs_struct *u, int i)
+{
+	unsigned long long *map[RAX_NGPR] = { &u->rax, &u->rcx, &u->rdx, &u->rbx, &u->rsp, &u->rbp,
+					      &u->rsi, &u->rdi, &u->r8, &u->r9, &u->r10, &u->r11,
+					      &u->r12, &u->r13, &u->r14, &u->r15 };
+	return map[i];
+}
+
+#define NATIVE_RFLAGS_BITS (RFLAGS_STATUS | RFLAGS_DF)
+
+static int native_read(struct oracle *o, uint64_t addr, void *buf, size_t len)
+{
+	struct native *k = nat(o);
+	struct iovec local = { buf, len };
+	struct iovec remote = { (void *)(uintptr_t)addr, len };
+	ssize_t r = process_vm_readv(k->pid, &local, 1, &remote, 1, 0);
+	return r == (ssize_t)len ? 0 : -1;
+}
+
+static int native_write(struct oracle *o, uint64_t addr, const void *buf, size_t len)
+{
+	struct native *k = nat(o);
+	ssize_t r = pwrite(k->memfd, buf, len, (off_t)addr);
+	return r == (ssize_t)len ? 0 : -1;
+}
+
+static int native_get_state(struct oracle *o, struct rax_cpu_state *s, struct rax_err *err)
+{
+	struct native *k = nat(o);
+	if (!k->regs_valid && get_regs(k, err) < 0)
+		return -1;
+	for (int i = 0; i < RAX_NGPR; i++)
+		s->gpr[i] = *reg_slot(&k->regs, i);
+	s->rip = k->regs.rip;
+	s->rflags = (s->rflags & ~(uint64_t)NATIVE_RFLAGS_BITS) | (k->regs.eflags & NATIVE_RFLAGS_BITS);
+	s->seg[RAX_SEG_FS].base = k->regs.fs_base;
+	s->seg[RAX_SEG_GS].base = k->regs.gs_base;
+	return 0;
+}
+
+static int native_set_state(struct oracle *o, const struct rax_cpu_state *s, struct rax_err *err)
+{
+	struct native *k = nat(o);
+	if (!k->regs_valid && get_regs(k, err) < 0)
+		return -1;
+	for (int i = 0; i < RAX_NGPR; i++)
+		*reg_slot(&k->regs, i) = s->gpr[i];
+	k->regs.rip = s->rip;
+	/* TF belongs to ptrace here (tests starting with TF are refused at open) */
+	k->regs.eflags = (k->regs.eflags & ~(unsigned long long)(NATIVE_RFLAGS_BITS | RFLAGS_TF)) |
+			 (s->rflags & NATIVE_RFLAGS_BITS);
+	k->regs.fs_base = s->seg[RAX_SEG_FS].base;
+	k->regs.gs_base = s->seg[RAX_SEG_GS].base;
+	k->regs.orig_rax = (unsigned long long)-1; /* never restart a system call */
+	k->vif = s->rflags & RFLAGS_IF;
+	return put_regs(k, err);
+}
+
+/* Decode the child's instruction at rip. */
+static bool decode_at(struct oracle *o, uint64_t rip, struct emu_insn *in)
+{
+	uint8_t b[15];
+	unsigned avail = 15;
+	while (avail && native_read(o, rip, b, avail) < 0)
+		avail--;
+	return avail && emu_decode(b, avail, in) == EMU_DEC_OK;
+}
+
+/* Let the pending fault signal reach the child's handler to learn vector, error, CR2. */
+static int fault_details(struct oracle *o, int sig, struct oracle_result *r, struct rax_err *err)
+{
+	struct native *k = nat(o);
+	struct user_regs_struct saved = k->regs;
+	struct user_fpregs_struct fp;
+	bool have_fp = ptrace(PTRACE_GETFPREGS, k->pid, 0, &fp) == 0;
+	struct native_fault before;
+	if (native_read(o, (uint64_t)(uintptr_t)&native_fault_info, &before, sizeof(before)) < 0)
+		return rax_errf(err, RAX_STATUS_HOST, "native oracle: cannot read the child's fault record");
+	k->regs.fs_base = k->own_fs_base;
+	k->regs.gs_base = k->own_gs_base;
+	if (put_regs(k, err) < 0)
+		return -1;
+	if (ptrace(PTRACE_CONT, k->pid, 0, (void *)(uintptr_t)sig) < 0)
+		return rax_errf(err, RAX_STATUS_HOST, "native oracle: PTRACE_CONT: %s", strerror(errno));
+	int s2;
+	if (wait_stop(k, &s2, err) < 0)
+		return -1;
+	struct native_fault f;
+	if (s2 != SIGSTOP ||
+	    native_read(o, (uint64_t)(uintptr_t)&native_fault_info, &f, sizeof(f)) < 0 ||
+	    f.seq == before.seq)
+		return rax_errf(err, RAX_STATUS_INTERNAL,
+				"native oracle: fault handler did not report (signal %d, then %d)", sig, s2);
+	k->regs = saved;
+	if (put_regs(k, err) < 0)
+		return -1;
+	if (have_fp)
+		ptrace(PTRACE_SETFPREGS, k->pid, 0, &fp);
+	r->kind = ORACLE_EXCEPTION;
+	r->vector = (int)f.trapno;
+	r->error = (uint32_t)f.err;
+	r->cr2 = f.trapno == 14 ? (uint64_t)f.cr2 : 0;
+	snprintf(r->detail, sizeof(r->detail), "signal %d (si_code %d), trap %lld, error 0x%llx",
+		 (int)f.signo, (int)f.code, (long long)f.trapno, (unsigned long long)f.err);
+	return 0;
+}
+
+static int native_step(struct oracle *o, const struct oracle_hint *hint, struct oracle_result *r,
+		       struct rax_err *err)
+{
+	struct native *k = nat(o);
+	memset(r, 0, sizeof(*r));
+	if (!k->regs_valid && get_regs(k, err) < 0)
+		return -1;
+	uint64_t rip0 = k->regs.rip;
+	struct emu_insn in;
+	bool known = decode_at(o, rip0, &in);
+	bool pushf = known && in.map == 0 && in.op == 0x9c;
+	if (known && in.map == 1 && in.op == 0xa2) {
+		/*
+		 * CPUID: this host's hypervisor emulates it and the trap flag is
+		 * lost over it (the child would run one more instruction), so
+		 * execute it here, on the same CPU model, and retire it in the child.
+		 */
+		unsigned a, b, c, d;
+		__cpuid_count((unsigned)k->regs.rax, (unsigned)k->regs.rcx, a, b, c, d);
+		k->regs.rax = a;
+		k->regs.rbx = b;
+		k->regs.rcx = c;
+		k->regs.rdx = d;
+		k->regs.rip += in.len;
+		r->kind = ORACLE_STEPPED;
+		return put_regs(k, err);
+	}
+	if (ptrace(PTRACE_SINGLESTEP, k->pid, 0, 0) < 0)
+		return rax_errf(err, RAX_STATUS_HOST, "native oracle: PTRACE_SINGLESTEP: %s", strerror(errno));
+	int sig;
+	k->regs_valid = false;
+	if (wait_stop(k, &sig, err) < 0)
+		return -1;
+	if (get_regs(k, err) < 0)
+		return -1;
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	ptrace(PTRACE_GETSIGINFO, k->pid, 0, &si);
+	if (sig == SIGTRAP && si.si_code != SI_KERNEL) {
+		r->kind = ORACLE_STEPPED;
+		if (pushf) {
+			/* the CPU pushed our trap flag and the host's IF=1: show the test's own */
+			uint64_t v;
+			if (native_read(o, k->regs.rsp, &v, 8) == 0) {
+				v = (v & ~(uint64_t)(RFLAGS_TF | RFLAGS_IF)) | k->vif;
+				native_write(o, k->regs.rsp, &v, 8);
+			}
+		}
+		return 0;
+	}
+	if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP)
+		return fault_details(o, sig, r, err);
+	r->kind = ORACLE_INTERNAL;
+	snprintf(r->detail, sizeof(r->detail), "native child stopped by unexpected signal %d at rip 0x%llx",
+		 sig, (unsigned long long)k->regs.rip);
+	return 0;
+}
+
+static void native_close(struct oracle *o)
+{
+	struct native *k = nat(o);
+	if (!k)
+		return;
+	if (k->pid > 0) {
+		kill(k->pid, SIGKILL);
+		int st;
+		while (waitpid(k->pid, &st, __WALL) < 0 && errno == EINTR)
+			;
+	}
+	if (k->memfd >= 0)
+		close(k->memfd);
+	free(k);
+	o->priv = NULL;
+}
+
+static const struct oracle_ops native_ops = {
+	.name = "native",
+	.caps = ORACLE_VIRT,
+	.step = native_step,
+	.get_state = native_get_state,
+	.set_state = native_set_state,
+	.read = native_read,
+	.write = native_write,
+	.close = native_close,
+};
+
+bool oracle_native_available(char *why, size_t n)
+{
+#if defined(__x86_64__)
+	why[0] = 0;
+	return true;
+#else
+	snprintf(why, n, "the native oracle needs an x86-64 host");
+	return false;
+#endif
+}
+
+int oracle_native_open(struct oracle *o, const struct native_region *r, unsigned n,
+		       const struct rax_cpu_state *st, struct rax_err *err)
+{
+	memset(o, 0, sizeof(*o));
+	for (unsigned i = 0; i < n; i++) {
+		if (r[i].addr < NATIVE_MIN_ADDR || r[i].addr + r[i].size > NATIVE_MAX_ADDR ||
+		    r[i].addr + r[i].size < r[i].addr)
+			return rax_errf(err, RAX_STATUS_USAGE,
+					"native oracle: region 0x%llx-0x%llx is outside [0x%llx, 0x%llx), "
+					"the addresses a host process can map",
+					(unsigned long long)r[i].addr,
+					(unsigned long long)(r[i].addr + r[i].size),
+					NATIVE_MIN_ADDR, NATIVE_MAX_ADDR);
+	}
+	if (st->rflags & (RFLAGS_TF | RFLAGS_AC))
+		return rax_errf(err, RAX_STATUS_USAGE,
+				"native oracle: an initial RFLAGS with TF or AC cannot be checked natively");
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return rax_errf(err, RAX_STATUS_HOST, "native oracle: pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return rax_errf(err, RAX_STATUS_HOST, "native oracle: fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		child_main(r, n, pfd[1]);
+	}
+	close(pfd[1]);
+	struct native *k = calloc(1, sizeof(*k));
+	if (!k) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close(pfd[0]);
+		return rax_errf(err, RAX_STATUS_HOST, "out of memory");
+	}
+	k->pid = pid;
+	k->memfd = -1;
+	o->priv = k;
+	o->ops = &native_ops;
+	o->rflags_bits = NATIVE_RFLAGS_BITS;
+	snprintf(o->name, sizeof(o->name), "native");
+	int sig;
+	if (wait_stop(k, &sig, err) < 0) {
+		char msg[300];
+		ssize_t m = read(pfd[0], msg, sizeof(msg) - 1);
+		close(pfd[0]);
+		if (m > 0) {
+			msg[m] = 0;
+			rax_errf(err, RAX_STATUS_USAGE, "%s", msg);
+		}
+		native_close(o);
+		return -1;
+	}
+	close(pfd[0]);
+	ptrace(PTRACE_SETOPTIONS, pid, 0, (void *)(uintptr_t)PTRACE_O_EXITKILL);
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	k->memfd = open(path, O_RDWR | O_CLOEXEC);
+	if (k->memfd < 0) {
+		rax_errf(err, RAX_STATUS_HOST, "native oracle: open %s: %s", path, strerror(errno));
+		native_close(o);
+		return -1;
+	}
+	if (get_regs(k, err) < 0) {
+		native_close(o);
+		return -1;
+	}
+	k->own_fs_base = k->regs.fs_base;
+	k->own_gs_base = k->regs.gs_base;
+	struct rax_cpu_state tmp = *st;
+	if (native_set_state(o, &tmp, err) < 0) {
+		native_close(o);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,206 @@
+/* report.c - divergence reports, text and JSON (see report.h). */
+#include "report.h"
+
+#include <string.h>
+
+#include "flagmask.h"
+
+static bool differs(const struct diff_divergence *d, const char *name)
+{
+	for (unsigned i = 0; i < d->nfields; i++)
+		if (strcmp(d->fields[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static void row(FILE *f, const struct diff_divergence *d, const char *name, uint64_t e, uint64_t o)
+{
+	bool x = differs(d, name);
+	fprintf(f, "  %s %-8s 0x%016llx  0x%016llx%s\n", x ? "*" : " ", name, (unsigned long long)e,
+		(unsigned long long)o, x ? "  <--" : "");
+}
+
+void report_divergence(FILE *f, const struct diff_result *r, const struct diff_divergence *d)
+{
+	fprintf(f, "--- divergence in %s (oracle %s)\n", r->name, r->oracle);
+	fprintf(f, "step %llu, rip 0x%llx:", (unsigned long long)d->step, (unsigned long long)d->rip);
+	for (unsigned i = 0; i < d->nbytes && i < 15; i++)
+		fprintf(f, " %02x", d->bytes[i]);
+	fprintf(f, "  %s\n", d->disasm);
+	fprintf(f, "%s\n", d->what);
+	char nb[64];
+	fprintf(f, "undefined flags masked: %s\n", flagmask_names(d->undefined, nb, sizeof(nb)));
+	fprintf(f, "    %-8s %-18s  %-18s\n", "field", "emulator", "oracle");
+	row(f, d, "rip", d->emu.rip, d->oracle.rip);
+	for (int i = 0; i < RAX_NGPR; i++)
+		row(f, d, rax_gpr_names[i], d->emu.gpr[i], d->oracle.gpr[i]);
+	row(f, d, "rflags", d->emu.rflags, d->oracle.rflags);
+	for (unsigned i = 0; i < d->nfields; i++)
+		if (strcmp(d->fields[i].name, "rflags") == 0) {
+			char a[64], b[64], x[64];
+			const struct diff_field *fl = &d->fields[i];
+			fprintf(f, "    flags: emu %s, oracle %s, differ %s (compared 0x%llx)\n",
+				flagmask_names(fl->emu & RFLAGS_STATUS, a, sizeof(a)),
+				flagmask_names(fl->oracle & RFLAGS_STATUS, b, sizeof(b)),
+				flagmask_names((fl->emu ^ fl->oracle) & fl->mask, x, sizeof(x)),
+				(unsigned long long)fl->mask);
+		}
+	if (d->compared & (CMP_SEG | CMP_CTRL)) {
+		for (unsigned i = 0; i < d->nfields; i++)
+			if (strchr(d->fields[i].name, '.') || d->fields[i].name[0] == 'c' ||
+			    strcmp(d->fields[i].name, "efer") == 0)
+				if (strcmp(d->fields[i].name, "rcx") && strcmp(d->fields[i].name, "rip"))
+					fprintf(f, "  * %-8s 0x%016llx  0x%016llx  <--\n", d->fields[i].name,
+						(unsigned long long)d->fields[i].emu,
+						(unsigned long long)d->fields[i].oracle);
+	} else {
+		fprintf(f, "    (segments and control registers not compared: the %s oracle runs at CPL3 in a host process)\n",
+			r->oracle);
+	}
+	for (unsigned i = 0; i < d->nmem; i++) {
+		const struct diff_memrun *m = &d->mem[i];
+		unsigned k = m->len < DIFF_RUN_BYTES ? m->len : DIFF_RUN_BYTES;
+		fprintf(f, "  memory 0x%llx, %u bytes\n    emu   ", (unsigned long long)m->addr, m->len);
+		for (unsigned j = 0; j < k; j++)
+			fprintf(f, " %02x", m->emu[j]);
+		fprintf(f, "\n    oracle");
+		for (unsigned j = 0; j < k; j++)
+			fprintf(f, " %02x", m->oracle[j]);
+		fprintf(f, "\n");
+	}
+	if (d->mem_total > d->nmem)
+		fprintf(f, "  (%u more differing byte runs)\n", d->mem_total - d->nmem);
+	if (d->nhist) {
+		fprintf(f, "last instructions:\n");
+		for (unsigned i = 0; i < d->nhist; i++)
+			fprintf(f, "  %s 0x%llx  %s\n", i + 1 == d->nhist ? ">" : " ",
+				(unsigned long long)d->hist[i].rip, d->hist[i].dis);
+	}
+}
+
+static void json_state(struct json *w, const struct rax_cpu_state *s, unsigned compared)
+{
+	json_begin_object(w);
+	json_key(w, "rip");
+	json_hex(w, s->rip);
+	for (int i = 0; i < RAX_NGPR; i++) {
+		json_key(w, rax_gpr_names[i]);
+		json_hex(w, s->gpr[i]);
+	}
+	json_key(w, "rflags");
+	json_hex(w, s->rflags);
+	if (compared & (CMP_SEG | CMP_CTRL)) {
+		json_key(w, "cr0");
+		json_hex(w, s->cr0);
+		json_key(w, "cr2");
+		json_hex(w, s->cr2);
+		json_key(w, "cr3");
+		json_hex(w, s->cr3);
+		json_key(w, "cr4");
+		json_hex(w, s->cr4);
+		json_key(w, "efer");
+		json_hex(w, s->efer);
+	}
+	json_end_object(w);
+}
+
+void report_json_test(struct json *w, const struct diff_result *r)
+{
+	json_begin_object(w);
+	json_key(w, "name");
+	json_str(w, r->name);
+	json_key(w, "status");
+	json_str(w, diff_status_name(r->status));
+	json_key(w, "reason");
+	json_str(w, r->reason);
+	json_key(w, "oracle");
+	json_str(w, r->oracle);
+	json_key(w, "steps");
+	json_u64(w, r->steps);
+	json_key(w, "emu_substeps");
+	json_u64(w, r->emu_substeps);
+	json_key(w, "seconds");
+	json_double(w, r->seconds);
+	json_key(w, "guest_end");
+	json_str(w, r->guest_end);
+	json_key(w, "injected");
+	json_begin_object(w);
+	json_key(w, "cpuid");
+	json_u64(w, r->cpuid_injected);
+	json_key(w, "rdtsc");
+	json_u64(w, r->rdtsc_injected);
+	json_key(w, "port_in");
+	json_u64(w, r->port_in_injected);
+	json_end_object(w);
+	json_key(w, "pages_compared");
+	json_u64(w, r->pages_compared);
+	json_key(w, "divergence_count");
+	json_u64(w, r->ndiv_total);
+	json_key(w, "divergences");
+	json_begin_array(w);
+	for (unsigned i = 0; i < r->ndiv; i++) {
+		const struct diff_divergence *d = &r->div[i];
+		json_begin_object(w);
+		json_key(w, "step");
+		json_u64(w, d->step);
+		json_key(w, "rip");
+		json_hex(w, d->rip);
+		json_key(w, "bytes");
+		json_bytes(w, d->bytes, d->nbytes);
+		json_key(w, "disasm");
+		json_str(w, d->disasm);
+		json_key(w, "what");
+		json_str(w, d->what);
+		json_key(w, "undefined_flags");
+		json_hex(w, d->undefined);
+		json_key(w, "fields");
+		json_begin_array(w);
+		for (unsigned j = 0; j < d->nfields; j++) {
+			json_begin_object(w);
+			json_key(w, "name");
+			json_str(w, d->fields[j].name);
+			json_key(w, "emu");
+			json_hex(w, d->fields[j].emu);
+			json_key(w, "oracle");
+			json_hex(w, d->fields[j].oracle);
+			json_key(w, "mask");
+			json_hex(w, d->fields[j].mask);
+			json_end_object(w);
+		}
+		json_end_array(w);
+		json_key(w, "memory");
+		json_begin_array(w);
+		for (unsigned j = 0; j < d->nmem; j++) {
+			unsigned k = d->mem[j].len < DIFF_RUN_BYTES ? d->mem[j].len : DIFF_RUN_BYTES;
+			json_begin_object(w);
+			json_key(w, "addr");
+			json_hex(w, d->mem[j].addr);
+			json_key(w, "len");
+			json_u64(w, d->mem[j].len);
+			json_key(w, "emu");
+			json_bytes(w, d->mem[j].emu, k);
+			json_key(w, "oracle");
+			json_bytes(w, d->mem[j].oracle, k);
+			json_end_object(w);
+		}
+		json_end_array(w);
+		json_key(w, "emu_state");
+		json_state(w, &d->emu, d->compared);
+		json_key(w, "oracle_state");
+		json_state(w, &d->oracle, d->compared);
+		json_key(w, "history");
+		json_begin_array(w);
+		for (unsigned j = 0; j < d->nhist; j++) {
+			json_begin_object(w);
+			json_key(w, "rip");
+			json_hex(w, d->hist[j].rip);
+			json_key(w, "disasm");
+			json_str(w, d->hist[j].dis);
+			json_end_object(w);
+		}
+		json_end_array(w);
+		json_end_object(w);
+	}
+	json_end_array(w);
+	json_end_object(w);
+}

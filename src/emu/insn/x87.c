@@ -2,7 +2,7 @@
  * x87.c - x87 control and state instructions and the FXSAVE family:
  * FNINIT, FNCLEX (and the 8087/287 no-ops FNENI/FNDISI/FNSETPM), FLDCW,
  * FNSTCW, FNSTSW (AX and m16), FXSAVE/FXRSTOR (legacy and REX.W forms),
- * LDMXCSR, STMXCSR. FWAIT lives in system.c.
+ * LDMXCSR, STMXCSR, EMMS. FWAIT lives in system.c.
  *
  * The x87/SSE registers are kept in the canonical state (c->s.fpu), so
  * get/set_state need no conversion. st[i] holds ST(i) in FXSAVE image order;
@@ -187,4 +187,15 @@ EMU_HANDLER(stmxcsr_Md)
 {
 	emu_sse_check(c);
 	emu_wr(c, in->seg, emu_ea(c, in), 4, c->s.fpu.mxcsr);
+}
+
+/* NP 0F 77: EMMS marks every x87/MMX register empty. An MMX instruction:
+ * #UD when CR0.EM=1, #NM when CR0.TS=1. */
+EMU_HANDLER(emms)
+{
+	if (c->s.cr0 & CR0_EM)
+		EMU_UD(c);
+	if (c->s.cr0 & CR0_TS)
+		emu_raise(c, EXC_NM, 0, 0);
+	c->s.fpu.ftw = 0; /* abridged tag word: all empty */
 }

@@ -10,17 +10,7 @@ static struct emu_insn in;
 static int dec(const char *hex)
 {
 	uint8_t b[32];
-	unsigned n = 0;
-	for (const char *p = hex; *p;) {
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			break;
-		unsigned v;
-		sscanf(p, "%2x", &v);
-		b[n++] = (uint8_t)v;
-		p += 2;
-	}
+	unsigned n = (unsigned)unit_hex(hex, b);
 	return emu_decode(b, n, &in);
 }
 

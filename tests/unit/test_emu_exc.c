@@ -12,22 +12,6 @@
 
 static struct tvm t;
 
-static size_t hex2bin(const char *hex, uint8_t *b)
-{
-	size_t n = 0;
-	for (const char *p = hex; *p;) {
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			break;
-		unsigned v;
-		sscanf(p, "%2x", &v);
-		b[n++] = (uint8_t)v;
-		p += 2;
-	}
-	return n;
-}
-
 static void fresh(void)
 {
 	tv_free(&t);
@@ -37,7 +21,7 @@ static void fresh(void)
 static void code(const char *hex)
 {
 	uint8_t b[256];
-	size_t n = hex2bin(hex, b);
+	size_t n = unit_hex(hex, b);
 	b[n++] = 0xf4; /* hlt */
 	tv_code(&t, b, n);
 }
@@ -263,7 +247,7 @@ int main(void)
 	code("48 c7 c0 01 00 00 00 0f 05 f4" /* mov rax, 1; syscall; hlt */);
 	{
 		uint8_t b[16];
-		size_t n = hex2bin("48 89 cb 48 0f 07" /* mov rbx, rcx; sysretq */, b);
+		size_t n = unit_hex("48 89 cb 48 0f 07" /* mov rbx, rcx; sysretq */, b);
 		memcpy(tv_ptr(&t, TV_CODE + 0x100), b, n);
 	}
 	t.s.rflags |= RFLAGS_IF;
@@ -287,7 +271,7 @@ int main(void)
 	code("cc bb 02 00 00 00" /* int3; mov ebx, 2 */);
 	{
 		uint8_t b[8];
-		size_t n = hex2bin("48 cf" /* iretq */, b);
+		size_t n = unit_hex("48 cf" /* iretq */, b);
 		memcpy(tv_ptr(&t, TV_HANDLERS + 3 * 16), b, n);
 	}
 	tv_run(&t);

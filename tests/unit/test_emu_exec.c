@@ -19,27 +19,11 @@
 
 static struct tvm t;
 
-static size_t hex2bin(const char *hex, uint8_t *b)
-{
-	size_t n = 0;
-	for (const char *p = hex; *p;) {
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			break;
-		unsigned v;
-		sscanf(p, "%2x", &v);
-		b[n++] = (uint8_t)v;
-		p += 2;
-	}
-	return n;
-}
-
 /* Fresh VM, code + HLT at TV_CODE, run to the HLT. */
 static void run(const char *hex)
 {
 	uint8_t b[512];
-	size_t n = hex2bin(hex, b);
+	size_t n = unit_hex(hex, b);
 	b[n++] = 0xf4;
 	tv_free(&t);
 	tv_init(&t);
@@ -247,7 +231,7 @@ int main(void)
 		tv_free(&t);
 		tv_init(&t);
 		uint8_t b[64];
-		size_t n = hex2bin("b9 00 2d 31 01 48 01 c8 48 31 c3 ff c9 75 f6 f4" /* mov ecx, 20000000; 1: add rax, rcx; xor rbx, rax; dec ecx; jnz 1b; hlt */, b);
+		size_t n = unit_hex("b9 00 2d 31 01 48 01 c8 48 31 c3 ff c9 75 f6 f4" /* mov ecx, 20000000; 1: add rax, rcx; xor rbx, rax; dec ecx; jnz 1b; hlt */, b);
 		tv_code(&t, b, n);
 		struct timespec a, z;
 		clock_gettime(CLOCK_MONOTONIC, &a);

@@ -11,29 +11,13 @@
 
 static struct tvm t;
 
-static size_t hex2bin(const char *hex, uint8_t *b)
-{
-	size_t n = 0;
-	for (const char *p = hex; *p;) {
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			break;
-		unsigned v;
-		sscanf(p, "%2x", &v);
-		b[n++] = (uint8_t)v;
-		p += 2;
-	}
-	return n;
-}
-
 static size_t code_len;
 
 /* Fresh VM with code + HLT at TV_CODE and CR4.OSFXSR set; t.s may be edited before go(). */
 static void prep(const char *hex)
 {
 	uint8_t b[512];
-	size_t n = hex2bin(hex, b);
+	size_t n = unit_hex(hex, b);
 	b[n++] = 0xf4;
 	tv_free(&t);
 	tv_init(&t);
@@ -93,7 +77,7 @@ static void set_xmm(unsigned r, uint64_t lo, uint64_t hi)
 static const char *mnem(const char *hex, char *buf, size_t n)
 {
 	uint8_t b[16];
-	size_t len = hex2bin(hex, b);
+	size_t len = unit_hex(hex, b);
 	struct emu_insn in;
 	if (emu_decode(b, (unsigned)len, &in) != EMU_DEC_OK)
 		return "(ud)";

@@ -8,6 +8,8 @@
 #define RAX_UNIT_H
 
 #include <inttypes.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 static int unit_pass, unit_fail;
@@ -33,6 +35,23 @@ static int unit_pass, unit_fail;
 				__FILE__, __LINE__, #a, #b, ua_, ub_);                \
 		}                                                                     \
 	} while (0)
+
+/* "48 89 c8" -> bytes; returns the count (space-separated hex pairs). */
+static inline size_t unit_hex(const char *hex, uint8_t *b)
+{
+	size_t n = 0;
+	for (const char *p = hex; *p;) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		unsigned v;
+		sscanf(p, "%2x", &v);
+		b[n++] = (uint8_t)v;
+		p += 2;
+	}
+	return n;
+}
 
 static inline int unit_finish(const char *name)
 {

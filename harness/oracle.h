@@ -47,6 +47,9 @@ struct oracle_hint {
 	uint64_t next_rip;    /* emulator's RIP after the step */
 	unsigned next_cpl;    /* emulator's CPL after the step */
 	bool cpl_changed;
+	/* the emulator delivered an event (exception, INT n) or entered CPL0
+	 * code (SYSCALL): next_rip is the first instruction of the handler */
+	bool entered;
 };
 
 struct oracle;

@@ -5,12 +5,18 @@
  *   with hardware VMX/SVM).
  * trapflag: the test runs with RFLAGS.TF; its #DB is delivered through a
  *   copy of the test's IDT whose vector 1 points at a two-byte handler
- *   (`out HARNESS_STEP_PORT, al`) on IST1 of a copy of the test's TSS, all in
+ *   (`out HARNESS_STEP_PORT, al`) on an IST slot no other gate uses (IST7
+ *   unless taken) of a copy of the test's TSS, all in
  *   the harness area. The port write stops the VM; the interrupted state is
  *   read from the IST frame, and IDTR/TR/DR6/DR7 are reported as the test's
- *   own, so the test's stack and memory are never touched. When the emulator
- *   says the instruction entered a handler (CPL change), DR0 is set on the
- *   handler's first instruction, because delivery clears TF.
+ *   own, so the test's stack and memory are never touched. LIDT is run with
+ *   its operand pointed at the shadow of the new table; SIDT's stored IDTR
+ *   is replaced by the test's.
+ * Both: when the emulator says the instruction entered a handler (exception,
+ *   INT n: delivery clears TF, so no step trap comes there), the handler's
+ *   first bytes are patched to `out HARNESS_STEP_PORT, al` for that step
+ *   (see patch_entry); PUSHF images and exception frames lose the
+ *   mechanism's TF (here and in lockstep.c).
  */
 #include "oracle.h"
 
@@ -164,6 +170,169 @@ static void seg_from_gdt(struct kvmo *k, uint16_t sel, struct rax_segment *s)
 	s->unusable = !s->present;
 }
 
+/* Bytes at a linear address under the test's paging (the vCPU's CR3). */
+static int lread(struct kvmo *k, uint64_t la, void *buf, size_t n)
+{
+	uint8_t *b = buf;
+	while (n) {
+		uint64_t gpa;
+		size_t c = 4096 - (la & 4095);
+		if (c > n)
+			c = n;
+		if (lin(k, la, &gpa) < 0 || guest_mem_read(&k->vm.mem, gpa, b, c) < 0)
+			return -1;
+		la += c, b += c, n -= c;
+	}
+	return 0;
+}
+
+static int lwrite(struct kvmo *k, uint64_t la, const void *buf, size_t n)
+{
+	const uint8_t *b = buf;
+	while (n) {
+		uint64_t gpa;
+		size_t c = 4096 - (la & 4095);
+		if (c > n)
+			c = n;
+		if (lin(k, la, &gpa) < 0 || guest_mem_write(&k->vm.mem, gpa, b, c) < 0)
+			return -1;
+		la += c, b += c, n -= c;
+	}
+	return 0;
+}
+
+/* Decode the instruction at rip (the vCPU must hold the test's paging). */
+static bool decode_at(struct kvmo *k, uint64_t rip, struct emu_insn *in)
+{
+	uint8_t b[15];
+	unsigned n = sizeof(b);
+	if (lread(k, rip, b, n) < 0)
+		for (n = 0; n < sizeof(b); n++)
+			if (lread(k, rip + n, &b[n], 1) < 0)
+				break;
+	memset(in, 0, sizeof(*in));
+	return n && emu_decode(b, n, in) == EMU_DEC_OK;
+}
+
+/* Linear address of a decoded memory operand in state s (before the instruction). */
+static uint64_t insn_ea(const struct emu_insn *in, const struct rax_cpu_state *s)
+{
+	uint64_t ea = (uint64_t)(int64_t)in->disp;
+	if (in->base == EMU_REG_RIP)
+		ea += s->rip + in->len;
+	else if (in->base != EMU_REG_NONE)
+		ea += s->gpr[in->base];
+	if (in->index != EMU_REG_NONE)
+		ea += s->gpr[in->index] << in->scale;
+	if (in->asz == 4)
+		ea &= 0xffffffffull;
+	if (in->seg == RAX_SEG_FS || in->seg == RAX_SEG_GS)
+		ea += s->seg[in->seg].base;
+	return ea;
+}
+
+static bool is_0f01_mem(const struct emu_insn *in, unsigned reg)
+{
+	return in->map == 1 && in->op == 0x01 && in->mod != 3 && (in->reg & 7) == reg;
+}
+
+/*
+ * PUSHF under either stepping mechanism pushes the TF the harness set (KVM
+ * sets TF itself for KVM_GUESTDBG_SINGLESTEP): clear it in the pushed image
+ * when the test never set TF. post is the state after the PUSHF.
+ */
+static void fix_pushf(struct kvmo *k, const struct emu_insn *in, const struct rax_cpu_state *post)
+{
+	if (in->map != 0 || in->op != 0x9c)
+		return;
+	uint8_t b; /* TF is bit 0 of the image's second byte (16- and 64-bit PUSHF) */
+	if (lread(k, post->gpr[RAX_REG_RSP] + 1, &b, 1) == 0 && (b & 1)) {
+		b &= (uint8_t)~1u;
+		lwrite(k, post->gpr[RAX_REG_RSP] + 1, &b, 1);
+	}
+}
+
+/*
+ * A port write that ends the guest (debug-exit) stops the VM at the KVM I/O
+ * exit, before KVM completes the OUT: RIP is still on it. The instruction
+ * did execute (the device saw the write): report RIP after it.
+ */
+static void out_done(const struct emu_insn *in, const struct rax_cpu_state *pre, struct rax_cpu_state *t)
+{
+	bool out = in->map == 0 && (in->op == 0xe6 || in->op == 0xe7 || in->op == 0xee || in->op == 0xef);
+	if (out && t->rip == pre->rip)
+		t->rip += in->len;
+}
+
+/*
+ * A handler entry the oracle must stop at. Event delivery (exception, INT n)
+ * clears TF, so neither stepping mechanism traps on the handler's first
+ * instruction; hardware breakpoints are not reliable either (DR0 does not
+ * fire under nested SVM on QEMU TCG). So the handler's first two bytes
+ * become `out HARNESS_STEP_PORT, al` for the one step, which ends the run
+ * at the handler with nothing of the handler executed.
+ */
+struct entry_patch {
+	bool on;
+	uint64_t la;
+	uint8_t save[2];
+};
+
+static void patch_entry(struct kvmo *k, const struct oracle_hint *hint, struct entry_patch *p)
+{
+	static const uint8_t out[2] = { 0xe6, HARNESS_STEP_PORT };
+	p->on = false;
+	if (!hint || !hint->valid || !hint->entered || hint->next_cpl != 0 ||
+	    lread(k, hint->next_rip, p->save, 2) < 0 || lwrite(k, hint->next_rip, out, 2) < 0)
+		return;
+	p->la = hint->next_rip;
+	p->on = true;
+}
+
+static void unpatch_entry(struct kvmo *k, struct entry_patch *p)
+{
+	if (p->on)
+		lwrite(k, p->la, p->save, 2);
+}
+
+/*
+ * The vCPU stopped on the patched OUT at the handler: KVM completes a port
+ * write on the next KVM_RUN by skipping the OUT when RIP is still on it, which
+ * would skip the handler's real first instruction. Let it complete on the
+ * harness's own `out` instead (H_CODE: out; jmp $-2 - entered at the jmp).
+ */
+static int flush_port_exit(struct kvmo *k, const struct rax_cpu_state *at, struct rax_err *err)
+{
+	struct rax_vm *vm = &k->vm;
+	struct rax_cpu_state d = *at;
+	d.rip = k->harea + H_CODE + 2;
+	d.rflags &= ~(uint64_t)(RFLAGS_TF | RFLAGS_RF | RFLAGS_IF);
+	d.dr7 = 0x400;
+	vm->stop = 0;
+	vm->stop_status = 0;
+	if (vm->ops->set_state(vm, &d, err) < 0)
+		return -1;
+	struct rax_exit ex;
+	memset(&ex, 0, sizeof(ex));
+	if (vm->ops->run(vm, &ex, err) < 0)
+		return -1;
+	int status = vm->stop_status;
+	vm->stop = 0;
+	vm->stop_status = 0;
+	if (vm->kick)
+		*vm->kick = 0;
+	if (status != STEP_STATUS)
+		return rax_errf(err, RAX_STATUS_INTERNAL, "KVM oracle: harness stub did not stop (%s)",
+				ex.detail[0] ? ex.detail : rax_status_name(status));
+	return 0;
+}
+
+/* Whether the run ended on the patched handler entry. */
+static bool at_patch(const struct entry_patch *p, int status, const struct rax_cpu_state *t)
+{
+	return p->on && status == STEP_STATUS && (t->rip == p->la || t->rip == p->la + 2);
+}
+
 static int trapflag_step(struct oracle *o, const struct oracle_hint *hint, struct oracle_result *r,
 			 struct rax_err *err)
 {
@@ -171,47 +340,89 @@ static int trapflag_step(struct oracle *o, const struct oracle_hint *hint, struc
 	struct rax_vm *vm = &k->vm;
 	struct rax_cpu_state s = k->cur;
 	uint64_t h = k->harea, gpa;
+	/* the vCPU must translate with the test's paging (it still does after a step) */
+	if (!k->loaded && vm->ops->set_state(vm, &s, err) < 0)
+		return -1;
+	k->loaded = true;
+	struct emu_insn in;
+	bool dec = decode_at(k, s.rip, &in);
+	/* the IDT the test will have after this instruction: LIDT's operand is
+	 * pointed at our shadow of the new table for the one step */
+	struct rax_dtable tidt = k->cur.idt;
+	bool lidt = false;
+	uint64_t lidt_ea = 0;
+	uint8_t lidt_save[10];
+	if (dec && is_0f01_mem(&in, 3) && cpu_state_cpl(&s) == 0) {
+		lidt_ea = insn_ea(&in, &s);
+		if (lread(k, lidt_ea, lidt_save, sizeof(lidt_save)) == 0) {
+			lidt = true;
+			memcpy(&tidt.limit, lidt_save, 2);
+			memcpy(&tidt.base, lidt_save + 2, 8);
+		}
+	}
 	/* our IDT: the test's, with vector 1 on IST1 to the harness handler */
 	uint8_t idt[4096];
 	memset(idt, 0, sizeof(idt));
-	unsigned ilen = (unsigned)k->cur.idt.limit + 1 < sizeof(idt) ? k->cur.idt.limit + 1u : sizeof(idt);
-	if (vm->ops->set_state(vm, &s, err) < 0)
-		return -1;
-	for (unsigned i = 0; i < ilen; i += 8)
-		if (lin(k, k->cur.idt.base + i, &gpa) == 0)
-			guest_mem_read(&vm->mem, gpa, idt + i, 8);
+	unsigned ilen = (unsigned)tidt.limit + 1 < sizeof(idt) ? tidt.limit + 1u : sizeof(idt);
+	if (lread(k, tidt.base, idt, ilen) < 0)
+		for (unsigned i = 0; i < ilen; i += 8)
+			if (lin(k, tidt.base + i, &gpa) == 0)
+				guest_mem_read(&vm->mem, gpa, idt + i, 8);
 	uint16_t sel = (uint16_t)(idt[16 + 2] | idt[16 + 3] << 8);
 	if (!sel)
 		sel = s.seg[RAX_SEG_CS].dpl == 0 ? s.seg[RAX_SEG_CS].selector : 0x08;
 	uint64_t hc = h + H_CODE;
-	uint64_t lo = (hc & 0xffff) | (uint64_t)sel << 16 | 1ull << 32 /* IST1 */ | 0x8eull << 40 |
+	/* the handler's stack: an IST slot no other gate of the test uses */
+	unsigned ist = 7;
+	for (unsigned used = 0, i = 0;; i++) {
+		if (i * 16 + 16 <= ilen && i != 1) {
+			used |= 1u << (idt[i * 16 + 4] & 7);
+			continue;
+		}
+		while (ist > 1 && (used & (1u << ist)))
+			ist--;
+		break;
+	}
+	uint64_t lo = (hc & 0xffff) | (uint64_t)sel << 16 | (uint64_t)ist << 32 | 0x8eull << 40 |
 		      ((hc >> 16) & 0xffff) << 48;
 	uint64_t hi = hc >> 32;
 	memcpy(idt + 16, &lo, 8);
 	memcpy(idt + 24, &hi, 8);
 	guest_mem_write(&vm->mem, h + H_IDT, idt, sizeof(idt));
+	/* the same limit as the test's (other vectors fault as they would), but
+	 * vector 1 always inside it */
+	uint16_t hlimit = ilen - 1 < 31 ? 31 : (uint16_t)(ilen - 1);
+	if (lidt) {
+		uint8_t op[10];
+		uint64_t hb = h + H_IDT;
+		memcpy(op, &hlimit, 2);
+		memcpy(op + 2, &hb, 8);
+		lwrite(k, lidt_ea, op, sizeof(op));
+	}
 	uint8_t tss[104];
 	memset(tss, 0, sizeof(tss));
 	if (lin(k, k->cur.tr.base, &gpa) == 0)
 		guest_mem_read(&vm->mem, gpa, tss, sizeof(tss));
-	uint64_t ist1 = h + H_IST_TOP;
-	memcpy(tss + 0x24, &ist1, 8);
+	uint64_t istp = h + H_IST_TOP;
+	memcpy(tss + 0x24 + 8 * (ist - 1), &istp, 8);
 	guest_mem_write(&vm->mem, h + H_TSS, tss, sizeof(tss));
 	static const uint8_t handler[] = { 0xe6, HARNESS_STEP_PORT, 0xeb, 0xfc };
 	guest_mem_write(&vm->mem, h + H_CODE, handler, sizeof(handler));
-	s.idt = (struct rax_dtable){ .base = h + H_IDT, .limit = 4095 };
+	s.idt = (struct rax_dtable){ .base = h + H_IDT, .limit = hlimit };
 	s.tr.base = h + H_TSS;
 	s.rflags |= RFLAGS_TF;
-	if (hint && hint->valid && hint->cpl_changed) {
-		s.dr[0] = hint->next_rip;
-		s.dr7 = 0x401; /* L0, execute, 1 byte */
-	}
 	if (vm->ops->set_state(vm, &s, err) < 0)
 		return -1;
+	struct entry_patch p;
+	patch_entry(k, hint, &p);
 	vm->stop = 0;
 	struct rax_exit ex;
 	memset(&ex, 0, sizeof(ex));
-	if (vm->ops->run(vm, &ex, err) < 0)
+	int rc = vm->ops->run(vm, &ex, err);
+	unpatch_entry(k, &p);
+	if (lidt)
+		lwrite(k, lidt_ea, lidt_save, sizeof(lidt_save));
+	if (rc < 0)
 		return -1;
 	int status = vm->stop_status;
 	vm->stop = 0;
@@ -227,41 +438,57 @@ static int trapflag_step(struct oracle *o, const struct oracle_hint *hint, struc
 		r->kind = ORACLE_EXITED;
 		snprintf(r->detail, sizeof(r->detail), "%s",
 			 ex.kind == RAX_EXIT_HLT ? "halt" : rax_status_name(status));
-		vm->ops->get_state(vm, &k->cur, err);
+		struct rax_cpu_state t;
+		if (vm->ops->get_state(vm, &t, err) < 0)
+			return -1;
+		t.idt = tidt;
+		t.tr = k->cur.tr;
+		t.rflags = (t.rflags & ~(uint64_t)RFLAGS_TF) | (k->cur.rflags & RFLAGS_TF);
+		if (dec)
+			out_done(&in, &k->cur, &t);
+		k->cur = t;
+		k->loaded = false;
 		return 0;
 	}
 	struct rax_cpu_state t;
 	if (vm->ops->get_state(vm, &t, err) < 0)
 		return -1;
-	uint64_t f[5];
-	if (guest_mem_read(&vm->mem, h + H_IST_TOP - 40, f, sizeof(f)) < 0)
-		return rax_errf(err, RAX_STATUS_INTERNAL, "trap-flag step: IST frame unreadable");
-	t.rip = f[0];
-	if ((uint16_t)f[1] == k->cur.seg[RAX_SEG_CS].selector)
-		t.seg[RAX_SEG_CS] = k->cur.seg[RAX_SEG_CS];
-	else
-		seg_from_gdt(k, (uint16_t)f[1], &t.seg[RAX_SEG_CS]);
-	t.rflags = (f[2] & ~(uint64_t)(RFLAGS_TF | RFLAGS_RF)) | (k->cur.rflags & RFLAGS_TF);
-	t.gpr[RAX_REG_RSP] = f[3];
-	if ((uint16_t)f[4] == k->cur.seg[RAX_SEG_SS].selector)
-		t.seg[RAX_SEG_SS] = k->cur.seg[RAX_SEG_SS];
-	else
-		seg_from_gdt(k, (uint16_t)f[4], &t.seg[RAX_SEG_SS]);
-	t.idt = k->cur.idt;
+	if (at_patch(&p, status, &t)) {
+		/* stopped on the handler's first instruction, entered by delivery */
+		t.rip = p.la;
+		if (flush_port_exit(k, &t, err) < 0)
+			return -1;
+	} else {
+		uint64_t f[5];
+		if (guest_mem_read(&vm->mem, h + H_IST_TOP - 40, f, sizeof(f)) < 0)
+			return rax_errf(err, RAX_STATUS_INTERNAL, "trap-flag step: IST frame unreadable");
+		t.rip = f[0];
+		if ((uint16_t)f[1] == k->cur.seg[RAX_SEG_CS].selector)
+			t.seg[RAX_SEG_CS] = k->cur.seg[RAX_SEG_CS];
+		else
+			seg_from_gdt(k, (uint16_t)f[1], &t.seg[RAX_SEG_CS]);
+		t.rflags = (f[2] & ~(uint64_t)(RFLAGS_TF | RFLAGS_RF)) | (k->cur.rflags & RFLAGS_TF);
+		t.gpr[RAX_REG_RSP] = f[3];
+		if ((uint16_t)f[4] == k->cur.seg[RAX_SEG_SS].selector)
+			t.seg[RAX_SEG_SS] = k->cur.seg[RAX_SEG_SS];
+		else
+			seg_from_gdt(k, (uint16_t)f[4], &t.seg[RAX_SEG_SS]);
+	}
+	t.idt = tidt;
 	t.tr = k->cur.tr;
 	memcpy(t.dr, k->cur.dr, sizeof(t.dr));
 	t.dr6 = k->cur.dr6;
 	t.dr7 = k->cur.dr7;
-	/* PUSHF pushed our TF: the test never set it */
-	uint8_t b[15];
-	struct emu_insn in;
-	if (!(k->cur.rflags & RFLAGS_TF) && lin(k, k->cur.rip, &gpa) == 0 &&
-	    guest_mem_read(&vm->mem, gpa, b, 1) == 0 && emu_decode(b, 1, &in) == EMU_DEC_OK &&
-	    in.op == 0x9c && in.map == 0) {
-		uint64_t v;
-		if (lin(k, t.gpr[RAX_REG_RSP], &gpa) == 0 && guest_mem_read(&vm->mem, gpa, &v, 8) == 0) {
-			v &= ~(uint64_t)RFLAGS_TF;
-			guest_mem_write(&vm->mem, gpa, &v, 8);
+	if (dec && t.rip == k->cur.rip + in.len) {
+		/* PUSHF pushed our TF: the test never set it */
+		if (!(k->cur.rflags & RFLAGS_TF))
+			fix_pushf(k, &in, &t);
+		/* SIDT stored our IDT copy's address: store the test's IDTR */
+		if (is_0f01_mem(&in, 1)) {
+			uint8_t op[10];
+			memcpy(op, &k->cur.idt.limit, 2);
+			memcpy(op + 2, &k->cur.idt.base, 8);
+			lwrite(k, insn_ea(&in, &k->cur), op, sizeof(op));
 		}
 	}
 	k->cur = t;
@@ -269,22 +496,45 @@ static int trapflag_step(struct oracle *o, const struct oracle_hint *hint, struc
 	return 0;
 }
 
+/*
+ * KVM_GUESTDBG_SINGLESTEP: KVM sets TF in the guest's RFLAGS (and hides it
+ * from KVM_GET_REGS), but only when the guest-debug ioctl is issued; TF is
+ * set here on every step so that it survives state loads, IRET and POPF.
+ */
 static int single_step(struct oracle *o, const struct oracle_hint *hint, struct oracle_result *r,
 		       struct rax_err *err)
 {
 	struct kvmo *k = K(o);
 	struct rax_vm *vm = &k->vm;
-	if (!k->loaded) {
-		if (vm->ops->set_state(vm, &k->cur, err) < 0)
-			return -1;
-		k->loaded = true;
-	}
+	struct rax_cpu_state s = k->cur;
+	bool test_tf = s.rflags & RFLAGS_TF;
+	s.rflags |= RFLAGS_TF;
+	if (vm->ops->set_state(vm, &s, err) < 0)
+		return -1;
+	k->loaded = true;
+	struct emu_insn in;
+	bool dec = decode_at(k, s.rip, &in);
+	struct entry_patch p;
+	patch_entry(k, hint, &p);
+	vm->stop = 0;
 	struct rax_exit ex;
 	memset(&ex, 0, sizeof(ex));
-	if (vm->ops->step(vm, &ex, err) < 0)
+	int rc = vm->ops->step(vm, &ex, err);
+	unpatch_entry(k, &p);
+	if (rc < 0)
 		return -1;
+	int status = vm->stop_status;
 	if (vm->ops->get_state(vm, &k->cur, err) < 0)
 		return -1;
+	if (ex.kind == RAX_EXIT_STOP && at_patch(&p, status, &k->cur)) {
+		k->cur.rip = p.la;
+		if (flush_port_exit(k, &k->cur, err) < 0)
+			return -1;
+		ex.kind = RAX_EXIT_STEP;
+	}
+	k->cur.rflags &= ~(uint64_t)RFLAGS_TF;
+	if (ex.kind == RAX_EXIT_STEP && dec && !test_tf && k->cur.rip == s.rip + in.len)
+		fix_pushf(k, &in, &k->cur);
 	switch (ex.kind) {
 	case RAX_EXIT_STEP: r->kind = ORACLE_STEPPED; break;
 	case RAX_EXIT_HLT:
@@ -293,7 +543,9 @@ static int single_step(struct oracle *o, const struct oracle_hint *hint, struct 
 		break;
 	case RAX_EXIT_STOP:
 		r->kind = ORACLE_EXITED;
-		snprintf(r->detail, sizeof(r->detail), "%s", rax_status_name(vm->stop_status));
+		snprintf(r->detail, sizeof(r->detail), "%s", rax_status_name(status));
+		if (dec)
+			out_done(&in, &s, &k->cur);
 		break;
 	default:
 		r->kind = ORACLE_INTERNAL;
@@ -361,6 +613,8 @@ int oracle_kvm_open(struct oracle *o, enum kvm_step_mode mode, const uint8_t *ra
 	k->mode = mode == KVM_STEP_AUTO ? KVM_STEP_TRAPFLAG : mode;
 	k->harea = harness_area;
 	k->cur = *st;
+	static const uint8_t hcode[] = { 0xe6, HARNESS_STEP_PORT, 0xeb, 0xfc };
+	guest_mem_write(&k->vm.mem, harness_area + H_CODE, hcode, sizeof(hcode));
 	o->priv = k;
 	o->ops = &kvm_ops;
 	/* everything but the flags the stepping mechanism owns */

@@ -46,6 +46,8 @@ struct rax_backend_ops {
 	int (*translate)(struct rax_vm *vm, uint64_t gva, uint64_t *gpa);
 	/* Drive an ISA interrupt line (may be called from another thread). */
 	void (*set_irq)(struct rax_vm *vm, unsigned irq, int level);
+	/* Guest time in ns since the CPU was created (see vm_now_ns()). */
+	uint64_t (*now_ns)(struct rax_vm *vm);
 };
 
 extern const struct rax_backend_ops rax_kvm_backend;

@@ -97,12 +97,22 @@ void vm_request_stop(struct rax_vm *vm, int status)
 
 uint64_t vm_pio_in(struct rax_vm *vm, uint16_t port, unsigned size)
 {
-	return bus_read(&vm->bus, BUS_PIO, port, size);
+	uint64_t v = bus_read(&vm->bus, BUS_PIO, port, size);
+	if (vm->io_hook)
+		vm->io_hook(vm->io_hook_opaque, port, size, false, v);
+	return v;
 }
 
 void vm_pio_out(struct rax_vm *vm, uint16_t port, unsigned size, uint64_t value)
 {
+	if (vm->io_hook)
+		vm->io_hook(vm->io_hook_opaque, port, size, true, value);
 	bus_write(&vm->bus, BUS_PIO, port, size, value);
+}
+
+uint64_t vm_now_ns(struct rax_vm *vm)
+{
+	return vm->ops && vm->backend && vm->ops->now_ns ? vm->ops->now_ns(vm) : 0;
 }
 
 void vm_set_irq(struct rax_vm *vm, unsigned irq, int level)

@@ -70,6 +70,10 @@ struct rax_vm {
 	pthread_t input_thread;
 	bool input_running;
 	volatile sig_atomic_t input_stop;
+	/* Optional observer of every port access (rax-diff), called before the
+	 * device sees a write and after it answered a read. */
+	void (*io_hook)(void *opaque, uint16_t port, unsigned size, bool is_write, uint64_t value);
+	void *io_hook_opaque;
 };
 
 /* Resolve a backend by kind; fills err when it is not available. */
@@ -92,6 +96,13 @@ int vm_run(struct rax_vm *vm, struct rax_err *err);
 /* Port I/O and MMIO from a backend: dispatch to the bus. */
 uint64_t vm_pio_in(struct rax_vm *vm, uint16_t port, unsigned size);
 void vm_pio_out(struct rax_vm *vm, uint16_t port, unsigned size, uint64_t value);
+
+/*
+ * Guest time in nanoseconds since the CPU was created. The emulator's is
+ * virtual (advances with retired instructions and jumps over idle HLT, so
+ * runs are deterministic); KVM's is the host's monotonic clock.
+ */
+uint64_t vm_now_ns(struct rax_vm *vm);
 
 /* Raise or lower an ISA interrupt line through the backend. */
 void vm_set_irq(struct rax_vm *vm, unsigned irq, int level);

@@ -68,6 +68,7 @@ struct emu_cpu {
 	uint8_t exit_req; /* enum rax_exit_kind to leave the loop with, or 0 */
 	uint64_t saved_rsp;
 	uint64_t icount; /* instructions retired */
+	uint64_t idle_ns; /* virtual time skipped while halted: now = icount + idle_ns */
 
 	struct rax_vm *vm;
 	uint8_t *ram;
@@ -77,7 +78,7 @@ struct emu_cpu {
 
 	/* everything else architectural (gpr/rip/rflags in s are stale) */
 	struct rax_cpu_state s;
-	uint64_t tsc_offset; /* TSC = icount + tsc_offset */
+	uint64_t tsc_offset; /* TSC = virtual ns (icount + idle_ns) + tsc_offset */
 	uint64_t misc_enable;
 
 	/* fault unwinding */
@@ -103,6 +104,13 @@ struct emu_cpu {
 
 typedef void emu_handler_fn(struct emu_cpu *c, const struct emu_insn *in);
 #define EMU_HANDLER(name) void emu_h_##name(struct emu_cpu *c, const struct emu_insn *in)
+
+/* Virtual time: one retired instruction is one nanosecond (a 1 GHz CPU whose
+ * TSC counts nanoseconds), plus the time skipped while halted. */
+static inline uint64_t emu_now_ns(const struct emu_cpu *c)
+{
+	return c->icount + c->idle_ns;
+}
 
 /* ---- exceptions (exception.c) ---- */
 _Noreturn void emu_raise(struct emu_cpu *c, int vec, uint32_t err, unsigned flags);

@@ -237,6 +237,11 @@ static int emu_step(struct rax_vm *vm, struct rax_exit *ex, struct rax_err *err)
 	return 0;
 }
 
+static uint64_t emu_now_ns_op(struct rax_vm *vm)
+{
+	return emu_now_ns(cpu_of(vm));
+}
+
 static int emu_translate_op(struct rax_vm *vm, uint64_t gva, uint64_t *gpa)
 {
 	struct emu_cpu *c = cpu_of(vm);
@@ -267,6 +272,7 @@ const struct rax_backend_ops rax_emu_backend = {
 	.step = emu_step,
 	.translate = emu_translate_op,
 	.set_irq = emu_set_irq,
+	.now_ns = emu_now_ns_op,
 };
 
 /* ---- emu.h ---- */

@@ -38,6 +38,7 @@ struct kvm_ctx {
 	struct kvm_run *run;
 	size_t run_size;
 	int singlestep_on;
+	struct timespec t0; /* creation time: the origin of vm_now_ns() */
 };
 
 static struct kvm_ctx *ctx_of(struct rax_vm *vm)
@@ -140,6 +141,7 @@ static int kvm_create(struct rax_vm *vm, struct rax_err *err)
 	}
 	k->kvm_fd = fd;
 	k->vm_fd = k->vcpu_fd = -1;
+	clock_gettime(CLOCK_MONOTONIC, &k->t0);
 	vm->backend = k;
 
 	errno = EINVAL;
@@ -408,6 +410,15 @@ static void kvm_set_irq(struct rax_vm *vm, unsigned irq, int level)
 	xioctl(ctx_of(vm)->vm_fd, KVM_IRQ_LINE, &l);
 }
 
+static uint64_t kvm_now_ns(struct rax_vm *vm)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	const struct timespec *t0 = &ctx_of(vm)->t0;
+	return (uint64_t)(t.tv_sec - t0->tv_sec) * 1000000000ull + (uint64_t)t.tv_nsec -
+	       (uint64_t)t0->tv_nsec;
+}
+
 /* "... at rip 0x..., bytes: 0f c7 0f ..." for error reports. */
 static void describe_rip(struct rax_vm *vm, struct rax_exit *ex, const char *what)
 {
@@ -599,4 +610,5 @@ const struct rax_backend_ops rax_kvm_backend = {
 	.step = kvm_step,
 	.translate = kvm_translate,
 	.set_irq = kvm_set_irq,
+	.now_ns = kvm_now_ns,
 };

@@ -113,7 +113,7 @@ EMU_HANDLER(grp15_7)
 /* ---- identification and time ---- */
 uint64_t emu_tsc(struct emu_cpu *c)
 {
-	return c->icount + c->tsc_offset;
+	return emu_now_ns(c) + c->tsc_offset;
 }
 
 EMU_HANDLER(cpuid)
@@ -466,7 +466,7 @@ EMU_HANDLER(wrmsr)
 		c->s.pat = v;
 		break;
 	case MSR_IA32_APIC_BASE: c->s.apic_base = v; break;
-	case MSR_IA32_TSC: c->tsc_offset = v - c->icount; break;
+	case MSR_IA32_TSC: c->tsc_offset = v - emu_now_ns(c); break;
 	case MSR_TSC_AUX:
 		if (v >> 32)
 			EMU_GP(c, 0);

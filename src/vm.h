@@ -47,10 +47,11 @@ struct rax_config {
 	double timeout; /* seconds, 0 = none */
 	int console_in;  /* fd the UART receives from, -1 for none */
 	int console_out; /* fd the UART transmits to */
+	int64_t rtc_epoch; /* Unix time the CMOS clock shows at vm_now_ns() == 0 */
 };
 
 struct uart16550;
-struct i8042;
+struct rax_devices; /* the rest of the device models (devices.c) */
 
 struct rax_vm {
 	struct rax_config cfg;
@@ -59,6 +60,7 @@ struct rax_vm {
 	const struct rax_backend_ops *ops;
 	void *backend;
 	struct uart16550 *uart;
+	struct rax_devices *devices;
 	/* Set (from any thread or a signal handler) to end vm_run(). */
 	volatile sig_atomic_t stop;
 	volatile sig_atomic_t stop_status; /* enum rax_status or debug-exit code */

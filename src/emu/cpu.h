@@ -68,6 +68,7 @@ struct emu_cpu {
 	uint8_t exit_req; /* enum rax_exit_kind to leave the loop with, or 0 */
 	uint64_t saved_rsp;
 	uint64_t icount; /* instructions retired */
+	uint64_t nintr;   /* external interrupts delivered */
 	uint64_t idle_ns; /* virtual time skipped while halted: now = icount + idle_ns */
 
 	struct rax_vm *vm;

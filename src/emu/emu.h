@@ -32,6 +32,10 @@ void emu_override_rdtsc(struct rax_vm *vm, uint64_t value);
 /* The next CPUID returns eax, ebx, ecx, edx instead of the model's answer. */
 void emu_override_cpuid(struct rax_vm *vm, const uint32_t regs[4]);
 
+/* External interrupts (PIC vectors) delivered since create. A harness that
+ * compares against another CPU ends its comparison window when this moves. */
+uint64_t emu_interrupt_count(struct rax_vm *vm);
+
 /* Disassemble the instruction at guest-virtual rip (for reports); returns
  * its length, or 0 when it cannot be fetched or decoded (buf says why). */
 unsigned emu_disasm_guest(struct rax_vm *vm, uint64_t rip, char *buf, unsigned n);

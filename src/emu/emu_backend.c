@@ -282,6 +282,11 @@ uint64_t emu_instruction_count(struct rax_vm *vm)
 	return cpu_of(vm)->icount;
 }
 
+uint64_t emu_interrupt_count(struct rax_vm *vm)
+{
+	return cpu_of(vm)->nintr;
+}
+
 int emu_written_pages(struct rax_vm *vm, uint64_t *pages, unsigned max)
 {
 	struct emu_cpu *c = cpu_of(vm);

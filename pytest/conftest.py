@@ -97,3 +97,42 @@ def guest_asset(name):
             pytest.fail(msg)
         pytest.skip(msg)
     return p
+
+
+def _cpio_newc(files):
+    """A newc cpio archive (bytes) holding files {path: (mode, data)}."""
+    out = bytearray()
+    ino = 0x5000
+
+    def entry(name, mode, data):
+        nonlocal ino
+        ino += 1
+        name_b = name.encode() + b"\0"
+        hdr = "070701" + "".join(f"{v:08X}" for v in (
+            ino, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(name_b), 0))
+        out.extend(hdr.encode() + name_b)
+        out.extend(b"\0" * (-len(out) % 4))
+        out.extend(data)
+        out.extend(b"\0" * (-len(out) % 4))
+
+    dirs = sorted({str(pathlib.PurePosixPath(p).parent) for p in files} - {"."})
+    for d in dirs:
+        entry(d, 0o040755, b"")
+    for path, (mode, data) in sorted(files.items()):
+        entry(path, 0o100000 | mode, data)
+    entry("TRAILER!!!", 0, b"")
+    out.extend(b"\0" * (-len(out) % 512))
+    return bytes(out)
+
+
+def initrd_with(tmp_path, files):
+    """The busybox initrd with extra files appended as a second cpio archive
+    (the kernel unpacks concatenated archives in order); files maps a path
+    inside the guest (no leading /) to its text or bytes, made executable."""
+    base = guest_asset("initrd.img").read_bytes()
+    extra = _cpio_newc({p: (0o755, d.encode() if isinstance(d, str) else d)
+                        for p, d in files.items()})
+    base += b"\0" * (-len(base) % 512)  # the kernel skips zero padding between archives
+    out = tmp_path / "initrd-extra.img"
+    out.write_bytes(base + extra)
+    return out

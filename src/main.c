@@ -8,12 +8,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "loader/bzimage.h"
+#include "emu/emu.h"
 #include "loader/testimg.h"
 #include "state_print.h"
 #include "vm.h"
+
+/* 2026-01-01T00:00:00Z: the emulator's CMOS clock unless --rtc says otherwise. */
+#define RTC_FIXED_EPOCH 1767225600LL
 
 static void usage(FILE *f)
 {
@@ -31,6 +36,10 @@ static void usage(FILE *f)
 		"  --mem SIZE          guest RAM, K/M/G suffixes (default 256M)\n"
 		"  --backend NAME      kvm (default) or emulator\n"
 		"  --timeout SECONDS   stop the guest after this long (exit status 10)\n"
+		"  --rtc WHEN          what the CMOS clock starts at: host (the host's\n"
+		"                      time; default on KVM) or Unix seconds (default on\n"
+		"                      the emulator: %lld, so runs are deterministic)\n"
+		"  --stats             print instructions executed and run time at exit\n"
 		"  --help, --version\n"
 		"\n"
 		"The serial console (COM1) is the terminal; Ctrl-A x quits.\n"
@@ -42,7 +51,7 @@ static void usage(FILE *f)
 		"With --test: 0 passed, 1 failed (nonzero exit value or a forbidden\n"
 		"way to end), 3 unexpected exception; the other even codes as above\n"
 		"(10 also when the image's step limit is reached).\n",
-		BZ_DEFAULT_CMDLINE);
+		BZ_DEFAULT_CMDLINE, (long long)RTC_FIXED_EPOCH);
 }
 
 static int die(int status, const char *msg)
@@ -98,7 +107,24 @@ static int run_test(struct rax_config *cfg, const char *path)
 	return testimg_status(&out, status);
 }
 
-enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_BACKEND, OPT_TIMEOUT, OPT_VERSION, OPT_TEST };
+/* --stats: one line on stderr that scripts (bench/, determinism tests) parse. */
+static void print_stats(struct rax_vm *vm, double secs)
+{
+	if (vm->cfg.backend == RAX_BACKEND_EMULATOR) {
+		uint64_t n = emu_instruction_count(vm);
+		fprintf(stderr, "rax: stats: instructions=%llu guest_ns=%llu wall_s=%.3f mips=%.1f\n",
+			(unsigned long long)n, (unsigned long long)vm_now_ns(vm), secs,
+			secs > 0 ? (double)n / secs / 1e6 : 0.0);
+	} else {
+		fprintf(stderr, "rax: stats: wall_s=%.3f\n", secs);
+	}
+}
+
+enum {
+	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_BACKEND, OPT_TIMEOUT, OPT_VERSION,
+	OPT_TEST, OPT_RTC, OPT_STATS,
+};
+
 
 int main(int argc, char **argv)
 {
@@ -110,6 +136,8 @@ int main(int argc, char **argv)
 		{ "mem", required_argument, 0, OPT_MEM },
 		{ "backend", required_argument, 0, OPT_BACKEND },
 		{ "timeout", required_argument, 0, OPT_TIMEOUT },
+		{ "rtc", required_argument, 0, OPT_RTC },
+		{ "stats", no_argument, 0, OPT_STATS },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, OPT_VERSION },
 		{ 0, 0, 0, 0 },
@@ -123,7 +151,7 @@ int main(int argc, char **argv)
 	};
 	char msg[600];
 	const char *test = NULL;
-	bool kernel_opts = false;
+	bool kernel_opts = false, rtc_host = false, rtc_set = false, stats = false;
 	opterr = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -158,6 +186,23 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
+		case OPT_RTC:
+			if (!strcmp(optarg, "host")) {
+				rtc_host = true;
+			} else {
+				char *end;
+				errno = 0;
+				long long t = strtoll(optarg, &end, 10);
+				if (errno || *end || end == optarg || t < 0 || t > 4102444799LL) {
+					snprintf(msg, sizeof(msg),
+						 "malformed --rtc '%s' (host, or Unix seconds up to year 2099)", optarg);
+					return die(RAX_STATUS_USAGE, msg);
+				}
+				cfg.rtc_epoch = t;
+				rtc_set = true;
+			}
+			break;
+		case OPT_STATS: stats = true; break;
 		case 'h': usage(stdout); return 0;
 		case OPT_VERSION: printf("rax %s\n", RAX_VERSION); return 0;
 		case ':':
@@ -172,6 +217,10 @@ int main(int argc, char **argv)
 		snprintf(msg, sizeof(msg), "unexpected argument '%s' (see --help)", argv[optind]);
 		return die(RAX_STATUS_USAGE, msg);
 	}
+	if (rtc_host || (!rtc_set && cfg.backend == RAX_BACKEND_KVM))
+		cfg.rtc_epoch = (int64_t)time(NULL);
+	else if (!rtc_set)
+		cfg.rtc_epoch = RTC_FIXED_EPOCH;
 	if (test && (cfg.kernel || kernel_opts))
 		return die(RAX_STATUS_USAGE, "--test cannot be combined with --kernel, --initrd or --cmdline");
 	if (test)
@@ -190,7 +239,12 @@ int main(int argc, char **argv)
 		status = err.code ? err.code : RAX_STATUS_HOST;
 	} else {
 		err.msg[0] = 0;
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		status = vm_run(&vm, &err);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (stats)
+			print_stats(&vm, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
 	}
 	vm_destroy(&vm);
 	if (status != RAX_STATUS_OK && !(status & 1) && err.msg[0])

@@ -211,6 +211,8 @@ int vm_run(struct rax_vm *vm, struct rax_err *err)
 			status = RAX_STATUS_INTERNAL;
 			break;
 		}
+		/* device timers the backend does not drive itself (the RTC on KVM) */
+		devices_advance(vm, vm_now_ns(vm));
 		/* STOP re-checks vm->stop at the top; STEP/NONE just go on */
 	}
 	remove_signals();

@@ -2,6 +2,9 @@
  * devices.c - the device table and the two one-register devices.
  *
  * COM1: 16550A UART (uart16550.c), IRQ 4.
+ * PIC: 8259A pair at 0x20 / 0xA0 and the ELCR at 0x4D0 (pic8259.c).
+ * PIT: 8254 at 0x40-0x43 on IRQ 0, and port 0x61 (pit8254.c).
+ * RTC: MC146818 and CMOS RAM at 0x70 / 0x71 on IRQ 8 (rtc_cmos.c).
  * i8042: only the reset line. Reads return all ones, which Linux reads as
  *   "no controller", so it does not wait on a keyboard we do not have;
  *   command 0xFE on port 0x64 ends the VM with RAX_STATUS_RESET.
@@ -14,9 +17,35 @@
 
 #include <stdlib.h>
 
+#include "devices/pic8259.h"
+#include "devices/pit8254.h"
+#include "devices/rtc_cmos.h"
 #include "devices/uart16550.h"
 #include "layout.h"
 #include "vm.h"
+
+/* A byte-wide legacy device on a port range; wider accesses are split. */
+struct byte_port {
+	const char *name;
+	uint16_t base, len;
+	uint8_t (*read)(struct rax_vm *vm, unsigned off);
+	void (*write)(struct rax_vm *vm, unsigned off, uint8_t v);
+};
+
+struct port_ctx {
+	struct rax_vm *vm;
+	const struct byte_port *port;
+};
+
+#define MAX_BYTE_PORTS 8
+
+struct rax_devices {
+	struct pic8259 pic;
+	struct pit8254 pit;
+	struct rtc_cmos rtc;
+	struct port_ctx ctx[MAX_BYTE_PORTS];
+	unsigned nctx;
+};
 
 static uint64_t uart_bus_read(void *opaque, uint64_t off, unsigned size)
 {
@@ -69,6 +98,148 @@ static int debug_exit_init(struct rax_vm *vm, struct rax_err *err)
 	return bus_register(&vm->bus, &d);
 }
 
+/* ---- byte-wide port devices: PIC, PIT, RTC ---- */
+
+static uint64_t byte_port_read(void *opaque, uint64_t off, unsigned size)
+{
+	struct port_ctx *c = opaque;
+	uint64_t v = 0;
+	for (unsigned i = 0; i < size; i++) {
+		uint64_t b = off + i < c->port->len ? c->port->read(c->vm, (unsigned)(off + i)) : 0xff;
+		v |= b << (8 * i);
+	}
+	return v;
+}
+
+static void byte_port_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
+{
+	struct port_ctx *c = opaque;
+	for (unsigned i = 0; i < size && off + i < c->port->len; i++)
+		c->port->write(c->vm, (unsigned)(off + i), (uint8_t)(v >> (8 * i)));
+}
+
+static int register_byte_port(struct rax_vm *vm, const struct byte_port *p)
+{
+	struct rax_devices *d = vm->devices;
+	if (d->nctx == MAX_BYTE_PORTS)
+		return -1;
+	struct port_ctx *c = &d->ctx[d->nctx++];
+	c->vm = vm;
+	c->port = p;
+	struct bus_device bd = { .name = p->name, .space = BUS_PIO, .base = p->base, .len = p->len,
+				 .opaque = c, .read = byte_port_read, .write = byte_port_write };
+	return bus_register(&vm->bus, &bd);
+}
+
+static uint8_t pic_master_read(struct rax_vm *vm, unsigned off)
+{
+	return pic_read(&vm->devices->pic, 0, off);
+}
+
+static void pic_master_write(struct rax_vm *vm, unsigned off, uint8_t v)
+{
+	pic_write(&vm->devices->pic, 0, off, v);
+}
+
+static uint8_t pic_slave_read(struct rax_vm *vm, unsigned off)
+{
+	return pic_read(&vm->devices->pic, 1, off);
+}
+
+static void pic_slave_write(struct rax_vm *vm, unsigned off, uint8_t v)
+{
+	pic_write(&vm->devices->pic, 1, off, v);
+}
+
+static uint8_t elcr_read(struct rax_vm *vm, unsigned off)
+{
+	return pic_elcr_read(&vm->devices->pic, off);
+}
+
+static void elcr_write(struct rax_vm *vm, unsigned off, uint8_t v)
+{
+	pic_elcr_write(&vm->devices->pic, off, v);
+}
+
+static const struct byte_port pic_ports[] = {
+	{ "pic-master", PORT_PIC_MASTER, 2, pic_master_read, pic_master_write },
+	{ "pic-slave", PORT_PIC_SLAVE, 2, pic_slave_read, pic_slave_write },
+	{ "elcr", PORT_ELCR, 2, elcr_read, elcr_write },
+};
+
+static int pic_dev_init(struct rax_vm *vm, struct rax_err *err)
+{
+	pic_init(&vm->devices->pic);
+	for (size_t i = 0; i < sizeof(pic_ports) / sizeof(pic_ports[0]); i++)
+		if (register_byte_port(vm, &pic_ports[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* OUT0 rose: a pulse, so an emulator sampling the line cannot miss it. */
+static void pit_irq_pulse(void *opaque)
+{
+	vm_set_irq(opaque, IRQ_PIT, 1);
+	vm_set_irq(opaque, IRQ_PIT, 0);
+}
+
+static uint8_t pit_port_read(struct rax_vm *vm, unsigned off)
+{
+	return pit_read(&vm->devices->pit, vm_now_ns(vm), off);
+}
+
+static void pit_port_write(struct rax_vm *vm, unsigned off, uint8_t v)
+{
+	pit_write(&vm->devices->pit, vm_now_ns(vm), off, v);
+}
+
+static uint8_t portb_read(struct rax_vm *vm, unsigned off)
+{
+	return pit_portb_read(&vm->devices->pit, vm_now_ns(vm));
+}
+
+static void portb_write(struct rax_vm *vm, unsigned off, uint8_t v)
+{
+	pit_portb_write(&vm->devices->pit, vm_now_ns(vm), v);
+}
+
+static const struct byte_port pit_ports[] = {
+	{ "pit", PORT_PIT, 4, pit_port_read, pit_port_write },
+	{ "sysctl-b", PORT_SYSCTL_B, 1, portb_read, portb_write },
+};
+
+static int pit_dev_init(struct rax_vm *vm, struct rax_err *err)
+{
+	pit_init(&vm->devices->pit, pit_irq_pulse, vm);
+	for (size_t i = 0; i < sizeof(pit_ports) / sizeof(pit_ports[0]); i++)
+		if (register_byte_port(vm, &pit_ports[i]) < 0)
+			return -1;
+	return 0;
+}
+
+static void rtc_irq(void *opaque, int level)
+{
+	vm_set_irq(opaque, IRQ_RTC, level);
+}
+
+static uint8_t rtc_port_read(struct rax_vm *vm, unsigned off)
+{
+	return rtc_read(&vm->devices->rtc, vm_now_ns(vm), off);
+}
+
+static void rtc_port_write(struct rax_vm *vm, unsigned off, uint8_t v)
+{
+	rtc_write(&vm->devices->rtc, vm_now_ns(vm), off, v);
+}
+
+static const struct byte_port rtc_port = { "rtc", PORT_RTC, 2, rtc_port_read, rtc_port_write };
+
+static int rtc_dev_init(struct rax_vm *vm, struct rax_err *err)
+{
+	rtc_init(&vm->devices->rtc, vm->cfg.rtc_epoch, rtc_irq, vm);
+	return register_byte_port(vm, &rtc_port);
+}
+
 static const struct {
 	const char *name;
 	int (*init)(struct rax_vm *vm, struct rax_err *err);
@@ -76,10 +247,16 @@ static const struct {
 	{ "com1", com1_init },
 	{ "i8042", i8042_init },
 	{ "debug-exit", debug_exit_init },
+	{ "pic", pic_dev_init },
+	{ "pit", pit_dev_init },
+	{ "rtc", rtc_dev_init },
 };
 
 int devices_register(struct rax_vm *vm, struct rax_err *err)
 {
+	vm->devices = calloc(1, sizeof(*vm->devices));
+	if (!vm->devices)
+		return rax_errf(err, RAX_STATUS_HOST, "out of memory");
 	for (size_t i = 0; i < sizeof(device_table) / sizeof(device_table[0]); i++) {
 		err->code = 0;
 		if (device_table[i].init(vm, err) < 0) {
@@ -99,4 +276,42 @@ void devices_destroy(struct rax_vm *vm)
 		free(vm->uart);
 		vm->uart = NULL;
 	}
+	free(vm->devices);
+	vm->devices = NULL;
+}
+
+void devices_advance(struct rax_vm *vm, uint64_t now_ns)
+{
+	struct rax_devices *d = vm->devices;
+	if (!d)
+		return;
+	pit_advance(&d->pit, now_ns);
+	rtc_advance(&d->rtc, now_ns);
+}
+
+uint64_t devices_next_deadline(struct rax_vm *vm)
+{
+	struct rax_devices *d = vm->devices;
+	if (!d)
+		return UINT64_MAX;
+	uint64_t pit = pit_next_deadline(&d->pit), rtc = rtc_next_deadline(&d->rtc);
+	return pit < rtc ? pit : rtc;
+}
+
+void devices_pic_set_irq(struct rax_vm *vm, unsigned irq, int level)
+{
+	if (vm->devices)
+		pic_set_irq(&vm->devices->pic, irq, level);
+}
+
+bool devices_pic_pending(struct rax_vm *vm)
+{
+	return vm->devices && pic_pending(&vm->devices->pic);
+}
+
+int devices_pic_ack(struct rax_vm *vm)
+{
+	if (!vm->devices)
+		return 7; /* as an unprogrammed 8259: spurious IRQ 7, vector base 0 */
+	return pic_ack(&vm->devices->pic);
 }

@@ -98,9 +98,33 @@ struct emu_cpu {
 	unsigned nwritten;
 	uint64_t written[EMU_MAX_WRITTEN_PAGES];
 
-	atomic_uint irq_lines;
+	/* Interrupt lines as devices drive them (any thread); the CPU thread
+	 * feeds them to the PIC. Edges are kept apart so a pulse is not lost. */
+	atomic_uint irq_level, irq_edges;
+	unsigned pic_level;          /* the levels the PIC has seen */
+	_Atomic uint64_t event_at;   /* icount at which to look at devices/interrupts */
+	uint64_t shadow_until;       /* interrupts blocked while icount < this (STI, MOV SS) */
 	char detail[384];
 	struct emu_insn insn; /* the instruction being executed */
+	struct emu_dcache_entry *dcache;
+	uint32_t *page_gen; /* per RAM page */
+	uint64_t *code_bits; /* per RAM page: holds cached code */
+	uint64_t npages;
+};
+
+/*
+ * Decode cache: decoded instructions keyed by guest-physical address. Every
+ * RAM page that holds cached code is marked; a write to a marked page bumps
+ * the page's generation, which invalidates its entries (self-modifying code,
+ * text_poke). Marked pages get no write TLB entries, so writes to them always
+ * take the slow path that does the bump.
+ */
+#define EMU_DCACHE_BITS 16
+#define EMU_DCACHE_SIZE (1u << EMU_DCACHE_BITS)
+struct emu_dcache_entry {
+	uint64_t tag; /* gpa << 1 | 1, 0 = empty */
+	uint32_t gen; /* page_gen of the page when decoded */
+	struct emu_insn insn;
 };
 
 typedef void emu_handler_fn(struct emu_cpu *c, const struct emu_insn *in);
@@ -111,6 +135,19 @@ typedef void emu_handler_fn(struct emu_cpu *c, const struct emu_insn *in);
 static inline uint64_t emu_now_ns(const struct emu_cpu *c)
 {
 	return c->icount + c->idle_ns;
+}
+
+/* Look at interrupts and device timers before the next instruction (after
+ * anything that may unmask an interrupt: STI, POPF, IRET, port writes). */
+static inline void emu_recheck_events(struct emu_cpu *c)
+{
+	atomic_store_explicit(&c->event_at, 0, memory_order_relaxed);
+}
+
+/* No interrupt between this instruction and the next (STI, MOV/POP SS). */
+static inline void emu_block_interrupts_one(struct emu_cpu *c)
+{
+	c->shadow_until = c->icount + 2; /* icount is incremented after the handler */
 }
 
 /* ---- exceptions (exception.c) ---- */
@@ -174,6 +211,8 @@ static inline void emu_write_rflags(struct emu_cpu *c, uint64_t v)
 {
 	c->lf_op = LF_NONE;
 	c->rflags = (v & 0x3f7fd5ull) | RFLAGS_FIXED1;
+	if (v & RFLAGS_IF)
+		emu_recheck_events(c); /* IF may have just been set */
 }
 
 /* ---- size helpers ---- */
@@ -234,6 +273,13 @@ void emu_write_block(struct emu_cpu *c, uint64_t la, const void *buf, unsigned l
 uint64_t emu_phys_read(struct emu_cpu *c, uint64_t gpa, unsigned size);
 void emu_phys_write(struct emu_cpu *c, uint64_t gpa, unsigned size, uint64_t v);
 void emu_note_write(struct emu_cpu *c, uint64_t gpa);
+/* Decode cache (mmu.c): forget everything / mark a RAM page as holding code. */
+void emu_dcache_flush(struct emu_cpu *c);
+void emu_mark_code_page(struct emu_cpu *c, uint64_t pfn);
+static inline bool emu_is_code_page(const struct emu_cpu *c, uint64_t pfn)
+{
+	return pfn < c->npages && ((c->code_bits[pfn >> 6] >> (pfn & 63)) & 1);
+}
 /* Host pointer for linear la (translating, may fault), NULL when not RAM. */
 uint8_t *emu_host_page(struct emu_cpu *c, uint64_t la, int acc);
 

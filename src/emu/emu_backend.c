@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "backend.h"
+#include "devices/devices.h"
 #include "emu/cpu.h"
 #include "emu/insn/handlers.h"
 #include "emu/plant.h"
@@ -49,12 +50,19 @@ unsigned emu_peek_code(struct emu_cpu *c, uint64_t rip, uint8_t *buf, unsigned n
 	return n;
 }
 
-/* Fetch and decode the instruction at c->rip into c->insn (faults raise). */
-static void fetch_decode(struct emu_cpu *c)
+static inline struct emu_dcache_entry *dcache_slot(struct emu_cpu *c, uint64_t gpa)
+{
+	return &c->dcache[(gpa ^ (gpa >> EMU_DCACHE_BITS)) & (EMU_DCACHE_SIZE - 1)];
+}
+
+/* Fetch and decode the instruction at c->rip (faults raise): the decode
+ * cache's entry, or c->insn when it was decoded now. */
+static const struct emu_insn *fetch_decode(struct emu_cpu *c)
 {
 	uint64_t la = c->rip;
 	uint8_t buf[16];
 	const uint8_t *p;
+	uint64_t gpa;
 	if (!emu_canonical(la))
 		EMU_GP(c, 0);
 	unsigned off = la & 0xfff, avail = 0x1000 - off;
@@ -63,9 +71,9 @@ static void fetch_decode(struct emu_cpu *c)
 	const struct emu_tlb_entry *e = &c->tlb[ACC_X][(la >> 12) & (EMU_TLB_SIZE - 1)];
 	uint64_t tag = (la & ~0xfffull) | ((uint64_t)(c->cpl == 3) << 1) | 1;
 	if (e->tag == tag && e->host) {
+		gpa = e->gpa | off;
 		p = e->host + off;
 	} else {
-		uint64_t gpa;
 		emu_translate(c, la, ACC_X, c->cpl == 3, false, &gpa);
 		if (gpa + avail <= c->ram_size) {
 			p = c->ram + gpa;
@@ -74,6 +82,13 @@ static void fetch_decode(struct emu_cpu *c)
 				buf[i] = (uint8_t)emu_phys_read(c, gpa + i, 1);
 			p = buf;
 		}
+	}
+	bool in_ram = gpa < c->ram_size;
+	struct emu_dcache_entry *ce = NULL;
+	if (__builtin_expect(in_ram, 1)) {
+		ce = dcache_slot(c, gpa);
+		if (ce->tag == (gpa << 1 | 1) && ce->gen == c->page_gen[gpa >> 12])
+			return &ce->insn;
 	}
 	enum emu_decode_status st = emu_decode(p, avail, &c->insn);
 	if (st == EMU_DEC_MORE) {
@@ -87,18 +102,107 @@ static void fetch_decode(struct emu_cpu *c)
 		for (unsigned i = avail; i < 15; i++)
 			full[i] = (uint8_t)emu_phys_read(c, gpa2 + (i - avail), 1);
 		st = emu_decode(full, 15, &c->insn);
+		ce = NULL; /* spans two pages: not cached */
 	}
 	if (st == EMU_DEC_UD)
 		EMU_UD(c);
 	if (st == EMU_DEC_GP)
 		EMU_GP(c, 0);
+	if (ce) {
+		uint64_t pfn = gpa >> 12;
+		if (!emu_is_code_page(c, pfn))
+			emu_mark_code_page(c, pfn);
+		ce->tag = gpa << 1 | 1;
+		ce->gen = c->page_gen[pfn];
+		ce->insn = c->insn;
+	}
+	return &c->insn;
 }
 
-static void idle_until_stop(struct rax_vm *vm)
+/* Feed the lines devices drove since last time to the PIC (CPU thread). */
+static void sync_irq_lines(struct emu_cpu *c)
 {
-	struct timespec ts = { 0, 1000000 };
-	while (!vm->stop)
+	unsigned edges = atomic_exchange_explicit(&c->irq_edges, 0, memory_order_acq_rel);
+	unsigned level = atomic_load_explicit(&c->irq_level, memory_order_acquire);
+	unsigned changed = (level ^ c->pic_level) | edges;
+	while (changed) {
+		unsigned irq = (unsigned)__builtin_ctz(changed);
+		changed &= changed - 1;
+		if ((edges >> irq) & 1 && ((c->pic_level >> irq) & 1))
+			devices_pic_set_irq(c->vm, irq, 0); /* a new edge on a line seen high */
+		if ((edges >> irq) & 1)
+			devices_pic_set_irq(c->vm, irq, 1);
+		devices_pic_set_irq(c->vm, irq, (level >> irq) & 1);
+	}
+	c->pic_level = level;
+}
+
+/*
+ * Bring devices up to the current virtual time, deliver a pending external
+ * interrupt when the CPU accepts one, and decide when to look again.
+ * Returns true when an interrupt was delivered.
+ */
+static bool service_events(struct emu_cpu *c)
+{
+	struct rax_vm *vm = c->vm;
+	uint64_t now = emu_now_ns(c);
+	uint64_t next = UINT64_MAX;
+	if (!vm) {
+		atomic_store_explicit(&c->event_at, UINT64_MAX, memory_order_relaxed);
+		return false;
+	}
+	devices_advance(vm, now);
+	sync_irq_lines(c);
+	uint64_t dl = devices_next_deadline(vm);
+	if (dl != UINT64_MAX)
+		next = dl > now ? c->icount + (dl - now) : c->icount + 1;
+	bool delivered = false;
+	if (devices_pic_pending(vm)) {
+		if ((c->rflags & RFLAGS_IF) && c->icount >= c->shadow_until) {
+			int vec = devices_pic_ack(vm);
+			c->nintr++;
+			emu_deliver(c, vec, 0, 0, c->rip);
+			delivered = true;
+			next = c->icount + 1; /* another may be waiting behind this one */
+		} else {
+			/* blocked by IF or a shadow: STI/POPF/IRET recheck; a shadow ends next insn */
+			if (c->icount < c->shadow_until)
+				next = c->icount + 1;
+		}
+	}
+	/* a line raised from another thread meanwhile zeroed event_at: keep that */
+	uint64_t cur = atomic_load_explicit(&c->event_at, memory_order_relaxed);
+	if (cur > c->icount)
+		next = next < cur ? next : cur;
+	atomic_store_explicit(&c->event_at, next, memory_order_relaxed);
+	if (atomic_load_explicit(&c->irq_edges, memory_order_relaxed))
+		atomic_store_explicit(&c->event_at, 0, memory_order_relaxed);
+	return delivered;
+}
+
+/*
+ * HLT with IF=1: wait for an interrupt. Virtual time jumps to the next timer
+ * deadline, so idle costs nothing and runs stay deterministic; with no timer
+ * armed only an outside event (console input) or a stop can wake the CPU.
+ */
+static void halt_wait(struct emu_cpu *c)
+{
+	struct rax_vm *vm = c->vm;
+	for (;;) {
+		if (service_events(c))
+			return;
+		if (vm->stop) {
+			c->exit_req = RAX_EXIT_STOP;
+			return;
+		}
+		uint64_t now = emu_now_ns(c), dl = devices_next_deadline(vm);
+		if (dl != UINT64_MAX) {
+			c->idle_ns += dl > now ? dl - now : 1; /* always move on */
+			continue;
+		}
+		struct timespec ts = { 0, 1000000 };
 		nanosleep(&ts, NULL);
+	}
 }
 
 /* Execute until an exit; single: exactly one instruction. */
@@ -117,6 +221,12 @@ static void run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 	}
 	c->jb_valid = true;
 	while (!c->exit_req) {
+		if (__builtin_expect(c->icount >= atomic_load_explicit(&c->event_at, memory_order_relaxed), 0)) {
+			if (service_events(c) && single) {
+				c->exit_req = RAX_EXIT_STEP; /* the step was the interrupt's delivery */
+				break;
+			}
+		}
 		if (__builtin_expect(!c->s.seg[RAX_SEG_CS].l, 0)) {
 			snprintf(c->detail, sizeof(c->detail),
 				 "only 64-bit mode is emulated (CS.L=0, CR0=0x%llx) at rip 0x%llx",
@@ -128,9 +238,9 @@ static void run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 		c->in_insn = true;
 		c->saved_rsp = c->gpr[RAX_REG_RSP];
 		c->event_delivered = false;
-		fetch_decode(c);
-		c->next_rip = c->rip + c->insn.len;
-		handlers[c->insn.row](c, &c->insn);
+		const struct emu_insn *in = fetch_decode(c);
+		c->next_rip = c->rip + in->len;
+		handlers[in->row](c, in);
 		c->in_insn = false;
 		c->rip = c->next_rip;
 		c->icount++;
@@ -146,12 +256,11 @@ static void run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 			break;
 		}
 		if (c->exit_req == RAX_EXIT_HLT && (c->rflags & RFLAGS_IF)) {
-			/* no interrupt controller yet: nothing can wake us but a stop */
 			c->exit_req = 0;
-			if (c->vm) {
-				idle_until_stop(c->vm);
-				c->exit_req = RAX_EXIT_STOP;
-			}
+			if (c->vm)
+				halt_wait(c);
+			else
+				c->exit_req = RAX_EXIT_HLT; /* no devices: nothing can wake it */
 		}
 		if (__builtin_expect((c->icount & STOP_POLL_MASK) == 0, 0) && c->vm && c->vm->stop)
 			c->exit_req = RAX_EXIT_STOP;
@@ -178,6 +287,17 @@ static int emu_create(struct rax_vm *vm, struct rax_err *err)
 	c->vm = vm;
 	c->ram = vm->mem.host;
 	c->ram_size = vm->mem.size;
+	c->npages = (c->ram_size + 0xfff) >> 12;
+	c->dcache = calloc(EMU_DCACHE_SIZE, sizeof(*c->dcache));
+	c->page_gen = calloc(c->npages, sizeof(*c->page_gen));
+	c->code_bits = calloc((c->npages + 63) / 64, sizeof(uint64_t));
+	if (!c->dcache || !c->page_gen || !c->code_bits) {
+		free(c->dcache);
+		free(c->page_gen);
+		free(c->code_bits);
+		free(c);
+		return rax_errf(err, RAX_STATUS_HOST, "emulator: out of memory");
+	}
 	c->cur_exc = -1;
 	c->misc_enable = 1; /* fast strings */
 	cpu_state_reset(&c->s);
@@ -185,13 +305,21 @@ static int emu_create(struct rax_vm *vm, struct rax_err *err)
 	c->rip = c->s.rip;
 	c->rflags = c->s.rflags;
 	emu_update_mode(c);
-	atomic_init(&c->irq_lines, 0);
+	atomic_init(&c->irq_level, 0);
+	atomic_init(&c->irq_edges, 0);
+	atomic_init(&c->event_at, 0);
 	vm->backend = c;
 	return 0;
 }
 
 static void emu_destroy(struct rax_vm *vm)
 {
+	struct emu_cpu *c = cpu_of(vm);
+	if (c) {
+		free(c->dcache);
+		free(c->page_gen);
+		free(c->code_bits);
+	}
 	free(vm->backend);
 	vm->backend = NULL;
 }
@@ -206,6 +334,7 @@ static int emu_set_state(struct rax_vm *vm, const struct rax_cpu_state *s, struc
 	c->rflags = (s->rflags & 0x3f7fd5ull) | RFLAGS_FIXED1;
 	emu_update_mode(c);
 	emu_tlb_flush(c);
+	emu_dcache_flush(c); /* the caller may have rewritten guest memory */
 	return 0;
 }
 
@@ -253,13 +382,16 @@ static int emu_translate_op(struct rax_vm *vm, uint64_t gva, uint64_t *gpa)
 static void emu_set_irq(struct rax_vm *vm, unsigned irq, int level)
 {
 	struct emu_cpu *c = cpu_of(vm);
-	if (!c || irq >= 32)
+	if (!c || irq >= 16)
 		return;
-	/* recorded only: there is no interrupt controller model yet */
-	if (level)
-		atomic_fetch_or(&c->irq_lines, 1u << irq);
-	else
-		atomic_fetch_and(&c->irq_lines, ~(1u << irq));
+	if (level) {
+		unsigned old = atomic_fetch_or_explicit(&c->irq_level, 1u << irq, memory_order_acq_rel);
+		if (!((old >> irq) & 1))
+			atomic_fetch_or_explicit(&c->irq_edges, 1u << irq, memory_order_acq_rel);
+	} else {
+		atomic_fetch_and_explicit(&c->irq_level, ~(1u << irq), memory_order_acq_rel);
+	}
+	emu_recheck_events(c);
 }
 
 const struct rax_backend_ops rax_emu_backend = {

@@ -40,9 +40,29 @@ void emu_tlb_flush(struct emu_cpu *c)
 	memset(c->tlb, 0, sizeof(c->tlb));
 }
 
-/* Decode-cache hook: gpa was written. Records pages for the harness. */
+void emu_dcache_flush(struct emu_cpu *c)
+{
+	memset(c->dcache, 0, EMU_DCACHE_SIZE * sizeof(*c->dcache));
+	memset(c->code_bits, 0, ((c->npages + 63) / 64) * sizeof(uint64_t));
+}
+
+void emu_mark_code_page(struct emu_cpu *c, uint64_t pfn)
+{
+	c->code_bits[pfn >> 6] |= 1ull << (pfn & 63);
+	/* writes to it must take the slow path from now on */
+	for (unsigned i = 0; i < EMU_TLB_SIZE; i++)
+		if (c->tlb[ACC_W][i].gpa == pfn << 12)
+			c->tlb[ACC_W][i].host = NULL;
+}
+
+/* gpa was written: invalidate cached code there; record pages for the harness. */
 void emu_note_write(struct emu_cpu *c, uint64_t gpa)
 {
+	uint64_t pfn = gpa >> 12;
+	if (emu_is_code_page(c, pfn)) {
+		c->page_gen[pfn]++;
+		c->code_bits[pfn >> 6] &= ~(1ull << (pfn & 63));
+	}
 	if (!c->track_writes)
 		return;
 	uint64_t pg = gpa & ~0xfffull;
@@ -148,6 +168,8 @@ int emu_translate(struct emu_cpu *c, uint64_t la, int acc, bool user, bool probe
 		e->gpa = gpa_page;
 		e->host = (gpa_page < c->ram_size && c->ram_size - gpa_page >= 0x1000) ? c->ram + gpa_page
 											  : NULL;
+		if (acc == ACC_W && emu_is_code_page(c, gpa_page >> 12))
+			e->host = NULL; /* see emu_mark_code_page() */
 	}
 	*gpa = gpa_page | (la & 0xfff);
 	return 0;

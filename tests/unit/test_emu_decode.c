@@ -188,9 +188,9 @@ int main(void)
 	/* truncated input asks for more */
 	CHECK_EQ(dec("48 b8 00 00"), EMU_DEC_MORE);
 	CHECK_EQ(dec("0f"), EMU_DEC_MORE);
-	/* x87/SSE decode (lengths) as not-implemented rows */
-	CHECK_EQ(dec("d9 05 00 00 00 00"), EMU_DEC_OK);
-	CHECK_EQ(in.len, 6);
+	/* a valid, not-emulated row (LAR) decodes with its length */
+	CHECK_EQ(dec("0f 02 c3"), EMU_DEC_OK);
+	CHECK_EQ(in.len, 3);
 	CHECK(emu_oprows[in.row].flags & EMU_F_UNIMPL);
 	CHECK_EQ(dec("66 0f 70 c1 1b"), EMU_DEC_OK);
 	CHECK_EQ(in.len, 5);

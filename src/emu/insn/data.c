@@ -327,16 +327,20 @@ EMU_HANDLER(mov_SwEw)
 	if (s > RAX_SEG_GS || s == RAX_SEG_CS)
 		EMU_UD(c);
 	emu_load_seg(c, s, (uint16_t)emu_rm_get(c, in, 2));
+	if (s == RAX_SEG_SS)
+		emu_block_interrupts_one(c); /* the MOV SS shadow */
 }
 
 static void load_far(struct emu_cpu *c, const struct emu_insn *in, unsigned seg)
 {
 	emu_need_mem(c, in);
 	uint64_t ea = emu_ea(c, in);
-	uint64_t off = emu_rd(c, in->seg, ea, in->osz);
-	uint16_t sel = (uint16_t)emu_rd(c, in->seg, ea + in->osz, 2);
+	/* the modelled CPU is AMD: REX.W is ignored, the operand is m16:32 */
+	unsigned sz = in->osz == 8 ? 4 : in->osz;
+	uint64_t off = emu_rd(c, in->seg, ea, sz);
+	uint16_t sel = (uint16_t)emu_rd(c, in->seg, ea + sz, 2);
 	emu_load_seg(c, seg, sel);
-	emu_reg_set(c, in, in->reg, in->osz, off);
+	emu_reg_set(c, in, in->reg, sz, off);
 }
 EMU_HANDLER(lss_GvMp) { load_far(c, in, RAX_SEG_SS); }
 EMU_HANDLER(lfs_GvMp) { load_far(c, in, RAX_SEG_FS); }

@@ -1,172 +1,477 @@
 /*
- * sse.c - SSE/SSE2 moves and integer operations: MOVUPS/MOVUPD/MOVDQU,
- * MOVAPS/MOVAPD/MOVDQA, MOVNTPS/MOVNTPD/MOVNTDQ, MOVD/MOVQ (GPR and XMM),
- * XORPS/XORPD/PXOR, PCMPEQB, PMOVMSKB. MMX (no-prefix integer) forms are
- * not emulated yet; their rows stay UNIMPL.
+ * sse.c - SSE/SSE2/MMX data movement: MOVUPS/MOVUPD/MOVDQU, MOVAPS/MOVAPD/
+ * MOVDQA, the non-temporal stores (MOVNTPS/PD/DQ, MOVNTQ) and MASKMOVQ/
+ * MASKMOVDQU, MOVSS/MOVSD, MOVLPS/MOVHPS/MOVLPD/MOVHPD/MOVHLPS/MOVLHPS,
+ * MOVD/MOVQ in all forms (GPR, XMM, MMX), MOVQ2DQ/MOVDQ2Q, MOVMSKPS/PD and
+ * PMOVMSKB, the shuffles (SHUFPS/PD, PSHUFD/HW/LW, PSHUFW), PINSRW/PEXTRW,
+ * and the MMX-state helpers of sse.h.
  *
- * Every handler starts with emu_sse_check() (#UD: CR0.EM or !CR4.OSFXSR;
- * #NM: CR0.TS). Aligned forms raise #GP(0) on a memory operand that is not
- * 16-byte aligned. 128-bit accesses are all-or-nothing with respect to faults.
+ * Fault rules (SDM vol. 2 "exceptions type 4/5" and the MMX tables): every
+ * handler starts with emu_sse_check() (XMM forms) or emu_mmx_check() (MMX
+ * forms); 16-byte memory operands of the aligned forms raise #GP(0) when not
+ * 16-byte aligned, the explicitly unaligned forms (MOVUPS/MOVUPD/MOVDQU) and
+ * 8/4/2-byte operands never do. Loads and checks come first, then the
+ * commit, so a fault leaves registers unchanged.
  */
-#include "emu/insn/handlers.h"
 #include "emu/insn/sse.h"
 
-/* ---- 128-bit memory access ---- */
-static struct emu_xmm rd128(struct emu_cpu *c, const struct emu_insn *in, bool aligned)
+#include "emu/insn/handlers.h"
+
+/* ---- shared helpers (sse.h) ---- */
+
+void emu_mmx_rotate(struct emu_cpu *c)
+{
+	struct rax_fpu_state *f = &c->s.fpu;
+	unsigned top = (f->fsw >> 11) & 7;
+	uint8_t old[8][16];
+	memcpy(old, f->st, sizeof(old));
+	/* st[i] is ST(i) = physical (TOP + i) & 7; with TOP = 0 it is physical i */
+	for (unsigned i = 0; i < 8; i++)
+		memcpy(f->st[i], old[(i - top) & 7], 16);
+	f->fsw &= (uint16_t)~FSW_TOP;
+}
+
+__m128i emu_sse_rd128(struct emu_cpu *c, const struct emu_insn *in, bool aligned)
 {
 	uint64_t la = emu_linear(c, in->seg, emu_ea(c, in));
-	struct emu_xmm v;
 	if (aligned && (la & 15))
 		EMU_GP(c, 0);
 	const uint8_t *p = emu_tlb_host(c, la, ACC_R, 16);
-	if (p) {
-		memcpy(&v, p, 16);
-	} else if ((la & 0xfff) <= 0xff0) {
-		v.q[0] = emu_mem_read_slow(c, la, 8, ACC_R, c->cpl == 3);
-		v.q[1] = emu_mem_read_slow(c, la + 8, 8, ACC_R, c->cpl == 3);
+	if (p)
+		return _mm_loadu_si128((const __m128i *)(const void *)p);
+	uint64_t q[2];
+	if ((la & 0xfff) <= 0xff0) {
+		q[0] = emu_mem_read_slow(c, la, 8, ACC_R, c->cpl == 3);
+		q[1] = emu_mem_read_slow(c, la + 8, 8, ACC_R, c->cpl == 3);
 	} else {
-		emu_read_block(c, la, &v, 16, c->cpl == 3);
+		emu_read_block(c, la, q, 16, c->cpl == 3);
 	}
-	return v;
+	return emu_v_q(q[0], q[1]);
 }
 
-static void wr128(struct emu_cpu *c, const struct emu_insn *in, bool aligned, struct emu_xmm v)
+void emu_sse_wr128(struct emu_cpu *c, const struct emu_insn *in, bool aligned, __m128i v)
 {
 	uint64_t la = emu_linear(c, in->seg, emu_ea(c, in));
 	if (aligned && (la & 15))
 		EMU_GP(c, 0);
 	uint8_t *p = emu_tlb_host(c, la, ACC_W, 16);
 	if (p && !c->track_writes) {
-		memcpy(p, &v, 16);
+		_mm_storeu_si128((__m128i *)(void *)p, v);
 	} else if ((la & 0xfff) <= 0xff0) {
 		/* one page: the first write's translation covers the second */
-		emu_mem_write_slow(c, la, 8, v.q[0], c->cpl == 3);
-		emu_mem_write_slow(c, la + 8, 8, v.q[1], c->cpl == 3);
+		emu_mem_write_slow(c, la, 8, emu_v_lo(v), c->cpl == 3);
+		emu_mem_write_slow(c, la + 8, 8, emu_v_hi(v), c->cpl == 3);
 	} else {
-		emu_write_block(c, la, &v, 16, c->cpl == 3);
+		uint64_t q[2] = { emu_v_lo(v), emu_v_hi(v) };
+		emu_write_block(c, la, q, 16, c->cpl == 3);
 	}
 }
 
-static struct emu_xmm src_W(struct emu_cpu *c, const struct emu_insn *in, bool aligned)
+static void dst_W(struct emu_cpu *c, const struct emu_insn *in, bool aligned, __m128i v)
 {
 	if (in->mod == 3)
-		return emu_xmm_get(c, in->rm);
-	return rd128(c, in, aligned);
-}
-
-static void dst_W(struct emu_cpu *c, const struct emu_insn *in, bool aligned, struct emu_xmm v)
-{
-	if (in->mod == 3)
-		emu_xmm_set(c, in->rm, v);
+		emu_xmm_st(c, in->rm, v);
 	else
-		wr128(c, in, aligned, v);
+		emu_sse_wr128(c, in, aligned, v);
 }
 
-/* ---- moves ---- */
+static inline uint64_t mem_rd(struct emu_cpu *c, const struct emu_insn *in, unsigned size)
+{
+	return emu_rd(c, in->seg, emu_ea(c, in), size);
+}
+static inline void mem_wr(struct emu_cpu *c, const struct emu_insn *in, unsigned size, uint64_t v)
+{
+	emu_wr(c, in->seg, emu_ea(c, in), size, v);
+}
+
+/* ---- full-register moves ---- */
 /* MOVUPS/MOVUPD/MOVDQU xmm, xmm/m128 */
 EMU_HANDLER(movups_VW)
 {
 	emu_sse_check(c);
-	emu_xmm_set(c, in->reg, src_W(c, in, false));
+	emu_xmm_st(c, in->reg, emu_sse_W(c, in, false));
 }
 EMU_HANDLER(movups_WV)
 {
 	emu_sse_check(c);
-	dst_W(c, in, false, emu_xmm_get(c, in->reg));
+	dst_W(c, in, false, emu_xmm_ld(c, in->reg));
 }
-/* MOVAPS/MOVAPD/MOVDQA (and the MOVNT stores): 16-byte aligned */
+/* MOVAPS/MOVAPD (and the MOVNTPS/MOVNTPD stores): 16-byte aligned */
 EMU_HANDLER(movaps_VW)
 {
 	emu_sse_check(c);
-	emu_xmm_set(c, in->reg, src_W(c, in, true));
+	emu_xmm_st(c, in->reg, emu_sse_W(c, in, true));
 }
 EMU_HANDLER(movaps_WV)
 {
 	emu_sse_check(c);
-	dst_W(c, in, true, emu_xmm_get(c, in->reg));
+	dst_W(c, in, true, emu_xmm_ld(c, in->reg));
 }
+/* MOVDQA (and the MOVNTDQ store) */
 EMU_HANDLER(movdqa_VW)
 {
 	emu_sse_check(c);
-	emu_xmm_set(c, in->reg, src_W(c, in, true));
+	emu_xmm_st(c, in->reg, emu_sse_W(c, in, true));
 }
 EMU_HANDLER(movdqa_WV)
 {
 	emu_sse_check(c);
-	dst_W(c, in, true, emu_xmm_get(c, in->reg));
+	dst_W(c, in, true, emu_xmm_ld(c, in->reg));
 }
 
+/* ---- scalar moves ---- */
+/* F3 0F 10: MOVSS xmm, xmm (low dword only) / xmm, m32 (upper 96 bits cleared) */
+EMU_HANDLER(movss_VW)
+{
+	emu_sse_check(c);
+	if (in->mod == 3) {
+		memcpy(c->s.fpu.xmm[in->reg], c->s.fpu.xmm[in->rm], 4);
+	} else {
+		uint64_t v = mem_rd(c, in, 4);
+		emu_xmm_st(c, in->reg, emu_v_q(v, 0));
+	}
+}
+/* F3 0F 11: MOVSS xmm/m32, xmm */
+EMU_HANDLER(movss_WV)
+{
+	emu_sse_check(c);
+	if (in->mod == 3) {
+		memcpy(c->s.fpu.xmm[in->rm], c->s.fpu.xmm[in->reg], 4);
+	} else {
+		uint32_t v;
+		memcpy(&v, c->s.fpu.xmm[in->reg], 4);
+		mem_wr(c, in, 4, v);
+	}
+}
+/* F2 0F 10: MOVSD xmm, xmm (low qword only) / xmm, m64 (upper qword cleared) */
+EMU_HANDLER(movsd_VW)
+{
+	emu_sse_check(c);
+	if (in->mod == 3)
+		emu_xmm_set_q(c, in->reg, 0, emu_xmm_q(c, in->rm, 0));
+	else
+		emu_xmm_st(c, in->reg, emu_v_q(mem_rd(c, in, 8), 0));
+}
+/* F2 0F 11: MOVSD xmm/m64, xmm */
+EMU_HANDLER(movsd_WV)
+{
+	emu_sse_check(c);
+	if (in->mod == 3)
+		emu_xmm_set_q(c, in->rm, 0, emu_xmm_q(c, in->reg, 0));
+	else
+		mem_wr(c, in, 8, emu_xmm_q(c, in->reg, 0));
+}
+
+/* ---- half-register moves ---- */
+/* NP 0F 12 /r (register): MOVHLPS xmm1, xmm2: low qword = xmm2's high qword */
+EMU_HANDLER(movhlps_VU)
+{
+	emu_sse_check(c);
+	emu_xmm_set_q(c, in->reg, 0, emu_xmm_q(c, in->rm, 1));
+}
+/* NP/66 0F 12 (memory): MOVLPS/MOVLPD xmm, m64 */
+EMU_HANDLER(movlps_VM)
+{
+	emu_sse_check(c);
+	emu_xmm_set_q(c, in->reg, 0, mem_rd(c, in, 8));
+}
+/* NP/66 0F 13 (memory): MOVLPS/MOVLPD m64, xmm */
+EMU_HANDLER(movlps_MV)
+{
+	emu_sse_check(c);
+	mem_wr(c, in, 8, emu_xmm_q(c, in->reg, 0));
+}
+/* NP 0F 16 /r (register): MOVLHPS xmm1, xmm2: high qword = xmm2's low qword */
+EMU_HANDLER(movlhps_VU)
+{
+	emu_sse_check(c);
+	emu_xmm_set_q(c, in->reg, 1, emu_xmm_q(c, in->rm, 0));
+}
+/* NP/66 0F 16 (memory): MOVHPS/MOVHPD xmm, m64 */
+EMU_HANDLER(movhps_VM)
+{
+	emu_sse_check(c);
+	emu_xmm_set_q(c, in->reg, 1, mem_rd(c, in, 8));
+}
+/* NP/66 0F 17 (memory): MOVHPS/MOVHPD m64, xmm */
+EMU_HANDLER(movhps_MV)
+{
+	emu_sse_check(c);
+	mem_wr(c, in, 8, emu_xmm_q(c, in->reg, 1));
+}
+
+/* ---- MOVD / MOVQ ---- */
 /* 66 [REX.W] 0F 6E: MOVD/MOVQ xmm, r/m32|64 (zero-extends into the register) */
 EMU_HANDLER(movd_VEy)
 {
 	emu_sse_check(c);
-	unsigned sz = in->osz == 8 ? 8 : 4;
-	struct emu_xmm v = { { emu_rm_get(c, in, sz), 0 } };
-	emu_xmm_set(c, in->reg, v);
+	unsigned sz = (in->rex & 8) ? 8 : 4;
+	emu_xmm_st(c, in->reg, emu_v_q(emu_rm_get(c, in, sz), 0));
 }
 /* 66 [REX.W] 0F 7E: MOVD/MOVQ r/m32|64, xmm */
 EMU_HANDLER(movd_EyV)
 {
 	emu_sse_check(c);
-	unsigned sz = in->osz == 8 ? 8 : 4;
-	uint64_t v = emu_xmm_get(c, in->reg).q[0];
+	unsigned sz = (in->rex & 8) ? 8 : 4;
+	uint64_t v = emu_xmm_q(c, in->reg, 0);
 	emu_rm_set(c, in, sz, sz == 8 ? v : v & 0xffffffff);
 }
 /* F3 0F 7E: MOVQ xmm, xmm/m64 (upper quadword cleared) */
 EMU_HANDLER(movq_VWq)
 {
 	emu_sse_check(c);
-	uint64_t lo = in->mod == 3 ? emu_xmm_get(c, in->rm).q[0] : emu_rd(c, in->seg, emu_ea(c, in), 8);
-	struct emu_xmm v = { { lo, 0 } };
-	emu_xmm_set(c, in->reg, v);
+	uint64_t lo = in->mod == 3 ? emu_xmm_q(c, in->rm, 0) : mem_rd(c, in, 8);
+	emu_xmm_st(c, in->reg, emu_v_q(lo, 0));
 }
 /* 66 0F D6: MOVQ xmm/m64, xmm (a register destination's upper half is cleared) */
 EMU_HANDLER(movq_WqV)
 {
 	emu_sse_check(c);
-	uint64_t lo = emu_xmm_get(c, in->reg).q[0];
-	if (in->mod == 3) {
-		struct emu_xmm v = { { lo, 0 } };
-		emu_xmm_set(c, in->rm, v);
-	} else {
-		emu_wr(c, in->seg, emu_ea(c, in), 8, lo);
+	uint64_t lo = emu_xmm_q(c, in->reg, 0);
+	if (in->mod == 3)
+		emu_xmm_st(c, in->rm, emu_v_q(lo, 0));
+	else
+		mem_wr(c, in, 8, lo);
+}
+/* NP [REX.W] 0F 6E: MOVD/MOVQ mm, r/m32|64 */
+EMU_HANDLER(movd_PEy)
+{
+	emu_mmx_check(c);
+	unsigned sz = (in->rex & 8) ? 8 : 4;
+	uint64_t v = emu_rm_get(c, in, sz);
+	emu_mmx_enter(c);
+	emu_mm_set(c, in->reg, v);
+}
+/* NP [REX.W] 0F 7E: MOVD/MOVQ r/m32|64, mm */
+EMU_HANDLER(movd_EyP)
+{
+	emu_mmx_check(c);
+	unsigned sz = (in->rex & 8) ? 8 : 4;
+	uint64_t v = emu_mm_get(c, in->reg);
+	emu_rm_set(c, in, sz, sz == 8 ? v : v & 0xffffffff);
+	emu_mmx_enter(c);
+}
+/* NP 0F 6F: MOVQ mm, mm/m64 */
+EMU_HANDLER(movq_PQ)
+{
+	emu_mmx_check(c);
+	uint64_t v = emu_mmx_Q(c, in, 8);
+	emu_mmx_enter(c);
+	emu_mm_set(c, in->reg, v);
+}
+/* NP 0F 7F: MOVQ mm/m64, mm; NP 0F E7 (memory only): MOVNTQ m64, mm */
+EMU_HANDLER(movq_QP)
+{
+	emu_mmx_check(c);
+	uint64_t v = emu_mm_get(c, in->reg);
+	if (in->mod != 3)
+		mem_wr(c, in, 8, v);
+	emu_mmx_enter(c);
+	if (in->mod == 3)
+		emu_mm_set(c, in->rm, v);
+}
+/* F3 0F D6 (register only): MOVQ2DQ xmm, mm */
+EMU_HANDLER(movq2dq_VN)
+{
+	emu_sse_check(c);
+	emu_mmx_pending(c);
+	uint64_t v = emu_mm_get(c, in->rm);
+	emu_mmx_enter(c);
+	emu_xmm_st(c, in->reg, emu_v_q(v, 0));
+}
+/* F2 0F D6 (register only): MOVDQ2Q mm, xmm */
+EMU_HANDLER(movdq2q_PU)
+{
+	emu_sse_check(c);
+	emu_mmx_pending(c);
+	emu_mmx_enter(c);
+	emu_mm_set(c, in->reg, emu_xmm_q(c, in->rm, 0));
+}
+
+/* ---- masked stores: MASKMOVQ / MASKMOVDQU ---- */
+/* Bytes whose mask byte has bit 7 set are written to DS:rDI (segment
+ * override allowed). Both ends of the written range are translated for
+ * writing before the first byte is stored, so a fault writes nothing. */
+static void maskmov(struct emu_cpu *c, const struct emu_insn *in, const uint8_t *data,
+		    const uint8_t *mask, unsigned n)
+{
+	int first = -1, last = -1;
+	for (unsigned i = 0; i < n; i++) {
+		if (mask[i] & 0x80) {
+			if (first < 0)
+				first = (int)i;
+			last = (int)i;
+		}
 	}
+	if (first < 0)
+		return;
+	uint64_t base = c->gpr[RAX_REG_RDI];
+	if (in->asz == 4)
+		base &= 0xffffffff;
+	uint64_t gpa;
+	bool user = c->cpl == 3;
+	emu_translate(c, emu_linear(c, in->seg, base + (unsigned)first), ACC_W, user, false, &gpa);
+	emu_translate(c, emu_linear(c, in->seg, base + (unsigned)last), ACC_W, user, false, &gpa);
+	for (unsigned i = (unsigned)first; i <= (unsigned)last; i++)
+		if (mask[i] & 0x80)
+			emu_wr(c, in->seg, base + i, 1, data[i]);
 }
 
-/* ---- integer / logical ---- */
-/* PXOR (66), XORPS (NP), XORPD (66): bitwise, memory operand aligned */
-EMU_HANDLER(pxor_VW)
+/* 66 0F F7 (register only): MASKMOVDQU xmm1, xmm2 */
+EMU_HANDLER(maskmovdqu_VU)
 {
 	emu_sse_check(c);
-	struct emu_xmm a = emu_xmm_get(c, in->reg), b = src_W(c, in, true);
-	a.q[0] ^= b.q[0];
-	a.q[1] ^= b.q[1];
-	emu_xmm_set(c, in->reg, a);
+	maskmov(c, in, c->s.fpu.xmm[in->reg & 15], c->s.fpu.xmm[in->rm & 15], 16);
+}
+/* NP 0F F7 (register only): MASKMOVQ mm1, mm2 */
+EMU_HANDLER(maskmovq_PN)
+{
+	emu_mmx_check(c);
+	uint64_t d = emu_mm_get(c, in->reg), m = emu_mm_get(c, in->rm);
+	uint8_t db[8], mb[8];
+	memcpy(db, &d, 8);
+	memcpy(mb, &m, 8);
+	maskmov(c, in, db, mb, 8);
+	emu_mmx_enter(c);
 }
 
-/* 66 0F 74: PCMPEQB: each byte 0xff where equal, else 0 */
-EMU_HANDLER(pcmpeqb_VW)
+/* ---- sign masks ---- */
+/* NP 0F 50 (register only): MOVMSKPS r32, xmm */
+EMU_HANDLER(movmskps_GU)
 {
 	emu_sse_check(c);
-	struct emu_xmm a = emu_xmm_get(c, in->reg), b = src_W(c, in, true);
-	uint8_t x[16], y[16];
-	memcpy(x, &a, 16);
-	memcpy(y, &b, 16);
-	for (unsigned i = 0; i < 16; i++)
-		x[i] = x[i] == y[i] ? 0xff : 0;
-	memcpy(&a, x, 16);
-	emu_xmm_set(c, in->reg, a);
+	c->gpr[in->reg] = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(emu_xmm_ld(c, in->rm)));
 }
-
-/* 66 0F D7 (register source only): PMOVMSKB r32/64, xmm: byte sign bits */
+/* 66 0F 50 (register only): MOVMSKPD r32, xmm */
+EMU_HANDLER(movmskpd_GU)
+{
+	emu_sse_check(c);
+	c->gpr[in->reg] = (unsigned)_mm_movemask_pd(_mm_castsi128_pd(emu_xmm_ld(c, in->rm)));
+}
+/* 66 0F D7 (register only): PMOVMSKB r32/64, xmm: byte sign bits, zero-extended */
 EMU_HANDLER(pmovmskb_GdU)
 {
 	emu_sse_check(c);
-	struct emu_xmm a = emu_xmm_get(c, in->rm);
-	uint8_t x[16];
-	memcpy(x, &a, 16);
-	uint64_t m = 0;
-	for (unsigned i = 0; i < 16; i++)
-		m |= (uint64_t)(x[i] >> 7) << i;
-	c->gpr[in->reg] = m; /* zero-extended to 64 bits */
+	c->gpr[in->reg] = (unsigned)_mm_movemask_epi8(emu_xmm_ld(c, in->rm));
+}
+/* NP 0F D7 (register only): PMOVMSKB r32/64, mm */
+EMU_HANDLER(pmovmskb_GdN)
+{
+	emu_mmx_check(c);
+	uint64_t v = emu_mm_get(c, in->rm);
+	c->gpr[in->reg] = (unsigned)_mm_movemask_epi8(emu_v_q(v, 0)) & 0xff;
+	emu_mmx_enter(c);
+}
+
+/* ---- shuffles ---- */
+/* NP 0F C6: SHUFPS xmm, xmm/m128, imm8: two dwords from dst, two from src */
+EMU_HANDLER(shufps_VWIb)
+{
+	emu_sse_check(c);
+	__m128i b = emu_sse_W(c, in, true);
+	uint32_t x[4], y[4], r[4];
+	unsigned imm = (unsigned)in->imm;
+	_mm_storeu_si128((__m128i *)(void *)y, b);
+	memcpy(x, c->s.fpu.xmm[in->reg], 16);
+	r[0] = x[imm & 3];
+	r[1] = x[(imm >> 2) & 3];
+	r[2] = y[(imm >> 4) & 3];
+	r[3] = y[(imm >> 6) & 3];
+	memcpy(c->s.fpu.xmm[in->reg], r, 16);
+}
+/* 66 0F C6: SHUFPD xmm, xmm/m128, imm8 */
+EMU_HANDLER(shufpd_VWIb)
+{
+	emu_sse_check(c);
+	__m128i b = emu_sse_W(c, in, true);
+	unsigned imm = (unsigned)in->imm;
+	uint64_t lo = emu_xmm_q(c, in->reg, imm & 1);
+	uint64_t hi = (imm & 2) ? emu_v_hi(b) : emu_v_lo(b);
+	emu_xmm_st(c, in->reg, emu_v_q(lo, hi));
+}
+/* 66 0F 70: PSHUFD xmm, xmm/m128, imm8 */
+EMU_HANDLER(pshufd_VWIb)
+{
+	emu_sse_check(c);
+	__m128i b = emu_sse_W(c, in, true);
+	uint32_t y[4], r[4];
+	unsigned imm = (unsigned)in->imm;
+	_mm_storeu_si128((__m128i *)(void *)y, b);
+	for (unsigned i = 0; i < 4; i++)
+		r[i] = y[(imm >> (2 * i)) & 3];
+	memcpy(c->s.fpu.xmm[in->reg], r, 16);
+}
+
+/* Shuffle the four words of a 64-bit value by imm8. */
+static uint64_t shuf4w(uint64_t v, unsigned imm)
+{
+	uint64_t r = 0;
+	for (unsigned i = 0; i < 4; i++)
+		r |= ((v >> (16 * ((imm >> (2 * i)) & 3))) & 0xffff) << (16 * i);
+	return r;
+}
+
+/* F3 0F 70: PSHUFHW xmm, xmm/m128, imm8 (high four words; low qword copied) */
+EMU_HANDLER(pshufhw_VWIb)
+{
+	emu_sse_check(c);
+	__m128i b = emu_sse_W(c, in, true);
+	emu_xmm_st(c, in->reg, emu_v_q(emu_v_lo(b), shuf4w(emu_v_hi(b), (unsigned)in->imm)));
+}
+/* F2 0F 70: PSHUFLW xmm, xmm/m128, imm8 (low four words; high qword copied) */
+EMU_HANDLER(pshuflw_VWIb)
+{
+	emu_sse_check(c);
+	__m128i b = emu_sse_W(c, in, true);
+	emu_xmm_st(c, in->reg, emu_v_q(shuf4w(emu_v_lo(b), (unsigned)in->imm), emu_v_hi(b)));
+}
+/* NP 0F 70: PSHUFW mm, mm/m64, imm8 */
+EMU_HANDLER(pshufw_PQIb)
+{
+	emu_mmx_check(c);
+	uint64_t v = emu_mmx_Q(c, in, 8);
+	emu_mmx_enter(c);
+	emu_mm_set(c, in->reg, shuf4w(v, (unsigned)in->imm));
+}
+
+/* ---- word insert / extract ---- */
+static uint16_t pinsrw_src(struct emu_cpu *c, const struct emu_insn *in)
+{
+	if (in->mod == 3)
+		return (uint16_t)c->gpr[in->rm];
+	return (uint16_t)mem_rd(c, in, 2);
+}
+/* 66 0F C4: PINSRW xmm, r32/m16, imm8 */
+EMU_HANDLER(pinsrw_VEwIb)
+{
+	emu_sse_check(c);
+	uint16_t w = pinsrw_src(c, in);
+	memcpy(c->s.fpu.xmm[in->reg] + 2 * (in->imm & 7), &w, 2);
+}
+/* NP 0F C4: PINSRW mm, r32/m16, imm8 */
+EMU_HANDLER(pinsrw_PEwIb)
+{
+	emu_mmx_check(c);
+	uint16_t w = pinsrw_src(c, in);
+	unsigned sh = 16 * (unsigned)(in->imm & 3);
+	uint64_t v = emu_mm_get(c, in->reg);
+	v = (v & ~(0xffffull << sh)) | ((uint64_t)w << sh);
+	emu_mmx_enter(c);
+	emu_mm_set(c, in->reg, v);
+}
+/* 66 0F C5 (register only): PEXTRW r32/64, xmm, imm8 (zero-extended) */
+EMU_HANDLER(pextrw_GUIb)
+{
+	emu_sse_check(c);
+	uint16_t w;
+	memcpy(&w, c->s.fpu.xmm[in->rm] + 2 * (in->imm & 7), 2);
+	c->gpr[in->reg] = w;
+}
+/* NP 0F C5 (register only): PEXTRW r32/64, mm, imm8 */
+EMU_HANDLER(pextrw_GNIb)
+{
+	emu_mmx_check(c);
+	uint64_t v = emu_mm_get(c, in->rm);
+	c->gpr[in->reg] = (v >> (16 * (in->imm & 3))) & 0xffff;
+	emu_mmx_enter(c);
 }

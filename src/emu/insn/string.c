@@ -243,6 +243,7 @@ static void ins(struct emu_cpu *c, const struct emu_insn *in)
 			break;
 		}
 	}
+	emu_recheck_events(c);
 	if (rep(in))
 		rep_again(c, in);
 }
@@ -268,6 +269,7 @@ static void outs(struct emu_cpu *c, const struct emu_insn *in)
 			break;
 		}
 	}
+	emu_recheck_events(c);
 	if (rep(in))
 		rep_again(c, in);
 }

@@ -10,6 +10,7 @@
  * breakpoints in DR0-DR7 (stored only), performance counters (RDPMC #GP).
  */
 #include "emu/insn/handlers.h"
+#include "emu/insn/x87.h"
 
 #include <stdio.h>
 
@@ -28,6 +29,7 @@ void emu_pio_check_stop(struct emu_cpu *c)
 {
 	if (c->vm && c->vm->stop)
 		c->exit_req = RAX_EXIT_STOP;
+	emu_recheck_events(c); /* the device may have raised or unmasked an interrupt */
 }
 
 static void do_in(struct emu_cpu *c, const struct emu_insn *in, uint16_t port, unsigned size)
@@ -71,7 +73,10 @@ EMU_HANDLER(cli)
 EMU_HANDLER(sti)
 {
 	io_check(c);
+	if (!(c->rflags & RFLAGS_IF))
+		emu_block_interrupts_one(c); /* the STI shadow */
 	c->rflags |= RFLAGS_IF;
+	emu_recheck_events(c);
 }
 
 /* ---- no-ops, invalid, not emulated ---- */
@@ -81,6 +86,7 @@ EMU_HANDLER(fwait)
 {
 	if ((c->s.cr0 & (CR0_TS | CR0_MP)) == (CR0_TS | CR0_MP))
 		emu_raise(c, EXC_NM, 0, 0);
+	x87_wait_check(c); /* a pending unmasked x87 exception: #MF */
 }
 
 EMU_HANDLER(unimpl)

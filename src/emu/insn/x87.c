@@ -1,44 +1,151 @@
 /*
  * x87.c - x87 control and state instructions and the FXSAVE family:
  * FNINIT, FNCLEX (and the 8087/287 no-ops FNENI/FNDISI/FNSETPM), FLDCW,
- * FNSTCW, FNSTSW (AX and m16), FXSAVE/FXRSTOR (legacy and REX.W forms),
- * LDMXCSR, STMXCSR, EMMS. FWAIT lives in system.c.
+ * FNSTCW, FNSTSW (AX and m16), FLDENV, FNSTENV, FRSTOR, FNSAVE,
+ * FXSAVE/FXRSTOR (legacy and REX.W forms), LDMXCSR, STMXCSR, EMMS, and the
+ * helpers of x87.h. FWAIT lives in system.c; the data, arithmetic and
+ * transcendental instructions in x87_arith.c.
  *
  * The x87/SSE registers are kept in the canonical state (c->s.fpu), so
- * get/set_state need no conversion. st[i] holds ST(i) in FXSAVE image order;
- * with no arithmetic emulated yet TOP stays 0 and that is also the physical
- * order. x87 arithmetic is not emulated: those rows stay UNIMPL.
+ * get/set_state need no conversion: st[i] holds ST(i) in FXSAVE image
+ * order (see x87.h).
+ *
+ * What the images show follows the modelled CPU (AMD, the host this was
+ * measured on):
+ * - FNSTENV/FNSAVE: the 32-bit format (also with REX.W) fills the reserved
+ *   upper halves with 1s; the 16-bit format (66 prefix) has no FOP. The tag
+ *   word is computed from the contents (00 valid, 01 zero, 10 special).
+ *   FNSTENV then masks all exceptions; FNSAVE then does FNINIT.
+ * - FLDENV/FRSTOR: a tag other than 11 means "not empty" (the CPU
+ *   reclassifies the contents itself); the 16-bit format clears FOP. ES and
+ *   B are recomputed from the flags and masks, as after FXRSTOR and FLDCW.
+ * - FXSAVE writes FOP, FIP and FDP (and FCS/FDS in the 32-bit form) only
+ *   while an exception is pending (FSW.ES=1), zeros otherwise; FXRSTOR
+ *   loads them whatever ES is.
+ * - FCS/FDS: the canonical state has no place for the selectors, so the
+ *   images carry the current CS and DS selectors (0 while FIP/FDP are 0,
+ *   as after FNINIT), and FLDENV/FRSTOR/FXRSTOR drop the ones they load
+ *   (the real CPU keeps the CS of the last x87 instruction and the segment
+ *   of its memory operand, SS for an RSP/RBP-based one).
  *
  * Faults (SDM vol. 1 13.x / vol. 3 table 2-2, APM vol. 2 table 15-x):
- * x87 instructions raise #NM when CR0.EM or CR0.TS is set. FXSAVE/FXRSTOR
- * raise #NM when CR0.TS or CR0.EM is set, #GP(0) on a misaligned (16) operand;
- * FXRSTOR #GP(0) when the image's MXCSR sets bits outside MXCSR_MASK.
+ * x87 instructions raise #NM when CR0.EM or CR0.TS is set, then the waiting
+ * ones #MF for a pending unmasked exception. FXSAVE/FXRSTOR raise #NM when
+ * CR0.TS or CR0.EM is set, #GP(0) on a misaligned (16) operand; FXRSTOR
+ * #GP(0) when the image's MXCSR sets bits outside MXCSR_MASK.
  * LDMXCSR/STMXCSR are SSE instructions: #UD when CR0.EM=1 or CR4.OSFXSR=0,
  * #NM when CR0.TS=1, and LDMXCSR #GP(0) on reserved bits.
  */
+#include "emu/insn/x87.h"
+
 #include "emu/insn/handlers.h"
 #include "emu/insn/sse.h"
 
-/* x87 instruction availability. */
-static void x87_check(struct emu_cpu *c)
+static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+/* ---- helpers of x87.h ---- */
+
+void x87_rotate_push(struct rax_fpu_state *f)
 {
-	if (__builtin_expect(c->s.cr0 & (CR0_EM | CR0_TS), 0))
-		emu_raise(c, EXC_NM, 0, 0);
+	uint8_t t[16];
+	memcpy(t, f->st[7], 16);
+	memmove(f->st[1], f->st[0], 7 * 16);
+	memcpy(f->st[0], t, 16);
+	f->fsw = (uint16_t)((f->fsw & ~X87_SW_TOP) | (((x87_top(f) - 1) & 7) << 11));
 }
 
-/* Recompute FSW.ES and FSW.B from the pending exceptions and the masks. */
-static uint16_t fsw_summary(uint16_t fsw, uint16_t fcw)
+void x87_rotate_pop(struct rax_fpu_state *f)
 {
-	fsw &= (uint16_t)~0x8080u;
-	if (fsw & ~fcw & 0x3f)
-		fsw |= 0x8080;
-	return fsw;
+	uint8_t t[16];
+	memcpy(t, f->st[0], 16);
+	memmove(f->st[0], f->st[1], 7 * 16);
+	memcpy(f->st[7], t, 16);
+	f->fsw = (uint16_t)((f->fsw & ~X87_SW_TOP) | (((x87_top(f) + 1) & 7) << 11));
+}
+
+void x87_set_top(struct rax_fpu_state *f, unsigned top)
+{
+	unsigned old = x87_top(f), d = (top - old) & 7;
+	if (d) {
+		uint8_t t[8][16];
+		memcpy(t, f->st, sizeof(t));
+		for (unsigned i = 0; i < 8; i++)
+			memcpy(f->st[i], t[(i + d) & 7], 16);
+	}
+	f->fsw = (uint16_t)((f->fsw & ~X87_SW_TOP) | (top & 7) << 11);
+}
+
+uint16_t x87_full_tag(const struct rax_fpu_state *f)
+{
+	unsigned top = x87_top(f), tag = 0;
+	for (unsigned p = 0; p < 8; p++) {
+		unsigned t = 3;
+		if ((f->ftw >> p) & 1) {
+			const uint8_t *r = f->st[(p - top) & 7];
+			uint64_t m = get64(r);
+			unsigned e = get16(r + 8) & 0x7fff;
+			if (e == 0x7fff)
+				t = 2;
+			else if (e == 0)
+				t = m ? 2 : 1;
+			else
+				t = (m >> 63) ? 0 : 2; /* unnormal: integer bit clear */
+		}
+		tag |= t << (2 * p);
+	}
+	return (uint16_t)tag;
+}
+
+uint8_t x87_abridge_tag(uint16_t ftw)
+{
+	uint8_t a = 0;
+	for (unsigned p = 0; p < 8; p++)
+		if (((ftw >> (2 * p)) & 3) != 3)
+			a |= (uint8_t)(1u << p);
+	return a;
+}
+
+void x87_note_mem(struct emu_cpu *c, const struct emu_insn *in, uint64_t ea)
+{
+	x87_note(c, in);
+	c->s.fpu.fdp = ea;
+}
+
+/* Without a place for the selectors (see the file comment): the current
+ * CS and DS, or 0 while the pointers are still clear (after FNINIT, the
+ * CPU's FCS/FDS are 0 until an instruction sets them). */
+uint16_t x87_fcs(const struct emu_cpu *c)
+{
+	return c->s.fpu.fip ? c->s.seg[RAX_SEG_CS].selector : 0;
+}
+
+uint16_t x87_fds(const struct emu_cpu *c)
+{
+	return c->s.fpu.fdp ? c->s.seg[RAX_SEG_DS].selector : 0;
+}
+
+/* ---- control ---- */
+
+static void fninit_state(struct rax_fpu_state *f)
+{
+	x87_set_top(f, 0); /* the registers keep their contents */
+	f->fcw = X87_FCW_INIT;
+	f->fsw = 0;
+	f->ftw = 0; /* abridged: all empty */
+	f->fop = 0;
+	f->fip = 0;
+	f->fdp = 0;
 }
 
 /* DB E0-E7: FNENI, FNDISI, FNCLEX, FNINIT, FNSETPM; E5-E7 are invalid. */
 EMU_HANDLER(x87_db4)
 {
-	unsigned sub = in->rm & 7;
+	unsigned sub = in->modrm & 7;
 	if (sub > 4)
 		EMU_UD(c);
 	x87_check(c);
@@ -48,12 +155,7 @@ EMU_HANDLER(x87_db4)
 		f->fsw &= 0x7f00;
 		break;
 	case 3: /* FNINIT */
-		f->fcw = EMU_FCW_INIT;
-		f->fsw = 0;
-		f->ftw = 0; /* abridged: all empty */
-		f->fop = 0;
-		f->fip = 0;
-		f->fdp = 0;
+		fninit_state(f);
 		break;
 	default: /* FNENI/FNDISI/FNSETPM: no-ops since the 387 */
 		break;
@@ -62,10 +164,10 @@ EMU_HANDLER(x87_db4)
 
 EMU_HANDLER(fldcw_Mw)
 {
-	x87_check(c);
+	x87_wait(c);
 	uint16_t v = (uint16_t)emu_rd(c, in->seg, emu_ea(c, in), 2);
 	c->s.fpu.fcw = v;
-	c->s.fpu.fsw = fsw_summary(c->s.fpu.fsw, v);
+	c->s.fpu.fsw = x87_summary(c->s.fpu.fsw, v);
 }
 
 EMU_HANDLER(fnstcw_Mw)
@@ -82,10 +184,113 @@ EMU_HANDLER(fnstsw_Mw)
 
 EMU_HANDLER(fnstsw_AX)
 {
-	if ((in->rm & 7) != 0)
+	if ((in->modrm & 7) != 0)
 		EMU_UD(c);
 	x87_check(c);
 	c->gpr[0] = (c->gpr[0] & ~0xffffull) | c->s.fpu.fsw;
+}
+
+/* ---- environment: FLDENV, FNSTENV, FRSTOR, FNSAVE ---- */
+
+/* 14 bytes with a 66 prefix (16-bit format), else 28 (32-bit format). */
+static unsigned env_len(const struct emu_insn *in)
+{
+	return in->osz == 2 ? 14 : 28;
+}
+
+static void env_store(struct emu_cpu *c, const struct emu_insn *in, uint8_t *p)
+{
+	const struct rax_fpu_state *f = &c->s.fpu;
+	uint16_t tag = x87_full_tag(f);
+	if (in->osz == 2) {
+		put16(p + 0, f->fcw);
+		put16(p + 2, f->fsw);
+		put16(p + 4, tag);
+		put16(p + 6, (uint16_t)f->fip);
+		put16(p + 8, x87_fcs(c));
+		put16(p + 10, (uint16_t)f->fdp);
+		put16(p + 12, x87_fds(c));
+	} else {
+		put32(p + 0, 0xffff0000u | f->fcw);
+		put32(p + 4, 0xffff0000u | f->fsw);
+		put32(p + 8, 0xffff0000u | tag);
+		put32(p + 12, (uint32_t)f->fip);
+		put32(p + 16, x87_fcs(c) | (uint32_t)(f->fop & 0x7ff) << 16);
+		put32(p + 20, (uint32_t)f->fdp);
+		put32(p + 24, 0xffff0000u | x87_fds(c));
+	}
+}
+
+static void env_load(struct emu_cpu *c, const struct emu_insn *in, const uint8_t *p)
+{
+	struct rax_fpu_state *f = &c->s.fpu;
+	uint16_t fsw = get16(p + (in->osz == 2 ? 2 : 4));
+	x87_set_top(f, (fsw >> 11) & 7); /* a new TOP renames the registers */
+	f->fcw = get16(p + 0);
+	if (in->osz == 2) {
+		f->fsw = get16(p + 2);
+		f->ftw = x87_abridge_tag(get16(p + 4));
+		f->fip = get16(p + 6);
+		f->fop = 0;
+		f->fdp = get16(p + 10);
+	} else {
+		f->fsw = get16(p + 4);
+		f->ftw = x87_abridge_tag(get16(p + 8));
+		f->fip = get32(p + 12);
+		f->fop = (uint16_t)((get32(p + 16) >> 16) & 0x7ff);
+		f->fdp = get32(p + 20);
+	}
+	f->fsw = x87_summary(f->fsw, f->fcw);
+}
+
+EMU_HANDLER(fnstenv_M)
+{
+	x87_check(c);
+	uint8_t img[28];
+	uint64_t la = emu_linear(c, in->seg, emu_ea(c, in));
+	env_store(c, in, img);
+	emu_write_block(c, la, img, env_len(in), c->cpl == 3);
+	struct rax_fpu_state *f = &c->s.fpu;
+	f->fcw |= X87_SW_EXC; /* then all exceptions are masked */
+	f->fsw = x87_summary(f->fsw, f->fcw);
+}
+
+EMU_HANDLER(fldenv_M)
+{
+	x87_wait(c);
+	uint8_t img[28];
+	uint64_t la = emu_linear(c, in->seg, emu_ea(c, in));
+	emu_read_block(c, la, img, env_len(in), c->cpl == 3);
+	env_load(c, in, img);
+}
+
+EMU_HANDLER(fnsave_M)
+{
+	x87_check(c);
+	uint8_t img[108];
+	unsigned n = env_len(in);
+	uint64_t la = emu_linear(c, in->seg, emu_ea(c, in));
+	struct rax_fpu_state *f = &c->s.fpu;
+	env_store(c, in, img);
+	for (unsigned i = 0; i < 8; i++)
+		memcpy(img + n + 10 * i, f->st[i], 10);
+	emu_write_block(c, la, img, n + 80, c->cpl == 3);
+	fninit_state(f);
+}
+
+EMU_HANDLER(frstor_M)
+{
+	x87_wait(c);
+	uint8_t img[108];
+	unsigned n = env_len(in);
+	uint64_t la = emu_linear(c, in->seg, emu_ea(c, in));
+	emu_read_block(c, la, img, n + 80, c->cpl == 3);
+	struct rax_fpu_state *f = &c->s.fpu;
+	env_load(c, in, img); /* first: it sets TOP, and the image is in ST order */
+	for (unsigned i = 0; i < 8; i++) {
+		memcpy(f->st[i], img + n + 10 * i, 10);
+		memset(f->st[i] + 10, 0, 6);
+	}
 }
 
 /* ---- FXSAVE / FXRSTOR ---- */
@@ -99,13 +304,6 @@ static uint64_t fx_addr(struct emu_cpu *c, const struct emu_insn *in)
 		EMU_GP(c, 0);
 	return la;
 }
-
-static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
-static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
-static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
 /*
  * The image (SDM vol. 1 table 10-2/10-3): 0 FCW, 2 FSW, 4 abridged FTW,
@@ -127,13 +325,17 @@ EMU_HANDLER(fxsave_M)
 	put16(img + 0, f->fcw);
 	put16(img + 2, f->fsw);
 	img[4] = f->ftw;
-	put16(img + 6, f->fop & 0x7ff);
-	if (in->rex & 8) {
-		put64(img + 8, f->fip);
-		put64(img + 16, f->fdp);
-	} else {
-		put32(img + 8, (uint32_t)f->fip); /* FCS (12) and FDS (20) read as 0 */
-		put32(img + 16, (uint32_t)f->fdp);
+	if (f->fsw & X87_SW_ES) { /* AMD: the error pointers only while one is pending */
+		put16(img + 6, f->fop & 0x7ff);
+		if (in->rex & 8) {
+			put64(img + 8, f->fip);
+			put64(img + 16, f->fdp);
+		} else {
+			put32(img + 8, (uint32_t)f->fip);
+			put16(img + 12, x87_fcs(c));
+			put32(img + 16, (uint32_t)f->fdp);
+			put16(img + 20, x87_fds(c));
+		}
 	}
 	put32(img + 24, f->mxcsr);
 	put32(img + 28, EMU_MXCSR_MASK);
@@ -155,7 +357,7 @@ EMU_HANDLER(fxrstor_M)
 	if (mxcsr & ~(uint32_t)EMU_MXCSR_MASK)
 		EMU_GP(c, 0);
 	f->fcw = get16(img + 0);
-	f->fsw = get16(img + 2);
+	f->fsw = x87_summary(get16(img + 2), f->fcw);
 	f->ftw = img[4];
 	f->fop = get16(img + 6) & 0x7ff;
 	if (in->rex & 8) {
@@ -190,12 +392,13 @@ EMU_HANDLER(stmxcsr_Md)
 }
 
 /* NP 0F 77: EMMS marks every x87/MMX register empty. An MMX instruction:
- * #UD when CR0.EM=1, #NM when CR0.TS=1. */
+ * #UD when CR0.EM=1, #NM when CR0.TS=1, #MF for a pending x87 exception. */
 EMU_HANDLER(emms)
 {
 	if (c->s.cr0 & CR0_EM)
 		EMU_UD(c);
 	if (c->s.cr0 & CR0_TS)
 		emu_raise(c, EXC_NM, 0, 0);
+	x87_wait_check(c);
 	c->s.fpu.ftw = 0; /* abridged tag word: all empty */
 }

@@ -68,6 +68,7 @@ struct emu_cpu {
 	uint8_t exit_req; /* enum rax_exit_kind to leave the loop with, or 0 */
 	uint64_t saved_rsp;
 	uint64_t icount; /* instructions retired */
+	uint64_t next_stop_poll; /* icount at which to look at vm->stop again */
 	uint64_t nintr;   /* external interrupts delivered */
 	uint64_t idle_ns; /* virtual time skipped while halted: now = icount + idle_ns */
 
@@ -106,25 +107,32 @@ struct emu_cpu {
 	uint64_t shadow_until;       /* interrupts blocked while icount < this (STI, MOV SS) */
 	char detail[384];
 	struct emu_insn insn; /* the instruction being executed */
-	struct emu_dcache_entry *dcache;
+	struct emu_block *bcache;
+	/* Leave the current block after this instruction: set by anything that
+	 * may change how the following bytes execute or whether an event is due
+	 * (TLB flush, write to cached code, RFLAGS writes, event rechecks). */
+	bool block_break;
 	uint32_t *page_gen; /* per RAM page */
 	uint64_t *code_bits; /* per RAM page: holds cached code */
 	uint64_t npages;
 };
 
 /*
- * Decode cache: decoded instructions keyed by guest-physical address. Every
- * RAM page that holds cached code is marked; a write to a marked page bumps
- * the page's generation, which invalidates its entries (self-modifying code,
- * text_poke). Marked pages get no write TLB entries, so writes to them always
- * take the slow path that does the bump.
+ * Decode cache: straight-line runs of decoded instructions ("blocks", up to
+ * EMU_BLOCK_MAX, never crossing a page) keyed by the guest-physical address
+ * of their first byte. Every RAM page that holds cached code is marked; a
+ * write to a marked page bumps the page's generation, which invalidates its
+ * blocks (self-modifying code, text_poke). Marked pages get no write TLB
+ * entries, so writes to them always take the slow path that does the bump.
  */
-#define EMU_DCACHE_BITS 16
-#define EMU_DCACHE_SIZE (1u << EMU_DCACHE_BITS)
-struct emu_dcache_entry {
+#define EMU_BCACHE_BITS 13
+#define EMU_BCACHE_SIZE (1u << EMU_BCACHE_BITS)
+#define EMU_BLOCK_MAX 16
+struct emu_block {
 	uint64_t tag; /* gpa << 1 | 1, 0 = empty */
 	uint32_t gen; /* page_gen of the page when decoded */
-	struct emu_insn insn;
+	uint8_t n;    /* instructions in insn[] */
+	struct emu_insn insn[EMU_BLOCK_MAX];
 };
 
 typedef void emu_handler_fn(struct emu_cpu *c, const struct emu_insn *in);
@@ -142,6 +150,7 @@ static inline uint64_t emu_now_ns(const struct emu_cpu *c)
 static inline void emu_recheck_events(struct emu_cpu *c)
 {
 	atomic_store_explicit(&c->event_at, 0, memory_order_relaxed);
+	c->block_break = true;
 }
 
 /* No interrupt between this instruction and the next (STI, MOV/POP SS). */
@@ -176,7 +185,10 @@ static inline void emu_flush_flags(struct emu_cpu *c)
 /* Replace the status bits in mask with bits (non-status bits untouched). */
 static inline void emu_set_status(struct emu_cpu *c, uint64_t mask, uint64_t bits)
 {
-	emu_flush_flags(c);
+	if (mask == RFLAGS_STATUS)
+		c->lf_op = LF_NONE; /* every lazy bit is replaced: nothing to materialise */
+	else
+		emu_flush_flags(c);
 	c->rflags = (c->rflags & ~mask) | (bits & mask);
 }
 static inline void emu_lazy(struct emu_cpu *c, unsigned op, unsigned size, uint64_t a, uint64_t b,
@@ -211,6 +223,7 @@ static inline void emu_write_rflags(struct emu_cpu *c, uint64_t v)
 {
 	c->lf_op = LF_NONE;
 	c->rflags = (v & 0x3f7fd5ull) | RFLAGS_FIXED1;
+	c->block_break = true; /* TF, IF may have changed */
 	if (v & RFLAGS_IF)
 		emu_recheck_events(c); /* IF may have just been set */
 }

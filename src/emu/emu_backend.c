@@ -31,8 +31,8 @@ static emu_handler_fn *const handlers[] = {
 
 _Static_assert(sizeof(handlers) / sizeof(handlers[0]) < 65536, "row index must fit uint16_t");
 
-/* Check run-time stop requests every this many instructions. */
-#define STOP_POLL_MASK 0xffffu
+/* Check run-time stop requests about every this many instructions. */
+#define STOP_POLL_INTERVAL 0x10000u
 
 static struct emu_cpu *cpu_of(struct rax_vm *vm)
 {
@@ -50,14 +50,36 @@ unsigned emu_peek_code(struct emu_cpu *c, uint64_t rip, uint8_t *buf, unsigned n
 	return n;
 }
 
-static inline struct emu_dcache_entry *dcache_slot(struct emu_cpu *c, uint64_t gpa)
+/* Decode one instruction that is not cached (page-crossing or outside RAM,
+ * or the first of a block that does not decode): faults raise. */
+static const struct emu_insn *decode_uncached(struct emu_cpu *c, const uint8_t *p, unsigned avail)
 {
-	return &c->dcache[(gpa ^ (gpa >> EMU_DCACHE_BITS)) & (EMU_DCACHE_SIZE - 1)];
+	enum emu_decode_status st = emu_decode(p, avail, &c->insn);
+	if (st == EMU_DEC_MORE) {
+		/* the instruction continues on the next page: fetch it (may #PF there) */
+		uint8_t full[16];
+		memcpy(full, p, avail);
+		uint64_t next = c->rip + avail, gpa2;
+		if (!emu_canonical(next))
+			EMU_GP(c, 0);
+		emu_translate(c, next, ACC_X, c->cpl == 3, false, &gpa2);
+		for (unsigned i = avail; i < 15; i++)
+			full[i] = (uint8_t)emu_phys_read(c, gpa2 + (i - avail), 1);
+		st = emu_decode(full, 15, &c->insn);
+	}
+	if (st == EMU_DEC_UD)
+		EMU_UD(c);
+	if (st == EMU_DEC_GP)
+		EMU_GP(c, 0);
+	return &c->insn;
 }
 
-/* Fetch and decode the instruction at c->rip (faults raise): the decode
- * cache's entry, or c->insn when it was decoded now. */
-static const struct emu_insn *fetch_decode(struct emu_cpu *c)
+/*
+ * The instructions starting at c->rip: a cached block, a newly decoded one,
+ * or (page-crossing, outside RAM) a single instruction in c->one. Faults
+ * raise. *n receives the count.
+ */
+static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n)
 {
 	uint64_t la = c->rip;
 	uint8_t buf[16];
@@ -70,7 +92,7 @@ static const struct emu_insn *fetch_decode(struct emu_cpu *c)
 		avail = 15;
 	const struct emu_tlb_entry *e = &c->tlb[ACC_X][(la >> 12) & (EMU_TLB_SIZE - 1)];
 	uint64_t tag = (la & ~0xfffull) | ((uint64_t)(c->cpl == 3) << 1) | 1;
-	if (e->tag == tag && e->host) {
+	if (__builtin_expect(e->tag == tag && e->host != NULL, 1)) {
 		gpa = e->gpa | off;
 		p = e->host + off;
 	} else {
@@ -80,43 +102,37 @@ static const struct emu_insn *fetch_decode(struct emu_cpu *c)
 		} else {
 			for (unsigned i = 0; i < avail; i++)
 				buf[i] = (uint8_t)emu_phys_read(c, gpa + i, 1);
-			p = buf;
+			*n = 1;
+			return decode_uncached(c, buf, avail);
 		}
 	}
-	bool in_ram = gpa < c->ram_size;
-	struct emu_dcache_entry *ce = NULL;
-	if (__builtin_expect(in_ram, 1)) {
-		ce = dcache_slot(c, gpa);
-		if (ce->tag == (gpa << 1 | 1) && ce->gen == c->page_gen[gpa >> 12])
-			return &ce->insn;
+	uint64_t pfn = gpa >> 12;
+	struct emu_block *b = &c->bcache[(gpa ^ (gpa >> EMU_BCACHE_BITS)) & (EMU_BCACHE_SIZE - 1)];
+	if (__builtin_expect(b->tag == (gpa << 1 | 1) && b->gen == c->page_gen[pfn], 1)) {
+		*n = b->n;
+		return b->insn;
 	}
-	enum emu_decode_status st = emu_decode(p, avail, &c->insn);
-	if (st == EMU_DEC_MORE) {
-		/* the instruction continues on the next page: fetch it (may #PF there) */
-		uint8_t full[16];
-		memcpy(full, p, avail);
-		uint64_t next = la + avail, gpa2;
-		if (!emu_canonical(next))
-			EMU_GP(c, 0);
-		emu_translate(c, next, ACC_X, c->cpl == 3, false, &gpa2);
-		for (unsigned i = avail; i < 15; i++)
-			full[i] = (uint8_t)emu_phys_read(c, gpa2 + (i - avail), 1);
-		st = emu_decode(full, 15, &c->insn);
-		ce = NULL; /* spans two pages: not cached */
+	/* decode a straight run within this page */
+	unsigned k = 0, pos = off;
+	while (k < EMU_BLOCK_MAX && pos < 0x1000) {
+		unsigned av = 0x1000 - pos < 15 ? 0x1000 - pos : 15;
+		if (emu_decode(c->ram + (gpa & ~0xfffull) + pos, av, &b->insn[k]) != EMU_DEC_OK)
+			break;
+		pos += b->insn[k].len;
+		k++;
 	}
-	if (st == EMU_DEC_UD)
-		EMU_UD(c);
-	if (st == EMU_DEC_GP)
-		EMU_GP(c, 0);
-	if (ce) {
-		uint64_t pfn = gpa >> 12;
-		if (!emu_is_code_page(c, pfn))
-			emu_mark_code_page(c, pfn);
-		ce->tag = gpa << 1 | 1;
-		ce->gen = c->page_gen[pfn];
-		ce->insn = c->insn;
+	if (k == 0) {
+		b->tag = 0;
+		*n = 1;
+		return decode_uncached(c, p, avail);
 	}
-	return &c->insn;
+	if (!emu_is_code_page(c, pfn))
+		emu_mark_code_page(c, pfn);
+	b->tag = gpa << 1 | 1;
+	b->gen = c->page_gen[pfn];
+	b->n = (uint8_t)k;
+	*n = k;
+	return b->insn;
 }
 
 /* Feed the lines devices drove since last time to the PIC (CPU thread). */
@@ -235,25 +251,44 @@ static void run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 			break;
 		}
 		bool tf = c->rflags & RFLAGS_TF;
-		c->in_insn = true;
-		c->saved_rsp = c->gpr[RAX_REG_RSP];
-		c->event_delivered = false;
-		const struct emu_insn *in = fetch_decode(c);
-		c->next_rip = c->rip + in->len;
-		handlers[in->row](c, in);
-		c->in_insn = false;
-		c->rip = c->next_rip;
-		c->icount++;
-		if (__builtin_expect(tf, 0) && !c->event_delivered) {
-			c->s.dr6 |= 0x4000; /* BS: single step */
-			emu_deliver(c, EXC_DB, 0, EV_TRAP, c->rip);
-		}
-		if (single) {
-			if (!c->exit_req || c->exit_req == RAX_EXIT_HLT)
-				c->exit_req = (c->exit_req == RAX_EXIT_HLT && !(c->rflags & RFLAGS_IF))
-						      ? RAX_EXIT_HLT
-						      : RAX_EXIT_STEP;
-			break;
+		unsigned n;
+		const struct emu_insn *in = fetch_block(c, &n);
+		if (__builtin_expect(single || tf, 0)) {
+			/* one instruction, with the TF trap after it */
+			c->in_insn = true;
+			c->saved_rsp = c->gpr[RAX_REG_RSP];
+			c->event_delivered = false;
+			c->next_rip = c->rip + in->len;
+			handlers[in->row](c, in);
+			c->in_insn = false;
+			c->rip = c->next_rip;
+			c->icount++;
+			if (tf && !c->event_delivered) {
+				c->s.dr6 |= 0x4000; /* BS: single step */
+				emu_deliver(c, EXC_DB, 0, EV_TRAP, c->rip);
+			}
+			if (single) {
+				if (!c->exit_req || c->exit_req == RAX_EXIT_HLT)
+					c->exit_req = (c->exit_req == RAX_EXIT_HLT && !(c->rflags & RFLAGS_IF))
+							      ? RAX_EXIT_HLT
+							      : RAX_EXIT_STEP;
+				break;
+			}
+		} else {
+			/* a straight run: leave it at a taken branch, an exit request or a break */
+			c->block_break = false;
+			for (const struct emu_insn *end = in + n;;) {
+				uint64_t fall = c->rip + in->len;
+				c->in_insn = true;
+				c->saved_rsp = c->gpr[RAX_REG_RSP];
+				c->next_rip = fall;
+				handlers[in->row](c, in);
+				c->in_insn = false;
+				c->rip = c->next_rip;
+				c->icount++;
+				if (++in == end || c->next_rip != fall || c->block_break || c->exit_req)
+					break;
+			}
 		}
 		if (c->exit_req == RAX_EXIT_HLT && (c->rflags & RFLAGS_IF)) {
 			c->exit_req = 0;
@@ -262,8 +297,11 @@ static void run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 			else
 				c->exit_req = RAX_EXIT_HLT; /* no devices: nothing can wake it */
 		}
-		if (__builtin_expect((c->icount & STOP_POLL_MASK) == 0, 0) && c->vm && c->vm->stop)
-			c->exit_req = RAX_EXIT_STOP;
+		if (__builtin_expect(c->icount >= c->next_stop_poll, 0)) {
+			c->next_stop_poll = c->icount + STOP_POLL_INTERVAL;
+			if (c->vm && c->vm->stop)
+				c->exit_req = RAX_EXIT_STOP;
+		}
 	}
 	c->jb_valid = false;
 	ex->kind = (enum rax_exit_kind)c->exit_req;
@@ -288,11 +326,11 @@ static int emu_create(struct rax_vm *vm, struct rax_err *err)
 	c->ram = vm->mem.host;
 	c->ram_size = vm->mem.size;
 	c->npages = (c->ram_size + 0xfff) >> 12;
-	c->dcache = calloc(EMU_DCACHE_SIZE, sizeof(*c->dcache));
+	c->bcache = calloc(EMU_BCACHE_SIZE, sizeof(*c->bcache));
 	c->page_gen = calloc(c->npages, sizeof(*c->page_gen));
 	c->code_bits = calloc((c->npages + 63) / 64, sizeof(uint64_t));
-	if (!c->dcache || !c->page_gen || !c->code_bits) {
-		free(c->dcache);
+	if (!c->bcache || !c->page_gen || !c->code_bits) {
+		free(c->bcache);
 		free(c->page_gen);
 		free(c->code_bits);
 		free(c);
@@ -316,7 +354,7 @@ static void emu_destroy(struct rax_vm *vm)
 {
 	struct emu_cpu *c = cpu_of(vm);
 	if (c) {
-		free(c->dcache);
+		free(c->bcache);
 		free(c->page_gen);
 		free(c->code_bits);
 	}

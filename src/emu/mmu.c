@@ -38,11 +38,13 @@
 void emu_tlb_flush(struct emu_cpu *c)
 {
 	memset(c->tlb, 0, sizeof(c->tlb));
+	c->block_break = true; /* the next bytes may be mapped differently now */
 }
 
 void emu_dcache_flush(struct emu_cpu *c)
 {
-	memset(c->dcache, 0, EMU_DCACHE_SIZE * sizeof(*c->dcache));
+	for (unsigned i = 0; i < EMU_BCACHE_SIZE; i++)
+		c->bcache[i].tag = 0;
 	memset(c->code_bits, 0, ((c->npages + 63) / 64) * sizeof(uint64_t));
 }
 
@@ -62,6 +64,7 @@ void emu_note_write(struct emu_cpu *c, uint64_t gpa)
 	if (emu_is_code_page(c, pfn)) {
 		c->page_gen[pfn]++;
 		c->code_bits[pfn >> 6] &= ~(1ull << (pfn & 63));
+		c->block_break = true; /* the running block may be stale now */
 	}
 	if (!c->track_writes)
 		return;

@@ -136,6 +136,16 @@ static void test_x87_control(void)
 	CHECK_EQ(t.s.fpu.ftw, 0);
 	CHECK_EQ(t.s.fpu.fip, 0);
 
+	/* reserved control-word bits as Zen keeps them: 6 set, 7 and 13-15 clear */
+	static const uint16_t fcw_in[] = { 0x2c6d, 0x033f, 0xffff, 0x0000, 0x1000, 0x0080 };
+	static const uint16_t fcw_out[] = { 0x0c6d, 0x037f, 0x1f7f, 0x0040, 0x1040, 0x0040 };
+	for (unsigned i = 0; i < 6; i++) {
+		prep("d9 2c 25 00 00 40 00  d9 3c 25 02 00 40 00"); /* fldcw [D]; fnstcw [D+2] */
+		memcpy(tv_ptr(&t, TV_DATA), &fcw_in[i], 2);
+		CHECK_EQ(go(), -1);
+		CHECK_EQ(m16(2), fcw_out[i]);
+	}
+
 	/* FLDCW unmasking a pending exception sets ES and B; FNCLEX clears them */
 	prep("66 c7 04 25 00 00 40 00 7e 03  d9 2c 25 00 00 40 00  df e0  db e2  dd 3c 25 10 00 40 00");
 	t.s.fpu.fsw = 0x0001; /* IE pending */

@@ -166,8 +166,8 @@ EMU_HANDLER(fldcw_Mw)
 {
 	x87_wait(c);
 	uint16_t v = (uint16_t)emu_rd(c, in->seg, emu_ea(c, in), 2);
-	c->s.fpu.fcw = v;
-	c->s.fpu.fsw = x87_summary(c->s.fpu.fsw, v);
+	c->s.fpu.fcw = x87_fcw_load(v);
+	c->s.fpu.fsw = x87_summary(c->s.fpu.fsw, c->s.fpu.fcw);
 }
 
 EMU_HANDLER(fnstcw_Mw)
@@ -202,22 +202,23 @@ static void env_store(struct emu_cpu *c, const struct emu_insn *in, uint8_t *p)
 {
 	const struct rax_fpu_state *f = &c->s.fpu;
 	uint16_t tag = x87_full_tag(f);
+	uint16_t fcs = x87_fcs(c), fds = x87_fds(c);
 	if (in->osz == 2) {
 		put16(p + 0, f->fcw);
 		put16(p + 2, f->fsw);
 		put16(p + 4, tag);
 		put16(p + 6, (uint16_t)f->fip);
-		put16(p + 8, x87_fcs(c));
+		put16(p + 8, fcs);
 		put16(p + 10, (uint16_t)f->fdp);
-		put16(p + 12, x87_fds(c));
+		put16(p + 12, fds);
 	} else {
 		put32(p + 0, 0xffff0000u | f->fcw);
 		put32(p + 4, 0xffff0000u | f->fsw);
 		put32(p + 8, 0xffff0000u | tag);
 		put32(p + 12, (uint32_t)f->fip);
-		put32(p + 16, x87_fcs(c) | (uint32_t)(f->fop & 0x7ff) << 16);
+		put32(p + 16, fcs | (uint32_t)(f->fop & 0x7ff) << 16);
 		put32(p + 20, (uint32_t)f->fdp);
-		put32(p + 24, 0xffff0000u | x87_fds(c));
+		put32(p + 24, 0xffff0000u | fds);
 	}
 }
 
@@ -226,7 +227,7 @@ static void env_load(struct emu_cpu *c, const struct emu_insn *in, const uint8_t
 	struct rax_fpu_state *f = &c->s.fpu;
 	uint16_t fsw = get16(p + (in->osz == 2 ? 2 : 4));
 	x87_set_top(f, (fsw >> 11) & 7); /* a new TOP renames the registers */
-	f->fcw = get16(p + 0);
+	f->fcw = x87_fcw_load(get16(p + 0));
 	if (in->osz == 2) {
 		f->fsw = get16(p + 2);
 		f->ftw = x87_abridge_tag(get16(p + 4));
@@ -356,7 +357,7 @@ EMU_HANDLER(fxrstor_M)
 	uint32_t mxcsr = get32(img + 24);
 	if (mxcsr & ~(uint32_t)EMU_MXCSR_MASK)
 		EMU_GP(c, 0);
-	f->fcw = get16(img + 0);
+	f->fcw = x87_fcw_load(get16(img + 0));
 	f->fsw = x87_summary(get16(img + 2), f->fcw);
 	f->ftw = img[4];
 	f->fop = get16(img + 6) & 0x7ff;

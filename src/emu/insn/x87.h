@@ -39,6 +39,13 @@
 
 #define X87_FCW_INIT 0x037f
 
+/* A control word as loaded (FLDCW, FLDENV, FRSTOR, FXRSTOR): the modelled
+ * AMD CPU keeps bit 6 set and bits 7 and 13-15 clear, as measured on Zen. */
+static inline uint16_t x87_fcw_load(uint16_t v)
+{
+	return (uint16_t)((v & 0x1f3fu) | 0x40u);
+}
+
 static inline unsigned x87_top(const struct rax_fpu_state *f)
 {
 	return (f->fsw >> 11) & 7;

@@ -18,15 +18,40 @@
 #define CMP_RFLAGS 0x4u
 #define CMP_SEG 0x8u  /* CS..GS selector, base, limit, attributes */
 #define CMP_CTRL 0x10u /* CR0, CR2, CR3, CR4, EFER */
+/*
+ * x87 and SSE: FCW, FSW, the abridged tag word, ST0-ST7 (80-bit values;
+ * only registers both sides tag as non-empty: an empty register's stale
+ * bits are not part of the architectural stack), XMM0-XMM15 and MXCSR.
+ * FIP, FDP and FOP are not compared: AMD CPUs record them only while an
+ * x87 exception is pending (FXSAVE stores zeros otherwise), Intel CPUs
+ * may deprecate FCS/FDS and record FDP only for unmasked exceptions
+ * (FDP_EXCPTN_ONLY), so their values on the real CPU are vendor-specific.
+ */
+#define CMP_FPU 0x20u
+/* GDTR, IDTR, TR, LDTR, CR8 and the syscall/sysenter/PAT MSRs (kernel mode) */
+#define CMP_SYS 0x40u
 #define CMP_USER (CMP_GPR | CMP_RIP | CMP_RFLAGS)
 #define CMP_ALL (CMP_USER | CMP_SEG | CMP_CTRL)
 
-/* One differing field: name, both values, and for RFLAGS the compared bits. */
+/*
+ * One differing field: name, both values, and for RFLAGS the compared bits.
+ * x87 and XMM registers are wider than 64 bits: width is their size in
+ * bytes (10 or 16) and the values are in ewide/owide (little-endian);
+ * emu/oracle then hold the low 64 bits.
+ */
 struct diff_field {
 	char name[16];
 	uint64_t emu, oracle;
 	uint64_t mask; /* bits compared (all ones except for rflags) */
+	uint8_t width; /* 0: a 64-bit value; else bytes in ewide/owide */
+	uint8_t ewide[16], owide[16];
 };
+
+/* A field's value as text: "0x..." (wide values most significant byte first). */
+const char *diff_field_value(const struct diff_field *f, int oracle_side, char *buf, unsigned n);
+
+/* Whether x87 register ST(i) is tagged non-empty in state f (abridged FTW, TOP). */
+int diff_st_valid(const struct rax_fpu_state *f, unsigned i);
 
 /*
  * Compare emu against oracle; rflags_mask selects the RFLAGS bits that

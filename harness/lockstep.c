@@ -62,6 +62,8 @@ void diff_result_free(struct diff_result *res)
 {
 	free(res->div);
 	res->div = NULL;
+	free(res->kernel);
+	res->kernel = NULL;
 }
 
 static double now_s(void)
@@ -263,7 +265,11 @@ static void summarize(struct diff_divergence *d)
 		return;
 	if (d->nfields) {
 		const struct diff_field *f = &d->fields[0];
-		if (strcmp(f->name, "rflags") == 0) {
+		char a[48], b[48];
+		if (f->width) {
+			snprintf(d->what, sizeof(d->what), "%s: emu %s, oracle %s", f->name,
+				 diff_field_value(f, 0, a, sizeof(a)), diff_field_value(f, 1, b, sizeof(b)));
+		} else if (strcmp(f->name, "rflags") == 0) {
 			char nb[64];
 			flagmask_names((f->emu ^ f->oracle) & f->mask, nb, sizeof(nb));
 			snprintf(d->what, sizeof(d->what), "rflags %s: emu 0x%llx, oracle 0x%llx", nb,
@@ -339,7 +345,7 @@ static int open_oracle(struct ls *L, const struct rax_cpu_state *st)
 			set_status(L, DIFF_ERROR, "%s", err.msg);
 			return -1;
 		}
-		L->cmp_what = CMP_ALL;
+		L->cmp_what = CMP_ALL | CMP_FPU;
 	} else {
 		if (L->info.cpl != 3) {
 			set_status(L, DIFF_SKIP, "CPL%u image needs the KVM oracle (%s)", L->info.cpl,
@@ -357,7 +363,7 @@ static int open_oracle(struct ls *L, const struct rax_cpu_state *st)
 			return -1;
 		}
 		L->native = true;
-		L->cmp_what = CMP_USER;
+		L->cmp_what = CMP_USER | CMP_FPU;
 	}
 	L->orc_ok = true;
 	snprintf(L->res->oracle, sizeof(L->res->oracle), "%s", L->orc.name);
@@ -424,16 +430,20 @@ static int emu_through_stub(struct ls *L, struct rax_cpu_state *s, uint64_t *wri
 
 /* ---- event delivery on the emulator's side (KVM oracle) ---- */
 
-static bool emu_read_lin(struct ls *L, uint64_t la, void *buf, size_t n)
+bool diff_emu_read_lin(struct rax_vm *vm, uint64_t la, void *buf, size_t n)
 {
 	uint8_t *b = buf;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t gpa;
-		if (L->vm.ops->translate(&L->vm, la + i, &gpa) < 0 ||
-		    guest_mem_read(&L->vm.mem, gpa, &b[i], 1) < 0)
+		if (vm->ops->translate(vm, la + i, &gpa) < 0 || guest_mem_read(&vm->mem, gpa, &b[i], 1) < 0)
 			return false;
 	}
 	return true;
+}
+
+static bool emu_read_lin(struct ls *L, uint64_t la, void *buf, size_t n)
+{
+	return diff_emu_read_lin(&L->vm, la, buf, n);
 }
 
 /*
@@ -443,16 +453,16 @@ static bool emu_read_lin(struct ls *L, uint64_t la, void *buf, size_t n)
  * privileged code. *rfl_off: offset of the frame's RFLAGS image from RSP,
  * or -1 when there is no frame.
  */
-static bool emu_entered(struct ls *L, const struct rax_cpu_state *e0, const struct rax_cpu_state *e1,
-			unsigned len, int *rfl_off)
+bool diff_emu_entered(struct rax_vm *vm, const struct rax_cpu_state *e0, const struct rax_cpu_state *e1,
+		      unsigned len, int *rfl_off)
 {
 	*rfl_off = -1;
 	if (e1->rip == e0->rip + len || e1->rip == e0->rip)
 		return false;
 	uint64_t q[6] = { 0 };
 	/* a frame without an error code may end at the top of the mapped stack */
-	bool okr = emu_read_lin(L, e1->gpr[RAX_REG_RSP], q, 40);
-	bool ok5 = okr && emu_read_lin(L, e1->gpr[RAX_REG_RSP] + 40, &q[5], 8);
+	bool okr = diff_emu_read_lin(vm, e1->gpr[RAX_REG_RSP], q, 40);
+	bool ok5 = okr && diff_emu_read_lin(vm, e1->gpr[RAX_REG_RSP] + 40, &q[5], 8);
 	if (okr) {
 		for (unsigned off = 0; off <= (ok5 ? 1u : 0u); off++) { /* without, with an error code */
 			uint64_t rip = q[off], cs = q[off + 1], fl = q[off + 2], ss = q[off + 4];
@@ -711,7 +721,7 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 				int rfl_off = -1;
 				/* (an undecodable instruction raises #UD: entered too) */
 				bool entered = !L->native && !emu_ended &&
-					       emu_entered(L, &e0, &e1, decoded ? in.len : 0, &rfl_off);
+					       diff_emu_entered(&L->vm, &e0, &e1, decoded ? in.len : 0, &rfl_off);
 				hint = (struct oracle_hint){ .valid = true, .next_rip = e1.rip,
 							     .next_cpl = cpu_state_cpl(&e1),
 							     .cpl_changed = cpu_state_cpl(&e1) != cpu_state_cpl(&e0),
@@ -787,6 +797,8 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 				 (unsigned long long)e1.cr2, r.error, (unsigned long long)r.cr2);
 		}
 		uint64_t rbits = L->orc.rflags_bits & ~undefined;
+		if (L->orc.no_mxcsr)
+			o1.fpu.mxcsr = ecmp.fpu.mxcsr;
 		struct diff_field fields[48];
 		unsigned nf = diff_compare_state(&ecmp, &o1, L->cmp_what, rbits, fields, 48);
 		uint64_t pages[96];
@@ -911,9 +923,9 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 		d->emu = e;
 		d->oracle = e;
 		summarize(d);
-		char w[240];
-		snprintf(w, sizeof(w), "final memory: %s", d->what);
-		snprintf(d->what, sizeof(d->what), "%s", w);
+		char w[sizeof(d->what)];
+		memcpy(w, d->what, sizeof(w));
+		snprintf(d->what, sizeof(d->what), "final memory: %.*s", (int)sizeof(w) - 16, w);
 		set_status(L, DIFF_DIVERGE, "end of test: %s", d->what);
 		return;
 	}

@@ -6,6 +6,7 @@
 #define RAX_HARNESS_LOCKSTEP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "compare.h"
@@ -18,7 +19,7 @@ struct diff_options {
 	enum diff_oracle_kind oracle;
 	enum kvm_step_mode step_mode; /* resolved (never AUTO) when oracle may be kvm */
 	bool kvm_usable;
-	char kvm_why[256];
+	char kvm_why[sizeof(((struct rax_err *)0)->msg)]; /* why KVM is unusable (an error message) */
 	bool strict_flags;
 	bool keep_going;
 	uint64_t max_steps; /* 0: the image's step limit, else DIFF_DEFAULT_STEPS */
@@ -29,9 +30,11 @@ struct diff_options {
 #define DIFF_MAX_STORED 64 /* divergences kept in full per test */
 #define DIFF_HIST 8
 
+#define DIFF_DISASM_LEN 96
+
 struct diff_hist {
 	uint64_t rip;
-	char dis[80];
+	char dis[DIFF_DISASM_LEN];
 };
 
 struct diff_divergence {
@@ -39,8 +42,8 @@ struct diff_divergence {
 	uint64_t rip;
 	uint8_t bytes[15];
 	unsigned nbytes;
-	char disasm[96];
-	char what[200];         /* one-line summary */
+	char disasm[DIFF_DISASM_LEN];
+	char what[512];         /* one-line summary */
 	uint64_t undefined;     /* status flags masked as undefined this step */
 	uint64_t rflags_bits;   /* RFLAGS bits compared */
 	unsigned compared;      /* CMP_* */
@@ -52,6 +55,8 @@ struct diff_divergence {
 	unsigned nhist;
 	struct diff_hist hist[DIFF_HIST]; /* oldest first, the divergent one last */
 };
+
+struct diff_kernel_stats;
 
 enum diff_status { DIFF_PASS, DIFF_DIVERGE, DIFF_ERROR, DIFF_SKIP };
 
@@ -69,6 +74,7 @@ struct diff_result {
 	double seconds;
 	unsigned ndiv_total, ndiv;
 	struct diff_divergence *div;
+	struct diff_kernel_stats *kernel; /* --kernel runs only (kernel.h) */
 };
 
 const char *diff_status_name(enum diff_status s);
@@ -77,5 +83,20 @@ const char *diff_status_name(enum diff_status s);
 void diff_run_image(const char *path, const struct diff_options *opt, struct diff_result *res);
 
 void diff_result_free(struct diff_result *res);
+
+struct rax_vm;
+
+/* Bytes at a guest-linear address through the emulator's page tables. */
+bool diff_emu_read_lin(struct rax_vm *vm, uint64_t la, void *buf, size_t n);
+
+/*
+ * Whether the emulator's step from e0 to e1 (instruction length len)
+ * delivered an exception or interrupt (ended on a handler's first
+ * instruction with the interrupted RIP/CS/RFLAGS/SS as a 64-bit frame at
+ * RSP) or otherwise entered more privileged code. *rfl_off: offset of the
+ * frame's RFLAGS image from RSP, or -1 when there is no frame.
+ */
+bool diff_emu_entered(struct rax_vm *vm, const struct rax_cpu_state *e0, const struct rax_cpu_state *e1,
+		      unsigned len, int *rfl_off);
 
 #endif

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "kernel.h"
 #include "lockstep.h"
 #include "report.h"
 #include "vm.h"
@@ -29,7 +30,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: rax-diff [options] IMAGE...\n"
-		"       rax-diff --kernel bzImage [--initrd F] [--cmdline S] --steps N\n"
+		"       rax-diff --kernel bzImage [--initrd F] [--cmdline S] --steps N [options]\n"
 		"\n"
 		"Run each test image on RAX's interpreter and on an oracle (the real CPU)\n"
 		"in lockstep, comparing the architectural state after every instruction.\n"
@@ -45,9 +46,18 @@ static void usage(FILE *f)
 		"  --json FILE               machine-readable report\n"
 		"  --shard I/N               run only images whose index (after sorting the names)\n"
 		"                            is I modulo N (0 <= I < N)\n"
-		"  --mem SIZE                emulator RAM (default 64M)\n"
+		"  --mem SIZE                emulator RAM (default 64M; --kernel: 256M)\n"
 		"  --quiet                   no divergence reports, only the per-test lines\n"
 		"  --help\n"
+		"\n"
+		"Kernel boot prefix (needs KVM): --kernel FILE boots the bzImage on KVM and\n"
+		"on the interpreter from the same 64-bit entry state and compares the first\n"
+		"N instructions (--steps N). Default: at every port exit (state, the port\n"
+		"access, RAM at some exits), a difference localised to one instruction by\n"
+		"replaying; --step-mode singlestep|trapflag: every instruction on KVM.\n"
+		"  --initrd FILE, --cmdline STR   as for rax (default command line:\n"
+		"                            \"%s\")\n"
+		"  --timeout SECONDS         wall-clock limit of the comparison\n"
 		"\n"
 		"Per test: PASS, DIVERGE, ERROR or SKIP (with the reason); a test that\n"
 		"cannot be checked is never PASS.\n"
@@ -58,7 +68,7 @@ static void usage(FILE *f)
 		"usable /dev/kvm: \"KVM unavailable\").\n"
 		"Debugging rax-diff itself: RAX_EMU_PLANT=flag|result|memory|fault breaks one\n"
 		"emulator behaviour on purpose (see src/emu/plant.h).\n",
-		(unsigned long long)DIFF_DEFAULT_STEPS);
+		(unsigned long long)DIFF_DEFAULT_STEPS, DIFF_KERNEL_CMDLINE);
 }
 
 static int die(int status, const char *fmt, const char *arg)
@@ -75,7 +85,79 @@ static int cmp_str(const void *a, const void *b)
 }
 
 enum { O_ORACLE = 256, O_MODE, O_STRICT, O_KEEP, O_STEPS, O_JSON, O_SHARD, O_MEM, O_KERNEL,
-       O_INITRD, O_CMDLINE, O_QUIET };
+       O_INITRD, O_CMDLINE, O_QUIET, O_TIMEOUT };
+
+static void json_summary(struct json *w, const unsigned count[4])
+{
+	json_key(w, "summary");
+	json_begin_object(w);
+	json_key(w, "pass");
+	json_u64(w, count[DIFF_PASS]);
+	json_key(w, "diverge");
+	json_u64(w, count[DIFF_DIVERGE]);
+	json_key(w, "error");
+	json_u64(w, count[DIFF_ERROR]);
+	json_key(w, "skip");
+	json_u64(w, count[DIFF_SKIP]);
+	json_end_object(w);
+}
+
+static void print_line(const char *what, const struct diff_result *r)
+{
+	printf("%-7s %s  %llu steps  %.3fs  [%s]", diff_status_name(r->status), what,
+	       (unsigned long long)r->steps, r->seconds, r->oracle[0] ? r->oracle : "-");
+	if (r->status != DIFF_PASS || r->reason[0])
+		printf("  %s", r->reason);
+	if (r->cpuid_injected || r->rdtsc_injected || r->port_in_injected)
+		printf("  (injected: cpuid %llu, rdtsc %llu, port-in %llu)", (unsigned long long)r->cpuid_injected,
+		       (unsigned long long)r->rdtsc_injected, (unsigned long long)r->port_in_injected);
+	printf("\n");
+}
+
+static int status_of(const unsigned count[4])
+{
+	if (count[DIFF_DIVERGE])
+		return DX_DIVERGE;
+	if (count[DIFF_ERROR])
+		return DX_ERROR;
+	if (count[DIFF_SKIP])
+		return DX_SKIP;
+	return DX_OK;
+}
+
+/* rax-diff --kernel: one boot prefix, reported like one test. */
+static int run_kernel(const struct diff_kernel_options *ko, const char *json_path, bool quiet)
+{
+	FILE *jf = NULL;
+	if (json_path && !(jf = fopen(json_path, "w")))
+		return die(DX_USAGE, "cannot write --json file '%s'", json_path);
+	struct diff_result r;
+	diff_run_kernel(ko, &r);
+	print_line(ko->kernel, &r);
+	report_kernel(stdout, &r);
+	if (!quiet)
+		for (unsigned k = 0; k < r.ndiv; k++)
+			report_divergence(stdout, &r, &r.div[k]);
+	unsigned count[4] = { 0 };
+	count[r.status]++;
+	if (jf) {
+		struct json w;
+		json_init(&w, jf);
+		json_begin_object(&w);
+		json_key(&w, "tool");
+		json_str(&w, "rax-diff");
+		json_key(&w, "tests");
+		json_begin_array(&w);
+		report_json_test(&w, &r);
+		json_end_array(&w);
+		json_summary(&w, count);
+		json_end_object(&w);
+		fputc('\n', jf);
+		fclose(jf);
+	}
+	diff_result_free(&r);
+	return status_of(count);
+}
 
 int main(int argc, char **argv)
 {
@@ -92,14 +174,16 @@ int main(int argc, char **argv)
 		{ "initrd", required_argument, 0, O_INITRD },
 		{ "cmdline", required_argument, 0, O_CMDLINE },
 		{ "quiet", no_argument, 0, O_QUIET },
+		{ "timeout", required_argument, 0, O_TIMEOUT },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	struct diff_options opt = { .oracle = DIFF_ORACLE_AUTO, .step_mode = KVM_STEP_AUTO,
 				    .mem_size = 64ull << 20 };
-	const char *json_path = NULL, *kernel = NULL;
+	const char *json_path = NULL, *kernel = NULL, *initrd = NULL, *cmdline = NULL;
 	unsigned shard_i = 0, shard_n = 1;
-	bool quiet = false;
+	bool quiet = false, mem_given = false, mode_given = false, oracle_given = false, shard_given = false;
+	double timeout = 0;
 	opterr = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -113,6 +197,7 @@ int main(int argc, char **argv)
 				opt.oracle = DIFF_ORACLE_NATIVE;
 			else
 				return die(DX_USAGE, "unknown --oracle '%s' (auto, kvm or native)", optarg);
+			oracle_given = true;
 			break;
 		case O_MODE:
 			if (!strcmp(optarg, "auto"))
@@ -123,6 +208,7 @@ int main(int argc, char **argv)
 				opt.step_mode = KVM_STEP_TRAPFLAG;
 			else
 				return die(DX_USAGE, "unknown --step-mode '%s' (auto, singlestep or trapflag)", optarg);
+			mode_given = opt.step_mode != KVM_STEP_AUTO;
 			break;
 		case O_STRICT: opt.strict_flags = true; break;
 		case O_KEEP: opt.keep_going = true; break;
@@ -140,19 +226,49 @@ int main(int argc, char **argv)
 		case O_SHARD:
 			if (sscanf(optarg, "%u/%u", &shard_i, &shard_n) != 2 || shard_n == 0 || shard_i >= shard_n)
 				return die(DX_USAGE, "malformed --shard '%s' (I/N with 0 <= I < N)", optarg);
+			shard_given = true;
 			break;
 		case O_MEM:
 			if (parse_size(optarg, &opt.mem_size) < 0 || opt.mem_size < GUEST_MEM_MIN ||
 			    opt.mem_size > GUEST_MEM_MAX)
 				return die(DX_USAGE, "malformed --mem '%s' (16M to 3G)", optarg);
+			mem_given = true;
 			break;
 		case O_KERNEL: kernel = optarg; break;
-		case O_INITRD:
-		case O_CMDLINE: break; /* kernel mode only */
+		case O_INITRD: initrd = optarg; break;
+		case O_CMDLINE: cmdline = optarg; break;
+		case O_TIMEOUT: {
+			char *end;
+			errno = 0;
+			timeout = strtod(optarg, &end);
+			if (errno || *end || end == optarg || !(timeout > 0) || timeout > 1e6)
+				return die(DX_USAGE, "malformed --timeout '%s' (seconds, > 0)", optarg);
+			break;
+		}
 		case 'h': usage(stdout); return DX_OK;
 		case ':': return die(DX_USAGE, "option '%s' needs a value (see --help)", argv[optind - 1]);
 		default: return die(DX_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
 		}
+	}
+
+	struct diff_kernel_options ko = { .kernel = kernel, .initrd = initrd, .cmdline = cmdline,
+					  .mem_size = mem_given ? opt.mem_size : DIFF_KERNEL_MEM,
+					  .steps = opt.max_steps, .per_insn = mode_given,
+					  .strict_flags = opt.strict_flags, .keep_going = opt.keep_going,
+					  .timeout = timeout };
+	if (kernel) {
+		/* bad input is a usage error before anything about the host */
+		if (optind < argc)
+			return die(DX_USAGE, "--kernel takes no test images ('%s')", argv[optind]);
+		if (shard_given)
+			return die(DX_USAGE, "%s", "--shard does not apply to --kernel");
+		if (oracle_given && opt.oracle == DIFF_ORACLE_NATIVE)
+			return die(DX_USAGE, "%s", "--kernel needs the KVM oracle (the native one runs CPL3 code only)");
+		struct rax_err kerr = { 0 };
+		if (diff_kernel_check_inputs(&ko, &kerr) < 0)
+			return die(DX_USAGE, "%s", kerr.msg);
+	} else if (initrd || cmdline) {
+		return die(DX_USAGE, "%s", "--initrd and --cmdline need --kernel");
 	}
 
 	/* KVM: probe once, before any test */
@@ -175,8 +291,8 @@ int main(int argc, char **argv)
 				opt.kvm_why);
 			return DX_NO_ORACLE;
 		}
-		fprintf(stderr, "rax-diff: --kernel: the boot-prefix comparison at exits is not implemented yet\n");
-		return DX_ERROR;
+		ko.mode = opt.step_mode;
+		return run_kernel(&ko, json_path, quiet);
 	}
 	if (opt.oracle == DIFF_ORACLE_KVM && !opt.kvm_usable) {
 		fprintf(stderr, "rax-diff: KVM unavailable: %s\n", opt.kvm_why);
@@ -232,15 +348,7 @@ int main(int argc, char **argv)
 			printf("\r\033[K");
 		count[r.status]++;
 		total_steps += r.steps;
-		printf("%-7s %s  %llu steps  %.3fs  [%s]", diff_status_name(r.status), img[i],
-		       (unsigned long long)r.steps, r.seconds, r.oracle[0] ? r.oracle : "-");
-		if (r.status != DIFF_PASS || r.reason[0])
-			printf("  %s", r.reason);
-		if (r.cpuid_injected || r.rdtsc_injected || r.port_in_injected)
-			printf("  (injected: cpuid %llu, rdtsc %llu, port-in %llu)",
-			       (unsigned long long)r.cpuid_injected, (unsigned long long)r.rdtsc_injected,
-			       (unsigned long long)r.port_in_injected);
-		printf("\n");
+		print_line(img[i], &r);
 		if (!quiet)
 			for (unsigned k = 0; k < r.ndiv; k++)
 				report_divergence(stdout, &r, &r.div[k]);
@@ -254,27 +362,11 @@ int main(int argc, char **argv)
 	       (unsigned long long)total_steps);
 	if (jf) {
 		json_end_array(&w);
-		json_key(&w, "summary");
-		json_begin_object(&w);
-		json_key(&w, "pass");
-		json_u64(&w, count[DIFF_PASS]);
-		json_key(&w, "diverge");
-		json_u64(&w, count[DIFF_DIVERGE]);
-		json_key(&w, "error");
-		json_u64(&w, count[DIFF_ERROR]);
-		json_key(&w, "skip");
-		json_u64(&w, count[DIFF_SKIP]);
-		json_end_object(&w);
+		json_summary(&w, count);
 		json_end_object(&w);
 		fputc('\n', jf);
 		fclose(jf);
 	}
 	free(img);
-	if (count[DIFF_DIVERGE])
-		return DX_DIVERGE;
-	if (count[DIFF_ERROR])
-		return DX_ERROR;
-	if (count[DIFF_SKIP])
-		return DX_SKIP;
-	return DX_OK;
+	return status_of(count);
 }

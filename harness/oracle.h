@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend.h"
 #include "cpu_state.h"
 #include "err.h"
 
@@ -38,7 +39,7 @@ struct oracle_result {
 	int vector;      /* ORACLE_EXCEPTION: x86 vector */
 	uint32_t error;  /* error code when the vector has one */
 	uint64_t cr2;    /* page-fault address */
-	char detail[256];
+	char detail[sizeof(((struct rax_exit *)0)->detail) + 16];
 };
 
 /* What the emulator did in this step, for oracles that need a hint. */
@@ -73,6 +74,10 @@ struct oracle {
 	void *priv;
 	/* RFLAGS bits this oracle can observe and set (compared when defined). */
 	uint64_t rflags_bits;
+	/* MXCSR is not compared: this host's KVM does not report the guest's
+	 * (probed at open: the guest loads 0x1f80 with LDMXCSR, KVM_GET_FPU
+	 * shows something else); the oracle's name says so. */
+	bool no_mxcsr;
 	char name[48]; /* "native", "kvm/trapflag", ... */
 };
 
@@ -133,8 +138,20 @@ int oracle_kvm_open(struct oracle *o, enum kvm_step_mode mode, const uint8_t *ra
 		    uint64_t ram_size, const struct rax_cpu_state *st, uint64_t harness_area,
 		    struct rax_err *err);
 
+/* The initial x87/SSE values where KVM_GET_FPU shows an unsaved (zeroed)
+ * component of the vCPU's XSAVE image (see oracle_kvm.c). */
+void oracle_kvm_fpu_fixup(struct rax_fpu_state *f);
+
 /* The VM behind a KVM oracle (kernel-prefix mode runs it to exits). */
 struct rax_vm *oracle_kvm_vm(struct oracle *o);
+
+/*
+ * Make the vCPU forget a port access it stopped on (KVM would complete it
+ * on the next KVM_RUN, into whatever state is loaded by then), without
+ * running any guest code and whatever the guest's paging. The vCPU's state
+ * is undefined afterwards: load one (set_state or the VM's ops) next.
+ */
+int oracle_kvm_settle(struct oracle *o, struct rax_err *err);
 
 const char *kvm_step_mode_name(enum kvm_step_mode m);
 

@@ -32,6 +32,8 @@
 #define H_IDT 0x0000
 #define H_TSS 0x1000
 #define H_CODE 0x2000
+#define H_PRIME 0x2010     /* ldmxcsr [H_PRIME_VAL]; out HARNESS_STEP_PORT, al; jmp $ */
+#define H_PRIME_VAL 0x2040
 #define H_IST_TOP 0x10000
 
 struct kvmo {
@@ -41,6 +43,7 @@ struct kvmo {
 	uint64_t harea;
 	struct rax_cpu_state cur; /* the test-visible state */
 	bool loaded;              /* singlestep: cur is in the vCPU */
+	bool mxcsr_unreliable;    /* KVM_GET_FPU does not show the guest's MXCSR */
 };
 
 const char *kvm_step_mode_name(enum kvm_step_mode m)
@@ -124,6 +127,25 @@ int oracle_kvm_probe(enum kvm_step_mode *mode, char *why, size_t n, struct rax_e
 		*mode = KVM_STEP_TRAPFLAG;
 	}
 	return 0;
+}
+
+/*
+ * KVM_GET_FPU copies the legacy area of the vCPU's XSAVE image as it is.
+ * When the guest's x87 or SSE state is in its initial configuration the
+ * host's XSAVES (as seen under nested KVM on QEMU) does not write that
+ * component, and the area reads as zeros: MXCSR 0 where the CPU holds
+ * 0x1f80, FCW 0 where it holds 0x37f. Zeros everywhere in a component is
+ * exactly that case (an MXCSR of 0 with all XMM registers zero, or FCW 0,
+ * are not states a guest reaches by accident: FCW 0 unmasks every x87
+ * exception and selects 24-bit precision); report the initial values then.
+ */
+void oracle_kvm_fpu_fixup(struct rax_fpu_state *f)
+{
+	static const uint8_t zero[sizeof(f->xmm)];
+	if (f->mxcsr == 0 && !memcmp(f->xmm, zero, sizeof(f->xmm)))
+		f->mxcsr = 0x1f80;
+	if (f->fcw == 0 && f->fsw == 0 && f->ftw == 0)
+		f->fcw = 0x37f;
 }
 
 static struct kvmo *K(struct oracle *o)
@@ -296,17 +318,68 @@ static void unpatch_entry(struct kvmo *k, struct entry_patch *p)
 }
 
 /*
- * The vCPU stopped on the patched OUT at the handler: KVM completes a port
- * write on the next KVM_RUN by skipping the OUT when RIP is still on it, which
- * would skip the handler's real first instruction. Let it complete on the
- * harness's own `out` instead (H_CODE: out; jmp $-2 - entered at the jmp).
+ * The vCPU stopped on a port exit (the patched OUT at a handler, or any
+ * port access in --kernel mode) that KVM completes on the next KVM_RUN:
+ * for an OUT still under RIP it skips the instruction, for an IN it also
+ * writes RAX - unless RIP has moved since (KVM compares the linear RIP), in
+ * which case it drops the access. Let it be dropped on the harness's own
+ * code instead (H_CODE: out HARNESS_STEP_PORT, al; jmp $-2 - entered at the
+ * jmp), run in flat 32-bit protected mode without paging so that it works
+ * whatever the guest's page tables map. The vCPU then holds junk state
+ * (and a pending OUT at H_CODE, which the next state load drops): the
+ * caller loads the state it wants next.
  */
-static int flush_port_exit(struct kvmo *k, const struct rax_cpu_state *at, struct rax_err *err)
+static int run_flat32(struct kvmo *k, const struct rax_cpu_state *like, uint64_t entry, bool sse,
+		      struct rax_err *err);
+
+static int settle(struct kvmo *k, const struct rax_cpu_state *like, struct rax_err *err)
+{
+	return run_flat32(k, like, k->harea + H_CODE + 2, false, err);
+}
+
+/*
+ * KVM_SET_FPU writes the legacy area of the vCPU's XSAVE image but not its
+ * XSTATE_BV; while the guest has never used SSE, that bit is clear and the
+ * next XRSTOR puts the SSE component into its initial configuration
+ * instead - under nested KVM on QEMU that even leaves MXCSR at 0. Let the
+ * guest itself use SSE once (LDMXCSR of 0x1f80 in the harness area) so that
+ * later state loads take effect.
+ */
+static int prime_sse(struct kvmo *k, const struct rax_cpu_state *like, struct rax_err *err)
+{
+	uint64_t val = k->harea + H_PRIME_VAL;
+	const uint32_t mx = 0x1f80;
+	uint8_t code[] = { 0x0f, 0xae, 0x15, (uint8_t)val, (uint8_t)(val >> 8), (uint8_t)(val >> 16),
+			   (uint8_t)(val >> 24), 0xe6, HARNESS_STEP_PORT, 0xeb, 0xfe };
+	if (guest_mem_write(&k->vm.mem, k->harea + H_PRIME, code, sizeof(code)) < 0 ||
+	    guest_mem_write(&k->vm.mem, val, &mx, sizeof(mx)) < 0)
+		return rax_errf(err, RAX_STATUS_INTERNAL, "KVM oracle: harness area outside RAM");
+	if (run_flat32(k, like, k->harea + H_PRIME, true, err) < 0)
+		return -1;
+	struct rax_cpu_state t;
+	if (k->vm.ops->get_state(&k->vm, &t, err) < 0)
+		return -1;
+	k->mxcsr_unreliable = t.fpu.mxcsr != mx;
+	return 0;
+}
+
+static int run_flat32(struct kvmo *k, const struct rax_cpu_state *like, uint64_t entry, bool sse,
+		      struct rax_err *err)
 {
 	struct rax_vm *vm = &k->vm;
-	struct rax_cpu_state d = *at;
-	d.rip = k->harea + H_CODE + 2;
-	d.rflags &= ~(uint64_t)(RFLAGS_TF | RFLAGS_RF | RFLAGS_IF);
+	struct rax_cpu_state d = *like;
+	const struct rax_segment code = { .limit = 0xffffffff, .selector = 0x08, .type = 11, .s = 1,
+					  .present = 1, .db = 1, .g = 1 };
+	const struct rax_segment data = { .limit = 0xffffffff, .selector = 0x10, .type = 3, .s = 1,
+					  .present = 1, .db = 1, .g = 1 };
+	for (int i = 0; i < RAX_NSEG; i++)
+		d.seg[i] = data;
+	d.seg[RAX_SEG_CS] = code;
+	d.cr0 = CR0_PE | CR0_ET | CR0_NE | (sse ? CR0_MP : 0);
+	d.cr4 = sse ? CR4_OSFXSR : 0;
+	d.efer = 0;
+	d.rip = entry;
+	d.rflags = RFLAGS_FIXED1;
 	d.dr7 = 0x400;
 	vm->stop = 0;
 	vm->stop_status = 0;
@@ -325,6 +398,17 @@ static int flush_port_exit(struct kvmo *k, const struct rax_cpu_state *at, struc
 		return rax_errf(err, RAX_STATUS_INTERNAL, "KVM oracle: harness stub did not stop (%s)",
 				ex.detail[0] ? ex.detail : rax_status_name(status));
 	return 0;
+}
+
+static int flush_port_exit(struct kvmo *k, const struct rax_cpu_state *at, struct rax_err *err)
+{
+	return settle(k, at, err);
+}
+
+int oracle_kvm_settle(struct oracle *o, struct rax_err *err)
+{
+	struct kvmo *k = K(o);
+	return settle(k, &k->cur, err);
 }
 
 /* Whether the run ended on the patched handler entry. */
@@ -441,6 +525,7 @@ static int trapflag_step(struct oracle *o, const struct oracle_hint *hint, struc
 		struct rax_cpu_state t;
 		if (vm->ops->get_state(vm, &t, err) < 0)
 			return -1;
+		oracle_kvm_fpu_fixup(&t.fpu);
 		t.idt = tidt;
 		t.tr = k->cur.tr;
 		t.rflags = (t.rflags & ~(uint64_t)RFLAGS_TF) | (k->cur.rflags & RFLAGS_TF);
@@ -453,6 +538,7 @@ static int trapflag_step(struct oracle *o, const struct oracle_hint *hint, struc
 	struct rax_cpu_state t;
 	if (vm->ops->get_state(vm, &t, err) < 0)
 		return -1;
+	oracle_kvm_fpu_fixup(&t.fpu);
 	if (at_patch(&p, status, &t)) {
 		/* stopped on the handler's first instruction, entered by delivery */
 		t.rip = p.la;
@@ -526,6 +612,7 @@ static int single_step(struct oracle *o, const struct oracle_hint *hint, struct 
 	int status = vm->stop_status;
 	if (vm->ops->get_state(vm, &k->cur, err) < 0)
 		return -1;
+	oracle_kvm_fpu_fixup(&k->cur.fpu);
 	if (ex.kind == RAX_EXIT_STOP && at_patch(&p, status, &k->cur)) {
 		k->cur.rip = p.la;
 		if (flush_port_exit(k, &k->cur, err) < 0)
@@ -615,11 +702,21 @@ int oracle_kvm_open(struct oracle *o, enum kvm_step_mode mode, const uint8_t *ra
 	k->cur = *st;
 	static const uint8_t hcode[] = { 0xe6, HARNESS_STEP_PORT, 0xeb, 0xfc };
 	guest_mem_write(&k->vm.mem, harness_area + H_CODE, hcode, sizeof(hcode));
+	if (prime_sse(k, st, err) < 0) {
+		vm_destroy(&k->vm);
+		free(k);
+		return -1;
+	}
 	o->priv = k;
 	o->ops = &kvm_ops;
 	/* everything but the flags the stepping mechanism owns */
 	o->rflags_bits = 0x3f7fd5ull & ~(uint64_t)(RFLAGS_TF | RFLAGS_RF);
 	snprintf(o->name, sizeof(o->name), "kvm/%s", kvm_step_mode_name(k->mode));
+	if (k->mxcsr_unreliable) {
+		/* seen under nested KVM on QEMU TCG: MXCSR reads 0 after LDMXCSR 0x1f80 */
+		o->no_mxcsr = true;
+		strncat(o->name, ", no mxcsr", sizeof(o->name) - strlen(o->name) - 1);
+	}
 	return 0;
 }
 

@@ -30,3 +30,12 @@ struct rax_vm *oracle_kvm_vm(struct oracle *o)
 {
 	return NULL;
 }
+
+int oracle_kvm_settle(struct oracle *o, struct rax_err *err)
+{
+	return rax_errf(err, RAX_STATUS_HOST, "KVM unavailable: rax-diff was built without linux/kvm.h");
+}
+
+void oracle_kvm_fpu_fixup(struct rax_fpu_state *f)
+{
+}

@@ -51,6 +51,8 @@ struct native {
 	int memfd; /* /proc/PID/mem for writes (ignores page protections) */
 	struct user_regs_struct regs;
 	bool regs_valid;
+	struct user_fpregs_struct fp; /* x87/SSE (the FXSAVE legacy area) */
+	bool fp_valid;
 	/* the child's own TLS bases: its fault handler runs libc code */
 	unsigned long long own_fs_base, own_gs_base;
 	/* the test's IF: a host process always runs with IF=1, PUSHF must not show it */
@@ -185,11 +187,67 @@ static int native_write(struct oracle *o, uint64_t addr, const void *buf, size_t
 	return r == (ssize_t)len ? 0 : -1;
 }
 
+/* x87/SSE state: PTRACE_GETFPREGS/SETFPREGS (FXSAVE layout, ST(i) in stack order). */
+static int get_fp(struct native *k, struct rax_err *err)
+{
+	if (k->fp_valid)
+		return 0;
+	if (ptrace(PTRACE_GETFPREGS, k->pid, 0, &k->fp) < 0)
+		return rax_errf(err, RAX_STATUS_HOST, "native oracle: PTRACE_GETFPREGS: %s", strerror(errno));
+	k->fp_valid = true;
+	return 0;
+}
+
+static void fp_to_state(const struct user_fpregs_struct *fp, struct rax_fpu_state *f)
+{
+	f->fcw = fp->cwd;
+	f->fsw = fp->swd;
+	f->ftw = (uint8_t)fp->ftw;
+	f->fop = fp->fop;
+	f->fip = fp->rip;
+	f->fdp = fp->rdp;
+	f->mxcsr = fp->mxcsr;
+	for (unsigned i = 0; i < 8; i++) {
+		memset(f->st[i], 0, sizeof(f->st[i]));
+		memcpy(f->st[i], (const uint8_t *)fp->st_space + 16 * i, 10);
+	}
+	memcpy(f->xmm, fp->xmm_space, sizeof(f->xmm));
+}
+
+static int put_fp(struct native *k, const struct rax_fpu_state *f, struct rax_err *err)
+{
+	if (get_fp(k, err) < 0)
+		return -1;
+	struct user_fpregs_struct *fp = &k->fp;
+	fp->cwd = f->fcw;
+	fp->swd = f->fsw;
+	fp->ftw = f->ftw;
+	fp->fop = f->fop;
+	fp->rip = f->fip;
+	fp->rdp = f->fdp;
+	fp->mxcsr = f->mxcsr;
+	for (unsigned i = 0; i < 8; i++) {
+		memset((uint8_t *)fp->st_space + 16 * i, 0, 16);
+		memcpy((uint8_t *)fp->st_space + 16 * i, f->st[i], 10);
+	}
+	memcpy(fp->xmm_space, f->xmm, sizeof(f->xmm));
+	if (ptrace(PTRACE_SETFPREGS, k->pid, 0, fp) < 0) {
+		k->fp_valid = false;
+		return rax_errf(err, RAX_STATUS_HOST,
+				"native oracle: PTRACE_SETFPREGS: %s (MXCSR 0x%x outside the host's MXCSR_MASK 0x%x?)",
+				strerror(errno), f->mxcsr, fp->mxcr_mask);
+	}
+	return 0;
+}
+
 static int native_get_state(struct oracle *o, struct rax_cpu_state *s, struct rax_err *err)
 {
 	struct native *k = nat(o);
 	if (!k->regs_valid && get_regs(k, err) < 0)
 		return -1;
+	if (get_fp(k, err) < 0)
+		return -1;
+	fp_to_state(&k->fp, &s->fpu);
 	for (int i = 0; i < RAX_NGPR; i++)
 		s->gpr[i] = *reg_slot(&k->regs, i);
 	s->rip = k->regs.rip;
@@ -214,6 +272,8 @@ static int native_set_state(struct oracle *o, const struct rax_cpu_state *s, str
 	k->regs.gs_base = s->seg[RAX_SEG_GS].base;
 	k->regs.orig_rax = (unsigned long long)-1; /* never restart a system call */
 	k->vif = s->rflags & RFLAGS_IF;
+	if (put_fp(k, &s->fpu, err) < 0)
+		return -1;
 	return put_regs(k, err);
 }
 
@@ -257,6 +317,7 @@ static int fault_details(struct oracle *o, int sig, struct oracle_result *r, str
 		return -1;
 	if (have_fp)
 		ptrace(PTRACE_SETFPREGS, k->pid, 0, &fp);
+	k->fp_valid = false;
 	r->kind = ORACLE_EXCEPTION;
 	r->vector = (int)f.trapno;
 	r->error = (uint32_t)f.err;
@@ -297,6 +358,7 @@ static int native_step(struct oracle *o, const struct oracle_hint *hint, struct 
 		return rax_errf(err, RAX_STATUS_HOST, "native oracle: PTRACE_SINGLESTEP: %s", strerror(errno));
 	int sig;
 	k->regs_valid = false;
+	k->fp_valid = false;
 	if (wait_stop(k, &sig, err) < 0)
 		return -1;
 	if (get_regs(k, err) < 0)

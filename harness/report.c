@@ -4,11 +4,23 @@
 #include <string.h>
 
 #include "flagmask.h"
+#include "kernel.h"
 
 static bool differs(const struct diff_divergence *d, const char *name)
 {
 	for (unsigned i = 0; i < d->nfields; i++)
 		if (strcmp(d->fields[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Fields shown in the side-by-side table (RIP, GPRs, RFLAGS). */
+static bool is_gpr_row(const char *name)
+{
+	if (!strcmp(name, "rip") || !strcmp(name, "rflags"))
+		return true;
+	for (int i = 0; i < RAX_NGPR; i++)
+		if (!strcmp(name, rax_gpr_names[i]))
 			return true;
 	return false;
 }
@@ -45,18 +57,20 @@ void report_divergence(FILE *f, const struct diff_result *r, const struct diff_d
 				flagmask_names((fl->emu ^ fl->oracle) & fl->mask, x, sizeof(x)),
 				(unsigned long long)fl->mask);
 		}
-	if (d->compared & (CMP_SEG | CMP_CTRL)) {
-		for (unsigned i = 0; i < d->nfields; i++)
-			if (strchr(d->fields[i].name, '.') || d->fields[i].name[0] == 'c' ||
-			    strcmp(d->fields[i].name, "efer") == 0)
-				if (strcmp(d->fields[i].name, "rcx") && strcmp(d->fields[i].name, "rip"))
-					fprintf(f, "  * %-8s 0x%016llx  0x%016llx  <--\n", d->fields[i].name,
-						(unsigned long long)d->fields[i].emu,
-						(unsigned long long)d->fields[i].oracle);
-	} else {
+	/* every other differing field: segments, control and system registers, x87/SSE */
+	for (unsigned i = 0; i < d->nfields; i++) {
+		const struct diff_field *fd = &d->fields[i];
+		if (is_gpr_row(fd->name))
+			continue;
+		char a[48], b[48];
+		fprintf(f, "  * %-8s %-18s  %-18s  <--\n", fd->name, diff_field_value(fd, 0, a, sizeof(a)),
+			diff_field_value(fd, 1, b, sizeof(b)));
+	}
+	if (!(d->compared & (CMP_SEG | CMP_CTRL)))
 		fprintf(f, "    (segments and control registers not compared: the %s oracle runs at CPL3 in a host process)\n",
 			r->oracle);
-	}
+	if (!(d->compared & CMP_FPU))
+		fprintf(f, "    (x87/SSE state not compared with this oracle)\n");
 	for (unsigned i = 0; i < d->nmem; i++) {
 		const struct diff_memrun *m = &d->mem[i];
 		unsigned k = m->len < DIFF_RUN_BYTES ? m->len : DIFF_RUN_BYTES;
@@ -76,6 +90,78 @@ void report_divergence(FILE *f, const struct diff_result *r, const struct diff_d
 			fprintf(f, "  %s 0x%llx  %s\n", i + 1 == d->nhist ? ">" : " ",
 				(unsigned long long)d->hist[i].rip, d->hist[i].dis);
 	}
+}
+
+void report_kernel(FILE *f, const struct diff_result *r)
+{
+	const struct diff_kernel_stats *k = r->kernel;
+	if (!k)
+		return;
+	fprintf(f, "  strategy: %s\n", k->strategy);
+	fprintf(f, "  command line: %s\n", k->cmdline);
+	fprintf(f, "  compared: %llu instructions, %llu exits (state and port access at each)\n",
+		(unsigned long long)k->instructions, (unsigned long long)k->exits);
+	if (k->ram_checks)
+		fprintf(f, "  RAM: compared whole (memcmp) at %llu exits, %.3fs with the checkpoint copies (budget ~10%%)\n",
+			(unsigned long long)k->ram_checks, k->ram_seconds);
+	if (k->localisations)
+		fprintf(f, "  localisations: %llu (%llu KVM probe runs, %.3fs)\n", (unsigned long long)k->localisations,
+			(unsigned long long)k->probes, k->localise_seconds);
+	fprintf(f, "  nondeterminism and model differences (KVM's result adopted): rdtsc %llu, rdrand %llu, cpuid %llu, undefined flags %llu, timer port reads %llu, not recurring on replay %llu\n",
+		(unsigned long long)k->rdtsc, (unsigned long long)k->rdrand, (unsigned long long)k->cpuid_diff,
+		(unsigned long long)k->undefined_adopted, (unsigned long long)k->port_in_injected,
+		(unsigned long long)k->nondet_replays);
+	for (unsigned i = 0; i < k->nnotes; i++)
+		fprintf(f, "    - %s\n", k->notes[i]);
+	fprintf(f, "  window end: %s\n", k->window_end[0] ? k->window_end : "(none)");
+	fprintf(f, "  guest console: %llu bytes, last line: \"%s\"\n", (unsigned long long)k->console_bytes,
+		k->console);
+}
+
+static void json_kernel(struct json *w, const struct diff_kernel_stats *k)
+{
+	json_begin_object(w);
+	json_key(w, "strategy");
+	json_str(w, k->strategy);
+	json_key(w, "cmdline");
+	json_str(w, k->cmdline);
+	json_key(w, "instructions");
+	json_u64(w, k->instructions);
+	json_key(w, "exits");
+	json_u64(w, k->exits);
+	json_key(w, "ram_checks");
+	json_u64(w, k->ram_checks);
+	json_key(w, "ram_seconds");
+	json_double(w, k->ram_seconds);
+	json_key(w, "localisations");
+	json_u64(w, k->localisations);
+	json_key(w, "probes");
+	json_u64(w, k->probes);
+	json_key(w, "nondeterminism");
+	json_begin_object(w);
+	json_key(w, "rdtsc");
+	json_u64(w, k->rdtsc);
+	json_key(w, "rdrand");
+	json_u64(w, k->rdrand);
+	json_key(w, "cpuid");
+	json_u64(w, k->cpuid_diff);
+	json_key(w, "undefined_flags");
+	json_u64(w, k->undefined_adopted);
+	json_key(w, "timer_port_reads");
+	json_u64(w, k->port_in_injected);
+	json_key(w, "not_recurring");
+	json_u64(w, k->nondet_replays);
+	json_end_object(w);
+	json_key(w, "notes");
+	json_begin_array(w);
+	for (unsigned i = 0; i < k->nnotes; i++)
+		json_str(w, k->notes[i]);
+	json_end_array(w);
+	json_key(w, "window_end");
+	json_str(w, k->window_end);
+	json_key(w, "console_last_line");
+	json_str(w, k->console);
+	json_end_object(w);
 }
 
 static void json_state(struct json *w, const struct rax_cpu_state *s, unsigned compared)
@@ -134,6 +220,10 @@ void report_json_test(struct json *w, const struct diff_result *r)
 	json_end_object(w);
 	json_key(w, "pages_compared");
 	json_u64(w, r->pages_compared);
+	if (r->kernel) {
+		json_key(w, "kernel");
+		json_kernel(w, r->kernel);
+	}
 	json_key(w, "divergence_count");
 	json_u64(w, r->ndiv_total);
 	json_key(w, "divergences");
@@ -159,10 +249,18 @@ void report_json_test(struct json *w, const struct diff_result *r)
 			json_begin_object(w);
 			json_key(w, "name");
 			json_str(w, d->fields[j].name);
+			const struct diff_field *fd = &d->fields[j];
+			char a[48], b[48];
 			json_key(w, "emu");
-			json_hex(w, d->fields[j].emu);
+			if (fd->width)
+				json_str(w, diff_field_value(fd, 0, a, sizeof(a)));
+			else
+				json_hex(w, fd->emu);
 			json_key(w, "oracle");
-			json_hex(w, d->fields[j].oracle);
+			if (fd->width)
+				json_str(w, diff_field_value(fd, 1, b, sizeof(b)));
+			else
+				json_hex(w, fd->oracle);
 			json_key(w, "mask");
 			json_hex(w, d->fields[j].mask);
 			json_end_object(w);

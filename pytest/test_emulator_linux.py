@@ -82,6 +82,8 @@ def test_early_console_and_devices(script_run):
     assert "x86/fpu: x87 FPU will use FXSAVE" in out
     assert re.search(r"tsc: Detected 99\d\.\d+ MHz processor", out)  # virtual 1 GHz TSC
     assert "APIC: Keep in PIC mode(8259)" in out
+    # the CMOS clock starts at --rtc's default for the emulator
+    assert "rtc_cmos rtc_cmos: setting system clock to 2026-01-01T00:00:00 UTC (1767225600)" in out
     assert "Run /init as init process" in out
 
 

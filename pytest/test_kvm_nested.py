@@ -11,6 +11,7 @@ Linux inside nested-under-TCG KVM cannot calibrate its delay loop (the
 timer ticks come too far apart in host time), so the boot passes `lpj=`;
 on a hardware host the plain boot is tested in test_linux_boot.py.
 """
+import json
 import os
 import re
 import shlex
@@ -24,6 +25,13 @@ from conftest import (BUILD, OK, RESET, ROOT, SHUTDOWN, SIGNAL, TIMEOUT, asm_ima
 
 LINUX_CMDLINE = ("console=ttyS0 earlyprintk=serial,ttyS0 panic=-1 reboot=k lpj=1000000 "
                  "rax.cmd=echo hello-from-guest; uname -r")
+
+# The kernel prefix compared in CI: the decompressor's start and its first
+# console lines (the first ~50 port exits, ~0.6M instructions, ~1 min here
+# with one localisation). The exits strategy runs the whole ~100M-instruction
+# decompression in seconds too, but a divergence inside that one window takes
+# longer than CI allows to localise here (see the harness report).
+KERNEL_STEPS = 600_000
 
 CASES = {
     "hello": "./rax --kernel testkernel.bin --cmdline 'hello kvm' --initrd testkernel.bin",
@@ -39,6 +47,12 @@ CASES = {
     # rax-diff's KVM oracle in both stepping modes over every test image
     "diff_singlestep": "./rax-diff --oracle kvm --step-mode singlestep --quiet asm/t_*.bin",
     "diff_trapflag": "./rax-diff --oracle kvm --step-mode trapflag --quiet asm/t_*.bin",
+    # x87/SSE state under the KVM oracle (MXCSR as this host's KVM allows)
+    "diff_fpu": "./rax-diff --oracle kvm --quiet asm/diff_fpu.bin",
+    # rax-diff --kernel: the Debian kernel's boot prefix (the decompressor's
+    # console output), KVM against the interpreter at every port exit
+    "diff_kernel": f"./rax-diff --kernel bzImage --mem 128M --steps {KERNEL_STEPS} --keep-going "
+                   f"--timeout 240 --json kernel.json; s=$?; echo '@@JSON'; cat kernel.json; echo; (exit $s)",
     "linux": f"./rax --kernel bzImage --initrd guest-initrd.img --mem 512M --timeout 150 "
              f"--cmdline {shlex.quote(LINUX_CMDLINE)}",
 }
@@ -119,13 +133,39 @@ def test_cpl0_loop(nested):
     assert case(nested, "count")[0] == debug_exit_status(0)
 
 
+# The nested KVM's CPU is QEMU's TCG model, whose x87 and SSE edge cases
+# differ from hardware (NaN propagation, denormal-operand flags, C1 on
+# rounding, stack faults, transcendental precision, FNSTENV reserved bits,
+# AMD's RCP/RSQRT tables, #MF delivery). t_x87 and t_sse check the real CPU's
+# answers (taken on hardware and compared every step by rax-diff --oracle
+# native in test_rax_diff.py), so here exactly these checks fail, and only
+# these; on a hardware KVM test_guest_programs.py requires all of them.
+QEMU_FPU_CHECKS = {
+    "t_sse": {"addpd nans", "addps snan qnan", "addss denormal DE", "cmpps snan",
+              "cvtpd2pi misaligned faulted", "cvtps2pd m64", "rcpps (AMD)", "rcpss (AMD)",
+              "rsqrtps (AMD)", "rsqrtss (AMD)", "sqrtps"},
+    "t_x87": {"d8 forms fsw", "de forms fsw", "denormal operand fsw", "fcomi gt flags", "fcos m",
+              "fld m32 denormal fsw", "fld1 with ZE pending faulted", "fld1 with ZE pending vector",
+              "fnstenv fcw fsw", "fnstenv fds", "fnstenv ftw fip", "fprem1 fsw", "fptan m", "fsin m",
+              "fsin range fsw", "fsin range m", "fsin range se", "fsincos cos m", "fsincos sin m",
+              "fst m32 overflow fsw", "fst m32 pi near fsw", "fyl2xp1 m", "fyl2xp1 se",
+              "overflow fsw", "pending fsw", "qnan fsw", "sqrt -1 fsw", "stack overflow fsw",
+              "stack overflow m", "stack overflow se", "stack underflow fsw", "stack underflow m",
+              "stack underflow se", "transcendentals fsw", "underflow fsw"},
+}
+
+
 @pytest.mark.parametrize("prog", sorted(p.stem for p in (BUILD / "asm").glob("t_*.bin")))
 def test_guest_program_on_kvm(nested, prog):
     """The self-checking NASM programs pass on a real KVM too."""
     status, out = case(nested, f"prog_{prog}")
-    assert "FAIL" not in out, out
-    assert re.search(r"SUMMARY: [1-9]\d* passed, 0 failed", out), out
-    assert status == 0, out
+    m = re.search(r"SUMMARY: ([1-9]\d*) passed, (\d+) failed", out)
+    assert m, out
+    failed = set(re.findall(r"FAIL: ([^:\n]+):", out))
+    known = QEMU_FPU_CHECKS.get(prog, set())
+    assert failed <= known, sorted(failed - known)
+    if not failed:
+        assert status == 0, out
 
 
 def test_linux_boots_to_busybox(nested):
@@ -134,6 +174,8 @@ def test_linux_boots_to_busybox(nested):
     assert "RAX-INIT: busybox userspace up" in out
     assert "hello-from-guest" in out
     assert "RAX-CMD-DONE rc=0" in out
+    # RAX's CMOS RTC (userspace on KVM too) shows the host's date by default
+    assert re.search(r"rtc_cmos rtc_cmos: setting system clock to 20\d\d-", out), out[-3000:]
     assert status == OK, out[-2000:]
 
 
@@ -147,6 +189,24 @@ def test_linux_boots_to_busybox(nested):
 # equal. On a hardware host this image is expected to PASS as well.
 QEMU_IST_SS = re.compile(
     r"DIVERGE\s+asm/t_faults\.bin\s.*\(int3\): ss\.sel: emu 0x10, oracle 0x0")
+# The same model writes an MMX register without setting bits 64-79 of the
+# x87 register to all ones (SDM vol. 1 9.5.1; the interpreter and the real
+# CPU through the native oracle do): t_sse's first MMX move shows it in the
+# x87/SSE state comparison.
+QEMU_MMX_EXP = re.compile(
+    r"DIVERGE\s+asm/t_sse\.bin\s.*\(movq [^)]*\): st(\d): emu 0xffff_([0-9a-f]{16}), "
+    r"oracle 0x0000_\2")
+# And it leaves FSW.C1 clear when an x87 store rounds up (SDM vol. 1 8.1.3.2:
+# C1 = 1 when the inexact result was rounded up); t_x87's first such FST.
+QEMU_X87_C1 = re.compile(r"DIVERGE\s+asm/t_x87\.bin\s.*\(fstp? [^)]*\): fsw: emu 0x([0-9a-f]+), oracle 0x([0-9a-f]+)")
+
+
+def _qemu_c1(line):
+    m = QEMU_X87_C1.search(line)
+    return bool(m) and int(m.group(1), 16) ^ int(m.group(2), 16) == 0x200
+
+
+QEMU_MODEL = {"t_faults": QEMU_IST_SS.search, "t_sse": QEMU_MMX_EXP.search, "t_x87": _qemu_c1}
 
 
 def _diff_lines(out):
@@ -160,14 +220,57 @@ def test_rax_diff_kvm_oracle(nested, mode):
     lines = _diff_lines(out)
     images = sorted(p.stem for p in (BUILD / "asm").glob("t_*.bin"))
     assert sorted(lines) == images, out[-3000:]
+    model = 0
     for name in images:
-        if name == "t_faults" and QEMU_IST_SS.search(lines[name]):
-            continue  # the QEMU CPU model's IST SS, see above
+        if name in QEMU_MODEL and QEMU_MODEL[name](lines[name]):
+            model += 1
+            continue  # the QEMU CPU model, see above
         assert lines[name].startswith("PASS"), lines[name]
     n = len(images)
-    if QEMU_IST_SS.search(out):
-        assert f"{n} tests: {n - 1} passed, 1 diverged, 0 errors, 0 skipped" in out, out[-3000:]
-        assert status == 1
-    else:
-        assert f"{n} tests: {n} passed" in out, out[-3000:]
-        assert status == 0
+    assert f"{n} tests: {n - model} passed, {model} diverged, 0 errors, 0 skipped" in out, out[-3000:]
+    assert status == (1 if model else 0)
+
+
+def test_rax_diff_fpu_state_on_kvm(nested):
+    """x87/SSE state is compared against KVM after every step."""
+    status, out = case(nested, "diff_fpu")
+    assert re.search(r"PASS\s+asm/diff_fpu\.bin", out), out[-3000:]
+    assert status == 0
+
+
+# QEMU's CPU model behind the nested KVM leaves the accessed bit out of the
+# code segment's cached attributes after a far return (the emulator sets
+# it, as the SDM describes for loading a descriptor): the decompressor's
+# `retf` at its 64-bit entry shows that. Any other divergence must be named
+# as precisely: instruction number, RIP, disassembly, and what differs.
+QEMU_CS_ACCESSED = re.compile(r"cs\.attr: emu 0x[0-9a-f]*9b, oracle 0x[0-9a-f]*9a")
+
+
+def test_rax_diff_kernel_prefix(nested):
+    status, out = case(nested, "diff_kernel")
+    assert "@@JSON" in out, out[-3000:]
+    doc = json.loads(out.split("@@JSON", 1)[1].strip().splitlines()[0])
+    t = doc["tests"][0]
+    k = t["kernel"]
+    assert k["strategy"].startswith("exits")
+    assert "nokaslr" in k["cmdline"]
+    # it got through the decompressor's start to its console output
+    assert k["instructions"] >= KERNEL_STEPS and k["exits"] >= 5, k
+    assert k["ram_checks"] >= 1, k
+    assert k["window_end"], k
+    if t["status"] == "PASS":
+        assert status == 0 and not t["divergences"]
+        return
+    assert t["status"] == "DIVERGE" and status == 1, t["reason"]
+    assert t["divergences"], t
+    for d in t["divergences"]:
+        # localised to one instruction: its number, bytes, disassembly, the field
+        assert d["step"] >= 1 and d["bytes"] and d["disasm"] not in ("", "(undecodable)"), d
+        assert "not localised" not in d["what"], d["what"]
+        assert d["fields"] or d["memory"], d
+        f = d["fields"][0] if d["fields"] else None
+        if f:
+            assert f["emu"] != f["oracle"]
+    first = t["divergences"][0]
+    if QEMU_CS_ACCESSED.search(first["what"]):
+        assert first["disasm"] == "retf", first

@@ -60,11 +60,48 @@ def test_oracle_kvm_unavailable(tmp_path):
 
 
 def test_kernel_mode_without_kvm():
+    """A valid --kernel run on a host without KVM: the documented status 14."""
     if os.path.exists("/dev/kvm"):
         pytest.skip("/dev/kvm exists on this host")
-    r = rax_diff(["--kernel", "/nonexistent", "--steps", "100"])
-    assert r.returncode == DIFF_NO_ORACLE
-    assert "KVM unavailable" in r.stderr
+    kernel = BUILD / "asm" / "testkernel.bin"  # a bzImage (asm/testkernel.asm)
+    r = rax_diff(["--kernel", kernel, "--steps", "100"])
+    assert r.returncode == DIFF_NO_ORACLE, r.stderr
+    assert "KVM unavailable" in r.stderr and "kernel boot prefix" in r.stderr
+    assert r.stdout == ""
+
+
+def test_kernel_inputs_validated_before_kvm(tmp_path):
+    """Bad --kernel input is a usage error (2) with one line saying which,
+    whether or not the host has KVM."""
+    kernel = BUILD / "asm" / "testkernel.bin"
+    img = [p for p in images() if is_cpl3(p)][0]
+    short = tmp_path / "short-bzImage"
+    short.write_bytes(kernel.read_bytes()[:1024])
+    cases = [
+        (["--kernel", "/nonexistent", "--steps", "10"], "cannot read kernel"),
+        (["--kernel", img, "--steps", "10"], "not a bzImage"),
+        (["--kernel", short, "--steps", "10"], "truncated"),
+        (["--kernel", tmp_path, "--steps", "10"], "not a regular file"),
+        (["--kernel", kernel], "--steps"),
+        (["--kernel", kernel, "--steps", "0"], "--steps"),
+        (["--kernel", kernel, "--steps", "10", "--initrd", "/nonexistent"], "cannot read initrd"),
+        (["--kernel", kernel, "--steps", "10", img], "no test images"),
+        (["--kernel", kernel, "--steps", "10", "--oracle", "native"], "KVM oracle"),
+        (["--kernel", kernel, "--steps", "10", "--shard", "0/2"], "--shard"),
+        (["--kernel", kernel, "--steps", "10", "--timeout", "-1"], "--timeout"),
+        (["--kernel", kernel, "--steps", "10", "--cmdline", "x" * 70000], "--cmdline"),
+        (["--initrd", kernel, img], "need --kernel"),
+    ]
+    for args, msg in cases:
+        r = rax_diff(args)
+        assert r.returncode == DIFF_USAGE, (args[:4], r.stderr)
+        assert msg in r.stderr, (args[:4], r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_kernel_help_documents_it():
+    h = rax_diff(["--help"])
+    assert "--kernel" in h.stdout and "nokaslr" in h.stdout and "--timeout" in h.stdout
 
 
 def test_corrupt_and_truncated_images(tmp_path):

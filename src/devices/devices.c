@@ -16,6 +16,7 @@
 #include "devices.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
@@ -243,13 +244,14 @@ static int rtc_dev_init(struct rax_vm *vm, struct rax_err *err)
 static const struct {
 	const char *name;
 	int (*init)(struct rax_vm *vm, struct rax_err *err);
+	bool emulator_only; /* KVM emulates it in the kernel (KVM_CREATE_IRQCHIP/PIT2) */
 } device_table[] = {
-	{ "com1", com1_init },
-	{ "i8042", i8042_init },
-	{ "debug-exit", debug_exit_init },
-	{ "pic", pic_dev_init },
-	{ "pit", pit_dev_init },
-	{ "rtc", rtc_dev_init },
+	{ "com1", com1_init, false },
+	{ "i8042", i8042_init, false },
+	{ "debug-exit", debug_exit_init, false },
+	{ "pic", pic_dev_init, true },
+	{ "pit", pit_dev_init, true },
+	{ "rtc", rtc_dev_init, false },
 };
 
 int devices_register(struct rax_vm *vm, struct rax_err *err)
@@ -257,7 +259,16 @@ int devices_register(struct rax_vm *vm, struct rax_err *err)
 	vm->devices = calloc(1, sizeof(*vm->devices));
 	if (!vm->devices)
 		return rax_errf(err, RAX_STATUS_HOST, "out of memory");
+	/* idle models for the devices a backend keeps in its kernel: no ports, no IRQs */
+	pic_init(&vm->devices->pic);
+	pit_init(&vm->devices->pit, pit_irq_pulse, vm);
 	for (size_t i = 0; i < sizeof(device_table) / sizeof(device_table[0]); i++) {
+		if (device_table[i].emulator_only && vm->cfg.backend != RAX_BACKEND_EMULATOR)
+			continue; /* KVM has its own, in the kernel */
+#ifdef RAX_EXPERIMENT_NO_RTC
+		if (!strcmp(device_table[i].name, "rtc"))
+			continue;
+#endif
 		err->code = 0;
 		if (device_table[i].init(vm, err) < 0) {
 			if (!err->code)

@@ -33,7 +33,9 @@ enum {
 /* Lazy flag operations: OSZAPC are derived from (op, size, a, b, res). */
 enum lf_op {
 	LF_NONE, /* rflags holds the real status bits */
-	LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC, LF_NEG,
+	LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC,
+	LF_INC, LF_DEC, /* CF is the one before the INC/DEC, kept in lf_cin */
+	LF_NEG,
 };
 
 /* Memory access kinds (also the TLB index) */
@@ -201,9 +203,11 @@ static inline void emu_lazy(struct emu_cpu *c, unsigned op, unsigned size, uint6
 	c->lf_res = res;
 }
 bool emu_cond(struct emu_cpu *c, unsigned cc);
+bool emu_lazy_cf(const struct emu_cpu *c);
+/* CF alone, without materialising the other lazy bits. */
 static inline bool emu_cf(struct emu_cpu *c)
 {
-	return emu_get_flags(c) & RFLAGS_CF;
+	return c->lf_op == LF_NONE ? (c->rflags & RFLAGS_CF) != 0 : emu_lazy_cf(c);
 }
 static inline uint64_t emu_szp(uint64_t res, unsigned size)
 {

@@ -51,14 +51,14 @@ uint64_t emu_flags_slow(struct emu_cpu *c)
 		/* CF=OF=0; AF is undefined: Zen clears it. */
 		break;
 	case LF_INC:
-		f |= c->rflags & RFLAGS_CF;
+		f |= c->lf_cin ? RFLAGS_CF : 0;
 		if (r == sign)
 			f |= RFLAGS_OF;
 		if ((r & 0xf) == 0)
 			f |= RFLAGS_AF;
 		break;
 	case LF_DEC:
-		f |= c->rflags & RFLAGS_CF;
+		f |= c->lf_cin ? RFLAGS_CF : 0;
 		if (r == sign - 1)
 			f |= RFLAGS_OF;
 		if ((r & 0xf) == 0xf)
@@ -75,6 +75,22 @@ uint64_t emu_flags_slow(struct emu_cpu *c)
 		return c->rflags;
 	}
 	return f;
+}
+
+bool emu_lazy_cf(const struct emu_cpu *c)
+{
+	uint64_t m = emu_mask(c->lf_size);
+	uint64_t a = c->lf_a & m, b = c->lf_b & m, r = c->lf_res & m;
+	switch (c->lf_op) {
+	case LF_ADD: return (r < a) ^ (emu_plant == EMU_PLANT_FLAG); /* as emu_flags_slow */
+	case LF_ADC: return r < a || (c->lf_cin && r == a);
+	case LF_SUB: return a < b;
+	case LF_SBB: return a < b || (c->lf_cin && a == b);
+	case LF_LOGIC: return false;
+	case LF_INC: case LF_DEC: return c->lf_cin;
+	case LF_NEG: return a != 0;
+	default: return c->rflags & RFLAGS_CF;
+	}
 }
 
 bool emu_cond(struct emu_cpu *c, unsigned cc)
@@ -96,8 +112,19 @@ bool emu_cond(struct emu_cpu *c, unsigned cc)
 		}
 		return r ^ (cc & 1);
 	}
-	if (c->lf_op == LF_LOGIC && ((cc & 0xe) == 4)) {
-		r = (c->lf_res & emu_mask(c->lf_size)) == 0;
+	/* ZF and SF come from the result for every lazy operation */
+	if (c->lf_op != LF_NONE && ((cc & 0xe) == 4 || (cc & 0xe) == 8)) {
+		if ((cc & 0xe) == 4)
+			r = (c->lf_res & emu_mask(c->lf_size)) == 0;
+		else
+			r = (c->lf_res >> (c->lf_size * 8 - 1)) & 1;
+		return r ^ (cc & 1);
+	}
+	if (c->lf_op == LF_LOGIC && (cc & 0xc) == 0xc) { /* OF=0: L is SF, LE is ZF|SF */
+		uint64_t res = c->lf_res & emu_mask(c->lf_size);
+		r = (res >> (c->lf_size * 8 - 1)) & 1;
+		if (cc & 2)
+			r = r || res == 0;
 		return r ^ (cc & 1);
 	}
 	uint64_t f = emu_get_flags(c);

@@ -34,6 +34,7 @@ static void setup(struct rax_vm *vm)
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg.console_out = open("/dev/null", O_WRONLY);
 	vm->cfg.console_in = -1;
+	vm->cfg.backend = RAX_BACKEND_EMULATOR; /* PIC and PIT are on the bus */
 	vm->ops = &fake_ops;
 	vm->backend = &backend_token;
 	struct rax_err err = { 0 };

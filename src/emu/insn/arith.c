@@ -25,8 +25,9 @@ static inline void incdec(struct emu_cpu *c, const struct emu_insn *in, unsigned
 		r = dec ? a - 1 : a + 1;
 		emu_wr(c, in->seg, ea, size, r);
 	}
-	emu_flush_flags(c);
+	bool cf = emu_cf(c); /* INC/DEC keep CF */
 	emu_lazy(c, dec ? LF_DEC : LF_INC, size, a, 1, r);
+	c->lf_cin = cf;
 }
 
 EMU_HANDLER(inc_Eb) { incdec(c, in, 1, false); }

@@ -24,7 +24,9 @@ static uint64_t do_shift(struct emu_cpu *c, unsigned kind, unsigned size, uint64
 	*changed = cnt != 0;
 	if (!cnt)
 		return a;
-	uint64_t old = emu_get_flags(c);
+	uint64_t old = 0;
+	if (kind <= S_RCR)
+		old = emu_get_flags(c); /* rotates keep SF ZF AF PF (RCL/RCR read CF) */
 	switch (kind) {
 	case S_ROL: case S_ROR: {
 		unsigned k = cnt % bits;

@@ -30,7 +30,7 @@ static inline void aset(struct emu_cpu *c, const struct emu_insn *in, unsigned r
 }
 static inline int64_t delta(struct emu_cpu *c, unsigned size)
 {
-	return (emu_get_flags(c) & RFLAGS_DF) ? -(int64_t)size : (int64_t)size;
+	return (c->rflags & RFLAGS_DF) ? -(int64_t)size : (int64_t)size; /* DF is never lazy */
 }
 static inline bool rep(const struct emu_insn *in)
 {

@@ -974,7 +974,7 @@ static void test_maskmov(void)
 int main(int argc, char **argv)
 {
 	/* test_emu_sse [cases per form [seed]] */
-	unsigned per_form = argc > 1 ? (unsigned)atoi(argv[1]) : 60;
+	unsigned per_form = argc > 1 ? (unsigned)atoi(argv[1]) : unit_cases(60);
 	if (argc > 2 && strtoull(argv[2], NULL, 0))
 		rng = strtoull(argv[2], NULL, 0);
 	tv_init(&t);

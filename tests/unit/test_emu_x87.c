@@ -759,7 +759,7 @@ static void test_speed(void)
 
 int main(int argc, char **argv)
 {
-	unsigned per = argc > 1 ? (unsigned)atoi(argv[1]) : 60;
+	unsigned per = argc > 1 ? (unsigned)atoi(argv[1]) : unit_cases(60);
 	tv_init(&t);
 	base = t.s;
 	test_decode_rows();

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static int unit_pass, unit_fail;
 
@@ -57,6 +58,14 @@ static inline int unit_finish(const char *name)
 {
 	printf("%s: %d passed, %d failed\n", name, unit_pass, unit_fail);
 	return unit_fail ? 1 : 0;
+}
+
+/* Random cases per form for the differential tests: $RAX_UNIT_CASES when
+ * set (ci/test.sh lowers it for the slow sanitizer build), else dflt. */
+static inline unsigned unit_cases(unsigned dflt)
+{
+	const char *e = getenv("RAX_UNIT_CASES");
+	return e && atoi(e) > 0 ? (unsigned)atoi(e) : dflt;
 }
 
 #endif

@@ -1868,7 +1868,8 @@ def value_recipe(row):
 # --------------------------------------------------------------------------
 
 def build_forms(rows):
-    impl = [r for r in rows if "UNIMPL" not in r["flags"]]
+    # I64 rows exist only outside 64-bit mode: no 64-bit forms
+    impl = [r for r in rows if "UNIMPL" not in r["flags"] and "I64" not in r["flags"]]
     names = {}
     for r in impl:
         names.setdefault(base_name(r), set()).add((r["map"], r["op"]))
@@ -1901,7 +1902,7 @@ def generate(form, seed, ncases):
 
 
 def assemble(src, out, inc):
-    tmp = out.with_suffix(".tmp")
+    tmp = out.with_suffix(f".{os.getpid()}.tmp")  # concurrent assemblers of one image
     r = subprocess.run(["nasm", "-f", "bin", "-w-number-overflow", "-I", str(inc), "-o", str(tmp), str(src)],
                        capture_output=True, text=True)
     if r.returncode != 0:

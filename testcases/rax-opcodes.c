@@ -33,6 +33,8 @@
 #define MEMO EMU_F_MEMO
 #define REGO EMU_F_REGO
 #define RMSEL EMU_F_RMSEL
+#define I64 EMU_F_I64
+#define PTR EMU_F_PTR
 
 struct row {
 	int map, op, reg;
@@ -56,6 +58,7 @@ static const struct {
 	{ EMU_F_MOFFS, "MOFFS" }, { EMU_F_D64, "D64" },  { EMU_F_REL, "REL" },    { EMU_F_STR, "STR" },
 	{ EMU_F_UNIMPL, "UNIMPL" }, { EMU_F_NP, "NP" },  { EMU_F_P66, "P66" },    { EMU_F_PF3, "PF3" },
 	{ EMU_F_PF2, "PF2" },   { EMU_F_MEMO, "MEMO" },  { EMU_F_REGO, "REGO" },  { EMU_F_RMSEL, "RMSEL" },
+	{ EMU_F_I64, "I64" },   { EMU_F_PTR, "PTR" },
 };
 
 /* JSON string: the table holds plain ASCII, but escape anyway. */

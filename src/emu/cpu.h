@@ -36,6 +36,9 @@ enum lf_op {
 	LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC,
 	LF_INC, LF_DEC, /* CF is the one before the INC/DEC, kept in lf_cin */
 	LF_NEG,
+	LF_SHL, LF_SHR, LF_SAR, /* b = the masked count; a = the operand before */
+	LF_ROT, /* CF/OF in rflags, the other bits from lf_op2 over the same a, b, res */
+	LF_MUL, /* IMUL: CF=OF=lf_cin (overflow), AF clear */
 };
 
 /* Memory access kinds (also the TLB index) */
@@ -63,6 +66,7 @@ struct emu_cpu {
 	uint64_t rflags;   /* status bits valid only when lf_op == LF_NONE */
 	uint64_t lf_a, lf_b, lf_res;
 	uint8_t lf_op, lf_size, lf_cin;
+	uint8_t lf_op2; /* under LF_ROT: the operation that set SF ZF AF PF */
 	uint8_t cpl;
 	bool in_insn; /* a fault now must roll back to rip/saved_rsp */
 	bool tf_trap;
@@ -117,6 +121,11 @@ struct emu_cpu {
 	uint32_t *page_gen; /* per RAM page */
 	uint64_t *code_bits; /* per RAM page: holds cached code */
 	uint64_t npages;
+	/* Outside 64-bit mode (segment.c): the code mode the decoder uses (enum
+	 * emu_mode, from CR0.PE, EFER.LMA, CS.L/D; see emu_update_mode) and the
+	 * PAE PDPTE registers loaded at MOV CR3/CR0/CR4 (legacy PAE paging). */
+	uint8_t dmode;
+	uint64_t pdpte[4];
 };
 
 /*
@@ -134,6 +143,7 @@ struct emu_block {
 	uint64_t tag; /* gpa << 1 | 1, 0 = empty */
 	uint32_t gen; /* page_gen of the page when decoded */
 	uint8_t n;    /* instructions in insn[] */
+	uint8_t fop[EMU_BLOCK_MAX]; /* fast-op number of each (fastpath.c), 0 = handler */
 	struct emu_insn insn[EMU_BLOCK_MAX];
 };
 
@@ -204,6 +214,8 @@ static inline void emu_lazy(struct emu_cpu *c, unsigned op, unsigned size, uint6
 }
 bool emu_cond(struct emu_cpu *c, unsigned cc);
 bool emu_lazy_cf(const struct emu_cpu *c);
+/* A rotate: set CF and OF, keep SF ZF AF PF (lazily when they are lazy). */
+void emu_rot_flags(struct emu_cpu *c, bool cf, bool of);
 /* CF alone, without materialising the other lazy bits. */
 static inline bool emu_cf(struct emu_cpu *c)
 {
@@ -305,18 +317,32 @@ static inline bool emu_canonical(uint64_t la)
 	return (uint64_t)((int64_t)(la << 16) >> 16) == la;
 }
 
-/* Linear address of seg:off in 64-bit mode (only FS/GS have bases). */
-static inline uint64_t emu_linear(struct emu_cpu *c, unsigned seg, uint64_t off)
+/* Linear address of seg|EMU_SEG_LEG:off outside 64-bit mode: limit and type
+ * checks for an access of size bytes (acc), base added, 32-bit wrap (segment.c). */
+uint64_t emu_linear_leg(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned size, int acc);
+
+/* Linear address of seg:off for an access of size bytes. In 64-bit mode only
+ * FS/GS have bases; the decoder marks legacy-mode segments with EMU_SEG_LEG
+ * (>= RAX_SEG_FS), so 64-bit DS/ES/SS accesses pay nothing for them. */
+static inline uint64_t emu_linear_acc(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned size,
+				      int acc)
 {
 	uint64_t la = off;
-	if (seg >= RAX_SEG_FS)
+	if (seg >= RAX_SEG_FS) {
+		if (__builtin_expect(seg & EMU_SEG_LEG, 0))
+			return emu_linear_leg(c, seg, off, size, acc);
 		la += c->s.seg[seg].base;
+	}
 	if (__builtin_expect(!emu_canonical(la), 0)) {
 		if (seg == RAX_SEG_SS)
 			emu_raise(c, EXC_SS, 0, EV_ERR);
 		EMU_GP(c, 0);
 	}
 	return la;
+}
+static inline uint64_t emu_linear(struct emu_cpu *c, unsigned seg, uint64_t off)
+{
+	return emu_linear_acc(c, seg, off, 1, ACC_R);
 }
 
 static inline uint8_t *emu_tlb_host(struct emu_cpu *c, uint64_t la, int acc, unsigned size)
@@ -330,7 +356,7 @@ static inline uint8_t *emu_tlb_host(struct emu_cpu *c, uint64_t la, int acc, uns
 
 static inline uint64_t emu_rd(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned size)
 {
-	uint64_t la = emu_linear(c, seg, off);
+	uint64_t la = emu_linear_acc(c, seg, off, size, ACC_R);
 	uint8_t *p = emu_tlb_host(c, la, ACC_R, size);
 	if (p) {
 		switch (size) {
@@ -345,7 +371,7 @@ static inline uint64_t emu_rd(struct emu_cpu *c, unsigned seg, uint64_t off, uns
 
 static inline void emu_wr(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned size, uint64_t v)
 {
-	uint64_t la = emu_linear(c, seg, off);
+	uint64_t la = emu_linear_acc(c, seg, off, size, ACC_W);
 	uint8_t *p = emu_tlb_host(c, la, ACC_W, size);
 	if (p && !c->track_writes) {
 		switch (size) {
@@ -369,8 +395,8 @@ static inline uint64_t emu_ea(struct emu_cpu *c, const struct emu_insn *in)
 		a += c->gpr[in->base];
 	if (in->index != EMU_REG_NONE)
 		a += c->gpr[in->index] << in->scale;
-	if (in->asz == 4)
-		a &= 0xffffffff;
+	if (in->asz != 8)
+		a &= in->asz == 4 ? 0xffffffffull : 0xffffull; /* 16-bit forms exist outside 64-bit mode */
 	return a;
 }
 static inline uint64_t emu_rm_get(struct emu_cpu *c, const struct emu_insn *in, unsigned size)

@@ -1,12 +1,16 @@
 /*
- * decode.c - 64-bit mode instruction decoder and Intel-syntax disassembler.
+ * decode.c - instruction decoder (64-bit mode, and 32/16-bit code of
+ * protected and compatibility mode) and Intel-syntax disassembler.
  *
- * Both are driven by opcodes.def: a constructor folds the rows into a lookup
- * table indexed by (map, opcode), with group opcodes resolved by ModRM.reg.
- * Prefix rules follow the SDM/APM for 64-bit mode: CS/DS/ES/SS overrides are
- * ignored, the last of F2/F3 wins, REX only counts when it immediately
- * precedes the opcode, REX.W beats 66, and an instruction longer than 15
- * bytes raises #GP(0).
+ * Both are driven by opcodes.def: a constructor folds the rows into two
+ * lookup tables (64-bit mode; legacy modes, where I64 rows win) indexed by
+ * (map, opcode), with group opcodes resolved by ModRM.reg. Prefix rules
+ * follow the SDM/APM: in 64-bit mode CS/DS/ES/SS overrides are ignored, REX
+ * only counts when it immediately precedes the opcode and REX.W beats 66;
+ * outside it 40-4F are INC/DEC, the default operand and address size come
+ * from CS.D (66/67 toggle them), mod=00 rm=101 is an absolute disp32 and
+ * 16-bit addressing uses the [bx+si] forms. The last of F2/F3 wins, and an
+ * instruction longer than 15 bytes raises #GP(0).
  */
 #include "emu/decode.h"
 
@@ -37,6 +41,8 @@
 #define MEMO EMU_F_MEMO
 #define REGO EMU_F_REGO
 #define RMSEL EMU_F_RMSEL
+#define I64 EMU_F_I64
+#define PTR EMU_F_PTR
 
 /* Row 0 is the "no such instruction" row every unknown opcode maps to. */
 const struct emu_oprow emu_oprows[] = {
@@ -68,6 +74,8 @@ const unsigned emu_noprows = sizeof(emu_oprows) / sizeof(emu_oprows[0]);
 #undef MEMO
 #undef REGO
 #undef RMSEL
+#undef I64
+#undef PTR
 
 #define PFX_FLAGS (EMU_F_NP | EMU_F_P66 | EMU_F_PF3 | EMU_F_PF2)
 #define MOD_FLAGS (EMU_F_MEMO | EMU_F_REGO)
@@ -79,7 +87,8 @@ struct optab_ent {
 	uint16_t grp[2][8][4]; /* [mod == 3][ModRM.reg][prefix slot] */
 };
 
-static struct optab_ent optab[4 * 256];
+/* [0]: 64-bit mode, [1]: protected/compatibility mode */
+static struct optab_ent optab[2][4 * 256];
 
 static unsigned row_specificity(const struct emu_oprow *o)
 {
@@ -92,20 +101,29 @@ static bool pfx_slot_ok(uint32_t fl, unsigned p)
 	return !(fl & PFX_FLAGS) || (fl & need[p]);
 }
 
-/* More specific rows (group, prefix, mod) override less specific ones. */
-__attribute__((constructor)) static void optab_init(void)
+/* Does row o take part in table leg, and in which pass (more specific later)? */
+static int row_pass(const struct emu_oprow *o, bool leg)
+{
+	if (o->flags & EMU_F_I64)
+		return leg ? 4 + (int)row_specificity(o) : -1;
+	return (int)row_specificity(o);
+}
+
+/* More specific rows (group, prefix, mod) override less specific ones;
+ * in the legacy table I64 rows override every other row of their opcode. */
+static void optab_build(struct optab_ent *tab, bool leg)
 {
 	for (unsigned r = 1; r < emu_noprows; r++) {
 		const struct emu_oprow *o = &emu_oprows[r];
-		if (o->reg >= 0 || (o->flags & MOD_FLAGS))
-			optab[o->map * 256 + o->op].modrm_sel = 1;
+		if (row_pass(o, leg) >= 0 && (o->reg >= 0 || (o->flags & MOD_FLAGS)))
+			tab[o->map * 256 + o->op].modrm_sel = 1;
 	}
-	for (unsigned pass = 0; pass <= 3; pass++) {
+	for (int pass = 0; pass <= 7; pass++) {
 		for (unsigned r = 1; r < emu_noprows; r++) {
 			const struct emu_oprow *o = &emu_oprows[r];
-			if (row_specificity(o) != pass)
+			if (row_pass(o, leg) != pass)
 				continue;
-			struct optab_ent *e = &optab[o->map * 256 + o->op];
+			struct optab_ent *e = &tab[o->map * 256 + o->op];
 			for (unsigned p = 0; p < 4; p++) {
 				if (!pfx_slot_ok(o->flags, p))
 					continue;
@@ -120,9 +138,20 @@ __attribute__((constructor)) static void optab_init(void)
 						if (o->reg < 0 || (unsigned)o->reg == g)
 							e->grp[m][g][p] = (uint16_t)r;
 				}
+				/* a memory-only I64 row (LES, LDS, BOUND) leaves its register
+				 * forms #UD (they are VEX/EVEX prefixes there) */
+				if ((o->flags & EMU_F_I64) && (o->flags & EMU_F_MEMO))
+					for (unsigned g = 0; g < 8; g++)
+						e->grp[1][g][p] = 0;
 			}
 		}
 	}
+}
+
+__attribute__((constructor)) static void optab_init(void)
+{
+	optab_build(optab[0], false);
+	optab_build(optab[1], true);
 }
 
 /* Ensure n more bytes at position i are within the 15-byte limit and available. */
@@ -141,10 +170,18 @@ static inline uint64_t rd_le(const uint8_t *p, unsigned n)
 	return v;
 }
 
-enum emu_decode_status emu_decode(const uint8_t *b, unsigned avail, struct emu_insn *in)
+/* 16-bit ModRM forms: base and index per rm (mod != 3) */
+static const uint8_t rm16_base[8] = { RAX_REG_RBX, RAX_REG_RBX, RAX_REG_RBP, RAX_REG_RBP,
+				      RAX_REG_RSI, RAX_REG_RDI, RAX_REG_RBP, RAX_REG_RBX };
+static const uint8_t rm16_index[8] = { RAX_REG_RSI, RAX_REG_RDI, RAX_REG_RSI, RAX_REG_RDI,
+				       EMU_REG_NONE, EMU_REG_NONE, EMU_REG_NONE, EMU_REG_NONE };
+
+enum emu_decode_status emu_decode_mode(const uint8_t *b, unsigned avail, unsigned mode,
+				       struct emu_insn *in)
 {
 	unsigned i = 0;
 	uint8_t pfx = 0, rex = 0, seg = 0xff;
+	bool leg = mode != EMU_MODE_64;
 
 	for (;;) {
 		NEED(1);
@@ -155,11 +192,14 @@ enum emu_decode_status emu_decode(const uint8_t *b, unsigned avail, struct emu_i
 		case 0xf0: pfx |= EMU_P_LOCK; break;
 		case 0xf2: pfx = (uint8_t)((pfx & ~EMU_P_REP) | EMU_P_REPNE); break;
 		case 0xf3: pfx = (uint8_t)((pfx & ~EMU_P_REPNE) | EMU_P_REP); break;
-		case 0x2e: case 0x36: case 0x3e: case 0x26: break; /* null prefixes in 64-bit mode */
+		case 0x26: if (leg) seg = RAX_SEG_ES; break; /* null prefixes in 64-bit mode */
+		case 0x2e: if (leg) seg = RAX_SEG_CS; break;
+		case 0x36: if (leg) seg = RAX_SEG_SS; break;
+		case 0x3e: if (leg) seg = RAX_SEG_DS; break;
 		case 0x64: seg = RAX_SEG_FS; break;
 		case 0x65: seg = RAX_SEG_GS; break;
 		default:
-			if ((c & 0xf0) == 0x40) {
+			if ((c & 0xf0) == 0x40 && !leg) {
 				rex = c;
 				i++;
 				continue;
@@ -181,7 +221,7 @@ opcode:;
 			op = b[i++];
 		}
 	}
-	const struct optab_ent *e = &optab[map * 256 + op];
+	const struct optab_ent *e = &optab[leg][map * 256 + op];
 	unsigned ps = (pfx & EMU_P_REP) ? 2 : (pfx & EMU_P_REPNE) ? 3 : (pfx & EMU_P_66) ? 1 : 0;
 	uint16_t row = e->row[ps];
 	uint8_t modrm = 0;
@@ -204,15 +244,21 @@ opcode:;
 	if (rex)
 		pfx |= EMU_P_REX;
 	in->pfx = pfx;
-	in->asz = (pfx & EMU_P_67) ? 4 : 8;
-	if (fl & EMU_F_BYTE)
-		in->osz = 1;
-	else if (rex & 8)
-		in->osz = 8;
-	else if (pfx & EMU_P_66)
-		in->osz = 2;
-	else
-		in->osz = (fl & EMU_F_D64) ? 8 : 4;
+	if (!leg) {
+		in->asz = (pfx & EMU_P_67) ? 4 : 8;
+		if (fl & EMU_F_BYTE)
+			in->osz = 1;
+		else if (rex & 8)
+			in->osz = 8;
+		else if (pfx & EMU_P_66)
+			in->osz = 2;
+		else
+			in->osz = (fl & EMU_F_D64) ? 8 : 4;
+	} else {
+		bool d = mode == EMU_MODE_32;
+		in->asz = (d ^ !!(pfx & EMU_P_67)) ? 4 : 2;
+		in->osz = (fl & EMU_F_BYTE) ? 1 : (d ^ !!(pfx & EMU_P_66)) ? 4 : 2;
+	}
 	in->opreg = (uint8_t)((op & 7) | ((rex & 1) << 3));
 	in->base = in->index = EMU_REG_NONE;
 	in->seg = seg == 0xff ? RAX_SEG_DS : seg;
@@ -225,7 +271,22 @@ opcode:;
 		in->mod = modrm >> 6;
 		in->reg = (uint8_t)(((modrm >> 3) & 7) | ((rex & 4) << 1));
 		in->rm = (uint8_t)((modrm & 7) | ((rex & 1) << 3));
-		if (in->mod != 3) {
+		if (in->mod != 3 && in->asz == 2) {
+			unsigned rm = modrm & 7, dispsz = in->mod == 1 ? 1 : in->mod == 2 ? 2 : 0;
+			if (rm == 6 && in->mod == 0) {
+				dispsz = 2;
+			} else {
+				in->base = rm16_base[rm];
+				in->index = rm16_index[rm];
+				if (seg == 0xff && in->base == RAX_REG_RBP)
+					in->seg = RAX_SEG_SS;
+			}
+			if (dispsz) {
+				NEED(dispsz);
+				in->disp = dispsz == 1 ? (int8_t)b[i] : (int16_t)rd_le(b + i, 2);
+				i += dispsz;
+			}
+		} else if (in->mod != 3) {
 			unsigned rm = modrm & 7, dispsz = in->mod == 1 ? 1 : in->mod == 2 ? 4 : 0;
 			if (rm == 4) {
 				NEED(1);
@@ -239,7 +300,7 @@ opcode:;
 				else
 					in->base = (uint8_t)(sbase | ((rex & 1) << 3));
 			} else if (rm == 5 && in->mod == 0) {
-				in->base = EMU_REG_RIP;
+				in->base = leg ? EMU_REG_NONE : EMU_REG_RIP; /* disp32 absolute outside 64-bit mode */
 				dispsz = 4;
 			} else {
 				in->base = in->rm;
@@ -287,9 +348,22 @@ opcode:;
 		NEED(in->asz);
 		in->imm2 = rd_le(b + i, in->asz);
 		i += in->asz;
+	} else if (fl & EMU_F_PTR) {
+		unsigned n = in->osz == 2 ? 2 : 4;
+		NEED(n + 2);
+		in->imm = rd_le(b + i, n);
+		in->imm2 = rd_le(b + i + n, 2);
+		i += n + 2;
 	}
+	if (leg)
+		in->seg |= EMU_SEG_LEG;
 	in->len = (uint8_t)i;
 	return EMU_DEC_OK;
+}
+
+enum emu_decode_status emu_decode(const uint8_t *b, unsigned avail, struct emu_insn *in)
+{
+	return emu_decode_mode(b, avail, EMU_MODE_64, in);
 }
 
 /* ---------------- disassembler ---------------- */
@@ -366,6 +440,9 @@ static size_t put_mem(const struct emu_insn *in, uint64_t rip, unsigned size, ch
 		pos = put(buf, n, pos, "xmmword ");
 	if (in->seg == RAX_SEG_FS || in->seg == RAX_SEG_GS)
 		pos = put(buf, n, pos, "%s:", rax_seg_names[in->seg]);
+	else if ((in->seg & EMU_SEG_LEG) && (in->seg & 7) < RAX_NSEG && (in->seg & 7) != RAX_SEG_DS &&
+		 !((in->seg & 7) == RAX_SEG_SS && (in->base == RAX_REG_RSP || in->base == RAX_REG_RBP)))
+		pos = put(buf, n, pos, "%s:", rax_seg_names[in->seg & 7]);
 	pos = put(buf, n, pos, "[");
 	bool any = false;
 	unsigned as = in->asz;
@@ -473,6 +550,8 @@ void emu_disasm_at(const struct emu_insn *in, uint64_t rip, char *buf, size_t n)
 			pos = put(buf, n, pos, "%s%s[0x%llx]", s == 'b' ? "byte " : "",
 				  (in->seg == RAX_SEG_FS || in->seg == RAX_SEG_GS) ? (in->seg == RAX_SEG_FS ? "fs:" : "gs:") : "",
 				  (unsigned long long)in->imm2);
+		} else if (k == 'A' && s == 'p') {
+			pos = put(buf, n, pos, "0x%x:0x%llx", (unsigned)in->imm2, (unsigned long long)in->imm);
 		} else if (k == 'J') {
 			if (rip)
 				pos = put(buf, n, pos, "0x%llx",

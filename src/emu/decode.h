@@ -1,5 +1,6 @@
 /*
- * decode.h - the x86-64 (64-bit mode) instruction decoder and disassembler.
+ * decode.h - the x86 instruction decoder and disassembler: 64-bit mode, and
+ * 32/16-bit code of protected and compatibility mode.
  *
  * emu_decode() turns up to 15 bytes into a struct emu_insn: a compact,
  * pointer-free record (so a later decode cache can keep it keyed by physical
@@ -37,6 +38,11 @@
 #define EMU_F_MEMO (1u << 17)   /* MEMO: only ModRM.mod != 3 (memory operand) */
 #define EMU_F_REGO (1u << 18)   /* REGO: only ModRM.mod == 3 (register operand) */
 #define EMU_F_RMSEL (1u << 19)  /* RMSEL: "a|b|c..." mnemonic picked by ModRM.rm (x87) */
+/* I64: the row exists only outside 64-bit mode (protected and compatibility
+ * mode): the 64-bit decoder ignores it (#UD or the row's 64-bit meaning), the
+ * legacy decoder prefers it over any other row of the opcode. */
+#define EMU_F_I64 (1u << 20)
+#define EMU_F_PTR (1u << 21)    /* PTR: ptr16:16/ptr16:32 (offset in imm, selector in imm2) */
 
 /* Prefix bits in emu_insn.pfx */
 #define EMU_P_66 (1u << 0)
@@ -46,6 +52,19 @@
 #define EMU_P_REPNE (1u << 4) /* F2 was the last of F2/F3 */
 #define EMU_P_REX (1u << 5)   /* a REX prefix applies (immediately before the opcode) */
 
+/* Outside 64-bit mode the decoder marks emu_insn.seg with this bit: memory
+ * accesses then go through segment bases, limits and 32-bit wrap-around
+ * (emu_linear_leg), and stack handlers use SS.B-sized stack pointers. */
+#define EMU_SEG_LEG 8u
+
+/* Decode (code) modes: what CS.L/CS.D and EFER.LMA say about instruction bytes. */
+enum emu_mode {
+	EMU_MODE_64 = 0, /* 64-bit mode */
+	EMU_MODE_32 = 1, /* 32-bit protected or compatibility mode (CS.D=1) */
+	EMU_MODE_16 = 2, /* 16-bit protected or compatibility mode (CS.D=0) */
+	EMU_MODE_NONE = 3, /* not emulated: real mode, virtual-8086 mode */
+};
+
 #define EMU_REG_NONE 0xff
 #define EMU_REG_RIP 0x10 /* base "register" of a RIP-relative operand */
 
@@ -54,10 +73,10 @@ struct emu_insn {
 	uint8_t map;    /* 0 one-byte, 1 0F, 2 0F38, 3 0F3A */
 	uint8_t op;     /* opcode byte within the map */
 	uint8_t osz;    /* operand size in bytes: 1, 2, 4, 8 */
-	uint8_t asz;    /* address size in bytes: 4 or 8 */
+	uint8_t asz;    /* address size in bytes: 2 (legacy modes only), 4 or 8 */
 	uint8_t pfx;    /* EMU_P_* */
 	uint8_t rex;    /* REX byte (0x40..0x4f) or 0 */
-	uint8_t seg;    /* segment of the memory operand (enum rax_sreg) */
+	uint8_t seg;    /* segment of the memory operand (enum rax_sreg) | EMU_SEG_LEG outside 64-bit mode */
 	uint8_t modrm;  /* raw ModRM byte, 0 when absent */
 	uint8_t mod;    /* ModRM.mod (3 = register operand) */
 	uint8_t reg;    /* ModRM.reg | REX.R << 3 */
@@ -92,8 +111,11 @@ struct emu_oprow {
 extern const struct emu_oprow emu_oprows[];
 extern const unsigned emu_noprows;
 
-/* Decode bytes b[0..avail); avail may be less than 15 near a page end. */
+/* Decode bytes b[0..avail) as 64-bit code; avail may be less than 15 near a page end. */
 enum emu_decode_status emu_decode(const uint8_t *b, unsigned avail, struct emu_insn *in);
+/* The same for code mode mode (enum emu_mode, not EMU_MODE_NONE). */
+enum emu_decode_status emu_decode_mode(const uint8_t *b, unsigned avail, unsigned mode,
+				       struct emu_insn *in);
 
 /* Intel-syntax text for a decoded instruction, e.g.
  * "add rax, qword [rbx+rcx*4+0x10]"; branch targets print relative. */

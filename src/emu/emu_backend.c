@@ -7,7 +7,9 @@
  * Handlers are called through a table built from opcodes.def. A step is one
  * instruction: a faulting instruction is a step that ends at the handler's
  * first instruction, and a TF trap is delivered within the step that caused
- * it. Only 64-bit mode (CS.L=1) is emulated; paging may be off.
+ * it. Protected, compatibility and 64-bit mode are emulated (decoded blocks
+ * belong to one code mode: emu_update_mode flushes them on a change); real
+ * and virtual-8086 mode end the run.
  */
 #include "emu/emu.h"
 
@@ -19,17 +21,19 @@
 #include "devices/devices.h"
 #include "emu/cpu.h"
 #include "emu/insn/handlers.h"
+#include "emu/fastpath.h"
 #include "emu/plant.h"
 #include "vm.h"
 
-static emu_handler_fn *const handlers[] = {
+/* Handlers by row (handlers.h); also used by the fast path (fastpath.c). */
+emu_handler_fn *const emu_handlers[] = {
 	emu_h_ud,
 #define OP(map, opc, reg, handler, mnem, operands, flags) emu_h_##handler,
 #include "emu/opcodes.def"
 #undef OP
 };
 
-_Static_assert(sizeof(handlers) / sizeof(handlers[0]) < 65536, "row index must fit uint16_t");
+_Static_assert(sizeof(emu_handlers) / sizeof(emu_handlers[0]) < 65536, "row index must fit uint16_t");
 
 /* Check run-time stop requests about every this many instructions. */
 #define STOP_POLL_INTERVAL 0x10000u
@@ -54,7 +58,7 @@ unsigned emu_peek_code(struct emu_cpu *c, uint64_t rip, uint8_t *buf, unsigned n
  * or the first of a block that does not decode): faults raise. */
 static const struct emu_insn *decode_uncached(struct emu_cpu *c, const uint8_t *p, unsigned avail)
 {
-	enum emu_decode_status st = emu_decode(p, avail, &c->insn);
+	enum emu_decode_status st = emu_decode_mode(p, avail, c->dmode, &c->insn);
 	if (st == EMU_DEC_MORE) {
 		/* the instruction continues on the next page: fetch it (may #PF there) */
 		uint8_t full[16];
@@ -65,7 +69,7 @@ static const struct emu_insn *decode_uncached(struct emu_cpu *c, const uint8_t *
 		emu_translate(c, next, ACC_X, c->cpl == 3, false, &gpa2);
 		for (unsigned i = avail; i < 15; i++)
 			full[i] = (uint8_t)emu_phys_read(c, gpa2 + (i - avail), 1);
-		st = emu_decode(full, 15, &c->insn);
+		st = emu_decode_mode(full, 15, c->dmode, &c->insn);
 	}
 	if (st == EMU_DEC_UD)
 		EMU_UD(c);
@@ -77,9 +81,9 @@ static const struct emu_insn *decode_uncached(struct emu_cpu *c, const uint8_t *
 /*
  * The instructions starting at c->rip: a cached block, a newly decoded one,
  * or (page-crossing, outside RAM) a single instruction in c->one. Faults
- * raise. *n receives the count.
+ * raise. *n receives the count, *fop the fast-op numbers (NULL: none).
  */
-static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n)
+static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n, const uint8_t **fop)
 {
 	uint64_t la = c->rip;
 	uint8_t buf[16];
@@ -103,6 +107,7 @@ static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n)
 			for (unsigned i = 0; i < avail; i++)
 				buf[i] = (uint8_t)emu_phys_read(c, gpa + i, 1);
 			*n = 1;
+			*fop = NULL;
 			return decode_uncached(c, buf, avail);
 		}
 	}
@@ -110,20 +115,25 @@ static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n)
 	struct emu_block *b = &c->bcache[(gpa ^ (gpa >> EMU_BCACHE_BITS)) & (EMU_BCACHE_SIZE - 1)];
 	if (__builtin_expect(b->tag == (gpa << 1 | 1) && b->gen == c->page_gen[pfn], 1)) {
 		*n = b->n;
+		*fop = b->fop;
 		return b->insn;
 	}
 	/* decode a straight run within this page */
 	unsigned k = 0, pos = off;
 	while (k < EMU_BLOCK_MAX && pos < 0x1000) {
 		unsigned av = 0x1000 - pos < 15 ? 0x1000 - pos : 15;
-		if (emu_decode(c->ram + (gpa & ~0xfffull) + pos, av, &b->insn[k]) != EMU_DEC_OK)
+		if (emu_decode_mode(c->ram + (gpa & ~0xfffull) + pos, av, c->dmode, &b->insn[k]) != EMU_DEC_OK)
 			break;
 		pos += b->insn[k].len;
+		b->fop[k] = emu_fast_select(c, &b->insn[k]);
 		k++;
+		if (emu_fast_leaves(b->fop[k - 1], &b->insn[k - 1]))
+			break; /* a direct JMP/CALL elsewhere: what follows never runs here */
 	}
 	if (k == 0) {
 		b->tag = 0;
 		*n = 1;
+		*fop = NULL;
 		return decode_uncached(c, p, avail);
 	}
 	if (!emu_is_code_page(c, pfn))
@@ -132,6 +142,7 @@ static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n)
 	b->gen = c->page_gen[pfn];
 	b->n = (uint8_t)k;
 	*n = k;
+	*fop = b->fop;
 	return b->insn;
 }
 
@@ -243,23 +254,30 @@ static void run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 				break;
 			}
 		}
-		if (__builtin_expect(!c->s.seg[RAX_SEG_CS].l, 0)) {
+		if (__builtin_expect(c->dmode == EMU_MODE_NONE, 0)) {
 			snprintf(c->detail, sizeof(c->detail),
-				 "only 64-bit mode is emulated (CS.L=0, CR0=0x%llx) at rip 0x%llx",
-				 (unsigned long long)c->s.cr0, (unsigned long long)c->rip);
+				 "real mode, virtual-8086 mode and a non-zero CS base are not emulated "
+				 "(CR0=0x%llx, RFLAGS=0x%llx, CS base 0x%llx) at rip 0x%llx",
+				 (unsigned long long)c->s.cr0, (unsigned long long)c->rflags,
+				 (unsigned long long)c->s.seg[RAX_SEG_CS].base, (unsigned long long)c->rip);
 			c->exit_req = RAX_EXIT_INTERNAL;
 			break;
 		}
 		bool tf = c->rflags & RFLAGS_TF;
+		bool rf = c->rflags & RFLAGS_RF; /* set by IRET from a fault frame */
 		unsigned n;
-		const struct emu_insn *in = fetch_block(c, &n);
-		if (__builtin_expect(single || tf, 0)) {
-			/* one instruction, with the TF trap after it */
+		const uint8_t *fop;
+		const struct emu_insn *in = fetch_block(c, &n, &fop);
+		if (__builtin_expect(single || tf || rf, 0)) {
+			/* one instruction, with the TF trap after it; RF lasts until
+			 * that instruction completes (it only masks instruction
+			 * breakpoints, which are not modelled; IRET may set it again) */
+			c->rflags &= ~(uint64_t)RFLAGS_RF;
 			c->in_insn = true;
 			c->saved_rsp = c->gpr[RAX_REG_RSP];
 			c->event_delivered = false;
 			c->next_rip = c->rip + in->len;
-			handlers[in->row](c, in);
+			emu_handlers[in->row](c, in);
 			c->in_insn = false;
 			c->rip = c->next_rip;
 			c->icount++;
@@ -276,19 +294,7 @@ static void run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 			}
 		} else {
 			/* a straight run: leave it at a taken branch, an exit request or a break */
-			c->block_break = false;
-			for (const struct emu_insn *end = in + n;;) {
-				uint64_t fall = c->rip + in->len;
-				c->in_insn = true;
-				c->saved_rsp = c->gpr[RAX_REG_RSP];
-				c->next_rip = fall;
-				handlers[in->row](c, in);
-				c->in_insn = false;
-				c->rip = c->next_rip;
-				c->icount++;
-				if (++in == end || c->next_rip != fall || c->block_break || c->exit_req)
-					break;
-			}
+			emu_run_block(c, in, fop, n);
 		}
 		if (c->exit_req == RAX_EXIT_HLT && (c->rflags & RFLAGS_IF)) {
 			c->exit_req = 0;
@@ -371,6 +377,9 @@ static int emu_set_state(struct rax_vm *vm, const struct rax_cpu_state *s, struc
 	c->lf_op = LF_NONE;
 	c->rflags = (s->rflags & 0x3f7fd5ull) | RFLAGS_FIXED1;
 	emu_update_mode(c);
+	if ((s->cr0 & CR0_PG) && (s->cr4 & CR4_PAE) && !(s->efer & EFER_LMA))
+		for (unsigned i = 0; i < 4; i++) /* legacy PAE paging: the PDPTE registers */
+			c->pdpte[i] = emu_phys_read(c, (s->cr3 & ~0x1full) + 8 * i, 8);
 	emu_tlb_flush(c);
 	emu_dcache_flush(c); /* the caller may have rewritten guest memory */
 	return 0;
@@ -486,7 +495,7 @@ unsigned emu_disasm_guest(struct rax_vm *vm, uint64_t rip, char *buf, unsigned n
 	uint8_t b[15];
 	unsigned got = emu_peek_code(c, rip, b, 15);
 	struct emu_insn in;
-	enum emu_decode_status st = emu_decode(b, got, &in);
+	enum emu_decode_status st = emu_decode_mode(b, got, c->dmode == EMU_MODE_NONE ? EMU_MODE_64 : c->dmode, &in);
 	if (st != EMU_DEC_OK) {
 		snprintf(buf, n, "%s", st == EMU_DEC_MORE ? "(cannot fetch)" : "(bad)");
 		return 0;

@@ -3,20 +3,24 @@
  *
  * ALU handlers record (op, size, a, b, result) instead of computing OSZAPC;
  * this file derives the status bits when something reads them (Jcc, SETcc,
- * PUSHF, get_state...). INC/DEC keep CF: their handlers flush the previous
- * flags into rflags first, so CF is read from there.
+ * PUSHF, get_state...). INC/DEC keep CF: their handlers save the previous
+ * CF in lf_cin. Shifts are lazy too (a, count, result). Rotates change only
+ * CF and OF: they put those in rflags and mark the state LF_ROT, leaving the
+ * previous operation (lf_op2, same a/b/res) to supply SF ZF AF PF.
  */
 #include "emu/cpu.h"
+#include "emu/cond.h"
 #include "emu/plant.h"
 
-uint64_t emu_flags_slow(struct emu_cpu *c)
+/* The status bits of lazy operation op over c's (size, a, b, res, cin). */
+static uint64_t lazy_flags(const struct emu_cpu *c, unsigned op)
 {
-	unsigned size = c->lf_size;
-	uint64_t m = emu_mask(size), sign = 1ull << (size * 8 - 1);
+	unsigned size = c->lf_size, bits = size * 8;
+	uint64_t m = emu_mask(size), sign = 1ull << (bits - 1);
 	uint64_t a = c->lf_a & m, b = c->lf_b & m, r = c->lf_res & m;
 	uint64_t f = c->rflags & ~(uint64_t)RFLAGS_STATUS;
 	f |= emu_szp(r, size);
-	switch (c->lf_op) {
+	switch (op) {
 	case LF_ADD:
 		if (r < a)
 			f |= RFLAGS_CF;
@@ -71,10 +75,48 @@ uint64_t emu_flags_slow(struct emu_cpu *c)
 			f |= RFLAGS_OF;
 		f |= (a ^ r) & RFLAGS_AF;
 		break;
+	/* shifts (count b, 1..63, never 0): AF clear, OF by the count-1 formula */
+	case LF_SHL: {
+		bool cf = b <= bits ? (a >> (bits - b)) & 1 : 0;
+		f |= (cf ? RFLAGS_CF : 0) | ((!!(r & sign) ^ cf) ? RFLAGS_OF : 0);
+		break;
+	}
+	case LF_SHR:
+		f |= (((a >> (b - 1)) & 1) ? RFLAGS_CF : 0) | ((a & sign) ? RFLAGS_OF : 0);
+		break;
+	case LF_SAR:
+		f |= ((((int64_t)emu_sext(a, size) >> (b - 1)) & 1) ? RFLAGS_CF : 0);
+		break;
+	case LF_MUL:
+		f |= c->lf_cin ? RFLAGS_CF | RFLAGS_OF : 0;
+		break;
 	default:
 		return c->rflags;
 	}
 	return f;
+}
+
+uint64_t emu_flags_slow(struct emu_cpu *c)
+{
+	if (c->lf_op == LF_ROT) /* a rotate replaced CF and OF only */
+		return (lazy_flags(c, c->lf_op2) & ~(uint64_t)(RFLAGS_CF | RFLAGS_OF)) |
+		       (c->rflags & (RFLAGS_CF | RFLAGS_OF));
+	return lazy_flags(c, c->lf_op);
+}
+
+void emu_rot_flags(struct emu_cpu *c, bool cf, bool of)
+{
+	if (c->lf_op != LF_NONE && c->lf_op != LF_ROT) {
+		c->lf_op2 = c->lf_op;
+		c->lf_op = LF_ROT;
+	}
+	c->rflags = (c->rflags & ~(uint64_t)(RFLAGS_CF | RFLAGS_OF)) | (cf ? RFLAGS_CF : 0) |
+		    (of ? RFLAGS_OF : 0);
+}
+
+static inline unsigned size_bits(const struct emu_cpu *c)
+{
+	return c->lf_size * 8u;
 }
 
 bool emu_lazy_cf(const struct emu_cpu *c)
@@ -87,46 +129,18 @@ bool emu_lazy_cf(const struct emu_cpu *c)
 	case LF_SUB: return a < b;
 	case LF_SBB: return a < b || (c->lf_cin && a == b);
 	case LF_LOGIC: return false;
-	case LF_INC: case LF_DEC: return c->lf_cin;
+	case LF_INC: case LF_DEC: case LF_MUL: return c->lf_cin;
 	case LF_NEG: return a != 0;
-	default: return c->rflags & RFLAGS_CF;
+	case LF_SHL: return b <= size_bits(c) ? (a >> (size_bits(c) - b)) & 1 : 0;
+	case LF_SHR: return (a >> (b - 1)) & 1;
+	case LF_SAR: return ((int64_t)emu_sext(a, c->lf_size) >> (b - 1)) & 1;
+	default: return c->rflags & RFLAGS_CF; /* LF_ROT too */
 	}
 }
 
-bool emu_cond(struct emu_cpu *c, unsigned cc)
+bool emu_cond_rflags(struct emu_cpu *c, unsigned cc)
 {
 	bool r;
-	/* Fast paths for the common compare-and-branch shapes. */
-	if (c->lf_op == LF_SUB && (cc & 0xe) != 0 && (cc & 0xe) != 0xa) {
-		unsigned size = c->lf_size;
-		uint64_t m = emu_mask(size);
-		uint64_t a = c->lf_a & m, b = c->lf_b & m;
-		int64_t sa = (int64_t)emu_sext(a, size), sb = (int64_t)emu_sext(b, size);
-		switch (cc & 0xe) {
-		case 0x2: r = a < b; break;
-		case 0x4: r = a == b; break;
-		case 0x6: r = a <= b; break;
-		case 0x8: r = (c->lf_res >> (size * 8 - 1)) & 1; break;
-		case 0xc: r = sa < sb; break;
-		default: r = sa <= sb; break; /* 0xe */
-		}
-		return r ^ (cc & 1);
-	}
-	/* ZF and SF come from the result for every lazy operation */
-	if (c->lf_op != LF_NONE && ((cc & 0xe) == 4 || (cc & 0xe) == 8)) {
-		if ((cc & 0xe) == 4)
-			r = (c->lf_res & emu_mask(c->lf_size)) == 0;
-		else
-			r = (c->lf_res >> (c->lf_size * 8 - 1)) & 1;
-		return r ^ (cc & 1);
-	}
-	if (c->lf_op == LF_LOGIC && (cc & 0xc) == 0xc) { /* OF=0: L is SF, LE is ZF|SF */
-		uint64_t res = c->lf_res & emu_mask(c->lf_size);
-		r = (res >> (c->lf_size * 8 - 1)) & 1;
-		if (cc & 2)
-			r = r || res == 0;
-		return r ^ (cc & 1);
-	}
 	uint64_t f = emu_get_flags(c);
 	switch (cc & 0xe) {
 	case 0x0: r = f & RFLAGS_OF; break;
@@ -139,4 +153,9 @@ bool emu_cond(struct emu_cpu *c, unsigned cc)
 	default: r = (f & RFLAGS_ZF) || (!!(f & RFLAGS_SF) != !!(f & RFLAGS_OF)); break;
 	}
 	return r ^ (cc & 1);
+}
+
+bool emu_cond(struct emu_cpu *c, unsigned cc)
+{
+	return emu_cond_inline(c, cc);
 }

@@ -3,8 +3,11 @@
  *
  * 4-level paging (4K/2M/1G pages) with accessed/dirty updates in the guest's
  * tables, U/S, R/W with CR0.WP, NX with EFER.NXE and reserved-bit checks
- * (MAXPHYADDR 40, as the CPUID model reports). With CR0.PG=0, linear equals
- * physical. Successful translations are cached in a direct-mapped software
+ * (MAXPHYADDR 40, as the CPUID model reports). Without EFER.LMA the legacy
+ * forms: 32-bit 2-level paging (4K pages, 4M pages with CR4.PSE, PSE-36
+ * high address bits) and PAE 3-level paging from the four PDPTE registers
+ * loaded at MOV CR3 (and when PAE paging is turned on), with the same A/D,
+ * permission and fault rules. With CR0.PG=0, linear equals physical. Successful translations are cached in a direct-mapped software
  * TLB per access kind (read/write/fetch) holding host pointers into RAM; a
  * write entry is only installed once the dirty bit is set, so TLB hits never
  * skip a D update. Physical addresses outside RAM go to the bus as MMIO.
@@ -107,11 +110,106 @@ static _Noreturn void page_fault(struct emu_cpu *c, uint64_t la, uint32_t err)
 	emu_raise(c, EXC_PF, err, EV_ERR);
 }
 
+/* PDPTE bits that must be zero: 1-2, 5-8, above MAXPHYADDR, and XD (PAE PDPTEs have none). */
+#define PDPTE_RSVD (0x1e6ull | PTE_RSVD_HI | PTE_NX)
+
+void emu_load_pdptes(struct emu_cpu *c, uint64_t cr3)
+{
+	uint64_t e[4];
+	for (unsigned i = 0; i < 4; i++) {
+		e[i] = emu_phys_read(c, (cr3 & 0xffffffe0ull) + 8 * i, 8);
+		if ((e[i] & PTE_P) && (e[i] & PDPTE_RSVD))
+			EMU_GP(c, 0);
+	}
+	memcpy(c->pdpte, e, sizeof(e));
+}
+
+/*
+ * Legacy (EFER.LMA=0) page walk: 2-level with 4-byte entries, or PAE with
+ * the PDPTE registers. Returns the 4K-aligned guest-physical page, or -1
+ * (probe only).
+ */
+static int64_t walk_legacy(struct emu_cpu *c, uint64_t la, int acc, bool user, bool probe)
+{
+	bool pae = c->s.cr4 & CR4_PAE;
+	bool nxe = pae && (c->s.efer & EFER_NXE);
+	uint32_t err = (acc == ACC_W ? PF_W : 0) | (user ? PF_U : 0) | (acc == ACC_X && nxe ? PF_ID : 0);
+	uint64_t rsvd = pae ? PTE_RSVD_HI | (nxe ? 0 : PTE_NX) : 0;
+	unsigned esz = pae ? 8 : 4;
+	uint64_t table;
+	la &= 0xffffffffull;
+	if (pae) {
+		uint64_t pdpte = c->pdpte[(la >> 30) & 3];
+		if (!(pdpte & PTE_P)) {
+			if (probe)
+				return -1;
+			page_fault(c, la, err);
+		}
+		table = pdpte & PTE_ADDR;
+	} else {
+		table = c->s.cr3 & 0xfffff000ull;
+	}
+	bool us = true, rw = true, nx = false, big = false;
+	uint64_t pte = 0, pte_addr = 0;
+	for (int level = 2; level >= 1; level--) {
+		unsigned idx = pae ? (la >> (3 + 9 * level)) & 511 : (la >> (2 + 10 * level)) & 1023;
+		pte_addr = table + idx * esz;
+		pte = emu_phys_read(c, pte_addr, esz);
+		if (!(pte & PTE_P)) {
+			if (probe)
+				return -1;
+			page_fault(c, la, err);
+		}
+		uint64_t r = rsvd;
+		if (level == 2 && (pte & PTE_PS) && (pae || (c->s.cr4 & CR4_PSE))) {
+			big = true;
+			/* 2M: frame bits 20:13 must be zero; 4M (PSE-36): bit 21 is reserved */
+			r |= pae ? ((1ull << 21) - 1) & ~0x1fffull : 1ull << 21;
+		}
+		if (pte & r) {
+			if (probe)
+				return -1;
+			page_fault(c, la, err | PF_P | PF_RSVD);
+		}
+		us = us && (pte & PTE_US);
+		rw = rw && (pte & PTE_RW);
+		nx = nx || (nxe && (pte & PTE_NX));
+		if (big)
+			break;
+		if (level == 2) {
+			if (!(pte & PTE_A) && !probe)
+				emu_phys_write(c, pte_addr, esz, pte | PTE_A);
+			table = pae ? pte & PTE_ADDR : pte & 0xfffff000ull;
+		}
+	}
+	bool bad = (user && !us) || (acc == ACC_W && !rw && (user || (c->s.cr0 & CR0_WP))) ||
+		   (acc == ACC_X && nx);
+	if (bad) {
+		if (probe)
+			return -1;
+		page_fault(c, la, err | PF_P);
+	}
+	uint64_t want = PTE_A | (acc == ACC_W ? PTE_D : 0);
+	if ((pte & want) != want && !probe)
+		emu_phys_write(c, pte_addr, esz, pte | want);
+	if (!big)
+		return (int64_t)(pae ? pte & PTE_ADDR : pte & 0xfffff000ull);
+	if (pae)
+		return (int64_t)(((pte & PTE_ADDR & ~((1ull << 21) - 1)) | (la & ((1ull << 21) - 1))) & ~0xfffull);
+	uint64_t frame = (pte & 0xffc00000ull) | (((pte >> 13) & 0xff) << 32);
+	return (int64_t)((frame | (la & 0x3fffff)) & ~0xfffull);
+}
+
 int emu_translate(struct emu_cpu *c, uint64_t la, int acc, bool user, bool probe, uint64_t *gpa)
 {
 	uint64_t gpa_page;
 	if (!(c->s.cr0 & CR0_PG)) {
 		gpa_page = la & ~0xfffull;
+	} else if (!(c->s.efer & EFER_LMA)) {
+		int64_t pg = walk_legacy(c, la, acc, user, probe);
+		if (pg < 0)
+			return -1;
+		gpa_page = (uint64_t)pg;
 	} else {
 		bool nxe = c->s.efer & EFER_NXE;
 		uint64_t rsvd = PTE_RSVD_HI | (nxe ? 0 : PTE_NX);

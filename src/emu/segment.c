@@ -1,11 +1,15 @@
 /*
- * segment.c - descriptor-table reads and segment-register loads.
+ * segment.c - descriptor-table reads, segment-register loads, the code mode
+ * and segmentation outside 64-bit mode.
  *
  * In 64-bit mode segmentation is mostly off (only FS/GS bases matter), but
  * loading a selector still reads and checks its descriptor in the GDT/LDT
  * and sets its accessed bit: Linux early boot relies on that for DS/SS/FS/GS.
+ * In protected and compatibility mode every access adds the segment base,
+ * checks the limit (expand-up and expand-down) and type (read-only data,
+ * execute-only code) and wraps at 4 GiB; the stack is ESP or SP by SS.B.
  */
-#include "emu/cpu.h"
+#include "emu/legacy.h"
 
 int emu_read_descriptor(struct emu_cpu *c, uint16_t sel, uint64_t *lo, uint64_t *hi, uint64_t *addr)
 {
@@ -55,8 +59,8 @@ void emu_load_seg(struct emu_cpu *c, unsigned seg, uint16_t sel)
 {
 	unsigned rpl = sel & 3, cpl = c->cpl;
 	if ((sel & 0xfffc) == 0) {
-		if (seg == RAX_SEG_SS && (cpl == 3 || rpl != cpl))
-			EMU_GP(c, 0);
+		if (seg == RAX_SEG_SS && (cpl == 3 || rpl != cpl || c->dmode != EMU_MODE_64))
+			EMU_GP(c, 0); /* outside 64-bit mode SS is never null */
 		/* Null selector: unusable; the base is cleared (Intel, and AMD Zen 3+
 		 * with NullSelectorClearsBase). */
 		c->s.seg[seg] = (struct rax_segment){ .selector = sel, .unusable = 1, .dpl = (uint8_t)cpl };
@@ -94,7 +98,85 @@ void emu_load_seg(struct emu_cpu *c, unsigned seg, uint16_t sel)
 	c->s.seg[seg] = d;
 }
 
+/*
+ * Recompute CPL and the code mode after CS, CR0, EFER or RFLAGS.VM changed.
+ * Decoded blocks depend on the mode: a change flushes the decode cache (mode
+ * switches are rare: boot, far jumps between compatibility and 64-bit code)
+ * and ends the current block.
+ */
 void emu_update_mode(struct emu_cpu *c)
 {
-	c->cpl = c->s.seg[RAX_SEG_CS].dpl;
+	const struct rax_segment *cs = &c->s.seg[RAX_SEG_CS];
+	unsigned m;
+	c->cpl = cs->dpl;
+	if (!(c->s.cr0 & CR0_PE) || (c->rflags & RFLAGS_VM))
+		m = EMU_MODE_NONE; /* real and virtual-8086 mode are not emulated */
+	else if ((c->s.efer & EFER_LMA) && cs->l)
+		m = EMU_MODE_64;
+	else if (cs->base & 0xffffffffull)
+		m = EMU_MODE_NONE; /* instruction fetch assumes CS base 0 */
+	else
+		m = cs->db ? EMU_MODE_32 : EMU_MODE_16;
+	if (m != c->dmode) {
+		c->dmode = (uint8_t)m;
+		if (c->bcache)
+			emu_dcache_flush(c);
+		c->block_break = true;
+	}
+}
+
+void emu_set_cs(struct emu_cpu *c, const struct rax_segment *cs)
+{
+	c->s.seg[RAX_SEG_CS] = *cs;
+	emu_update_mode(c);
+}
+
+void emu_seg_check(struct emu_cpu *c, const struct rax_segment *s, uint64_t off, unsigned size,
+		   int acc, int vec)
+{
+	if (s->unusable || !s->present)
+		emu_raise(c, vec, 0, EV_ERR); /* a null selector */
+	uint64_t last = off + size - 1;
+	if (s->type & 8) {
+		/* code: execute always, read when readable, never written */
+		if (acc == ACC_W || (acc == ACC_R && !(s->type & 2)))
+			emu_raise(c, vec, 0, EV_ERR);
+		if (last > s->limit)
+			emu_raise(c, vec, 0, EV_ERR);
+		return;
+	}
+	if (acc == ACC_W && !(s->type & 2))
+		emu_raise(c, vec, 0, EV_ERR);
+	if (s->type & 4) { /* expand-down: valid offsets are limit+1 .. 0xffff or 0xffffffff */
+		uint64_t top = s->db ? 0xffffffffull : 0xffffull;
+		if (off <= s->limit || last > top)
+			emu_raise(c, vec, 0, EV_ERR);
+	} else if (last > s->limit) {
+		emu_raise(c, vec, 0, EV_ERR);
+	}
+}
+
+uint64_t emu_linear_leg(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned size, int acc)
+{
+	seg &= 7;
+	const struct rax_segment *s = &c->s.seg[seg];
+	/* flat 4 GiB expand-up segments (every 32-bit kernel's) need no checks */
+	if (!(s->limit == 0xffffffffu && (s->type & 0xe) == 2 && !s->unusable))
+		emu_seg_check(c, s, off, size, acc, seg == RAX_SEG_SS ? EXC_SS : EXC_GP);
+	return (s->base + off) & 0xffffffffull;
+}
+
+void emu_push_leg(struct emu_cpu *c, unsigned size, uint64_t v)
+{
+	uint64_t sp = (c->gpr[RAX_REG_RSP] - size) & emu_sp_mask(c);
+	emu_wr(c, RAX_SEG_SS | EMU_SEG_LEG, sp, size, v);
+	emu_sp_set_leg(c, sp);
+}
+
+uint64_t emu_pop_leg(struct emu_cpu *c, unsigned size)
+{
+	uint64_t sp = c->gpr[RAX_REG_RSP] & emu_sp_mask(c);
+	uint64_t v = emu_rd(c, RAX_SEG_SS | EMU_SEG_LEG, sp, size);
+	emu_sp_set_leg(c, sp + size);
+	return v;
 }

@@ -3,7 +3,8 @@
  * identity-mapped (2 MiB pages over the first 1 GiB), a GDT with kernel and
  * user segments and a 64-bit TSS, and an IDT whose vector v points at a HLT
  * at TV_HANDLERS + 16*v, so a delivered exception ends run() with HLT at a
- * RIP that names the vector.
+ * RIP that names the vector. tv_init32() sets up the same for 32-bit
+ * protected mode (legacy GDT entries, 8-byte IDT, 32-bit TSS, paging off).
  */
 #ifndef RAX_TEST_EMU_UTIL_H
 #define RAX_TEST_EMU_UTIL_H
@@ -166,6 +167,112 @@ static inline int tv_vector(struct tvm *t)
 	if (t->ex.kind != RAX_EXIT_HLT || t->s.rip < TV_HANDLERS + 1 || t->s.rip > TV_HANDLERS + 256 * 16)
 		return -1;
 	return (int)((t->s.rip - 1 - TV_HANDLERS) / 16);
+}
+
+/* ---- 32-bit protected mode (paging off) ---- */
+#define TV_IDT32 0xc000ull /* 8-byte gates */
+#define TV_TSS32 0xd000ull
+#define SEL_KCODE32 0x38 /* flat 32-bit code, DPL 0 (also compatibility-mode code) */
+#define SEL_KDATA32 0x40
+#define SEL_UCODE32 0x4b
+#define SEL_UDATA32 0x53
+#define SEL_TSS32 0x58
+#define SEL_CODE16 0x60   /* 16-bit code, base 0, limit 0xffff */
+#define SEL_RODATA 0x70   /* flat read-only data */
+#define SEL_EXPDOWN 0x78  /* expand-down data, limit 0xfff, B=1 */
+#define SEL_BASE64K 0x80  /* data, base 0x10000, limit 0xffff */
+#define SEL_STACK16 0x88  /* data, base 0, limit 0xffff, B=0 */
+
+/* An 8-byte segment descriptor: access byte (P DPL S type), flags nibble (G D/B L AVL). */
+static inline uint64_t tv_desc(uint32_t base, uint32_t limit, unsigned access, unsigned flags)
+{
+	return (limit & 0xffff) | ((uint64_t)(base & 0xffffff) << 16) | ((uint64_t)access << 40) |
+	       ((uint64_t)((limit >> 16) & 0xf) << 48) | ((uint64_t)flags << 52) |
+	       ((uint64_t)(base >> 24) << 56);
+}
+
+/* The segment register a load of sel with descriptor d gives (hidden part). */
+static inline struct rax_segment tv_seg(uint16_t sel, uint64_t d)
+{
+	struct rax_segment s = { 0 };
+	uint32_t limit = (uint32_t)((d & 0xffff) | ((d >> 32) & 0xf0000));
+	s.selector = sel;
+	s.base = ((d >> 16) & 0xffffff) | ((d >> 56) << 24);
+	s.g = (d >> 55) & 1;
+	s.limit = s.g ? (limit << 12) | 0xfff : limit;
+	s.type = (d >> 40) & 0xf;
+	s.s = (d >> 44) & 1;
+	s.dpl = (d >> 45) & 3;
+	s.present = (d >> 47) & 1;
+	s.l = (d >> 53) & 1;
+	s.db = (d >> 54) & 1;
+	return s;
+}
+
+/* A 32-bit interrupt (0xe) or trap (0xf) gate in the 8-byte IDT at TV_IDT32. */
+static inline void tv_gate32(struct tvm *t, unsigned vec, uint32_t target, unsigned type, unsigned dpl)
+{
+	uint64_t lo = (target & 0xffff) | ((uint64_t)SEL_KCODE32 << 16) | ((uint64_t)type << 40) |
+		      ((uint64_t)dpl << 45) | (1ull << 47) | ((uint64_t)(target >> 16) << 48);
+	tv_w64(t, TV_IDT32 + vec * 8, lo);
+}
+
+/* The legacy entries of the GDT (after the 64-bit ones of tv_init). */
+static inline void tv_gdt32(struct tvm *t)
+{
+	tv_w64(t, TV_GDT + SEL_KCODE32, tv_desc(0, 0xfffff, 0x9a, 0xc));
+	tv_w64(t, TV_GDT + SEL_KDATA32, tv_desc(0, 0xfffff, 0x92, 0xc));
+	tv_w64(t, TV_GDT + (SEL_UCODE32 & ~3), tv_desc(0, 0xfffff, 0xfa, 0xc));
+	tv_w64(t, TV_GDT + (SEL_UDATA32 & ~3), tv_desc(0, 0xfffff, 0xf2, 0xc));
+	tv_w64(t, TV_GDT + SEL_TSS32, tv_desc((uint32_t)TV_TSS32, 0x67, 0x8b, 0));
+	tv_w64(t, TV_GDT + SEL_CODE16, tv_desc(0, 0xffff, 0x9a, 0));
+	tv_w64(t, TV_GDT + SEL_RODATA, tv_desc(0, 0xfffff, 0x90, 0xc));
+	tv_w64(t, TV_GDT + SEL_EXPDOWN, tv_desc(0, 0xfff, 0x96, 0x4));
+	tv_w64(t, TV_GDT + SEL_BASE64K, tv_desc(0x10000, 0xffff, 0x92, 0x4));
+	tv_w64(t, TV_GDT + SEL_STACK16, tv_desc(0, 0xffff, 0x92, 0));
+	t->s.gdt.limit = 0x8f;
+}
+
+/*
+ * The state a multiboot loader hands over: 32-bit protected mode, paging
+ * off (CR0 = PE|ET), EFER = 0, flat CS (SEL_KCODE32) and data segments
+ * (SEL_KDATA), EFLAGS 0x2; plus an 8-byte IDT whose vector v is a 32-bit
+ * interrupt gate (DPL 3) to the HLT at TV_HANDLERS + 16 v, and a 32-bit TSS
+ * with SS0:ESP0 = SEL_KDATA:TV_RSP0.
+ */
+static inline void tv_init32(struct tvm *t)
+{
+	tv_init(t);
+	tv_gdt32(t);
+	for (unsigned v = 0; v < 256; v++)
+		tv_gate32(t, v, (uint32_t)(TV_HANDLERS + v * 16), 0xe, 3);
+	uint32_t esp0 = (uint32_t)TV_RSP0, ss0 = SEL_KDATA;
+	memcpy(tv_ptr(t, TV_TSS32 + 4), &esp0, 4);
+	memcpy(tv_ptr(t, TV_TSS32 + 8), &ss0, 4);
+	struct rax_cpu_state *s = &t->s;
+	s->seg[RAX_SEG_CS] = tv_seg(SEL_KCODE32, tv_desc(0, 0xfffff, 0x9b, 0xc));
+	struct rax_segment ds = tv_seg(SEL_KDATA, tv_desc(0, 0xfffff, 0x93, 0xc));
+	s->seg[RAX_SEG_DS] = s->seg[RAX_SEG_ES] = s->seg[RAX_SEG_SS] = s->seg[RAX_SEG_FS] =
+		s->seg[RAX_SEG_GS] = ds;
+	s->idt.base = TV_IDT32;
+	s->idt.limit = 0x7ff;
+	s->tr = tv_seg(SEL_TSS32, tv_desc((uint32_t)TV_TSS32, 0x67, 0x8b, 0));
+	s->cr0 = CR0_PE | CR0_ET;
+	s->cr3 = 0;
+	s->cr4 = 0;
+	s->efer = 0;
+	s->rflags = RFLAGS_FIXED1;
+}
+
+static inline uint32_t tv_r32(struct tvm *t, uint64_t gpa)
+{
+	uint32_t v;
+	memcpy(&v, tv_ptr(t, gpa), 4);
+	return v;
+}
+static inline void tv_w32(struct tvm *t, uint64_t gpa, uint32_t v)
+{
+	memcpy(tv_ptr(t, gpa), &v, 4);
 }
 
 static inline void tv_free(struct tvm *t)

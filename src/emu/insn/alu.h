@@ -12,9 +12,12 @@
 #include "emu/insn/handlers.h"
 #include "emu/plant.h"
 
+/* Forced inline: the fast path instantiates these with constant kinds and sizes. */
+#define ALU_INLINE static inline __attribute__((always_inline))
+
 enum { K_ADD, K_OR, K_ADC, K_SBB, K_AND, K_SUB, K_XOR, K_CMP, K_TEST };
 
-static inline uint64_t alu_calc(struct emu_cpu *c, unsigned k, uint64_t a, uint64_t b, unsigned *cin)
+ALU_INLINE uint64_t alu_calc(struct emu_cpu *c, unsigned k, uint64_t a, uint64_t b, unsigned *cin)
 {
 	switch (k) {
 	case K_ADD: return a + b;
@@ -28,7 +31,7 @@ static inline uint64_t alu_calc(struct emu_cpu *c, unsigned k, uint64_t a, uint6
 	}
 }
 
-static inline void alu_flags(struct emu_cpu *c, unsigned k, unsigned size, uint64_t a, uint64_t b,
+ALU_INLINE void alu_flags(struct emu_cpu *c, unsigned k, unsigned size, uint64_t a, uint64_t b,
 			     uint64_t r, unsigned cin)
 {
 	switch (k) {
@@ -40,13 +43,13 @@ static inline void alu_flags(struct emu_cpu *c, unsigned k, unsigned size, uint6
 	}
 }
 
-static inline bool alu_writes(unsigned k)
+ALU_INLINE bool alu_writes(unsigned k)
 {
 	return k != K_CMP && k != K_TEST;
 }
 
 /* op r/m, src */
-static inline void alu_E(struct emu_cpu *c, const struct emu_insn *in, unsigned k, unsigned size,
+ALU_INLINE void alu_E(struct emu_cpu *c, const struct emu_insn *in, unsigned k, unsigned size,
 			 uint64_t b)
 {
 	unsigned cin = 0;
@@ -67,7 +70,7 @@ static inline void alu_E(struct emu_cpu *c, const struct emu_insn *in, unsigned 
 }
 
 /* op reg, src */
-static inline void alu_G(struct emu_cpu *c, const struct emu_insn *in, unsigned k, unsigned size,
+ALU_INLINE void alu_G(struct emu_cpu *c, const struct emu_insn *in, unsigned k, unsigned size,
 			 unsigned reg, uint64_t b)
 {
 	unsigned cin = 0;

@@ -1,52 +1,67 @@
 /*
- * control.c - control transfer: JMP CALL RET (near, indirect, far through
- * memory, RETF), Jcc, LOOP/LOOPE/LOOPNE, JRCXZ, INT3, INT n, INT1, IRET.
+ * control.c - control transfer: JMP CALL RET (near, indirect, far direct and
+ * through memory, RETF), Jcc, LOOP/LOOPE/LOOPNE, JRCXZ, INT3, INT n, INTO,
+ * INT1, BOUND, IRET.
  *
- * Near branches default to 64-bit operand size; with a 66 prefix they use a
- * 16-bit operand size and truncate RIP to 16 bits (AMD behaviour; Intel
- * ignores 66 there). Far transfers support code segments only: a call gate
- * ends the run with an INTERNAL exit. Returning to a non-64-bit code segment
- * is allowed; the run loop then reports that compatibility mode is not
- * emulated.
+ * In 64-bit mode near branches default to 64-bit operand size; with a 66
+ * prefix they use a 16-bit operand size and truncate RIP to 16 bits (AMD
+ * behaviour; Intel ignores 66 there). Outside it they use the 32/16-bit
+ * operand size and the SS.B-sized stack. Far transfers load CS from the
+ * GDT/LDT and switch between 64-bit, compatibility and protected-mode code;
+ * they support code segments only: call gates and task switches end the
+ * run with an INTERNAL exit, as do IRET with NT=1 (task return) and IRET to
+ * virtual-8086 mode.
  */
 #include "emu/insn/handlers.h"
+#include "emu/legacy.h"
 
 #include "backend.h"
+
+/* A near branch; outside 64-bit mode the target must be within the CS limit. */
+static inline void near_branch(struct emu_cpu *c, const struct emu_insn *in, uint64_t target)
+{
+	emu_branch(c, target, in->osz);
+	if (emu_leg(in) && c->next_rip > c->s.seg[RAX_SEG_CS].limit)
+		EMU_GP(c, 0);
+}
 
 EMU_HANDLER(jcc_Jb)
 {
 	if (emu_cond(c, in->op & 15))
-		emu_branch(c, c->next_rip + in->imm, in->osz);
+		near_branch(c, in, c->next_rip + in->imm);
 }
 EMU_HANDLER(jcc_Jz)
 {
 	if (emu_cond(c, in->op & 15))
-		emu_branch(c, c->next_rip + in->imm, in->osz);
+		near_branch(c, in, c->next_rip + in->imm);
 }
-EMU_HANDLER(jmp_Jb) { emu_branch(c, c->next_rip + in->imm, in->osz); }
-EMU_HANDLER(jmp_Jz) { emu_branch(c, c->next_rip + in->imm, in->osz); }
-EMU_HANDLER(jmp_Ev) { emu_branch(c, emu_rm_get(c, in, in->osz), in->osz); }
+EMU_HANDLER(jmp_Jb) { near_branch(c, in, c->next_rip + in->imm); }
+EMU_HANDLER(jmp_Jz) { near_branch(c, in, c->next_rip + in->imm); }
+EMU_HANDLER(jmp_Ev) { near_branch(c, in, emu_rm_get(c, in, in->osz)); }
 
 EMU_HANDLER(call_Jz)
 {
 	uint64_t ret = c->next_rip;
-	emu_branch(c, ret + in->imm, in->osz);
-	emu_push(c, in->osz, ret);
+	near_branch(c, in, ret + in->imm);
+	emu_ipush(c, in, in->osz, ret);
 }
 EMU_HANDLER(call_Ev)
 {
 	uint64_t ret = c->next_rip;
-	emu_branch(c, emu_rm_get(c, in, in->osz), in->osz);
-	emu_push(c, in->osz, ret);
+	near_branch(c, in, emu_rm_get(c, in, in->osz));
+	emu_ipush(c, in, in->osz, ret);
 }
 EMU_HANDLER(ret)
 {
-	emu_branch(c, emu_pop(c, in->osz), in->osz);
+	near_branch(c, in, emu_ipop(c, in, in->osz));
 }
 EMU_HANDLER(ret_Iw)
 {
-	emu_branch(c, emu_pop(c, in->osz), in->osz);
-	c->gpr[RAX_REG_RSP] += in->imm & 0xffff;
+	near_branch(c, in, emu_ipop(c, in, in->osz));
+	if (emu_leg(in))
+		emu_sp_set_leg(c, c->gpr[RAX_REG_RSP] + (in->imm & 0xffff));
+	else
+		c->gpr[RAX_REG_RSP] += in->imm & 0xffff;
 }
 
 /* LOOP family: count register by address size; no flags change. */
@@ -62,7 +77,7 @@ EMU_HANDLER(loop_Jb)
 	if (loop_dec(c, in)) {
 		uint64_t t = c->gpr[1];
 		c->gpr[1] = save; /* a #GP on the target must not leave RCX changed */
-		emu_branch(c, c->next_rip + in->imm, in->osz);
+		near_branch(c, in, c->next_rip + in->imm);
 		c->gpr[1] = t;
 	}
 }
@@ -72,7 +87,7 @@ EMU_HANDLER(loope_Jb)
 	if (loop_dec(c, in) && emu_cond(c, 4)) {
 		uint64_t t = c->gpr[1];
 		c->gpr[1] = save;
-		emu_branch(c, c->next_rip + in->imm, in->osz);
+		near_branch(c, in, c->next_rip + in->imm);
 		c->gpr[1] = t;
 	}
 }
@@ -82,20 +97,37 @@ EMU_HANDLER(loopne_Jb)
 	if (loop_dec(c, in) && emu_cond(c, 5)) {
 		uint64_t t = c->gpr[1];
 		c->gpr[1] = save;
-		emu_branch(c, c->next_rip + in->imm, in->osz);
+		near_branch(c, in, c->next_rip + in->imm);
 		c->gpr[1] = t;
 	}
 }
 EMU_HANDLER(jrcxz_Jb)
 {
 	if (emu_reg_get(c, in, 1, in->asz) == 0)
-		emu_branch(c, c->next_rip + in->imm, in->osz);
+		near_branch(c, in, c->next_rip + in->imm);
 }
 
 /* ---- software interrupts ---- */
 EMU_HANDLER(int3) { emu_deliver(c, EXC_BP, 0, EV_SOFT, c->next_rip); }
 EMU_HANDLER(int_Ib) { emu_deliver(c, (int)(in->imm & 0xff), 0, EV_SOFT, c->next_rip); }
 EMU_HANDLER(int1) { emu_deliver(c, EXC_DB, 0, EV_TRAP, c->next_rip); }
+EMU_HANDLER(into)
+{
+	if (emu_get_flags(c) & RFLAGS_OF)
+		emu_deliver(c, EXC_OF, 0, EV_SOFT, c->next_rip);
+}
+
+/* BOUND: #BR (a fault) unless lower <= index <= upper, signed. */
+EMU_HANDLER(bound_GvMa)
+{
+	unsigned sz = in->osz;
+	uint64_t ea = emu_ea(c, in);
+	int64_t lo = (int64_t)emu_sext(emu_rd(c, in->seg, ea, sz), sz);
+	int64_t hi = (int64_t)emu_sext(emu_rd(c, in->seg, (ea + sz) & emu_mask(in->asz), sz), sz);
+	int64_t v = (int64_t)emu_sext(emu_reg_get(c, in, in->reg, sz), sz);
+	if (v < lo || v > hi)
+		emu_raise(c, EXC_BR, 0, 0);
+}
 
 /* ---- far transfers ---- */
 
@@ -140,15 +172,24 @@ static void check_ret_ss(struct emu_cpu *c, uint16_t sel, unsigned cpl, bool tar
 	ss->type |= 1;
 }
 
+/* Is cs a 64-bit code segment (L=1 counts only in IA-32e mode)? */
+static bool cs_is64(const struct emu_cpu *c, const struct rax_segment *cs)
+{
+	return cs->l && (c->s.efer & EFER_LMA);
+}
+
 static uint64_t target_rip(struct emu_cpu *c, const struct rax_segment *cs, uint64_t off, unsigned osz)
 {
-	if (!cs->l)
-		off &= 0xffffffff;
+	bool l = cs_is64(c, cs);
+	if (!l)
+		off &= osz == 2 ? 0xffff : 0xffffffff;
 	else if (osz == 2)
 		off &= 0xffff;
 	else if (osz == 4)
 		off &= 0xffffffff;
-	if (cs->l && !emu_canonical(off))
+	if (l && !emu_canonical(off))
+		EMU_GP(c, 0);
+	if (!l && off > cs->limit)
 		EMU_GP(c, 0);
 	return off;
 }
@@ -171,53 +212,81 @@ static void null_inaccessible(struct emu_cpu *c, unsigned cpl)
 	}
 }
 
+/* Set the stack pointer after a far return/IRET (SS already switched). */
+static void set_sp(struct emu_cpu *c, const struct emu_insn *in, uint64_t sp, bool to64)
+{
+	if (!emu_leg(in) || to64)
+		c->gpr[RAX_REG_RSP] = sp;
+	else
+		emu_sp_set_leg(c, sp);
+}
+
 static void far_return(struct emu_cpu *c, const struct emu_insn *in, uint64_t extra)
 {
 	unsigned sz = in->osz;
-	uint64_t sp = c->gpr[RAX_REG_RSP];
-	uint64_t off = emu_rd(c, RAX_SEG_SS, sp, sz);
-	uint16_t sel = (uint16_t)emu_rd(c, RAX_SEG_SS, sp + sz, sz);
+	uint64_t off = emu_stk_peek(c, in, 0, sz);
+	uint16_t sel = (uint16_t)emu_stk_peek(c, in, sz, sz);
 	struct rax_segment cs, ss;
 	uint64_t lo;
 	check_ret_cs(c, sel, &cs, &lo);
 	unsigned new_cpl = sel & 3;
+	bool to64 = cs_is64(c, &cs);
+	if ((c->s.efer & EFER_LMA) && cs.l && cs.db)
+		EMU_GP(c, sel & 0xfffc);
 	uint64_t rip = target_rip(c, &cs, off, sz);
-	sp += 2 * sz + extra;
+	uint64_t sp = c->gpr[RAX_REG_RSP] + 2 * sz + extra;
 	if (new_cpl > c->cpl) {
-		uint64_t nsp = emu_rd(c, RAX_SEG_SS, sp, sz);
-		uint16_t ssel = (uint16_t)emu_rd(c, RAX_SEG_SS, sp + sz, sz);
-		check_ret_ss(c, ssel, new_cpl, cs.l, &ss);
+		uint64_t nsp = emu_stk_peek(c, in, 2 * sz + extra, sz);
+		uint16_t ssel = (uint16_t)emu_stk_peek(c, in, 3 * sz + extra, sz);
+		check_ret_ss(c, ssel, new_cpl, to64, &ss);
 		c->s.seg[RAX_SEG_SS] = ss;
 		sp = nsp + extra;
 		null_inaccessible(c, new_cpl);
 	}
-	c->s.seg[RAX_SEG_CS] = cs;
-	c->cpl = (uint8_t)new_cpl;
-	c->gpr[RAX_REG_RSP] = sp;
+	emu_set_cs(c, &cs);
+	set_sp(c, in, sp, to64 && !emu_leg(in));
 	c->next_rip = rip;
 }
 
 EMU_HANDLER(retf) { far_return(c, in, 0); }
 EMU_HANDLER(retf_Iw) { far_return(c, in, in->imm & 0xffff); }
 
+/*
+ * IRET. 64-bit mode always pops SS:RSP; outside it (protected and
+ * compatibility mode) SS:ESP only on a return to an outer privilege level.
+ */
 EMU_HANDLER(iret)
 {
 	unsigned sz = in->osz;
+	bool leg = emu_leg(in), lma = c->s.efer & EFER_LMA;
 	uint64_t fl = emu_get_flags(c);
-	if (fl & RFLAGS_NT)
-		EMU_GP(c, 0); /* task return does not exist in 64-bit mode */
-	uint64_t sp = c->gpr[RAX_REG_RSP];
-	uint64_t off = emu_rd(c, RAX_SEG_SS, sp, sz);
-	uint16_t sel = (uint16_t)emu_rd(c, RAX_SEG_SS, sp + sz, sz);
-	uint64_t nfl = emu_rd(c, RAX_SEG_SS, sp + 2 * sz, sz);
-	uint64_t nsp = emu_rd(c, RAX_SEG_SS, sp + 3 * sz, sz);
-	uint16_t ssel = (uint16_t)emu_rd(c, RAX_SEG_SS, sp + 4 * sz, sz);
+	if (fl & RFLAGS_NT) {
+		if (lma)
+			EMU_GP(c, 0); /* task return does not exist in IA-32e mode */
+		emu_internal(c, "IRET with NT=1 (task return) is not emulated (rip 0x%llx)",
+			     (unsigned long long)c->rip);
+	}
+	uint64_t off = emu_stk_peek(c, in, 0, sz);
+	uint16_t sel = (uint16_t)emu_stk_peek(c, in, sz, sz);
+	uint64_t nfl = emu_stk_peek(c, in, 2 * sz, sz);
+	if (!lma && sz == 4 && (nfl & RFLAGS_VM) && c->cpl == 0)
+		emu_internal(c, "IRET to virtual-8086 mode is not emulated (rip 0x%llx)",
+			     (unsigned long long)c->rip);
 	struct rax_segment cs, ss;
 	uint64_t lo;
 	check_ret_cs(c, sel, &cs, &lo);
 	unsigned new_cpl = sel & 3;
+	bool to64 = cs_is64(c, &cs);
+	if (lma && cs.l && cs.db)
+		EMU_GP(c, sel & 0xfffc);
 	uint64_t rip = target_rip(c, &cs, off, sz);
-	check_ret_ss(c, ssel, new_cpl, cs.l, &ss);
+	bool pop_ss = !leg || new_cpl > c->cpl;
+	uint64_t nsp = 0;
+	if (pop_ss) {
+		nsp = emu_stk_peek(c, in, 3 * sz, sz);
+		uint16_t ssel = (uint16_t)emu_stk_peek(c, in, 4 * sz, sz);
+		check_ret_ss(c, ssel, new_cpl, to64, &ss);
+	}
 
 	uint64_t mask = RFLAGS_STATUS | RFLAGS_TF | RFLAGS_DF | RFLAGS_NT | RFLAGS_AC | RFLAGS_ID |
 			RFLAGS_RF;
@@ -233,22 +302,25 @@ EMU_HANDLER(iret)
 	if (new_cpl > c->cpl)
 		null_inaccessible(c, new_cpl);
 	c->s.seg[RAX_SEG_CS] = cs;
-	c->s.seg[RAX_SEG_SS] = ss;
-	c->cpl = (uint8_t)new_cpl;
-	c->gpr[RAX_REG_RSP] = sz == 4 ? nsp & 0xffffffff : sz == 2 ? (c->gpr[RAX_REG_RSP] & ~0xffffull) | (nsp & 0xffff) : nsp;
+	if (pop_ss)
+		c->s.seg[RAX_SEG_SS] = ss;
+	if (!leg)
+		c->gpr[RAX_REG_RSP] = sz == 4 ? nsp & 0xffffffff : sz == 2 ? (c->gpr[RAX_REG_RSP] & ~0xffffull) | (nsp & 0xffff) : nsp;
+	else if (pop_ss)
+		set_sp(c, in, nsp, false);
+	else
+		emu_sp_set_leg(c, c->gpr[RAX_REG_RSP] + 3 * sz);
 	emu_write_rflags(c, newfl);
 	c->rflags |= newfl & RFLAGS_RF;
+	emu_update_mode(c);
 	c->next_rip = rip;
 }
 
-/* Far JMP/CALL through memory (m16:16, m16:32 or m16:64 with REX.W). */
-static void far_transfer(struct emu_cpu *c, const struct emu_insn *in, bool call)
+/* Far JMP/CALL to sel:off (direct ptr16:16/32, or m16:16/32/64 through memory). */
+static void far_transfer(struct emu_cpu *c, const struct emu_insn *in, bool call, uint16_t sel,
+			 uint64_t off)
 {
-	emu_need_mem(c, in);
 	unsigned sz = in->osz;
-	uint64_t ea = emu_ea(c, in);
-	uint64_t off = emu_rd(c, in->seg, ea, sz);
-	uint16_t sel = (uint16_t)emu_rd(c, in->seg, (ea + sz) & (in->asz == 4 ? 0xffffffff : ~0ull), 2);
 	if ((sel & 0xfffc) == 0)
 		EMU_GP(c, 0);
 	uint64_t lo;
@@ -257,7 +329,7 @@ static void far_transfer(struct emu_cpu *c, const struct emu_insn *in, bool call
 	struct rax_segment cs;
 	emu_desc_to_seg(lo, sel, &cs);
 	if (!cs.s)
-		emu_internal(c, "far %s through a system descriptor (type %u) is not implemented",
+		emu_internal(c, "far %s through a system descriptor (type %u: call gate or task) is not emulated",
 			     call ? "call" : "jmp", cs.type);
 	if (!(cs.type & 8))
 		EMU_GP(c, sel & 0xfffc);
@@ -267,19 +339,33 @@ static void far_transfer(struct emu_cpu *c, const struct emu_insn *in, bool call
 	} else if ((sel & 3) > c->cpl || cs.dpl != c->cpl) {
 		EMU_GP(c, sel & 0xfffc);
 	}
+	if ((c->s.efer & EFER_LMA) && cs.l && cs.db)
+		EMU_GP(c, sel & 0xfffc); /* L=1 with D=1 is reserved in IA-32e mode */
 	if (!cs.present)
 		emu_raise(c, EXC_NP, sel & 0xfffc, EV_ERR);
 	uint64_t rip = target_rip(c, &cs, off, sz);
 	if (call) {
-		emu_push(c, sz, c->s.seg[RAX_SEG_CS].selector);
-		emu_push(c, sz, c->next_rip);
+		emu_ipush(c, in, sz, c->s.seg[RAX_SEG_CS].selector);
+		emu_ipush(c, in, sz, c->next_rip);
 	}
 	cs.type |= 1;
 	cs.selector = (uint16_t)((sel & 0xfffc) | c->cpl);
 	cs.dpl = c->cpl; /* CS.DPL holds the CPL, also for conforming code */
-	c->s.seg[RAX_SEG_CS] = cs;
+	emu_set_cs(c, &cs);
 	c->next_rip = rip;
 }
 
-EMU_HANDLER(jmpf_Mp) { far_transfer(c, in, false); }
-EMU_HANDLER(callf_Mp) { far_transfer(c, in, true); }
+static void far_mem(struct emu_cpu *c, const struct emu_insn *in, bool call)
+{
+	emu_need_mem(c, in);
+	unsigned sz = in->osz;
+	uint64_t ea = emu_ea(c, in);
+	uint64_t off = emu_rd(c, in->seg, ea, sz);
+	uint16_t sel = (uint16_t)emu_rd(c, in->seg, (ea + sz) & emu_mask(in->asz), 2);
+	far_transfer(c, in, call, sel, off);
+}
+
+EMU_HANDLER(jmpf_Mp) { far_mem(c, in, false); }
+EMU_HANDLER(callf_Mp) { far_mem(c, in, true); }
+EMU_HANDLER(jmpf_Ap) { far_transfer(c, in, false, (uint16_t)in->imm2, in->imm); }
+EMU_HANDLER(callf_Ap) { far_transfer(c, in, true, (uint16_t)in->imm2, in->imm); }

@@ -2,12 +2,14 @@
  * data.c - data movement: MOV (all forms, moffs, imm64, segment registers),
  * MOVZX MOVSX MOVSXD LEA XCHG XADD CMPXCHG CMPXCHG8B BSWAP CBW-family
  * CWD-family SETcc CMOVcc LAHF SAHF PUSH POP PUSHF POPF ENTER LEAVE XLAT
- * LSS/LFS/LGS MOVNTI.
+ * LSS/LFS/LGS MOVNTI, and outside 64-bit mode PUSH/POP ES/CS/SS/DS and LES/LDS.
+ * Stack forms use the 64-bit RSP or, outside 64-bit mode, ESP/SP by SS.B.
  *
  * LOCK is accepted by the decoder on the lockable forms; a single interpreter
  * thread makes every read-modify-write atomic already.
  */
 #include "emu/insn/handlers.h"
+#include "emu/legacy.h"
 #include "emu/plant.h"
 
 /* ---- MOV ---- */
@@ -197,9 +199,7 @@ EMU_HANDLER(cwd)
 
 EMU_HANDLER(xlat)
 {
-	uint64_t ea = c->gpr[RAX_REG_RBX] + (c->gpr[0] & 0xff);
-	if (in->asz == 4)
-		ea &= 0xffffffff;
+	uint64_t ea = (c->gpr[RAX_REG_RBX] + (c->gpr[0] & 0xff)) & emu_mask(in->asz);
 	emu_reg_set(c, in, 0, 1, emu_rd(c, in->seg, ea, 1));
 }
 
@@ -228,45 +228,54 @@ EMU_HANDLER(sahf)
 }
 
 /* ---- stack ---- */
-EMU_HANDLER(push_Zv) { emu_push(c, in->osz, c->gpr[in->opreg]); }
+EMU_HANDLER(push_Zv) { emu_ipush(c, in, in->osz, c->gpr[in->opreg]); }
 EMU_HANDLER(pop_Zv)
 {
-	uint64_t v = emu_pop(c, in->osz);
+	uint64_t v = emu_ipop(c, in, in->osz);
 	emu_reg_set(c, in, in->opreg, in->osz, v);
 }
-EMU_HANDLER(push_Iz) { emu_push(c, in->osz, in->imm); }
-EMU_HANDLER(push_Ib) { emu_push(c, in->osz, in->imm); }
-EMU_HANDLER(push_Ev) { emu_push(c, in->osz, emu_rm_get(c, in, in->osz)); }
+EMU_HANDLER(push_Iz) { emu_ipush(c, in, in->osz, in->imm); }
+EMU_HANDLER(push_Ib) { emu_ipush(c, in, in->osz, in->imm); }
+EMU_HANDLER(push_Ev) { emu_ipush(c, in, in->osz, emu_rm_get(c, in, in->osz)); }
 EMU_HANDLER(pop_Ev)
 {
-	uint64_t v = emu_pop(c, in->osz);
+	uint64_t v = emu_ipop(c, in, in->osz);
 	emu_rm_set(c, in, in->osz, v); /* the address uses the incremented RSP */
 }
 
-EMU_HANDLER(push_FS) { emu_push(c, in->osz, c->s.seg[RAX_SEG_FS].selector); }
-EMU_HANDLER(push_GS) { emu_push(c, in->osz, c->s.seg[RAX_SEG_GS].selector); }
-EMU_HANDLER(pop_FS)
+/* POP into a data segment register: the load checks come before RSP moves. */
+static void pop_sreg(struct emu_cpu *c, const struct emu_insn *in, unsigned seg)
 {
-	uint64_t v = emu_rd(c, RAX_SEG_SS, c->gpr[RAX_REG_RSP], in->osz);
-	emu_load_seg(c, RAX_SEG_FS, (uint16_t)v);
-	c->gpr[RAX_REG_RSP] += in->osz;
+	uint64_t v = emu_stk_peek(c, in, 0, in->osz);
+	emu_load_seg(c, seg, (uint16_t)v);
+	if (emu_leg(in))
+		emu_sp_set_leg(c, c->gpr[RAX_REG_RSP] + in->osz);
+	else
+		c->gpr[RAX_REG_RSP] += in->osz;
 }
-EMU_HANDLER(pop_GS)
+EMU_HANDLER(push_FS) { emu_ipush(c, in, in->osz, c->s.seg[RAX_SEG_FS].selector); }
+EMU_HANDLER(push_GS) { emu_ipush(c, in, in->osz, c->s.seg[RAX_SEG_GS].selector); }
+EMU_HANDLER(pop_FS) { pop_sreg(c, in, RAX_SEG_FS); }
+EMU_HANDLER(pop_GS) { pop_sreg(c, in, RAX_SEG_GS); }
+/* 06 0E 16 1E / 07 17 1F: the register is in opcode bits 3-4 */
+EMU_HANDLER(push_Sreg) { emu_ipush(c, in, in->osz, c->s.seg[(in->op >> 3) & 3].selector); }
+EMU_HANDLER(pop_Sreg)
 {
-	uint64_t v = emu_rd(c, RAX_SEG_SS, c->gpr[RAX_REG_RSP], in->osz);
-	emu_load_seg(c, RAX_SEG_GS, (uint16_t)v);
-	c->gpr[RAX_REG_RSP] += in->osz;
+	unsigned seg = (in->op >> 3) & 3;
+	pop_sreg(c, in, seg);
+	if (seg == RAX_SEG_SS)
+		emu_block_interrupts_one(c); /* the POP SS shadow */
 }
 
 EMU_HANDLER(pushf)
 {
 	uint64_t f = emu_get_flags(c) & ~(uint64_t)(RFLAGS_RF | RFLAGS_VM);
-	emu_push(c, in->osz, f);
+	emu_ipush(c, in, in->osz, f);
 }
 
 EMU_HANDLER(popf)
 {
-	uint64_t v = emu_pop(c, in->osz);
+	uint64_t v = emu_ipop(c, in, in->osz);
 	uint64_t old = emu_get_flags(c);
 	uint64_t mask = RFLAGS_STATUS | RFLAGS_TF | RFLAGS_DF | RFLAGS_NT | RFLAGS_AC | RFLAGS_ID;
 	unsigned iopl = (old >> 12) & 3;
@@ -279,8 +288,33 @@ EMU_HANDLER(popf)
 	emu_write_rflags(c, ((old & ~mask) | (v & mask)) & ~(uint64_t)RFLAGS_RF);
 }
 
+/* ENTER outside 64-bit mode: EBP/BP and ESP/SP by SS.B. */
+static void enter_leg(struct emu_cpu *c, const struct emu_insn *in)
+{
+	unsigned size = in->osz, level = in->imm2 & 31;
+	uint64_t m = emu_sp_mask(c);
+	uint64_t bp = c->gpr[RAX_REG_RBP];
+	emu_push_leg(c, size, bp);
+	uint64_t frame = c->gpr[RAX_REG_RSP] & m;
+	if (level) {
+		for (unsigned i = 1; i < level; i++) {
+			bp -= size;
+			emu_push_leg(c, size, emu_rd(c, RAX_SEG_SS | EMU_SEG_LEG, bp & m, size));
+		}
+		emu_push_leg(c, size, frame);
+	}
+	uint64_t new_sp = (c->gpr[RAX_REG_RSP] - (in->imm & 0xffff)) & m;
+	(void)emu_linear_leg(c, RAX_SEG_SS, new_sp, 1, ACC_W);
+	emu_reg_set(c, in, RAX_REG_RBP, size, frame);
+	emu_sp_set_leg(c, new_sp);
+}
+
 EMU_HANDLER(enter)
 {
+	if (emu_leg(in)) {
+		enter_leg(c, in);
+		return;
+	}
 	unsigned size = in->osz, level = in->imm2 & 31;
 	uint64_t alloc = in->imm & 0xffff;
 	uint64_t rbp = c->gpr[RAX_REG_RBP];
@@ -302,6 +336,13 @@ EMU_HANDLER(enter)
 
 EMU_HANDLER(leave)
 {
+	if (emu_leg(in)) {
+		uint64_t sp = c->gpr[RAX_REG_RBP] & emu_sp_mask(c);
+		uint64_t v = emu_rd(c, RAX_SEG_SS | EMU_SEG_LEG, sp, in->osz);
+		emu_sp_set_leg(c, sp + in->osz);
+		emu_reg_set(c, in, RAX_REG_RBP, in->osz, v);
+		return;
+	}
 	uint64_t sp = c->gpr[RAX_REG_RBP];
 	uint64_t v = emu_rd(c, RAX_SEG_SS, sp, in->osz);
 	c->gpr[RAX_REG_RSP] = sp + in->osz;
@@ -338,10 +379,12 @@ static void load_far(struct emu_cpu *c, const struct emu_insn *in, unsigned seg)
 	/* the modelled CPU is AMD: REX.W is ignored, the operand is m16:32 */
 	unsigned sz = in->osz == 8 ? 4 : in->osz;
 	uint64_t off = emu_rd(c, in->seg, ea, sz);
-	uint16_t sel = (uint16_t)emu_rd(c, in->seg, ea + sz, 2);
+	uint16_t sel = (uint16_t)emu_rd(c, in->seg, (ea + sz) & emu_mask(in->asz), 2);
 	emu_load_seg(c, seg, sel);
 	emu_reg_set(c, in, in->reg, sz, off);
 }
 EMU_HANDLER(lss_GvMp) { load_far(c, in, RAX_SEG_SS); }
 EMU_HANDLER(lfs_GvMp) { load_far(c, in, RAX_SEG_FS); }
 EMU_HANDLER(lgs_GvMp) { load_far(c, in, RAX_SEG_GS); }
+EMU_HANDLER(les_GvMp) { load_far(c, in, RAX_SEG_ES); }
+EMU_HANDLER(lds_GvMp) { load_far(c, in, RAX_SEG_DS); }

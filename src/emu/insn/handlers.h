@@ -11,4 +11,8 @@ emu_handler_fn emu_h_ud;
 #include "emu/opcodes.def"
 #undef OP
 
+/* Every handler by row: [0] is ud, [1 + i] the handler of emu_oprows[i]
+ * (emu_backend.c). */
+extern emu_handler_fn *const emu_handlers[];
+
 #endif

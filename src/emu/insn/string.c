@@ -7,9 +7,11 @@
  * re-executes itself (RIP unchanged), which keeps vm->stop responsive; with
  * TF set it runs one iteration per execution, like hardware single-stepping.
  * REP MOVS/STOS with DF=0 copy whole page-bounded runs between host pointers
- * when both sides are plain RAM.
+ * when both sides are plain RAM. Outside 64-bit mode the destination is
+ * ES-relative with ES's base and limit, and 16-bit address sizes use SI/DI/CX.
  */
 #include "emu/insn/handlers.h"
+#include "emu/legacy.h"
 
 #include "vm.h"
 
@@ -22,11 +24,14 @@ static inline unsigned esize(const struct emu_insn *in)
 
 static inline uint64_t areg(struct emu_cpu *c, const struct emu_insn *in, unsigned r)
 {
-	return in->asz == 4 ? c->gpr[r] & 0xffffffff : c->gpr[r];
+	return in->asz == 8 ? c->gpr[r] : c->gpr[r] & emu_mask(in->asz);
 }
 static inline void aset(struct emu_cpu *c, const struct emu_insn *in, unsigned r, uint64_t v)
 {
-	c->gpr[r] = in->asz == 4 ? v & 0xffffffff : v;
+	if (in->asz == 2)
+		c->gpr[r] = (c->gpr[r] & ~0xffffull) | (v & 0xffff);
+	else
+		c->gpr[r] = in->asz == 4 ? v & 0xffffffff : v;
 }
 static inline int64_t delta(struct emu_cpu *c, unsigned size)
 {
@@ -53,18 +58,26 @@ static uint64_t fast_run(struct emu_cpu *c, const struct emu_insn *in, bool movs
 {
 	unsigned size = esize(in);
 	uint64_t si = areg(c, in, RAX_REG_RSI), di = areg(c, in, RAX_REG_RDI);
-	uint64_t dla = emu_linear(c, RAX_SEG_ES, di);
+	uint64_t dla = emu_linear_acc(c, emu_eseg(in), di, size, ACC_W);
 	uint64_t room = (0x1000 - (dla & 0xfff)) / size;
 	uint64_t sla = 0;
 	if (movs) {
-		sla = emu_linear(c, in->seg, si);
+		sla = emu_linear_acc(c, in->seg, si, size, ACC_R);
 		uint64_t r2 = (0x1000 - (sla & 0xfff)) / size;
 		if (r2 < room)
 			room = r2;
 	}
-	if (in->asz == 4) { /* do not model 32-bit wrap-around in the fast path */
-		if (di + room * size > 0xffffffffull || (movs && si + room * size > 0xffffffffull))
+	if (in->asz != 8) { /* do not model 32/16-bit wrap-around in the fast path */
+		uint64_t top = emu_mask(in->asz);
+		if (di + room * size > top || (movs && si + room * size > top))
 			return 0;
+		if (emu_leg(in)) { /* the whole run must be within ES (and the source) limit */
+			const struct rax_segment *es = &c->s.seg[RAX_SEG_ES];
+			const struct rax_segment *ss = &c->s.seg[in->seg & 7];
+			if ((es->type & 4) || di + room * size - 1 > es->limit ||
+			    (movs && ((ss->type & 4) || si + room * size - 1 > ss->limit)))
+				return 0;
+		}
 	}
 	if (room == 0)
 		return 0;
@@ -105,7 +118,7 @@ static void movs(struct emu_cpu *c, const struct emu_insn *in)
 	unsigned size = esize(in);
 	if (!rep(in)) {
 		uint64_t v = emu_rd(c, in->seg, areg(c, in, RAX_REG_RSI), size);
-		emu_wr(c, RAX_SEG_ES, areg(c, in, RAX_REG_RDI), size, v);
+		emu_wr(c, emu_eseg(in), areg(c, in, RAX_REG_RDI), size, v);
 		int64_t d = delta(c, size);
 		aset(c, in, RAX_REG_RSI, areg(c, in, RAX_REG_RSI) + (uint64_t)d);
 		aset(c, in, RAX_REG_RDI, areg(c, in, RAX_REG_RDI) + (uint64_t)d);
@@ -123,7 +136,7 @@ static void movs(struct emu_cpu *c, const struct emu_insn *in)
 			}
 		}
 		uint64_t v = emu_rd(c, in->seg, areg(c, in, RAX_REG_RSI), size);
-		emu_wr(c, RAX_SEG_ES, areg(c, in, RAX_REG_RDI), size, v);
+		emu_wr(c, emu_eseg(in), areg(c, in, RAX_REG_RDI), size, v);
 		aset(c, in, RAX_REG_RSI, areg(c, in, RAX_REG_RSI) + (uint64_t)d);
 		aset(c, in, RAX_REG_RDI, areg(c, in, RAX_REG_RDI) + (uint64_t)d);
 		aset(c, in, RAX_REG_RCX, areg(c, in, RAX_REG_RCX) - 1);
@@ -137,7 +150,7 @@ static void stos(struct emu_cpu *c, const struct emu_insn *in)
 	unsigned size = esize(in);
 	int64_t d = delta(c, size);
 	if (!rep(in)) {
-		emu_wr(c, RAX_SEG_ES, areg(c, in, RAX_REG_RDI), size, c->gpr[0]);
+		emu_wr(c, emu_eseg(in), areg(c, in, RAX_REG_RDI), size, c->gpr[0]);
 		aset(c, in, RAX_REG_RDI, areg(c, in, RAX_REG_RDI) + (uint64_t)d);
 		return;
 	}
@@ -151,7 +164,7 @@ static void stos(struct emu_cpu *c, const struct emu_insn *in)
 				continue;
 			}
 		}
-		emu_wr(c, RAX_SEG_ES, areg(c, in, RAX_REG_RDI), size, c->gpr[0]);
+		emu_wr(c, emu_eseg(in), areg(c, in, RAX_REG_RDI), size, c->gpr[0]);
 		aset(c, in, RAX_REG_RDI, areg(c, in, RAX_REG_RDI) + (uint64_t)d);
 		aset(c, in, RAX_REG_RCX, areg(c, in, RAX_REG_RCX) - 1);
 		left--;
@@ -190,11 +203,11 @@ static void cmp_string(struct emu_cpu *c, const struct emu_insn *in, bool cmps)
 		uint64_t a, b;
 		if (cmps) {
 			a = emu_rd(c, in->seg, areg(c, in, RAX_REG_RSI), size);
-			b = emu_rd(c, RAX_SEG_ES, areg(c, in, RAX_REG_RDI), size);
+			b = emu_rd(c, emu_eseg(in), areg(c, in, RAX_REG_RDI), size);
 			aset(c, in, RAX_REG_RSI, areg(c, in, RAX_REG_RSI) + (uint64_t)d);
 		} else {
 			a = emu_reg_get(c, in, 0, size);
-			b = emu_rd(c, RAX_SEG_ES, areg(c, in, RAX_REG_RDI), size);
+			b = emu_rd(c, emu_eseg(in), areg(c, in, RAX_REG_RDI), size);
 		}
 		aset(c, in, RAX_REG_RDI, areg(c, in, RAX_REG_RDI) + (uint64_t)d);
 		emu_lazy(c, LF_SUB, size, a, b, a - b);
@@ -226,14 +239,14 @@ static void ins(struct emu_cpu *c, const struct emu_insn *in)
 		if (rep(in) && !areg(c, in, RAX_REG_RCX))
 			break;
 		uint64_t di = areg(c, in, RAX_REG_RDI);
-		uint64_t la = emu_linear(c, RAX_SEG_ES, di);
+		uint64_t la = emu_linear(c, emu_eseg(in), di);
 		uint64_t gpa;
 		/* probe the destination before the port read has side effects */
 		emu_translate(c, la, ACC_W, c->cpl == 3, false, &gpa);
 		if ((la & 0xfff) + size > 0x1000)
 			emu_translate(c, (la | 0xfff) + 1, ACC_W, c->cpl == 3, false, &gpa);
 		uint64_t v = c->vm ? vm_pio_in(c->vm, (uint16_t)c->gpr[2], size) : emu_mask(size);
-		emu_wr(c, RAX_SEG_ES, di, size, v);
+		emu_wr(c, emu_eseg(in), di, size, v);
 		aset(c, in, RAX_REG_RDI, di + (uint64_t)d);
 		if (rep(in))
 			aset(c, in, RAX_REG_RCX, areg(c, in, RAX_REG_RCX) - 1);

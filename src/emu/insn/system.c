@@ -5,12 +5,16 @@
  * SWAPGS, SYSCALL/SYSRET, INVLPG, caches, CLTS, and the "not emulated yet"
  * handler for rows flagged UNIMPL.
  *
- * Privileged instructions raise #GP(0) at CPL > 0. Not modelled: the TSS
+ * Privileged instructions raise #GP(0) at CPL > 0. MOV CR0/CR4 and WRMSR
+ * EFER implement the long-mode transitions: PG on with EFER.LME (and PAE)
+ * activates IA-32e mode (EFER.LMA), PG off (only from compatibility mode)
+ * leaves it; legacy PAE paging loads the PDPTEs at MOV CR3/CR0/CR4. Not modelled: the TSS
  * I/O-permission bitmap (CPL > IOPL port access always faults), debug
  * breakpoints in DR0-DR7 (stored only), performance counters (RDPMC #GP).
  */
 #include "emu/insn/handlers.h"
 #include "emu/insn/x87.h"
+#include "emu/legacy.h"
 
 #include <stdio.h>
 
@@ -183,31 +187,53 @@ EMU_HANDLER(mov_RdCd)
 	case 8: v = c->s.cr8 & 15; break;
 	default: EMU_UD(c);
 	}
-	c->gpr[in->rm] = v;
+	c->gpr[in->rm] = emu_leg(in) ? v & 0xffffffff : v; /* 32-bit operands outside 64-bit mode */
+}
+
+/* Legacy PAE paging (PG, PAE, not IA-32e): the PDPTE registers are in use. */
+static bool pae_legacy(uint64_t cr0, uint64_t cr4, uint64_t efer)
+{
+	return (cr0 & CR0_PG) && (cr4 & CR4_PAE) && !(efer & EFER_LMA);
 }
 
 EMU_HANDLER(mov_CdRd)
 {
 	emu_need_cpl0(c);
 	uint64_t v = c->gpr[in->rm];
+	if (emu_leg(in))
+		v &= 0xffffffff;
 	switch (in->reg) {
 	case 0: {
 		if ((v >> 32) || (v & ~(uint64_t)(CR0_WRITABLE | CR0_ET)))
 			EMU_GP(c, 0);
 		if (((v & CR0_PG) && !(v & CR0_PE)) || ((v & CR0_NW) && !(v & CR0_CD)))
 			EMU_GP(c, 0);
-		if ((c->s.efer & EFER_LMA) && !(v & CR0_PG))
-			EMU_GP(c, 0); /* paging cannot be turned off in 64-bit mode */
-		uint64_t old = c->s.cr0;
+		uint64_t old = c->s.cr0, efer = c->s.efer;
+		if ((efer & EFER_LMA) && !(v & CR0_PG) && !emu_leg(in))
+			EMU_GP(c, 0); /* paging is turned off only from compatibility mode */
+		if (!(old & CR0_PG) && (v & CR0_PG) && (efer & EFER_LME)) {
+			/* activating IA-32e mode: needs PAE, and CS.L=0 */
+			if (!(c->s.cr4 & CR4_PAE) || c->s.seg[RAX_SEG_CS].l)
+				EMU_GP(c, 0);
+			efer |= EFER_LMA;
+		} else if ((old & CR0_PG) && !(v & CR0_PG)) {
+			efer &= ~(uint64_t)EFER_LMA;
+		}
+		if (pae_legacy(v, c->s.cr4, efer) && !pae_legacy(old, c->s.cr4, c->s.efer))
+			emu_load_pdptes(c, c->s.cr3); /* may #GP: before anything changes */
 		c->s.cr0 = v | CR0_ET;
+		c->s.efer = efer;
 		if ((old ^ v) & (CR0_PG | CR0_WP | CR0_PE))
 			emu_tlb_flush(c);
+		emu_update_mode(c);
 		break;
 	}
 	case 2: c->s.cr2 = v; break;
 	case 3:
 		if (v >> 52)
 			EMU_GP(c, 0);
+		if (pae_legacy(c->s.cr0, c->s.cr4, c->s.efer))
+			emu_load_pdptes(c, v);
 		c->s.cr3 = v;
 		emu_tlb_flush(c); /* no global pages: everything goes */
 		break;
@@ -216,6 +242,9 @@ EMU_HANDLER(mov_CdRd)
 			EMU_GP(c, 0);
 		if ((c->s.efer & EFER_LMA) && !(v & CR4_PAE))
 			EMU_GP(c, 0);
+		if (pae_legacy(c->s.cr0, v, c->s.efer) &&
+		    ((c->s.cr4 ^ v) & (CR4_PAE | CR4_PGE | CR4_PSE)))
+			emu_load_pdptes(c, c->s.cr3);
 		if ((c->s.cr4 ^ v) & (CR4_PAE | CR4_PGE | CR4_PSE))
 			emu_tlb_flush(c);
 		c->s.cr4 = v;
@@ -245,7 +274,8 @@ EMU_HANDLER(mov_RdDd)
 {
 	unsigned r = dr_index(c, in->reg);
 	emu_need_cpl0(c);
-	c->gpr[in->rm] = r < 4 ? c->s.dr[r] : r == 6 ? c->s.dr6 : c->s.dr7;
+	uint64_t v = r < 4 ? c->s.dr[r] : r == 6 ? c->s.dr6 : c->s.dr7;
+	c->gpr[in->rm] = emu_leg(in) ? v & 0xffffffff : v;
 }
 
 EMU_HANDLER(mov_DdRd)
@@ -253,6 +283,8 @@ EMU_HANDLER(mov_DdRd)
 	unsigned r = dr_index(c, in->reg);
 	emu_need_cpl0(c);
 	uint64_t v = c->gpr[in->rm];
+	if (emu_leg(in))
+		v &= 0xffffffff;
 	if (r < 4) {
 		c->s.dr[r] = v;
 	} else {
@@ -266,27 +298,37 @@ EMU_HANDLER(mov_DdRd)
 }
 
 /* ---- descriptor tables ---- */
-EMU_HANDLER(sgdt_M)
+/* The address of ea + k in in's address size. */
+static uint64_t ea_plus(const struct emu_insn *in, uint64_t ea, unsigned k)
+{
+	return (ea + k) & emu_mask(in->asz);
+}
+
+/* SGDT/SIDT outside 64-bit mode store a 4-byte base (AMD: also with 16-bit operands). */
+static void store_dt(struct emu_cpu *c, const struct emu_insn *in, const struct rax_dtable *t)
 {
 	emu_need_mem(c, in);
 	uint64_t ea = emu_ea(c, in);
-	emu_wr(c, in->seg, ea, 2, c->s.gdt.limit);
-	emu_wr(c, in->seg, ea + 2, 8, c->s.gdt.base);
+	unsigned bsz = emu_leg(in) ? 4 : 8;
+	emu_wr(c, in->seg, ea, 2, t->limit);
+	emu_wr(c, in->seg, ea_plus(in, ea, 2), bsz, t->base);
 }
-EMU_HANDLER(sidt_M)
-{
-	emu_need_mem(c, in);
-	uint64_t ea = emu_ea(c, in);
-	emu_wr(c, in->seg, ea, 2, c->s.idt.limit);
-	emu_wr(c, in->seg, ea + 2, 8, c->s.idt.base);
-}
+EMU_HANDLER(sgdt_M) { store_dt(c, in, &c->s.gdt); }
+EMU_HANDLER(sidt_M) { store_dt(c, in, &c->s.idt); }
 static void load_dt(struct emu_cpu *c, const struct emu_insn *in, struct rax_dtable *t)
 {
 	emu_need_mem(c, in);
 	emu_need_cpl0(c);
 	uint64_t ea = emu_ea(c, in);
 	uint16_t limit = (uint16_t)emu_rd(c, in->seg, ea, 2);
-	uint64_t base = emu_rd(c, in->seg, ea + 2, 8);
+	uint64_t base;
+	if (emu_leg(in)) { /* a 24-bit base with a 16-bit operand size */
+		base = emu_rd(c, in->seg, ea_plus(in, ea, 2), 4);
+		if (in->osz == 2)
+			base &= 0xffffff;
+	} else {
+		base = emu_rd(c, in->seg, ea + 2, 8);
+	}
 	if (!emu_canonical(base))
 		EMU_GP(c, 0);
 	t->limit = limit;
@@ -371,8 +413,8 @@ EMU_HANDLER(ltr_Ew)
 EMU_HANDLER(grp7_7)
 {
 	if (in->mod == 3) {
-		if ((in->modrm & 7) != 0)
-			EMU_UD(c);
+		if ((in->modrm & 7) != 0 || emu_leg(in))
+			EMU_UD(c); /* SWAPGS exists in 64-bit mode only */
 		emu_need_cpl0(c);
 		uint64_t t = c->s.seg[RAX_SEG_GS].base;
 		c->s.seg[RAX_SEG_GS].base = c->s.kernel_gs_base;
@@ -497,13 +539,23 @@ EMU_HANDLER(syscall)
 		EMU_UD(c);
 	uint64_t fl = emu_get_flags(c);
 	uint16_t sel = (uint16_t)(c->s.star >> 32);
+	if (!(c->s.efer & EFER_LMA)) {
+		/* legacy mode (AMD): flat 32-bit CS from STAR, EIP = STAR[31:0] */
+		c->gpr[RAX_REG_RCX] = c->next_rip & 0xffffffff;
+		flat_seg(&c->s.seg[RAX_SEG_CS], sel & 0xfffc, true, 0, false);
+		flat_seg(&c->s.seg[RAX_SEG_SS], (uint16_t)((sel + 8) & 0xfffc), false, 0, false);
+		emu_update_mode(c);
+		emu_write_rflags(c, fl & ~(uint64_t)(RFLAGS_IF | RFLAGS_VM | RFLAGS_RF));
+		c->next_rip = c->s.star & 0xffffffff;
+		return;
+	}
 	c->gpr[RAX_REG_RCX] = c->next_rip;
 	c->gpr[RAX_REG_R11] = fl & ~(uint64_t)RFLAGS_RF;
 	flat_seg(&c->s.seg[RAX_SEG_CS], sel & 0xfffc, true, 0, true);
 	flat_seg(&c->s.seg[RAX_SEG_SS], (uint16_t)((sel + 8) & 0xfffc), false, 0, false);
-	c->cpl = 0;
+	emu_update_mode(c);
 	emu_write_rflags(c, fl & ~c->s.sfmask & ~(uint64_t)RFLAGS_RF);
-	c->next_rip = c->s.lstar;
+	c->next_rip = emu_leg(in) ? c->s.cstar : c->s.lstar; /* compatibility mode: CSTAR */
 }
 
 EMU_HANDLER(sysret)
@@ -511,6 +563,8 @@ EMU_HANDLER(sysret)
 	if (!(c->s.efer & EFER_SCE))
 		EMU_UD(c);
 	emu_need_cpl0(c);
+	if (!(c->s.efer & EFER_LMA))
+		emu_internal(c, "SYSRET outside long mode is not emulated");
 	uint16_t sel = (uint16_t)(c->s.star >> 48);
 	uint64_t rip;
 	bool to64 = in->rex & 8;
@@ -524,7 +578,7 @@ EMU_HANDLER(sysret)
 		flat_seg(&c->s.seg[RAX_SEG_CS], (uint16_t)(sel | 3), true, 3, false);
 	}
 	flat_seg(&c->s.seg[RAX_SEG_SS], (uint16_t)((sel + 8) | 3), false, 3, false);
-	c->cpl = 3;
+	emu_update_mode(c);
 	emu_write_rflags(c, c->gpr[RAX_REG_R11]);
 	c->next_rip = rip;
 }

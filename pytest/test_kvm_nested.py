@@ -22,6 +22,7 @@ import pytest
 
 from conftest import (BUILD, OK, RESET, ROOT, SHUTDOWN, SIGNAL, TIMEOUT, asm_image,
                       debug_exit_status, guest_asset, rax_path)
+from test_multiboot import check_rax_exact, check_report, mb_report
 
 LINUX_CMDLINE = ("console=ttyS0 earlyprintk=serial,ttyS0 panic=-1 reboot=k lpj=1000000 "
                  "rax.cmd=echo hello-from-guest; uname -r")
@@ -56,6 +57,18 @@ CASES = {
     "linux": f"./rax --kernel bzImage --initrd guest-initrd.img --mem 512M --timeout 150 "
              f"--cmdline {shlex.quote(LINUX_CMDLINE)}",
 }
+
+# Multiboot kernels: the 32-bit protected-mode entry state through KVM_SET_SREGS
+# (see test_multiboot.py); their modules are other images of asm/.
+MB_CASES = {
+    "mb_aout": ("nested kvm", ["asm/mb_elf.bin", "asm/testkernel.bin"]),
+    "mb_elf": ("", ["asm/mb_aout.bin", "asm/mb_elf.bin"]),
+}
+CASES.update({
+    name: f"./rax --kernel asm/{name}.bin --mem 64M" + (f" --cmdline '{args}'" if args else "")
+          + " --initrd " + ",".join(mods)
+    for name, (args, mods) in MB_CASES.items()
+})
 
 
 @pytest.fixture(scope="module")
@@ -274,3 +287,15 @@ def test_rax_diff_kernel_prefix(nested):
     first = t["divergences"][0]
     if QEMU_CS_ACCESSED.search(first["what"]):
         assert first["disasm"] == "retf", first
+
+
+@pytest.mark.parametrize("name", sorted(MB_CASES))
+def test_multiboot_kernel_on_kvm(nested, name):
+    """A multiboot kernel entered in 32-bit protected mode on a real KVM."""
+    status, out = case(nested, name)
+    args, mods = MB_CASES[name]
+    rep = mb_report(out)
+    check_report(rep, f"asm/{name}.bin", args,
+                 [(m, (BUILD / m).read_bytes()) for m in mods], out)
+    check_rax_exact(rep, 64)
+    assert status == debug_exit_status(0), out[-2000:]

@@ -31,6 +31,23 @@
 /* Preferred initrd address; lower if it does not fit below initrd_addr_max. */
 #define LAYOUT_INITRD 0x4000000ULL
 
+/* ---- multiboot (v1) kernels (src/loader/multiboot.c) ----
+ * The loader's own structures live below 640 KiB; the kernel image (every
+ * segment and its bss) must lie in [LAYOUT_MB_IMAGE_MIN, end of RAM), and
+ * the modules follow the image.
+ */
+/* GDT: null, code32 (0x08), data32 (0x10), 32-bit busy TSS (0x18). */
+#define LAYOUT_MB_GDT 0x8000ULL
+/* The 32-bit TSS that TR points at (104 bytes, never used by the guest). */
+#define LAYOUT_MB_TSS 0x8080ULL
+/* Boot information area: the multiboot information structure first, then
+ * the memory map, the boot loader name, the command line, the module table
+ * and the module strings, packed up to the EBDA. */
+#define LAYOUT_MB_INFO 0x9000ULL
+#define LAYOUT_MB_INFO_END LAYOUT_EBDA
+/* Lowest address a multiboot image may load to (as GRUB, not below 1 MiB). */
+#define LAYOUT_MB_IMAGE_MIN LAYOUT_HIGH_MEM
+
 /* ---- test images (rax --test; src/loader/testimg.c, testcases/FORMAT.md) ----
  * The first 2 MiB page holds the loader's system structures (supervisor
  * only); images and their regions live above it, mapped with 2 MiB pages.

@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "loader/bzimage.h"
 #include "emu/emu.h"
+#include "loader/multiboot.h"
 #include "loader/testimg.h"
 #include "state_print.h"
 #include "vm.h"
@@ -26,13 +28,23 @@ static void usage(FILE *f)
 		"usage: rax --kernel FILE [options]\n"
 		"       rax --test IMAGE [--backend NAME] [--mem SIZE] [--timeout SECONDS]\n"
 		"\n"
-		"Boot a Linux bzImage on KVM or on RAX's x86-64 interpreter, or run a\n"
-		"test image (testcases/FORMAT.md) and print its final CPU state.\n"
+		"Boot a Linux bzImage or a multiboot kernel on KVM or on RAX's x86-64\n"
+		"interpreter, or run a test image (testcases/FORMAT.md) and print its\n"
+		"final CPU state.\n"
 		"\n"
-		"  --kernel FILE       bzImage to boot (64-bit boot protocol 2.12+)\n"
+		"  --kernel FILE       kernel to boot: a Linux bzImage (64-bit boot protocol\n"
+		"                      2.12+), else a multiboot (v1) kernel, ELF32 or a.out\n"
+		"                      kludge, entered in 32-bit protected mode\n"
 		"  --test IMAGE        test image to run (instead of --kernel)\n"
-		"  --initrd FILE       initial ramdisk\n"
-		"  --cmdline STR       kernel command line (default: \"%s\")\n"
+		"  --initrd FILE[,FILE...]\n"
+		"                      bzImage: the initial ramdisk (one file); multiboot:\n"
+		"                      one boot module per file, in order (repeat --initrd\n"
+		"                      or separate names with commas; the module string is\n"
+		"                      the file name)\n"
+		"  --cmdline STR       kernel command line; a bzImage's default:\n"
+		"                      \"%s\";\n"
+		"                      a multiboot kernel gets \"FILE STR\" (FILE alone\n"
+		"                      without --cmdline)\n"
 		"  --mem SIZE          guest RAM, K/M/G suffixes (default 256M)\n"
 		"  --backend NAME      kvm (default) or emulator\n"
 		"  --timeout SECONDS   stop the guest after this long (exit status 10)\n"
@@ -125,6 +137,125 @@ enum {
 	OPT_TEST, OPT_RTC, OPT_STATS,
 };
 
+/* --initrd values, split at commas: the bzImage initrd or the multiboot modules. */
+struct initrd_list {
+	char **paths;
+	unsigned n, cap;
+};
+
+static int initrd_add(struct initrd_list *l, const char *arg, char *msg, size_t msglen)
+{
+	const char *p = arg;
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		if (len == 0) {
+			snprintf(msg, msglen, "empty file name in --initrd '%s'", arg);
+			return -1;
+		}
+		if (l->n == l->cap) {
+			unsigned cap = l->cap ? l->cap * 2 : 16;
+			char **np = realloc(l->paths, cap * sizeof(*np));
+			if (!np) {
+				snprintf(msg, msglen, "out of memory");
+				return -1;
+			}
+			l->paths = np;
+			l->cap = cap;
+		}
+		if (!(l->paths[l->n] = strndup(p, len))) {
+			snprintf(msg, msglen, "out of memory");
+			return -1;
+		}
+		l->n++;
+		if (!comma)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+static void initrd_free(struct initrd_list *l)
+{
+	for (unsigned i = 0; i < l->n; i++)
+		free(l->paths[i]);
+	free(l->paths);
+}
+
+enum kernel_kind { KERNEL_BZIMAGE, KERNEL_MULTIBOOT };
+
+/* A bzImage has the Linux setup header, a multiboot kernel its own header. */
+static int kernel_kind(const char *path, enum kernel_kind *kind, struct rax_err *err)
+{
+	uint8_t buf[MB_SEARCH_LEN];
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return rax_errf(err, RAX_STATUS_USAGE, "cannot open kernel '%s': %s", path, strerror(errno));
+	struct stat sb;
+	if (fstat(fileno(f), &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		fclose(f);
+		return rax_errf(err, RAX_STATUS_USAGE, "kernel '%s' is not a regular file", path);
+	}
+	size_t n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	long first_magic;
+	if (n >= BZ_HEADER + 4 && memcmp(buf + BZ_HEADER, "HdrS", 4) == 0)
+		*kind = KERNEL_BZIMAGE;
+	else if (multiboot_find_header(buf, n, &first_magic) >= 0 || first_magic >= 0)
+		*kind = KERNEL_MULTIBOOT;
+	else if (n < BZ_HEADER + 4)
+		return rax_errf(err, RAX_STATUS_USAGE,
+				"kernel '%s' is too short to be a bzImage (%zu bytes) and has no multiboot header",
+				path, n);
+	else
+		return rax_errf(err, RAX_STATUS_USAGE,
+				"kernel '%s' is not a bzImage (no 'HdrS' setup header at 0x%x) nor a multiboot "
+				"kernel (no header with magic 0x%08x in its first 8 KiB)",
+				path, BZ_HEADER, MB_HEADER_MAGIC);
+	return 0;
+}
+
+/* rax --kernel: detect the kernel's format, load it and run the VM. */
+static int run_kernel(struct rax_config *cfg, const struct initrd_list *initrds, bool cmdline_set,
+		      bool stats)
+{
+	struct rax_err err = { 0 };
+	enum kernel_kind kind;
+	if (kernel_kind(cfg->kernel, &kind, &err) < 0)
+		return die(err.code, err.msg);
+	if (kind == KERNEL_BZIMAGE && initrds->n > 1) {
+		snprintf(err.msg, sizeof(err.msg),
+			 "a bzImage takes one initrd, %u were given (several --initrd files are modules "
+			 "for multiboot kernels)", initrds->n);
+		return die(RAX_STATUS_USAGE, err.msg);
+	}
+	cfg->initrd = initrds->n ? initrds->paths[0] : NULL;
+	struct rax_vm vm;
+	if (vm_create(&vm, cfg, &err) < 0)
+		return die(err.code ? err.code : RAX_STATUS_HOST, err.msg);
+	struct rax_cpu_state st;
+	int status, loaded;
+	if (kind == KERNEL_BZIMAGE)
+		loaded = bzimage_load(&vm.mem, cfg->kernel, cfg->initrd, cfg->cmdline, &st, &err);
+	else
+		loaded = multiboot_load(&vm.mem, cfg->kernel, (const char *const *)initrds->paths, initrds->n,
+					cmdline_set ? cfg->cmdline : "", &st, &err);
+	if (loaded < 0 || vm_create_backend(&vm, &err) < 0 || vm.ops->set_state(&vm, &st, &err) < 0 ||
+	    vm_start_input(&vm, &err) < 0) {
+		status = err.code ? err.code : RAX_STATUS_HOST;
+	} else {
+		err.msg[0] = 0;
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		status = vm_run(&vm, &err);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (stats)
+			print_stats(&vm, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
+	}
+	vm_destroy(&vm);
+	if (status != RAX_STATUS_OK && !(status & 1) && err.msg[0])
+		fprintf(stderr, "rax: %s\n", err.msg);
+	return status;
+}
 
 int main(int argc, char **argv)
 {
@@ -151,15 +282,22 @@ int main(int argc, char **argv)
 	};
 	char msg[600];
 	const char *test = NULL;
-	bool kernel_opts = false, rtc_host = false, rtc_set = false, stats = false;
+	bool kernel_opts = false, rtc_host = false, rtc_set = false, stats = false, cmdline_set = false;
+	static struct initrd_list initrds; /* static: still reachable on early returns */
 	opterr = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_KERNEL: cfg.kernel = optarg; break;
 		case OPT_TEST: test = optarg; break;
-		case OPT_INITRD: cfg.initrd = optarg; kernel_opts = true; break;
-		case OPT_CMDLINE: cfg.cmdline = optarg; kernel_opts = true; break;
+		case OPT_INITRD:
+			if (initrd_add(&initrds, optarg, msg, sizeof(msg)) < 0) {
+				initrd_free(&initrds);
+				return die(RAX_STATUS_USAGE, msg);
+			}
+			kernel_opts = true;
+			break;
+		case OPT_CMDLINE: cfg.cmdline = optarg; kernel_opts = cmdline_set = true; break;
 		case OPT_MEM:
 			if (parse_size(optarg, &cfg.mem_size) < 0) {
 				snprintf(msg, sizeof(msg), "malformed --mem '%s' (use e.g. 256M or 1G)", optarg);
@@ -227,27 +365,7 @@ int main(int argc, char **argv)
 		return run_test(&cfg, test);
 	if (!cfg.kernel)
 		return die(RAX_STATUS_USAGE, "no --kernel or --test given (see --help)");
-
-	struct rax_err err = { 0 };
-	struct rax_vm vm;
-	if (vm_create(&vm, &cfg, &err) < 0)
-		return die(err.code ? err.code : RAX_STATUS_HOST, err.msg);
-	struct rax_cpu_state st;
-	int status;
-	if (bzimage_load(&vm.mem, cfg.kernel, cfg.initrd, cfg.cmdline, &st, &err) < 0 ||
-	    vm_create_backend(&vm, &err) < 0 || vm.ops->set_state(&vm, &st, &err) < 0 || vm_start_input(&vm, &err) < 0) {
-		status = err.code ? err.code : RAX_STATUS_HOST;
-	} else {
-		err.msg[0] = 0;
-		struct timespec t0, t1;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		status = vm_run(&vm, &err);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		if (stats)
-			print_stats(&vm, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
-	}
-	vm_destroy(&vm);
-	if (status != RAX_STATUS_OK && !(status & 1) && err.msg[0])
-		fprintf(stderr, "rax: %s\n", err.msg);
+	int status = run_kernel(&cfg, &initrds, cmdline_set, stats);
+	initrd_free(&initrds);
 	return status;
 }

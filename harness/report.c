@@ -25,6 +25,15 @@ static bool is_gpr_row(const char *name)
 	return false;
 }
 
+/* One side (emulator or oracle) of a differing memory run. */
+static void byte_row(FILE *f, const char *label, const uint8_t *bytes, unsigned n)
+{
+	fprintf(f, "    %-6s", label);
+	for (unsigned j = 0; j < n; j++)
+		fprintf(f, " %02x", bytes[j]);
+	fprintf(f, "\n");
+}
+
 static void row(FILE *f, const struct diff_divergence *d, const char *name, uint64_t e, uint64_t o)
 {
 	bool x = differs(d, name);
@@ -74,13 +83,9 @@ void report_divergence(FILE *f, const struct diff_result *r, const struct diff_d
 	for (unsigned i = 0; i < d->nmem; i++) {
 		const struct diff_memrun *m = &d->mem[i];
 		unsigned k = m->len < DIFF_RUN_BYTES ? m->len : DIFF_RUN_BYTES;
-		fprintf(f, "  memory 0x%llx, %u bytes\n    emu   ", (unsigned long long)m->addr, m->len);
-		for (unsigned j = 0; j < k; j++)
-			fprintf(f, " %02x", m->emu[j]);
-		fprintf(f, "\n    oracle");
-		for (unsigned j = 0; j < k; j++)
-			fprintf(f, " %02x", m->oracle[j]);
-		fprintf(f, "\n");
+		fprintf(f, "  memory 0x%llx, %u bytes\n", (unsigned long long)m->addr, m->len);
+		byte_row(f, "emu", m->emu, k);
+		byte_row(f, "oracle", m->oracle, k);
 	}
 	if (d->mem_total > d->nmem)
 		fprintf(f, "  (%u more differing byte runs)\n", d->mem_total - d->nmem);
@@ -162,6 +167,17 @@ static void json_kernel(struct json *w, const struct diff_kernel_stats *k)
 	json_key(w, "console_last_line");
 	json_str(w, k->console);
 	json_end_object(w);
+}
+
+/* One side of a differing field: formatted when it is wider than 64 bits. */
+static void json_field_side(struct json *w, const struct diff_field *fd, int oracle)
+{
+	char buf[48];
+	json_key(w, oracle ? "oracle" : "emu");
+	if (fd->width)
+		json_str(w, diff_field_value(fd, oracle, buf, sizeof(buf)));
+	else
+		json_hex(w, oracle ? fd->oracle : fd->emu);
 }
 
 static void json_state(struct json *w, const struct rax_cpu_state *s, unsigned compared)
@@ -249,18 +265,8 @@ void report_json_test(struct json *w, const struct diff_result *r)
 			json_begin_object(w);
 			json_key(w, "name");
 			json_str(w, d->fields[j].name);
-			const struct diff_field *fd = &d->fields[j];
-			char a[48], b[48];
-			json_key(w, "emu");
-			if (fd->width)
-				json_str(w, diff_field_value(fd, 0, a, sizeof(a)));
-			else
-				json_hex(w, fd->emu);
-			json_key(w, "oracle");
-			if (fd->width)
-				json_str(w, diff_field_value(fd, 1, b, sizeof(b)));
-			else
-				json_hex(w, fd->oracle);
+			json_field_side(w, &d->fields[j], 0);
+			json_field_side(w, &d->fields[j], 1);
 			json_key(w, "mask");
 			json_hex(w, d->fields[j].mask);
 			json_end_object(w);

@@ -6,22 +6,18 @@
  * LSB/MSB-only access and IRQ 0 timing. Counts are checked against the
  * 1.193182 MHz clock: tick T happens at ceil(T * 1e9 / 1193182) ns.
  */
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "devices/devices.h"
 #include "layout.h"
+#include "test_dev_util.h"
 #include "unit.h"
-#include "vm.h"
 
-static uint64_t fake_now;
 static unsigned irq0_rises, irq0_falls;
 static uint64_t irq0_last_rise;
 
-static void fake_set_irq(struct rax_vm *vm, unsigned irq, int level)
+static void observe_irq(unsigned irq, int level)
 {
 	if (irq == 0) {
 		if (level) {
@@ -31,43 +27,6 @@ static void fake_set_irq(struct rax_vm *vm, unsigned irq, int level)
 			irq0_falls++;
 		}
 	}
-	devices_pic_set_irq(vm, irq, level);
-}
-
-static uint64_t fake_now_ns(struct rax_vm *vm)
-{
-	return fake_now;
-}
-
-static const struct rax_backend_ops fake_ops = { .name = "fake", .set_irq = fake_set_irq,
-						 .now_ns = fake_now_ns };
-
-static struct rax_vm vm;
-
-static void setup(void)
-{
-	static int backend_token;
-	memset(&vm, 0, sizeof(vm));
-	vm.cfg.console_out = open("/dev/null", O_WRONLY);
-	vm.cfg.console_in = -1;
-	vm.cfg.backend = RAX_BACKEND_EMULATOR; /* PIC and PIT are on the bus */
-	vm.ops = &fake_ops;
-	vm.backend = &backend_token;
-	struct rax_err err = { 0 };
-	if (devices_register(&vm, &err) < 0) {
-		fprintf(stderr, "devices_register: %s\n", err.msg);
-		exit(1);
-	}
-}
-
-static uint8_t in8(uint16_t port)
-{
-	return (uint8_t)vm_pio_in(&vm, port, 1);
-}
-
-static void out8(uint16_t port, uint8_t v)
-{
-	vm_pio_out(&vm, port, 1, v);
 }
 
 /* First ns at which PIT tick t has happened. */
@@ -540,14 +499,13 @@ static void test_timing(void)
 
 int main(void)
 {
-	setup();
+	dev_setup(0, observe_irq);
 	test_periodic();
 	test_oneshot();
 	test_calibration();
 	test_gate_and_modes();
 	test_timing();
 	test_random_traffic();
-	close(vm.cfg.console_out);
-	devices_destroy(&vm);
+	dev_teardown();
 	return unit_finish("test_pit");
 }

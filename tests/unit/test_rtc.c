@@ -5,71 +5,29 @@
  * read-to-clear, Linux's mc146818_set_time() sequence, divider reset, the
  * day-of-week counter, CMOS RAM and the NMI bit of port 0x70.
  */
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "devices/devices.h"
 #include "devices/rtc_cmos.h"
 #include "layout.h"
+#include "test_dev_util.h"
 #include "unit.h"
-#include "vm.h"
 
 #define S 1000000000ull
 /* 2024-02-29 23:59:58 UTC, a Thursday (RTC day of week 5) */
 #define EPOCH 1709251198
 
-static uint64_t fake_now;
 static int irq8_level;
 static unsigned irq8_rises;
 
-static void fake_set_irq(struct rax_vm *vm, unsigned irq, int level)
+static void observe_irq(unsigned irq, int level)
 {
 	if (irq == 8) {
 		if (level && !irq8_level)
 			irq8_rises++;
 		irq8_level = level;
 	}
-	devices_pic_set_irq(vm, irq, level);
-}
-
-static uint64_t fake_now_ns(struct rax_vm *vm)
-{
-	return fake_now;
-}
-
-static const struct rax_backend_ops fake_ops = { .name = "fake", .set_irq = fake_set_irq,
-						 .now_ns = fake_now_ns };
-
-static struct rax_vm vm;
-
-static void setup(void)
-{
-	static int backend_token;
-	memset(&vm, 0, sizeof(vm));
-	vm.cfg.console_out = open("/dev/null", O_WRONLY);
-	vm.cfg.console_in = -1;
-	vm.cfg.backend = RAX_BACKEND_EMULATOR; /* PIC and PIT are on the bus */
-	vm.cfg.rtc_epoch = EPOCH;
-	vm.ops = &fake_ops;
-	vm.backend = &backend_token;
-	struct rax_err err = { 0 };
-	if (devices_register(&vm, &err) < 0) {
-		fprintf(stderr, "devices_register: %s\n", err.msg);
-		exit(1);
-	}
-}
-
-static uint8_t in8(uint16_t port)
-{
-	return (uint8_t)vm_pio_in(&vm, port, 1);
-}
-
-static void out8(uint16_t port, uint8_t v)
-{
-	vm_pio_out(&vm, port, 1, v);
 }
 
 /* CMOS_READ / CMOS_WRITE */
@@ -442,14 +400,13 @@ static void test_timing(void)
 
 int main(void)
 {
-	setup();
+	dev_setup(EPOCH, observe_irq);
 	test_date();
 	test_interrupts();
 	test_alarm();
 	test_set_time();
 	test_ram();
 	test_timing();
-	close(vm.cfg.console_out);
-	devices_destroy(&vm);
+	dev_teardown();
 	return unit_finish("test_rtc");
 }

@@ -2,7 +2,10 @@
 # bench/corpus.sh - time the whole conformance corpus (testcases/README.md):
 # generate, assemble, and run every image through rax-diff on N parallel
 # shards (default: the number of cores), then print the corpus wall time,
-# the number of forms and images, the lockstep steps and steps per second.
+# the number of forms and images, the lockstep steps and steps per second;
+# then the same images through the multiboot runner (testcases/mbrun.py)
+# on the interpreter and on QEMU TCG, batches of 100 per boot, with both
+# wall times and how many images agree (RAX_CORPUS_NO_QEMU=1 skips it).
 #
 # usage: bench/corpus.sh [BUILD_DIR [JOBS]]   (BUILD_DIR default: build)
 # RAX_CORPUS_ONLY=REGEX limits it to matching forms (a quick check).
@@ -42,4 +45,25 @@ print(f"corpus wall time: {t2 - t0:.1f} s (generate+assemble {t1 - t0:.1f} s, ra
 print(f"forms: {len(forms)} in the table ({sum(f['status'] == 'generated' for f in forms)} generated, {len(imgs)} built now)")
 print(f"images: {len(tests)}  " + "  ".join(f"{k} {v}" for k, v in sorted(st.items())))
 print(f"steps: {steps}  steps/s: {steps / run:.0f} (wall, all shards)")
+PY
+[ -n "${RAX_CORPUS_NO_QEMU:-}" ] && exit 0
+/usr/bin/python3 - "$out" "$build" "$jobs" <<'PY'
+import concurrent.futures, json, pathlib, sys, time
+sys.path.insert(0, "testcases")
+import mbrun
+out, build, jobs = pathlib.Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+skip = set(json.loads(pathlib.Path("testcases/reference_disagreements.json").read_text())["not_runnable"])
+imgs = sorted(str(p) for p in (out / "bin").glob("*.bin") if p.stem not in skip)
+batches = [imgs[i:i + 100] for i in range(0, len(imgs), 100)]
+res, secs = {}, {}
+for runner in ("emulator", "qemu"):
+    t = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(jobs) as ex:
+        parts = list(ex.map(lambda b: mbrun.run(runner, build, b), batches))
+    secs[runner] = time.monotonic() - t
+    res[runner] = {k: v for p in parts for k, v in p.items()}
+same = sum(1 for i in imgs if not mbrun.differences(res["emulator"][i], res["qemu"][i]))
+print(f"multiboot runner, {len(imgs)} images in {len(batches)} boots on {jobs} cores: "
+      f"emulator {secs['emulator']:.1f} s, QEMU TCG {secs['qemu']:.1f} s; {same} images agree, "
+      f"{len(imgs) - same} differ (pytest/test_corpus_qemu.py names them and their reasons)")
 PY

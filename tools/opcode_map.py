@@ -4,15 +4,17 @@
 Reads the corpus manifest (forms.json and opcodes.json, written by
 testcases/gen_corpus.py) and rax-diff --json results (the per-form files that
 pytest/test_corpus.py leaves in CORPUS/results/, and/or whole-run files given
-with --results), and writes:
+with --results) and the QEMU comparison's results (CORPUS/results/ID.qemu.json
+from pytest/test_corpus_qemu.py), and writes:
 
   opcode_map.json  per form: row, opcode, size, kind, variant, and its status
                    against the native CPU, KVM and QEMU ("not run" where a
                    reference was not run); per cell and overall counts; the
                    numbers for the project note
   opcode_map.html  the one-byte and 0F maps as 16x16 grids, each cell coloured
-                   untested / failing / passing (CPU) / passing (CPU+KVM) /
-                   passing (CPU+KVM+QEMU), form counts in the cell, details on hover
+                   untested / failing / passing (CPU) / passing (CPU+QEMU) /
+                   passing (CPU+KVM) / passing (CPU+KVM+QEMU), form counts in the
+                   cell, details on hover
   opcode_map.txt   the same as text: one line per form, then the two grids
 
 Usage:
@@ -35,14 +37,16 @@ import gen_corpus  # noqa: E402
 
 BASELINE = ROOT / "testcases" / "baseline.json"
 KNOWN = ROOT / "testcases" / "known_disagreements.json"
+REFERENCE = ROOT / "testcases" / "reference_disagreements.json"
 
 
 def load_results(corpus, extra):
-    """form id -> {oracle: (status, reason)} from rax-diff JSON files."""
+    """form id -> {oracle: (status, reason)} from rax-diff (and mbrun) JSON files;
+    for each oracle a later file (a rerun) replaces an earlier result."""
     files = sorted((corpus / "results").glob("*.json")) if (corpus / "results").is_dir() else []
     files += [pathlib.Path(p) for p in extra]
-    res, src = {}, {}
-    for n, p in enumerate(files):
+    res = {}
+    for p in files:
         try:
             d = json.loads(p.read_text())
         except (OSError, ValueError):
@@ -55,14 +59,15 @@ def load_results(corpus, extra):
                 oracle = "kvm"  # a SKIP here is a CPL0 image waiting for KVM
             if oracle not in ("native", "kvm", "qemu"):
                 oracle = "native"
-            if src.get(fid) != n:  # a later file (a rerun) replaces the earlier result
-                res[fid], src[fid] = {}, n
-            res[fid][oracle] = (st, t.get("reason", ""))
+            res.setdefault(fid, {})[oracle] = (st, t.get("reason", ""))
     return res
 
 
 def gp_row(row):
-    """Whether a row belongs to the general-purpose (integer/system) instruction set."""
+    """Whether a row belongs to the 64-bit general-purpose (integer/system) instruction set
+    (rows that exist only outside 64-bit mode, flag I64, do not)."""
+    if "I64" in row["flags"]:
+        return False
     if row["map"] == 0 and 0xD8 <= row["op"] <= 0xDF:
         return False
     ops = row["operands"].split(",")
@@ -84,6 +89,7 @@ def summarize(corpus, extra):
     man = json.loads((corpus / "forms.json").read_text())
     res = load_results(corpus, extra)
     known = json.loads(KNOWN.read_text())["forms"] if KNOWN.exists() else {}
+    ref = json.loads(REFERENCE.read_text())["forms"] if REFERENCE.exists() else {}
     forms = []
     for f in man["forms"]:
         r = res.get(f["id"], {})
@@ -97,9 +103,10 @@ def summarize(corpus, extra):
                 st[o] = "not run"
         reason = next((r[o][1] for o in ("native", "kvm") if o in r and r[o][0] != "PASS"), "")
         forms.append(dict(f, native=st["native"], kvm=st["kvm"], qemu=st["qemu"],
-                          detail=reason or f.get("reason", ""), known=known.get(f["id"])))
+                          detail=reason or f.get("reason", ""), known=known.get(f["id"]),
+                          known_qemu=ref.get(f["id"]), qemu_detail=r["qemu"][1] if "qemu" in r else ""))
     # numbers: base forms (row x size x kind) of the general-purpose rows
-    valid = impl = covered = passing = 0
+    valid = impl = covered = passing = passing_qemu = 0
     by_row = {}
     for f in forms:
         if f["variant"] is None and f["status"] == "generated":
@@ -119,6 +126,8 @@ def summarize(corpus, extra):
                 if all(f["native"] == "PASS" or f["cpl"] == 0 for f in fs) and \
                         any(f["native"] == "PASS" for f in fs):
                     passing += 1
+                if all(f["qemu"] == "PASS" for f in fs):
+                    passing_qemu += 1
     count = lambda key, val: sum(1 for f in forms if f[key] == val)  # noqa: E731
     numbers = {
         "denominator_source": "src/emu/opcodes.def rows (implemented and UNIMPL) outside x87/SSE/MMX, "
@@ -126,7 +135,7 @@ def summarize(corpus, extra):
                               "kind (register/memory); the table lists only what the project models, so "
                               "this undercounts the architecture (no 0F38/0F3A maps, BMI, POPCNT, ...)",
         "gp_forms_valid": valid, "gp_forms_implemented": impl, "gp_forms_covered": covered,
-        "gp_forms_passing_native": passing,
+        "gp_forms_passing_native": passing, "gp_forms_passing_qemu": passing_qemu,
         "corpus_forms": len(forms), "corpus_forms_generated": count("status", "generated"),
         "corpus_forms_passing_native": count("native", "PASS"),
         "corpus_forms_failing_native": sum(1 for f in forms if f["native"] in ("DIVERGE", "ERROR")),
@@ -134,10 +143,17 @@ def summarize(corpus, extra):
         "corpus_forms_cpl0": sum(1 for f in forms if f["cpl"] == 0),
         "kvm": "not run here (no /dev/kvm)" if not any(f["kvm"] == "PASS" for f in forms) else
                f"{count('kvm', 'PASS')} passing",
-        "qemu": "not run",
+        "qemu": f"{count('qemu', 'PASS')} forms agree with QEMU, "
+                f"{sum(1 for f in forms if f['qemu'] == 'DIVERGE' and f['known_qemu'])} known reference "
+                f"disagreements, {sum(1 for f in forms if f['qemu'] in ('DIVERGE', 'ERROR') and not f['known_qemu'])} "
+                f"unexplained" if any(f["qemu"] != "not run" and f["qemu"] != "not generated" for f in forms)
+                else "not run",
+        "corpus_forms_agreeing_qemu": count("qemu", "PASS"),
     }
     cells = {}
     for row in rows:
+        if "I64" in row["flags"]:
+            continue  # the maps are 64-bit mode's
         c = cells.setdefault((row["map"], row["op"]), {"rows": 0, "unimpl_rows": 0, "forms": []})
         c["rows"] += 1
         c["unimpl_rows"] += "UNIMPL" in row["flags"]
@@ -159,13 +175,16 @@ def cell_state(c):
         return "pass-all"
     if all(f["kvm"] == "PASS" for f in ran):
         return "pass-kvm"
+    if all(f["qemu"] == "PASS" for f in ran):
+        return "pass-cpu-qemu"
     return "pass-cpu"
 
 
 COLORS = {"none": "#ffffff", "unimpl": "#e8e0c8", "untested": "#cccccc", "failing": "#e06060",
-          "pass-cpu": "#8fd18f", "pass-kvm": "#4fa84f", "pass-all": "#2f7fbf"}
+          "pass-cpu": "#8fd18f", "pass-cpu-qemu": "#7fc7c7", "pass-kvm": "#4fa84f", "pass-all": "#2f7fbf"}
 LEGEND = [("none", "no row (#UD)"), ("unimpl", "only UNIMPL rows"), ("untested", "implemented, not run"),
           ("failing", "a form diverges"), ("pass-cpu", "passing against the CPU"),
+          ("pass-cpu-qemu", "passing against the CPU and QEMU"),
           ("pass-kvm", "passing against CPU and KVM"), ("pass-all", "passing against CPU, KVM and QEMU")]
 
 
@@ -184,7 +203,8 @@ def write_html(path, cells, numbers):
            f"<p>General-purpose forms: {numbers['gp_forms_valid']} valid (source: "
            f"{html.escape(numbers['denominator_source'])}), {numbers['gp_forms_implemented']} implemented, "
            f"{numbers['gp_forms_covered']} covered by the corpus, {numbers['gp_forms_passing_native']} "
-           f"passing against the native CPU. KVM: {html.escape(numbers['kvm'])}; QEMU: {numbers['qemu']}.</p>",
+           f"passing against the native CPU, {numbers['gp_forms_passing_qemu']} agreeing with QEMU. "
+           f"KVM: {html.escape(numbers['kvm'])}; QEMU: {html.escape(numbers['qemu'])}.</p>",
            "<p>" + " ".join(f"<span style='background:{COLORS[k]};border:1px solid #999;padding:2px 6px'>"
                             f"{html.escape(v)}</span>" for k, v in LEGEND) + "</p>",
            "<p>Cell: mnemonic, then passing/failing/all forms against the CPU. Hover for the forms.</p>"]
@@ -199,7 +219,9 @@ def write_html(path, cells, numbers):
                 p, b, n = cell_counts(c)
                 tip = "\n".join(f"{f['id']}: CPU {f['native']}, KVM {f['kvm']}, QEMU {f['qemu']}"
                                 + (f" ({f['detail'][:120]})" if f["native"] not in ("PASS",) and f["detail"]
-                                   else "") for f in c["forms"])
+                                   else "")
+                                + (f" (QEMU: {f['qemu_detail'][:120]})" if f["qemu"] == "DIVERGE" else "")
+                                for f in c["forms"])
                 mn = sorted({f["mnem"].split("|")[0] for f in c["forms"]})
                 label = html.escape(mn[0][:8]) if len(mn) == 1 else (html.escape(mn[0][:6]) + "&hellip;" if mn else "")
                 out.append(f"<td style='background:{COLORS[st]}' title='{html.escape(tip, quote=True)}'>"
@@ -217,10 +239,10 @@ def write_text(path, forms, cells, numbers):
                      f"{f['cpl']:>3}  {f['native']:13} {f['kvm']:13} {f['qemu']:8}"
                      + (f"  {f['detail'][:100]}" if f["native"] in ("DIVERGE", "ERROR") else ""))
     sym = {"none": " .", "unimpl": " u", "untested": " -", "failing": " X", "pass-cpu": " +",
-           "pass-kvm": " K", "pass-all": " Q"}
+           "pass-cpu-qemu": " q", "pass-kvm": " K", "pass-all": " Q"}
     for mp, title in ((0, "one-byte map"), (1, "0F map")):
         lines += ["", f"{title}: . no row  u UNIMPL only  - not run  X failing  + passing (CPU)  "
-                  "K (+KVM)  Q (+KVM+QEMU)", "    " + "".join(f" {lo:X}" for lo in range(16))]
+                  "q (+QEMU)  K (+KVM)  Q (+KVM+QEMU)", "    " + "".join(f" {lo:X}" for lo in range(16))]
         for hi in range(16):
             lines.append(f" {hi:X}x " + "".join(
                 sym[cell_state(cells.get((mp, hi * 16 + lo), {"rows": 0, "unimpl_rows": 0, "forms": []}))]

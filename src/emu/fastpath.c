@@ -182,17 +182,8 @@ FAST_INLINE void imul_rr(struct emu_cpu *c, const struct emu_insn *in, unsigned 
 {
 	int64_t a = (int64_t)emu_sext(emu_reg_get(c, in, in->rm, size), size);
 	int64_t b = (int64_t)emu_sext(emu_reg_get(c, in, in->reg, size), size);
-	uint64_t lo;
 	bool ovf;
-	if (size == 8) {
-		__int128 p = (__int128)a * b;
-		lo = (uint64_t)p;
-		ovf = p != (__int128)(int64_t)lo;
-	} else {
-		int64_t p = a * b;
-		lo = (uint64_t)p & emu_mask(size);
-		ovf = p != (int64_t)emu_sext((uint64_t)p, size);
-	}
+	uint64_t lo = imul_trunc(a, b, size, &ovf);
 	emu_reg_set(c, in, in->reg, size, lo);
 	emu_lazy(c, LF_MUL, size, 0, 0, lo);
 	c->lf_cin = ovf;

@@ -125,6 +125,27 @@ void emu_load_pdptes(struct emu_cpu *c, uint64_t cr3)
 }
 
 /*
+ * The access check on a leaf, with U/S, R/W and NX accumulated over the walk,
+ * then its accessed (and, for a write, dirty) bit: -1 when denied and
+ * probing, #PF when denied otherwise.
+ */
+static int leaf_access(struct emu_cpu *c, uint64_t la, int acc, bool user, bool us, bool rw, bool nx,
+		       uint32_t err, bool probe, uint64_t pte, uint64_t pte_addr, unsigned esz)
+{
+	bool bad = (user && !us) || (acc == ACC_W && !rw && (user || (c->s.cr0 & CR0_WP))) ||
+		   (acc == ACC_X && nx);
+	if (bad) {
+		if (probe)
+			return -1;
+		page_fault(c, la, err | PF_P);
+	}
+	uint64_t want = PTE_A | (acc == ACC_W ? PTE_D : 0);
+	if ((pte & want) != want && !probe)
+		emu_phys_write(c, pte_addr, esz, pte | want);
+	return 0;
+}
+
+/*
  * Legacy (EFER.LMA=0) page walk: 2-level with 4-byte entries, or PAE with
  * the PDPTE registers. Returns the 4K-aligned guest-physical page, or -1
  * (probe only).
@@ -182,16 +203,8 @@ static int64_t walk_legacy(struct emu_cpu *c, uint64_t la, int acc, bool user, b
 			table = pae ? pte & PTE_ADDR : pte & 0xfffff000ull;
 		}
 	}
-	bool bad = (user && !us) || (acc == ACC_W && !rw && (user || (c->s.cr0 & CR0_WP))) ||
-		   (acc == ACC_X && nx);
-	if (bad) {
-		if (probe)
-			return -1;
-		page_fault(c, la, err | PF_P);
-	}
-	uint64_t want = PTE_A | (acc == ACC_W ? PTE_D : 0);
-	if ((pte & want) != want && !probe)
-		emu_phys_write(c, pte_addr, esz, pte | want);
+	if (leaf_access(c, la, acc, user, us, rw, nx, err, probe, pte, pte_addr, esz) < 0)
+		return -1;
 	if (!big)
 		return (int64_t)(pae ? pte & PTE_ADDR : pte & 0xfffff000ull);
 	if (pae)
@@ -251,16 +264,8 @@ int emu_translate(struct emu_cpu *c, uint64_t la, int acc, bool user, bool probe
 				emu_phys_write(c, pte_addr, 8, pte | PTE_A);
 			table = pte & PTE_ADDR;
 		}
-		bool bad = (user && !us) || (acc == ACC_W && !rw && (user || (c->s.cr0 & CR0_WP))) ||
-			   (acc == ACC_X && nx);
-		if (bad) {
-			if (probe)
-				return -1;
-			page_fault(c, la, err | PF_P);
-		}
-		uint64_t want = PTE_A | (acc == ACC_W ? PTE_D : 0);
-		if ((pte & want) != want && !probe)
-			emu_phys_write(c, pte_addr, 8, pte | want);
+		if (leaf_access(c, la, acc, user, us, rw, nx, err, probe, pte, pte_addr, 8) < 0)
+			return -1;
 		gpa_page = ((pte & PTE_ADDR & ~page_mask) | (la & page_mask)) & ~0xfffull;
 	}
 	if (!probe) {

@@ -17,6 +17,19 @@
 
 enum { K_ADD, K_OR, K_ADC, K_SBB, K_AND, K_SUB, K_XOR, K_CMP, K_TEST };
 
+/* Signed a*b truncated to size bytes; *ovf: the product does not fit (IMUL's CF/OF). */
+ALU_INLINE uint64_t imul_trunc(int64_t a, int64_t b, unsigned size, bool *ovf)
+{
+	if (size == 8) {
+		__int128 p = (__int128)a * b;
+		*ovf = p != (__int128)(int64_t)(uint64_t)p;
+		return (uint64_t)p;
+	}
+	int64_t p = a * b;
+	*ovf = p != (int64_t)emu_sext((uint64_t)p, size);
+	return (uint64_t)p & emu_mask(size);
+}
+
 ALU_INLINE uint64_t alu_calc(struct emu_cpu *c, unsigned k, uint64_t a, uint64_t b, unsigned *cin)
 {
 	switch (k) {

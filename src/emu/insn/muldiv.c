@@ -7,6 +7,7 @@
  * flags unchanged (undefined architecturally). #DE on a zero divisor or a
  * quotient that does not fit, before anything is written.
  */
+#include "emu/insn/alu.h"
 #include "emu/insn/handlers.h"
 #include "emu/plant.h"
 
@@ -76,18 +77,8 @@ EMU_HANDLER(imul_Ev)
 static void imul3(struct emu_cpu *c, const struct emu_insn *in, uint64_t src, uint64_t imm)
 {
 	unsigned size = in->osz;
-	int64_t a = (int64_t)emu_sext(src, size), b = (int64_t)emu_sext(imm, size);
-	uint64_t lo;
 	bool ovf;
-	if (size == 8) {
-		__int128 p = (__int128)a * b;
-		lo = (uint64_t)p;
-		ovf = p != (__int128)(int64_t)lo;
-	} else {
-		int64_t p = a * b;
-		lo = (uint64_t)p & emu_mask(size);
-		ovf = p != (int64_t)emu_sext((uint64_t)p, size);
-	}
+	uint64_t lo = imul_trunc((int64_t)emu_sext(src, size), (int64_t)emu_sext(imm, size), size, &ovf);
 	emu_reg_set(c, in, in->reg, size, lo);
 	mul_flags(c, size, lo, ovf);
 }

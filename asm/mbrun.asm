@@ -18,6 +18,8 @@
 ; - a CPL0 image's `out 0xf4, al; cli; hlt` exit (RAXT_EXIT, bytes
 ;   E6 F4 FA F4) is patched to `int 0x30; nop; nop`: the port would end the
 ;   whole run under QEMU's isa-debug-exit before the state is reported;
+;   the exit call goes through the IDT, so a CPL0 image that loads its own
+;   IDT (asm/t_faults.asm) must restore the runner's before it exits;
 ; - the runtime services (0x30-0x32) and the exception entries live here,
 ;   not at 0x4000.
 ;

@@ -22,8 +22,10 @@ import functools
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -56,7 +58,11 @@ def image(form):
 def batch(k):
     """Reports of batch k from the emulator and QEMU (one boot each), shared
     by the xdist workers through a file under a lock."""
-    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    if not RUN_DIR.exists():
+        RUN_DIR.mkdir(parents=True, exist_ok=True)
+        for old in RUN_DIR.parent.iterdir():  # earlier sessions' reports (about 12 MB each)
+            if old != RUN_DIR and time.time() - old.stat().st_mtime > 6 * 3600:
+                shutil.rmtree(old, ignore_errors=True)
     out = RUN_DIR / f"batch-{k}.json"
     with open(RUN_DIR / f"batch-{k}.lock", "w") as lk:
         fcntl.flock(lk, fcntl.LOCK_EX)

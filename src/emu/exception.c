@@ -101,6 +101,26 @@ static uint64_t tss_read(struct emu_cpu *c, unsigned off)
 	return v;
 }
 
+/*
+ * The code segment an interrupt gate names: a present code descriptor with
+ * DPL <= CPL (and a 64-bit one in long mode), else #GP/#NP with the selector
+ * (ext: the event came from outside the program); *dlo and *daddr: the
+ * descriptor's low word and address, for setting its accessed bit.
+ */
+static void gate_code_segment(struct emu_cpu *c, uint16_t sel, uint32_t ext, bool long_mode,
+			      struct rax_segment *cs, uint64_t *dlo, uint64_t *daddr)
+{
+	if ((sel & 0xfffc) == 0)
+		EMU_GP(c, ext);
+	if (emu_read_descriptor(c, sel, dlo, NULL, daddr) < 0)
+		EMU_GP(c, (sel & 0xfffc) | ext);
+	emu_desc_to_seg(*dlo, sel, cs);
+	if (!cs->s || !(cs->type & 8) || (long_mode && (!cs->l || cs->db)) || cs->dpl > c->cpl)
+		EMU_GP(c, (sel & 0xfffc) | ext);
+	if (!cs->present)
+		emu_raise(c, EXC_NP, (sel & 0xfffc) | ext, EV_ERR);
+}
+
 void emu_deliver(struct emu_cpu *c, int vec, uint32_t err, unsigned flags, uint64_t ret_rip)
 {
 	if (!(c->s.efer & EFER_LMA)) {
@@ -124,17 +144,9 @@ void emu_deliver(struct emu_cpu *c, int vec, uint32_t err, unsigned flags, uint6
 	uint16_t sel = (uint16_t)(lo >> 16);
 	uint64_t target = (lo & 0xffff) | ((lo >> 32) & 0xffff0000ull) | (hi << 32);
 
-	if ((sel & 0xfffc) == 0)
-		EMU_GP(c, ext);
-	uint64_t dlo, daddr;
-	if (emu_read_descriptor(c, sel, &dlo, NULL, &daddr) < 0)
-		EMU_GP(c, (sel & 0xfffc) | ext);
 	struct rax_segment cs;
-	emu_desc_to_seg(dlo, sel, &cs);
-	if (!cs.s || !(cs.type & 8) || !cs.l || cs.db || cs.dpl > c->cpl)
-		EMU_GP(c, (sel & 0xfffc) | ext);
-	if (!cs.present)
-		emu_raise(c, EXC_NP, (sel & 0xfffc) | ext, EV_ERR);
+	uint64_t dlo, daddr;
+	gate_code_segment(c, sel, ext, true, &cs, &dlo, &daddr);
 	unsigned new_cpl = (cs.type & 4) ? c->cpl : cs.dpl; /* conforming keeps CPL */
 
 	uint64_t rsp = c->gpr[RAX_REG_RSP];
@@ -217,17 +229,9 @@ void emu_deliver_leg(struct emu_cpu *c, int vec, uint32_t err, unsigned flags, u
 	if (!g32)
 		target &= 0xffff;
 
-	if ((sel & 0xfffc) == 0)
-		EMU_GP(c, ext);
-	uint64_t dlo, daddr;
-	if (emu_read_descriptor(c, sel, &dlo, NULL, &daddr) < 0)
-		EMU_GP(c, (sel & 0xfffc) | ext);
 	struct rax_segment cs;
-	emu_desc_to_seg(dlo, sel, &cs);
-	if (!cs.s || !(cs.type & 8) || cs.dpl > c->cpl)
-		EMU_GP(c, (sel & 0xfffc) | ext);
-	if (!cs.present)
-		emu_raise(c, EXC_NP, (sel & 0xfffc) | ext, EV_ERR);
+	uint64_t dlo, daddr;
+	gate_code_segment(c, sel, ext, false, &cs, &dlo, &daddr);
 	if (target > cs.limit)
 		EMU_GP(c, ext);
 	unsigned new_cpl = (cs.type & 4) ? c->cpl : cs.dpl;

@@ -176,11 +176,7 @@ void emu_deliver(struct emu_cpu *c, int vec, uint32_t err, unsigned flags, uint6
 	emu_write_block(c, new_rsp, frame, 8 * n, false);
 
 	/* commit */
-	if (!(cs.type & 1)) {
-		uint8_t acc = (uint8_t)((dlo >> 40) | 1);
-		emu_write_block(c, daddr + 5, &acc, 1, false);
-		cs.type |= 1;
-	}
+	emu_desc_set_accessed(c, &cs, dlo, daddr);
 	cs.selector = (uint16_t)((sel & 0xfffc) | new_cpl);
 	cs.dpl = (uint8_t)new_cpl;
 	c->s.seg[RAX_SEG_CS] = cs;
@@ -290,11 +286,7 @@ void emu_deliver_leg(struct emu_cpu *c, int vec, uint32_t err, unsigned flags, u
 	emu_write_block(c, (ss.base + new_esp) & 0xffffffffull, buf, n * ws, false);
 
 	/* commit */
-	if (!(cs.type & 1)) {
-		uint8_t acc = (uint8_t)((dlo >> 40) | 1);
-		emu_write_block(c, daddr + 5, &acc, 1, false);
-		cs.type |= 1;
-	}
+	emu_desc_set_accessed(c, &cs, dlo, daddr);
 	cs.selector = (uint16_t)((sel & 0xfffc) | new_cpl);
 	cs.dpl = (uint8_t)new_cpl;
 	if (priv) {

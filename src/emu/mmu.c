@@ -125,6 +125,24 @@ void emu_load_pdptes(struct emu_cpu *c, uint64_t cr3)
 }
 
 /*
+ * One paging-structure entry on a walk: its reserved bits r must be clear
+ * (#PF with RSVD, or -1 when probing); it narrows U/S and R/W and widens NX.
+ */
+static int walk_entry(struct emu_cpu *c, uint64_t la, uint64_t pte, uint64_t r, uint32_t err, bool probe,
+		      bool nxe, bool *us, bool *rw, bool *nx)
+{
+	if (pte & r) {
+		if (probe)
+			return -1;
+		page_fault(c, la, err | PF_P | PF_RSVD);
+	}
+	*us = *us && (pte & PTE_US);
+	*rw = *rw && (pte & PTE_RW);
+	*nx = *nx || (nxe && (pte & PTE_NX));
+	return 0;
+}
+
+/*
  * The access check on a leaf, with U/S, R/W and NX accumulated over the walk,
  * then its accessed (and, for a write, dirty) bit: -1 when denied and
  * probing, #PF when denied otherwise.
@@ -187,14 +205,8 @@ static int64_t walk_legacy(struct emu_cpu *c, uint64_t la, int acc, bool user, b
 			/* 2M: frame bits 20:13 must be zero; 4M (PSE-36): bit 21 is reserved */
 			r |= pae ? ((1ull << 21) - 1) & ~0x1fffull : 1ull << 21;
 		}
-		if (pte & r) {
-			if (probe)
-				return -1;
-			page_fault(c, la, err | PF_P | PF_RSVD);
-		}
-		us = us && (pte & PTE_US);
-		rw = rw && (pte & PTE_RW);
-		nx = nx || (nxe && (pte & PTE_NX));
+		if (walk_entry(c, la, pte, r, err, probe, nxe, &us, &rw, &nx) < 0)
+			return -1;
 		if (big)
 			break;
 		if (level == 2) {
@@ -248,14 +260,8 @@ int emu_translate(struct emu_cpu *c, uint64_t la, int acc, bool user, bool probe
 				/* large-page frame bits below the page size must be zero (bit 12 is PAT) */
 				r |= (level == 3 ? (1ull << 30) - 1 : (1ull << 21) - 1) & ~0x1fffull;
 			}
-			if (pte & r) {
-				if (probe)
-					return -1;
-				page_fault(c, la, err | PF_P | PF_RSVD);
-			}
-			us = us && (pte & PTE_US);
-			rw = rw && (pte & PTE_RW);
-			nx = nx || (nxe && (pte & PTE_NX));
+			if (walk_entry(c, la, pte, r, err, probe, nxe, &us, &rw, &nx) < 0)
+				return -1;
 			if (leaf) {
 				page_mask = level == 3 ? (1ull << 30) - 1 : level == 2 ? (1ull << 21) - 1 : 0xfff;
 				break;

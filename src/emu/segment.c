@@ -90,12 +90,17 @@ void emu_load_seg(struct emu_cpu *c, unsigned seg, uint16_t sel)
 		if (!d.present)
 			emu_raise(c, EXC_NP, sel & 0xfffc, EV_ERR);
 	}
-	if (!(d.type & 1)) {
-		uint8_t acc = (uint8_t)((lo >> 40) | 1);
-		emu_write_block(c, addr + 5, &acc, 1, false);
-		d.type |= 1;
-	}
+	emu_desc_set_accessed(c, &d, lo, addr);
 	c->s.seg[seg] = d;
+}
+
+void emu_desc_set_accessed(struct emu_cpu *c, struct rax_segment *s, uint64_t lo, uint64_t addr)
+{
+	if (s->type & 1)
+		return;
+	uint8_t acc = (uint8_t)((lo >> 40) | 1);
+	emu_write_block(c, addr + 5, &acc, 1, false);
+	s->type |= 1;
 }
 
 /*

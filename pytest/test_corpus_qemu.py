@@ -8,8 +8,10 @@ instruction, so a difference that later code overwrites still shows. The same
 runner and images boot under `rax --backend emulator --kernel mbrun.bin
 --initrd IMAGES` (the multiboot loader, 32-bit entry and the runner's own
 switch to long mode included) and under `qemu-system-x86_64 -accel tcg
--kernel mbrun.bin -initrd IMAGES`, a batch of images per boot
-(testcases/mbrun.py). One test id per form: test_form_qemu[ID].
+-kernel mbrun.bin -initrd IMAGES`, a batch of 100 images per boot
+(testcases/mbrun.py), so there is no per-image process start-up to batch.
+The images are test_corpus.py's (testcases/*.bin, assembled once per session
+by its `corpus` fixture). One test id per form: test_form_qemu[ID].
 
 A form whose reports differ FAILS with both values of every differing field
 and the first instruction after which the two TF traces differ, unless
@@ -30,10 +32,9 @@ import time
 import pytest
 
 from conftest import BUILD, ROOT, rax_path
-from test_corpus import CORPUS, GENERATED, RESULTS, corpus  # noqa: F401 (fixture)
+from test_corpus import CORPUS, GENERATED, RESULTS, corpus, image_path  # noqa: F401 (fixture)
 
 sys.path.insert(0, str(ROOT / "testcases"))
-import gen_corpus  # noqa: E402
 import mbrun  # noqa: E402
 
 REF = json.loads((ROOT / "testcases" / "reference_disagreements.json").read_text())
@@ -46,11 +47,9 @@ RUN_DIR = CORPUS / "mbrun" / os.environ.get("PYTEST_XDIST_TESTRUNUID", f"pid{os.
 
 
 def image(form):
-    img = CORPUS / "bin" / f"{form.id}.bin"
-    src = CORPUS / "asm" / f"{form.id}.asm"
-    if not img.exists() or img.stat().st_mtime < src.stat().st_mtime:
-        err = gen_corpus.assemble(src, img, ROOT / "asm")
-        assert err is None, f"{form.id}: nasm failed: {err}"
+    """The form's image (the `corpus` fixture has assembled every one)."""
+    img = image_path(form)
+    assert img.exists(), f"{img} missing: the corpus fixture should have assembled it"
     return img
 
 
@@ -98,7 +97,7 @@ def test_form_qemu(form, corpus):  # noqa: F811
     if "error" in b:
         record_result(form, "ERROR", b["error"])
         pytest.fail(f"the batch with {form.id} did not run: {b['error']}")
-    img = str(CORPUS / "bin" / f"{form.id}.bin")
+    img = str(image_path(form))
     diffs = mbrun.differences(b["emulator"][img], b["qemu"][img])
     if not diffs:
         record_result(form, "PASS", "emulator and QEMU agree")
@@ -154,7 +153,7 @@ def test_comparison_finds_a_planted_bug(corpus, monkeypatch):  # noqa: F811
     assert "after: rflags: emulator" in text, text
 
 
-def test_runner_reports_bad_images(tmp_path):
+def test_runner_reports_bad_images(tmp_path, corpus):  # noqa: F811
     """A refused image gets an error line and the run goes on."""
     bad = tmp_path / "bad.bin"
     bad.write_bytes(b"RAXT" + bytes([2, 0]) + bytes(60))  # version 2

@@ -20,18 +20,32 @@ small encoder below, so the opcode, ModRM.reg member and prefixes are
 exactly the row's (NASM would pick other encodings for some forms and cannot
 write aliases such as SAL /6 or TEST F6 /1). Set-up code around it is NASM.
 
-Outputs in OUT (a build directory, never the source tree):
+Outputs in OUT (a build directory):
   forms.json         every form: id, image, cpl, row, opcode, status
                      ("generated", or "not-generated" with the reason)
-  asm/FORM.asm       the image sources; bin/FORM.bin after --assemble
+  asm/FORM.asm       the image sources
   opcodes.json       the table as read
+and with --assemble, in BIN (--bin-dir, default OUT/bin; the CMake target
+`corpus` and pytest/test_corpus.py use testcases/ for the default seed and
+case count, so that `rax-diff testcases/*.bin` runs the corpus):
+  FORM.bin           the images
+  .corpus.stamp      what they were built from: the key (seed, cases, table,
+                     generator, NASM includes) and a hash of each image's
+                     source and includes; an image is reassembled only when
+                     its hash changes, images of forms that no longer exist
+                     are removed, and a run whose key matches and whose
+                     images all exist does nothing ("up to date")
+  .corpus.lock       serialises concurrent runs on one BIN (flock)
 
-Usage: gen_corpus.py --out DIR [--seed N] [--cases N] [--assemble] [--jobs N]
-                     [--opcodes-json FILE | --rax-opcodes EXE] [--only REGEX]
-Reproducible: the same table, seed and --cases give byte-identical sources.
+Usage: gen_corpus.py --out DIR [--seed N] [--cases N] [--assemble [--bin-dir BIN]]
+                     [--jobs N] [--opcodes-json FILE | --rax-opcodes EXE] [--only REGEX]
+Reproducible: the same table, seed and --cases give byte-identical sources
+(and, with the same NASM, byte-identical images).
 """
 import argparse
 import concurrent.futures
+import fcntl
+import hashlib
 import json
 import os
 import pathlib
@@ -1915,12 +1929,31 @@ def table_digest(rows):
     return f"{zlib.crc32(json.dumps(rows, sort_keys=True).encode()):08x}"
 
 
+def include_digest(inc=ROOT / "asm" / "include"):
+    """Hash of the NASM include files every image source pulls in."""
+    h = hashlib.sha256()
+    for p in sorted(inc.glob("*.inc")):
+        h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def corpus_key(args, rows):
+    """What a complete set of images depends on: same key, same images."""
+    gen = hashlib.sha256(pathlib.Path(__file__).read_bytes()).hexdigest()[:16]
+    return f"seed={args.seed} cases={args.cases} table={table_digest(rows)} gen={gen} inc={include_digest()}"
+
+
+def image_hash(src, inc_hash):
+    return hashlib.sha256((inc_hash + "\0" + src).encode()).hexdigest()[:16]
+
+
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True, help="build directory for the corpus")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--cases", type=int, default=DEFAULT_CASES, help="operand cases per form")
     ap.add_argument("--assemble", action="store_true", help="run nasm on every generated source")
+    ap.add_argument("--bin-dir", help="where --assemble writes the images (default OUT/bin)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--opcodes-json")
     ap.add_argument("--rax-opcodes")
@@ -1928,14 +1961,43 @@ def parse_args(argv=None):
     return ap.parse_args(argv)
 
 
+def bin_dir(args):
+    return pathlib.Path(args.bin_dir) if args.bin_dir else pathlib.Path(args.out) / "bin"
+
+
+def read_stamp(path):
+    try:
+        d = json.loads(path.read_text())
+        return d if isinstance(d.get("images"), dict) else {"key": None, "images": {}}
+    except (OSError, ValueError, AttributeError):
+        return {"key": None, "images": {}}
+
+
 def main(argv=None):
     args = parse_args(argv)
     out = pathlib.Path(args.out)
     (out / "asm").mkdir(parents=True, exist_ok=True)
-    (out / "bin").mkdir(parents=True, exist_ok=True)
+    bdir = bin_dir(args)
+    bdir.mkdir(parents=True, exist_ok=True)
+    with open(bdir / ".corpus.lock", "w") as lk:
+        fcntl.flock(lk, fcntl.LOCK_EX)  # one writer per image directory (CMake and pytest may share it)
+        return _main_locked(args, out, bdir)
+
+
+def _main_locked(args, out, bdir):
     rows = opcode_rows(args)
-    (out / "opcodes.json").write_text(json.dumps({"rows": rows}, indent=1) + "\n")
     forms = build_forms(rows)
+    key = corpus_key(args, rows)
+    stamp_path = bdir / ".corpus.stamp"
+    stamp = read_stamp(stamp_path)
+    if (args.assemble and not args.only and stamp.get("key") == key and (out / "forms.json").exists()
+            and (out / "opcodes.json").exists()
+            and all((bdir / f"{f.id}.bin").exists() for f in forms if f.status == "generated")):
+        print(f"gen_corpus: {bdir}: up to date ({key})")
+        return 0
+    (out / "opcodes.json").write_text(json.dumps({"rows": rows}, indent=1) + "\n")
+    inc_hash = include_digest()
+    images = stamp["images"]
     todo = []
     for f in forms:
         if f.status != "generated" or (args.only and not re.search(args.only, f.id)):
@@ -1944,20 +2006,39 @@ def main(argv=None):
         p = out / "asm" / f"{f.id}.asm"
         if not p.exists() or p.read_text() != src:
             p.write_text(src)
-        b = out / "bin" / f"{f.id}.bin"
-        if args.assemble and (not b.exists() or b.stat().st_mtime < p.stat().st_mtime):
-            todo.append((f, p, b))
+        b = bdir / f"{f.id}.bin"
+        h = image_hash(src, inc_hash)
+        if args.assemble and (not b.exists() or images.get(f.id) != h):
+            todo.append((f, p, b, h))
     if todo:
         with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as ex:
             errs = list(ex.map(lambda t: assemble(t[1], t[2], ROOT / "asm"), todo))
-        for (f, p, b), e in zip(todo, errs):
+        for (f, p, b, h), e in zip(todo, errs):
             if e:
                 f.status, f.reason = "error", f"nasm: {e.splitlines()[0]}"
+                images.pop(f.id, None)
+            else:
+                images[f.id] = h
+    bad = [f for f in forms if f.status == "error"]
+    if args.assemble:
+        removed = 0
+        if not args.only:  # images of forms that are gone (or no longer generated)
+            keep = {f.id for f in forms if f.status == "generated"}
+            for b in bdir.glob("*.bin"):
+                if b.stem not in keep:
+                    b.unlink()
+                    images.pop(b.stem, None)
+                    removed += 1
+        complete = not args.only and not bad
+        tmp = stamp_path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"key": key if complete else None, "images": images}, indent=0,
+                                  sort_keys=True) + "\n")
+        os.replace(tmp, stamp_path)
+        print(f"gen_corpus: {len(todo)} images assembled, {removed} stale images removed -> {bdir}")
     # the manifest always lists every form (--only restricts what is written)
     manifest = {"seed": args.seed, "cases": args.cases, "forms": [f.manifest() for f in forms]}
     (out / "forms.json").write_text(json.dumps(manifest, indent=1) + "\n")
     ng = sum(f.status == "generated" for f in forms)
-    bad = [f for f in forms if f.status == "error"]
     print(f"gen_corpus: {len(forms)} forms, {ng} generated, {len(bad)} errors, "
           f"{len(forms) - ng - len(bad)} not generated -> {out}")
     for f in bad:

@@ -69,6 +69,7 @@ CHUNK = max(1, int(os.environ.get("RAX_CORPUS_CHUNK", 150)))
 WORKERS = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", 1)))
 RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID", f"pid{os.getpid()}")
 STALL = int(os.environ.get("RAX_CORPUS_STALL", 120))  # seconds without output (one image)
+MAX_STALLS = 3  # consecutive hung images before the rest of a chunk is given up
 DIFF_OK, DIFF_DIVERGE, DIFF_ERROR, DIFF_SKIP = 0, 1, 3, 4
 EXIT_OF = {"PASS": DIFF_OK, "DIVERGE": DIFF_DIVERGE, "ERROR": DIFF_ERROR, "SKIP": DIFF_SKIP}
 
@@ -228,10 +229,16 @@ def _broken(path, why, out, err):
             "note": None}
 
 
-def _run_chunk(paths):
+def _run_chunk(paths, stalls=0):
     """Results of one chunk (path -> result). When its rax-diff does not end
     normally, the image it was running is run alone (a hang is not run again)
-    and the rest of the chunk again, so every other form gets its own result."""
+    and the rest of the chunk again, so every other form gets its own result;
+    after MAX_STALLS hangs in a row the rest of the chunk is not run (each of
+    its forms fails saying so), so a host where every image hangs costs
+    minutes, not hours."""
+    if stalls >= MAX_STALLS:
+        return {p: _broken(p, f"was not run: rax-diff printed nothing for {STALL} s on each of the "
+                              f"{stalls} images before it in its chunk", "", "") for p in paths}
     why, out, err, tests, stalled = _run(paths)
     sec = _sections(paths, out)
     if why is None:
@@ -251,7 +258,7 @@ def _run_chunk(paths):
                                                f"normally on it alone; the chunk's stderr:\n{err.strip()}")}
     rest = [p for p in paths if p != running]
     if rest:
-        res.update(_run_chunk(rest))
+        res.update(_run_chunk(rest, (stalls + 1 if running == paths[0] else 1) if stalled else 0))
     return res
 
 
@@ -385,11 +392,14 @@ def test_planted_bug_fails_its_form(plant, form_id, corpus):
 CRASHER = """#!/usr/bin/python3
 # stands in for rax-diff: runs the real one on the images before BOMB (its
 # output and JSON as far as they got), then dies by SIGSEGV (MODE=crash),
-# hangs (MODE=hang), or, given the bomb alone, runs it normally (MODE=flaky)
+# hangs (MODE=hang), or, given the bomb alone, runs it normally (MODE=flaky);
+# MODE=hang-all hangs on any image
 import os, signal, subprocess, sys, time
 real, bomb, mode = sys.argv[1], sys.argv[2], os.environ["MODE"]
 args = sys.argv[3:]
 imgs = [a for a in args if a.endswith(".bin")]
+if mode == "hang-all":
+    time.sleep(600)
 if bomb in imgs and not (mode == "flaky" and len(imgs) == 1):
     before = args[:args.index(bomb)]
     if [a for a in before if a.endswith(".bin")]:
@@ -402,12 +412,13 @@ os.execv(real, [real] + args)
 """
 
 
-@pytest.mark.parametrize("mode", ["crash", "flaky", "hang"])
+@pytest.mark.parametrize("mode", ["crash", "flaky", "hang", "hang-all"])
 def test_batch_survives_a_crash(corpus, tmp_path, monkeypatch, mode):
     """A rax-diff that dies or hangs in a chunk loses no other form's result:
     an image that kills rax-diff alone, or on which it hangs, fails with the
     reason; when the image it died on runs normally alone, that image fails
-    saying so; the others get their own results."""
+    saying so; the others get their own results. After three hangs in a row
+    the rest of the chunk is given up, each form failing with the reason."""
     names = ["a_add.bin", "b_adc.bin", "c_bomb.bin", "d_sub.bin"]
     src = ["add_EvGv-o64-reg", "adc_ALIb-o8", "mov_EvGv-o16-mem", "sub_GvEv-o32-mem"]
     paths = []
@@ -429,6 +440,11 @@ def test_batch_survives_a_crash(corpus, tmp_path, monkeypatch, mode):
     res = _run_chunk(paths)
     assert time.monotonic() - t0 < 60
     monkeypatch.undo()
+    if mode == "hang-all":  # three hangs, then the rest is given up
+        assert [res[p]["status"] for p in paths] == ["BROKEN"] * 4, res
+        assert all("printed nothing for 3 s" in res[p]["report"] for p in paths[:3]), res
+        assert "was not run" in res[paths[3]]["report"], res
+        return
     alone = _run_chunk(paths)  # the real rax-diff
     for p in paths:
         r = res[p]

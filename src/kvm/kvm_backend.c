@@ -7,8 +7,9 @@
  * keeps HLT inside the kernel. Port I/O and MMIO exits go to the shared
  * bus. Since a halted vCPU never exits, the VM's periodic tick kicks
  * KVM_RUN (immediate_exit) so we can see "halted with IF=0" (power-off).
- * KVM's own structures never leave this file: state crosses the backend
- * boundary only as struct rax_cpu_state.
+ * What each exit means is decided in kvm_exit.c; this file answers its
+ * questions about the vCPU. KVM's own structures never leave src/kvm/:
+ * state crosses the backend boundary only as struct rax_cpu_state.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,9 @@
 
 #include "backend.h"
 #include "cpuid_model.h"
+#include "emu/decode.h"
+#include "kvm/kvm_exit.h"
+#include "kvm_probe.h"
 #include "vm.h"
 
 /* Addresses KVM needs for its own use on Intel hosts (above our RAM). */
@@ -419,68 +423,40 @@ static uint64_t kvm_now_ns(struct rax_vm *vm)
 	       (uint64_t)t0->tv_nsec;
 }
 
-/* "... at rip 0x..., bytes: 0f c7 0f ..." for error reports. */
-static void describe_rip(struct rax_vm *vm, struct rax_exit *ex, const char *what)
+/* struct kvm_exit_vcpu.where: registers and the code at RIP, read through
+ * the guest's page tables a page at a time (an instruction may straddle). */
+static int vcpu_where(void *opaque, struct kvm_exit_where *w)
 {
+	struct rax_vm *vm = opaque;
+	struct kvm_ctx *k = ctx_of(vm);
 	struct kvm_regs r;
 	struct kvm_sregs sr;
-	int n = snprintf(ex->detail, sizeof(ex->detail), "%s", what);
-	if (xioctl(ctx_of(vm)->vcpu_fd, KVM_GET_REGS, &r) < 0 ||
-	    xioctl(ctx_of(vm)->vcpu_fd, KVM_GET_SREGS, &sr) < 0)
-		return;
-	ex->rip = r.rip;
-	n += snprintf(ex->detail + n, sizeof(ex->detail) - (size_t)n, " at rip 0x%llx",
-		      (unsigned long long)r.rip);
-	uint64_t gpa;
-	const uint8_t *p;
-	if (kvm_translate(vm, sr.cs.base + r.rip, &gpa) == 0 && (p = guest_mem_ptr(&vm->mem, gpa, 15))) {
-		n += snprintf(ex->detail + n, sizeof(ex->detail) - (size_t)n, ", bytes:");
-		for (int i = 0; i < 15 && n < (int)sizeof(ex->detail) - 4; i++)
-			n += snprintf(ex->detail + n, sizeof(ex->detail) - (size_t)n, " %02x", p[i]);
+	if (xioctl(k->vcpu_fd, KVM_GET_REGS, &r) < 0 || xioctl(k->vcpu_fd, KVM_GET_SREGS, &sr) < 0)
+		return -1;
+	bool pe = sr.cr0 & CR0_PE, v86 = r.rflags & RFLAGS_VM;
+	bool mode64 = (sr.efer & EFER_LMA) && sr.cs.l;
+	w->rip = r.rip;
+	w->cpl = !pe ? 0 : v86 ? 3 : sr.cs.selector & 3;
+	/* real and virtual-8086 code decodes as 16-bit code */
+	w->mode = mode64 ? EMU_MODE_64 : pe && !v86 && sr.cs.db ? EMU_MODE_32 : EMU_MODE_16;
+	uint64_t lin = mode64 ? r.rip : (uint32_t)(sr.cs.base + r.rip);
+	uint64_t gpa = 0;
+	w->nbytes = 0;
+	for (unsigned i = 0; i < sizeof(w->bytes); i++) {
+		if ((i == 0 || ((lin + i) & 0xfff) == 0) && kvm_translate(vm, lin + i, &gpa) < 0)
+			break;
+		if (guest_mem_read(&vm->mem, gpa, &w->bytes[i], 1) < 0)
+			break;
+		w->nbytes++;
+		gpa++;
 	}
-}
-
-static void handle_io(struct rax_vm *vm, struct kvm_run *run)
-{
-	uint8_t *data = (uint8_t *)run + run->io.data_offset;
-	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size) {
-		if (run->io.direction == KVM_EXIT_IO_OUT) {
-			uint64_t v = 0;
-			memcpy(&v, data, run->io.size);
-			vm_pio_out(vm, run->io.port, run->io.size, v);
-		} else {
-			uint64_t v = vm_pio_in(vm, run->io.port, run->io.size);
-			memcpy(data, &v, run->io.size);
-		}
-	}
-}
-
-static void handle_mmio(struct rax_vm *vm, struct kvm_run *run)
-{
-	unsigned len = run->mmio.len > 8 ? 8 : run->mmio.len;
-	if (run->mmio.is_write) {
-		uint64_t v = 0;
-		memcpy(&v, run->mmio.data, len);
-		bus_write(&vm->bus, BUS_MMIO, run->mmio.phys_addr, len, v);
-	} else {
-		uint64_t v = bus_read(&vm->bus, BUS_MMIO, run->mmio.phys_addr, len);
-		memcpy(run->mmio.data, &v, len);
-	}
-}
-
-static const char *internal_suberror(uint32_t s)
-{
-	switch (s) {
-	case KVM_INTERNAL_ERROR_EMULATION: return "emulation failure";
-	case KVM_INTERNAL_ERROR_SIMUL_EX: return "exception while delivering an exception";
-	case KVM_INTERNAL_ERROR_DELIVERY_EV: return "cannot deliver event";
-	default: return "unknown";
-	}
+	return 0;
 }
 
 /* True when the vCPU sits in HLT with interrupts disabled: a power-off. */
-static bool halted_for_good(struct kvm_ctx *k)
+static bool halted_for_good(void *opaque)
 {
+	struct kvm_ctx *k = ctx_of(opaque);
 	struct kvm_mp_state mp;
 	struct kvm_regs r;
 	if (xioctl(k->vcpu_fd, KVM_GET_MP_STATE, &mp) < 0 || mp.mp_state != KVM_MP_STATE_HALTED)
@@ -488,11 +464,24 @@ static bool halted_for_good(struct kvm_ctx *k)
 	return xioctl(k->vcpu_fd, KVM_GET_REGS, &r) == 0 && !(r.rflags & RFLAGS_IF);
 }
 
+/* Only asked after an internal error at CPL0: the probe runs at most once. */
+static bool cpl0_emulated(void *opaque)
+{
+	return !kvm_probe()->cpl0_native.ok;
+}
+
 /* Run until an exit the VM must see; `want_debug` ends on KVM_EXIT_DEBUG. */
 static int kvm_loop(struct rax_vm *vm, struct rax_exit *ex, struct rax_err *err, bool want_debug)
 {
 	struct kvm_ctx *k = ctx_of(vm);
 	struct kvm_run *run = k->run;
+	const struct kvm_exit_vcpu vcpu = {
+		.opaque = vm,
+		.where = vcpu_where,
+		.halted_for_good = halted_for_good,
+		.cpl0_emulated = cpl0_emulated,
+		.want_debug = want_debug,
+	};
 	for (;;) {
 		if (vm->stop) {
 			ex->kind = RAX_EXIT_STOP;
@@ -505,70 +494,15 @@ static int kvm_loop(struct rax_vm *vm, struct rax_exit *ex, struct rax_err *err,
 			run->immediate_exit = 0;
 			if (vm->tick) {
 				vm->tick = 0;
-				if (halted_for_good(k)) {
+				if (halted_for_good(vm)) {
 					ex->kind = RAX_EXIT_HLT;
 					return 0;
 				}
 			}
 			continue;
 		}
-		switch (run->exit_reason) {
-		case KVM_EXIT_IO:
-			handle_io(vm, run);
-			break;
-		case KVM_EXIT_MMIO:
-			handle_mmio(vm, run);
-			break;
-		case KVM_EXIT_INTR:
-			break;
-		case KVM_EXIT_HLT:
-			if (halted_for_good(k) || !(run->if_flag)) {
-				ex->kind = RAX_EXIT_HLT;
-				return 0;
-			}
-			break;
-		case KVM_EXIT_SHUTDOWN:
-			/* AMD hosts reset the vCPU on shutdown: RIP is gone by now */
-			describe_rip(vm, ex, "triple fault");
-			ex->kind = RAX_EXIT_SHUTDOWN;
+		if (kvm_exit_handle(vm, run, &vcpu, ex) == KVM_EXIT_NEXT_RETURN)
 			return 0;
-		case KVM_EXIT_SYSTEM_EVENT:
-			if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
-				vm_request_stop(vm, RAX_STATUS_RESET);
-			else
-				vm_request_stop(vm, RAX_STATUS_OK);
-			break;
-		case KVM_EXIT_DEBUG:
-			if (want_debug) {
-				ex->kind = RAX_EXIT_STEP;
-				ex->rip = run->debug.arch.pc;
-				return 0;
-			}
-			break;
-		case KVM_EXIT_INTERNAL_ERROR: {
-			char what[128];
-			snprintf(what, sizeof(what), "KVM internal error, suberror %u (%s)",
-				 run->internal.suberror, internal_suberror(run->internal.suberror));
-			describe_rip(vm, ex, what);
-			ex->kind = RAX_EXIT_INTERNAL;
-			return 0;
-		}
-		case KVM_EXIT_FAIL_ENTRY: {
-			char what[128];
-			snprintf(what, sizeof(what), "KVM entry failed, hardware reason 0x%llx",
-				 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-			describe_rip(vm, ex, what);
-			ex->kind = RAX_EXIT_INTERNAL;
-			return 0;
-		}
-		default: {
-			char what[64];
-			snprintf(what, sizeof(what), "unexpected KVM exit reason %u", run->exit_reason);
-			describe_rip(vm, ex, what);
-			ex->kind = RAX_EXIT_INTERNAL;
-			return 0;
-		}
-		}
 	}
 }
 

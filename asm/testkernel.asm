@@ -9,7 +9,8 @@
 ;   (empty)/other  exit through debug-exit with value 0 (status 1)
 ;   halt           cli; hlt               (clean power-off, status 0)
 ;   reset          i8042 command 0xfe     (status 4)
-;   triple         int3 with an empty IDT (status 6)
+;   triple         ud2 with an empty IDT (status 6; ud2, not int3: a host
+;                  that emulates CPL0 code cannot emulate int3)
 ;   spin           loop forever           (for --timeout, status 10)
 ;   echo           echo COM1 input until 'q', then exit value 0
 ;   count          run a 2,000,000-iteration CPL0 loop, then exit value 0
@@ -135,7 +136,7 @@ do_reset:
 	hlt
 do_triple:
 	lidt [rel null_idt]
-	int3
+	ud2
 	hlt
 do_spin:
 	pause

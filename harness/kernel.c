@@ -67,6 +67,7 @@
 #include "emu/decode.h"
 #include "emu/emu.h"
 #include "flagmask.h"
+#include "kvm_probe.h"
 #include "layout.h"
 #include "loader/bzimage.h"
 #include "vm.h"
@@ -473,14 +474,10 @@ static void kvm_get(struct kd *D, struct rax_cpu_state *s)
 	oracle_kvm_fpu_fixup(&s->fpu);
 }
 
-/* State comparison; MXCSR left out where KVM cannot show it (oracle.h). */
 static unsigned cmp_states_o(struct kd *D, const struct rax_cpu_state *e, const struct rax_cpu_state *k,
 			     uint64_t rbits, struct diff_field *f, unsigned max)
 {
-	struct rax_cpu_state kk = *k;
-	if (D->orc.no_mxcsr)
-		kk.fpu.mxcsr = e->fpu.mxcsr;
-	return diff_compare_state(e, &kk, K_CMP, rbits, f, max);
+	return diff_compare_state(e, k, K_CMP, rbits, f, max);
 }
 
 /* ---- comparisons ---- */
@@ -1183,6 +1180,13 @@ static void run_exits(struct kd *D)
 			return;
 		}
 		enum kstop b = kvm_to_exit(D, d2, sizeof(d2));
+		if (b == KS_INTERNAL && !kvm_probe()->cpl0_native.ok) {
+			/* KVM ran on past the last compared exit and cannot go on: a
+			 * limit of the host (it emulates CPL0 code), not a divergence */
+			window_end(D, "this host's KVM emulates CPL0 code and cannot go on after exit %llu: %.300s",
+				   (unsigned long long)D->exit_no, d2);
+			return;
+		}
 		if (b == KS_TIMEOUT) {
 			window_end(D, "--timeout %g s expired (KVM running)", D->opt->timeout);
 			tail_ram(D, true);
@@ -1353,6 +1357,11 @@ static void run_steps(struct kd *D)
 		if (r.kind == ORACLE_INTERNAL) {
 			kset_status(D, DIFF_ERROR, "KVM (%s) failed at instruction %llu, rip 0x%llx: %s", D->orc.name,
 				    (unsigned long long)step, (unsigned long long)e0.rip, r.detail);
+			return;
+		}
+		if (r.kind == ORACLE_CANNOT) {
+			window_end(D, "instruction %llu at rip 0x%llx cannot run on this host's KVM: %.300s",
+				   (unsigned long long)step, (unsigned long long)e0.rip, r.detail);
 			return;
 		}
 		ks->instructions = step;
@@ -1551,8 +1560,6 @@ void diff_run_kernel(const struct diff_kernel_options *o, struct diff_result *re
 		kset_status(D, DIFF_ERROR, "%s", err.msg);
 		goto out;
 	}
-	if (D->orc.no_mxcsr)
-		knote(D, "MXCSR not compared: this host's KVM does not report it (the guest loaded 0x1f80, KVM_GET_FPU shows another value)");
 	observe(D, &D->se, &D->emu, true);
 	observe(D, &D->sk, D->kvm, false);
 	checkpoint(D, &st);

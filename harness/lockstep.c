@@ -34,6 +34,7 @@
 #include "emu/decode.h"
 #include "emu/emu.h"
 #include "flagmask.h"
+#include "kvm_probe.h"
 #include "layout.h"
 #include "loader/testimg.h"
 #include "vm.h"
@@ -329,16 +330,54 @@ static void native_chunks(struct ls *L)
 	}
 }
 
+/*
+ * The oracle for this image. --oracle auto takes, per image, the first
+ * that can run it on silicon: KVM when the probe says it steps here, runs
+ * CPL0 code on the CPU (a CPL0 image) or delivers INT n from CPL3 (a CPL3
+ * image: the test runtime's services use it); else the native oracle for
+ * a CPL3 image. A host whose KVM emulates CPL0 code in software is no
+ * oracle for CPL0 images (--oracle kvm compares against it all the same,
+ * until the first instruction it cannot emulate).
+ */
+enum oracle_pick { PICK_NONE, PICK_KVM, PICK_NATIVE };
+
+static enum oracle_pick pick_oracle(const struct diff_options *o, unsigned cpl, bool native_ok,
+				    char *why, size_t wn)
+{
+	if (o->oracle == DIFF_ORACLE_KVM) {
+		if (o->kvm_usable)
+			return PICK_KVM;
+		snprintf(why, wn, "KVM unavailable: %s", o->kvm_why);
+		return PICK_NONE;
+	}
+	unsigned need = cpl == 0 ? ORACLE_CPL0_CPU : ORACLE_INT_CPL3;
+	if (o->oracle == DIFF_ORACLE_AUTO && o->kvm_usable && (o->kvm_caps & need))
+		return PICK_KVM;
+	if (cpl == 3 && native_ok)
+		return PICK_NATIVE;
+	if (cpl == 3)
+		return PICK_NONE; /* why: the native oracle's reason */
+	if (o->oracle == DIFF_ORACLE_AUTO && o->kvm_usable)
+		snprintf(why, wn, "CPL0 image: this host's KVM emulates CPL0 code in software (%s), which is "
+			 "no oracle; --oracle kvm compares against it anyway", kvm_probe()->cpl0_native.why);
+	else
+		snprintf(why, wn, "CPL%u image needs the KVM oracle (%s)", cpl,
+			 o->kvm_why[0] ? o->kvm_why : "KVM unavailable");
+	return PICK_NONE;
+}
+
 static int open_oracle(struct ls *L, const struct rax_cpu_state *st)
 {
 	const struct diff_options *o = L->opt;
 	struct rax_err err = { 0 };
-	bool use_kvm = o->oracle == DIFF_ORACLE_KVM || (o->oracle == DIFF_ORACLE_AUTO && o->kvm_usable);
-	if (use_kvm) {
-		if (!o->kvm_usable) {
-			set_status(L, DIFF_SKIP, "KVM unavailable: %s", o->kvm_why);
-			return -1;
-		}
+	char why[sizeof(L->res->reason)] = "";
+	bool native_ok = L->info.cpl == 3 && o->oracle != DIFF_ORACLE_KVM &&
+			 oracle_native_available(why, sizeof(why));
+	switch (pick_oracle(o, L->info.cpl, native_ok, why, sizeof(why))) {
+	case PICK_NONE:
+		set_status(L, DIFF_SKIP, "%s", why[0] ? why : "no oracle can run this image here");
+		return -1;
+	case PICK_KVM:
 		L->harness_area = LAYOUT_TEST_SYS_END - 0x10000;
 		if (oracle_kvm_open(&L->orc, o->step_mode, L->vm.mem.host, L->vm.mem.size, st,
 				    L->harness_area, &err) < 0) {
@@ -346,17 +385,8 @@ static int open_oracle(struct ls *L, const struct rax_cpu_state *st)
 			return -1;
 		}
 		L->cmp_what = CMP_ALL | CMP_FPU;
-	} else {
-		if (L->info.cpl != 3) {
-			set_status(L, DIFF_SKIP, "CPL%u image needs the KVM oracle (%s)", L->info.cpl,
-				   o->kvm_why[0] ? o->kvm_why : "KVM unavailable");
-			return -1;
-		}
-		char why[128];
-		if (!oracle_native_available(why, sizeof(why))) {
-			set_status(L, DIFF_SKIP, "%s", why);
-			return -1;
-		}
+		break;
+	case PICK_NATIVE:
 		native_chunks(L);
 		if (oracle_native_open(&L->orc, L->reg, L->nreg, st, &err) < 0) {
 			set_status(L, DIFF_ERROR, "%s", err.msg);
@@ -364,6 +394,7 @@ static int open_oracle(struct ls *L, const struct rax_cpu_state *st)
 		}
 		L->native = true;
 		L->cmp_what = CMP_USER | CMP_FPU;
+		break;
 	}
 	L->orc_ok = true;
 	snprintf(L->res->oracle, sizeof(L->res->oracle), "%s", L->orc.name);
@@ -532,12 +563,19 @@ static enum special classify(struct ls *L, const struct emu_insn *in, const stru
 		unsigned v = (unsigned)(in->imm & 0xff);
 		if (v == TESTIMG_VEC_EXIT)
 			return SP_END;
-		if (!L->native)
+		if (L->orc.caps & ORACLE_INT_CPL3)
 			return SP_NONE;
+		/* the oracle cannot take INT n from CPL3 through its gate: the
+		 * runtime's port services become pseudo-steps */
 		if (v == TESTIMG_VEC_OUT)
 			return SP_SVC_OUT;
 		if (v == TESTIMG_VEC_IN)
 			return SP_SVC_IN;
+		if (!L->native) {
+			snprintf(why, wn, "int 0x%x at CPL3: this host's KVM raises #UD for it instead of using the gate "
+				 "(rax --kvm-info: int-cpl3)", v);
+			return SP_CANNOT;
+		}
 		uint8_t gate[16];
 		if (s->idt.limit < v * 16 + 15 || guest_mem_read(&L->vm.mem, s->idt.base + v * 16, gate, 16) < 0 ||
 		    ((gate[5] >> 5) & 3) < 3 || !(gate[5] & 0x80)) {
@@ -573,6 +611,22 @@ static enum special classify(struct ls *L, const struct emu_insn *in, const stru
 		return SP_CANNOT;
 	}
 	return SP_NONE;
+}
+
+/*
+ * The runtime stub ran on the emulator alone (a pseudo-step): the oracle
+ * gets what it wrote to the loader's system area (the CPL0 stack frame),
+ * so that the final whole-RAM comparison of a KVM oracle sees no trace of
+ * it. The native oracle has no system area; its write fails and is moot.
+ */
+static void sync_stub_pages(struct ls *L, const uint64_t *written, int nw)
+{
+	for (int i = 0; i < nw; i++) {
+		uint64_t page = written[i] & ~(PAGE - 1);
+		const uint8_t *e = emu_page(L, page);
+		if (page < LAYOUT_TEST_SYS_END && e && !L->native)
+			L->orc.ops->write(&L->orc, page, e, PAGE);
+	}
 }
 
 /* Apply the catch block natively (what stub64's exc_common does); false: not caught. */
@@ -687,15 +741,18 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 			}
 		}
 		if (sp == SP_SVC_OUT || sp == SP_SVC_IN) {
-			/* runtime port service: the emulator runs the stub; natively only RIP moves */
+			/* runtime port service: the emulator runs the stub; for the oracle only RIP moves */
 			if (L->vm.ops->step(&L->vm, &ex, &err) < 0)
 				goto host_error;
+			int k = emu_written_pages(&L->vm, written, EMU_MAX_WRITTEN_PAGES);
+			nw = k < 0 ? 0 : k;
 			emu_state(L, &e1);
 			if (emu_through_stub(L, &e1, written, &nw, &emu_ended) < 0)
 				goto host_error;
 			o1 = e0;
 			L->orc.ops->get_state(&L->orc, &o1, &err);
 			o1.rip += in.len;
+			sync_stub_pages(L, written, nw);
 			if (sp == SP_SVC_IN) {
 				o1.gpr[RAX_REG_RAX] = (o1.gpr[RAX_REG_RAX] & ~0xffull) | (e1.gpr[RAX_REG_RAX] & 0xff);
 				res->port_in_injected++;
@@ -752,6 +809,12 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 				   (unsigned long long)step, (unsigned long long)e0.rip, dis, r.detail);
 			return;
 		}
+		if (r.kind == ORACLE_CANNOT) {
+			set_status(L, DIFF_SKIP, "step %llu at rip 0x%llx (%s): the oracle cannot run it on this host: %s; "
+				   "%llu steps compared equal", (unsigned long long)step, (unsigned long long)e0.rip,
+				   dis, r.detail, (unsigned long long)(step - 1));
+			return;
+		}
 		if (ex.kind == RAX_EXIT_INTERNAL) {
 			set_status(L, DIFF_ERROR, "emulator stopped at step %llu, rip 0x%llx (%s): %s",
 				   (unsigned long long)step, (unsigned long long)e0.rip, dis, ex.detail);
@@ -797,8 +860,6 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 				 (unsigned long long)e1.cr2, r.error, (unsigned long long)r.cr2);
 		}
 		uint64_t rbits = L->orc.rflags_bits & ~undefined;
-		if (L->orc.no_mxcsr)
-			o1.fpu.mxcsr = ecmp.fpu.mxcsr;
 		struct diff_field fields[48];
 		unsigned nf = diff_compare_state(&ecmp, &o1, L->cmp_what, rbits, fields, 48);
 		uint64_t pages[96];

@@ -19,6 +19,7 @@ struct diff_options {
 	enum diff_oracle_kind oracle;
 	enum kvm_step_mode step_mode; /* resolved (never AUTO) when oracle may be kvm */
 	bool kvm_usable;
+	unsigned kvm_caps; /* ORACLE_* the KVM oracle has on this host (oracle_kvm_usable) */
 	char kvm_why[sizeof(((struct rax_err *)0)->msg)]; /* why KVM is unusable (an error message) */
 	bool strict_flags;
 	bool keep_going;

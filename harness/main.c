@@ -271,20 +271,11 @@ int main(int argc, char **argv)
 		return die(DX_USAGE, "%s", "--initrd and --cmdline need --kernel");
 	}
 
-	/* KVM: probe once, before any test */
-	if (opt.oracle != DIFF_ORACLE_NATIVE) {
-		opt.kvm_usable = oracle_kvm_available(opt.kvm_why, sizeof(opt.kvm_why));
-		if (opt.kvm_usable && opt.step_mode == KVM_STEP_AUTO) {
-			struct rax_err err = { 0 };
-			char why[256];
-			if (oracle_kvm_probe(&opt.step_mode, why, sizeof(why), &err) < 0) {
-				opt.kvm_usable = false;
-				snprintf(opt.kvm_why, sizeof(opt.kvm_why), "%s", err.msg);
-			}
-		}
-	} else {
+	/* KVM: what this host's can do (one probe, cached), before any test */
+	if (opt.oracle != DIFF_ORACLE_NATIVE)
+		opt.kvm_usable = oracle_kvm_usable(&opt.step_mode, &opt.kvm_caps, opt.kvm_why, sizeof(opt.kvm_why));
+	else
 		snprintf(opt.kvm_why, sizeof(opt.kvm_why), "--oracle native");
-	}
 	if (kernel) {
 		if (!opt.kvm_usable) {
 			fprintf(stderr, "rax-diff: KVM unavailable: %s (the kernel boot prefix needs the KVM oracle)\n",

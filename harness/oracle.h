@@ -23,15 +23,23 @@
 struct rax_vm;
 struct testimg_info;
 
-/* Oracle capabilities */
-#define ORACLE_SYSSTATE 0x1u /* segments, control registers, EFER are real */
-#define ORACLE_VIRT 0x2u     /* memory is addressed by guest-virtual address */
+/* Oracle capabilities (struct oracle.caps): what the lockstep engine may
+ * ask of it and compare. */
+#define ORACLE_SYSSTATE 0x01u /* segments, control registers, EFER are real */
+#define ORACLE_VIRT 0x02u     /* memory is addressed by guest-virtual address */
+#define ORACLE_CPL0 0x04u     /* runs CPL0 code */
+#define ORACLE_CPL3 0x08u     /* runs CPL3 code */
+#define ORACLE_FPU 0x10u      /* x87/SSE state is real */
+#define ORACLE_INT_CPL3 0x20u /* INT n at CPL3 goes through the guest's IDT gate */
+#define ORACLE_RUNTIME 0x40u  /* runs the test loader's CPL0 runtime stub itself */
+#define ORACLE_CPL0_CPU 0x80u /* CPL0 code runs on the CPU (not emulated by the host's kernel) */
 
 enum oracle_event {
 	ORACLE_STEPPED,   /* one instruction retired */
 	ORACLE_EXCEPTION, /* the instruction raised vector (error, cr2) and did not retire */
 	ORACLE_EXITED,    /* the guest ended (debug-exit port, halt): detail says how */
 	ORACLE_INTERNAL,  /* the oracle cannot go on (detail) */
+	ORACLE_CANNOT,    /* this host cannot execute the instruction (detail): not a divergence */
 };
 
 struct oracle_result {
@@ -72,12 +80,9 @@ struct oracle_ops {
 struct oracle {
 	const struct oracle_ops *ops;
 	void *priv;
+	unsigned caps; /* ORACLE_*: ops->caps and what this host allows */
 	/* RFLAGS bits this oracle can observe and set (compared when defined). */
 	uint64_t rflags_bits;
-	/* MXCSR is not compared: this host's KVM does not report the guest's
-	 * (probed at open: the guest loads 0x1f80 with LDMXCSR, KVM_GET_FPU
-	 * shows something else); the oracle's name says so. */
-	bool no_mxcsr;
 	char name[48]; /* "native", "kvm/trapflag", ... */
 };
 
@@ -116,17 +121,12 @@ enum kvm_step_mode { KVM_STEP_AUTO, KVM_STEP_SINGLESTEP, KVM_STEP_TRAPFLAG };
 #define HARNESS_STEP_PORT 0xf5
 
 /*
- * Whether /dev/kvm (or $RAX_KVM_DEVICE) can create a VM; why says why not.
- * Returns false when KVM is unusable (built without linux/kvm.h included).
+ * Whether the KVM oracle can run here (kvm_probe(): usable, and a stepping
+ * mechanism works), the step mode auto resolves to (single-step when
+ * KVM_GUESTDBG_SINGLESTEP works, else the trap flag), and its capabilities
+ * on this host. why says why not.
  */
-bool oracle_kvm_available(char *why, size_t n);
-
-/*
- * Probe the stepping strategy the host supports (auto): single-step
- * through KVM_GUESTDBG_SINGLESTEP when it steps exactly one instruction
- * at CPL0, trap-flag stepping otherwise.
- */
-int oracle_kvm_probe(enum kvm_step_mode *mode, char *why, size_t n, struct rax_err *err);
+bool oracle_kvm_usable(enum kvm_step_mode *mode, unsigned *caps, char *why, size_t n);
 
 /*
  * Open a KVM oracle over a copy of ram (size ram_size) starting from st.

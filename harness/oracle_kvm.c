@@ -25,15 +25,16 @@
 #include <string.h>
 
 #include "emu/decode.h"
+#include "kvm_probe.h"
 #include "loader/boot64.h"
 #include "vm.h"
 
+/* what the KVM oracle can do on any host; kvm_host_caps() adds what the probe finds */
+#define kvm_ops_caps (ORACLE_SYSSTATE | ORACLE_CPL0 | ORACLE_CPL3 | ORACLE_FPU | ORACLE_RUNTIME)
 #define STEP_STATUS 0x5354 /* vm->stop_status the step port sets (even: never a debug-exit code) */
 #define H_IDT 0x0000
 #define H_TSS 0x1000
 #define H_CODE 0x2000
-#define H_PRIME 0x2010     /* ldmxcsr [H_PRIME_VAL]; out HARNESS_STEP_PORT, al; jmp $ */
-#define H_PRIME_VAL 0x2040
 #define H_IST_TOP 0x10000
 
 struct kvmo {
@@ -43,7 +44,6 @@ struct kvmo {
 	uint64_t harea;
 	struct rax_cpu_state cur; /* the test-visible state */
 	bool loaded;              /* singlestep: cur is in the vCPU */
-	bool mxcsr_unreliable;    /* KVM_GET_FPU does not show the guest's MXCSR */
 };
 
 const char *kvm_step_mode_name(enum kvm_step_mode m)
@@ -78,55 +78,31 @@ static int make_vm(struct rax_vm *vm, uint64_t size, struct rax_err *err)
 	return 0;
 }
 
-bool oracle_kvm_available(char *why, size_t n)
+/* The KVM oracle's capabilities on this host. */
+static unsigned kvm_host_caps(void)
 {
-	struct rax_vm vm;
-	struct rax_err err = { 0 };
-	if (make_vm(&vm, GUEST_MEM_MIN, &err) < 0) {
-		snprintf(why, n, "%s", err.msg);
-		return false;
-	}
-	vm_destroy(&vm);
-	why[0] = 0;
-	return true;
+	const struct kvm_caps *c = kvm_probe();
+	return kvm_ops_caps | (c->int_cpl3.ok ? ORACLE_INT_CPL3 : 0) | (c->cpl0_native.ok ? ORACLE_CPL0_CPU : 0);
 }
 
-int oracle_kvm_probe(enum kvm_step_mode *mode, char *why, size_t n, struct rax_err *err)
+bool oracle_kvm_usable(enum kvm_step_mode *mode, unsigned *caps, char *why, size_t n)
 {
-	struct rax_vm vm;
-	if (make_vm(&vm, GUEST_MEM_MIN, err) < 0)
-		return -1;
-	struct rax_cpu_state st;
-	const uint64_t entry = 0x100000;
-	static const uint8_t code[] = { 0x90, 0x90, 0x90, 0xf4 };
-	int ok = 0;
-	if (boot64_setup(&vm.mem, &st, entry, err) < 0 ||
-	    guest_mem_write(&vm.mem, entry, code, sizeof(code)) < 0 ||
-	    vm.ops->set_state(&vm, &st, err) < 0) {
-		vm_destroy(&vm);
-		return -1;
+	const struct kvm_caps *c = kvm_probe();
+	why[0] = 0;
+	if (!c->usable.ok) {
+		snprintf(why, n, "%s", c->usable.why);
+		return false;
 	}
-	for (int i = 1; i <= 2; i++) {
-		struct rax_exit ex;
-		memset(&ex, 0, sizeof(ex));
-		struct rax_err e2 = { 0 };
-		struct rax_cpu_state s;
-		if (vm.ops->step(&vm, &ex, &e2) < 0 || ex.kind != RAX_EXIT_STEP ||
-		    vm.ops->get_state(&vm, &s, &e2) < 0 || s.rip != entry + (uint64_t)i) {
-			snprintf(why, n, "KVM_GUESTDBG_SINGLESTEP does not step CPL0 code here (%s)",
-				 ex.kind == RAX_EXIT_INTERNAL ? ex.detail : "no single-instruction exit");
-			break;
-		}
-		ok = i;
+	if (*mode == KVM_STEP_AUTO)
+		*mode = c->singlestep.ok && c->singlestep_cpl3.ok ? KVM_STEP_SINGLESTEP : KVM_STEP_TRAPFLAG;
+	const struct kvm_finding *m = *mode == KVM_STEP_SINGLESTEP ? &c->singlestep : &c->trapflag;
+	if (!m->ok) {
+		snprintf(why, n, "%s stepping does not work on this host's KVM: %s", kvm_step_mode_name(*mode),
+			 m->why);
+		return false;
 	}
-	vm_destroy(&vm);
-	if (ok == 2) {
-		*mode = KVM_STEP_SINGLESTEP;
-		snprintf(why, n, "KVM_GUESTDBG_SINGLESTEP steps one instruction");
-	} else {
-		*mode = KVM_STEP_TRAPFLAG;
-	}
-	return 0;
+	*caps = kvm_host_caps();
+	return true;
 }
 
 /*
@@ -329,41 +305,15 @@ static void unpatch_entry(struct kvmo *k, struct entry_patch *p)
  * (and a pending OUT at H_CODE, which the next state load drops): the
  * caller loads the state it wants next.
  */
-static int run_flat32(struct kvmo *k, const struct rax_cpu_state *like, uint64_t entry, bool sse,
+static int run_flat32(struct kvmo *k, const struct rax_cpu_state *like, uint64_t entry,
 		      struct rax_err *err);
 
 static int settle(struct kvmo *k, const struct rax_cpu_state *like, struct rax_err *err)
 {
-	return run_flat32(k, like, k->harea + H_CODE + 2, false, err);
+	return run_flat32(k, like, k->harea + H_CODE + 2, err);
 }
 
-/*
- * KVM_SET_FPU writes the legacy area of the vCPU's XSAVE image but not its
- * XSTATE_BV; while the guest has never used SSE, that bit is clear and the
- * next XRSTOR puts the SSE component into its initial configuration
- * instead - under nested KVM on QEMU that even leaves MXCSR at 0. Let the
- * guest itself use SSE once (LDMXCSR of 0x1f80 in the harness area) so that
- * later state loads take effect.
- */
-static int prime_sse(struct kvmo *k, const struct rax_cpu_state *like, struct rax_err *err)
-{
-	uint64_t val = k->harea + H_PRIME_VAL;
-	const uint32_t mx = 0x1f80;
-	uint8_t code[] = { 0x0f, 0xae, 0x15, (uint8_t)val, (uint8_t)(val >> 8), (uint8_t)(val >> 16),
-			   (uint8_t)(val >> 24), 0xe6, HARNESS_STEP_PORT, 0xeb, 0xfe };
-	if (guest_mem_write(&k->vm.mem, k->harea + H_PRIME, code, sizeof(code)) < 0 ||
-	    guest_mem_write(&k->vm.mem, val, &mx, sizeof(mx)) < 0)
-		return rax_errf(err, RAX_STATUS_INTERNAL, "KVM oracle: harness area outside RAM");
-	if (run_flat32(k, like, k->harea + H_PRIME, true, err) < 0)
-		return -1;
-	struct rax_cpu_state t;
-	if (k->vm.ops->get_state(&k->vm, &t, err) < 0)
-		return -1;
-	k->mxcsr_unreliable = t.fpu.mxcsr != mx;
-	return 0;
-}
-
-static int run_flat32(struct kvmo *k, const struct rax_cpu_state *like, uint64_t entry, bool sse,
+static int run_flat32(struct kvmo *k, const struct rax_cpu_state *like, uint64_t entry,
 		      struct rax_err *err)
 {
 	struct rax_vm *vm = &k->vm;
@@ -375,8 +325,8 @@ static int run_flat32(struct kvmo *k, const struct rax_cpu_state *like, uint64_t
 	for (int i = 0; i < RAX_NSEG; i++)
 		d.seg[i] = data;
 	d.seg[RAX_SEG_CS] = code;
-	d.cr0 = CR0_PE | CR0_ET | CR0_NE | (sse ? CR0_MP : 0);
-	d.cr4 = sse ? CR4_OSFXSR : 0;
+	d.cr0 = CR0_PE | CR0_ET | CR0_NE;
+	d.cr4 = 0;
 	d.efer = 0;
 	d.rip = entry;
 	d.rflags = RFLAGS_FIXED1;
@@ -409,6 +359,18 @@ int oracle_kvm_settle(struct oracle *o, struct rax_err *err)
 {
 	struct kvmo *k = K(o);
 	return settle(k, &k->cur, err);
+}
+
+/*
+ * A KVM internal error on CPL0 code where the host emulates CPL0 code
+ * (kvm_pvm) is the host's limit, not a failure of the test or of RAX: the
+ * instruction cannot be checked here.
+ */
+static enum oracle_event internal_kind(const struct rax_exit *ex, const struct rax_cpu_state *at)
+{
+	if (ex->kind == RAX_EXIT_INTERNAL && cpu_state_cpl(at) == 0 && !kvm_probe()->cpl0_native.ok)
+		return ORACLE_CANNOT;
+	return ORACLE_INTERNAL;
 }
 
 /* Whether the run ended on the patched handler entry. */
@@ -514,7 +476,7 @@ static int trapflag_step(struct oracle *o, const struct oracle_hint *hint, struc
 	if (vm->kick)
 		*vm->kick = 0;
 	if (ex.kind == RAX_EXIT_INTERNAL || ex.kind == RAX_EXIT_SHUTDOWN) {
-		r->kind = ORACLE_INTERNAL;
+		r->kind = internal_kind(&ex, &k->cur);
 		snprintf(r->detail, sizeof(r->detail), "%s", ex.detail[0] ? ex.detail : "triple fault");
 		return 0;
 	}
@@ -635,7 +597,7 @@ static int single_step(struct oracle *o, const struct oracle_hint *hint, struct 
 			out_done(&in, &s, &k->cur);
 		break;
 	default:
-		r->kind = ORACLE_INTERNAL;
+		r->kind = internal_kind(&ex, &s);
 		snprintf(r->detail, sizeof(r->detail), "%s", ex.detail[0] ? ex.detail : "KVM stopped");
 	}
 	return 0;
@@ -675,7 +637,7 @@ static void kclose(struct oracle *o)
 
 static const struct oracle_ops kvm_ops = {
 	.name = "kvm",
-	.caps = ORACLE_SYSSTATE,
+	.caps = kvm_ops_caps,
 	.step = kstep,
 	.get_state = kget,
 	.set_state = kset,
@@ -702,21 +664,12 @@ int oracle_kvm_open(struct oracle *o, enum kvm_step_mode mode, const uint8_t *ra
 	k->cur = *st;
 	static const uint8_t hcode[] = { 0xe6, HARNESS_STEP_PORT, 0xeb, 0xfc };
 	guest_mem_write(&k->vm.mem, harness_area + H_CODE, hcode, sizeof(hcode));
-	if (prime_sse(k, st, err) < 0) {
-		vm_destroy(&k->vm);
-		free(k);
-		return -1;
-	}
 	o->priv = k;
 	o->ops = &kvm_ops;
 	/* everything but the flags the stepping mechanism owns */
 	o->rflags_bits = 0x3f7fd5ull & ~(uint64_t)(RFLAGS_TF | RFLAGS_RF);
 	snprintf(o->name, sizeof(o->name), "kvm/%s", kvm_step_mode_name(k->mode));
-	if (k->mxcsr_unreliable) {
-		/* seen under nested KVM on QEMU TCG: MXCSR reads 0 after LDMXCSR 0x1f80 */
-		o->no_mxcsr = true;
-		strncat(o->name, ", no mxcsr", sizeof(o->name) - strlen(o->name) - 1);
-	}
+	o->caps = kvm_host_caps();
 	return 0;
 }
 

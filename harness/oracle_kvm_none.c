@@ -9,15 +9,10 @@ const char *kvm_step_mode_name(enum kvm_step_mode m)
 	return m == KVM_STEP_SINGLESTEP ? "singlestep" : m == KVM_STEP_TRAPFLAG ? "trapflag" : "auto";
 }
 
-bool oracle_kvm_available(char *why, size_t n)
+bool oracle_kvm_usable(enum kvm_step_mode *mode, unsigned *caps, char *why, size_t n)
 {
 	snprintf(why, n, "rax-diff was built without linux/kvm.h");
 	return false;
-}
-
-int oracle_kvm_probe(enum kvm_step_mode *mode, char *why, size_t n, struct rax_err *err)
-{
-	return rax_errf(err, RAX_STATUS_HOST, "rax-diff was built without linux/kvm.h");
 }
 
 int oracle_kvm_open(struct oracle *o, enum kvm_step_mode mode, const uint8_t *ram, uint64_t ram_size,

@@ -405,7 +405,7 @@ static void native_close(struct oracle *o)
 
 static const struct oracle_ops native_ops = {
 	.name = "native",
-	.caps = ORACLE_VIRT,
+	.caps = ORACLE_VIRT | ORACLE_CPL3 | ORACLE_FPU,
 	.step = native_step,
 	.get_state = native_get_state,
 	.set_state = native_set_state,
@@ -468,6 +468,7 @@ int oracle_native_open(struct oracle *o, const struct native_region *r, unsigned
 	k->memfd = -1;
 	o->priv = k;
 	o->ops = &native_ops;
+	o->caps = native_ops.caps;
 	o->rflags_bits = NATIVE_RFLAGS_BITS;
 	snprintf(o->name, sizeof(o->name), "native");
 	int sig;

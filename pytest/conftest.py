@@ -2,13 +2,13 @@
 
 Binaries come from the CMake build directory ($RAX_BUILD, default ./build).
 Guest assets (Debian cloud kernel, busybox initrd) come from ci/setup.sh's
-cache ($RAX_CACHE, default ./.cache/guest). KVM availability is probed once
-per session and every KVM-only test that cannot run says exactly why.
+cache ($RAX_CACHE, default ./.cache/guest). What the host's KVM can do comes
+from `rax --kvm-info`, once per session, and every KVM test that cannot run
+on this host skips with the probe's finding as its reason.
 """
 import os
 import pathlib
 import subprocess
-import time
 
 import pytest
 
@@ -49,43 +49,52 @@ def run_rax(args, timeout=60, input=None, env=None):
                           text=True, errors="replace")
 
 
-_kvm_probe = None
+_kvm_caps = None
+
+
+def kvm_caps():
+    """What this host's KVM can do: `rax --kvm-info` (the product's own probe,
+    src/kvm_probe.c), run once per session. {finding: (ok, why)}; an empty
+    dict when the probe itself could not run."""
+    global _kvm_caps
+    if _kvm_caps is None:
+        r = run_rax(["--kvm-info"], timeout=120)
+        _kvm_caps = {}
+        for line in r.stdout.splitlines():
+            name, _, rest = line.partition(": ")
+            ok, _, why = rest.partition(" (")
+            _kvm_caps[name] = (ok == "yes", why[:-1] if why.endswith(")") else why)
+        if "usable" not in _kvm_caps:
+            _kvm_caps["usable"] = (False, f"rax --kvm-info failed (status {r.returncode}): {r.stderr.strip()}")
+    return _kvm_caps
 
 
 def kvm_probe():
-    """(usable, kind, reason): kind is 'hardware', 'slow-cpl0' or None.
+    """(usable, kind, reason): kind is 'hardware' (CPL0 code runs on the CPU),
+    'emulated-cpl0' (the host's kernel emulates CPL0 code: the kvm_pvm kind
+    in DESIGN.md) or None."""
+    caps = kvm_caps()
+    usable, why = caps["usable"]
+    if not usable:
+        return False, None, f"KVM not usable here: {why}"
+    native, why = caps.get("cpl0-native", (False, "not probed"))
+    return True, "hardware" if native else "emulated-cpl0", f"CPL0 code {why}"
 
-    A host whose KVM emulates CPL0 code in software (the nested kvm_pvm
-    hosts described in DESIGN.md) runs the testkernel's 'spin' loop far
-    slower than silicon; we time a short CPL0 run to tell them apart.
-    """
-    global _kvm_probe
-    if _kvm_probe is not None:
-        return _kvm_probe
-    if not os.path.exists("/dev/kvm"):
-        _kvm_probe = (False, None, "no /dev/kvm on this host: the KVM backend is tested under nested KVM in test_kvm_nested.py")
-        return _kvm_probe
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        _kvm_probe = (False, None, "/dev/kvm is not accessible to this user")
-        return _kvm_probe
-    t0 = time.monotonic()
-    r = run_rax(["--kernel", asm_image("testkernel"), "--cmdline", "count"], timeout=120)
-    dt = time.monotonic() - t0
-    if r.returncode != debug_exit_status(0):
-        _kvm_probe = (False, None, f"KVM probe failed (status {r.returncode}): {r.stderr.strip()}")
-    elif dt > 2.0:
-        _kvm_probe = (True, "slow-cpl0", f"host KVM emulates CPL0 code ({dt:.1f}s for the probe loop)")
-    else:
-        _kvm_probe = (True, "hardware", f"hardware KVM ({dt:.2f}s for the probe loop)")
-    return _kvm_probe
+
+def kvm_require(*findings):
+    """Skip the calling test unless KVM is usable and every named finding of
+    `rax --kvm-info` is yes; the skip reason is the probe's evidence."""
+    caps = kvm_caps()
+    for name in ("usable",) + findings:
+        ok, why = caps.get(name, (False, "not reported by rax --kvm-info"))
+        if not ok:
+            pytest.skip(f"host KVM: {name}: no ({why})")
 
 
 @pytest.fixture
 def kvm():
-    usable, kind, reason = kvm_probe()
-    if not usable:
-        pytest.skip(reason)
-    return kind
+    kvm_require()
+    return kvm_probe()[1]
 
 
 def guest_asset(name):

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from conftest import (OK, RESET, SHUTDOWN, SIGNAL, TIMEOUT, asm_image, debug_exit_status,
-                      kvm_probe, rax_path, run_rax)
+                      kvm_probe, kvm_require, rax_path, run_rax)
 
 BACKENDS = ["kvm", "emulator"]
 
@@ -21,9 +21,7 @@ BACKENDS = ["kvm", "emulator"]
 @pytest.fixture(params=BACKENDS)
 def backend(request):
     if request.param == "kvm":
-        usable, _, reason = kvm_probe()
-        if not usable:
-            pytest.skip(reason)
+        kvm_require()
     return request.param
 
 
@@ -46,7 +44,12 @@ def test_boot_protocol_and_console(backend, tmp_path):
 def test_halt_with_interrupts_off_is_power_off(backend):
     r = boot(backend, "halt", timeout=60)
     assert r.returncode == OK, r.stderr
-    assert r.stderr == ""
+    # nothing on stderr but, on a KVM that emulates CPL0 code, rax's one
+    # warning that a Linux boot cannot complete there
+    warn = "rax: warning: a full Linux boot is not possible on this host's KVM"
+    expected = 1 if backend == "kvm" and kvm_probe()[1] == "emulated-cpl0" else 0
+    assert [l for l in r.stderr.splitlines() if not l.startswith(warn)] == []
+    assert len(r.stderr.splitlines()) == expected, r.stderr
 
 
 def test_i8042_reset(backend):

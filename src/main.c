@@ -14,6 +14,7 @@
 
 #include "loader/bzimage.h"
 #include "emu/emu.h"
+#include "kvm_probe.h"
 #include "loader/multiboot.h"
 #include "loader/testimg.h"
 #include "state_print.h"
@@ -52,6 +53,8 @@ static void usage(FILE *f)
 		"                      time; default on KVM) or Unix seconds (default on\n"
 		"                      the emulator: %lld, so runs are deterministic)\n"
 		"  --stats             print instructions executed and run time at exit\n"
+		"  --kvm-info          probe what this host's KVM can do, one finding a line\n"
+		"                      (exit 0 when KVM is usable, 14 when not)\n"
 		"  --help, --version\n"
 		"\n"
 		"The serial console (COM1) is the terminal; Ctrl-A x quits.\n"
@@ -134,7 +137,7 @@ static void print_stats(struct rax_vm *vm, double secs)
 
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_BACKEND, OPT_TIMEOUT, OPT_VERSION,
-	OPT_TEST, OPT_RTC, OPT_STATS,
+	OPT_TEST, OPT_RTC, OPT_STATS, OPT_KVM_INFO,
 };
 
 /* --initrd values, split at commas: the bzImage initrd or the multiboot modules. */
@@ -243,6 +246,10 @@ static int run_kernel(struct rax_config *cfg, const struct initrd_list *initrds,
 	    vm_start_input(&vm, &err) < 0) {
 		status = err.code ? err.code : RAX_STATUS_HOST;
 	} else {
+		/* the input is good and the VM exists: now the host's limits */
+		if (cfg->backend == RAX_BACKEND_KVM && kind == KERNEL_BZIMAGE && !kvm_probe()->linux_boot.ok)
+			fprintf(stderr, "rax: warning: a full Linux boot is not possible on this host's KVM: %s\n",
+				kvm_probe()->linux_boot.why);
 		err.msg[0] = 0;
 		struct timespec t0, t1;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -269,6 +276,7 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, 0, OPT_TIMEOUT },
 		{ "rtc", required_argument, 0, OPT_RTC },
 		{ "stats", no_argument, 0, OPT_STATS },
+		{ "kvm-info", no_argument, 0, OPT_KVM_INFO },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, OPT_VERSION },
 		{ 0, 0, 0, 0 },
@@ -282,7 +290,7 @@ int main(int argc, char **argv)
 	};
 	char msg[600];
 	const char *test = NULL;
-	bool kernel_opts = false, rtc_host = false, rtc_set = false, stats = false, cmdline_set = false;
+	bool kvm_info = false, kernel_opts = false, rtc_host = false, rtc_set = false, stats = false, cmdline_set = false;
 	static struct initrd_list initrds; /* static: still reachable on early returns */
 	opterr = 0;
 	int c;
@@ -343,6 +351,7 @@ int main(int argc, char **argv)
 		case OPT_STATS: stats = true; break;
 		case 'h': usage(stdout); return 0;
 		case OPT_VERSION: printf("rax %s\n", RAX_VERSION); return 0;
+		case OPT_KVM_INFO: kvm_info = true; break;
 		case ':':
 			snprintf(msg, sizeof(msg), "option '%s' needs a value (see --help)", argv[optind - 1]);
 			return die(RAX_STATUS_USAGE, msg);
@@ -354,6 +363,13 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		snprintf(msg, sizeof(msg), "unexpected argument '%s' (see --help)", argv[optind]);
 		return die(RAX_STATUS_USAGE, msg);
+	}
+	if (kvm_info) {
+		if (test || cfg.kernel || kernel_opts)
+			return die(RAX_STATUS_USAGE, "--kvm-info takes no other options");
+		const struct kvm_caps *caps = kvm_probe();
+		kvm_caps_print(stdout, caps);
+		return caps->usable.ok ? RAX_STATUS_OK : RAX_STATUS_HOST;
 	}
 	if (rtc_host || (!rtc_set && cfg.backend == RAX_BACKEND_KVM))
 		cfg.rtc_epoch = (int64_t)time(NULL);

@@ -167,7 +167,7 @@ static void remove_signals(void)
 	signal_vm = NULL;
 }
 
-int vm_run(struct rax_vm *vm, struct rax_err *err)
+void vm_watch_begin(struct rax_vm *vm)
 {
 	memset(&run_deadline, 0, sizeof(run_deadline));
 	if (vm->cfg.timeout > 0) {
@@ -181,6 +181,16 @@ int vm_run(struct rax_vm *vm, struct rax_err *err)
 		}
 	}
 	install_signals(vm);
+}
+
+void vm_watch_end(void)
+{
+	remove_signals();
+}
+
+int vm_run(struct rax_vm *vm, struct rax_err *err)
+{
+	vm_watch_begin(vm);
 	int status;
 	for (;;) {
 		struct rax_exit ex;
@@ -215,7 +225,7 @@ int vm_run(struct rax_vm *vm, struct rax_err *err)
 		devices_advance(vm, vm_now_ns(vm));
 		/* STOP re-checks vm->stop at the top; STEP/NONE just go on */
 	}
-	remove_signals();
+	vm_watch_end();
 	if (status == RAX_STATUS_TIMEOUT)
 		rax_errf(err, RAX_STATUS_TIMEOUT, "timeout after %g seconds", vm->cfg.timeout);
 	else if (status == RAX_STATUS_SIGNAL)

@@ -95,6 +95,14 @@ void vm_request_stop(struct rax_vm *vm, int status);
 /* Run until the guest ends; returns the process status, err for INTERNAL. */
 int vm_run(struct rax_vm *vm, struct rax_err *err);
 
+/*
+ * The timeout (cfg.timeout), SIGINT/SIGTERM and the periodic tick for code
+ * that drives the backend itself (step loops) instead of calling vm_run():
+ * a step that blocks in the guest then still ends (HLT, stop, timeout).
+ */
+void vm_watch_begin(struct rax_vm *vm);
+void vm_watch_end(void);
+
 /* Port I/O and MMIO from a backend: dispatch to the bus. */
 uint64_t vm_pio_in(struct rax_vm *vm, uint16_t port, unsigned size);
 void vm_pio_out(struct rax_vm *vm, uint16_t port, unsigned size, uint64_t value);

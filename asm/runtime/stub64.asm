@@ -15,6 +15,11 @@
 ;                  caller's frame in the result area, then debug-exit
 ;   0x1100         exc_common exception path
 ;
+; A host whose KVM turns INT n at CPL3 into #UD (the kvm_pvm kind, see
+; `rax --kvm-info`) still runs the services: a #UD from CPL3 on the bytes
+; of `int 0x30/0x31/0x32` continues in that service as if the gate had
+; been taken (RIP after the INT in the frame).
+;
 ; An exception first looks at the image's catch block (header field
 ; catch_addr, copied by the loader to the result area): when its `resume`
 ; word is armed, the fault is recorded there and execution resumes at
@@ -100,6 +105,9 @@ svc_exit:                               ; 0x1040: frame = rip, cs, rflags, rsp, 
 ; Stack: vector, error, rip, cs, rflags, rsp, ss (after the two pushes
 ; below, at rsp+16 ... rsp+64).
 exc_common:                                 ; 0x1100
+	cmp qword [rsp], 6
+	je ud_check
+exc_body:
 	push rax
 	push rbx
 	mov rbx, [abs RESULT + R_CATCH]
@@ -145,3 +153,37 @@ exc_common:                                 ; 0x1100
 	pop rbx
 	pop rax
 	jmp halt
+
+; #UD: a service call the host delivered as #UD? Stack: vector, error,
+; rip, cs, rflags, rsp, ss (rax pushed on top below).
+ud_check:
+	push rax
+	test byte [rsp + 32], 3                 ; from CPL3?
+	jz .no
+	mov rax, [rsp + 24]
+	cmp byte [rax], 0xcd
+	jne .no
+	cmp byte [rax + 1], 0x30
+	je .exit
+	cmp byte [rax + 1], 0x31
+	je .out
+	cmp byte [rax + 1], 0x32
+	je .in
+.no:
+	pop rax
+	jmp exc_body
+.exit:
+	add qword [rsp + 24], 2
+	pop rax
+	add rsp, 16
+	jmp svc_exit
+.out:
+	add qword [rsp + 24], 2
+	pop rax
+	add rsp, 16
+	jmp svc_out
+.in:
+	add qword [rsp + 24], 2
+	pop rax
+	add rsp, 16
+	jmp svc_in

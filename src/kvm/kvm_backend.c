@@ -42,6 +42,7 @@ struct kvm_ctx {
 	struct kvm_run *run;
 	size_t run_size;
 	int singlestep_on;
+	bool has_xsave; /* KVM_CAP_XSAVE: FPU state through the XSAVE image */
 	struct timespec t0; /* creation time: the origin of vm_now_ns() */
 };
 
@@ -207,6 +208,7 @@ static int kvm_create(struct rax_vm *vm, struct rax_err *err)
 	}
 	if (kvm_set_cpuid(k, err) < 0 || kvm_setup_lapic(k, err) < 0)
 		goto fail;
+	k->has_xsave = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0;
 	if (ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) > 0)
 		vm->kick = &k->run->immediate_exit;
 	return 0;
@@ -269,6 +271,117 @@ union msr_buf {
 	char room[sizeof(struct kvm_msrs) + N_STATE_MSRS * sizeof(struct kvm_msr_entry)];
 };
 
+/*
+ * x87/SSE state goes through the vCPU's XSAVE image (KVM_GET/SET_XSAVE) so
+ * that no guest instruction is needed to make it take effect: KVM_SET_FPU
+ * writes the image's legacy area but leaves XSTATE_BV alone, and while the
+ * guest has not used x87 or SSE yet, their bits are clear there and the
+ * next XRSTOR loads the initial state instead of ours. Setting the bits
+ * here replaces the LDMXCSR a guest would otherwise have to run first
+ * (which hosts that emulate CPL0 code cannot execute). KVM_SET_FPU remains
+ * the fallback for a KVM without KVM_CAP_XSAVE.
+ * Legacy area layout: FXSAVE's (SDM Vol. 1, 10.5.1); XSTATE_BV at 512.
+ */
+#define XS_FCW 0
+#define XS_FSW 2
+#define XS_FTW 4
+#define XS_FOP 6
+#define XS_FIP 8
+#define XS_FDP 16
+#define XS_MXCSR 24
+#define XS_ST 32
+#define XS_XMM 160
+#define XS_XSTATE_BV 512
+#define XFEATURE_X87_SSE 0x3ull
+
+static void fpu_to_xsave(const struct rax_fpu_state *f, uint8_t *a)
+{
+	memcpy(a + XS_FCW, &f->fcw, 2);
+	memcpy(a + XS_FSW, &f->fsw, 2);
+	a[XS_FTW] = f->ftw;
+	memcpy(a + XS_FOP, &f->fop, 2);
+	memcpy(a + XS_FIP, &f->fip, 8);
+	memcpy(a + XS_FDP, &f->fdp, 8);
+	memcpy(a + XS_MXCSR, &f->mxcsr, 4);
+	memcpy(a + XS_ST, f->st, sizeof(f->st));
+	memcpy(a + XS_XMM, f->xmm, sizeof(f->xmm));
+	uint64_t bv;
+	memcpy(&bv, a + XS_XSTATE_BV, 8);
+	bv |= XFEATURE_X87_SSE;
+	memcpy(a + XS_XSTATE_BV, &bv, 8);
+}
+
+/* Components whose XSTATE_BV bit is clear are in their initial state. */
+static void fpu_from_xsave(const uint8_t *a, struct rax_fpu_state *f)
+{
+	uint64_t bv;
+	memcpy(&bv, a + XS_XSTATE_BV, 8);
+	memset(f, 0, sizeof(*f));
+	memcpy(&f->mxcsr, a + XS_MXCSR, 4);
+	if (bv & 1) {
+		memcpy(&f->fcw, a + XS_FCW, 2);
+		memcpy(&f->fsw, a + XS_FSW, 2);
+		f->ftw = a[XS_FTW];
+		memcpy(&f->fop, a + XS_FOP, 2);
+		memcpy(&f->fip, a + XS_FIP, 8);
+		memcpy(&f->fdp, a + XS_FDP, 8);
+		memcpy(f->st, a + XS_ST, sizeof(f->st));
+	} else {
+		f->fcw = 0x37f;
+	}
+	if (bv & 2)
+		memcpy(f->xmm, a + XS_XMM, sizeof(f->xmm));
+}
+
+static int fpu_set(struct kvm_ctx *k, const struct rax_fpu_state *s, struct rax_err *err)
+{
+	if (k->has_xsave) {
+		struct kvm_xsave x;
+		if (xioctl(k->vcpu_fd, KVM_GET_XSAVE, &x) < 0)
+			return kvm_fail(err, "KVM_GET_XSAVE");
+		fpu_to_xsave(s, (uint8_t *)x.region);
+		if (xioctl(k->vcpu_fd, KVM_SET_XSAVE, &x) < 0)
+			return kvm_fail(err, "KVM_SET_XSAVE");
+		return 0;
+	}
+	struct kvm_fpu f;
+	memset(&f, 0, sizeof(f));
+	f.fcw = s->fcw;
+	f.fsw = s->fsw;
+	f.ftwx = s->ftw;
+	f.last_opcode = s->fop;
+	f.last_ip = s->fip;
+	f.last_dp = s->fdp;
+	memcpy(f.fpr, s->st, sizeof(f.fpr));
+	memcpy(f.xmm, s->xmm, sizeof(f.xmm));
+	f.mxcsr = s->mxcsr;
+	return xioctl(k->vcpu_fd, KVM_SET_FPU, &f) < 0 ? kvm_fail(err, "KVM_SET_FPU") : 0;
+}
+
+static int fpu_get(struct kvm_ctx *k, struct rax_fpu_state *s, struct rax_err *err)
+{
+	if (k->has_xsave) {
+		struct kvm_xsave x;
+		if (xioctl(k->vcpu_fd, KVM_GET_XSAVE, &x) < 0)
+			return kvm_fail(err, "KVM_GET_XSAVE");
+		fpu_from_xsave((const uint8_t *)x.region, s);
+		return 0;
+	}
+	struct kvm_fpu f;
+	if (xioctl(k->vcpu_fd, KVM_GET_FPU, &f) < 0)
+		return kvm_fail(err, "KVM_GET_FPU");
+	s->fcw = f.fcw;
+	s->fsw = f.fsw;
+	s->ftw = f.ftwx;
+	s->fop = f.last_opcode;
+	s->fip = f.last_ip;
+	s->fdp = f.last_dp;
+	memcpy(s->st, f.fpr, sizeof(f.fpr));
+	memcpy(s->xmm, f.xmm, sizeof(f.xmm));
+	s->mxcsr = f.mxcsr;
+	return 0;
+}
+
 static int kvm_set_state(struct rax_vm *vm, const struct rax_cpu_state *s, struct rax_err *err)
 {
 	struct kvm_ctx *k = ctx_of(vm);
@@ -312,19 +425,8 @@ static int kvm_set_state(struct rax_vm *vm, const struct rax_cpu_state *s, struc
 	if (ioctl(k->vcpu_fd, KVM_SET_MSRS, &mb) < 0)
 		return kvm_fail(err, "KVM_SET_MSRS");
 
-	struct kvm_fpu f;
-	memset(&f, 0, sizeof(f));
-	f.fcw = s->fpu.fcw;
-	f.fsw = s->fpu.fsw;
-	f.ftwx = s->fpu.ftw;
-	f.last_opcode = s->fpu.fop;
-	f.last_ip = s->fpu.fip;
-	f.last_dp = s->fpu.fdp;
-	memcpy(f.fpr, s->fpu.st, sizeof(f.fpr));
-	memcpy(f.xmm, s->fpu.xmm, sizeof(f.xmm));
-	f.mxcsr = s->fpu.mxcsr;
-	if (xioctl(k->vcpu_fd, KVM_SET_FPU, &f) < 0)
-		return kvm_fail(err, "KVM_SET_FPU");
+	if (fpu_set(k, &s->fpu, err) < 0)
+		return -1;
 
 	struct kvm_debugregs d;
 	memset(&d, 0, sizeof(d));
@@ -376,18 +478,8 @@ static int kvm_get_state(struct rax_vm *vm, struct rax_cpu_state *s, struct rax_
 	for (int i = 0; i < n; i++)
 		*msr_field(s, mb.hdr.entries[i].index) = mb.hdr.entries[i].data;
 
-	struct kvm_fpu f;
-	if (xioctl(k->vcpu_fd, KVM_GET_FPU, &f) < 0)
-		return kvm_fail(err, "KVM_GET_FPU");
-	s->fpu.fcw = f.fcw;
-	s->fpu.fsw = f.fsw;
-	s->fpu.ftw = f.ftwx;
-	s->fpu.fop = f.last_opcode;
-	s->fpu.fip = f.last_ip;
-	s->fpu.fdp = f.last_dp;
-	memcpy(s->fpu.st, f.fpr, sizeof(f.fpr));
-	memcpy(s->fpu.xmm, f.xmm, sizeof(f.xmm));
-	s->fpu.mxcsr = f.mxcsr;
+	if (fpu_get(k, &s->fpu, err) < 0)
+		return -1;
 
 	struct kvm_debugregs d;
 	if (xioctl(k->vcpu_fd, KVM_GET_DEBUGREGS, &d) < 0)

@@ -1,0 +1,382 @@
+/*
+ * kvm_probe.c - find out what this host's KVM can do by trying it.
+ *
+ * Each experiment is a tiny test image (testcases/FORMAT.md: the loader
+ * builds GDT, TSS, IDT and the runtime stub around a few bytes of code)
+ * run on the KVM backend with a short timeout, so that nothing here can
+ * hang. kvm_probe_observe() records what happened; kvm_probe_decide()
+ * turns that into findings and is pure, so its rules are unit-tested.
+ */
+#include "kvm_probe.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "layout.h"
+#include "loader/testimg.h"
+#include "vm.h"
+
+/* Seconds any one experiment may take (a CPL0 loop emulated by the host
+ * runs ~1.6 M instructions/s; the loop below is 40k instructions). */
+#define PROBE_TIMEOUT_S 2.0
+#define LOOP_ITERATIONS 20000u
+/* CPL0 instructions per second below which the host is emulating them:
+ * silicon (even nested under hardware SVM/VMX) runs this loop at
+ * hundreds of millions per second, the kvm_pvm host at ~1.6 million. */
+#define NATIVE_MIN_IPS 20e6
+#define PVM_MODULE "/sys/module/kvm_pvm"
+
+/* A test image with a header: cpl, initial RFLAGS, then code at the entry. */
+static size_t make_image(uint8_t *buf, unsigned cpl, uint64_t rflags, const uint8_t *code, size_t n)
+{
+	const size_t hdr = TESTIMG_FIXED_SIZE + TESTIMG_REG_SIZE;
+	memset(buf, 0, hdr);
+	memcpy(buf, TESTIMG_MAGIC, 4);
+	uint16_t v16 = TESTIMG_VERSION;
+	memcpy(buf + TESTIMG_OFF_VERSION, &v16, 2);
+	v16 = (uint16_t)hdr;
+	memcpy(buf + TESTIMG_OFF_HDR_SIZE, &v16, 2);
+	buf[TESTIMG_OFF_MODE] = TESTIMG_MODE_64;
+	buf[TESTIMG_OFF_CPL] = (uint8_t)cpl;
+	buf[TESTIMG_OFF_NREGS] = 1;
+	uint64_t load = LAYOUT_TEST_LOAD, entry = LAYOUT_TEST_LOAD + hdr;
+	memcpy(buf + TESTIMG_OFF_LOAD, &load, 8);
+	memcpy(buf + TESTIMG_OFF_ENTRY, &entry, 8);
+	buf[TESTIMG_FIXED_SIZE] = TESTIMG_REG_RFLAGS;
+	memcpy(buf + TESTIMG_FIXED_SIZE + 8, &rflags, 8);
+	memcpy(buf + hdr, code, n);
+	return hdr + n;
+}
+
+struct probe_vm {
+	struct rax_vm vm;
+	struct rax_cpu_state st;
+	struct testimg_info info;
+};
+
+static int probe_vm_open(struct probe_vm *p, unsigned cpl, uint64_t rflags, const uint8_t *code,
+			 size_t n, struct rax_err *err)
+{
+	struct rax_config cfg = { .backend = RAX_BACKEND_KVM, .mem_size = GUEST_MEM_MIN,
+				  .console_in = -1, .console_out = -1, .timeout = PROBE_TIMEOUT_S };
+	uint8_t img[256];
+	size_t len = make_image(img, cpl, rflags | RFLAGS_FIXED1, code, n);
+	if (vm_create(&p->vm, &cfg, err) < 0)
+		return -1;
+	if (testimg_load_buf(&p->vm.mem, img, len, &p->st, &p->info, err) < 0 ||
+	    vm_create_backend(&p->vm, err) < 0 || p->vm.ops->set_state(&p->vm, &p->st, err) < 0) {
+		vm_destroy(&p->vm);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct testimg_result *result_of(struct probe_vm *p)
+{
+	return guest_mem_ptr(&p->vm.mem, LAYOUT_TEST_RESULT, sizeof(struct testimg_result));
+}
+
+/* Point interrupt gate vec at a CPL0 target (same selector and IST). */
+static void point_gate(struct probe_vm *p, unsigned vec, uint64_t target)
+{
+	uint8_t *g = guest_mem_ptr(&p->vm.mem, LAYOUT_TEST_IDT + vec * 16, 16);
+	g[0] = (uint8_t)target;
+	g[1] = (uint8_t)(target >> 8);
+	g[6] = (uint8_t)(target >> 16);
+	g[7] = (uint8_t)(target >> 24);
+	memcpy(g + 8, (uint32_t[]){ (uint32_t)(target >> 32) }, 4);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Run to the end; classify against the expected status. */
+static void run_expect(struct probe_vm *p, int want, struct kvm_probe_run *out, double *seconds)
+{
+	struct rax_err err = { 0 };
+	double t0 = now_s();
+	int status = vm_run(&p->vm, &err);
+	if (seconds)
+		*seconds = now_s() - t0;
+	if (status == want) {
+		out->end = KVM_PROBE_EXPECTED;
+		return;
+	}
+	out->end = status == RAX_STATUS_INTERNAL ? KVM_PROBE_INTERNAL : KVM_PROBE_OTHER;
+	snprintf(out->detail, sizeof(out->detail), "%s", err.msg[0] ? err.msg : rax_status_name(status));
+}
+
+/* debug-exit with value 0 */
+#define EXIT0_STATUS 1
+
+static void observe_loop(struct kvm_probe_obs *o)
+{
+	const uint32_t n = LOOP_ITERATIONS;
+	const uint8_t code[] = {
+		0xb9, (uint8_t)n, (uint8_t)(n >> 8), (uint8_t)(n >> 16), (uint8_t)(n >> 24), /* mov ecx, n */
+		0xff, 0xc9,			 /* 1: dec ecx */
+		0x75, 0xfc,			 /* jnz 1b */
+		0x31, 0xc0,			 /* xor eax, eax */
+		0xe6, PORT_DEBUG_EXIT,		 /* out 0xf4, al */
+	};
+	struct probe_vm p;
+	struct rax_err err = { 0 };
+	if (probe_vm_open(&p, 0, 0, code, sizeof(code), &err) < 0) {
+		snprintf(o->open_error, sizeof(o->open_error), "%s", err.msg);
+		return;
+	}
+	o->opened = true;
+	o->cpl0_loop_insns = 2ul * n + 3;
+	run_expect(&p, EXIT0_STATUS, &o->cpl0_loop, &o->cpl0_loop_seconds);
+	vm_destroy(&p.vm);
+}
+
+/*
+ * KVM_GUESTDBG_SINGLESTEP over two nops at cpl: one exit per instruction.
+ * Whatever goes wrong ends on its own: the code then reaches a debug-exit,
+ * and so does a #DB or #UD the host delivers to the guest instead (their
+ * gates are pointed at an `out` to the debug-exit port), so no step can
+ * block in KVM_RUN.
+ */
+static void observe_singlestep(struct kvm_probe_run *r, unsigned cpl)
+{
+	static const uint8_t code[] = { 0x90, 0x90, 0x31, 0xc0, 0xcd, TESTIMG_VEC_EXIT,
+					0xe6, PORT_DEBUG_EXIT, 0xeb, 0xfe };
+	const unsigned cpl0_exit = 6; /* offset of the `out` above, run at CPL0 */
+	struct probe_vm p;
+	struct rax_err err = { 0 };
+	if (probe_vm_open(&p, cpl, 0, code, sizeof(code), &err) < 0) {
+		r->end = KVM_PROBE_OTHER;
+		snprintf(r->detail, sizeof(r->detail), "%s", err.msg);
+		return;
+	}
+	point_gate(&p, 1, p.st.rip + cpl0_exit);
+	point_gate(&p, 6, p.st.rip + cpl0_exit);
+	r->end = KVM_PROBE_EXPECTED;
+	vm_watch_begin(&p.vm);
+	for (unsigned i = 1; i <= 2 && r->end == KVM_PROBE_EXPECTED; i++) {
+		struct rax_exit ex;
+		struct rax_cpu_state s;
+		memset(&ex, 0, sizeof(ex));
+		if (p.vm.ops->step(&p.vm, &ex, &err) < 0) {
+			r->end = KVM_PROBE_OTHER;
+			snprintf(r->detail, sizeof(r->detail), "%s", err.msg);
+		} else if (ex.kind == RAX_EXIT_INTERNAL) {
+			r->end = KVM_PROBE_INTERNAL;
+			snprintf(r->detail, sizeof(r->detail), "%s", ex.detail);
+		} else if (ex.kind != RAX_EXIT_STEP || p.vm.ops->get_state(&p.vm, &s, &err) < 0 ||
+			   s.rip != p.st.rip + i) {
+			r->end = KVM_PROBE_OTHER;
+			snprintf(r->detail, sizeof(r->detail),
+				 "CPL%u: step %u did not stop after one instruction%s", cpl, i,
+				 ex.kind == RAX_EXIT_STOP ? " (the #DB reached the guest)" : "");
+		}
+	}
+	vm_watch_end();
+	vm_destroy(&p.vm);
+}
+
+/* TF set at CPL0: the #DB after the first nop goes through an IST gate to
+ * the CPL0 runtime stub, which records it and halts (rax-diff's trap-flag
+ * stepping relies on exactly this delivery). */
+static void observe_trapflag(struct kvm_probe_obs *o)
+{
+	static const uint8_t code[] = { 0x90, 0x90, 0x31, 0xc0, 0xe6, PORT_DEBUG_EXIT };
+	struct probe_vm p;
+	struct rax_err err = { 0 };
+	struct kvm_probe_run *r = &o->trapflag;
+	if (probe_vm_open(&p, 0, RFLAGS_TF, code, sizeof(code), &err) < 0) {
+		r->end = KVM_PROBE_OTHER;
+		snprintf(r->detail, sizeof(r->detail), "%s", err.msg);
+		return;
+	}
+	run_expect(&p, RAX_STATUS_OK, r, NULL);
+	const struct testimg_result *res = result_of(&p);
+	if (r->end == KVM_PROBE_EXPECTED &&
+	    (res->magic != TESTIMG_RESULT_EXCEPTION || res->vector != 1 || res->rip != p.st.rip + 1)) {
+		r->end = KVM_PROBE_OTHER;
+		snprintf(r->detail, sizeof(r->detail), "no #DB after one instruction (vector %llu at rip 0x%llx)",
+			 (unsigned long long)res->vector, (unsigned long long)res->rip);
+	}
+	vm_destroy(&p.vm);
+}
+
+/* int 0x30 (the exit service, a DPL3 gate) from CPL3; the #UD gate is
+ * pointed at the stub's halt so that an `int` the host turns into #UD
+ * cannot be mistaken for a delivered one. */
+static void observe_int_cpl3(struct kvm_probe_obs *o)
+{
+	static const uint8_t code[] = { 0x31, 0xc0, 0xcd, TESTIMG_VEC_EXIT };
+	struct probe_vm p;
+	struct rax_err err = { 0 };
+	struct kvm_probe_run *r = &o->int_cpl3;
+	if (probe_vm_open(&p, 3, 0, code, sizeof(code), &err) < 0) {
+		r->end = KVM_PROBE_OTHER;
+		snprintf(r->detail, sizeof(r->detail), "%s", err.msg);
+		return;
+	}
+	point_gate(&p, 6, LAYOUT_TEST_STUB + TESTIMG_STUB_HALT);
+	run_expect(&p, EXIT0_STATUS, r, NULL);
+	if (r->end == KVM_PROBE_OTHER && strcmp(r->detail, rax_status_name(RAX_STATUS_OK)) == 0)
+		snprintf(r->detail, sizeof(r->detail), "int 0x30 at CPL3 arrives as #UD, not through its gate");
+	vm_destroy(&p.vm);
+}
+
+/* ldmxcsr at CPL0 */
+static void observe_sse(struct kvm_probe_obs *o)
+{
+	static const uint8_t code[] = {
+		0x0f, 0xae, 0x15, 0x04, 0x00, 0x00, 0x00, /* ldmxcsr [rip + 4] */
+		0x31, 0xc0,				  /* xor eax, eax */
+		0xe6, PORT_DEBUG_EXIT,			  /* out 0xf4, al */
+		0x80, 0x1f, 0x00, 0x00,			  /* dd 0x1f80 */
+	};
+	struct probe_vm p;
+	struct rax_err err = { 0 };
+	struct kvm_probe_run *r = &o->sse_cpl0;
+	if (probe_vm_open(&p, 0, 0, code, sizeof(code), &err) < 0) {
+		r->end = KVM_PROBE_OTHER;
+		snprintf(r->detail, sizeof(r->detail), "%s", err.msg);
+		return;
+	}
+	run_expect(&p, EXIT0_STATUS, r, NULL);
+	vm_destroy(&p.vm);
+}
+
+/* addps from a misaligned address at CPL3: #GP(0) through its gate. (A
+ * kvm_pvm host intercepts the #GP and tries to emulate the instruction:
+ * plain moves then still fault right, arithmetic arrives as #UD.) */
+static void observe_gp_cpl3(struct kvm_probe_obs *o)
+{
+	static const uint8_t code[] = { 0x0f, 0x58, 0x44, 0x24, 0xf8 }; /* addps xmm0, [rsp - 8] */
+	struct probe_vm p;
+	struct rax_err err = { 0 };
+	struct kvm_probe_run *r = &o->gp_cpl3;
+	if (probe_vm_open(&p, 3, 0, code, sizeof(code), &err) < 0) {
+		r->end = KVM_PROBE_OTHER;
+		snprintf(r->detail, sizeof(r->detail), "%s", err.msg);
+		return;
+	}
+	run_expect(&p, RAX_STATUS_OK, r, NULL);
+	const struct testimg_result *res = result_of(&p);
+	if (r->end == KVM_PROBE_EXPECTED && (res->magic != TESTIMG_RESULT_EXCEPTION || res->vector != 13)) {
+		r->end = KVM_PROBE_OTHER;
+		snprintf(r->detail, sizeof(r->detail), "a misaligned addps at CPL3 raised vector %llu, not #GP",
+			 (unsigned long long)res->vector);
+	}
+	vm_destroy(&p.vm);
+}
+
+void kvm_probe_observe(struct kvm_probe_obs *o, struct kvm_caps *so_far)
+{
+	memset(o, 0, sizeof(*o));
+	o->pvm_module = access(PVM_MODULE, F_OK) == 0;
+	observe_loop(o);
+	kvm_probe_decide(o, so_far);
+	if (!o->opened || o->cpl0_loop.end != KVM_PROBE_EXPECTED)
+		return;
+	observe_singlestep(&o->singlestep, 0);
+	observe_singlestep(&o->singlestep_cpl3, 3);
+	observe_trapflag(o);
+	observe_int_cpl3(o);
+	observe_sse(o);
+	observe_gp_cpl3(o);
+}
+
+static void finding(struct kvm_finding *f, bool ok, const char *fmt, const char *detail)
+{
+	f->ok = ok;
+	snprintf(f->why, sizeof(f->why), fmt, detail);
+}
+
+static void from_run(struct kvm_finding *f, const struct kvm_probe_run *r, const char *yes)
+{
+	switch (r->end) {
+	case KVM_PROBE_EXPECTED: finding(f, true, "%s", yes); break;
+	case KVM_PROBE_NOT_RUN: finding(f, false, "%s", "not probed: KVM is not usable"); break;
+	case KVM_PROBE_INTERNAL: finding(f, false, "the host's KVM cannot run it: %s", r->detail); break;
+	case KVM_PROBE_OTHER: finding(f, false, "%s", r->detail); break;
+	}
+}
+
+void kvm_probe_decide(const struct kvm_probe_obs *o, struct kvm_caps *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (!o->opened) {
+		finding(&c->usable, false, "%s", o->open_error[0] ? o->open_error : "no KVM");
+	} else if (o->cpl0_loop.end != KVM_PROBE_EXPECTED) {
+		finding(&c->usable, false, "a VM opens but its first CPL0 code does not run: %s",
+			o->cpl0_loop.detail);
+	} else {
+		finding(&c->usable, true, "%s", "a VM runs CPL0 code");
+	}
+	if (o->opened && o->cpl0_loop.end == KVM_PROBE_EXPECTED && o->cpl0_loop_seconds > 0)
+		c->cpl0_ips = (double)o->cpl0_loop_insns / o->cpl0_loop_seconds;
+	char ips[96];
+	snprintf(ips, sizeof(ips), "%.1f M CPL0 instructions/s", c->cpl0_ips / 1e6);
+	if (!c->usable.ok)
+		finding(&c->cpl0_native, false, "%s", "not probed: KVM is not usable");
+	else if (o->pvm_module)
+		finding(&c->cpl0_native, false,
+			"emulated by the host: the kvm_pvm module is loaded (%s)", ips);
+	else if (c->cpl0_ips < NATIVE_MIN_IPS)
+		finding(&c->cpl0_native, false, "emulated by the host: only %s", ips);
+	else
+		finding(&c->cpl0_native, true, "runs on the CPU (%s)", ips);
+	from_run(&c->singlestep, &o->singlestep, "KVM_GUESTDBG_SINGLESTEP steps one CPL0 instruction");
+	from_run(&c->singlestep_cpl3, &o->singlestep_cpl3, "KVM_GUESTDBG_SINGLESTEP steps one CPL3 instruction");
+	from_run(&c->trapflag, &o->trapflag, "TF raises #DB through an IST gate to CPL0 code after one instruction");
+	from_run(&c->int_cpl3, &o->int_cpl3, "int 0x30 at CPL3 reaches its DPL3 gate");
+	from_run(&c->sse_cpl0, &o->sse_cpl0, "ldmxcsr at CPL0 runs");
+	from_run(&c->gp_cpl3, &o->gp_cpl3, "a misaligned addps at CPL3 raises #GP in the guest");
+	if (!c->usable.ok)
+		finding(&c->linux_boot, false, "%s", "not probed: KVM is not usable");
+	else if (!c->cpl0_native.ok)
+		finding(&c->linux_boot, false, "%s",
+			"CPL0 code is emulated by the host, which stops on instructions Linux needs "
+			"(ldmxcsr, lock cmpxchg16b, ...): use --backend emulator");
+	else if (!c->sse_cpl0.ok)
+		finding(&c->linux_boot, false, "%s", "SSE does not run at CPL0");
+	else
+		finding(&c->linux_boot, true, "%s", "CPL0 code runs on the CPU");
+}
+
+const struct kvm_caps *kvm_probe(void)
+{
+	static struct kvm_caps caps;
+	static enum { FRESH, PROBING, DONE } state;
+	/* The KVM backend asks for the findings when it describes an internal
+	 * error, as it does during the probe's own experiments: those get the
+	 * findings so far (the CPL0 one is decided first). */
+	if (state != FRESH)
+		return &caps;
+	state = PROBING;
+	struct kvm_probe_obs obs;
+	kvm_probe_observe(&obs, &caps);
+	kvm_probe_decide(&obs, &caps);
+	state = DONE;
+	return &caps;
+}
+
+void kvm_caps_print(FILE *f, const struct kvm_caps *c)
+{
+	const struct {
+		const char *name;
+		const struct kvm_finding *f;
+	} rows[] = {
+		{ "usable", &c->usable },	    { "cpl0-native", &c->cpl0_native },
+		{ "singlestep", &c->singlestep }, { "singlestep-cpl3", &c->singlestep_cpl3 },
+		{ "trapflag", &c->trapflag },
+		{ "int-cpl3", &c->int_cpl3 },	    { "sse-cpl0", &c->sse_cpl0 },
+		{ "gp-cpl3", &c->gp_cpl3 },
+		{ "linux-boot", &c->linux_boot },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		fprintf(f, "%s: %s (%s)\n", rows[i].name, rows[i].f->ok ? "yes" : "no", rows[i].f->why);
+}

@@ -34,7 +34,6 @@
 #include "emu/decode.h"
 #include "emu/emu.h"
 #include "flagmask.h"
-#include "kvm_probe.h"
 #include "layout.h"
 #include "loader/testimg.h"
 #include "vm.h"
@@ -339,31 +338,29 @@ static void native_chunks(struct ls *L)
  * oracle for CPL0 images (--oracle kvm compares against it all the same,
  * until the first instruction it cannot emulate).
  */
-enum oracle_pick { PICK_NONE, PICK_KVM, PICK_NATIVE };
-
-static enum oracle_pick pick_oracle(const struct diff_options *o, unsigned cpl, bool native_ok,
-				    char *why, size_t wn)
+enum diff_pick diff_pick_oracle(const struct diff_options *o, unsigned cpl, bool native_ok, char *why,
+				size_t wn)
 {
 	if (o->oracle == DIFF_ORACLE_KVM) {
 		if (o->kvm_usable)
-			return PICK_KVM;
+			return DIFF_PICK_KVM;
 		snprintf(why, wn, "KVM unavailable: %s", o->kvm_why);
-		return PICK_NONE;
+		return DIFF_PICK_NONE;
 	}
 	unsigned need = cpl == 0 ? ORACLE_CPL0_CPU : ORACLE_INT_CPL3;
 	if (o->oracle == DIFF_ORACLE_AUTO && o->kvm_usable && (o->kvm_caps & need))
-		return PICK_KVM;
+		return DIFF_PICK_KVM;
 	if (cpl == 3 && native_ok)
-		return PICK_NATIVE;
+		return DIFF_PICK_NATIVE;
 	if (cpl == 3)
-		return PICK_NONE; /* why: the native oracle's reason */
+		return DIFF_PICK_NONE; /* why: the native oracle's reason */
 	if (o->oracle == DIFF_ORACLE_AUTO && o->kvm_usable)
-		snprintf(why, wn, "CPL0 image: this host's KVM emulates CPL0 code in software (%s), which is "
-			 "no oracle; --oracle kvm compares against it anyway", kvm_probe()->cpl0_native.why);
+		snprintf(why, wn, "CPL0 image: this host's KVM emulates CPL0 code in software, which is "
+			 "no oracle (rax --kvm-info: cpl0-native); --oracle kvm compares against it anyway");
 	else
 		snprintf(why, wn, "CPL%u image needs the KVM oracle (%s)", cpl,
 			 o->kvm_why[0] ? o->kvm_why : "KVM unavailable");
-	return PICK_NONE;
+	return DIFF_PICK_NONE;
 }
 
 static int open_oracle(struct ls *L, const struct rax_cpu_state *st)
@@ -373,11 +370,11 @@ static int open_oracle(struct ls *L, const struct rax_cpu_state *st)
 	char why[sizeof(L->res->reason)] = "";
 	bool native_ok = L->info.cpl == 3 && o->oracle != DIFF_ORACLE_KVM &&
 			 oracle_native_available(why, sizeof(why));
-	switch (pick_oracle(o, L->info.cpl, native_ok, why, sizeof(why))) {
-	case PICK_NONE:
+	switch (diff_pick_oracle(o, L->info.cpl, native_ok, why, sizeof(why))) {
+	case DIFF_PICK_NONE:
 		set_status(L, DIFF_SKIP, "%s", why[0] ? why : "no oracle can run this image here");
 		return -1;
-	case PICK_KVM:
+	case DIFF_PICK_KVM:
 		L->harness_area = LAYOUT_TEST_SYS_END - 0x10000;
 		if (oracle_kvm_open(&L->orc, o->step_mode, L->vm.mem.host, L->vm.mem.size, st,
 				    L->harness_area, &err) < 0) {
@@ -386,7 +383,7 @@ static int open_oracle(struct ls *L, const struct rax_cpu_state *st)
 		}
 		L->cmp_what = CMP_ALL | CMP_FPU;
 		break;
-	case PICK_NATIVE:
+	case DIFF_PICK_NATIVE:
 		native_chunks(L);
 		if (oracle_native_open(&L->orc, L->reg, L->nreg, st, &err) < 0) {
 			set_status(L, DIFF_ERROR, "%s", err.msg);

@@ -80,6 +80,16 @@ struct diff_result {
 
 const char *diff_status_name(enum diff_status s);
 
+/*
+ * The oracle for an image of privilege level cpl (pure; lockstep.c says
+ * the rule). native_ok: the native oracle works here; why gets the reason
+ * when the answer is DIFF_PICK_NONE (an empty why then: the native
+ * oracle's own reason, already in it).
+ */
+enum diff_pick { DIFF_PICK_NONE, DIFF_PICK_KVM, DIFF_PICK_NATIVE };
+enum diff_pick diff_pick_oracle(const struct diff_options *o, unsigned cpl, bool native_ok, char *why,
+				size_t wn);
+
 /* Run one image; never fails as a function: the outcome is in res. */
 void diff_run_image(const char *path, const struct diff_options *opt, struct diff_result *res);
 

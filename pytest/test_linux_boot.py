@@ -7,11 +7,12 @@ console lines are checked; without a usable KVM it is skipped with the
 probe's reason. The emulator's boot test checks the kernel's early
 console lines.
 """
+import os
 import subprocess
 
 import pytest
 
-from conftest import OK, guest_asset, kvm_probe, run_rax
+from conftest import OK, ROOT, guest_asset, kvm_caps, kvm_probe, run_rax
 
 EARLY = "earlyprintk=serial,ttyS0,115200 console=ttyS0 panic=-1 reboot=k"
 
@@ -41,3 +42,24 @@ def test_kvm_boot():
         assert "a full Linux boot is not possible on this host's KVM" in r.stderr.splitlines()[0]
         assert "Linux version" in r.stdout
         assert "Command line:" in r.stdout
+
+
+def test_boot_sh_picks_the_backend_the_host_can_boot():
+    """ci/boot.sh (the README's main command) boots on KVM where
+    `rax --kvm-info` says a Linux boot works, and otherwise says why in one
+    line and boots on the emulator; either way the busybox command runs."""
+    guest_asset("bzImage")
+    caps = kvm_caps()
+    env = dict(os.environ, RAX_SETUP_NO_APT="1")
+    env.pop("RAX_BACKEND", None)
+    r = subprocess.run([str(ROOT / "ci" / "boot.sh"), "--timeout", "240", "--cmdline",
+                        EARLY + " rax.cmd=echo boot-sh-ok"], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, errors="replace", timeout=600, env=env)
+    assert "boot-sh-ok" in r.stdout, r.stdout[-2000:] + r.stderr[-2000:]
+    assert r.returncode == OK, r.stderr[-2000:]
+    if caps["linux-boot"][0]:
+        assert "rax --backend kvm " in r.stderr
+    else:
+        assert "rax --backend emulator " in r.stderr
+        why = [l for l in r.stderr.splitlines() if "booting on the emulator backend" in l]
+        assert len(why) == 1 and "this host's KVM cannot boot Linux" in why[0], r.stderr

@@ -4,12 +4,14 @@
  *
  * The loop sets up one setjmp per run() call; faults longjmp back to it and
  * are delivered (or end the run on a triple fault), then execution goes on.
- * Handlers are called through a table built from opcodes.def. A step is one
- * instruction: a faulting instruction is a step that ends at the handler's
- * first instruction, and a TF trap is delivered within the step that caused
- * it. Protected, compatibility and 64-bit mode are emulated (decoded blocks
- * belong to one code mode: emu_update_mode flushes them on a change); real
- * and virtual-8086 mode end the run.
+ * Handlers are called through a table built from opcodes.def, or through the
+ * fast ops of the threaded block runner (fastpath.c). A step is one
+ * instruction, run by that same block runner as a block of one (so step()
+ * executes the code run() executes): a faulting instruction is a step that
+ * ends at the handler's first instruction, and a TF trap is delivered within
+ * the step that caused it. Protected, compatibility and 64-bit mode are
+ * emulated (decoded blocks belong to one code mode: emu_update_mode flushes
+ * them on a change); real and virtual-8086 mode end the run.
  */
 #include "emu/emu.h"
 
@@ -232,6 +234,25 @@ static void halt_wait(struct emu_cpu *c)
 	}
 }
 
+/*
+ * One instruction (the first of the block fetched at c->rip), with the TF
+ * trap after it: step(), and run() under TF or RF. It goes through the block
+ * runner as a block of one, so it executes the same fast op that run() would
+ * (and rax-diff compares that code against the CPU). RF lasts until the
+ * instruction completes (it only masks instruction breakpoints, which are not
+ * modelled; IRET may set it again).
+ */
+static void run_one(struct emu_cpu *c, const struct emu_insn *in, const uint8_t *fop, bool tf)
+{
+	c->rflags &= ~(uint64_t)RFLAGS_RF;
+	c->event_delivered = false;
+	emu_run_block(c, in, fop, 1);
+	if (tf && !c->event_delivered) {
+		c->s.dr6 |= 0x4000; /* BS: single step */
+		emu_deliver(c, EXC_DB, 0, EV_TRAP, c->rip);
+	}
+}
+
 /* Execute until an exit; single: exactly one instruction. */
 static void run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 {
@@ -269,22 +290,7 @@ static void run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 		const uint8_t *fop;
 		const struct emu_insn *in = fetch_block(c, &n, &fop);
 		if (__builtin_expect(single || tf || rf, 0)) {
-			/* one instruction, with the TF trap after it; RF lasts until
-			 * that instruction completes (it only masks instruction
-			 * breakpoints, which are not modelled; IRET may set it again) */
-			c->rflags &= ~(uint64_t)RFLAGS_RF;
-			c->in_insn = true;
-			c->saved_rsp = c->gpr[RAX_REG_RSP];
-			c->event_delivered = false;
-			c->next_rip = c->rip + in->len;
-			emu_handlers[in->row](c, in);
-			c->in_insn = false;
-			c->rip = c->next_rip;
-			c->icount++;
-			if (tf && !c->event_delivered) {
-				c->s.dr6 |= 0x4000; /* BS: single step */
-				emu_deliver(c, EXC_DB, 0, EV_TRAP, c->rip);
-			}
+			run_one(c, in, fop, tf);
 			if (single) {
 				if (!c->exit_req || c->exit_req == RAX_EXIT_HLT)
 					c->exit_req = (c->exit_req == RAX_EXIT_HLT && !(c->rflags & RFLAGS_IF))

@@ -15,7 +15,12 @@
  * they skip saving RSP/next RIP and the end-of-instruction checks. Block
  * boundaries are those of the generic loop (same taken-branch, break and
  * exit rules), so interrupt timing and instruction counts are unchanged.
- * Fast ops are chosen only in 64-bit mode and without a planted bug.
+ * Fast ops are chosen only in 64-bit mode and without a planted bug in the
+ * handlers (plant.h); step() runs instructions through emu_run_block too, so
+ * rax-diff compares these forms against the CPU.
+ *
+ * RAX_EMU_PLANT=fastop swaps one form for a wrong copy (FOP_planted) at
+ * selection time, so the runner itself never tests for it.
  */
 #include "emu/emu.h"
 
@@ -47,7 +52,8 @@
 	X(movsxd_R) X(movsxd_M) SIZED(X, cmov_R) SIZED(X, cmov_M) SIZED(X, imul_R)       \
 	X(setcc_R) X(setcc_M) X(push) X(pop) X(jcc) X(jmp) X(call) X(ret)               \
 	SIZED(X, rol_I_R) SIZED(X, ror_I_R) SIZED(X, shl_I_R) SIZED(X, shr_I_R) SIZED(X, sar_I_R) \
-	SIZED(X, shift_R) SIZED(X, shift_M)
+	SIZED(X, shift_R) SIZED(X, shift_M)                                             \
+	X(planted)
 
 enum {
 #define X(n) FOP_##n,
@@ -116,11 +122,13 @@ static void row_kind_init(void)
 	case FK_##K##_GvEv: return RM_SIZED(k##_GvEv);                                  \
 	case FK_##K##_EvIz: return RM_SIZED(k##_EvIz);
 
-uint8_t emu_fast_select(const struct emu_cpu *c, const struct emu_insn *in)
+static uint8_t select_fop(const struct emu_cpu *c, const struct emu_insn *in)
 {
 	if (!row_kind)
 		row_kind_init();
-	if (emu_plant != EMU_PLANT_NONE || !c->s.seg[RAX_SEG_CS].l || in->asz != 8)
+	/* the other plants break handlers: every instruction must reach them */
+	bool handler_plant = emu_plant != EMU_PLANT_NONE && emu_plant != EMU_PLANT_FASTOP;
+	if (handler_plant || !c->s.seg[RAX_SEG_CS].l || in->asz != 8)
 		return FOP_generic;
 	enum fast_kind k = (enum fast_kind)row_kind[in->row];
 	if (k == FK_NONE)
@@ -171,6 +179,14 @@ uint8_t emu_fast_select(const struct emu_cpu *c, const struct emu_insn *in)
 	}
 }
 
+uint8_t emu_fast_select(const struct emu_cpu *c, const struct emu_insn *in)
+{
+	uint8_t f = select_fop(c, in);
+	if (__builtin_expect(emu_plant == EMU_PLANT_FASTOP, 0) && f == FOP_add_EvGv_R8)
+		f = FOP_planted;
+	return f;
+}
+
 bool emu_fast_leaves(uint8_t fop, const struct emu_insn *in)
 {
 	return (fop == FOP_jmp || fop == FOP_call) && in->imm != 0;
@@ -187,6 +203,16 @@ FAST_INLINE void imul_rr(struct emu_cpu *c, const struct emu_insn *in, unsigned 
 	emu_reg_set(c, in, in->reg, size, lo);
 	emu_lazy(c, LF_MUL, size, 0, 0, lo);
 	c->lf_cin = ovf;
+}
+
+/* RAX_EMU_PLANT=fastop: ADD r/m64, r64 (register form) with the halves added
+ * apart, so a carry out of bit 31 is lost; flags as ADD's of that result. */
+static void planted_add(struct emu_cpu *c, const struct emu_insn *in)
+{
+	uint64_t a = c->gpr[in->rm], b = c->gpr[in->reg];
+	uint64_t r = ((a + b) & 0xffffffff) | (((a >> 32) + (b >> 32)) << 32);
+	c->gpr[in->rm] = r;
+	alu_flags(c, K_ADD, 8, a, b, r, 0);
 }
 
 /* ALU op k on register d with source b, sizes 4 and 8 (cannot fault). */
@@ -385,6 +411,7 @@ void emu_run_block(struct emu_cpu *c, const struct emu_insn *in, const uint8_t *
 	S4_8(REG_OP, sar_I_R, B_SAR)
 	S4_8(REG_OP, shift_R, B_SHIFT)
 	S4_8(MEM_OP, shift_M, B_SHIFT)
+	REG_OP(planted, planted_add(c, in))
 
 done: /* in: the first instruction not executed */
 	c->in_insn = false;

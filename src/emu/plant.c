@@ -23,4 +23,6 @@ void emu_plant_init(void)
 		emu_plant = EMU_PLANT_MEMORY;
 	else if (!strcmp(v, "fault"))
 		emu_plant = EMU_PLANT_FAULT;
+	else if (!strcmp(v, "fastop"))
+		emu_plant = EMU_PLANT_FASTOP;
 }

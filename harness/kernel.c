@@ -993,6 +993,19 @@ static enum kloc localise(struct kd *D, uint64_t at, const char *seen)
 			if (rc == 0)
 				D->orc.ops->get_state(&D->orc, &o1, &err);
 		}
+		if (r.kind == ORACLE_CANNOT) {
+			/* the difference at the exit is in this instruction, which the
+			 * host cannot step: as far as this host can check */
+			kset_status(D, DIFF_SKIP, "exit %llu differs (%.150s) in instruction %llu at 0x%llx, which this "
+				    "host's KVM cannot single-step (%.150s): the comparison ends there; the %llu "
+				    "instructions before it compared equal", (unsigned long long)at, seen,
+				    (unsigned long long)insn_no, (unsigned long long)st_lo.rip, r.detail,
+				    (unsigned long long)(insn_no - 1));
+			window_end(D, "instruction %llu cannot be single-stepped on this host's KVM",
+				   (unsigned long long)insn_no);
+			D->ks->localise_seconds += now_s() - t0;
+			return KL_STOP;
+		}
 		struct diff_divergence tmp;
 		memset(&tmp, 0, sizeof(tmp));
 		struct diff_divergence *d = &tmp;

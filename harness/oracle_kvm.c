@@ -237,17 +237,26 @@ static bool is_0f01_mem(const struct emu_insn *in, unsigned reg)
 /*
  * PUSHF under either stepping mechanism pushes the TF the harness set (KVM
  * sets TF itself for KVM_GUESTDBG_SINGLESTEP): clear it in the pushed image
- * when the test never set TF. post is the state after the PUSHF.
+ * when the test never set TF. And a host that runs guest CPL3 code with
+ * interrupts enabled whatever the guest's IF (rax --kvm-info: pushf-cpl3)
+ * pushes IF=1: put the guest's IF there. pre and post are the states
+ * before and after the PUSHF.
  */
-static void fix_pushf(struct kvmo *k, const struct emu_insn *in, const struct rax_cpu_state *post)
+static void fix_pushf(struct kvmo *k, const struct emu_insn *in, const struct rax_cpu_state *pre,
+		      const struct rax_cpu_state *post)
 {
 	if (in->map != 0 || in->op != 0x9c)
 		return;
-	uint8_t b; /* TF is bit 0 of the image's second byte (16- and 64-bit PUSHF) */
-	if (lread(k, post->gpr[RAX_REG_RSP] + 1, &b, 1) == 0 && (b & 1)) {
+	uint8_t b, was; /* TF and IF are bits 0 and 1 of the image's second byte (16- and 64-bit PUSHF) */
+	if (lread(k, post->gpr[RAX_REG_RSP] + 1, &b, 1) < 0)
+		return;
+	was = b;
+	if (!(pre->rflags & RFLAGS_TF))
 		b &= (uint8_t)~1u;
+	if (cpu_state_cpl(pre) == 3 && !kvm_probe()->pushf_cpl3.ok)
+		b = (uint8_t)((b & ~2u) | ((pre->rflags & RFLAGS_IF) ? 2u : 0u));
+	if (b != was)
 		lwrite(k, post->gpr[RAX_REG_RSP] + 1, &b, 1);
-	}
 }
 
 /*
@@ -373,6 +382,26 @@ static enum oracle_event internal_kind(const struct rax_exit *ex, const struct r
 	return ORACLE_INTERNAL;
 }
 
+/*
+ * Port I/O at CPL0 on a host that emulates CPL0 code: measured on kvm_pvm,
+ * the host completes the access after the exit to user space and runs on
+ * through the next instruction before the step trap, so no step can stop
+ * after it. The lockstep engines end the comparison there (SKIP).
+ */
+static bool cannot_step(const struct oracle *o, bool dec, const struct emu_insn *in,
+			const struct rax_cpu_state *s, struct oracle_result *r)
+{
+	bool io = dec && in->map == 0 &&
+		  ((in->op >= 0xe4 && in->op <= 0xe7) || (in->op >= 0xec && in->op <= 0xef) ||
+		   (in->op >= 0x6c && in->op <= 0x6f));
+	if (!io || cpu_state_cpl(s) != 0 || (o->caps & ORACLE_CPL0_CPU))
+		return false;
+	r->kind = ORACLE_CANNOT;
+	snprintf(r->detail, sizeof(r->detail),
+		 "port I/O at CPL0: this host's KVM emulates it and runs on past it when stepped");
+	return true;
+}
+
 /* Whether the run ended on the patched handler entry. */
 static bool at_patch(const struct entry_patch *p, int status, const struct rax_cpu_state *t)
 {
@@ -392,6 +421,8 @@ static int trapflag_step(struct oracle *o, const struct oracle_hint *hint, struc
 	k->loaded = true;
 	struct emu_insn in;
 	bool dec = decode_at(k, s.rip, &in);
+	if (cannot_step(o, dec, &in, &s, r))
+		return 0;
 	/* the IDT the test will have after this instruction: LIDT's operand is
 	 * pointed at our shadow of the new table for the one step */
 	struct rax_dtable tidt = k->cur.idt;
@@ -528,9 +559,7 @@ static int trapflag_step(struct oracle *o, const struct oracle_hint *hint, struc
 	t.dr6 = k->cur.dr6;
 	t.dr7 = k->cur.dr7;
 	if (dec && t.rip == k->cur.rip + in.len) {
-		/* PUSHF pushed our TF: the test never set it */
-		if (!(k->cur.rflags & RFLAGS_TF))
-			fix_pushf(k, &in, &t);
+		fix_pushf(k, &in, &k->cur, &t);
 		/* SIDT stored our IDT copy's address: store the test's IDTR */
 		if (is_0f01_mem(&in, 1)) {
 			uint8_t op[10];
@@ -554,14 +583,15 @@ static int single_step(struct oracle *o, const struct oracle_hint *hint, struct 
 {
 	struct kvmo *k = K(o);
 	struct rax_vm *vm = &k->vm;
-	struct rax_cpu_state s = k->cur;
-	bool test_tf = s.rflags & RFLAGS_TF;
+	struct rax_cpu_state s = k->cur, pre = k->cur;
 	s.rflags |= RFLAGS_TF;
 	if (vm->ops->set_state(vm, &s, err) < 0)
 		return -1;
 	k->loaded = true;
 	struct emu_insn in;
 	bool dec = decode_at(k, s.rip, &in);
+	if (cannot_step(o, dec, &in, &s, r))
+		return 0;
 	struct entry_patch p;
 	patch_entry(k, hint, &p);
 	vm->stop = 0;
@@ -582,8 +612,8 @@ static int single_step(struct oracle *o, const struct oracle_hint *hint, struct 
 		ex.kind = RAX_EXIT_STEP;
 	}
 	k->cur.rflags &= ~(uint64_t)RFLAGS_TF;
-	if (ex.kind == RAX_EXIT_STEP && dec && !test_tf && k->cur.rip == s.rip + in.len)
-		fix_pushf(k, &in, &k->cur);
+	if (ex.kind == RAX_EXIT_STEP && dec && k->cur.rip == s.rip + in.len)
+		fix_pushf(k, &in, &pre, &k->cur);
 	switch (ex.kind) {
 	case RAX_EXIT_STEP: r->kind = ORACLE_STEPPED; break;
 	case RAX_EXIT_HLT:
@@ -668,8 +698,10 @@ int oracle_kvm_open(struct oracle *o, enum kvm_step_mode mode, const uint8_t *ra
 	o->ops = &kvm_ops;
 	/* everything but the flags the stepping mechanism owns */
 	o->rflags_bits = 0x3f7fd5ull & ~(uint64_t)(RFLAGS_TF | RFLAGS_RF);
-	snprintf(o->name, sizeof(o->name), "kvm/%s", kvm_step_mode_name(k->mode));
 	o->caps = kvm_host_caps();
+	/* where CPL0 code is the host's software, every report says so */
+	snprintf(o->name, sizeof(o->name), "kvm/%s%s", kvm_step_mode_name(k->mode),
+		 (o->caps & ORACLE_CPL0_CPU) ? "" : " (host-emulated CPL0)");
 	return 0;
 }
 

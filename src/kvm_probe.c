@@ -273,6 +273,30 @@ static void observe_gp_cpl3(struct kvm_probe_obs *o)
 	vm_destroy(&p.vm);
 }
 
+/* pushfq; pop rbx at CPL3 with IF=0, then the exit service (through #UD
+ * where the host turns INT n into it): RBX must show IF=0. */
+static void observe_pushf_cpl3(struct kvm_probe_obs *o)
+{
+	static const uint8_t code[] = { 0x9c, 0x5b, 0x31, 0xc0, 0xcd, TESTIMG_VEC_EXIT };
+	struct probe_vm p;
+	struct rax_err err = { 0 };
+	struct kvm_probe_run *r = &o->pushf_cpl3;
+	if (probe_vm_open(&p, 3, 0, code, sizeof(code), &err) < 0) {
+		r->end = KVM_PROBE_OTHER;
+		snprintf(r->detail, sizeof(r->detail), "%s", err.msg);
+		return;
+	}
+	run_expect(&p, EXIT0_STATUS, r, NULL);
+	struct rax_cpu_state s;
+	if (r->end == KVM_PROBE_EXPECTED && p.vm.ops->get_state(&p.vm, &s, &err) == 0 &&
+	    (s.gpr[RAX_REG_RBX] & RFLAGS_IF)) {
+		r->end = KVM_PROBE_OTHER;
+		snprintf(r->detail, sizeof(r->detail),
+			 "PUSHF at CPL3 pushed IF=1 with the guest's IF=0 (the host runs CPL3 code with interrupts on)");
+	}
+	vm_destroy(&p.vm);
+}
+
 void kvm_probe_observe(struct kvm_probe_obs *o, struct kvm_caps *so_far)
 {
 	memset(o, 0, sizeof(*o));
@@ -287,6 +311,7 @@ void kvm_probe_observe(struct kvm_probe_obs *o, struct kvm_caps *so_far)
 	observe_int_cpl3(o);
 	observe_sse(o);
 	observe_gp_cpl3(o);
+	observe_pushf_cpl3(o);
 }
 
 static void finding(struct kvm_finding *f, bool ok, const char *fmt, const char *detail)
@@ -335,6 +360,7 @@ void kvm_probe_decide(const struct kvm_probe_obs *o, struct kvm_caps *c)
 	from_run(&c->int_cpl3, &o->int_cpl3, "int 0x30 at CPL3 reaches its DPL3 gate");
 	from_run(&c->sse_cpl0, &o->sse_cpl0, "ldmxcsr at CPL0 runs");
 	from_run(&c->gp_cpl3, &o->gp_cpl3, "a misaligned addps at CPL3 raises #GP in the guest");
+	from_run(&c->pushf_cpl3, &o->pushf_cpl3, "PUSHF at CPL3 pushes the guest's IF");
 	if (!c->usable.ok)
 		finding(&c->linux_boot, false, "%s", "not probed: KVM is not usable");
 	else if (!c->cpl0_native.ok)
@@ -374,7 +400,7 @@ void kvm_caps_print(FILE *f, const struct kvm_caps *c)
 		{ "singlestep", &c->singlestep }, { "singlestep-cpl3", &c->singlestep_cpl3 },
 		{ "trapflag", &c->trapflag },
 		{ "int-cpl3", &c->int_cpl3 },	    { "sse-cpl0", &c->sse_cpl0 },
-		{ "gp-cpl3", &c->gp_cpl3 },
+		{ "gp-cpl3", &c->gp_cpl3 },	    { "pushf-cpl3", &c->pushf_cpl3 },
 		{ "linux-boot", &c->linux_boot },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)

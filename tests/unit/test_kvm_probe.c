@@ -56,6 +56,7 @@ static void test_pvm_host(void)
 	o.int_cpl3 = ran(KVM_PROBE_OTHER, "int 0x30 at CPL3 arrives as #UD, not through its gate");
 	o.sse_cpl0 = ran(KVM_PROBE_INTERNAL, "KVM internal error, suberror 1 (emulation failure)");
 	o.gp_cpl3 = ran(KVM_PROBE_OTHER, "a misaligned addps at CPL3 raised vector 6, not #GP");
+	o.pushf_cpl3 = ran(KVM_PROBE_OTHER, "PUSHF at CPL3 pushed IF=1 with the guest's IF=0");
 	struct kvm_caps c;
 	kvm_probe_decide(&o, &c);
 	CHECK(c.usable.ok);
@@ -65,7 +66,7 @@ static void test_pvm_host(void)
 	CHECK(c.singlestep.ok && !c.singlestep_cpl3.ok && c.trapflag.ok);
 	CHECK(!c.int_cpl3.ok && strstr(c.int_cpl3.why, "#UD") != NULL);
 	CHECK(!c.sse_cpl0.ok && strstr(c.sse_cpl0.why, "cannot run it") != NULL);
-	CHECK(!c.gp_cpl3.ok);
+	CHECK(!c.gp_cpl3.ok && !c.pushf_cpl3.ok);
 	CHECK(!c.linux_boot.ok && strstr(c.linux_boot.why, "--backend emulator") != NULL);
 }
 
@@ -74,7 +75,7 @@ static void test_slow_cpl0_without_module(void)
 {
 	struct kvm_probe_obs o = loop_ok(0.04, false);
 	o.singlestep = o.singlestep_cpl3 = o.trapflag = o.int_cpl3 = o.sse_cpl0 = o.gp_cpl3 =
-		ran(KVM_PROBE_EXPECTED, "");
+		o.pushf_cpl3 = ran(KVM_PROBE_EXPECTED, "");
 	struct kvm_caps c;
 	kvm_probe_decide(&o, &c);
 	CHECK(c.usable.ok && !c.cpl0_native.ok);
@@ -86,11 +87,12 @@ static void test_hardware_host(void)
 {
 	struct kvm_probe_obs o = loop_ok(0.0002, false);
 	o.singlestep = o.singlestep_cpl3 = o.trapflag = o.int_cpl3 = o.sse_cpl0 = o.gp_cpl3 =
-		ran(KVM_PROBE_EXPECTED, "");
+		o.pushf_cpl3 = ran(KVM_PROBE_EXPECTED, "");
 	struct kvm_caps c;
 	kvm_probe_decide(&o, &c);
 	CHECK(c.usable.ok && c.cpl0_native.ok && c.singlestep.ok && c.singlestep_cpl3.ok);
-	CHECK(c.trapflag.ok && c.int_cpl3.ok && c.sse_cpl0.ok && c.gp_cpl3.ok && c.linux_boot.ok);
+	CHECK(c.trapflag.ok && c.int_cpl3.ok && c.sse_cpl0.ok && c.gp_cpl3.ok && c.pushf_cpl3.ok);
+	CHECK(c.linux_boot.ok);
 	CHECK(strstr(c.cpl0_native.why, "runs on the CPU") != NULL);
 }
 
@@ -98,7 +100,7 @@ static void test_print_format(void)
 {
 	struct kvm_probe_obs o = loop_ok(0.0002, false);
 	o.singlestep = ran(KVM_PROBE_OTHER, "CPL0: step 1 did not stop after one instruction");
-	o.singlestep_cpl3 = o.trapflag = o.int_cpl3 = o.sse_cpl0 = o.gp_cpl3 = ran(KVM_PROBE_EXPECTED, "");
+	o.singlestep_cpl3 = o.trapflag = o.int_cpl3 = o.sse_cpl0 = o.gp_cpl3 = o.pushf_cpl3 = ran(KVM_PROBE_EXPECTED, "");
 	struct kvm_caps c;
 	kvm_probe_decide(&o, &c);
 	char buf[4096] = "";
@@ -111,7 +113,7 @@ static void test_print_format(void)
 	unsigned lines = 0;
 	for (const char *p = buf; *p; p++)
 		lines += *p == '\n';
-	CHECK_EQ(lines, 9);
+	CHECK_EQ(lines, 10);
 }
 
 int main(void)

@@ -49,6 +49,18 @@ def run_rax(args, timeout=60, input=None, env=None):
                           text=True, errors="replace")
 
 
+def rax_diff(args, env=None, timeout=300):
+    """Run rax-diff without any RAX_EMU_PLANT from the environment (env adds)."""
+    exe = BUILD / "harness" / "rax-diff"
+    if not exe.exists():
+        pytest.fail(f"{exe} not built")
+    e = dict(os.environ)
+    e.pop("RAX_EMU_PLANT", None)
+    e.update(env or {})
+    return subprocess.run([str(exe)] + [str(a) for a in args], capture_output=True, text=True,
+                          timeout=timeout, env=e)
+
+
 _kvm_caps = None
 
 

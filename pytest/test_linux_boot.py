@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from conftest import OK, ROOT, guest_asset, kvm_caps, kvm_probe, run_rax
+from conftest import OK, ROOT, TIMEOUT, guest_asset, kvm_caps, kvm_probe, run_rax
 
 EARLY = "earlyprintk=serial,ttyS0,115200 console=ttyS0 panic=-1 reboot=k"
 
@@ -35,13 +35,16 @@ def test_kvm_boot():
         assert "RAX-CMD-DONE rc=0" in r.stdout
         assert r.returncode == OK, r.stderr
     else:
-        # Measured on kvm_pvm hosts: "Linux version" appears within seconds,
-        # "Memory:" after one to three minutes; the first lines are enough.
+        # Measured on kvm_pvm hosts: the host emulates the decompressor's
+        # ~100M CPL0 instructions at ~1.6M/s, so the first console line
+        # takes minutes (then `lock cmpxchg16b` ends the boot: the message
+        # is checked in test_kvm_exit). Here: rax warns first, then the
+        # guest runs on KVM without an internal error until the timeout.
         print(f"hardware-KVM boot to userspace skipped: {reason}")
-        r = boot("kvm", EARLY, 30)
-        assert "a full Linux boot is not possible on this host's KVM" in r.stderr.splitlines()[0]
-        assert "Linux version" in r.stdout
-        assert "Command line:" in r.stdout
+        r = boot("kvm", EARLY, 15)
+        lines = r.stderr.splitlines()
+        assert lines[0].startswith("rax: warning: a full Linux boot is not possible on this host's KVM"), r.stderr
+        assert r.returncode == TIMEOUT and lines[1:] == ["rax: timeout after 15 seconds"], r.stderr
 
 
 def test_boot_sh_picks_the_backend_the_host_can_boot():

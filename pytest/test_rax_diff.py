@@ -4,28 +4,14 @@ Runs here with the native (ptrace) oracle for CPL3 images; KVM-only paths
 check the documented "KVM unavailable" result when /dev/kvm is missing.
 """
 import json
-import os
-import subprocess
 
 import pytest
 
-from conftest import BUILD, ROOT, kvm_probe, kvm_require
+from conftest import BUILD, kvm_probe, kvm_require, rax_diff
 
 DIFF_OK, DIFF_DIVERGE, DIFF_USAGE, DIFF_ERROR, DIFF_SKIP, DIFF_NO_ORACLE = 0, 1, 2, 3, 4, 14
 # A host without KVM, on any host: the KVM device path rax honours (README).
 NO_KVM = {"RAX_KVM_DEVICE": "/nonexistent/kvm"}
-
-
-def rax_diff(args, env=None, timeout=300):
-    exe = BUILD / "harness" / "rax-diff"
-    if not exe.exists():
-        pytest.fail(f"{exe} not built")
-    e = dict(os.environ)
-    e.pop("RAX_EMU_PLANT", None)
-    if env:
-        e.update(env)
-    return subprocess.run([str(exe)] + [str(a) for a in args], capture_output=True, text=True,
-                          timeout=timeout, env=e)
 
 
 def images():

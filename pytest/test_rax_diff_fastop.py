@@ -9,26 +9,10 @@ asm/diff_fastop.asm: step 1 `add rcx, rbx` (no carry), step 2 `add rax, rbx`
 with rax = 0x1ffffffff, rbx = 1.
 """
 import json
-import os
-import subprocess
 
-import pytest
-
-from conftest import BUILD, asm_image, run_rax
+from conftest import asm_image, rax_diff, run_rax
 
 DIFF_OK, DIFF_DIVERGE = 0, 1
-
-
-def rax_diff(args, plant=None, timeout=120):
-    exe = BUILD / "harness" / "rax-diff"
-    if not exe.exists():
-        pytest.fail(f"{exe} not built")
-    env = dict(os.environ)
-    env.pop("RAX_EMU_PLANT", None)
-    if plant:
-        env["RAX_EMU_PLANT"] = plant
-    return subprocess.run([str(exe)] + [str(a) for a in args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
 
 
 def test_fastop_image_passes_without_plant(tmp_path):
@@ -43,7 +27,8 @@ def test_fastop_image_passes_without_plant(tmp_path):
 
 def test_fastop_plant_found_at_exact_step_and_field(tmp_path):
     out = tmp_path / "p.json"
-    r = rax_diff(["--oracle", "native", "--json", out, asm_image("diff_fastop")], plant="fastop")
+    r = rax_diff(["--oracle", "native", "--json", out, asm_image("diff_fastop")],
+                 env={"RAX_EMU_PLANT": "fastop"})
     assert r.returncode == DIFF_DIVERGE, r.stdout + r.stderr
     t = json.loads(out.read_text())["tests"][0]
     assert t["status"] == "DIVERGE"

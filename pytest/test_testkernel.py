@@ -83,8 +83,11 @@ def test_signal_ends_run(backend, sig):
                           str(asm_image("testkernel")), "--cmdline", "spin"],
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
-    time.sleep(0.5)
-    p.send_signal(sig)
-    out, err = p.communicate(timeout=30)
+    try:
+        time.sleep(0.5)
+        p.send_signal(sig)
+        out, err = p.communicate(timeout=30)
+    finally:
+        p.kill()  # never leave a spinning guest behind a failed test
     assert p.returncode == SIGNAL
     assert "interrupted" in err

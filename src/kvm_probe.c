@@ -22,9 +22,11 @@
  * runs ~1.6 M instructions/s; the loop below is 40k instructions). */
 #define PROBE_TIMEOUT_S 2.0
 #define LOOP_ITERATIONS 20000u
-/* CPL0 instructions per second below which the host is emulating them:
- * silicon (even nested under hardware SVM/VMX) runs this loop at
- * hundreds of millions per second, the kvm_pvm host at ~1.6 million. */
+/* CPL0 instructions per second below which the host may be emulating
+ * them: silicon (even nested under hardware SVM/VMX) runs this loop at
+ * hundreds of millions per second, the kvm_pvm host at ~1.6 million. A
+ * slow host is still a complete CPU (KVM nested in QEMU's TCG) when SSE
+ * at CPL0 works, which the kvm_pvm host's partial emulator cannot do. */
 #define NATIVE_MIN_IPS 20e6
 #define PVM_MODULE "/sys/module/kvm_pvm"
 
@@ -56,21 +58,24 @@ struct probe_vm {
 	struct testimg_info info;
 };
 
+/* A VM with the image loaded and its state set; on failure r says why. */
 static int probe_vm_open(struct probe_vm *p, unsigned cpl, uint64_t rflags, const uint8_t *code,
-			 size_t n, struct rax_err *err)
+			 size_t n, struct kvm_probe_run *r)
 {
+	struct rax_err e = { 0 }, *err = &e;
 	struct rax_config cfg = { .backend = RAX_BACKEND_KVM, .mem_size = GUEST_MEM_MIN,
 				  .console_in = -1, .console_out = -1, .timeout = PROBE_TIMEOUT_S };
 	uint8_t img[256];
 	size_t len = make_image(img, cpl, rflags | RFLAGS_FIXED1, code, n);
-	if (vm_create(&p->vm, &cfg, err) < 0)
-		return -1;
-	if (testimg_load_buf(&p->vm.mem, img, len, &p->st, &p->info, err) < 0 ||
-	    vm_create_backend(&p->vm, err) < 0 || p->vm.ops->set_state(&p->vm, &p->st, err) < 0) {
+	if (vm_create(&p->vm, &cfg, err) == 0) {
+		if (testimg_load_buf(&p->vm.mem, img, len, &p->st, &p->info, err) == 0 &&
+		    vm_create_backend(&p->vm, err) == 0 && p->vm.ops->set_state(&p->vm, &p->st, err) == 0)
+			return 0;
 		vm_destroy(&p->vm);
-		return -1;
 	}
-	return 0;
+	r->end = KVM_PROBE_OTHER;
+	snprintf(r->detail, sizeof(r->detail), "%.390s", e.msg);
+	return -1;
 }
 
 static const struct testimg_result *result_of(struct probe_vm *p)
@@ -109,7 +114,7 @@ static void run_expect(struct probe_vm *p, int want, struct kvm_probe_run *out, 
 		return;
 	}
 	out->end = status == RAX_STATUS_INTERNAL ? KVM_PROBE_INTERNAL : KVM_PROBE_OTHER;
-	snprintf(out->detail, sizeof(out->detail), "%s", err.msg[0] ? err.msg : rax_status_name(status));
+	snprintf(out->detail, sizeof(out->detail), "%.390s", err.msg[0] ? err.msg : rax_status_name(status));
 }
 
 /* debug-exit with value 0 */
@@ -126,9 +131,9 @@ static void observe_loop(struct kvm_probe_obs *o)
 		0xe6, PORT_DEBUG_EXIT,		 /* out 0xf4, al */
 	};
 	struct probe_vm p;
-	struct rax_err err = { 0 };
-	if (probe_vm_open(&p, 0, 0, code, sizeof(code), &err) < 0) {
-		snprintf(o->open_error, sizeof(o->open_error), "%s", err.msg);
+	struct kvm_probe_run r;
+	if (probe_vm_open(&p, 0, 0, code, sizeof(code), &r) < 0) {
+		snprintf(o->open_error, sizeof(o->open_error), "%.390s", r.detail);
 		return;
 	}
 	o->opened = true;
@@ -151,11 +156,8 @@ static void observe_singlestep(struct kvm_probe_run *r, unsigned cpl)
 	const unsigned cpl0_exit = 6; /* offset of the `out` above, run at CPL0 */
 	struct probe_vm p;
 	struct rax_err err = { 0 };
-	if (probe_vm_open(&p, cpl, 0, code, sizeof(code), &err) < 0) {
-		r->end = KVM_PROBE_OTHER;
-		snprintf(r->detail, sizeof(r->detail), "%s", err.msg);
+	if (probe_vm_open(&p, cpl, 0, code, sizeof(code), r) < 0)
 		return;
-	}
 	point_gate(&p, 1, p.st.rip + cpl0_exit);
 	point_gate(&p, 6, p.st.rip + cpl0_exit);
 	r->end = KVM_PROBE_EXPECTED;
@@ -166,10 +168,10 @@ static void observe_singlestep(struct kvm_probe_run *r, unsigned cpl)
 		memset(&ex, 0, sizeof(ex));
 		if (p.vm.ops->step(&p.vm, &ex, &err) < 0) {
 			r->end = KVM_PROBE_OTHER;
-			snprintf(r->detail, sizeof(r->detail), "%s", err.msg);
+			snprintf(r->detail, sizeof(r->detail), "%.390s", err.msg);
 		} else if (ex.kind == RAX_EXIT_INTERNAL) {
 			r->end = KVM_PROBE_INTERNAL;
-			snprintf(r->detail, sizeof(r->detail), "%s", ex.detail);
+			snprintf(r->detail, sizeof(r->detail), "%.390s", ex.detail);
 		} else if (ex.kind != RAX_EXIT_STEP || p.vm.ops->get_state(&p.vm, &s, &err) < 0 ||
 			   s.rip != p.st.rip + i) {
 			r->end = KVM_PROBE_OTHER;
@@ -189,13 +191,9 @@ static void observe_trapflag(struct kvm_probe_obs *o)
 {
 	static const uint8_t code[] = { 0x90, 0x90, 0x31, 0xc0, 0xe6, PORT_DEBUG_EXIT };
 	struct probe_vm p;
-	struct rax_err err = { 0 };
 	struct kvm_probe_run *r = &o->trapflag;
-	if (probe_vm_open(&p, 0, RFLAGS_TF, code, sizeof(code), &err) < 0) {
-		r->end = KVM_PROBE_OTHER;
-		snprintf(r->detail, sizeof(r->detail), "%s", err.msg);
+	if (probe_vm_open(&p, 0, RFLAGS_TF, code, sizeof(code), r) < 0)
 		return;
-	}
 	run_expect(&p, RAX_STATUS_OK, r, NULL);
 	const struct testimg_result *res = result_of(&p);
 	if (r->end == KVM_PROBE_EXPECTED &&
@@ -214,13 +212,9 @@ static void observe_int_cpl3(struct kvm_probe_obs *o)
 {
 	static const uint8_t code[] = { 0x31, 0xc0, 0xcd, TESTIMG_VEC_EXIT };
 	struct probe_vm p;
-	struct rax_err err = { 0 };
 	struct kvm_probe_run *r = &o->int_cpl3;
-	if (probe_vm_open(&p, 3, 0, code, sizeof(code), &err) < 0) {
-		r->end = KVM_PROBE_OTHER;
-		snprintf(r->detail, sizeof(r->detail), "%s", err.msg);
+	if (probe_vm_open(&p, 3, 0, code, sizeof(code), r) < 0)
 		return;
-	}
 	point_gate(&p, 6, LAYOUT_TEST_STUB + TESTIMG_STUB_HALT);
 	run_expect(&p, EXIT0_STATUS, r, NULL);
 	if (r->end == KVM_PROBE_OTHER && strcmp(r->detail, rax_status_name(RAX_STATUS_OK)) == 0)
@@ -238,13 +232,9 @@ static void observe_sse(struct kvm_probe_obs *o)
 		0x80, 0x1f, 0x00, 0x00,			  /* dd 0x1f80 */
 	};
 	struct probe_vm p;
-	struct rax_err err = { 0 };
 	struct kvm_probe_run *r = &o->sse_cpl0;
-	if (probe_vm_open(&p, 0, 0, code, sizeof(code), &err) < 0) {
-		r->end = KVM_PROBE_OTHER;
-		snprintf(r->detail, sizeof(r->detail), "%s", err.msg);
+	if (probe_vm_open(&p, 0, 0, code, sizeof(code), r) < 0)
 		return;
-	}
 	run_expect(&p, EXIT0_STATUS, r, NULL);
 	vm_destroy(&p.vm);
 }
@@ -256,13 +246,9 @@ static void observe_gp_cpl3(struct kvm_probe_obs *o)
 {
 	static const uint8_t code[] = { 0x0f, 0x58, 0x44, 0x24, 0xf8 }; /* addps xmm0, [rsp - 8] */
 	struct probe_vm p;
-	struct rax_err err = { 0 };
 	struct kvm_probe_run *r = &o->gp_cpl3;
-	if (probe_vm_open(&p, 3, 0, code, sizeof(code), &err) < 0) {
-		r->end = KVM_PROBE_OTHER;
-		snprintf(r->detail, sizeof(r->detail), "%s", err.msg);
+	if (probe_vm_open(&p, 3, 0, code, sizeof(code), r) < 0)
 		return;
-	}
 	run_expect(&p, RAX_STATUS_OK, r, NULL);
 	const struct testimg_result *res = result_of(&p);
 	if (r->end == KVM_PROBE_EXPECTED && (res->magic != TESTIMG_RESULT_EXCEPTION || res->vector != 13)) {
@@ -279,15 +265,12 @@ static void observe_pushf_cpl3(struct kvm_probe_obs *o)
 {
 	static const uint8_t code[] = { 0x9c, 0x5b, 0x31, 0xc0, 0xcd, TESTIMG_VEC_EXIT };
 	struct probe_vm p;
-	struct rax_err err = { 0 };
 	struct kvm_probe_run *r = &o->pushf_cpl3;
-	if (probe_vm_open(&p, 3, 0, code, sizeof(code), &err) < 0) {
-		r->end = KVM_PROBE_OTHER;
-		snprintf(r->detail, sizeof(r->detail), "%s", err.msg);
+	if (probe_vm_open(&p, 3, 0, code, sizeof(code), r) < 0)
 		return;
-	}
 	run_expect(&p, EXIT0_STATUS, r, NULL);
 	struct rax_cpu_state s;
+	struct rax_err err = { 0 };
 	if (r->end == KVM_PROBE_EXPECTED && p.vm.ops->get_state(&p.vm, &s, &err) == 0 &&
 	    (s.gpr[RAX_REG_RBX] & RFLAGS_IF)) {
 		r->end = KVM_PROBE_OTHER;
@@ -336,7 +319,7 @@ void kvm_probe_decide(const struct kvm_probe_obs *o, struct kvm_caps *c)
 	if (!o->opened) {
 		finding(&c->usable, false, "%s", o->open_error[0] ? o->open_error : "no KVM");
 	} else if (o->cpl0_loop.end != KVM_PROBE_EXPECTED) {
-		finding(&c->usable, false, "a VM opens but its first CPL0 code does not run: %s",
+		finding(&c->usable, false, "a VM opens but its first CPL0 code does not run: %.380s",
 			o->cpl0_loop.detail);
 	} else {
 		finding(&c->usable, true, "%s", "a VM runs CPL0 code");
@@ -350,10 +333,13 @@ void kvm_probe_decide(const struct kvm_probe_obs *o, struct kvm_caps *c)
 	else if (o->pvm_module)
 		finding(&c->cpl0_native, false,
 			"emulated by the host: the kvm_pvm module is loaded (%s)", ips);
-	else if (c->cpl0_ips < NATIVE_MIN_IPS)
-		finding(&c->cpl0_native, false, "emulated by the host: only %s", ips);
-	else
+	else if (c->cpl0_ips >= NATIVE_MIN_IPS)
 		finding(&c->cpl0_native, true, "runs on the CPU (%s)", ips);
+	else if (o->sse_cpl0.end == KVM_PROBE_EXPECTED)
+		finding(&c->cpl0_native, true,
+			"runs on a complete CPU model, slowly (%s: nested or software virtualization)", ips);
+	else
+		finding(&c->cpl0_native, false, "emulated by the host: only %s, and ldmxcsr at CPL0 fails", ips);
 	from_run(&c->singlestep, &o->singlestep, "KVM_GUESTDBG_SINGLESTEP steps one CPL0 instruction");
 	from_run(&c->singlestep_cpl3, &o->singlestep_cpl3, "KVM_GUESTDBG_SINGLESTEP steps one CPL3 instruction");
 	from_run(&c->trapflag, &o->trapflag, "TF raises #DB through an IST gate to CPL0 code after one instruction");

@@ -123,9 +123,15 @@ void vm_set_irq(struct rax_vm *vm, unsigned irq, int level)
 
 /* ---- signals and the periodic tick ---- */
 
+/* SIGINT/SIGTERM seen: latched, so that one arriving between two runs (the
+ * KVM probe's VMs, then the guest's) still ends the next one. */
+static volatile sig_atomic_t signalled;
+
 static void on_signal(int sig)
 {
 	struct rax_vm *vm = signal_vm;
+	if (sig != SIGALRM)
+		signalled = 1;
 	if (!vm)
 		return;
 	if (sig == SIGALRM) {
@@ -181,6 +187,8 @@ void vm_watch_begin(struct rax_vm *vm)
 		}
 	}
 	install_signals(vm);
+	if (signalled)
+		vm_request_stop(vm, RAX_STATUS_SIGNAL);
 }
 
 void vm_watch_end(void)

@@ -42,7 +42,6 @@ struct kvm_ctx {
 	struct kvm_run *run;
 	size_t run_size;
 	int singlestep_on;
-	bool has_xsave; /* KVM_CAP_XSAVE: FPU state through the XSAVE image */
 	struct timespec t0; /* creation time: the origin of vm_now_ns() */
 };
 
@@ -208,7 +207,10 @@ static int kvm_create(struct rax_vm *vm, struct rax_err *err)
 	}
 	if (kvm_set_cpuid(k, err) < 0 || kvm_setup_lapic(k, err) < 0)
 		goto fail;
-	k->has_xsave = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0;
+	if (ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) <= 0) {
+		rax_errf(err, RAX_STATUS_HOST, "%s lacks KVM_CAP_XSAVE (Linux 2.6.36+); use --backend emulator", path);
+		goto fail;
+	}
 	if (ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) > 0)
 		vm->kick = &k->run->immediate_exit;
 	return 0;
@@ -278,8 +280,8 @@ union msr_buf {
  * guest has not used x87 or SSE yet, their bits are clear there and the
  * next XRSTOR loads the initial state instead of ours. Setting the bits
  * here replaces the LDMXCSR a guest would otherwise have to run first
- * (which hosts that emulate CPL0 code cannot execute). KVM_SET_FPU remains
- * the fallback for a KVM without KVM_CAP_XSAVE.
+ * (which hosts that emulate CPL0 code cannot execute). KVM_CAP_XSAVE is in
+ * every KVM since Linux 2.6.36; kvm_create() requires it.
  * Legacy area layout: FXSAVE's (SDM Vol. 1, 10.5.1); XSTATE_BV at 512.
  */
 #define XS_FCW 0
@@ -335,50 +337,19 @@ static void fpu_from_xsave(const uint8_t *a, struct rax_fpu_state *f)
 
 static int fpu_set(struct kvm_ctx *k, const struct rax_fpu_state *s, struct rax_err *err)
 {
-	if (k->has_xsave) {
-		struct kvm_xsave x;
-		if (xioctl(k->vcpu_fd, KVM_GET_XSAVE, &x) < 0)
-			return kvm_fail(err, "KVM_GET_XSAVE");
-		fpu_to_xsave(s, (uint8_t *)x.region);
-		if (xioctl(k->vcpu_fd, KVM_SET_XSAVE, &x) < 0)
-			return kvm_fail(err, "KVM_SET_XSAVE");
-		return 0;
-	}
-	struct kvm_fpu f;
-	memset(&f, 0, sizeof(f));
-	f.fcw = s->fcw;
-	f.fsw = s->fsw;
-	f.ftwx = s->ftw;
-	f.last_opcode = s->fop;
-	f.last_ip = s->fip;
-	f.last_dp = s->fdp;
-	memcpy(f.fpr, s->st, sizeof(f.fpr));
-	memcpy(f.xmm, s->xmm, sizeof(f.xmm));
-	f.mxcsr = s->mxcsr;
-	return xioctl(k->vcpu_fd, KVM_SET_FPU, &f) < 0 ? kvm_fail(err, "KVM_SET_FPU") : 0;
+	struct kvm_xsave x;
+	if (xioctl(k->vcpu_fd, KVM_GET_XSAVE, &x) < 0)
+		return kvm_fail(err, "KVM_GET_XSAVE");
+	fpu_to_xsave(s, (uint8_t *)x.region);
+	return xioctl(k->vcpu_fd, KVM_SET_XSAVE, &x) < 0 ? kvm_fail(err, "KVM_SET_XSAVE") : 0;
 }
 
 static int fpu_get(struct kvm_ctx *k, struct rax_fpu_state *s, struct rax_err *err)
 {
-	if (k->has_xsave) {
-		struct kvm_xsave x;
-		if (xioctl(k->vcpu_fd, KVM_GET_XSAVE, &x) < 0)
-			return kvm_fail(err, "KVM_GET_XSAVE");
-		fpu_from_xsave((const uint8_t *)x.region, s);
-		return 0;
-	}
-	struct kvm_fpu f;
-	if (xioctl(k->vcpu_fd, KVM_GET_FPU, &f) < 0)
-		return kvm_fail(err, "KVM_GET_FPU");
-	s->fcw = f.fcw;
-	s->fsw = f.fsw;
-	s->ftw = f.ftwx;
-	s->fop = f.last_opcode;
-	s->fip = f.last_ip;
-	s->fdp = f.last_dp;
-	memcpy(s->st, f.fpr, sizeof(f.fpr));
-	memcpy(s->xmm, f.xmm, sizeof(f.xmm));
-	s->mxcsr = f.mxcsr;
+	struct kvm_xsave x;
+	if (xioctl(k->vcpu_fd, KVM_GET_XSAVE, &x) < 0)
+		return kvm_fail(err, "KVM_GET_XSAVE");
+	fpu_from_xsave((const uint8_t *)x.region, s);
 	return 0;
 }
 

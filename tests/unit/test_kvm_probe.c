@@ -70,17 +70,23 @@ static void test_pvm_host(void)
 	CHECK(!c.linux_boot.ok && strstr(c.linux_boot.why, "--backend emulator") != NULL);
 }
 
-/* Without the module, a slow CPL0 loop alone says the host emulates it. */
+/* Without the module, a slow CPL0 loop is emulation only when CPL0 SSE
+ * fails too; a slow complete CPU (KVM nested in QEMU TCG) is native. */
 static void test_slow_cpl0_without_module(void)
 {
 	struct kvm_probe_obs o = loop_ok(0.04, false);
-	o.singlestep = o.singlestep_cpl3 = o.trapflag = o.int_cpl3 = o.sse_cpl0 = o.gp_cpl3 =
-		o.pushf_cpl3 = ran(KVM_PROBE_EXPECTED, "");
+	o.singlestep = o.singlestep_cpl3 = o.trapflag = o.int_cpl3 = o.gp_cpl3 = o.pushf_cpl3 =
+		ran(KVM_PROBE_EXPECTED, "");
+	o.sse_cpl0 = ran(KVM_PROBE_INTERNAL, "emulation failure");
 	struct kvm_caps c;
 	kvm_probe_decide(&o, &c);
 	CHECK(c.usable.ok && !c.cpl0_native.ok);
 	CHECK(strstr(c.cpl0_native.why, "only 1.0 M") != NULL);
 	CHECK(!c.linux_boot.ok);
+	o.sse_cpl0 = ran(KVM_PROBE_EXPECTED, "");
+	kvm_probe_decide(&o, &c);
+	CHECK(c.cpl0_native.ok && c.linux_boot.ok);
+	CHECK(strstr(c.cpl0_native.why, "complete CPU model") != NULL);
 }
 
 static void test_hardware_host(void)

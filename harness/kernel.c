@@ -660,22 +660,6 @@ static bool ram_check_due(struct kd *D)
 
 /* ---- instruction classes that legitimately differ ---- */
 
-enum nondet { ND_NONE, ND_TSC, ND_RAND, ND_CPUID };
-
-static enum nondet insn_nondet(const struct emu_insn *in, const struct rax_cpu_state *s)
-{
-	if (in->map != 1)
-		return ND_NONE;
-	if (in->op == 0x31 || in->op == 0x33 || (in->op == 0x01 && in->modrm == 0xf9))
-		return ND_TSC; /* rdtsc, rdpmc, rdtscp */
-	if (in->op == 0x32 && (uint32_t)s->gpr[RAX_REG_RCX] == MSR_IA32_TSC)
-		return ND_TSC; /* rdmsr of the TSC */
-	if (in->op == 0xc7 && in->mod == 3 && ((in->reg & 7) == 6 || (in->reg & 7) == 7))
-		return ND_RAND;
-	if (in->op == 0xa2)
-		return ND_CPUID;
-	return ND_NONE;
-}
 
 static bool decode_emu(struct kd *D, uint64_t rip, struct emu_insn *in)
 {
@@ -969,7 +953,7 @@ static enum kloc localise(struct kd *D, uint64_t at, const char *seen)
 		emu_load(D, &st_lo, D->buf_lo, &err);
 		struct emu_insn in;
 		bool dec = decode_emu(D, st_lo.rip, &in);
-		enum nondet nd = dec ? insn_nondet(&in, &st_lo) : ND_NONE;
+		enum insn_nondet nd = dec ? insn_nondet(&in, &st_lo) : INSN_ND_NONE;
 		uint64_t undefined = dec && !D->opt->strict_flags ? flagmask_undefined(&in, &st_lo) : 0;
 		struct rax_exit ex;
 		memset(&ex, 0, sizeof(ex));
@@ -1030,20 +1014,18 @@ static enum kloc localise(struct kd *D, uint64_t at, const char *seen)
 			ram_runs(D, D->emu.mem.host, D->kvm->mem.host, d);
 			bool same = !nf_def && !d->mem_total;
 			char a[80] = "", b[80] = "";
-			if (nd == ND_TSC || nd == ND_RAND || nd == ND_CPUID || (same && nf_all)) {
-				if (nd == ND_TSC)
-					D->ks->rdtsc++;
-				else if (nd == ND_RAND)
-					D->ks->rdrand++;
-				else if (nd == ND_CPUID)
+			if (nd != INSN_ND_NONE || (same && nf_all)) {
+				if (nd == INSN_ND_TSC || nd == INSN_ND_TSC_MSR || nd == INSN_ND_ADOPT)
+					D->ks->rdtsc++; /* (RDPMC too) */
+				else if (nd == INSN_ND_CPUID)
 					D->ks->cpuid_diff++;
 				else
 					D->ks->undefined_adopted++;
-				if (nd == ND_CPUID)
+				if (nd == INSN_ND_CPUID)
 					snprintf(a, sizeof(a), " leaf 0x%x.%x", (unsigned)st_lo.gpr[RAX_REG_RAX],
 						 (unsigned)st_lo.gpr[RAX_REG_RCX]);
 				summarize_fields(d, "");
-				str_copy(b, sizeof(b), nd == ND_NONE ? "undefined flags" : d->disasm);
+				str_copy(b, sizeof(b), nd == INSN_ND_NONE ? "undefined flags" : d->disasm);
 				knote(D, "instruction %llu at 0x%llx (%s%s): KVM's result adopted: %.100s",
 				      (unsigned long long)insn_no, (unsigned long long)st_lo.rip, b, a,
 				      d->nfields || d->mem_total ? d->what : "same result when single-stepped");
@@ -1266,13 +1248,8 @@ static void run_exits(struct kd *D)
 
 static bool io_in_kernel_read(const struct emu_insn *in, const struct rax_cpu_state *s)
 {
-	if (in->map != 0)
-		return false;
-	if (in->op == 0xe4 || in->op == 0xe5)
-		return in_kernel_port((uint16_t)(in->imm & 0xff));
-	if (in->op == 0xec || in->op == 0xed)
-		return in_kernel_port((uint16_t)s->gpr[RAX_REG_RDX]);
-	return false;
+	int port = (insn_facts(in) & EMU_F_PIN) ? insn_port(in, s) : -1;
+	return port >= 0 && in_kernel_port((uint16_t)port);
 }
 
 static void add_page(uint64_t *pages, unsigned *n, unsigned max, uint64_t gpa)
@@ -1310,16 +1287,16 @@ static void run_steps(struct kd *D)
 		struct emu_insn in;
 		bool dec = decode_emu(D, e0.rip, &in);
 		hist_push(D, e0.rip);
-		enum nondet nd = dec ? insn_nondet(&in, &e0) : ND_NONE;
+		enum insn_nondet nd = dec ? insn_nondet(&in, &e0) : INSN_ND_NONE;
 		uint64_t undefined = dec && !D->opt->strict_flags ? flagmask_undefined(&in, &e0) : 0;
 		struct oracle_result r;
 		memset(&r, 0, sizeof(r));
-		bool oracle_first = nd == ND_CPUID || (nd == ND_TSC && !(in.op == 0x33));
+		bool oracle_first = nd == INSN_ND_CPUID || nd == INSN_ND_TSC || nd == INSN_ND_TSC_MSR;
 		if (oracle_first) {
 			if (D->orc.ops->step(&D->orc, NULL, &r, &err) < 0)
 				goto host;
 			D->orc.ops->get_state(&D->orc, &o1, &err);
-			if (r.kind == ORACLE_STEPPED && nd == ND_CPUID) {
+			if (r.kind == ORACLE_STEPPED && nd == INSN_ND_CPUID) {
 				uint32_t v[4] = { (uint32_t)o1.gpr[RAX_REG_RAX], (uint32_t)o1.gpr[RAX_REG_RBX],
 						  (uint32_t)o1.gpr[RAX_REG_RCX], (uint32_t)o1.gpr[RAX_REG_RDX] };
 				uint32_t m[4] = { 0 };
@@ -1384,7 +1361,7 @@ static void run_steps(struct kd *D)
 			D->emu.ops->set_state(&D->emu, &e1, &err);
 			ks->port_in_injected++;
 		}
-		if (nd == ND_RAND || (nd == ND_TSC && in.op == 0x33)) {
+		if (nd == INSN_ND_ADOPT) {
 			e1 = o1;
 			D->emu.ops->set_state(&D->emu, &e1, &err);
 			ks->rdrand++;

@@ -550,13 +550,13 @@ enum special { SP_NONE, SP_END, SP_SVC_OUT, SP_SVC_IN, SP_SYNTH, SP_CANNOT, SP_O
 static enum special classify(struct ls *L, const struct emu_insn *in, const struct rax_cpu_state *s,
 			     int *synth_vec, uint32_t *synth_err, char *why, size_t wn)
 {
-	if (in->map == 1 && (in->op == 0xa2 || in->op == 0x31))
-		return SP_ORACLE_FIRST; /* cpuid, rdtsc */
-	if (in->map == 1 && in->op == 0x01 && in->modrm == 0xf9)
-		return SP_ORACLE_FIRST; /* rdtscp */
+	uint64_t f = insn_facts(in);
+	enum insn_nondet nd = insn_nondet(in, s);
+	if (nd == INSN_ND_CPUID || nd == INSN_ND_TSC)
+		return SP_ORACLE_FIRST; /* cpuid, rdtsc, rdtscp */
 	if (cpu_state_cpl(s) != 3)
 		return SP_NONE;
-	if (in->map == 0 && in->op == 0xcd) {
+	if (f & EMU_F_INTN) {
 		unsigned v = (unsigned)(in->imm & 0xff);
 		if (v == TESTIMG_VEC_EXIT)
 			return SP_END;
@@ -588,7 +588,7 @@ static enum special classify(struct ls *L, const struct emu_insn *in, const stru
 	}
 	if (!L->native)
 		return SP_NONE;
-	if (in->map == 1 && in->op == 0x05) {
+	if (f & EMU_F_SYSCALL) {
 		if (!(s->efer & EFER_SCE)) {
 			*synth_vec = 6;
 			*synth_err = 0;
@@ -597,13 +597,11 @@ static enum special classify(struct ls *L, const struct emu_insn *in, const stru
 		snprintf(why, wn, "syscall with EFER.SCE=1 would be a real system call natively");
 		return SP_CANNOT;
 	}
-	if (in->map == 1 && (in->op == 0x34 || in->op == 0x35)) {
+	if (f & EMU_F_SYSENTER) {
 		snprintf(why, wn, "sysenter/sysexit cannot run in the native oracle (vendor-specific in long mode)");
 		return SP_CANNOT;
 	}
-	if (in->map == 1 && ((in->op == 0x01 && in->mod != 3 && (in->reg & 7) <= 1) ||
-			     (in->op == 0x01 && (in->reg & 7) == 4) ||
-			     (in->op == 0x00 && (in->reg & 7) <= 1))) {
+	if ((f & EMU_F_UMIP) || ((f & EMU_F_UMIPM) && in->mod != 3)) {
 		snprintf(why, wn, "sgdt/sidt/sldt/str/smsw at CPL3 are emulated by the host kernel (UMIP): not checkable natively");
 		return SP_CANNOT;
 	}
@@ -725,7 +723,7 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 			o1 = e0;
 			L->orc.ops->get_state(&L->orc, &o1, &err);
 			if (r.kind == ORACLE_STEPPED) {
-				if (in.op == 0xa2) {
+				if (insn_facts(&in) & EMU_F_XCPUID) {
 					uint32_t v[4] = { (uint32_t)o1.gpr[RAX_REG_RAX], (uint32_t)o1.gpr[RAX_REG_RBX],
 							  (uint32_t)o1.gpr[RAX_REG_RCX], (uint32_t)o1.gpr[RAX_REG_RDX] };
 					emu_override_cpuid(&L->vm, v);

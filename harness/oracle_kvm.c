@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "emu/decode.h"
+#include "flagmask.h"
 #include "kvm_probe.h"
 #include "loader/boot64.h"
 #include "vm.h"
@@ -229,9 +230,10 @@ static uint64_t insn_ea(const struct emu_insn *in, const struct rax_cpu_state *s
 	return ea;
 }
 
-static bool is_0f01_mem(const struct emu_insn *in, unsigned reg)
+/* The memory form of a row with fact bit fact (EMU_F_LIDT, EMU_F_SIDT). */
+static bool mem_form(const struct emu_insn *in, uint64_t fact)
 {
-	return in->map == 1 && in->op == 0x01 && in->mod != 3 && (in->reg & 7) == reg;
+	return (insn_facts(in) & fact) && in->mod != 3;
 }
 
 /*
@@ -245,7 +247,7 @@ static bool is_0f01_mem(const struct emu_insn *in, unsigned reg)
 static void fix_pushf(struct kvmo *k, const struct emu_insn *in, const struct rax_cpu_state *pre,
 		      const struct rax_cpu_state *post)
 {
-	if (in->map != 0 || in->op != 0x9c)
+	if (!(insn_facts(in) & EMU_F_PUSHF))
 		return;
 	uint8_t b, was; /* TF and IF are bits 0 and 1 of the image's second byte (16- and 64-bit PUSHF) */
 	if (lread(k, post->gpr[RAX_REG_RSP] + 1, &b, 1) < 0)
@@ -266,7 +268,7 @@ static void fix_pushf(struct kvmo *k, const struct emu_insn *in, const struct ra
  */
 static void out_done(const struct emu_insn *in, const struct rax_cpu_state *pre, struct rax_cpu_state *t)
 {
-	bool out = in->map == 0 && (in->op == 0xe6 || in->op == 0xe7 || in->op == 0xee || in->op == 0xef);
+	bool out = (insn_facts(in) & EMU_F_POUT) && !(insn_facts(in) & EMU_F_STR);
 	if (out && t->rip == pre->rip)
 		t->rip += in->len;
 }
@@ -391,9 +393,7 @@ static enum oracle_event internal_kind(const struct rax_exit *ex, const struct r
 static bool cannot_step(const struct oracle *o, bool dec, const struct emu_insn *in,
 			const struct rax_cpu_state *s, struct oracle_result *r)
 {
-	bool io = dec && in->map == 0 &&
-		  ((in->op >= 0xe4 && in->op <= 0xe7) || (in->op >= 0xec && in->op <= 0xef) ||
-		   (in->op >= 0x6c && in->op <= 0x6f));
+	bool io = dec && insn_port_io(in);
 	if (!io || cpu_state_cpl(s) != 0 || (o->caps & ORACLE_CPL0_CPU))
 		return false;
 	r->kind = ORACLE_CANNOT;
@@ -429,7 +429,7 @@ static int trapflag_step(struct oracle *o, const struct oracle_hint *hint, struc
 	bool lidt = false;
 	uint64_t lidt_ea = 0;
 	uint8_t lidt_save[10];
-	if (dec && is_0f01_mem(&in, 3) && cpu_state_cpl(&s) == 0) {
+	if (dec && mem_form(&in, EMU_F_LIDT) && cpu_state_cpl(&s) == 0) {
 		lidt_ea = insn_ea(&in, &s);
 		if (lread(k, lidt_ea, lidt_save, sizeof(lidt_save)) == 0) {
 			lidt = true;
@@ -561,7 +561,7 @@ static int trapflag_step(struct oracle *o, const struct oracle_hint *hint, struc
 	if (dec && t.rip == k->cur.rip + in.len) {
 		fix_pushf(k, &in, &k->cur, &t);
 		/* SIDT stored our IDT copy's address: store the test's IDTR */
-		if (is_0f01_mem(&in, 1)) {
+		if (mem_form(&in, EMU_F_SIDT)) {
 			uint8_t op[10];
 			memcpy(op, &k->cur.idt.limit, 2);
 			memcpy(op + 2, &k->cur.idt.base, 8);

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "emu/decode.h"
+#include "flagmask.h"
 #include "vm.h"
 
 /* Filled by the child's fault handler, read by the parent (same address after fork). */
@@ -337,8 +338,8 @@ static int native_step(struct oracle *o, const struct oracle_hint *hint, struct 
 	uint64_t rip0 = k->regs.rip;
 	struct emu_insn in;
 	bool known = decode_at(o, rip0, &in);
-	bool pushf = known && in.map == 0 && in.op == 0x9c;
-	if (known && in.map == 1 && in.op == 0xa2) {
+	bool pushf = known && (insn_facts(&in) & EMU_F_PUSHF);
+	if (known && (insn_facts(&in) & EMU_F_XCPUID)) {
 		/*
 		 * CPUID: this host's hypervisor emulates it and the trap flag is
 		 * lost over it (the child would run one more instruction), so

@@ -21,28 +21,7 @@
 
 #include "cpu_state.h"
 
-#define M EMU_F_MODRM
-#define B EMU_F_BYTE
-#define L EMU_F_LOCK
-#define I8 EMU_F_IMM8
-#define I16 EMU_F_IMM16
-#define IZ EMU_F_IMMZ
-#define IV EMU_F_IMMV
-#define I16_8 EMU_F_IMM16_8
-#define MOFFS EMU_F_MOFFS
-#define D64 EMU_F_D64
-#define REL EMU_F_REL
-#define STR EMU_F_STR
-#define UNIMPL EMU_F_UNIMPL
-#define NP EMU_F_NP
-#define P66 EMU_F_P66
-#define PF3 EMU_F_PF3
-#define PF2 EMU_F_PF2
-#define MEMO EMU_F_MEMO
-#define REGO EMU_F_REGO
-#define RMSEL EMU_F_RMSEL
-#define I64 EMU_F_I64
-#define PTR EMU_F_PTR
+#include "emu/opflags.h"
 
 /* Row 0 is the "no such instruction" row every unknown opcode maps to. */
 const struct emu_oprow emu_oprows[] = {
@@ -54,28 +33,7 @@ const struct emu_oprow emu_oprows[] = {
 };
 const unsigned emu_noprows = sizeof(emu_oprows) / sizeof(emu_oprows[0]);
 
-#undef M
-#undef B
-#undef L
-#undef I8
-#undef I16
-#undef IZ
-#undef IV
-#undef I16_8
-#undef MOFFS
-#undef D64
-#undef REL
-#undef STR
-#undef UNIMPL
-#undef NP
-#undef P66
-#undef PF3
-#undef PF2
-#undef MEMO
-#undef REGO
-#undef RMSEL
-#undef I64
-#undef PTR
+#include "emu/opflags_end.h"
 
 #define PFX_FLAGS (EMU_F_NP | EMU_F_P66 | EMU_F_PF3 | EMU_F_PF2)
 #define MOD_FLAGS (EMU_F_MEMO | EMU_F_REGO)
@@ -234,7 +192,7 @@ opcode:;
 	}
 	if (!row)
 		return EMU_DEC_UD;
-	uint32_t fl = emu_oprows[row].flags;
+	uint64_t fl = emu_oprows[row].flags;
 
 	memset(in, 0, sizeof(*in));
 	in->map = map;

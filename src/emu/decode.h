@@ -44,6 +44,42 @@
 #define EMU_F_I64 (1u << 20)
 #define EMU_F_PTR (1u << 21)    /* PTR: ptr16:16/ptr16:32 (offset in imm, selector in imm2) */
 
+/*
+ * Facts about the instruction for rax-diff (bits 32 and up; the decoder and
+ * the dispatch ignore them). Where a fact depends on operand values (a shift
+ * count, ECX of RDMSR) the harness computes it, keyed by these bits.
+ */
+#define EMU_F_PIN (1ull << 32)      /* PIN: reads an I/O port (IN, INS); I8: the port is imm8, else DX */
+#define EMU_F_POUT (1ull << 33)     /* POUT: writes an I/O port (OUT, OUTS) */
+#define EMU_F_PUSHF (1ull << 34)    /* PUSHF: pushes an RFLAGS image */
+#define EMU_F_XCPUID (1ull << 35)   /* XCPUID: CPUID; its result is the oracle's (injected) */
+#define EMU_F_XTSC (1ull << 36)     /* XTSC: reads the TSC (RDTSC); the oracle's value is injected */
+#define EMU_F_XTSCP (1ull << 37)    /* XTSCP: the row's register form with rm=1 reads the TSC (RDTSCP) */
+#define EMU_F_XTSCMSR (1ull << 38)  /* XTSCMSR: reads the TSC when ECX is IA32_TSC (RDMSR) */
+#define EMU_F_XADOPT (1ull << 39)   /* XADOPT: result nondeterministic (RDPMC): the oracle's state is adopted */
+#define EMU_F_SIDT (1ull << 40)     /* SIDT: memory form stores IDTR */
+#define EMU_F_LIDT (1ull << 41)     /* LIDT: memory form loads IDTR */
+#define EMU_F_UMIP (1ull << 42)     /* UMIP: a descriptor-table/MSW store UMIP guards (SLDT, STR, SMSW) */
+#define EMU_F_UMIPM (1ull << 43)    /* UMIPM: as UMIP, memory form only (SGDT, SIDT) */
+#define EMU_F_SYSCALL (1ull << 44)  /* SYSCALL: fast system call, #UD unless EFER.SCE */
+#define EMU_F_SYSENTER (1ull << 45) /* SYSENTER: SYSENTER/SYSEXIT */
+#define EMU_F_INTN (1ull << 46)     /* INTN: INT imm8 (software interrupt through an IDT gate) */
+/* Status flags the architecture leaves undefined (Intel SDM vol. 2 "Flags
+ * Affected", AMD APM vol. 3 appendix): whatever the operands ... */
+#define EMU_F_UOF (1ull << 47) /* UOF */
+#define EMU_F_USF (1ull << 48) /* USF */
+#define EMU_F_UZF (1ull << 49) /* UZF */
+#define EMU_F_UAF (1ull << 50) /* UAF */
+#define EMU_F_UPF (1ull << 51) /* UPF */
+#define EMU_F_UCF (1ull << 52) /* UCF */
+/* ... or by the masked count (harness/flagmask.c has the rules) */
+#define EMU_F_USHIFT (1ull << 53) /* USHIFT: SHL/SAL/SHR */
+#define EMU_F_USAR (1ull << 54)   /* USAR: SAR (CF defined for any count) */
+#define EMU_F_UROT (1ull << 55)   /* UROT: ROL/ROR */
+#define EMU_F_URC (1ull << 56)    /* URC: RCL/RCR */
+#define EMU_F_USHD (1ull << 57)   /* USHD: SHLD/SHRD */
+#define EMU_F_UCL (1ull << 58)    /* UCL: the count is CL (else imm8 with I8, else 1) */
+
 /* Prefix bits in emu_insn.pfx */
 #define EMU_P_66 (1u << 0)
 #define EMU_P_67 (1u << 1)
@@ -102,7 +138,7 @@ enum emu_decode_status {
 struct emu_oprow {
 	uint8_t map, op;
 	int8_t reg;
-	uint32_t flags;
+	uint64_t flags; /* EMU_F_* */
 	const char *mnem;
 	const char *operands;
 	const char *handler_name;

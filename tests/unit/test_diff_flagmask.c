@@ -9,24 +9,65 @@
 #include "flagmask.h"
 #include "unit.h"
 
+/* The flags of the first opcode-table row named m (the undefined-flag
+ * facts are columns of the table). */
+static uint64_t row_flags(const char *m)
+{
+	for (unsigned r = 1; r < emu_noprows; r++)
+		if (!strcmp(emu_oprows[r].mnem, m))
+			return emu_oprows[r].flags;
+	CHECK(!"no such row");
+	return 0;
+}
+
 int main(void)
 {
-	CHECK_EQ(flagmask_for("add", 8, -1), 0);
-	CHECK_EQ(flagmask_for("and", 4, -1), RFLAGS_AF);
-	CHECK_EQ(flagmask_for("mul", 8, -1), RFLAGS_SF | RFLAGS_ZF | RFLAGS_AF | RFLAGS_PF);
-	CHECK_EQ(flagmask_for("div", 8, -1), RFLAGS_STATUS);
-	CHECK_EQ(flagmask_for("bt", 8, -1), RFLAGS_OF | RFLAGS_SF | RFLAGS_AF | RFLAGS_PF);
-	CHECK_EQ(flagmask_for("shl", 4, 0), 0);
-	CHECK_EQ(flagmask_for("shl", 4, 1), RFLAGS_AF);
-	CHECK_EQ(flagmask_for("shl", 4, 3), RFLAGS_AF | RFLAGS_OF);
-	CHECK_EQ(flagmask_for("shl", 1, 9), RFLAGS_AF | RFLAGS_OF | RFLAGS_CF);
-	CHECK_EQ(flagmask_for("sar", 1, 9), RFLAGS_AF | RFLAGS_OF);
-	CHECK_EQ(flagmask_for("rol", 8, 1), 0);
-	CHECK_EQ(flagmask_for("rol", 8, 2), RFLAGS_OF);
-	CHECK_EQ(flagmask_for("rcl", 1, 9), 0);       /* 9 mod 9 = 0: no rotate */
-	CHECK_EQ(flagmask_for("rcl", 1, 10), 0);      /* 10 mod 9 = 1 */
-	CHECK_EQ(flagmask_for("shld", 2, 17), RFLAGS_STATUS);
-	CHECK_EQ(flagmask_for("shld", 8, 1), RFLAGS_AF);
+	CHECK_EQ(flagmask_for(row_flags("add"), 8, -1), 0);
+	CHECK_EQ(flagmask_for(row_flags("and"), 4, -1), RFLAGS_AF);
+	CHECK_EQ(flagmask_for(row_flags("mul"), 8, -1), RFLAGS_SF | RFLAGS_ZF | RFLAGS_AF | RFLAGS_PF);
+	CHECK_EQ(flagmask_for(row_flags("div"), 8, -1), RFLAGS_STATUS);
+	CHECK_EQ(flagmask_for(row_flags("bt"), 8, -1), RFLAGS_OF | RFLAGS_SF | RFLAGS_AF | RFLAGS_PF);
+	CHECK_EQ(flagmask_for(row_flags("shl"), 4, 0), 0);
+	CHECK_EQ(flagmask_for(row_flags("shl"), 4, 1), RFLAGS_AF);
+	CHECK_EQ(flagmask_for(row_flags("shl"), 4, 3), RFLAGS_AF | RFLAGS_OF);
+	CHECK_EQ(flagmask_for(row_flags("shl"), 1, 9), RFLAGS_AF | RFLAGS_OF | RFLAGS_CF);
+	CHECK_EQ(flagmask_for(row_flags("sar"), 1, 9), RFLAGS_AF | RFLAGS_OF);
+	CHECK_EQ(flagmask_for(row_flags("rol"), 8, 1), 0);
+	CHECK_EQ(flagmask_for(row_flags("rol"), 8, 2), RFLAGS_OF);
+	CHECK_EQ(flagmask_for(row_flags("rcl"), 1, 9), 0);       /* 9 mod 9 = 0: no rotate */
+	CHECK_EQ(flagmask_for(row_flags("rcl"), 1, 10), 0);      /* 10 mod 9 = 1 */
+	CHECK_EQ(flagmask_for(row_flags("shld"), 2, 17), RFLAGS_STATUS);
+	CHECK_EQ(flagmask_for(row_flags("shld"), 8, 1), RFLAGS_AF);
+	/* count sources: imm8, CL, 1 */
+	struct emu_insn in;
+	struct rax_cpu_state st;
+	memset(&st, 0, sizeof(st));
+	st.gpr[RAX_REG_RCX] = 0x23; /* CL 35: masked to 3 for 32-bit operands */
+	const uint8_t shl_cl[] = { 0xd3, 0xe0 }, shl_1[] = { 0xd1, 0xe0 }, shl_i[] = { 0xc1, 0xe0, 0x00 };
+	CHECK_EQ(emu_decode(shl_cl, sizeof(shl_cl), &in), EMU_DEC_OK);
+	CHECK_EQ(flagmask_undefined(&in, &st), RFLAGS_AF | RFLAGS_OF);
+	CHECK_EQ(emu_decode(shl_1, sizeof(shl_1), &in), EMU_DEC_OK);
+	CHECK_EQ(flagmask_undefined(&in, &st), RFLAGS_AF);
+	CHECK_EQ(emu_decode(shl_i, sizeof(shl_i), &in), EMU_DEC_OK);
+	CHECK_EQ(flagmask_undefined(&in, &st), 0);
+	/* results taken from the oracle, port I/O */
+	const uint8_t cpuid[] = { 0x0f, 0xa2 }, rdtscp[] = { 0x0f, 0x01, 0xf9 }, swapgs[] = { 0x0f, 0x01, 0xf8 },
+		      rdmsr[] = { 0x0f, 0x32 }, in_dx[] = { 0xec }, out_i[] = { 0xe6, 0x80 };
+	CHECK_EQ(emu_decode(cpuid, sizeof(cpuid), &in), EMU_DEC_OK);
+	CHECK_EQ(insn_nondet(&in, &st), INSN_ND_CPUID);
+	CHECK_EQ(emu_decode(rdtscp, sizeof(rdtscp), &in), EMU_DEC_OK);
+	CHECK_EQ(insn_nondet(&in, &st), INSN_ND_TSC);
+	CHECK_EQ(emu_decode(swapgs, sizeof(swapgs), &in), EMU_DEC_OK);
+	CHECK_EQ(insn_nondet(&in, &st), INSN_ND_NONE);
+	CHECK_EQ(emu_decode(rdmsr, sizeof(rdmsr), &in), EMU_DEC_OK);
+	CHECK_EQ(insn_nondet(&in, &st), INSN_ND_NONE);
+	st.gpr[RAX_REG_RCX] = MSR_IA32_TSC;
+	CHECK_EQ(insn_nondet(&in, &st), INSN_ND_TSC_MSR);
+	st.gpr[RAX_REG_RDX] = 0x3f8;
+	CHECK_EQ(emu_decode(in_dx, sizeof(in_dx), &in), EMU_DEC_OK);
+	CHECK(insn_port_io(&in) && insn_port(&in, &st) == 0x3f8);
+	CHECK_EQ(emu_decode(out_i, sizeof(out_i), &in), EMU_DEC_OK);
+	CHECK(insn_port_io(&in) && insn_port(&in, &st) == 0x80);
 
 	struct rax_cpu_state a, b;
 	memset(&a, 0, sizeof(a));

@@ -66,8 +66,8 @@ static void usage(FILE *f)
 		"4 nothing failed but some tests were SKIPped (a run with only SKIPs is 4);\n"
 		"14 the oracle asked for is unavailable (--oracle kvm or --kernel without a\n"
 		"usable /dev/kvm: \"KVM unavailable\").\n"
-		"Debugging rax-diff itself: RAX_EMU_PLANT=flag|result|memory|fault breaks one\n"
-		"emulator behaviour on purpose (see src/emu/plant.h).\n",
+		"Debugging rax-diff itself: RAX_EMU_PLANT=flag|result|memory|fault|fastop\n"
+		"breaks one emulator behaviour on purpose (see src/emu/plant.h).\n",
 		(unsigned long long)DIFF_DEFAULT_STEPS, DIFF_KERNEL_CMDLINE);
 }
 

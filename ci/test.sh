@@ -4,13 +4,17 @@
 # both builds, then the pytest suite on both cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+phase() { echo "== $* (at ${SECONDS}s)"; }
+phase "set-up"
 ci/setup.sh
+phase "build"
 ci/build.sh build
-ci/build.sh build-asan -DRAX_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
-echo "== C unit tests (ASan+UBSan)"
+phase "build with ASan+UBSan"
+ci/build.sh build-asan -DRAX_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DRAX_CORPUS=OFF
+phase "C unit tests (ASan+UBSan)"
 (cd build-asan && RAX_UNIT_CASES=4 ctest --output-on-failure -E '^pytest$') # -O0 + sanitizers: fewer random cases
-echo "== C unit tests"
+phase "C unit tests"
 (cd build && ctest --output-on-failure -E '^pytest$')
-echo "== pytest"
+phase "pytest"
 # -rs prints the reason of every skip; exit status 5 (no tests) fails too.
-RAX_BUILD="$PWD/build" /usr/bin/python3 -m pytest -n 2 -rs pytest "$@"
+RAX_BUILD="$PWD/build" /usr/bin/python3 -m pytest -n 2 -rs --durations=15 pytest "$@"

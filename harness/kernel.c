@@ -67,6 +67,7 @@
 #include "emu/decode.h"
 #include "emu/emu.h"
 #include "flagmask.h"
+#include "step.h"
 #include "kvm_probe.h"
 #include "layout.h"
 #include "loader/bzimage.h"
@@ -1277,82 +1278,65 @@ static void run_steps(struct kd *D)
 	D->emu_intr0 = emu_interrupt_count(&D->emu);
 	uint64_t raises0 = D->se.irq_raises + D->sk.irq_raises;
 	hist_clear(D);
+	/* cpuid, rdtsc, rdtscp, rdmsr of the TSC: the oracle first, its values
+	 * injected; rdpmc: the oracle's result adopted */
+	struct step_engine E = { .emu = &D->emu, .orc = &D->orc, .strict_flags = D->opt->strict_flags,
+				 .first = (1u << INSN_ND_CPUID) | (1u << INSN_ND_TSC) | (1u << INSN_ND_TSC_MSR),
+				 .adopt = 1u << INSN_ND_ADOPT, .entered = true };
+	struct step *S = malloc(sizeof(*S));
+	if (!S) {
+		kset_status(D, DIFF_ERROR, "out of memory");
+		return;
+	}
 	for (uint64_t step = 1; step <= D->opt->steps; step++) {
 		if (watchdog_expired) {
 			window_end(D, "--timeout %g s expired", D->opt->timeout);
-			return;
+			goto out;
 		}
 		struct rax_cpu_state e0, e1, o1;
-		emu_get(D, &e0);
-		struct emu_insn in;
-		bool dec = decode_emu(D, e0.rip, &in);
+		step_fetch(&E, S);
+		e0 = S->e0;
+		const struct emu_insn in = S->in;
+		bool dec = S->dec;
 		hist_push(D, e0.rip);
-		enum insn_nondet nd = dec ? insn_nondet(&in, &e0) : INSN_ND_NONE;
-		uint64_t undefined = dec && !D->opt->strict_flags ? flagmask_undefined(&in, &e0) : 0;
-		struct oracle_result r;
-		memset(&r, 0, sizeof(r));
-		bool oracle_first = nd == INSN_ND_CPUID || nd == INSN_ND_TSC || nd == INSN_ND_TSC_MSR;
-		if (oracle_first) {
-			if (D->orc.ops->step(&D->orc, NULL, &r, &err) < 0)
-				goto host;
-			D->orc.ops->get_state(&D->orc, &o1, &err);
-			if (r.kind == ORACLE_STEPPED && nd == INSN_ND_CPUID) {
-				uint32_t v[4] = { (uint32_t)o1.gpr[RAX_REG_RAX], (uint32_t)o1.gpr[RAX_REG_RBX],
-						  (uint32_t)o1.gpr[RAX_REG_RCX], (uint32_t)o1.gpr[RAX_REG_RDX] };
-				uint32_t m[4] = { 0 };
-				/* what the model says, for the report */
-				emu_override_cpuid(&D->emu, v);
-				ks->cpuid_diff++;
-				(void)m;
-			} else if (r.kind == ORACLE_STEPPED) {
-				emu_override_rdtsc(&D->emu, (o1.gpr[RAX_REG_RDX] << 32) | (o1.gpr[RAX_REG_RAX] & 0xffffffffull));
-				ks->rdtsc++;
-			}
-		}
-		struct rax_exit ex;
-		memset(&ex, 0, sizeof(ex));
-		if (D->emu.ops->step(&D->emu, &ex, &err) < 0)
+		uint64_t undefined = S->undefined;
+		if (step_oracle_first(&E, S, &err) < 0)
+			goto host;
+		if (S->injected == STEP_INJ_CPUID)
+			ks->cpuid_diff++;
+		else if (S->injected == STEP_INJ_TSC)
+			ks->rdtsc++;
+		if (step_emu(&E, S, &err) < 0)
 			goto host;
 		D->emu.stop = 0;
 		D->emu.stop_status = 0;
+		const struct rax_exit ex = S->ex;
 		if (ex.kind == RAX_EXIT_INTERNAL) {
 			kset_status(D, DIFF_ERROR, "the emulator stopped at instruction %llu: %s; %llu instructions compared equal",
 				    (unsigned long long)step, ex.detail, (unsigned long long)(step - 1));
-			return;
+			goto out;
 		}
-		emu_get(D, &e1);
-		uint64_t wp[EMU_MAX_WRITTEN_PAGES];
-		int nw = emu_written_pages(&D->emu, wp, EMU_MAX_WRITTEN_PAGES);
+		e1 = S->e1;
+		const uint64_t *wp = S->written;
+		int nw = S->nw;
 		if (emu_interrupt_count(&D->emu) != D->emu_intr0) {
 			ks->emu_interrupts = emu_interrupt_count(&D->emu) - D->emu_intr0;
 			window_end(D, "the emulator delivered an external interrupt at instruction %llu", (unsigned long long)step);
-			return;
+			goto out;
 		}
-		if (!oracle_first) {
-			int rfl_off = -1;
-			bool entered = diff_emu_entered(&D->emu, &e0, &e1, dec ? in.len : 0, &rfl_off);
-			struct oracle_hint hint = { .valid = true, .next_rip = e1.rip, .next_cpl = cpu_state_cpl(&e1),
-						    .cpl_changed = cpu_state_cpl(&e1) != cpu_state_cpl(&e0),
-						    .entered = entered };
-			if (D->orc.ops->step(&D->orc, &hint, &r, &err) < 0)
-				goto host;
-			D->orc.ops->get_state(&D->orc, &o1, &err);
-			bool rep = dec && (in.pfx & (EMU_P_REP | EMU_P_REPNE)) && (emu_oprows[in.row].flags & EMU_F_STR);
-			for (uint64_t it = 0; rep && r.kind == ORACLE_STEPPED && o1.rip == e0.rip && it < (1u << 26); it++) {
-				if (D->orc.ops->step(&D->orc, &hint, &r, &err) < 0)
-					goto host;
-				D->orc.ops->get_state(&D->orc, &o1, &err);
-			}
-		}
+		if (step_oracle(&E, S, &err) < 0)
+			goto host;
+		o1 = S->o1;
+		const struct oracle_result r = S->r;
 		if (r.kind == ORACLE_INTERNAL) {
 			kset_status(D, DIFF_ERROR, "KVM (%s) failed at instruction %llu, rip 0x%llx: %s", D->orc.name,
 				    (unsigned long long)step, (unsigned long long)e0.rip, r.detail);
-			return;
+			goto out;
 		}
 		if (r.kind == ORACLE_CANNOT) {
 			window_end(D, "instruction %llu at rip 0x%llx cannot run on this host's KVM: %.300s",
 				   (unsigned long long)step, (unsigned long long)e0.rip, r.detail);
-			return;
+			goto out;
 		}
 		ks->instructions = step;
 		/* values KVM's side takes from host time or randomness: adopt, count */
@@ -1361,9 +1345,9 @@ static void run_steps(struct kd *D)
 			D->emu.ops->set_state(&D->emu, &e1, &err);
 			ks->port_in_injected++;
 		}
-		if (nd == INSN_ND_ADOPT) {
-			e1 = o1;
-			D->emu.ops->set_state(&D->emu, &e1, &err);
+		S->e1 = e1;
+		if (step_take_result(&E, S, &err)) {
+			e1 = S->e1;
 			ks->rdrand++;
 		}
 		uint64_t rbits = D->orc.rflags_bits & K_RFLAGS_BITS & ~undefined;
@@ -1418,7 +1402,7 @@ static void run_steps(struct kd *D)
 			if (!D->opt->keep_going) {
 				kset_status(D, DIFF_DIVERGE, "instruction %llu, rip 0x%llx (%s): %s", (unsigned long long)step,
 					    (unsigned long long)e0.rip, d->disasm, d->what);
-				return;
+				goto out;
 			}
 			for (unsigned i = 0; i < np; i++)
 				if (pages[i] + KPAGE <= D->size)
@@ -1426,30 +1410,30 @@ static void run_steps(struct kd *D)
 			D->emu.ops->set_state(&D->emu, &o1, &err);
 			continue;
 		}
-		if (undefined && ((e1.rflags ^ o1.rflags) & undefined & D->orc.rflags_bits)) {
-			e1.rflags = (e1.rflags & ~undefined) | (o1.rflags & undefined);
-			D->emu.ops->set_state(&D->emu, &e1, &err);
+		S->e1 = e1;
+		if (step_adopt_undefined(&E, S, &err))
 			ks->undefined_adopted++;
-		}
 		if (D->pit0_armed) {
 			window_end(D, "PIT channel 0 programmed at instruction %llu: KVM's in-kernel PIT can now interrupt at any instruction",
 				   (unsigned long long)step);
-			return;
+			goto out;
 		}
 		if (D->se.irq_raises + D->sk.irq_raises != raises0) {
 			window_end(D, "a device raised an interrupt line at instruction %llu", (unsigned long long)step);
-			return;
+			goto out;
 		}
 		if (r.kind == ORACLE_EXITED || ex.kind == RAX_EXIT_HLT || ex.kind == RAX_EXIT_SHUTDOWN) {
 			window_end(D, "the guest ended at instruction %llu (%s)", (unsigned long long)step,
 				   r.kind == ORACLE_EXITED ? r.detail : "emulator halted");
-			return;
+			goto out;
 		}
 	}
 	window_end(D, "--steps %llu reached", (unsigned long long)D->opt->steps);
-	return;
+	goto out;
 host:
 	kset_status(D, DIFF_ERROR, "%s", err.msg[0] ? err.msg : "host error while stepping");
+out:
+	free(S);
 }
 
 /* ---- set-up ---- */

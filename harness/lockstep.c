@@ -36,6 +36,7 @@
 #include "flagmask.h"
 #include "layout.h"
 #include "loader/testimg.h"
+#include "step.h"
 #include "vm.h"
 
 #define PAGE 4096ull
@@ -82,7 +83,6 @@ struct ls {
 	struct testimg_info info;
 	struct oracle orc;
 	bool orc_ok;
-	bool native;
 	unsigned cmp_what;
 	/* native: the comparable memory, as 2 MiB chunks (identity-mapped) */
 	struct native_region reg[64];
@@ -93,6 +93,21 @@ struct ls {
 	unsigned nhist, hist_pos;
 	uint8_t *pagebuf;
 };
+
+/* The oracle runs the test loader's CPL0 runtime stub itself (KVM). One
+ * that does not (native) has the runtime's work done as pseudo-steps and
+ * follows the emulator through faults (see the file comment). */
+static bool runs_runtime(const struct ls *L)
+{
+	return (L->orc.caps & ORACLE_RUNTIME) != 0;
+}
+
+/* The oracle's memory is the image's regions by virtual address (native),
+ * not the guest's RAM. */
+static bool virt_mem(const struct ls *L)
+{
+	return (L->orc.caps & ORACLE_VIRT) != 0;
+}
 
 static void set_status(struct ls *L, enum diff_status st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -116,26 +131,6 @@ static int emu_state(struct ls *L, struct rax_cpu_state *s)
 static const uint8_t *emu_page(struct ls *L, uint64_t gpa)
 {
 	return guest_mem_ptr(&L->vm.mem, gpa & ~(PAGE - 1), PAGE);
-}
-
-/* Fetch and decode the emulator's next instruction. */
-static bool fetch(struct ls *L, uint64_t rip, uint8_t *b, unsigned *nb, struct emu_insn *in,
-		  char *dis, size_t dn)
-{
-	*nb = 0;
-	for (unsigned i = 0; i < 15; i++) {
-		uint64_t gpa;
-		if (L->vm.ops->translate(&L->vm, rip + i, &gpa) < 0 ||
-		    guest_mem_read(&L->vm.mem, gpa, &b[i], 1) < 0)
-			break;
-		(*nb)++;
-	}
-	if (!*nb || emu_decode(b, *nb, in) != EMU_DEC_OK) {
-		snprintf(dis, dn, "(undecodable)");
-		return false;
-	}
-	emu_disasm_at(in, rip, dis, dn);
-	return true;
 }
 
 static void hist_push(struct ls *L, uint64_t rip, const char *dis)
@@ -163,7 +158,7 @@ static bool in_native_regions(struct ls *L, uint64_t a)
 static unsigned compare_page(struct ls *L, uint64_t page, struct diff_divergence *d)
 {
 	page &= ~(PAGE - 1);
-	if (L->native ? !in_native_regions(L, page)
+	if (virt_mem(L) ? !in_native_regions(L, page)
 		      : (page >= L->harness_area && page < L->harness_area + 0x10000))
 		return 0;
 	const uint8_t *e = emu_page(L, page);
@@ -389,7 +384,6 @@ static int open_oracle(struct ls *L, const struct rax_cpu_state *st)
 			set_status(L, DIFF_ERROR, "%s", err.msg);
 			return -1;
 		}
-		L->native = true;
 		L->cmp_what = CMP_USER | CMP_FPU;
 		break;
 	}
@@ -469,11 +463,6 @@ bool diff_emu_read_lin(struct rax_vm *vm, uint64_t la, void *buf, size_t n)
 	return true;
 }
 
-static bool emu_read_lin(struct ls *L, uint64_t la, void *buf, size_t n)
-{
-	return diff_emu_read_lin(&L->vm, la, buf, n);
-}
-
 /*
  * Whether the emulator's step delivered an exception or interrupt (it ended
  * on the handler's first instruction with a 64-bit frame at RSP whose RIP,
@@ -506,28 +495,6 @@ bool diff_emu_entered(struct rax_vm *vm, const struct rax_cpu_state *e0, const s
 	return cpu_state_cpl(e1) < cpu_state_cpl(e0);
 }
 
-/*
- * The oracle delivered the same event with the stepping mechanism's TF set,
- * so its frame's RFLAGS image has TF=1 where the test (and so the emulator's
- * frame) has TF=0: clear that bit on the oracle's side. RF in the image is
- * not compared either (like RF in the registers, see oracle_kvm_open): the
- * emulator sets it for faults as the SDM describes, but QEMU's TCG CPU model
- * (the CPU behind KVM in ci/kvm-in-qemu.sh) never does. Any other
- * difference in the frame is left for the memory comparison.
- */
-static void fix_frame_tf(struct ls *L, const struct rax_cpu_state *e0, const struct rax_cpu_state *e1,
-			 const struct rax_cpu_state *o1, int rfl_off)
-{
-	uint64_t la = e1->gpr[RAX_REG_RSP] + (uint64_t)rfl_off, gpa, ev, ov;
-	if (rfl_off < 0 || (e0->rflags & RFLAGS_TF) || o1->rip != e1->rip ||
-	    o1->gpr[RAX_REG_RSP] != e1->gpr[RAX_REG_RSP] || !emu_read_lin(L, la, &ev, 8) ||
-	    (ev & RFLAGS_TF) || L->vm.ops->translate(&L->vm, la, &gpa) < 0 || (gpa & 7) > 0 ||
-	    L->orc.ops->read(&L->orc, gpa, &ov, 8) < 0 || ov == ev ||
-	    ((ov ^ ev) & ~(uint64_t)(RFLAGS_TF | RFLAGS_RF)) != 0)
-		return;
-	L->orc.ops->write(&L->orc, gpa, &ev, 8);
-}
-
 /* ---- the loop ---- */
 
 static const char *vec_name(int v, char *buf, size_t n)
@@ -544,16 +511,13 @@ static const char *vec_name(int v, char *buf, size_t n)
 	return buf;
 }
 
-enum special { SP_NONE, SP_END, SP_SVC_OUT, SP_SVC_IN, SP_SYNTH, SP_CANNOT, SP_ORACLE_FIRST };
+enum special { SP_NONE, SP_END, SP_SVC_OUT, SP_SVC_IN, SP_SYNTH, SP_CANNOT };
 
 /* What the native oracle must do about this instruction instead of executing it. */
 static enum special classify(struct ls *L, const struct emu_insn *in, const struct rax_cpu_state *s,
 			     int *synth_vec, uint32_t *synth_err, char *why, size_t wn)
 {
 	uint64_t f = insn_facts(in);
-	enum insn_nondet nd = insn_nondet(in, s);
-	if (nd == INSN_ND_CPUID || nd == INSN_ND_TSC)
-		return SP_ORACLE_FIRST; /* cpuid, rdtsc, rdtscp */
 	if (cpu_state_cpl(s) != 3)
 		return SP_NONE;
 	if (f & EMU_F_INTN) {
@@ -568,42 +532,25 @@ static enum special classify(struct ls *L, const struct emu_insn *in, const stru
 			return SP_SVC_OUT;
 		if (v == TESTIMG_VEC_IN)
 			return SP_SVC_IN;
-		if (!L->native) {
-			snprintf(why, wn, "int 0x%x at CPL3: this host's KVM raises #UD for it instead of using the gate "
-				 "(rax --kvm-info: int-cpl3)", v);
-			return SP_CANNOT;
-		}
-		uint8_t gate[16];
-		if (s->idt.limit < v * 16 + 15 || guest_mem_read(&L->vm.mem, s->idt.base + v * 16, gate, 16) < 0 ||
-		    ((gate[5] >> 5) & 3) < 3 || !(gate[5] & 0x80)) {
-			/* the gate refuses CPL3 (or is absent): #GP(vector*8+2), as the CPU does */
-			*synth_vec = 13;
-			*synth_err = v * 8 + 2;
-			return SP_SYNTH;
-		}
-		if (v == 3)
-			return SP_NONE; /* int3 raises #BP natively too */
-		snprintf(why, wn, "int 0x%x through a DPL3 gate enters CPL0 code the native oracle cannot run", v);
-		return SP_CANNOT;
 	}
-	if (!L->native)
+	/* any other INT n, and what the oracle has quirks for */
+	if (!L->orc.ops->precheck)
 		return SP_NONE;
-	if (f & EMU_F_SYSCALL) {
-		if (!(s->efer & EFER_SCE)) {
-			*synth_vec = 6;
-			*synth_err = 0;
-			return SP_SYNTH;
-		}
-		snprintf(why, wn, "syscall with EFER.SCE=1 would be a real system call natively");
+	struct oracle_result pr;
+	memset(&pr, 0, sizeof(pr));
+	switch (L->orc.ops->precheck(&L->orc, in, s, &L->vm, &pr)) {
+	case ORACLE_PRE_STEP:
+		break;
+	case ORACLE_PRE_SYNTH:
+		*synth_vec = pr.vector;
+		*synth_err = pr.error;
+		return SP_SYNTH;
+	case ORACLE_PRE_CANNOT: {
+		size_t n = strnlen(pr.detail, wn - 1);
+		memcpy(why, pr.detail, n);
+		why[n] = 0;
 		return SP_CANNOT;
 	}
-	if (f & EMU_F_SYSENTER) {
-		snprintf(why, wn, "sysenter/sysexit cannot run in the native oracle (vendor-specific in long mode)");
-		return SP_CANNOT;
-	}
-	if ((f & EMU_F_UMIP) || ((f & EMU_F_UMIPM) && in->mod != 3)) {
-		snprintf(why, wn, "sgdt/sidt/sldt/str/smsw at CPL3 are emulated by the host kernel (UMIP): not checkable natively");
-		return SP_CANNOT;
 	}
 	return SP_NONE;
 }
@@ -619,7 +566,7 @@ static void sync_stub_pages(struct ls *L, const uint64_t *written, int nw)
 	for (int i = 0; i < nw; i++) {
 		uint64_t page = written[i] & ~(PAGE - 1);
 		const uint8_t *e = emu_page(L, page);
-		if (page < LAYOUT_TEST_SYS_END && e && !L->native)
+		if (page < LAYOUT_TEST_SYS_END && e && !virt_mem(L))
 			L->orc.ops->write(&L->orc, page, e, PAGE);
 	}
 }
@@ -642,7 +589,7 @@ static bool native_catch(struct ls *L, struct rax_cpu_state *o, int vec, uint32_
 static unsigned final_memory(struct ls *L, struct diff_divergence *d)
 {
 	unsigned n = 0;
-	if (L->native) {
+	if (virt_mem(L)) {
 		for (unsigned i = 0; i < L->nreg; i++)
 			for (uint64_t a = L->reg[i].addr; a < L->reg[i].addr + L->reg[i].size; a += PAGE)
 				n += compare_page(L, a, d);
@@ -673,15 +620,22 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 					    : (L->info.step_limit ? L->info.step_limit : DIFF_DEFAULT_STEPS);
 	L->native_cr2 = st->cr2;
 	struct rax_err err = { 0 };
+	/* cpuid, rdtsc, rdtscp: the oracle first, its values injected */
+	struct step_engine E = { .emu = &L->vm, .orc = &L->orc, .strict_flags = L->opt->strict_flags,
+				 .first = (1u << INSN_ND_CPUID) | (1u << INSN_ND_TSC), .disasm = true,
+				 .frame_tf = true, .entered = runs_runtime(L) };
+	struct step *S = malloc(sizeof(*S));
+	if (!S) {
+		set_status(L, DIFF_ERROR, "out of memory");
+		return;
+	}
 	for (uint64_t step = 1;; step++) {
 		struct rax_cpu_state e0, e1, o1;
-		emu_state(L, &e0);
-		uint8_t bytes[15];
-		unsigned nb;
-		struct emu_insn in;
-		memset(&in, 0, sizeof(in));
-		char dis[96];
-		bool decoded = fetch(L, e0.rip, bytes, &nb, &in, dis, sizeof(dis));
+		step_fetch(&E, S);
+		e0 = S->e0;
+		struct emu_insn in = S->in;
+		const char *dis = S->dis;
+		bool decoded = S->dec;
 		int synth_vec = -1;
 		uint32_t synth_err = 0;
 		char why[200] = "";
@@ -702,46 +656,28 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 			set_status(L, DIFF_SKIP, "step %llu at rip 0x%llx (%s): %s; %llu steps compared equal",
 				   (unsigned long long)step, (unsigned long long)e0.rip, dis, why,
 				   (unsigned long long)(step - 1));
-			return;
+			goto out;
 		}
 		hist_push(L, e0.rip, dis);
-		uint64_t undefined = decoded && !L->opt->strict_flags ? flagmask_undefined(&in, &e0) : 0;
+		uint64_t undefined = S->undefined;
 
-		struct oracle_result r;
-		memset(&r, 0, sizeof(r));
-		struct oracle_hint hint = { 0 };
 		uint64_t written[64];
 		int nw = 0;
 		bool emu_ended = false;
-		struct rax_exit ex;
-		memset(&ex, 0, sizeof(ex));
 
-		/* oracle first when the emulator must take the oracle's value */
-		if (sp == SP_ORACLE_FIRST) {
-			if (L->orc.ops->step(&L->orc, &hint, &r, &err) < 0)
-				goto host_error;
-			o1 = e0;
-			L->orc.ops->get_state(&L->orc, &o1, &err);
-			if (r.kind == ORACLE_STEPPED) {
-				if (insn_facts(&in) & EMU_F_XCPUID) {
-					uint32_t v[4] = { (uint32_t)o1.gpr[RAX_REG_RAX], (uint32_t)o1.gpr[RAX_REG_RBX],
-							  (uint32_t)o1.gpr[RAX_REG_RCX], (uint32_t)o1.gpr[RAX_REG_RDX] };
-					emu_override_cpuid(&L->vm, v);
-					res->cpuid_injected++;
-				} else {
-					emu_override_rdtsc(&L->vm, (o1.gpr[RAX_REG_RDX] << 32) |
-									   (o1.gpr[RAX_REG_RAX] & 0xffffffffull));
-					res->rdtsc_injected++;
-				}
-			}
-		}
+		if (step_oracle_first(&E, S, &err) < 0)
+			goto host_error;
+		if (S->injected == STEP_INJ_CPUID)
+			res->cpuid_injected++;
+		else if (S->injected == STEP_INJ_TSC)
+			res->rdtsc_injected++;
+		if (step_emu(&E, S, &err) < 0)
+			goto host_error;
+		nw = S->nw < 0 ? 0 : S->nw;
+		memcpy(written, S->written, (size_t)nw * sizeof(written[0]));
+		e1 = S->e1;
 		if (sp == SP_SVC_OUT || sp == SP_SVC_IN) {
 			/* runtime port service: the emulator runs the stub; for the oracle only RIP moves */
-			if (L->vm.ops->step(&L->vm, &ex, &err) < 0)
-				goto host_error;
-			int k = emu_written_pages(&L->vm, written, EMU_MAX_WRITTEN_PAGES);
-			nw = k < 0 ? 0 : k;
-			emu_state(L, &e1);
 			if (emu_through_stub(L, &e1, written, &nw, &emu_ended) < 0)
 				goto host_error;
 			o1 = e0;
@@ -753,67 +689,39 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 				res->port_in_injected++;
 			}
 			L->orc.ops->set_state(&L->orc, &o1, &err);
-			r.kind = ORACLE_STEPPED;
+			S->r.kind = ORACLE_STEPPED;
 		} else {
-			if (L->vm.ops->step(&L->vm, &ex, &err) < 0)
-				goto host_error;
-			int k = emu_written_pages(&L->vm, (uint64_t *)written, EMU_MAX_WRITTEN_PAGES);
-			nw = k < 0 ? 0 : k;
-			bool all_pages = k < 0;
-			emu_state(L, &e1);
-			if (L->vm.stop || ex.kind == RAX_EXIT_HLT)
+			if (L->vm.stop || S->ex.kind == RAX_EXIT_HLT)
 				emu_ended = true;
 			if (sp == SP_SYNTH) {
-				r.kind = ORACLE_EXCEPTION;
-				r.vector = synth_vec;
-				r.error = synth_err;
+				S->r.kind = ORACLE_EXCEPTION;
+				S->r.vector = synth_vec;
+				S->r.error = synth_err;
 				o1 = e0;
 				L->orc.ops->get_state(&L->orc, &o1, &err);
-			} else if (sp != SP_ORACLE_FIRST) {
-				int rfl_off = -1;
-				/* (an undecodable instruction raises #UD: entered too) */
-				bool entered = !L->native && !emu_ended &&
-					       diff_emu_entered(&L->vm, &e0, &e1, decoded ? in.len : 0, &rfl_off);
-				hint = (struct oracle_hint){ .valid = true, .next_rip = e1.rip,
-							     .next_cpl = cpu_state_cpl(&e1),
-							     .cpl_changed = cpu_state_cpl(&e1) != cpu_state_cpl(&e0),
-							     .entered = entered };
-				if (L->orc.ops->step(&L->orc, &hint, &r, &err) < 0)
-					goto host_error;
-				o1 = e1;
-				L->orc.ops->get_state(&L->orc, &o1, &err);
-				if (entered && r.kind == ORACLE_STEPPED)
-					fix_frame_tf(L, &e0, &e1, &o1, rfl_off);
-				/* the trap flag stops a REP string instruction after every
-				 * iteration; the emulator's step is the whole instruction */
-				bool rep = decoded && (in.pfx & (EMU_P_REP | EMU_P_REPNE)) &&
-					   (emu_oprows[in.row].flags & EMU_F_STR);
-				for (uint64_t it = 0; rep && r.kind == ORACLE_STEPPED && o1.rip == e0.rip &&
-						      it < (1u << 26); it++) {
-					if (L->orc.ops->step(&L->orc, &hint, &r, &err) < 0)
-						goto host_error;
-					L->orc.ops->get_state(&L->orc, &o1, &err);
-				}
+				S->o1 = o1;
+			} else if (step_oracle(&E, S, &err) < 0) {
+				goto host_error;
 			}
-			if (all_pages)
-				nw = 0; /* compared below over every region */
-			(void)all_pages;
+			o1 = S->o1;
 		}
+		const struct oracle_result r = S->r;
+		const struct rax_exit ex = S->ex;
 		if (r.kind == ORACLE_INTERNAL) {
 			set_status(L, DIFF_ERROR, "oracle failed at step %llu, rip 0x%llx (%s): %s",
 				   (unsigned long long)step, (unsigned long long)e0.rip, dis, r.detail);
-			return;
+			goto out;
 		}
 		if (r.kind == ORACLE_CANNOT) {
 			set_status(L, DIFF_SKIP, "step %llu at rip 0x%llx (%s): the oracle cannot run it on this host: %s; "
 				   "%llu steps compared equal", (unsigned long long)step, (unsigned long long)e0.rip,
 				   dis, r.detail, (unsigned long long)(step - 1));
-			return;
+			goto out;
 		}
 		if (ex.kind == RAX_EXIT_INTERNAL) {
 			set_status(L, DIFF_ERROR, "emulator stopped at step %llu, rip 0x%llx (%s): %s",
 				   (unsigned long long)step, (unsigned long long)e0.rip, dis, ex.detail);
-			return;
+			goto out;
 		}
 		res->steps = step;
 
@@ -821,7 +729,7 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 		int evec = -1;
 		struct frame fr = { 0 };
 		struct rax_cpu_state ecmp = e1;
-		if (L->native && cpu_state_cpl(&e0) == 3 && (evec = emu_stub_vector(&e1)) >= 0 &&
+		if (!runs_runtime(L) && cpu_state_cpl(&e0) == 3 && (evec = emu_stub_vector(&e1)) >= 0 &&
 		    sp != SP_SVC_OUT && sp != SP_SVC_IN) {
 			if (emu_frame(L, &e1, evec, &fr)) {
 				ecmp = e0;
@@ -839,13 +747,13 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 		struct diff_divergence *d = NULL;
 		struct diff_divergence tmp;
 		memset(&tmp, 0, sizeof(tmp));
-		if (L->native && evec != ovec) {
+		if (!runs_runtime(L) && evec != ovec) {
 			char a[24], b[24];
 			d = new_div(L);
 			snprintf(d->what, sizeof(d->what), "exception: emu %s, oracle %s%s%s",
 				 vec_name(evec, a, sizeof(a)), vec_name(ovec, b, sizeof(b)),
 				 r.detail[0] ? " - " : "", r.detail);
-		} else if (L->native && evec >= 0 &&
+		} else if (!runs_runtime(L) && evec >= 0 &&
 			   ((vec_has_error(evec) && fr.err != r.error) || (evec == 14 && e1.cr2 != r.cr2))) {
 			char a[24];
 			d = new_div(L);
@@ -861,7 +769,7 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 		unsigned np = candidate_pages(L, &in, decoded, &e0, &e1, written, nw, pages, 96);
 		struct diff_divergence *md = d ? d : &tmp;
 		unsigned nruns = 0;
-		if (!emu_ended || !L->native)
+		if (!emu_ended || runs_runtime(L))
 			for (unsigned i = 0; i < np; i++)
 				nruns += compare_page(L, pages[i], md);
 		if (!d && (nf || nruns)) {
@@ -869,7 +777,7 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 			*d = tmp;
 		}
 		if (d) {
-			fill_div_insn(L, d, step, e0.rip, bytes, nb, dis);
+			fill_div_insn(L, d, step, e0.rip, S->bytes, S->nb, dis);
 			d->undefined = undefined;
 			d->rflags_bits = rbits;
 			d->emu = ecmp;
@@ -877,14 +785,14 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 			d->nfields = nf < 48 ? nf : 48;
 			memcpy(d->fields, fields, d->nfields * sizeof(fields[0]));
 			summarize(d);
-			bool exc_mismatch = L->native && evec != ovec;
+			bool exc_mismatch = !runs_runtime(L) && evec != ovec;
 			if (!L->opt->keep_going || exc_mismatch || emu_ended) {
 				set_status(L, DIFF_DIVERGE, "step %llu, rip 0x%llx (%s): %s",
 					   (unsigned long long)step, (unsigned long long)e0.rip, dis, d->what);
 				if (exc_mismatch && L->opt->keep_going)
 					strncat(res->reason, " [cannot re-sync across an exception mismatch]",
 						sizeof(res->reason) - strlen(res->reason) - 1);
-				return;
+				goto out;
 			}
 			/* --keep-going: the oracle is right; continue from its state */
 			resync(L, &o1, d);
@@ -892,15 +800,14 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 		}
 		/* undefined flags: the emulator adopts the CPU's values so later
 		 * instructions (PUSHF, ADC, Jcc) compare what is defined */
-		if (undefined && r.kind == ORACLE_STEPPED && evec < 0 &&
-		    ((e1.rflags ^ o1.rflags) & undefined & L->orc.rflags_bits)) {
-			struct rax_cpu_state fix = e1;
-			fix.rflags = (e1.rflags & ~undefined) | (o1.rflags & undefined);
-			L->vm.ops->set_state(&L->vm, &fix, &err);
-			res->undefined_adopted++;
+		if (r.kind == ORACLE_STEPPED && evec < 0) {
+			S->e1 = e1;
+			S->o1 = o1;
+			if (step_adopt_undefined(&E, S, &err))
+				res->undefined_adopted++;
 		}
 		/* the native side follows the emulator through a fault */
-		if (L->native && evec >= 0) {
+		if (!runs_runtime(L) && evec >= 0) {
 			bool ended = false;
 			if (emu_through_stub(L, &e1, written, &nw, &ended) < 0)
 				goto host_error;
@@ -915,7 +822,7 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 			L->orc.ops->set_state(&L->orc, &o1, &err);
 			if (!caught || o1.rip != e1.rip) {
 				d = new_div(L);
-				fill_div_insn(L, d, step, e0.rip, bytes, nb, dis);
+				fill_div_insn(L, d, step, e0.rip, S->bytes, S->nb, dis);
 				d->emu = e1;
 				d->oracle = o1;
 				snprintf(d->what, sizeof(d->what),
@@ -924,45 +831,45 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 					 (unsigned long long)(caught ? o1.rip : 0));
 				set_status(L, DIFF_DIVERGE, "step %llu, rip 0x%llx (%s): %s",
 					   (unsigned long long)step, (unsigned long long)e0.rip, dis, d->what);
-				return;
+				goto out;
 			}
 			memset(&tmp, 0, sizeof(tmp));
 			if (compare_page(L, L->info.catch_addr, &tmp)) {
 				d = new_div(L);
 				*d = tmp;
-				fill_div_insn(L, d, step, e0.rip, bytes, nb, dis);
+				fill_div_insn(L, d, step, e0.rip, S->bytes, S->nb, dis);
 				d->emu = e1;
 				d->oracle = o1;
 				summarize(d);
 				set_status(L, DIFF_DIVERGE, "step %llu, rip 0x%llx (%s): catch block %s",
 					   (unsigned long long)step, (unsigned long long)e0.rip, dis, d->what);
-				return;
+				goto out;
 			}
 			continue;
 		}
 		if (emu_ended) {
 			snprintf(res->guest_end, sizeof(res->guest_end), "%s",
 				 L->vm.stop ? rax_status_name(L->vm.stop_status) : "halt");
-			if (r.kind != ORACLE_EXITED && !L->native) {
+			if (r.kind != ORACLE_EXITED && runs_runtime(L)) {
 				d = new_div(L);
-				fill_div_insn(L, d, step, e0.rip, bytes, nb, dis);
+				fill_div_insn(L, d, step, e0.rip, S->bytes, S->nb, dis);
 				d->emu = e1;
 				d->oracle = o1;
 				snprintf(d->what, sizeof(d->what), "the emulator ended (%s), the oracle did not",
 					 res->guest_end);
 				set_status(L, DIFF_DIVERGE, "step %llu: %s", (unsigned long long)step, d->what);
-				return;
+				goto out;
 			}
 			break;
 		}
 		if (r.kind == ORACLE_EXITED) {
 			d = new_div(L);
-			fill_div_insn(L, d, step, e0.rip, bytes, nb, dis);
+			fill_div_insn(L, d, step, e0.rip, S->bytes, S->nb, dis);
 			d->emu = e1;
 			d->oracle = o1;
 			snprintf(d->what, sizeof(d->what), "the oracle ended (%s), the emulator did not", r.detail);
 			set_status(L, DIFF_DIVERGE, "step %llu: %s", (unsigned long long)step, d->what);
-			return;
+			goto out;
 		}
 	}
 	/* end of the test: every page of RAM (KVM) or of the regions (native) */
@@ -983,15 +890,17 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 		memcpy(w, d->what, sizeof(w));
 		snprintf(d->what, sizeof(d->what), "final memory: %.*s", (int)sizeof(w) - 16, w);
 		set_status(L, DIFF_DIVERGE, "end of test: %s", d->what);
-		return;
+		goto out;
 	}
 	if (res->ndiv_total)
 		set_status(L, DIFF_DIVERGE, "%u divergences (--keep-going)", res->ndiv_total);
 	else
 		set_status(L, DIFF_PASS, "%s", res->guest_end);
-	return;
+	goto out;
 host_error:
 	set_status(L, DIFF_ERROR, "%s", err.msg[0] ? err.msg : "host error while stepping");
+out:
+	free(S);
 }
 
 void diff_run_image(const char *path, const struct diff_options *opt, struct diff_result *res)

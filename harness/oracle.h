@@ -22,6 +22,7 @@
 
 struct rax_vm;
 struct testimg_info;
+struct emu_insn;
 
 /* Oracle capabilities (struct oracle.caps): what the lockstep engine may
  * ask of it and compare. */
@@ -61,6 +62,13 @@ struct oracle_hint {
 	bool entered;
 };
 
+/* What an oracle makes of an instruction before it is stepped (its quirks). */
+enum oracle_pre {
+	ORACLE_PRE_STEP,   /* step it */
+	ORACLE_PRE_SYNTH,  /* the CPU raises r->vector (r->error), which this oracle cannot deliver itself */
+	ORACLE_PRE_CANNOT, /* this oracle cannot run it faithfully (r->detail): the comparison ends, SKIP */
+};
+
 struct oracle;
 
 struct oracle_ops {
@@ -75,6 +83,11 @@ struct oracle_ops {
 	int (*read)(struct oracle *o, uint64_t addr, void *buf, size_t len);
 	int (*write)(struct oracle *o, uint64_t addr, const void *buf, size_t len);
 	void (*close)(struct oracle *o);
+	/* Optional (image mode): instruction in, decoded by the emulator at CPL3
+	 * from state s, is next; emu: the emulator's VM, for guest memory the
+	 * oracle does not hold (the IDT). NULL: always ORACLE_PRE_STEP. */
+	enum oracle_pre (*precheck)(struct oracle *o, const struct emu_insn *in, const struct rax_cpu_state *s,
+				    struct rax_vm *emu, struct oracle_result *r);
 };
 
 struct oracle {

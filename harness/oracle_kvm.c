@@ -665,6 +665,22 @@ static void kclose(struct oracle *o)
 	o->priv = NULL;
 }
 
+/*
+ * INT n at CPL3 on a host whose KVM raises #UD for it instead of using the
+ * gate (rax --kvm-info: int-cpl3; the test runtime's own services are
+ * pseudo-steps, see lockstep.c): not checkable here.
+ */
+static enum oracle_pre kprecheck(struct oracle *o, const struct emu_insn *in, const struct rax_cpu_state *s,
+				 struct rax_vm *emu, struct oracle_result *r)
+{
+	if (!(insn_facts(in) & EMU_F_INTN) || (o->caps & ORACLE_INT_CPL3) || cpu_state_cpl(s) != 3)
+		return ORACLE_PRE_STEP;
+	snprintf(r->detail, sizeof(r->detail),
+		 "int 0x%x at CPL3: this host's KVM raises #UD for it instead of using the gate "
+		 "(rax --kvm-info: int-cpl3)", (unsigned)(in->imm & 0xff));
+	return ORACLE_PRE_CANNOT;
+}
+
 static const struct oracle_ops kvm_ops = {
 	.name = "kvm",
 	.caps = kvm_ops_caps,
@@ -674,6 +690,7 @@ static const struct oracle_ops kvm_ops = {
 	.read = kread,
 	.write = kwrite,
 	.close = kclose,
+	.precheck = kprecheck,
 };
 
 int oracle_kvm_open(struct oracle *o, enum kvm_step_mode mode, const uint8_t *ram, uint64_t ram_size,

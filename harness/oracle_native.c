@@ -404,6 +404,56 @@ static void native_close(struct oracle *o)
 	o->priv = NULL;
 }
 
+/*
+ * What a Linux process cannot run faithfully at CPL3: INT n enters CPL0
+ * code (a gate that refuses CPL3 raises #GP(vector*8+2), synthesized here
+ * from the guest's IDT, as the CPU does; INT3 raises #BP natively too),
+ * SYSCALL with EFER.SCE set would be a real system call (without it #UD,
+ * synthesized), SYSENTER/SYSEXIT are vendor-specific in long mode, and the
+ * host kernel emulates SGDT/SIDT/SLDT/STR/SMSW (UMIP).
+ */
+static enum oracle_pre native_precheck(struct oracle *o, const struct emu_insn *in, const struct rax_cpu_state *s,
+				       struct rax_vm *emu, struct oracle_result *r)
+{
+	uint64_t f = insn_facts(in);
+	if (f & EMU_F_INTN) {
+		unsigned v = (unsigned)(in->imm & 0xff);
+		uint8_t gate[16];
+		if (s->idt.limit < v * 16 + 15 || guest_mem_read(&emu->mem, s->idt.base + v * 16, gate, 16) < 0 ||
+		    ((gate[5] >> 5) & 3) < 3 || !(gate[5] & 0x80)) {
+			/* the gate refuses CPL3 (or is absent): #GP(vector*8+2), as the CPU does */
+			r->vector = 13;
+			r->error = v * 8 + 2;
+			return ORACLE_PRE_SYNTH;
+		}
+		if (v == 3)
+			return ORACLE_PRE_STEP; /* int3 raises #BP natively too */
+		snprintf(r->detail, sizeof(r->detail),
+			 "int 0x%x through a DPL3 gate enters CPL0 code the native oracle cannot run", v);
+		return ORACLE_PRE_CANNOT;
+	}
+	if (f & EMU_F_SYSCALL) {
+		if (!(s->efer & EFER_SCE)) {
+			r->vector = 6;
+			r->error = 0;
+			return ORACLE_PRE_SYNTH;
+		}
+		snprintf(r->detail, sizeof(r->detail), "syscall with EFER.SCE=1 would be a real system call natively");
+		return ORACLE_PRE_CANNOT;
+	}
+	if (f & EMU_F_SYSENTER) {
+		snprintf(r->detail, sizeof(r->detail),
+			 "sysenter/sysexit cannot run in the native oracle (vendor-specific in long mode)");
+		return ORACLE_PRE_CANNOT;
+	}
+	if ((f & EMU_F_UMIP) || ((f & EMU_F_UMIPM) && in->mod != 3)) {
+		snprintf(r->detail, sizeof(r->detail),
+			 "sgdt/sidt/sldt/str/smsw at CPL3 are emulated by the host kernel (UMIP): not checkable natively");
+		return ORACLE_PRE_CANNOT;
+	}
+	return ORACLE_PRE_STEP;
+}
+
 static const struct oracle_ops native_ops = {
 	.name = "native",
 	.caps = ORACLE_VIRT | ORACLE_CPL3 | ORACLE_FPU,
@@ -413,6 +463,7 @@ static const struct oracle_ops native_ops = {
 	.read = native_read,
 	.write = native_write,
 	.close = native_close,
+	.precheck = native_precheck,
 };
 
 bool oracle_native_available(char *why, size_t n)

@@ -17,4 +17,5 @@ phase "C unit tests"
 (cd build && ctest --output-on-failure -E '^pytest$')
 phase "pytest"
 # -rs prints the reason of every skip; exit status 5 (no tests) fails too.
-RAX_BUILD="$PWD/build" /usr/bin/python3 -m pytest -n 2 -rs --durations=15 pytest "$@"
+# loadgroup keeps tests that share one expensive fixture (xdist_group) on one worker.
+RAX_BUILD="$PWD/build" /usr/bin/python3 -m pytest -n 2 --dist loadgroup -rs --durations=15 pytest "$@"

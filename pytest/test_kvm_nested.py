@@ -29,6 +29,10 @@ from test_multiboot import check_rax_exact, check_report, mb_report
 sys.path.insert(0, str(ROOT / "testcases"))
 import mbrun  # noqa: E402
 
+# One QEMU boot serves every test here: keep them on one xdist worker
+# (ci/test.sh runs --dist loadgroup), or each worker boots it again.
+pytestmark = pytest.mark.xdist_group("kvm_nested")
+
 LINUX_CMDLINE = ("console=ttyS0 earlyprintk=serial,ttyS0 panic=-1 reboot=k lpj=1000000 "
                  "rax.cmd=echo hello-from-guest; uname -r")
 

@@ -662,20 +662,6 @@ static bool ram_check_due(struct kd *D)
 /* ---- instruction classes that legitimately differ ---- */
 
 
-static bool decode_emu(struct kd *D, uint64_t rip, struct emu_insn *in)
-{
-	uint8_t b[15];
-	unsigned nb = 0;
-	for (; nb < 15; nb++) {
-		uint64_t gpa;
-		if (D->emu.ops->translate(&D->emu, rip + nb, &gpa) < 0 ||
-		    guest_mem_read(&D->emu.mem, gpa, &b[nb], 1) < 0)
-			break;
-	}
-	memset(in, 0, sizeof(*in));
-	return nb && emu_decode(b, nb, in) == EMU_DEC_OK;
-}
-
 /* ---- localisation ---- */
 
 enum kloc { KL_RESUME, KL_STOP };
@@ -952,32 +938,29 @@ static enum kloc localise(struct kd *D, uint64_t at, const char *seen)
 	{
 		uint64_t insn_no = D->snap_insn + x_rel + lo + 1; /* 1-based, counted by the emulator */
 		emu_load(D, &st_lo, D->buf_lo, &err);
-		struct emu_insn in;
-		bool dec = decode_emu(D, st_lo.rip, &in);
-		enum insn_nondet nd = dec ? insn_nondet(&in, &st_lo) : INSN_ND_NONE;
-		uint64_t undefined = dec && !D->opt->strict_flags ? flagmask_undefined(&in, &st_lo) : 0;
-		struct rax_exit ex;
-		memset(&ex, 0, sizeof(ex));
-		D->emu.ops->step(&D->emu, &ex, &err);
-		struct rax_cpu_state e1, o1;
-		emu_get(D, &e1);
-		int rfl_off = -1;
-		bool entered = diff_emu_entered(&D->emu, &st_lo, &e1, dec ? in.len : 0, &rfl_off);
-		struct oracle_hint hint = { .valid = true, .next_rip = e1.rip, .next_cpl = cpu_state_cpl(&e1),
-					    .cpl_changed = cpu_state_cpl(&e1) != cpu_state_cpl(&st_lo),
-					    .entered = entered };
-		struct oracle_result r;
-		memset(&r, 0, sizeof(r));
+		struct step_engine E = { .emu = &D->emu, .orc = &D->orc, .strict_flags = D->opt->strict_flags,
+					 .entered = true };
+		struct step *S = malloc(sizeof(*S));
+		if (!S) {
+			snprintf(why, sizeof(why), "out of memory");
+			goto fail;
+		}
+		step_fetch(&E, S);
+		enum insn_nondet nd = S->nd;
+		uint64_t undefined = S->undefined;
+		step_emu(&E, S, &err);
+		struct rax_cpu_state e1 = S->e1, o1;
 		bool stepped = false;
 		memcpy(D->kvm->mem.host, D->buf_lo, D->size);
 		if (oracle_kvm_settle(&D->orc, &err) == 0 && D->orc.ops->set_state(&D->orc, &st_lo, &err) == 0) {
 			D->sk.passive = true;
-			int rc = D->orc.ops->step(&D->orc, &hint, &r, &err);
+			int rc = step_oracle(&E, S, &err);
 			D->sk.passive = false;
-			stepped = rc == 0 && r.kind == ORACLE_STEPPED;
-			if (rc == 0)
-				D->orc.ops->get_state(&D->orc, &o1, &err);
+			stepped = rc == 0 && S->r.kind == ORACLE_STEPPED;
 		}
+		o1 = S->o1;
+		const struct oracle_result r = S->r;
+		free(S);
 		if (r.kind == ORACLE_CANNOT) {
 			/* the difference at the exit is in this instruction, which the
 			 * host cannot step: as far as this host can check */

@@ -39,6 +39,19 @@ struct diff_kernel_options {
 
 #define KSTATS_NOTES 8
 
+/*
+ * Nondeterminism and model differences of a --kernel run (KVM's result
+ * adopted), counted: one list makes the struct members, the JSON object
+ * "nondeterminism" and the report line. X(member, JSON key, text).
+ */
+#define DIFF_KERNEL_NONDET_FIELDS(X)                                \
+	X(rdtsc, "rdtsc", "rdtsc")                                  \
+	X(rdrand, "rdrand", "rdrand")                               \
+	X(cpuid_diff, "cpuid", "cpuid")                             \
+	X(undefined_adopted, "undefined_flags", "undefined flags")  \
+	X(port_in_injected, "timer_port_reads", "timer port reads") \
+	X(nondet_replays, "not_recurring", "not recurring on replay")
+
 struct diff_kernel_stats {
 	char strategy[48];            /* "exits" or "per-instruction (kvm/singlestep)" */
 	char cmdline[256];
@@ -46,9 +59,11 @@ struct diff_kernel_stats {
 	uint64_t exits;               /* port exits compared (state + access) */
 	uint64_t ram_checks;          /* whole-RAM comparisons */
 	double ram_seconds;           /* time spent comparing and snapshotting RAM */
-	uint64_t localisations, probes, nondet_replays;
+	uint64_t localisations, probes;
 	double localise_seconds;
-	uint64_t cpuid_diff, rdtsc, rdrand, undefined_adopted, port_in_injected;
+#define X(m, key, text) uint64_t m;
+	DIFF_KERNEL_NONDET_FIELDS(X)
+#undef X
 	uint64_t emu_interrupts, irq_raises;
 	char window_end[320];         /* why the comparison ended where it did */
 	char console[160];            /* the last console line the guest printed */

@@ -61,6 +61,16 @@ struct diff_kernel_stats;
 
 enum diff_status { DIFF_PASS, DIFF_DIVERGE, DIFF_ERROR, DIFF_SKIP };
 
+/*
+ * Values the emulator took from the oracle, counted per test: one list
+ * makes the struct diff_result members, the JSON object "injected" and the
+ * "(injected: ...)" part of the result line. X(member, JSON key, text).
+ */
+#define DIFF_INJECTED_FIELDS(X)                   \
+	X(cpuid_injected, "cpuid", "cpuid")       \
+	X(rdtsc_injected, "rdtsc", "rdtsc")       \
+	X(port_in_injected, "port_in", "port-in")
+
 struct diff_result {
 	char name[256];
 	enum diff_status status;
@@ -68,7 +78,9 @@ struct diff_result {
 	char oracle[48];
 	uint64_t steps;        /* compared instructions */
 	uint64_t emu_substeps; /* runtime-stub instructions the emulator ran alone */
-	uint64_t cpuid_injected, rdtsc_injected, port_in_injected;
+#define X(m, key, text) uint64_t m;
+	DIFF_INJECTED_FIELDS(X)
+#undef X
 	uint64_t pages_compared;
 	uint64_t undefined_adopted; /* steps where undefined flags differed (oracle's kept) */
 	char guest_end[200];

@@ -108,9 +108,19 @@ static void print_line(const char *what, const struct diff_result *r)
 	       (unsigned long long)r->steps, r->seconds, r->oracle[0] ? r->oracle : "-");
 	if (r->status != DIFF_PASS || r->reason[0])
 		printf("  %s", r->reason);
-	if (r->cpuid_injected || r->rdtsc_injected || r->port_in_injected)
-		printf("  (injected: cpuid %llu, rdtsc %llu, port-in %llu)", (unsigned long long)r->cpuid_injected,
-		       (unsigned long long)r->rdtsc_injected, (unsigned long long)r->port_in_injected);
+	uint64_t injected = 0;
+#define X(m, key, text) injected |= r->m;
+	DIFF_INJECTED_FIELDS(X)
+#undef X
+	if (injected) {
+		const char *sep = "  (injected: ";
+#define X(m, key, text)                                                 \
+	printf("%s%s %llu", sep, text, (unsigned long long)r->m); \
+	sep = ", ";
+		DIFF_INJECTED_FIELDS(X)
+#undef X
+		printf(")");
+	}
 	printf("\n");
 }
 

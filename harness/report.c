@@ -112,10 +112,14 @@ void report_kernel(FILE *f, const struct diff_result *r)
 	if (k->localisations)
 		fprintf(f, "  localisations: %llu (%llu KVM probe runs, %.3fs)\n", (unsigned long long)k->localisations,
 			(unsigned long long)k->probes, k->localise_seconds);
-	fprintf(f, "  nondeterminism and model differences (KVM's result adopted): rdtsc %llu, rdrand %llu, cpuid %llu, undefined flags %llu, timer port reads %llu, not recurring on replay %llu\n",
-		(unsigned long long)k->rdtsc, (unsigned long long)k->rdrand, (unsigned long long)k->cpuid_diff,
-		(unsigned long long)k->undefined_adopted, (unsigned long long)k->port_in_injected,
-		(unsigned long long)k->nondet_replays);
+	const char *sep = ": ";
+	fprintf(f, "  nondeterminism and model differences (KVM's result adopted)");
+#define X(m, key, text)                                                        \
+	fprintf(f, "%s%s %llu", sep, text, (unsigned long long)k->m); \
+	sep = ", ";
+	DIFF_KERNEL_NONDET_FIELDS(X)
+#undef X
+	fprintf(f, "\n");
 	for (unsigned i = 0; i < k->nnotes; i++)
 		fprintf(f, "    - %s\n", k->notes[i]);
 	fprintf(f, "  window end: %s\n", k->window_end[0] ? k->window_end : "(none)");
@@ -144,18 +148,11 @@ static void json_kernel(struct json *w, const struct diff_kernel_stats *k)
 	json_u64(w, k->probes);
 	json_key(w, "nondeterminism");
 	json_begin_object(w);
-	json_key(w, "rdtsc");
-	json_u64(w, k->rdtsc);
-	json_key(w, "rdrand");
-	json_u64(w, k->rdrand);
-	json_key(w, "cpuid");
-	json_u64(w, k->cpuid_diff);
-	json_key(w, "undefined_flags");
-	json_u64(w, k->undefined_adopted);
-	json_key(w, "timer_port_reads");
-	json_u64(w, k->port_in_injected);
-	json_key(w, "not_recurring");
-	json_u64(w, k->nondet_replays);
+#define X(m, key, text)    \
+	json_key(w, key); \
+	json_u64(w, k->m);
+	DIFF_KERNEL_NONDET_FIELDS(X)
+#undef X
 	json_end_object(w);
 	json_key(w, "notes");
 	json_begin_array(w);
@@ -227,12 +224,11 @@ void report_json_test(struct json *w, const struct diff_result *r)
 	json_str(w, r->guest_end);
 	json_key(w, "injected");
 	json_begin_object(w);
-	json_key(w, "cpuid");
-	json_u64(w, r->cpuid_injected);
-	json_key(w, "rdtsc");
-	json_u64(w, r->rdtsc_injected);
-	json_key(w, "port_in");
-	json_u64(w, r->port_in_injected);
+#define X(m, key, text)    \
+	json_key(w, key); \
+	json_u64(w, r->m);
+	DIFF_INJECTED_FIELDS(X)
+#undef X
 	json_end_object(w);
 	json_key(w, "pages_compared");
 	json_u64(w, r->pages_compared);

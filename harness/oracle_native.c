@@ -446,6 +446,18 @@ static enum oracle_pre native_precheck(struct oracle *o, const struct emu_insn *
 			 "sysenter/sysexit cannot run in the native oracle (vendor-specific in long mode)");
 		return ORACLE_PRE_CANNOT;
 	}
+	if (f & EMU_F_DBTRAP) {
+		snprintf(r->detail, sizeof(r->detail),
+			 "int1's #DB and the ptrace single-step trap are the same SIGTRAP to the native oracle");
+		return ORACLE_PRE_CANNOT;
+	}
+	if (f & EMU_F_X87ENV) {
+		/* measured: the same CPU run freely stores the real pointers */
+		snprintf(r->detail, sizeof(r->detail),
+			 "between ptrace steps the host kernel's XSAVE/XRSTOR zeroes FIP/FDP/FOP (AMD restores them "
+			 "only while FSW.ES=1), so what this instruction stores is not the CPU's");
+		return ORACLE_PRE_CANNOT;
+	}
 	if ((f & EMU_F_UMIP) || ((f & EMU_F_UMIPM) && in->mod != 3)) {
 		snprintf(r->detail, sizeof(r->detail),
 			 "sgdt/sidt/sldt/str/smsw at CPL3 are emulated by the host kernel (UMIP): not checkable natively");

@@ -79,6 +79,8 @@
 #define EMU_F_URC (1ull << 56)    /* URC: RCL/RCR */
 #define EMU_F_USHD (1ull << 57)   /* USHD: SHLD/SHRD */
 #define EMU_F_UCL (1ull << 58)    /* UCL: the count is CL (else imm8 with I8, else 1) */
+#define EMU_F_DBTRAP (1ull << 59) /* DBTRAP: raises #DB as a trap itself (INT1/ICEBP) */
+#define EMU_F_X87ENV (1ull << 60) /* X87ENV: stores the x87 environment with FIP/FDP/FOP (FNSTENV, FNSAVE) */
 
 /* Prefix bits in emu_insn.pfx */
 #define EMU_P_66 (1u << 0)

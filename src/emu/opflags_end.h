@@ -49,3 +49,5 @@
 #undef URC
 #undef USHD
 #undef UCL
+#undef DBTRAP
+#undef X87ENV

@@ -1342,16 +1342,7 @@ static void run_steps(struct kd *D)
 		for (int i = 0; i < nw; i++)
 			add_page(pages, &np, EMU_MAX_WRITTEN_PAGES + 8, wp[i]);
 		if (dec && in.modrm && in.mod != 3) {
-			uint64_t ea = (uint64_t)(int64_t)in.disp;
-			if (in.base == EMU_REG_RIP)
-				ea += e0.rip + in.len;
-			else if (in.base != EMU_REG_NONE)
-				ea += e0.gpr[in.base];
-			if (in.index != EMU_REG_NONE)
-				ea += e0.gpr[in.index] << in.scale;
-			if (in.seg == RAX_SEG_FS || in.seg == RAX_SEG_GS)
-				ea += e0.seg[in.seg].base;
-			add_lin(D, pages, &np, EMU_MAX_WRITTEN_PAGES + 8, ea);
+			add_lin(D, pages, &np, EMU_MAX_WRITTEN_PAGES + 8, emu_insn_linear(&in, &e0));
 		}
 		add_lin(D, pages, &np, EMU_MAX_WRITTEN_PAGES + 8, e0.gpr[RAX_REG_RSP] - 8);
 		add_lin(D, pages, &np, EMU_MAX_WRITTEN_PAGES + 8, e1.gpr[RAX_REG_RSP]);

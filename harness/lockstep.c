@@ -193,17 +193,7 @@ static unsigned candidate_pages(struct ls *L, const struct emu_insn *in, bool de
 	for (int i = 0; i < nwritten; i++)
 		add_page(pages, &n, max, written[i]);
 	if (decoded && in->modrm && in->mod != 3) {
-		uint64_t ea = (uint64_t)(int64_t)in->disp;
-		if (in->base == EMU_REG_RIP)
-			ea += b->rip + in->len;
-		else if (in->base != EMU_REG_NONE)
-			ea += b->gpr[in->base];
-		if (in->index != EMU_REG_NONE)
-			ea += b->gpr[in->index] << in->scale;
-		if (in->asz == 4)
-			ea &= 0xffffffffull;
-		if (in->seg == RAX_SEG_FS || in->seg == RAX_SEG_GS)
-			ea += b->seg[in->seg].base;
+		uint64_t ea = emu_insn_linear(in, b);
 		add_page(pages, &n, max, ea);
 		add_page(pages, &n, max, ea + 15);
 	}

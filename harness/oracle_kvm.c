@@ -154,18 +154,7 @@ static void seg_from_gdt(struct kvmo *k, uint16_t sel, struct rax_segment *s)
 	if ((sel & ~3u) == 0 || (sel & 4) || (sel | 7u) > k->cur.gdt.limit ||
 	    lin(k, k->cur.gdt.base + (sel & ~7u), &gpa) < 0 || guest_mem_read(&k->vm.mem, gpa, &d, 8) < 0)
 		return;
-	s->limit = (uint32_t)((d & 0xffff) | ((d >> 32) & 0xf0000));
-	s->base = ((d >> 16) & 0xffffff) | (((d >> 56) & 0xff) << 24);
-	s->type = (d >> 40) & 0xf;
-	s->s = (d >> 44) & 1;
-	s->dpl = (d >> 45) & 3;
-	s->present = (d >> 47) & 1;
-	s->avl = (d >> 52) & 1;
-	s->l = (d >> 53) & 1;
-	s->db = (d >> 54) & 1;
-	s->g = (d >> 55) & 1;
-	if (s->g)
-		s->limit = (s->limit << 12) | 0xfff;
+	emu_desc_to_seg(d, sel, s);
 	s->unusable = !s->present;
 }
 
@@ -211,23 +200,6 @@ static bool decode_at(struct kvmo *k, uint64_t rip, struct emu_insn *in)
 				break;
 	memset(in, 0, sizeof(*in));
 	return n && emu_decode(b, n, in) == EMU_DEC_OK;
-}
-
-/* Linear address of a decoded memory operand in state s (before the instruction). */
-static uint64_t insn_ea(const struct emu_insn *in, const struct rax_cpu_state *s)
-{
-	uint64_t ea = (uint64_t)(int64_t)in->disp;
-	if (in->base == EMU_REG_RIP)
-		ea += s->rip + in->len;
-	else if (in->base != EMU_REG_NONE)
-		ea += s->gpr[in->base];
-	if (in->index != EMU_REG_NONE)
-		ea += s->gpr[in->index] << in->scale;
-	if (in->asz == 4)
-		ea &= 0xffffffffull;
-	if (in->seg == RAX_SEG_FS || in->seg == RAX_SEG_GS)
-		ea += s->seg[in->seg].base;
-	return ea;
 }
 
 /* The memory form of a row with fact bit fact (EMU_F_LIDT, EMU_F_SIDT). */
@@ -430,7 +402,7 @@ static int trapflag_step(struct oracle *o, const struct oracle_hint *hint, struc
 	uint64_t lidt_ea = 0;
 	uint8_t lidt_save[10];
 	if (dec && mem_form(&in, EMU_F_LIDT) && cpu_state_cpl(&s) == 0) {
-		lidt_ea = insn_ea(&in, &s);
+		lidt_ea = emu_insn_linear(&in, &s);
 		if (lread(k, lidt_ea, lidt_save, sizeof(lidt_save)) == 0) {
 			lidt = true;
 			memcpy(&tidt.limit, lidt_save, 2);
@@ -565,7 +537,7 @@ static int trapflag_step(struct oracle *o, const struct oracle_hint *hint, struc
 			uint8_t op[10];
 			memcpy(op, &k->cur.idt.limit, 2);
 			memcpy(op + 2, &k->cur.idt.base, 8);
-			lwrite(k, insn_ea(&in, &k->cur), op, sizeof(op));
+			lwrite(k, emu_insn_linear(&in, &k->cur), op, sizeof(op));
 		}
 	}
 	k->cur = t;

@@ -412,6 +412,9 @@ static void native_close(struct oracle *o)
  * synthesized), SYSENTER/SYSEXIT are vendor-specific in long mode, and the
  * host kernel emulates SGDT/SIDT/SLDT/STR/SMSW (UMIP).
  */
+/* x87 status word: exception summary */
+#define FSW_ES 0x80
+
 static enum oracle_pre native_precheck(struct oracle *o, const struct emu_insn *in, const struct rax_cpu_state *s,
 				       struct rax_vm *emu, struct oracle_result *r)
 {
@@ -451,8 +454,9 @@ static enum oracle_pre native_precheck(struct oracle *o, const struct emu_insn *
 			 "int1's #DB and the ptrace single-step trap are the same SIGTRAP to the native oracle");
 		return ORACLE_PRE_CANNOT;
 	}
-	if (f & EMU_F_X87ENV) {
-		/* measured: the same CPU run freely stores the real pointers */
+	if ((f & EMU_F_X87ENV) && !(s->fpu.fsw & FSW_ES) && (s->fpu.fip || s->fpu.fdp || s->fpu.fop)) {
+		/* measured: the same CPU run freely stores the real pointers;
+		 * with them all zero (or FSW.ES=1) both sides agree */
 		snprintf(r->detail, sizeof(r->detail),
 			 "between ptrace steps the host kernel's XSAVE/XRSTOR zeroes FIP/FDP/FOP (AMD restores them "
 			 "only while FSW.ES=1), so what this instruction stores is not the CPU's");

@@ -454,7 +454,6 @@ static inline void emu_branch(struct emu_cpu *c, uint64_t target, unsigned osz)
 /* ---- system helpers (system.c / exception.c) ---- */
 void emu_load_seg(struct emu_cpu *c, unsigned seg, uint16_t sel);
 int emu_read_descriptor(struct emu_cpu *c, uint16_t sel, uint64_t *lo, uint64_t *hi, uint64_t *addr);
-void emu_desc_to_seg(uint64_t lo, uint16_t sel, struct rax_segment *s);
 /* Set the accessed bit of the descriptor (low word lo, at addr) behind s, once. */
 void emu_desc_set_accessed(struct emu_cpu *c, struct rax_segment *s, uint64_t lo, uint64_t addr);
 void emu_update_mode(struct emu_cpu *c);

@@ -543,3 +543,24 @@ void emu_disasm(const struct emu_insn *in, char *buf, size_t n)
 {
 	emu_disasm_at(in, 0, buf, n);
 }
+
+uint64_t emu_insn_linear(const struct emu_insn *in, const struct rax_cpu_state *s)
+{
+	uint64_t a = (uint64_t)(int64_t)in->disp;
+	if (in->base == EMU_REG_RIP)
+		a += s->rip + in->len;
+	else if (in->base != EMU_REG_NONE)
+		a += s->gpr[in->base];
+	if (in->index != EMU_REG_NONE)
+		a += s->gpr[in->index] << in->scale;
+	if (in->asz != 8)
+		a &= in->asz == 4 ? 0xffffffffull : 0xffffull;
+	unsigned seg = in->seg & ~EMU_SEG_LEG;
+	if (seg >= RAX_NSEG)
+		return a;
+	if (in->seg & EMU_SEG_LEG)
+		return (a + s->seg[seg].base) & 0xffffffffull;
+	if (seg == RAX_SEG_FS || seg == RAX_SEG_GS)
+		a += s->seg[seg].base;
+	return a;
+}

@@ -161,6 +161,23 @@ void emu_disasm(const struct emu_insn *in, char *buf, size_t n);
 /* The same with the instruction's address, so targets print absolute. */
 void emu_disasm_at(const struct emu_insn *in, uint64_t rip, char *buf, size_t n);
 
+struct rax_cpu_state;
+
+/*
+ * Linear address of in's memory operand (ModRM.mod != 3) in state s, the
+ * state before the instruction: the effective address wrapped to the
+ * address size, plus the segment base that applies (FS/GS in 64-bit mode,
+ * any segment outside it). For the harness, which sees canonical states;
+ * the interpreter computes the same from its own CPU (emu_ea).
+ */
+uint64_t emu_insn_linear(const struct emu_insn *in, const struct rax_cpu_state *s);
+
+struct rax_segment;
+
+/* The segment cache a code/data descriptor (low 8 bytes lo) loads for
+ * selector sel (src/emu/segment.c; the harness reads GDT entries with it). */
+void emu_desc_to_seg(uint64_t lo, uint16_t sel, struct rax_segment *s);
+
 /* The mnemonic for the operand size of in. */
 const char *emu_mnemonic(const struct emu_insn *in, char *buf, size_t n);
 

@@ -52,24 +52,40 @@ struct diff_kernel_options {
 	X(port_in_injected, "timer_port_reads", "timer port reads") \
 	X(nondet_replays, "not_recurring", "not recurring on replay")
 
+/*
+ * The statistics of a --kernel run, in the order of the JSON object
+ * "kernel": one list makes the struct members and the JSON keys
+ * (report.c). X(kind, member, JSON key, array size), kinds as in
+ * DIFF_RESULT_FIELDS (lockstep.h) plus F64_NOJSON, NONDET (the
+ * DIFF_KERNEL_NONDET_FIELDS counters, one nested object) and NOTES
+ * (nnotes lines of at most size bytes each, a JSON array of strings).
+ */
+#define DIFF_KERNEL_STATS_FIELDS(X)                                                        \
+	X(STR, strategy, "strategy", 48)    /* "exits" or "per-instruction (kvm/singlestep)" */ \
+	X(STR, cmdline, "cmdline", 256)                                                     \
+	X(U64, instructions, "instructions", 0) /* emulator instructions compared */        \
+	X(U64, exits, "exits", 0)               /* port exits compared (state + access) */  \
+	X(U64, ram_checks, "ram_checks", 0)     /* whole-RAM comparisons */                 \
+	X(F64, ram_seconds, "ram_seconds", 0)   /* time spent comparing and snapshotting RAM */ \
+	X(U64, localisations, "localisations", 0)                                           \
+	X(U64, probes, "probes", 0)                                                         \
+	X(F64_NOJSON, localise_seconds, "", 0)                                              \
+	X(NONDET, nondet, "nondeterminism", 0)                                              \
+	X(U64_NOJSON, emu_interrupts, "", 0)                                                \
+	X(U64_NOJSON, irq_raises, "", 0)                                                    \
+	X(NOTES, notes, "notes", 200)  /* nondeterminism and model differences, one line each */ \
+	X(STR, window_end, "window_end", 320)   /* why the comparison ended where it did */ \
+	X(STR, console, "console_last_line", 160) /* the last console line the guest printed */ \
+	X(U64_NOJSON, console_bytes, "", 0)
+
+#define DIFF_MEMBER_F64_NOJSON(m, n) double m;
+#define DIFF_MEMBER_NONDET(m, n) DIFF_KERNEL_NONDET_FIELDS(DIFF_MEMBER_INJ)
+#define DIFF_MEMBER_NOTES(m, n) \
+	unsigned nnotes;        \
+	char m[KSTATS_NOTES][n];
+
 struct diff_kernel_stats {
-	char strategy[48];            /* "exits" or "per-instruction (kvm/singlestep)" */
-	char cmdline[256];
-	uint64_t instructions;        /* emulator instructions compared */
-	uint64_t exits;               /* port exits compared (state + access) */
-	uint64_t ram_checks;          /* whole-RAM comparisons */
-	double ram_seconds;           /* time spent comparing and snapshotting RAM */
-	uint64_t localisations, probes;
-	double localise_seconds;
-#define X(m, key, text) uint64_t m;
-	DIFF_KERNEL_NONDET_FIELDS(X)
-#undef X
-	uint64_t emu_interrupts, irq_raises;
-	char window_end[320];         /* why the comparison ended where it did */
-	char console[160];            /* the last console line the guest printed */
-	uint64_t console_bytes;
-	unsigned nnotes;
-	char notes[KSTATS_NOTES][200]; /* nondeterminism and model differences, one line each */
+	DIFF_KERNEL_STATS_FIELDS(DIFF_MEMBER)
 };
 
 /* Check the files and options before anything else (exit status 2 on error). */

@@ -71,23 +71,46 @@ enum diff_status { DIFF_PASS, DIFF_DIVERGE, DIFF_ERROR, DIFF_SKIP };
 	X(rdtsc_injected, "rdtsc", "rdtsc")       \
 	X(port_in_injected, "port_in", "port-in")
 
+/*
+ * The scalar result fields, in the order of the JSON test object: one list
+ * makes the struct diff_result members and the JSON keys (report.c).
+ * X(kind, member, JSON key, array size). Kinds: STR (char[size]), STATUS
+ * (enum diff_status, written as its name), U64, UINT (unsigned), F64
+ * (double), INJECTED (the DIFF_INJECTED_FIELDS counters, one nested JSON
+ * object), KERNEL (the --kernel statistics, a nested object written only
+ * when present), and U64_NOJSON (a member the JSON report leaves out).
+ */
+#define DIFF_RESULT_FIELDS(X)                                                                     \
+	X(STR, name, "name", 256)                                                                  \
+	X(STATUS, status, "status", 0)                                                             \
+	X(STR, reason, "reason", 512)                                                              \
+	X(STR, oracle, "oracle", 48)                                                               \
+	X(U64, steps, "steps", 0)                 /* compared instructions */                     \
+	X(U64, emu_substeps, "emu_substeps", 0)   /* runtime-stub instructions the emulator ran alone */ \
+	X(F64, seconds, "seconds", 0)                                                              \
+	X(STR, guest_end, "guest_end", 200)                                                        \
+	X(INJECTED, injected, "injected", 0)                                                       \
+	X(U64, pages_compared, "pages_compared", 0)                                                \
+	X(KERNEL, kernel, "kernel", 0)            /* --kernel runs only (kernel.h) */             \
+	X(UINT, ndiv_total, "divergence_count", 0)                                                 \
+	X(U64_NOJSON, undefined_adopted, "", 0)   /* steps where undefined flags differed (oracle's kept) */
+
+/* The struct member(s) of one DIFF_RESULT_FIELDS row. */
+#define DIFF_MEMBER_STR(m, n) char m[n];
+#define DIFF_MEMBER_STATUS(m, n) enum diff_status m;
+#define DIFF_MEMBER_U64(m, n) uint64_t m;
+#define DIFF_MEMBER_U64_NOJSON(m, n) uint64_t m;
+#define DIFF_MEMBER_UINT(m, n) unsigned m;
+#define DIFF_MEMBER_F64(m, n) double m;
+#define DIFF_MEMBER_INJ(m, key, text) uint64_t m;
+#define DIFF_MEMBER_INJECTED(m, n) DIFF_INJECTED_FIELDS(DIFF_MEMBER_INJ)
+#define DIFF_MEMBER_KERNEL(m, n) struct diff_kernel_stats *m;
+#define DIFF_MEMBER(kind, m, key, n) DIFF_MEMBER_##kind(m, n)
+
 struct diff_result {
-	char name[256];
-	enum diff_status status;
-	char reason[512];
-	char oracle[48];
-	uint64_t steps;        /* compared instructions */
-	uint64_t emu_substeps; /* runtime-stub instructions the emulator ran alone */
-#define X(m, key, text) uint64_t m;
-	DIFF_INJECTED_FIELDS(X)
-#undef X
-	uint64_t pages_compared;
-	uint64_t undefined_adopted; /* steps where undefined flags differed (oracle's kept) */
-	char guest_end[200];
-	double seconds;
-	unsigned ndiv_total, ndiv;
+	DIFF_RESULT_FIELDS(DIFF_MEMBER)
+	unsigned ndiv; /* divergences stored in div (at most DIFF_MAX_STORED) */
 	struct diff_divergence *div;
-	struct diff_kernel_stats *kernel; /* --kernel runs only (kernel.h) */
 };
 
 const char *diff_status_name(enum diff_status s);

@@ -127,45 +127,6 @@ void report_kernel(FILE *f, const struct diff_result *r)
 		k->console);
 }
 
-static void json_kernel(struct json *w, const struct diff_kernel_stats *k)
-{
-	json_begin_object(w);
-	json_key(w, "strategy");
-	json_str(w, k->strategy);
-	json_key(w, "cmdline");
-	json_str(w, k->cmdline);
-	json_key(w, "instructions");
-	json_u64(w, k->instructions);
-	json_key(w, "exits");
-	json_u64(w, k->exits);
-	json_key(w, "ram_checks");
-	json_u64(w, k->ram_checks);
-	json_key(w, "ram_seconds");
-	json_double(w, k->ram_seconds);
-	json_key(w, "localisations");
-	json_u64(w, k->localisations);
-	json_key(w, "probes");
-	json_u64(w, k->probes);
-	json_key(w, "nondeterminism");
-	json_begin_object(w);
-#define X(m, key, text)    \
-	json_key(w, key); \
-	json_u64(w, k->m);
-	DIFF_KERNEL_NONDET_FIELDS(X)
-#undef X
-	json_end_object(w);
-	json_key(w, "notes");
-	json_begin_array(w);
-	for (unsigned i = 0; i < k->nnotes; i++)
-		json_str(w, k->notes[i]);
-	json_end_array(w);
-	json_key(w, "window_end");
-	json_str(w, k->window_end);
-	json_key(w, "console_last_line");
-	json_str(w, k->console);
-	json_end_object(w);
-}
-
 /* One side of a differing field: formatted when it is wider than 64 bits. */
 static void json_field_side(struct json *w, const struct diff_field *fd, int oracle)
 {
@@ -203,41 +164,63 @@ static void json_state(struct json *w, const struct rax_cpu_state *s, unsigned c
 	json_end_object(w);
 }
 
+/*
+ * The JSON key and value of one DIFF_RESULT_FIELDS (lockstep.h) or
+ * DIFF_KERNEL_STATS_FIELDS (kernel.h) row, member m of the struct at p.
+ */
+#define JSON_FIELD_STR(p, m, key) \
+	json_key(w, key);         \
+	json_str(w, (p)->m);
+#define JSON_FIELD_STATUS(p, m, key) \
+	json_key(w, key);            \
+	json_str(w, diff_status_name((p)->m));
+#define JSON_FIELD_U64(p, m, key) \
+	json_key(w, key);         \
+	json_u64(w, (p)->m);
+#define JSON_FIELD_UINT(p, m, key) JSON_FIELD_U64(p, m, key)
+#define JSON_FIELD_F64(p, m, key) \
+	json_key(w, key);         \
+	json_double(w, (p)->m);
+#define JSON_FIELD_U64_NOJSON(p, m, key)
+#define JSON_FIELD_F64_NOJSON(p, m, key)
+#define JSON_FIELD_NOTES(p, m, key)                     \
+	json_key(w, key);                               \
+	json_begin_array(w);                            \
+	for (unsigned i = 0; i < (p)->nnotes; i++)      \
+		json_str(w, (p)->m[i]);                 \
+	json_end_array(w);
+#define JSON_FIELD_NESTED(p, list, key) \
+	json_key(w, key);               \
+	json_begin_object(w);           \
+	list(JSON_COUNTER)              \
+	json_end_object(w);
+#define JSON_FIELD_INJECTED(p, m, key) JSON_FIELD_NESTED(p, DIFF_INJECTED_FIELDS, key)
+#define JSON_FIELD_NONDET(p, m, key) JSON_FIELD_NESTED(p, DIFF_KERNEL_NONDET_FIELDS, key)
+#define JSON_FIELD_KERNEL(p, m, key)      \
+	if ((p)->m) {                     \
+		json_key(w, key);         \
+		json_kernel(w, (p)->m);   \
+	}
+
+static void json_kernel(struct json *w, const struct diff_kernel_stats *k)
+{
+#define JSON_COUNTER(m, key, text) JSON_FIELD_U64(k, m, key)
+#define JSON_KSTAT(kind, m, key, n) JSON_FIELD_##kind(k, m, key)
+	json_begin_object(w);
+	DIFF_KERNEL_STATS_FIELDS(JSON_KSTAT)
+	json_end_object(w);
+#undef JSON_KSTAT
+#undef JSON_COUNTER
+}
+
 void report_json_test(struct json *w, const struct diff_result *r)
 {
+#define JSON_COUNTER(m, key, text) JSON_FIELD_U64(r, m, key)
+#define JSON_RESULT(kind, m, key, n) JSON_FIELD_##kind(r, m, key)
 	json_begin_object(w);
-	json_key(w, "name");
-	json_str(w, r->name);
-	json_key(w, "status");
-	json_str(w, diff_status_name(r->status));
-	json_key(w, "reason");
-	json_str(w, r->reason);
-	json_key(w, "oracle");
-	json_str(w, r->oracle);
-	json_key(w, "steps");
-	json_u64(w, r->steps);
-	json_key(w, "emu_substeps");
-	json_u64(w, r->emu_substeps);
-	json_key(w, "seconds");
-	json_double(w, r->seconds);
-	json_key(w, "guest_end");
-	json_str(w, r->guest_end);
-	json_key(w, "injected");
-	json_begin_object(w);
-#define X(m, key, text)    \
-	json_key(w, key); \
-	json_u64(w, r->m);
-	DIFF_INJECTED_FIELDS(X)
-#undef X
-	json_end_object(w);
-	json_key(w, "pages_compared");
-	json_u64(w, r->pages_compared);
-	if (r->kernel) {
-		json_key(w, "kernel");
-		json_kernel(w, r->kernel);
-	}
-	json_key(w, "divergence_count");
-	json_u64(w, r->ndiv_total);
+	DIFF_RESULT_FIELDS(JSON_RESULT)
+#undef JSON_RESULT
+#undef JSON_COUNTER
 	json_key(w, "divergences");
 	json_begin_array(w);
 	for (unsigned i = 0; i < r->ndiv; i++) {

@@ -475,12 +475,6 @@ static void kvm_get(struct kd *D, struct rax_cpu_state *s)
 	oracle_kvm_fpu_fixup(&s->fpu);
 }
 
-static unsigned cmp_states_o(struct kd *D, const struct rax_cpu_state *e, const struct rax_cpu_state *k,
-			     uint64_t rbits, struct diff_field *f, unsigned max)
-{
-	return diff_compare_state(e, k, K_CMP, rbits, f, max);
-}
-
 /* ---- comparisons ---- */
 
 static bool ev_equal(const struct kev *a, const struct kev *b)
@@ -715,7 +709,7 @@ static bool probe(struct kd *D, const struct yref *y, struct diff_field *f, unsi
 		snprintf(why, wn, "port access: emu %s, KVM %s", a, b);
 		return false;
 	}
-	*nf = cmp_states_o(D, &y->pre, &k, K_RFLAGS_BITS, f, 48);
+	*nf = diff_compare_state(&y->pre, &k, K_CMP, K_RFLAGS_BITS, f, 48);
 	if (*nf)
 		return false;
 	int64_t p = ram_first_diff(D->buf_y, D->kvm->mem.host, D->size, 0);
@@ -789,7 +783,7 @@ static uint64_t replay_find(struct kd *D, uint64_t last, const uint64_t *watch, 
 		kvm_get(D, &k);
 		struct diff_field f[4];
 		if (!differs)
-			differs = !ev_equal(&D->se.ev, &D->sk.ev) || cmp_states_o(D, &y->pre, &k, K_RFLAGS_BITS, f, 4);
+			differs = !ev_equal(&D->se.ev, &D->sk.ev) || diff_compare_state(&y->pre, &k, K_CMP, K_RFLAGS_BITS, f, 4);
 		for (unsigned i = 0; !differs && i < nwatch; i++)
 			differs = memcmp(D->emu.mem.host + watch[i], D->kvm->mem.host + watch[i], KPAGE) != 0;
 		if (!differs && (full_ram || e == last))
@@ -988,8 +982,8 @@ static enum kloc localise(struct kd *D, uint64_t at, const char *seen)
 			/* the trap-flag oracle's harness area is not the guest's */
 			memcpy(D->kvm->mem.host + K_HARNESS_AREA, D->emu.mem.host + K_HARNESS_AREA, K_HARNESS_SIZE);
 			uint64_t rbits = D->orc.rflags_bits & K_RFLAGS_BITS;
-			unsigned nf_all = cmp_states_o(D, &e1, &o1, rbits, d->fields, 48);
-			unsigned nf_def = cmp_states_o(D, &e1, &o1, rbits & ~undefined, d->fields, 48);
+			unsigned nf_all = diff_compare_state(&e1, &o1, K_CMP, rbits, d->fields, 48);
+			unsigned nf_def = diff_compare_state(&e1, &o1, K_CMP, rbits & ~undefined, d->fields, 48);
 			d->nfields = nf_def < 48 ? nf_def : 48;
 			d->undefined = undefined;
 			d->rflags_bits = rbits & ~undefined;
@@ -1064,7 +1058,7 @@ fail: {
 		fill_insn(D, d, g_at, &e_at);
 		d->emu = e_at;
 		d->oracle = k_at;
-		unsigned nf = cmp_states_o(D, &e_at, &k_at, K_RFLAGS_BITS, d->fields, 48);
+		unsigned nf = diff_compare_state(&e_at, &k_at, K_CMP, K_RFLAGS_BITS, d->fields, 48);
 		d->nfields = nf < 48 ? nf : 48;
 		snprintf(d->what, sizeof(d->what), "exit %llu: %.200s (not localised: %.200s)", (unsigned long long)at,
 			 seen, why);
@@ -1192,7 +1186,7 @@ static void run_exits(struct kd *D)
 			ev_text(&D->se.ev, ea, sizeof(ea));
 			ev_text(&D->sk.ev, eb, sizeof(eb));
 			snprintf(seen, sizeof(seen), "port access: emu %s, KVM %s", ea, eb);
-		} else if (cmp_states_o(D, &pre, &k, K_RFLAGS_BITS, f, 2)) {
+		} else if (diff_compare_state(&pre, &k, K_CMP, K_RFLAGS_BITS, f, 2)) {
 			snprintf(seen, sizeof(seen), "state before the I/O instruction differs (%s first)", f[0].name);
 		}
 		bool last = a != KS_IO || now_insn >= D->opt->steps;
@@ -1336,7 +1330,7 @@ static void run_steps(struct kd *D)
 		uint64_t rbits = D->orc.rflags_bits & K_RFLAGS_BITS & ~undefined;
 		struct diff_divergence tmp;
 		memset(&tmp, 0, sizeof(tmp));
-		unsigned nf = cmp_states_o(D, &e1, &o1, rbits, tmp.fields, 48);
+		unsigned nf = diff_compare_state(&e1, &o1, K_CMP, rbits, tmp.fields, 48);
 		uint64_t pages[EMU_MAX_WRITTEN_PAGES + 8];
 		unsigned np = 0;
 		for (int i = 0; i < nw; i++)

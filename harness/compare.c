@@ -7,9 +7,8 @@
 uint32_t diff_seg_attr(const struct rax_segment *s)
 {
 	return (uint32_t)(s->type & 0xf) | (uint32_t)(s->s & 1) << 4 | (uint32_t)(s->dpl & 3) << 5 |
-	       (uint32_t)(s->present & 1) << 7 | (uint32_t)(s->avl & 1) << 12 |
-	       (uint32_t)(s->l & 1) << 13 | (uint32_t)(s->db & 1) << 14 | (uint32_t)(s->g & 1) << 15 |
-	       (uint32_t)(s->unusable & 1) << 16;
+		(uint32_t)(s->present & 1) << 7 | (uint32_t)(s->avl & 1) << 12 | (uint32_t)(s->l & 1) << 13 |
+		(uint32_t)(s->db & 1) << 14 | (uint32_t)(s->g & 1) << 15 | (uint32_t)(s->unusable & 1) << 16;
 }
 
 struct cmp_ctx {
@@ -77,8 +76,8 @@ int diff_st_valid(const struct rax_fpu_state *f, unsigned i)
 	return (f->ftw >> ((top + i) & 7)) & 1;
 }
 
-static void cmp_seg(struct cmp_ctx *c, const char *nm, const struct rax_segment *a,
-		    const struct rax_segment *b, int data)
+static void cmp_seg(struct cmp_ctx *c, const char *nm, const struct rax_segment *a, const struct rax_segment *b,
+		    int data)
 {
 	char name[16];
 	snprintf(name, sizeof(name), "%s.sel", nm);
@@ -116,8 +115,8 @@ static void cmp_fpu(struct cmp_ctx *c, const struct rax_fpu_state *e, const stru
 	}
 }
 
-unsigned diff_compare_state(const struct rax_cpu_state *e, const struct rax_cpu_state *o,
-			    unsigned what, uint64_t rflags_mask, struct diff_field *out, unsigned max)
+unsigned diff_compare_state(const struct rax_cpu_state *e, const struct rax_cpu_state *o, unsigned what,
+			    uint64_t rflags_mask, struct diff_field *out, unsigned max)
 {
 	struct cmp_ctx c = { out, max, 0 };
 	if (what & CMP_RIP)
@@ -160,8 +159,8 @@ unsigned diff_compare_state(const struct rax_cpu_state *e, const struct rax_cpu_
 	return c.n;
 }
 
-unsigned diff_mem_runs(uint64_t base, const uint8_t *a, const uint8_t *b, size_t len,
-		       struct diff_memrun *out, unsigned max)
+unsigned diff_mem_runs(uint64_t base, const uint8_t *a, const uint8_t *b, size_t len, struct diff_memrun *out,
+		       unsigned max)
 {
 	unsigned n = 0;
 	size_t i = 0;

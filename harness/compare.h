@@ -16,7 +16,7 @@
 #define CMP_GPR 0x1u
 #define CMP_RIP 0x2u
 #define CMP_RFLAGS 0x4u
-#define CMP_SEG 0x8u  /* CS..GS selector, base, limit, attributes */
+#define CMP_SEG 0x8u   /* CS..GS selector, base, limit, attributes */
 #define CMP_CTRL 0x10u /* CR0, CR2, CR3, CR4, EFER */
 /*
  * x87 and SSE: FCW, FSW, the abridged tag word, ST0-ST7 (80-bit values;
@@ -57,8 +57,8 @@ int diff_st_valid(const struct rax_fpu_state *f, unsigned i);
  * Compare emu against oracle; rflags_mask selects the RFLAGS bits that
  * count. Writes up to max differing fields; returns how many differ.
  */
-unsigned diff_compare_state(const struct rax_cpu_state *emu, const struct rax_cpu_state *oracle,
-			    unsigned what, uint64_t rflags_mask, struct diff_field *out, unsigned max);
+unsigned diff_compare_state(const struct rax_cpu_state *emu, const struct rax_cpu_state *oracle, unsigned what,
+			    uint64_t rflags_mask, struct diff_field *out, unsigned max);
 
 /* Attribute bits of a segment packed as in a descriptor (type..g, unusable at 16). */
 uint32_t diff_seg_attr(const struct rax_segment *s);
@@ -77,7 +77,7 @@ struct diff_memrun {
  * runs closer than 8 equal bytes are merged. Returns the number of runs
  * (it may exceed max; only max are stored).
  */
-unsigned diff_mem_runs(uint64_t base, const uint8_t *emu, const uint8_t *oracle, size_t len,
-		       struct diff_memrun *out, unsigned max);
+unsigned diff_mem_runs(uint64_t base, const uint8_t *emu, const uint8_t *oracle, size_t len, struct diff_memrun *out,
+		       unsigned max);
 
 #endif

@@ -55,8 +55,8 @@ uint64_t flagmask_for(uint64_t f, unsigned opsize, int count)
 		return RFLAGS_AF | (count > 1 ? RFLAGS_OF : 0);
 	}
 	return ((f & EMU_F_UOF) ? RFLAGS_OF : 0) | ((f & EMU_F_USF) ? RFLAGS_SF : 0) |
-	       ((f & EMU_F_UZF) ? RFLAGS_ZF : 0) | ((f & EMU_F_UAF) ? RFLAGS_AF : 0) |
-	       ((f & EMU_F_UPF) ? RFLAGS_PF : 0) | ((f & EMU_F_UCF) ? RFLAGS_CF : 0);
+		((f & EMU_F_UZF) ? RFLAGS_ZF : 0) | ((f & EMU_F_UAF) ? RFLAGS_AF : 0) |
+		((f & EMU_F_UPF) ? RFLAGS_PF : 0) | ((f & EMU_F_UCF) ? RFLAGS_CF : 0);
 }
 
 #define COUNT_RULES (EMU_F_USHIFT | EMU_F_USAR | EMU_F_UROT | EMU_F_URC | EMU_F_USHD)
@@ -102,11 +102,13 @@ int insn_port(const struct emu_insn *in, const struct rax_cpu_state *before)
 
 const char *flagmask_names(uint64_t mask, char *buf, unsigned n)
 {
-	static const struct { uint64_t bit; const char *name; } names[] = {
-		{ RFLAGS_CF, "CF" }, { RFLAGS_PF, "PF" }, { RFLAGS_AF, "AF" }, { RFLAGS_ZF, "ZF" },
-		{ RFLAGS_SF, "SF" }, { RFLAGS_TF, "TF" }, { RFLAGS_IF, "IF" }, { RFLAGS_DF, "DF" },
-		{ RFLAGS_OF, "OF" }, { RFLAGS_NT, "NT" }, { RFLAGS_RF, "RF" }, { RFLAGS_AC, "AC" },
-		{ RFLAGS_ID, "ID" },
+	static const struct {
+		uint64_t bit;
+		const char *name;
+	} names[] = {
+		{ RFLAGS_CF, "CF" }, { RFLAGS_PF, "PF" }, { RFLAGS_AF, "AF" }, { RFLAGS_ZF, "ZF" }, { RFLAGS_SF, "SF" },
+		{ RFLAGS_TF, "TF" }, { RFLAGS_IF, "IF" }, { RFLAGS_DF, "DF" }, { RFLAGS_OF, "OF" }, { RFLAGS_NT, "NT" },
+		{ RFLAGS_RF, "RF" }, { RFLAGS_AC, "AC" }, { RFLAGS_ID, "ID" },
 	};
 	unsigned pos = 0;
 	buf[0] = 0;

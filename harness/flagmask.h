@@ -47,10 +47,7 @@ enum insn_nondet {
 enum insn_nondet insn_nondet(const struct emu_insn *in, const struct rax_cpu_state *before);
 
 /* Port I/O (IN, OUT, INS, OUTS). */
-static inline bool insn_port_io(const struct emu_insn *in)
-{
-	return (insn_facts(in) & (EMU_F_PIN | EMU_F_POUT)) != 0;
-}
+static inline bool insn_port_io(const struct emu_insn *in) { return (insn_facts(in) & (EMU_F_PIN | EMU_F_POUT)) != 0; }
 
 /* The port of a non-string IN or OUT (imm8 or DX), -1 for others. */
 int insn_port(const struct emu_insn *in, const struct rax_cpu_state *before);

@@ -107,7 +107,7 @@ static double now_s(void)
 static bool in_kernel_port(uint16_t p)
 {
 	return p == 0x20 || p == 0x21 || p == 0xa0 || p == 0xa1 || p == 0x4d0 || p == 0x4d1 ||
-	       (p >= PORT_PIT && p <= PORT_PIT + 3) || p == 0x61;
+		(p >= PORT_PIT && p <= PORT_PIT + 3) || p == 0x61;
 }
 
 /* ---- one side's port observer ---- */
@@ -126,12 +126,12 @@ struct kside {
 	struct kd *D;
 	struct rax_vm *vm;
 	bool emu;
-	bool passive;       /* observe only: no stops (oracle single steps) */
-	struct kev ev;      /* the access that ended this run */
-	bool have_pre;      /* emulator: its state before that I/O instruction */
+	bool passive;  /* observe only: no stops (oracle single steps) */
+	struct kev ev; /* the access that ended this run */
+	bool have_pre; /* emulator: its state before that I/O instruction */
 	struct rax_cpu_state pre;
-	unsigned extra;     /* more accesses in the same run (string I/O) */
-	bool wend;          /* emulator: a window-ending access */
+	unsigned extra; /* more accesses in the same run (string I/O) */
+	bool wend;      /* emulator: a window-ending access */
 	char wend_why[200];
 	uint64_t irq_raises;
 	struct rax_backend_ops ops; /* the backend's ops with set_irq observed */
@@ -171,8 +171,7 @@ static struct kd *volatile watchdog_kd;
 static volatile sig_atomic_t watchdog_expired;
 static struct timespec watchdog_deadline;
 
-static void kset_status(struct kd *D, enum diff_status st, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void kset_status(struct kd *D, enum diff_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void kset_status(struct kd *D, enum diff_status st, const char *fmt, ...)
 {
 	D->res->status = st;
@@ -234,18 +233,20 @@ static void io_hook(void *opaque, uint16_t port, unsigned size, bool is_write, u
 		/* KVM runs these in the kernel: no exit to compare at. Reads that
 		 * follow host time there, and arming the PIT's interrupt channel,
 		 * end the comparison window. */
-		bool timer_read = !is_write && port != 0x20 && port != 0x21 && port != 0xa0 &&
-				  port != 0xa1 && port != 0x4d0 && port != 0x4d1;
-		bool arm0 = is_write && (port == PORT_PIT || (port == PORT_PIT + 3 && (value >> 6) == 0 &&
-							       ((value >> 4) & 3) != 0));
+		bool timer_read = !is_write && port != 0x20 && port != 0x21 && port != 0xa0 && port != 0xa1 &&
+			port != 0x4d0 && port != 0x4d1;
+		bool arm0 = is_write &&
+			(port == PORT_PIT || (port == PORT_PIT + 3 && (value >> 6) == 0 && ((value >> 4) & 3) != 0));
 		if (arm0)
 			D->pit0_armed = true;
 		if ((timer_read || arm0) && !s->wend && !s->passive) {
 			s->wend = true;
-			snprintf(s->wend_why, sizeof(s->wend_why),
-				 timer_read ? "read of port 0x%x (in-kernel %s on KVM: its value follows host time)"
-					    : "PIT channel 0 programmed (port 0x%x, %s): KVM's in-kernel PIT can now interrupt at any instruction",
-				 port, port == 0x61 ? "PIT gate/speaker port" : "PIT");
+			snprintf(
+				s->wend_why, sizeof(s->wend_why),
+				timer_read
+					? "read of port 0x%x (in-kernel %s on KVM: its value follows host time)"
+					: "PIT channel 0 programmed (port 0x%x, %s): KVM's in-kernel PIT can now interrupt at any instruction",
+				port, port == 0x61 ? "PIT gate/speaker port" : "PIT");
 			if (!s->have_pre && s->vm->ops->get_state(s->vm, &s->pre, NULL) == 0)
 				s->have_pre = true;
 			vm_request_stop(s->vm, KSTOP_STATUS);
@@ -263,8 +264,9 @@ static void io_hook(void *opaque, uint16_t port, unsigned size, bool is_write, u
 		s->extra++;
 		return;
 	}
-	s->ev = (struct kev){ .valid = true, .write = is_write, .size = (uint8_t)size, .port = port,
-			      .value = (uint32_t)value };
+	s->ev = (struct kev){
+		.valid = true, .write = is_write, .size = (uint8_t)size, .port = port, .value = (uint32_t)value
+	};
 	/* the emulator is inside the I/O instruction: its state is the one before it */
 	if (s->emu && !s->have_pre && s->vm->ops->get_state(s->vm, &s->pre, NULL) == 0)
 		s->have_pre = true;
@@ -458,15 +460,9 @@ static int emu_load(struct kd *D, const struct rax_cpu_state *st, const uint8_t 
 	return D->emu.ops->set_state(&D->emu, st, err);
 }
 
-static uint64_t emu_icount(struct kd *D)
-{
-	return emu_instruction_count(&D->emu);
-}
+static uint64_t emu_icount(struct kd *D) { return emu_instruction_count(&D->emu); }
 
-static void emu_get(struct kd *D, struct rax_cpu_state *s)
-{
-	D->emu.ops->get_state(&D->emu, s, NULL);
-}
+static void emu_get(struct kd *D, struct rax_cpu_state *s) { D->emu.ops->get_state(&D->emu, s, NULL); }
 
 static void kvm_get(struct kd *D, struct rax_cpu_state *s)
 {
@@ -480,7 +476,7 @@ static void kvm_get(struct kd *D, struct rax_cpu_state *s)
 static bool ev_equal(const struct kev *a, const struct kev *b)
 {
 	return a->valid == b->valid && a->write == b->write && a->size == b->size && a->port == b->port &&
-	       a->value == b->value;
+		a->value == b->value;
 }
 
 static void ev_text(const struct kev *e, char *buf, size_t n)
@@ -511,8 +507,7 @@ static int64_t ram_first_diff(const uint8_t *a, const uint8_t *b, uint64_t size,
 }
 
 /* Differing pages of two RAM images, up to max; returns the count stored. */
-static unsigned ram_diff_pages(const uint8_t *a, const uint8_t *b, uint64_t size, uint64_t *pages,
-			       unsigned max)
+static unsigned ram_diff_pages(const uint8_t *a, const uint8_t *b, uint64_t size, uint64_t *pages, unsigned max)
 {
 	unsigned n = 0;
 	int64_t p = -1;
@@ -600,10 +595,7 @@ static void fill_insn(struct kd *D, struct diff_divergence *d, uint64_t insn_no,
 	}
 }
 
-static void hist_clear(struct kd *D)
-{
-	D->nhist = D->hist_pos = 0;
-}
+static void hist_clear(struct kd *D) { D->nhist = D->hist_pos = 0; }
 
 static void hist_push(struct kd *D, uint64_t rip)
 {
@@ -675,7 +667,7 @@ static bool emu_step1(struct kd *D, struct rax_exit *ex)
 	hist_push(D, s.rip);
 	memset(ex, 0, sizeof(*ex));
 	return D->emu.ops->step(&D->emu, ex, &err) == 0 && ex->kind != RAX_EXIT_INTERNAL &&
-	       ex->kind != RAX_EXIT_SHUTDOWN;
+		ex->kind != RAX_EXIT_SHUTDOWN;
 }
 
 /*
@@ -783,7 +775,8 @@ static uint64_t replay_find(struct kd *D, uint64_t last, const uint64_t *watch, 
 		kvm_get(D, &k);
 		struct diff_field f[4];
 		if (!differs)
-			differs = !ev_equal(&D->se.ev, &D->sk.ev) || diff_compare_state(&y->pre, &k, K_CMP, K_RFLAGS_BITS, f, 4);
+			differs = !ev_equal(&D->se.ev, &D->sk.ev) ||
+				diff_compare_state(&y->pre, &k, K_CMP, K_RFLAGS_BITS, f, 4);
 		for (unsigned i = 0; !differs && i < nwatch; i++)
 			differs = memcmp(D->emu.mem.host + watch[i], D->kvm->mem.host + watch[i], KPAGE) != 0;
 		if (!differs && (full_ram || e == last))
@@ -820,8 +813,8 @@ static enum kloc localise(struct kd *D, uint64_t at, const char *seen)
 	if (!D->buf_y)
 		D->buf_y = malloc(D->size);
 	if (!D->buf_lo || !D->buf_y) {
-		kset_status(D, DIFF_DIVERGE, "exit %llu: %s (no memory left to localise it)",
-			    (unsigned long long)at, seen);
+		kset_status(D, DIFF_DIVERGE, "exit %llu: %s (no memory left to localise it)", (unsigned long long)at,
+			    seen);
 		return KL_STOP;
 	}
 	uint64_t watch[K_WATCH];
@@ -841,7 +834,8 @@ static enum kloc localise(struct kd *D, uint64_t at, const char *seen)
 				goto fail;
 			/* it did not happen again: host nondeterminism (both sides are at `at` now) */
 			D->ks->nondet_replays++;
-			knote(D, "exit %llu: \"%s\" did not recur when replayed from exit %llu (host nondeterminism; resynchronised there)",
+			knote(D,
+			      "exit %llu: \"%s\" did not recur when replayed from exit %llu (host nondeterminism; resynchronised there)",
 			      (unsigned long long)at, seen, (unsigned long long)D->snap_exit);
 			struct rax_cpu_state k;
 			emu_get(D, &k);
@@ -857,12 +851,14 @@ static enum kloc localise(struct kd *D, uint64_t at, const char *seen)
 		for (uint64_t e = D->snap_exit + 1; e < ye; e++) {
 			char d[200];
 			if (emu_to_exit(D, d, sizeof(d)) != KS_IO) {
-				snprintf(why, sizeof(why), "emulator replay to exit %llu failed: %s", (unsigned long long)e, d);
+				snprintf(why, sizeof(why), "emulator replay to exit %llu failed: %s",
+					 (unsigned long long)e, d);
 				goto fail;
 			}
 		}
 		if (emu_icount(D) - ic0 != x_rel) {
-			snprintf(why, sizeof(why), "emulator replay is not deterministic (%llu instructions, then %llu)",
+			snprintf(why, sizeof(why),
+				 "emulator replay is not deterministic (%llu instructions, then %llu)",
 				 (unsigned long long)x_rel, (unsigned long long)(emu_icount(D) - ic0));
 			goto fail;
 		}
@@ -874,7 +870,8 @@ static enum kloc localise(struct kd *D, uint64_t at, const char *seen)
 		for (n = 0; !D->se.ev.valid && !D->se.wend;) {
 			struct rax_exit ex;
 			if (!emu_step1(D, &ex)) {
-				snprintf(why, sizeof(why), "emulator step failed after x + %llu", (unsigned long long)n);
+				snprintf(why, sizeof(why), "emulator step failed after x + %llu",
+					 (unsigned long long)n);
 				goto fail;
 			}
 			n++;
@@ -889,8 +886,10 @@ static enum kloc localise(struct kd *D, uint64_t at, const char *seen)
 		if (!probe(D, &y, pf, &pnf, pwhy, sizeof(pwhy)))
 			break;
 		if (pass == 1) {
-			snprintf(why, sizeof(why), "KVM started from the emulator's state at exit %llu reproduces exit %llu: cannot narrow it down",
-				 (unsigned long long)(ye - 1), (unsigned long long)ye);
+			snprintf(
+				why, sizeof(why),
+				"KVM started from the emulator's state at exit %llu reproduces exit %llu: cannot narrow it down",
+				(unsigned long long)(ye - 1), (unsigned long long)ye);
 			goto fail;
 		}
 	}
@@ -932,8 +931,9 @@ static enum kloc localise(struct kd *D, uint64_t at, const char *seen)
 	{
 		uint64_t insn_no = D->snap_insn + x_rel + lo + 1; /* 1-based, counted by the emulator */
 		emu_load(D, &st_lo, D->buf_lo, &err);
-		struct step_engine E = { .emu = &D->emu, .orc = &D->orc, .strict_flags = D->opt->strict_flags,
-					 .entered = true };
+		struct step_engine E = {
+			.emu = &D->emu, .orc = &D->orc, .strict_flags = D->opt->strict_flags, .entered = true
+		};
 		struct step *S = malloc(sizeof(*S));
 		if (!S) {
 			snprintf(why, sizeof(why), "out of memory");
@@ -958,11 +958,12 @@ static enum kloc localise(struct kd *D, uint64_t at, const char *seen)
 		if (r.kind == ORACLE_CANNOT) {
 			/* the difference at the exit is in this instruction, which the
 			 * host cannot step: as far as this host can check */
-			kset_status(D, DIFF_SKIP, "exit %llu differs (%.150s) in instruction %llu at 0x%llx, which this "
+			kset_status(D, DIFF_SKIP,
+				    "exit %llu differs (%.150s) in instruction %llu at 0x%llx, which this "
 				    "host's KVM cannot single-step (%.150s): the comparison ends there; the %llu "
-				    "instructions before it compared equal", (unsigned long long)at, seen,
-				    (unsigned long long)insn_no, (unsigned long long)st_lo.rip, r.detail,
-				    (unsigned long long)(insn_no - 1));
+				    "instructions before it compared equal",
+				    (unsigned long long)at, seen, (unsigned long long)insn_no,
+				    (unsigned long long)st_lo.rip, r.detail, (unsigned long long)(insn_no - 1));
 			window_end(D, "instruction %llu cannot be single-stepped on this host's KVM",
 				   (unsigned long long)insn_no);
 			D->ks->localise_seconds += now_s() - t0;
@@ -1017,10 +1018,11 @@ static enum kloc localise(struct kd *D, uint64_t at, const char *seen)
 				return KL_RESUME;
 			}
 			if (same) {
-				snprintf(d->what, sizeof(d->what),
-					 "instruction %llu at 0x%llx (%.96s): KVM run from the state before it reaches exit %llu differently, from the state after it the same; single-stepped, both sides agree (%.200s)",
-					 (unsigned long long)insn_no, (unsigned long long)st_lo.rip, d->disasm,
-					 (unsigned long long)ye, pwhy[0] ? pwhy : "a field that is not compared");
+				snprintf(
+					d->what, sizeof(d->what),
+					"instruction %llu at 0x%llx (%.96s): KVM run from the state before it reaches exit %llu differently, from the state after it the same; single-stepped, both sides agree (%.200s)",
+					(unsigned long long)insn_no, (unsigned long long)st_lo.rip, d->disasm,
+					(unsigned long long)ye, pwhy[0] ? pwhy : "a field that is not compared");
 			} else {
 				summarize_fields(d, "");
 			}
@@ -1032,11 +1034,14 @@ static enum kloc localise(struct kd *D, uint64_t at, const char *seen)
 			kvm_get(D, &d->oracle);
 			char w[200];
 			snprintf(w, sizeof(w), "%s", pwhy);
-			snprintf(d->what, sizeof(d->what),
-				 "instruction %llu at 0x%llx (%.96s): started before it KVM reaches exit %llu differently (%.150s), started after it the same [KVM could not single-step it: %.100s]",
-				 (unsigned long long)insn_no, (unsigned long long)st_lo.rip, d->disasm,
-				 (unsigned long long)ye, w[0] ? w : (pnf ? d->fields[0].name : "?"),
-				 r.detail[0] ? r.detail : err.msg[0] ? err.msg : "trap-flag stepping needs the guest to map the harness area");
+			snprintf(
+				d->what, sizeof(d->what),
+				"instruction %llu at 0x%llx (%.96s): started before it KVM reaches exit %llu differently (%.150s), started after it the same [KVM could not single-step it: %.100s]",
+				(unsigned long long)insn_no, (unsigned long long)st_lo.rip, d->disasm,
+				(unsigned long long)ye, w[0] ? w : (pnf ? d->fields[0].name : "?"),
+				r.detail[0]          ? r.detail
+					: err.msg[0] ? err.msg
+						     : "trap-flag stepping needs the guest to map the harness area");
 		}
 		struct diff_divergence *dd = kdiv(D);
 		if (dd)
@@ -1052,7 +1057,7 @@ static enum kloc localise(struct kd *D, uint64_t at, const char *seen)
 		}
 		return KL_STOP;
 	}
-fail: {
+fail : {
 	struct diff_divergence *d = kdiv(D);
 	if (d) {
 		fill_insn(D, d, g_at, &e_at);
@@ -1063,8 +1068,8 @@ fail: {
 		snprintf(d->what, sizeof(d->what), "exit %llu: %.200s (not localised: %.200s)", (unsigned long long)at,
 			 seen, why);
 	}
-	kset_status(D, DIFF_DIVERGE, "exit %llu: %s (not localised to one instruction: %s)",
-		    (unsigned long long)at, seen, why);
+	kset_status(D, DIFF_DIVERGE, "exit %llu: %s (not localised to one instruction: %s)", (unsigned long long)at,
+		    seen, why);
 	D->ks->localise_seconds += now_s() - t0;
 	return KL_STOP;
 }
@@ -1114,9 +1119,11 @@ static void run_exits(struct kd *D)
 		uint64_t done = D->insn_base + emu_icount(D);
 		ks->instructions = done;
 		if (done >= D->opt->steps) {
-			window_end(D, "--steps %llu reached (the first exit at or after it is exit %llu, instruction %llu)",
-				   (unsigned long long)D->opt->steps, (unsigned long long)D->exit_no,
-				   (unsigned long long)done);
+			window_end(
+				D,
+				"--steps %llu reached (the first exit at or after it is exit %llu, instruction %llu)",
+				(unsigned long long)D->opt->steps, (unsigned long long)D->exit_no,
+				(unsigned long long)done);
 			tail_ram(D, false);
 			return;
 		}
@@ -1126,8 +1133,10 @@ static void run_exits(struct kd *D)
 		uint64_t intr = emu_interrupt_count(&D->emu);
 		if (intr != D->emu_intr0) {
 			ks->emu_interrupts = intr - D->emu_intr0;
-			window_end(D, "the emulator delivered an external interrupt between instructions %llu and %llu (the two sides take interrupts at different instruction boundaries)",
-				   (unsigned long long)done, (unsigned long long)now_insn);
+			window_end(
+				D,
+				"the emulator delivered an external interrupt between instructions %llu and %llu (the two sides take interrupts at different instruction boundaries)",
+				(unsigned long long)done, (unsigned long long)now_insn);
 			tail_ram(D, true);
 			return;
 		}
@@ -1145,10 +1154,11 @@ static void run_exits(struct kd *D)
 		if (a == KS_HOST || a == KS_INTERNAL) {
 			struct rax_cpu_state e;
 			emu_get(D, &e);
-			kset_status(D, DIFF_ERROR,
-				    "the emulator stopped between instructions %llu and %llu (rip 0x%llx): %s; the %llu exits before compared equal",
-				    (unsigned long long)done, (unsigned long long)now_insn, (unsigned long long)e.rip, d1,
-				    (unsigned long long)D->exit_no);
+			kset_status(
+				D, DIFF_ERROR,
+				"the emulator stopped between instructions %llu and %llu (rip 0x%llx): %s; the %llu exits before compared equal",
+				(unsigned long long)done, (unsigned long long)now_insn, (unsigned long long)e.rip, d1,
+				(unsigned long long)D->exit_no);
 			tail_ram(D, true);
 			return;
 		}
@@ -1209,14 +1219,17 @@ static void run_exits(struct kd *D)
 		}
 		if (D->se.irq_raises + D->sk.irq_raises != raises0) {
 			ks->irq_raises = D->se.irq_raises + D->sk.irq_raises - raises0;
-			window_end(D, "a device raised an interrupt line (%llu on the emulator, %llu on KVM) before exit %llu",
-				   (unsigned long long)D->se.irq_raises, (unsigned long long)D->sk.irq_raises,
-				   (unsigned long long)D->exit_no);
+			window_end(
+				D,
+				"a device raised an interrupt line (%llu on the emulator, %llu on KVM) before exit %llu",
+				(unsigned long long)D->se.irq_raises, (unsigned long long)D->sk.irq_raises,
+				(unsigned long long)D->exit_no);
 			tail_ram(D, false);
 			return;
 		}
 		if (a != KS_IO) {
-			window_end(D, "the guest ended (%s) at instruction %llu", kstop_name(a), (unsigned long long)now_insn);
+			window_end(D, "the guest ended (%s) at instruction %llu", kstop_name(a),
+				   (unsigned long long)now_insn);
 			return;
 		}
 	}
@@ -1257,9 +1270,12 @@ static void run_steps(struct kd *D)
 	hist_clear(D);
 	/* cpuid, rdtsc, rdtscp, rdmsr of the TSC: the oracle first, its values
 	 * injected; rdpmc: the oracle's result adopted */
-	struct step_engine E = { .emu = &D->emu, .orc = &D->orc, .strict_flags = D->opt->strict_flags,
+	struct step_engine E = { .emu = &D->emu,
+				 .orc = &D->orc,
+				 .strict_flags = D->opt->strict_flags,
 				 .first = (1u << INSN_ND_CPUID) | (1u << INSN_ND_TSC) | (1u << INSN_ND_TSC_MSR),
-				 .adopt = 1u << INSN_ND_ADOPT, .entered = true };
+				 .adopt = 1u << INSN_ND_ADOPT,
+				 .entered = true };
 	struct step *S = malloc(sizeof(*S));
 	if (!S) {
 		kset_status(D, DIFF_ERROR, "out of memory");
@@ -1289,7 +1305,8 @@ static void run_steps(struct kd *D)
 		D->emu.stop_status = 0;
 		const struct rax_exit ex = S->ex;
 		if (ex.kind == RAX_EXIT_INTERNAL) {
-			kset_status(D, DIFF_ERROR, "the emulator stopped at instruction %llu: %s; %llu instructions compared equal",
+			kset_status(D, DIFF_ERROR,
+				    "the emulator stopped at instruction %llu: %s; %llu instructions compared equal",
 				    (unsigned long long)step, ex.detail, (unsigned long long)(step - 1));
 			goto out;
 		}
@@ -1298,7 +1315,8 @@ static void run_steps(struct kd *D)
 		int nw = S->nw;
 		if (emu_interrupt_count(&D->emu) != D->emu_intr0) {
 			ks->emu_interrupts = emu_interrupt_count(&D->emu) - D->emu_intr0;
-			window_end(D, "the emulator delivered an external interrupt at instruction %llu", (unsigned long long)step);
+			window_end(D, "the emulator delivered an external interrupt at instruction %llu",
+				   (unsigned long long)step);
 			goto out;
 		}
 		if (step_oracle(&E, S, &err) < 0)
@@ -1368,8 +1386,8 @@ static void run_steps(struct kd *D)
 			d->oracle = o1;
 			summarize_fields(d, "");
 			if (!D->opt->keep_going) {
-				kset_status(D, DIFF_DIVERGE, "instruction %llu, rip 0x%llx (%s): %s", (unsigned long long)step,
-					    (unsigned long long)e0.rip, d->disasm, d->what);
+				kset_status(D, DIFF_DIVERGE, "instruction %llu, rip 0x%llx (%s): %s",
+					    (unsigned long long)step, (unsigned long long)e0.rip, d->disasm, d->what);
 				goto out;
 			}
 			for (unsigned i = 0; i < np; i++)
@@ -1382,12 +1400,15 @@ static void run_steps(struct kd *D)
 		if (step_adopt_undefined(&E, S, &err))
 			ks->undefined_adopted++;
 		if (D->pit0_armed) {
-			window_end(D, "PIT channel 0 programmed at instruction %llu: KVM's in-kernel PIT can now interrupt at any instruction",
-				   (unsigned long long)step);
+			window_end(
+				D,
+				"PIT channel 0 programmed at instruction %llu: KVM's in-kernel PIT can now interrupt at any instruction",
+				(unsigned long long)step);
 			goto out;
 		}
 		if (D->se.irq_raises + D->sk.irq_raises != raises0) {
-			window_end(D, "a device raised an interrupt line at instruction %llu", (unsigned long long)step);
+			window_end(D, "a device raised an interrupt line at instruction %llu",
+				   (unsigned long long)step);
 			goto out;
 		}
 		if (r.kind == ORACLE_EXITED || ex.kind == RAX_EXIT_HLT || ex.kind == RAX_EXIT_SHUTDOWN) {
@@ -1438,7 +1459,8 @@ int diff_kernel_check_inputs(const struct diff_kernel_options *o, struct rax_err
 	if (o->initrd) {
 		fd = open(o->initrd, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
-			return rax_errf(err, RAX_STATUS_USAGE, "cannot read initrd '%s': %s", o->initrd, strerror(errno));
+			return rax_errf(err, RAX_STATUS_USAGE, "cannot read initrd '%s': %s", o->initrd,
+					strerror(errno));
 		close(fd);
 	}
 	return 0;
@@ -1465,14 +1487,20 @@ void diff_run_kernel(const struct diff_kernel_options *o, struct diff_result *re
 	const char *cmdline = o->cmdline ? o->cmdline : DIFF_KERNEL_CMDLINE;
 	snprintf(D->ks->cmdline, sizeof(D->ks->cmdline), "%s", cmdline);
 	if (!strstr(cmdline, "nokaslr"))
-		knote(D, "the command line has no nokaslr: KASLR draws on RDTSC/RDRAND, expect those differences early");
+		knote(D,
+		      "the command line has no nokaslr: KASLR draws on RDTSC/RDRAND, expect those differences early");
 	snprintf(D->ks->strategy, sizeof(D->ks->strategy), "%s%s",
 		 o->per_insn ? "per-instruction, kvm/" : "exits (single steps: kvm/", kvm_step_mode_name(o->mode));
 	if (!o->per_insn)
 		strncat(D->ks->strategy, ")", sizeof(D->ks->strategy) - strlen(D->ks->strategy) - 1);
 	struct rax_err err = { 0 };
-	struct rax_config cfg = { .backend = RAX_BACKEND_EMULATOR, .mem_size = o->mem_size, .kernel = o->kernel,
-				  .initrd = o->initrd, .cmdline = cmdline, .console_in = -1, .console_out = -1 };
+	struct rax_config cfg = { .backend = RAX_BACKEND_EMULATOR,
+				  .mem_size = o->mem_size,
+				  .kernel = o->kernel,
+				  .initrd = o->initrd,
+				  .cmdline = cmdline,
+				  .console_in = -1,
+				  .console_out = -1 };
 	struct rax_cpu_state st;
 	if (vm_create(&D->emu, &cfg, &err) < 0) {
 		kset_status(D, DIFF_ERROR, "%s", err.msg);
@@ -1486,7 +1514,8 @@ void diff_run_kernel(const struct diff_kernel_options *o, struct diff_result *re
 	}
 	D->snap = malloc(D->size);
 	if (!D->snap) {
-		kset_status(D, DIFF_ERROR, "out of memory (a %llu MiB RAM snapshot)", (unsigned long long)(D->size >> 20));
+		kset_status(D, DIFF_ERROR, "out of memory (a %llu MiB RAM snapshot)",
+			    (unsigned long long)(D->size >> 20));
 		goto out;
 	}
 	if (oracle_kvm_open(&D->orc, o->mode, D->emu.mem.host, D->size, &st, K_HARNESS_AREA, &err) < 0) {

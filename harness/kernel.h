@@ -30,11 +30,11 @@
 struct diff_kernel_options {
 	const char *kernel, *initrd, *cmdline;
 	uint64_t mem_size;
-	uint64_t steps;            /* instructions to compare (at least; see kernel.c) */
-	bool per_insn;             /* step every instruction on KVM */
-	enum kvm_step_mode mode;   /* resolved KVM stepping strategy */
+	uint64_t steps;          /* instructions to compare (at least; see kernel.c) */
+	bool per_insn;           /* step every instruction on KVM */
+	enum kvm_step_mode mode; /* resolved KVM stepping strategy */
 	bool strict_flags, keep_going;
-	double timeout;            /* wall-clock limit in seconds (0: none) */
+	double timeout; /* wall-clock limit in seconds (0: none) */
 };
 
 #define KSTATS_NOTES 8
@@ -60,22 +60,22 @@ struct diff_kernel_options {
  * DIFF_KERNEL_NONDET_FIELDS counters, one nested object) and NOTES
  * (nnotes lines of at most size bytes each, a JSON array of strings).
  */
-#define DIFF_KERNEL_STATS_FIELDS(X)                                                        \
-	X(STR, strategy, "strategy", 48)    /* "exits" or "per-instruction (kvm/singlestep)" */ \
-	X(STR, cmdline, "cmdline", 256)                                                     \
-	X(U64, instructions, "instructions", 0) /* emulator instructions compared */        \
-	X(U64, exits, "exits", 0)               /* port exits compared (state + access) */  \
-	X(U64, ram_checks, "ram_checks", 0)     /* whole-RAM comparisons */                 \
-	X(F64, ram_seconds, "ram_seconds", 0)   /* time spent comparing and snapshotting RAM */ \
-	X(U64, localisations, "localisations", 0)                                           \
-	X(U64, probes, "probes", 0)                                                         \
-	X(F64_NOJSON, localise_seconds, "", 0)                                              \
-	X(NONDET, nondet, "nondeterminism", 0)                                              \
-	X(U64_NOJSON, emu_interrupts, "", 0)                                                \
-	X(U64_NOJSON, irq_raises, "", 0)                                                    \
-	X(NOTES, notes, "notes", 200)  /* nondeterminism and model differences, one line each */ \
-	X(STR, window_end, "window_end", 320)   /* why the comparison ended where it did */ \
-	X(STR, console, "console_last_line", 160) /* the last console line the guest printed */ \
+#define DIFF_KERNEL_STATS_FIELDS(X)                                                                         \
+	X(STR, strategy, "strategy", 48) /* "exits" or "per-instruction (kvm/singlestep)" */                \
+	X(STR, cmdline, "cmdline", 256)                                                                     \
+	X(U64, instructions, "instructions", 0) /* emulator instructions compared */                        \
+	X(U64, exits, "exits", 0)               /* port exits compared (state + access) */                  \
+	X(U64, ram_checks, "ram_checks", 0)     /* whole-RAM comparisons */                                 \
+	X(F64, ram_seconds, "ram_seconds", 0)   /* time spent comparing and snapshotting RAM */             \
+	X(U64, localisations, "localisations", 0)                                                           \
+	X(U64, probes, "probes", 0)                                                                         \
+	X(F64_NOJSON, localise_seconds, "", 0)                                                              \
+	X(NONDET, nondet, "nondeterminism", 0)                                                              \
+	X(U64_NOJSON, emu_interrupts, "", 0)                                                                \
+	X(U64_NOJSON, irq_raises, "", 0)                                                                    \
+	X(NOTES, notes, "notes", 200)             /* nondeterminism and model differences, one line each */ \
+	X(STR, window_end, "window_end", 320)     /* why the comparison ended where it did */               \
+	X(STR, console, "console_last_line", 160) /* the last console line the guest printed */             \
 	X(U64_NOJSON, console_bytes, "", 0)
 
 #define DIFF_MEMBER_F64_NOJSON(m, n) double m;

@@ -97,20 +97,13 @@ struct ls {
 /* The oracle runs the test loader's CPL0 runtime stub itself (KVM). One
  * that does not (native) has the runtime's work done as pseudo-steps and
  * follows the emulator through faults (see the file comment). */
-static bool runs_runtime(const struct ls *L)
-{
-	return (L->orc.caps & ORACLE_RUNTIME) != 0;
-}
+static bool runs_runtime(const struct ls *L) { return (L->orc.caps & ORACLE_RUNTIME) != 0; }
 
 /* The oracle's memory is the image's regions by virtual address (native),
  * not the guest's RAM. */
-static bool virt_mem(const struct ls *L)
-{
-	return (L->orc.caps & ORACLE_VIRT) != 0;
-}
+static bool virt_mem(const struct ls *L) { return (L->orc.caps & ORACLE_VIRT) != 0; }
 
-static void set_status(struct ls *L, enum diff_status st, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void set_status(struct ls *L, enum diff_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void set_status(struct ls *L, enum diff_status st, const char *fmt, ...)
 {
 	L->res->status = st;
@@ -158,8 +151,7 @@ static bool in_native_regions(struct ls *L, uint64_t a)
 static unsigned compare_page(struct ls *L, uint64_t page, struct diff_divergence *d)
 {
 	page &= ~(PAGE - 1);
-	if (virt_mem(L) ? !in_native_regions(L, page)
-		      : (page >= L->harness_area && page < L->harness_area + 0x10000))
+	if (virt_mem(L) ? !in_native_regions(L, page) : (page >= L->harness_area && page < L->harness_area + 0x10000))
 		return 0;
 	const uint8_t *e = emu_page(L, page);
 	if (!e || L->orc.ops->read(&L->orc, page, L->pagebuf, PAGE) < 0)
@@ -185,9 +177,9 @@ static void add_page(uint64_t *pages, unsigned *n, unsigned max, uint64_t a)
 }
 
 /* Pages this instruction may have written on either side. */
-static unsigned candidate_pages(struct ls *L, const struct emu_insn *in, bool decoded,
-				const struct rax_cpu_state *b, const struct rax_cpu_state *a,
-				const uint64_t *written, int nwritten, uint64_t *pages, unsigned max)
+static unsigned candidate_pages(struct ls *L, const struct emu_insn *in, bool decoded, const struct rax_cpu_state *b,
+				const struct rax_cpu_state *a, const uint64_t *written, int nwritten, uint64_t *pages,
+				unsigned max)
 {
 	unsigned n = 0;
 	for (int i = 0; i < nwritten; i++)
@@ -230,8 +222,8 @@ static struct diff_divergence *new_div(struct ls *L)
 	return d;
 }
 
-static void fill_div_insn(struct ls *L, struct diff_divergence *d, uint64_t step, uint64_t rip,
-			  const uint8_t *bytes, unsigned nb, const char *dis)
+static void fill_div_insn(struct ls *L, struct diff_divergence *d, uint64_t step, uint64_t rip, const uint8_t *bytes,
+			  unsigned nb, const char *dis)
 {
 	d->step = step;
 	d->rip = rip;
@@ -258,8 +250,7 @@ static void summarize(struct diff_divergence *d)
 			char nb[64];
 			flagmask_names((f->emu ^ f->oracle) & f->mask, nb, sizeof(nb));
 			snprintf(d->what, sizeof(d->what), "rflags %s: emu 0x%llx, oracle 0x%llx", nb,
-				 (unsigned long long)(f->emu & f->mask),
-				 (unsigned long long)(f->oracle & f->mask));
+				 (unsigned long long)(f->emu & f->mask), (unsigned long long)(f->oracle & f->mask));
 		} else {
 			snprintf(d->what, sizeof(d->what), "%s: emu 0x%llx, oracle 0x%llx", f->name,
 				 (unsigned long long)f->emu, (unsigned long long)f->oracle);
@@ -270,8 +261,7 @@ static void summarize(struct diff_divergence *d)
 		}
 	} else if (d->mem_total) {
 		snprintf(d->what, sizeof(d->what), "memory at 0x%llx (%u bytes): emu %02x.., oracle %02x..",
-			 (unsigned long long)d->mem[0].addr, d->mem[0].len, d->mem[0].emu[0],
-			 d->mem[0].oracle[0]);
+			 (unsigned long long)d->mem[0].addr, d->mem[0].len, d->mem[0].emu[0], d->mem[0].oracle[0]);
 	}
 }
 
@@ -283,9 +273,8 @@ static void native_chunks(struct ls *L)
 	static uint8_t chunk[LAYOUT_TEST_MAP_LIMIT / PAGE_2M]; /* bit0 used, 1 write, 2 exec */
 	memset(chunk, 0, sizeof(chunk));
 	const struct testimg_info *in = &L->info;
-#define MARK(a, s, f)                                                                     \
-	for (uint64_t x = (a) & ~(PAGE_2M - 1); x < (a) + (s) && x < LAYOUT_TEST_MAP_LIMIT; \
-	     x += PAGE_2M)                                                                \
+#define MARK(a, s, f)                                                                                     \
+	for (uint64_t x = (a) & ~(PAGE_2M - 1); x < (a) + (s) && x < LAYOUT_TEST_MAP_LIMIT; x += PAGE_2M) \
 		chunk[x / PAGE_2M] |= (uint8_t)(1 | (f));
 	MARK(in->load, in->size, 2 | 4);
 	if (!in->stack_top)
@@ -309,8 +298,9 @@ static void native_chunks(struct ls *L)
 			r->size += PAGE_2M;
 			continue;
 		}
-		L->reg[L->nreg++] = (struct native_region){ .addr = a, .size = PAGE_2M, .write = w,
-							    .exec = x, .data = L->vm.mem.host + a };
+		L->reg[L->nreg++] = (struct native_region){
+			.addr = a, .size = PAGE_2M, .write = w, .exec = x, .data = L->vm.mem.host + a
+		};
 	}
 }
 
@@ -323,8 +313,7 @@ static void native_chunks(struct ls *L)
  * oracle for CPL0 images (--oracle kvm compares against it all the same,
  * until the first instruction it cannot emulate).
  */
-enum diff_pick diff_pick_oracle(const struct diff_options *o, unsigned cpl, bool native_ok, char *why,
-				size_t wn)
+enum diff_pick diff_pick_oracle(const struct diff_options *o, unsigned cpl, bool native_ok, char *why, size_t wn)
 {
 	if (o->oracle == DIFF_ORACLE_KVM) {
 		if (o->kvm_usable)
@@ -340,7 +329,8 @@ enum diff_pick diff_pick_oracle(const struct diff_options *o, unsigned cpl, bool
 	if (cpl == 3)
 		return DIFF_PICK_NONE; /* why: the native oracle's reason */
 	if (o->oracle == DIFF_ORACLE_AUTO && o->kvm_usable)
-		snprintf(why, wn, "CPL0 image: this host's KVM emulates CPL0 code in software, which is "
+		snprintf(why, wn,
+			 "CPL0 image: this host's KVM emulates CPL0 code in software, which is "
 			 "no oracle (rax --kvm-info: cpl0-native); --oracle kvm compares against it anyway");
 	else
 		snprintf(why, wn, "CPL%u image needs the KVM oracle (%s)", cpl,
@@ -353,16 +343,15 @@ static int open_oracle(struct ls *L, const struct rax_cpu_state *st)
 	const struct diff_options *o = L->opt;
 	struct rax_err err = { 0 };
 	char why[sizeof(L->res->reason)] = "";
-	bool native_ok = L->info.cpl == 3 && o->oracle != DIFF_ORACLE_KVM &&
-			 oracle_native_available(why, sizeof(why));
+	bool native_ok = L->info.cpl == 3 && o->oracle != DIFF_ORACLE_KVM && oracle_native_available(why, sizeof(why));
 	switch (diff_pick_oracle(o, L->info.cpl, native_ok, why, sizeof(why))) {
 	case DIFF_PICK_NONE:
 		set_status(L, DIFF_SKIP, "%s", why[0] ? why : "no oracle can run this image here");
 		return -1;
 	case DIFF_PICK_KVM:
 		L->harness_area = LAYOUT_TEST_SYS_END - 0x10000;
-		if (oracle_kvm_open(&L->orc, o->step_mode, L->vm.mem.host, L->vm.mem.size, st,
-				    L->harness_area, &err) < 0) {
+		if (oracle_kvm_open(&L->orc, o->step_mode, L->vm.mem.host, L->vm.mem.size, st, L->harness_area, &err) <
+		    0) {
 			set_status(L, DIFF_ERROR, "%s", err.msg);
 			return -1;
 		}
@@ -384,10 +373,7 @@ static int open_oracle(struct ls *L, const struct rax_cpu_state *st)
 
 /* ---- the emulator's exception frame (native pseudo-steps) ---- */
 
-static bool vec_has_error(int v)
-{
-	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
-}
+static bool vec_has_error(int v) { return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30; }
 
 /* Vector of the stub entry the emulator is at, or -1. */
 static int emu_stub_vector(const struct rax_cpu_state *s)
@@ -413,8 +399,7 @@ static bool emu_frame(struct ls *L, const struct rax_cpu_state *s, int vec, stru
 }
 
 /* Step the emulator alone through the runtime stub until it is back at CPL3 or ends. */
-static int emu_through_stub(struct ls *L, struct rax_cpu_state *s, uint64_t *written, int *nw,
-			    bool *ended)
+static int emu_through_stub(struct ls *L, struct rax_cpu_state *s, uint64_t *written, int *nw, bool *ended)
 {
 	*ended = false;
 	struct rax_err err = { 0 };
@@ -460,8 +445,8 @@ bool diff_emu_read_lin(struct rax_vm *vm, uint64_t la, void *buf, size_t n)
  * privileged code. *rfl_off: offset of the frame's RFLAGS image from RSP,
  * or -1 when there is no frame.
  */
-bool diff_emu_entered(struct rax_vm *vm, const struct rax_cpu_state *e0, const struct rax_cpu_state *e1,
-		      unsigned len, int *rfl_off)
+bool diff_emu_entered(struct rax_vm *vm, const struct rax_cpu_state *e0, const struct rax_cpu_state *e1, unsigned len,
+		      int *rfl_off)
 {
 	*rfl_off = -1;
 	if (e1->rip == e0->rip + len || e1->rip == e0->rip)
@@ -473,8 +458,7 @@ bool diff_emu_entered(struct rax_vm *vm, const struct rax_cpu_state *e0, const s
 	if (okr) {
 		for (unsigned off = 0; off <= (ok5 ? 1u : 0u); off++) { /* without, with an error code */
 			uint64_t rip = q[off], cs = q[off + 1], fl = q[off + 2], ss = q[off + 4];
-			if ((rip == e0->rip || rip == e0->rip + len) &&
-			    (uint16_t)cs == e0->seg[RAX_SEG_CS].selector &&
+			if ((rip == e0->rip || rip == e0->rip + len) && (uint16_t)cs == e0->seg[RAX_SEG_CS].selector &&
 			    (uint16_t)ss == e0->seg[RAX_SEG_SS].selector &&
 			    ((fl ^ e0->rflags) & ~(uint64_t)(RFLAGS_RF | RFLAGS_TF)) == 0) {
 				*rfl_off = (int)(off + 2) * 8;
@@ -489,9 +473,8 @@ bool diff_emu_entered(struct rax_vm *vm, const struct rax_cpu_state *e0, const s
 
 static const char *vec_name(int v, char *buf, size_t n)
 {
-	static const char *names[32] = { "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
-					 "#DF", "#9", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
-					 "#MF", "#AC", "#MC", "#XM" };
+	static const char *names[32] = { "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#9",
+					 "#TS", "#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM" };
 	if (v < 0)
 		snprintf(buf, n, "none");
 	else if (v < 32 && names[v])
@@ -504,8 +487,8 @@ static const char *vec_name(int v, char *buf, size_t n)
 enum special { SP_NONE, SP_END, SP_SVC_OUT, SP_SVC_IN, SP_SYNTH, SP_CANNOT };
 
 /* What the native oracle must do about this instruction instead of executing it. */
-static enum special classify(struct ls *L, const struct emu_insn *in, const struct rax_cpu_state *s,
-			     int *synth_vec, uint32_t *synth_err, char *why, size_t wn)
+static enum special classify(struct ls *L, const struct emu_insn *in, const struct rax_cpu_state *s, int *synth_vec,
+			     uint32_t *synth_err, char *why, size_t wn)
 {
 	uint64_t f = insn_facts(in);
 	if (cpu_state_cpl(s) != 3)
@@ -529,8 +512,7 @@ static enum special classify(struct ls *L, const struct emu_insn *in, const stru
 	struct oracle_result pr;
 	memset(&pr, 0, sizeof(pr));
 	switch (L->orc.ops->precheck(&L->orc, in, s, &L->vm, &pr)) {
-	case ORACLE_PRE_STEP:
-		break;
+	case ORACLE_PRE_STEP: break;
 	case ORACLE_PRE_SYNTH:
 		*synth_vec = pr.vector;
 		*synth_err = pr.error;
@@ -607,13 +589,17 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 {
 	struct diff_result *res = L->res;
 	uint64_t limit = L->opt->max_steps ? L->opt->max_steps
-					    : (L->info.step_limit ? L->info.step_limit : DIFF_DEFAULT_STEPS);
+					   : (L->info.step_limit ? L->info.step_limit : DIFF_DEFAULT_STEPS);
 	L->native_cr2 = st->cr2;
 	struct rax_err err = { 0 };
 	/* cpuid, rdtsc, rdtscp: the oracle first, its values injected */
-	struct step_engine E = { .emu = &L->vm, .orc = &L->orc, .strict_flags = L->opt->strict_flags,
-				 .first = (1u << INSN_ND_CPUID) | (1u << INSN_ND_TSC), .disasm = true,
-				 .frame_tf = true, .entered = runs_runtime(L) };
+	struct step_engine E = { .emu = &L->vm,
+				 .orc = &L->orc,
+				 .strict_flags = L->opt->strict_flags,
+				 .first = (1u << INSN_ND_CPUID) | (1u << INSN_ND_TSC),
+				 .disasm = true,
+				 .frame_tf = true,
+				 .entered = runs_runtime(L) };
 	struct step *S = malloc(sizeof(*S));
 	if (!S) {
 		set_status(L, DIFF_ERROR, "out of memory");
@@ -629,8 +615,7 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 		int synth_vec = -1;
 		uint32_t synth_err = 0;
 		char why[200] = "";
-		enum special sp = decoded ? classify(L, &in, &e0, &synth_vec, &synth_err, why, sizeof(why))
-					  : SP_NONE;
+		enum special sp = decoded ? classify(L, &in, &e0, &synth_vec, &synth_err, why, sizeof(why)) : SP_NONE;
 		if (sp == SP_END) {
 			snprintf(res->guest_end, sizeof(res->guest_end), "exit call (int 0x30), value %u%s",
 				 (unsigned)(e0.gpr[RAX_REG_RAX] & 0xff),
@@ -703,9 +688,11 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 			goto out;
 		}
 		if (r.kind == ORACLE_CANNOT) {
-			set_status(L, DIFF_SKIP, "step %llu at rip 0x%llx (%s): the oracle cannot run it on this host: %s; "
-				   "%llu steps compared equal", (unsigned long long)step, (unsigned long long)e0.rip,
-				   dis, r.detail, (unsigned long long)(step - 1));
+			set_status(L, DIFF_SKIP,
+				   "step %llu at rip 0x%llx (%s): the oracle cannot run it on this host: %s; "
+				   "%llu steps compared equal",
+				   (unsigned long long)step, (unsigned long long)e0.rip, dis, r.detail,
+				   (unsigned long long)(step - 1));
 			goto out;
 		}
 		if (ex.kind == RAX_EXIT_INTERNAL) {
@@ -741,16 +728,16 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 			char a[24], b[24];
 			d = new_div(L);
 			snprintf(d->what, sizeof(d->what), "exception: emu %s, oracle %s%s%s",
-				 vec_name(evec, a, sizeof(a)), vec_name(ovec, b, sizeof(b)),
-				 r.detail[0] ? " - " : "", r.detail);
+				 vec_name(evec, a, sizeof(a)), vec_name(ovec, b, sizeof(b)), r.detail[0] ? " - " : "",
+				 r.detail);
 		} else if (!runs_runtime(L) && evec >= 0 &&
 			   ((vec_has_error(evec) && fr.err != r.error) || (evec == 14 && e1.cr2 != r.cr2))) {
 			char a[24];
 			d = new_div(L);
 			snprintf(d->what, sizeof(d->what),
 				 "exception %s: emu error 0x%llx cr2 0x%llx, oracle error 0x%x cr2 0x%llx",
-				 vec_name(evec, a, sizeof(a)), (unsigned long long)fr.err,
-				 (unsigned long long)e1.cr2, r.error, (unsigned long long)r.cr2);
+				 vec_name(evec, a, sizeof(a)), (unsigned long long)fr.err, (unsigned long long)e1.cr2,
+				 r.error, (unsigned long long)r.cr2);
 		}
 		uint64_t rbits = L->orc.rflags_bits & ~undefined;
 		struct diff_field fields[48];
@@ -777,8 +764,8 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 			summarize(d);
 			bool exc_mismatch = !runs_runtime(L) && evec != ovec;
 			if (!L->opt->keep_going || exc_mismatch || emu_ended) {
-				set_status(L, DIFF_DIVERGE, "step %llu, rip 0x%llx (%s): %s",
-					   (unsigned long long)step, (unsigned long long)e0.rip, dis, d->what);
+				set_status(L, DIFF_DIVERGE, "step %llu, rip 0x%llx (%s): %s", (unsigned long long)step,
+					   (unsigned long long)e0.rip, dis, d->what);
 				if (exc_mismatch && L->opt->keep_going)
 					strncat(res->reason, " [cannot re-sync across an exception mismatch]",
 						sizeof(res->reason) - strlen(res->reason) - 1);
@@ -819,8 +806,8 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 					 "after %s: emulator resumed at 0x%llx, the catch block says 0x%llx",
 					 vec_name(evec, a, sizeof(a)), (unsigned long long)e1.rip,
 					 (unsigned long long)(caught ? o1.rip : 0));
-				set_status(L, DIFF_DIVERGE, "step %llu, rip 0x%llx (%s): %s",
-					   (unsigned long long)step, (unsigned long long)e0.rip, dis, d->what);
+				set_status(L, DIFF_DIVERGE, "step %llu, rip 0x%llx (%s): %s", (unsigned long long)step,
+					   (unsigned long long)e0.rip, dis, d->what);
 				goto out;
 			}
 			memset(&tmp, 0, sizeof(tmp));
@@ -909,8 +896,9 @@ void diff_run_image(const char *path, const struct diff_options *opt, struct dif
 	L->res = res;
 	L->pagebuf = malloc(PAGE);
 	struct rax_err err = { 0 };
-	struct rax_config cfg = { .backend = RAX_BACKEND_EMULATOR, .mem_size = opt->mem_size,
-				  .console_in = -1, .console_out = -1 };
+	struct rax_config cfg = {
+		.backend = RAX_BACKEND_EMULATOR, .mem_size = opt->mem_size, .console_in = -1, .console_out = -1
+	};
 	struct rax_cpu_state st;
 	if (!L->pagebuf || vm_create(&L->vm, &cfg, &err) < 0) {
 		set_status(L, DIFF_ERROR, "%s", err.msg[0] ? err.msg : "out of memory");

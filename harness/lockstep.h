@@ -44,10 +44,10 @@ struct diff_divergence {
 	uint8_t bytes[15];
 	unsigned nbytes;
 	char disasm[DIFF_DISASM_LEN];
-	char what[512];         /* one-line summary */
-	uint64_t undefined;     /* status flags masked as undefined this step */
-	uint64_t rflags_bits;   /* RFLAGS bits compared */
-	unsigned compared;      /* CMP_* */
+	char what[512];       /* one-line summary */
+	uint64_t undefined;   /* status flags masked as undefined this step */
+	uint64_t rflags_bits; /* RFLAGS bits compared */
+	unsigned compared;    /* CMP_* */
 	struct rax_cpu_state emu, oracle;
 	unsigned nfields;
 	struct diff_field fields[48];
@@ -66,9 +66,9 @@ enum diff_status { DIFF_PASS, DIFF_DIVERGE, DIFF_ERROR, DIFF_SKIP };
  * makes the struct diff_result members, the JSON object "injected" and the
  * "(injected: ...)" part of the result line. X(member, JSON key, text).
  */
-#define DIFF_INJECTED_FIELDS(X)                   \
-	X(cpuid_injected, "cpuid", "cpuid")       \
-	X(rdtsc_injected, "rdtsc", "rdtsc")       \
+#define DIFF_INJECTED_FIELDS(X)             \
+	X(cpuid_injected, "cpuid", "cpuid") \
+	X(rdtsc_injected, "rdtsc", "rdtsc") \
 	X(port_in_injected, "port_in", "port-in")
 
 /*
@@ -80,20 +80,20 @@ enum diff_status { DIFF_PASS, DIFF_DIVERGE, DIFF_ERROR, DIFF_SKIP };
  * object), KERNEL (the --kernel statistics, a nested object written only
  * when present), and U64_NOJSON (a member the JSON report leaves out).
  */
-#define DIFF_RESULT_FIELDS(X)                                                                     \
-	X(STR, name, "name", 256)                                                                  \
-	X(STATUS, status, "status", 0)                                                             \
-	X(STR, reason, "reason", 512)                                                              \
-	X(STR, oracle, "oracle", 48)                                                               \
-	X(U64, steps, "steps", 0)                 /* compared instructions */                     \
-	X(U64, emu_substeps, "emu_substeps", 0)   /* runtime-stub instructions the emulator ran alone */ \
-	X(F64, seconds, "seconds", 0)                                                              \
-	X(STR, guest_end, "guest_end", 200)                                                        \
-	X(INJECTED, injected, "injected", 0)                                                       \
-	X(U64, pages_compared, "pages_compared", 0)                                                \
-	X(KERNEL, kernel, "kernel", 0)            /* --kernel runs only (kernel.h) */             \
-	X(UINT, ndiv_total, "divergence_count", 0)                                                 \
-	X(U64_NOJSON, undefined_adopted, "", 0)   /* steps where undefined flags differed (oracle's kept) */
+#define DIFF_RESULT_FIELDS(X)                                                                          \
+	X(STR, name, "name", 256)                                                                      \
+	X(STATUS, status, "status", 0)                                                                 \
+	X(STR, reason, "reason", 512)                                                                  \
+	X(STR, oracle, "oracle", 48)                                                                   \
+	X(U64, steps, "steps", 0)               /* compared instructions */                            \
+	X(U64, emu_substeps, "emu_substeps", 0) /* runtime-stub instructions the emulator ran alone */ \
+	X(F64, seconds, "seconds", 0)                                                                  \
+	X(STR, guest_end, "guest_end", 200)                                                            \
+	X(INJECTED, injected, "injected", 0)                                                           \
+	X(U64, pages_compared, "pages_compared", 0)                                                    \
+	X(KERNEL, kernel, "kernel", 0) /* --kernel runs only (kernel.h) */                             \
+	X(UINT, ndiv_total, "divergence_count", 0)                                                     \
+	X(U64_NOJSON, undefined_adopted, "", 0) /* steps where undefined flags differed (oracle's kept) */
 
 /* The struct member(s) of one DIFF_RESULT_FIELDS row. */
 #define DIFF_MEMBER_STR(m, n) char m[n];
@@ -122,8 +122,7 @@ const char *diff_status_name(enum diff_status s);
  * oracle's own reason, already in it).
  */
 enum diff_pick { DIFF_PICK_NONE, DIFF_PICK_KVM, DIFF_PICK_NATIVE };
-enum diff_pick diff_pick_oracle(const struct diff_options *o, unsigned cpl, bool native_ok, char *why,
-				size_t wn);
+enum diff_pick diff_pick_oracle(const struct diff_options *o, unsigned cpl, bool native_ok, char *why, size_t wn);
 
 /* Run one image; never fails as a function: the outcome is in res. */
 void diff_run_image(const char *path, const struct diff_options *opt, struct diff_result *res);
@@ -142,7 +141,7 @@ bool diff_emu_read_lin(struct rax_vm *vm, uint64_t la, void *buf, size_t n);
  * RSP) or otherwise entered more privileged code. *rfl_off: offset of the
  * frame's RFLAGS image from RSP, or -1 when there is no frame.
  */
-bool diff_emu_entered(struct rax_vm *vm, const struct rax_cpu_state *e0, const struct rax_cpu_state *e1,
-		      unsigned len, int *rfl_off);
+bool diff_emu_entered(struct rax_vm *vm, const struct rax_cpu_state *e0, const struct rax_cpu_state *e1, unsigned len,
+		      int *rfl_off);
 
 #endif

@@ -18,12 +18,12 @@
 
 /* Exit statuses of rax-diff */
 enum {
-	DX_OK = 0,          /* every test PASS */
-	DX_DIVERGE = 1,     /* at least one DIVERGE */
-	DX_USAGE = 2,       /* bad command line */
-	DX_ERROR = 3,       /* no divergence, but a test could not run (bad image, oracle failure) */
-	DX_SKIP = 4,        /* nothing failed, but some test (or all) could not be checked here */
-	DX_NO_ORACLE = 14,  /* the requested oracle is unavailable (KVM unavailable) */
+	DX_OK = 0,         /* every test PASS */
+	DX_DIVERGE = 1,    /* at least one DIVERGE */
+	DX_USAGE = 2,      /* bad command line */
+	DX_ERROR = 3,      /* no divergence, but a test could not run (bad image, oracle failure) */
+	DX_SKIP = 4,       /* nothing failed, but some test (or all) could not be checked here */
+	DX_NO_ORACLE = 14, /* the requested oracle is unavailable (KVM unavailable) */
 };
 
 static void usage(FILE *f)
@@ -79,13 +79,23 @@ static int die(int status, const char *fmt, const char *arg)
 	return status;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
+static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
 
-enum { O_ORACLE = 256, O_MODE, O_STRICT, O_KEEP, O_STEPS, O_JSON, O_SHARD, O_MEM, O_KERNEL,
-       O_INITRD, O_CMDLINE, O_QUIET, O_TIMEOUT };
+enum {
+	O_ORACLE = 256,
+	O_MODE,
+	O_STRICT,
+	O_KEEP,
+	O_STEPS,
+	O_JSON,
+	O_SHARD,
+	O_MEM,
+	O_KERNEL,
+	O_INITRD,
+	O_CMDLINE,
+	O_QUIET,
+	O_TIMEOUT
+};
 
 static void json_summary(struct json *w, const unsigned count[4])
 {
@@ -104,8 +114,8 @@ static void json_summary(struct json *w, const unsigned count[4])
 
 static void print_line(const char *what, const struct diff_result *r)
 {
-	printf("%-7s %s  %llu steps  %.3fs  [%s]", diff_status_name(r->status), what,
-	       (unsigned long long)r->steps, r->seconds, r->oracle[0] ? r->oracle : "-");
+	printf("%-7s %s  %llu steps  %.3fs  [%s]", diff_status_name(r->status), what, (unsigned long long)r->steps,
+	       r->seconds, r->oracle[0] ? r->oracle : "-");
 	if (r->status != DIFF_PASS || r->reason[0])
 		printf("  %s", r->reason);
 	uint64_t injected = 0;
@@ -114,7 +124,7 @@ static void print_line(const char *what, const struct diff_result *r)
 #undef X
 	if (injected) {
 		const char *sep = "  (injected: ";
-#define X(m, key, text)                                                 \
+#define X(m, key, text)                                           \
 	printf("%s%s %llu", sep, text, (unsigned long long)r->m); \
 	sep = ", ";
 		DIFF_INJECTED_FIELDS(X)
@@ -188,8 +198,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
-	struct diff_options opt = { .oracle = DIFF_ORACLE_AUTO, .step_mode = KVM_STEP_AUTO,
-				    .mem_size = 64ull << 20 };
+	struct diff_options opt = { .oracle = DIFF_ORACLE_AUTO, .step_mode = KVM_STEP_AUTO, .mem_size = 64ull << 20 };
 	const char *json_path = NULL, *kernel = NULL, *initrd = NULL, *cmdline = NULL;
 	unsigned shard_i = 0, shard_n = 1;
 	bool quiet = false, mem_given = false, mode_given = false, oracle_given = false, shard_given = false;
@@ -261,10 +270,14 @@ int main(int argc, char **argv)
 		}
 	}
 
-	struct diff_kernel_options ko = { .kernel = kernel, .initrd = initrd, .cmdline = cmdline,
+	struct diff_kernel_options ko = { .kernel = kernel,
+					  .initrd = initrd,
+					  .cmdline = cmdline,
 					  .mem_size = mem_given ? opt.mem_size : DIFF_KERNEL_MEM,
-					  .steps = opt.max_steps, .per_insn = mode_given,
-					  .strict_flags = opt.strict_flags, .keep_going = opt.keep_going,
+					  .steps = opt.max_steps,
+					  .per_insn = mode_given,
+					  .strict_flags = opt.strict_flags,
+					  .keep_going = opt.keep_going,
 					  .timeout = timeout };
 	if (kernel) {
 		/* bad input is a usage error before anything about the host */
@@ -273,7 +286,8 @@ int main(int argc, char **argv)
 		if (shard_given)
 			return die(DX_USAGE, "%s", "--shard does not apply to --kernel");
 		if (oracle_given && opt.oracle == DIFF_ORACLE_NATIVE)
-			return die(DX_USAGE, "%s", "--kernel needs the KVM oracle (the native one runs CPL3 code only)");
+			return die(DX_USAGE, "%s",
+				   "--kernel needs the KVM oracle (the native one runs CPL3 code only)");
 		struct rax_err kerr = { 0 };
 		if (diff_kernel_check_inputs(&ko, &kerr) < 0)
 			return die(DX_USAGE, "%s", kerr.msg);

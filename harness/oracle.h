@@ -45,17 +45,17 @@ enum oracle_event {
 
 struct oracle_result {
 	enum oracle_event kind;
-	int vector;      /* ORACLE_EXCEPTION: x86 vector */
-	uint32_t error;  /* error code when the vector has one */
-	uint64_t cr2;    /* page-fault address */
+	int vector;     /* ORACLE_EXCEPTION: x86 vector */
+	uint32_t error; /* error code when the vector has one */
+	uint64_t cr2;   /* page-fault address */
 	char detail[sizeof(((struct rax_exit *)0)->detail) + 16];
 };
 
 /* What the emulator did in this step, for oracles that need a hint. */
 struct oracle_hint {
 	bool valid;
-	uint64_t next_rip;    /* emulator's RIP after the step */
-	unsigned next_cpl;    /* emulator's CPL after the step */
+	uint64_t next_rip; /* emulator's RIP after the step */
+	unsigned next_cpl; /* emulator's CPL after the step */
 	bool cpl_changed;
 	/* the emulator delivered an event (exception, INT n) or entered CPL0
 	 * code (SYSCALL): next_rip is the first instruction of the handler */
@@ -75,8 +75,7 @@ struct oracle_ops {
 	const char *name;
 	unsigned caps;
 	/* Execute one instruction. */
-	int (*step)(struct oracle *o, const struct oracle_hint *hint, struct oracle_result *r,
-		    struct rax_err *err);
+	int (*step)(struct oracle *o, const struct oracle_hint *hint, struct oracle_result *r, struct rax_err *err);
 	int (*get_state)(struct oracle *o, struct rax_cpu_state *s, struct rax_err *err);
 	/* Replace the oracle's state (re-sync after a divergence, fault emulation). */
 	int (*set_state)(struct oracle *o, const struct rax_cpu_state *s, struct rax_err *err);
@@ -120,8 +119,8 @@ struct native_region {
  * lies outside [NATIVE_MIN_ADDR, NATIVE_MAX_ADDR) or collides with a
  * mapping of the host process.
  */
-int oracle_native_open(struct oracle *o, const struct native_region *r, unsigned n,
-		       const struct rax_cpu_state *st, struct rax_err *err);
+int oracle_native_open(struct oracle *o, const struct native_region *r, unsigned n, const struct rax_cpu_state *st,
+		       struct rax_err *err);
 
 /* Whether the native oracle works on this host ("" or the reason). */
 bool oracle_native_available(char *why, size_t n);
@@ -147,9 +146,8 @@ bool oracle_kvm_usable(enum kvm_step_mode *mode, unsigned *caps, char *why, size
  * use, identity-mapped at CPL0 (trap-flag mode keeps its IDT copy, TSS copy,
  * #DB handler and IST stack there).
  */
-int oracle_kvm_open(struct oracle *o, enum kvm_step_mode mode, const uint8_t *ram,
-		    uint64_t ram_size, const struct rax_cpu_state *st, uint64_t harness_area,
-		    struct rax_err *err);
+int oracle_kvm_open(struct oracle *o, enum kvm_step_mode mode, const uint8_t *ram, uint64_t ram_size,
+		    const struct rax_cpu_state *st, uint64_t harness_area, struct rax_err *err);
 
 /* The initial x87/SSE values where KVM_GET_FPU shows an unsaved (zeroed)
  * component of the vCPU's XSAVE image (see oracle_kvm.c). */

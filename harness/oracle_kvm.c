@@ -64,12 +64,15 @@ static void step_port_write(void *opaque, uint64_t off, unsigned size, uint64_t 
 
 static int make_vm(struct rax_vm *vm, uint64_t size, struct rax_err *err)
 {
-	struct rax_config cfg = { .backend = RAX_BACKEND_KVM, .mem_size = size, .console_in = -1,
-				  .console_out = -1 };
+	struct rax_config cfg = { .backend = RAX_BACKEND_KVM, .mem_size = size, .console_in = -1, .console_out = -1 };
 	if (vm_create(vm, &cfg, err) < 0)
 		return -1;
-	struct bus_device d = { .name = "rax-diff-step", .space = BUS_PIO, .base = HARNESS_STEP_PORT,
-				.len = 1, .opaque = vm, .write = step_port_write };
+	struct bus_device d = { .name = "rax-diff-step",
+				.space = BUS_PIO,
+				.base = HARNESS_STEP_PORT,
+				.len = 1,
+				.opaque = vm,
+				.write = step_port_write };
 	if (bus_register(&vm->bus, &d) < 0 || vm_create_backend(vm, err) < 0) {
 		if (!err || !err->msg[0])
 			rax_errf(err, RAX_STATUS_HOST, "cannot register the harness step port");
@@ -98,8 +101,7 @@ bool oracle_kvm_usable(enum kvm_step_mode *mode, unsigned *caps, char *why, size
 		*mode = c->singlestep.ok && c->singlestep_cpl3.ok ? KVM_STEP_SINGLESTEP : KVM_STEP_TRAPFLAG;
 	const struct kvm_finding *m = *mode == KVM_STEP_SINGLESTEP ? &c->singlestep : &c->trapflag;
 	if (!m->ok) {
-		snprintf(why, n, "%s stepping does not work on this host's KVM: %s", kvm_step_mode_name(*mode),
-			 m->why);
+		snprintf(why, n, "%s stepping does not work on this host's KVM: %s", kvm_step_mode_name(*mode), m->why);
 		return false;
 	}
 	*caps = kvm_host_caps();
@@ -125,10 +127,7 @@ void oracle_kvm_fpu_fixup(struct rax_fpu_state *f)
 		f->fcw = 0x37f;
 }
 
-static struct kvmo *K(struct oracle *o)
-{
-	return o->priv;
-}
+static struct kvmo *K(struct oracle *o) { return o->priv; }
 
 static int kread(struct oracle *o, uint64_t addr, void *buf, size_t len)
 {
@@ -141,10 +140,7 @@ static int kwrite(struct oracle *o, uint64_t addr, const void *buf, size_t len)
 }
 
 /* Linear to guest-physical under the test's paging, through KVM. */
-static int lin(struct kvmo *k, uint64_t la, uint64_t *gpa)
-{
-	return k->vm.ops->translate(&k->vm, la, gpa);
-}
+static int lin(struct kvmo *k, uint64_t la, uint64_t *gpa) { return k->vm.ops->translate(&k->vm, la, gpa); }
 
 /* Segment cache from a GDT descriptor (for CS/SS in an IST frame). */
 static void seg_from_gdt(struct kvmo *k, uint16_t sel, struct rax_segment *s)
@@ -203,10 +199,7 @@ static bool decode_at(struct kvmo *k, uint64_t rip, struct emu_insn *in)
 }
 
 /* The memory form of a row with fact bit fact (EMU_F_LIDT, EMU_F_SIDT). */
-static bool mem_form(const struct emu_insn *in, uint64_t fact)
-{
-	return (insn_facts(in) & fact) && in->mod != 3;
-}
+static bool mem_form(const struct emu_insn *in, uint64_t fact) { return (insn_facts(in) & fact) && in->mod != 3; }
 
 /*
  * PUSHF under either stepping mechanism pushes the TF the harness set (KVM
@@ -288,23 +281,23 @@ static void unpatch_entry(struct kvmo *k, struct entry_patch *p)
  * (and a pending OUT at H_CODE, which the next state load drops): the
  * caller loads the state it wants next.
  */
-static int run_flat32(struct kvmo *k, const struct rax_cpu_state *like, uint64_t entry,
-		      struct rax_err *err);
+static int run_flat32(struct kvmo *k, const struct rax_cpu_state *like, uint64_t entry, struct rax_err *err);
 
 static int settle(struct kvmo *k, const struct rax_cpu_state *like, struct rax_err *err)
 {
 	return run_flat32(k, like, k->harea + H_CODE + 2, err);
 }
 
-static int run_flat32(struct kvmo *k, const struct rax_cpu_state *like, uint64_t entry,
-		      struct rax_err *err)
+static int run_flat32(struct kvmo *k, const struct rax_cpu_state *like, uint64_t entry, struct rax_err *err)
 {
 	struct rax_vm *vm = &k->vm;
 	struct rax_cpu_state d = *like;
-	const struct rax_segment code = { .limit = 0xffffffff, .selector = 0x08, .type = 11, .s = 1,
-					  .present = 1, .db = 1, .g = 1 };
-	const struct rax_segment data = { .limit = 0xffffffff, .selector = 0x10, .type = 3, .s = 1,
-					  .present = 1, .db = 1, .g = 1 };
+	const struct rax_segment code = {
+		.limit = 0xffffffff, .selector = 0x08, .type = 11, .s = 1, .present = 1, .db = 1, .g = 1
+	};
+	const struct rax_segment data = {
+		.limit = 0xffffffff, .selector = 0x10, .type = 3, .s = 1, .present = 1, .db = 1, .g = 1
+	};
 	for (int i = 0; i < RAX_NSEG; i++)
 		d.seg[i] = data;
 	d.seg[RAX_SEG_CS] = code;
@@ -362,8 +355,8 @@ static enum oracle_event internal_kind(const struct rax_exit *ex, const struct r
  * through the next instruction before the step trap, so no step can stop
  * after it. The lockstep engines end the comparison there (SKIP).
  */
-static bool cannot_step(const struct oracle *o, bool dec, const struct emu_insn *in,
-			const struct rax_cpu_state *s, struct oracle_result *r)
+static bool cannot_step(const struct oracle *o, bool dec, const struct emu_insn *in, const struct rax_cpu_state *s,
+			struct oracle_result *r)
 {
 	bool io = dec && insn_port_io(in);
 	if (!io || cpu_state_cpl(s) != 0 || (o->caps & ORACLE_CPL0_CPU))
@@ -380,8 +373,7 @@ static bool at_patch(const struct entry_patch *p, int status, const struct rax_c
 	return p->on && status == STEP_STATUS && (t->rip == p->la || t->rip == p->la + 2);
 }
 
-static int trapflag_step(struct oracle *o, const struct oracle_hint *hint, struct oracle_result *r,
-			 struct rax_err *err)
+static int trapflag_step(struct oracle *o, const struct oracle_hint *hint, struct oracle_result *r, struct rax_err *err)
 {
 	struct kvmo *k = K(o);
 	struct rax_vm *vm = &k->vm;
@@ -433,7 +425,7 @@ static int trapflag_step(struct oracle *o, const struct oracle_hint *hint, struc
 		break;
 	}
 	uint64_t lo = (hc & 0xffff) | (uint64_t)sel << 16 | (uint64_t)ist << 32 | 0x8eull << 40 |
-		      ((hc >> 16) & 0xffff) << 48;
+		((hc >> 16) & 0xffff) << 48;
 	uint64_t hi = hc >> 32;
 	memcpy(idt + 16, &lo, 8);
 	memcpy(idt + 24, &hi, 8);
@@ -550,8 +542,7 @@ static int trapflag_step(struct oracle *o, const struct oracle_hint *hint, struc
  * from KVM_GET_REGS), but only when the guest-debug ioctl is issued; TF is
  * set here on every step so that it survives state loads, IRET and POPF.
  */
-static int single_step(struct oracle *o, const struct oracle_hint *hint, struct oracle_result *r,
-		       struct rax_err *err)
+static int single_step(struct oracle *o, const struct oracle_hint *hint, struct oracle_result *r, struct rax_err *err)
 {
 	struct kvmo *k = K(o);
 	struct rax_vm *vm = &k->vm;
@@ -605,12 +596,10 @@ static int single_step(struct oracle *o, const struct oracle_hint *hint, struct 
 	return 0;
 }
 
-static int kstep(struct oracle *o, const struct oracle_hint *hint, struct oracle_result *r,
-		 struct rax_err *err)
+static int kstep(struct oracle *o, const struct oracle_hint *hint, struct oracle_result *r, struct rax_err *err)
 {
 	memset(r, 0, sizeof(*r));
-	return K(o)->mode == KVM_STEP_SINGLESTEP ? single_step(o, hint, r, err)
-						 : trapflag_step(o, hint, r, err);
+	return K(o)->mode == KVM_STEP_SINGLESTEP ? single_step(o, hint, r, err) : trapflag_step(o, hint, r, err);
 }
 
 static int kget(struct oracle *o, struct rax_cpu_state *s, struct rax_err *err)
@@ -649,7 +638,8 @@ static enum oracle_pre kprecheck(struct oracle *o, const struct emu_insn *in, co
 		return ORACLE_PRE_STEP;
 	snprintf(r->detail, sizeof(r->detail),
 		 "int 0x%x at CPL3: this host's KVM raises #UD for it instead of using the gate "
-		 "(rax --kvm-info: int-cpl3)", (unsigned)(in->imm & 0xff));
+		 "(rax --kvm-info: int-cpl3)",
+		 (unsigned)(in->imm & 0xff));
 	return ORACLE_PRE_CANNOT;
 }
 
@@ -694,7 +684,4 @@ int oracle_kvm_open(struct oracle *o, enum kvm_step_mode mode, const uint8_t *ra
 	return 0;
 }
 
-struct rax_vm *oracle_kvm_vm(struct oracle *o)
-{
-	return &K(o)->vm;
-}
+struct rax_vm *oracle_kvm_vm(struct oracle *o) { return &K(o)->vm; }

@@ -21,16 +21,11 @@ int oracle_kvm_open(struct oracle *o, enum kvm_step_mode mode, const uint8_t *ra
 	return rax_errf(err, RAX_STATUS_HOST, "rax-diff was built without linux/kvm.h");
 }
 
-struct rax_vm *oracle_kvm_vm(struct oracle *o)
-{
-	return NULL;
-}
+struct rax_vm *oracle_kvm_vm(struct oracle *o) { return NULL; }
 
 int oracle_kvm_settle(struct oracle *o, struct rax_err *err)
 {
 	return rax_errf(err, RAX_STATUS_HOST, "KVM unavailable: rax-diff was built without linux/kvm.h");
 }
 
-void oracle_kvm_fpu_fixup(struct rax_fpu_state *f)
-{
-}
+void oracle_kvm_fpu_fixup(struct rax_fpu_state *f) {}

@@ -88,11 +88,10 @@ static _Noreturn void child_main(const struct native_region *r, unsigned n, int 
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 		if (p != want) {
 			int e = p == MAP_FAILED ? errno : EEXIST;
-			int len = snprintf(msg, sizeof(msg),
-					   "native oracle: cannot map region 0x%llx-0x%llx in the child: %s%s",
-					   (unsigned long long)r[i].addr,
-					   (unsigned long long)(r[i].addr + r[i].size), strerror(e),
-					   e == EEXIST ? " (collides with a mapping of rax-diff itself)" : "");
+			int len = snprintf(
+				msg, sizeof(msg), "native oracle: cannot map region 0x%llx-0x%llx in the child: %s%s",
+				(unsigned long long)r[i].addr, (unsigned long long)(r[i].addr + r[i].size), strerror(e),
+				e == EEXIST ? " (collides with a mapping of rax-diff itself)" : "");
 			if (write(errfd, msg, (size_t)len) < 0)
 				_exit(3);
 			_exit(2);
@@ -118,10 +117,7 @@ static _Noreturn void child_main(const struct native_region *r, unsigned n, int 
 	_exit(5); /* only reached if the parent detaches */
 }
 
-static struct native *nat(struct oracle *o)
-{
-	return o->priv;
-}
+static struct native *nat(struct oracle *o) { return o->priv; }
 
 /* Wait for the next stop; -1 with err when the child is gone. */
 static int wait_stop(struct native *k, int *sig, struct rax_err *err)
@@ -141,10 +137,8 @@ static int wait_stop(struct native *k, int *sig, struct rax_err *err)
 	}
 	k->pid = -1;
 	if (WIFSIGNALED(st))
-		return rax_errf(err, RAX_STATUS_INTERNAL, "native oracle: child killed by signal %d",
-				WTERMSIG(st));
-	return rax_errf(err, RAX_STATUS_INTERNAL, "native oracle: child exited with status %d",
-			WEXITSTATUS(st));
+		return rax_errf(err, RAX_STATUS_INTERNAL, "native oracle: child killed by signal %d", WTERMSIG(st));
+	return rax_errf(err, RAX_STATUS_INTERNAL, "native oracle: child exited with status %d", WEXITSTATUS(st));
 }
 
 static int get_regs(struct native *k, struct rax_err *err)
@@ -164,9 +158,8 @@ static int put_regs(struct native *k, struct rax_err *err)
 
 static unsigned long long *reg_slot(struct user_regs_struct *u, int i)
 {
-	unsigned long long *map[RAX_NGPR] = { &u->rax, &u->rcx, &u->rdx, &u->rbx, &u->rsp, &u->rbp,
-					      &u->rsi, &u->rdi, &u->r8, &u->r9, &u->r10, &u->r11,
-					      &u->r12, &u->r13, &u->r14, &u->r15 };
+	unsigned long long *map[RAX_NGPR] = { &u->rax, &u->rcx, &u->rdx, &u->rbx, &u->rsp, &u->rbp, &u->rsi, &u->rdi,
+					      &u->r8,  &u->r9,  &u->r10, &u->r11, &u->r12, &u->r13, &u->r14, &u->r15 };
 	return map[i];
 }
 
@@ -268,7 +261,7 @@ static int native_set_state(struct oracle *o, const struct rax_cpu_state *s, str
 	k->regs.rip = s->rip;
 	/* TF belongs to ptrace here (tests starting with TF are refused at open) */
 	k->regs.eflags = (k->regs.eflags & ~(unsigned long long)(NATIVE_RFLAGS_BITS | RFLAGS_TF)) |
-			 (s->rflags & NATIVE_RFLAGS_BITS);
+		(s->rflags & NATIVE_RFLAGS_BITS);
 	k->regs.fs_base = s->seg[RAX_SEG_FS].base;
 	k->regs.gs_base = s->seg[RAX_SEG_GS].base;
 	k->regs.orig_rax = (unsigned long long)-1; /* never restart a system call */
@@ -308,8 +301,7 @@ static int fault_details(struct oracle *o, int sig, struct oracle_result *r, str
 	if (wait_stop(k, &s2, err) < 0)
 		return -1;
 	struct native_fault f;
-	if (s2 != SIGSTOP ||
-	    native_read(o, (uint64_t)(uintptr_t)&native_fault_info, &f, sizeof(f)) < 0 ||
+	if (s2 != SIGSTOP || native_read(o, (uint64_t)(uintptr_t)&native_fault_info, &f, sizeof(f)) < 0 ||
 	    f.seq == before.seq)
 		return rax_errf(err, RAX_STATUS_INTERNAL,
 				"native oracle: fault handler did not report (signal %d, then %d)", sig, s2);
@@ -323,13 +315,12 @@ static int fault_details(struct oracle *o, int sig, struct oracle_result *r, str
 	r->vector = (int)f.trapno;
 	r->error = (uint32_t)f.err;
 	r->cr2 = f.trapno == 14 ? (uint64_t)f.cr2 : 0;
-	snprintf(r->detail, sizeof(r->detail), "signal %d (si_code %d), trap %lld, error 0x%llx",
-		 (int)f.signo, (int)f.code, (long long)f.trapno, (unsigned long long)f.err);
+	snprintf(r->detail, sizeof(r->detail), "signal %d (si_code %d), trap %lld, error 0x%llx", (int)f.signo,
+		 (int)f.code, (long long)f.trapno, (unsigned long long)f.err);
 	return 0;
 }
 
-static int native_step(struct oracle *o, const struct oracle_hint *hint, struct oracle_result *r,
-		       struct rax_err *err)
+static int native_step(struct oracle *o, const struct oracle_hint *hint, struct oracle_result *r, struct rax_err *err)
 {
 	struct native *k = nat(o);
 	memset(r, 0, sizeof(*r));
@@ -382,8 +373,8 @@ static int native_step(struct oracle *o, const struct oracle_hint *hint, struct 
 	if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP)
 		return fault_details(o, sig, r, err);
 	r->kind = ORACLE_INTERNAL;
-	snprintf(r->detail, sizeof(r->detail), "native child stopped by unexpected signal %d at rip 0x%llx",
-		 sig, (unsigned long long)k->regs.rip);
+	snprintf(r->detail, sizeof(r->detail), "native child stopped by unexpected signal %d at rip 0x%llx", sig,
+		 (unsigned long long)k->regs.rip);
 	return 0;
 }
 
@@ -463,8 +454,9 @@ static enum oracle_pre native_precheck(struct oracle *o, const struct emu_insn *
 		return ORACLE_PRE_CANNOT;
 	}
 	if ((f & EMU_F_UMIP) || ((f & EMU_F_UMIPM) && in->mod != 3)) {
-		snprintf(r->detail, sizeof(r->detail),
-			 "sgdt/sidt/sldt/str/smsw at CPL3 are emulated by the host kernel (UMIP): not checkable natively");
+		snprintf(
+			r->detail, sizeof(r->detail),
+			"sgdt/sidt/sldt/str/smsw at CPL3 are emulated by the host kernel (UMIP): not checkable natively");
 		return ORACLE_PRE_CANNOT;
 	}
 	return ORACLE_PRE_STEP;
@@ -493,8 +485,8 @@ bool oracle_native_available(char *why, size_t n)
 #endif
 }
 
-int oracle_native_open(struct oracle *o, const struct native_region *r, unsigned n,
-		       const struct rax_cpu_state *st, struct rax_err *err)
+int oracle_native_open(struct oracle *o, const struct native_region *r, unsigned n, const struct rax_cpu_state *st,
+		       struct rax_err *err)
 {
 	memset(o, 0, sizeof(*o));
 	for (unsigned i = 0; i < n; i++) {
@@ -503,8 +495,7 @@ int oracle_native_open(struct oracle *o, const struct native_region *r, unsigned
 			return rax_errf(err, RAX_STATUS_USAGE,
 					"native oracle: region 0x%llx-0x%llx is outside [0x%llx, 0x%llx), "
 					"the addresses a host process can map",
-					(unsigned long long)r[i].addr,
-					(unsigned long long)(r[i].addr + r[i].size),
+					(unsigned long long)r[i].addr, (unsigned long long)(r[i].addr + r[i].size),
 					NATIVE_MIN_ADDR, NATIVE_MAX_ADDR);
 	}
 	if (st->rflags & (RFLAGS_TF | RFLAGS_AC))

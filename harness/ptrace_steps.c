@@ -31,8 +31,8 @@ int main(int argc, char **argv)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	double t = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9;
-	printf("raw     PTRACE_SINGLESTEP loop %30ld steps %7.3fs %9.0f steps/s (host mechanism alone)\n", n,
-	       t, (double)n / t);
+	printf("raw     PTRACE_SINGLESTEP loop %30ld steps %7.3fs %9.0f steps/s (host mechanism alone)\n", n, t,
+	       (double)n / t);
 	kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
 	return 0;

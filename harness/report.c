@@ -76,7 +76,8 @@ void report_divergence(FILE *f, const struct diff_result *r, const struct diff_d
 			diff_field_value(fd, 1, b, sizeof(b)));
 	}
 	if (!(d->compared & (CMP_SEG | CMP_CTRL)))
-		fprintf(f, "    (segments and control registers not compared: the %s oracle runs at CPL3 in a host process)\n",
+		fprintf(f,
+			"    (segments and control registers not compared: the %s oracle runs at CPL3 in a host process)\n",
 			r->oracle);
 	if (!(d->compared & CMP_FPU))
 		fprintf(f, "    (x87/SSE state not compared with this oracle)\n");
@@ -107,14 +108,15 @@ void report_kernel(FILE *f, const struct diff_result *r)
 	fprintf(f, "  compared: %llu instructions, %llu exits (state and port access at each)\n",
 		(unsigned long long)k->instructions, (unsigned long long)k->exits);
 	if (k->ram_checks)
-		fprintf(f, "  RAM: compared whole (memcmp) at %llu exits, %.3fs with the checkpoint copies (budget ~10%%)\n",
+		fprintf(f,
+			"  RAM: compared whole (memcmp) at %llu exits, %.3fs with the checkpoint copies (budget ~10%%)\n",
 			(unsigned long long)k->ram_checks, k->ram_seconds);
 	if (k->localisations)
 		fprintf(f, "  localisations: %llu (%llu KVM probe runs, %.3fs)\n", (unsigned long long)k->localisations,
 			(unsigned long long)k->probes, k->localise_seconds);
 	const char *sep = ": ";
 	fprintf(f, "  nondeterminism and model differences (KVM's result adopted)");
-#define X(m, key, text)                                                        \
+#define X(m, key, text)                                               \
 	fprintf(f, "%s%s %llu", sep, text, (unsigned long long)k->m); \
 	sep = ", ";
 	DIFF_KERNEL_NONDET_FIELDS(X)
@@ -183,23 +185,22 @@ static void json_state(struct json *w, const struct rax_cpu_state *s, unsigned c
 	json_double(w, (p)->m);
 #define JSON_FIELD_U64_NOJSON(p, m, key)
 #define JSON_FIELD_F64_NOJSON(p, m, key)
-#define JSON_FIELD_NOTES(p, m, key)                     \
-	json_key(w, key);                               \
-	json_begin_array(w);                            \
-	for (unsigned i = 0; i < (p)->nnotes; i++)      \
-		json_str(w, (p)->m[i]);                 \
+#define JSON_FIELD_NOTES(p, m, key)                \
+	json_key(w, key);                          \
+	json_begin_array(w);                       \
+	for (unsigned i = 0; i < (p)->nnotes; i++) \
+		json_str(w, (p)->m[i]);            \
 	json_end_array(w);
 #define JSON_FIELD_NESTED(p, list, key) \
 	json_key(w, key);               \
 	json_begin_object(w);           \
-	list(JSON_COUNTER)              \
-	json_end_object(w);
+	list(JSON_COUNTER) json_end_object(w);
 #define JSON_FIELD_INJECTED(p, m, key) JSON_FIELD_NESTED(p, DIFF_INJECTED_FIELDS, key)
 #define JSON_FIELD_NONDET(p, m, key) JSON_FIELD_NESTED(p, DIFF_KERNEL_NONDET_FIELDS, key)
-#define JSON_FIELD_KERNEL(p, m, key)      \
-	if ((p)->m) {                     \
-		json_key(w, key);         \
-		json_kernel(w, (p)->m);   \
+#define JSON_FIELD_KERNEL(p, m, key)    \
+	if ((p)->m) {                   \
+		json_key(w, key);       \
+		json_kernel(w, (p)->m); \
 	}
 
 static void json_kernel(struct json *w, const struct diff_kernel_stats *k)

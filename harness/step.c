@@ -14,7 +14,8 @@ void step_fetch(const struct step_engine *E, struct step *s)
 	vm->ops->get_state(vm, &s->e0, &err);
 	for (unsigned i = 0; i < 15; i++) {
 		uint64_t gpa;
-		if (vm->ops->translate(vm, s->e0.rip + i, &gpa) < 0 || guest_mem_read(&vm->mem, gpa, &s->bytes[i], 1) < 0)
+		if (vm->ops->translate(vm, s->e0.rip + i, &gpa) < 0 ||
+		    guest_mem_read(&vm->mem, gpa, &s->bytes[i], 1) < 0)
 			break;
 		s->nb++;
 	}
@@ -82,9 +83,9 @@ static void fix_frame_tf(const struct step_engine *E, const struct step *s, int 
 	const struct rax_cpu_state *e0 = &s->e0, *e1 = &s->e1, *o1 = &s->o1;
 	uint64_t la = e1->gpr[RAX_REG_RSP] + (uint64_t)rfl_off, gpa, ev, ov;
 	if (rfl_off < 0 || (e0->rflags & RFLAGS_TF) || o1->rip != e1->rip ||
-	    o1->gpr[RAX_REG_RSP] != e1->gpr[RAX_REG_RSP] || !diff_emu_read_lin(vm, la, &ev, 8) ||
-	    (ev & RFLAGS_TF) || vm->ops->translate(vm, la, &gpa) < 0 || (gpa & 7) > 0 ||
-	    o->ops->read(o, gpa, &ov, 8) < 0 || ov == ev || ((ov ^ ev) & ~(uint64_t)(RFLAGS_TF | RFLAGS_RF)) != 0)
+	    o1->gpr[RAX_REG_RSP] != e1->gpr[RAX_REG_RSP] || !diff_emu_read_lin(vm, la, &ev, 8) || (ev & RFLAGS_TF) ||
+	    vm->ops->translate(vm, la, &gpa) < 0 || (gpa & 7) > 0 || o->ops->read(o, gpa, &ov, 8) < 0 || ov == ev ||
+	    ((ov ^ ev) & ~(uint64_t)(RFLAGS_TF | RFLAGS_RF)) != 0)
 		return;
 	o->ops->write(o, gpa, &ev, 8);
 }
@@ -97,8 +98,11 @@ int step_oracle(const struct step_engine *E, struct step *s, struct rax_err *err
 	int rfl_off = -1;
 	/* (an undecodable instruction raises #UD: entered too) */
 	bool ended = E->emu->stop || s->ex.kind == RAX_EXIT_HLT;
-	bool entered = E->entered && !ended && diff_emu_entered(E->emu, &s->e0, &s->e1, s->dec ? s->in.len : 0, &rfl_off);
-	s->hint = (struct oracle_hint){ .valid = true, .next_rip = s->e1.rip, .next_cpl = cpu_state_cpl(&s->e1),
+	bool entered = E->entered && !ended &&
+		diff_emu_entered(E->emu, &s->e0, &s->e1, s->dec ? s->in.len : 0, &rfl_off);
+	s->hint = (struct oracle_hint){ .valid = true,
+					.next_rip = s->e1.rip,
+					.next_cpl = cpu_state_cpl(&s->e1),
 					.cpl_changed = cpu_state_cpl(&s->e1) != cpu_state_cpl(&s->e0),
 					.entered = entered };
 	if (o->ops->step(o, &s->hint, &s->r, err) < 0)

@@ -39,11 +39,11 @@ struct step_engine {
 	struct rax_vm *emu;
 	struct oracle *orc;
 	bool strict_flags;
-	unsigned first;  /* 1u << INSN_ND_*: the oracle steps first, its result is injected */
-	unsigned adopt;  /* 1u << INSN_ND_*: the emulator adopts the oracle's state after the step */
-	bool disasm;     /* step_fetch() disassembles (else dis is empty) */
-	bool frame_tf;   /* clear the stepping mechanism's TF in an event frame the oracle pushed */
-	bool entered;    /* tell the oracle when the emulator entered a handler (hint.entered) */
+	unsigned first; /* 1u << INSN_ND_*: the oracle steps first, its result is injected */
+	unsigned adopt; /* 1u << INSN_ND_*: the emulator adopts the oracle's state after the step */
+	bool disasm;    /* step_fetch() disassembles (else dis is empty) */
+	bool frame_tf;  /* clear the stepping mechanism's TF in an event frame the oracle pushed */
+	bool entered;   /* tell the oracle when the emulator entered a handler (hint.entered) */
 };
 
 enum step_inject { STEP_INJ_NONE, STEP_INJ_CPUID, STEP_INJ_TSC };

@@ -27,8 +27,8 @@ enum rax_exit_kind {
 
 struct rax_exit {
 	enum rax_exit_kind kind;
-	uint64_t rip;       /* guest RIP where the exit happened */
-	char detail[448];   /* human-readable description for INTERNAL */
+	uint64_t rip;     /* guest RIP where the exit happened */
+	char detail[448]; /* human-readable description for INTERNAL */
 };
 
 struct rax_backend_ops {

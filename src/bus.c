@@ -1,10 +1,7 @@
 /* bus.c - range lookup and dispatch for port I/O and MMIO devices. */
 #include "bus.h"
 
-static uint64_t size_mask(unsigned size)
-{
-	return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
-}
+static uint64_t size_mask(unsigned size) { return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1; }
 
 int bus_register(struct bus *b, const struct bus_device *d)
 {

@@ -4,15 +4,15 @@
 #include <string.h>
 
 const char *const rax_gpr_names[RAX_NGPR] = {
-	"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+	"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
 };
 const char *const rax_seg_names[RAX_NSEG] = { "es", "cs", "ss", "ds", "fs", "gs" };
 
 static void seg_real(struct rax_segment *s, uint16_t sel, uint8_t type)
 {
-	*s = (struct rax_segment){ .base = (uint64_t)sel << 4, .limit = 0xffff, .selector = sel,
-				   .type = type, .s = 1, .present = 1 };
+	*s = (struct rax_segment){
+		.base = (uint64_t)sel << 4, .limit = 0xffff, .selector = sel, .type = type, .s = 1, .present = 1
+	};
 }
 
 void cpu_state_reset(struct rax_cpu_state *s)
@@ -39,8 +39,10 @@ void cpu_state_reset(struct rax_cpu_state *s)
 
 void cpu_state_flat64(struct rax_segment *cs, struct rax_segment *ds, unsigned dpl)
 {
-	*cs = (struct rax_segment){ .limit = 0xffffffff, .type = 11, .s = 1, .dpl = dpl,
-				    .present = 1, .l = 1, .g = 1, .selector = 0 };
-	*ds = (struct rax_segment){ .limit = 0xffffffff, .type = 3, .s = 1, .dpl = dpl,
-				    .present = 1, .db = 1, .g = 1, .selector = 0 };
+	*cs = (struct rax_segment){
+		.limit = 0xffffffff, .type = 11, .s = 1, .dpl = dpl, .present = 1, .l = 1, .g = 1, .selector = 0
+	};
+	*ds = (struct rax_segment){
+		.limit = 0xffffffff, .type = 3, .s = 1, .dpl = dpl, .present = 1, .db = 1, .g = 1, .selector = 0
+	};
 }

@@ -12,10 +12,22 @@
 #include <stdint.h>
 
 enum rax_gpr {
-	RAX_REG_RAX, RAX_REG_RCX, RAX_REG_RDX, RAX_REG_RBX,
-	RAX_REG_RSP, RAX_REG_RBP, RAX_REG_RSI, RAX_REG_RDI,
-	RAX_REG_R8, RAX_REG_R9, RAX_REG_R10, RAX_REG_R11,
-	RAX_REG_R12, RAX_REG_R13, RAX_REG_R14, RAX_REG_R15,
+	RAX_REG_RAX,
+	RAX_REG_RCX,
+	RAX_REG_RDX,
+	RAX_REG_RBX,
+	RAX_REG_RSP,
+	RAX_REG_RBP,
+	RAX_REG_RSI,
+	RAX_REG_RDI,
+	RAX_REG_R8,
+	RAX_REG_R9,
+	RAX_REG_R10,
+	RAX_REG_R11,
+	RAX_REG_R12,
+	RAX_REG_R13,
+	RAX_REG_R14,
+	RAX_REG_R15,
 	RAX_NGPR
 };
 
@@ -149,9 +161,6 @@ void cpu_state_reset(struct rax_cpu_state *s);
 void cpu_state_flat64(struct rax_segment *cs, struct rax_segment *ds, unsigned dpl);
 
 /* Current privilege level as the CPU sees it (CS.DPL in protected mode). */
-static inline unsigned cpu_state_cpl(const struct rax_cpu_state *s)
-{
-	return s->seg[RAX_SEG_CS].dpl;
-}
+static inline unsigned cpu_state_cpl(const struct rax_cpu_state *s) { return s->seg[RAX_SEG_CS].dpl; }
 
 #endif

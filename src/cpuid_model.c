@@ -34,10 +34,9 @@
 #define X1_EDX_LM (1u << 29)
 #define X1_ECX_LAHF_LM (1u << 0)
 
-#define LEAF1_EDX                                                                          \
-	(F1_EDX_FPU | F1_EDX_PSE | F1_EDX_TSC | F1_EDX_MSR | F1_EDX_PAE | F1_EDX_CX8 |      \
-	 F1_EDX_PGE | F1_EDX_CMOV | F1_EDX_PAT | F1_EDX_CLFSH | F1_EDX_MMX | F1_EDX_FXSR | \
-	 F1_EDX_SSE | F1_EDX_SSE2)
+#define LEAF1_EDX                                                                                                 \
+	(F1_EDX_FPU | F1_EDX_PSE | F1_EDX_TSC | F1_EDX_MSR | F1_EDX_PAE | F1_EDX_CX8 | F1_EDX_PGE | F1_EDX_CMOV | \
+	 F1_EDX_PAT | F1_EDX_CLFSH | F1_EDX_MMX | F1_EDX_FXSR | F1_EDX_SSE | F1_EDX_SSE2)
 /* AMD mirrors leaf-1 EDX bits 0-9, 12-17, 23 and 24 into 0x80000001 EDX. */
 #define AMD_MIRROR_MASK 0x0183f3ffu
 
@@ -45,12 +44,10 @@
 #define STR4(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
 
 static const struct cpuid_leaf model[] = {
-	{ 0x00000000, 0, 0x00000001, STR4('A', 'u', 't', 'h'), STR4('c', 'A', 'M', 'D'),
-	  STR4('e', 'n', 't', 'i') },
+	{ 0x00000000, 0, 0x00000001, STR4('A', 'u', 't', 'h'), STR4('c', 'A', 'M', 'D'), STR4('e', 'n', 't', 'i') },
 	/* family 0xf + extended 0xa = 19h, model 0x11, stepping 1; CLFLUSH 64 bytes */
 	{ 0x00000001, 0, 0x00a10f11, 0x00000800, F1_ECX_CX16, LEAF1_EDX },
-	{ 0x80000000, 0, 0x80000008, STR4('A', 'u', 't', 'h'), STR4('c', 'A', 'M', 'D'),
-	  STR4('e', 'n', 't', 'i') },
+	{ 0x80000000, 0, 0x80000008, STR4('A', 'u', 't', 'h'), STR4('c', 'A', 'M', 'D'), STR4('e', 'n', 't', 'i') },
 	{ 0x80000001, 0, 0x00a10f11, 0, X1_ECX_LAHF_LM,
 	  (LEAF1_EDX & AMD_MIRROR_MASK) | X1_EDX_SYSCALL | X1_EDX_NX | X1_EDX_PAGE1GB | X1_EDX_LM },
 	{ 0x80000002, 0, STR4('R', 'A', 'X', ' '), STR4('v', 'i', 'r', 't'), STR4('u', 'a', 'l', ' '),

@@ -13,7 +13,6 @@ struct rax_err {
 };
 
 /* Format an error message into err (may be NULL); always returns -1. */
-int rax_errf(struct rax_err *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int rax_errf(struct rax_err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

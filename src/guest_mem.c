@@ -14,13 +14,11 @@ int guest_mem_init(struct guest_mem *m, uint64_t size, struct rax_err *err)
 	m->host = NULL;
 	m->size = 0;
 	if (size < GUEST_MEM_MIN || size > GUEST_MEM_MAX)
-		return rax_errf(err, RAX_STATUS_USAGE,
-				"memory size %llu bytes is out of range (%lluM to %lluM)",
+		return rax_errf(err, RAX_STATUS_USAGE, "memory size %llu bytes is out of range (%lluM to %lluM)",
 				(unsigned long long)size, GUEST_MEM_MIN >> 20, GUEST_MEM_MAX >> 20);
 	if (size & 0xfff)
 		return rax_errf(err, RAX_STATUS_USAGE, "memory size must be a multiple of 4 KiB");
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		       -1, 0);
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return rax_errf(err, RAX_STATUS_HOST, "cannot allocate %lluM of guest memory: %s",
 				(unsigned long long)(size >> 20), strerror(errno));
@@ -67,9 +65,21 @@ int parse_size(const char *s, uint64_t *out)
 	unsigned shift = 0;
 	switch (*end) {
 	case '\0': break;
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
 	default: return -1;
 	}
 	if (*end == 'i' || *end == 'B')

@@ -59,12 +59,15 @@ struct probe_vm {
 };
 
 /* A VM with the image loaded and its state set; on failure r says why. */
-static int probe_vm_open(struct probe_vm *p, unsigned cpl, uint64_t rflags, const uint8_t *code,
-			 size_t n, struct kvm_probe_run *r)
+static int probe_vm_open(struct probe_vm *p, unsigned cpl, uint64_t rflags, const uint8_t *code, size_t n,
+			 struct kvm_probe_run *r)
 {
 	struct rax_err e = { 0 }, *err = &e;
-	struct rax_config cfg = { .backend = RAX_BACKEND_KVM, .mem_size = GUEST_MEM_MIN,
-				  .console_in = -1, .console_out = -1, .timeout = PROBE_TIMEOUT_S };
+	struct rax_config cfg = { .backend = RAX_BACKEND_KVM,
+				  .mem_size = GUEST_MEM_MIN,
+				  .console_in = -1,
+				  .console_out = -1,
+				  .timeout = PROBE_TIMEOUT_S };
 	uint8_t img[256];
 	size_t len = make_image(img, cpl, rflags | RFLAGS_FIXED1, code, n);
 	if (vm_create(&p->vm, &cfg, err) == 0) {
@@ -124,11 +127,19 @@ static void observe_loop(struct kvm_probe_obs *o)
 {
 	const uint32_t n = LOOP_ITERATIONS;
 	const uint8_t code[] = {
-		0xb9, (uint8_t)n, (uint8_t)(n >> 8), (uint8_t)(n >> 16), (uint8_t)(n >> 24), /* mov ecx, n */
-		0xff, 0xc9,			 /* 1: dec ecx */
-		0x75, 0xfc,			 /* jnz 1b */
-		0x31, 0xc0,			 /* xor eax, eax */
-		0xe6, PORT_DEBUG_EXIT,		 /* out 0xf4, al */
+		0xb9,
+		(uint8_t)n,
+		(uint8_t)(n >> 8),
+		(uint8_t)(n >> 16),
+		(uint8_t)(n >> 24), /* mov ecx, n */
+		0xff,
+		0xc9, /* 1: dec ecx */
+		0x75,
+		0xfc, /* jnz 1b */
+		0x31,
+		0xc0, /* xor eax, eax */
+		0xe6,
+		PORT_DEBUG_EXIT, /* out 0xf4, al */
 	};
 	struct probe_vm p;
 	struct kvm_probe_run r;
@@ -151,8 +162,8 @@ static void observe_loop(struct kvm_probe_obs *o)
  */
 static void observe_singlestep(struct kvm_probe_run *r, unsigned cpl)
 {
-	static const uint8_t code[] = { 0x90, 0x90, 0x31, 0xc0, 0xcd, TESTIMG_VEC_EXIT,
-					0xe6, PORT_DEBUG_EXIT, 0xeb, 0xfe };
+	static const uint8_t code[] = { 0x90, 0x90, 0x31, 0xc0, 0xcd, TESTIMG_VEC_EXIT, 0xe6, PORT_DEBUG_EXIT,
+					0xeb, 0xfe };
 	const unsigned cpl0_exit = 6; /* offset of the `out` above, run at CPL0 */
 	struct probe_vm p;
 	struct rax_err err = { 0 };
@@ -175,9 +186,8 @@ static void observe_singlestep(struct kvm_probe_run *r, unsigned cpl)
 		} else if (ex.kind != RAX_EXIT_STEP || p.vm.ops->get_state(&p.vm, &s, &err) < 0 ||
 			   s.rip != p.st.rip + i) {
 			r->end = KVM_PROBE_OTHER;
-			snprintf(r->detail, sizeof(r->detail),
-				 "CPL%u: step %u did not stop after one instruction%s", cpl, i,
-				 ex.kind == RAX_EXIT_STOP ? " (the #DB reached the guest)" : "");
+			snprintf(r->detail, sizeof(r->detail), "CPL%u: step %u did not stop after one instruction%s",
+				 cpl, i, ex.kind == RAX_EXIT_STOP ? " (the #DB reached the guest)" : "");
 		}
 	}
 	vm_watch_end();
@@ -226,10 +236,14 @@ static void observe_int_cpl3(struct kvm_probe_obs *o)
 static void observe_sse(struct kvm_probe_obs *o)
 {
 	static const uint8_t code[] = {
-		0x0f, 0xae, 0x15, 0x04, 0x00, 0x00, 0x00, /* ldmxcsr [rip + 4] */
-		0x31, 0xc0,				  /* xor eax, eax */
-		0xe6, PORT_DEBUG_EXIT,			  /* out 0xf4, al */
-		0x80, 0x1f, 0x00, 0x00,			  /* dd 0x1f80 */
+		0x0f, 0xae,
+		0x15, 0x04,
+		0x00, 0x00,
+		0x00,                  /* ldmxcsr [rip + 4] */
+		0x31, 0xc0,            /* xor eax, eax */
+		0xe6, PORT_DEBUG_EXIT, /* out 0xf4, al */
+		0x80, 0x1f,
+		0x00, 0x00, /* dd 0x1f80 */
 	};
 	struct probe_vm p;
 	struct kvm_probe_run *r = &o->sse_cpl0;
@@ -274,8 +288,9 @@ static void observe_pushf_cpl3(struct kvm_probe_obs *o)
 	if (r->end == KVM_PROBE_EXPECTED && p.vm.ops->get_state(&p.vm, &s, &err) == 0 &&
 	    (s.gpr[RAX_REG_RBX] & RFLAGS_IF)) {
 		r->end = KVM_PROBE_OTHER;
-		snprintf(r->detail, sizeof(r->detail),
-			 "PUSHF at CPL3 pushed IF=1 with the guest's IF=0 (the host runs CPL3 code with interrupts on)");
+		snprintf(
+			r->detail, sizeof(r->detail),
+			"PUSHF at CPL3 pushed IF=1 with the guest's IF=0 (the host runs CPL3 code with interrupts on)");
 	}
 	vm_destroy(&p.vm);
 }
@@ -331,8 +346,7 @@ void kvm_probe_decide(const struct kvm_probe_obs *o, struct kvm_caps *c)
 	if (!c->usable.ok)
 		finding(&c->cpl0_native, false, "%s", "not probed: KVM is not usable");
 	else if (o->pvm_module)
-		finding(&c->cpl0_native, false,
-			"emulated by the host: the kvm_pvm module is loaded (%s)", ips);
+		finding(&c->cpl0_native, false, "emulated by the host: the kvm_pvm module is loaded (%s)", ips);
 	else if (c->cpl0_ips >= NATIVE_MIN_IPS)
 		finding(&c->cpl0_native, true, "runs on the CPU (%s)", ips);
 	else if (o->sse_cpl0.end == KVM_PROBE_EXPECTED)
@@ -382,12 +396,11 @@ void kvm_caps_print(FILE *f, const struct kvm_caps *c)
 		const char *name;
 		const struct kvm_finding *f;
 	} rows[] = {
-		{ "usable", &c->usable },	    { "cpl0-native", &c->cpl0_native },
+		{ "usable", &c->usable },         { "cpl0-native", &c->cpl0_native },
 		{ "singlestep", &c->singlestep }, { "singlestep-cpl3", &c->singlestep_cpl3 },
-		{ "trapflag", &c->trapflag },
-		{ "int-cpl3", &c->int_cpl3 },	    { "sse-cpl0", &c->sse_cpl0 },
-		{ "gp-cpl3", &c->gp_cpl3 },	    { "pushf-cpl3", &c->pushf_cpl3 },
-		{ "linux-boot", &c->linux_boot },
+		{ "trapflag", &c->trapflag },     { "int-cpl3", &c->int_cpl3 },
+		{ "sse-cpl0", &c->sse_cpl0 },     { "gp-cpl3", &c->gp_cpl3 },
+		{ "pushf-cpl3", &c->pushf_cpl3 }, { "linux-boot", &c->linux_boot },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		fprintf(f, "%s: %s (%s)\n", rows[i].name, rows[i].f->ok ? "yes" : "no", rows[i].f->why);

@@ -40,34 +40,34 @@ struct kvm_probe_run {
 
 /* Raw observations of the experiments. */
 struct kvm_probe_obs {
-	bool opened;            /* a VM with one vCPU was created */
-	char open_error[400];   /* why not */
-	bool pvm_module;        /* /sys/module/kvm_pvm exists */
-	struct kvm_probe_run cpl0_loop;  /* a CPL0 loop of cpl0_loop_insns instructions */
-	double cpl0_loop_seconds;        /* its wall time */
+	bool opened;                    /* a VM with one vCPU was created */
+	char open_error[400];           /* why not */
+	bool pvm_module;                /* /sys/module/kvm_pvm exists */
+	struct kvm_probe_run cpl0_loop; /* a CPL0 loop of cpl0_loop_insns instructions */
+	double cpl0_loop_seconds;       /* its wall time */
 	unsigned long cpl0_loop_insns;
 	struct kvm_probe_run singlestep;      /* KVM_GUESTDBG_SINGLESTEP over two CPL0 nops */
 	struct kvm_probe_run singlestep_cpl3; /* the same at CPL3 */
-	struct kvm_probe_run trapflag;   /* TF, #DB on an IST stack, `out` from the handler */
-	struct kvm_probe_run int_cpl3;   /* int 0x30 at CPL3 through a DPL3 gate */
-	struct kvm_probe_run sse_cpl0;   /* ldmxcsr at CPL0 */
-	struct kvm_probe_run gp_cpl3;    /* a misaligned addps at CPL3 */
-	struct kvm_probe_run pushf_cpl3; /* PUSHF at CPL3 with IF=0 */
+	struct kvm_probe_run trapflag;        /* TF, #DB on an IST stack, `out` from the handler */
+	struct kvm_probe_run int_cpl3;        /* int 0x30 at CPL3 through a DPL3 gate */
+	struct kvm_probe_run sse_cpl0;        /* ldmxcsr at CPL0 */
+	struct kvm_probe_run gp_cpl3;         /* a misaligned addps at CPL3 */
+	struct kvm_probe_run pushf_cpl3;      /* PUSHF at CPL3 with IF=0 */
 };
 
 /* What the host's KVM can do. */
 struct kvm_caps {
-	struct kvm_finding usable;      /* a VM can be created and runs CPL0 code */
-	struct kvm_finding cpl0_native; /* CPL0 code runs on the CPU (not emulated by the host) */
-	struct kvm_finding singlestep;  /* KVM_GUESTDBG_SINGLESTEP steps one CPL0 instruction */
+	struct kvm_finding usable;          /* a VM can be created and runs CPL0 code */
+	struct kvm_finding cpl0_native;     /* CPL0 code runs on the CPU (not emulated by the host) */
+	struct kvm_finding singlestep;      /* KVM_GUESTDBG_SINGLESTEP steps one CPL0 instruction */
 	struct kvm_finding singlestep_cpl3; /* ... and one CPL3 instruction */
-	struct kvm_finding trapflag;    /* rax-diff's trap-flag harness (#DB on IST, port stop) runs */
-	struct kvm_finding int_cpl3;    /* int n at CPL3 reaches the guest's IDT gate */
-	struct kvm_finding sse_cpl0;    /* SSE instructions at CPL0 run (ldmxcsr) */
-	struct kvm_finding gp_cpl3;     /* a #GP at CPL3 reaches the guest as #GP */
-	struct kvm_finding pushf_cpl3;  /* PUSHF at CPL3 pushes the guest's IF */
-	struct kvm_finding linux_boot;  /* a full Linux boot can work here */
-	double cpl0_ips;                /* measured CPL0 instructions per second (0: not measured) */
+	struct kvm_finding trapflag;        /* rax-diff's trap-flag harness (#DB on IST, port stop) runs */
+	struct kvm_finding int_cpl3;        /* int n at CPL3 reaches the guest's IDT gate */
+	struct kvm_finding sse_cpl0;        /* SSE instructions at CPL0 run (ldmxcsr) */
+	struct kvm_finding gp_cpl3;         /* a #GP at CPL3 reaches the guest as #GP */
+	struct kvm_finding pushf_cpl3;      /* PUSHF at CPL3 pushes the guest's IF */
+	struct kvm_finding linux_boot;      /* a full Linux boot can work here */
+	double cpl0_ips;                    /* measured CPL0 instructions per second (0: not measured) */
 };
 
 /* The findings for this host: probed on the first call, then cached. */

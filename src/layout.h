@@ -83,20 +83,20 @@
 /* ---- I/O ports ---- */
 #define PORT_PIC_MASTER 0x20
 #define PORT_PIT 0x40
-#define PORT_PIT_CMD 0x43     /* mode/command register of the 8254 */
+#define PORT_PIT_CMD 0x43 /* mode/command register of the 8254 */
 #define PORT_I8042_DATA 0x60
-#define PORT_SYSCTL_B 0x61    /* system control port B: PIT ch2 gate, speaker, OUT2 */
+#define PORT_SYSCTL_B 0x61 /* system control port B: PIT ch2 gate, speaker, OUT2 */
 #define PORT_I8042_CMD 0x64
 #define PORT_RTC 0x70
 #define PORT_POST 0x80
 #define PORT_PIC_SLAVE 0xa0
 #define PORT_DEBUG_EXIT 0xf4
 #define PORT_COM1 0x3f8
-#define PORT_ELCR 0x4d0       /* edge/level control: 0x4d0 IRQ 0-7, 0x4d1 IRQ 8-15 */
+#define PORT_ELCR 0x4d0 /* edge/level control: 0x4d0 IRQ 0-7, 0x4d1 IRQ 8-15 */
 
 /* ---- interrupt lines (ISA IRQ numbers) ---- */
 #define IRQ_PIT 0
-#define IRQ_CASCADE 2         /* master input wired to the slave 8259's INT */
+#define IRQ_CASCADE 2 /* master input wired to the slave 8259's INT */
 #define IRQ_COM1 4
 #define IRQ_RTC 8
 

@@ -136,8 +136,17 @@ static void print_stats(struct rax_vm *vm, double secs)
 }
 
 enum {
-	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_BACKEND, OPT_TIMEOUT, OPT_VERSION,
-	OPT_TEST, OPT_RTC, OPT_STATS, OPT_KVM_INFO,
+	OPT_KERNEL = 256,
+	OPT_INITRD,
+	OPT_CMDLINE,
+	OPT_MEM,
+	OPT_BACKEND,
+	OPT_TIMEOUT,
+	OPT_VERSION,
+	OPT_TEST,
+	OPT_RTC,
+	OPT_STATS,
+	OPT_KVM_INFO,
 };
 
 /* --initrd values, split at commas: the bzImage initrd or the multiboot modules. */
@@ -218,8 +227,7 @@ static int kernel_kind(const char *path, enum kernel_kind *kind, struct rax_err 
 }
 
 /* rax --kernel: detect the kernel's format, load it and run the VM. */
-static int run_kernel(struct rax_config *cfg, const struct initrd_list *initrds, bool cmdline_set,
-		      bool stats)
+static int run_kernel(struct rax_config *cfg, const struct initrd_list *initrds, bool cmdline_set, bool stats)
 {
 	struct rax_err err = { 0 };
 	enum kernel_kind kind;
@@ -228,7 +236,8 @@ static int run_kernel(struct rax_config *cfg, const struct initrd_list *initrds,
 	if (kind == KERNEL_BZIMAGE && initrds->n > 1) {
 		snprintf(err.msg, sizeof(err.msg),
 			 "a bzImage takes one initrd, %u were given (several --initrd files are modules "
-			 "for multiboot kernels)", initrds->n);
+			 "for multiboot kernels)",
+			 initrds->n);
 		return die(RAX_STATUS_USAGE, err.msg);
 	}
 	cfg->initrd = initrds->n ? initrds->paths[0] : NULL;
@@ -290,7 +299,8 @@ int main(int argc, char **argv)
 	};
 	char msg[600];
 	const char *test = NULL;
-	bool kvm_info = false, kernel_opts = false, rtc_host = false, rtc_set = false, stats = false, cmdline_set = false;
+	bool kvm_info = false, kernel_opts = false, rtc_host = false, rtc_set = false, stats = false,
+	     cmdline_set = false;
 	static struct initrd_list initrds; /* static: still reachable on early returns */
 	opterr = 0;
 	int c;
@@ -305,7 +315,10 @@ int main(int argc, char **argv)
 			}
 			kernel_opts = true;
 			break;
-		case OPT_CMDLINE: cfg.cmdline = optarg; kernel_opts = cmdline_set = true; break;
+		case OPT_CMDLINE:
+			cfg.cmdline = optarg;
+			kernel_opts = cmdline_set = true;
+			break;
 		case OPT_MEM:
 			if (parse_size(optarg, &cfg.mem_size) < 0) {
 				snprintf(msg, sizeof(msg), "malformed --mem '%s' (use e.g. 256M or 1G)", optarg);
@@ -341,7 +354,8 @@ int main(int argc, char **argv)
 				long long t = strtoll(optarg, &end, 10);
 				if (errno || *end || end == optarg || t < 0 || t > 4102444799LL) {
 					snprintf(msg, sizeof(msg),
-						 "malformed --rtc '%s' (host, or Unix seconds up to year 2099)", optarg);
+						 "malformed --rtc '%s' (host, or Unix seconds up to year 2099)",
+						 optarg);
 					return die(RAX_STATUS_USAGE, msg);
 				}
 				cfg.rtc_epoch = t;

@@ -10,17 +10,16 @@ void rflags_decode(uint64_t rflags, char *buf, size_t n)
 		uint32_t bit;
 		const char *name;
 	} bits[] = {
-		{ RFLAGS_CF, "CF" }, { RFLAGS_PF, "PF" }, { RFLAGS_AF, "AF" }, { RFLAGS_ZF, "ZF" },
-		{ RFLAGS_SF, "SF" }, { RFLAGS_TF, "TF" }, { RFLAGS_IF, "IF" }, { RFLAGS_DF, "DF" },
-		{ RFLAGS_OF, "OF" }, { RFLAGS_NT, "NT" }, { RFLAGS_RF, "RF" }, { RFLAGS_VM, "VM" },
+		{ RFLAGS_CF, "CF" }, { RFLAGS_PF, "PF" },   { RFLAGS_AF, "AF" },   { RFLAGS_ZF, "ZF" },
+		{ RFLAGS_SF, "SF" }, { RFLAGS_TF, "TF" },   { RFLAGS_IF, "IF" },   { RFLAGS_DF, "DF" },
+		{ RFLAGS_OF, "OF" }, { RFLAGS_NT, "NT" },   { RFLAGS_RF, "RF" },   { RFLAGS_VM, "VM" },
 		{ RFLAGS_AC, "AC" }, { RFLAGS_VIF, "VIF" }, { RFLAGS_VIP, "VIP" }, { RFLAGS_ID, "ID" },
 	};
 	size_t len = 0;
 	buf[0] = 0;
 	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
 		if (rflags & bits[i].bit)
-			len += (size_t)snprintf(buf + len, len < n ? n - len : 0, "%s%s", len ? " " : "",
-						bits[i].name);
+			len += (size_t)snprintf(buf + len, len < n ? n - len : 0, "%s%s", len ? " " : "", bits[i].name);
 	unsigned iopl = (unsigned)((rflags & RFLAGS_IOPL) >> 12);
 	if (iopl && len < n)
 		snprintf(buf + len, n - len, "%sIOPL=%u", len ? " " : "", iopl);
@@ -38,9 +37,10 @@ void cpu_state_print(FILE *f, const struct rax_cpu_state *s)
 	fprintf(f, "cpl=0x%x\n", cpu_state_cpl(s));
 	fprintf(f, "fs_base=0x%016" PRIx64 " gs_base=0x%016" PRIx64 " kernel_gs_base=0x%016" PRIx64 "\n",
 		s->seg[RAX_SEG_FS].base, s->seg[RAX_SEG_GS].base, s->kernel_gs_base);
-	fprintf(f, "cr0=0x%016" PRIx64 " cr2=0x%016" PRIx64 " cr3=0x%016" PRIx64 " cr4=0x%016" PRIx64 "\n",
-		s->cr0, s->cr2, s->cr3, s->cr4);
-	fprintf(f, "efer=0x%016" PRIx64 " gdt_base=0x%016" PRIx64 " gdt_limit=0x%04x idt_base=0x%016" PRIx64
-		   " idt_limit=0x%04x tr=0x%04x\n",
+	fprintf(f, "cr0=0x%016" PRIx64 " cr2=0x%016" PRIx64 " cr3=0x%016" PRIx64 " cr4=0x%016" PRIx64 "\n", s->cr0,
+		s->cr2, s->cr3, s->cr4);
+	fprintf(f,
+		"efer=0x%016" PRIx64 " gdt_base=0x%016" PRIx64 " gdt_limit=0x%04x idt_base=0x%016" PRIx64
+		" idt_limit=0x%04x tr=0x%04x\n",
 		s->efer, s->gdt.base, s->gdt.limit, s->idt.base, s->idt.limit, s->tr.selector);
 }

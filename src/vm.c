@@ -65,10 +65,7 @@ int vm_create(struct rax_vm *vm, const struct rax_config *cfg, struct rax_err *e
 	return 0;
 }
 
-int vm_create_backend(struct rax_vm *vm, struct rax_err *err)
-{
-	return vm->ops->create(vm, err);
-}
+int vm_create_backend(struct rax_vm *vm, struct rax_err *err) { return vm->ops->create(vm, err); }
 
 void vm_destroy(struct rax_vm *vm)
 {
@@ -110,10 +107,7 @@ void vm_pio_out(struct rax_vm *vm, uint16_t port, unsigned size, uint64_t value)
 	bus_write(&vm->bus, BUS_PIO, port, size, value);
 }
 
-uint64_t vm_now_ns(struct rax_vm *vm)
-{
-	return vm->ops && vm->backend && vm->ops->now_ns ? vm->ops->now_ns(vm) : 0;
-}
+uint64_t vm_now_ns(struct rax_vm *vm) { return vm->ops && vm->backend && vm->ops->now_ns ? vm->ops->now_ns(vm) : 0; }
 
 void vm_set_irq(struct rax_vm *vm, unsigned irq, int level)
 {
@@ -191,10 +185,7 @@ void vm_watch_begin(struct rax_vm *vm)
 		vm_request_stop(vm, RAX_STATUS_SIGNAL);
 }
 
-void vm_watch_end(void)
-{
-	remove_signals();
-}
+void vm_watch_end(void) { remove_signals(); }
 
 int vm_run(struct rax_vm *vm, struct rax_err *err)
 {

@@ -23,14 +23,14 @@
  * port produces odd codes ((value << 1) | 1), so the two never collide.
  */
 enum rax_status {
-	RAX_STATUS_OK = 0,        /* guest powered off, or halted with IF=0 */
-	RAX_STATUS_USAGE = 2,     /* bad command line or bad input file */
-	RAX_STATUS_RESET = 4,     /* guest requested a reset (i8042 0xFE) */
-	RAX_STATUS_SHUTDOWN = 6,  /* triple fault */
-	RAX_STATUS_INTERNAL = 8,  /* backend cannot continue (emulation failure, unknown insn) */
-	RAX_STATUS_TIMEOUT = 10,  /* --timeout expired */
-	RAX_STATUS_SIGNAL = 12,   /* SIGINT or SIGTERM */
-	RAX_STATUS_HOST = 14,     /* host problem: /dev/kvm unusable, out of memory */
+	RAX_STATUS_OK = 0,       /* guest powered off, or halted with IF=0 */
+	RAX_STATUS_USAGE = 2,    /* bad command line or bad input file */
+	RAX_STATUS_RESET = 4,    /* guest requested a reset (i8042 0xFE) */
+	RAX_STATUS_SHUTDOWN = 6, /* triple fault */
+	RAX_STATUS_INTERNAL = 8, /* backend cannot continue (emulation failure, unknown insn) */
+	RAX_STATUS_TIMEOUT = 10, /* --timeout expired */
+	RAX_STATUS_SIGNAL = 12,  /* SIGINT or SIGTERM */
+	RAX_STATUS_HOST = 14,    /* host problem: /dev/kvm unusable, out of memory */
 };
 
 /* Period of the timer that checks --timeout and kicks the backend. */
@@ -44,9 +44,9 @@ struct rax_config {
 	const char *kernel;
 	const char *initrd;
 	const char *cmdline;
-	double timeout; /* seconds, 0 = none */
-	int console_in;  /* fd the UART receives from, -1 for none */
-	int console_out; /* fd the UART transmits to */
+	double timeout;    /* seconds, 0 = none */
+	int console_in;    /* fd the UART receives from, -1 for none */
+	int console_out;   /* fd the UART transmits to */
 	int64_t rtc_epoch; /* Unix time the CMOS clock shows at vm_now_ns() == 0 */
 };
 

@@ -23,8 +23,7 @@ struct row {
 };
 
 static const struct row rows[] = {
-#define OP(map, opc, reg, handler, mnem, operands, flags) \
-	{ map, opc, reg, flags, #handler, mnem, operands },
+#define OP(map, opc, reg, handler, mnem, operands, flags) { map, opc, reg, flags, #handler, mnem, operands },
 #include "emu/opcodes.def"
 #undef OP
 };
@@ -64,8 +63,8 @@ int main(void)
 	printf("{\"rows\": [\n");
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct row *r = &rows[i];
-		printf("  {\"index\": %zu, \"map\": %d, \"op\": %d, \"reg\": %d, \"handler\": ", i + 1, r->map,
-		       r->op, r->reg);
+		printf("  {\"index\": %zu, \"map\": %d, \"op\": %d, \"reg\": %d, \"handler\": ", i + 1, r->map, r->op,
+		       r->reg);
 		put_str(r->handler);
 		printf(", \"mnem\": ");
 		put_str(r->mnem);

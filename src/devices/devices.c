@@ -48,20 +48,14 @@ struct rax_devices {
 	unsigned nctx;
 };
 
-static uint64_t uart_bus_read(void *opaque, uint64_t off, unsigned size)
-{
-	return uart_read(opaque, (unsigned)off);
-}
+static uint64_t uart_bus_read(void *opaque, uint64_t off, unsigned size) { return uart_read(opaque, (unsigned)off); }
 
 static void uart_bus_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
 {
 	uart_write(opaque, (unsigned)off, (uint8_t)v);
 }
 
-static void uart_irq(void *opaque, int level)
-{
-	vm_set_irq(opaque, IRQ_COM1, level);
-}
+static void uart_irq(void *opaque, int level) { vm_set_irq(opaque, IRQ_COM1, level); }
 
 static int com1_init(struct rax_vm *vm, struct rax_err *err)
 {
@@ -69,8 +63,13 @@ static int com1_init(struct rax_vm *vm, struct rax_err *err)
 	if (!vm->uart)
 		return rax_errf(err, RAX_STATUS_HOST, "out of memory");
 	uart_init(vm->uart, vm->cfg.console_out, uart_irq, vm);
-	struct bus_device d = { .name = "com1", .space = BUS_PIO, .base = PORT_COM1, .len = 8,
-				.opaque = vm->uart, .read = uart_bus_read, .write = uart_bus_write };
+	struct bus_device d = { .name = "com1",
+				.space = BUS_PIO,
+				.base = PORT_COM1,
+				.len = 8,
+				.opaque = vm->uart,
+				.read = uart_bus_read,
+				.write = uart_bus_write };
 	return bus_register(&vm->bus, &d);
 }
 
@@ -82,8 +81,9 @@ static void i8042_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
 
 static int i8042_init(struct rax_vm *vm, struct rax_err *err)
 {
-	struct bus_device d = { .name = "i8042", .space = BUS_PIO, .base = PORT_I8042_CMD, .len = 1,
-				.opaque = vm, .write = i8042_write };
+	struct bus_device d = {
+		.name = "i8042", .space = BUS_PIO, .base = PORT_I8042_CMD, .len = 1, .opaque = vm, .write = i8042_write
+	};
 	return bus_register(&vm->bus, &d);
 }
 
@@ -94,8 +94,12 @@ static void debug_exit_write(void *opaque, uint64_t off, unsigned size, uint64_t
 
 static int debug_exit_init(struct rax_vm *vm, struct rax_err *err)
 {
-	struct bus_device d = { .name = "debug-exit", .space = BUS_PIO, .base = PORT_DEBUG_EXIT,
-				.len = 1, .opaque = vm, .write = debug_exit_write };
+	struct bus_device d = { .name = "debug-exit",
+				.space = BUS_PIO,
+				.base = PORT_DEBUG_EXIT,
+				.len = 1,
+				.opaque = vm,
+				.write = debug_exit_write };
 	return bus_register(&vm->bus, &d);
 }
 
@@ -127,40 +131,27 @@ static int register_byte_port(struct rax_vm *vm, const struct byte_port *p)
 	struct port_ctx *c = &d->ctx[d->nctx++];
 	c->vm = vm;
 	c->port = p;
-	struct bus_device bd = { .name = p->name, .space = BUS_PIO, .base = p->base, .len = p->len,
-				 .opaque = c, .read = byte_port_read, .write = byte_port_write };
+	struct bus_device bd = { .name = p->name,
+				 .space = BUS_PIO,
+				 .base = p->base,
+				 .len = p->len,
+				 .opaque = c,
+				 .read = byte_port_read,
+				 .write = byte_port_write };
 	return bus_register(&vm->bus, &bd);
 }
 
-static uint8_t pic_master_read(struct rax_vm *vm, unsigned off)
-{
-	return pic_read(&vm->devices->pic, 0, off);
-}
+static uint8_t pic_master_read(struct rax_vm *vm, unsigned off) { return pic_read(&vm->devices->pic, 0, off); }
 
-static void pic_master_write(struct rax_vm *vm, unsigned off, uint8_t v)
-{
-	pic_write(&vm->devices->pic, 0, off, v);
-}
+static void pic_master_write(struct rax_vm *vm, unsigned off, uint8_t v) { pic_write(&vm->devices->pic, 0, off, v); }
 
-static uint8_t pic_slave_read(struct rax_vm *vm, unsigned off)
-{
-	return pic_read(&vm->devices->pic, 1, off);
-}
+static uint8_t pic_slave_read(struct rax_vm *vm, unsigned off) { return pic_read(&vm->devices->pic, 1, off); }
 
-static void pic_slave_write(struct rax_vm *vm, unsigned off, uint8_t v)
-{
-	pic_write(&vm->devices->pic, 1, off, v);
-}
+static void pic_slave_write(struct rax_vm *vm, unsigned off, uint8_t v) { pic_write(&vm->devices->pic, 1, off, v); }
 
-static uint8_t elcr_read(struct rax_vm *vm, unsigned off)
-{
-	return pic_elcr_read(&vm->devices->pic, off);
-}
+static uint8_t elcr_read(struct rax_vm *vm, unsigned off) { return pic_elcr_read(&vm->devices->pic, off); }
 
-static void elcr_write(struct rax_vm *vm, unsigned off, uint8_t v)
-{
-	pic_elcr_write(&vm->devices->pic, off, v);
-}
+static void elcr_write(struct rax_vm *vm, unsigned off, uint8_t v) { pic_elcr_write(&vm->devices->pic, off, v); }
 
 static const struct byte_port pic_ports[] = {
 	{ "pic-master", PORT_PIC_MASTER, 2, pic_master_read, pic_master_write },
@@ -194,10 +185,7 @@ static void pit_port_write(struct rax_vm *vm, unsigned off, uint8_t v)
 	pit_write(&vm->devices->pit, vm_now_ns(vm), off, v);
 }
 
-static uint8_t portb_read(struct rax_vm *vm, unsigned off)
-{
-	return pit_portb_read(&vm->devices->pit, vm_now_ns(vm));
-}
+static uint8_t portb_read(struct rax_vm *vm, unsigned off) { return pit_portb_read(&vm->devices->pit, vm_now_ns(vm)); }
 
 static void portb_write(struct rax_vm *vm, unsigned off, uint8_t v)
 {
@@ -218,10 +206,7 @@ static int pit_dev_init(struct rax_vm *vm, struct rax_err *err)
 	return 0;
 }
 
-static void rtc_irq(void *opaque, int level)
-{
-	vm_set_irq(opaque, IRQ_RTC, level);
-}
+static void rtc_irq(void *opaque, int level) { vm_set_irq(opaque, IRQ_RTC, level); }
 
 static uint8_t rtc_port_read(struct rax_vm *vm, unsigned off)
 {
@@ -246,12 +231,8 @@ static const struct {
 	int (*init)(struct rax_vm *vm, struct rax_err *err);
 	bool emulator_only; /* KVM emulates it in the kernel (KVM_CREATE_IRQCHIP/PIT2) */
 } device_table[] = {
-	{ "com1", com1_init, false },
-	{ "i8042", i8042_init, false },
-	{ "debug-exit", debug_exit_init, false },
-	{ "pic", pic_dev_init, true },
-	{ "pit", pit_dev_init, true },
-	{ "rtc", rtc_dev_init, false },
+	{ "com1", com1_init, false },  { "i8042", i8042_init, false }, { "debug-exit", debug_exit_init, false },
+	{ "pic", pic_dev_init, true }, { "pit", pit_dev_init, true },  { "rtc", rtc_dev_init, false },
 };
 
 int devices_register(struct rax_vm *vm, struct rax_err *err)
@@ -272,8 +253,7 @@ int devices_register(struct rax_vm *vm, struct rax_err *err)
 		err->code = 0;
 		if (device_table[i].init(vm, err) < 0) {
 			if (!err->code)
-				rax_errf(err, RAX_STATUS_HOST, "cannot register device %s",
-					 device_table[i].name);
+				rax_errf(err, RAX_STATUS_HOST, "cannot register device %s", device_table[i].name);
 			return -1;
 		}
 	}
@@ -315,10 +295,7 @@ void devices_pic_set_irq(struct rax_vm *vm, unsigned irq, int level)
 		pic_set_irq(&vm->devices->pic, irq, level);
 }
 
-bool devices_pic_pending(struct rax_vm *vm)
-{
-	return vm->devices && pic_pending(&vm->devices->pic);
-}
+bool devices_pic_pending(struct rax_vm *vm) { return vm->devices && pic_pending(&vm->devices->pic); }
 
 int devices_pic_ack(struct rax_vm *vm)
 {

@@ -14,10 +14,7 @@ void pic_init(struct pic8259 *p)
 		p->chip[i].lowest = 7;
 }
 
-static uint8_t level_mask(const struct pic8259_chip *c)
-{
-	return c->ltim ? 0xff : c->elcr;
-}
+static uint8_t level_mask(const struct pic8259_chip *c) { return c->ltim ? 0xff : c->elcr; }
 
 /* IRR as the guest sees it: latched edges, and the lines of level-sensed inputs. */
 static uint8_t chip_irr(const struct pic8259_chip *c)
@@ -27,10 +24,7 @@ static uint8_t chip_irr(const struct pic8259_chip *c)
 }
 
 /* Priority rank of input ir: 0 is the highest. */
-static unsigned rank(const struct pic8259_chip *c, unsigned ir)
-{
-	return (ir - c->lowest - 1) & 7;
-}
+static unsigned rank(const struct pic8259_chip *c, unsigned ir) { return (ir - c->lowest - 1) & 7; }
 
 /* The highest-priority input set in mask, or -1. */
 static int highest(const struct pic8259_chip *c, uint8_t mask)
@@ -96,10 +90,7 @@ static void chip_accept(struct pic8259_chip *c, unsigned ir)
 		c->lowest = (uint8_t)ir;
 }
 
-static bool has_slave(const struct pic8259_chip *m, unsigned ir)
-{
-	return !m->single && (m->icw3 & (1u << ir));
-}
+static bool has_slave(const struct pic8259_chip *m, unsigned ir) { return !m->single && (m->icw3 & (1u << ir)); }
 
 int pic_ack(struct pic8259 *p)
 {
@@ -126,10 +117,7 @@ int pic_ack(struct pic8259 *p)
 	return vec;
 }
 
-bool pic_pending(struct pic8259 *p)
-{
-	return chip_request(&p->chip[PIC_MASTER], true) >= 0;
-}
+bool pic_pending(struct pic8259 *p) { return chip_request(&p->chip[PIC_MASTER], true) >= 0; }
 
 void pic_set_irq(struct pic8259 *p, unsigned irq, int level)
 {
@@ -191,21 +179,17 @@ static void ocw2(struct pic8259_chip *c, uint8_t v)
 	case 5: /* rotate on non-specific EOI */
 		s = highest(c, c->isr);
 		if (s >= 0) {
-			c->isr &= (uint8_t)~(1u << s);
+			c->isr &= (uint8_t) ~(1u << s);
 			if (v >> 5 == 5)
 				c->lowest = (uint8_t)s;
 		}
 		break;
-	case 3: /* specific EOI */
-		c->isr &= (uint8_t)~(1u << level);
-		break;
+	case 3: /* specific EOI */ c->isr &= (uint8_t) ~(1u << level); break;
 	case 7: /* rotate on specific EOI */
-		c->isr &= (uint8_t)~(1u << level);
+		c->isr &= (uint8_t) ~(1u << level);
 		c->lowest = (uint8_t)level;
 		break;
-	case 6: /* set priority */
-		c->lowest = (uint8_t)level;
-		break;
+	case 6: /* set priority */ c->lowest = (uint8_t)level; break;
 	case 4: c->rotate_aeoi = true; break;
 	case 0: c->rotate_aeoi = false; break;
 	default: break; /* 2: no operation */
@@ -268,10 +252,7 @@ void pic_write(struct pic8259 *p, unsigned chip, unsigned offset, uint8_t v)
 	update_cascade(p);
 }
 
-uint8_t pic_elcr_read(struct pic8259 *p, unsigned chip)
-{
-	return chip > 1 ? 0xff : p->chip[chip].elcr;
-}
+uint8_t pic_elcr_read(struct pic8259 *p, unsigned chip) { return chip > 1 ? 0xff : p->chip[chip].elcr; }
 
 void pic_elcr_write(struct pic8259 *p, unsigned chip, uint8_t v)
 {

@@ -31,7 +31,7 @@
 #define PIC_OCW3_RIS 0x01  /* read ISR (with RR) instead of IRR */
 #define PIC_OCW3_RR 0x02
 #define PIC_OCW3_POLL 0x04
-#define PIC_OCW3_SMM 0x20  /* special mask mode value (with ESMM) */
+#define PIC_OCW3_SMM 0x20 /* special mask mode value (with ESMM) */
 #define PIC_OCW3_ESMM 0x40
 #define PIC_ICW4_8086 0x01
 #define PIC_ICW4_AEOI 0x02
@@ -44,12 +44,12 @@ struct pic8259_chip {
 	uint8_t irr_edge; /* requests latched by rising edges (edge-sensed lines) */
 	uint8_t lines;    /* current input levels */
 	uint8_t isr, imr;
-	uint8_t elcr;     /* level-sensed lines (ELCR) */
-	uint8_t vector;   /* ICW2, T7-T3 */
-	uint8_t icw3;     /* master: inputs with a slave; slave: its ID */
-	uint8_t lowest;   /* input with the lowest priority (7 after ICW1) */
+	uint8_t elcr;      /* level-sensed lines (ELCR) */
+	uint8_t vector;    /* ICW2, T7-T3 */
+	uint8_t icw3;      /* master: inputs with a slave; slave: its ID */
+	uint8_t lowest;    /* input with the lowest priority (7 after ICW1) */
 	uint8_t init_step; /* 0: operational; 2, 3, 4: the ICW expected next */
-	bool initialised; /* ICW1 was seen at least once */
+	bool initialised;  /* ICW1 was seen at least once */
 	bool ltim, single, need_icw4, x86, aeoi, sfnm;
 	bool rotate_aeoi; /* OCW2 "rotate in automatic EOI mode" */
 	bool smm;         /* special mask mode */

@@ -15,10 +15,7 @@
 /* The refresh request bit of port 0x61 toggles every 18 PIT clocks (15.085 us). */
 #define PIT_REFRESH_TICKS 18
 
-uint64_t pit_ticks(uint64_t ns)
-{
-	return (uint64_t)((unsigned __int128)ns * PIT_HZ / 1000000000u);
-}
+uint64_t pit_ticks(uint64_t ns) { return (uint64_t)((unsigned __int128)ns * PIT_HZ / 1000000000u); }
 
 uint64_t pit_tick_ns(uint64_t tick)
 {
@@ -28,15 +25,9 @@ uint64_t pit_tick_ns(uint64_t tick)
 	return ns > UINT64_MAX ? UINT64_MAX : (uint64_t)ns;
 }
 
-static unsigned emode(const struct pit_channel *c)
-{
-	return c->mode >= 6 ? c->mode - 4u : c->mode;
-}
+static unsigned emode(const struct pit_channel *c) { return c->mode >= 6 ? c->mode - 4u : c->mode; }
 
-static uint32_t modulus(const struct pit_channel *c)
-{
-	return c->bcd ? 10000 : 65536;
-}
+static uint32_t modulus(const struct pit_channel *c) { return c->bcd ? 10000 : 65536; }
 
 static uint16_t encode(const struct pit_channel *c, uint32_t v)
 {
@@ -56,10 +47,7 @@ static uint32_t decode(const struct pit_channel *c, uint16_t raw)
 }
 
 /* Mode 3 half-cycle lengths: odd counts make the high half one clock longer. */
-static uint32_t high_half(uint32_t n)
-{
-	return (n + 1) / 2;
-}
+static uint32_t high_half(uint32_t n) { return (n + 1) / 2; }
 
 static uint32_t seg_value(const struct pit_channel *c, const struct pit_seg *s, uint64_t t)
 {
@@ -68,8 +56,7 @@ static uint32_t seg_value(const struct pit_channel *c, const struct pit_seg *s, 
 	uint64_t k = t - s->start;
 	uint32_t n = s->n, m = modulus(c);
 	switch (emode(c)) {
-	case 2:
-		return n - (uint32_t)(k % n);
+	case 2: return n - (uint32_t)(k % n);
 	case 3: {
 		/* loads n, then counts down by 2 (odd n: by 1 first in the high half,
 		 * by 3 first in the low half) and reloads at each half's end */
@@ -82,8 +69,7 @@ static uint32_t seg_value(const struct pit_channel *c, const struct pit_seg *s, 
 			return n - 2 * i;
 		return j < hi ? n + 1 - 2 * i : n - 1 - 2 * i;
 	}
-	default: /* 0, 1, 4, 5: count down and wrap */
-		return (uint32_t)((n + m - k % m) % m);
+	default: /* 0, 1, 4, 5: count down and wrap */ return (uint32_t)((n + m - k % m) % m);
 	}
 }
 
@@ -95,16 +81,13 @@ static bool seg_out(const struct pit_channel *c, const struct pit_seg *s, uint64
 	uint32_t n = s->n;
 	switch (emode(c)) {
 	case 0:
-	case 1:
-		return s->fired || k >= n;
-	case 2:
-		return k % n != n - 1; /* low for the clock at count 1 */
+	case 1: return s->fired || k >= n;
+	case 2: return k % n != n - 1; /* low for the clock at count 1 */
 	case 3: {
 		uint32_t hi = high_half(n), off = s->low_first ? hi : 0;
 		return (k + off) % n < hi;
 	}
-	default: /* 4, 5: low for the clock at terminal count */
-		return s->fired || k != n;
+	default: /* 4, 5: low for the clock at terminal count */ return s->fired || k != n;
 	}
 }
 
@@ -122,18 +105,15 @@ static uint64_t seg_next_rise(const struct pit_channel *c, const struct pit_seg 
 	uint32_t n = s->n;
 	switch (emode(c)) {
 	case 0:
-	case 1:
-		return !s->fired && k < n ? s->start + n : PIT_NEVER;
-	case 2:
-		return n < 2 ? PIT_NEVER : s->start + (k / n + 1) * n;
+	case 1: return !s->fired && k < n ? s->start + n : PIT_NEVER;
+	case 2: return n < 2 ? PIT_NEVER : s->start + (k / n + 1) * n;
 	case 3: {
 		if (n < 2)
 			return PIT_NEVER;
 		uint32_t off = s->low_first ? high_half(n) : 0;
 		return s->start + ((k + off) / n + 1) * n - off;
 	}
-	default:
-		return !s->fired && k <= n ? s->start + n + 1 : PIT_NEVER;
+	default: return !s->fired && k <= n ? s->start + n + 1 : PIT_NEVER;
 	}
 }
 
@@ -167,7 +147,9 @@ static void stop(struct pit_channel *c, uint64_t t, bool out)
  */
 static void load(struct pit_channel *c, uint64_t t, uint32_t n, bool out, bool counting)
 {
-	struct pit_seg s = { .start = t + 1, .n = n, .hold_out = out,
+	struct pit_seg s = { .start = t + 1,
+			     .n = n,
+			     .hold_out = out,
 			     .hold_value = c->seg.start == PIT_NEVER ? n : seg_value(c, &c->seg, t) };
 	if (!counting) {
 		s.start = PIT_NEVER;
@@ -305,8 +287,7 @@ static void control(struct pit_channel *c, uint64_t t, uint8_t v)
 	c->wr_msb = c->rd_msb = false;
 	c->count_latched = c->status_latched = false;
 	c->null_until = PIT_NEVER;
-	c->seg = (struct pit_seg){ .start = PIT_NEVER, .n = 1, .hold_value = cur,
-				   .hold_out = emode(c) != 0 };
+	c->seg = (struct pit_seg){ .start = PIT_NEVER, .n = 1, .hold_value = cur, .hold_out = emode(c) != 0 };
 	c->has_pend = false;
 }
 
@@ -322,8 +303,8 @@ static void read_back(struct pit8254 *p, uint64_t t, uint8_t v)
 			c->count_latched = true;
 		}
 		if (!(v & 0x10) && !c->status_latched) {
-			c->status = (uint8_t)(seg_out(c, &c->seg, t) << 7 | (t < c->null_until) << 6 |
-					      c->rw << 4 | c->mode << 1 | c->bcd);
+			c->status = (uint8_t)(seg_out(c, &c->seg, t) << 7 | (t < c->null_until) << 6 | c->rw << 4 |
+					      c->mode << 1 | c->bcd);
 			c->status_latched = true;
 		}
 	}
@@ -338,12 +319,8 @@ static uint8_t read_data(struct pit_channel *c, uint64_t t)
 	}
 	uint16_t v = c->count_latched ? c->latch : encode(c, seg_value(c, &c->seg, t));
 	switch (c->rw) {
-	case 1:
-		c->count_latched = false;
-		return (uint8_t)v;
-	case 2:
-		c->count_latched = false;
-		return (uint8_t)(v >> 8);
+	case 1: c->count_latched = false; return (uint8_t)v;
+	case 2: c->count_latched = false; return (uint8_t)(v >> 8);
 	default:
 		c->rd_msb = !c->rd_msb;
 		if (c->rd_msb)
@@ -357,12 +334,8 @@ static void write_data(struct pit_channel *c, uint64_t t, uint8_t b)
 {
 	settle(c, t);
 	switch (c->rw) {
-	case 1:
-		write_count(c, t, b);
-		break;
-	case 2:
-		write_count(c, t, (uint16_t)(b << 8));
-		break;
+	case 1: write_count(c, t, b); break;
+	case 2: write_count(c, t, (uint16_t)(b << 8)); break;
 	default:
 		if (!c->wr_msb) {
 			c->wr_lsb = b;
@@ -406,10 +379,7 @@ void pit_advance(struct pit8254 *p, uint64_t now_ns)
 		p->irq_pulse(p->irq_opaque);
 }
 
-uint64_t pit_next_deadline(const struct pit8254 *p)
-{
-	return pit_tick_ns(ch_next_rise(&p->ch[0], p->irq_tick));
-}
+uint64_t pit_next_deadline(const struct pit8254 *p) { return pit_tick_ns(ch_next_rise(&p->ch[0], p->irq_tick)); }
 
 /* Deliver what is due, then return the current tick (never earlier than delivered). */
 static uint64_t now_tick(struct pit8254 *p, uint64_t now_ns)

@@ -44,15 +44,15 @@ struct pit_seg {
 };
 
 struct pit_channel {
-	uint8_t mode;   /* M2-M0 as written (6, 7 act as 2, 3) */
-	uint8_t rw;     /* 1 LSB, 2 MSB, 3 LSB then MSB */
+	uint8_t mode; /* M2-M0 as written (6, 7 act as 2, 3) */
+	uint8_t rw;   /* 1 LSB, 2 MSB, 3 LSB then MSB */
 	bool bcd;
 	bool gate;
-	bool armed;     /* a count was written since the control word */
-	uint32_t cr;    /* the count written (1..65536, or 1..10000 in BCD) */
-	bool wr_msb;    /* LSB-then-MSB: the next write is the MSB */
+	bool armed;  /* a count was written since the control word */
+	uint32_t cr; /* the count written (1..65536, or 1..10000 in BCD) */
+	bool wr_msb; /* LSB-then-MSB: the next write is the MSB */
 	uint8_t wr_lsb;
-	bool rd_msb;    /* LSB-then-MSB: the next read is the MSB */
+	bool rd_msb; /* LSB-then-MSB: the next read is the MSB */
 	bool count_latched, status_latched;
 	uint16_t latch;
 	uint8_t status;

@@ -26,10 +26,7 @@ static int64_t floordiv(int64_t a, int64_t b)
 	return q;
 }
 
-static int64_t floormod(int64_t a, int64_t b)
-{
-	return a - floordiv(a, b) * b;
-}
+static int64_t floormod(int64_t a, int64_t b) { return a - floordiv(a, b) * b; }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (month 1-12). */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
@@ -65,10 +62,7 @@ static void split(int64_t t, struct rtc_fields *f)
 	f->wday = (unsigned)floormod(days + 4, 7) + 1; /* 1970-01-01 was a Thursday */
 }
 
-static int64_t clamp_time(int64_t t)
-{
-	return t < RTC_TIME_MIN ? RTC_TIME_MIN : t > RTC_TIME_MAX ? RTC_TIME_MAX : t;
-}
+static int64_t clamp_time(int64_t t) { return t < RTC_TIME_MIN ? RTC_TIME_MIN : t > RTC_TIME_MAX ? RTC_TIME_MAX : t; }
 
 /* Fields out of range carry into the larger ones, as mktime does. */
 static int64_t join(const struct rtc_fields *f)
@@ -82,15 +76,9 @@ static int64_t join(const struct rtc_fields *f)
 
 /* ---- register encodings ---- */
 
-static bool binary(const struct rtc_cmos *r)
-{
-	return r->reg_b & RTC_B_DM_BINARY;
-}
+static bool binary(const struct rtc_cmos *r) { return r->reg_b & RTC_B_DM_BINARY; }
 
-static bool h24(const struct rtc_cmos *r)
-{
-	return r->reg_b & RTC_B_24H;
-}
+static bool h24(const struct rtc_cmos *r) { return r->reg_b & RTC_B_24H; }
 
 static uint8_t enc(const struct rtc_cmos *r, unsigned v)
 {
@@ -129,10 +117,7 @@ static int dec_hour(const struct rtc_cmos *r, uint8_t b)
 }
 
 /* Lenient decoding (guest writes): bad digits still give a number. */
-static unsigned dec_loose(const struct rtc_cmos *r, uint8_t b)
-{
-	return binary(r) ? b : (b >> 4) * 10u + (b & 15);
-}
+static unsigned dec_loose(const struct rtc_cmos *r, uint8_t b) { return binary(r) ? b : (b >> 4) * 10u + (b & 15); }
 
 static unsigned dec_hour_loose(const struct rtc_cmos *r, uint8_t b)
 {
@@ -143,15 +128,9 @@ static unsigned dec_hour_loose(const struct rtc_cmos *r, uint8_t b)
 
 /* ---- the divider chain ---- */
 
-static bool div_running(const struct rtc_cmos *r)
-{
-	return (r->reg_a & RTC_A_DV_RESET) != RTC_A_DV_RESET;
-}
+static bool div_running(const struct rtc_cmos *r) { return (r->reg_a & RTC_A_DV_RESET) != RTC_A_DV_RESET; }
 
-static bool clock_running(const struct rtc_cmos *r)
-{
-	return div_running(r) && !(r->reg_b & RTC_B_SET);
-}
+static bool clock_running(const struct rtc_cmos *r) { return div_running(r) && !(r->reg_b & RTC_B_SET); }
 
 /* Index of the last whole second of the divider at or before t. */
 static int64_t second_index(const struct rtc_cmos *r, uint64_t t)
@@ -196,10 +175,7 @@ static int64_t updates(const struct rtc_cmos *r, uint64_t now)
 	return second_index(r, now) - second_index(r, r->ref_ns);
 }
 
-int64_t rtc_time(const struct rtc_cmos *r, uint64_t now_ns)
-{
-	return clamp_time(join(&r->tm) + updates(r, now_ns));
-}
+int64_t rtc_time(const struct rtc_cmos *r, uint64_t now_ns) { return clamp_time(join(&r->tm) + updates(r, now_ns)); }
 
 /* The time registers at now: as written until the next update, then counted on. */
 static void current(const struct rtc_cmos *r, uint64_t now, struct rtc_fields *f)
@@ -311,10 +287,7 @@ static uint64_t sync(struct rtc_cmos *r, uint64_t now)
 	return now;
 }
 
-void rtc_advance(struct rtc_cmos *r, uint64_t now_ns)
-{
-	sync(r, now_ns);
-}
+void rtc_advance(struct rtc_cmos *r, uint64_t now_ns) { sync(r, now_ns); }
 
 uint64_t rtc_next_deadline(const struct rtc_cmos *r)
 {
@@ -374,7 +347,7 @@ static void write_time(struct rtc_cmos *r, uint64_t now, unsigned i, uint8_t v)
 static bool is_time_byte(unsigned i)
 {
 	return i == RTC_SECONDS || i == RTC_MINUTES || i == RTC_HOURS || i == RTC_CENTURY ||
-	       (i >= RTC_DAY_OF_WEEK && i <= RTC_YEAR);
+		(i >= RTC_DAY_OF_WEEK && i <= RTC_YEAR);
 }
 
 static uint8_t read_data(struct rtc_cmos *r, uint64_t now)
@@ -389,8 +362,7 @@ static uint8_t read_data(struct rtc_cmos *r, uint64_t now)
 		if (clock_running(r) && next_update(r, now) - now <= RTC_UIP_NS)
 			v |= RTC_A_UIP;
 		return v;
-	case RTC_REG_B:
-		return r->reg_b;
+	case RTC_REG_B: return r->reg_b;
 	case RTC_REG_C:
 		v = r->flags;
 		if (v & r->reg_b & (RTC_B_PIE | RTC_B_AIE | RTC_B_UIE))
@@ -398,10 +370,8 @@ static uint8_t read_data(struct rtc_cmos *r, uint64_t now)
 		r->flags = 0;
 		update_irq(r);
 		return v;
-	case RTC_REG_D:
-		return RTC_D_VRT;
-	default:
-		return r->ram[i];
+	case RTC_REG_D: return RTC_D_VRT;
+	default: return r->ram[i];
 	}
 }
 
@@ -430,11 +400,8 @@ static void write_data(struct rtc_cmos *r, uint64_t now, uint8_t v)
 		update_irq(r);
 		break;
 	case RTC_REG_C:
-	case RTC_REG_D:
-		break; /* read-only */
-	default:
-		r->ram[i] = v;
-		break;
+	case RTC_REG_D: break; /* read-only */
+	default: r->ram[i] = v; break;
 	}
 }
 

@@ -76,20 +76,20 @@
 /* The time registers decoded to numbers but not normalised: a date written
  * one byte at a time may be invalid for a moment, as on the chip. */
 struct rtc_fields {
-	int64_t year; /* century * 100 + year */
+	int64_t year;                       /* century * 100 + year */
 	unsigned mon, mday, hour, min, sec; /* hour 0-23 */
-	unsigned wday; /* 1-7, Sunday = 1: a counter of its own, stepped at midnight */
+	unsigned wday;                      /* 1-7, Sunday = 1: a counter of its own, stepped at midnight */
 };
 
 struct rtc_cmos {
 	uint8_t index;              /* last byte written to port 0x70 */
 	uint8_t ram[RTC_CMOS_SIZE]; /* RAM bytes and the three alarm bytes */
 	uint8_t reg_a, reg_b;
-	uint8_t flags;              /* register C PF, AF, UF */
-	struct rtc_fields tm;       /* the time shown at ref_ns ... */
-	uint64_t ref_ns;            /* ... plus the updates after it while running */
-	int64_t div_base_ns;        /* divider phase: updates at div_base_ns + k s */
-	uint64_t synced_ns;         /* register C flags are up to date to here */
+	uint8_t flags;        /* register C PF, AF, UF */
+	struct rtc_fields tm; /* the time shown at ref_ns ... */
+	uint64_t ref_ns;      /* ... plus the updates after it while running */
+	int64_t div_base_ns;  /* divider phase: updates at div_base_ns + k s */
+	uint64_t synced_ns;   /* register C flags are up to date to here */
 	bool irq_level;
 	void (*set_irq)(void *opaque, int level);
 	void *irq_opaque;

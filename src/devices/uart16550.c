@@ -16,15 +16,9 @@ void uart_init(struct uart16550 *u, int out_fd, void (*set_irq)(void *, int), vo
 	u->lcr = 0x03;   /* 8N1 */
 }
 
-void uart_destroy(struct uart16550 *u)
-{
-	pthread_mutex_destroy(&u->lock);
-}
+void uart_destroy(struct uart16550 *u) { pthread_mutex_destroy(&u->lock); }
 
-static bool loopback(const struct uart16550 *u)
-{
-	return u->mcr & UART_MCR_LOOP;
-}
+static bool loopback(const struct uart16550 *u) { return u->mcr & UART_MCR_LOOP; }
 
 /* Highest-priority pending interrupt, as IIR reports it. */
 static uint8_t uart_iir_id(const struct uart16550 *u)
@@ -66,10 +60,14 @@ static uint8_t uart_msr(const struct uart16550 *u)
 	uint8_t m;
 	if (loopback(u)) {
 		m = 0;
-		if (u->mcr & UART_MCR_RTS) m |= UART_MSR_CTS;
-		if (u->mcr & UART_MCR_DTR) m |= UART_MSR_DSR;
-		if (u->mcr & UART_MCR_OUT1) m |= UART_MSR_RI;
-		if (u->mcr & UART_MCR_OUT2) m |= UART_MSR_DCD;
+		if (u->mcr & UART_MCR_RTS)
+			m |= UART_MSR_CTS;
+		if (u->mcr & UART_MCR_DTR)
+			m |= UART_MSR_DSR;
+		if (u->mcr & UART_MCR_OUT1)
+			m |= UART_MSR_RI;
+		if (u->mcr & UART_MCR_OUT2)
+			m |= UART_MSR_DCD;
 	} else {
 		m = UART_MSR_CTS | UART_MSR_DSR | UART_MSR_DCD;
 	}
@@ -107,9 +105,7 @@ uint8_t uart_read(struct uart16550 *u, unsigned offset)
 			v = 0;
 		}
 		break;
-	case UART_IER_DLM:
-		v = dlab ? u->divisor >> 8 : u->ier;
-		break;
+	case UART_IER_DLM: v = dlab ? u->divisor >> 8 : u->ier; break;
 	case UART_IIR_FCR:
 		v = uart_iir_id(u);
 		if (v == UART_IIR_THRI)
@@ -117,12 +113,8 @@ uint8_t uart_read(struct uart16550 *u, unsigned offset)
 		if (u->fcr & UART_FCR_ENABLE)
 			v |= UART_IIR_FIFO;
 		break;
-	case UART_LCR:
-		v = u->lcr;
-		break;
-	case UART_MCR:
-		v = u->mcr;
-		break;
+	case UART_LCR: v = u->lcr; break;
+	case UART_MCR: v = u->mcr; break;
 	case UART_LSR:
 		v = UART_LSR_THRE | UART_LSR_TEMT | u->lsr_extra | (u->rx_count ? UART_LSR_DR : 0);
 		u->lsr_extra = 0; /* error bits clear on read */
@@ -131,9 +123,7 @@ uint8_t uart_read(struct uart16550 *u, unsigned offset)
 		v = uart_msr(u);
 		u->msr_delta = 0;
 		break;
-	case UART_SCR:
-		v = u->scr;
-		break;
+	case UART_SCR: v = u->scr; break;
 	}
 	uart_update_irq(u);
 	pthread_mutex_unlock(&u->lock);
@@ -172,9 +162,7 @@ void uart_write(struct uart16550 *u, unsigned offset, uint8_t value)
 		}
 		u->fcr = value & 0xc9;
 		break;
-	case UART_LCR:
-		u->lcr = value;
-		break;
+	case UART_LCR: u->lcr = value; break;
 	case UART_MCR: {
 		uint8_t old = uart_msr(u);
 		u->mcr = value & 0x1f;
@@ -185,11 +173,8 @@ void uart_write(struct uart16550 *u, unsigned offset, uint8_t value)
 		break;
 	}
 	case UART_LSR:
-	case UART_MSR:
-		break; /* read-only */
-	case UART_SCR:
-		u->scr = value;
-		break;
+	case UART_MSR: break; /* read-only */
+	case UART_SCR: u->scr = value; break;
 	}
 	uart_update_irq(u);
 	pthread_mutex_unlock(&u->lock);

@@ -59,7 +59,7 @@ struct uart16550 {
 	pthread_mutex_t lock;
 	uint8_t ier, lcr, mcr, lsr_extra, msr_delta, scr, fcr;
 	uint16_t divisor;
-	bool thr_int;       /* THRE interrupt pending (cleared by IIR read) */
+	bool thr_int; /* THRE interrupt pending (cleared by IIR read) */
 	uint8_t rx[UART_RX_BUF];
 	unsigned rx_head, rx_count;
 	int out_fd;

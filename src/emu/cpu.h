@@ -25,18 +25,40 @@ struct rax_vm;
 
 /* Exception vectors */
 enum {
-	EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5, EXC_UD = 6,
-	EXC_NM = 7, EXC_DF = 8, EXC_TS = 10, EXC_NP = 11, EXC_SS = 12, EXC_GP = 13, EXC_PF = 14,
-	EXC_MF = 16, EXC_AC = 17, EXC_MC = 18, EXC_XM = 19,
+	EXC_DE = 0,
+	EXC_DB = 1,
+	EXC_NMI = 2,
+	EXC_BP = 3,
+	EXC_OF = 4,
+	EXC_BR = 5,
+	EXC_UD = 6,
+	EXC_NM = 7,
+	EXC_DF = 8,
+	EXC_TS = 10,
+	EXC_NP = 11,
+	EXC_SS = 12,
+	EXC_GP = 13,
+	EXC_PF = 14,
+	EXC_MF = 16,
+	EXC_AC = 17,
+	EXC_MC = 18,
+	EXC_XM = 19,
 };
 
 /* Lazy flag operations: OSZAPC are derived from (op, size, a, b, res). */
 enum lf_op {
 	LF_NONE, /* rflags holds the real status bits */
-	LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC,
-	LF_INC, LF_DEC, /* CF is the one before the INC/DEC, kept in lf_cin */
+	LF_ADD,
+	LF_ADC,
+	LF_SUB,
+	LF_SBB,
+	LF_LOGIC,
+	LF_INC,
+	LF_DEC, /* CF is the one before the INC/DEC, kept in lf_cin */
 	LF_NEG,
-	LF_SHL, LF_SHR, LF_SAR, /* b = the masked count; a = the operand before */
+	LF_SHL,
+	LF_SHR,
+	LF_SAR, /* b = the masked count; a = the operand before */
 	LF_ROT, /* CF/OF in rflags, the other bits from lf_op2 over the same a, b, res */
 	LF_MUL, /* IMUL: CF=OF=lf_cin (overflow), AF clear */
 };
@@ -54,9 +76,9 @@ struct emu_tlb_entry {
 };
 
 /* Event flags for delivery */
-#define EV_SOFT 1u   /* INT n / INT3: DPL check, return to next insn */
-#define EV_ERR 2u    /* push an error code */
-#define EV_TRAP 4u   /* trap-like hardware event (#DB from TF, INT1) */
+#define EV_SOFT 1u /* INT n / INT3: DPL check, return to next insn */
+#define EV_ERR 2u  /* push an error code */
+#define EV_TRAP 4u /* trap-like hardware event (#DB from TF, INT1) */
 
 struct emu_cpu {
 	/* hot state first */
@@ -71,12 +93,12 @@ struct emu_cpu {
 	bool in_insn; /* a fault now must roll back to rip/saved_rsp */
 	bool tf_trap;
 	bool event_delivered; /* the current instruction delivered an event (INT n) */
-	uint8_t exit_req; /* enum rax_exit_kind to leave the loop with, or 0 */
+	uint8_t exit_req;     /* enum rax_exit_kind to leave the loop with, or 0 */
 	uint64_t saved_rsp;
-	uint64_t icount; /* instructions retired */
+	uint64_t icount;         /* instructions retired */
 	uint64_t next_stop_poll; /* icount at which to look at vm->stop again */
-	uint64_t nintr;   /* external interrupts delivered */
-	uint64_t idle_ns; /* virtual time skipped while halted: now = icount + idle_ns */
+	uint64_t nintr;          /* external interrupts delivered */
+	uint64_t idle_ns;        /* virtual time skipped while halted: now = icount + idle_ns */
 
 	struct rax_vm *vm;
 	uint8_t *ram;
@@ -108,9 +130,9 @@ struct emu_cpu {
 	/* Interrupt lines as devices drive them (any thread); the CPU thread
 	 * feeds them to the PIC. Edges are kept apart so a pulse is not lost. */
 	atomic_uint irq_level, irq_edges;
-	unsigned pic_level;          /* the levels the PIC has seen */
-	_Atomic uint64_t event_at;   /* icount at which to look at devices/interrupts */
-	uint64_t shadow_until;       /* interrupts blocked while icount < this (STI, MOV SS) */
+	unsigned pic_level;        /* the levels the PIC has seen */
+	_Atomic uint64_t event_at; /* icount at which to look at devices/interrupts */
+	uint64_t shadow_until;     /* interrupts blocked while icount < this (STI, MOV SS) */
 	char detail[384];
 	struct emu_insn insn; /* the instruction being executed */
 	struct emu_block *bcache;
@@ -118,7 +140,7 @@ struct emu_cpu {
 	 * may change how the following bytes execute or whether an event is due
 	 * (TLB flush, write to cached code, RFLAGS writes, event rechecks). */
 	bool block_break;
-	uint32_t *page_gen; /* per RAM page */
+	uint32_t *page_gen;  /* per RAM page */
 	uint64_t *code_bits; /* per RAM page: holds cached code */
 	uint64_t npages;
 	/* Outside 64-bit mode (segment.c): the code mode the decoder uses (enum
@@ -140,9 +162,9 @@ struct emu_cpu {
 #define EMU_BCACHE_SIZE (1u << EMU_BCACHE_BITS)
 #define EMU_BLOCK_MAX 16
 struct emu_block {
-	uint64_t tag; /* gpa << 1 | 1, 0 = empty */
-	uint32_t gen; /* page_gen of the page when decoded */
-	uint8_t n;    /* instructions in insn[] */
+	uint64_t tag;               /* gpa << 1 | 1, 0 = empty */
+	uint32_t gen;               /* page_gen of the page when decoded */
+	uint8_t n;                  /* instructions in insn[] */
 	uint8_t fop[EMU_BLOCK_MAX]; /* fast-op number of each (fastpath.c), 0 = handler */
 	struct emu_insn insn[EMU_BLOCK_MAX];
 };
@@ -152,10 +174,7 @@ typedef void emu_handler_fn(struct emu_cpu *c, const struct emu_insn *in);
 
 /* Virtual time: one retired instruction is one nanosecond (a 1 GHz CPU whose
  * TSC counts nanoseconds), plus the time skipped while halted. */
-static inline uint64_t emu_now_ns(const struct emu_cpu *c)
-{
-	return c->icount + c->idle_ns;
-}
+static inline uint64_t emu_now_ns(const struct emu_cpu *c) { return c->icount + c->idle_ns; }
 
 /* Look at interrupts and device timers before the next instruction (after
  * anything that may unmask an interrupt: STI, POPF, IRET, port writes). */
@@ -173,8 +192,7 @@ static inline void emu_block_interrupts_one(struct emu_cpu *c)
 
 /* ---- exceptions (exception.c) ---- */
 _Noreturn void emu_raise(struct emu_cpu *c, int vec, uint32_t err, unsigned flags);
-_Noreturn void emu_internal(struct emu_cpu *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+_Noreturn void emu_internal(struct emu_cpu *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define EMU_GP(c, e) emu_raise(c, EXC_GP, e, EV_ERR)
 #define EMU_UD(c) emu_raise(c, EXC_UD, 0, 0)
 void emu_deliver(struct emu_cpu *c, int vec, uint32_t err, unsigned flags, uint64_t ret_rip);
@@ -182,10 +200,7 @@ void emu_fault_entry(struct emu_cpu *c);
 
 /* ---- flags (flags.c) ---- */
 uint64_t emu_flags_slow(struct emu_cpu *c);
-static inline uint64_t emu_get_flags(struct emu_cpu *c)
-{
-	return c->lf_op == LF_NONE ? c->rflags : emu_flags_slow(c);
-}
+static inline uint64_t emu_get_flags(struct emu_cpu *c) { return c->lf_op == LF_NONE ? c->rflags : emu_flags_slow(c); }
 /* Make rflags authoritative (materialise lazy bits). */
 static inline void emu_flush_flags(struct emu_cpu *c)
 {
@@ -203,8 +218,7 @@ static inline void emu_set_status(struct emu_cpu *c, uint64_t mask, uint64_t bit
 		emu_flush_flags(c);
 	c->rflags = (c->rflags & ~mask) | (bits & mask);
 }
-static inline void emu_lazy(struct emu_cpu *c, unsigned op, unsigned size, uint64_t a, uint64_t b,
-			    uint64_t res)
+static inline void emu_lazy(struct emu_cpu *c, unsigned op, unsigned size, uint64_t a, uint64_t b, uint64_t res)
 {
 	c->lf_op = (uint8_t)op;
 	c->lf_size = (uint8_t)size;
@@ -245,10 +259,7 @@ static inline void emu_write_rflags(struct emu_cpu *c, uint64_t v)
 }
 
 /* ---- size helpers ---- */
-static inline uint64_t emu_mask(unsigned size)
-{
-	return size == 8 ? ~0ull : (1ull << (size * 8)) - 1;
-}
+static inline uint64_t emu_mask(unsigned size) { return size == 8 ? ~0ull : (1ull << (size * 8)) - 1; }
 static inline uint64_t emu_sext(uint64_t v, unsigned size)
 {
 	switch (size) {
@@ -260,8 +271,7 @@ static inline uint64_t emu_sext(uint64_t v, unsigned size)
 }
 
 /* ---- registers ---- */
-static inline uint64_t emu_reg_get(struct emu_cpu *c, const struct emu_insn *in, unsigned r,
-				   unsigned size)
+static inline uint64_t emu_reg_get(struct emu_cpu *c, const struct emu_insn *in, unsigned r, unsigned size)
 {
 	switch (size) {
 	case 1:
@@ -273,8 +283,7 @@ static inline uint64_t emu_reg_get(struct emu_cpu *c, const struct emu_insn *in,
 	default: return c->gpr[r];
 	}
 }
-static inline void emu_reg_set(struct emu_cpu *c, const struct emu_insn *in, unsigned r,
-			       unsigned size, uint64_t v)
+static inline void emu_reg_set(struct emu_cpu *c, const struct emu_insn *in, unsigned r, unsigned size, uint64_t v)
 {
 	switch (size) {
 	case 1:
@@ -312,10 +321,7 @@ static inline bool emu_is_code_page(const struct emu_cpu *c, uint64_t pfn)
 /* Host pointer for linear la (translating, may fault), NULL when not RAM. */
 uint8_t *emu_host_page(struct emu_cpu *c, uint64_t la, int acc);
 
-static inline bool emu_canonical(uint64_t la)
-{
-	return (uint64_t)((int64_t)(la << 16) >> 16) == la;
-}
+static inline bool emu_canonical(uint64_t la) { return (uint64_t)((int64_t)(la << 16) >> 16) == la; }
 
 /* Linear address of seg|EMU_SEG_LEG:off outside 64-bit mode: limit and type
  * checks for an access of size bytes (acc), base added, 32-bit wrap (segment.c). */
@@ -324,8 +330,7 @@ uint64_t emu_linear_leg(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned 
 /* Linear address of seg:off for an access of size bytes. In 64-bit mode only
  * FS/GS have bases; the decoder marks legacy-mode segments with EMU_SEG_LEG
  * (>= RAX_SEG_FS), so 64-bit DS/ES/SS accesses pay nothing for them. */
-static inline uint64_t emu_linear_acc(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned size,
-				      int acc)
+static inline uint64_t emu_linear_acc(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned size, int acc)
 {
 	uint64_t la = off;
 	if (seg >= RAX_SEG_FS) {
@@ -361,9 +366,21 @@ static inline uint64_t emu_rd(struct emu_cpu *c, unsigned seg, uint64_t off, uns
 	if (p) {
 		switch (size) {
 		case 1: return *p;
-		case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
-		case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
-		default: { uint64_t v; memcpy(&v, p, 8); return v; }
+		case 2: {
+			uint16_t v;
+			memcpy(&v, p, 2);
+			return v;
+		}
+		case 4: {
+			uint32_t v;
+			memcpy(&v, p, 4);
+			return v;
+		}
+		default: {
+			uint64_t v;
+			memcpy(&v, p, 8);
+			return v;
+		}
 		}
 	}
 	return emu_mem_read_slow(c, la, size, ACC_R, c->cpl == 3);
@@ -376,8 +393,16 @@ static inline void emu_wr(struct emu_cpu *c, unsigned seg, uint64_t off, unsigne
 	if (p && !c->track_writes) {
 		switch (size) {
 		case 1: *p = (uint8_t)v; break;
-		case 2: { uint16_t t = (uint16_t)v; memcpy(p, &t, 2); break; }
-		case 4: { uint32_t t = (uint32_t)v; memcpy(p, &t, 4); break; }
+		case 2: {
+			uint16_t t = (uint16_t)v;
+			memcpy(p, &t, 2);
+			break;
+		}
+		case 4: {
+			uint32_t t = (uint32_t)v;
+			memcpy(p, &t, 4);
+			break;
+		}
 		default: memcpy(p, &v, 8); break;
 		}
 		return;
@@ -405,8 +430,7 @@ static inline uint64_t emu_rm_get(struct emu_cpu *c, const struct emu_insn *in, 
 		return emu_reg_get(c, in, in->rm, size);
 	return emu_rd(c, in->seg, emu_ea(c, in), size);
 }
-static inline void emu_rm_set(struct emu_cpu *c, const struct emu_insn *in, unsigned size,
-			      uint64_t v)
+static inline void emu_rm_set(struct emu_cpu *c, const struct emu_insn *in, unsigned size, uint64_t v)
 {
 	if (in->mod == 3)
 		emu_reg_set(c, in, in->rm, size, v);

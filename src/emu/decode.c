@@ -26,8 +26,7 @@
 /* Row 0 is the "no such instruction" row every unknown opcode maps to. */
 const struct emu_oprow emu_oprows[] = {
 	{ 0, 0, -1, 0, "(bad)", "", "ud" },
-#define OP(map, opc, reg, handler, mnem, operands, flags) \
-	{ map, opc, reg, flags, mnem, operands, #handler },
+#define OP(map, opc, reg, handler, mnem, operands, flags) { map, opc, reg, flags, mnem, operands, #handler },
 #include "emu/opcodes.def"
 #undef OP
 };
@@ -113,12 +112,12 @@ __attribute__((constructor)) static void optab_init(void)
 }
 
 /* Ensure n more bytes at position i are within the 15-byte limit and available. */
-#define NEED(n)                                             \
-	do {                                                \
-		if (i + (n) > 15)                           \
-			return EMU_DEC_GP;                  \
-		if (i + (n) > avail)                        \
-			return EMU_DEC_MORE;                \
+#define NEED(n)                              \
+	do {                                 \
+		if (i + (n) > 15)            \
+			return EMU_DEC_GP;   \
+		if (i + (n) > avail)         \
+			return EMU_DEC_MORE; \
 	} while (0)
 
 static inline uint64_t rd_le(const uint8_t *p, unsigned n)
@@ -131,11 +130,10 @@ static inline uint64_t rd_le(const uint8_t *p, unsigned n)
 /* 16-bit ModRM forms: base and index per rm (mod != 3) */
 static const uint8_t rm16_base[8] = { RAX_REG_RBX, RAX_REG_RBX, RAX_REG_RBP, RAX_REG_RBP,
 				      RAX_REG_RSI, RAX_REG_RDI, RAX_REG_RBP, RAX_REG_RBX };
-static const uint8_t rm16_index[8] = { RAX_REG_RSI, RAX_REG_RDI, RAX_REG_RSI, RAX_REG_RDI,
+static const uint8_t rm16_index[8] = { RAX_REG_RSI,  RAX_REG_RDI,  RAX_REG_RSI,  RAX_REG_RDI,
 				       EMU_REG_NONE, EMU_REG_NONE, EMU_REG_NONE, EMU_REG_NONE };
 
-enum emu_decode_status emu_decode_mode(const uint8_t *b, unsigned avail, unsigned mode,
-				       struct emu_insn *in)
+enum emu_decode_status emu_decode_mode(const uint8_t *b, unsigned avail, unsigned mode, struct emu_insn *in)
 {
 	unsigned i = 0;
 	uint8_t pfx = 0, rex = 0, seg = 0xff;
@@ -150,10 +148,22 @@ enum emu_decode_status emu_decode_mode(const uint8_t *b, unsigned avail, unsigne
 		case 0xf0: pfx |= EMU_P_LOCK; break;
 		case 0xf2: pfx = (uint8_t)((pfx & ~EMU_P_REP) | EMU_P_REPNE); break;
 		case 0xf3: pfx = (uint8_t)((pfx & ~EMU_P_REPNE) | EMU_P_REP); break;
-		case 0x26: if (leg) seg = RAX_SEG_ES; break; /* null prefixes in 64-bit mode */
-		case 0x2e: if (leg) seg = RAX_SEG_CS; break;
-		case 0x36: if (leg) seg = RAX_SEG_SS; break;
-		case 0x3e: if (leg) seg = RAX_SEG_DS; break;
+		case 0x26:
+			if (leg)
+				seg = RAX_SEG_ES;
+			break; /* null prefixes in 64-bit mode */
+		case 0x2e:
+			if (leg)
+				seg = RAX_SEG_CS;
+			break;
+		case 0x36:
+			if (leg)
+				seg = RAX_SEG_SS;
+			break;
+		case 0x3e:
+			if (leg)
+				seg = RAX_SEG_DS;
+			break;
 		case 0x64: seg = RAX_SEG_FS; break;
 		case 0x65: seg = RAX_SEG_GS; break;
 		default:
@@ -326,12 +336,12 @@ enum emu_decode_status emu_decode(const uint8_t *b, unsigned avail, struct emu_i
 
 /* ---------------- disassembler ---------------- */
 
-static const char *const reg8[] = { "al", "cl", "dl", "bl", "spl", "bpl", "sil", "dil",
+static const char *const reg8[] = { "al",  "cl",  "dl",   "bl",   "spl",  "bpl",  "sil",  "dil",
 				    "r8b", "r9b", "r10b", "r11b", "r12b", "r13b", "r14b", "r15b" };
 static const char *const reg8h[] = { "ah", "ch", "dh", "bh" };
-static const char *const reg16[] = { "ax", "cx", "dx", "bx", "sp", "bp", "si", "di",
+static const char *const reg16[] = { "ax",  "cx",  "dx",   "bx",   "sp",   "bp",   "si",   "di",
 				     "r8w", "r9w", "r10w", "r11w", "r12w", "r13w", "r14w", "r15w" };
-static const char *const reg32[] = { "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi",
+static const char *const reg32[] = { "eax", "ecx", "edx",  "ebx",  "esp",  "ebp",  "esi",  "edi",
 				     "r8d", "r9d", "r10d", "r11d", "r12d", "r13d", "r14d", "r15d" };
 
 static const char *regname(const struct emu_insn *in, unsigned r, unsigned size)
@@ -372,8 +382,7 @@ const char *emu_mnemonic(const struct emu_insn *in, char *buf, size_t n)
 	return buf;
 }
 
-static size_t put(char *buf, size_t n, size_t pos, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+static size_t put(char *buf, size_t n, size_t pos, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static size_t put(char *buf, size_t n, size_t pos, const char *fmt, ...)
 {
@@ -388,8 +397,7 @@ static size_t put(char *buf, size_t n, size_t pos, const char *fmt, ...)
 	return pos + (size_t)k;
 }
 
-static size_t put_mem(const struct emu_insn *in, uint64_t rip, unsigned size, char *buf, size_t n,
-		      size_t pos)
+static size_t put_mem(const struct emu_insn *in, uint64_t rip, unsigned size, char *buf, size_t n, size_t pos)
 {
 	static const char *const sz[] = { "", "byte ", "word ", "", "dword ", "", "", "", "qword " };
 	if (size <= 8)
@@ -417,15 +425,14 @@ static size_t put_mem(const struct emu_insn *in, uint64_t rip, unsigned size, ch
 		any = true;
 	}
 	if (in->index != EMU_REG_NONE) {
-		pos = put(buf, n, pos, "%s%s*%u", any ? "+" : "", regname(in, in->index, as),
-			  1u << in->scale);
+		pos = put(buf, n, pos, "%s%s*%u", any ? "+" : "", regname(in, in->index, as), 1u << in->scale);
 		any = true;
 	}
 	if (in->disp || !any) {
 		if (!any)
 			pos = put(buf, n, pos, "0x%x", (uint32_t)in->disp);
 		else if (in->disp < 0)
-			pos = put(buf, n, pos, "-0x%x", (uint32_t)-(int64_t)in->disp);
+			pos = put(buf, n, pos, "-0x%x", (uint32_t) - (int64_t)in->disp);
 		else
 			pos = put(buf, n, pos, "+0x%x", (uint32_t)in->disp);
 	}
@@ -456,8 +463,9 @@ void emu_disasm_at(const struct emu_insn *in, uint64_t rip, char *buf, size_t n)
 		pos = put(buf, n, pos, "lock ");
 	if (emu_oprows[in->row].flags & EMU_F_STR) {
 		if (in->pfx & EMU_P_REP)
-			pos = put(buf, n, pos, (in->op == 0xa6 || in->op == 0xa7 || in->op == 0xae ||
-						in->op == 0xaf) ? "repe " : "rep ");
+			pos = put(buf, n, pos,
+				  (in->op == 0xa6 || in->op == 0xa7 || in->op == 0xae || in->op == 0xaf) ? "repe "
+													 : "rep ");
 		else if (in->pfx & EMU_P_REPNE)
 			pos = put(buf, n, pos, "repne ");
 	}
@@ -506,14 +514,15 @@ void emu_disasm_at(const struct emu_insn *in, uint64_t rip, char *buf, size_t n)
 			pos = put(buf, n, pos, "%s", (in->reg & 7) < 6 ? rax_seg_names[in->reg & 7] : "?");
 		} else if (k == 'O') {
 			pos = put(buf, n, pos, "%s%s[0x%llx]", s == 'b' ? "byte " : "",
-				  (in->seg == RAX_SEG_FS || in->seg == RAX_SEG_GS) ? (in->seg == RAX_SEG_FS ? "fs:" : "gs:") : "",
+				  (in->seg == RAX_SEG_FS || in->seg == RAX_SEG_GS)
+					  ? (in->seg == RAX_SEG_FS ? "fs:" : "gs:")
+					  : "",
 				  (unsigned long long)in->imm2);
 		} else if (k == 'A' && s == 'p') {
 			pos = put(buf, n, pos, "0x%x:0x%llx", (unsigned)in->imm2, (unsigned long long)in->imm);
 		} else if (k == 'J') {
 			if (rip)
-				pos = put(buf, n, pos, "0x%llx",
-					  (unsigned long long)(rip + in->len + in->imm));
+				pos = put(buf, n, pos, "0x%llx", (unsigned long long)(rip + in->len + in->imm));
 			else
 				pos = put(buf, n, pos, "$%+lld", (long long)(in->imm + in->len));
 		} else if (k == 'I') {
@@ -539,10 +548,7 @@ void emu_disasm_at(const struct emu_insn *in, uint64_t rip, char *buf, size_t n)
 	}
 }
 
-void emu_disasm(const struct emu_insn *in, char *buf, size_t n)
-{
-	emu_disasm_at(in, 0, buf, n);
-}
+void emu_disasm(const struct emu_insn *in, char *buf, size_t n) { emu_disasm_at(in, 0, buf, n); }
 
 uint64_t emu_insn_linear(const struct emu_insn *in, const struct rax_cpu_state *s)
 {

@@ -31,18 +31,18 @@
 /* Mandatory-prefix rows (SSE): the row applies only with that last prefix
  * (F3/F2 win over 66). A row with none of these applies with any prefix and
  * is the fallback for prefixes that have no row of their own. */
-#define EMU_F_NP (1u << 13)     /* NP: no 66/F2/F3 */
-#define EMU_F_P66 (1u << 14)    /* P66: 66 (and no F2/F3) */
-#define EMU_F_PF3 (1u << 15)    /* PF3: F3 */
-#define EMU_F_PF2 (1u << 16)    /* PF2: F2 */
-#define EMU_F_MEMO (1u << 17)   /* MEMO: only ModRM.mod != 3 (memory operand) */
-#define EMU_F_REGO (1u << 18)   /* REGO: only ModRM.mod == 3 (register operand) */
-#define EMU_F_RMSEL (1u << 19)  /* RMSEL: "a|b|c..." mnemonic picked by ModRM.rm (x87) */
+#define EMU_F_NP (1u << 13)    /* NP: no 66/F2/F3 */
+#define EMU_F_P66 (1u << 14)   /* P66: 66 (and no F2/F3) */
+#define EMU_F_PF3 (1u << 15)   /* PF3: F3 */
+#define EMU_F_PF2 (1u << 16)   /* PF2: F2 */
+#define EMU_F_MEMO (1u << 17)  /* MEMO: only ModRM.mod != 3 (memory operand) */
+#define EMU_F_REGO (1u << 18)  /* REGO: only ModRM.mod == 3 (register operand) */
+#define EMU_F_RMSEL (1u << 19) /* RMSEL: "a|b|c..." mnemonic picked by ModRM.rm (x87) */
 /* I64: the row exists only outside 64-bit mode (protected and compatibility
  * mode): the 64-bit decoder ignores it (#UD or the row's 64-bit meaning), the
  * legacy decoder prefers it over any other row of the opcode. */
 #define EMU_F_I64 (1u << 20)
-#define EMU_F_PTR (1u << 21)    /* PTR: ptr16:16/ptr16:32 (offset in imm, selector in imm2) */
+#define EMU_F_PTR (1u << 21) /* PTR: ptr16:16/ptr16:32 (offset in imm, selector in imm2) */
 
 /*
  * Facts about the instruction for rax-diff (bits 32 and up; the decoder and
@@ -97,9 +97,9 @@
 
 /* Decode (code) modes: what CS.L/CS.D and EFER.LMA say about instruction bytes. */
 enum emu_mode {
-	EMU_MODE_64 = 0, /* 64-bit mode */
-	EMU_MODE_32 = 1, /* 32-bit protected or compatibility mode (CS.D=1) */
-	EMU_MODE_16 = 2, /* 16-bit protected or compatibility mode (CS.D=0) */
+	EMU_MODE_64 = 0,   /* 64-bit mode */
+	EMU_MODE_32 = 1,   /* 32-bit protected or compatibility mode (CS.D=1) */
+	EMU_MODE_16 = 2,   /* 16-bit protected or compatibility mode (CS.D=0) */
 	EMU_MODE_NONE = 3, /* not emulated: real mode, virtual-8086 mode */
 };
 
@@ -107,26 +107,26 @@ enum emu_mode {
 #define EMU_REG_RIP 0x10 /* base "register" of a RIP-relative operand */
 
 struct emu_insn {
-	uint8_t len;    /* total length in bytes, 1..15 */
-	uint8_t map;    /* 0 one-byte, 1 0F, 2 0F38, 3 0F3A */
-	uint8_t op;     /* opcode byte within the map */
-	uint8_t osz;    /* operand size in bytes: 1, 2, 4, 8 */
-	uint8_t asz;    /* address size in bytes: 2 (legacy modes only), 4 or 8 */
-	uint8_t pfx;    /* EMU_P_* */
-	uint8_t rex;    /* REX byte (0x40..0x4f) or 0 */
-	uint8_t seg;    /* segment of the memory operand (enum rax_sreg) | EMU_SEG_LEG outside 64-bit mode */
-	uint8_t modrm;  /* raw ModRM byte, 0 when absent */
-	uint8_t mod;    /* ModRM.mod (3 = register operand) */
-	uint8_t reg;    /* ModRM.reg | REX.R << 3 */
-	uint8_t rm;     /* ModRM.rm | REX.B << 3 (register form) */
-	uint8_t base;   /* memory base register, EMU_REG_RIP or EMU_REG_NONE */
-	uint8_t index;  /* memory index register or EMU_REG_NONE */
-	uint8_t scale;  /* log2 of the SIB scale */
-	uint8_t opreg;  /* register in opcode bits 0-2 | REX.B << 3 */
-	uint16_t row;   /* index into the opcodes.def table */
-	int32_t disp;   /* displacement (sign-extended when used) */
-	uint64_t imm;   /* immediate (sign- or zero-extended as the row says) */
-	uint64_t imm2;  /* second immediate (ENTER's imm8) or the moffs */
+	uint8_t len;   /* total length in bytes, 1..15 */
+	uint8_t map;   /* 0 one-byte, 1 0F, 2 0F38, 3 0F3A */
+	uint8_t op;    /* opcode byte within the map */
+	uint8_t osz;   /* operand size in bytes: 1, 2, 4, 8 */
+	uint8_t asz;   /* address size in bytes: 2 (legacy modes only), 4 or 8 */
+	uint8_t pfx;   /* EMU_P_* */
+	uint8_t rex;   /* REX byte (0x40..0x4f) or 0 */
+	uint8_t seg;   /* segment of the memory operand (enum rax_sreg) | EMU_SEG_LEG outside 64-bit mode */
+	uint8_t modrm; /* raw ModRM byte, 0 when absent */
+	uint8_t mod;   /* ModRM.mod (3 = register operand) */
+	uint8_t reg;   /* ModRM.reg | REX.R << 3 */
+	uint8_t rm;    /* ModRM.rm | REX.B << 3 (register form) */
+	uint8_t base;  /* memory base register, EMU_REG_RIP or EMU_REG_NONE */
+	uint8_t index; /* memory index register or EMU_REG_NONE */
+	uint8_t scale; /* log2 of the SIB scale */
+	uint8_t opreg; /* register in opcode bits 0-2 | REX.B << 3 */
+	uint16_t row;  /* index into the opcodes.def table */
+	int32_t disp;  /* displacement (sign-extended when used) */
+	uint64_t imm;  /* immediate (sign- or zero-extended as the row says) */
+	uint64_t imm2; /* second immediate (ENTER's imm8) or the moffs */
 };
 
 enum emu_decode_status {
@@ -152,8 +152,7 @@ extern const unsigned emu_noprows;
 /* Decode bytes b[0..avail) as 64-bit code; avail may be less than 15 near a page end. */
 enum emu_decode_status emu_decode(const uint8_t *b, unsigned avail, struct emu_insn *in);
 /* The same for code mode mode (enum emu_mode, not EMU_MODE_NONE). */
-enum emu_decode_status emu_decode_mode(const uint8_t *b, unsigned avail, unsigned mode,
-				       struct emu_insn *in);
+enum emu_decode_status emu_decode_mode(const uint8_t *b, unsigned avail, unsigned mode, struct emu_insn *in);
 
 /* Intel-syntax text for a decoded instruction, e.g.
  * "add rax, qword [rbx+rcx*4+0x10]"; branch targets print relative. */

@@ -40,10 +40,7 @@ _Static_assert(sizeof(emu_handlers) / sizeof(emu_handlers[0]) < 65536, "row inde
 /* Check run-time stop requests about every this many instructions. */
 #define STOP_POLL_INTERVAL 0x10000u
 
-static struct emu_cpu *cpu_of(struct rax_vm *vm)
-{
-	return vm->backend;
-}
+static struct emu_cpu *cpu_of(struct rax_vm *vm) { return vm->backend; }
 
 unsigned emu_peek_code(struct emu_cpu *c, uint64_t rip, uint8_t *buf, unsigned n)
 {
@@ -294,8 +291,8 @@ static void run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 			if (single) {
 				if (!c->exit_req || c->exit_req == RAX_EXIT_HLT)
 					c->exit_req = (c->exit_req == RAX_EXIT_HLT && !(c->rflags & RFLAGS_IF))
-							      ? RAX_EXIT_HLT
-							      : RAX_EXIT_STEP;
+						? RAX_EXIT_HLT
+						: RAX_EXIT_STEP;
 				break;
 			}
 		} else {
@@ -322,8 +319,7 @@ static void run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 	if (ex->kind == RAX_EXIT_INTERNAL)
 		snprintf(ex->detail, sizeof(ex->detail), "%s", c->detail);
 	else if (ex->kind == RAX_EXIT_SHUTDOWN)
-		snprintf(ex->detail, sizeof(ex->detail), "triple fault at rip 0x%llx",
-			 (unsigned long long)c->rip);
+		snprintf(ex->detail, sizeof(ex->detail), "triple fault at rip 0x%llx", (unsigned long long)c->rip);
 }
 
 /* ---- backend ops ---- */
@@ -419,10 +415,7 @@ static int emu_step(struct rax_vm *vm, struct rax_exit *ex, struct rax_err *err)
 	return 0;
 }
 
-static uint64_t emu_now_ns_op(struct rax_vm *vm)
-{
-	return emu_now_ns(cpu_of(vm));
-}
+static uint64_t emu_now_ns_op(struct rax_vm *vm) { return emu_now_ns(cpu_of(vm)); }
 
 static int emu_translate_op(struct rax_vm *vm, uint64_t gva, uint64_t *gpa)
 {
@@ -462,15 +455,9 @@ const struct rax_backend_ops rax_emu_backend = {
 
 /* ---- emu.h ---- */
 
-uint64_t emu_instruction_count(struct rax_vm *vm)
-{
-	return cpu_of(vm)->icount;
-}
+uint64_t emu_instruction_count(struct rax_vm *vm) { return cpu_of(vm)->icount; }
 
-uint64_t emu_interrupt_count(struct rax_vm *vm)
-{
-	return cpu_of(vm)->nintr;
-}
+uint64_t emu_interrupt_count(struct rax_vm *vm) { return cpu_of(vm)->nintr; }
 
 int emu_written_pages(struct rax_vm *vm, uint64_t *pages, unsigned max)
 {

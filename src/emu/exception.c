@@ -43,7 +43,11 @@ _Noreturn void emu_internal(struct emu_cpu *c, const char *fmt, ...)
 static int exc_class(int v)
 {
 	switch (v) {
-	case EXC_DE: case EXC_TS: case EXC_NP: case EXC_SS: case EXC_GP: return 1;
+	case EXC_DE:
+	case EXC_TS:
+	case EXC_NP:
+	case EXC_SS:
+	case EXC_GP: return 1;
 	case EXC_PF: return 2;
 	case EXC_DF: return 3;
 	default: return 0;
@@ -52,8 +56,7 @@ static int exc_class(int v)
 
 static bool has_error_code(int v)
 {
-	return v == EXC_DF || v == EXC_TS || v == EXC_NP || v == EXC_SS || v == EXC_GP ||
-	       v == EXC_PF || v == EXC_AC;
+	return v == EXC_DF || v == EXC_TS || v == EXC_NP || v == EXC_SS || v == EXC_GP || v == EXC_PF || v == EXC_AC;
 }
 
 void emu_fault_entry(struct emu_cpu *c)
@@ -107,8 +110,8 @@ static uint64_t tss_read(struct emu_cpu *c, unsigned off)
  * (ext: the event came from outside the program); *dlo and *daddr: the
  * descriptor's low word and address, for setting its accessed bit.
  */
-static void gate_code_segment(struct emu_cpu *c, uint16_t sel, uint32_t ext, bool long_mode,
-			      struct rax_segment *cs, uint64_t *dlo, uint64_t *daddr)
+static void gate_code_segment(struct emu_cpu *c, uint16_t sel, uint32_t ext, bool long_mode, struct rax_segment *cs,
+			      uint64_t *dlo, uint64_t *daddr)
 {
 	if ((sel & 0xfffc) == 0)
 		EMU_GP(c, ext);
@@ -183,8 +186,12 @@ void emu_deliver(struct emu_cpu *c, int vec, uint32_t err, unsigned flags, uint6
 	emu_update_mode(c); /* from compatibility mode: now 64-bit */
 	if (stack_switch) {
 		c->s.seg[RAX_SEG_SS] = (struct rax_segment){ .selector = (uint16_t)new_cpl,
-							     .unusable = 1, .dpl = (uint8_t)new_cpl,
-							     .db = 1, .s = 1, .type = 3, .present = 1 };
+							     .unusable = 1,
+							     .dpl = (uint8_t)new_cpl,
+							     .db = 1,
+							     .s = 1,
+							     .type = 3,
+							     .present = 1 };
 	}
 	c->gpr[RAX_REG_RSP] = new_rsp;
 	fl &= ~(uint64_t)(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF | RFLAGS_VM);

@@ -39,8 +39,11 @@
  * register form, M the memory form.
  */
 #define SIZED(X, n) X(n##4) X(n##8)
+// clang-format off
 #define ALU_OPS(X, k) SIZED(X, k##_EvGv_R) SIZED(X, k##_EvGv_M) SIZED(X, k##_GvEv_R) \
 	SIZED(X, k##_GvEv_M) SIZED(X, k##_EvIz_R) SIZED(X, k##_EvIz_M)
+// clang-format on
+// clang-format off
 #define FAST_OPS(X)                                                                    \
 	X(generic)                                                                     \
 	SIZED(X, mov_EvGv_R) SIZED(X, mov_EvGv_M) SIZED(X, mov_GvEv_R) SIZED(X, mov_GvEv_M) \
@@ -54,23 +57,58 @@
 	SIZED(X, rol_I_R) SIZED(X, ror_I_R) SIZED(X, shl_I_R) SIZED(X, shr_I_R) SIZED(X, sar_I_R) \
 	SIZED(X, shift_R) SIZED(X, shift_M)                                             \
 	X(planted)
+// clang-format on
 
 enum {
 #define X(n) FOP_##n,
 	FAST_OPS(X)
 #undef X
-	FOP_COUNT
+		FOP_COUNT
 };
 _Static_assert(FOP_COUNT <= 256, "fast-op numbers must fit uint8_t");
 
 /* Handlers with fast ops, identified by function pointer. */
 enum fast_kind {
-	FK_NONE, FK_MOV_EvGv, FK_MOV_GvEv, FK_MOV_EvIz, FK_MOV_ZvIv,
-	FK_ADD_EvGv, FK_ADD_GvEv, FK_ADD_EvIz, FK_OR_EvGv, FK_OR_GvEv, FK_OR_EvIz,
-	FK_AND_EvGv, FK_AND_GvEv, FK_AND_EvIz, FK_SUB_EvGv, FK_SUB_GvEv, FK_SUB_EvIz,
-	FK_XOR_EvGv, FK_XOR_GvEv, FK_XOR_EvIz, FK_CMP_EvGv, FK_CMP_GvEv, FK_CMP_EvIz,
-	FK_TEST_EvGv, FK_LEA, FK_MOVZXB, FK_MOVZXW, FK_MOVSXD, FK_CMOV, FK_IMUL, FK_SETCC,
-	FK_PUSH, FK_POP, FK_JCC, FK_JMP, FK_CALL, FK_RET, FK_SHIFT_I, FK_SHIFT_1, FK_SHIFT_CL,
+	FK_NONE,
+	FK_MOV_EvGv,
+	FK_MOV_GvEv,
+	FK_MOV_EvIz,
+	FK_MOV_ZvIv,
+	FK_ADD_EvGv,
+	FK_ADD_GvEv,
+	FK_ADD_EvIz,
+	FK_OR_EvGv,
+	FK_OR_GvEv,
+	FK_OR_EvIz,
+	FK_AND_EvGv,
+	FK_AND_GvEv,
+	FK_AND_EvIz,
+	FK_SUB_EvGv,
+	FK_SUB_GvEv,
+	FK_SUB_EvIz,
+	FK_XOR_EvGv,
+	FK_XOR_GvEv,
+	FK_XOR_EvIz,
+	FK_CMP_EvGv,
+	FK_CMP_GvEv,
+	FK_CMP_EvIz,
+	FK_TEST_EvGv,
+	FK_LEA,
+	FK_MOVZXB,
+	FK_MOVZXW,
+	FK_MOVSXD,
+	FK_CMOV,
+	FK_IMUL,
+	FK_SETCC,
+	FK_PUSH,
+	FK_POP,
+	FK_JCC,
+	FK_JMP,
+	FK_CALL,
+	FK_RET,
+	FK_SHIFT_I,
+	FK_SHIFT_1,
+	FK_SHIFT_CL,
 };
 
 static enum fast_kind kind_of(emu_handler_fn *h)
@@ -79,23 +117,26 @@ static enum fast_kind kind_of(emu_handler_fn *h)
 		emu_handler_fn *h;
 		enum fast_kind k;
 	} map[] = {
-		{ emu_h_mov_EvGv, FK_MOV_EvGv }, { emu_h_mov_GvEv, FK_MOV_GvEv },
-		{ emu_h_mov_EvIz, FK_MOV_EvIz }, { emu_h_mov_ZvIv, FK_MOV_ZvIv },
-		{ emu_h_add_EvGv, FK_ADD_EvGv }, { emu_h_add_GvEv, FK_ADD_GvEv }, { emu_h_add_EvIz, FK_ADD_EvIz },
-		{ emu_h_or_EvGv, FK_OR_EvGv }, { emu_h_or_GvEv, FK_OR_GvEv }, { emu_h_or_EvIz, FK_OR_EvIz },
-		{ emu_h_and_EvGv, FK_AND_EvGv }, { emu_h_and_GvEv, FK_AND_GvEv }, { emu_h_and_EvIz, FK_AND_EvIz },
-		{ emu_h_sub_EvGv, FK_SUB_EvGv }, { emu_h_sub_GvEv, FK_SUB_GvEv }, { emu_h_sub_EvIz, FK_SUB_EvIz },
-		{ emu_h_xor_EvGv, FK_XOR_EvGv }, { emu_h_xor_GvEv, FK_XOR_GvEv }, { emu_h_xor_EvIz, FK_XOR_EvIz },
-		{ emu_h_cmp_EvGv, FK_CMP_EvGv }, { emu_h_cmp_GvEv, FK_CMP_GvEv }, { emu_h_cmp_EvIz, FK_CMP_EvIz },
+		{ emu_h_mov_EvGv, FK_MOV_EvGv },   { emu_h_mov_GvEv, FK_MOV_GvEv },
+		{ emu_h_mov_EvIz, FK_MOV_EvIz },   { emu_h_mov_ZvIv, FK_MOV_ZvIv },
+		{ emu_h_add_EvGv, FK_ADD_EvGv },   { emu_h_add_GvEv, FK_ADD_GvEv },
+		{ emu_h_add_EvIz, FK_ADD_EvIz },   { emu_h_or_EvGv, FK_OR_EvGv },
+		{ emu_h_or_GvEv, FK_OR_GvEv },     { emu_h_or_EvIz, FK_OR_EvIz },
+		{ emu_h_and_EvGv, FK_AND_EvGv },   { emu_h_and_GvEv, FK_AND_GvEv },
+		{ emu_h_and_EvIz, FK_AND_EvIz },   { emu_h_sub_EvGv, FK_SUB_EvGv },
+		{ emu_h_sub_GvEv, FK_SUB_GvEv },   { emu_h_sub_EvIz, FK_SUB_EvIz },
+		{ emu_h_xor_EvGv, FK_XOR_EvGv },   { emu_h_xor_GvEv, FK_XOR_GvEv },
+		{ emu_h_xor_EvIz, FK_XOR_EvIz },   { emu_h_cmp_EvGv, FK_CMP_EvGv },
+		{ emu_h_cmp_GvEv, FK_CMP_GvEv },   { emu_h_cmp_EvIz, FK_CMP_EvIz },
 		{ emu_h_test_EvGv, FK_TEST_EvGv }, { emu_h_lea_GvM, FK_LEA },
-		{ emu_h_movzx_GvEb, FK_MOVZXB }, { emu_h_movzx_GvEw, FK_MOVZXW },
-		{ emu_h_movsxd_GvEd, FK_MOVSXD }, { emu_h_cmovcc_GvEv, FK_CMOV },
-		{ emu_h_imul_GvEv, FK_IMUL }, { emu_h_setcc_Eb, FK_SETCC },
-		{ emu_h_push_Zv, FK_PUSH }, { emu_h_pop_Zv, FK_POP },
-		{ emu_h_jcc_Jb, FK_JCC }, { emu_h_jcc_Jz, FK_JCC },
-		{ emu_h_jmp_Jb, FK_JMP }, { emu_h_jmp_Jz, FK_JMP },
-		{ emu_h_call_Jz, FK_CALL }, { emu_h_ret, FK_RET },
-		{ emu_h_shift_EvIb, FK_SHIFT_I }, { emu_h_shift_Ev1, FK_SHIFT_1 },
+		{ emu_h_movzx_GvEb, FK_MOVZXB },   { emu_h_movzx_GvEw, FK_MOVZXW },
+		{ emu_h_movsxd_GvEd, FK_MOVSXD },  { emu_h_cmovcc_GvEv, FK_CMOV },
+		{ emu_h_imul_GvEv, FK_IMUL },      { emu_h_setcc_Eb, FK_SETCC },
+		{ emu_h_push_Zv, FK_PUSH },        { emu_h_pop_Zv, FK_POP },
+		{ emu_h_jcc_Jb, FK_JCC },          { emu_h_jcc_Jz, FK_JCC },
+		{ emu_h_jmp_Jb, FK_JMP },          { emu_h_jmp_Jz, FK_JMP },
+		{ emu_h_call_Jz, FK_CALL },        { emu_h_ret, FK_RET },
+		{ emu_h_shift_EvIb, FK_SHIFT_I },  { emu_h_shift_Ev1, FK_SHIFT_1 },
 		{ emu_h_shift_EvCL, FK_SHIFT_CL },
 	};
 	for (unsigned i = 0; i < sizeof(map) / sizeof(map[0]); i++)
@@ -117,9 +158,9 @@ static void row_kind_init(void)
 
 /* Pick the R/M and size-4/8 variant starting at fop (the R4 entry). */
 #define RM_SIZED(base) ((in->mod == 3 ? FOP_##base##_R4 : FOP_##base##_M4) + (in->osz == 8))
-#define ALU_SEL(K, k)                                                                   \
-	case FK_##K##_EvGv: return RM_SIZED(k##_EvGv);                                  \
-	case FK_##K##_GvEv: return RM_SIZED(k##_GvEv);                                  \
+#define ALU_SEL(K, k)                                  \
+	case FK_##K##_EvGv: return RM_SIZED(k##_EvGv); \
+	case FK_##K##_GvEv: return RM_SIZED(k##_GvEv); \
 	case FK_##K##_EvIz: return RM_SIZED(k##_EvIz);
 
 static uint8_t select_fop(const struct emu_cpu *c, const struct emu_insn *in)
@@ -135,11 +176,20 @@ static uint8_t select_fop(const struct emu_cpu *c, const struct emu_insn *in)
 		return FOP_generic;
 	switch (k) {
 	case FK_SETCC: return in->mod == 3 ? FOP_setcc_R : FOP_setcc_M;
-	case FK_JCC: case FK_JMP: case FK_CALL: case FK_RET: case FK_PUSH: case FK_POP:
+	case FK_JCC:
+	case FK_JMP:
+	case FK_CALL:
+	case FK_RET:
+	case FK_PUSH:
+	case FK_POP:
 		if (in->osz != 8)
 			return FOP_generic;
-		return k == FK_JCC ? FOP_jcc : k == FK_JMP ? FOP_jmp : k == FK_CALL ? FOP_call
-		     : k == FK_RET ? FOP_ret : k == FK_PUSH ? FOP_push : FOP_pop;
+		return k == FK_JCC     ? FOP_jcc
+			: k == FK_JMP  ? FOP_jmp
+			: k == FK_CALL ? FOP_call
+			: k == FK_RET  ? FOP_ret
+			: k == FK_PUSH ? FOP_push
+				       : FOP_pop;
 	default: break;
 	}
 	if (in->osz != 4 && in->osz != 8)
@@ -148,13 +198,14 @@ static uint8_t select_fop(const struct emu_cpu *c, const struct emu_insn *in)
 	case FK_MOV_EvGv: return RM_SIZED(mov_EvGv);
 	case FK_MOV_GvEv: return RM_SIZED(mov_GvEv);
 	case FK_MOV_EvIz: return RM_SIZED(mov_EvIz);
-	case FK_MOV_ZvIv: return FOP_mov_ZvIv4 + (in->osz == 8);
-	ALU_SEL(ADD, add)
-	ALU_SEL(OR, or)
-	ALU_SEL(AND, and)
-	ALU_SEL(SUB, sub)
-	ALU_SEL(XOR, xor)
-	ALU_SEL(CMP, cmp)
+	case FK_MOV_ZvIv:
+		return FOP_mov_ZvIv4 + (in->osz == 8);
+		ALU_SEL(ADD, add)
+		ALU_SEL(OR, or)
+		ALU_SEL(AND, and)
+		ALU_SEL(SUB, sub)
+		ALU_SEL(XOR, xor)
+		ALU_SEL(CMP, cmp)
 	case FK_TEST_EvGv: return RM_SIZED(test_EvGv);
 	case FK_LEA: return in->mod == 3 ? FOP_generic : FOP_lea4 + (in->osz == 8);
 	case FK_MOVZXB: return RM_SIZED(movzxb);
@@ -167,14 +218,16 @@ static uint8_t select_fop(const struct emu_cpu *c, const struct emu_insn *in)
 			switch (in->reg & 7) {
 			case S_ROL: return FOP_rol_I_R4 + (in->osz == 8);
 			case S_ROR: return FOP_ror_I_R4 + (in->osz == 8);
-			case S_SHL: case S_SAL: return FOP_shl_I_R4 + (in->osz == 8);
+			case S_SHL:
+			case S_SAL: return FOP_shl_I_R4 + (in->osz == 8);
 			case S_SHR: return FOP_shr_I_R4 + (in->osz == 8);
 			case S_SAR: return FOP_sar_I_R4 + (in->osz == 8);
 			default: break;
 			}
 		}
 		return RM_SIZED(shift);
-	case FK_SHIFT_1: case FK_SHIFT_CL: return RM_SIZED(shift);
+	case FK_SHIFT_1:
+	case FK_SHIFT_CL: return RM_SIZED(shift);
 	default: return FOP_generic;
 	}
 }
@@ -282,55 +335,58 @@ void emu_run_block(struct emu_cpu *c, const struct emu_insn *in, const uint8_t *
 	c->block_break = false;
 	c->in_insn = true;
 
-#define SYNC()                                                  \
-	do {                                                    \
-		c->rip = rip;                                   \
-		c->icount = icount0 + (uint64_t)(in - base);    \
+#define SYNC()                                               \
+	do {                                                 \
+		c->rip = rip;                                \
+		c->icount = icount0 + (uint64_t)(in - base); \
 	} while (0)
 /* to the next instruction of the block, or out */
-#define NEXT()                                  \
-	do {                                    \
-		if (++in == end)                \
-			goto done;              \
-		goto *labels[*++fop];           \
+#define NEXT()                        \
+	do {                          \
+		if (++in == end)      \
+			goto done;    \
+		goto *labels[*++fop]; \
 	} while (0)
 /* register-only forms: no fault, no branch, no break */
-#define REG_OP(name, body)                      \
-	L_##name: {                             \
-		body;                           \
-		rip += in->len;                 \
-		NEXT();                         \
+#define REG_OP(name, body)      \
+	L_##name:               \
+	{                       \
+		body;           \
+		rip += in->len; \
+		NEXT();         \
 	}
 /* may fault (memory) or stop the block (MMIO, code writes), never branches */
-#define MEM_OP(name, body)                                      \
-	L_##name: {                                             \
-		SYNC();                                         \
-		c->saved_rsp = c->gpr[RAX_REG_RSP];             \
-		c->next_rip = rip + in->len;                    \
-		body;                                           \
-		rip += in->len;                                 \
-		if (c->block_break | c->exit_req) {             \
-			in++;                                   \
-			goto done;                              \
-		}                                               \
-		NEXT();                                         \
+#define MEM_OP(name, body)                          \
+	L_##name:                                   \
+	{                                           \
+		SYNC();                             \
+		c->saved_rsp = c->gpr[RAX_REG_RSP]; \
+		c->next_rip = rip + in->len;        \
+		body;                               \
+		rip += in->len;                     \
+		if (c->block_break | c->exit_req) { \
+			in++;                       \
+			goto done;                  \
+		}                                   \
+		NEXT();                             \
 	}
 /* anything, branches included (the generic loop's rules) */
-#define ANY_OP(name, body)                                              \
-	L_##name: {                                                     \
-		uint64_t fall = rip + in->len;                          \
-		SYNC();                                                 \
-		c->saved_rsp = c->gpr[RAX_REG_RSP];                     \
-		c->next_rip = fall;                                     \
-		body;                                                   \
-		rip = c->next_rip;                                      \
-		if (rip != fall || c->block_break || c->exit_req) {     \
-			in++;                                           \
-			goto done;                                      \
-		}                                                       \
-		NEXT();                                                 \
+#define ANY_OP(name, body)                                          \
+	L_##name:                                                   \
+	{                                                           \
+		uint64_t fall = rip + in->len;                      \
+		SYNC();                                             \
+		c->saved_rsp = c->gpr[RAX_REG_RSP];                 \
+		c->next_rip = fall;                                 \
+		body;                                               \
+		rip = c->next_rip;                                  \
+		if (rip != fall || c->block_break || c->exit_req) { \
+			in++;                                       \
+			goto done;                                  \
+		}                                                   \
+		NEXT();                                             \
 	}
-#define S4_8(M, name, body_of)  M(name##4, body_of(4)) M(name##8, body_of(8))
+#define S4_8(M, name, body_of) M(name##4, body_of(4)) M(name##8, body_of(8))
 
 	goto *labels[*fop];
 
@@ -351,18 +407,18 @@ void emu_run_block(struct emu_cpu *c, const struct emu_insn *in, const uint8_t *
 	S4_8(MEM_OP, mov_EvIz_M, B_MOV_EvIz_M)
 	S4_8(REG_OP, mov_ZvIv, B_MOV_ZvIv)
 
-#define ALU_BODIES(k, K)                                                                  \
-	REG_OP(k##_EvGv_R4, alu_reg(c, K, 4, in->rm, c->gpr[in->reg] & 0xffffffff))         \
-	REG_OP(k##_EvGv_R8, alu_reg(c, K, 8, in->rm, c->gpr[in->reg]))                      \
-	MEM_OP(k##_EvGv_M4, alu_E(c, in, K, 4, emu_reg_get(c, in, in->reg, 4)))            \
-	MEM_OP(k##_EvGv_M8, alu_E(c, in, K, 8, emu_reg_get(c, in, in->reg, 8)))            \
-	REG_OP(k##_GvEv_R4, alu_reg(c, K, 4, in->reg, c->gpr[in->rm] & 0xffffffff))         \
-	REG_OP(k##_GvEv_R8, alu_reg(c, K, 8, in->reg, c->gpr[in->rm]))                      \
+#define ALU_BODIES(k, K)                                                                       \
+	REG_OP(k##_EvGv_R4, alu_reg(c, K, 4, in->rm, c->gpr[in->reg] & 0xffffffff))            \
+	REG_OP(k##_EvGv_R8, alu_reg(c, K, 8, in->rm, c->gpr[in->reg]))                         \
+	MEM_OP(k##_EvGv_M4, alu_E(c, in, K, 4, emu_reg_get(c, in, in->reg, 4)))                \
+	MEM_OP(k##_EvGv_M8, alu_E(c, in, K, 8, emu_reg_get(c, in, in->reg, 8)))                \
+	REG_OP(k##_GvEv_R4, alu_reg(c, K, 4, in->reg, c->gpr[in->rm] & 0xffffffff))            \
+	REG_OP(k##_GvEv_R8, alu_reg(c, K, 8, in->reg, c->gpr[in->rm]))                         \
 	MEM_OP(k##_GvEv_M4, alu_G(c, in, K, 4, in->reg, emu_rd(c, in->seg, emu_ea(c, in), 4))) \
 	MEM_OP(k##_GvEv_M8, alu_G(c, in, K, 8, in->reg, emu_rd(c, in->seg, emu_ea(c, in), 8))) \
-	REG_OP(k##_EvIz_R4, alu_reg(c, K, 4, in->rm, in->imm & 0xffffffff))                 \
-	REG_OP(k##_EvIz_R8, alu_reg(c, K, 8, in->rm, in->imm))                              \
-	MEM_OP(k##_EvIz_M4, alu_E(c, in, K, 4, in->imm & 0xffffffff))                      \
+	REG_OP(k##_EvIz_R4, alu_reg(c, K, 4, in->rm, in->imm & 0xffffffff))                    \
+	REG_OP(k##_EvIz_R8, alu_reg(c, K, 8, in->rm, in->imm))                                 \
+	MEM_OP(k##_EvIz_M4, alu_E(c, in, K, 4, in->imm & 0xffffffff))                          \
 	MEM_OP(k##_EvIz_M8, alu_E(c, in, K, 8, in->imm))
 	ALU_BODIES(add, K_ADD)
 	ALU_BODIES(or, K_OR)

@@ -81,17 +81,10 @@ static uint64_t lazy_flags(const struct emu_cpu *c, unsigned op)
 		f |= (cf ? RFLAGS_CF : 0) | ((!!(r & sign) ^ cf) ? RFLAGS_OF : 0);
 		break;
 	}
-	case LF_SHR:
-		f |= (((a >> (b - 1)) & 1) ? RFLAGS_CF : 0) | ((a & sign) ? RFLAGS_OF : 0);
-		break;
-	case LF_SAR:
-		f |= ((((int64_t)emu_sext(a, size) >> (b - 1)) & 1) ? RFLAGS_CF : 0);
-		break;
-	case LF_MUL:
-		f |= c->lf_cin ? RFLAGS_CF | RFLAGS_OF : 0;
-		break;
-	default:
-		return c->rflags;
+	case LF_SHR: f |= (((a >> (b - 1)) & 1) ? RFLAGS_CF : 0) | ((a & sign) ? RFLAGS_OF : 0); break;
+	case LF_SAR: f |= ((((int64_t)emu_sext(a, size) >> (b - 1)) & 1) ? RFLAGS_CF : 0); break;
+	case LF_MUL: f |= c->lf_cin ? RFLAGS_CF | RFLAGS_OF : 0; break;
+	default: return c->rflags;
 	}
 	return f;
 }
@@ -100,7 +93,7 @@ uint64_t emu_flags_slow(struct emu_cpu *c)
 {
 	if (c->lf_op == LF_ROT) /* a rotate replaced CF and OF only */
 		return (lazy_flags(c, c->lf_op2) & ~(uint64_t)(RFLAGS_CF | RFLAGS_OF)) |
-		       (c->rflags & (RFLAGS_CF | RFLAGS_OF));
+			(c->rflags & (RFLAGS_CF | RFLAGS_OF));
 	return lazy_flags(c, c->lf_op);
 }
 
@@ -110,14 +103,10 @@ void emu_rot_flags(struct emu_cpu *c, bool cf, bool of)
 		c->lf_op2 = c->lf_op;
 		c->lf_op = LF_ROT;
 	}
-	c->rflags = (c->rflags & ~(uint64_t)(RFLAGS_CF | RFLAGS_OF)) | (cf ? RFLAGS_CF : 0) |
-		    (of ? RFLAGS_OF : 0);
+	c->rflags = (c->rflags & ~(uint64_t)(RFLAGS_CF | RFLAGS_OF)) | (cf ? RFLAGS_CF : 0) | (of ? RFLAGS_OF : 0);
 }
 
-static inline unsigned size_bits(const struct emu_cpu *c)
-{
-	return c->lf_size * 8u;
-}
+static inline unsigned size_bits(const struct emu_cpu *c) { return c->lf_size * 8u; }
 
 bool emu_lazy_cf(const struct emu_cpu *c)
 {
@@ -129,7 +118,9 @@ bool emu_lazy_cf(const struct emu_cpu *c)
 	case LF_SUB: return a < b;
 	case LF_SBB: return a < b || (c->lf_cin && a == b);
 	case LF_LOGIC: return false;
-	case LF_INC: case LF_DEC: case LF_MUL: return c->lf_cin;
+	case LF_INC:
+	case LF_DEC:
+	case LF_MUL: return c->lf_cin;
 	case LF_NEG: return a != 0;
 	case LF_SHL: return b <= size_bits(c) ? (a >> (size_bits(c) - b)) & 1 : 0;
 	case LF_SHR: return (a >> (b - 1)) & 1;
@@ -155,7 +146,4 @@ bool emu_cond_rflags(struct emu_cpu *c, unsigned cc)
 	return r ^ (cc & 1);
 }
 
-bool emu_cond(struct emu_cpu *c, unsigned cc)
-{
-	return emu_cond_inline(c, cc);
-}
+bool emu_cond(struct emu_cpu *c, unsigned cc) { return emu_cond_inline(c, cc); }

@@ -10,19 +10,10 @@
 #include "emu/cpu.h"
 
 /* Was in decoded outside 64-bit mode? */
-static inline bool emu_leg(const struct emu_insn *in)
-{
-	return in->seg & EMU_SEG_LEG;
-}
+static inline bool emu_leg(const struct emu_insn *in) { return in->seg & EMU_SEG_LEG; }
 /* SS and ES as the segment argument of emu_rd/emu_wr for in's mode. */
-static inline unsigned emu_sseg(const struct emu_insn *in)
-{
-	return RAX_SEG_SS | (in->seg & EMU_SEG_LEG);
-}
-static inline unsigned emu_eseg(const struct emu_insn *in)
-{
-	return RAX_SEG_ES | (in->seg & EMU_SEG_LEG);
-}
+static inline unsigned emu_sseg(const struct emu_insn *in) { return RAX_SEG_SS | (in->seg & EMU_SEG_LEG); }
+static inline unsigned emu_eseg(const struct emu_insn *in) { return RAX_SEG_ES | (in->seg & EMU_SEG_LEG); }
 
 /* Stack pointer width outside 64-bit mode: SS.B selects ESP or SP. */
 static inline uint64_t emu_sp_mask(const struct emu_cpu *c)
@@ -52,8 +43,7 @@ static inline uint64_t emu_ipop(struct emu_cpu *c, const struct emu_insn *in, un
 	return emu_leg(in) ? emu_pop_leg(c, size) : emu_pop(c, size);
 }
 /* Read the stack k bytes above the stack pointer (no change to it). */
-static inline uint64_t emu_stk_peek(struct emu_cpu *c, const struct emu_insn *in, uint64_t k,
-				    unsigned size)
+static inline uint64_t emu_stk_peek(struct emu_cpu *c, const struct emu_insn *in, uint64_t k, unsigned size)
 {
 	if (emu_leg(in))
 		return emu_rd(c, RAX_SEG_SS | EMU_SEG_LEG, (c->gpr[RAX_REG_RSP] + k) & emu_sp_mask(c), size);
@@ -61,8 +51,7 @@ static inline uint64_t emu_stk_peek(struct emu_cpu *c, const struct emu_insn *in
 }
 
 /* Segment checks for an access to s outside 64-bit mode; vec is #GP or #SS. */
-void emu_seg_check(struct emu_cpu *c, const struct rax_segment *s, uint64_t off, unsigned size,
-		   int acc, int vec);
+void emu_seg_check(struct emu_cpu *c, const struct rax_segment *s, uint64_t off, unsigned size, int acc, int vec);
 
 /* Load a code segment descriptor's check result into CS and update the mode. */
 void emu_set_cs(struct emu_cpu *c, const struct rax_segment *cs);

@@ -128,8 +128,8 @@ void emu_load_pdptes(struct emu_cpu *c, uint64_t cr3)
  * One paging-structure entry on a walk: its reserved bits r must be clear
  * (#PF with RSVD, or -1 when probing); it narrows U/S and R/W and widens NX.
  */
-static int walk_entry(struct emu_cpu *c, uint64_t la, uint64_t pte, uint64_t r, uint32_t err, bool probe,
-		      bool nxe, bool *us, bool *rw, bool *nx)
+static int walk_entry(struct emu_cpu *c, uint64_t la, uint64_t pte, uint64_t r, uint32_t err, bool probe, bool nxe,
+		      bool *us, bool *rw, bool *nx)
 {
 	if (pte & r) {
 		if (probe)
@@ -147,11 +147,10 @@ static int walk_entry(struct emu_cpu *c, uint64_t la, uint64_t pte, uint64_t r, 
  * then its accessed (and, for a write, dirty) bit: -1 when denied and
  * probing, #PF when denied otherwise.
  */
-static int leaf_access(struct emu_cpu *c, uint64_t la, int acc, bool user, bool us, bool rw, bool nx,
-		       uint32_t err, bool probe, uint64_t pte, uint64_t pte_addr, unsigned esz)
+static int leaf_access(struct emu_cpu *c, uint64_t la, int acc, bool user, bool us, bool rw, bool nx, uint32_t err,
+		       bool probe, uint64_t pte, uint64_t pte_addr, unsigned esz)
 {
-	bool bad = (user && !us) || (acc == ACC_W && !rw && (user || (c->s.cr0 & CR0_WP))) ||
-		   (acc == ACC_X && nx);
+	bool bad = (user && !us) || (acc == ACC_W && !rw && (user || (c->s.cr0 & CR0_WP))) || (acc == ACC_X && nx);
 	if (bad) {
 		if (probe)
 			return -1;
@@ -240,8 +239,7 @@ int emu_translate(struct emu_cpu *c, uint64_t la, int acc, bool user, bool probe
 		uint64_t rsvd = PTE_RSVD_HI | (nxe ? 0 : PTE_NX);
 		uint64_t table = c->s.cr3 & PTE_ADDR;
 		bool us = true, rw = true, nx = false;
-		uint32_t err = (acc == ACC_W ? PF_W : 0) | (user ? PF_U : 0) |
-			       (acc == ACC_X && nxe ? PF_ID : 0);
+		uint32_t err = (acc == ACC_W ? PF_W : 0) | (user ? PF_U : 0) | (acc == ACC_X && nxe ? PF_ID : 0);
 		uint64_t pte = 0, pte_addr = 0, page_mask = 0xfff;
 		for (int level = 4; level >= 1; level--) {
 			pte_addr = table + ((la >> (3 + 9 * level)) & 511) * 8;
@@ -278,8 +276,7 @@ int emu_translate(struct emu_cpu *c, uint64_t la, int acc, bool user, bool probe
 		struct emu_tlb_entry *e = &c->tlb[acc][(la >> 12) & (EMU_TLB_SIZE - 1)];
 		e->tag = (la & ~0xfffull) | ((uint64_t)user << 1) | 1;
 		e->gpa = gpa_page;
-		e->host = (gpa_page < c->ram_size && c->ram_size - gpa_page >= 0x1000) ? c->ram + gpa_page
-											  : NULL;
+		e->host = (gpa_page < c->ram_size && c->ram_size - gpa_page >= 0x1000) ? c->ram + gpa_page : NULL;
 		if (acc == ACC_W && emu_is_code_page(c, gpa_page >> 12))
 			e->host = NULL; /* see emu_mark_code_page() */
 	}

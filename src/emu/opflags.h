@@ -59,9 +59,11 @@
 #define DBTRAP EMU_F_DBTRAP
 #define X87ENV EMU_F_X87ENV
 
+// clang-format off
 #define EMU_OPFLAG_NAMES(X)                                                                              \
 	X(M) X(B) X(L) X(I8) X(I16) X(IZ) X(IV) X(I16_8) X(MOFFS) X(D64) X(REL) X(STR) X(UNIMPL) X(NP)  \
 	X(P66) X(PF3) X(PF2) X(MEMO) X(REGO) X(RMSEL) X(I64) X(PTR) X(PIN) X(POUT) X(PUSHF) X(XCPUID)    \
 	X(XTSC) X(XTSCP) X(XTSCMSR) X(XADOPT) X(SIDT) X(LIDT) X(UMIP) X(UMIPM) X(SYSCALL) X(SYSENTER)     \
 	X(INTN) X(UOF) X(USF) X(UZF) X(UAF) X(UPF) X(UCF) X(USHIFT) X(USAR) X(UROT) X(URC) X(USHD) X(UCL) \
 	X(DBTRAP) X(X87ENV)
+// clang-format on

@@ -65,8 +65,7 @@ void emu_load_seg(struct emu_cpu *c, unsigned seg, uint16_t sel)
 		 * with NullSelectorClearsBase). */
 		c->s.seg[seg] = (struct rax_segment){ .selector = sel, .unusable = 1, .dpl = (uint8_t)cpl };
 		if (seg == RAX_SEG_SS)
-			c->s.seg[seg].db = 1, c->s.seg[seg].s = 1, c->s.seg[seg].type = 3,
-			c->s.seg[seg].present = 1;
+			c->s.seg[seg].db = 1, c->s.seg[seg].s = 1, c->s.seg[seg].type = 3, c->s.seg[seg].present = 1;
 		return;
 	}
 	uint64_t lo, addr;
@@ -136,8 +135,7 @@ void emu_set_cs(struct emu_cpu *c, const struct rax_segment *cs)
 	emu_update_mode(c);
 }
 
-void emu_seg_check(struct emu_cpu *c, const struct rax_segment *s, uint64_t off, unsigned size,
-		   int acc, int vec)
+void emu_seg_check(struct emu_cpu *c, const struct rax_segment *s, uint64_t off, unsigned size, int acc, int vec)
 {
 	if (s->unusable || !s->present)
 		emu_raise(c, vec, 0, EV_ERR); /* a null selector */

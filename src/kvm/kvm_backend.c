@@ -45,10 +45,7 @@ struct kvm_ctx {
 	struct timespec t0; /* creation time: the origin of vm_now_ns() */
 };
 
-static struct kvm_ctx *ctx_of(struct rax_vm *vm)
-{
-	return vm->backend;
-}
+static struct kvm_ctx *ctx_of(struct rax_vm *vm) { return vm->backend; }
 
 static int xioctl(int fd, unsigned long req, void *arg)
 {
@@ -74,9 +71,12 @@ static int kvm_set_cpuid(struct kvm_ctx *k, struct rax_err *err)
 	c->nent = n;
 	for (unsigned i = 0; i < n; i++) {
 		c->entries[i] = (struct kvm_cpuid_entry2){
-			.function = leaves[i].function, .index = leaves[i].index,
-			.eax = leaves[i].eax, .ebx = leaves[i].ebx,
-			.ecx = leaves[i].ecx, .edx = leaves[i].edx,
+			.function = leaves[i].function,
+			.index = leaves[i].index,
+			.eax = leaves[i].eax,
+			.ebx = leaves[i].ebx,
+			.ecx = leaves[i].ecx,
+			.edx = leaves[i].edx,
 		};
 	}
 	int r = xioctl(k->vcpu_fd, KVM_SET_CPUID2, c);
@@ -151,8 +151,8 @@ static int kvm_create(struct rax_vm *vm, struct rax_err *err)
 	errno = EINVAL;
 	if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
 		rax_errf(err, RAX_STATUS_HOST,
-			 "%s is not a usable KVM device (KVM_GET_API_VERSION: %s); use --backend emulator",
-			 path, strerror(errno));
+			 "%s is not a usable KVM device (KVM_GET_API_VERSION: %s); use --backend emulator", path,
+			 strerror(errno));
 		goto fail;
 	}
 	do
@@ -175,13 +175,17 @@ static int kvm_create(struct rax_vm *vm, struct rax_err *err)
 		kvm_fail(err, "KVM_CREATE_IRQCHIP");
 		goto fail;
 	}
-	struct kvm_pit_config pit = { .flags = 0 }; /* in-kernel port 0x61 too: Linux calibrates the TSC with PIT channel 2 */
+	struct kvm_pit_config pit = {
+		.flags = 0
+	}; /* in-kernel port 0x61 too: Linux calibrates the TSC with PIT channel 2 */
 	if (xioctl(k->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
 		kvm_fail(err, "KVM_CREATE_PIT2");
 		goto fail;
 	}
 	struct kvm_userspace_memory_region region = {
-		.slot = 0, .guest_phys_addr = 0, .memory_size = vm->mem.size,
+		.slot = 0,
+		.guest_phys_addr = 0,
+		.memory_size = vm->mem.size,
 		.userspace_addr = (uint64_t)(uintptr_t)vm->mem.host,
 	};
 	if (xioctl(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
@@ -224,18 +228,36 @@ fail:
 static void seg_to_kvm(const struct rax_segment *s, struct kvm_segment *k)
 {
 	*k = (struct kvm_segment){
-		.base = s->base, .limit = s->limit, .selector = s->selector, .type = s->type,
-		.present = s->present, .dpl = s->dpl, .db = s->db, .s = s->s, .l = s->l,
-		.g = s->g, .avl = s->avl, .unusable = s->unusable,
+		.base = s->base,
+		.limit = s->limit,
+		.selector = s->selector,
+		.type = s->type,
+		.present = s->present,
+		.dpl = s->dpl,
+		.db = s->db,
+		.s = s->s,
+		.l = s->l,
+		.g = s->g,
+		.avl = s->avl,
+		.unusable = s->unusable,
 	};
 }
 
 static void seg_from_kvm(const struct kvm_segment *k, struct rax_segment *s)
 {
 	*s = (struct rax_segment){
-		.base = k->base, .limit = k->limit, .selector = k->selector, .type = k->type,
-		.present = k->present, .dpl = k->dpl, .db = k->db, .s = k->s, .l = k->l,
-		.g = k->g, .avl = k->avl, .unusable = k->unusable,
+		.base = k->base,
+		.limit = k->limit,
+		.selector = k->selector,
+		.type = k->type,
+		.present = k->present,
+		.dpl = k->dpl,
+		.db = k->db,
+		.s = k->s,
+		.l = k->l,
+		.g = k->g,
+		.avl = k->avl,
+		.unusable = k->unusable,
 	};
 }
 
@@ -246,8 +268,15 @@ static struct kvm_segment *sreg_slot(struct kvm_sregs *sr, int i)
 }
 
 static const uint32_t state_msrs[] = {
-	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK, MSR_KERNEL_GS_BASE,
-	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP, MSR_IA32_PAT,
+	MSR_STAR,
+	MSR_LSTAR,
+	MSR_CSTAR,
+	MSR_SFMASK,
+	MSR_KERNEL_GS_BASE,
+	MSR_IA32_SYSENTER_CS,
+	MSR_IA32_SYSENTER_ESP,
+	MSR_IA32_SYSENTER_EIP,
+	MSR_IA32_PAT,
 };
 #define N_STATE_MSRS (sizeof(state_msrs) / sizeof(state_msrs[0]))
 
@@ -359,7 +388,7 @@ static int kvm_set_state(struct rax_vm *vm, const struct rax_cpu_state *s, struc
 	struct kvm_regs r;
 	memset(&r, 0, sizeof(r));
 	__u64 *g[RAX_NGPR] = { &r.rax, &r.rcx, &r.rdx, &r.rbx, &r.rsp, &r.rbp, &r.rsi, &r.rdi,
-				  &r.r8, &r.r9, &r.r10, &r.r11, &r.r12, &r.r13, &r.r14, &r.r15 };
+			       &r.r8,  &r.r9,  &r.r10, &r.r11, &r.r12, &r.r13, &r.r14, &r.r15 };
 	for (int i = 0; i < RAX_NGPR; i++)
 		*g[i] = s->gpr[i];
 	r.rip = s->rip;
@@ -420,7 +449,7 @@ static int kvm_get_state(struct rax_vm *vm, struct rax_cpu_state *s, struct rax_
 		return kvm_fail(err, "KVM_GET_SREGS");
 	memset(s, 0, sizeof(*s));
 	const uint64_t g[RAX_NGPR] = { r.rax, r.rcx, r.rdx, r.rbx, r.rsp, r.rbp, r.rsi, r.rdi,
-				       r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15 };
+				       r.r8,  r.r9,  r.r10, r.r11, r.r12, r.r13, r.r14, r.r15 };
 	memcpy(s->gpr, g, sizeof(g));
 	s->rip = r.rip;
 	s->rflags = r.rflags;
@@ -482,8 +511,7 @@ static uint64_t kvm_now_ns(struct rax_vm *vm)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	const struct timespec *t0 = &ctx_of(vm)->t0;
-	return (uint64_t)(t.tv_sec - t0->tv_sec) * 1000000000ull + (uint64_t)t.tv_nsec -
-	       (uint64_t)t0->tv_nsec;
+	return (uint64_t)(t.tv_sec - t0->tv_sec) * 1000000000ull + (uint64_t)t.tv_nsec - (uint64_t)t0->tv_nsec;
 }
 
 /* struct kvm_exit_vcpu.where: registers and the code at RIP, read through
@@ -528,10 +556,7 @@ static bool halted_for_good(void *opaque)
 }
 
 /* Only asked after an internal error at CPL0: the probe runs at most once. */
-static bool cpl0_emulated(void *opaque)
-{
-	return !kvm_probe()->cpl0_native.ok;
-}
+static bool cpl0_emulated(void *opaque) { return !kvm_probe()->cpl0_native.ok; }
 
 /* Run until an exit the VM must see; `want_debug` ends on KVM_EXIT_DEBUG. */
 static int kvm_loop(struct rax_vm *vm, struct rax_exit *ex, struct rax_err *err, bool want_debug)

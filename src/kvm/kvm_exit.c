@@ -17,8 +17,7 @@
 #include "vm.h"
 
 /* Append to buf (length *len, capacity n), truncating silently. */
-__attribute__((format(printf, 4, 5))) static void app(char *buf, size_t n, size_t *len,
-						      const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static void app(char *buf, size_t n, size_t *len, const char *fmt, ...)
 {
 	if (*len + 1 >= n)
 		return;
@@ -71,12 +70,10 @@ static const char *internal_suberror(uint32_t s)
 	}
 }
 
-void kvm_exit_internal_text(char *buf, size_t n, uint32_t suberror, const struct kvm_exit_where *w,
-			    bool cpl0_emulated)
+void kvm_exit_internal_text(char *buf, size_t n, uint32_t suberror, const struct kvm_exit_where *w, bool cpl0_emulated)
 {
 	char what[96];
-	snprintf(what, sizeof(what), "KVM internal error, suberror %u (%s)", suberror,
-		 internal_suberror(suberror));
+	snprintf(what, sizeof(what), "KVM internal error, suberror %u (%s)", suberror, internal_suberror(suberror));
 	kvm_exit_describe(buf, n, what, w);
 	if (!w || w->cpl != 0 || !cpl0_emulated)
 		return;
@@ -137,8 +134,7 @@ static enum kvm_exit_next internal(const struct kvm_exit_vcpu *vcpu, struct rax_
 	return KVM_EXIT_NEXT_RETURN;
 }
 
-static enum kvm_exit_next internal_error(struct kvm_run *run, const struct kvm_exit_vcpu *vcpu,
-					 struct rax_exit *ex)
+static enum kvm_exit_next internal_error(struct kvm_run *run, const struct kvm_exit_vcpu *vcpu, struct rax_exit *ex)
 {
 	struct kvm_exit_where w;
 	const struct kvm_exit_where *wp = where(vcpu, &w);
@@ -157,19 +153,14 @@ static enum kvm_exit_next internal_error(struct kvm_run *run, const struct kvm_e
 	return KVM_EXIT_NEXT_RETURN;
 }
 
-enum kvm_exit_next kvm_exit_handle(struct rax_vm *vm, struct kvm_run *run,
-				   const struct kvm_exit_vcpu *vcpu, struct rax_exit *ex)
+enum kvm_exit_next kvm_exit_handle(struct rax_vm *vm, struct kvm_run *run, const struct kvm_exit_vcpu *vcpu,
+				   struct rax_exit *ex)
 {
 	char what[96];
 	switch (run->exit_reason) {
-	case KVM_EXIT_IO:
-		handle_io(vm, run);
-		return KVM_EXIT_NEXT_RUN;
-	case KVM_EXIT_MMIO:
-		handle_mmio(vm, run);
-		return KVM_EXIT_NEXT_RUN;
-	case KVM_EXIT_INTR:
-		return KVM_EXIT_NEXT_RUN;
+	case KVM_EXIT_IO: handle_io(vm, run); return KVM_EXIT_NEXT_RUN;
+	case KVM_EXIT_MMIO: handle_mmio(vm, run); return KVM_EXIT_NEXT_RUN;
+	case KVM_EXIT_INTR: return KVM_EXIT_NEXT_RUN;
 	case KVM_EXIT_HLT:
 		/* HLT that nothing can wake: the guest's power-off */
 		if (!run->if_flag || (vcpu->halted_for_good && vcpu->halted_for_good(vcpu->opaque))) {
@@ -193,8 +184,8 @@ enum kvm_exit_next kvm_exit_handle(struct rax_vm *vm, struct kvm_run *run,
 	}
 	case KVM_EXIT_SYSTEM_EVENT:
 		/* the run loop sees vm->stop before it enters the guest again */
-		vm_request_stop(vm, run->system_event.type == KVM_SYSTEM_EVENT_RESET ? RAX_STATUS_RESET
-										: RAX_STATUS_OK);
+		vm_request_stop(vm,
+				run->system_event.type == KVM_SYSTEM_EVENT_RESET ? RAX_STATUS_RESET : RAX_STATUS_OK);
 		return KVM_EXIT_NEXT_RUN;
 	case KVM_EXIT_DEBUG:
 		if (!vcpu->want_debug)
@@ -203,8 +194,7 @@ enum kvm_exit_next kvm_exit_handle(struct rax_vm *vm, struct kvm_run *run,
 		ex->rip = run->debug.arch.pc;
 		ex->detail[0] = 0;
 		return KVM_EXIT_NEXT_RETURN;
-	case KVM_EXIT_INTERNAL_ERROR:
-		return internal_error(run, vcpu, ex);
+	case KVM_EXIT_INTERNAL_ERROR: return internal_error(run, vcpu, ex);
 	case KVM_EXIT_FAIL_ENTRY:
 		snprintf(what, sizeof(what), "KVM entry failed, hardware reason 0x%llx",
 			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);

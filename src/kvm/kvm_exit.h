@@ -24,9 +24,9 @@ struct rax_vm;
 struct kvm_exit_where {
 	uint64_t rip;
 	unsigned cpl;
-	unsigned mode;      /* enum emu_mode the code decodes in */
-	uint8_t bytes[15];  /* code at rip */
-	unsigned nbytes;    /* how many could be read (0: none) */
+	unsigned mode;     /* enum emu_mode the code decodes in */
+	uint8_t bytes[15]; /* code at rip */
+	unsigned nbytes;   /* how many could be read (0: none) */
 };
 
 /* The vCPU as the exit handler sees it: the backend answers with ioctls,
@@ -48,8 +48,8 @@ enum kvm_exit_next {
 	KVM_EXIT_NEXT_RETURN, /* *ex is filled: return it to the VM */
 };
 
-enum kvm_exit_next kvm_exit_handle(struct rax_vm *vm, struct kvm_run *run,
-				   const struct kvm_exit_vcpu *vcpu, struct rax_exit *ex);
+enum kvm_exit_next kvm_exit_handle(struct rax_vm *vm, struct kvm_run *run, const struct kvm_exit_vcpu *vcpu,
+				   struct rax_exit *ex);
 
 /* "<what> at rip 0x..., cpl N: <instruction> (bytes ..)"; w NULL when the
  * registers could not be read (pure). */
@@ -57,7 +57,6 @@ void kvm_exit_describe(char *buf, size_t n, const char *what, const struct kvm_e
 
 /* The text of a KVM internal error: kvm_exit_describe() plus, at CPL0 on a
  * host whose KVM emulates CPL0 code, what to do instead (pure). */
-void kvm_exit_internal_text(char *buf, size_t n, uint32_t suberror, const struct kvm_exit_where *w,
-			    bool cpl0_emulated);
+void kvm_exit_internal_text(char *buf, size_t n, uint32_t suberror, const struct kvm_exit_where *w, bool cpl0_emulated);
 
 #endif

@@ -16,13 +16,9 @@
 #define PTE_D 0x40ull
 #define PTE_PS 0x80ull
 
-static int put64(struct guest_mem *mem, uint64_t gpa, uint64_t v)
-{
-	return guest_mem_write(mem, gpa, &v, sizeof(v));
-}
+static int put64(struct guest_mem *mem, uint64_t gpa, uint64_t v) { return guest_mem_write(mem, gpa, &v, sizeof(v)); }
 
-int boot64_setup(struct guest_mem *mem, struct rax_cpu_state *st, uint64_t entry,
-		 struct rax_err *err)
+int boot64_setup(struct guest_mem *mem, struct rax_cpu_state *st, uint64_t entry, struct rax_err *err)
 {
 	/* null, unused, 64-bit code (0x10), flat data (0x18) */
 	static const uint64_t gdt[] = { 0, 0, 0x00af9b000000ffffull, 0x00cf93000000ffffull };
@@ -45,8 +41,7 @@ int boot64_setup(struct guest_mem *mem, struct rax_cpu_state *st, uint64_t entry
 	cpu_state_flat64(&st->seg[RAX_SEG_CS], &st->seg[RAX_SEG_DS], 0);
 	st->seg[RAX_SEG_CS].selector = BOOT_CS;
 	st->seg[RAX_SEG_DS].selector = BOOT_DS;
-	st->seg[RAX_SEG_ES] = st->seg[RAX_SEG_SS] = st->seg[RAX_SEG_FS] = st->seg[RAX_SEG_GS] =
-		st->seg[RAX_SEG_DS];
+	st->seg[RAX_SEG_ES] = st->seg[RAX_SEG_SS] = st->seg[RAX_SEG_FS] = st->seg[RAX_SEG_GS] = st->seg[RAX_SEG_DS];
 	/* A usable 64-bit TSS descriptor cache is required by VMX entry. */
 	st->tr = (struct rax_segment){ .limit = 0x67, .type = 11, .present = 1 };
 	st->ldtr = (struct rax_segment){ .unusable = 1 };
@@ -62,15 +57,13 @@ int boot64_setup(struct guest_mem *mem, struct rax_cpu_state *st, uint64_t entry
 	return 0;
 }
 
-int load_file(const char *path, const char *what, size_t max, uint8_t **buf, size_t *len,
-	      struct rax_err *err)
+int load_file(const char *path, const char *what, size_t max, uint8_t **buf, size_t *len, struct rax_err *err)
 {
 	*buf = NULL;
 	*len = 0;
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return rax_errf(err, RAX_STATUS_USAGE, "cannot open %s '%s': %s", what, path,
-				strerror(errno));
+		return rax_errf(err, RAX_STATUS_USAGE, "cannot open %s '%s': %s", what, path, strerror(errno));
 	struct stat sb;
 	if (fstat(fileno(f), &sb) < 0 || !S_ISREG(sb.st_mode)) {
 		fclose(f);
@@ -78,9 +71,8 @@ int load_file(const char *path, const char *what, size_t max, uint8_t **buf, siz
 	}
 	if ((uint64_t)sb.st_size > max) {
 		fclose(f);
-		return rax_errf(err, RAX_STATUS_USAGE,
-				"%s '%s' (%lld bytes) is larger than guest RAM (--mem %zuM)", what, path,
-				(long long)sb.st_size, max >> 20);
+		return rax_errf(err, RAX_STATUS_USAGE, "%s '%s' (%lld bytes) is larger than guest RAM (--mem %zuM)",
+				what, path, (long long)sb.st_size, max >> 20);
 	}
 	size_t size = (size_t)sb.st_size;
 	uint8_t *p = malloc(size ? size : 1);

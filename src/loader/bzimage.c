@@ -14,15 +14,26 @@
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static uint32_t rd32(const uint8_t *p) { return (uint32_t)rd16(p) | (uint32_t)rd16(p + 2) << 16; }
 static uint64_t rd64(const uint8_t *p) { return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32; }
-static void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static void wr32(uint8_t *p, uint32_t v) { wr16(p, (uint16_t)v); wr16(p + 2, (uint16_t)(v >> 16)); }
-static void wr64(uint8_t *p, uint64_t v) { wr32(p, (uint32_t)v); wr32(p + 4, (uint32_t)(v >> 32)); }
+static void wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+static void wr32(uint8_t *p, uint32_t v)
+{
+	wr16(p, (uint16_t)v);
+	wr16(p + 2, (uint16_t)(v >> 16));
+}
+static void wr64(uint8_t *p, uint64_t v)
+{
+	wr32(p, (uint32_t)v);
+	wr32(p + 4, (uint32_t)(v >> 32));
+}
 
 int bzimage_parse(const uint8_t *buf, size_t len, struct bzimage_info *info, struct rax_err *err)
 {
 	memset(info, 0, sizeof(*info));
-	if (len < BZ_HEADER + 4 || rd16(buf + BZ_BOOT_FLAG) != 0xaa55 ||
-	    memcmp(buf + BZ_HEADER, "HdrS", 4) != 0)
+	if (len < BZ_HEADER + 4 || rd16(buf + BZ_BOOT_FLAG) != 0xaa55 || memcmp(buf + BZ_HEADER, "HdrS", 4) != 0)
 		return rax_errf(err, RAX_STATUS_USAGE,
 				len < BZ_HEADER + 4 ? "file is too short to be a bzImage (%zu bytes)"
 						    : "not a bzImage: no 'HdrS' setup header (%zu bytes)",
@@ -43,9 +54,8 @@ int bzimage_parse(const uint8_t *buf, size_t len, struct bzimage_info *info, str
 	/* syssize counts 16-byte paragraphs, rounded up */
 	uint64_t syssize = (uint64_t)rd32(buf + BZ_SYSSIZE) * 16;
 	if (len <= info->setup_size || len - info->setup_size + 15 < syssize)
-		return rax_errf(err, RAX_STATUS_USAGE,
-				"truncated bzImage: %zu bytes, header promises %llu",
-				len, (unsigned long long)(info->setup_size + syssize));
+		return rax_errf(err, RAX_STATUS_USAGE, "truncated bzImage: %zu bytes, header promises %llu", len,
+				(unsigned long long)(info->setup_size + syssize));
 	info->kernel_size = (uint32_t)(len - info->setup_size);
 	info->init_size = rd32(buf + BZ_INIT_SIZE);
 	info->pref_address = rd64(buf + BZ_PREF_ADDRESS);
@@ -79,8 +89,8 @@ static uint64_t place_initrd(uint64_t lo, uint64_t hi, uint64_t size)
 	return (hi - size) & ~0xfffull;
 }
 
-int bzimage_load(struct guest_mem *mem, const char *kernel_path, const char *initrd_path,
-		 const char *cmdline, struct rax_cpu_state *st, struct rax_err *err)
+int bzimage_load(struct guest_mem *mem, const char *kernel_path, const char *initrd_path, const char *cmdline,
+		 struct rax_cpu_state *st, struct rax_err *err)
 {
 	uint8_t *kbuf = NULL, *ibuf = NULL;
 	size_t klen = 0, ilen = 0;
@@ -113,8 +123,8 @@ int bzimage_load(struct guest_mem *mem, const char *kernel_path, const char *ini
 	size_t cmdlen = strlen(cmdline);
 	uint64_t cmdmax = bi.cmdline_size ? bi.cmdline_size : 255;
 	if (cmdlen > cmdmax || cmdlen >= LAYOUT_CMDLINE_MAX) {
-		rax_errf(err, RAX_STATUS_USAGE, "command line is %zu bytes, the kernel accepts at most %llu",
-			 cmdlen, (unsigned long long)cmdmax);
+		rax_errf(err, RAX_STATUS_USAGE, "command line is %zu bytes, the kernel accepts at most %llu", cmdlen,
+			 (unsigned long long)cmdmax);
 		goto out;
 	}
 
@@ -135,8 +145,7 @@ int bzimage_load(struct guest_mem *mem, const char *kernel_path, const char *ini
 			limit = (uint64_t)bi.initrd_addr_max + 1;
 		uint64_t at = place_initrd(need, limit, ilen);
 		if (!at) {
-			rax_errf(err, RAX_STATUS_USAGE,
-				 "kernel (%lluM) plus initrd (%lluM) do not fit in --mem %lluM",
+			rax_errf(err, RAX_STATUS_USAGE, "kernel (%lluM) plus initrd (%lluM) do not fit in --mem %lluM",
 				 MiB(need), MiB(ilen + (1 << 20) - 1), MiB(mem->size));
 			goto out;
 		}

@@ -76,10 +76,7 @@ static void wr64(uint8_t *p, uint64_t v)
 	wr32(p + 4, (uint32_t)(v >> 32));
 }
 
-static uint64_t align_up(uint64_t v, uint64_t a)
-{
-	return (v + a - 1) & ~(a - 1);
-}
+static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 
 long multiboot_find_header(const uint8_t *buf, size_t len, long *first_magic)
 {
@@ -98,20 +95,20 @@ long multiboot_find_header(const uint8_t *buf, size_t len, long *first_magic)
 }
 
 /* Record [paddr, paddr+memsz) after checking it against the usable RAM. */
-static int add_segment(struct mb_image *img, uint32_t off, uint64_t paddr, uint64_t filesz,
-		       uint64_t memsz, uint64_t ram_size, const char *what, struct rax_err *err)
+static int add_segment(struct mb_image *img, uint32_t off, uint64_t paddr, uint64_t filesz, uint64_t memsz,
+		       uint64_t ram_size, const char *what, struct rax_err *err)
 {
 	if (paddr < LAYOUT_MB_IMAGE_MIN || paddr + memsz > ram_size)
 		return rax_errf(err, RAX_STATUS_USAGE,
 				"%s loads to [0x%llx, 0x%llx), outside the RAM a multiboot image may use "
 				"[0x%llx, 0x%llx) with --mem %lluM",
 				what, (unsigned long long)paddr, (unsigned long long)(paddr + memsz),
-				(unsigned long long)LAYOUT_MB_IMAGE_MIN, (unsigned long long)ram_size,
-				MiB(ram_size));
+				(unsigned long long)LAYOUT_MB_IMAGE_MIN, (unsigned long long)ram_size, MiB(ram_size));
 	if (img->nseg == MB_MAX_SEGMENTS)
 		return rax_errf(err, RAX_STATUS_USAGE, "more than %d loadable segments", MB_MAX_SEGMENTS);
-	img->seg[img->nseg++] = (struct mb_segment){ .off = off, .paddr = (uint32_t)paddr,
-						     .filesz = (uint32_t)filesz, .memsz = (uint32_t)memsz };
+	img->seg[img->nseg++] = (struct mb_segment){
+		.off = off, .paddr = (uint32_t)paddr, .filesz = (uint32_t)filesz, .memsz = (uint32_t)memsz
+	};
 	if (img->nseg == 1 || paddr < img->lo)
 		img->lo = paddr;
 	if (paddr + memsz > img->hi)
@@ -120,27 +117,29 @@ static int add_segment(struct mb_image *img, uint32_t off, uint64_t paddr, uint6
 }
 
 /* Flag bit 16: the header's address fields say where everything goes. */
-static int parse_aout(const uint8_t *buf, size_t len, uint64_t ram_size, struct mb_image *img,
-		      struct rax_err *err)
+static int parse_aout(const uint8_t *buf, size_t len, uint64_t ram_size, struct mb_image *img, struct rax_err *err)
 {
 	const uint8_t *h = buf + img->header_off;
 	if (img->header_off + MB_HEADER_AOUT_LEN > MB_SEARCH_LEN)
-		return rax_errf(err, RAX_STATUS_USAGE,
-				"multiboot header at offset 0x%x runs past the first 8 KiB", img->header_off);
+		return rax_errf(err, RAX_STATUS_USAGE, "multiboot header at offset 0x%x runs past the first 8 KiB",
+				img->header_off);
 	if (img->header_off + MB_HEADER_AOUT_LEN > len)
-		return rax_errf(err, RAX_STATUS_USAGE, "truncated: the multiboot header's address fields "
-				"are cut at %zu bytes", len);
+		return rax_errf(err, RAX_STATUS_USAGE,
+				"truncated: the multiboot header's address fields "
+				"are cut at %zu bytes",
+				len);
 	uint32_t header_addr = rd32(h + MBH_HEADER_ADDR), load_addr = rd32(h + MBH_LOAD_ADDR);
 	uint32_t load_end = rd32(h + MBH_LOAD_END_ADDR), bss_end = rd32(h + MBH_BSS_END_ADDR);
 	uint32_t entry = rd32(h + MBH_ENTRY_ADDR);
 	if (header_addr < load_addr)
-		return rax_errf(err, RAX_STATUS_USAGE, "header_addr 0x%x lies below load_addr 0x%x",
-				header_addr, load_addr);
+		return rax_errf(err, RAX_STATUS_USAGE, "header_addr 0x%x lies below load_addr 0x%x", header_addr,
+				load_addr);
 	/* the header's own file offset ties the file to the addresses */
 	if (header_addr - load_addr > img->header_off)
 		return rax_errf(err, RAX_STATUS_USAGE,
 				"load_addr 0x%x lies before the start of the file (header_addr 0x%x at file "
-				"offset 0x%x)", load_addr, header_addr, img->header_off);
+				"offset 0x%x)",
+				load_addr, header_addr, img->header_off);
 	uint32_t load_off = img->header_off - (header_addr - load_addr);
 	uint64_t size;
 	if (load_end == 0) {
@@ -153,56 +152,61 @@ static int parse_aout(const uint8_t *buf, size_t len, uint64_t ram_size, struct 
 		if (load_off + size > len)
 			return rax_errf(err, RAX_STATUS_USAGE,
 					"truncated: the header loads %llu bytes from file offset 0x%x, the file "
-					"has %zu", (unsigned long long)size, load_off, len);
+					"has %zu",
+					(unsigned long long)size, load_off, len);
 	}
 	uint64_t memsz = size;
 	if (bss_end) {
 		if (bss_end < load_addr + size)
-			return rax_errf(err, RAX_STATUS_USAGE, "bss_end_addr 0x%x lies below the end of the "
-					"loaded data 0x%llx", bss_end, (unsigned long long)(load_addr + size));
+			return rax_errf(err, RAX_STATUS_USAGE,
+					"bss_end_addr 0x%x lies below the end of the "
+					"loaded data 0x%llx",
+					bss_end, (unsigned long long)(load_addr + size));
 		memsz = bss_end - load_addr;
 	}
 	if (add_segment(img, load_off, load_addr, size, memsz, ram_size, "the a.out kludge image", err) < 0)
 		return -1;
 	if (entry < load_addr || entry >= load_addr + size)
-		return rax_errf(err, RAX_STATUS_USAGE,
-				"entry_addr 0x%x lies outside the loaded image [0x%x, 0x%llx)", entry,
-				load_addr, (unsigned long long)(load_addr + size));
+		return rax_errf(err, RAX_STATUS_USAGE, "entry_addr 0x%x lies outside the loaded image [0x%x, 0x%llx)",
+				entry, load_addr, (unsigned long long)(load_addr + size));
 	img->entry = entry;
 	img->aout = true;
 	return 0;
 }
 
-static int parse_elf(const uint8_t *buf, size_t len, uint64_t ram_size, struct mb_image *img,
-		     struct rax_err *err)
+static int parse_elf(const uint8_t *buf, size_t len, uint64_t ram_size, struct mb_image *img, struct rax_err *err)
 {
 	if (len < 4 || memcmp(buf, "\177ELF", 4) != 0)
-		return rax_errf(err, RAX_STATUS_USAGE, "not an ELF file, and the multiboot header has no "
+		return rax_errf(err, RAX_STATUS_USAGE,
+				"not an ELF file, and the multiboot header has no "
 				"load addresses (flag bit 16, the a.out kludge)");
 	if (len < ELF_EHDR_SIZE)
 		return rax_errf(err, RAX_STATUS_USAGE, "truncated ELF header (%zu bytes)", len);
 	if (buf[ELF_CLASS] == ELFCLASS64)
-		return rax_errf(err, RAX_STATUS_USAGE, "ELF64 image: multiboot loads 32-bit ELF executables "
+		return rax_errf(err, RAX_STATUS_USAGE,
+				"ELF64 image: multiboot loads 32-bit ELF executables "
 				"only (use the a.out kludge or an ELF32 wrapper)");
 	if (buf[ELF_CLASS] != ELFCLASS32)
 		return rax_errf(err, RAX_STATUS_USAGE, "unknown ELF class %u", buf[ELF_CLASS]);
 	if (buf[ELF_DATA] != ELFDATA2LSB)
 		return rax_errf(err, RAX_STATUS_USAGE, "ELF image is not little-endian");
 	if (rd16(buf + ELF_MACHINE) != EM_386)
-		return rax_errf(err, RAX_STATUS_USAGE, "ELF machine %u is not x86 (EM_386)",
-				rd16(buf + ELF_MACHINE));
+		return rax_errf(err, RAX_STATUS_USAGE, "ELF machine %u is not x86 (EM_386)", rd16(buf + ELF_MACHINE));
 	if (rd16(buf + ELF_TYPE) != ET_EXEC)
 		return rax_errf(err, RAX_STATUS_USAGE, "ELF type %u is not an executable (ET_EXEC)",
 				rd16(buf + ELF_TYPE));
 	uint64_t phoff = rd32(buf + ELF_PHOFF), phentsize = rd16(buf + ELF_PHENTSIZE);
 	uint64_t phnum = rd16(buf + ELF_PHNUM);
 	if (phnum == 0 || phentsize < ELF_PHDR_SIZE)
-		return rax_errf(err, RAX_STATUS_USAGE, "ELF image has no usable program headers "
-				"(e_phnum %llu, e_phentsize %llu)", (unsigned long long)phnum,
-				(unsigned long long)phentsize);
+		return rax_errf(err, RAX_STATUS_USAGE,
+				"ELF image has no usable program headers "
+				"(e_phnum %llu, e_phentsize %llu)",
+				(unsigned long long)phnum, (unsigned long long)phentsize);
 	if (phoff + phnum * phentsize > len)
-		return rax_errf(err, RAX_STATUS_USAGE, "truncated: program headers end at 0x%llx, the file "
-				"has %zu bytes", (unsigned long long)(phoff + phnum * phentsize), len);
+		return rax_errf(err, RAX_STATUS_USAGE,
+				"truncated: program headers end at 0x%llx, the file "
+				"has %zu bytes",
+				(unsigned long long)(phoff + phnum * phentsize), len);
 	uint32_t entry = rd32(buf + ELF_ENTRY), phys_entry = entry;
 	bool entry_mapped = false;
 	for (unsigned i = 0; i < phnum; i++) {
@@ -213,11 +217,15 @@ static int parse_elf(const uint8_t *buf, size_t len, uint64_t ram_size, struct m
 		if (rd32(ph + ELF_P_TYPE) != PT_LOAD || memsz == 0)
 			continue;
 		if (filesz > memsz)
-			return rax_errf(err, RAX_STATUS_USAGE, "program header %u: p_filesz 0x%x exceeds "
-					"p_memsz 0x%x", i, filesz, memsz);
+			return rax_errf(err, RAX_STATUS_USAGE,
+					"program header %u: p_filesz 0x%x exceeds "
+					"p_memsz 0x%x",
+					i, filesz, memsz);
 		if ((uint64_t)off + filesz > len)
-			return rax_errf(err, RAX_STATUS_USAGE, "truncated: segment %u needs file bytes up to "
-					"0x%llx, the file has %zu", i, (unsigned long long)off + filesz, len);
+			return rax_errf(err, RAX_STATUS_USAGE,
+					"truncated: segment %u needs file bytes up to "
+					"0x%llx, the file has %zu",
+					i, (unsigned long long)off + filesz, len);
 		char what[40];
 		snprintf(what, sizeof(what), "ELF segment %u", i);
 		if (add_segment(img, off, paddr, filesz, memsz, ram_size, what, err) < 0)
@@ -240,16 +248,17 @@ static int parse_elf(const uint8_t *buf, size_t len, uint64_t ram_size, struct m
 	return rax_errf(err, RAX_STATUS_USAGE, "entry point 0x%x lies outside the loaded segments", entry);
 }
 
-int multiboot_parse(const uint8_t *buf, size_t len, uint64_t ram_size, struct mb_image *img,
-		    struct rax_err *err)
+int multiboot_parse(const uint8_t *buf, size_t len, uint64_t ram_size, struct mb_image *img, struct rax_err *err)
 {
 	memset(img, 0, sizeof(*img));
 	long first_magic;
 	long off = multiboot_find_header(buf, len, &first_magic);
 	if (off < 0) {
 		if (first_magic >= 0)
-			return rax_errf(err, RAX_STATUS_USAGE, "bad multiboot header checksum (magic at offset "
-					"0x%lx)", first_magic);
+			return rax_errf(err, RAX_STATUS_USAGE,
+					"bad multiboot header checksum (magic at offset "
+					"0x%lx)",
+					first_magic);
 		return rax_errf(err, RAX_STATUS_USAGE, "no multiboot header (magic 0x%08x) in the first 8 KiB",
 				MB_HEADER_MAGIC);
 	}
@@ -257,11 +266,14 @@ int multiboot_parse(const uint8_t *buf, size_t len, uint64_t ram_size, struct mb
 	img->flags = rd32(buf + off + MBH_FLAGS);
 	uint32_t unknown = img->flags & MB_REQUIRED_MASK & ~MB_SUPPORTED_REQUIRED;
 	if (unknown & MB_FLAG_VIDEO)
-		return rax_errf(err, RAX_STATUS_USAGE, "the kernel requires video mode information "
+		return rax_errf(err, RAX_STATUS_USAGE,
+				"the kernel requires video mode information "
 				"(multiboot flag bit 2): rax has no display");
 	if (unknown)
-		return rax_errf(err, RAX_STATUS_USAGE, "unsupported required multiboot flags 0x%04x (flags "
-				"0x%08x)", unknown, img->flags);
+		return rax_errf(err, RAX_STATUS_USAGE,
+				"unsupported required multiboot flags 0x%04x (flags "
+				"0x%08x)",
+				unknown, img->flags);
 	/* bit 16 wins over the executable's own headers, ELF included */
 	if (img->flags & MB_FLAG_AOUT_KLUDGE)
 		return parse_aout(buf, len, ram_size, img, err);
@@ -285,8 +297,7 @@ static uint64_t info_alloc(struct info_area *a, uint64_t size, uint64_t align)
 static uint64_t gdt_entry(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
 {
 	return (uint64_t)(limit & 0xffff) | (uint64_t)(base & 0xffffff) << 16 | (uint64_t)access << 40 |
-	       (uint64_t)((limit >> 16) & 0xf) << 48 | (uint64_t)(flags & 0xf) << 52 |
-	       (uint64_t)(base >> 24) << 56;
+		(uint64_t)((limit >> 16) & 0xf) << 48 | (uint64_t)(flags & 0xf) << 52 | (uint64_t)(base >> 24) << 56;
 }
 
 /* GDT and TSS in guest memory, and the state the specification defines. */
@@ -295,9 +306,7 @@ static int entry_state(struct guest_mem *mem, uint32_t entry, uint32_t mbi, stru
 {
 	/* access 0x9b/0x93: present, DPL 0, code RX / data RW, accessed; flags 0xc: G, D/B */
 	const uint64_t gdt[] = {
-		0,
-		gdt_entry(0, 0xfffff, 0x9b, 0xc),
-		gdt_entry(0, 0xfffff, 0x93, 0xc),
+		0, gdt_entry(0, 0xfffff, 0x9b, 0xc), gdt_entry(0, 0xfffff, 0x93, 0xc),
 		gdt_entry((uint32_t)LAYOUT_MB_TSS, MB_TSS_SIZE - 1, 0x8b, 0), /* 32-bit TSS, busy */
 	};
 	uint8_t gbytes[sizeof(gdt)], tss[MB_TSS_SIZE];
@@ -310,16 +319,18 @@ static int entry_state(struct guest_mem *mem, uint32_t entry, uint32_t mbi, stru
 		return rax_errf(err, RAX_STATUS_USAGE, "guest memory too small for the boot GDT");
 
 	cpu_state_reset(st);
-	struct rax_segment code = { .limit = 0xffffffff, .selector = MB_SEL_CODE, .type = 11, .s = 1,
-				    .present = 1, .db = 1, .g = 1 };
+	struct rax_segment code = {
+		.limit = 0xffffffff, .selector = MB_SEL_CODE, .type = 11, .s = 1, .present = 1, .db = 1, .g = 1
+	};
 	struct rax_segment data = code;
 	data.selector = MB_SEL_DATA;
 	data.type = 3;
 	for (int i = 0; i < RAX_NSEG; i++)
 		st->seg[i] = data;
 	st->seg[RAX_SEG_CS] = code;
-	st->tr = (struct rax_segment){ .base = LAYOUT_MB_TSS, .limit = MB_TSS_SIZE - 1,
-				       .selector = MB_SEL_TSS, .type = 11, .present = 1 };
+	st->tr = (struct rax_segment){
+		.base = LAYOUT_MB_TSS, .limit = MB_TSS_SIZE - 1, .selector = MB_SEL_TSS, .type = 11, .present = 1
+	};
 	st->ldtr = (struct rax_segment){ .unusable = 1 };
 	st->gdt = (struct rax_dtable){ .base = LAYOUT_MB_GDT, .limit = sizeof(gdt) - 1 };
 	st->idt = (struct rax_dtable){ .base = 0, .limit = 0 };
@@ -333,9 +344,9 @@ static int entry_state(struct guest_mem *mem, uint32_t entry, uint32_t mbi, stru
 	return 0;
 }
 
-int multiboot_setup(struct guest_mem *mem, const struct mb_image *img, const uint8_t *buf,
-		    const char *kernel_name, const char *args, const struct mb_module *mods,
-		    unsigned nmod, struct rax_cpu_state *st, struct rax_err *err)
+int multiboot_setup(struct guest_mem *mem, const struct mb_image *img, const uint8_t *buf, const char *kernel_name,
+		    const char *args, const struct mb_module *mods, unsigned nmod, struct rax_cpu_state *st,
+		    struct rax_err *err)
 {
 	if (mem->size < LAYOUT_HIGH_MEM || img->hi > mem->size)
 		return rax_errf(err, RAX_STATUS_USAGE, "the image ends at 0x%llx, beyond --mem %lluM",
@@ -367,8 +378,8 @@ int multiboot_setup(struct guest_mem *mem, const struct mb_image *img, const uin
 	if (full || a.next > mem->size)
 		return rax_errf(err, RAX_STATUS_USAGE,
 				"the command line and %u module names do not fit in the %llu KiB boot "
-				"information area at 0x%llx", nmod,
-				KiB(LAYOUT_MB_INFO_END - LAYOUT_MB_INFO), (unsigned long long)LAYOUT_MB_INFO);
+				"information area at 0x%llx",
+				nmod, KiB(LAYOUT_MB_INFO_END - LAYOUT_MB_INFO), (unsigned long long)LAYOUT_MB_INFO);
 
 	/* Modules after the image, page-aligned when the kernel asks. */
 	uint64_t align = (img->flags & MB_FLAG_PAGE_ALIGN) ? MB_MOD_ALIGN_PAGE : MB_MOD_ALIGN_PACKED;
@@ -379,8 +390,9 @@ int multiboot_setup(struct guest_mem *mem, const struct mb_image *img, const uin
 		if (!p || at + mods[i].len > UINT32_MAX)
 			return rax_errf(err, RAX_STATUS_USAGE,
 					"modules do not fit in RAM: module %u '%s' (%zu bytes) would end at "
-					"0x%llx, --mem is %lluM", i + 1, mods[i].name, mods[i].len,
-					(unsigned long long)(at + mods[i].len), MiB(mem->size));
+					"0x%llx, --mem is %lluM",
+					i + 1, mods[i].name, mods[i].len, (unsigned long long)(at + mods[i].len),
+					MiB(mem->size));
 		memcpy(p, mods[i].data, mods[i].len);
 		uint8_t *e = guest_mem_ptr(mem, table + i * MB_MOD_ENTRY, 8);
 		wr32(e, (uint32_t)at);
@@ -400,7 +412,10 @@ int multiboot_setup(struct guest_mem *mem, const struct mb_image *img, const uin
 	guest_mem_write(mem, name, MB_BOOT_LOADER_NAME, sizeof(MB_BOOT_LOADER_NAME));
 
 	/* Memory map: the e820 view of RAM, each entry led by its size. */
-	const struct { uint64_t base, len; uint32_t type; } map[3] = {
+	const struct {
+		uint64_t base, len;
+		uint32_t type;
+	} map[3] = {
 		{ 0, LAYOUT_EBDA, MB_MMAP_RAM },
 		{ LAYOUT_EBDA, LAYOUT_HIGH_MEM - LAYOUT_EBDA, MB_MMAP_RESERVED },
 		{ LAYOUT_HIGH_MEM, mem->size - LAYOUT_HIGH_MEM, MB_MMAP_RAM },
@@ -429,8 +444,8 @@ int multiboot_setup(struct guest_mem *mem, const struct mb_image *img, const uin
 	return entry_state(mem, img->entry, (uint32_t)mbi, st, err);
 }
 
-int multiboot_load(struct guest_mem *mem, const char *kernel_path, const char *const *module_paths,
-		   unsigned nmod, const char *args, struct rax_cpu_state *st, struct rax_err *err)
+int multiboot_load(struct guest_mem *mem, const char *kernel_path, const char *const *module_paths, unsigned nmod,
+		   const char *args, struct rax_cpu_state *st, struct rax_err *err)
 {
 	uint8_t *kbuf = NULL;
 	size_t klen = 0;

@@ -20,9 +20,9 @@
 
 /* The OS image header */
 #define MB_HEADER_MAGIC 0x1badb002u
-#define MB_SEARCH_LEN 8192       /* the header lies wholly in the first 8 KiB */
-#define MB_HEADER_MIN 12         /* magic, flags, checksum */
-#define MB_HEADER_AOUT_LEN 32    /* ... header_addr .. entry_addr */
+#define MB_SEARCH_LEN 8192             /* the header lies wholly in the first 8 KiB */
+#define MB_HEADER_MIN 12               /* magic, flags, checksum */
+#define MB_HEADER_AOUT_LEN 32          /* ... header_addr .. entry_addr */
 #define MB_FLAG_PAGE_ALIGN (1u << 0)   /* modules on 4 KiB boundaries */
 #define MB_FLAG_MEMINFO (1u << 1)      /* mem_* (and mmap_*) wanted */
 #define MB_FLAG_VIDEO (1u << 2)        /* video mode table wanted: refused */
@@ -78,7 +78,7 @@ struct mb_image {
 	uint32_t entry;      /* physical entry point */
 	unsigned nseg;
 	struct mb_segment seg[MB_MAX_SEGMENTS];
-	uint64_t lo, hi;     /* physical extent of all segments, bss included */
+	uint64_t lo, hi; /* physical extent of all segments, bss included */
 };
 
 /* A boot module: its bytes and the string the kernel sees for it. */
@@ -97,20 +97,19 @@ struct mb_module {
 long multiboot_find_header(const uint8_t *buf, size_t len, long *first_magic);
 
 /* Validate the header and the executable format against RAM of ram_size bytes. */
-int multiboot_parse(const uint8_t *buf, size_t len, uint64_t ram_size, struct mb_image *img,
-		    struct rax_err *err);
+int multiboot_parse(const uint8_t *buf, size_t len, uint64_t ram_size, struct mb_image *img, struct rax_err *err);
 
 /*
  * Copy the parsed image (from buf) and the modules into guest RAM, build
  * the information structure with the command line "kernel_name args" (just
  * kernel_name when args is empty), and fill the 32-bit entry state.
  */
-int multiboot_setup(struct guest_mem *mem, const struct mb_image *img, const uint8_t *buf,
-		    const char *kernel_name, const char *args, const struct mb_module *mods,
-		    unsigned nmod, struct rax_cpu_state *st, struct rax_err *err);
+int multiboot_setup(struct guest_mem *mem, const struct mb_image *img, const uint8_t *buf, const char *kernel_name,
+		    const char *args, const struct mb_module *mods, unsigned nmod, struct rax_cpu_state *st,
+		    struct rax_err *err);
 
 /* All of the above from files: the kernel and one module per path. */
-int multiboot_load(struct guest_mem *mem, const char *kernel_path, const char *const *module_paths,
-		   unsigned nmod, const char *args, struct rax_cpu_state *st, struct rax_err *err);
+int multiboot_load(struct guest_mem *mem, const char *kernel_path, const char *const *module_paths, unsigned nmod,
+		   const char *args, struct rax_cpu_state *st, struct rax_err *err);
 
 #endif

@@ -21,9 +21,9 @@
 #define PAGE_2M (1ull << 21)
 
 /* RFLAGS bits a test may set initially (no VM, VIF, VIP or reserved bits). */
-#define RFLAGS_SETTABLE                                                                     \
-	(RFLAGS_STATUS | RFLAGS_FIXED1 | RFLAGS_TF | RFLAGS_IF | RFLAGS_DF | RFLAGS_IOPL | \
-	 RFLAGS_NT | RFLAGS_RF | RFLAGS_AC | RFLAGS_ID)
+#define RFLAGS_SETTABLE                                                                                            \
+	(RFLAGS_STATUS | RFLAGS_FIXED1 | RFLAGS_TF | RFLAGS_IF | RFLAGS_DF | RFLAGS_IOPL | RFLAGS_NT | RFLAGS_RF | \
+	 RFLAGS_AC | RFLAGS_ID)
 
 #define XU64(x) ((unsigned long long)(x))
 
@@ -32,15 +32,9 @@ static uint32_t rd32(const uint8_t *p) { return (uint32_t)rd16(p) | (uint32_t)rd
 static uint64_t rd64(const uint8_t *p) { return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32; }
 
 /* [a, a+an) lies inside [b, b+bn) (sizes already known not to overflow). */
-static bool inside(uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
-{
-	return a >= b && an <= bn && a - b <= bn - an;
-}
+static bool inside(uint64_t a, uint64_t an, uint64_t b, uint64_t bn) { return a >= b && an <= bn && a - b <= bn - an; }
 
-static bool overlaps(uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
-{
-	return a < b + bn && b < a + an;
-}
+static bool overlaps(uint64_t a, uint64_t an, uint64_t b, uint64_t bn) { return a < b + bn && b < a + an; }
 
 /* A range a test maps must lie between the system area and the map limit. */
 static int check_range(const char *what, uint64_t addr, uint64_t size, struct rax_err *err)
@@ -48,13 +42,11 @@ static int check_range(const char *what, uint64_t addr, uint64_t size, struct ra
 	if (size == 0)
 		return rax_errf(err, RAX_STATUS_USAGE, "%s at 0x%llx is empty", what, XU64(addr));
 	if (addr < LAYOUT_TEST_SYS_END)
-		return rax_errf(err, RAX_STATUS_USAGE,
-				"%s at 0x%llx overlaps the system area (below 0x%llx)", what, XU64(addr),
-				XU64(LAYOUT_TEST_SYS_END));
+		return rax_errf(err, RAX_STATUS_USAGE, "%s at 0x%llx overlaps the system area (below 0x%llx)", what,
+				XU64(addr), XU64(LAYOUT_TEST_SYS_END));
 	if (addr >= LAYOUT_TEST_MAP_LIMIT || size > LAYOUT_TEST_MAP_LIMIT - addr)
-		return rax_errf(err, RAX_STATUS_USAGE,
-				"%s [0x%llx, +0x%llx) ends above the mappable limit 0x%llx", what,
-				XU64(addr), XU64(size), XU64(LAYOUT_TEST_MAP_LIMIT));
+		return rax_errf(err, RAX_STATUS_USAGE, "%s [0x%llx, +0x%llx) ends above the mappable limit 0x%llx",
+				what, XU64(addr), XU64(size), XU64(LAYOUT_TEST_MAP_LIMIT));
 	return 0;
 }
 
@@ -83,11 +75,11 @@ static int parse_lists(const uint8_t *buf, struct testimg_info *info, struct rax
 		r->size = rd64(p + 8);
 		r->flags = rd32(p + 16);
 		if (rd32(p + 20))
-			return rax_errf(err, RAX_STATUS_USAGE,
-					"corrupt header: region %u has a nonzero reserved field", i);
+			return rax_errf(err, RAX_STATUS_USAGE, "corrupt header: region %u has a nonzero reserved field",
+					i);
 		if (r->flags & ~(uint32_t)TESTIMG_R_ALL)
-			return rax_errf(err, RAX_STATUS_USAGE, "corrupt header: region %u has unknown flags 0x%x",
-					i, r->flags);
+			return rax_errf(err, RAX_STATUS_USAGE, "corrupt header: region %u has unknown flags 0x%x", i,
+					r->flags);
 		char what[32];
 		snprintf(what, sizeof(what), "region %u", i);
 		if (check_range(what, r->addr, r->size, err) < 0)
@@ -116,8 +108,8 @@ int testimg_parse(const uint8_t *buf, size_t len, struct testimg_info *info, str
 		info->version = rd16(buf + TESTIMG_OFF_VERSION);
 		if (info->version != TESTIMG_VERSION)
 			return rax_errf(err, RAX_STATUS_USAGE,
-					"unsupported test-image version %u (this rax reads version %d)",
-					info->version, TESTIMG_VERSION);
+					"unsupported test-image version %u (this rax reads version %d)", info->version,
+					TESTIMG_VERSION);
 		hdr_size = rd16(buf + TESTIMG_OFF_HDR_SIZE);
 		info->mode = buf[TESTIMG_OFF_MODE];
 		info->cpl = buf[TESTIMG_OFF_CPL];
@@ -140,8 +132,8 @@ int testimg_parse(const uint8_t *buf, size_t len, struct testimg_info *info, str
 			return rax_errf(err, RAX_STATUS_USAGE, "corrupt header: invalid CPU mode %u (64, 32 or 16)",
 					info->mode);
 		if (info->cpl != 0 && info->cpl != 3)
-			return rax_errf(err, RAX_STATUS_USAGE,
-					"corrupt header: invalid privilege level %u (0 or 3)", info->cpl);
+			return rax_errf(err, RAX_STATUS_USAGE, "corrupt header: invalid privilege level %u (0 or 3)",
+					info->cpl);
 		if (info->end_mask & ~(unsigned)TESTIMG_END_ALL)
 			return rax_errf(err, RAX_STATUS_USAGE, "corrupt header: unknown end flags 0x%x",
 					info->end_mask);
@@ -151,10 +143,10 @@ int testimg_parse(const uint8_t *buf, size_t len, struct testimg_info *info, str
 			return rax_errf(err, RAX_STATUS_USAGE, "corrupt header: reserved field is not zero");
 		if (info->nregs > TESTIMG_MAX_REGS || info->nregions > TESTIMG_MAX_REGIONS)
 			return rax_errf(err, RAX_STATUS_USAGE,
-					"corrupt header: %u registers and %u regions (at most %d and %d)",
-					info->nregs, info->nregions, TESTIMG_MAX_REGS, TESTIMG_MAX_REGIONS);
+					"corrupt header: %u registers and %u regions (at most %d and %d)", info->nregs,
+					info->nregions, TESTIMG_MAX_REGS, TESTIMG_MAX_REGIONS);
 		uint64_t want = TESTIMG_FIXED_SIZE + (uint64_t)info->nregs * TESTIMG_REG_SIZE +
-				(uint64_t)info->nregions * TESTIMG_REGION_SIZE;
+			(uint64_t)info->nregions * TESTIMG_REGION_SIZE;
 		if (hdr_size != want)
 			return rax_errf(err, RAX_STATUS_USAGE,
 					"corrupt header: header size %llu does not match its lists (%llu)",
@@ -173,24 +165,24 @@ int testimg_parse(const uint8_t *buf, size_t len, struct testimg_info *info, str
 		return -1;
 	if (!inside(info->entry, 1, info->load + hdr_size, len - hdr_size))
 		return rax_errf(err, RAX_STATUS_USAGE,
-				"entry point 0x%llx is outside the image's code [0x%llx, 0x%llx)",
-				XU64(info->entry), XU64(info->load + hdr_size), XU64(info->load + len));
-	if (info->catch_addr && !inside(info->catch_addr, TESTIMG_CATCH_SIZE, info->load + hdr_size,
-					len - hdr_size))
+				"entry point 0x%llx is outside the image's code [0x%llx, 0x%llx)", XU64(info->entry),
+				XU64(info->load + hdr_size), XU64(info->load + len));
+	if (info->catch_addr && !inside(info->catch_addr, TESTIMG_CATCH_SIZE, info->load + hdr_size, len - hdr_size))
 		return rax_errf(err, RAX_STATUS_USAGE, "catch block at 0x%llx is outside the image",
 				XU64(info->catch_addr));
 	if (info->stack_top == 0) {
 		if (overlaps(info->load, len, LAYOUT_TEST_STACK_TOP - PAGE_2M, PAGE_2M))
-			return rax_errf(err, RAX_STATUS_USAGE,
-					"image [0x%llx, 0x%llx) overlaps the default stack [0x%llx, 0x%llx): set stack_top",
-					XU64(info->load), XU64(info->load + len),
-					XU64(LAYOUT_TEST_STACK_TOP - PAGE_2M), XU64(LAYOUT_TEST_STACK_TOP));
+			return rax_errf(
+				err, RAX_STATUS_USAGE,
+				"image [0x%llx, 0x%llx) overlaps the default stack [0x%llx, 0x%llx): set stack_top",
+				XU64(info->load), XU64(info->load + len), XU64(LAYOUT_TEST_STACK_TOP - PAGE_2M),
+				XU64(LAYOUT_TEST_STACK_TOP));
 	} else {
 		/* the stack's top qword must be in the image or a writable region */
 		bool ok = inside(info->stack_top - 8, 8, info->load, len);
 		for (unsigned i = 0; i < info->nregions && !ok; i++)
 			ok = (info->region[i].flags & TESTIMG_R_WRITE) &&
-			     inside(info->stack_top - 8, 8, info->region[i].addr, info->region[i].size);
+				inside(info->stack_top - 8, 8, info->region[i].addr, info->region[i].size);
 		if (!ok || (info->stack_top & 7))
 			return rax_errf(err, RAX_STATUS_USAGE,
 					"stack_top 0x%llx is not 8-aligned inside the image or a writable region",
@@ -219,7 +211,7 @@ static uint64_t gate(uint64_t handler, unsigned dpl, unsigned ist, uint64_t *hig
 {
 	*high = handler >> 32;
 	return (handler & 0xffff) | (uint64_t)TESTIMG_SEL_CODE0 << 16 | (uint64_t)ist << 32 |
-	       (uint64_t)(0x8e | dpl << 5) << 40 | ((handler >> 16) & 0xffff) << 48;
+		(uint64_t)(0x8e | dpl << 5) << 40 | ((handler >> 16) & 0xffff) << 48;
 }
 
 static void seg_flat(struct rax_segment *s, uint16_t sel, bool code)
@@ -230,8 +222,8 @@ static void seg_flat(struct rax_segment *s, uint16_t sel, bool code)
 	s->selector = sel;
 }
 
-static int build_system(struct guest_mem *mem, const struct testimg_info *info,
-			struct rax_cpu_state *st, struct rax_err *err)
+static int build_system(struct guest_mem *mem, const struct testimg_info *info, struct rax_cpu_state *st,
+			struct rax_err *err)
 {
 	if (!guest_mem_contains(mem, 0, LAYOUT_TEST_SYS_END))
 		return rax_errf(err, RAX_STATUS_USAGE, "guest memory too small for the test system area");
@@ -305,8 +297,9 @@ static int build_system(struct guest_mem *mem, const struct testimg_info *info,
 	for (int i = 0; i < RAX_NSEG; i++)
 		if (i != RAX_SEG_CS)
 			seg_flat(&st->seg[i], u ? TESTIMG_SEL_DATA3 : TESTIMG_SEL_DATA0, false);
-	st->tr = (struct rax_segment){ .base = tss, .limit = 0x67, .selector = TESTIMG_SEL_TSS,
-				       .type = 11, .present = 1 };
+	st->tr = (struct rax_segment){
+		.base = tss, .limit = 0x67, .selector = TESTIMG_SEL_TSS, .type = 11, .present = 1
+	};
 	st->ldtr = (struct rax_segment){ .unusable = 1 };
 	st->gdt = (struct rax_dtable){ .base = LAYOUT_TEST_GDT, .limit = sizeof(gdt) - 1 };
 	st->idt = (struct rax_dtable){ .base = LAYOUT_TEST_IDT, .limit = 256 * 16 - 1 };
@@ -347,8 +340,8 @@ int testimg_load_buf(struct guest_mem *mem, const uint8_t *buf, size_t len, stru
 	return 0;
 }
 
-int testimg_load(struct guest_mem *mem, const char *path, struct rax_cpu_state *st,
-		 struct testimg_info *info, struct rax_err *err)
+int testimg_load(struct guest_mem *mem, const char *path, struct rax_cpu_state *st, struct testimg_info *info,
+		 struct rax_err *err)
 {
 	uint8_t *buf;
 	size_t len;
@@ -397,12 +390,9 @@ int testimg_run(struct rax_vm *vm, const struct testimg_info *info, struct rax_e
 		switch (ex.kind) {
 		case RAX_EXIT_HLT: return RAX_STATUS_OK;
 		case RAX_EXIT_SHUTDOWN:
-			rax_errf(err, RAX_STATUS_SHUTDOWN, "guest triple fault (shutdown) at rip 0x%llx",
-				 XU64(ex.rip));
+			rax_errf(err, RAX_STATUS_SHUTDOWN, "guest triple fault (shutdown) at rip 0x%llx", XU64(ex.rip));
 			return RAX_STATUS_SHUTDOWN;
-		case RAX_EXIT_INTERNAL:
-			rax_errf(err, RAX_STATUS_INTERNAL, "%s", ex.detail);
-			return RAX_STATUS_INTERNAL;
+		case RAX_EXIT_INTERNAL: rax_errf(err, RAX_STATUS_INTERNAL, "%s", ex.detail); return RAX_STATUS_INTERNAL;
 		default: break;
 		}
 	}
@@ -427,8 +417,8 @@ static const char *end_name(unsigned how)
 	}
 }
 
-void testimg_outcome(const struct guest_mem *mem, const struct testimg_info *info, int status,
-		     struct rax_cpu_state *st, struct testimg_outcome *out)
+void testimg_outcome(const struct guest_mem *mem, const struct testimg_info *info, int status, struct rax_cpu_state *st,
+		     struct testimg_outcome *out)
 {
 	memset(out, 0, sizeof(*out));
 	struct testimg_result r;
@@ -441,8 +431,7 @@ void testimg_outcome(const struct guest_mem *mem, const struct testimg_info *inf
 		out->verdict = TESTIMG_EXCEPTION;
 		out->exc = r;
 		unwind(st, &r);
-		snprintf(out->text, sizeof(out->text),
-			 "exception vector %llu error 0x%llx at rip 0x%llx (cr2 0x%llx)",
+		snprintf(out->text, sizeof(out->text), "exception vector %llu error 0x%llx at rip 0x%llx (cr2 0x%llx)",
 			 XU64(r.vector), XU64(r.error), XU64(r.rip), XU64(r.cr2));
 		return;
 	}

@@ -31,7 +31,7 @@ struct rax_vm;
 #define TESTIMG_MAX_REGS 17
 #define TESTIMG_MAX_REGIONS 16
 #define TESTIMG_REG_RFLAGS 16 /* register index of RFLAGS (0-15: GPRs) */
-#define TESTIMG_CATCH_SIZE 40  /* resume, vector, error, rip, cr2 */
+#define TESTIMG_CATCH_SIZE 40 /* resume, vector, error, rip, cr2 */
 
 /* Header field offsets (all little-endian). */
 #define TESTIMG_OFF_VERSION 4
@@ -113,8 +113,8 @@ struct testimg_info {
 int testimg_parse(const uint8_t *buf, size_t len, struct testimg_info *info, struct rax_err *err);
 
 /* Read, validate and place the image at path; build the machine around it. */
-int testimg_load(struct guest_mem *mem, const char *path, struct rax_cpu_state *st,
-		 struct testimg_info *info, struct rax_err *err);
+int testimg_load(struct guest_mem *mem, const char *path, struct rax_cpu_state *st, struct testimg_info *info,
+		 struct rax_err *err);
 
 /* Same, from a buffer already in memory. */
 int testimg_load_buf(struct guest_mem *mem, const uint8_t *buf, size_t len, struct rax_cpu_state *st,
@@ -140,10 +140,10 @@ enum testimg_verdict {
 
 struct testimg_outcome {
 	enum testimg_verdict verdict;
-	unsigned how;      /* TESTIMG_END_* for passed/failed, 0 otherwise */
-	unsigned value;    /* exit value */
+	unsigned how;              /* TESTIMG_END_* for passed/failed, 0 otherwise */
+	unsigned value;            /* exit value */
 	struct testimg_result exc; /* valid for TESTIMG_EXCEPTION */
-	char text[160];    /* one line: "passed", "failed: exit value 1", ... */
+	char text[160];            /* one line: "passed", "failed: exit value 1", ... */
 };
 
 /*
@@ -152,8 +152,8 @@ struct testimg_outcome {
  * exit call or an unexpected exception, RIP/RSP/RFLAGS/CS/SS come from the
  * frame the stub recorded (GPRs are untouched by the stub).
  */
-void testimg_outcome(const struct guest_mem *mem, const struct testimg_info *info, int status,
-		     struct rax_cpu_state *st, struct testimg_outcome *out);
+void testimg_outcome(const struct guest_mem *mem, const struct testimg_info *info, int status, struct rax_cpu_state *st,
+		     struct testimg_outcome *out);
 
 /* The process status for an outcome (status: what testimg_run returned). */
 int testimg_status(const struct testimg_outcome *out, int status);

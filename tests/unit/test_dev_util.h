@@ -31,13 +31,9 @@ static void fake_set_irq(struct rax_vm *v, unsigned irq, int level)
 	devices_pic_set_irq(v, irq, level);
 }
 
-static uint64_t fake_now_ns(struct rax_vm *v)
-{
-	return fake_now;
-}
+static uint64_t fake_now_ns(struct rax_vm *v) { return fake_now; }
 
-static const struct rax_backend_ops fake_ops = { .name = "fake", .set_irq = fake_set_irq,
-						 .now_ns = fake_now_ns };
+static const struct rax_backend_ops fake_ops = { .name = "fake", .set_irq = fake_set_irq, .now_ns = fake_now_ns };
 
 /* Register the devices; the CMOS clock shows rtc_epoch at fake_now == 0. */
 static void dev_setup(int64_t rtc_epoch, void (*observer)(unsigned irq, int level))
@@ -64,14 +60,8 @@ static void dev_teardown(void)
 	devices_destroy(&vm);
 }
 
-static uint8_t in8(uint16_t port)
-{
-	return (uint8_t)vm_pio_in(&vm, port, 1);
-}
+static uint8_t in8(uint16_t port) { return (uint8_t)vm_pio_in(&vm, port, 1); }
 
-static void out8(uint16_t port, uint8_t v)
-{
-	vm_pio_out(&vm, port, 1, v);
-}
+static void out8(uint16_t port, uint8_t v) { vm_pio_out(&vm, port, 1, v); }
 
 #endif

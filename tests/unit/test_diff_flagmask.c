@@ -34,8 +34,8 @@ int main(void)
 	CHECK_EQ(flagmask_for(row_flags("sar"), 1, 9), RFLAGS_AF | RFLAGS_OF);
 	CHECK_EQ(flagmask_for(row_flags("rol"), 8, 1), 0);
 	CHECK_EQ(flagmask_for(row_flags("rol"), 8, 2), RFLAGS_OF);
-	CHECK_EQ(flagmask_for(row_flags("rcl"), 1, 9), 0);       /* 9 mod 9 = 0: no rotate */
-	CHECK_EQ(flagmask_for(row_flags("rcl"), 1, 10), 0);      /* 10 mod 9 = 1 */
+	CHECK_EQ(flagmask_for(row_flags("rcl"), 1, 9), 0);  /* 9 mod 9 = 0: no rotate */
+	CHECK_EQ(flagmask_for(row_flags("rcl"), 1, 10), 0); /* 10 mod 9 = 1 */
 	CHECK_EQ(flagmask_for(row_flags("shld"), 2, 17), RFLAGS_STATUS);
 	CHECK_EQ(flagmask_for(row_flags("shld"), 8, 1), RFLAGS_AF);
 	/* count sources: imm8, CL, 1 */

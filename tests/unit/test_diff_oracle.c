@@ -9,8 +9,8 @@
 #include "lockstep.h"
 #include "unit.h"
 
-#define HW_CAPS (ORACLE_SYSSTATE | ORACLE_CPL0 | ORACLE_CPL3 | ORACLE_FPU | ORACLE_RUNTIME | \
-		 ORACLE_INT_CPL3 | ORACLE_CPL0_CPU)
+#define HW_CAPS \
+	(ORACLE_SYSSTATE | ORACLE_CPL0 | ORACLE_CPL3 | ORACLE_FPU | ORACLE_RUNTIME | ORACLE_INT_CPL3 | ORACLE_CPL0_CPU)
 #define PVM_CAPS (ORACLE_SYSSTATE | ORACLE_CPL0 | ORACLE_CPL3 | ORACLE_FPU | ORACLE_RUNTIME)
 
 static struct diff_options host(bool kvm, unsigned caps, enum diff_oracle_kind oracle)

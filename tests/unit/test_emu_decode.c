@@ -158,10 +158,35 @@ int main(void)
 	check_dis("88 f0", "mov al, dh");
 	check_dis("eb fe", "jmp $+0");
 	/* invalid in 64-bit mode */
-	const char *inv[] = { "06", "07", "0e", "16", "17", "1e", "1f", "27", "2f", "37", "3f",
-			      "60", "61", "62 00 00 00", "82 c0 01", "9a", "c4 e1 79 6e c0",
-			      "c5 f9 6e c0", "ce", "d4 0a", "d5 0a", "d6", "ea", "0f 0b", "8f c8",
-			      "c6 f8 00", "0f 38 00 c0", "0f ff c0", "0f 01 e8" };
+	const char *inv[] = { "06",
+			      "07",
+			      "0e",
+			      "16",
+			      "17",
+			      "1e",
+			      "1f",
+			      "27",
+			      "2f",
+			      "37",
+			      "3f",
+			      "60",
+			      "61",
+			      "62 00 00 00",
+			      "82 c0 01",
+			      "9a",
+			      "c4 e1 79 6e c0",
+			      "c5 f9 6e c0",
+			      "ce",
+			      "d4 0a",
+			      "d5 0a",
+			      "d6",
+			      "ea",
+			      "0f 0b",
+			      "8f c8",
+			      "c6 f8 00",
+			      "0f 38 00 c0",
+			      "0f ff c0",
+			      "0f 01 e8" };
 	for (unsigned i = 0; i < sizeof(inv) / sizeof(inv[0]); i++) {
 		int r = dec(inv[i]);
 		/* 0F 0B (UD2) decodes fine and raises #UD when executed */

@@ -27,7 +27,7 @@ static void code(const char *hex)
 }
 
 #define R(i) t.s.gpr[RAX_REG_##i]
-#define PD(i) (TV_PD + (i) * 8)
+#define PD(i) (TV_PD + (i)*8)
 
 /* Frame pushed by a CPL0->CPL0 exception with an error code, at t.s.rsp. */
 static void check_frame(uint64_t err, uint64_t rip, uint64_t old_rsp)

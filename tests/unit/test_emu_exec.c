@@ -30,14 +30,14 @@ static void run(const char *hex)
 	tv_code(&t, b, n);
 	enum rax_exit_kind k = tv_run(&t);
 	if (k != RAX_EXIT_HLT || t.s.rip != TV_CODE + n) {
-		fprintf(stderr, "run(%s): exit %d at rip 0x%llx (%s)\n", hex, k,
-			(unsigned long long)t.s.rip, t.ex.detail);
+		fprintf(stderr, "run(%s): exit %d at rip 0x%llx (%s)\n", hex, k, (unsigned long long)t.s.rip,
+			t.ex.detail);
 		unit_fail++;
 	}
 }
 
 #define R(i) t.s.gpr[RAX_REG_##i]
-#define FLAGS(mask, want) CHECK_EQ(t.s.rflags & (mask), (want))
+#define FLAGS(mask, want) CHECK_EQ(t.s.rflags &(mask), (want))
 
 int main(void)
 {
@@ -231,7 +231,10 @@ int main(void)
 		tv_free(&t);
 		tv_init(&t);
 		uint8_t b[64];
-		size_t n = unit_hex("b9 00 2d 31 01 48 01 c8 48 31 c3 ff c9 75 f6 f4" /* mov ecx, 20000000; 1: add rax, rcx; xor rbx, rax; dec ecx; jnz 1b; hlt */, b);
+		size_t n = unit_hex(
+			"b9 00 2d 31 01 48 01 c8 48 31 c3 ff c9 75 f6 f4" /* mov ecx, 20000000; 1: add rax, rcx; xor rbx, rax; dec ecx; jnz 1b; hlt */
+			,
+			b);
 		tv_code(&t, b, n);
 		struct timespec a, z;
 		clock_gettime(CLOCK_MONOTONIC, &a);

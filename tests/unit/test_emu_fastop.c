@@ -54,12 +54,11 @@ static unsigned step_all(enum rax_exit_kind *last)
  *	adc rax, rcx / dec edx / jnz lp / hlt
  * fn:	add r15, 1 / ret
  */
-static const char mix[] =
-	"48 b8 f0 de bc 9a 78 56 34 12 b9 f0 de bc 9a bb 00 00 40 00 ba 03 00 00 00 48 01 c8 "
-	"48 29 d1 49 31 c0 49 21 c1 49 09 ca 48 39 c8 48 85 c8 48 8d 74 48 08 0f b6 f8 44 0f "
-	"b7 d9 4c 63 e0 4c 0f 42 e8 4c 0f af f1 41 0f 95 c7 50 5f e8 2e 00 00 00 48 c1 e0 03 "
-	"48 d1 e9 49 c1 f8 05 49 c1 c1 07 49 c1 ca 09 48 d3 e0 48 89 03 48 01 4b 08 48 8b 33 "
-	"01 ce 41 83 eb 07 48 11 c8 ff ca 75 9c f4 49 83 c7 01 c3";
+static const char mix[] = "48 b8 f0 de bc 9a 78 56 34 12 b9 f0 de bc 9a bb 00 00 40 00 ba 03 00 00 00 48 01 c8 "
+			  "48 29 d1 49 31 c0 49 21 c1 49 09 ca 48 39 c8 48 85 c8 48 8d 74 48 08 0f b6 f8 44 0f "
+			  "b7 d9 4c 63 e0 4c 0f 42 e8 4c 0f af f1 41 0f 95 c7 50 5f e8 2e 00 00 00 48 c1 e0 03 "
+			  "48 d1 e9 49 c1 f8 05 49 c1 c1 07 49 c1 ca 09 48 d3 e0 48 89 03 48 01 4b 08 48 8b 33 "
+			  "01 ce 41 83 eb 07 48 11 c8 ff ca 75 9c f4 49 83 c7 01 c3";
 
 /* The fast forms of mix[], stepped and run, end alike. */
 static void test_step_matches_run(void)

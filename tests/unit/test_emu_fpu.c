@@ -38,8 +38,7 @@ static int go(void)
 		return -1;
 	int v = tv_vector(&t);
 	if (v < 0)
-		fprintf(stderr, "go: exit %d at rip 0x%llx (%s)\n", k, (unsigned long long)t.s.rip,
-			t.ex.detail);
+		fprintf(stderr, "go: exit %d at rip 0x%llx (%s)\n", k, (unsigned long long)t.s.rip, t.ex.detail);
 	return v;
 }
 

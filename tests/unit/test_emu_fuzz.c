@@ -100,8 +100,9 @@ int main(void)
 			t.vm.ops->step(&t.vm, &t.ex, &err);
 			steps++;
 			unsigned k = t.ex.kind;
-			if (k >= 8 || (k != RAX_EXIT_STEP && k != RAX_EXIT_HLT && k != RAX_EXIT_SHUTDOWN &&
-				       k != RAX_EXIT_INTERNAL && k != RAX_EXIT_STOP)) {
+			if (k >= 8 ||
+			    (k != RAX_EXIT_STEP && k != RAX_EXIT_HLT && k != RAX_EXIT_SHUTDOWN &&
+			     k != RAX_EXIT_INTERNAL && k != RAX_EXIT_STOP)) {
 				bad_kind = true;
 				break;
 			}
@@ -117,8 +118,8 @@ int main(void)
 	CHECK(!bad_kind);
 	CHECK(rounds > 100);
 	printf("fuzz: %lu decoder hits, %lu rounds, %lu steps (step %lu, hlt %lu, shutdown %lu, internal %lu)\n",
-	       decoded, rounds, steps, kinds[RAX_EXIT_STEP], kinds[RAX_EXIT_HLT],
-	       kinds[RAX_EXIT_SHUTDOWN], kinds[RAX_EXIT_INTERNAL]);
+	       decoded, rounds, steps, kinds[RAX_EXIT_STEP], kinds[RAX_EXIT_HLT], kinds[RAX_EXIT_SHUTDOWN],
+	       kinds[RAX_EXIT_INTERNAL]);
 	tv_free(&t);
 	return unit_finish("test_emu_fuzz");
 }

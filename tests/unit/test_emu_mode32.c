@@ -809,10 +809,7 @@ static void start32(const uint8_t *code, size_t n)
 }
 
 /* The exception frame a 32-bit gate pushed at ESP (same privilege). */
-static uint32_t frame32(unsigned k)
-{
-	return tv_r32(&t, (t.s.gpr[RAX_REG_RSP] & 0xffffffff) + 4 * k);
-}
+static uint32_t frame32(unsigned k) { return tv_r32(&t, (t.s.gpr[RAX_REG_RSP] & 0xffffffff) + 4 * k); }
 
 static void test_decode_modes(void)
 {
@@ -826,8 +823,8 @@ static void test_decode_modes(void)
 	CHECK_EQ(emu_decode(b, 2, &in), EMU_DEC_OK);
 	CHECK_EQ(in.len, 2);
 	/* legacy-only opcodes are #UD in 64-bit mode */
-	static const uint8_t only32[] = { 0x06, 0x07, 0x0e, 0x16, 0x17, 0x1e, 0x1f, 0x27, 0x2f,
-					  0x37, 0x3f, 0x60, 0x61, 0xce, 0xd4, 0xd5 };
+	static const uint8_t only32[] = { 0x06, 0x07, 0x0e, 0x16, 0x17, 0x1e, 0x1f, 0x27,
+					  0x2f, 0x37, 0x3f, 0x60, 0x61, 0xce, 0xd4, 0xd5 };
 	for (unsigned i = 0; i < sizeof(only32); i++) {
 		b[0] = only32[i];
 		b[1] = 0x0a;
@@ -1230,7 +1227,7 @@ static void test_pae_paging(void)
 	CHECK_EQ(tv_r32(&t, 0x500004), 0x77);
 	CHECK_EQ(tv_r64(&t, 0x33000), 0x500000 | 3 | 0x20 | 0x40); /* A and D */
 	CHECK_EQ(tv_r64(&t, 0x33008), 0x501000 | 1 | 0x20);        /* A only */
-	CHECK(tv_r64(&t, 0x32000) & 0x20);                          /* A on the PDE */
+	CHECK(tv_r64(&t, 0x32000) & 0x20);                         /* A on the PDE */
 	CHECK_EQ(t.s.cr2, 0x40001000);
 	CHECK_EQ(frame32(0), 3); /* P | W */
 	CHECK_EQ(frame32(1), PAE_FAULT);
@@ -1379,7 +1376,7 @@ static void test_code16(void)
 	CHECK_EQ(t.s.gpr[RAX_REG_RCX] & 0xffff, 0x1010);
 	CHECK_EQ(t.s.gpr[RAX_REG_RDX] & 0xffff, 0x2424);
 	CHECK_EQ(t.s.gpr[RAX_REG_RDI], 0x12345678);
-	CHECK_EQ(t.s.gpr[RAX_REG_RSI], 0x1234); /* POP ESI got 5, POP SI then 0x1234 */
+	CHECK_EQ(t.s.gpr[RAX_REG_RSI], 0x1234);        /* POP ESI got 5, POP SI then 0x1234 */
 	CHECK_EQ(tv_r32(&t, 0xe100) & 0xffff, 0x0000); /* SP after the pops: 0x90000 & 0xffff */
 	CHECK_EQ(tv_r32(&t, 0xe100) >> 16, 0xbeef);
 	CHECK_EQ(tv_r32(&t, TV_DATA), 0x90000);

@@ -49,6 +49,7 @@ void sse_native_run(struct nstate *s);
 #define STX(n) "movdqu %xmm" #n ", " #n "*16(%r15)\n\t"
 #define LDM(n) "movq 256+" #n "*8(%r15), %mm" #n "\n\t"
 #define STM(n) "movq %mm" #n ", 256+" #n "*8(%r15)\n\t"
+// clang-format off
 __asm__(".text\n\t"
 	".globl sse_native_run\n\t"
 	".type sse_native_run, @function\n"
@@ -74,6 +75,7 @@ __asm__(".text\n\t"
 	"pop %r15\n\tpop %r14\n\tpop %r13\n\tpop %r12\n\tpop %rbp\n\tpop %rbx\n\t"
 	"ret\n\t"
 	".size sse_native_run, .-sse_native_run\n\t");
+// clang-format on
 
 static sigjmp_buf native_jb;
 static volatile int native_sig;
@@ -101,8 +103,7 @@ static void native_init(void)
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGILL, &sa, NULL);
 	sigaction(SIGBUS, &sa, NULL);
-	native_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
-			   -1, 0);
+	native_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	native_rwx = native_code != MAP_FAILED;
 	if (!native_rwx)
 		native_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -207,25 +208,21 @@ static uint64_t rnd(void)
 	rng ^= rng << 17;
 	return rng;
 }
-static unsigned rn(unsigned n)
-{
-	return (unsigned)(rnd() % n);
-}
+static unsigned rn(unsigned n) { return (unsigned)(rnd() % n); }
 
 static uint32_t rnd_f32(void)
 {
 	static const uint32_t sp[] = {
-		0x00000000, 0x80000000, 0x3f800000, 0xbf800000, 0x7f800000, 0xff800000,
-		0x7fc00000, 0xffc00000, 0x7fa00000, 0x7f800001, 0x00000001, 0x807fffff,
-		0x00400000, 0x00800000, 0x7f7fffff, 0xff7fffff, 0x40400000, 0x3f000000,
-		0x4f000000, 0xcf000000, 0x4effffff, 0x5f000000, 0xdf000000, 0x3fc00000,
+		0x00000000, 0x80000000, 0x3f800000, 0xbf800000, 0x7f800000, 0xff800000, 0x7fc00000, 0xffc00000,
+		0x7fa00000, 0x7f800001, 0x00000001, 0x807fffff, 0x00400000, 0x00800000, 0x7f7fffff, 0xff7fffff,
+		0x40400000, 0x3f000000, 0x4f000000, 0xcf000000, 0x4effffff, 0x5f000000, 0xdf000000, 0x3fc00000,
 		0x40200000, 0xbfc00000, 0x0c000000, 0x72000000, 0x1a000000, 0x4b800000,
 	};
 	switch (rn(4)) {
 	case 0: return sp[rn(sizeof(sp) / sizeof(sp[0]))];
 	case 1: return (uint32_t)rnd();
 	case 2: return (uint32_t)(rn(200) - 100); /* small integers */
-	default: /* a moderate float, random sign */
+	default:                                  /* a moderate float, random sign */
 		return (uint32_t)(((rnd() & 1) << 31) | ((uint64_t)(rn(60) + 97) << 23) | (rnd() & 0x7fffff));
 	}
 }
@@ -233,22 +230,19 @@ static uint32_t rnd_f32(void)
 static uint64_t rnd_f64(void)
 {
 	static const uint64_t sp[] = {
-		0x0000000000000000ull, 0x8000000000000000ull, 0x3ff0000000000000ull,
-		0xbff0000000000000ull, 0x7ff0000000000000ull, 0xfff0000000000000ull,
-		0x7ff8000000000000ull, 0xfff8000000000000ull, 0x7ff4000000000000ull,
-		0x7ff0000000000001ull, 0x0000000000000001ull, 0x800fffffffffffffull,
-		0x0010000000000000ull, 0x7fefffffffffffffull, 0x4008000000000000ull,
-		0x41e0000000000000ull, 0xc1e0000000000000ull, 0x41dfffffffffffffull,
-		0x43e0000000000000ull, 0xc3e0000000000000ull, 0x3fe0000000000000ull,
-		0x3810000000000000ull, 0x47f0000000000000ull, 0x36a0000000000000ull,
+		0x0000000000000000ull, 0x8000000000000000ull, 0x3ff0000000000000ull, 0xbff0000000000000ull,
+		0x7ff0000000000000ull, 0xfff0000000000000ull, 0x7ff8000000000000ull, 0xfff8000000000000ull,
+		0x7ff4000000000000ull, 0x7ff0000000000001ull, 0x0000000000000001ull, 0x800fffffffffffffull,
+		0x0010000000000000ull, 0x7fefffffffffffffull, 0x4008000000000000ull, 0x41e0000000000000ull,
+		0xc1e0000000000000ull, 0x41dfffffffffffffull, 0x43e0000000000000ull, 0xc3e0000000000000ull,
+		0x3fe0000000000000ull, 0x3810000000000000ull, 0x47f0000000000000ull, 0x36a0000000000000ull,
 		0x3800000000000000ull, 0x380fffffe0000000ull, 0x41dfffffffc00000ull,
 	};
 	switch (rn(4)) {
 	case 0: return sp[rn(sizeof(sp) / sizeof(sp[0]))];
 	case 1: return rnd();
 	case 2: return (uint64_t)(int64_t)(rn(200) - 100);
-	default:
-		return ((rnd() & 1) << 63) | ((uint64_t)(rn(120) + 963) << 52) | (rnd() & 0xfffffffffffffull);
+	default: return ((rnd() & 1) << 63) | ((uint64_t)(rn(120) + 963) << 52) | (rnd() & 0xfffffffffffffull);
 	}
 }
 
@@ -289,12 +283,12 @@ static void rnd_state(struct nstate *s, uint8_t *mem, bool counts)
 /* ---------------- instruction templates ---------------- */
 
 enum { K_NONE, K_X, K_M, K_G };
-#define F_IMM 1u   /* imm8 follows */
-#define F_W 2u     /* REX.W */
-#define F_MEMO 4u  /* memory form only */
-#define F_REGO 8u  /* register form only */
-#define F_CNT 16u  /* shift counts: make some operands small */
-#define F_AMD 32u  /* vendor-specific result: compare only on an AMD host */
+#define F_IMM 1u  /* imm8 follows */
+#define F_W 2u    /* REX.W */
+#define F_MEMO 4u /* memory form only */
+#define F_REGO 8u /* register form only */
+#define F_CNT 16u /* shift counts: make some operands small */
+#define F_AMD 32u /* vendor-specific result: compare only on an AMD host */
 
 struct tpl {
 	const char *name;
@@ -309,100 +303,201 @@ struct tpl {
 #define M K_M
 #define G K_G
 static const struct tpl tpls[] = {
-	{ "movups", 0, 0x10, X, X, -1, 0 }, { "movupd", 0x66, 0x10, X, X, -1, 0 },
-	{ "movss", 0xf3, 0x10, X, X, -1, 0 }, { "movsd", 0xf2, 0x10, X, X, -1, 0 },
-	{ "movups st", 0, 0x11, X, X, -1, 0 }, { "movupd st", 0x66, 0x11, X, X, -1, 0 },
-	{ "movss st", 0xf3, 0x11, X, X, -1, 0 }, { "movsd st", 0xf2, 0x11, X, X, -1, 0 },
-	{ "movlps/movhlps", 0, 0x12, X, X, -1, 0 }, { "movlpd", 0x66, 0x12, X, X, -1, F_MEMO },
-	{ "movlps st", 0, 0x13, X, X, -1, F_MEMO }, { "movlpd st", 0x66, 0x13, X, X, -1, F_MEMO },
-	{ "unpcklps", 0, 0x14, X, X, -1, 0 }, { "unpcklpd", 0x66, 0x14, X, X, -1, 0 },
-	{ "unpckhps", 0, 0x15, X, X, -1, 0 }, { "unpckhpd", 0x66, 0x15, X, X, -1, 0 },
-	{ "movhps/movlhps", 0, 0x16, X, X, -1, 0 }, { "movhpd", 0x66, 0x16, X, X, -1, F_MEMO },
-	{ "movhps st", 0, 0x17, X, X, -1, F_MEMO }, { "movhpd st", 0x66, 0x17, X, X, -1, F_MEMO },
-	{ "movaps", 0, 0x28, X, X, -1, 0 }, { "movapd", 0x66, 0x28, X, X, -1, 0 },
-	{ "movaps st", 0, 0x29, X, X, -1, 0 }, { "movapd st", 0x66, 0x29, X, X, -1, 0 },
-	{ "cvtpi2ps", 0, 0x2a, X, M, -1, 0 }, { "cvtpi2pd", 0x66, 0x2a, X, M, -1, 0 },
-	{ "cvtsi2ss", 0xf3, 0x2a, X, G, -1, 0 }, { "cvtsi2ss w", 0xf3, 0x2a, X, G, -1, F_W },
-	{ "cvtsi2sd", 0xf2, 0x2a, X, G, -1, 0 }, { "cvtsi2sd w", 0xf2, 0x2a, X, G, -1, F_W },
-	{ "movntps", 0, 0x2b, X, X, -1, F_MEMO }, { "movntpd", 0x66, 0x2b, X, X, -1, F_MEMO },
-	{ "cvttps2pi", 0, 0x2c, M, X, -1, 0 }, { "cvttpd2pi", 0x66, 0x2c, M, X, -1, 0 },
-	{ "cvttss2si", 0xf3, 0x2c, G, X, -1, 0 }, { "cvttss2si w", 0xf3, 0x2c, G, X, -1, F_W },
-	{ "cvttsd2si", 0xf2, 0x2c, G, X, -1, 0 }, { "cvttsd2si w", 0xf2, 0x2c, G, X, -1, F_W },
-	{ "cvtps2pi", 0, 0x2d, M, X, -1, 0 }, { "cvtpd2pi", 0x66, 0x2d, M, X, -1, 0 },
-	{ "cvtss2si", 0xf3, 0x2d, G, X, -1, 0 }, { "cvtss2si w", 0xf3, 0x2d, G, X, -1, F_W },
-	{ "cvtsd2si", 0xf2, 0x2d, G, X, -1, 0 }, { "cvtsd2si w", 0xf2, 0x2d, G, X, -1, F_W },
-	{ "ucomiss", 0, 0x2e, X, X, -1, 0 }, { "ucomisd", 0x66, 0x2e, X, X, -1, 0 },
-	{ "comiss", 0, 0x2f, X, X, -1, 0 }, { "comisd", 0x66, 0x2f, X, X, -1, 0 },
-	{ "movmskps", 0, 0x50, G, X, -1, F_REGO }, { "movmskpd", 0x66, 0x50, G, X, -1, F_REGO },
-	{ "sqrtps", 0, 0x51, X, X, -1, 0 }, { "sqrtpd", 0x66, 0x51, X, X, -1, 0 },
-	{ "sqrtss", 0xf3, 0x51, X, X, -1, 0 }, { "sqrtsd", 0xf2, 0x51, X, X, -1, 0 },
-	{ "rsqrtps", 0, 0x52, X, X, -1, F_AMD }, { "rsqrtss", 0xf3, 0x52, X, X, -1, F_AMD },
-	{ "rcpps", 0, 0x53, X, X, -1, F_AMD }, { "rcpss", 0xf3, 0x53, X, X, -1, F_AMD },
-	{ "andps", 0, 0x54, X, X, -1, 0 }, { "andpd", 0x66, 0x54, X, X, -1, 0 },
-	{ "andnps", 0, 0x55, X, X, -1, 0 }, { "andnpd", 0x66, 0x55, X, X, -1, 0 },
-	{ "orps", 0, 0x56, X, X, -1, 0 }, { "orpd", 0x66, 0x56, X, X, -1, 0 },
-	{ "xorps", 0, 0x57, X, X, -1, 0 }, { "xorpd", 0x66, 0x57, X, X, -1, 0 },
-#define FP4(nm, o)                                                                    \
-	{ nm "ps", 0, o, X, X, -1, 0 }, { nm "pd", 0x66, o, X, X, -1, 0 },            \
-	{ nm "ss", 0xf3, o, X, X, -1, 0 }, { nm "sd", 0xf2, o, X, X, -1, 0 }
-	FP4("add", 0x58), FP4("mul", 0x59), FP4("sub", 0x5c), FP4("min", 0x5d), FP4("div", 0x5e),
+	{ "movups", 0, 0x10, X, X, -1, 0 },
+	{ "movupd", 0x66, 0x10, X, X, -1, 0 },
+	{ "movss", 0xf3, 0x10, X, X, -1, 0 },
+	{ "movsd", 0xf2, 0x10, X, X, -1, 0 },
+	{ "movups st", 0, 0x11, X, X, -1, 0 },
+	{ "movupd st", 0x66, 0x11, X, X, -1, 0 },
+	{ "movss st", 0xf3, 0x11, X, X, -1, 0 },
+	{ "movsd st", 0xf2, 0x11, X, X, -1, 0 },
+	{ "movlps/movhlps", 0, 0x12, X, X, -1, 0 },
+	{ "movlpd", 0x66, 0x12, X, X, -1, F_MEMO },
+	{ "movlps st", 0, 0x13, X, X, -1, F_MEMO },
+	{ "movlpd st", 0x66, 0x13, X, X, -1, F_MEMO },
+	{ "unpcklps", 0, 0x14, X, X, -1, 0 },
+	{ "unpcklpd", 0x66, 0x14, X, X, -1, 0 },
+	{ "unpckhps", 0, 0x15, X, X, -1, 0 },
+	{ "unpckhpd", 0x66, 0x15, X, X, -1, 0 },
+	{ "movhps/movlhps", 0, 0x16, X, X, -1, 0 },
+	{ "movhpd", 0x66, 0x16, X, X, -1, F_MEMO },
+	{ "movhps st", 0, 0x17, X, X, -1, F_MEMO },
+	{ "movhpd st", 0x66, 0x17, X, X, -1, F_MEMO },
+	{ "movaps", 0, 0x28, X, X, -1, 0 },
+	{ "movapd", 0x66, 0x28, X, X, -1, 0 },
+	{ "movaps st", 0, 0x29, X, X, -1, 0 },
+	{ "movapd st", 0x66, 0x29, X, X, -1, 0 },
+	{ "cvtpi2ps", 0, 0x2a, X, M, -1, 0 },
+	{ "cvtpi2pd", 0x66, 0x2a, X, M, -1, 0 },
+	{ "cvtsi2ss", 0xf3, 0x2a, X, G, -1, 0 },
+	{ "cvtsi2ss w", 0xf3, 0x2a, X, G, -1, F_W },
+	{ "cvtsi2sd", 0xf2, 0x2a, X, G, -1, 0 },
+	{ "cvtsi2sd w", 0xf2, 0x2a, X, G, -1, F_W },
+	{ "movntps", 0, 0x2b, X, X, -1, F_MEMO },
+	{ "movntpd", 0x66, 0x2b, X, X, -1, F_MEMO },
+	{ "cvttps2pi", 0, 0x2c, M, X, -1, 0 },
+	{ "cvttpd2pi", 0x66, 0x2c, M, X, -1, 0 },
+	{ "cvttss2si", 0xf3, 0x2c, G, X, -1, 0 },
+	{ "cvttss2si w", 0xf3, 0x2c, G, X, -1, F_W },
+	{ "cvttsd2si", 0xf2, 0x2c, G, X, -1, 0 },
+	{ "cvttsd2si w", 0xf2, 0x2c, G, X, -1, F_W },
+	{ "cvtps2pi", 0, 0x2d, M, X, -1, 0 },
+	{ "cvtpd2pi", 0x66, 0x2d, M, X, -1, 0 },
+	{ "cvtss2si", 0xf3, 0x2d, G, X, -1, 0 },
+	{ "cvtss2si w", 0xf3, 0x2d, G, X, -1, F_W },
+	{ "cvtsd2si", 0xf2, 0x2d, G, X, -1, 0 },
+	{ "cvtsd2si w", 0xf2, 0x2d, G, X, -1, F_W },
+	{ "ucomiss", 0, 0x2e, X, X, -1, 0 },
+	{ "ucomisd", 0x66, 0x2e, X, X, -1, 0 },
+	{ "comiss", 0, 0x2f, X, X, -1, 0 },
+	{ "comisd", 0x66, 0x2f, X, X, -1, 0 },
+	{ "movmskps", 0, 0x50, G, X, -1, F_REGO },
+	{ "movmskpd", 0x66, 0x50, G, X, -1, F_REGO },
+	{ "sqrtps", 0, 0x51, X, X, -1, 0 },
+	{ "sqrtpd", 0x66, 0x51, X, X, -1, 0 },
+	{ "sqrtss", 0xf3, 0x51, X, X, -1, 0 },
+	{ "sqrtsd", 0xf2, 0x51, X, X, -1, 0 },
+	{ "rsqrtps", 0, 0x52, X, X, -1, F_AMD },
+	{ "rsqrtss", 0xf3, 0x52, X, X, -1, F_AMD },
+	{ "rcpps", 0, 0x53, X, X, -1, F_AMD },
+	{ "rcpss", 0xf3, 0x53, X, X, -1, F_AMD },
+	{ "andps", 0, 0x54, X, X, -1, 0 },
+	{ "andpd", 0x66, 0x54, X, X, -1, 0 },
+	{ "andnps", 0, 0x55, X, X, -1, 0 },
+	{ "andnpd", 0x66, 0x55, X, X, -1, 0 },
+	{ "orps", 0, 0x56, X, X, -1, 0 },
+	{ "orpd", 0x66, 0x56, X, X, -1, 0 },
+	{ "xorps", 0, 0x57, X, X, -1, 0 },
+	{ "xorpd", 0x66, 0x57, X, X, -1, 0 },
+#define FP4(nm, o)                                                                                            \
+	{ nm "ps", 0, o, X, X, -1, 0 }, { nm "pd", 0x66, o, X, X, -1, 0 }, { nm "ss", 0xf3, o, X, X, -1, 0 }, \
+	{                                                                                                     \
+		nm "sd", 0xf2, o, X, X, -1, 0                                                                 \
+	}
+	FP4("add", 0x58),
+	FP4("mul", 0x59),
+	FP4("sub", 0x5c),
+	FP4("min", 0x5d),
+	FP4("div", 0x5e),
 	FP4("max", 0x5f),
-	{ "cvtps2pd", 0, 0x5a, X, X, -1, 0 }, { "cvtpd2ps", 0x66, 0x5a, X, X, -1, 0 },
-	{ "cvtss2sd", 0xf3, 0x5a, X, X, -1, 0 }, { "cvtsd2ss", 0xf2, 0x5a, X, X, -1, 0 },
-	{ "cvtdq2ps", 0, 0x5b, X, X, -1, 0 }, { "cvtps2dq", 0x66, 0x5b, X, X, -1, 0 },
+	{ "cvtps2pd", 0, 0x5a, X, X, -1, 0 },
+	{ "cvtpd2ps", 0x66, 0x5a, X, X, -1, 0 },
+	{ "cvtss2sd", 0xf3, 0x5a, X, X, -1, 0 },
+	{ "cvtsd2ss", 0xf2, 0x5a, X, X, -1, 0 },
+	{ "cvtdq2ps", 0, 0x5b, X, X, -1, 0 },
+	{ "cvtps2dq", 0x66, 0x5b, X, X, -1, 0 },
 	{ "cvttps2dq", 0xf3, 0x5b, X, X, -1, 0 },
-#define INT2(nm, o, cnt) { nm " mm", 0, o, M, M, -1, cnt }, { nm, 0x66, o, X, X, -1, cnt }
-	INT2("punpcklbw", 0x60, 0), INT2("punpcklwd", 0x61, 0), INT2("punpckldq", 0x62, 0),
-	INT2("packsswb", 0x63, 0), INT2("pcmpgtb", 0x64, 0), INT2("pcmpgtw", 0x65, 0),
-	INT2("pcmpgtd", 0x66, 0), INT2("packuswb", 0x67, 0), INT2("punpckhbw", 0x68, 0),
-	INT2("punpckhwd", 0x69, 0), INT2("punpckhdq", 0x6a, 0), INT2("packssdw", 0x6b, 0),
-	{ "punpcklqdq", 0x66, 0x6c, X, X, -1, 0 }, { "punpckhqdq", 0x66, 0x6d, X, X, -1, 0 },
-	{ "movd mm,r", 0, 0x6e, M, G, -1, 0 }, { "movq mm,r", 0, 0x6e, M, G, -1, F_W },
-	{ "movd xmm,r", 0x66, 0x6e, X, G, -1, 0 }, { "movq xmm,r", 0x66, 0x6e, X, G, -1, F_W },
-	{ "movq mm", 0, 0x6f, M, M, -1, 0 }, { "movdqa", 0x66, 0x6f, X, X, -1, 0 },
+#define INT2(nm, o, cnt) \
+	{ nm " mm", 0, o, M, M, -1, cnt }, { nm, 0x66, o, X, X, -1, cnt }
+	INT2("punpcklbw", 0x60, 0),
+	INT2("punpcklwd", 0x61, 0),
+	INT2("punpckldq", 0x62, 0),
+	INT2("packsswb", 0x63, 0),
+	INT2("pcmpgtb", 0x64, 0),
+	INT2("pcmpgtw", 0x65, 0),
+	INT2("pcmpgtd", 0x66, 0),
+	INT2("packuswb", 0x67, 0),
+	INT2("punpckhbw", 0x68, 0),
+	INT2("punpckhwd", 0x69, 0),
+	INT2("punpckhdq", 0x6a, 0),
+	INT2("packssdw", 0x6b, 0),
+	{ "punpcklqdq", 0x66, 0x6c, X, X, -1, 0 },
+	{ "punpckhqdq", 0x66, 0x6d, X, X, -1, 0 },
+	{ "movd mm,r", 0, 0x6e, M, G, -1, 0 },
+	{ "movq mm,r", 0, 0x6e, M, G, -1, F_W },
+	{ "movd xmm,r", 0x66, 0x6e, X, G, -1, 0 },
+	{ "movq xmm,r", 0x66, 0x6e, X, G, -1, F_W },
+	{ "movq mm", 0, 0x6f, M, M, -1, 0 },
+	{ "movdqa", 0x66, 0x6f, X, X, -1, 0 },
 	{ "movdqu", 0xf3, 0x6f, X, X, -1, 0 },
-	{ "pshufw", 0, 0x70, M, M, -1, F_IMM }, { "pshufd", 0x66, 0x70, X, X, -1, F_IMM },
-	{ "pshufhw", 0xf3, 0x70, X, X, -1, F_IMM }, { "pshuflw", 0xf2, 0x70, X, X, -1, F_IMM },
-#define GRP2(nm, o, r) { nm " mm,i", 0, o, K_NONE, M, r, F_IMM | F_REGO }, \
-	{ nm " xmm,i", 0x66, o, K_NONE, X, r, F_IMM | F_REGO }
-	GRP2("psrlw", 0x71, 2), GRP2("psraw", 0x71, 4), GRP2("psllw", 0x71, 6),
-	GRP2("psrld", 0x72, 2), GRP2("psrad", 0x72, 4), GRP2("pslld", 0x72, 6),
-	GRP2("psrlq", 0x73, 2), GRP2("psllq", 0x73, 6),
+	{ "pshufw", 0, 0x70, M, M, -1, F_IMM },
+	{ "pshufd", 0x66, 0x70, X, X, -1, F_IMM },
+	{ "pshufhw", 0xf3, 0x70, X, X, -1, F_IMM },
+	{ "pshuflw", 0xf2, 0x70, X, X, -1, F_IMM },
+#define GRP2(nm, o, r) \
+	{ nm " mm,i", 0, o, K_NONE, M, r, F_IMM | F_REGO }, { nm " xmm,i", 0x66, o, K_NONE, X, r, F_IMM | F_REGO }
+	GRP2("psrlw", 0x71, 2),
+	GRP2("psraw", 0x71, 4),
+	GRP2("psllw", 0x71, 6),
+	GRP2("psrld", 0x72, 2),
+	GRP2("psrad", 0x72, 4),
+	GRP2("pslld", 0x72, 6),
+	GRP2("psrlq", 0x73, 2),
+	GRP2("psllq", 0x73, 6),
 	{ "psrldq", 0x66, 0x73, K_NONE, X, 3, F_IMM | F_REGO },
 	{ "pslldq", 0x66, 0x73, K_NONE, X, 7, F_IMM | F_REGO },
-	INT2("pcmpeqb", 0x74, 0), INT2("pcmpeqw", 0x75, 0), INT2("pcmpeqd", 0x76, 0),
-	{ "movd r,mm", 0, 0x7e, M, G, -1, 0 }, { "movq r,mm", 0, 0x7e, M, G, -1, F_W },
-	{ "movd r,xmm", 0x66, 0x7e, X, G, -1, 0 }, { "movq r,xmm", 0x66, 0x7e, X, G, -1, F_W },
+	INT2("pcmpeqb", 0x74, 0),
+	INT2("pcmpeqw", 0x75, 0),
+	INT2("pcmpeqd", 0x76, 0),
+	{ "movd r,mm", 0, 0x7e, M, G, -1, 0 },
+	{ "movq r,mm", 0, 0x7e, M, G, -1, F_W },
+	{ "movd r,xmm", 0x66, 0x7e, X, G, -1, 0 },
+	{ "movq r,xmm", 0x66, 0x7e, X, G, -1, F_W },
 	{ "movq xmm,xmm/m64", 0xf3, 0x7e, X, X, -1, 0 },
-	{ "movq mm st", 0, 0x7f, M, M, -1, 0 }, { "movdqa st", 0x66, 0x7f, X, X, -1, 0 },
+	{ "movq mm st", 0, 0x7f, M, M, -1, 0 },
+	{ "movdqa st", 0x66, 0x7f, X, X, -1, 0 },
 	{ "movdqu st", 0xf3, 0x7f, X, X, -1, 0 },
-	{ "cmpps", 0, 0xc2, X, X, -1, F_IMM }, { "cmppd", 0x66, 0xc2, X, X, -1, F_IMM },
-	{ "cmpss", 0xf3, 0xc2, X, X, -1, F_IMM }, { "cmpsd", 0xf2, 0xc2, X, X, -1, F_IMM },
-	{ "pinsrw mm", 0, 0xc4, M, G, -1, F_IMM }, { "pinsrw", 0x66, 0xc4, X, G, -1, F_IMM },
+	{ "cmpps", 0, 0xc2, X, X, -1, F_IMM },
+	{ "cmppd", 0x66, 0xc2, X, X, -1, F_IMM },
+	{ "cmpss", 0xf3, 0xc2, X, X, -1, F_IMM },
+	{ "cmpsd", 0xf2, 0xc2, X, X, -1, F_IMM },
+	{ "pinsrw mm", 0, 0xc4, M, G, -1, F_IMM },
+	{ "pinsrw", 0x66, 0xc4, X, G, -1, F_IMM },
 	{ "pextrw mm", 0, 0xc5, G, M, -1, F_IMM | F_REGO },
 	{ "pextrw", 0x66, 0xc5, G, X, -1, F_IMM | F_REGO },
-	{ "shufps", 0, 0xc6, X, X, -1, F_IMM }, { "shufpd", 0x66, 0xc6, X, X, -1, F_IMM },
-	INT2("psrlw", 0xd1, F_CNT), INT2("psrld", 0xd2, F_CNT), INT2("psrlq", 0xd3, F_CNT),
-	INT2("paddq", 0xd4, 0), INT2("pmullw", 0xd5, 0),
-	{ "movq st", 0x66, 0xd6, X, X, -1, 0 }, { "movq2dq", 0xf3, 0xd6, X, M, -1, F_REGO },
+	{ "shufps", 0, 0xc6, X, X, -1, F_IMM },
+	{ "shufpd", 0x66, 0xc6, X, X, -1, F_IMM },
+	INT2("psrlw", 0xd1, F_CNT),
+	INT2("psrld", 0xd2, F_CNT),
+	INT2("psrlq", 0xd3, F_CNT),
+	INT2("paddq", 0xd4, 0),
+	INT2("pmullw", 0xd5, 0),
+	{ "movq st", 0x66, 0xd6, X, X, -1, 0 },
+	{ "movq2dq", 0xf3, 0xd6, X, M, -1, F_REGO },
 	{ "movdq2q", 0xf2, 0xd6, M, X, -1, F_REGO },
-	{ "pmovmskb mm", 0, 0xd7, G, M, -1, F_REGO }, { "pmovmskb", 0x66, 0xd7, G, X, -1, F_REGO },
-	INT2("psubusb", 0xd8, 0), INT2("psubusw", 0xd9, 0), INT2("pminub", 0xda, 0),
-	INT2("pand", 0xdb, 0), INT2("paddusb", 0xdc, 0), INT2("paddusw", 0xdd, 0),
-	INT2("pmaxub", 0xde, 0), INT2("pandn", 0xdf, 0), INT2("pavgb", 0xe0, 0),
-	INT2("psraw", 0xe1, F_CNT), INT2("psrad", 0xe2, F_CNT), INT2("pavgw", 0xe3, 0),
-	INT2("pmulhuw", 0xe4, 0), INT2("pmulhw", 0xe5, 0),
-	{ "cvttpd2dq", 0x66, 0xe6, X, X, -1, 0 }, { "cvtdq2pd", 0xf3, 0xe6, X, X, -1, 0 },
+	{ "pmovmskb mm", 0, 0xd7, G, M, -1, F_REGO },
+	{ "pmovmskb", 0x66, 0xd7, G, X, -1, F_REGO },
+	INT2("psubusb", 0xd8, 0),
+	INT2("psubusw", 0xd9, 0),
+	INT2("pminub", 0xda, 0),
+	INT2("pand", 0xdb, 0),
+	INT2("paddusb", 0xdc, 0),
+	INT2("paddusw", 0xdd, 0),
+	INT2("pmaxub", 0xde, 0),
+	INT2("pandn", 0xdf, 0),
+	INT2("pavgb", 0xe0, 0),
+	INT2("psraw", 0xe1, F_CNT),
+	INT2("psrad", 0xe2, F_CNT),
+	INT2("pavgw", 0xe3, 0),
+	INT2("pmulhuw", 0xe4, 0),
+	INT2("pmulhw", 0xe5, 0),
+	{ "cvttpd2dq", 0x66, 0xe6, X, X, -1, 0 },
+	{ "cvtdq2pd", 0xf3, 0xe6, X, X, -1, 0 },
 	{ "cvtpd2dq", 0xf2, 0xe6, X, X, -1, 0 },
-	{ "movntq", 0, 0xe7, M, M, -1, F_MEMO }, { "movntdq", 0x66, 0xe7, X, X, -1, F_MEMO },
-	INT2("psubsb", 0xe8, 0), INT2("psubsw", 0xe9, 0), INT2("pminsw", 0xea, 0),
-	INT2("por", 0xeb, 0), INT2("paddsb", 0xec, 0), INT2("paddsw", 0xed, 0),
-	INT2("pmaxsw", 0xee, 0), INT2("pxor", 0xef, 0), INT2("psllw", 0xf1, F_CNT),
-	INT2("pslld", 0xf2, F_CNT), INT2("psllq", 0xf3, F_CNT), INT2("pmuludq", 0xf4, 0),
-	INT2("pmaddwd", 0xf5, 0), INT2("psadbw", 0xf6, 0),
-	{ "maskmovq", 0, 0xf7, M, M, -1, F_REGO }, { "maskmovdqu", 0x66, 0xf7, X, X, -1, F_REGO },
-	INT2("psubb", 0xf8, 0), INT2("psubw", 0xf9, 0), INT2("psubd", 0xfa, 0),
-	INT2("psubq", 0xfb, 0), INT2("paddb", 0xfc, 0), INT2("paddw", 0xfd, 0),
+	{ "movntq", 0, 0xe7, M, M, -1, F_MEMO },
+	{ "movntdq", 0x66, 0xe7, X, X, -1, F_MEMO },
+	INT2("psubsb", 0xe8, 0),
+	INT2("psubsw", 0xe9, 0),
+	INT2("pminsw", 0xea, 0),
+	INT2("por", 0xeb, 0),
+	INT2("paddsb", 0xec, 0),
+	INT2("paddsw", 0xed, 0),
+	INT2("pmaxsw", 0xee, 0),
+	INT2("pxor", 0xef, 0),
+	INT2("psllw", 0xf1, F_CNT),
+	INT2("pslld", 0xf2, F_CNT),
+	INT2("psllq", 0xf3, F_CNT),
+	INT2("pmuludq", 0xf4, 0),
+	INT2("pmaddwd", 0xf5, 0),
+	INT2("psadbw", 0xf6, 0),
+	{ "maskmovq", 0, 0xf7, M, M, -1, F_REGO },
+	{ "maskmovdqu", 0x66, 0xf7, X, X, -1, F_REGO },
+	INT2("psubb", 0xf8, 0),
+	INT2("psubw", 0xf9, 0),
+	INT2("psubd", 0xfa, 0),
+	INT2("psubq", 0xfb, 0),
+	INT2("paddb", 0xfc, 0),
+	INT2("paddw", 0xfd, 0),
 	INT2("paddd", 0xfe, 0),
 };
 #undef X
@@ -459,17 +554,15 @@ static void hexs(const uint8_t *b, size_t n, char *out)
 
 static unsigned diff_fail_prints;
 
-static bool same_state(const struct nstate *a, const struct nstate *b, const uint8_t *ma,
-		       const uint8_t *mb, char *why)
+static bool same_state(const struct nstate *a, const struct nstate *b, const uint8_t *ma, const uint8_t *mb, char *why)
 {
 	for (unsigned i = 0; i < 16; i++)
 		if (memcmp(a->xmm[i], b->xmm[i], 16)) {
 			uint64_t x[2], y[2];
 			memcpy(x, a->xmm[i], 16);
 			memcpy(y, b->xmm[i], 16);
-			sprintf(why, "xmm%u native %016llx:%016llx emu %016llx:%016llx", i,
-				(unsigned long long)x[1], (unsigned long long)x[0],
-				(unsigned long long)y[1], (unsigned long long)y[0]);
+			sprintf(why, "xmm%u native %016llx:%016llx emu %016llx:%016llx", i, (unsigned long long)x[1],
+				(unsigned long long)x[0], (unsigned long long)y[1], (unsigned long long)y[0]);
 			return false;
 		}
 	for (unsigned i = 0; i < 8; i++)
@@ -556,8 +649,8 @@ static void test_differential(unsigned per_form)
 				if (diff_fail_prints++ < 40) {
 					char hx[64];
 					hexs(code, n, hx);
-					fprintf(stderr, "differential %s [%s] mxcsr %x: %s\n", tp->name, hx,
-						s0.mxcsr, why);
+					fprintf(stderr, "differential %s [%s] mxcsr %x: %s\n", tp->name, hx, s0.mxcsr,
+						why);
 				}
 			}
 		}
@@ -637,9 +730,9 @@ static void test_table(void)
 	unsigned unimpl = 0;
 	for (unsigned r = 1; r < emu_noprows; r++) {
 		const struct emu_oprow *o = &emu_oprows[r];
-		bool sse = o->map == 1 && ((o->op >= 0x10 && o->op <= 0x17) || (o->op >= 0x28 && o->op <= 0x2f) ||
-					   (o->op >= 0x50 && o->op <= 0x7f) || (o->op >= 0xc2 && o->op <= 0xc6) ||
-					   o->op >= 0xd0);
+		bool sse = o->map == 1 &&
+			((o->op >= 0x10 && o->op <= 0x17) || (o->op >= 0x28 && o->op <= 0x2f) ||
+			 (o->op >= 0x50 && o->op <= 0x7f) || (o->op >= 0xc2 && o->op <= 0xc6) || o->op >= 0xd0);
 		if (sse && (o->flags & EMU_F_UNIMPL)) {
 			unimpl++;
 			fprintf(stderr, "UNIMPL row: %s\n", o->mnem);
@@ -653,20 +746,60 @@ static void test_decode(void)
 	char b[32];
 	/* SSE3 and later forms are #UD on this model */
 	static const char *const ud[] = {
-		"66 0f 7c c1", "f2 0f 7c c1", "66 0f 7d c1", "f2 0f 7d c1", /* haddpd/ps, hsubpd/ps */
-		"66 0f d0 c1", "f2 0f d0 c1", "0f d0 c1",                  /* addsubpd/ps */
-		"f2 0f f0 00",                                             /* lddqu */
-		"f2 0f 12 c1", "f3 0f 12 c1", "f3 0f 16 c1",               /* movddup/sldup/shdup */
-		"66 0f 78 c0 01 02", "f2 0f 79 c1",                        /* SSE4A extrq/insertq */
+		"66 0f 7c c1",
+		"f2 0f 7c c1",
+		"66 0f 7d c1",
+		"f2 0f 7d c1", /* haddpd/ps, hsubpd/ps */
+		"66 0f d0 c1",
+		"f2 0f d0 c1",
+		"0f d0 c1",    /* addsubpd/ps */
+		"f2 0f f0 00", /* lddqu */
+		"f2 0f 12 c1",
+		"f3 0f 12 c1",
+		"f3 0f 16 c1", /* movddup/sldup/shdup */
+		"66 0f 78 c0 01 02",
+		"f2 0f 79 c1", /* SSE4A extrq/insertq */
 		/* invalid prefix / form combinations */
-		"66 0f 12 c1", "66 0f 13 c1", "0f 13 c1", "66 0f 16 c1", "0f 17 c1",
-		"66 0f 52 c1", "f2 0f 52 c1", "66 0f 53 c1", "f2 0f 53 c1", "f3 0f 54 c1",
-		"f2 0f 5b c1", "0f 6c c1", "0f 6d c1", "f3 0f 60 c1", "f2 0f 74 c1",
-		"0f 50 00", "66 0f 50 00", "0f d7 00", "66 0f d7 00", "0f c5 00 01",
-		"66 0f c5 00 01", "0f 71 00 01", "0f 71 c0 01", "0f 73 d8 01", "0f 73 f8 01",
-		"66 0f 72 d8 01", "66 0f 71 e8 01", "0f 2b c1", "66 0f e7 c1", "0f e7 c1",
-		"0f d6 c1", "f3 0f d6 00", "f2 0f d6 00", "0f e6 c1", "0f f7 00", "66 0f f7 00",
-		"f3 0f c6 c1 00", "f2 0f c4 c1 00", "f2 0f 2e c1", "f3 0f 2f c1",
+		"66 0f 12 c1",
+		"66 0f 13 c1",
+		"0f 13 c1",
+		"66 0f 16 c1",
+		"0f 17 c1",
+		"66 0f 52 c1",
+		"f2 0f 52 c1",
+		"66 0f 53 c1",
+		"f2 0f 53 c1",
+		"f3 0f 54 c1",
+		"f2 0f 5b c1",
+		"0f 6c c1",
+		"0f 6d c1",
+		"f3 0f 60 c1",
+		"f2 0f 74 c1",
+		"0f 50 00",
+		"66 0f 50 00",
+		"0f d7 00",
+		"66 0f d7 00",
+		"0f c5 00 01",
+		"66 0f c5 00 01",
+		"0f 71 00 01",
+		"0f 71 c0 01",
+		"0f 73 d8 01",
+		"0f 73 f8 01",
+		"66 0f 72 d8 01",
+		"66 0f 71 e8 01",
+		"0f 2b c1",
+		"66 0f e7 c1",
+		"0f e7 c1",
+		"0f d6 c1",
+		"f3 0f d6 00",
+		"f2 0f d6 00",
+		"0f e6 c1",
+		"0f f7 00",
+		"66 0f f7 00",
+		"f3 0f c6 c1 00",
+		"f2 0f c4 c1 00",
+		"f2 0f 2e c1",
+		"f3 0f 2f c1",
 	};
 	for (unsigned i = 0; i < sizeof(ud) / sizeof(ud[0]); i++) {
 		int d = dec(ud[i]);
@@ -795,8 +928,8 @@ static void test_xm(void)
 
 static void test_availability(void)
 {
-	static const char *const sse_forms[] = { "0f 58 c1", "66 0f fe c1", "f2 0f 2d c1", "0f 10 c1",
-						 "66 0f 73 d8 01", "f3 0f d6 c1" };
+	static const char *const sse_forms[] = { "0f 58 c1", "66 0f fe c1",    "f2 0f 2d c1",
+						 "0f 10 c1", "66 0f 73 d8 01", "f3 0f d6 c1" };
 	for (unsigned i = 0; i < sizeof(sse_forms) / sizeof(sse_forms[0]); i++) {
 		prep(sse_forms[i]);
 		t.s.cr4 &= ~(uint64_t)CR4_OSFXSR;
@@ -809,8 +942,8 @@ static void test_availability(void)
 		CHECK_EQ(go(), V_NM);
 	}
 	/* MMX forms: #UD only for CR0.EM (CR4.OSFXSR does not matter), #NM for TS */
-	static const char *const mmx_forms[] = { "0f fe c1", "0f 6f c1", "0f 71 d0 01", "0f e0 c1",
-						 "0f 70 c1 1b", "0f c5 c1 01" };
+	static const char *const mmx_forms[] = { "0f fe c1", "0f 6f c1",    "0f 71 d0 01",
+						 "0f e0 c1", "0f 70 c1 1b", "0f c5 c1 01" };
 	for (unsigned i = 0; i < sizeof(mmx_forms) / sizeof(mmx_forms[0]); i++) {
 		prep(mmx_forms[i]);
 		t.s.cr4 &= ~(uint64_t)CR4_OSFXSR;
@@ -832,11 +965,11 @@ static void test_availability(void)
 	CHECK_EQ(tv_r64(&t, TV_STACK - 48), 0);
 	CHECK_EQ(run("0f 58 04 25 04 00 40 00"), V_GP);
 	CHECK_EQ(run("66 0f 70 04 25 01 00 40 00 1b"), V_GP);
-	CHECK_EQ(run("f3 0f 58 04 25 01 00 40 00"), V_NONE);  /* addss m32 */
-	CHECK_EQ(run("0f 5a 04 25 04 00 40 00"), V_NONE);     /* cvtps2pd m64 */
-	CHECK_EQ(run("0f 12 04 25 04 00 40 00"), V_NONE);     /* movlps */
-	CHECK_EQ(run("0f fe 04 25 03 00 40 00"), V_NONE);     /* paddd mm, m64 */
-	CHECK_EQ(run("f3 0f 6f 04 25 03 00 40 00"), V_NONE);  /* movdqu */
+	CHECK_EQ(run("f3 0f 58 04 25 01 00 40 00"), V_NONE); /* addss m32 */
+	CHECK_EQ(run("0f 5a 04 25 04 00 40 00"), V_NONE);    /* cvtps2pd m64 */
+	CHECK_EQ(run("0f 12 04 25 04 00 40 00"), V_NONE);    /* movlps */
+	CHECK_EQ(run("0f fe 04 25 03 00 40 00"), V_NONE);    /* paddd mm, m64 */
+	CHECK_EQ(run("f3 0f 6f 04 25 03 00 40 00"), V_NONE); /* movdqu */
 }
 
 /* MMX registers alias the x87 registers (physical order) */
@@ -911,7 +1044,8 @@ static void test_rcp_tables(void)
 	}
 	for (uint32_t e = 0; e < 256; e++)
 		for (unsigned j = 0; j < 16; j++)
-			x[n++] = (uint32_t)(j & 1) << 31 | e << 23 | (uint32_t)(j < 4 ? (j < 2 ? 0 : 1) : rnd() & 0x7fffff);
+			x[n++] = (uint32_t)(j & 1) << 31 | e << 23 |
+				(uint32_t)(j < 4 ? (j < 2 ? 0 : 1) : rnd() & 0x7fffff);
 	/* loop: movups xmm0, [rsi]; rcpps xmm1, xmm0; rsqrtps xmm2, xmm0; movups [rdi], xmm1;
 	 * movups [rdi + N*4], xmm2; add rsi, 16; add rdi, 16; dec ecx; jnz loop */
 	prep("0f 10 06  0f 53 c8  0f 52 d0  0f 11 0f  0f 11 97 00 c0 00 00"

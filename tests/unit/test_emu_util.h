@@ -44,14 +44,8 @@ struct tvm {
 	struct rax_exit ex;
 };
 
-static inline uint8_t *tv_ptr(struct tvm *t, uint64_t gpa)
-{
-	return t->vm.mem.host + gpa;
-}
-static inline void tv_w64(struct tvm *t, uint64_t gpa, uint64_t v)
-{
-	memcpy(tv_ptr(t, gpa), &v, 8);
-}
+static inline uint8_t *tv_ptr(struct tvm *t, uint64_t gpa) { return t->vm.mem.host + gpa; }
+static inline void tv_w64(struct tvm *t, uint64_t gpa, uint64_t v) { memcpy(tv_ptr(t, gpa), &v, 8); }
 static inline uint64_t tv_r64(struct tvm *t, uint64_t gpa)
 {
 	uint64_t v;
@@ -59,12 +53,10 @@ static inline uint64_t tv_r64(struct tvm *t, uint64_t gpa)
 	return v;
 }
 
-static inline void tv_gate(struct tvm *t, unsigned vec, uint64_t target, unsigned type, unsigned dpl,
-			   unsigned ist)
+static inline void tv_gate(struct tvm *t, unsigned vec, uint64_t target, unsigned type, unsigned dpl, unsigned ist)
 {
-	uint64_t lo = (target & 0xffff) | ((uint64_t)SEL_KCODE << 16) | ((uint64_t)ist << 32) |
-		      ((uint64_t)type << 40) | ((uint64_t)dpl << 45) | (1ull << 47) |
-		      ((target >> 16) & 0xffff) << 48;
+	uint64_t lo = (target & 0xffff) | ((uint64_t)SEL_KCODE << 16) | ((uint64_t)ist << 32) | ((uint64_t)type << 40) |
+		((uint64_t)dpl << 45) | (1ull << 47) | ((target >> 16) & 0xffff) << 48;
 	tv_w64(t, TV_IDT + vec * 16, lo);
 	tv_w64(t, TV_IDT + vec * 16 + 8, target >> 32);
 }
@@ -103,14 +95,12 @@ static inline void tv_init(struct tvm *t)
 	cpu_state_flat64(&s->seg[RAX_SEG_CS], &s->seg[RAX_SEG_DS], 0);
 	s->seg[RAX_SEG_CS].selector = SEL_KCODE;
 	s->seg[RAX_SEG_DS].selector = SEL_KDATA;
-	s->seg[RAX_SEG_ES] = s->seg[RAX_SEG_SS] = s->seg[RAX_SEG_FS] = s->seg[RAX_SEG_GS] =
-		s->seg[RAX_SEG_DS];
+	s->seg[RAX_SEG_ES] = s->seg[RAX_SEG_SS] = s->seg[RAX_SEG_FS] = s->seg[RAX_SEG_GS] = s->seg[RAX_SEG_DS];
 	s->gdt.base = TV_GDT;
 	s->gdt.limit = 0x37;
 	s->idt.base = TV_IDT;
 	s->idt.limit = 0xfff;
-	s->tr = (struct rax_segment){ .selector = SEL_TSS, .base = TV_TSS, .limit = 0x67, .type = 11,
-				      .present = 1 };
+	s->tr = (struct rax_segment){ .selector = SEL_TSS, .base = TV_TSS, .limit = 0x67, .type = 11, .present = 1 };
 	s->cr0 = CR0_PE | CR0_PG | CR0_ET | CR0_WP | CR0_NE;
 	s->cr3 = TV_PML4;
 	s->cr4 = CR4_PAE;
@@ -120,10 +110,7 @@ static inline void tv_init(struct tvm *t)
 	s->rflags = RFLAGS_FIXED1;
 }
 
-static inline void tv_code(struct tvm *t, const void *code, size_t n)
-{
-	memcpy(tv_ptr(t, t->s.rip), code, n);
-}
+static inline void tv_code(struct tvm *t, const void *code, size_t n) { memcpy(tv_ptr(t, t->s.rip), code, n); }
 
 static inline void tv_set(struct tvm *t)
 {
@@ -177,18 +164,17 @@ static inline int tv_vector(struct tvm *t)
 #define SEL_UCODE32 0x4b
 #define SEL_UDATA32 0x53
 #define SEL_TSS32 0x58
-#define SEL_CODE16 0x60   /* 16-bit code, base 0, limit 0xffff */
-#define SEL_RODATA 0x70   /* flat read-only data */
-#define SEL_EXPDOWN 0x78  /* expand-down data, limit 0xfff, B=1 */
-#define SEL_BASE64K 0x80  /* data, base 0x10000, limit 0xffff */
-#define SEL_STACK16 0x88  /* data, base 0, limit 0xffff, B=0 */
+#define SEL_CODE16 0x60  /* 16-bit code, base 0, limit 0xffff */
+#define SEL_RODATA 0x70  /* flat read-only data */
+#define SEL_EXPDOWN 0x78 /* expand-down data, limit 0xfff, B=1 */
+#define SEL_BASE64K 0x80 /* data, base 0x10000, limit 0xffff */
+#define SEL_STACK16 0x88 /* data, base 0, limit 0xffff, B=0 */
 
 /* An 8-byte segment descriptor: access byte (P DPL S type), flags nibble (G D/B L AVL). */
 static inline uint64_t tv_desc(uint32_t base, uint32_t limit, unsigned access, unsigned flags)
 {
 	return (limit & 0xffff) | ((uint64_t)(base & 0xffffff) << 16) | ((uint64_t)access << 40) |
-	       ((uint64_t)((limit >> 16) & 0xf) << 48) | ((uint64_t)flags << 52) |
-	       ((uint64_t)(base >> 24) << 56);
+		((uint64_t)((limit >> 16) & 0xf) << 48) | ((uint64_t)flags << 52) | ((uint64_t)(base >> 24) << 56);
 }
 
 /* The segment register a load of sel with descriptor d gives (hidden part). */
@@ -213,7 +199,7 @@ static inline struct rax_segment tv_seg(uint16_t sel, uint64_t d)
 static inline void tv_gate32(struct tvm *t, unsigned vec, uint32_t target, unsigned type, unsigned dpl)
 {
 	uint64_t lo = (target & 0xffff) | ((uint64_t)SEL_KCODE32 << 16) | ((uint64_t)type << 40) |
-		      ((uint64_t)dpl << 45) | (1ull << 47) | ((uint64_t)(target >> 16) << 48);
+		((uint64_t)dpl << 45) | (1ull << 47) | ((uint64_t)(target >> 16) << 48);
 	tv_w64(t, TV_IDT32 + vec * 8, lo);
 }
 
@@ -252,8 +238,7 @@ static inline void tv_init32(struct tvm *t)
 	struct rax_cpu_state *s = &t->s;
 	s->seg[RAX_SEG_CS] = tv_seg(SEL_KCODE32, tv_desc(0, 0xfffff, 0x9b, 0xc));
 	struct rax_segment ds = tv_seg(SEL_KDATA, tv_desc(0, 0xfffff, 0x93, 0xc));
-	s->seg[RAX_SEG_DS] = s->seg[RAX_SEG_ES] = s->seg[RAX_SEG_SS] = s->seg[RAX_SEG_FS] =
-		s->seg[RAX_SEG_GS] = ds;
+	s->seg[RAX_SEG_DS] = s->seg[RAX_SEG_ES] = s->seg[RAX_SEG_SS] = s->seg[RAX_SEG_FS] = s->seg[RAX_SEG_GS] = ds;
 	s->idt.base = TV_IDT32;
 	s->idt.limit = 0x7ff;
 	s->tr = tv_seg(SEL_TSS32, tv_desc((uint32_t)TV_TSS32, 0x67, 0x8b, 0));
@@ -270,10 +255,7 @@ static inline uint32_t tv_r32(struct tvm *t, uint64_t gpa)
 	memcpy(&v, tv_ptr(t, gpa), 4);
 	return v;
 }
-static inline void tv_w32(struct tvm *t, uint64_t gpa, uint32_t v)
-{
-	memcpy(tv_ptr(t, gpa), &v, 4);
-}
+static inline void tv_w32(struct tvm *t, uint64_t gpa, uint32_t v) { memcpy(tv_ptr(t, gpa), &v, 4); }
 
 static inline void tv_free(struct tvm *t)
 {

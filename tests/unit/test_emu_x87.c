@@ -40,10 +40,7 @@ static uint64_t rnd(void)
 	rng ^= rng << 17;
 	return rng;
 }
-static unsigned rndn(unsigned n)
-{
-	return (unsigned)(rnd() % n);
-}
+static unsigned rndn(unsigned n) { return (unsigned)(rnd() % n); }
 
 static void put80(uint8_t *p, uint64_t m, uint16_t se)
 {
@@ -57,25 +54,23 @@ static void rand80(uint8_t *p)
 	uint16_t s = (uint16_t)(rndn(2) << 15);
 	uint64_t m = rnd();
 	switch (rndn(16)) {
-	case 0: put80(p, 0, s); break;                                          /* zero */
-	case 1: put80(p, m >> 1, s); break;                                     /* denormal */
-	case 2: put80(p, m | 1ull << 63, s); break;                             /* pseudo-denormal */
+	case 0: put80(p, 0, s); break;                                                  /* zero */
+	case 1: put80(p, m >> 1, s); break;                                             /* denormal */
+	case 2: put80(p, m | 1ull << 63, s); break;                                     /* pseudo-denormal */
 	case 3: put80(p, m & ~(1ull << 63), (uint16_t)(s | (1 + rndn(0x7ffe)))); break; /* unnormal */
-	case 4: put80(p, 1ull << 63, s | 0x7fff); break;                        /* infinity */
-	case 5: put80(p, m | 3ull << 62, s | 0x7fff); break;                    /* QNaN */
-	case 6: put80(p, ((m | 1) & ~(1ull << 62)) | 1ull << 63, s | 0x7fff); break; /* SNaN */
-	case 7: put80(p, m & ~(1ull << 63), s | 0x7fff); break;                 /* pseudo-NaN/inf */
+	case 4: put80(p, 1ull << 63, s | 0x7fff); break;                                /* infinity */
+	case 5: put80(p, m | 3ull << 62, s | 0x7fff); break;                            /* QNaN */
+	case 6: put80(p, ((m | 1) & ~(1ull << 62)) | 1ull << 63, s | 0x7fff); break;    /* SNaN */
+	case 7: put80(p, m & ~(1ull << 63), s | 0x7fff); break;                         /* pseudo-NaN/inf */
 	case 8: put80(p, m | 1ull << 63, (uint16_t)(s | (1 + rndn(64)))); break;        /* tiny */
 	case 9: put80(p, m | 1ull << 63, (uint16_t)(s | (0x7ffe - rndn(64)))); break;   /* huge */
-	case 10: /* small integer */
+	case 10:                                                                        /* small integer */
 		put80(p, (rnd() & 0xffff) << 48 | 1ull << 63, (uint16_t)(s | (0x3fff + rndn(16))));
 		break;
 	case 11: /* near the int64/int32/int16 limits */
 		put80(p, m | 1ull << 63, (uint16_t)(s | (0x3fff + (const unsigned[]){ 15, 31, 63, 64 }[rndn(4)])));
 		break;
-	default: /* normal, near 1 */
-		put80(p, m | 1ull << 63, (uint16_t)(s | (0x3fff - 40 + rndn(80))));
-		break;
+	default: /* normal, near 1 */ put80(p, m | 1ull << 63, (uint16_t)(s | (0x3fff - 40 + rndn(80)))); break;
 	}
 }
 
@@ -91,11 +86,11 @@ static void rand_mem(uint8_t *p, unsigned op, unsigned reg)
 	if (fp32) {
 		uint32_t v = (uint32_t)rnd();
 		switch (rndn(8)) {
-		case 0: v &= 0x807fffff; break;                     /* denormal or zero */
-		case 1: v |= 0x7f800000; break;                     /* NaN/inf */
-		case 2: v = (v & 0x80000000) | 0x7f800000; break;   /* inf */
-		case 3: v = (v & 0x80000000); break;                /* zero */
-		case 4: v = (v & 0x803fffff) | 0x7f800001; break;   /* SNaN */
+		case 0: v &= 0x807fffff; break;                   /* denormal or zero */
+		case 1: v |= 0x7f800000; break;                   /* NaN/inf */
+		case 2: v = (v & 0x80000000) | 0x7f800000; break; /* inf */
+		case 3: v = (v & 0x80000000); break;              /* zero */
+		case 4: v = (v & 0x803fffff) | 0x7f800001; break; /* SNaN */
 		default: v = (v & 0x807fffff) | (uint32_t)(127 - 20 + rndn(40)) << 23; break;
 		}
 		memcpy(p, &v, 4);
@@ -210,7 +205,7 @@ static void rand_state(struct xstate *x, unsigned op, unsigned modrm)
 	static const uint16_t pcrc[] = { 0x0000, 0x0200, 0x0300, 0x0400, 0x0800, 0x0c00, 0x0f00, 0x0300 };
 	x->fcw = (uint16_t)(0x0040 | pcrc[rndn(8)] | (rndn(4) ? 0x3f : (rnd() & 0x3f)));
 	if (!rndn(8))
-		x->fcw |= 0x1000; /* the infinity-control bit (ignored) */
+		x->fcw |= 0x1000;                         /* the infinity-control bit (ignored) */
 	unsigned flags = (unsigned)rnd() & x->fcw & 0x3f; /* only masked flags: nothing pending */
 	x->fsw = (uint16_t)(flags | ((rnd() & 0x4700)) | (rndn(8) << 11) | (rndn(4) ? 0 : 0x40));
 	switch (rndn(4)) {
@@ -235,8 +230,8 @@ static void report(const char *what, const uint8_t *insn, unsigned n, const stru
 {
 	if (++nmismatch > 40)
 		return;
-	fprintf(stderr, "x87 diff: %s for %02x %02x (fcw %04x fsw %04x ftw %02x flags %llx)\n", what, insn[0],
-		insn[1], x->fcw, x->fsw, x->ftw, (unsigned long long)x->flags);
+	fprintf(stderr, "x87 diff: %s for %02x %02x (fcw %04x fsw %04x ftw %02x flags %llx)\n", what, insn[0], insn[1],
+		x->fcw, x->fsw, x->ftw, (unsigned long long)x->flags);
 	(void)n;
 }
 
@@ -303,8 +298,8 @@ static void diff_case(const uint8_t *insn, unsigned n, const struct xstate *x)
 			memcpy(&ee, f->st[i] + 8, 2);
 			memcpy(&om, o.img + 32 + 16 * i, 8);
 			memcpy(&oe, o.img + 40 + 16 * i, 2);
-			snprintf(b, sizeof(b), "st%u emu %04x_%016llx cpu %04x_%016llx", i, ee,
-				 (unsigned long long)em, oe, (unsigned long long)om);
+			snprintf(b, sizeof(b), "st%u emu %04x_%016llx cpu %04x_%016llx", i, ee, (unsigned long long)em,
+				 oe, (unsigned long long)om);
 			report(b, insn, n, x);
 			ok = false;
 		}
@@ -454,10 +449,9 @@ static void test_decode_rows(void)
 	CHECK(!strcmp(mnem("df 38", b, sizeof(b)), "fistp"));
 	CHECK(!strcmp(mnem("66 d9 30", b, sizeof(b)), "fnstenv"));
 	/* the invalid encodings raise #UD, before #NM */
-	static const char *const ud[] = { "d9 d1", "d9 e2", "d9 e3", "d9 e6", "d9 e7", "d9 ef",
-					   "da e8", "da f0", "da c0+", "db f8", "db e5", "dd f0",
-					   "dd f8", "de d8", "de da", "df e1", "df f8", "d9 08",
-					   "db 20", "db 30", "dd 28" };
+	static const char *const ud[] = { "d9 d1", "d9 e2",  "d9 e3", "d9 e6", "d9 e7", "d9 ef", "da e8",
+					  "da f0", "da c0+", "db f8", "db e5", "dd f0", "dd f8", "de d8",
+					  "de da", "df e1",  "df f8", "d9 08", "db 20", "db 30", "dd 28" };
 	for (unsigned k = 0; k < sizeof(ud) / sizeof(ud[0]); k++) {
 		if (strchr(ud[k], '+'))
 			continue;
@@ -485,7 +479,7 @@ static void test_faults(void)
 	CHECK_EQ(t.s.fpu.fsw & 0xffff, 0xb084); /* B, TOP 6, ES, ZE: no pop */
 	CHECK_EQ(t.s.fpu.ftw, 0xc0);
 	CHECK_EQ(tv_r64(&t, TV_STACK - 40), TV_CODE + 23); /* the faulting fld1 */
-	CHECK_EQ(t.s.fpu.fip, TV_CODE + 21);           /* the FDIVP */
+	CHECK_EQ(t.s.fpu.fip, TV_CODE + 21);               /* the FDIVP */
 	CHECK_EQ(t.s.fpu.fop, 0x6f9);
 	/* non-waiting instructions do not fault: fnstsw ax, fnstenv, fnclex; then fld1 is fine */
 	prep("66 c7 04 25 00 00 40 00 7b 03  d9 2c 25 00 00 40 00  d9 e8 d9 ee de f9"
@@ -650,11 +644,14 @@ static void test_stack(void)
 static void test_fcmov(void)
 {
 	/* fld1 ; fldz ; stc/clc... ; fcmovb st0, st1 */
-	static const struct { const char *code; unsigned moved; } cases[] = {
-		{ "f9 da c1", 1 }, { "f8 da c1", 0 },       /* fcmovb */
-		{ "f9 db c1", 0 }, { "f8 db c1", 1 },       /* fcmovnb */
-		{ "31 c0 da c9", 1 }, { "31 c0 db c9", 0 }, /* fcmove / fcmovne after xor: ZF=1 */
-		{ "31 c0 da d9", 1 }, { "31 c0 db d9", 0 }, /* PF=1 */
+	static const struct {
+		const char *code;
+		unsigned moved;
+	} cases[] = {
+		{ "f9 da c1", 1 },       { "f8 da c1", 0 },          /* fcmovb */
+		{ "f9 db c1", 0 },       { "f8 db c1", 1 },          /* fcmovnb */
+		{ "31 c0 da c9", 1 },    { "31 c0 db c9", 0 },       /* fcmove / fcmovne after xor: ZF=1 */
+		{ "31 c0 da d9", 1 },    { "31 c0 db d9", 0 },       /* PF=1 */
 		{ "f8 31 c0 da d1", 1 }, { "83 c8 01 f8 db d1", 1 }, /* be / nbe */
 	};
 	for (unsigned k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
@@ -717,8 +714,8 @@ static void test_mmx_alias(void)
 	CHECK_EQ(go(), -1);
 	CHECK_EQ(m16(2), 0x3000);
 	CHECK_EQ(tv_ptr(&t, TV_DATA)[4], 0xc0);
-	CHECK_EQ(m64(32), 0);           /* ST0 = 0 */
-	CHECK_EQ(m64(48), 1ull << 63);  /* ST1 = 1 */
+	CHECK_EQ(m64(32), 0);          /* ST0 = 0 */
+	CHECK_EQ(m64(48), 1ull << 63); /* ST1 = 1 */
 }
 
 /* Best of three runs of a loop, in ns per instruction (6 x n instructions). */
@@ -745,16 +742,19 @@ static void test_speed(void)
 {
 	/* fld qword; fmul st0, st0; fadd qword; fstp qword; dec ecx; jnz */
 	double x = loop_ns("dd 04 25 00 00 40 00  d8 c8  dc 04 25 08 00 40 00"
-			   "  dd 1c 25 10 00 40 00  ff c9  75 e5", 100000);
+			   "  dd 1c 25 10 00 40 00  ff c9  75 e5",
+			   100000);
 	uint64_t r;
 	memcpy(&r, tv_ptr(&t, TV_DATA + 16), 8);
 	CHECK_EQ(r, 0x4004000000000000ull); /* 1.5 * 1.5 + 0.25 = 2.5 */
 	/* the same shape in integer instructions: mov rax, [m]; imul rax, rax;
 	 * add rax, [m]; mov [m], rax; dec ecx; jnz */
 	double y = loop_ns("48 8b 04 25 00 00 40 00  48 0f af c0  48 03 04 25 08 00 40 00"
-			   "  48 89 04 25 10 00 40 00  ff c9  75 e0", 100000);
+			   "  48 89 04 25 10 00 40 00  ff c9  75 e0",
+			   100000);
 	printf("x87 speed: %.1f ns per instruction in an fld/fmul/fadd/fstp loop, %.1f ns in the"
-	       " same loop of integer instructions\n", x, y);
+	       " same loop of integer instructions\n",
+	       x, y);
 }
 
 int main(int argc, char **argv)

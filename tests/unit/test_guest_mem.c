@@ -45,13 +45,14 @@ int main(void)
 
 	struct bus b;
 	memset(&b, 0, sizeof(b));
-	struct bus_device d = { .name = "t", .space = BUS_PIO, .base = 0x100, .len = 4,
-				.read = dev_read, .write = dev_write };
+	struct bus_device d = {
+		.name = "t", .space = BUS_PIO, .base = 0x100, .len = 4, .read = dev_read, .write = dev_write
+	};
 	CHECK(bus_register(&b, &d) == 0);
 	CHECK(bus_register(&b, &d) < 0); /* overlap */
 	CHECK_EQ(bus_read(&b, BUS_PIO, 0x102, 2), 0x1236);
 	CHECK_EQ(bus_read(&b, BUS_PIO, 0x102, 1), 0x36);
-	CHECK_EQ(bus_read(&b, BUS_PIO, 0x80, 1), 0xff);   /* unclaimed: all ones */
+	CHECK_EQ(bus_read(&b, BUS_PIO, 0x80, 1), 0xff); /* unclaimed: all ones */
 	CHECK_EQ(bus_read(&b, BUS_PIO, 0x80, 4), 0xffffffff);
 	CHECK_EQ(bus_read(&b, BUS_MMIO, 0x100, 1), 0xff); /* other space */
 	bus_write(&b, BUS_PIO, 0x103, 1, 0x1ff);

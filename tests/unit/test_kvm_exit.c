@@ -57,10 +57,7 @@ static int fake_where_fn(void *opaque, struct kvm_exit_where *w)
 	return 0;
 }
 
-static bool fake_halted_fn(void *opaque)
-{
-	return fake_halted;
-}
+static bool fake_halted_fn(void *opaque) { return fake_halted; }
 
 static bool fake_emulated_fn(void *opaque)
 {
@@ -102,10 +99,7 @@ static void set_io(uint8_t dir, uint16_t port, uint8_t size, uint32_t count)
 	run->io.data_offset = IO_DATA_OFFSET;
 }
 
-static uint8_t *io_data(void)
-{
-	return area.bytes + IO_DATA_OFFSET;
-}
+static uint8_t *io_data(void) { return area.bytes + IO_DATA_OFFSET; }
 
 /* Where the fake vCPU stopped: rip, cpl, mode and code bytes (hex). */
 static void set_where(uint64_t rip, unsigned cpl, unsigned mode, const char *hex)
@@ -121,16 +115,16 @@ static void set_where(uint64_t rip, unsigned cpl, unsigned mode, const char *hex
 	fake_where_ok = true;
 }
 
-#define CHECK_STR(a, b)                                                                   \
-	do {                                                                              \
-		const char *sa_ = (a), *sb_ = (b);                                        \
-		if (strcmp(sa_, sb_) == 0) {                                              \
-			unit_pass++;                                                      \
-		} else {                                                                  \
-			unit_fail++;                                                      \
-			fprintf(stderr, "%s:%d: CHECK_STR failed:\n  got  \"%s\"\n  want \"%s\"\n", \
-				__FILE__, __LINE__, sa_, sb_);                            \
-		}                                                                         \
+#define CHECK_STR(a, b)                                                                                       \
+	do {                                                                                                  \
+		const char *sa_ = (a), *sb_ = (b);                                                            \
+		if (strcmp(sa_, sb_) == 0) {                                                                  \
+			unit_pass++;                                                                          \
+		} else {                                                                                      \
+			unit_fail++;                                                                          \
+			fprintf(stderr, "%s:%d: CHECK_STR failed:\n  got  \"%s\"\n  want \"%s\"\n", __FILE__, \
+				__LINE__, sa_, sb_);                                                          \
+		}                                                                                             \
 	} while (0)
 
 static void test_port_io(void)
@@ -294,7 +288,8 @@ static void internal(uint32_t suberror)
 }
 
 #define CMPXCHG16B "f0 48 0f c7 4d 20 90 90 90 90 90 90 90 90 90"
-#define HINT_EMU ": this host's KVM emulates CPL0 code in software (kvm_pvm) and cannot emulate this instruction; use --backend emulator"
+#define HINT_EMU \
+	": this host's KVM emulates CPL0 code in software (kvm_pvm) and cannot emulate this instruction; use --backend emulator"
 
 static void test_internal_errors(void)
 {
@@ -304,59 +299,69 @@ static void test_internal_errors(void)
 	emulated_asked = 0;
 	internal(KVM_INTERNAL_ERROR_EMULATION);
 	CHECK_EQ(ex.rip, 0xffffffff81a2b3c4ull);
-	CHECK_STR(ex.detail, "KVM internal error, suberror 1 (emulation failure) at rip 0xffffffff81a2b3c4, "
-			     "cpl 0: lock cmpxchg16b [rbp+0x20] (bytes f0 48 0f c7 4d 20)" HINT_EMU);
+	CHECK_STR(ex.detail,
+		  "KVM internal error, suberror 1 (emulation failure) at rip 0xffffffff81a2b3c4, "
+		  "cpl 0: lock cmpxchg16b [rbp+0x20] (bytes f0 48 0f c7 4d 20)" HINT_EMU);
 	CHECK_EQ(emulated_asked, 1);
 
 	/* hardware KVM: the same without the hint */
 	fake_emulated = false;
 	internal(KVM_INTERNAL_ERROR_EMULATION);
-	CHECK_STR(ex.detail, "KVM internal error, suberror 1 (emulation failure) at rip 0xffffffff81a2b3c4, "
-			     "cpl 0: lock cmpxchg16b [rbp+0x20] (bytes f0 48 0f c7 4d 20)");
+	CHECK_STR(ex.detail,
+		  "KVM internal error, suberror 1 (emulation failure) at rip 0xffffffff81a2b3c4, "
+		  "cpl 0: lock cmpxchg16b [rbp+0x20] (bytes f0 48 0f c7 4d 20)");
 
 	/* CPL3 code runs natively even on kvm_pvm: no hint, no probe */
 	fake_emulated = true;
 	emulated_asked = 0;
 	set_where(0x401000, 3, EMU_MODE_64, "cc");
 	internal(KVM_INTERNAL_ERROR_EMULATION);
-	CHECK_STR(ex.detail, "KVM internal error, suberror 1 (emulation failure) at rip 0x401000, cpl 3: "
-			     "int3 (bytes cc)");
+	CHECK_STR(ex.detail,
+		  "KVM internal error, suberror 1 (emulation failure) at rip 0x401000, cpl 3: "
+		  "int3 (bytes cc)");
 	CHECK_EQ(emulated_asked, 0);
 
 	/* the other suberrors, at CPL0 on an emulating host */
 	set_where(0xffffffff81000010ull, 0, EMU_MODE_64, "0f ae 55 f8");
 	internal(KVM_INTERNAL_ERROR_SIMUL_EX);
-	CHECK_STR(ex.detail, "KVM internal error, suberror 2 (exception while delivering an exception) at rip "
-			     "0xffffffff81000010, cpl 0: ldmxcsr [rbp-0x8] (bytes 0f ae 55 f8): this host's KVM emulates "
-			     "CPL0 code in software (kvm_pvm); use --backend emulator");
+	CHECK_STR(ex.detail,
+		  "KVM internal error, suberror 2 (exception while delivering an exception) at rip "
+		  "0xffffffff81000010, cpl 0: ldmxcsr [rbp-0x8] (bytes 0f ae 55 f8): this host's KVM emulates "
+		  "CPL0 code in software (kvm_pvm); use --backend emulator");
 	fake_emulated = false;
 	internal(KVM_INTERNAL_ERROR_DELIVERY_EV);
-	CHECK_STR(ex.detail, "KVM internal error, suberror 3 (cannot deliver event) at rip "
-			     "0xffffffff81000010, cpl 0: ldmxcsr [rbp-0x8] (bytes 0f ae 55 f8)");
+	CHECK_STR(ex.detail,
+		  "KVM internal error, suberror 3 (cannot deliver event) at rip "
+		  "0xffffffff81000010, cpl 0: ldmxcsr [rbp-0x8] (bytes 0f ae 55 f8)");
 	internal(KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON);
-	CHECK_STR(ex.detail, "KVM internal error, suberror 4 (unknown) at rip 0xffffffff81000010, cpl 0: "
-			     "ldmxcsr [rbp-0x8] (bytes 0f ae 55 f8)");
+	CHECK_STR(ex.detail,
+		  "KVM internal error, suberror 4 (unknown) at rip 0xffffffff81000010, cpl 0: "
+		  "ldmxcsr [rbp-0x8] (bytes 0f ae 55 f8)");
 	internal(77);
-	CHECK_STR(ex.detail, "KVM internal error, suberror 77 (unknown) at rip 0xffffffff81000010, cpl 0: "
-			     "ldmxcsr [rbp-0x8] (bytes 0f ae 55 f8)");
+	CHECK_STR(ex.detail,
+		  "KVM internal error, suberror 77 (unknown) at rip 0xffffffff81000010, cpl 0: "
+		  "ldmxcsr [rbp-0x8] (bytes 0f ae 55 f8)");
 
 	/* 32-bit code decodes as 32-bit code */
 	set_where(0xc0001000, 0, EMU_MODE_32, "0f c7 0f 90");
 	internal(KVM_INTERNAL_ERROR_EMULATION);
-	CHECK_STR(ex.detail, "KVM internal error, suberror 1 (emulation failure) at rip 0xc0001000, cpl 0: "
-			     "cmpxchg8b [edi] (bytes 0f c7 0f)");
+	CHECK_STR(ex.detail,
+		  "KVM internal error, suberror 1 (emulation failure) at rip 0xc0001000, cpl 0: "
+		  "cmpxchg8b [edi] (bytes 0f c7 0f)");
 
 	/* bytes our decoder rejects are all shown */
 	set_where(0x2000, 3, EMU_MODE_64, "0f 04 00");
 	internal(KVM_INTERNAL_ERROR_EMULATION);
-	CHECK_STR(ex.detail, "KVM internal error, suberror 1 (emulation failure) at rip 0x2000, cpl 3: "
-			     "(undecodable) (bytes 0f 04 00)");
+	CHECK_STR(ex.detail,
+		  "KVM internal error, suberror 1 (emulation failure) at rip 0x2000, cpl 3: "
+		  "(undecodable) (bytes 0f 04 00)");
 
 	/* code not readable: the bytes KVM fetched stand in */
 	set_where(0x3000, 3, EMU_MODE_64, "");
 	internal(KVM_INTERNAL_ERROR_EMULATION);
-	CHECK_STR(ex.detail, "KVM internal error, suberror 1 (emulation failure) at rip 0x3000, cpl 3 "
-			     "(code not readable)");
+	CHECK_STR(ex.detail,
+		  "KVM internal error, suberror 1 (emulation failure) at rip 0x3000, cpl 3 "
+		  "(code not readable)");
 	memset(&area, 0, sizeof(area));
 	run->emulation_failure.suberror = KVM_INTERNAL_ERROR_EMULATION;
 	run->emulation_failure.ndata = 3;
@@ -364,8 +369,9 @@ static void test_internal_errors(void)
 	run->emulation_failure.insn_size = 2;
 	memcpy(run->emulation_failure.insn_bytes, "\x0f\xa2", 2);
 	CHECK_EQ(feed(KVM_EXIT_INTERNAL_ERROR), KVM_EXIT_NEXT_RETURN);
-	CHECK_STR(ex.detail, "KVM internal error, suberror 1 (emulation failure) at rip 0x3000, cpl 3: "
-			     "cpuid (bytes 0f a2)");
+	CHECK_STR(ex.detail,
+		  "KVM internal error, suberror 1 (emulation failure) at rip 0x3000, cpl 3: "
+		  "cpuid (bytes 0f a2)");
 
 	/* registers not readable: the error alone */
 	fake_where_ok = false;
@@ -405,10 +411,15 @@ static void test_entry_and_unknown(void)
 int main(void)
 {
 	dev_setup(0, NULL);
-	struct bus_device pio = { .name = "rec", .space = BUS_PIO, .base = REC_PORT, .len = 8,
-				  .read = rec_read, .write = rec_write };
-	struct bus_device mmio = { .name = "rec-mmio", .space = BUS_MMIO, .base = REC_MMIO, .len = 0x1000,
-				   .read = rec_read, .write = rec_write };
+	struct bus_device pio = {
+		.name = "rec", .space = BUS_PIO, .base = REC_PORT, .len = 8, .read = rec_read, .write = rec_write
+	};
+	struct bus_device mmio = { .name = "rec-mmio",
+				   .space = BUS_MMIO,
+				   .base = REC_MMIO,
+				   .len = 0x1000,
+				   .read = rec_read,
+				   .write = rec_write };
 	CHECK_EQ(bus_register(&vm.bus, &pio), 0);
 	CHECK_EQ(bus_register(&vm.bus, &mmio), 0);
 

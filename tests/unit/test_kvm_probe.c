@@ -18,8 +18,9 @@ static struct kvm_probe_run ran(enum kvm_probe_end end, const char *detail)
 
 static struct kvm_probe_obs loop_ok(double seconds, bool pvm)
 {
-	struct kvm_probe_obs o = { .opened = true, .pvm_module = pvm, .cpl0_loop_insns = 40003,
-				   .cpl0_loop_seconds = seconds };
+	struct kvm_probe_obs o = {
+		.opened = true, .pvm_module = pvm, .cpl0_loop_insns = 40003, .cpl0_loop_seconds = seconds
+	};
 	o.cpl0_loop = ran(KVM_PROBE_EXPECTED, "");
 	return o;
 }
@@ -75,8 +76,8 @@ static void test_pvm_host(void)
 static void test_slow_cpl0_without_module(void)
 {
 	struct kvm_probe_obs o = loop_ok(0.04, false);
-	o.singlestep = o.singlestep_cpl3 = o.trapflag = o.int_cpl3 = o.gp_cpl3 = o.pushf_cpl3 =
-		ran(KVM_PROBE_EXPECTED, "");
+	o.singlestep = o.singlestep_cpl3 = o.trapflag = o.int_cpl3 = o.gp_cpl3 = o.pushf_cpl3 = ran(KVM_PROBE_EXPECTED,
+												    "");
 	o.sse_cpl0 = ran(KVM_PROBE_INTERNAL, "emulation failure");
 	struct kvm_caps c;
 	kvm_probe_decide(&o, &c);
@@ -92,8 +93,8 @@ static void test_slow_cpl0_without_module(void)
 static void test_hardware_host(void)
 {
 	struct kvm_probe_obs o = loop_ok(0.0002, false);
-	o.singlestep = o.singlestep_cpl3 = o.trapflag = o.int_cpl3 = o.sse_cpl0 = o.gp_cpl3 =
-		o.pushf_cpl3 = ran(KVM_PROBE_EXPECTED, "");
+	o.singlestep = o.singlestep_cpl3 = o.trapflag = o.int_cpl3 = o.sse_cpl0 = o.gp_cpl3 = o.pushf_cpl3 = ran(
+		KVM_PROBE_EXPECTED, "");
 	struct kvm_caps c;
 	kvm_probe_decide(&o, &c);
 	CHECK(c.usable.ok && c.cpl0_native.ok && c.singlestep.ok && c.singlestep_cpl3.ok);
@@ -106,7 +107,8 @@ static void test_print_format(void)
 {
 	struct kvm_probe_obs o = loop_ok(0.0002, false);
 	o.singlestep = ran(KVM_PROBE_OTHER, "CPL0: step 1 did not stop after one instruction");
-	o.singlestep_cpl3 = o.trapflag = o.int_cpl3 = o.sse_cpl0 = o.gp_cpl3 = o.pushf_cpl3 = ran(KVM_PROBE_EXPECTED, "");
+	o.singlestep_cpl3 = o.trapflag = o.int_cpl3 = o.sse_cpl0 = o.gp_cpl3 = o.pushf_cpl3 = ran(KVM_PROBE_EXPECTED,
+												  "");
 	struct kvm_caps c;
 	kvm_probe_decide(&o, &c);
 	char buf[4096] = "";

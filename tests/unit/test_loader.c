@@ -91,8 +91,18 @@ static const char *write_tmp(const void *buf, size_t len)
 	return path;
 }
 
-static uint64_t rd64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
-static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
 
 static void test_load(void)
 {
@@ -146,8 +156,7 @@ static void test_load(void)
 	CHECK(guest_mem_init(&m, 32 << 20, &err) == 0);
 	CHECK(bzimage_load(&m, kpath, NULL, "", &st, &err) < 0 && strstr(err.msg, "--mem"));
 	/* missing file */
-	CHECK(bzimage_load(&m, "/nonexistent/k", NULL, "", &st, &err) < 0 &&
-	      strstr(err.msg, "No such file"));
+	CHECK(bzimage_load(&m, "/nonexistent/k", NULL, "", &st, &err) < 0 && strstr(err.msg, "No such file"));
 	/* command line longer than cmdline_size */
 	len = make_image(b, 0x020f, BZ_XLF_KERNEL_64, 0x10000);
 	unlink(kpath);

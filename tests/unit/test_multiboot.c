@@ -15,8 +15,18 @@
 
 #define RAM (32ull << 20)
 
-static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static uint64_t rd64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+static uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
 static void wr16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
 static void wr32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 
@@ -25,7 +35,7 @@ static void put_header(uint8_t *b, size_t off, uint32_t flags, uint32_t bad)
 {
 	wr32(b + off, MB_HEADER_MAGIC);
 	wr32(b + off + 4, flags);
-	wr32(b + off + 8, (uint32_t)-(MB_HEADER_MAGIC + flags) + bad);
+	wr32(b + off + 8, (uint32_t) - (MB_HEADER_MAGIC + flags) + bad);
 }
 
 /* a.out kludge image: header at file offset 0x20, loaded at 1 MiB. */
@@ -42,10 +52,7 @@ static void make_aout(uint8_t *b, uint32_t flags, uint32_t load_end, uint32_t bs
 	wr32(b + 0x20 + 28, entry);
 }
 
-static void set_field(uint8_t *b, unsigned field, uint32_t v)
-{
-	wr32(b + 0x20 + field, v);
-}
+static void set_field(uint8_t *b, unsigned field, uint32_t v) { wr32(b + 0x20 + field, v); }
 
 static int parse(const uint8_t *b, size_t len, struct mb_image *img, struct rax_err *err)
 {
@@ -200,8 +207,8 @@ static void make_elf(uint8_t *b, unsigned phnum)
 {
 	memset(b, 0, ELF_LEN);
 	memcpy(b, "\177ELF\1\1\1", 7);
-	wr16(b + 16, 2);  /* ET_EXEC */
-	wr16(b + 18, 3);  /* EM_386 */
+	wr16(b + 16, 2); /* ET_EXEC */
+	wr16(b + 18, 3); /* EM_386 */
 	wr32(b + 20, 1);
 	wr32(b + 24, 0xc0100010); /* e_entry, virtual */
 	wr32(b + 28, 0x34);
@@ -212,19 +219,16 @@ static void make_elf(uint8_t *b, unsigned phnum)
 	/* PT_LOAD code: file 0x1000+0x100 -> 0x100000 (virtual 0xc0100000) */
 	uint32_t ph[4][8] = {
 		{ 1, 0x1000, 0xc0100000, 0x100000, 0x100, 0x100, 5, 0x1000 },
-		{ 4, 0x0, 0, 0, 0x20, 0x20, 4, 4 }, /* PT_NOTE: not loaded */
+		{ 4, 0x0, 0, 0, 0x20, 0x20, 4, 4 },                           /* PT_NOTE: not loaded */
 		{ 1, 0x2000, 0xc0300000, 0x300000, 0x80, 0x1000, 6, 0x1000 }, /* data + bss */
-		{ 1, 0x0, 0xd0000000, 0x7000000, 0, 0, 6, 0x1000 }, /* empty: skipped */
+		{ 1, 0x0, 0xd0000000, 0x7000000, 0, 0, 6, 0x1000 },           /* empty: skipped */
 	};
 	memcpy(b + 0x34, ph, sizeof(ph));
 	for (unsigned i = 0x1000; i < ELF_LEN; i++)
 		b[i] = (uint8_t)(i * 13 + 5); /* non-zero everywhere, the bss source too */
 }
 
-static void set_ph(uint8_t *b, unsigned i, unsigned field, uint32_t v)
-{
-	wr32(b + 0x34 + i * 32 + field * 4, v);
-}
+static void set_ph(uint8_t *b, unsigned i, unsigned field, uint32_t v) { wr32(b + 0x34 + i * 32 + field * 4, v); }
 
 static void test_elf(void)
 {
@@ -315,8 +319,8 @@ struct setup_out {
 	const uint8_t *mbi;
 };
 
-static int setup(struct setup_out *o, const uint8_t *b, size_t len, const char *args,
-		 const struct mb_module *mods, unsigned nmod)
+static int setup(struct setup_out *o, const uint8_t *b, size_t len, const char *args, const struct mb_module *mods,
+		 unsigned nmod)
 {
 	struct mb_image img;
 	memset(&o->err, 0, sizeof(o->err));
@@ -374,14 +378,14 @@ static void test_setup(void)
 	CHECK_EQ(st->efer, 0);
 	CHECK_EQ(st->idt.limit, 0);
 	const struct rax_segment *cs = &st->seg[RAX_SEG_CS];
-	CHECK(cs->base == 0 && cs->limit == 0xffffffff && cs->g && cs->db && !cs->l && cs->type == 0xb &&
-	      cs->s && cs->present && cs->dpl == 0 && !cs->unusable);
+	CHECK(cs->base == 0 && cs->limit == 0xffffffff && cs->g && cs->db && !cs->l && cs->type == 0xb && cs->s &&
+	      cs->present && cs->dpl == 0 && !cs->unusable);
 	for (int i = 0; i < RAX_NSEG; i++) {
 		const struct rax_segment *s = &st->seg[i];
 		if (i == RAX_SEG_CS)
 			continue;
-		CHECK(s->base == 0 && s->limit == 0xffffffff && s->g && s->db && s->type == 3 && s->s &&
-		      s->present && s->selector == MB_SEL_DATA);
+		CHECK(s->base == 0 && s->limit == 0xffffffff && s->g && s->db && s->type == 3 && s->s && s->present &&
+		      s->selector == MB_SEL_DATA);
 	}
 	/* the GDT holds the same segments: a selector reload changes nothing */
 	CHECK_EQ(st->gdt.base, LAYOUT_MB_GDT);
@@ -390,8 +394,7 @@ static void test_setup(void)
 	CHECK_EQ(rd64(h + LAYOUT_MB_GDT + MB_SEL_DATA), 0x00cf93000000ffffull);
 	uint64_t tss = rd64(h + LAYOUT_MB_GDT + st->tr.selector);
 	CHECK_EQ(tss, 0x00008b0000000067ull | LAYOUT_MB_TSS << 16);
-	CHECK(st->tr.type == 11 && st->tr.present && !st->tr.s && st->tr.base == LAYOUT_MB_TSS &&
-	      st->tr.limit == 0x67);
+	CHECK(st->tr.type == 11 && st->tr.present && !st->tr.s && st->tr.base == LAYOUT_MB_TSS && st->tr.limit == 0x67);
 
 	/* the information structure */
 	const uint8_t *mbi = o.mbi;
@@ -477,8 +480,8 @@ static void test_many_modules(void)
 	bool ok = true;
 	for (unsigned i = 0; i < N; i++) {
 		uint32_t start = rd32(mt + i * 16);
-		ok &= (start & 0xfff) == 0 && rd32(mt + i * 16 + 4) == start + 4 &&
-		      rd32(o.m.host + start) == i && !strcmp(gstr(&o, rd32(mt + i * 16 + 8)), names[i]);
+		ok &= (start & 0xfff) == 0 && rd32(mt + i * 16 + 4) == start + 4 && rd32(o.m.host + start) == i &&
+			!strcmp(gstr(&o, rd32(mt + i * 16 + 8)), names[i]);
 	}
 	CHECK(ok);
 	guest_mem_free(&o.m);

@@ -15,18 +15,11 @@
 
 static uint64_t fake_now;
 
-static void fake_set_irq(struct rax_vm *vm, unsigned irq, int level)
-{
-	devices_pic_set_irq(vm, irq, level);
-}
+static void fake_set_irq(struct rax_vm *vm, unsigned irq, int level) { devices_pic_set_irq(vm, irq, level); }
 
-static uint64_t fake_now_ns(struct rax_vm *vm)
-{
-	return fake_now;
-}
+static uint64_t fake_now_ns(struct rax_vm *vm) { return fake_now; }
 
-static const struct rax_backend_ops fake_ops = { .name = "fake", .set_irq = fake_set_irq,
-						 .now_ns = fake_now_ns };
+static const struct rax_backend_ops fake_ops = { .name = "fake", .set_irq = fake_set_irq, .now_ns = fake_now_ns };
 
 static void setup(struct rax_vm *vm)
 {
@@ -46,15 +39,9 @@ static void setup(struct rax_vm *vm)
 
 static struct rax_vm vm;
 
-static uint8_t in8(uint16_t port)
-{
-	return (uint8_t)vm_pio_in(&vm, port, 1);
-}
+static uint8_t in8(uint16_t port) { return (uint8_t)vm_pio_in(&vm, port, 1); }
 
-static void out8(uint16_t port, uint8_t v)
-{
-	vm_pio_out(&vm, port, 1, v);
-}
+static void out8(uint16_t port, uint8_t v) { vm_pio_out(&vm, port, 1, v); }
 
 #define MCMD 0x20
 #define MIMR 0x21

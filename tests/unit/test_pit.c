@@ -30,20 +30,11 @@ static void observe_irq(unsigned irq, int level)
 }
 
 /* First ns at which PIT tick t has happened. */
-static uint64_t tick_time(uint64_t t)
-{
-	return (uint64_t)(((unsigned __int128)t * 1000000000u + 1193181) / 1193182);
-}
+static uint64_t tick_time(uint64_t t) { return (uint64_t)(((unsigned __int128)t * 1000000000u + 1193181) / 1193182); }
 
-static uint64_t ticks_at(uint64_t ns)
-{
-	return (uint64_t)((unsigned __int128)ns * 1193182 / 1000000000u);
-}
+static uint64_t ticks_at(uint64_t ns) { return (uint64_t)((unsigned __int128)ns * 1193182 / 1000000000u); }
 
-static void at_tick(uint64_t t)
-{
-	fake_now = tick_time(t);
-}
+static void at_tick(uint64_t t) { fake_now = tick_time(t); }
 
 /* outb(0x00 | ch << 6, 0x43) then LSB, MSB (i8253_read) */
 static unsigned latched(unsigned ch)
@@ -73,10 +64,7 @@ static void program(unsigned ch, uint8_t cw, unsigned count)
 	out8(PORT_PIT + ch, (count >> 8) & 0xff);
 }
 
-static bool out2(void)
-{
-	return in8(PORT_SYSCTL_B) & 0x20;
-}
+static bool out2(void) { return in8(PORT_SYSCTL_B) & 0x20; }
 
 #define LATCH_HZ250 4773 /* (1193182 + 125) / 250 */
 
@@ -444,8 +432,9 @@ static void test_gate_and_modes(void)
 /* Any port traffic at any pace is harmless (run under ASan/UBSan by ci/test.sh). */
 static void test_random_traffic(void)
 {
-	static const uint16_t ports[] = { 0x20, 0x21, 0xa0, 0xa1, 0x40, 0x41, 0x42, 0x43,
-					  0x61, 0x70, 0x71, 0x4d0, 0x4d1 };
+	static const uint16_t ports[] = {
+		0x20, 0x21, 0xa0, 0xa1, 0x40, 0x41, 0x42, 0x43, 0x61, 0x70, 0x71, 0x4d0, 0x4d1
+	};
 	uint64_t x = 0x9e3779b97f4a7c15ull;
 	uint64_t t0 = fake_now;
 	for (unsigned i = 0; i < 200000; i++) {
@@ -491,8 +480,8 @@ static void test_timing(void)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	double ns = (double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec);
-	printf("devices_advance + devices_next_deadline: %.1f ns per call (%u calls, %u IRQ 0, %llu)\n",
-	       ns / n, n, irq0_rises - rises, (unsigned long long)sum);
+	printf("devices_advance + devices_next_deadline: %.1f ns per call (%u calls, %u IRQ 0, %llu)\n", ns / n, n,
+	       irq0_rises - rises, (unsigned long long)sum);
 	/* 1 s of guest time at 250 Hz */
 	CHECK(irq0_rises - rises >= 249 && irq0_rises - rises <= 251);
 }

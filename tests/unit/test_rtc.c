@@ -46,9 +46,9 @@ static void cmos_set(uint8_t idx, uint8_t v)
 static void init_pic(void)
 {
 	static const uint8_t seq[][2] = {
-		{ 0x21, 0xff }, { 0xa1, 0xff }, { 0x20, 0x11 }, { 0x21, 0x30 }, { 0x21, 0x04 },
-		{ 0x21, 0x01 }, { 0xa0, 0x11 }, { 0xa1, 0x38 }, { 0xa1, 0x02 }, { 0xa1, 0x01 },
-		{ 0x21, 0xfb }, { 0xa1, 0xfe }, /* cascade and IRQ 8 open */
+		{ 0x21, 0xff }, { 0xa1, 0xff }, { 0x20, 0x11 }, { 0x21, 0x30 },
+		{ 0x21, 0x04 }, { 0x21, 0x01 }, { 0xa0, 0x11 }, { 0xa1, 0x38 },
+		{ 0xa1, 0x02 }, { 0xa1, 0x01 }, { 0x21, 0xfb }, { 0xa1, 0xfe }, /* cascade and IRQ 8 open */
 	};
 	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++)
 		out8(seq[i][0], seq[i][1]);
@@ -61,15 +61,15 @@ static void eoi8(void)
 }
 
 /* the date as seven register values: sec min hour wday mday mon year */
-static int date_is(uint8_t sec, uint8_t min, uint8_t hour, uint8_t wday, uint8_t mday, uint8_t mon,
-		   uint8_t year, uint8_t century)
+static int date_is(uint8_t sec, uint8_t min, uint8_t hour, uint8_t wday, uint8_t mday, uint8_t mon, uint8_t year,
+		   uint8_t century)
 {
 	uint8_t got[8] = { cmos(0), cmos(2), cmos(4), cmos(6), cmos(7), cmos(8), cmos(9), cmos(0x32) };
 	uint8_t want[8] = { sec, min, hour, wday, mday, mon, year, century };
 	if (memcmp(got, want, 8) == 0)
 		return 1;
-	fprintf(stderr, "date: got %02x:%02x:%02x w%02x %02x/%02x/%02x%02x\n", got[2], got[1], got[0],
-		got[3], got[4], got[5], got[7], got[6]);
+	fprintf(stderr, "date: got %02x:%02x:%02x w%02x %02x/%02x/%02x%02x\n", got[2], got[1], got[0], got[3], got[4],
+		got[5], got[7], got[6]);
 	return 0;
 }
 
@@ -391,8 +391,8 @@ static void test_timing(void)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	double ns = (double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec);
-	printf("rtc at 1024 Hz: %.1f ns per devices_advance + devices_next_deadline (%u interrupts in 1 s)\n",
-	       ns / n, irq8_rises - rises);
+	printf("rtc at 1024 Hz: %.1f ns per devices_advance + devices_next_deadline (%u interrupts in 1 s)\n", ns / n,
+	       irq8_rises - rises);
 	CHECK_EQ(irq8_rises - rises, 1024);
 	cmos_set(RTC_REG_B, RTC_B_24H);
 	cmos(RTC_REG_C);

@@ -15,26 +15,26 @@
 
 static int unit_pass, unit_fail;
 
-#define CHECK(cond)                                                                   \
-	do {                                                                          \
-		if (cond) {                                                           \
-			unit_pass++;                                                  \
-		} else {                                                              \
-			unit_fail++;                                                  \
+#define CHECK(cond)                                                                              \
+	do {                                                                                     \
+		if (cond) {                                                                      \
+			unit_pass++;                                                             \
+		} else {                                                                         \
+			unit_fail++;                                                             \
 			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                     \
+		}                                                                                \
 	} while (0)
 
-#define CHECK_EQ(a, b)                                                                \
-	do {                                                                          \
-		uint64_t ua_ = (uint64_t)(a), ub_ = (uint64_t)(b);                    \
-		if (ua_ == ub_) {                                                     \
-			unit_pass++;                                                  \
-		} else {                                                              \
-			unit_fail++;                                                  \
+#define CHECK_EQ(a, b)                                                                                         \
+	do {                                                                                                   \
+		uint64_t ua_ = (uint64_t)(a), ub_ = (uint64_t)(b);                                             \
+		if (ua_ == ub_) {                                                                              \
+			unit_pass++;                                                                           \
+		} else {                                                                                       \
+			unit_fail++;                                                                           \
 			fprintf(stderr, "%s:%d: CHECK_EQ failed: %s == %s (0x%" PRIx64 " != 0x%" PRIx64 ")\n", \
-				__FILE__, __LINE__, #a, #b, ua_, ub_);                \
-		}                                                                     \
+				__FILE__, __LINE__, #a, #b, ua_, ub_);                                         \
+		}                                                                                              \
 	} while (0)
 
 /* "48 89 c8" -> bytes; returns the count (space-separated hex pairs). */

@@ -37,33 +37,37 @@ ALU_INLINE uint64_t alu_calc(struct emu_cpu *c, unsigned k, uint64_t a, uint64_t
 	case K_OR: return a | b;
 	case K_ADC: *cin = emu_cf(c); return a + b + *cin;
 	case K_SBB: *cin = emu_cf(c); return a - b - *cin;
-	case K_AND: case K_TEST: return a & b;
+	case K_AND:
+	case K_TEST: return a & b;
 	case K_XOR: return a ^ b;
 	case K_SUB: return a - b + (uint64_t)(emu_plant == EMU_PLANT_RESULT); /* planted bug: off */
-	default: return a - b; /* CMP */
+	default: return a - b;                                                /* CMP */
 	}
 }
 
-ALU_INLINE void alu_flags(struct emu_cpu *c, unsigned k, unsigned size, uint64_t a, uint64_t b,
-			     uint64_t r, unsigned cin)
+ALU_INLINE void alu_flags(struct emu_cpu *c, unsigned k, unsigned size, uint64_t a, uint64_t b, uint64_t r,
+			  unsigned cin)
 {
 	switch (k) {
 	case K_ADD: emu_lazy(c, LF_ADD, size, a, b, r); break;
-	case K_ADC: emu_lazy(c, LF_ADC, size, a, b, r); c->lf_cin = (uint8_t)cin; break;
-	case K_SBB: emu_lazy(c, LF_SBB, size, a, b, r); c->lf_cin = (uint8_t)cin; break;
-	case K_SUB: case K_CMP: emu_lazy(c, LF_SUB, size, a, b, r); break;
+	case K_ADC:
+		emu_lazy(c, LF_ADC, size, a, b, r);
+		c->lf_cin = (uint8_t)cin;
+		break;
+	case K_SBB:
+		emu_lazy(c, LF_SBB, size, a, b, r);
+		c->lf_cin = (uint8_t)cin;
+		break;
+	case K_SUB:
+	case K_CMP: emu_lazy(c, LF_SUB, size, a, b, r); break;
 	default: emu_lazy(c, LF_LOGIC, size, a, b, r); break;
 	}
 }
 
-ALU_INLINE bool alu_writes(unsigned k)
-{
-	return k != K_CMP && k != K_TEST;
-}
+ALU_INLINE bool alu_writes(unsigned k) { return k != K_CMP && k != K_TEST; }
 
 /* op r/m, src */
-ALU_INLINE void alu_E(struct emu_cpu *c, const struct emu_insn *in, unsigned k, unsigned size,
-			 uint64_t b)
+ALU_INLINE void alu_E(struct emu_cpu *c, const struct emu_insn *in, unsigned k, unsigned size, uint64_t b)
 {
 	unsigned cin = 0;
 	if (in->mod == 3) {
@@ -83,8 +87,7 @@ ALU_INLINE void alu_E(struct emu_cpu *c, const struct emu_insn *in, unsigned k, 
 }
 
 /* op reg, src */
-ALU_INLINE void alu_G(struct emu_cpu *c, const struct emu_insn *in, unsigned k, unsigned size,
-			 unsigned reg, uint64_t b)
+ALU_INLINE void alu_G(struct emu_cpu *c, const struct emu_insn *in, unsigned k, unsigned size, unsigned reg, uint64_t b)
 {
 	unsigned cin = 0;
 	uint64_t a = emu_reg_get(c, in, reg, size);
@@ -95,14 +98,14 @@ ALU_INLINE void alu_G(struct emu_cpu *c, const struct emu_insn *in, unsigned k, 
 }
 
 /* The six classic forms of one ALU operation. */
-#define ALU_FORMS(name, k)                                                              \
-	EMU_HANDLER(name##_EbGb) { alu_E(c, in, k, 1, emu_reg_get(c, in, in->reg, 1)); }      \
+#define ALU_FORMS(name, k)                                                                           \
+	EMU_HANDLER(name##_EbGb) { alu_E(c, in, k, 1, emu_reg_get(c, in, in->reg, 1)); }             \
 	EMU_HANDLER(name##_EvGv) { alu_E(c, in, k, in->osz, emu_reg_get(c, in, in->reg, in->osz)); } \
-	EMU_HANDLER(name##_GbEb) { alu_G(c, in, k, 1, in->reg, emu_rm_get(c, in, 1)); }      \
-	EMU_HANDLER(name##_GvEv) { alu_G(c, in, k, in->osz, in->reg, emu_rm_get(c, in, in->osz)); } \
-	EMU_HANDLER(name##_ALIb) { alu_G(c, in, k, 1, 0, in->imm & 0xff); }                  \
-	EMU_HANDLER(name##_rAXIz) { alu_G(c, in, k, in->osz, 0, in->imm & emu_mask(in->osz)); } \
-	EMU_HANDLER(name##_EbIb) { alu_E(c, in, k, 1, in->imm & 0xff); }                     \
-	EMU_HANDLER(name##_EvIz) { alu_E(c, in, k, in->osz, in->imm & emu_mask(in->osz)); }
+	EMU_HANDLER(name##_GbEb) { alu_G(c, in, k, 1, in->reg, emu_rm_get(c, in, 1)); }              \
+	EMU_HANDLER(name##_GvEv) { alu_G(c, in, k, in->osz, in->reg, emu_rm_get(c, in, in->osz)); }  \
+	EMU_HANDLER(name##_ALIb) { alu_G(c, in, k, 1, 0, in->imm & 0xff); }                          \
+	EMU_HANDLER(name##_rAXIz) { alu_G(c, in, k, in->osz, 0, in->imm &emu_mask(in->osz)); }       \
+	EMU_HANDLER(name##_EbIb) { alu_E(c, in, k, 1, in->imm & 0xff); }                             \
+	EMU_HANDLER(name##_EvIz) { alu_E(c, in, k, in->osz, in->imm &emu_mask(in->osz)); }
 
 #endif

@@ -51,10 +51,7 @@ EMU_HANDLER(call_Ev)
 	near_branch(c, in, emu_rm_get(c, in, in->osz));
 	emu_ipush(c, in, in->osz, ret);
 }
-EMU_HANDLER(ret)
-{
-	near_branch(c, in, emu_ipop(c, in, in->osz));
-}
+EMU_HANDLER(ret) { near_branch(c, in, emu_ipop(c, in, in->osz)); }
 EMU_HANDLER(ret_Iw)
 {
 	near_branch(c, in, emu_ipop(c, in, in->osz));
@@ -151,14 +148,14 @@ static void check_ret_cs(struct emu_cpu *c, uint16_t sel, struct rax_segment *cs
 }
 
 /* Check a stack selector for a return to privilege cpl (64-bit target allows null). */
-static void check_ret_ss(struct emu_cpu *c, uint16_t sel, unsigned cpl, bool target64,
-			 struct rax_segment *ss)
+static void check_ret_ss(struct emu_cpu *c, uint16_t sel, unsigned cpl, bool target64, struct rax_segment *ss)
 {
 	if ((sel & 0xfffc) == 0) {
 		if (!target64 || cpl == 3 || (sel & 3) != cpl)
 			EMU_GP(c, 0);
-		*ss = (struct rax_segment){ .selector = sel, .unusable = 1, .dpl = (uint8_t)cpl,
-					    .db = 1, .s = 1, .type = 3, .present = 1 };
+		*ss = (struct rax_segment){
+			.selector = sel, .unusable = 1, .dpl = (uint8_t)cpl, .db = 1, .s = 1, .type = 3, .present = 1
+		};
 		return;
 	}
 	uint64_t lo;
@@ -173,10 +170,7 @@ static void check_ret_ss(struct emu_cpu *c, uint16_t sel, unsigned cpl, bool tar
 }
 
 /* Is cs a 64-bit code segment (L=1 counts only in IA-32e mode)? */
-static bool cs_is64(const struct emu_cpu *c, const struct rax_segment *cs)
-{
-	return cs->l && (c->s.efer & EFER_LMA);
-}
+static bool cs_is64(const struct emu_cpu *c, const struct rax_segment *cs) { return cs->l && (c->s.efer & EFER_LMA); }
 
 static uint64_t target_rip(struct emu_cpu *c, const struct rax_segment *cs, uint64_t off, unsigned osz)
 {
@@ -270,8 +264,7 @@ EMU_HANDLER(iret)
 	uint16_t sel = (uint16_t)emu_stk_peek(c, in, sz, sz);
 	uint64_t nfl = emu_stk_peek(c, in, 2 * sz, sz);
 	if (!lma && sz == 4 && (nfl & RFLAGS_VM) && c->cpl == 0)
-		emu_internal(c, "IRET to virtual-8086 mode is not emulated (rip 0x%llx)",
-			     (unsigned long long)c->rip);
+		emu_internal(c, "IRET to virtual-8086 mode is not emulated (rip 0x%llx)", (unsigned long long)c->rip);
 	struct rax_segment cs, ss;
 	uint64_t lo;
 	check_ret_cs(c, sel, &cs, &lo);
@@ -288,8 +281,7 @@ EMU_HANDLER(iret)
 		check_ret_ss(c, ssel, new_cpl, to64, &ss);
 	}
 
-	uint64_t mask = RFLAGS_STATUS | RFLAGS_TF | RFLAGS_DF | RFLAGS_NT | RFLAGS_AC | RFLAGS_ID |
-			RFLAGS_RF;
+	uint64_t mask = RFLAGS_STATUS | RFLAGS_TF | RFLAGS_DF | RFLAGS_NT | RFLAGS_AC | RFLAGS_ID | RFLAGS_RF;
 	unsigned iopl = (fl >> 12) & 3;
 	if (c->cpl == 0)
 		mask |= RFLAGS_IOPL | RFLAGS_VIF | RFLAGS_VIP;
@@ -305,7 +297,9 @@ EMU_HANDLER(iret)
 	if (pop_ss)
 		c->s.seg[RAX_SEG_SS] = ss;
 	if (!leg)
-		c->gpr[RAX_REG_RSP] = sz == 4 ? nsp & 0xffffffff : sz == 2 ? (c->gpr[RAX_REG_RSP] & ~0xffffull) | (nsp & 0xffff) : nsp;
+		c->gpr[RAX_REG_RSP] = sz == 4 ? nsp & 0xffffffff
+			: sz == 2             ? (c->gpr[RAX_REG_RSP] & ~0xffffull) | (nsp & 0xffff)
+					      : nsp;
 	else if (pop_ss)
 		set_sp(c, in, nsp, false);
 	else
@@ -317,8 +311,7 @@ EMU_HANDLER(iret)
 }
 
 /* Far JMP/CALL to sel:off (direct ptr16:16/32, or m16:16/32/64 through memory). */
-static void far_transfer(struct emu_cpu *c, const struct emu_insn *in, bool call, uint16_t sel,
-			 uint64_t off)
+static void far_transfer(struct emu_cpu *c, const struct emu_insn *in, bool call, uint16_t sel, uint64_t off)
 {
 	unsigned sz = in->osz;
 	if ((sel & 0xfffc) == 0)

@@ -28,10 +28,7 @@ EMU_HANDLER(mov_EvIz) { emu_rm_set(c, in, in->osz, in->imm); }
 EMU_HANDLER(mov_ZbIb) { emu_reg_set(c, in, in->opreg, 1, in->imm); }
 EMU_HANDLER(mov_ZvIv) { emu_reg_set(c, in, in->opreg, in->osz, in->imm); }
 
-static inline uint64_t moffs(const struct emu_insn *in)
-{
-	return in->asz == 4 ? in->imm2 & 0xffffffff : in->imm2;
-}
+static inline uint64_t moffs(const struct emu_insn *in) { return in->asz == 4 ? in->imm2 & 0xffffffff : in->imm2; }
 EMU_HANDLER(mov_ALOb) { emu_reg_set(c, in, 0, 1, emu_rd(c, in->seg, moffs(in), 1)); }
 EMU_HANDLER(mov_rAXOv) { emu_reg_set(c, in, 0, in->osz, emu_rd(c, in->seg, moffs(in), in->osz)); }
 EMU_HANDLER(mov_ObAL) { emu_wr(c, in->seg, moffs(in), 1, c->gpr[0]); }

@@ -23,10 +23,7 @@ static void incdec_reg(struct emu_cpu *c, const struct emu_insn *in, bool dec)
 EMU_HANDLER(inc_Zv) { incdec_reg(c, in, false); }
 EMU_HANDLER(dec_Zv) { incdec_reg(c, in, true); }
 
-static void set_al(struct emu_cpu *c, uint64_t al)
-{
-	c->gpr[0] = (c->gpr[0] & ~0xffull) | (al & 0xff);
-}
+static void set_al(struct emu_cpu *c, uint64_t al) { c->gpr[0] = (c->gpr[0] & ~0xffull) | (al & 0xff); }
 
 EMU_HANDLER(daa)
 {
@@ -45,8 +42,7 @@ EMU_HANDLER(daa)
 		cf = false;
 	}
 	set_al(c, al);
-	emu_set_status(c, RFLAGS_STATUS,
-		       emu_szp(al, 1) | (cf ? RFLAGS_CF : 0) | (af ? RFLAGS_AF : 0));
+	emu_set_status(c, RFLAGS_STATUS, emu_szp(al, 1) | (cf ? RFLAGS_CF : 0) | (af ? RFLAGS_AF : 0));
 }
 
 EMU_HANDLER(das)
@@ -64,8 +60,7 @@ EMU_HANDLER(das)
 		cf = true;
 	}
 	set_al(c, al);
-	emu_set_status(c, RFLAGS_STATUS,
-		       emu_szp(al, 1) | (cf ? RFLAGS_CF : 0) | (af ? RFLAGS_AF : 0));
+	emu_set_status(c, RFLAGS_STATUS, emu_szp(al, 1) | (cf ? RFLAGS_CF : 0) | (af ? RFLAGS_AF : 0));
 }
 
 static void ascii_adjust(struct emu_cpu *c, bool sub)

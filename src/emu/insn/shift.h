@@ -20,14 +20,15 @@ struct shift_out {
 };
 
 /* kind on the masked operand a with a masked count cnt != 0. */
-static inline __attribute__((always_inline)) struct shift_out
-shift_calc(struct emu_cpu *c, unsigned kind, unsigned size, uint64_t a, unsigned cnt)
+static inline __attribute__((always_inline)) struct shift_out shift_calc(struct emu_cpu *c, unsigned kind,
+									 unsigned size, uint64_t a, unsigned cnt)
 {
 	unsigned bits = size * 8;
 	uint64_t m = emu_mask(size), sign = 1ull << (bits - 1);
 	struct shift_out o = { 0, false, false };
 	switch (kind) {
-	case S_ROL: case S_ROR: {
+	case S_ROL:
+	case S_ROR: {
 		unsigned k = cnt % bits;
 		if (kind == S_ROL) {
 			o.r = k ? ((a << k) | (a >> (bits - k))) & m : a;
@@ -40,7 +41,8 @@ shift_calc(struct emu_cpu *c, unsigned kind, unsigned size, uint64_t a, unsigned
 		}
 		return o;
 	}
-	case S_RCL: case S_RCR: {
+	case S_RCL:
+	case S_RCR: {
 		unsigned k = size < 4 ? cnt % (bits + 1) : cnt;
 		bool carry = emu_cf(c);
 		uint64_t r = a;
@@ -63,15 +65,15 @@ shift_calc(struct emu_cpu *c, unsigned kind, unsigned size, uint64_t a, unsigned
 			o.of = !!(r & sign) ^ !!(r & (sign >> 1));
 		return o;
 	}
-	case S_SHL: case S_SAL: o.r = (a << cnt) & m; return o;
+	case S_SHL:
+	case S_SAL: o.r = (a << cnt) & m; return o;
 	case S_SHR: o.r = a >> cnt; return o;
 	default: o.r = (uint64_t)((int64_t)emu_sext(a, size) >> cnt) & m; return o; /* SAR */
 	}
 }
 
-static inline __attribute__((always_inline)) void
-shift_flags(struct emu_cpu *c, unsigned kind, unsigned size, uint64_t a, unsigned cnt,
-	    const struct shift_out *o)
+static inline __attribute__((always_inline)) void shift_flags(struct emu_cpu *c, unsigned kind, unsigned size,
+							      uint64_t a, unsigned cnt, const struct shift_out *o)
 {
 	if (kind <= S_RCR)
 		emu_rot_flags(c, o->cf, o->of);
@@ -81,8 +83,8 @@ shift_flags(struct emu_cpu *c, unsigned kind, unsigned size, uint64_t a, unsigne
 
 /* Group 2 on r/m: the masked count zero changes nothing (but a 32-bit
  * register operand is still zero-extended). */
-static inline __attribute__((always_inline)) void
-shift_rm(struct emu_cpu *c, const struct emu_insn *in, unsigned size, unsigned cnt)
+static inline __attribute__((always_inline)) void shift_rm(struct emu_cpu *c, const struct emu_insn *in, unsigned size,
+							   unsigned cnt)
 {
 	unsigned kind = in->reg & 7;
 	cnt &= size == 8 ? 63 : 31;

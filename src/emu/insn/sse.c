@@ -292,8 +292,7 @@ EMU_HANDLER(movdq2q_PU)
 /* Bytes whose mask byte has bit 7 set are written to DS:rDI (segment
  * override allowed). Both ends of the written range are translated for
  * writing before the first byte is stored, so a fault writes nothing. */
-static void maskmov(struct emu_cpu *c, const struct emu_insn *in, const uint8_t *data,
-		    const uint8_t *mask, unsigned n)
+static void maskmov(struct emu_cpu *c, const struct emu_insn *in, const uint8_t *data, const uint8_t *mask, unsigned n)
 {
 	int first = -1, last = -1;
 	for (unsigned i = 0; i < n; i++) {

@@ -163,17 +163,8 @@ static inline uint64_t emu_mmx_Q(struct emu_cpu *c, const struct emu_insn *in, u
 	return emu_rd(c, in->seg, emu_ea(c, in), size);
 }
 
-static inline uint64_t emu_v_lo(__m128i v)
-{
-	return (uint64_t)_mm_cvtsi128_si64(v);
-}
-static inline uint64_t emu_v_hi(__m128i v)
-{
-	return (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(v, v));
-}
-static inline __m128i emu_v_q(uint64_t lo, uint64_t hi)
-{
-	return _mm_set_epi64x((long long)hi, (long long)lo);
-}
+static inline uint64_t emu_v_lo(__m128i v) { return (uint64_t)_mm_cvtsi128_si64(v); }
+static inline uint64_t emu_v_hi(__m128i v) { return (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(v, v)); }
+static inline __m128i emu_v_q(uint64_t lo, uint64_t hi) { return _mm_set_epi64x((long long)hi, (long long)lo); }
 
 #endif

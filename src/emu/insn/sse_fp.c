@@ -58,51 +58,45 @@ static inline uint32_t fp_csr(const struct emu_cpu *c)
 
 /* One host SSE instruction "insn src, dst" (AT&T order) under csr, which
  * then holds the flags it raised. */
-#define HOST_SSE(insn, dst, src, csr)                                                   \
-	do {                                                                            \
-		uint32_t save_;                                                         \
+#define HOST_SSE(insn, dst, src, csr)                                                        \
+	do {                                                                                 \
+		uint32_t save_;                                                              \
 		__asm__ volatile("stmxcsr %[sv]\n\tldmxcsr %[mx]\n\t" insn " %[s], %[d]\n\t" \
-				 "stmxcsr %[mx]\n\tldmxcsr %[sv]"                      \
-				 : [d] "+x"(dst), [mx] "+m"(csr), [sv] "=m"(save_)     \
-				 : [s] "x"(src));                                      \
+				 "stmxcsr %[mx]\n\tldmxcsr %[sv]"                            \
+				 : [d] "+x"(dst), [mx] "+m"(csr), [sv] "=m"(save_)           \
+				 : [s] "x"(src));                                            \
 	} while (0)
 
 /* The same with a GPR source (CVTSI2SS/SD) */
-#define HOST_SSE_R(insn, dst, src, csr)                                                 \
-	do {                                                                            \
-		uint32_t save_;                                                         \
+#define HOST_SSE_R(insn, dst, src, csr)                                                      \
+	do {                                                                                 \
+		uint32_t save_;                                                              \
 		__asm__ volatile("stmxcsr %[sv]\n\tldmxcsr %[mx]\n\t" insn " %[s], %[d]\n\t" \
-				 "stmxcsr %[mx]\n\tldmxcsr %[sv]"                      \
-				 : [d] "+x"(dst), [mx] "+m"(csr), [sv] "=m"(save_)     \
-				 : [s] "r"(src));                                      \
+				 "stmxcsr %[mx]\n\tldmxcsr %[sv]"                            \
+				 : [d] "+x"(dst), [mx] "+m"(csr), [sv] "=m"(save_)           \
+				 : [s] "r"(src));                                            \
 	} while (0)
 
 /* ... and with a GPR destination (CVT(T)SS2SI / SD2SI) */
-#define HOST_SSE_G(insn, dst, src, csr)                                                 \
-	do {                                                                            \
-		uint32_t save_;                                                         \
+#define HOST_SSE_G(insn, dst, src, csr)                                                      \
+	do {                                                                                 \
+		uint32_t save_;                                                              \
 		__asm__ volatile("stmxcsr %[sv]\n\tldmxcsr %[mx]\n\t" insn " %[s], %[d]\n\t" \
-				 "stmxcsr %[mx]\n\tldmxcsr %[sv]"                      \
-				 : [d] "=r"(dst), [mx] "+m"(csr), [sv] "=m"(save_)     \
-				 : [s] "x"(src));                                      \
+				 "stmxcsr %[mx]\n\tldmxcsr %[sv]"                            \
+				 : [d] "=r"(dst), [mx] "+m"(csr), [sv] "=m"(save_)           \
+				 : [s] "x"(src));                                            \
 	} while (0)
 
 /* fp_fn wrappers: one per instruction */
-#define DEF_FN(fname, insn)                                                      \
-	static __m128i fname(__m128i a, __m128i b, uint32_t *csr)                \
-	{                                                                        \
-		HOST_SSE(insn, a, b, *csr);                                      \
-		return a;                                                        \
+#define DEF_FN(fname, insn)                                       \
+	static __m128i fname(__m128i a, __m128i b, uint32_t *csr) \
+	{                                                         \
+		HOST_SSE(insn, a, b, *csr);                       \
+		return a;                                         \
 	}
 
-static bool f32_tiny(uint32_t v)
-{
-	return !(v & 0x7f800000u) && (v & 0x007fffffu);
-}
-static bool f64_tiny(uint64_t v)
-{
-	return !(v & 0x7ff0000000000000ull) && (v & 0x000fffffffffffffull);
-}
+static bool f32_tiny(uint32_t v) { return !(v & 0x7f800000u) && (v & 0x007fffffu); }
+static bool f64_tiny(uint64_t v) { return !(v & 0x7ff0000000000000ull) && (v & 0x000fffffffffffffull); }
 
 /* Is result element i of kind k a denormal? */
 static bool elem_tiny(__m128i r, enum fp_kind k, unsigned i)
@@ -112,8 +106,11 @@ static bool elem_tiny(__m128i r, enum fp_kind k, unsigned i)
 	_mm_storeu_si128((__m128i *)(void *)s, r);
 	memcpy(d, s, 16);
 	switch (k) {
-	case FK_PS: case FK_PS2: case FK_SS: return f32_tiny(s[i]);
-	case FK_PD: case FK_SD: return f64_tiny(d[i]);
+	case FK_PS:
+	case FK_PS2:
+	case FK_SS: return f32_tiny(s[i]);
+	case FK_PD:
+	case FK_SD: return f64_tiny(d[i]);
 	default: return false;
 	}
 }
@@ -143,10 +140,10 @@ static bool unbounded_inexact(enum fp_op op, long double a, long double b, bool 
 		a = 1;
 		op = FO_MUL;
 	}
-#define X87_OP(insn)                                                                                \
+#define X87_OP(insn)                                                                                 \
 	__asm__ volatile("fnstcw %[old]\n\tfldcw %[cw]\n\tfnclex\n\tfldt %[b]\n\tfldt %[a]\n\t" insn \
 			 "\n\tfnstsw %[sw]\n\tfstp %%st(0)\n\tfstp %%st(0)\n\tfldcw %[old]"          \
-			 : [old] "=m"(old), [sw] "=m"(sw)                                           \
+			 : [old] "=m"(old), [sw] "=m"(sw)                                            \
 			 : [cw] "m"(cw), [a] "m"(a), [b] "m"(b))
 	switch (op) {
 	case FO_ADD: X87_OP("fadd %%st(1), %%st"); break;
@@ -186,8 +183,8 @@ static long double elem_val(__m128i v, bool single, unsigned i, bool daz)
  * raised for it): with UE unmasked an exact tiny result is an underflow
  * too; with an unmasked OE/UE reported, PE is the inexactness of the
  * result with an unbounded exponent (as the host reports it). */
-static uint32_t elem_post(struct emu_cpu *c, uint32_t f, uint32_t unm, enum fp_kind k, enum fp_op op,
-			  __m128i a, __m128i b, __m128i r, unsigned i)
+static uint32_t elem_post(struct emu_cpu *c, uint32_t f, uint32_t unm, enum fp_kind k, enum fp_op op, __m128i a,
+			  __m128i b, __m128i r, unsigned i)
 {
 	if ((unm & MXCSR_UE) && elem_tiny(r, k, i))
 		f |= MXCSR_UE;
@@ -227,9 +224,8 @@ static __m128i keep_elem(__m128i v, enum fp_kind k, unsigned i)
 /* Some exception is unmasked, or UE is (an exact tiny result needs a look):
  * commit the flags or raise #XM/#UD. f: the flags of the whole operation
  * fn(a, b) = r. */
-static __attribute__((noinline)) void fp_slow(struct emu_cpu *c, uint32_t f, enum fp_kind k,
-					      enum fp_op op, __m128i a, __m128i b, __m128i r,
-					      fp_fn *fn)
+static __attribute__((noinline)) void fp_slow(struct emu_cpu *c, uint32_t f, enum fp_kind k, enum fp_op op, __m128i a,
+					      __m128i b, __m128i r, fp_fn *fn)
 {
 	const uint32_t pre = MXCSR_IE | MXCSR_DE | MXCSR_ZE;
 	uint32_t unm = ~(c->s.fpu.mxcsr >> 7) & MXCSR_FLAGS;
@@ -258,8 +254,8 @@ static __attribute__((noinline)) void fp_slow(struct emu_cpu *c, uint32_t f, enu
 }
 
 /* After a host operation: commit its flags or raise #XM/#UD. */
-static inline void fp_done(struct emu_cpu *c, uint32_t csr, enum fp_kind k, enum fp_op op,
-			   __m128i a, __m128i b, __m128i r, fp_fn *fn)
+static inline void fp_done(struct emu_cpu *c, uint32_t csr, enum fp_kind k, enum fp_op op, __m128i a, __m128i b,
+			   __m128i r, fp_fn *fn)
 {
 	uint32_t f = csr & MXCSR_FLAGS;
 	uint32_t unm = ~(c->s.fpu.mxcsr >> 7) & MXCSR_FLAGS;
@@ -278,38 +274,38 @@ static inline void fp_flags(struct emu_cpu *c, uint32_t csr)
 }
 
 /* xmm = op(xmm, xmm/m128), memory 16-byte aligned */
-#define FP_PACKED(name, insn, kind, op)                    \
-	DEF_FN(fn_##name, insn)                            \
-	EMU_HANDLER(name)                                  \
-	{                                                  \
-		emu_sse_check(c);                          \
-		__m128i b = emu_sse_W(c, in, true);        \
-		__m128i a = emu_xmm_ld(c, in->reg);        \
-		uint32_t csr = fp_csr(c);                  \
-		__m128i r = fn_##name(a, b, &csr);         \
+#define FP_PACKED(name, insn, kind, op)                        \
+	DEF_FN(fn_##name, insn)                                \
+	EMU_HANDLER(name)                                      \
+	{                                                      \
+		emu_sse_check(c);                              \
+		__m128i b = emu_sse_W(c, in, true);            \
+		__m128i a = emu_xmm_ld(c, in->reg);            \
+		uint32_t csr = fp_csr(c);                      \
+		__m128i r = fn_##name(a, b, &csr);             \
 		fp_done(c, csr, kind, op, a, b, r, fn_##name); \
-		emu_xmm_st(c, in->reg, r);                 \
+		emu_xmm_st(c, in->reg, r);                     \
 	}
 
 /* xmm = op(xmm, xmm/m32 or xmm/m64): scalar operations and the conversions
  * that read 64 bits; no alignment rule */
-#define FP_SMALL(name, insn, size, kind, op)               \
-	DEF_FN(fn_##name, insn)                            \
-	EMU_HANDLER(name)                                  \
-	{                                                  \
-		emu_sse_check(c);                          \
-		__m128i b = emu_sse_Wn(c, in, size);       \
-		__m128i a = emu_xmm_ld(c, in->reg);        \
-		uint32_t csr = fp_csr(c);                  \
-		__m128i r = fn_##name(a, b, &csr);         \
+#define FP_SMALL(name, insn, size, kind, op)                   \
+	DEF_FN(fn_##name, insn)                                \
+	EMU_HANDLER(name)                                      \
+	{                                                      \
+		emu_sse_check(c);                              \
+		__m128i b = emu_sse_Wn(c, in, size);           \
+		__m128i a = emu_xmm_ld(c, in->reg);            \
+		uint32_t csr = fp_csr(c);                      \
+		__m128i r = fn_##name(a, b, &csr);             \
 		fp_done(c, csr, kind, op, a, b, r, fn_##name); \
-		emu_xmm_st(c, in->reg, r);                 \
+		emu_xmm_st(c, in->reg, r);                     \
 	}
 
-#define FP_ARITH(op, pk, pdk, ssk, sdk, fo)                  \
-	FP_PACKED(op##ps_VW, #op "ps", pk, fo)               \
-	FP_PACKED(op##pd_VW, #op "pd", pdk, fo)              \
-	FP_SMALL(op##ss_VW, #op "ss", 4, ssk, fo)            \
+#define FP_ARITH(op, pk, pdk, ssk, sdk, fo)       \
+	FP_PACKED(op##ps_VW, #op "ps", pk, fo)    \
+	FP_PACKED(op##pd_VW, #op "pd", pdk, fo)   \
+	FP_SMALL(op##ss_VW, #op "ss", 4, ssk, fo) \
 	FP_SMALL(op##sd_VW, #op "sd", 8, sdk, fo)
 
 /* 0F 58 59 5C 5E (can overflow/underflow); 5D 5F 51 (cannot) */
@@ -323,16 +319,16 @@ FP_ARITH(sqrt, FK_NONE, FK_NONE, FK_NONE, FK_NONE, FO_NONE)
 
 /* 0F 52 / 53: the approximations, as the modelled AMD CPU computes them
  * (sse_rcp.c); no exceptions, MXCSR not used */
-#define FP_APPROX(name, fn, packed)                                      \
-	EMU_HANDLER(name)                                                \
-	{                                                                \
-		emu_sse_check(c);                                        \
+#define FP_APPROX(name, fn, packed)                                                 \
+	EMU_HANDLER(name)                                                           \
+	{                                                                           \
+		emu_sse_check(c);                                                   \
 		__m128i b = packed ? emu_sse_W(c, in, true) : emu_sse_Wn(c, in, 4); \
-		uint32_t v[4];                                           \
-		_mm_storeu_si128((__m128i *)(void *)v, b);               \
-		for (unsigned i = 0; i < (packed ? 4u : 1u); i++)        \
-			v[i] = fn(v[i]);                                 \
-		memcpy(c->s.fpu.xmm[in->reg], v, packed ? 16 : 4);       \
+		uint32_t v[4];                                                      \
+		_mm_storeu_si128((__m128i *)(void *)v, b);                          \
+		for (unsigned i = 0; i < (packed ? 4u : 1u); i++)                   \
+			v[i] = fn(v[i]);                                            \
+		memcpy(c->s.fpu.xmm[in->reg], v, packed ? 16 : 4);                  \
 	}
 
 FP_APPROX(rsqrtps_VW, emu_rsqrt_f32, 1)
@@ -354,28 +350,28 @@ FP_PACKED(cvttpd2dq_VW, "cvttpd2dq", FK_NONE, FO_NONE)
 
 /* ---- CMPPS/CMPPD/CMPSS/CMPSD: the predicate is imm8[2:0] (the legacy
  * encodings ignore bits 7:3, as the host does) ---- */
-#define CMP_SWITCH(insn, a, b, csr, imm)                                           \
-	switch ((imm) & 7) {                                                       \
-	case 0: HOST_SSE(insn " $0,", a, b, csr); break;                           \
-	case 1: HOST_SSE(insn " $1,", a, b, csr); break;                           \
-	case 2: HOST_SSE(insn " $2,", a, b, csr); break;                           \
-	case 3: HOST_SSE(insn " $3,", a, b, csr); break;                           \
-	case 4: HOST_SSE(insn " $4,", a, b, csr); break;                           \
-	case 5: HOST_SSE(insn " $5,", a, b, csr); break;                           \
-	case 6: HOST_SSE(insn " $6,", a, b, csr); break;                           \
-	default: HOST_SSE(insn " $7,", a, b, csr); break;                          \
+#define CMP_SWITCH(insn, a, b, csr, imm)                  \
+	switch ((imm)&7) {                                \
+	case 0: HOST_SSE(insn " $0,", a, b, csr); break;  \
+	case 1: HOST_SSE(insn " $1,", a, b, csr); break;  \
+	case 2: HOST_SSE(insn " $2,", a, b, csr); break;  \
+	case 3: HOST_SSE(insn " $3,", a, b, csr); break;  \
+	case 4: HOST_SSE(insn " $4,", a, b, csr); break;  \
+	case 5: HOST_SSE(insn " $5,", a, b, csr); break;  \
+	case 6: HOST_SSE(insn " $6,", a, b, csr); break;  \
+	default: HOST_SSE(insn " $7,", a, b, csr); break; \
 	}
 
-#define FP_CMP(name, insn, size)                                                   \
-	EMU_HANDLER(name)                                                          \
-	{                                                                          \
-		emu_sse_check(c);                                                  \
+#define FP_CMP(name, insn, size)                                                           \
+	EMU_HANDLER(name)                                                                  \
+	{                                                                                  \
+		emu_sse_check(c);                                                          \
 		__m128i b = size == 16 ? emu_sse_W(c, in, true) : emu_sse_Wn(c, in, size); \
-		__m128i a = emu_xmm_ld(c, in->reg);                                \
-		uint32_t csr = fp_csr(c);                                          \
-		CMP_SWITCH(insn, a, b, csr, in->imm)                               \
-		fp_flags(c, csr);                                       \
-		emu_xmm_st(c, in->reg, a);                                         \
+		__m128i a = emu_xmm_ld(c, in->reg);                                        \
+		uint32_t csr = fp_csr(c);                                                  \
+		CMP_SWITCH(insn, a, b, csr, in->imm)                                       \
+		fp_flags(c, csr);                                                          \
+		emu_xmm_st(c, in->reg, a);                                                 \
 	}
 
 FP_CMP(cmpps_VWIb, "cmpps", 16)
@@ -385,22 +381,21 @@ FP_CMP(cmpsd_VWIb, "cmpsd", 8)
 
 /* ---- COMISS/COMISD/UCOMISS/UCOMISD: ZF PF CF from the comparison, OF SF
  * AF cleared ---- */
-#define FP_COMI(name, insn, size)                                                        \
-	EMU_HANDLER(name)                                                                \
-	{                                                                                \
-		emu_sse_check(c);                                                        \
-		__m128i b = emu_sse_Wn(c, in, size);                                     \
-		__m128i a = emu_xmm_ld(c, in->reg);                                      \
-		uint32_t csr = fp_csr(c), save_;                                         \
-		bool zf, pf, cf;                                                         \
-		__asm__ volatile("stmxcsr %[sv]\n\tldmxcsr %[mx]\n\t" insn " %[s], %[d]\n\t" \
-				 "stmxcsr %[mx]\n\tldmxcsr %[sv]"                       \
-				 : "=@ccz"(zf), "=@ccp"(pf), "=@ccc"(cf), [mx] "+m"(csr), \
-				   [sv] "=m"(save_)                                      \
-				 : [d] "x"(a), [s] "x"(b));                              \
-		fp_flags(c, csr);                                             \
-		emu_set_status(c, RFLAGS_OF | RFLAGS_SF | RFLAGS_ZF | RFLAGS_AF | RFLAGS_PF | RFLAGS_CF, \
-			       (zf ? RFLAGS_ZF : 0) | (pf ? RFLAGS_PF : 0) | (cf ? RFLAGS_CF : 0)); \
+#define FP_COMI(name, insn, size)                                                                          \
+	EMU_HANDLER(name)                                                                                  \
+	{                                                                                                  \
+		emu_sse_check(c);                                                                          \
+		__m128i b = emu_sse_Wn(c, in, size);                                                       \
+		__m128i a = emu_xmm_ld(c, in->reg);                                                        \
+		uint32_t csr = fp_csr(c), save_;                                                           \
+		bool zf, pf, cf;                                                                           \
+		__asm__ volatile("stmxcsr %[sv]\n\tldmxcsr %[mx]\n\t" insn " %[s], %[d]\n\t"               \
+				 "stmxcsr %[mx]\n\tldmxcsr %[sv]"                                          \
+				 : "=@ccz"(zf), "=@ccp"(pf), "=@ccc"(cf), [mx] "+m"(csr), [sv] "=m"(save_) \
+				 : [d] "x"(a), [s] "x"(b));                                                \
+		fp_flags(c, csr);                                                                          \
+		emu_set_status(c, RFLAGS_OF | RFLAGS_SF | RFLAGS_ZF | RFLAGS_AF | RFLAGS_PF | RFLAGS_CF,   \
+			       (zf ? RFLAGS_ZF : 0) | (pf ? RFLAGS_PF : 0) | (cf ? RFLAGS_CF : 0));        \
 	}
 
 FP_COMI(ucomiss_VW, "ucomiss", 4)
@@ -409,42 +404,42 @@ FP_COMI(comiss_VW, "comiss", 4)
 FP_COMI(comisd_VW, "comisd", 8)
 
 /* ---- CVTSI2SS/CVTSI2SD xmm, r/m32|64 (REX.W) ---- */
-#define FP_FROM_GPR(name, insn)                                           \
-	EMU_HANDLER(name)                                                 \
-	{                                                                 \
-		emu_sse_check(c);                                         \
-		bool w = in->rex & 8;                                     \
-		uint64_t v = emu_rm_get(c, in, w ? 8 : 4);                \
-		__m128i a = emu_xmm_ld(c, in->reg);                       \
-		uint32_t csr = fp_csr(c);                                 \
-		if (w)                                                    \
-			HOST_SSE_R(insn "q", a, v, csr);                  \
-		else                                                      \
-			HOST_SSE_R(insn "l", a, (uint32_t)v, csr);        \
-		fp_flags(c, csr);                              \
-		emu_xmm_st(c, in->reg, a);                                \
+#define FP_FROM_GPR(name, insn)                                    \
+	EMU_HANDLER(name)                                          \
+	{                                                          \
+		emu_sse_check(c);                                  \
+		bool w = in->rex & 8;                              \
+		uint64_t v = emu_rm_get(c, in, w ? 8 : 4);         \
+		__m128i a = emu_xmm_ld(c, in->reg);                \
+		uint32_t csr = fp_csr(c);                          \
+		if (w)                                             \
+			HOST_SSE_R(insn "q", a, v, csr);           \
+		else                                               \
+			HOST_SSE_R(insn "l", a, (uint32_t)v, csr); \
+		fp_flags(c, csr);                                  \
+		emu_xmm_st(c, in->reg, a);                         \
 	}
 
 FP_FROM_GPR(cvtsi2ss_VEy, "cvtsi2ss")
 FP_FROM_GPR(cvtsi2sd_VEy, "cvtsi2sd")
 
 /* ---- CVT(T)SS2SI / CVT(T)SD2SI r32|64 (REX.W), xmm/m32|m64 ---- */
-#define FP_TO_GPR(name, insn, size)                                       \
-	EMU_HANDLER(name)                                                 \
-	{                                                                 \
-		emu_sse_check(c);                                         \
-		__m128i b = emu_sse_Wn(c, in, size);                      \
-		uint32_t csr = fp_csr(c);                                 \
-		uint64_t r;                                               \
-		if (in->rex & 8) {                                        \
-			HOST_SSE_G(insn, r, b, csr);                      \
-		} else {                                                  \
-			uint32_t r32;                                     \
-			HOST_SSE_G(insn, r32, b, csr);                    \
-			r = r32;                                          \
-		}                                                         \
-		fp_flags(c, csr);                              \
-		c->gpr[in->reg] = r;                                      \
+#define FP_TO_GPR(name, insn, size)                    \
+	EMU_HANDLER(name)                              \
+	{                                              \
+		emu_sse_check(c);                      \
+		__m128i b = emu_sse_Wn(c, in, size);   \
+		uint32_t csr = fp_csr(c);              \
+		uint64_t r;                            \
+		if (in->rex & 8) {                     \
+			HOST_SSE_G(insn, r, b, csr);   \
+		} else {                               \
+			uint32_t r32;                  \
+			HOST_SSE_G(insn, r32, b, csr); \
+			r = r32;                       \
+		}                                      \
+		fp_flags(c, csr);                      \
+		c->gpr[in->reg] = r;                   \
 	}
 
 FP_TO_GPR(cvtss2si_GyW, "cvtss2si", 4)

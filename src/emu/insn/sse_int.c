@@ -20,28 +20,28 @@
 #include "emu/insn/handlers.h"
 
 /* XMM form: xmm = op(xmm, xmm/m128) */
-#define XMM_BINOP(name, f)                                                   \
-	EMU_HANDLER(name##_VW)                                               \
-	{                                                                    \
-		emu_sse_check(c);                                            \
-		__m128i b_ = emu_sse_W(c, in, true);                         \
-		emu_xmm_st(c, in->reg, f(emu_xmm_ld(c, in->reg), b_));       \
+#define XMM_BINOP(name, f)                                             \
+	EMU_HANDLER(name##_VW)                                         \
+	{                                                              \
+		emu_sse_check(c);                                      \
+		__m128i b_ = emu_sse_W(c, in, true);                   \
+		emu_xmm_st(c, in->reg, f(emu_xmm_ld(c, in->reg), b_)); \
 	}
 
 /* MMX form: mm = op(mm, mm/m64 (m32 when msize is 4)) on the low halves */
-#define MMX_BINOP(name, f, msize)                                            \
-	EMU_HANDLER(name##_PQ)                                               \
-	{                                                                    \
-		emu_mmx_check(c);                                            \
-		uint64_t b_ = emu_mmx_Q(c, in, msize);                       \
-		uint64_t a_ = emu_mm_get(c, in->reg);                        \
-		uint64_t r_ = emu_v_lo(f(emu_v_q(a_, 0), emu_v_q(b_, 0)));   \
-		emu_mmx_enter(c);                                            \
-		emu_mm_set(c, in->reg, r_);                                  \
+#define MMX_BINOP(name, f, msize)                                          \
+	EMU_HANDLER(name##_PQ)                                             \
+	{                                                                  \
+		emu_mmx_check(c);                                          \
+		uint64_t b_ = emu_mmx_Q(c, in, msize);                     \
+		uint64_t a_ = emu_mm_get(c, in->reg);                      \
+		uint64_t r_ = emu_v_lo(f(emu_v_q(a_, 0), emu_v_q(b_, 0))); \
+		emu_mmx_enter(c);                                          \
+		emu_mm_set(c, in->reg, r_);                                \
 	}
 
-#define BINOP(name, f)          \
-	XMM_BINOP(name, f)      \
+#define BINOP(name, f)     \
+	XMM_BINOP(name, f) \
 	MMX_BINOP(name, f, 8)
 
 /* ---- add / subtract ---- */
@@ -106,11 +106,11 @@ XMM_BINOP(packuswb, _mm_packus_epi16)
 XMM_BINOP(packssdw, _mm_packs_epi32)
 XMM_BINOP(punpcklbw, _mm_unpacklo_epi8)
 XMM_BINOP(punpcklwd, _mm_unpacklo_epi16)
-XMM_BINOP(punpckldq, _mm_unpacklo_epi32) /* also UNPCKLPS */
+XMM_BINOP(punpckldq, _mm_unpacklo_epi32)  /* also UNPCKLPS */
 XMM_BINOP(punpcklqdq, _mm_unpacklo_epi64) /* also UNPCKLPD */
 XMM_BINOP(punpckhbw, _mm_unpackhi_epi8)
 XMM_BINOP(punpckhwd, _mm_unpackhi_epi16)
-XMM_BINOP(punpckhdq, _mm_unpackhi_epi32) /* also UNPCKHPS */
+XMM_BINOP(punpckhdq, _mm_unpackhi_epi32)  /* also UNPCKHPS */
 XMM_BINOP(punpckhqdq, _mm_unpackhi_epi64) /* also UNPCKHPD */
 
 /* MMX low unpacks read only 32 bits of a memory source. */
@@ -183,7 +183,7 @@ static __m128i shift_imm(__m128i v, unsigned op, unsigned reg, unsigned imm)
 	case 3 << 3 | 6: return _mm_sll_epi64(v, n);
 	case 3 << 3 | 3: return byteshift(v, imm, 0); /* PSRLDQ */
 	case 3 << 3 | 7: return byteshift(v, imm, 1); /* PSLLDQ */
-	default: return v; /* other encodings have no row (decode to #UD) */
+	default: return v;                            /* other encodings have no row (decode to #UD) */
 	}
 }
 

@@ -18,6 +18,7 @@
  */
 #include "emu/insn/sse.h"
 
+// clang-format off
 /* RCP: significands for x in [1, 2), from 0xffe */
 static const char rcp_delta[4096 + 1] =
 	"0212222222122222421222222212222232122222221222224212222222122222"
@@ -219,6 +220,7 @@ static const char rsqrt_delta_2[4096 + 1] =
 	"0010001000100010001000100010001000100010001000100010001000100010"
 	"0010001000100010001000100010001000100010001000100010001000100010"
 	;
+// clang-format on
 
 static uint16_t rcp_tab[4096], rsqrt_tab[2][4096];
 

@@ -17,10 +17,7 @@
 
 #define REP_CHUNK 65536u
 
-static inline unsigned esize(const struct emu_insn *in)
-{
-	return in->osz;
-}
+static inline unsigned esize(const struct emu_insn *in) { return in->osz; }
 
 static inline uint64_t areg(struct emu_cpu *c, const struct emu_insn *in, unsigned r)
 {
@@ -37,14 +34,8 @@ static inline int64_t delta(struct emu_cpu *c, unsigned size)
 {
 	return (c->rflags & RFLAGS_DF) ? -(int64_t)size : (int64_t)size; /* DF is never lazy */
 }
-static inline bool rep(const struct emu_insn *in)
-{
-	return in->pfx & (EMU_P_REP | EMU_P_REPNE);
-}
-static inline unsigned budget(struct emu_cpu *c)
-{
-	return (c->rflags & RFLAGS_TF) ? 1 : REP_CHUNK;
-}
+static inline bool rep(const struct emu_insn *in) { return in->pfx & (EMU_P_REP | EMU_P_REPNE); }
+static inline unsigned budget(struct emu_cpu *c) { return (c->rflags & RFLAGS_TF) ? 1 : REP_CHUNK; }
 
 /* Decide what happens after one REP round: continue at the same insn when work is left. */
 static inline void rep_again(struct emu_cpu *c, const struct emu_insn *in)

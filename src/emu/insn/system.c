@@ -50,10 +50,7 @@ static void do_out(struct emu_cpu *c, uint16_t port, unsigned size)
 		vm_pio_out(c->vm, port, size, c->gpr[0] & emu_mask(size));
 	emu_pio_check_stop(c);
 }
-static unsigned io_size(const struct emu_insn *in)
-{
-	return in->osz == 1 ? 1 : in->osz == 2 ? 2 : 4;
-}
+static unsigned io_size(const struct emu_insn *in) { return in->osz == 1 ? 1 : in->osz == 2 ? 2 : 4; }
 EMU_HANDLER(in_ALIb) { do_in(c, in, (uint16_t)(in->imm & 0xff), 1); }
 EMU_HANDLER(in_eAXIb) { do_in(c, in, (uint16_t)(in->imm & 0xff), io_size(in)); }
 EMU_HANDLER(in_ALDX) { do_in(c, in, (uint16_t)c->gpr[2], 1); }
@@ -84,7 +81,11 @@ EMU_HANDLER(sti)
 }
 
 /* ---- no-ops, invalid, not emulated ---- */
-EMU_HANDLER(nop_Ev) { (void)c; (void)in; }
+EMU_HANDLER(nop_Ev)
+{
+	(void)c;
+	(void)in;
+}
 EMU_HANDLER(ud) { EMU_UD(c); }
 EMU_HANDLER(fwait)
 {
@@ -101,8 +102,8 @@ EMU_HANDLER(unimpl)
 	for (unsigned i = 0; i < n && pos + 4 < sizeof(hex); i++)
 		pos += (unsigned)snprintf(hex + pos, sizeof(hex) - pos, "%s%02x", i ? " " : "", b[i]);
 	hex[pos] = 0;
-	emu_internal(c, "unimplemented instruction '%s' (bytes %s) at rip 0x%llx",
-		     emu_oprows[in->row].mnem, hex, (unsigned long long)c->rip);
+	emu_internal(c, "unimplemented instruction '%s' (bytes %s) at rip 0x%llx", emu_oprows[in->row].mnem, hex,
+		     (unsigned long long)c->rip);
 }
 
 EMU_HANDLER(grp15_fence)
@@ -121,10 +122,7 @@ EMU_HANDLER(grp15_7)
 }
 
 /* ---- identification and time ---- */
-uint64_t emu_tsc(struct emu_cpu *c)
-{
-	return emu_now_ns(c) + c->tsc_offset;
-}
+uint64_t emu_tsc(struct emu_cpu *c) { return emu_now_ns(c) + c->tsc_offset; }
 
 EMU_HANDLER(cpuid)
 {
@@ -172,8 +170,9 @@ EMU_HANDLER(clts)
 
 /* ---- control and debug registers ---- */
 #define CR0_WRITABLE (CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD | CR0_PG)
-#define CR4_WRITABLE (CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | \
-		      CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT)
+#define CR4_WRITABLE                                                                                           \
+	(CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | CR4_PCE | CR4_OSFXSR | \
+	 CR4_OSXMMEXCPT)
 
 EMU_HANDLER(mov_RdCd)
 {
@@ -242,8 +241,7 @@ EMU_HANDLER(mov_CdRd)
 			EMU_GP(c, 0);
 		if ((c->s.efer & EFER_LMA) && !(v & CR4_PAE))
 			EMU_GP(c, 0);
-		if (pae_legacy(c->s.cr0, v, c->s.efer) &&
-		    ((c->s.cr4 ^ v) & (CR4_PAE | CR4_PGE | CR4_PSE)))
+		if (pae_legacy(c->s.cr0, v, c->s.efer) && ((c->s.cr4 ^ v) & (CR4_PAE | CR4_PGE | CR4_PSE)))
 			emu_load_pdptes(c, c->s.cr3);
 		if ((c->s.cr4 ^ v) & (CR4_PAE | CR4_PGE | CR4_PSE))
 			emu_tlb_flush(c);
@@ -299,10 +297,7 @@ EMU_HANDLER(mov_DdRd)
 
 /* ---- descriptor tables ---- */
 /* The address of ea + k in in's address size. */
-static uint64_t ea_plus(const struct emu_insn *in, uint64_t ea, unsigned k)
-{
-	return (ea + k) & emu_mask(in->asz);
-}
+static uint64_t ea_plus(const struct emu_insn *in, uint64_t ea, unsigned k) { return (ea + k) & emu_mask(in->asz); }
 
 /* SGDT/SIDT outside 64-bit mode store a 4-byte base (AMD: also with 16-bit operands). */
 static void store_dt(struct emu_cpu *c, const struct emu_insn *in, const struct rax_dtable *t)
@@ -362,8 +357,8 @@ EMU_HANDLER(lmsw_Ew)
 }
 
 /* Read a 16-byte system descriptor from the GDT for LLDT/LTR. */
-static void sys_desc(struct emu_cpu *c, uint16_t sel, unsigned want_type, struct rax_segment *s,
-		     uint64_t *addr, uint64_t *lo)
+static void sys_desc(struct emu_cpu *c, uint16_t sel, unsigned want_type, struct rax_segment *s, uint64_t *addr,
+		     uint64_t *lo)
 {
 	uint64_t hi;
 	if (sel & 4)
@@ -488,8 +483,13 @@ EMU_HANDLER(wrmsr)
 		break;
 	}
 	case MSR_STAR: c->s.star = v; break;
-	case MSR_LSTAR: case MSR_CSTAR: case MSR_FS_BASE: case MSR_GS_BASE: case MSR_KERNEL_GS_BASE:
-	case MSR_IA32_SYSENTER_ESP: case MSR_IA32_SYSENTER_EIP:
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+	case MSR_KERNEL_GS_BASE:
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
 		if (!emu_canonical(v))
 			EMU_GP(c, 0);
 		switch (msr) {
@@ -528,9 +528,15 @@ EMU_HANDLER(wrmsr)
 /* ---- fast system calls ---- */
 static void flat_seg(struct rax_segment *s, uint16_t sel, bool code, unsigned dpl, bool l)
 {
-	*s = (struct rax_segment){ .selector = sel, .limit = 0xffffffff, .type = code ? 11 : 3,
-				   .s = 1, .dpl = (uint8_t)dpl, .present = 1, .g = 1,
-				   .l = l, .db = !l };
+	*s = (struct rax_segment){ .selector = sel,
+				   .limit = 0xffffffff,
+				   .type = code ? 11 : 3,
+				   .s = 1,
+				   .dpl = (uint8_t)dpl,
+				   .present = 1,
+				   .g = 1,
+				   .l = l,
+				   .db = !l };
 }
 
 EMU_HANDLER(syscall)

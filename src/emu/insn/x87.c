@@ -44,9 +44,24 @@
 static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
 static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
-static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
-static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+static uint16_t get16(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return v;
+}
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
 
 /* ---- helpers of x87.h ---- */
 
@@ -119,15 +134,9 @@ void x87_note_mem(struct emu_cpu *c, const struct emu_insn *in, uint64_t ea)
 /* Without a place for the selectors (see the file comment): the current
  * CS and DS, or 0 while the pointers are still clear (after FNINIT, the
  * CPU's FCS/FDS are 0 until an instruction sets them). */
-uint16_t x87_fcs(const struct emu_cpu *c)
-{
-	return c->s.fpu.fip ? c->s.seg[RAX_SEG_CS].selector : 0;
-}
+uint16_t x87_fcs(const struct emu_cpu *c) { return c->s.fpu.fip ? c->s.seg[RAX_SEG_CS].selector : 0; }
 
-uint16_t x87_fds(const struct emu_cpu *c)
-{
-	return c->s.fpu.fdp ? c->s.seg[RAX_SEG_DS].selector : 0;
-}
+uint16_t x87_fds(const struct emu_cpu *c) { return c->s.fpu.fdp ? c->s.seg[RAX_SEG_DS].selector : 0; }
 
 /* ---- control ---- */
 
@@ -151,14 +160,9 @@ EMU_HANDLER(x87_db4)
 	x87_check(c);
 	struct rax_fpu_state *f = &c->s.fpu;
 	switch (sub) {
-	case 2: /* FNCLEX: clear PE UE OE ZE DE IE SF ES B */
-		f->fsw &= 0x7f00;
-		break;
-	case 3: /* FNINIT */
-		fninit_state(f);
-		break;
-	default: /* FNENI/FNDISI/FNSETPM: no-ops since the 387 */
-		break;
+	case 2: /* FNCLEX: clear PE UE OE ZE DE IE SF ES B */ f->fsw &= 0x7f00; break;
+	case 3: /* FNINIT */ fninit_state(f); break;
+	default: /* FNENI/FNDISI/FNSETPM: no-ops since the 387 */ break;
 	}
 }
 
@@ -193,10 +197,7 @@ EMU_HANDLER(fnstsw_AX)
 /* ---- environment: FLDENV, FNSTENV, FRSTOR, FNSAVE ---- */
 
 /* 14 bytes with a 66 prefix (16-bit format), else 28 (32-bit format). */
-static unsigned env_len(const struct emu_insn *in)
-{
-	return in->osz == 2 ? 14 : 28;
-}
+static unsigned env_len(const struct emu_insn *in) { return in->osz == 2 ? 14 : 28; }
 
 static void env_store(struct emu_cpu *c, const struct emu_insn *in, uint8_t *p)
 {

@@ -41,26 +41,14 @@
 
 /* A control word as loaded (FLDCW, FLDENV, FRSTOR, FXRSTOR): the modelled
  * AMD CPU keeps bit 6 set and bits 7 and 13-15 clear, as measured on Zen. */
-static inline uint16_t x87_fcw_load(uint16_t v)
-{
-	return (uint16_t)((v & 0x1f3fu) | 0x40u);
-}
+static inline uint16_t x87_fcw_load(uint16_t v) { return (uint16_t)((v & 0x1f3fu) | 0x40u); }
 
-static inline unsigned x87_top(const struct rax_fpu_state *f)
-{
-	return (f->fsw >> 11) & 7;
-}
+static inline unsigned x87_top(const struct rax_fpu_state *f) { return (f->fsw >> 11) & 7; }
 
 /* Physical register number of ST(i). */
-static inline unsigned x87_phys(const struct rax_fpu_state *f, unsigned i)
-{
-	return (x87_top(f) + i) & 7;
-}
+static inline unsigned x87_phys(const struct rax_fpu_state *f, unsigned i) { return (x87_top(f) + i) & 7; }
 
-static inline bool x87_empty(const struct rax_fpu_state *f, unsigned i)
-{
-	return !((f->ftw >> x87_phys(f, i)) & 1);
-}
+static inline bool x87_empty(const struct rax_fpu_state *f, unsigned i) { return !((f->ftw >> x87_phys(f, i)) & 1); }
 
 static inline void x87_set_valid(struct rax_fpu_state *f, unsigned i)
 {
@@ -76,7 +64,7 @@ static inline void x87_set_empty(struct rax_fpu_state *f, unsigned i)
  * clear. The CPU recomputes them whenever FSW or FCW is loaded. */
 static inline uint16_t x87_summary(uint16_t fsw, uint16_t fcw)
 {
-	fsw &= (uint16_t)~(X87_SW_ES | X87_SW_B);
+	fsw &= (uint16_t) ~(X87_SW_ES | X87_SW_B);
 	if (fsw & ~fcw & X87_SW_EXC)
 		fsw |= X87_SW_ES | X87_SW_B;
 	return fsw;
@@ -152,8 +140,7 @@ uint16_t x87_fds(const struct emu_cpu *c);
  * is a normal number or zero and so is the result. *sw receives PE and C1
  * (rounded up). r is ModRM.reg of the D8 forms: 0 add, 1 mul, 4 ST0 - src,
  * 5 src - ST0, 6 ST0 / src, 7 src / ST0. */
-bool x87_soft_arith(unsigned r, const uint8_t *st0, const uint8_t *src, uint16_t fcw, uint8_t *out,
-		    uint16_t *sw);
+bool x87_soft_arith(unsigned r, const uint8_t *st0, const uint8_t *src, uint16_t fcw, uint8_t *out, uint16_t *sw);
 /* C3/C2/C0 of FCOM ST(0), src. */
 bool x87_soft_compare(const uint8_t *st0, const uint8_t *src, uint16_t *cc);
 /* ST(0) rounded to m32fp (size 4) or m64fp (8) by FCW.RC. */

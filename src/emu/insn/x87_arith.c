@@ -41,15 +41,17 @@
 
 #define X87_SW_FLAGS (X87_SW_EXC | X87_SW_SF)
 
-static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static uint16_t get16(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return v;
+}
 static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
 static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 
 /* FCW with every exception masked, for the fast host runs. */
-static inline uint16_t cw_masked(const struct rax_fpu_state *f)
-{
-	return (uint16_t)(f->fcw | X87_SW_EXC);
-}
+static inline uint16_t cw_masked(const struct rax_fpu_state *f) { return (uint16_t)(f->fcw | X87_SW_EXC); }
 
 /* An exception the guest's FCW leaves unmasked: redo the exact way. */
 static inline bool unmasked(const struct rax_fpu_state *f, uint16_t hsw)
@@ -60,10 +62,7 @@ static inline bool unmasked(const struct rax_fpu_state *f, uint16_t hsw)
 /* With UM clear the CPU signals underflow for every tiny result, exact or
  * not, where the masked run flags only inexact ones: the instructions that
  * can underflow take the exact path then (never under the usual FCW). */
-static inline bool ue_unmasked(const struct rax_fpu_state *f)
-{
-	return __builtin_expect(!(f->fcw & X87_SW_UE), 0);
-}
+static inline bool ue_unmasked(const struct rax_fpu_state *f) { return __builtin_expect(!(f->fcw & X87_SW_UE), 0); }
 
 /* Merge the host's exception flags and the status bits in cc into FSW. */
 static inline void set_fsw(struct rax_fpu_state *f, uint16_t hsw, uint16_t cc)
@@ -85,8 +84,7 @@ static uint64_t ea_add(const struct emu_insn *in, uint64_t ea, unsigned k)
 	return in->asz == 4 ? (ea & 0xffffffffull) : ea;
 }
 
-static void mem_read(struct emu_cpu *c, const struct emu_insn *in, uint64_t ea, uint8_t *buf,
-		     unsigned size)
+static void mem_read(struct emu_cpu *c, const struct emu_insn *in, uint64_t ea, uint8_t *buf, unsigned size)
 {
 	if (size <= 8) {
 		uint64_t v = emu_rd(c, in->seg, ea, size);
@@ -105,8 +103,7 @@ static void mem_read(struct emu_cpu *c, const struct emu_insn *in, uint64_t ea, 
 }
 
 /* Writes all or nothing: a fault leaves memory and the x87 state alone. */
-static void mem_write(struct emu_cpu *c, const struct emu_insn *in, uint64_t ea, const uint8_t *buf,
-		      unsigned size)
+static void mem_write(struct emu_cpu *c, const struct emu_insn *in, uint64_t ea, const uint8_t *buf, unsigned size)
 {
 	if (size <= 8) {
 		uint64_t v = 0;
@@ -155,14 +152,12 @@ static bool all_bytes(const uint8_t *p, unsigned n, uint8_t v)
  * not with some unmasked exceptions) shows as an untouched canary: a store
  * can match one canary but not both.
  */
-static void x87_slow(struct emu_cpu *c, const struct emu_insn *in, uint8_t *mem, unsigned dst,
-		     uint64_t ea)
+static void x87_slow(struct emu_cpu *c, const struct emu_insn *in, uint8_t *mem, unsigned dst, uint64_t ea)
 {
 	struct rax_fpu_state *f = &c->s.fpu;
 	struct x87_host_ctx x;
 	uint8_t buf[16];
-	const void *stub = in->mod == 3 ? x87_stub_reg(in->op, in->modrm)
-					: x87_stub_mem(in->op, (in->modrm >> 3) & 7);
+	const void *stub = in->mod == 3 ? x87_stub_reg(in->op, in->modrm) : x87_stub_mem(in->op, (in->modrm >> 3) & 7);
 	uint64_t fl = emu_get_flags(c);
 	x.mem = mem ? mem : buf;
 	memset(buf, 0, sizeof(buf));
@@ -194,10 +189,7 @@ static void x87_slow(struct emu_cpu *c, const struct emu_insn *in, uint8_t *mem,
 		x87_note_mem(c, in, ea);
 }
 
-static void slow_reg(struct emu_cpu *c, const struct emu_insn *in)
-{
-	x87_slow(c, in, NULL, 0, 0);
-}
+static void slow_reg(struct emu_cpu *c, const struct emu_insn *in) { x87_slow(c, in, NULL, 0, 0); }
 
 /* ---- conversions done without the host ---- */
 
@@ -267,10 +259,7 @@ static void push(struct rax_fpu_state *f, const uint8_t *v, uint16_t hsw)
 	set_fsw(f, hsw & X87_SW_EXC, X87_SW_C1);
 }
 
-static inline bool push_ok(const struct rax_fpu_state *f)
-{
-	return x87_empty(f, 7);
-}
+static inline bool push_ok(const struct rax_fpu_state *f) { return x87_empty(f, 7); }
 
 /* ---- loads ---- */
 
@@ -520,8 +509,7 @@ EMU_HANDLER(x87_d9_2)
 }
 
 /* Run a one- or two-operand stub on the host (ST(0) = a, ST(1) = b). */
-static inline uint16_t op2(struct rax_fpu_state *f, const void *stub, uint8_t *a, uint8_t *b,
-			   const void *mem)
+static inline uint16_t op2(struct rax_fpu_state *f, const void *stub, uint8_t *a, uint8_t *b, const void *mem)
 {
 	return x87_host_op2(stub, cw_masked(f), a, b, mem);
 }
@@ -616,9 +604,8 @@ EMU_HANDLER(x87_d9_7)
  * compute(): the result of ST(0) op src into res, the FSW bits (flags, C1)
  * into *hsw; false when only the exact path will do.
  */
-static bool compute(struct rax_fpu_state *f, unsigned r, const uint8_t *st0, const uint8_t *src,
-		    bool src_ok, const void *stub, const uint8_t *mem, bool res_in_b, uint8_t *res,
-		    uint16_t *hsw)
+static bool compute(struct rax_fpu_state *f, unsigned r, const uint8_t *st0, const uint8_t *src, bool src_ok,
+		    const void *stub, const uint8_t *mem, bool res_in_b, uint8_t *res, uint16_t *hsw)
 {
 	if (src_ok && x87_soft_arith(r, st0, src, f->fcw, res, hsw))
 		return !unmasked(f, *hsw);
@@ -642,8 +629,8 @@ static void compare_commit(struct rax_fpu_state *f, uint16_t hsw, unsigned pops)
 
 /* Compare ST(0) with src (FCOM or, unordered, FUCOM); false when the exact
  * path must run. */
-static bool compare(struct rax_fpu_state *f, const uint8_t *src, bool src_ok, const void *stub,
-		    const uint8_t *mem, uint16_t *hsw)
+static bool compare(struct rax_fpu_state *f, const uint8_t *src, bool src_ok, const void *stub, const uint8_t *mem,
+		    uint16_t *hsw)
 {
 	if (src_ok && x87_soft_compare(f->st[0], src, hsw))
 		return true;
@@ -692,17 +679,11 @@ static void arith_reg(struct emu_cpu *c, const struct emu_insn *in, bool to_sti,
 }
 
 /* D8 C0-FF: FADD FMUL FCOM FCOMP FSUB FSUBR FDIV FDIVR ST(0), ST(i) */
-EMU_HANDLER(x87_arith_ST0STi)
-{
-	arith_reg(c, in, false, false);
-}
+EMU_HANDLER(x87_arith_ST0STi) { arith_reg(c, in, false, false); }
 
 /* DC C0-CF, E0-FF: FADD FMUL FSUBR FSUB FDIVR FDIV ST(i), ST(0); DE: the
  * popping forms FADDP FMULP FSUBRP FSUBP FDIVRP FDIVP */
-EMU_HANDLER(x87_arith_STiST0)
-{
-	arith_reg(c, in, true, in->op == 0xde);
-}
+EMU_HANDLER(x87_arith_STiST0) { arith_reg(c, in, true, in->op == 0xde); }
 
 /* D8 m32fp, DC m64fp, DA m32int, DE m16int: FADD FMUL FCOM FCOMP FSUB
  * FSUBR FDIV FDIVR and FIADD FIMUL FICOM FICOMP FISUB FISUBR FIDIV FIDIVR.
@@ -776,8 +757,7 @@ static void compare_pp(struct emu_cpu *c, const struct emu_insn *in, bool unorde
 	x87_wait(c);
 	struct rax_fpu_state *f = &c->s.fpu;
 	uint16_t hsw;
-	if (x87_empty(f, 0) || x87_empty(f, 1) ||
-	    !compare(f, f->st[1], true, compare_stub(1, unordered), NULL, &hsw)) {
+	if (x87_empty(f, 0) || x87_empty(f, 1) || !compare(f, f->st[1], true, compare_stub(1, unordered), NULL, &hsw)) {
 		slow_reg(c, in);
 		return;
 	}
@@ -786,16 +766,10 @@ static void compare_pp(struct emu_cpu *c, const struct emu_insn *in, bool unorde
 }
 
 /* DE D9 FCOMPP (other DE D8-DF invalid) */
-EMU_HANDLER(fcompp)
-{
-	compare_pp(c, in, false);
-}
+EMU_HANDLER(fcompp) { compare_pp(c, in, false); }
 
 /* DA E9 FUCOMPP (other DA E8-EF invalid) */
-EMU_HANDLER(fucompp)
-{
-	compare_pp(c, in, true);
-}
+EMU_HANDLER(fucompp) { compare_pp(c, in, true); }
 
 /* DB E8+i FUCOMI, DB F0+i FCOMI, DF E8+i FUCOMIP, DF F0+i FCOMIP: ZF PF CF
  * from the comparison, OF SF AF cleared; C0-C3 unchanged. */
@@ -806,8 +780,7 @@ EMU_HANDLER(fcomi_ST0STi)
 	unsigned i = in->modrm & 7;
 	bool unord = ((in->modrm >> 3) & 7) == 5;
 	uint16_t hsw;
-	if (x87_empty(f, 0) || x87_empty(f, i) ||
-	    !compare(f, f->st[i], true, compare_stub(i, unord), NULL, &hsw)) {
+	if (x87_empty(f, 0) || x87_empty(f, i) || !compare(f, f->st[i], true, compare_stub(i, unord), NULL, &hsw)) {
 		slow_reg(c, in);
 		return;
 	}

@@ -35,6 +35,7 @@ _Static_assert(offsetof(struct x87_host_ctx, rflags) == 1032, "x87_host_exec lay
  */
 #define X87_STUBS_PER_OP 72
 
+// clang-format off
 __asm__(".text\n"
 	".p2align 6\n"
 	".globl rax_x87_stubs\n"
@@ -50,6 +51,7 @@ __asm__(".text\n"
 	".endr\n"
 	".endr\n"
 	".endr\n");
+// clang-format on
 
 extern const uint8_t rax_x87_stubs[] __attribute__((visibility("hidden")));
 
@@ -69,6 +71,7 @@ const void *x87_stub_mem(unsigned op, unsigned reg)
  * uint16_t x87_host_store(stub %rdi, cw %si, a %rdx, mem %rcx)
  * void x87_host_exec(ctx %rdi, stub %rsi)
  */
+// clang-format off
 __asm__(".text\n"
 	".p2align 4\n"
 	".globl x87_host_op2\n"
@@ -165,3 +168,4 @@ __asm__(".text\n"
 	"	fxrstor64 512(%rdi)\n"
 	"	ret\n"
 	".size x87_host_exec, . - x87_host_exec\n");
+// clang-format on

@@ -40,21 +40,12 @@ static inline void pack(uint8_t *p, unsigned s, int e, uint64_t m)
 	memcpy(p + 8, &se, 2);
 }
 
-static inline bool is_zero(const struct f80 *v)
-{
-	return v->e == 0 && v->m == 0;
-}
+static inline bool is_zero(const struct f80 *v) { return v->e == 0 && v->m == 0; }
 
 /* A normal number (integer bit set, exponent neither 0 nor all ones). */
-static inline bool is_normal(const struct f80 *v)
-{
-	return v->e != 0 && v->e != 0x7fff && (v->m >> 63);
-}
+static inline bool is_normal(const struct f80 *v) { return v->e != 0 && v->e != 0x7fff && (v->m >> 63); }
 
-static inline bool ok_operand(const struct f80 *v)
-{
-	return is_normal(v) || is_zero(v);
-}
+static inline bool ok_operand(const struct f80 *v) { return is_normal(v) || is_zero(v); }
 
 static inline unsigned clz128(u128 x)
 {
@@ -67,8 +58,7 @@ static inline unsigned clz128(u128 x)
  * rounding rc for sign s. Returns the rounded significand in the top p bits
  * of a 64-bit word, updates *e on a carry out, and reports inexact / up.
  */
-static uint64_t round_bits(u128 x, unsigned p, unsigned rc, unsigned s, int *e, bool *inexact,
-			   bool *up)
+static uint64_t round_bits(u128 x, unsigned p, unsigned rc, unsigned s, int *e, bool *inexact, bool *up)
 {
 	unsigned drop = 128 - p;
 	u128 kept = x >> drop;
@@ -110,13 +100,9 @@ static bool finish(uint8_t *out, unsigned s, int e, u128 x, uint16_t fcw, uint16
 }
 
 /* The sign of an exact zero sum of operands with different signs. */
-static inline unsigned zero_sign(uint16_t fcw)
-{
-	return ((fcw >> 10) & 3) == 1;
-}
+static inline unsigned zero_sign(uint16_t fcw) { return ((fcw >> 10) & 3) == 1; }
 
-static bool add(const struct f80 *a, const struct f80 *b, unsigned sb, uint16_t fcw, uint8_t *out,
-		uint16_t *sw)
+static bool add(const struct f80 *a, const struct f80 *b, unsigned sb, uint16_t fcw, uint8_t *out, uint16_t *sw)
 {
 	if (is_zero(a) && is_zero(b)) {
 		pack(out, a->s == sb ? a->s : zero_sign(fcw), 0, 0);
@@ -206,8 +192,7 @@ static bool divide(const struct f80 *a, const struct f80 *b, uint16_t fcw, uint8
 	return finish(out, s, e, Q, fcw, sw);
 }
 
-bool x87_soft_arith(unsigned r, const uint8_t *st0, const uint8_t *src, uint16_t fcw, uint8_t *out,
-		    uint16_t *sw)
+bool x87_soft_arith(unsigned r, const uint8_t *st0, const uint8_t *src, uint16_t fcw, uint8_t *out, uint16_t *sw)
 {
 	struct f80 a, b;
 	unpack(st0, &a);
@@ -217,8 +202,8 @@ bool x87_soft_arith(unsigned r, const uint8_t *st0, const uint8_t *src, uint16_t
 	switch (r) {
 	case 0: return add(&a, &b, b.s, fcw, out, sw);
 	case 1: return mul(&a, &b, fcw, out, sw);
-	case 4: return add(&a, &b, b.s ^ 1, fcw, out, sw);                 /* ST0 - src */
-	case 5: a.s ^= 1; return add(&a, &b, b.s, fcw, out, sw);            /* src - ST0 */
+	case 4: return add(&a, &b, b.s ^ 1, fcw, out, sw);       /* ST0 - src */
+	case 5: a.s ^= 1; return add(&a, &b, b.s, fcw, out, sw); /* src - ST0 */
 	case 6: return divide(&a, &b, fcw, out, sw);
 	case 7: return divide(&b, &a, fcw, out, sw);
 	default: return false;

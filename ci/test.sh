@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 phase() { echo "== $* (at ${SECONDS}s)"; }
 phase "set-up"
 ci/setup.sh
+phase "format (clang-format)"
+ci/format.sh
 phase "build"
 ci/build.sh build
 phase "build with ASan+UBSan"

@@ -913,6 +913,10 @@ void diff_run_image(const char *path, const struct diff_options *opt, struct dif
 		set_status(L, DIFF_ERROR, "%s", err.msg);
 		goto out;
 	}
+	/* The oracle is a real CPU (natively or under KVM), which executes every
+	 * extension the interpreter implements whatever CPUID says (CPUID
+	 * results are the oracle's, injected): compare at the highest level. */
+	emu_set_cpu_level(&L->vm, RAX_CPU_LEVEL_MAX);
 	if (open_oracle(L, &st) < 0)
 		goto out;
 	lockstep(L, &st);

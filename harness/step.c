@@ -19,7 +19,8 @@ void step_fetch(const struct step_engine *E, struct step *s)
 			break;
 		s->nb++;
 	}
-	s->dec = s->nb && emu_decode(s->bytes, s->nb, &s->in) == EMU_DEC_OK;
+	/* the emulator's instruction, as its CPU level decodes it */
+	s->dec = s->nb && emu_decode_level(s->bytes, s->nb, EMU_MODE_64, emu_cpu_level(vm), &s->in) == EMU_DEC_OK;
 	if (!s->dec) {
 		memset(&s->in, 0, sizeof(s->in));
 		if (E->disasm)

@@ -2,12 +2,15 @@
  * cpuid_model.c - the modelled CPU: an AMD family 19h part with the x86-64
  * baseline feature set.
  *
- * Advertised (leaf 1 EDX): FPU PSE TSC MSR PAE CX8 PGE CMOV PAT CLFSH MMX
- * FXSR SSE SSE2; (leaf 1 ECX): CX16; (0x80000001 EDX): the AMD mirror of
- * the leaf-1 bits plus SYSCALL NX Page1GB LM; (0x80000001 ECX): LAHF_LM.
+ * Advertised at every level (leaf 1 EDX): FPU PSE TSC MSR PAE CX8 PGE CMOV
+ * PAT CLFSH MMX FXSR SSE SSE2; (leaf 1 ECX): CX16; (0x80000001 EDX): the
+ * AMD mirror of the leaf-1 bits plus SYSCALL NX Page1GB LM; (0x80000001
+ * ECX): LAHF_LM. Level v2 adds (leaf 1 ECX) SSE3 SSSE3 SSE4_1 SSE4_2 MOVBE
+ * POPCNT and (0x80000001 ECX) ABM (LZCNT) and 3DNowPrefetch (PREFETCH/W).
  * Deliberately absent: APIC (no local APIC model yet; KVM sets the bit
  * itself from its in-kernel APIC), XSAVE (kvm_pvm hosts cannot emulate
- * XRSTOR at CPL0, DESIGN.md), SSE3 and later.
+ * XRSTOR at CPL0, DESIGN.md), MONITOR/MWAIT (#UD in the interpreter), SSE4A
+ * and MisAlignSse (AMD-only, not emulated), AVX and later.
  */
 #include "cpuid_model.h"
 
@@ -27,12 +30,26 @@
 #define F1_EDX_FXSR (1u << 24)
 #define F1_EDX_SSE (1u << 25)
 #define F1_EDX_SSE2 (1u << 26)
+#define F1_ECX_SSE3 (1u << 0)
+#define F1_ECX_SSSE3 (1u << 9)
 #define F1_ECX_CX16 (1u << 13)
+#define F1_ECX_SSE4_1 (1u << 19)
+#define F1_ECX_SSE4_2 (1u << 20)
+#define F1_ECX_MOVBE (1u << 22)
+#define F1_ECX_POPCNT (1u << 23)
 #define X1_EDX_SYSCALL (1u << 11)
 #define X1_EDX_NX (1u << 20)
 #define X1_EDX_PAGE1GB (1u << 26)
 #define X1_EDX_LM (1u << 29)
 #define X1_ECX_LAHF_LM (1u << 0)
+#define X1_ECX_ABM (1u << 5)
+#define X1_ECX_3DNOWPREFETCH (1u << 8)
+
+#define LEAF1_ECX_V1 F1_ECX_CX16
+#define LEAF1_ECX_V2 \
+	(LEAF1_ECX_V1 | F1_ECX_SSE3 | F1_ECX_SSSE3 | F1_ECX_SSE4_1 | F1_ECX_SSE4_2 | F1_ECX_MOVBE | F1_ECX_POPCNT)
+#define X1_ECX_V1 X1_ECX_LAHF_LM
+#define X1_ECX_V2 (X1_ECX_V1 | X1_ECX_ABM | X1_ECX_3DNOWPREFETCH)
 
 #define LEAF1_EDX                                                                                                 \
 	(F1_EDX_FPU | F1_EDX_PSE | F1_EDX_TSC | F1_EDX_MSR | F1_EDX_PAE | F1_EDX_CX8 | F1_EDX_PGE | F1_EDX_CMOV | \
@@ -43,34 +60,73 @@
 /* "AuthenticAMD" in EBX, EDX, ECX order; brand string 48 bytes. */
 #define STR4(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
 
-static const struct cpuid_leaf model[] = {
-	{ 0x00000000, 0, 0x00000001, STR4('A', 'u', 't', 'h'), STR4('c', 'A', 'M', 'D'), STR4('e', 'n', 't', 'i') },
-	/* family 0xf + extended 0xa = 19h, model 0x11, stepping 1; CLFLUSH 64 bytes */
-	{ 0x00000001, 0, 0x00a10f11, 0x00000800, F1_ECX_CX16, LEAF1_EDX },
-	{ 0x80000000, 0, 0x80000008, STR4('A', 'u', 't', 'h'), STR4('c', 'A', 'M', 'D'), STR4('e', 'n', 't', 'i') },
-	{ 0x80000001, 0, 0x00a10f11, 0, X1_ECX_LAHF_LM,
-	  (LEAF1_EDX & AMD_MIRROR_MASK) | X1_EDX_SYSCALL | X1_EDX_NX | X1_EDX_PAGE1GB | X1_EDX_LM },
-	{ 0x80000002, 0, STR4('R', 'A', 'X', ' '), STR4('v', 'i', 'r', 't'), STR4('u', 'a', 'l', ' '),
-	  STR4('x', '8', '6', '-') },
-	{ 0x80000003, 0, STR4('6', '4', ' ', 'C'), STR4('P', 'U', 0, 0), 0, 0 },
-	{ 0x80000004, 0, 0, 0, 0, 0 },
-	{ 0x80000005, 0, 0, 0, 0x40020140, 0x40020140 }, /* L1: 64 KiB-ish, 64-byte lines */
-	{ 0x80000006, 0, 0, 0, 0x02006140, 0 },
-	{ 0x80000007, 0, 0, 0, 0, 0 },
-	/* 40 physical, 48 linear address bits */
+/* The leaves, with leaf 1 ECX and 0x80000001 ECX by level. */
+// clang-format off
+#define MODEL_LEAVES(leaf1_ecx, x1_ecx)                                                                              \
+	{ 0x00000000, 0, 0x00000001, STR4('A', 'u', 't', 'h'), STR4('c', 'A', 'M', 'D'), STR4('e', 'n', 't', 'i') }, \
+	/* family 0xf + extended 0xa = 19h, model 0x11, stepping 1; CLFLUSH 64 bytes */                           \
+	{ 0x00000001, 0, 0x00a10f11, 0x00000800, leaf1_ecx, LEAF1_EDX },                                           \
+	{ 0x80000000, 0, 0x80000008, STR4('A', 'u', 't', 'h'), STR4('c', 'A', 'M', 'D'), STR4('e', 'n', 't', 'i') }, \
+	{ 0x80000001, 0, 0x00a10f11, 0, x1_ecx,                                                                     \
+	  (LEAF1_EDX & AMD_MIRROR_MASK) | X1_EDX_SYSCALL | X1_EDX_NX | X1_EDX_PAGE1GB | X1_EDX_LM },                \
+	{ 0x80000002, 0, STR4('R', 'A', 'X', ' '), STR4('v', 'i', 'r', 't'), STR4('u', 'a', 'l', ' '),              \
+	  STR4('x', '8', '6', '-') },                                                                               \
+	{ 0x80000003, 0, STR4('6', '4', ' ', 'C'), STR4('P', 'U', 0, 0), 0, 0 },                                    \
+	{ 0x80000004, 0, 0, 0, 0, 0 },                                                                              \
+	{ 0x80000005, 0, 0, 0, 0x40020140, 0x40020140 }, /* L1: 64 KiB-ish, 64-byte lines */                       \
+	{ 0x80000006, 0, 0, 0, 0x02006140, 0 },                                                                     \
+	{ 0x80000007, 0, 0, 0, 0, 0 },                                                                              \
+	/* 40 physical, 48 linear address bits */                                                                   \
 	{ 0x80000008, 0, 0x00003028, 0, 0, 0 },
-};
+// clang-format on
+
+static const struct cpuid_leaf model_v1[] = { MODEL_LEAVES(LEAF1_ECX_V1, X1_ECX_V1) };
+static const struct cpuid_leaf model_v2[] = { MODEL_LEAVES(LEAF1_ECX_V2, X1_ECX_V2) };
+_Static_assert(sizeof(model_v1) == sizeof(model_v2), "one set of leaves per level");
+#define NLEAVES (sizeof(model_v1) / sizeof(model_v1[0]))
+_Static_assert(NLEAVES <= CPUID_MODEL_MAX_LEAVES, "CPUID_MODEL_MAX_LEAVES");
+
+unsigned rax_cpu_level_parse(const char *s)
+{
+	if (!s)
+		return 0;
+	if (!strncmp(s, "x86-64-", 7))
+		s += 7;
+	if (s[0] == 'v' || s[0] == 'V')
+		s++;
+	if (!strcmp(s, "1"))
+		return RAX_CPU_V1;
+	if (!strcmp(s, "2"))
+		return RAX_CPU_V2;
+	return 0;
+}
+
+const char *rax_cpu_level_name(unsigned level)
+{
+	switch (level) {
+	case RAX_CPU_V1: return "v1";
+	case RAX_CPU_V2: return "v2";
+	default: return "?";
+	}
+}
+
+const struct cpuid_leaf *cpuid_model_leaves_level(unsigned level, unsigned *count)
+{
+	*count = NLEAVES;
+	return level >= RAX_CPU_V2 ? model_v2 : model_v1;
+}
 
 const struct cpuid_leaf *cpuid_model_leaves(unsigned *count)
 {
-	*count = sizeof(model) / sizeof(model[0]);
-	return model;
+	return cpuid_model_leaves_level(RAX_CPU_LEVEL_DEFAULT, count);
 }
 
-void cpuid_model_query(uint32_t function, uint32_t index, uint32_t out[4])
+void cpuid_model_query_level(unsigned level, uint32_t function, uint32_t index, uint32_t out[4])
 {
+	unsigned n;
+	const struct cpuid_leaf *model = cpuid_model_leaves_level(level, &n);
 	memset(out, 0, 4 * sizeof(uint32_t));
-	for (unsigned i = 0; i < sizeof(model) / sizeof(model[0]); i++) {
+	for (unsigned i = 0; i < n; i++) {
 		if (model[i].function == function) {
 			out[0] = model[i].eax;
 			out[1] = model[i].ebx;
@@ -80,4 +136,9 @@ void cpuid_model_query(uint32_t function, uint32_t index, uint32_t out[4])
 		}
 	}
 	(void)index;
+}
+
+void cpuid_model_query(uint32_t function, uint32_t index, uint32_t out[4])
+{
+	cpuid_model_query_level(RAX_CPU_LEVEL_DEFAULT, function, index, out);
 }

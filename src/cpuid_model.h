@@ -10,15 +10,40 @@
 
 #include <stdint.h>
 
+/*
+ * CPU levels (the x86-64 psABI micro-architecture levels as this model has
+ * them). v1: the x86-64 baseline (CMOV CX8 FPU FXSR MMX SSE SSE2, plus
+ * CMPXCHG16B and LAHF/SAHF, which the interpreter has always had). v2 adds
+ * SSE3 SSSE3 SSE4.1 SSE4.2 POPCNT and, as the modelled AMD part has them,
+ * ABM (LZCNT), MOVBE and 3DNowPrefetch (PREFETCHW). The interpreter raises
+ * #UD for instructions above its level (opcode-table flag V2); CPUID
+ * advertises exactly the level's features.
+ */
+enum rax_cpu_level { RAX_CPU_V1 = 1, RAX_CPU_V2 = 2 };
+#define RAX_CPU_LEVEL_DEFAULT RAX_CPU_V1
+#define RAX_CPU_LEVEL_MAX RAX_CPU_V2 /* the highest level that is implemented */
+
+/* "v1", "v2" (also "x86-64-v2" and "2") -> the level, or 0 when s names none. */
+unsigned rax_cpu_level_parse(const char *s);
+/* "v1", "v2"; "?" for a level that does not exist. */
+const char *rax_cpu_level_name(unsigned level);
+
 struct cpuid_leaf {
 	uint32_t function, index;
 	uint32_t eax, ebx, ecx, edx;
 };
 
-/* The table of leaves the model defines. */
+/* The table of leaves the model defines at the default level (v1). */
 const struct cpuid_leaf *cpuid_model_leaves(unsigned *count);
 
-/* CPUID as the modelled CPU executes it (out-of-range leaves as AMD: zeros). */
+/* The same at a level: leaves the level's table, *count gets how many
+ * (at most CPUID_MODEL_MAX_LEAVES). */
+#define CPUID_MODEL_MAX_LEAVES 16
+const struct cpuid_leaf *cpuid_model_leaves_level(unsigned level, unsigned *count);
+
+/* CPUID as the modelled CPU executes it (out-of-range leaves as AMD: zeros),
+ * at the default level / at a level. */
 void cpuid_model_query(uint32_t function, uint32_t index, uint32_t out[4]);
+void cpuid_model_query_level(unsigned level, uint32_t function, uint32_t index, uint32_t out[4]);
 
 #endif

@@ -148,6 +148,9 @@ struct emu_cpu {
 	 * PAE PDPTE registers loaded at MOV CR3/CR0/CR4 (legacy PAE paging). */
 	uint8_t dmode;
 	uint64_t pdpte[4];
+	/* CPU level (enum rax_cpu_level): the decoder leaves out rows above it
+	 * (#UD) and CPUID reports its features (emu_set_cpu_level). */
+	uint8_t level;
 };
 
 /*

@@ -44,8 +44,8 @@ struct optab_ent {
 	uint16_t grp[2][8][4]; /* [mod == 3][ModRM.reg][prefix slot] */
 };
 
-/* [0]: 64-bit mode, [1]: protected/compatibility mode */
-static struct optab_ent optab[2][4 * 256];
+/* [level - 1][0]: 64-bit mode, [level - 1][1]: protected/compatibility mode */
+static struct optab_ent optab[RAX_CPU_LEVEL_MAX][2][4 * 256];
 
 static unsigned row_specificity(const struct emu_oprow *o)
 {
@@ -58,9 +58,11 @@ static bool pfx_slot_ok(uint32_t fl, unsigned p)
 	return !(fl & PFX_FLAGS) || (fl & need[p]);
 }
 
-/* Does row o take part in table leg, and in which pass (more specific later)? */
-static int row_pass(const struct emu_oprow *o, bool leg)
+/* Does row o take part in table leg of level, and in which pass (more specific later)? */
+static int row_pass(const struct emu_oprow *o, bool leg, unsigned level)
 {
+	if (emu_row_level(o->flags) > level)
+		return -1;
 	if (o->flags & EMU_F_I64)
 		return leg ? 4 + (int)row_specificity(o) : -1;
 	return (int)row_specificity(o);
@@ -68,17 +70,17 @@ static int row_pass(const struct emu_oprow *o, bool leg)
 
 /* More specific rows (group, prefix, mod) override less specific ones;
  * in the legacy table I64 rows override every other row of their opcode. */
-static void optab_build(struct optab_ent *tab, bool leg)
+static void optab_build(struct optab_ent *tab, bool leg, unsigned level)
 {
 	for (unsigned r = 1; r < emu_noprows; r++) {
 		const struct emu_oprow *o = &emu_oprows[r];
-		if (row_pass(o, leg) >= 0 && (o->reg >= 0 || (o->flags & MOD_FLAGS)))
+		if (row_pass(o, leg, level) >= 0 && (o->reg >= 0 || (o->flags & MOD_FLAGS)))
 			tab[o->map * 256 + o->op].modrm_sel = 1;
 	}
 	for (int pass = 0; pass <= 7; pass++) {
 		for (unsigned r = 1; r < emu_noprows; r++) {
 			const struct emu_oprow *o = &emu_oprows[r];
-			if (row_pass(o, leg) != pass)
+			if (row_pass(o, leg, level) != pass)
 				continue;
 			struct optab_ent *e = &tab[o->map * 256 + o->op];
 			for (unsigned p = 0; p < 4; p++) {
@@ -107,8 +109,10 @@ static void optab_build(struct optab_ent *tab, bool leg)
 
 __attribute__((constructor)) static void optab_init(void)
 {
-	optab_build(optab[0], false);
-	optab_build(optab[1], true);
+	for (unsigned l = 1; l <= RAX_CPU_LEVEL_MAX; l++) {
+		optab_build(optab[l - 1][0], false, l);
+		optab_build(optab[l - 1][1], true, l);
+	}
 }
 
 /* Ensure n more bytes at position i are within the 15-byte limit and available. */
@@ -133,7 +137,8 @@ static const uint8_t rm16_base[8] = { RAX_REG_RBX, RAX_REG_RBX, RAX_REG_RBP, RAX
 static const uint8_t rm16_index[8] = { RAX_REG_RSI,  RAX_REG_RDI,  RAX_REG_RSI,  RAX_REG_RDI,
 				       EMU_REG_NONE, EMU_REG_NONE, EMU_REG_NONE, EMU_REG_NONE };
 
-enum emu_decode_status emu_decode_mode(const uint8_t *b, unsigned avail, unsigned mode, struct emu_insn *in)
+enum emu_decode_status emu_decode_level(const uint8_t *b, unsigned avail, unsigned mode, unsigned level,
+					struct emu_insn *in)
 {
 	unsigned i = 0;
 	uint8_t pfx = 0, rex = 0, seg = 0xff;
@@ -189,7 +194,9 @@ opcode:;
 			op = b[i++];
 		}
 	}
-	const struct optab_ent *e = &optab[leg][map * 256 + op];
+	if (level < RAX_CPU_V1 || level > RAX_CPU_LEVEL_MAX)
+		level = level < RAX_CPU_V1 ? RAX_CPU_V1 : RAX_CPU_LEVEL_MAX;
+	const struct optab_ent *e = &optab[level - 1][leg][map * 256 + op];
 	unsigned ps = (pfx & EMU_P_REP) ? 2 : (pfx & EMU_P_REPNE) ? 3 : (pfx & EMU_P_66) ? 1 : 0;
 	uint16_t row = e->row[ps];
 	uint8_t modrm = 0;
@@ -329,9 +336,14 @@ opcode:;
 	return EMU_DEC_OK;
 }
 
+enum emu_decode_status emu_decode_mode(const uint8_t *b, unsigned avail, unsigned mode, struct emu_insn *in)
+{
+	return emu_decode_level(b, avail, mode, RAX_CPU_LEVEL_DEFAULT, in);
+}
+
 enum emu_decode_status emu_decode(const uint8_t *b, unsigned avail, struct emu_insn *in)
 {
-	return emu_decode_mode(b, avail, EMU_MODE_64, in);
+	return emu_decode_level(b, avail, EMU_MODE_64, RAX_CPU_LEVEL_DEFAULT, in);
 }
 
 /* ---------------- disassembler ---------------- */

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cpuid_model.h"
+
 /* Row flags (the short names are used inside opcodes.def only). */
 #define EMU_F_MODRM (1u << 0)   /* M: has a ModRM byte */
 #define EMU_F_BYTE (1u << 1)    /* B: 8-bit operand size */
@@ -43,6 +45,10 @@
  * legacy decoder prefers it over any other row of the opcode. */
 #define EMU_F_I64 (1u << 20)
 #define EMU_F_PTR (1u << 21) /* PTR: ptr16:16/ptr16:32 (offset in imm, selector in imm2) */
+/* The CPU level a row needs (enum rax_cpu_level, cpuid_model.h): rows without
+ * a level flag are v1; below its level a row does not exist (the opcode is
+ * #UD, or the row it overrides applies: F3 0F BD is BSR below v2). */
+#define EMU_F_V2 (1u << 22) /* V2: x86-64-v2 (SSE3 SSSE3 SSE4.1 SSE4.2 POPCNT LZCNT MOVBE) */
 
 /*
  * Facts about the instruction for rax-diff (bits 32 and up; the decoder and
@@ -149,10 +155,16 @@ struct emu_oprow {
 extern const struct emu_oprow emu_oprows[];
 extern const unsigned emu_noprows;
 
-/* Decode bytes b[0..avail) as 64-bit code; avail may be less than 15 near a page end. */
+/* Decode bytes b[0..avail) as 64-bit code; avail may be less than 15 near a page end.
+ * emu_decode and emu_decode_mode decode for the default CPU level (v1). */
 enum emu_decode_status emu_decode(const uint8_t *b, unsigned avail, struct emu_insn *in);
 /* The same for code mode mode (enum emu_mode, not EMU_MODE_NONE). */
 enum emu_decode_status emu_decode_mode(const uint8_t *b, unsigned avail, unsigned mode, struct emu_insn *in);
+/* The same for a CPU level (enum rax_cpu_level): rows above it do not exist. */
+enum emu_decode_status emu_decode_level(const uint8_t *b, unsigned avail, unsigned mode, unsigned level,
+					struct emu_insn *in);
+/* The CPU level a row needs (RAX_CPU_V1, RAX_CPU_V2). */
+static inline unsigned emu_row_level(uint64_t flags) { return (flags & EMU_F_V2) ? RAX_CPU_V2 : RAX_CPU_V1; }
 
 /* Intel-syntax text for a decoded instruction, e.g.
  * "add rax, qword [rbx+rcx*4+0x10]"; branch targets print relative. */

@@ -36,6 +36,17 @@ void emu_override_cpuid(struct rax_vm *vm, const uint32_t regs[4]);
  * compares against another CPU ends its comparison window when this moves. */
 uint64_t emu_interrupt_count(struct rax_vm *vm);
 
+/*
+ * The CPU level (enum rax_cpu_level in cpuid_model.h: RAX_CPU_V1, RAX_CPU_V2)
+ * the interpreter models: instructions of a higher level raise #UD and CPUID
+ * reports the level's features. The default is RAX_CPU_LEVEL_DEFAULT (v1),
+ * or the level the environment variable RAX_EMU_CPU names ("v1", "v2") at
+ * create. Returns -1 (and changes nothing) for a level that is not
+ * implemented. Call it before running; it drops decoded code.
+ */
+int emu_set_cpu_level(struct rax_vm *vm, unsigned level);
+unsigned emu_cpu_level(struct rax_vm *vm);
+
 /* Disassemble the instruction at guest-virtual rip (for reports); returns
  * its length, or 0 when it cannot be fetched or decoded (buf says why). */
 unsigned emu_disasm_guest(struct rax_vm *vm, uint64_t rip, char *buf, unsigned n);

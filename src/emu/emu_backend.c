@@ -57,7 +57,7 @@ unsigned emu_peek_code(struct emu_cpu *c, uint64_t rip, uint8_t *buf, unsigned n
  * or the first of a block that does not decode): faults raise. */
 static const struct emu_insn *decode_uncached(struct emu_cpu *c, const uint8_t *p, unsigned avail)
 {
-	enum emu_decode_status st = emu_decode_mode(p, avail, c->dmode, &c->insn);
+	enum emu_decode_status st = emu_decode_level(p, avail, c->dmode, c->level, &c->insn);
 	if (st == EMU_DEC_MORE) {
 		/* the instruction continues on the next page: fetch it (may #PF there) */
 		uint8_t full[16];
@@ -68,7 +68,7 @@ static const struct emu_insn *decode_uncached(struct emu_cpu *c, const uint8_t *
 		emu_translate(c, next, ACC_X, c->cpl == 3, false, &gpa2);
 		for (unsigned i = avail; i < 15; i++)
 			full[i] = (uint8_t)emu_phys_read(c, gpa2 + (i - avail), 1);
-		st = emu_decode_mode(full, 15, c->dmode, &c->insn);
+		st = emu_decode_level(full, 15, c->dmode, c->level, &c->insn);
 	}
 	if (st == EMU_DEC_UD)
 		EMU_UD(c);
@@ -121,7 +121,8 @@ static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n, const 
 	unsigned k = 0, pos = off;
 	while (k < EMU_BLOCK_MAX && pos < 0x1000) {
 		unsigned av = 0x1000 - pos < 15 ? 0x1000 - pos : 15;
-		if (emu_decode_mode(c->ram + (gpa & ~0xfffull) + pos, av, c->dmode, &b->insn[k]) != EMU_DEC_OK)
+		if (emu_decode_level(c->ram + (gpa & ~0xfffull) + pos, av, c->dmode, c->level, &b->insn[k]) !=
+		    EMU_DEC_OK)
 			break;
 		pos += b->insn[k].len;
 		b->fop[k] = emu_fast_select(c, &b->insn[k]);
@@ -346,6 +347,10 @@ static int emu_create(struct rax_vm *vm, struct rax_err *err)
 	}
 	c->cur_exc = -1;
 	c->misc_enable = 1; /* fast strings */
+	c->level = RAX_CPU_LEVEL_DEFAULT;
+	unsigned lv = rax_cpu_level_parse(getenv("RAX_EMU_CPU"));
+	if (lv)
+		c->level = (uint8_t)lv;
 	cpu_state_reset(&c->s);
 	memcpy(c->gpr, c->s.gpr, sizeof(c->gpr));
 	c->rip = c->s.rip;
@@ -482,13 +487,26 @@ void emu_override_cpuid(struct rax_vm *vm, const uint32_t regs[4])
 	memcpy(c->cpuid_value, regs, sizeof(c->cpuid_value));
 }
 
+int emu_set_cpu_level(struct rax_vm *vm, unsigned level)
+{
+	struct emu_cpu *c = cpu_of(vm);
+	if (level < RAX_CPU_V1 || level > RAX_CPU_LEVEL_MAX)
+		return -1;
+	c->level = (uint8_t)level;
+	emu_dcache_flush(c); /* blocks were decoded for the old level */
+	return 0;
+}
+
+unsigned emu_cpu_level(struct rax_vm *vm) { return cpu_of(vm)->level; }
+
 unsigned emu_disasm_guest(struct rax_vm *vm, uint64_t rip, char *buf, unsigned n)
 {
 	struct emu_cpu *c = cpu_of(vm);
 	uint8_t b[15];
 	unsigned got = emu_peek_code(c, rip, b, 15);
 	struct emu_insn in;
-	enum emu_decode_status st = emu_decode_mode(b, got, c->dmode == EMU_MODE_NONE ? EMU_MODE_64 : c->dmode, &in);
+	enum emu_decode_status st = emu_decode_level(b, got, c->dmode == EMU_MODE_NONE ? EMU_MODE_64 : c->dmode,
+						     c->level, &in);
 	if (st != EMU_DEC_OK) {
 		snprintf(buf, n, "%s", st == EMU_DEC_MORE ? "(cannot fetch)" : "(bad)");
 		return 0;

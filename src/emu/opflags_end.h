@@ -21,6 +21,7 @@
 #undef RMSEL
 #undef I64
 #undef PTR
+#undef V2
 #undef PIN
 #undef POUT
 #undef PUSHF

@@ -761,6 +761,7 @@ int main(int argc, char **argv)
 {
 	unsigned per = argc > 1 ? (unsigned)atoi(argv[1]) : unit_cases(60);
 	tv_init(&t);
+	emu_set_cpu_level(&t.vm, RAX_CPU_LEVEL_MAX); /* FISTTP (SSE3, level v2) is compared with the host */
 	base = t.s;
 	test_decode_rows();
 	test_faults();

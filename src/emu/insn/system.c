@@ -131,7 +131,7 @@ EMU_HANDLER(cpuid)
 		memcpy(r, c->cpuid_value, sizeof(r));
 		c->cpuid_override = false;
 	} else {
-		cpuid_model_query((uint32_t)c->gpr[0], (uint32_t)c->gpr[1], r);
+		cpuid_model_query_level(c->level, (uint32_t)c->gpr[0], (uint32_t)c->gpr[1], r);
 	}
 	c->gpr[0] = r[0];
 	c->gpr[3] = r[1];

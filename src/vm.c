@@ -5,9 +5,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/time.h>
 #include <termios.h>
 #include <time.h>
@@ -31,6 +35,7 @@ const char *rax_status_name(int status)
 	case RAX_STATUS_TIMEOUT: return "timeout";
 	case RAX_STATUS_SIGNAL: return "interrupted";
 	case RAX_STATUS_HOST: return "host error";
+	case RAX_STATUS_OUTPUT: return "console output closed";
 	default: return (status & 1) ? "guest debug-exit" : "unknown";
 	}
 }
@@ -52,14 +57,20 @@ int vm_create(struct rax_vm *vm, const struct rax_config *cfg, struct rax_err *e
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = *cfg;
+	vm->wake_fd = -1;
 	vm->ops = vm_backend_ops(cfg->backend, err);
 	if (!vm->ops)
 		return -1;
-	if (guest_mem_init(&vm->mem, cfg->mem_size, err) < 0)
+	if ((vm->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+		return rax_errf(err, RAX_STATUS_HOST, "eventfd: %s", strerror(errno));
+	if (guest_mem_init(&vm->mem, cfg->mem_size, err) < 0) {
+		close(vm->wake_fd);
 		return -1;
+	}
 	if (devices_register(vm, err) < 0) {
 		devices_destroy(vm);
 		guest_mem_free(&vm->mem);
+		close(vm->wake_fd);
 		return -1;
 	}
 	return 0;
@@ -80,6 +91,9 @@ void vm_destroy(struct rax_vm *vm)
 		vm->ops->destroy(vm);
 	devices_destroy(vm);
 	guest_mem_free(&vm->mem);
+	if (vm->wake_fd >= 0)
+		close(vm->wake_fd);
+	vm->wake_fd = -1;
 }
 
 void vm_request_stop(struct rax_vm *vm, int status)
@@ -90,6 +104,29 @@ void vm_request_stop(struct rax_vm *vm, int status)
 	}
 	if (vm->kick)
 		*vm->kick = 1;
+	vm_wake(vm);
+}
+
+void vm_wake(struct rax_vm *vm)
+{
+	uint64_t one = 1;
+	if (vm->wake_fd >= 0 && write(vm->wake_fd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is full, a wake-up is pending anyway */
+	}
+}
+
+void vm_idle_wait(struct rax_vm *vm, int64_t timeout_ns)
+{
+	struct pollfd pfd = { .fd = vm->wake_fd, .events = POLLIN };
+	int ms = -1;
+	if (timeout_ns >= 0) /* rounded up: waking early would only spin */
+		ms = timeout_ns >= (int64_t)INT_MAX * 1000000 ? INT_MAX : (int)((timeout_ns + 999999) / 1000000);
+	if (!vm->stop && poll(&pfd, 1, ms) > 0) {
+		uint64_t n;
+		if (read(vm->wake_fd, &n, sizeof(n)) < 0) {
+			/* EAGAIN: another waiter took it */
+		}
+	}
 }
 
 uint64_t vm_pio_in(struct rax_vm *vm, uint16_t port, unsigned size)
@@ -113,29 +150,32 @@ void vm_set_irq(struct rax_vm *vm, unsigned irq, int level)
 {
 	if (vm->ops && vm->ops->set_irq && vm->backend)
 		vm->ops->set_irq(vm, irq, level);
+	if (atomic_load(&vm->idle))
+		vm_wake(vm);
 }
 
 /* ---- signals and the periodic tick ---- */
 
-/* SIGINT/SIGTERM seen: latched, so that one arriving between two runs (the
- * KVM probe's VMs, then the guest's) still ends the next one. */
+/*
+ * SIGINT, SIGTERM, SIGHUP and SIGQUIT end a run with RAX_STATUS_SIGNAL and
+ * one line naming the signal; the handlers stay installed for the life of
+ * the process, so one arriving between two runs (the KVM probe's VMs, then
+ * the guest's), while input files load or while output drains at the end
+ * is latched and still ends the run, never kills rax with the terminal left
+ * raw. SIGPIPE is ignored: a closed console reader is seen as EPIPE.
+ */
 static volatile sig_atomic_t signalled;
 
 static void on_signal(int sig)
 {
 	struct rax_vm *vm = signal_vm;
-	if (sig != SIGALRM)
-		signalled = 1;
+	if (sig != SIGALRM && !signalled)
+		signalled = sig;
 	if (!vm)
 		return;
 	if (sig == SIGALRM) {
-		if (run_deadline.tv_sec) {
-			struct timespec now;
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			if (now.tv_sec > run_deadline.tv_sec ||
-			    (now.tv_sec == run_deadline.tv_sec && now.tv_nsec >= run_deadline.tv_nsec))
-				vm_request_stop(vm, RAX_STATUS_TIMEOUT);
-		}
+		if (run_deadline.tv_sec && vm_deadline_passed())
+			vm_request_stop(vm, RAX_STATUS_TIMEOUT);
 		/* the tick lets a backend blocked in the guest look around */
 		vm->tick = 1;
 		if (vm->kick)
@@ -147,13 +187,18 @@ static void on_signal(int sig)
 
 static void install_signals(struct rax_vm *vm)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal; /* no SA_RESTART: blocking calls return EINTR */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGALRM, &sa, NULL);
+	static bool installed;
+	if (!installed) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal; /* no SA_RESTART: blocking calls return EINTR */
+		sigemptyset(&sa.sa_mask);
+		static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGALRM };
+		for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+			sigaction(sigs[i], &sa, NULL);
+		signal(SIGPIPE, SIG_IGN);
+		installed = true;
+	}
 	signal_vm = vm;
 	struct itimerval it = { .it_interval = { 0, VM_TICK_US }, .it_value = { 0, VM_TICK_US } };
 	setitimer(ITIMER_REAL, &it, NULL);
@@ -165,6 +210,27 @@ static void remove_signals(void)
 	memset(&it, 0, sizeof(it));
 	setitimer(ITIMER_REAL, &it, NULL);
 	signal_vm = NULL;
+}
+
+bool vm_deadline_passed(void)
+{
+	if (!run_deadline.tv_sec)
+		return false;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > run_deadline.tv_sec ||
+		(now.tv_sec == run_deadline.tv_sec && now.tv_nsec >= run_deadline.tv_nsec);
+}
+
+const char *vm_signal_name(void)
+{
+	switch (signalled) {
+	case SIGINT: return "SIGINT";
+	case SIGTERM: return "SIGTERM";
+	case SIGHUP: return "SIGHUP";
+	case SIGQUIT: return "SIGQUIT";
+	default: return NULL;
+	}
 }
 
 void vm_watch_begin(struct rax_vm *vm)
@@ -186,6 +252,43 @@ void vm_watch_begin(struct rax_vm *vm)
 }
 
 void vm_watch_end(void) { remove_signals(); }
+
+/*
+ * The guest has ended: let the console's writer deliver what is queued.
+ * A run that ended by itself waits for a live reader until a signal or the
+ * --timeout deadline (which then become the status); one that was stopped
+ * (signal, timeout, closed reader) gives the writer a moment only. A
+ * reader that stopped reading loses the rest, and one line says how much.
+ */
+static int finish_output(struct rax_vm *vm, int status, struct rax_err *err)
+{
+	if (!vm->uart)
+		return status;
+	bool stopped = status == RAX_STATUS_SIGNAL || status == RAX_STATUS_TIMEOUT || status == RAX_STATUS_OUTPUT;
+	struct timespec grace, *deadline = NULL;
+	if (stopped || run_deadline.tv_sec) {
+		if (stopped) {
+			clock_gettime(CLOCK_MONOTONIC, &grace);
+			grace.tv_nsec += 250 * 1000 * 1000;
+			if (grace.tv_nsec >= 1000000000L) {
+				grace.tv_sec++;
+				grace.tv_nsec -= 1000000000L;
+			}
+		} else {
+			grace = run_deadline;
+		}
+		deadline = &grace;
+	}
+	unsigned left = uart_flush(vm->uart, stopped ? NULL : &signalled, deadline);
+	if (!left)
+		return status;
+	fprintf(stderr, "rax: %u bytes of console output not written: the reader stopped reading\n", left);
+	if (stopped)
+		return status;
+	if (err->msg[0] && status != RAX_STATUS_OK && !(status & 1))
+		fprintf(stderr, "rax: %s\n", err->msg); /* the guest's own end, replaced below */
+	return signalled ? RAX_STATUS_SIGNAL : RAX_STATUS_TIMEOUT;
+}
 
 int vm_run(struct rax_vm *vm, struct rax_err *err)
 {
@@ -224,11 +327,20 @@ int vm_run(struct rax_vm *vm, struct rax_err *err)
 		devices_advance(vm, vm_now_ns(vm));
 		/* STOP re-checks vm->stop at the top; STEP/NONE just go on */
 	}
+	status = finish_output(vm, status, err);
 	vm_watch_end();
-	if (status == RAX_STATUS_TIMEOUT)
+	if (status == RAX_STATUS_TIMEOUT) {
 		rax_errf(err, RAX_STATUS_TIMEOUT, "timeout after %g seconds", vm->cfg.timeout);
-	else if (status == RAX_STATUS_SIGNAL)
-		rax_errf(err, RAX_STATUS_SIGNAL, "interrupted");
+	} else if (status == RAX_STATUS_SIGNAL) {
+		const char *sig = vm_signal_name();
+		if (sig)
+			rax_errf(err, RAX_STATUS_SIGNAL, "interrupted by %s", sig);
+		else
+			rax_errf(err, RAX_STATUS_SIGNAL, "interrupted");
+	} else if (status == RAX_STATUS_OUTPUT) {
+		rax_errf(err, RAX_STATUS_OUTPUT, "console output closed (%s): the reader went away",
+			 strerror(vm->uart->out.error ? vm->uart->out.error : EPIPE));
+	}
 	return status;
 }
 

@@ -29,14 +29,23 @@ enum rax_status {
 	RAX_STATUS_SHUTDOWN = 6, /* triple fault */
 	RAX_STATUS_INTERNAL = 8, /* backend cannot continue (emulation failure, unknown insn) */
 	RAX_STATUS_TIMEOUT = 10, /* --timeout expired */
-	RAX_STATUS_SIGNAL = 12,  /* SIGINT or SIGTERM */
+	RAX_STATUS_SIGNAL = 12,  /* SIGINT, SIGTERM, SIGHUP or SIGQUIT (or Ctrl-A x) */
 	RAX_STATUS_HOST = 14,    /* host problem: /dev/kvm unusable, out of memory */
+	RAX_STATUS_OUTPUT = 16,  /* the console output's reader went away */
 };
 
 /* Period of the timer that checks --timeout and kicks the backend. */
 #define VM_TICK_US 50000
 
 enum rax_backend_kind { RAX_BACKEND_KVM, RAX_BACKEND_EMULATOR };
+
+/*
+ * The emulator's clock: virtual time is one nanosecond per retired
+ * instruction and jumps over idle time (reproducible); realtime paces it to
+ * the wall clock while the CPU is idle, so an idle guest sleeps on the host.
+ * KVM's clock is always the host's.
+ */
+enum rax_clock { RAX_CLOCK_VIRTUAL, RAX_CLOCK_REALTIME };
 
 struct rax_config {
 	enum rax_backend_kind backend;
@@ -48,6 +57,7 @@ struct rax_config {
 	int console_in;    /* fd the UART receives from, -1 for none */
 	int console_out;   /* fd the UART transmits to */
 	int64_t rtc_epoch; /* Unix time the CMOS clock shows at vm_now_ns() == 0 */
+	enum rax_clock clock;
 };
 
 struct uart16550;
@@ -68,6 +78,9 @@ struct rax_vm {
 	volatile sig_atomic_t tick;
 	/* A backend's "leave the guest now" byte (KVM: run->immediate_exit). */
 	volatile uint8_t *kick;
+	/* Written to wake a CPU waiting in vm_idle_wait() (eventfd). */
+	int wake_fd;
+	_Atomic int idle; /* a CPU waits in vm_idle_wait() */
 	/* stdin reader feeding the UART */
 	pthread_t input_thread;
 	bool input_running;
@@ -91,6 +104,21 @@ void vm_destroy(struct rax_vm *vm);
 
 /* Ask vm_run() to end with the given process status (async-signal-safe). */
 void vm_request_stop(struct rax_vm *vm, int status);
+
+/*
+ * An idle CPU (HLT) sleeps on the host in vm_idle_wait() until vm_wake()
+ * (async-signal-safe: a stop request, an interrupt line raised from another
+ * thread) or timeout_ns (-1: none) passes. The CPU sets vm->idle before it
+ * last looks for work and clears it after the wait, so that an interrupt
+ * raised in between wakes it (vm_set_irq wakes an idle CPU).
+ */
+void vm_wake(struct rax_vm *vm);
+void vm_idle_wait(struct rax_vm *vm, int64_t timeout_ns);
+
+/* The --timeout deadline of the current run has passed. */
+bool vm_deadline_passed(void);
+/* The signal that ended the run ("SIGHUP"), NULL for none. */
+const char *vm_signal_name(void);
 
 /* Run until the guest ends; returns the process status, err for INTERNAL. */
 int vm_run(struct rax_vm *vm, struct rax_err *err);

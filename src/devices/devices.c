@@ -57,12 +57,15 @@ static void uart_bus_write(void *opaque, uint64_t off, unsigned size, uint64_t v
 
 static void uart_irq(void *opaque, int level) { vm_set_irq(opaque, IRQ_COM1, level); }
 
+static void uart_output_closed(void *opaque) { vm_request_stop(opaque, RAX_STATUS_OUTPUT); }
+
 static int com1_init(struct rax_vm *vm, struct rax_err *err)
 {
 	vm->uart = calloc(1, sizeof(*vm->uart));
 	if (!vm->uart)
 		return rax_errf(err, RAX_STATUS_HOST, "out of memory");
-	uart_init(vm->uart, vm->cfg.console_out, uart_irq, vm);
+	if (uart_init(vm->uart, vm->cfg.console_out, uart_irq, uart_output_closed, vm) < 0)
+		return rax_errf(err, RAX_STATUS_HOST, "cannot start the console output thread");
 	struct bus_device d = { .name = "com1",
 				.space = BUS_PIO,
 				.base = PORT_COM1,

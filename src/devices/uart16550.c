@@ -1,22 +1,53 @@
 /* uart16550.c - 16550A register model (see uart16550.h). */
 #include "uart16550.h"
 
-#include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
-void uart_init(struct uart16550 *u, int out_fd, void (*set_irq)(void *, int), void *irq_opaque)
+static void uart_update_irq(struct uart16550 *u);
+
+/* The output buffer has room again: the held byte goes, THR is empty. */
+static void tx_space(void *opaque)
+{
+	struct uart16550 *u = opaque;
+	pthread_mutex_lock(&u->lock);
+	if (u->tx_held && console_out_put(&u->out, u->tx_byte)) {
+		u->tx_held = false;
+		u->thr_int = true;
+		uart_update_irq(u);
+	}
+	pthread_mutex_unlock(&u->lock);
+}
+
+static void tx_closed(void *opaque)
+{
+	struct uart16550 *u = opaque;
+	if (u->on_closed)
+		u->on_closed(u->irq_opaque);
+}
+
+int uart_init(struct uart16550 *u, int out_fd, void (*set_irq)(void *, int), void (*on_closed)(void *),
+	      void *irq_opaque)
 {
 	memset(u, 0, sizeof(*u));
 	pthread_mutex_init(&u->lock, NULL);
-	u->out_fd = out_fd;
 	u->set_irq = set_irq;
+	u->on_closed = on_closed;
 	u->irq_opaque = irq_opaque;
 	u->divisor = 12; /* 9600 baud */
 	u->lcr = 0x03;   /* 8N1 */
+	return console_out_init(&u->out, out_fd, tx_space, tx_closed, u);
 }
 
-void uart_destroy(struct uart16550 *u) { pthread_mutex_destroy(&u->lock); }
+void uart_destroy(struct uart16550 *u)
+{
+	console_out_destroy(&u->out); /* first: its writer calls back into u */
+	pthread_mutex_destroy(&u->lock);
+}
+
+unsigned uart_flush(struct uart16550 *u, const volatile int *stop, const struct timespec *deadline)
+{
+	return console_out_flush(&u->out, stop, deadline);
+}
 
 static bool loopback(const struct uart16550 *u) { return u->mcr & UART_MCR_LOOP; }
 
@@ -74,20 +105,6 @@ static uint8_t uart_msr(const struct uart16550 *u)
 	return m | u->msr_delta;
 }
 
-static void write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return; /* console gone: drop output rather than stall the guest */
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
 uint8_t uart_read(struct uart16550 *u, unsigned offset)
 {
 	pthread_mutex_lock(&u->lock);
@@ -116,7 +133,8 @@ uint8_t uart_read(struct uart16550 *u, unsigned offset)
 	case UART_LCR: v = u->lcr; break;
 	case UART_MCR: v = u->mcr; break;
 	case UART_LSR:
-		v = UART_LSR_THRE | UART_LSR_TEMT | u->lsr_extra | (u->rx_count ? UART_LSR_DR : 0);
+		/* a held byte: the host side cannot keep up, the line is busy */
+		v = (u->tx_held ? 0 : UART_LSR_THRE | UART_LSR_TEMT) | u->lsr_extra | (u->rx_count ? UART_LSR_DR : 0);
 		u->lsr_extra = 0; /* error bits clear on read */
 		break;
 	case UART_MSR:
@@ -139,11 +157,19 @@ void uart_write(struct uart16550 *u, unsigned offset, uint8_t value)
 		if (dlab) {
 			u->divisor = (u->divisor & 0xff00) | value;
 		} else {
-			if (loopback(u))
+			if (loopback(u)) {
 				rx_push(u, value);
-			else
-				write_all(u->out_fd, &value, 1);
-			u->thr_int = true; /* transmitted at once: THR empty again */
+				u->thr_int = true;
+			} else if (u->tx_held) {
+				u->tx_byte = value; /* written over the byte THR held, as on a real line */
+				u->tx_overrun++;
+			} else if (console_out_put(&u->out, value)) {
+				u->thr_int = true; /* taken at once: THR empty again */
+			} else {
+				u->tx_held = true; /* THR busy until tx_space() */
+				u->tx_byte = value;
+				u->thr_int = false;
+			}
 		}
 		break;
 	case UART_IER_DLM:
@@ -151,7 +177,7 @@ void uart_write(struct uart16550 *u, unsigned offset, uint8_t value)
 			u->divisor = (uint16_t)((u->divisor & 0xff) | value << 8);
 		} else {
 			/* enabling THRE while THR is empty raises it immediately */
-			if (!(u->ier & UART_IER_THRI) && (value & UART_IER_THRI))
+			if (!(u->ier & UART_IER_THRI) && (value & UART_IER_THRI) && !u->tx_held)
 				u->thr_int = true;
 			u->ier = value & 0x0f;
 		}

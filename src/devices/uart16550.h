@@ -1,8 +1,9 @@
 /*
  * uart16550.h - a 16550A UART (COM1 by default).
  *
- * Transmit goes to an output fd; received bytes come from uart_receive()
- * (the console input thread). DLAB, loopback, FIFO control, the interrupt
+ * Transmit goes to an output fd through a console_out buffer (so a stalled
+ * reader makes the line busy instead of blocking the vCPU); received bytes
+ * come from uart_receive() (the console input thread). DLAB, loopback, FIFO control, the interrupt
  * identification priorities and the OUT2 interrupt gate are modelled. The
  * state is protected by a mutex, so input can arrive from another thread.
  */
@@ -12,6 +13,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "console_out.h"
 
 #define UART_RX_BUF 1024
 
@@ -62,13 +65,24 @@ struct uart16550 {
 	bool thr_int; /* THRE interrupt pending (cleared by IIR read) */
 	uint8_t rx[UART_RX_BUF];
 	unsigned rx_head, rx_count;
-	int out_fd;
+	struct console_out out;
+	bool tx_held; /* THR holds tx_byte: the output buffer is full */
+	uint8_t tx_byte;
+	uint64_t tx_overrun; /* bytes the guest wrote over a held one */
 	int irq_level;
 	void (*set_irq)(void *opaque, int level);
 	void *irq_opaque;
+	void (*on_closed)(void *opaque);
 };
 
-void uart_init(struct uart16550 *u, int out_fd, void (*set_irq)(void *, int), void *irq_opaque);
+/*
+ * out_fd < 0 discards output. set_irq and on_closed (the output's reader
+ * went away; called once, from the writer thread) get irq_opaque.
+ */
+int uart_init(struct uart16550 *u, int out_fd, void (*set_irq)(void *, int), void (*on_closed)(void *),
+	      void *irq_opaque);
+/* Wait for queued output (see console_out_flush); returns bytes left. */
+unsigned uart_flush(struct uart16550 *u, const volatile int *stop, const struct timespec *deadline);
 void uart_destroy(struct uart16550 *u);
 uint8_t uart_read(struct uart16550 *u, unsigned offset);
 void uart_write(struct uart16550 *u, unsigned offset, uint8_t value);

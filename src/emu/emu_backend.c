@@ -207,29 +207,61 @@ static bool service_events(struct emu_cpu *c)
 	return delivered;
 }
 
+/* The host's monotonic clock in nanoseconds (--clock realtime). */
+static uint64_t host_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
 /*
- * HLT with IF=1: wait for an interrupt. Virtual time jumps to the next timer
- * deadline, so idle costs nothing and runs stay deterministic; with no timer
- * armed only an outside event (console input) or a stop can wake the CPU.
+ * HLT with IF=1: wait for an interrupt. With the virtual clock, time jumps
+ * to the next timer deadline, so idle costs nothing and runs stay
+ * deterministic. With the realtime clock, idle time passes as fast as the
+ * host's: the CPU sleeps on the host until the deadline comes on the wall
+ * clock, and an interrupt from outside (console input) arrives at the
+ * virtual time that corresponds to when it came. With no timer armed only
+ * an outside event or a stop can wake the CPU; it sleeps in vm_idle_wait().
  */
 static void halt_wait(struct emu_cpu *c)
 {
 	struct rax_vm *vm = c->vm;
+	bool realtime = vm->cfg.clock == RAX_CLOCK_REALTIME;
+	uint64_t v0 = emu_now_ns(c), w0 = realtime ? host_ns() : 0;
 	for (;;) {
+		atomic_store(&vm->idle, 1); /* before looking: a line raised from now on wakes us */
 		if (service_events(c))
-			return;
+			break;
 		if (vm->stop) {
 			c->exit_req = RAX_EXIT_STOP;
-			return;
+			break;
 		}
 		uint64_t now = emu_now_ns(c), dl = devices_next_deadline(vm);
-		if (dl != UINT64_MAX) {
-			c->idle_ns += dl > now ? dl - now : 1; /* always move on */
+		if (dl != UINT64_MAX && dl <= now) {
+			c->idle_ns += 1; /* always move on */
 			continue;
 		}
-		struct timespec ts = { 0, 1000000 };
-		nanosleep(&ts, NULL);
+		if (!realtime) {
+			if (dl != UINT64_MAX) {
+				c->idle_ns += dl - now;
+				continue;
+			}
+			vm_idle_wait(vm, -1);
+			continue;
+		}
+		uint64_t paced = v0 + (host_ns() - w0); /* virtual time the wall clock has reached */
+		if (paced >= dl) {
+			c->idle_ns += dl - now;
+			continue;
+		}
+		if (paced > now) {
+			c->idle_ns += paced - now;
+			now = paced;
+		}
+		vm_idle_wait(vm, dl == UINT64_MAX ? -1 : (int64_t)(dl - now));
 	}
+	atomic_store(&vm->idle, 0);
 }
 
 /*

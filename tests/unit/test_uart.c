@@ -21,10 +21,11 @@ int main(void)
 		return 1;
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
 	struct uart16550 u;
-	uart_init(&u, p[1], on_irq, NULL);
+	CHECK_EQ(uart_init(&u, p[1], on_irq, NULL, NULL), 0);
 
 	/* transmit goes to the output fd; LSR says THR empty */
 	uart_write(&u, UART_RBR_THR_DLL, 'A');
+	CHECK_EQ(uart_flush(&u, NULL, NULL), 0);
 	char c = 0;
 	CHECK(read(p[0], &c, 1) == 1 && c == 'A');
 	CHECK_EQ(uart_read(&u, UART_LSR) & (UART_LSR_THRE | UART_LSR_TEMT), UART_LSR_THRE | UART_LSR_TEMT);
@@ -80,10 +81,12 @@ int main(void)
 	CHECK_EQ(irq_level, 0);
 
 	/* loopback: transmitted bytes come back, MSR mirrors MCR */
+	uart_flush(&u, NULL, NULL);
 	while (read(p[0], &c, 1) == 1)
 		;
 	uart_write(&u, UART_MCR, UART_MCR_LOOP | UART_MCR_RTS | UART_MCR_OUT2);
 	uart_write(&u, UART_RBR_THR_DLL, 0x5a);
+	uart_flush(&u, NULL, NULL);
 	CHECK(read(p[0], &c, 1) == -1);
 	CHECK(uart_read(&u, UART_LSR) & UART_LSR_DR);
 	CHECK_EQ(uart_read(&u, UART_RBR_THR_DLL), 0x5a);

@@ -1,0 +1,166 @@
+/* console_out.c - buffered console output drained by a writer thread (see console_out.h). */
+#include "console_out.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Largest piece handed to one write(). */
+#define CHUNK 4096u
+
+static void *writer_main(void *arg)
+{
+	struct console_out *o = arg;
+	/* cancellable only inside write(): console_out_destroy() ends a blocked writer */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	uint8_t chunk[CHUNK];
+	pthread_mutex_lock(&o->lock);
+	for (;;) {
+		while (!o->count && !o->quit)
+			pthread_cond_wait(&o->cond, &o->lock);
+		if (o->quit)
+			break;
+		unsigned n = o->count, contiguous = CONSOLE_OUT_CAP - o->head;
+		if (n > contiguous)
+			n = contiguous;
+		if (n > CHUNK)
+			n = CHUNK;
+		memcpy(chunk, o->buf + o->head, n);
+		pthread_mutex_unlock(&o->lock);
+
+		ssize_t w;
+		int e = 0;
+		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+		do {
+			w = write(o->fd, chunk, n);
+		} while (w < 0 && errno == EINTR);
+		if (w < 0)
+			e = errno;
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+
+		pthread_mutex_lock(&o->lock);
+		if (w <= 0) {
+			o->error = w < 0 ? e : EIO;
+			o->dropped += o->count;
+			o->count = 0;
+			pthread_cond_broadcast(&o->cond);
+			pthread_mutex_unlock(&o->lock);
+			if (o->on_closed)
+				o->on_closed(o->opaque);
+			if (o->on_space)
+				o->on_space(o->opaque); /* a held byte goes (to nowhere) */
+			return NULL;
+		}
+		bool was_full = o->count == CONSOLE_OUT_CAP;
+		o->head = (o->head + (unsigned)w) % CONSOLE_OUT_CAP;
+		o->count -= (unsigned)w;
+		o->written += (uint64_t)w;
+		pthread_cond_broadcast(&o->cond);
+		if (was_full && o->on_space) {
+			pthread_mutex_unlock(&o->lock);
+			o->on_space(o->opaque);
+			pthread_mutex_lock(&o->lock);
+		}
+	}
+	pthread_mutex_unlock(&o->lock);
+	return NULL;
+}
+
+int console_out_init(struct console_out *o, int fd, void (*on_space)(void *), void (*on_closed)(void *), void *opaque)
+{
+	memset(o, 0, sizeof(*o));
+	o->fd = fd;
+	o->on_space = on_space;
+	o->on_closed = on_closed;
+	o->opaque = opaque;
+	pthread_mutex_init(&o->lock, NULL);
+	pthread_cond_init(&o->cond, NULL);
+	if (fd < 0)
+		return 0;
+	if (!(o->buf = malloc(CONSOLE_OUT_CAP)))
+		return -1;
+	if (pthread_create(&o->thread, NULL, writer_main, o) != 0) {
+		free(o->buf);
+		o->buf = NULL;
+		return -1;
+	}
+	o->started = true;
+	return 0;
+}
+
+bool console_out_put(struct console_out *o, uint8_t byte)
+{
+	if (!o->started)
+		return true;
+	pthread_mutex_lock(&o->lock);
+	bool taken = true;
+	if (o->error) {
+		o->dropped++;
+	} else if (o->count == CONSOLE_OUT_CAP) {
+		taken = false;
+	} else {
+		o->buf[(o->head + o->count) % CONSOLE_OUT_CAP] = byte;
+		if (o->count++ == 0)
+			pthread_cond_broadcast(&o->cond);
+	}
+	pthread_mutex_unlock(&o->lock);
+	return taken;
+}
+
+bool console_out_ready(struct console_out *o)
+{
+	if (!o->started)
+		return true;
+	pthread_mutex_lock(&o->lock);
+	bool r = o->error || o->count < CONSOLE_OUT_CAP;
+	pthread_mutex_unlock(&o->lock);
+	return r;
+}
+
+static bool passed(const struct timespec *deadline)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > deadline->tv_sec || (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
+}
+
+unsigned console_out_flush(struct console_out *o, const volatile int *stop, const struct timespec *deadline)
+{
+	if (!o->started)
+		return 0;
+	pthread_mutex_lock(&o->lock);
+	/* wake up now and then to look at *stop and the deadline (set from signal handlers) */
+	while (o->count && !o->error && !(stop && *stop) && !(deadline && passed(deadline))) {
+		struct timespec t;
+		clock_gettime(CLOCK_REALTIME, &t); /* pthread_cond_timedwait's clock */
+		t.tv_nsec += 20 * 1000 * 1000;
+		if (t.tv_nsec >= 1000000000L) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&o->cond, &o->lock, &t);
+	}
+	unsigned left = o->error ? 0 : o->count;
+	pthread_mutex_unlock(&o->lock);
+	return left;
+}
+
+void console_out_destroy(struct console_out *o)
+{
+	if (o->started) {
+		pthread_mutex_lock(&o->lock);
+		o->quit = true;
+		o->dropped += o->count;
+		o->count = 0;
+		pthread_cond_broadcast(&o->cond);
+		pthread_mutex_unlock(&o->lock);
+		pthread_cancel(o->thread); /* acts only while it is blocked in write() */
+		pthread_join(o->thread, NULL);
+		o->started = false;
+	}
+	free(o->buf);
+	o->buf = NULL;
+	pthread_cond_destroy(&o->cond);
+	pthread_mutex_destroy(&o->lock);
+}

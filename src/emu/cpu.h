@@ -332,7 +332,9 @@ uint64_t emu_linear_leg(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned 
 
 /* Linear address of seg:off for an access of size bytes. In 64-bit mode only
  * FS/GS have bases; the decoder marks legacy-mode segments with EMU_SEG_LEG
- * (>= RAX_SEG_FS), so 64-bit DS/ES/SS accesses pay nothing for them. */
+ * (>= RAX_SEG_FS), so 64-bit DS/ES/SS accesses pay nothing for them. Both
+ * ends of the access must be canonical: #GP(0), #SS(0) for the stack (a
+ * qword POP at 0x7FFFFFFFFFFC is #SS on the CPU). */
 static inline uint64_t emu_linear_acc(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned size, int acc)
 {
 	uint64_t la = off;
@@ -341,7 +343,7 @@ static inline uint64_t emu_linear_acc(struct emu_cpu *c, unsigned seg, uint64_t 
 			return emu_linear_leg(c, seg, off, size, acc);
 		la += c->s.seg[seg].base;
 	}
-	if (__builtin_expect(!emu_canonical(la), 0)) {
+	if (__builtin_expect(!emu_canonical(la) || !emu_canonical(la + size - 1), 0)) {
 		if (seg == RAX_SEG_SS)
 			emu_raise(c, EXC_SS, 0, EV_ERR);
 		EMU_GP(c, 0);

@@ -7,10 +7,17 @@
  * forms: 32-bit 2-level paging (4K pages, 4M pages with CR4.PSE, PSE-36
  * high address bits) and PAE 3-level paging from the four PDPTE registers
  * loaded at MOV CR3 (and when PAE paging is turned on), with the same A/D,
- * permission and fault rules. With CR0.PG=0, linear equals physical. Successful translations are cached in a direct-mapped software
- * TLB per access kind (read/write/fetch) holding host pointers into RAM; a
- * write entry is only installed once the dirty bit is set, so TLB hits never
- * skip a D update. Physical addresses outside RAM go to the bus as MMIO.
+ * permission and fault rules. With CR0.PG=0, linear equals physical.
+ * Successful translations are cached in a direct-mapped software TLB per
+ * access kind (read/write/fetch) holding host pointers into RAM; a write
+ * entry is only installed once the dirty bit is set, so TLB hits never skip
+ * a D update. Physical addresses outside RAM go to the bus as MMIO.
+ *
+ * Outside 64-bit mode linear addresses are 32 bits: an access that runs past
+ * linear 0xFFFFFFFF continues at linear 0 (with paging off, at physical 0),
+ * byte for byte, as on the CPU (an AMD Zen 4 in compatibility mode wraps so;
+ * see linear_next()). In 64-bit mode the next byte is at 0x100000000 and an
+ * access must be canonical at both ends.
  *
  * Not modelled: SMEP/SMAP, PKE, PCID, global pages (the TLB is flushed on
  * every CR3 write instead), #AC alignment checks.
@@ -284,6 +291,34 @@ int emu_translate(struct emu_cpu *c, uint64_t la, int acc, bool user, bool probe
 	return 0;
 }
 
+/*
+ * The linear address of the byte after a page, for an access that crosses
+ * from la's page into the next one. Outside IA-32e mode every linear address
+ * is 32 bits, so past 0xFFFFFFFF it is 0. In compatibility mode the data
+ * accesses (32-bit offsets plus 32-bit bases, emu_linear_leg) wrap the same
+ * way. Not modelled: the system structures of IA-32e mode (GDT, IDT, TSS,
+ * the 64-bit stack of an event) have 64-bit addresses even when reached from
+ * compatibility mode, so one that straddles 4 GiB (a contrived layout) would
+ * not wrap on the CPU but wraps here. In 64-bit mode the next byte must be
+ * canonical, #GP(0) otherwise (checked before either half is translated).
+ */
+static uint64_t linear_next(struct emu_cpu *c, uint64_t la, unsigned n1)
+{
+	uint64_t la2 = la + n1;
+	if (la2 == 1ull << 32 && (!(c->s.efer & EFER_LMA) || c->dmode != EMU_MODE_64))
+		return 0;
+	if (!emu_canonical(la2))
+		EMU_GP(c, 0);
+	return la2;
+}
+
+/* Linear addresses outside IA-32e mode are 32 bits (a base plus an offset past
+ * 4 GiB, or the second half of an access split by its caller, wraps). */
+static inline uint64_t linear_in(const struct emu_cpu *c, uint64_t la)
+{
+	return (c->s.efer & EFER_LMA) ? la : la & 0xffffffffull;
+}
+
 /* Translate via the TLB when possible (the caller already missed the fast path). */
 static uint64_t xlate(struct emu_cpu *c, uint64_t la, int acc, bool user)
 {
@@ -298,14 +333,13 @@ static uint64_t xlate(struct emu_cpu *c, uint64_t la, int acc, bool user)
 
 uint64_t emu_mem_read_slow(struct emu_cpu *c, uint64_t la, unsigned size, int acc, bool user)
 {
+	la = linear_in(c, la);
 	unsigned off = la & 0xfff;
 	if (off + size <= 0x1000)
 		return emu_phys_read(c, xlate(c, la, acc, user), size);
 	/* crosses a page: translate both halves before reading anything */
 	unsigned n1 = 0x1000 - off;
-	uint64_t la2 = la + n1;
-	if (!emu_canonical(la2))
-		EMU_GP(c, 0);
+	uint64_t la2 = linear_next(c, la, n1);
 	uint64_t g1 = xlate(c, la, acc, user), g2 = xlate(c, la2, acc, user);
 	uint64_t v1 = emu_phys_read(c, g1, n1), v2 = emu_phys_read(c, g2, size - n1);
 	return v1 | (v2 << (8 * n1));
@@ -313,15 +347,14 @@ uint64_t emu_mem_read_slow(struct emu_cpu *c, uint64_t la, unsigned size, int ac
 
 void emu_mem_write_slow(struct emu_cpu *c, uint64_t la, unsigned size, uint64_t v, bool user)
 {
+	la = linear_in(c, la);
 	unsigned off = la & 0xfff;
 	if (off + size <= 0x1000) {
 		emu_phys_write(c, xlate(c, la, ACC_W, user), size, v);
 		return;
 	}
 	unsigned n1 = 0x1000 - off;
-	uint64_t la2 = la + n1;
-	if (!emu_canonical(la2))
-		EMU_GP(c, 0);
+	uint64_t la2 = linear_next(c, la, n1);
 	uint64_t g1 = xlate(c, la, ACC_W, user), g2 = xlate(c, la2, ACC_W, user);
 	emu_phys_write(c, g1, n1, v);
 	emu_phys_write(c, g2, size - n1, v >> (8 * n1));
@@ -330,13 +363,15 @@ void emu_mem_write_slow(struct emu_cpu *c, uint64_t la, unsigned size, uint64_t 
 void emu_read_block(struct emu_cpu *c, uint64_t la, void *buf, unsigned len, bool user)
 {
 	uint8_t *b = buf;
+	la = linear_in(c, la);
 	unsigned n1 = 0x1000 - (la & 0xfff);
 	if (n1 > len)
 		n1 = len;
-	if (!emu_canonical(la) || !emu_canonical(la + len - 1))
+	if (!emu_canonical(la))
 		EMU_GP(c, 0);
+	uint64_t la2 = n1 < len ? linear_next(c, la, n1) : 0; /* (checked before translating anything) */
 	uint64_t g1 = xlate(c, la, ACC_R, user);
-	uint64_t g2 = n1 < len ? xlate(c, la + n1, ACC_R, user) : 0;
+	uint64_t g2 = n1 < len ? xlate(c, la2, ACC_R, user) : 0;
 	for (unsigned i = 0; i < len; i++)
 		b[i] = (uint8_t)emu_phys_read(c, i < n1 ? g1 + i : g2 + (i - n1), 1);
 }
@@ -344,13 +379,15 @@ void emu_read_block(struct emu_cpu *c, uint64_t la, void *buf, unsigned len, boo
 void emu_write_block(struct emu_cpu *c, uint64_t la, const void *buf, unsigned len, bool user)
 {
 	const uint8_t *b = buf;
+	la = linear_in(c, la);
 	unsigned n1 = 0x1000 - (la & 0xfff);
 	if (n1 > len)
 		n1 = len;
-	if (!emu_canonical(la) || !emu_canonical(la + len - 1))
+	if (!emu_canonical(la))
 		EMU_GP(c, 0);
+	uint64_t la2 = n1 < len ? linear_next(c, la, n1) : 0; /* (checked before translating anything) */
 	uint64_t g1 = xlate(c, la, ACC_W, user);
-	uint64_t g2 = n1 < len ? xlate(c, la + n1, ACC_W, user) : 0;
+	uint64_t g2 = n1 < len ? xlate(c, la2, ACC_W, user) : 0;
 	for (unsigned i = 0; i < len; i++)
 		emu_phys_write(c, i < n1 ? g1 + i : g2 + (i - n1), 1, b[i]);
 }
@@ -358,7 +395,7 @@ void emu_write_block(struct emu_cpu *c, uint64_t la, const void *buf, unsigned l
 uint8_t *emu_host_page(struct emu_cpu *c, uint64_t la, int acc)
 {
 	bool user = c->cpl == 3;
-	uint64_t gpa = xlate(c, la, acc, user);
+	uint64_t gpa = xlate(c, linear_in(c, la), acc, user);
 	if (gpa >= c->ram_size)
 		return NULL;
 	if (acc == ACC_W)

@@ -8,6 +8,14 @@
  * In protected and compatibility mode every access adds the segment base,
  * checks the limit (expand-up and expand-down) and type (read-only data,
  * execute-only code) and wraps at 4 GiB; the stack is ESP or SP by SS.B.
+ *
+ * The limit check covers every byte of an access, also with a 4 GiB limit:
+ * a dword at offset 0xFFFFFFFD of a flat segment is #GP(0) (#SS(0) for SS),
+ * as on AMD CPUs (measured on Zen 4 in compatibility mode; the SDM,
+ * "Limit Checking", leaves 4 GiB limits implementation-specific, and Intel
+ * CPUs are reported to skip the check for flat segments). The linear address
+ * base + offset is 32 bits: past 0xFFFFFFFF it wraps to 0, also in the
+ * middle of an access (mmu.c).
  */
 #include "emu/legacy.h"
 
@@ -163,9 +171,15 @@ uint64_t emu_linear_leg(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned 
 {
 	seg &= 7;
 	const struct rax_segment *s = &c->s.seg[seg];
-	/* flat 4 GiB expand-up segments (every 32-bit kernel's) need no checks */
-	if (!(s->limit == 0xffffffffu && (s->type & 0xe) == 2 && !s->unusable))
+	if (s->limit == 0xffffffffu && (s->type & 0xe) == 2 && !s->unusable) {
+		/* 4 GiB expand-up data (every 32-bit kernel's): only the limit, which
+		 * every byte of the access must be within also here */
+		if (__builtin_expect(off + size - 1 > 0xffffffffull, 0))
+			emu_raise(c, seg == RAX_SEG_SS ? EXC_SS : EXC_GP, 0, EV_ERR);
+	} else {
 		emu_seg_check(c, s, off, size, acc, seg == RAX_SEG_SS ? EXC_SS : EXC_GP);
+	}
+	/* the linear address space is 4 GiB: base + offset wraps */
 	return (s->base + off) & 0xffffffffull;
 }
 

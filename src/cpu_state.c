@@ -1,5 +1,6 @@
 /* cpu_state.c - reset values and helpers for the canonical CPU state. */
 #include "cpu_state.h"
+#include "layout.h"
 
 #include <string.h>
 
@@ -31,7 +32,7 @@ void cpu_state_reset(struct rax_cpu_state *s)
 	s->dr6 = 0xffff0ff0;
 	s->dr7 = 0x400;
 	s->pat = 0x0007040600070406ull;
-	s->apic_base = 0xfee00000 | (1u << 11) | (1u << 8);
+	s->apic_base = LAYOUT_APIC_BASE | (1u << 11) | (1u << 8); /* enabled, BSP */
 	s->xcr0 = 1;
 	s->fpu.fcw = 0x37f;
 	s->fpu.mxcsr = 0x1f80;

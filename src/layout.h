@@ -1,5 +1,6 @@
 /*
- * layout.h - every fixed guest-physical address and I/O port RAX uses.
+ * layout.h - every fixed guest-physical address and I/O port RAX uses, and
+ * the x86 page size.
  *
  * One place for the guest's memory map and the legacy PC port map, so that
  * the loaders, the devices and both CPU backends agree without magic numbers.
@@ -30,6 +31,9 @@
 #define LAYOUT_KERNEL 0x100000ULL
 /* Preferred initrd address; lower if it does not fit below initrd_addr_max. */
 #define LAYOUT_INITRD 0x4000000ULL
+/* Local APIC registers: the base address in IA32_APIC_BASE at reset (the
+ * MSR's value only; no APIC device sits on the bus). */
+#define LAYOUT_APIC_BASE 0xfee00000ULL
 
 /* ---- multiboot (v1) kernels (src/loader/multiboot.c) ----
  * The loader's own structures live below 640 KiB; the kernel image (every
@@ -80,6 +84,27 @@
 /* Everything a test maps must lie below this (one PD of 2 MiB pages). */
 #define LAYOUT_TEST_MAP_LIMIT (1ULL << 30)
 
+/* ---- rax-diff's KVM oracle (harness/) ----
+ * It keeps its IDT, TSS, step handler and IST stack in 64 KiB of guest RAM
+ * that the guest does not use, and that RAM is not compared.
+ */
+#define LAYOUT_HARNESS_SIZE 0x10000ULL
+/* Image mode: the top of the test images' system area. */
+#define LAYOUT_HARNESS_TEST (LAYOUT_TEST_SYS_END - LAYOUT_HARNESS_SIZE)
+/* --kernel mode: inside [EBDA, 1 MiB), which the e820 map reserves and Linux
+ * never touches at this address (the VGA window). */
+#define LAYOUT_HARNESS_KERNEL 0xa0000ULL
+
+/* ---- x86 paging ----
+ * The 4 KiB page: the unit of translation, of the interpreter's TLB, decode
+ * cache and write tracking. GUEST_PAGE_OFFSET masks the offset bits of an
+ * address inside its page (~GUEST_PAGE_OFFSET: the page). Not named
+ * PAGE_SIZE/PAGE_MASK: <sys/user.h> defines those (PAGE_MASK there is ~0xfff).
+ */
+#define GUEST_PAGE_SHIFT 12
+#define GUEST_PAGE_SIZE (1ULL << GUEST_PAGE_SHIFT)
+#define GUEST_PAGE_OFFSET (GUEST_PAGE_SIZE - 1)
+
 /* ---- I/O ports ---- */
 #define PORT_PIC_MASTER 0x20
 #define PORT_PIT 0x40
@@ -91,6 +116,7 @@
 #define PORT_POST 0x80
 #define PORT_PIC_SLAVE 0xa0
 #define PORT_DEBUG_EXIT 0xf4
+#define PORT_HARNESS_STEP 0xf5 /* rax-diff's KVM oracle: its handler's write here ends a step (no device) */
 #define PORT_COM1 0x3f8
 #define PORT_ELCR 0x4d0 /* edge/level control: 0x4d0 IRQ 0-7, 0x4d1 IRQ 8-15 */
 

@@ -20,6 +20,7 @@
 #include "cpu_state.h"
 #include "emu/decode.h"
 #include "emu/emu.h"
+#include "layout.h"
 
 struct rax_vm;
 
@@ -357,10 +358,10 @@ static inline uint64_t emu_linear(struct emu_cpu *c, unsigned seg, uint64_t off)
 
 static inline uint8_t *emu_tlb_host(struct emu_cpu *c, uint64_t la, int acc, unsigned size)
 {
-	const struct emu_tlb_entry *e = &c->tlb[acc][(la >> 12) & (EMU_TLB_SIZE - 1)];
-	uint64_t tag = (la & ~0xfffull) | ((uint64_t)(c->cpl == 3) << 1) | 1;
-	if (__builtin_expect(e->tag == tag && e->host && (la & 0xfff) + size <= 0x1000, 1))
-		return e->host + (la & 0xfff);
+	const struct emu_tlb_entry *e = &c->tlb[acc][(la >> GUEST_PAGE_SHIFT) & (EMU_TLB_SIZE - 1)];
+	uint64_t tag = (la & ~GUEST_PAGE_OFFSET) | ((uint64_t)(c->cpl == 3) << 1) | 1;
+	if (__builtin_expect(e->tag == tag && e->host && (la & GUEST_PAGE_OFFSET) + size <= GUEST_PAGE_SIZE, 1))
+		return e->host + (la & GUEST_PAGE_OFFSET);
 	return NULL;
 }
 

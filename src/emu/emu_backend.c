@@ -25,6 +25,7 @@
 #include "emu/insn/handlers.h"
 #include "emu/fastpath.h"
 #include "emu/plant.h"
+#include "layout.h"
 #include "vm.h"
 
 /* Handlers by row (handlers.h); also used by the fast path (fastpath.c). */
@@ -90,11 +91,11 @@ static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n, const 
 	uint64_t gpa;
 	if (!emu_canonical(la))
 		EMU_GP(c, 0);
-	unsigned off = la & 0xfff, avail = 0x1000 - off;
+	unsigned off = la & GUEST_PAGE_OFFSET, avail = GUEST_PAGE_SIZE - off;
 	if (avail > 15)
 		avail = 15;
-	const struct emu_tlb_entry *e = &c->tlb[ACC_X][(la >> 12) & (EMU_TLB_SIZE - 1)];
-	uint64_t tag = (la & ~0xfffull) | ((uint64_t)(c->cpl == 3) << 1) | 1;
+	const struct emu_tlb_entry *e = &c->tlb[ACC_X][(la >> GUEST_PAGE_SHIFT) & (EMU_TLB_SIZE - 1)];
+	uint64_t tag = (la & ~GUEST_PAGE_OFFSET) | ((uint64_t)(c->cpl == 3) << 1) | 1;
 	if (__builtin_expect(e->tag == tag && e->host != NULL, 1)) {
 		gpa = e->gpa | off;
 		p = e->host + off;
@@ -110,7 +111,7 @@ static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n, const 
 			return decode_uncached(c, buf, avail);
 		}
 	}
-	uint64_t pfn = gpa >> 12;
+	uint64_t pfn = gpa >> GUEST_PAGE_SHIFT;
 	struct emu_block *b = &c->bcache[(gpa ^ (gpa >> EMU_BCACHE_BITS)) & (EMU_BCACHE_SIZE - 1)];
 	if (__builtin_expect(b->tag == (gpa << 1 | 1) && b->gen == c->page_gen[pfn], 1)) {
 		*n = b->n;
@@ -119,9 +120,9 @@ static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n, const 
 	}
 	/* decode a straight run within this page */
 	unsigned k = 0, pos = off;
-	while (k < EMU_BLOCK_MAX && pos < 0x1000) {
-		unsigned av = 0x1000 - pos < 15 ? 0x1000 - pos : 15;
-		if (emu_decode_level(c->ram + (gpa & ~0xfffull) + pos, av, c->dmode, c->level, &b->insn[k]) !=
+	while (k < EMU_BLOCK_MAX && pos < GUEST_PAGE_SIZE) {
+		unsigned av = GUEST_PAGE_SIZE - pos < 15 ? GUEST_PAGE_SIZE - pos : 15;
+		if (emu_decode_level(c->ram + (gpa & ~GUEST_PAGE_OFFSET) + pos, av, c->dmode, c->level, &b->insn[k]) !=
 		    EMU_DEC_OK)
 			break;
 		pos += b->insn[k].len;
@@ -366,7 +367,7 @@ static int emu_create(struct rax_vm *vm, struct rax_err *err)
 	c->vm = vm;
 	c->ram = vm->mem.host;
 	c->ram_size = vm->mem.size;
-	c->npages = (c->ram_size + 0xfff) >> 12;
+	c->npages = (c->ram_size + GUEST_PAGE_OFFSET) >> GUEST_PAGE_SHIFT;
 	c->bcache = calloc(EMU_BCACHE_SIZE, sizeof(*c->bcache));
 	c->page_gen = calloc(c->npages, sizeof(*c->page_gen));
 	c->code_bits = calloc((c->npages + 63) / 64, sizeof(uint64_t));

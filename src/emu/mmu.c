@@ -23,6 +23,7 @@
  * every CR3 write instead), #AC alignment checks.
  */
 #include "emu/cpu.h"
+#include "layout.h"
 
 #include "bus.h"
 #include "vm.h"
@@ -35,7 +36,7 @@
 #define PTE_PS (1ull << 7)
 #define PTE_NX (1ull << 63)
 #define MAXPHYADDR 40
-#define PTE_ADDR (((1ull << MAXPHYADDR) - 1) & ~0xfffull)
+#define PTE_ADDR (((1ull << MAXPHYADDR) - 1) & ~GUEST_PAGE_OFFSET)
 /* bits MAXPHYADDR..51 must be zero in every entry */
 #define PTE_RSVD_HI (((1ull << 52) - 1) & ~((1ull << MAXPHYADDR) - 1))
 
@@ -63,14 +64,14 @@ void emu_mark_code_page(struct emu_cpu *c, uint64_t pfn)
 	c->code_bits[pfn >> 6] |= 1ull << (pfn & 63);
 	/* writes to it must take the slow path from now on */
 	for (unsigned i = 0; i < EMU_TLB_SIZE; i++)
-		if (c->tlb[ACC_W][i].gpa == pfn << 12)
+		if (c->tlb[ACC_W][i].gpa == pfn << GUEST_PAGE_SHIFT)
 			c->tlb[ACC_W][i].host = NULL;
 }
 
 /* gpa was written: invalidate cached code there; record pages for the harness. */
 void emu_note_write(struct emu_cpu *c, uint64_t gpa)
 {
-	uint64_t pfn = gpa >> 12;
+	uint64_t pfn = gpa >> GUEST_PAGE_SHIFT;
 	if (emu_is_code_page(c, pfn)) {
 		c->page_gen[pfn]++;
 		c->code_bits[pfn >> 6] &= ~(1ull << (pfn & 63));
@@ -78,7 +79,7 @@ void emu_note_write(struct emu_cpu *c, uint64_t gpa)
 	}
 	if (!c->track_writes)
 		return;
-	uint64_t pg = gpa & ~0xfffull;
+	uint64_t pg = gpa & ~GUEST_PAGE_OFFSET;
 	for (unsigned i = 0; i < c->nwritten && i < EMU_MAX_WRITTEN_PAGES; i++)
 		if (c->written[i] == pg)
 			return;
@@ -226,16 +227,17 @@ static int64_t walk_legacy(struct emu_cpu *c, uint64_t la, int acc, bool user, b
 	if (!big)
 		return (int64_t)(pae ? pte & PTE_ADDR : pte & 0xfffff000ull);
 	if (pae)
-		return (int64_t)(((pte & PTE_ADDR & ~((1ull << 21) - 1)) | (la & ((1ull << 21) - 1))) & ~0xfffull);
+		return (int64_t)(((pte & PTE_ADDR & ~((1ull << 21) - 1)) | (la & ((1ull << 21) - 1))) &
+				 ~GUEST_PAGE_OFFSET);
 	uint64_t frame = (pte & 0xffc00000ull) | (((pte >> 13) & 0xff) << 32);
-	return (int64_t)((frame | (la & 0x3fffff)) & ~0xfffull);
+	return (int64_t)((frame | (la & 0x3fffff)) & ~GUEST_PAGE_OFFSET);
 }
 
 int emu_translate(struct emu_cpu *c, uint64_t la, int acc, bool user, bool probe, uint64_t *gpa)
 {
 	uint64_t gpa_page;
 	if (!(c->s.cr0 & CR0_PG)) {
-		gpa_page = la & ~0xfffull;
+		gpa_page = la & ~GUEST_PAGE_OFFSET;
 	} else if (!(c->s.efer & EFER_LMA)) {
 		int64_t pg = walk_legacy(c, la, acc, user, probe);
 		if (pg < 0)
@@ -247,7 +249,7 @@ int emu_translate(struct emu_cpu *c, uint64_t la, int acc, bool user, bool probe
 		uint64_t table = c->s.cr3 & PTE_ADDR;
 		bool us = true, rw = true, nx = false;
 		uint32_t err = (acc == ACC_W ? PF_W : 0) | (user ? PF_U : 0) | (acc == ACC_X && nxe ? PF_ID : 0);
-		uint64_t pte = 0, pte_addr = 0, page_mask = 0xfff;
+		uint64_t pte = 0, pte_addr = 0, page_mask = GUEST_PAGE_OFFSET;
 		for (int level = 4; level >= 1; level--) {
 			pte_addr = table + ((la >> (3 + 9 * level)) & 511) * 8;
 			pte = emu_phys_read(c, pte_addr, 8);
@@ -268,7 +270,9 @@ int emu_translate(struct emu_cpu *c, uint64_t la, int acc, bool user, bool probe
 			if (walk_entry(c, la, pte, r, err, probe, nxe, &us, &rw, &nx) < 0)
 				return -1;
 			if (leaf) {
-				page_mask = level == 3 ? (1ull << 30) - 1 : level == 2 ? (1ull << 21) - 1 : 0xfff;
+				page_mask = level == 3 ? (1ull << 30) - 1
+					: level == 2   ? (1ull << 21) - 1
+						       : GUEST_PAGE_OFFSET;
 				break;
 			}
 			if (!(pte & PTE_A) && !probe)
@@ -277,17 +281,18 @@ int emu_translate(struct emu_cpu *c, uint64_t la, int acc, bool user, bool probe
 		}
 		if (leaf_access(c, la, acc, user, us, rw, nx, err, probe, pte, pte_addr, 8) < 0)
 			return -1;
-		gpa_page = ((pte & PTE_ADDR & ~page_mask) | (la & page_mask)) & ~0xfffull;
+		gpa_page = ((pte & PTE_ADDR & ~page_mask) | (la & page_mask)) & ~GUEST_PAGE_OFFSET;
 	}
 	if (!probe) {
-		struct emu_tlb_entry *e = &c->tlb[acc][(la >> 12) & (EMU_TLB_SIZE - 1)];
-		e->tag = (la & ~0xfffull) | ((uint64_t)user << 1) | 1;
+		struct emu_tlb_entry *e = &c->tlb[acc][(la >> GUEST_PAGE_SHIFT) & (EMU_TLB_SIZE - 1)];
+		e->tag = (la & ~GUEST_PAGE_OFFSET) | ((uint64_t)user << 1) | 1;
 		e->gpa = gpa_page;
-		e->host = (gpa_page < c->ram_size && c->ram_size - gpa_page >= 0x1000) ? c->ram + gpa_page : NULL;
-		if (acc == ACC_W && emu_is_code_page(c, gpa_page >> 12))
+		e->host = (gpa_page < c->ram_size && c->ram_size - gpa_page >= GUEST_PAGE_SIZE) ? c->ram + gpa_page
+												: NULL;
+		if (acc == ACC_W && emu_is_code_page(c, gpa_page >> GUEST_PAGE_SHIFT))
 			e->host = NULL; /* see emu_mark_code_page() */
 	}
-	*gpa = gpa_page | (la & 0xfff);
+	*gpa = gpa_page | (la & GUEST_PAGE_OFFSET);
 	return 0;
 }
 
@@ -322,10 +327,10 @@ static inline uint64_t linear_in(const struct emu_cpu *c, uint64_t la)
 /* Translate via the TLB when possible (the caller already missed the fast path). */
 static uint64_t xlate(struct emu_cpu *c, uint64_t la, int acc, bool user)
 {
-	const struct emu_tlb_entry *e = &c->tlb[acc][(la >> 12) & (EMU_TLB_SIZE - 1)];
-	uint64_t tag = (la & ~0xfffull) | ((uint64_t)user << 1) | 1;
+	const struct emu_tlb_entry *e = &c->tlb[acc][(la >> GUEST_PAGE_SHIFT) & (EMU_TLB_SIZE - 1)];
+	uint64_t tag = (la & ~GUEST_PAGE_OFFSET) | ((uint64_t)user << 1) | 1;
 	if (e->tag == tag)
-		return e->gpa | (la & 0xfff);
+		return e->gpa | (la & GUEST_PAGE_OFFSET);
 	uint64_t gpa;
 	emu_translate(c, la, acc, user, false, &gpa);
 	return gpa;
@@ -334,11 +339,11 @@ static uint64_t xlate(struct emu_cpu *c, uint64_t la, int acc, bool user)
 uint64_t emu_mem_read_slow(struct emu_cpu *c, uint64_t la, unsigned size, int acc, bool user)
 {
 	la = linear_in(c, la);
-	unsigned off = la & 0xfff;
-	if (off + size <= 0x1000)
+	unsigned off = la & GUEST_PAGE_OFFSET;
+	if (off + size <= GUEST_PAGE_SIZE)
 		return emu_phys_read(c, xlate(c, la, acc, user), size);
 	/* crosses a page: translate both halves before reading anything */
-	unsigned n1 = 0x1000 - off;
+	unsigned n1 = GUEST_PAGE_SIZE - off;
 	uint64_t la2 = linear_next(c, la, n1);
 	uint64_t g1 = xlate(c, la, acc, user), g2 = xlate(c, la2, acc, user);
 	uint64_t v1 = emu_phys_read(c, g1, n1), v2 = emu_phys_read(c, g2, size - n1);
@@ -348,12 +353,12 @@ uint64_t emu_mem_read_slow(struct emu_cpu *c, uint64_t la, unsigned size, int ac
 void emu_mem_write_slow(struct emu_cpu *c, uint64_t la, unsigned size, uint64_t v, bool user)
 {
 	la = linear_in(c, la);
-	unsigned off = la & 0xfff;
-	if (off + size <= 0x1000) {
+	unsigned off = la & GUEST_PAGE_OFFSET;
+	if (off + size <= GUEST_PAGE_SIZE) {
 		emu_phys_write(c, xlate(c, la, ACC_W, user), size, v);
 		return;
 	}
-	unsigned n1 = 0x1000 - off;
+	unsigned n1 = GUEST_PAGE_SIZE - off;
 	uint64_t la2 = linear_next(c, la, n1);
 	uint64_t g1 = xlate(c, la, ACC_W, user), g2 = xlate(c, la2, ACC_W, user);
 	emu_phys_write(c, g1, n1, v);
@@ -364,7 +369,7 @@ void emu_read_block(struct emu_cpu *c, uint64_t la, void *buf, unsigned len, boo
 {
 	uint8_t *b = buf;
 	la = linear_in(c, la);
-	unsigned n1 = 0x1000 - (la & 0xfff);
+	unsigned n1 = GUEST_PAGE_SIZE - (la & GUEST_PAGE_OFFSET);
 	if (n1 > len)
 		n1 = len;
 	if (!emu_canonical(la))
@@ -380,7 +385,7 @@ void emu_write_block(struct emu_cpu *c, uint64_t la, const void *buf, unsigned l
 {
 	const uint8_t *b = buf;
 	la = linear_in(c, la);
-	unsigned n1 = 0x1000 - (la & 0xfff);
+	unsigned n1 = GUEST_PAGE_SIZE - (la & GUEST_PAGE_OFFSET);
 	if (n1 > len)
 		n1 = len;
 	if (!emu_canonical(la))

@@ -16,6 +16,7 @@
 #include "emu/insn/sse.h"
 
 #include "emu/insn/handlers.h"
+#include "layout.h"
 
 /* ---- shared helpers (sse.h) ---- */
 
@@ -40,7 +41,7 @@ __m128i emu_sse_rd128(struct emu_cpu *c, const struct emu_insn *in, bool aligned
 	if (p)
 		return _mm_loadu_si128((const __m128i *)(const void *)p);
 	uint64_t q[2];
-	if ((la & 0xfff) <= 0xff0) {
+	if ((la & GUEST_PAGE_OFFSET) <= GUEST_PAGE_SIZE - 16) {
 		q[0] = emu_mem_read_slow(c, la, 8, ACC_R, c->cpl == 3);
 		q[1] = emu_mem_read_slow(c, la + 8, 8, ACC_R, c->cpl == 3);
 	} else {
@@ -57,7 +58,7 @@ void emu_sse_wr128(struct emu_cpu *c, const struct emu_insn *in, bool aligned, _
 	uint8_t *p = emu_tlb_host(c, la, ACC_W, 16);
 	if (p && !c->track_writes) {
 		_mm_storeu_si128((__m128i *)(void *)p, v);
-	} else if ((la & 0xfff) <= 0xff0) {
+	} else if ((la & GUEST_PAGE_OFFSET) <= GUEST_PAGE_SIZE - 16) {
 		/* one page: the first write's translation covers the second */
 		emu_mem_write_slow(c, la, 8, emu_v_lo(v), c->cpl == 3);
 		emu_mem_write_slow(c, la + 8, 8, emu_v_hi(v), c->cpl == 3);

@@ -12,6 +12,7 @@
  */
 #include "emu/insn/handlers.h"
 #include "emu/legacy.h"
+#include "layout.h"
 
 #include "vm.h"
 
@@ -50,11 +51,11 @@ static uint64_t fast_run(struct emu_cpu *c, const struct emu_insn *in, bool movs
 	unsigned size = esize(in);
 	uint64_t si = areg(c, in, RAX_REG_RSI), di = areg(c, in, RAX_REG_RDI);
 	uint64_t dla = emu_linear_acc(c, emu_eseg(in), di, size, ACC_W);
-	uint64_t room = (0x1000 - (dla & 0xfff)) / size;
+	uint64_t room = (GUEST_PAGE_SIZE - (dla & GUEST_PAGE_OFFSET)) / size;
 	uint64_t sla = 0;
 	if (movs) {
 		sla = emu_linear_acc(c, in->seg, si, size, ACC_R);
-		uint64_t r2 = (0x1000 - (sla & 0xfff)) / size;
+		uint64_t r2 = (GUEST_PAGE_SIZE - (sla & GUEST_PAGE_OFFSET)) / size;
 		if (r2 < room)
 			room = r2;
 	}
@@ -234,8 +235,8 @@ static void ins(struct emu_cpu *c, const struct emu_insn *in)
 		uint64_t gpa;
 		/* probe the destination before the port read has side effects */
 		emu_translate(c, la, ACC_W, c->cpl == 3, false, &gpa);
-		if ((la & 0xfff) + size > 0x1000)
-			emu_translate(c, (la | 0xfff) + 1, ACC_W, c->cpl == 3, false, &gpa);
+		if ((la & GUEST_PAGE_OFFSET) + size > GUEST_PAGE_SIZE)
+			emu_translate(c, (la | GUEST_PAGE_OFFSET) + 1, ACC_W, c->cpl == 3, false, &gpa);
 		uint64_t v = c->vm ? vm_pio_in(c->vm, (uint16_t)c->gpr[2], size) : emu_mask(size);
 		emu_wr(c, emu_eseg(in), di, size, v);
 		aset(c, in, RAX_REG_RDI, di + (uint64_t)d);

@@ -38,6 +38,7 @@
 #include "emu/insn/x87.h"
 
 #include "emu/insn/handlers.h"
+#include "layout.h"
 
 #define X87_SW_FLAGS (X87_SW_EXC | X87_SW_SF)
 
@@ -92,7 +93,7 @@ static void mem_read(struct emu_cpu *c, const struct emu_insn *in, uint64_t ea, 
 		return;
 	}
 	uint64_t la = emu_linear(c, in->seg, ea);
-	if ((la & 0xfff) > 0x1000 - size) {
+	if ((la & GUEST_PAGE_OFFSET) > GUEST_PAGE_SIZE - size) {
 		emu_read_block(c, la, buf, size, c->cpl == 3);
 		return;
 	}
@@ -112,7 +113,7 @@ static void mem_write(struct emu_cpu *c, const struct emu_insn *in, uint64_t ea,
 		return;
 	}
 	uint64_t la = emu_linear(c, in->seg, ea);
-	if ((la & 0xfff) > 0x1000 - size) {
+	if ((la & GUEST_PAGE_OFFSET) > GUEST_PAGE_SIZE - size) {
 		emu_write_block(c, la, buf, size, c->cpl == 3);
 		return;
 	}

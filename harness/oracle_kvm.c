@@ -5,7 +5,7 @@
  *   with hardware VMX/SVM).
  * trapflag: the test runs with RFLAGS.TF; its #DB is delivered through a
  *   copy of the test's IDT whose vector 1 points at a two-byte handler
- *   (`out HARNESS_STEP_PORT, al`) on an IST slot no other gate uses (IST7
+ *   (`out PORT_HARNESS_STEP, al`) on an IST slot no other gate uses (IST7
  *   unless taken) of a copy of the test's TSS, all in
  *   the harness area. The port write stops the VM; the interrupted state is
  *   read from the IST frame, and IDTR/TR/DR6/DR7 are reported as the test's
@@ -14,7 +14,7 @@
  *   is replaced by the test's.
  * Both: when the emulator says the instruction entered a handler (exception,
  *   INT n: delivery clears TF, so no step trap comes there), the handler's
- *   first bytes are patched to `out HARNESS_STEP_PORT, al` for that step
+ *   first bytes are patched to `out PORT_HARNESS_STEP, al` for that step
  *   (see patch_entry); PUSHF images and exception frames lose the
  *   mechanism's TF (here and in lockstep.c).
  */
@@ -27,6 +27,7 @@
 #include "emu/decode.h"
 #include "flagmask.h"
 #include "kvm_probe.h"
+#include "layout.h"
 #include "loader/boot64.h"
 #include "vm.h"
 
@@ -36,7 +37,7 @@
 #define H_IDT 0x0000
 #define H_TSS 0x1000
 #define H_CODE 0x2000
-#define H_IST_TOP 0x10000
+#define H_IST_TOP LAYOUT_HARNESS_SIZE /* the top of the area */
 
 struct kvmo {
 	struct rax_vm vm;
@@ -69,7 +70,7 @@ static int make_vm(struct rax_vm *vm, uint64_t size, struct rax_err *err)
 		return -1;
 	struct bus_device d = { .name = "rax-diff-step",
 				.space = BUS_PIO,
-				.base = HARNESS_STEP_PORT,
+				.base = PORT_HARNESS_STEP,
 				.len = 1,
 				.opaque = vm,
 				.write = step_port_write };
@@ -243,7 +244,7 @@ static void out_done(const struct emu_insn *in, const struct rax_cpu_state *pre,
  * clears TF, so neither stepping mechanism traps on the handler's first
  * instruction; hardware breakpoints are not reliable either (DR0 does not
  * fire under nested SVM on QEMU TCG). So the handler's first two bytes
- * become `out HARNESS_STEP_PORT, al` for the one step, which ends the run
+ * become `out PORT_HARNESS_STEP, al` for the one step, which ends the run
  * at the handler with nothing of the handler executed.
  */
 struct entry_patch {
@@ -254,7 +255,7 @@ struct entry_patch {
 
 static void patch_entry(struct kvmo *k, const struct oracle_hint *hint, struct entry_patch *p)
 {
-	static const uint8_t out[2] = { 0xe6, HARNESS_STEP_PORT };
+	static const uint8_t out[2] = { 0xe6, PORT_HARNESS_STEP };
 	p->on = false;
 	if (!hint || !hint->valid || !hint->entered || hint->next_cpl != 0 ||
 	    lread(k, hint->next_rip, p->save, 2) < 0 || lwrite(k, hint->next_rip, out, 2) < 0)
@@ -275,7 +276,7 @@ static void unpatch_entry(struct kvmo *k, struct entry_patch *p)
  * for an OUT still under RIP it skips the instruction, for an IN it also
  * writes RAX - unless RIP has moved since (KVM compares the linear RIP), in
  * which case it drops the access. Let it be dropped on the harness's own
- * code instead (H_CODE: out HARNESS_STEP_PORT, al; jmp $-2 - entered at the
+ * code instead (H_CODE: out PORT_HARNESS_STEP, al; jmp $-2 - entered at the
  * jmp), run in flat 32-bit protected mode without paging so that it works
  * whatever the guest's page tables map. The vCPU then holds junk state
  * (and a pending OUT at H_CODE, which the next state load drops): the
@@ -447,7 +448,7 @@ static int trapflag_step(struct oracle *o, const struct oracle_hint *hint, struc
 	uint64_t istp = h + H_IST_TOP;
 	memcpy(tss + 0x24 + 8 * (ist - 1), &istp, 8);
 	guest_mem_write(&vm->mem, h + H_TSS, tss, sizeof(tss));
-	static const uint8_t handler[] = { 0xe6, HARNESS_STEP_PORT, 0xeb, 0xfc };
+	static const uint8_t handler[] = { 0xe6, PORT_HARNESS_STEP, 0xeb, 0xfc };
 	guest_mem_write(&vm->mem, h + H_CODE, handler, sizeof(handler));
 	s.idt = (struct rax_dtable){ .base = h + H_IDT, .limit = hlimit };
 	s.tr.base = h + H_TSS;
@@ -671,7 +672,7 @@ int oracle_kvm_open(struct oracle *o, enum kvm_step_mode mode, const uint8_t *ra
 	k->mode = mode == KVM_STEP_AUTO ? KVM_STEP_TRAPFLAG : mode;
 	k->harea = harness_area;
 	k->cur = *st;
-	static const uint8_t hcode[] = { 0xe6, HARNESS_STEP_PORT, 0xeb, 0xfc };
+	static const uint8_t hcode[] = { 0xe6, PORT_HARNESS_STEP, 0xeb, 0xfc };
 	guest_mem_write(&k->vm.mem, harness_area + H_CODE, hcode, sizeof(hcode));
 	o->priv = k;
 	o->ops = &kvm_ops;

@@ -20,6 +20,10 @@ CACHE = pathlib.Path(os.environ.get("RAX_CACHE", ROOT / ".cache" / "guest"))
 OK, USAGE, RESET, SHUTDOWN, INTERNAL, TIMEOUT, SIGNAL, HOST = 0, 2, 4, 6, 8, 10, 12, 14
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "boot: boots Linux on the emulator (left out of the sanitizer run)")
+
+
 def debug_exit_status(value):
     return ((value << 1) | 1) & 0xFF
 

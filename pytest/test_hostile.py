@@ -5,7 +5,8 @@ terminal left as it was found, idle guests that must sleep on the host.
 Each case asserts the documented exit status, one line on stderr, and an
 end within a bound. The guests are small multiboot kernels (asm/mb_flood*.asm,
 asm/mb_idle.asm) that run on both backends; Linux is booted for the
-interactive (realtime clock) case.
+interactive (realtime clock) case (marked `boot`: CI runs the rest of the
+module again against the ASan+UBSan build, `-m "not boot"`).
 """
 import os
 import pty
@@ -173,6 +174,7 @@ def test_clock_option_is_checked():
     assert r.returncode == USAGE and "--clock virtual needs --backend emulator" in r.stderr
 
 
+@pytest.mark.boot
 def test_virtual_clock_skips_idle_time():
     """--clock virtual (the default off a terminal): a guest sleeping 3 s
     finishes in much less wall time, the same way every run."""
@@ -187,6 +189,7 @@ def test_virtual_clock_skips_idle_time():
     assert time.monotonic() - t0 < 60
 
 
+@pytest.mark.boot
 def test_interactive_guest_sleeps_and_keeps_time():
     """At a terminal the default clock is realtime: at the busybox prompt
     rax uses under 5% of a core, and `sleep 2` takes two seconds."""

@@ -2,6 +2,7 @@
 #include "console_out.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,11 +10,22 @@
 /* Largest piece handed to one write(). */
 #define CHUNK 4096u
 
+/*
+ * The signal console_out_destroy() sends the writer to break a write()
+ * blocked on a stalled reader (EINTR; the handler does nothing). The writer
+ * blocks every other signal, so the run's signals reach the vCPU thread.
+ */
+#define WAKE_SIGNAL SIGUSR1
+
+static void on_wake_signal(int sig) { (void)sig; }
+
 static void *writer_main(void *arg)
 {
 	struct console_out *o = arg;
-	/* cancellable only inside write(): console_out_destroy() ends a blocked writer */
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	sigset_t only;
+	sigfillset(&only);
+	sigdelset(&only, WAKE_SIGNAL);
+	pthread_sigmask(SIG_SETMASK, &only, NULL);
 	uint8_t chunk[CHUNK];
 	pthread_mutex_lock(&o->lock);
 	for (;;) {
@@ -31,15 +43,15 @@ static void *writer_main(void *arg)
 
 		ssize_t w;
 		int e = 0;
-		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
 		do {
 			w = write(o->fd, chunk, n);
-		} while (w < 0 && errno == EINTR);
+		} while (w < 0 && errno == EINTR && !atomic_load(&o->quit));
 		if (w < 0)
 			e = errno;
-		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 
 		pthread_mutex_lock(&o->lock);
+		if (o->quit)
+			break;
 		if (w <= 0) {
 			o->error = w < 0 ? e : EIO;
 			o->dropped += o->count;
@@ -50,6 +62,7 @@ static void *writer_main(void *arg)
 				o->on_closed(o->opaque);
 			if (o->on_space)
 				o->on_space(o->opaque); /* a held byte goes (to nowhere) */
+			atomic_store(&o->done, true);
 			return NULL;
 		}
 		bool was_full = o->count == CONSOLE_OUT_CAP;
@@ -64,6 +77,7 @@ static void *writer_main(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&o->lock);
+	atomic_store(&o->done, true);
 	return NULL;
 }
 
@@ -78,6 +92,11 @@ int console_out_init(struct console_out *o, int fd, void (*on_space)(void *), vo
 	pthread_cond_init(&o->cond, NULL);
 	if (fd < 0)
 		return 0;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_wake_signal; /* no SA_RESTART: write() returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(WAKE_SIGNAL, &sa, NULL);
 	if (!(o->buf = malloc(CONSOLE_OUT_CAP)))
 		return -1;
 	if (pthread_create(&o->thread, NULL, writer_main, o) != 0) {
@@ -155,7 +174,12 @@ void console_out_destroy(struct console_out *o)
 		o->count = 0;
 		pthread_cond_broadcast(&o->cond);
 		pthread_mutex_unlock(&o->lock);
-		pthread_cancel(o->thread); /* acts only while it is blocked in write() */
+		/* a writer blocked in write() returns EINTR; one about to call write() gets the next signal */
+		while (!atomic_load(&o->done)) {
+			pthread_kill(o->thread, WAKE_SIGNAL);
+			struct timespec ts = { 0, 2 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
 		pthread_join(o->thread, NULL);
 		o->started = false;
 	}

@@ -17,6 +17,7 @@
 #define RAX_CONSOLE_OUT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -29,10 +30,12 @@ struct console_out {
 	uint8_t *buf;
 	unsigned head, count;
 	int fd;
-	bool started, quit;
-	int error;        /* errno of the write that ended the writer, or 0 */
-	uint64_t written; /* bytes the reader took */
-	uint64_t dropped; /* bytes discarded: after a close, or at exit */
+	bool started;
+	_Atomic bool quit; /* console_out_destroy(): the writer ends */
+	_Atomic bool done; /* the writer has ended */
+	int error;         /* errno of the write that ended the writer, or 0 */
+	uint64_t written;  /* bytes the reader took */
+	uint64_t dropped;  /* bytes discarded: after a close, or at exit */
 	pthread_t thread;
 	void (*on_space)(void *opaque);  /* writer thread: room again */
 	void (*on_closed)(void *opaque); /* writer thread: the reader is gone */
@@ -56,8 +59,8 @@ bool console_out_ready(struct console_out *o);
  */
 unsigned console_out_flush(struct console_out *o, const volatile int *stop, const struct timespec *deadline);
 
-/* Stop the writer (even one blocked in write()) and free the buffer; what
- * is still queued is counted as dropped. */
+/* Stop the writer (even one blocked in write(): SIGUSR1 breaks it) and
+ * free the buffer; what is still queued is counted as dropped. */
 void console_out_destroy(struct console_out *o);
 
 #endif

@@ -67,6 +67,7 @@
 #include "emu/decode.h"
 #include "emu/emu.h"
 #include "flagmask.h"
+#include "input_file.h"
 #include "step.h"
 #include "kvm_probe.h"
 #include "layout.h"
@@ -1436,33 +1437,23 @@ int diff_kernel_check_inputs(const struct diff_kernel_options *o, struct rax_err
 	if (o->cmdline && strlen(o->cmdline) + 1 > LAYOUT_CMDLINE_MAX)
 		return rax_errf(err, RAX_STATUS_USAGE, "--cmdline is longer than %llu bytes",
 				(unsigned long long)LAYOUT_CMDLINE_MAX - 1);
-	int fd = open(o->kernel, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return rax_errf(err, RAX_STATUS_USAGE, "cannot read kernel '%s': %s", o->kernel, strerror(errno));
-	struct stat sb;
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > (1ll << 30)) {
-		close(fd);
-		return rax_errf(err, RAX_STATUS_USAGE, "kernel '%s' is not a regular file of at most 1 GiB", o->kernel);
-	}
 	/* the whole file: the setup header's sizes are checked against it */
-	size_t len = (size_t)sb.st_size;
-	uint8_t *buf = malloc(len ? len : 1);
-	ssize_t n = buf ? read(fd, buf, len) : -1;
-	close(fd);
+	uint8_t *buf;
+	size_t len;
+	if (rax_input_read(o->kernel, &(struct rax_input_spec){ .what = "kernel", .verb = "read", .max = o->mem_size },
+			   &buf, &len, err) < 0)
+		return -1;
 	struct bzimage_info bi;
 	struct rax_err e2 = { 0 };
-	int ok = n >= 0 && bzimage_parse(buf, (size_t)n, &bi, &e2) == 0;
+	int ok = bzimage_parse(buf, len, &bi, &e2) == 0;
 	free(buf);
 	if (!ok)
-		return rax_errf(err, RAX_STATUS_USAGE, "kernel '%s': %.400s", o->kernel,
-				e2.msg[0] ? e2.msg : "cannot read it");
-	if (o->initrd) {
-		fd = open(o->initrd, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return rax_errf(err, RAX_STATUS_USAGE, "cannot read initrd '%s': %s", o->initrd,
-					strerror(errno));
-		close(fd);
-	}
+		return rax_errf(err, RAX_STATUS_USAGE, "kernel '%s': %.400s", o->kernel, e2.msg);
+	/* the initrd is read when the run loads it: here only whether it can be */
+	if (o->initrd &&
+	    rax_input_check(o->initrd, &(struct rax_input_spec){ .what = "initrd", .verb = "read", .max = o->mem_size },
+			    err) < 0)
+		return -1;
 	return 0;
 }
 

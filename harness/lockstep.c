@@ -905,7 +905,7 @@ void diff_run_image(const char *path, const struct diff_options *opt, struct dif
 		goto out;
 	}
 	L->vm_ok = true;
-	if (testimg_load(&L->vm.mem, path, &st, &L->info, &err) < 0) {
+	if (testimg_load(&L->vm.mem, path, "test image", &st, &L->info, &err) < 0) {
 		set_status(L, DIFF_ERROR, "%s", err.msg);
 		goto out;
 	}

@@ -5,11 +5,14 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli_num.h"
 #include "json.h"
 #include "kernel.h"
 #include "lockstep.h"
@@ -71,11 +74,16 @@ static void usage(FILE *f)
 		(unsigned long long)DIFF_DEFAULT_STEPS, DIFF_KERNEL_CMDLINE);
 }
 
-static int die(int status, const char *fmt, const char *arg)
+/* One line on stderr, "rax-diff: " first; returns status. */
+static int die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int die(int status, const char *fmt, ...)
 {
+	va_list ap;
+	va_start(ap, fmt);
 	fprintf(stderr, "rax-diff: ");
-	fprintf(stderr, fmt, arg);
+	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	va_end(ap);
 	return status;
 }
 
@@ -145,12 +153,44 @@ static int status_of(const unsigned count[4])
 	return DX_OK;
 }
 
-/* rax-diff --kernel: one boot prefix, reported like one test. */
-static int run_kernel(const struct diff_kernel_options *ko, const char *json_path, bool quiet)
+/*
+ * The --json report file, opened before anything runs (an unwritable path
+ * is a usage error, status 2). A run that ends before any test (KVM
+ * unavailable) closes it again and removes it when it did not exist.
+ */
+struct json_out {
+	const char *path;
+	FILE *f;
+	bool created;
+};
+
+static int json_open(struct json_out *j, const char *path)
 {
-	FILE *jf = NULL;
-	if (json_path && !(jf = fopen(json_path, "w")))
-		return die(DX_USAGE, "cannot write --json file '%s'", json_path);
+	*j = (struct json_out){ .path = path };
+	if (!path)
+		return 0;
+	struct stat sb;
+	j->created = stat(path, &sb) < 0;
+	if (!(j->f = fopen(path, "w"))) {
+		die(DX_USAGE, "cannot write --json file '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void json_abandon(struct json_out *j)
+{
+	if (!j->f)
+		return;
+	fclose(j->f);
+	j->f = NULL;
+	if (j->created)
+		unlink(j->path);
+}
+
+/* rax-diff --kernel: one boot prefix, reported like one test. */
+static int run_kernel(const struct diff_kernel_options *ko, FILE *jf, bool quiet)
+{
 	struct diff_result r;
 	diff_run_kernel(ko, &r);
 	print_line(ko->kernel, &r);
@@ -203,9 +243,11 @@ int main(int argc, char **argv)
 	unsigned shard_i = 0, shard_n = 1;
 	bool quiet = false, mem_given = false, mode_given = false, oracle_given = false, shard_given = false;
 	double timeout = 0;
+	const char *why;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	/* the leading ':' makes a missing value ':' rather than '?' (unknown) */
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case O_ORACLE:
 			if (!strcmp(optarg, "auto"))
@@ -232,41 +274,39 @@ int main(int argc, char **argv)
 		case O_STRICT: opt.strict_flags = true; break;
 		case O_KEEP: opt.keep_going = true; break;
 		case O_QUIET: quiet = true; break;
-		case O_STEPS: {
-			char *end;
-			errno = 0;
-			unsigned long long v = strtoull(optarg, &end, 0);
-			if (errno || *end || end == optarg || !v)
-				return die(DX_USAGE, "malformed --steps '%s' (a positive count)", optarg);
-			opt.max_steps = v;
+		case O_STEPS:
+			if (cli_parse_u64(optarg, 1, UINT64_MAX, &opt.max_steps, &why) < 0)
+				return die(DX_USAGE, "malformed --steps '%s' (a positive count: %s)", optarg, why);
 			break;
-		}
 		case O_JSON: json_path = optarg; break;
 		case O_SHARD:
-			if (sscanf(optarg, "%u/%u", &shard_i, &shard_n) != 2 || shard_n == 0 || shard_i >= shard_n)
-				return die(DX_USAGE, "malformed --shard '%s' (I/N with 0 <= I < N)", optarg);
+			if (cli_parse_shard(optarg, &shard_i, &shard_n, &why) < 0)
+				return die(DX_USAGE, "malformed --shard '%s' (I/N with 0 <= I < N: %s)", optarg, why);
 			shard_given = true;
 			break;
 		case O_MEM:
-			if (parse_size(optarg, &opt.mem_size) < 0 || opt.mem_size < GUEST_MEM_MIN ||
-			    opt.mem_size > GUEST_MEM_MAX)
-				return die(DX_USAGE, "malformed --mem '%s' (16M to 3G)", optarg);
+			if (cli_parse_size(optarg, &opt.mem_size, &why) < 0)
+				return die(DX_USAGE, "malformed --mem '%s' (16M to 3G: %s)", optarg, why);
+			if (opt.mem_size < GUEST_MEM_MIN || opt.mem_size > GUEST_MEM_MAX)
+				return die(DX_USAGE, "--mem '%s' is out of range (16M to 3G)", optarg);
 			mem_given = true;
 			break;
 		case O_KERNEL: kernel = optarg; break;
 		case O_INITRD: initrd = optarg; break;
 		case O_CMDLINE: cmdline = optarg; break;
-		case O_TIMEOUT: {
-			char *end;
-			errno = 0;
-			timeout = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !(timeout > 0) || timeout > 1e6)
-				return die(DX_USAGE, "malformed --timeout '%s' (seconds, > 0)", optarg);
+		case O_TIMEOUT:
+			if (cli_parse_seconds(optarg, 1e6, &timeout, &why) < 0)
+				return die(DX_USAGE, "malformed --timeout '%s' (seconds, > 0, e.g. 30 or 2.5: %s)",
+					   optarg, why);
 			break;
-		}
 		case 'h': usage(stdout); return DX_OK;
 		case ':': return die(DX_USAGE, "option '%s' needs a value (see --help)", argv[optind - 1]);
-		default: return die(DX_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
+		default:
+			if (optopt > 0 && optopt < 256) { /* a short option */
+				char o[3] = { '-', (char)optopt, 0 };
+				return die(DX_USAGE, "unknown option '%s' (see --help)", o);
+			}
+			return die(DX_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
 		}
 	}
 
@@ -295,6 +335,12 @@ int main(int argc, char **argv)
 		return die(DX_USAGE, "%s", "--initrd and --cmdline need --kernel");
 	}
 
+	if (!kernel && optind >= argc)
+		return die(DX_USAGE, "no test image given%s", " (see --help)");
+	struct json_out jo;
+	if (json_open(&jo, json_path) < 0)
+		return DX_USAGE;
+
 	/* KVM: what this host's can do (one probe, cached), before any test */
 	if (opt.oracle != DIFF_ORACLE_NATIVE)
 		opt.kvm_usable = oracle_kvm_usable(&opt.step_mode, &opt.kvm_caps, opt.kvm_why, sizeof(opt.kvm_why));
@@ -302,34 +348,33 @@ int main(int argc, char **argv)
 		snprintf(opt.kvm_why, sizeof(opt.kvm_why), "--oracle native");
 	if (kernel) {
 		if (!opt.kvm_usable) {
+			json_abandon(&jo);
 			fprintf(stderr, "rax-diff: KVM unavailable: %s (the kernel boot prefix needs the KVM oracle)\n",
 				opt.kvm_why);
 			return DX_NO_ORACLE;
 		}
 		ko.mode = opt.step_mode;
-		return run_kernel(&ko, json_path, quiet);
+		return run_kernel(&ko, jo.f, quiet);
 	}
 	if (opt.oracle == DIFF_ORACLE_KVM && !opt.kvm_usable) {
+		json_abandon(&jo);
 		fprintf(stderr, "rax-diff: KVM unavailable: %s\n", opt.kvm_why);
 		return DX_NO_ORACLE;
 	}
-	if (optind >= argc)
-		return die(DX_USAGE, "no test image given%s", " (see --help)");
 
 	int nimg = argc - optind;
 	const char **img = calloc((size_t)nimg, sizeof(*img));
-	if (!img)
+	if (!img) {
+		json_abandon(&jo);
 		return die(DX_ERROR, "%s", "out of memory");
+	}
 	for (int i = 0; i < nimg; i++)
 		img[i] = argv[optind + i];
 	qsort(img, (size_t)nimg, sizeof(*img), cmp_str);
 
-	FILE *jf = NULL;
+	FILE *jf = jo.f;
 	struct json w;
-	if (json_path) {
-		jf = fopen(json_path, "w");
-		if (!jf)
-			return die(DX_USAGE, "cannot write --json file '%s'", json_path);
+	if (jf) {
 		json_init(&w, jf);
 		json_begin_object(&w);
 		json_key(&w, "tool");

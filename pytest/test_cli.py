@@ -195,3 +195,172 @@ def test_kvm_device_not_permitted():
         shutil.rmtree(d)
     assert r.returncode == HOST, r.stderr
     one_line_error(r, "Permission denied", "--backend emulator")
+
+
+# ---- option values: missing, malformed numbers ----
+
+@pytest.mark.parametrize("opt", ["--kernel", "--initrd", "--cmdline", "--mem", "--backend", "--timeout",
+                                 "--rtc", "--test"])
+def test_missing_value_is_not_unknown_option(opt):
+    r = run_rax([opt])
+    assert r.returncode == USAGE, r.stderr
+    line = one_line_error(r, f"option '{opt}' needs a value (see --help)")
+    assert "unknown" not in line
+
+
+@pytest.mark.parametrize("opt,value", [
+    ("--mem", "-1M"), ("--mem", "+64M"), ("--mem", " 64M"), ("--mem", "64M "), ("--mem", "0x10M"),
+    ("--mem", "64MM"), ("--mem", "18446744073709551616"),
+    ("--timeout", "-1"), ("--timeout", "+5"), ("--timeout", " 5"), ("--timeout", "5 "), ("--timeout", "1e3"),
+    ("--timeout", "inf"), ("--timeout", "nan"), ("--timeout", "0x10"), ("--timeout", ""), ("--timeout", "."),
+    ("--timeout", "0"), ("--timeout", "5s"),
+    ("--rtc", "-1"), ("--rtc", "+5"), ("--rtc", ""), ("--rtc", "1x"), ("--rtc", "99999999999999999999"),
+    ("--rtc", "0x10"), ("--rtc", " 5"),
+])
+def test_malformed_numbers(opt, value):
+    r = run_rax(["--kernel", asm_image("testkernel"), opt, value])
+    assert r.returncode == USAGE, r.stderr
+    one_line_error(r, opt, repr(value) if value else "''")
+
+
+@pytest.mark.parametrize("opt,value", [("--timeout", "0.5"), ("--timeout", "2"), ("--rtc", "0"),
+                                       ("--rtc", "1767225600"), ("--mem", "64M"), ("--mem", "1GiB")])
+def test_wellformed_numbers(opt, value):
+    r = run_rax(["--backend", "emulator", "--kernel", asm_image("testkernel"), "--cmdline", "exit=0",
+                 opt, value], timeout=60)
+    assert "malformed" not in r.stderr, r.stderr
+
+
+# ---- input files that are not regular files ----
+
+def _special(tmp_path, kind):
+    """A path of the given kind, and the word the refusal names it by."""
+    if kind == "fifo":
+        p = tmp_path / "fifo"
+        os.mkfifo(p)
+        return p, "a FIFO"
+    if kind == "dir":
+        return tmp_path, "a directory"
+    if kind == "chardev":
+        return pathlib.Path("/dev/zero"), "a character device"
+    if kind == "socket":
+        import socket
+        p = tmp_path / "sock"
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(str(p))
+        _special.sockets.append(s)  # bound for the test's life
+        return p, "a socket"
+    raise ValueError(kind)
+
+
+_special.sockets = []
+SPECIAL = ["fifo", "dir", "chardev", "socket"]
+
+
+@pytest.mark.parametrize("kind", SPECIAL)
+@pytest.mark.parametrize("role", ["--kernel", "--initrd", "module", "--test"])
+def test_non_regular_input_refused(tmp_path, role, kind):
+    """Never opened for reading (a FIFO without a writer would block): one
+    line naming the file and its kind, status 2."""
+    p, word = _special(tmp_path, kind)
+    if role == "--kernel":
+        args = ["--kernel", p]
+    elif role == "--initrd":
+        args = ["--kernel", asm_image("testkernel"), "--initrd", p]
+    elif role == "module":
+        args = ["--kernel", asm_image("mb_aout"), "--initrd", f"{asm_image('mb_elf')},{p}"]
+    else:
+        args = ["--test", p]
+    r = run_rax(["--backend", "emulator"] + args, timeout=20)
+    assert r.returncode == USAGE, r.stderr
+    one_line_error(r, f"'{p}'", "not a regular file", f"({word})")
+
+
+def test_file_that_changes_size_while_read():
+    """/proc files say 0 bytes and then read more: refused, never half-read."""
+    r = run_rax(["--backend", "emulator", "--test", "/proc/self/status"], timeout=20)
+    assert r.returncode == USAGE, r.stderr
+    one_line_error(r, "/proc/self/status", "size changed while it was read")
+
+
+def test_empty_initrd_refused(tmp_path):
+    f = tmp_path / "empty.img"
+    f.write_bytes(b"")
+    r = run_rax(["--backend", "emulator", "--kernel", asm_image("testkernel"), "--initrd", f])
+    assert r.returncode == USAGE, r.stderr
+    one_line_error(r, "initrd", str(f), "empty")
+
+
+# ---- --test given something that is not a test image ----
+
+def _mb_aout(code):
+    """A minimal multiboot a.out-kludge kernel at 1 MiB running `code` (32-bit)."""
+    magic, flags = 0x1BADB002, 0x00010000
+    hdr = struct.pack("<IIIIIIII", magic, flags, (-(magic + flags)) & 0xFFFFFFFF, 0x100000, 0x100000, 0, 0,
+                      0x100020)
+    return hdr + code
+
+
+@pytest.mark.parametrize("kind,words", [
+    ("bzimage", ["not a RAX test image", "Linux bzImage", "--kernel"]),
+    ("elf", ["not a RAX test image", "ELF", "--kernel"]),
+    ("multiboot", ["not a RAX test image", "multiboot kernel", "--kernel"]),
+    ("text", ["not a RAX test image", "text file"]),
+    ("empty", ["empty test image"]),
+    ("truncated", ["truncated test image"]),
+])
+def test_wrong_file_for_test(tmp_path, kind, words):
+    f = tmp_path / kind
+    if kind == "bzimage":
+        f.write_bytes(asm_image("testkernel").read_bytes())
+    elif kind == "elf":
+        f.write_bytes(pathlib.Path("/bin/true").read_bytes())
+    elif kind == "multiboot":
+        f.write_bytes(_mb_aout(b"\xfa\xf4"))
+    elif kind == "text":
+        f.write_text("#!/bin/sh\necho this is a script\n")
+    elif kind == "empty":
+        f.write_bytes(b"")
+    else:
+        f.write_bytes(asm_image("t_arith").read_bytes()[:30])
+    r = run_rax(["--backend", "emulator", "--test", f], timeout=20)
+    assert r.returncode == USAGE, r.stdout + r.stderr
+    one_line_error(r, f"--test '{f}'", *words)
+
+
+# ---- the guest's debug-exit port ----
+
+@pytest.mark.parametrize("backend", ["emulator", "kvm"])
+@pytest.mark.parametrize("value,status", [(0, 1), (1, 3), (62, 125), (63, 127), (0x80, 127), (0xFF, 127),
+                                          (0x100, 127), (0x80000001, 127)])
+def test_debug_exit_values(tmp_path, backend, value, status):
+    """Values 0..62 end with (v << 1) | 1; anything larger with 127 and one
+    line giving the raw value, never aliasing onto a small status."""
+    if backend == "kvm":
+        from conftest import kvm_require
+        kvm_require()
+    if value < 0x100:
+        code = bytes([0xB0, value, 0xE6, 0xF4])  # mov al, v ; out 0xf4, al
+    else:
+        code = b"\xB8" + struct.pack("<I", value) + b"\xE7\xF4"  # mov eax, v ; out 0xf4, eax
+    k = tmp_path / "dexit.bin"
+    k.write_bytes(_mb_aout(code + b"\xfa\xf4"))
+    r = run_rax(["--backend", backend, "--kernel", k], timeout=30)
+    assert r.returncode == status, r.stderr
+    if value >= 63:
+        one_line_error(r, f"guest debug-exit value {value:#x} (above 62): status 127")
+    else:
+        assert r.stderr == ""
+
+
+def test_debug_exit_value_out_of_range_in_a_test_image(tmp_path):
+    """rax --test: a test that ends by debug-exit value 0x80 fails with that
+    value (not with the 63 that status 127 would suggest)."""
+    load = 0x400000
+    hdr = b"RAXT" + struct.pack("<HHBBHBBH", 1, 56, 64, 0, 0, 0, 0, 0)
+    hdr += struct.pack("<QQQQQ", load, load + 56, 0, 0, 0)
+    f = tmp_path / "dx.bin"
+    f.write_bytes(hdr + b"\xb0\x80\xe6\xf4\xfa\xf4")  # mov al, 0x80 ; out 0xf4, al ; cli ; hlt
+    r = run_rax(["--backend", "emulator", "--test", f])
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "outcome: failed: debug-exit value 0x80 (above 62)" in r.stdout, r.stdout

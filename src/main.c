@@ -2,18 +2,19 @@
  * main.c - the rax command line: parse options, build the VM, run it,
  * and turn the outcome into one line on stderr and an exit status.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "loader/bzimage.h"
+#include "cli_num.h"
 #include "emu/emu.h"
+#include "input_file.h"
+#include "layout.h"
+#include "loader/bzimage.h"
 #include "kvm_probe.h"
 #include "loader/multiboot.h"
 #include "loader/testimg.h"
@@ -22,6 +23,8 @@
 
 /* 2026-01-01T00:00:00Z: the emulator's CMOS clock unless --rtc says otherwise. */
 #define RTC_FIXED_EPOCH 1767225600LL
+/* 2099-12-31T23:59:59Z: the last second a CMOS clock's two-digit year can show. */
+#define RTC_MAX_EPOCH 4102444799ULL
 
 static void usage(FILE *f)
 {
@@ -49,9 +52,14 @@ static void usage(FILE *f)
 		"  --mem SIZE          guest RAM, K/M/G suffixes (default 256M)\n"
 		"  --backend NAME      kvm (default) or emulator\n"
 		"  --timeout SECONDS   stop the guest after this long (exit status 10)\n"
+		"  --clock KIND        emulator: virtual (one instruction is one ns and idle\n"
+		"                      time is skipped: runs are reproducible; the default\n"
+		"                      unless stdin is a terminal) or realtime (an idle\n"
+		"                      guest sleeps and its clock follows the wall clock;\n"
+		"                      the default at a terminal). KVM: realtime only\n"
 		"  --rtc WHEN          what the CMOS clock starts at: host (the host's\n"
-		"                      time; default on KVM) or Unix seconds (default on\n"
-		"                      the emulator: %lld, so runs are deterministic)\n"
+		"                      time; default with the realtime clock) or Unix\n"
+		"                      seconds (default with the virtual clock: %lld)\n"
 		"  --stats             print instructions executed and run time at exit\n"
 		"  --kvm-info          probe what this host's KVM can do, one finding a line\n"
 		"                      (exit 0 when KVM is usable, 14 when not)\n"
@@ -60,8 +68,9 @@ static void usage(FILE *f)
 		"The serial console (COM1) is the terminal; Ctrl-A x quits.\n"
 		"Exit status: 0 guest powered off or halted, 2 bad usage or input,\n"
 		"4 guest reset, 6 triple fault, 8 internal error (unsupported\n"
-		"instruction, KVM emulation failure), 10 timeout, 12 SIGINT/SIGTERM,\n"
-		"14 host problem (no usable /dev/kvm); odd values come from the guest's\n"
+		"instruction, KVM emulation failure), 10 timeout, 12 SIGINT, SIGTERM,\n"
+		"SIGHUP or SIGQUIT, 14 host problem (no usable /dev/kvm), 16 the console\n"
+		"output's reader went away; odd values come from the guest's\n"
 		"debug-exit port 0xf4: (value << 1) | 1.\n"
 		"With --test: 0 passed, 1 failed (nonzero exit value or a forbidden\n"
 		"way to end), 3 unexpected exception; the other even codes as above\n"
@@ -75,6 +84,53 @@ static int die(int status, const char *msg)
 	return status;
 }
 
+/*
+ * The debug-exit port: a value v up to DEBUG_EXIT_MAX ends the run with
+ * status (v << 1) | 1; any larger value with DEBUG_EXIT_RANGE (the device,
+ * src/devices/devices.c). The status cannot carry such a value, so the
+ * write that ended the run is watched here and printed.
+ */
+#define DEBUG_EXIT_MAX 62
+#define DEBUG_EXIT_RANGE 127
+
+struct debug_exit_watch {
+	struct rax_vm *vm;
+	bool seen;
+	uint64_t value;
+};
+
+static void watch_debug_exit(void *opaque, uint16_t port, unsigned size, bool is_write, uint64_t value)
+{
+	struct debug_exit_watch *w = opaque;
+	if (is_write && port == PORT_DEBUG_EXIT && !w->seen && !w->vm->stop) {
+		w->seen = true; /* the write that stops the VM, not any after it */
+		w->value = size >= 8 ? value : value & ((1ull << (size * 8)) - 1);
+	}
+}
+
+static void watch_debug_exit_start(struct debug_exit_watch *w, struct rax_vm *vm)
+{
+	*w = (struct debug_exit_watch){ .vm = vm };
+	vm->io_hook = watch_debug_exit;
+	vm->io_hook_opaque = w;
+}
+
+/* The value that made status DEBUG_EXIT_RANGE, or -1 when it did not. */
+static long long debug_exit_out_of_range(const struct debug_exit_watch *w, int status)
+{
+	if (status != DEBUG_EXIT_RANGE || !w->seen || w->value <= DEBUG_EXIT_MAX)
+		return -1;
+	return (long long)w->value;
+}
+
+static void report_debug_exit(const struct debug_exit_watch *w, int status)
+{
+	long long v = debug_exit_out_of_range(w, status);
+	if (v >= 0)
+		fprintf(stderr, "rax: guest debug-exit value %#llx (above %d): status %d\n", (unsigned long long)v,
+			DEBUG_EXIT_MAX, DEBUG_EXIT_RANGE);
+}
+
 /* rax --test: load a test image, run it, print the final state and outcome. */
 static int run_test(struct rax_config *cfg, const char *path)
 {
@@ -86,12 +142,14 @@ static int run_test(struct rax_config *cfg, const char *path)
 	struct rax_cpu_state st;
 	struct testimg_info info;
 	int status;
-	if (testimg_load(&vm.mem, path, &st, &info, &err) < 0 || vm_create_backend(&vm, &err) < 0 ||
+	if (testimg_load(&vm.mem, path, "--test", &st, &info, &err) < 0 || vm_create_backend(&vm, &err) < 0 ||
 	    vm.ops->set_state(&vm, &st, &err) < 0) {
 		vm_destroy(&vm);
 		return die(err.code ? err.code : RAX_STATUS_HOST, err.msg);
 	}
 	err.msg[0] = 0;
+	struct debug_exit_watch dx;
+	watch_debug_exit_start(&dx, &vm);
 	status = testimg_run(&vm, &info, &err);
 	struct rax_err gerr = { 0 };
 	int have_state = vm.ops->get_state(&vm, &st, &gerr) == 0;
@@ -103,6 +161,11 @@ static int run_test(struct rax_config *cfg, const char *path)
 		out.verdict = TESTIMG_ABORTED;
 		snprintf(out.text, sizeof(out.text), "aborted: cannot read the final state: %.120s", gerr.msg);
 	}
+	long long big = debug_exit_out_of_range(&dx, status);
+	if (big >= 0 && out.how == TESTIMG_END_DEBUG_EXIT && out.verdict == TESTIMG_FAILED &&
+	    out.value == DEBUG_EXIT_RANGE >> 1) /* the status says 63: the value was larger */
+		snprintf(out.text, sizeof(out.text), "failed: debug-exit value %#llx (above %d)",
+			 (unsigned long long)big, DEBUG_EXIT_MAX);
 	vm_destroy(&vm);
 	fflush(stdout);
 	printf("\n== final state ==\n");
@@ -147,6 +210,7 @@ enum {
 	OPT_RTC,
 	OPT_STATS,
 	OPT_KVM_INFO,
+	OPT_CLOCK,
 };
 
 /* --initrd values, split at commas: the bzImage initrd or the multiboot modules. */
@@ -196,19 +260,14 @@ static void initrd_free(struct initrd_list *l)
 enum kernel_kind { KERNEL_BZIMAGE, KERNEL_MULTIBOOT };
 
 /* A bzImage has the Linux setup header, a multiboot kernel its own header. */
-static int kernel_kind(const char *path, enum kernel_kind *kind, struct rax_err *err)
+static int kernel_kind(const char *path, uint64_t mem_size, enum kernel_kind *kind, struct rax_err *err)
 {
 	uint8_t buf[MB_SEARCH_LEN];
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return rax_errf(err, RAX_STATUS_USAGE, "cannot open kernel '%s': %s", path, strerror(errno));
-	struct stat sb;
-	if (fstat(fileno(f), &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		fclose(f);
-		return rax_errf(err, RAX_STATUS_USAGE, "kernel '%s' is not a regular file", path);
-	}
-	size_t n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
+	size_t n;
+	/* empty_ok: a short file gets the "too short" line below */
+	if (rax_input_head(path, &(struct rax_input_spec){ .what = "--kernel", .max = mem_size, .empty_ok = true }, buf,
+			   sizeof(buf), &n, err) < 0)
+		return -1;
 	long first_magic;
 	if (n >= BZ_HEADER + 4 && memcmp(buf + BZ_HEADER, "HdrS", 4) == 0)
 		*kind = KERNEL_BZIMAGE;
@@ -216,11 +275,11 @@ static int kernel_kind(const char *path, enum kernel_kind *kind, struct rax_err 
 		*kind = KERNEL_MULTIBOOT;
 	else if (n < BZ_HEADER + 4)
 		return rax_errf(err, RAX_STATUS_USAGE,
-				"kernel '%s' is too short to be a bzImage (%zu bytes) and has no multiboot header",
+				"--kernel '%s' is too short to be a bzImage (%zu bytes) and has no multiboot header",
 				path, n);
 	else
 		return rax_errf(err, RAX_STATUS_USAGE,
-				"kernel '%s' is not a bzImage (no 'HdrS' setup header at 0x%x) nor a multiboot "
+				"--kernel '%s' is not a bzImage (no 'HdrS' setup header at 0x%x) nor a multiboot "
 				"kernel (no header with magic 0x%08x in its first 8 KiB)",
 				path, BZ_HEADER, MB_HEADER_MAGIC);
 	return 0;
@@ -231,7 +290,7 @@ static int run_kernel(struct rax_config *cfg, const struct initrd_list *initrds,
 {
 	struct rax_err err = { 0 };
 	enum kernel_kind kind;
-	if (kernel_kind(cfg->kernel, &kind, &err) < 0)
+	if (kernel_kind(cfg->kernel, cfg->mem_size, &kind, &err) < 0)
 		return die(err.code, err.msg);
 	if (kind == KERNEL_BZIMAGE && initrds->n > 1) {
 		snprintf(err.msg, sizeof(err.msg),
@@ -260,9 +319,12 @@ static int run_kernel(struct rax_config *cfg, const struct initrd_list *initrds,
 			fprintf(stderr, "rax: warning: a full Linux boot is not possible on this host's KVM: %s\n",
 				kvm_probe()->linux_boot.why);
 		err.msg[0] = 0;
+		struct debug_exit_watch dx;
+		watch_debug_exit_start(&dx, &vm);
 		struct timespec t0, t1;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		status = vm_run(&vm, &err);
+		report_debug_exit(&dx, status);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		if (stats)
 			print_stats(&vm, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
@@ -276,19 +338,13 @@ static int run_kernel(struct rax_config *cfg, const struct initrd_list *initrds,
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "kernel", required_argument, 0, OPT_KERNEL },
-		{ "test", required_argument, 0, OPT_TEST },
-		{ "initrd", required_argument, 0, OPT_INITRD },
-		{ "cmdline", required_argument, 0, OPT_CMDLINE },
-		{ "mem", required_argument, 0, OPT_MEM },
-		{ "backend", required_argument, 0, OPT_BACKEND },
-		{ "timeout", required_argument, 0, OPT_TIMEOUT },
-		{ "rtc", required_argument, 0, OPT_RTC },
-		{ "stats", no_argument, 0, OPT_STATS },
-		{ "kvm-info", no_argument, 0, OPT_KVM_INFO },
-		{ "help", no_argument, 0, 'h' },
-		{ "version", no_argument, 0, OPT_VERSION },
-		{ 0, 0, 0, 0 },
+		{ "kernel", required_argument, 0, OPT_KERNEL },   { "test", required_argument, 0, OPT_TEST },
+		{ "initrd", required_argument, 0, OPT_INITRD },   { "cmdline", required_argument, 0, OPT_CMDLINE },
+		{ "mem", required_argument, 0, OPT_MEM },         { "backend", required_argument, 0, OPT_BACKEND },
+		{ "timeout", required_argument, 0, OPT_TIMEOUT }, { "rtc", required_argument, 0, OPT_RTC },
+		{ "stats", no_argument, 0, OPT_STATS },           { "kvm-info", no_argument, 0, OPT_KVM_INFO },
+		{ "clock", required_argument, 0, OPT_CLOCK },     { "help", no_argument, 0, 'h' },
+		{ "version", no_argument, 0, OPT_VERSION },       { 0, 0, 0, 0 },
 	};
 	struct rax_config cfg = {
 		.backend = RAX_BACKEND_KVM,
@@ -300,11 +356,13 @@ int main(int argc, char **argv)
 	char msg[600];
 	const char *test = NULL;
 	bool kvm_info = false, kernel_opts = false, rtc_host = false, rtc_set = false, stats = false,
-	     cmdline_set = false;
+	     cmdline_set = false, clock_set = false;
 	static struct initrd_list initrds; /* static: still reachable on early returns */
+	const char *why;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	/* the leading ':' makes a missing value ':' rather than '?' (unknown) */
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_KERNEL: cfg.kernel = optarg; break;
 		case OPT_TEST: test = optarg; break;
@@ -320,8 +378,9 @@ int main(int argc, char **argv)
 			kernel_opts = cmdline_set = true;
 			break;
 		case OPT_MEM:
-			if (parse_size(optarg, &cfg.mem_size) < 0) {
-				snprintf(msg, sizeof(msg), "malformed --mem '%s' (use e.g. 256M or 1G)", optarg);
+			if (cli_parse_size(optarg, &cfg.mem_size, &why) < 0) {
+				snprintf(msg, sizeof(msg), "malformed --mem '%s' (use e.g. 256M or 1G: %s)", optarg,
+					 why);
 				return die(RAX_STATUS_USAGE, msg);
 			}
 			break;
@@ -335,32 +394,38 @@ int main(int argc, char **argv)
 				return die(RAX_STATUS_USAGE, msg);
 			}
 			break;
-		case OPT_TIMEOUT: {
-			char *end;
-			errno = 0;
-			cfg.timeout = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !(cfg.timeout > 0) || cfg.timeout > 1e6) {
-				snprintf(msg, sizeof(msg), "malformed --timeout '%s' (seconds, > 0)", optarg);
+		case OPT_TIMEOUT:
+			if (cli_parse_seconds(optarg, 1e6, &cfg.timeout, &why) < 0) {
+				snprintf(msg, sizeof(msg),
+					 "malformed --timeout '%s' (seconds, > 0, e.g. 30 or 2.5: %s)", optarg, why);
 				return die(RAX_STATUS_USAGE, msg);
 			}
 			break;
-		}
 		case OPT_RTC:
 			if (!strcmp(optarg, "host")) {
 				rtc_host = true;
 			} else {
-				char *end;
-				errno = 0;
-				long long t = strtoll(optarg, &end, 10);
-				if (errno || *end || end == optarg || t < 0 || t > 4102444799LL) {
+				uint64_t t;
+				if (cli_parse_u64(optarg, 0, RTC_MAX_EPOCH, &t, &why) < 0) {
 					snprintf(msg, sizeof(msg),
-						 "malformed --rtc '%s' (host, or Unix seconds up to year 2099)",
-						 optarg);
+						 "malformed --rtc '%s' (host, or Unix seconds up to year 2099: %s)",
+						 optarg, why);
 					return die(RAX_STATUS_USAGE, msg);
 				}
-				cfg.rtc_epoch = t;
+				cfg.rtc_epoch = (int64_t)t;
 				rtc_set = true;
 			}
+			break;
+		case OPT_CLOCK:
+			if (!strcmp(optarg, "virtual")) {
+				cfg.clock = RAX_CLOCK_VIRTUAL;
+			} else if (!strcmp(optarg, "realtime")) {
+				cfg.clock = RAX_CLOCK_REALTIME;
+			} else {
+				snprintf(msg, sizeof(msg), "unknown --clock '%s' (virtual or realtime)", optarg);
+				return die(RAX_STATUS_USAGE, msg);
+			}
+			clock_set = true;
 			break;
 		case OPT_STATS: stats = true; break;
 		case 'h': usage(stdout); return 0;
@@ -370,7 +435,10 @@ int main(int argc, char **argv)
 			snprintf(msg, sizeof(msg), "option '%s' needs a value (see --help)", argv[optind - 1]);
 			return die(RAX_STATUS_USAGE, msg);
 		default:
-			snprintf(msg, sizeof(msg), "unknown option '%s' (see --help)", argv[optind - 1]);
+			if (optopt > 0 && optopt < 256) /* a short option */
+				snprintf(msg, sizeof(msg), "unknown option '-%c' (see --help)", optopt);
+			else
+				snprintf(msg, sizeof(msg), "unknown option '%s' (see --help)", argv[optind - 1]);
 			return die(RAX_STATUS_USAGE, msg);
 		}
 	}
@@ -385,7 +453,16 @@ int main(int argc, char **argv)
 		kvm_caps_print(stdout, caps);
 		return caps->usable.ok ? RAX_STATUS_OK : RAX_STATUS_HOST;
 	}
-	if (rtc_host || (!rtc_set && cfg.backend == RAX_BACKEND_KVM))
+	if (cfg.backend == RAX_BACKEND_KVM) {
+		if (clock_set && cfg.clock == RAX_CLOCK_VIRTUAL)
+			return die(RAX_STATUS_USAGE,
+				   "--clock virtual needs --backend emulator (KVM's clock is the host's)");
+		cfg.clock = RAX_CLOCK_REALTIME;
+	} else if (!clock_set) {
+		/* someone at a terminal wants a guest that sleeps and keeps time; anything else reproducible runs */
+		cfg.clock = !test && isatty(cfg.console_in) ? RAX_CLOCK_REALTIME : RAX_CLOCK_VIRTUAL;
+	}
+	if (rtc_host || (!rtc_set && cfg.clock == RAX_CLOCK_REALTIME))
 		cfg.rtc_epoch = (int64_t)time(NULL);
 	else if (!rtc_set)
 		cfg.rtc_epoch = RTC_FIXED_EPOCH;

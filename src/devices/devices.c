@@ -90,9 +90,14 @@ static int i8042_init(struct rax_vm *vm, struct rax_err *err)
 	return bus_register(&vm->bus, &d);
 }
 
+/*
+ * A value v of 0..62 ends the run with status (v << 1) | 1 (1..125, odd);
+ * any larger value (v << 1 | 1 would wrap in 8 bits onto another value's
+ * status) with 127, "guest debug-exit value out of range".
+ */
 static void debug_exit_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
 {
-	vm_request_stop(opaque, (int)(((v << 1) | 1) & 0xff));
+	vm_request_stop(opaque, v <= 62 ? (int)((v << 1) | 1) : 127);
 }
 
 static int debug_exit_init(struct rax_vm *vm, struct rax_err *err)

@@ -1,11 +1,7 @@
 /* boot64.c - boot GDT, identity page tables and the 64-bit entry state. */
 #include "boot64.h"
 
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "layout.h"
 #include "vm.h"
@@ -54,39 +50,5 @@ int boot64_setup(struct guest_mem *mem, struct rax_cpu_state *st, uint64_t entry
 	st->rip = entry;
 	st->rflags = RFLAGS_FIXED1;
 	st->gpr[RAX_REG_RSP] = LAYOUT_BOOT_STACK_TOP;
-	return 0;
-}
-
-int load_file(const char *path, const char *what, size_t max, uint8_t **buf, size_t *len, struct rax_err *err)
-{
-	*buf = NULL;
-	*len = 0;
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return rax_errf(err, RAX_STATUS_USAGE, "cannot open %s '%s': %s", what, path, strerror(errno));
-	struct stat sb;
-	if (fstat(fileno(f), &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		fclose(f);
-		return rax_errf(err, RAX_STATUS_USAGE, "%s '%s' is not a regular file", what, path);
-	}
-	if ((uint64_t)sb.st_size > max) {
-		fclose(f);
-		return rax_errf(err, RAX_STATUS_USAGE, "%s '%s' (%lld bytes) is larger than guest RAM (--mem %zuM)",
-				what, path, (long long)sb.st_size, max >> 20);
-	}
-	size_t size = (size_t)sb.st_size;
-	uint8_t *p = malloc(size ? size : 1);
-	if (!p) {
-		fclose(f);
-		return rax_errf(err, RAX_STATUS_HOST, "out of memory reading %s '%s'", what, path);
-	}
-	if (size && fread(p, 1, size, f) != size) {
-		free(p);
-		fclose(f);
-		return rax_errf(err, RAX_STATUS_USAGE, "cannot read %s '%s'", what, path);
-	}
-	fclose(f);
-	*buf = p;
-	*len = size;
 	return 0;
 }

@@ -20,8 +20,4 @@
 
 int boot64_setup(struct guest_mem *mem, struct rax_cpu_state *st, uint64_t entry, struct rax_err *err);
 
-/* Read a whole guest image file into a malloc'd buffer; max is the guest
- * RAM size. `what` names the file in error messages ("kernel", "initrd"). */
-int load_file(const char *path, const char *what, size_t max, uint8_t **buf, size_t *len, struct rax_err *err);
-
 #endif

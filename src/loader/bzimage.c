@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "input_file.h"
 #include "layout.h"
 #include "loader/boot64.h"
 #include "vm.h"
@@ -97,7 +98,8 @@ int bzimage_load(struct guest_mem *mem, const char *kernel_path, const char *ini
 	int rc = -1;
 	struct bzimage_info bi;
 
-	if (load_file(kernel_path, "kernel", mem->size, &kbuf, &klen, err) < 0)
+	if (rax_input_read(kernel_path, &(struct rax_input_spec){ .what = "kernel", .max = mem->size }, &kbuf, &klen,
+			   err) < 0)
 		return -1;
 	if (bzimage_parse(kbuf, klen, &bi, err) < 0) {
 		/* name the file in the message */
@@ -106,7 +108,9 @@ int bzimage_load(struct guest_mem *mem, const char *kernel_path, const char *ini
 		rax_errf(err, RAX_STATUS_USAGE, "kernel '%s': %s", kernel_path, msg);
 		goto out;
 	}
-	if (initrd_path && load_file(initrd_path, "initrd", mem->size, &ibuf, &ilen, err) < 0)
+	if (initrd_path &&
+	    rax_input_read(initrd_path, &(struct rax_input_spec){ .what = "initrd", .max = mem->size }, &ibuf, &ilen,
+			   err) < 0)
 		goto out;
 
 	/* The decompressor runs at max(load address, pref_address) for init_size bytes. */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "input_file.h"
 #include "layout.h"
 #include "loader/boot64.h"
 #include "vm.h"
@@ -456,7 +457,8 @@ int multiboot_load(struct guest_mem *mem, const char *kernel_path, const char *c
 		rax_errf(err, RAX_STATUS_HOST, "out of memory");
 		goto out;
 	}
-	if (load_file(kernel_path, "kernel", mem->size, &kbuf, &klen, err) < 0)
+	if (rax_input_read(kernel_path, &(struct rax_input_spec){ .what = "kernel", .max = mem->size }, &kbuf, &klen,
+			   err) < 0)
 		goto out;
 	if (multiboot_parse(kbuf, klen, mem->size, img, err) < 0) {
 		char msg[sizeof(err->msg)];
@@ -467,7 +469,10 @@ int multiboot_load(struct guest_mem *mem, const char *kernel_path, const char *c
 	for (unsigned i = 0; i < nmod; i++) {
 		uint8_t *b;
 		size_t n;
-		if (load_file(module_paths[i], "module", mem->size, &b, &n, err) < 0)
+		/* an empty module is a module like any other */
+		if (rax_input_read(module_paths[i],
+				   &(struct rax_input_spec){ .what = "module", .max = mem->size, .empty_ok = true }, &b,
+				   &n, err) < 0)
 			goto out;
 		mods[i] = (struct mb_module){ .name = module_paths[i], .data = b, .len = n };
 	}

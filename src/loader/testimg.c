@@ -6,8 +6,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "input_file.h"
 #include "layout.h"
 #include "loader/boot64.h"
+#include "loader/bzimage.h"
+#include "loader/multiboot.h"
 #include "loader/testimg_stub.h"
 #include "vm.h"
 
@@ -340,19 +343,56 @@ int testimg_load_buf(struct guest_mem *mem, const uint8_t *buf, size_t len, stru
 	return 0;
 }
 
-int testimg_load(struct guest_mem *mem, const char *path, struct rax_cpu_state *st, struct testimg_info *info,
-		 struct rax_err *err)
+const char *testimg_other_format(const uint8_t *buf, size_t len, bool *kernel)
+{
+	*kernel = true;
+	if (len >= 4 && memcmp(buf, TESTIMG_MAGIC, 4) == 0)
+		return NULL;
+	if (len >= BZ_HEADER + 4 && memcmp(buf + BZ_HEADER, "HdrS", 4) == 0)
+		return "a Linux bzImage";
+	if (len >= 4 &&
+	    memcmp(buf,
+		   "\x7f"
+		   "ELF",
+		   4) == 0)
+		return "an ELF file";
+	long first_magic;
+	if (multiboot_find_header(buf, len < MB_SEARCH_LEN ? len : MB_SEARCH_LEN, &first_magic) >= 0)
+		return "a multiboot kernel";
+	*kernel = false;
+	/* printable ASCII in lines: nobody's machine code */
+	bool newline = false;
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] == '\n')
+			newline = true;
+		else if ((buf[i] < 0x20 || buf[i] > 0x7e) && buf[i] != '\t' && buf[i] != '\r')
+			return NULL;
+	}
+	return newline ? "a text file" : NULL;
+}
+
+int testimg_load(struct guest_mem *mem, const char *path, const char *what, struct rax_cpu_state *st,
+		 struct testimg_info *info, struct rax_err *err)
 {
 	uint8_t *buf;
 	size_t len;
-	if (load_file(path, "test image", mem->size, &buf, &len, err) < 0)
+	/* an empty file gets testimg_parse's "empty test image" */
+	if (rax_input_read(path, &(struct rax_input_spec){ .what = what, .max = mem->size, .empty_ok = true }, &buf,
+			   &len, err) < 0)
 		return -1;
+	bool kernel;
+	const char *other = testimg_other_format(buf, len, &kernel);
+	if (other) {
+		free(buf);
+		return rax_errf(err, RAX_STATUS_USAGE, "%s '%s': not a RAX test image but %s (no '%s' magic%s)", what,
+				path, other, TESTIMG_MAGIC, kernel ? "; a kernel goes to --kernel" : "");
+	}
 	int rc = testimg_load_buf(mem, buf, len, st, info, err);
 	free(buf);
 	if (rc < 0 && err && err->code == RAX_STATUS_USAGE) {
 		char msg[sizeof(err->msg)];
 		snprintf(msg, sizeof(msg), "%s", err->msg);
-		rax_errf(err, RAX_STATUS_USAGE, "test image '%s': %s", path, msg);
+		rax_errf(err, RAX_STATUS_USAGE, "%s '%s': %s", what, path, msg);
 	}
 	return rc;
 }

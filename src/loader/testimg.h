@@ -112,13 +112,23 @@ struct testimg_info {
  */
 int testimg_parse(const uint8_t *buf, size_t len, struct testimg_info *info, struct rax_err *err);
 
-/* Read, validate and place the image at path; build the machine around it. */
-int testimg_load(struct guest_mem *mem, const char *path, struct rax_cpu_state *st, struct testimg_info *info,
-		 struct rax_err *err);
+/*
+ * Read, validate and place the image at path; build the machine around it.
+ * `what` names the file in messages ("--test", "test image"). A file
+ * without the RAXT magic that is plainly something else (a Linux bzImage,
+ * an ELF file, a multiboot kernel, text) is refused as "not a RAX test
+ * image" instead of being run as headerless code.
+ */
+int testimg_load(struct guest_mem *mem, const char *path, const char *what, struct rax_cpu_state *st,
+		 struct testimg_info *info, struct rax_err *err);
 
 /* Same, from a buffer already in memory. */
 int testimg_load_buf(struct guest_mem *mem, const uint8_t *buf, size_t len, struct rax_cpu_state *st,
 		     struct testimg_info *info, struct rax_err *err);
+
+/* What a file without the RAXT magic plainly is instead ("a Linux bzImage"),
+ * or NULL when it may be a headerless image; *kernel: it is a kernel. */
+const char *testimg_other_format(const uint8_t *buf, size_t len, bool *kernel);
 
 /*
  * Run a loaded test: vm_run(), or a step() loop when the header sets a

@@ -1,7 +1,6 @@
 /* guest_mem.c - guest RAM allocation and bounds-checked copies. */
 #include "guest_mem.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,44 +49,5 @@ int guest_mem_write(struct guest_mem *m, uint64_t gpa, const void *buf, uint64_t
 	if (!p)
 		return -1;
 	memcpy(p, buf, len);
-	return 0;
-}
-
-int parse_size(const char *s, uint64_t *out)
-{
-	if (!s || !isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno)
-		return -1;
-	unsigned shift = 0;
-	switch (*end) {
-	case '\0': break;
-	case 'k':
-	case 'K':
-		shift = 10;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		shift = 20;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		shift = 30;
-		end++;
-		break;
-	default: return -1;
-	}
-	if (*end == 'i' || *end == 'B')
-		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
-	if (*end != '\0')
-		return -1;
-	if (shift && v > (~0ull >> shift))
-		return -1;
-	*out = (uint64_t)v << shift;
 	return 0;
 }

@@ -44,7 +44,4 @@ static inline void *guest_mem_ptr(const struct guest_mem *m, uint64_t gpa, uint6
 int guest_mem_read(const struct guest_mem *m, uint64_t gpa, void *buf, uint64_t len);
 int guest_mem_write(struct guest_mem *m, uint64_t gpa, const void *buf, uint64_t len);
 
-/* Parse "256M", "1G", "65536", "512K": -1 on malformed input or overflow. */
-int parse_size(const char *s, uint64_t *out);
-
 #endif

@@ -84,51 +84,12 @@ static int die(int status, const char *msg)
 	return status;
 }
 
-/*
- * The debug-exit port: a value v up to DEBUG_EXIT_MAX ends the run with
- * status (v << 1) | 1; any larger value with DEBUG_EXIT_RANGE (the device,
- * src/devices/devices.c). The status cannot carry such a value, so the
- * write that ended the run is watched here and printed.
- */
-#define DEBUG_EXIT_MAX 62
-#define DEBUG_EXIT_RANGE 127
-
-struct debug_exit_watch {
-	struct rax_vm *vm;
-	bool seen;
-	uint64_t value;
-};
-
-static void watch_debug_exit(void *opaque, uint16_t port, unsigned size, bool is_write, uint64_t value)
+/* A debug-exit value above RAX_DEBUG_EXIT_MAX cannot be a status: say it. */
+static void report_debug_exit(const struct rax_vm *vm, int status)
 {
-	struct debug_exit_watch *w = opaque;
-	if (is_write && port == PORT_DEBUG_EXIT && !w->seen && !w->vm->stop) {
-		w->seen = true; /* the write that stops the VM, not any after it */
-		w->value = size >= 8 ? value : value & ((1ull << (size * 8)) - 1);
-	}
-}
-
-static void watch_debug_exit_start(struct debug_exit_watch *w, struct rax_vm *vm)
-{
-	*w = (struct debug_exit_watch){ .vm = vm };
-	vm->io_hook = watch_debug_exit;
-	vm->io_hook_opaque = w;
-}
-
-/* The value that made status DEBUG_EXIT_RANGE, or -1 when it did not. */
-static long long debug_exit_out_of_range(const struct debug_exit_watch *w, int status)
-{
-	if (status != DEBUG_EXIT_RANGE || !w->seen || w->value <= DEBUG_EXIT_MAX)
-		return -1;
-	return (long long)w->value;
-}
-
-static void report_debug_exit(const struct debug_exit_watch *w, int status)
-{
-	long long v = debug_exit_out_of_range(w, status);
-	if (v >= 0)
-		fprintf(stderr, "rax: guest debug-exit value %#llx (above %d): status %d\n", (unsigned long long)v,
-			DEBUG_EXIT_MAX, DEBUG_EXIT_RANGE);
+	if (status == RAX_STATUS_DEBUG_EXIT_RANGE && vm->debug_exit_written)
+		fprintf(stderr, "rax: guest debug-exit value %#llx (above %d): status %d\n",
+			(unsigned long long)vm->debug_exit_value, RAX_DEBUG_EXIT_MAX, RAX_STATUS_DEBUG_EXIT_RANGE);
 }
 
 /* rax --test: load a test image, run it, print the final state and outcome. */
@@ -148,8 +109,6 @@ static int run_test(struct rax_config *cfg, const char *path)
 		return die(err.code ? err.code : RAX_STATUS_HOST, err.msg);
 	}
 	err.msg[0] = 0;
-	struct debug_exit_watch dx;
-	watch_debug_exit_start(&dx, &vm);
 	status = testimg_run(&vm, &info, &err);
 	struct rax_err gerr = { 0 };
 	int have_state = vm.ops->get_state(&vm, &st, &gerr) == 0;
@@ -161,11 +120,10 @@ static int run_test(struct rax_config *cfg, const char *path)
 		out.verdict = TESTIMG_ABORTED;
 		snprintf(out.text, sizeof(out.text), "aborted: cannot read the final state: %.120s", gerr.msg);
 	}
-	long long big = debug_exit_out_of_range(&dx, status);
-	if (big >= 0 && out.how == TESTIMG_END_DEBUG_EXIT && out.verdict == TESTIMG_FAILED &&
-	    out.value == DEBUG_EXIT_RANGE >> 1) /* the status says 63: the value was larger */
+	if (status == RAX_STATUS_DEBUG_EXIT_RANGE && vm.debug_exit_written && out.how == TESTIMG_END_DEBUG_EXIT &&
+	    out.verdict == TESTIMG_FAILED) /* the status says 63: the value was larger */
 		snprintf(out.text, sizeof(out.text), "failed: debug-exit value %#llx (above %d)",
-			 (unsigned long long)big, DEBUG_EXIT_MAX);
+			 (unsigned long long)vm.debug_exit_value, RAX_DEBUG_EXIT_MAX);
 	vm_destroy(&vm);
 	fflush(stdout);
 	printf("\n== final state ==\n");
@@ -319,12 +277,10 @@ static int run_kernel(struct rax_config *cfg, const struct initrd_list *initrds,
 			fprintf(stderr, "rax: warning: a full Linux boot is not possible on this host's KVM: %s\n",
 				kvm_probe()->linux_boot.why);
 		err.msg[0] = 0;
-		struct debug_exit_watch dx;
-		watch_debug_exit_start(&dx, &vm);
 		struct timespec t0, t1;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		status = vm_run(&vm, &err);
-		report_debug_exit(&dx, status);
+		report_debug_exit(&vm, status);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		if (stats)
 			print_stats(&vm, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);

@@ -36,7 +36,7 @@ const char *rax_status_name(int status)
 	case RAX_STATUS_SIGNAL: return "interrupted";
 	case RAX_STATUS_HOST: return "host error";
 	case RAX_STATUS_OUTPUT: return "console output closed";
-	case 127: return "guest debug-exit value out of range"; /* a value above 62 (devices.c) */
+	case RAX_STATUS_DEBUG_EXIT_RANGE: return "guest debug-exit value out of range";
 	default: return (status & 1) ? "guest debug-exit" : "unknown";
 	}
 }

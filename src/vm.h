@@ -23,16 +23,28 @@
  * port produces odd codes ((value << 1) | 1), so the two never collide.
  */
 enum rax_status {
-	RAX_STATUS_OK = 0,       /* guest powered off, or halted with IF=0 */
-	RAX_STATUS_USAGE = 2,    /* bad command line or bad input file */
-	RAX_STATUS_RESET = 4,    /* guest requested a reset (i8042 0xFE) */
-	RAX_STATUS_SHUTDOWN = 6, /* triple fault */
-	RAX_STATUS_INTERNAL = 8, /* backend cannot continue (emulation failure, unknown insn) */
-	RAX_STATUS_TIMEOUT = 10, /* --timeout expired */
-	RAX_STATUS_SIGNAL = 12,  /* SIGINT, SIGTERM, SIGHUP or SIGQUIT (or Ctrl-A x) */
-	RAX_STATUS_HOST = 14,    /* host problem: /dev/kvm unusable, out of memory */
-	RAX_STATUS_OUTPUT = 16,  /* the console output's reader went away */
+	RAX_STATUS_OK = 0,                 /* guest powered off, or halted with IF=0 */
+	RAX_STATUS_USAGE = 2,              /* bad command line or bad input file */
+	RAX_STATUS_RESET = 4,              /* guest requested a reset (i8042 0xFE) */
+	RAX_STATUS_SHUTDOWN = 6,           /* triple fault */
+	RAX_STATUS_INTERNAL = 8,           /* backend cannot continue (emulation failure, unknown insn) */
+	RAX_STATUS_TIMEOUT = 10,           /* --timeout expired */
+	RAX_STATUS_SIGNAL = 12,            /* SIGINT, SIGTERM, SIGHUP or SIGQUIT (or Ctrl-A x) */
+	RAX_STATUS_HOST = 14,              /* host problem: /dev/kvm unusable, out of memory */
+	RAX_STATUS_OUTPUT = 16,            /* the console output's reader went away */
+	RAX_STATUS_DEBUG_EXIT_RANGE = 127, /* the guest's debug-exit value was above RAX_DEBUG_EXIT_MAX */
 };
+
+/*
+ * The guest's debug-exit port (0xF4): a value v up to RAX_DEBUG_EXIT_MAX
+ * ends the run with (v << 1) | 1 (1..125); any larger value, which would
+ * wrap onto another value's status in 8 bits, with 127.
+ */
+#define RAX_DEBUG_EXIT_MAX 62
+static inline int rax_debug_exit_status(uint64_t v)
+{
+	return v <= RAX_DEBUG_EXIT_MAX ? (int)((v << 1) | 1) : RAX_STATUS_DEBUG_EXIT_RANGE;
+}
 
 /* Period of the timer that checks --timeout and kicks the backend. */
 #define VM_TICK_US 50000
@@ -78,6 +90,9 @@ struct rax_vm {
 	volatile sig_atomic_t tick;
 	/* A backend's "leave the guest now" byte (KVM: run->immediate_exit). */
 	volatile uint8_t *kick;
+	/* The value the guest wrote to the debug-exit port to end the run. */
+	uint64_t debug_exit_value;
+	bool debug_exit_written;
 	/* Written to wake a CPU waiting in vm_idle_wait() (eventfd). */
 	int wake_fd;
 	_Atomic int idle; /* a CPU waits in vm_idle_wait() */

@@ -9,7 +9,8 @@
  *   "no controller", so it does not wait on a keyboard we do not have;
  *   command 0xFE on port 0x64 ends the VM with RAX_STATUS_RESET.
  * debug-exit (0xF4): QEMU's isa-debug-exit convention, a write of v ends
- *   the process with status (v << 1) | 1.
+ *   the process with status (v << 1) | 1 for v up to 62, 127 above
+ *   (rax_debug_exit_status() in vm.h).
  * Port 0x80 (POST) and every unclaimed port fall through the bus as
  * harmless: writes dropped, reads all ones.
  */
@@ -90,14 +91,15 @@ static int i8042_init(struct rax_vm *vm, struct rax_err *err)
 	return bus_register(&vm->bus, &d);
 }
 
-/*
- * A value v of 0..62 ends the run with status (v << 1) | 1 (1..125, odd);
- * any larger value (v << 1 | 1 would wrap in 8 bits onto another value's
- * status) with 127, "guest debug-exit value out of range".
- */
+/* The first write ends the run; its value is kept for the message a large one needs. */
 static void debug_exit_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
 {
-	vm_request_stop(opaque, v <= 62 ? (int)((v << 1) | 1) : 127);
+	struct rax_vm *vm = opaque;
+	if (!vm->stop && !vm->debug_exit_written) {
+		vm->debug_exit_value = v;
+		vm->debug_exit_written = true;
+	}
+	vm_request_stop(vm, rax_debug_exit_status(v));
 }
 
 static int debug_exit_init(struct rax_vm *vm, struct rax_err *err)

@@ -715,6 +715,9 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 				ecmp.rflags = fr.rflags;
 				ecmp.gpr[RAX_REG_RSP] = fr.rsp;
 				ecmp.cr2 = e1.cr2;
+				/* a fault leaves x87/SSE state as the instruction did
+				 * (#XM: MXCSR has the flags that raised it) */
+				ecmp.fpu = e1.fpu;
 			}
 		}
 		int ovec = r.kind == ORACLE_EXCEPTION ? r.vector : -1;

@@ -24,7 +24,12 @@ PASSED, FAILED, EXCEPTION = 0, 1, 3
 # t_faults runs int3, an IST #DB and privileged CPL0 code a host that
 # emulates CPL0 cannot emulate; t_sse checks #GP(0) for misaligned SSE
 # arithmetic, which such a host turns into #UD.
-KVM_NEEDS = {"t_faults": ("cpl0-native",), "t_sse": ("gp-cpl3",)}
+KVM_NEEDS = {"t_faults": ("cpl0-native",), "t_sse": ("gp-cpl3",), "t_sse4": ("gp-cpl3",)}
+# The CPU level a program needs of the interpreter (rax --test runs at v1 by
+# default; RAX_EMU_CPU selects the level, see src/emu/emu.h): t_sse4 is the
+# x86-64-v2 set, t_x87 checks FISTTP (SSE3). KVM runs the instructions on the
+# host CPU whatever the model's CPUID says.
+EMU_LEVEL = {"t_sse4": "v2", "t_x87": "v2"}
 
 
 def image(name):
@@ -39,7 +44,8 @@ def image(name):
 def test_program(program, backend):
     if backend == "kvm":
         kvm_require(*KVM_NEEDS.get(program, ()))
-    r = run_rax(["--test", image(program), "--backend", backend, "--timeout", "120"], timeout=180)
+    env = {"RAX_EMU_CPU": EMU_LEVEL[program]} if backend == "emulator" and program in EMU_LEVEL else None
+    r = run_rax(["--test", image(program), "--backend", backend, "--timeout", "120"], timeout=180, env=env)
     fails = [l for l in r.stdout.splitlines() if l.startswith("FAIL")]
     assert not fails, "\n".join(fails)
     m = re.search(r"^SUMMARY: (\d+) passed, (\d+) failed$", r.stdout, re.M)
@@ -47,6 +53,15 @@ def test_program(program, backend):
     assert int(m.group(1)) > 0 and int(m.group(2)) == 0
     assert r.returncode == PASSED, r.stdout[-1500:] + r.stderr
     assert "outcome: passed" in r.stdout
+
+
+def test_v2_program_raises_ud_at_level_v1():
+    """Below its CPU level the interpreter has no v2 instructions: t_sse4's
+    first one (ADDSUBPS) raises #UD, which the program does not expect."""
+    r = run_rax(["--test", image("t_sse4"), "--backend", "emulator", "--timeout", "60"], timeout=90,
+                env={"RAX_EMU_CPU": "v1"})
+    assert r.returncode == EXCEPTION, r.stdout[-1500:] + r.stderr
+    assert re.search(r"^exception: vector=0x06 ", r.stdout, re.M), r.stdout[-1500:]
 
 
 def header(cpl=0, load=0x400000, entry=None, code=b"\xf4", regs=(), regions=(), steps=0,

@@ -1295,6 +1295,23 @@ def simd_bytes(g, n, ew):
     return bytes(out[:n])
 
 
+ROUND32 = [0x3f000000, 0xbf000000, 0x3fc00000, 0xc0200000, 0x40200000, 0x3f7fffff, 0x4affffff,
+           0xcb000001, 0x4b7fffff, 0x3effffff, 0x00000001, 0x80400000]
+ROUND64 = [0x3fe0000000000000, 0xbfe0000000000000, 0x3ff8000000000000, 0xc004000000000000,
+           0x4004000000000000, 0x3fefffffffffffff, 0x432fffffffffffff, 0xc330000000000001,
+           0x433fffffffffffff, 0x3fdfffffffffffff, 1, 0x8008000000000000]
+
+
+def round_bytes(g, n, ew):
+    """ROUND* inputs: simd_bytes with halves, near-integers and large values mixed in."""
+    out = bytearray(simd_bytes(g, n, ew))
+    w = ew // 8
+    for k in range(0, n - w + 1, w):
+        if g.r.random() < 0.4:
+            out[k:k + w] = bytes(le(g.r.choice(ROUND32 if ew == 32 else ROUND64), w))
+    return bytes(out)
+
+
 def simd_size(tok, size):
     t = tok[1:] if len(tok) > 1 else "x"
     return {"x": 16, "q": 8, "d": 4, "w": 2, "y": (size or 32) // 8, "b": 1, "": 16}.get(t, 16)
@@ -1375,9 +1392,16 @@ def r_simd(img, form):
     row, g = form.row, img.g
     img.needs_xmm = True
     pre, rexw = row_prefixes(row, form.size)
-    ops = [o for o in row["operands"].split(",") if o]
+    # "Rd/Mb" (a 32-bit register, or a byte in memory) is generated as Eb;
+    # "xmm0" (the implicit mask of the variable blends) gets a value per case
+    ops = [("E" + o.split("/")[1][1:]) if "/" in o else o for o in row["operands"].split(",") if o]
+    xmm0 = "xmm0" in ops
+    ops = [o for o in ops if o != "xmm0"]
     mn = first_mnem(row["mnem"], form.size)
     ew = simd_elem(mn)
+    # x86-64-v2 floating point: MXCSR rounding, DAZ and FTZ vary per case, and
+    # some cases unmask exceptions (#XM, caught)
+    v2fp = "V2" in row["flags"] and ew is not None
     mmx = any(o[0] in "PNQ" for o in ops)
     img.needs_mmx = img.needs_mmx or mmx
     nonimm = [o for o in ops if o[0] != "I"]
@@ -1386,18 +1410,28 @@ def r_simd(img, form):
     if row["reg"] >= 0:
         regop = None
     msize = simd_size(rmop, form.size) if rmop else 0
-    unaligned_ok = mn in ("movups", "movupd", "movdqu", "maskmovdqu") or msize != 16 or mmx
+    unaligned_ok = mn in ("movups", "movupd", "movdqu", "maskmovdqu", "lddqu") or msize != 16 or mmx
     for i in range(img.ncases):
         img.case(form.id)
         ctx = Ctx(g)
         ctx.take(RDI)
         fault = form.kind == "mem" and not unaligned_ok and i == 2
+        xm = False
+        if v2fp:
+            csr = 0x1f80 if i == 0 else 0x1f80 | g.r.randrange(4) << 13 | g.r.choice([0, 0x40]) | g.r.choice([0, 0x8000])
+            if i % 6 == 5:
+                csr &= ~(g.r.randrange(1, 64) << 7)  # some exceptions unmasked
+                xm = True
+            img.emit(f"\tmov dword [rel saved_rsp], 0x{csr:x}", "\tldmxcsr [rel saved_rsp]")
+        if xmm0:
+            s0 = img.slot(simd_bytes(g, 16, ew))
+            img.emit(f"\tmovdqu xmm0, [rel {s0}]")
 
         def load(tok, n):
             """Give register operand tok a fresh value; returns its number."""
             if tok[0] in "VU":
                 r = g.r.randrange(16)
-                s = img.slot(simd_bytes(g, 16, ew))
+                s = img.slot(round_bytes(g, 16, ew) if mn.startswith("round") else simd_bytes(g, 16, ew))
                 img.emit(f"\tmovdqu xmm{r}, [rel {s}]")
             elif tok[0] in "PN":
                 r = g.r.randrange(8)
@@ -1413,8 +1447,8 @@ def r_simd(img, form):
         if rmop:
             if form.kind == "mem":
                 mis = g.r.choice([1, 4, 8]) if fault else 0 if not unaligned_ok else g.r.choice([0, 0, 1, 4, 8])
-                s = img.slot(simd_bytes(g, max(16, msize) + 16, ew) if rmop[0] != "E" else
-                             bytes(g.u(8) for _ in range(32)), misalign=mis)
+                s = img.slot((round_bytes if mn.startswith("round") else simd_bytes)(g, max(16, msize) + 16, ew)
+                             if rmop[0] != "E" else bytes(g.u(8) for _ in range(32)), misalign=mis)
                 rm = ctx.mem(img, s, seg=seg_prefix(g) if form.variant == "seg" else None)
             else:
                 rm = load("U" if rmop[0] in "WU" else "N" if rmop[0] in "QN" else "E", msize)
@@ -1426,11 +1460,12 @@ def r_simd(img, form):
             if rmop[0] == "U":
                 img.emit(f"\tpcmpeqb xmm{rm}, xmm{(rm + 5) % 16}")
         img.set_flags(g.flags())
-        resume = img.expect_fault() if fault else None
+        resume = img.expect_fault() if fault or xm else None
         imm = []
         if any(o[0] == "I" for o in ops):
             cnt = [0, 1, 7, 8, 15, 16, 31, 32, 63, 64, 255][i] if i < 11 else g.u(8)
-            imm = [(1, cnt if "pshift" in row["handler"] else g.u(8) if "cmp" not in mn else g.u(4))]
+            shift = "pshift" in row["handler"] or "palignr" in row["handler"]
+            imm = [(1, cnt if shift else g.u(8) if "cmp" not in mn else g.u(4))]
         img.emit(*encode(img.lab("i"), pre, opbytes(row), reg=reg, rm=rm, imm=imm, rex_w=rexw))
         if resume:
             img.emit(f"{resume}:")
@@ -1443,6 +1478,70 @@ def r_simd(img, form):
             img.emit(f"\tmovq [rel {out}], mm{reg if dst[0] == 'P' else rm}")
     if mmx:
         img.emit("\temms")
+
+
+STR_LENS = [0, 1, 2, 7, 8, 9, 15, 16, 17, -1, -3, -8, -15, -16, -17, 0x7fffffff, -0x80000000]
+
+
+def r_pcmpstr(img, form):
+    """PCMPESTRI/PCMPESTRM/PCMPISTRI/PCMPISTRM: the register forms run every
+    imm8[6:0] mode (bit 7 random), the memory forms random modes; strings
+    over small alphabets (so that elements match, order and range), with
+    zero terminators (implicit lengths) or EAX/EDX (RAX/RDX) lengths from
+    edge values (negative, past the end, INT_MIN)."""
+    row, g = form.row, img.g
+    img.needs_xmm = True
+    pre, rexw = row_prefixes(row, form.size)
+    explicit = "pcmpestr" in row["handler"]
+    ncases = 128 if form.kind == "reg" else 32
+    for i in range(ncases):
+        img.case(f"{form.id} mode {i}")
+        ctx = Ctx(g)
+        for r in (RAX, RCX, RDX, RDI):
+            ctx.take(r)
+        imm = (i if form.kind == "reg" else g.u(7)) | g.r.choice([0, 0x80])
+        words = imm & 1
+        n = 8 if words else 16
+        ew = 2 if words else 1
+        alpha = [g.u(8 * ew) for _ in range(g.r.choice([2, 3, 4, 6]))]
+        if g.r.random() < 0.3:  # the signed/unsigned boundaries
+            alpha += [0x7fff, 0x8000, 0xffff] if words else [0x7f, 0x80, 0xff]
+
+        def string():
+            e = [g.r.choice(alpha) & mask(8 * ew) for _ in range(n)]
+            if not explicit and g.r.random() < 0.6:
+                e[g.r.randrange(n)] = 0  # a terminator
+            elif not explicit:
+                e = [x or 1 for x in e]
+            return b"".join(bytes(le(x, ew)) for x in e)
+
+        a, b = string(), string()
+        if g.r.random() < 0.4:  # a needle taken from the data
+            k = g.r.randrange(0, n) * ew
+            a = (b[k:] + a)[:16]
+        ra = g.r.randrange(16)
+        sa = img.slot(a)
+        img.emit(f"\tmovdqu xmm{ra}, [rel {sa}]")
+        if form.kind == "mem":
+            sb = img.slot(b + bytes(g.u(8) for _ in range(16)), misalign=g.r.choice([0, 0, 1, 4, 8]))
+            rm = ctx.mem(img, sb, seg=seg_prefix(g) if form.variant == "seg" else None)
+        else:
+            rm = g.r.randrange(16)
+            sb = img.slot(b)
+            img.emit(f"\tmovdqu xmm{rm}, [rel {sb}]")
+        if explicit:
+            for r in (RAX, RDX):
+                ln = g.r.choice(STR_LENS) if g.r.random() < 0.6 else g.r.randrange(-20, 21)
+                if rexw:  # 64-bit lengths, sometimes huge
+                    img.set_reg(r, g.u(64) if g.r.random() < 0.15 else ln & MASK64)
+                else:  # EAX/EDX: the upper halves are ignored
+                    img.set_reg(r, g.u(32) << 32 | (ln & 0xffffffff))
+        img.set_reg(RCX, g.u(64))
+        img.set_flags(g.flags())
+        img.emit(*encode(img.lab("i"), pre, opbytes(row), reg=ra, rm=rm, imm=[(1, imm)], rex_w=rexw))
+        if "strm" in row["handler"]:
+            out = img.slot(bytes(16))
+            img.emit(f"\tmovdqu [rel {out}], xmm0")
 
 
 def r_mxcsr(img, form):
@@ -1577,6 +1676,12 @@ def sizes_of(row):
     fl, ops = row["flags"], row["operands"]
     if "B" in fl:
         return [8]
+    if row["handler"].startswith("movbe_"):
+        return [16] if "P66" in fl else [32, 64]  # the 66 row is the 16-bit form
+    if row["handler"] == "crc32_GyEv":
+        return [16, 32, 64]
+    if row["handler"].startswith("pcmpestr"):
+        return [32, 64]  # lengths in EAX/EDX, or RAX/RDX with REX.W
     if "Ey" in ops or "Gy" in ops or row["mnem"] == "movnti" or "cmpxchg8b" in row["mnem"] or "fxsave" in row["mnem"] \
             or "fxrstor" in row["mnem"]:
         return [32, 64]
@@ -1602,7 +1707,7 @@ def kinds_of(row):
     first = ops.split(",")
     if any(t in ("M", "Mp", "Mq", "Md", "Mw", "Mx") for t in first):
         return ["mem"]
-    if any(t[:1] in ("R", "U", "N") for t in first):
+    if any(t[:1] in ("R", "U", "N") and "/" not in t for t in first):
         return ["reg"]
     return ["reg", "mem"]
 
@@ -1749,6 +1854,14 @@ def forms_of_row(row, dup_names):
                 if k == "mem":
                     add(f"{name}{nsz(s)}-mem-seg", size=s, kind=k, variant="seg", recipe=r_misc0f)
         return out
+    if h.startswith("pcmp") and "str" in h:
+        for s in sizes_of(row):
+            for k in kinds_of(row):
+                fid = f"{name}{nsz(s)}-{k}"
+                add(fid, size=s, kind=k, recipe=r_pcmpstr)
+                if k == "mem":
+                    add(fid + "-seg", size=s, kind=k, variant="seg", recipe=r_pcmpstr)
+        return out
     if any(t[:1] in "VWUPQN" and t not in ("") for t in row["operands"].split(",")):
         for s in sizes_of(row):
             for k in kinds_of(row):
@@ -1872,6 +1985,12 @@ def value_recipe(row):
         return v_bsf
     if m == "cmpxchg":
         return v_cmpxchg
+    if m in ("popcnt", "lzcnt"):
+        return v_bsf
+    if m == "crc32":
+        return v_cc
+    if m == "movbe":
+        return v_plain
     if m.startswith("cmov") or m.startswith("set"):
         return v_cc
     if m in ("movzx", "movsx", "movsxd"):

@@ -496,6 +496,13 @@ void emu_disasm_at(const struct emu_insn *in, uint64_t rip, char *buf, size_t n)
 			f++;
 		pos = put(buf, n, pos, first ? " " : ", ");
 		first = false;
+		char *alt = strchr(tok, '/');
+		if (alt) { /* "Rd/Mb": the register form, or the memory one */
+			if (in->mod == 3)
+				*alt = 0;
+			else
+				memmove(tok, alt + 1, strlen(alt));
+		}
 		char k = tok[0], s = tok[1];
 		if (k == 'E' || (k == 'M' && in->mod != 3)) {
 			unsigned size = k == 'M' ? 0 : form_size(in, s);
@@ -511,11 +518,11 @@ void emu_disasm_at(const struct emu_insn *in, uint64_t rip, char *buf, size_t n)
 			if (in->mod == 3)
 				pos = put(buf, n, pos, "xmm%u", in->rm);
 			else
-				pos = put_mem(in, rip, s == 'q' ? 8 : s == 'd' ? 4 : 16, buf, n, pos);
+				pos = put_mem(in, rip, s == 'q' ? 8 : s == 'd' ? 4 : s == 'w' ? 2 : 16, buf, n, pos);
 		} else if (k == 'G') {
 			pos = put(buf, n, pos, "%s", regname(in, in->reg, form_size(in, s)));
 		} else if (k == 'R') {
-			pos = put(buf, n, pos, "%s", regname(in, in->rm, 8));
+			pos = put(buf, n, pos, "%s", regname(in, in->rm, s == 'd' ? 4 : 8));
 		} else if (k == 'Z') {
 			pos = put(buf, n, pos, "%s", regname(in, in->opreg, form_size(in, s)));
 		} else if (k == 'C') {
@@ -541,6 +548,8 @@ void emu_disasm_at(const struct emu_insn *in, uint64_t rip, char *buf, size_t n)
 			uint64_t v = in->imm;
 			if (emu_oprows[in->row].flags & EMU_F_IMM16_8)
 				v = s == 'w' ? in->imm : in->imm2;
+			else if (s == 'b' && (emu_oprows[in->row].flags & PFX_FLAGS))
+				v &= 0xff; /* SIMD imm8: a control byte, not an operand-size value */
 			else if (s != 'w' && in->osz < 8)
 				v &= in->osz == 1 ? 0xff : in->osz == 2 ? 0xffff : 0xffffffffull;
 			pos = put(buf, n, pos, "0x%llx", (unsigned long long)v);

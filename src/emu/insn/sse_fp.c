@@ -2,7 +2,10 @@
  * sse_fp.c - SSE/SSE2 floating point: ADD SUB MUL DIV SQRT MIN MAX (PS PD SS
  * SD), RCPPS/RCPSS, RSQRTPS/RSQRTSS, CMPPS/PD/SS/SD (predicates 0-7),
  * COMISS/COMISD/UCOMISS/UCOMISD, and every CVT* conversion (packed, scalar,
- * to and from GPRs and MMX registers).
+ * to and from GPRs and MMX registers); of x86-64-v2: SSE3 ADDSUBPS/PD and
+ * HADDPS/PD/HSUBPS/PD (the same host additions on rearranged operands),
+ * SSE4.1 DPPS/DPPD (host multiplies and additions, stage by stage) and
+ * ROUNDPS/PD/SS/SD (computed in integer arithmetic: no host SSE4.1 needed).
  *
  * Each operation runs the host's own instruction under the guest's MXCSR
  * (rounding control, FTZ, DAZ) with every exception masked and the flags
@@ -123,7 +126,7 @@ static _Noreturn void raise_xm(struct emu_cpu *c)
 }
 
 /* The operation, for the inexact check with an unbounded exponent. */
-enum fp_op { FO_NONE, FO_ADD, FO_SUB, FO_MUL, FO_DIV, FO_CVT };
+enum fp_op { FO_NONE, FO_ADD, FO_SUB, FO_MUL, FO_DIV, FO_CVT, FO_ADDSUB /* odd elements add, even subtract */ };
 
 /*
  * Whether a op b, rounded to the precision of the result (24 or 53 bits)
@@ -188,6 +191,8 @@ static uint32_t elem_post(struct emu_cpu *c, uint32_t f, uint32_t unm, enum fp_k
 {
 	if ((unm & MXCSR_UE) && elem_tiny(r, k, i))
 		f |= MXCSR_UE;
+	if (op == FO_ADDSUB)
+		op = (i & 1) ? FO_ADD : FO_SUB;
 	if (f & unm & (MXCSR_OE | MXCSR_UE)) {
 		bool single = k == FK_PS || k == FK_SS || k == FK_PS2;
 		bool src_single = (k == FK_PS || k == FK_SS) && op != FO_CVT;
@@ -525,4 +530,251 @@ EMU_HANDLER(cvttpd2pi_PW)
 	uint32_t csr = fp_csr(c);
 	HOST_SSE("cvttpd2dq", t, b, csr);
 	to_mm(c, in, t, csr);
+}
+
+/* ---------------- x86-64-v2 ---------------- */
+
+/* Element i of v as a single-precision bit pattern */
+static inline uint32_t ps_get(__m128i v, unsigned i)
+{
+	uint32_t s[4];
+	_mm_storeu_si128((__m128i *)(void *)s, v);
+	return s[i];
+}
+
+/* ADDSUBPS: odd elements a + b, even elements a - b. Each half runs on its
+ * own elements with 1.0 in the others (1 + 1 and 1 - 1 raise nothing). */
+static __m128i addsub_fn(__m128i a, __m128i b, uint32_t *csr, bool pd)
+{
+	const __m128i one_s = _mm_set1_epi32(0x3f800000), one_d = _mm_set1_epi64x(0x3ff0000000000000ll);
+	const __m128i odd = pd ? _mm_set_epi64x(-1, 0) : _mm_set_epi32(-1, 0, -1, 0);
+	const __m128i one = pd ? one_d : one_s;
+	__m128i ao = _mm_or_si128(_mm_and_si128(odd, a), _mm_andnot_si128(odd, one));
+	__m128i bo = _mm_or_si128(_mm_and_si128(odd, b), _mm_andnot_si128(odd, one));
+	__m128i ae = _mm_or_si128(_mm_andnot_si128(odd, a), _mm_and_si128(odd, one));
+	__m128i be = _mm_or_si128(_mm_andnot_si128(odd, b), _mm_and_si128(odd, one));
+	uint32_t c1 = *csr, c2 = *csr;
+	if (pd) {
+		HOST_SSE("addpd", ao, bo, c1);
+		HOST_SSE("subpd", ae, be, c2);
+	} else {
+		HOST_SSE("addps", ao, bo, c1);
+		HOST_SSE("subps", ae, be, c2);
+	}
+	*csr = c1 | c2;
+	return _mm_or_si128(_mm_and_si128(odd, ao), _mm_andnot_si128(odd, ae));
+}
+static __m128i fn_addsubps(__m128i a, __m128i b, uint32_t *csr) { return addsub_fn(a, b, csr, false); }
+static __m128i fn_addsubpd(__m128i a, __m128i b, uint32_t *csr) { return addsub_fn(a, b, csr, true); }
+
+#define FP_ADDSUB(name, kind)                                         \
+	EMU_HANDLER(name##_VW)                                        \
+	{                                                             \
+		emu_sse_check(c);                                     \
+		__m128i b = emu_sse_W(c, in, true);                   \
+		__m128i a = emu_xmm_ld(c, in->reg);                   \
+		uint32_t csr = fp_csr(c);                             \
+		__m128i r = fn_##name(a, b, &csr);                    \
+		fp_done(c, csr, kind, FO_ADDSUB, a, b, r, fn_##name); \
+		emu_xmm_st(c, in->reg, r);                            \
+	}
+FP_ADDSUB(addsubps, FK_PS)
+FP_ADDSUB(addsubpd, FK_PD)
+
+/* HADDPS/HSUBPS: (a0 op a1, a2 op a3, b0 op b1, b2 op b3); the PD forms
+ * (a0 op a1, b0 op b1): one host ADD/SUB of the even elements and the odd
+ * ones, so every element is the same IEEE operation with its own flags. */
+#define FP_HORIZ(name, fn, kind, op, pd)                                                                            \
+	EMU_HANDLER(name##_VW)                                                                                      \
+	{                                                                                                           \
+		emu_sse_check(c);                                                                                   \
+		__m128i b = emu_sse_W(c, in, true);                                                                 \
+		__m128i a = emu_xmm_ld(c, in->reg);                                                                 \
+		__m128i x, y;                                                                                       \
+		if (pd) {                                                                                           \
+			x = _mm_unpacklo_epi64(a, b);                                                               \
+			y = _mm_unpackhi_epi64(a, b);                                                               \
+		} else {                                                                                            \
+			x = _mm_castps_si128(                                                                       \
+				_mm_shuffle_ps(_mm_castsi128_ps(a), _mm_castsi128_ps(b), _MM_SHUFFLE(2, 0, 2, 0))); \
+			y = _mm_castps_si128(                                                                       \
+				_mm_shuffle_ps(_mm_castsi128_ps(a), _mm_castsi128_ps(b), _MM_SHUFFLE(3, 1, 3, 1))); \
+		}                                                                                                   \
+		uint32_t csr = fp_csr(c);                                                                           \
+		__m128i r = fn(x, y, &csr);                                                                         \
+		fp_done(c, csr, kind, op, x, y, r, fn);                                                             \
+		emu_xmm_st(c, in->reg, r);                                                                          \
+	}
+FP_HORIZ(haddps, fn_addps_VW, FK_PS, FO_ADD, false)
+FP_HORIZ(hsubps, fn_subps_VW, FK_PS, FO_SUB, false)
+FP_HORIZ(haddpd, fn_addpd_VW, FK_PD, FO_ADD, true)
+FP_HORIZ(hsubpd, fn_subpd_VW, FK_PD, FO_SUB, true)
+
+/* DPPS/DPPD: the products selected by imm8[7:4] (others +0.0), summed in
+ * pairs (DPPS: (p0 + p1) + (p2 + p3); DPPD: p0 + p1), the sum written to
+ * the elements selected by imm8[3:0] (others +0.0). Each multiply and add
+ * is a host operation under the guest's MXCSR; the flags of each stage are
+ * committed (or #XM raised, destination unchanged) before the next one. */
+EMU_HANDLER(dpps_VWIb)
+{
+	emu_sse_check(c);
+	__m128i b = emu_sse_W(c, in, true), a = emu_xmm_ld(c, in->reg);
+	unsigned imm = (unsigned)in->imm & 0xff;
+	__m128i sel = _mm_set_epi32(imm & 0x80 ? -1 : 0, imm & 0x40 ? -1 : 0, imm & 0x20 ? -1 : 0, imm & 0x10 ? -1 : 0);
+	__m128i as = _mm_and_si128(a, sel), bs = _mm_and_si128(b, sel);
+	uint32_t csr = fp_csr(c);
+	__m128i p = fn_mulps_VW(as, bs, &csr); /* unselected: 0 * 0 = +0, no flags */
+	fp_done(c, csr, FK_PS, FO_MUL, as, bs, p, fn_mulps_VW);
+	/* (p0, p2) + (p1, p3) in the low two elements */
+	__m128i x = _mm_castps_si128(_mm_shuffle_ps(_mm_castsi128_ps(p), _mm_setzero_ps(), _MM_SHUFFLE(0, 0, 2, 0)));
+	__m128i y = _mm_castps_si128(_mm_shuffle_ps(_mm_castsi128_ps(p), _mm_setzero_ps(), _MM_SHUFFLE(0, 0, 3, 1)));
+	csr = fp_csr(c);
+	__m128i s = fn_addps_VW(x, y, &csr);
+	fp_done(c, csr, FK_PS, FO_ADD, x, y, s, fn_addps_VW);
+	__m128i s1 = _mm_srli_si128(s, 4);
+	__m128i t = s;
+	csr = fp_csr(c);
+	HOST_SSE("addss", t, s1, csr);
+	fp_done(c, csr, FK_SS, FO_ADD, s, s1, t, NULL);
+	uint32_t v = ps_get(t, 0);
+	__m128i r = _mm_set_epi32(imm & 8 ? (int)v : 0, imm & 4 ? (int)v : 0, imm & 2 ? (int)v : 0,
+				  imm & 1 ? (int)v : 0);
+	emu_xmm_st(c, in->reg, r);
+}
+
+EMU_HANDLER(dppd_VWIb)
+{
+	emu_sse_check(c);
+	__m128i b = emu_sse_W(c, in, true), a = emu_xmm_ld(c, in->reg);
+	unsigned imm = (unsigned)in->imm & 0xff;
+	__m128i sel = _mm_set_epi64x(imm & 0x20 ? -1 : 0, imm & 0x10 ? -1 : 0);
+	__m128i as = _mm_and_si128(a, sel), bs = _mm_and_si128(b, sel);
+	uint32_t csr = fp_csr(c);
+	__m128i p = fn_mulpd_VW(as, bs, &csr);
+	fp_done(c, csr, FK_PD, FO_MUL, as, bs, p, fn_mulpd_VW);
+	__m128i p1 = _mm_unpackhi_epi64(p, _mm_setzero_si128());
+	__m128i t = p;
+	csr = fp_csr(c);
+	HOST_SSE("addsd", t, p1, csr);
+	fp_done(c, csr, FK_SD, FO_ADD, p, p1, t, NULL);
+	uint64_t v = emu_v_lo(t);
+	emu_xmm_st(c, in->reg, emu_v_q(imm & 1 ? v : 0, imm & 2 ? v : 0));
+}
+
+/*
+ * ROUNDPS/PD/SS/SD: round to an integral value in the same format. The
+ * rounding is imm8[1:0] (nearest even, down, up, toward zero), or MXCSR.RC
+ * when imm8[2] is set; imm8[3] suppresses the precision exception. An SNaN
+ * gives its QNaN and IE; a denormal is zero under DAZ (no DE either way);
+ * an inexact result raises PE. Computed on the bit patterns: mant/exponent
+ * split, integer shift, round by the discarded bits, back to the format.
+ */
+static uint64_t round_bits(uint64_t x, unsigned mbits, unsigned ebits, unsigned rc, bool daz, uint32_t *fl)
+{
+	uint64_t sign = x >> (mbits + ebits), emax = (1u << ebits) - 1, bias = emax >> 1;
+	uint64_t e = (x >> mbits) & emax, m = x & ((1ull << mbits) - 1);
+	uint64_t sbit = sign << (mbits + ebits);
+	if (e == emax) { /* infinity or NaN */
+		if (m && !(m >> (mbits - 1))) {
+			*fl |= MXCSR_IE; /* SNaN: quieted */
+			return x | (1ull << (mbits - 1));
+		}
+		return x;
+	}
+	if (e == 0 && (daz || !m))
+		return sbit; /* zero, or a denormal under DAZ */
+	if (e >= bias + mbits)
+		return x; /* already integral */
+	uint64_t mant = e ? m | (1ull << mbits) : m;
+	uint64_t ee = e ? e : 1;            /* value = mant * 2^(ee - bias - mbits) */
+	uint64_t shift = bias + mbits - ee; /* fraction bits, >= 1 */
+	uint64_t q, rem, half;
+	bool above, at_half;
+	if (shift >= 64) {
+		q = 0;
+		rem = 1; /* nonzero, below one half */
+		above = at_half = false;
+	} else {
+		q = mant >> shift;
+		rem = mant & ((1ull << shift) - 1);
+		half = 1ull << (shift - 1);
+		above = rem > half;
+		at_half = rem == half;
+	}
+	if (!rem)
+		return x;
+	*fl |= MXCSR_PE;
+	bool up; /* magnitude rounds away from zero */
+	switch (rc) {
+	case 0: up = above || (at_half && (q & 1)); break;
+	case 1: up = sign; break;
+	case 2: up = !sign; break;
+	default: up = false; break;
+	}
+	q += up;
+	if (!q)
+		return sbit;
+	/* q is an integer below 2^(mbits + 1): normalise it into the format */
+	unsigned top = 63 - (unsigned)__builtin_clzll(q);
+	uint64_t re = bias + top, rm = (q << (mbits - top)) & ((1ull << mbits) - 1);
+	return sbit | (re << mbits) | rm;
+}
+
+static inline unsigned round_rc(const struct emu_cpu *c, unsigned imm)
+{
+	return (imm & 4) ? (c->s.fpu.mxcsr >> 13) & 3 : imm & 3;
+}
+
+/* The flags of a rounding: PE dropped under imm8[3]; commit or #XM/#UD */
+static void round_done(struct emu_cpu *c, unsigned imm, uint32_t fl)
+{
+	if (imm & 8)
+		fl &= ~MXCSR_PE;
+	fp_flags(c, fl);
+}
+
+EMU_HANDLER(roundps_VWIb)
+{
+	emu_sse_check(c);
+	uint32_t v[4], fl = 0;
+	unsigned imm = (unsigned)in->imm & 0xff, rc = round_rc(c, imm);
+	bool daz = c->s.fpu.mxcsr & MXCSR_DAZ;
+	_mm_storeu_si128((__m128i *)(void *)v, emu_sse_W(c, in, true));
+	for (unsigned i = 0; i < 4; i++)
+		v[i] = (uint32_t)round_bits(v[i], 23, 8, rc, daz, &fl);
+	round_done(c, imm, fl);
+	memcpy(c->s.fpu.xmm[in->reg], v, 16);
+}
+EMU_HANDLER(roundpd_VWIb)
+{
+	emu_sse_check(c);
+	uint64_t v[2];
+	uint32_t fl = 0;
+	unsigned imm = (unsigned)in->imm & 0xff, rc = round_rc(c, imm);
+	bool daz = c->s.fpu.mxcsr & MXCSR_DAZ;
+	_mm_storeu_si128((__m128i *)(void *)v, emu_sse_W(c, in, true));
+	for (unsigned i = 0; i < 2; i++)
+		v[i] = round_bits(v[i], 52, 11, rc, daz, &fl);
+	round_done(c, imm, fl);
+	memcpy(c->s.fpu.xmm[in->reg], v, 16);
+}
+EMU_HANDLER(roundss_VWIb)
+{
+	emu_sse_check(c);
+	uint32_t fl = 0;
+	unsigned imm = (unsigned)in->imm & 0xff, rc = round_rc(c, imm);
+	uint32_t v = ps_get(emu_sse_Wn(c, in, 4), 0);
+	v = (uint32_t)round_bits(v, 23, 8, rc, c->s.fpu.mxcsr & MXCSR_DAZ, &fl);
+	round_done(c, imm, fl);
+	memcpy(c->s.fpu.xmm[in->reg], &v, 4);
+}
+EMU_HANDLER(roundsd_VWIb)
+{
+	emu_sse_check(c);
+	uint32_t fl = 0;
+	unsigned imm = (unsigned)in->imm & 0xff, rc = round_rc(c, imm);
+	uint64_t v = emu_v_lo(emu_sse_Wn(c, in, 8));
+	v = round_bits(v, 52, 11, rc, c->s.fpu.mxcsr & MXCSR_DAZ, &fl);
+	round_done(c, imm, fl);
+	memcpy(c->s.fpu.xmm[in->reg], &v, 8);
 }

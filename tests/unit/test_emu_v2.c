@@ -1,0 +1,652 @@
+/*
+ * test_emu_v2.c - the x86-64-v2 instructions of the interpreter (CPU level
+ * v2: SSE3, SSSE3, SSE4.1, SSE4.2, POPCNT, LZCNT, MOVBE) and the level
+ * gating.
+ *
+ * 1. Differential: every v2 form (register and memory, MMX and XMM, random
+ *    imm8) runs with random operands - FP specials, denormals, NaNs, random
+ *    MXCSR rounding/FTZ/DAZ and unmasked exceptions, small string lengths -
+ *    natively on the host CPU and on the emulator at level v2; XMM, MMX,
+ *    RAX/RCX/RDX, OSZAPC (less the undefined flags of LZCNT), MXCSR,
+ *    memory and the exception taken must agree. Skipped (with a line) on a
+ *    host without these extensions.
+ * 2. Levels: at v1 these encodings are #UD (F3 0F BD is BSR), CPUID leaf 1
+ *    and 0x80000001 report each level's features, emu_set_cpu_level
+ *    rejects levels that do not exist.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "cpuid_model.h"
+#include "emu/decode.h"
+#include "test_emu_util.h"
+#include "unit.h"
+
+enum { V_UD = 6, V_GP = 13, V_XM = 19, V_NONE = -1 };
+
+/* ---------------- native execution (as test_emu_sse.c) ---------------- */
+
+struct nstate {
+	uint8_t xmm[16][16]; /* 0 */
+	uint64_t mm[8];      /* 256 */
+	uint64_t gpr[4];     /* 320: rax rcx rdx rbx */
+	uint64_t rdi;        /* 352 */
+	uint64_t rflags;     /* 360 */
+	uint32_t mxcsr;      /* 368 */
+	uint32_t pad;
+	void *code; /* 376 */
+};
+_Static_assert(__builtin_offsetof(struct nstate, code) == 376, "layout used by the stub");
+
+void v2_native_run(struct nstate *s);
+
+#define LDX(n) "movdqu " #n "*16(%r15), %xmm" #n "\n\t"
+#define STX(n) "movdqu %xmm" #n ", " #n "*16(%r15)\n\t"
+#define LDM(n) "movq 256+" #n "*8(%r15), %mm" #n "\n\t"
+#define STM(n) "movq %mm" #n ", 256+" #n "*8(%r15)\n\t"
+// clang-format off
+__asm__(".text\n\t"
+	".globl v2_native_run\n\t"
+	".type v2_native_run, @function\n"
+	"v2_native_run:\n\t"
+	"push %rbx\n\tpush %rbp\n\tpush %r12\n\tpush %r13\n\tpush %r14\n\tpush %r15\n\t"
+	"mov %rdi, %r15\n\t"
+	LDX(0) LDX(1) LDX(2) LDX(3) LDX(4) LDX(5) LDX(6) LDX(7)
+	LDX(8) LDX(9) LDX(10) LDX(11) LDX(12) LDX(13) LDX(14) LDX(15)
+	LDM(0) LDM(1) LDM(2) LDM(3) LDM(4) LDM(5) LDM(6) LDM(7)
+	"ldmxcsr 368(%r15)\n\t"
+	"mov 320(%r15), %rax\n\tmov 328(%r15), %rcx\n\tmov 336(%r15), %rdx\n\t"
+	"mov 344(%r15), %rbx\n\tmov 352(%r15), %rdi\n\t"
+	"pushq 360(%r15)\n\tpopfq\n\t"
+	"call *376(%r15)\n\t"
+	"pushfq\n\tpopq 360(%r15)\n\t"
+	"stmxcsr 368(%r15)\n\t"
+	STX(0) STX(1) STX(2) STX(3) STX(4) STX(5) STX(6) STX(7)
+	STX(8) STX(9) STX(10) STX(11) STX(12) STX(13) STX(14) STX(15)
+	STM(0) STM(1) STM(2) STM(3) STM(4) STM(5) STM(6) STM(7)
+	"emms\n\t"
+	"mov %rax, 320(%r15)\n\tmov %rcx, 328(%r15)\n\tmov %rdx, 336(%r15)\n\t"
+	"pushq $0x1f80\n\tldmxcsr (%rsp)\n\tpop %rax\n\t"
+	"pop %r15\n\tpop %r14\n\tpop %r13\n\tpop %r12\n\tpop %rbp\n\tpop %rbx\n\t"
+	"ret\n\t"
+	".size v2_native_run, .-v2_native_run\n\t");
+// clang-format on
+
+static sigjmp_buf native_jb;
+static volatile int native_sig;
+static volatile uint32_t native_mxcsr;
+
+static void native_handler(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	native_sig = sig;
+	native_mxcsr = uc->uc_mcontext.fpregs ? uc->uc_mcontext.fpregs->mxcsr : 0;
+	siglongjmp(native_jb, 1);
+}
+
+static uint8_t *native_code;
+static bool native_rwx;
+static uint8_t native_mem[512] __attribute__((aligned(64)));
+
+static void native_init(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = native_handler;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigaction(SIGFPE, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGILL, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	native_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	native_rwx = native_code != MAP_FAILED;
+	if (!native_rwx)
+		native_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (native_code == MAP_FAILED)
+		abort();
+}
+
+static void native_fini(void)
+{
+	signal(SIGFPE, SIG_DFL);
+	signal(SIGSEGV, SIG_DFL);
+	signal(SIGILL, SIG_DFL);
+	signal(SIGBUS, SIG_DFL);
+	munmap(native_code, 4096);
+}
+
+static int native_exec(const uint8_t *code, size_t n, struct nstate *s)
+{
+	if (!native_rwx)
+		mprotect(native_code, 4096, PROT_READ | PROT_WRITE);
+	memcpy(native_code, code, n);
+	native_code[n] = 0xc3; /* ret */
+	if (!native_rwx)
+		mprotect(native_code, 4096, PROT_READ | PROT_EXEC);
+	s->code = native_code;
+	s->gpr[3] = s->rdi = (uint64_t)(uintptr_t)native_mem;
+	native_sig = 0;
+	if (sigsetjmp(native_jb, 1)) {
+		__asm__ volatile("emms");
+		int sig = native_sig;
+		if (sig == SIGFPE) {
+			s->mxcsr = native_mxcsr;
+			return V_XM;
+		}
+		return sig == SIGILL ? V_UD : V_GP;
+	}
+	v2_native_run(s);
+	return V_NONE;
+}
+
+/* ---------------- emulator execution ---------------- */
+
+static struct tvm t;
+
+static void vm_fresh(unsigned level)
+{
+	tv_free(&t);
+	tv_init(&t);
+	CHECK_EQ(emu_set_cpu_level(&t.vm, level), 0);
+	t.s.cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
+}
+
+static int emu_exec(const uint8_t *code, size_t n, struct nstate *s, uint8_t *mem, size_t memn)
+{
+	uint8_t b[32];
+	vm_fresh(RAX_CPU_V2);
+	memcpy(b, code, n);
+	b[n] = 0xf4;
+	tv_code(&t, b, n + 1);
+	memcpy(tv_ptr(&t, TV_DATA), mem, memn);
+	memcpy(t.s.fpu.xmm, s->xmm, 256);
+	for (unsigned i = 0; i < 8; i++) {
+		memcpy(t.s.fpu.st[i], &s->mm[i], 8);
+		t.s.fpu.st[i][8] = t.s.fpu.st[i][9] = 0xff;
+	}
+	t.s.fpu.fsw = 0;
+	t.s.fpu.ftw = 0xff;
+	t.s.fpu.mxcsr = s->mxcsr;
+	t.s.gpr[RAX_REG_RAX] = s->gpr[0];
+	t.s.gpr[RAX_REG_RCX] = s->gpr[1];
+	t.s.gpr[RAX_REG_RDX] = s->gpr[2];
+	t.s.gpr[RAX_REG_RBX] = t.s.gpr[RAX_REG_RDI] = TV_DATA;
+	t.s.rflags = (s->rflags & 0x8d5) | 2;
+	enum rax_exit_kind k = tv_run(&t);
+	int v = V_NONE;
+	bool clean = k == RAX_EXIT_HLT && t.s.rip == TV_CODE + n + 1;
+	if (!clean) {
+		v = tv_vector(&t);
+		if (v < 0)
+			v = 100 + (int)k;
+	}
+	memcpy(s->xmm, t.s.fpu.xmm, 256);
+	unsigned top = (t.s.fpu.fsw >> 11) & 7;
+	for (unsigned i = 0; i < 8; i++)
+		memcpy(&s->mm[i], t.s.fpu.st[(i - top) & 7], 8);
+	s->mxcsr = t.s.fpu.mxcsr;
+	s->gpr[0] = t.s.gpr[RAX_REG_RAX];
+	s->gpr[1] = t.s.gpr[RAX_REG_RCX];
+	s->gpr[2] = t.s.gpr[RAX_REG_RDX];
+	s->rflags = t.s.rflags;
+	memcpy(mem, tv_ptr(&t, TV_DATA), memn);
+	return v;
+}
+
+/* ---------------- random operands ---------------- */
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+static unsigned rn(unsigned n) { return (unsigned)(rnd() % n); }
+
+static uint32_t rnd_f32(void)
+{
+	static const uint32_t sp[] = {
+		0x00000000, 0x80000000, 0x3f800000, 0xbf800000, 0x7f800000, 0xff800000, 0x7fc00000,
+		0xffc00000, 0x7fa00000, 0x7f800001, 0x00000001, 0x807fffff, 0x00400000, 0x00800000,
+		0x7f7fffff, 0xff7fffff, 0x3f000000, 0xbf000000, 0x3fc00000, 0x40200000, 0xc0200000,
+		0x4b000000, 0x4affffff, 0x4b7fffff, 0x0c000000, 0x72000000, 0x1a000000, 0x3effffff,
+	};
+	switch (rn(4)) {
+	case 0: return sp[rn(sizeof(sp) / sizeof(sp[0]))];
+	case 1: return (uint32_t)rnd();
+	case 2: return (uint32_t)(rn(200) - 100);
+	default: return (uint32_t)(((rnd() & 1) << 31) | ((uint64_t)(rn(60) + 97) << 23) | (rnd() & 0x7fffff));
+	}
+}
+
+static uint64_t rnd_f64(void)
+{
+	static const uint64_t sp[] = {
+		0x0000000000000000ull, 0x8000000000000000ull, 0x3ff0000000000000ull, 0xbff0000000000000ull,
+		0x7ff0000000000000ull, 0xfff0000000000000ull, 0x7ff8000000000000ull, 0xfff8000000000000ull,
+		0x7ff4000000000000ull, 0x7ff0000000000001ull, 0x0000000000000001ull, 0x800fffffffffffffull,
+		0x0010000000000000ull, 0x7fefffffffffffffull, 0x3fe0000000000000ull, 0xbfe0000000000000ull,
+		0x3ff8000000000000ull, 0x4004000000000000ull, 0x4330000000000000ull, 0x432fffffffffffffull,
+		0x3810000000000000ull, 0x47f0000000000000ull, 0x36a0000000000000ull, 0x3fdfffffffffffffull,
+	};
+	switch (rn(4)) {
+	case 0: return sp[rn(sizeof(sp) / sizeof(sp[0]))];
+	case 1: return rnd();
+	case 2: return (uint64_t)(int64_t)(rn(200) - 100);
+	default: return ((rnd() & 1) << 63) | ((uint64_t)(rn(120) + 963) << 52) | (rnd() & 0xfffffffffffffull);
+	}
+}
+
+/* string data for PCMPxSTRx: few distinct values (so elements match), zeros */
+static uint64_t rnd_str(void)
+{
+	static const uint8_t alpha[] = { 0x00, 0x41, 0x42, 0x43, 0x7f, 0x80, 0xff, 0x61 };
+	uint64_t q = 0;
+	for (unsigned i = 0; i < 8; i++)
+		q |= (uint64_t)alpha[rn(rn(4) ? 4 : 8)] << (8 * i);
+	return q;
+}
+
+static uint64_t rnd_q(bool str)
+{
+	if (str && rn(3))
+		return rnd_str();
+	switch (rn(4)) {
+	case 0: return rnd_f32() | (uint64_t)rnd_f32() << 32;
+	case 1: return rnd_f64();
+	case 2: return rnd() >> (rn(64));
+	default: return rnd();
+	}
+}
+
+static void rnd_state(struct nstate *s, uint8_t *mem, bool str)
+{
+	memset(s, 0, sizeof(*s));
+	for (unsigned i = 0; i < 32; i++) {
+		uint64_t q = rnd_q(str);
+		memcpy(&s->xmm[i / 2][8 * (i & 1)], &q, 8);
+	}
+	for (unsigned i = 0; i < 8; i++)
+		s->mm[i] = rnd_q(false);
+	for (unsigned i = 0; i < 3; i++) {
+		static const int64_t lens[] = { 0, 1, 5, 8, 15, 16, 17, -1, -8, -16, -17, INT32_MIN, INT64_MIN };
+		s->gpr[i] = rn(3) ? rnd_q(false) : (uint64_t)lens[rn(sizeof(lens) / sizeof(lens[0]))];
+	}
+	for (unsigned i = 0; i < 512; i += 8) {
+		uint64_t q = rnd_q(str);
+		memcpy(mem + i, &q, 8);
+	}
+	/* MXCSR: random RC, FTZ, DAZ, sticky flags; some exceptions unmasked often */
+	uint32_t m = 0x1f80 | (rn(4) << 13) | (rn(4) == 0 ? 0x8000 : 0) | (rn(4) == 0 ? 0x40 : 0);
+	if (rn(8) == 0)
+		m |= (uint32_t)rnd() & 0x3f;
+	if (rn(3) == 0)
+		m &= ~((uint32_t)(rnd() & 0x3f) << 7);
+	s->mxcsr = m;
+	s->rflags = 0x202 | (rnd() & 0x8d5);
+}
+
+/* ---------------- templates ---------------- */
+
+enum { K_X, K_M, K_G };
+#define F_IMM 1u    /* imm8 follows */
+#define F_W 2u      /* REX.W sometimes */
+#define F_MEMO 4u   /* memory form only */
+#define F_REGO 8u   /* register form only */
+#define F_STR 16u   /* string data (PCMPxSTRx) */
+#define F_LZCNT 32u /* OF SF AF PF undefined */
+#define F_O16 64u   /* 66 sometimes (operand size 16) */
+
+struct tpl {
+	const char *name;
+	uint8_t pfx; /* 0, 0x66, 0xf3, 0xf2 */
+	uint8_t map; /* 1: 0F, 2: 0F 38, 3: 0F 3A */
+	uint8_t op;
+	uint8_t kreg, krm;
+	uint8_t fl;
+};
+
+#define X K_X
+#define MM K_M
+#define G K_G
+// clang-format off
+static const struct tpl tpls[] = {
+	/* SSE3 */
+	{ "movsldup", 0xf3, 1, 0x12, X, X, 0 }, { "movshdup", 0xf3, 1, 0x16, X, X, 0 },
+	{ "movddup", 0xf2, 1, 0x12, X, X, 0 }, { "lddqu", 0xf2, 1, 0xf0, X, X, F_MEMO },
+	{ "haddpd", 0x66, 1, 0x7c, X, X, 0 }, { "haddps", 0xf2, 1, 0x7c, X, X, 0 },
+	{ "hsubpd", 0x66, 1, 0x7d, X, X, 0 }, { "hsubps", 0xf2, 1, 0x7d, X, X, 0 },
+	{ "addsubpd", 0x66, 1, 0xd0, X, X, 0 }, { "addsubps", 0xf2, 1, 0xd0, X, X, 0 },
+	/* POPCNT LZCNT */
+	{ "popcnt", 0xf3, 1, 0xb8, G, G, F_W | F_O16 }, { "lzcnt", 0xf3, 1, 0xbd, G, G, F_W | F_O16 | F_LZCNT },
+	/* SSSE3, both register files */
+	{ "pshufb", 0, 2, 0x00, MM, MM, 0 }, { "pshufb", 0x66, 2, 0x00, X, X, 0 },
+	{ "phaddw", 0, 2, 0x01, MM, MM, 0 }, { "phaddw", 0x66, 2, 0x01, X, X, 0 },
+	{ "phaddd", 0, 2, 0x02, MM, MM, 0 }, { "phaddd", 0x66, 2, 0x02, X, X, 0 },
+	{ "phaddsw", 0, 2, 0x03, MM, MM, 0 }, { "phaddsw", 0x66, 2, 0x03, X, X, 0 },
+	{ "pmaddubsw", 0, 2, 0x04, MM, MM, 0 }, { "pmaddubsw", 0x66, 2, 0x04, X, X, 0 },
+	{ "phsubw", 0, 2, 0x05, MM, MM, 0 }, { "phsubw", 0x66, 2, 0x05, X, X, 0 },
+	{ "phsubd", 0, 2, 0x06, MM, MM, 0 }, { "phsubd", 0x66, 2, 0x06, X, X, 0 },
+	{ "phsubsw", 0, 2, 0x07, MM, MM, 0 }, { "phsubsw", 0x66, 2, 0x07, X, X, 0 },
+	{ "psignb", 0, 2, 0x08, MM, MM, 0 }, { "psignb", 0x66, 2, 0x08, X, X, 0 },
+	{ "psignw", 0, 2, 0x09, MM, MM, 0 }, { "psignw", 0x66, 2, 0x09, X, X, 0 },
+	{ "psignd", 0, 2, 0x0a, MM, MM, 0 }, { "psignd", 0x66, 2, 0x0a, X, X, 0 },
+	{ "pmulhrsw", 0, 2, 0x0b, MM, MM, 0 }, { "pmulhrsw", 0x66, 2, 0x0b, X, X, 0 },
+	{ "pabsb", 0, 2, 0x1c, MM, MM, 0 }, { "pabsb", 0x66, 2, 0x1c, X, X, 0 },
+	{ "pabsw", 0, 2, 0x1d, MM, MM, 0 }, { "pabsw", 0x66, 2, 0x1d, X, X, 0 },
+	{ "pabsd", 0, 2, 0x1e, MM, MM, 0 }, { "pabsd", 0x66, 2, 0x1e, X, X, 0 },
+	{ "palignr", 0, 3, 0x0f, MM, MM, F_IMM }, { "palignr", 0x66, 3, 0x0f, X, X, F_IMM },
+	/* SSE4.1 / 4.2 (66 0F 38) */
+	{ "pblendvb", 0x66, 2, 0x10, X, X, 0 }, { "blendvps", 0x66, 2, 0x14, X, X, 0 },
+	{ "blendvpd", 0x66, 2, 0x15, X, X, 0 }, { "ptest", 0x66, 2, 0x17, X, X, 0 },
+	{ "pmovsxbw", 0x66, 2, 0x20, X, X, 0 }, { "pmovsxbd", 0x66, 2, 0x21, X, X, 0 },
+	{ "pmovsxbq", 0x66, 2, 0x22, X, X, 0 }, { "pmovsxwd", 0x66, 2, 0x23, X, X, 0 },
+	{ "pmovsxwq", 0x66, 2, 0x24, X, X, 0 }, { "pmovsxdq", 0x66, 2, 0x25, X, X, 0 },
+	{ "pmuldq", 0x66, 2, 0x28, X, X, 0 }, { "pcmpeqq", 0x66, 2, 0x29, X, X, 0 },
+	{ "movntdqa", 0x66, 2, 0x2a, X, X, F_MEMO }, { "packusdw", 0x66, 2, 0x2b, X, X, 0 },
+	{ "pmovzxbw", 0x66, 2, 0x30, X, X, 0 }, { "pmovzxbd", 0x66, 2, 0x31, X, X, 0 },
+	{ "pmovzxbq", 0x66, 2, 0x32, X, X, 0 }, { "pmovzxwd", 0x66, 2, 0x33, X, X, 0 },
+	{ "pmovzxwq", 0x66, 2, 0x34, X, X, 0 }, { "pmovzxdq", 0x66, 2, 0x35, X, X, 0 },
+	{ "pcmpgtq", 0x66, 2, 0x37, X, X, 0 },
+	{ "pminsb", 0x66, 2, 0x38, X, X, 0 }, { "pminsd", 0x66, 2, 0x39, X, X, 0 },
+	{ "pminuw", 0x66, 2, 0x3a, X, X, 0 }, { "pminud", 0x66, 2, 0x3b, X, X, 0 },
+	{ "pmaxsb", 0x66, 2, 0x3c, X, X, 0 }, { "pmaxsd", 0x66, 2, 0x3d, X, X, 0 },
+	{ "pmaxuw", 0x66, 2, 0x3e, X, X, 0 }, { "pmaxud", 0x66, 2, 0x3f, X, X, 0 },
+	{ "pmulld", 0x66, 2, 0x40, X, X, 0 }, { "phminposuw", 0x66, 2, 0x41, X, X, 0 },
+	{ "movbe ld", 0, 2, 0xf0, G, G, F_MEMO | F_W | F_O16 }, { "movbe st", 0, 2, 0xf1, G, G, F_MEMO | F_W | F_O16 },
+	{ "crc32 b", 0xf2, 2, 0xf0, G, G, F_W }, { "crc32 v", 0xf2, 2, 0xf1, G, G, F_W | F_O16 },
+	/* 0F 3A */
+	{ "roundps", 0x66, 3, 0x08, X, X, F_IMM }, { "roundpd", 0x66, 3, 0x09, X, X, F_IMM },
+	{ "roundss", 0x66, 3, 0x0a, X, X, F_IMM }, { "roundsd", 0x66, 3, 0x0b, X, X, F_IMM },
+	{ "blendps", 0x66, 3, 0x0c, X, X, F_IMM }, { "blendpd", 0x66, 3, 0x0d, X, X, F_IMM },
+	{ "pblendw", 0x66, 3, 0x0e, X, X, F_IMM },
+	{ "pextrb", 0x66, 3, 0x14, X, G, F_IMM }, { "pextrw", 0x66, 3, 0x15, X, G, F_IMM },
+	{ "pextrd/q", 0x66, 3, 0x16, X, G, F_IMM | F_W }, { "extractps", 0x66, 3, 0x17, X, G, F_IMM | F_W },
+	{ "pinsrb", 0x66, 3, 0x20, X, G, F_IMM }, { "insertps", 0x66, 3, 0x21, X, X, F_IMM },
+	{ "pinsrd/q", 0x66, 3, 0x22, X, G, F_IMM | F_W },
+	{ "dpps", 0x66, 3, 0x40, X, X, F_IMM }, { "dppd", 0x66, 3, 0x41, X, X, F_IMM },
+	{ "mpsadbw", 0x66, 3, 0x42, X, X, F_IMM },
+	{ "pcmpestrm", 0x66, 3, 0x60, X, X, F_IMM | F_STR | F_W }, { "pcmpestri", 0x66, 3, 0x61, X, X, F_IMM | F_STR | F_W },
+	{ "pcmpistrm", 0x66, 3, 0x62, X, X, F_IMM | F_STR }, { "pcmpistri", 0x66, 3, 0x63, X, X, F_IMM | F_STR },
+};
+// clang-format on
+
+static unsigned pick_reg(unsigned kind)
+{
+	switch (kind) {
+	case K_X: return rn(16);
+	case K_M: return rn(16); /* REX.R/B are ignored for mm */
+	default: return rn(3);   /* rax rcx rdx */
+	}
+}
+
+static size_t encode(const struct tpl *tp, uint8_t *b)
+{
+	size_t n = 0;
+	unsigned reg = pick_reg(tp->kreg);
+	bool m = !(tp->fl & F_REGO) && ((tp->fl & F_MEMO) || rn(2));
+	unsigned rm = m ? 3 : pick_reg(tp->krm);
+	if ((tp->fl & F_O16) && rn(3) == 0)
+		b[n++] = 0x66;
+	if (tp->pfx)
+		b[n++] = tp->pfx;
+	bool w = (tp->fl & F_W) && rn(2);
+	uint8_t rex = (uint8_t)(0x40 | (w ? 8 : 0) | ((reg & 8) ? 4 : 0) | ((rm & 8) ? 1 : 0));
+	if (rex != 0x40 || rn(8) == 0)
+		b[n++] = rex;
+	b[n++] = 0x0f;
+	if (tp->map == 2)
+		b[n++] = 0x38;
+	if (tp->map == 3)
+		b[n++] = 0x3a;
+	b[n++] = tp->op;
+	if (m) {
+		b[n++] = (uint8_t)(0x40 | (reg & 7) << 3 | 3);
+		b[n++] = (uint8_t)(rn(4) ? 16 * rn(8) : rn(0x80)); /* [rbx + disp8], sometimes misaligned */
+	} else {
+		b[n++] = (uint8_t)(0xc0 | (reg & 7) << 3 | (rm & 7));
+	}
+	if (tp->fl & F_IMM)
+		b[n++] = (uint8_t)rn(256);
+	return n;
+}
+
+static void hexs(const uint8_t *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 3 * i, "%02x ", b[i]);
+}
+
+static bool same_state(const struct nstate *a, const struct nstate *b, const uint8_t *ma, const uint8_t *mb,
+		       uint64_t fmask, char *why)
+{
+	for (unsigned i = 0; i < 16; i++)
+		if (memcmp(a->xmm[i], b->xmm[i], 16)) {
+			uint64_t x[2], y[2];
+			memcpy(x, a->xmm[i], 16);
+			memcpy(y, b->xmm[i], 16);
+			sprintf(why, "xmm%u native %016llx:%016llx emu %016llx:%016llx", i, (unsigned long long)x[1],
+				(unsigned long long)x[0], (unsigned long long)y[1], (unsigned long long)y[0]);
+			return false;
+		}
+	for (unsigned i = 0; i < 8; i++)
+		if (a->mm[i] != b->mm[i]) {
+			sprintf(why, "mm%u native %016llx emu %016llx", i, (unsigned long long)a->mm[i],
+				(unsigned long long)b->mm[i]);
+			return false;
+		}
+	for (unsigned i = 0; i < 3; i++)
+		if (a->gpr[i] != b->gpr[i]) {
+			sprintf(why, "gpr%u native %016llx emu %016llx", i, (unsigned long long)a->gpr[i],
+				(unsigned long long)b->gpr[i]);
+			return false;
+		}
+	if ((a->rflags ^ b->rflags) & fmask) {
+		sprintf(why, "rflags native %llx emu %llx", (unsigned long long)a->rflags,
+			(unsigned long long)b->rflags);
+		return false;
+	}
+	if (a->mxcsr != b->mxcsr) {
+		sprintf(why, "mxcsr native %x emu %x", a->mxcsr, b->mxcsr);
+		return false;
+	}
+	for (unsigned i = 0; i < 512; i++)
+		if (ma[i] != mb[i]) {
+			sprintf(why, "memory +0x%x native %02x emu %02x", i, ma[i], mb[i]);
+			return false;
+		}
+	return true;
+}
+
+/* Does the host have what the differential test executes? */
+static bool host_has_v2(void)
+{
+	unsigned a, b, c, d;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+	unsigned need1 = (1u << 0) | (1u << 9) | (1u << 19) | (1u << 20) | (1u << 22) | (1u << 23);
+	if ((c & need1) != need1)
+		return false;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000001), "c"(0));
+	return c & (1u << 5); /* ABM (LZCNT) */
+}
+
+static void test_differential(unsigned per_form)
+{
+	if (!host_has_v2()) {
+		printf("differential: skipped: the host lacks SSE3/SSSE3/SSE4.1/SSE4.2/POPCNT/LZCNT/MOVBE\n");
+		return;
+	}
+	native_init();
+	unsigned ntpl = sizeof(tpls) / sizeof(tpls[0]), bad_forms = 0, prints = 0;
+	unsigned nclean = 0, nxm = 0, ngp = 0, nud = 0;
+	for (unsigned k = 0; k < ntpl; k++) {
+		const struct tpl *tp = &tpls[k];
+		unsigned fails = 0;
+		for (unsigned it = 0; it < per_form; it++) {
+			uint8_t code[16], mem0[512], emem[512];
+			struct nstate s0, ns, es;
+			size_t n = encode(tp, code);
+			rnd_state(&s0, mem0, (tp->fl & F_STR) != 0);
+			ns = s0;
+			es = s0;
+			memcpy(native_mem, mem0, 512);
+			memcpy(emem, mem0, 512);
+			int nv = native_exec(code, n, &ns);
+			int ev = emu_exec(code, n, &es, emem, 512);
+			nclean += nv == V_NONE;
+			nxm += nv == V_XM;
+			ngp += nv == V_GP;
+			nud += nv == V_UD;
+			uint64_t fmask = (tp->fl & F_LZCNT) ? 0x441 : 0x8d5; /* LZCNT: CF ZF (and DF) */
+			char why[160] = "";
+			bool ok = nv == ev;
+			if (!ok)
+				sprintf(why, "native vector %d, emulator %d", nv, ev);
+			else if (nv == V_NONE)
+				ok = same_state(&ns, &es, native_mem, emem, fmask, why);
+			else if (nv == V_XM && ns.mxcsr != es.mxcsr) {
+				ok = false;
+				sprintf(why, "#XM mxcsr native %x emu %x", ns.mxcsr, es.mxcsr);
+			} else {
+				s0.mxcsr = es.mxcsr; /* a fault changes nothing but MXCSR flags */
+				ok = same_state(&s0, &es, mem0, emem, 0x8d5, why);
+			}
+			if (!ok) {
+				fails++;
+				if (prints++ < 40) {
+					char hx[64];
+					hexs(code, n, hx);
+					fprintf(stderr, "differential %s [%s] mxcsr %x: %s\n", tp->name, hx, s0.mxcsr,
+						why);
+				}
+			}
+		}
+		CHECK_EQ(fails, 0);
+		bad_forms += fails != 0;
+	}
+	native_fini();
+	printf("differential: %u forms x %u cases (host: %u completed, %u #XM, %u #GP, %u #UD), "
+	       "%u forms disagree with the host\n",
+	       ntpl, per_form, nclean, nxm, ngp, nud, bad_forms);
+	CHECK(nxm > 0 && ngp > 0 && nud == 0);
+}
+
+/* ---------------- levels ---------------- */
+
+static int dec_level(const char *hex, unsigned level, struct emu_insn *in)
+{
+	uint8_t b[16];
+	size_t n = unit_hex(hex, b);
+	return emu_decode_level(b, (unsigned)n, EMU_MODE_64, level, in);
+}
+
+static void test_levels(void)
+{
+	static const char *const v2[] = {
+		"f2 0f 7c c1",       "66 0f d0 c1",          "f3 0f 12 c1",    "f2 0f f0 00",    "66 0f 38 00 c1",
+		"0f 38 00 c1",       "66 0f 3a 0f c1 03",    "0f 3a 0f c1 03", "66 0f 38 17 c1", "66 0f 38 37 c1",
+		"66 0f 3a 63 c1 0c", "f2 0f 38 f1 c1",       "0f 38 f0 00",    "66 0f 38 f1 00", "f3 0f b8 c1",
+		"f3 48 0f bd c1",    "66 48 0f 3a 16 c0 01", "db 08",          "dd 08",          "df 08",
+	};
+	struct emu_insn in;
+	char b[64];
+	for (unsigned i = 0; i < sizeof(v2) / sizeof(v2[0]); i++) {
+		int d1 = dec_level(v2[i], RAX_CPU_V1, &in);
+		bool bsr = d1 == EMU_DEC_OK && !strcmp(emu_mnemonic(&in, b, sizeof(b)), "bsr");
+		if (!(d1 == EMU_DEC_UD || bsr))
+			fprintf(stderr, "expected #UD (or BSR) at v1: %s\n", v2[i]);
+		CHECK(d1 == EMU_DEC_UD || bsr);
+		int d2 = dec_level(v2[i], RAX_CPU_V2, &in);
+		if (d2 != EMU_DEC_OK)
+			fprintf(stderr, "expected a v2 row: %s\n", v2[i]);
+		CHECK_EQ(d2, EMU_DEC_OK);
+		CHECK_EQ(emu_row_level(emu_oprows[in.row].flags), RAX_CPU_V2);
+	}
+	/* F3 0F BD: BSR below v2, LZCNT at v2; no prefix: BSR at both */
+	CHECK_EQ(dec_level("f3 0f bd c1", RAX_CPU_V1, &in), EMU_DEC_OK);
+	CHECK(!strcmp(emu_mnemonic(&in, b, sizeof(b)), "bsr"));
+	CHECK_EQ(dec_level("f3 0f bd c1", RAX_CPU_V2, &in), EMU_DEC_OK);
+	CHECK(!strcmp(emu_mnemonic(&in, b, sizeof(b)), "lzcnt"));
+	CHECK_EQ(dec_level("0f bd c1", RAX_CPU_V2, &in), EMU_DEC_OK);
+	CHECK(!strcmp(emu_mnemonic(&in, b, sizeof(b)), "bsr"));
+	/* not rows at any level: SSE4A, 0F B8 without F3, F3 0F 38 F0, no-prefix SSE3/SSE4.1 */
+	static const char *const none[] = { "66 0f 78 c0 01 02", "f2 0f 79 c1", "0f b8 c1",
+					    "f3 0f 38 f0 00",    "0f 7c c1",    "0f 3a 08 c1 00" };
+	for (unsigned i = 0; i < sizeof(none) / sizeof(none[0]); i++)
+		CHECK_EQ(dec_level(none[i], RAX_CPU_V2, &in), EMU_DEC_UD);
+	/* disassembly of the new operand forms */
+	CHECK_EQ(dec_level("66 0f 3a 14 c0 05", RAX_CPU_V2, &in), EMU_DEC_OK);
+	emu_disasm(&in, b, sizeof(b));
+	CHECK(!strcmp(b, "pextrb eax, xmm0, 0x5"));
+	CHECK_EQ(dec_level("66 0f 3a 14 03 85", RAX_CPU_V2, &in), EMU_DEC_OK);
+	emu_disasm(&in, b, sizeof(b));
+	CHECK(!strcmp(b, "pextrb [rbx], xmm0, 0x85"));
+	CHECK_EQ(dec_level("66 48 0f 3a 22 c1 01", RAX_CPU_V2, &in), EMU_DEC_OK);
+	emu_disasm(&in, b, sizeof(b));
+	CHECK(!strcmp(b, "pinsrq xmm0, rcx, 0x1"));
+	CHECK_EQ(dec_level("66 0f 38 10 c1", RAX_CPU_V2, &in), EMU_DEC_OK);
+	emu_disasm(&in, b, sizeof(b));
+	CHECK(!strcmp(b, "pblendvb xmm0, xmm1, xmm0"));
+
+	/* CPUID per level */
+	uint32_t r[4];
+	cpuid_model_query_level(RAX_CPU_V1, 1, 0, r);
+	CHECK_EQ(r[2], 1u << 13); /* CX16 */
+	cpuid_model_query_level(RAX_CPU_V2, 1, 0, r);
+	CHECK_EQ(r[2], (1u << 0) | (1u << 9) | (1u << 13) | (1u << 19) | (1u << 20) | (1u << 22) | (1u << 23));
+	cpuid_model_query_level(RAX_CPU_V1, 0x80000001, 0, r);
+	CHECK_EQ(r[2], 1u);
+	cpuid_model_query_level(RAX_CPU_V2, 0x80000001, 0, r);
+	CHECK_EQ(r[2], 1u | (1u << 5) | (1u << 8));
+	cpuid_model_query(1, 0, r);
+	CHECK_EQ(r[2], 1u << 13); /* the default level is v1 */
+	CHECK_EQ(rax_cpu_level_parse("v1"), RAX_CPU_V1);
+	CHECK_EQ(rax_cpu_level_parse("x86-64-v2"), RAX_CPU_V2);
+	CHECK_EQ(rax_cpu_level_parse("v3"), 0);
+	CHECK_EQ(rax_cpu_level_parse(NULL), 0);
+
+	/* MONITOR/MWAIT (0F 01 C8/C9) are #UD at every level */
+	static const uint8_t monitor[] = { 0x0f, 0x01, 0xc8, 0xf4 }, mwait[] = { 0x0f, 0x01, 0xc9, 0xf4 };
+	vm_fresh(RAX_CPU_V2);
+	tv_code(&t, monitor, sizeof(monitor));
+	tv_run(&t);
+	CHECK_EQ(tv_vector(&t), V_UD);
+	vm_fresh(RAX_CPU_V2);
+	tv_code(&t, mwait, sizeof(mwait));
+	tv_run(&t);
+	CHECK_EQ(tv_vector(&t), V_UD);
+
+	/* the interpreter: CPUID and #UD follow emu_set_cpu_level */
+	static const uint8_t cpuid_popcnt[] = { 0xb8, 1, 0, 0, 0, 0x0f, 0xa2, 0xf3, 0x0f, 0xb8, 0xc1, 0xf4 };
+	vm_fresh(RAX_CPU_V1);
+	CHECK_EQ(emu_cpu_level(&t.vm), RAX_CPU_V1);
+	CHECK_EQ(emu_set_cpu_level(&t.vm, 0), -1);
+	CHECK_EQ(emu_set_cpu_level(&t.vm, RAX_CPU_LEVEL_MAX + 1), -1);
+	tv_code(&t, cpuid_popcnt, sizeof(cpuid_popcnt));
+	tv_run(&t);
+	CHECK_EQ(tv_vector(&t), V_UD);
+	CHECK_EQ(t.s.gpr[RAX_REG_RCX] & (1u << 23), 0);
+	vm_fresh(RAX_CPU_V2);
+	tv_code(&t, cpuid_popcnt, sizeof(cpuid_popcnt));
+	t.s.gpr[RAX_REG_RCX] = 0;
+	CHECK_EQ(tv_run(&t), RAX_EXIT_HLT);
+	CHECK_EQ(t.s.rip, TV_CODE + sizeof(cpuid_popcnt));
+	CHECK_EQ(t.s.gpr[RAX_REG_RAX], 7); /* popcnt of leaf 1 ECX = 0x00d82201 */
+}
+
+int main(int argc, char **argv)
+{
+	unsigned per = argc > 1 ? (unsigned)atoi(argv[1]) : unit_cases(200);
+	tv_init(&t);
+	test_levels();
+	test_differential(per);
+	tv_free(&t);
+	return unit_finish("test_emu_v2");
+}

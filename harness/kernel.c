@@ -76,10 +76,6 @@
 
 #define KPAGE 4096ull
 #define KSTOP_STATUS 0x4b52 /* vm->stop_status of a harness stop (even: never a guest code) */
-/* 64 KiB the KVM oracle may use: inside [EBDA, 1 MiB), which the loader's
- * e820 map reserves and Linux never touches at this address (VGA window). */
-#define K_HARNESS_AREA 0xa0000ull
-#define K_HARNESS_SIZE 0x10000ull
 #define K_CMP (CMP_ALL | CMP_SYS | CMP_FPU)
 #define K_RFLAGS_BITS (0x3f7fd5ull & ~(uint64_t)RFLAGS_RF)
 #define K_WATCH 64
@@ -224,7 +220,7 @@ static void io_hook(void *opaque, uint16_t port, unsigned size, bool is_write, u
 {
 	struct kside *s = opaque;
 	struct kd *D = s->D;
-	if (port == HARNESS_STEP_PORT)
+	if (port == PORT_HARNESS_STEP)
 		return; /* the KVM oracle's own stops */
 	if (s->emu && port == K_PORT_UART_LCR && is_write)
 		D->lcr = (uint8_t)value;
@@ -498,7 +494,7 @@ static int64_t ram_first_diff(const uint8_t *a, const uint8_t *b, uint64_t size,
 		if (memcmp(a + off, b + off, n) == 0)
 			continue;
 		for (uint64_t p = off; p < off + n; p += KPAGE) {
-			if (p < from || (p >= K_HARNESS_AREA && p < K_HARNESS_AREA + K_HARNESS_SIZE))
+			if (p < from || (p >= LAYOUT_HARNESS_KERNEL && p < LAYOUT_HARNESS_KERNEL + LAYOUT_HARNESS_SIZE))
 				continue;
 			if (memcmp(a + p, b + p, KPAGE))
 				return (int64_t)p;
@@ -737,8 +733,8 @@ static int resync_from_kvm(struct kd *D, const struct rax_cpu_state *k)
 	struct rax_err err = { 0 };
 	memcpy(D->emu.mem.host, D->kvm->mem.host, D->size);
 	/* the trap-flag oracle's area is the harness's, not the guest's */
-	memcpy(D->emu.mem.host + K_HARNESS_AREA, D->snap + K_HARNESS_AREA, K_HARNESS_SIZE);
-	memcpy(D->kvm->mem.host + K_HARNESS_AREA, D->snap + K_HARNESS_AREA, K_HARNESS_SIZE);
+	memcpy(D->emu.mem.host + LAYOUT_HARNESS_KERNEL, D->snap + LAYOUT_HARNESS_KERNEL, LAYOUT_HARNESS_SIZE);
+	memcpy(D->kvm->mem.host + LAYOUT_HARNESS_KERNEL, D->snap + LAYOUT_HARNESS_KERNEL, LAYOUT_HARNESS_SIZE);
 	if (emu_load(D, k, NULL, &err) < 0 || kvm_load(D, k, NULL, &err) < 0)
 		return -1;
 	checkpoint(D, k);
@@ -982,7 +978,8 @@ static enum kloc localise(struct kd *D, uint64_t at, const char *seen)
 		str_copy(d->hist[d->nhist - 1].dis, sizeof(d->hist[0].dis), d->disasm);
 		if (stepped) {
 			/* the trap-flag oracle's harness area is not the guest's */
-			memcpy(D->kvm->mem.host + K_HARNESS_AREA, D->emu.mem.host + K_HARNESS_AREA, K_HARNESS_SIZE);
+			memcpy(D->kvm->mem.host + LAYOUT_HARNESS_KERNEL, D->emu.mem.host + LAYOUT_HARNESS_KERNEL,
+			       LAYOUT_HARNESS_SIZE);
 			uint64_t rbits = D->orc.rflags_bits & K_RFLAGS_BITS;
 			unsigned nf_all = diff_compare_state(&e1, &o1, K_CMP, rbits, d->fields, 48);
 			unsigned nf_def = diff_compare_state(&e1, &o1, K_CMP, rbits & ~undefined, d->fields, 48);
@@ -1361,7 +1358,8 @@ static void run_steps(struct kd *D)
 		add_lin(D, pages, &np, EMU_MAX_WRITTEN_PAGES + 8, e1.gpr[RAX_REG_RSP]);
 		for (unsigned i = 0; i < np; i++) {
 			if (pages[i] + KPAGE > D->size ||
-			    (pages[i] >= K_HARNESS_AREA && pages[i] < K_HARNESS_AREA + K_HARNESS_SIZE))
+			    (pages[i] >= LAYOUT_HARNESS_KERNEL &&
+			     pages[i] < LAYOUT_HARNESS_KERNEL + LAYOUT_HARNESS_SIZE))
 				continue;
 			const uint8_t *ep = D->emu.mem.host + pages[i], *kp = D->kvm->mem.host + pages[i];
 			if (!memcmp(ep, kp, KPAGE))
@@ -1509,7 +1507,7 @@ void diff_run_kernel(const struct diff_kernel_options *o, struct diff_result *re
 			    (unsigned long long)(D->size >> 20));
 		goto out;
 	}
-	if (oracle_kvm_open(&D->orc, o->mode, D->emu.mem.host, D->size, &st, K_HARNESS_AREA, &err) < 0) {
+	if (oracle_kvm_open(&D->orc, o->mode, D->emu.mem.host, D->size, &st, LAYOUT_HARNESS_KERNEL, &err) < 0) {
 		kset_status(D, DIFF_ERROR, "%s", err.msg);
 		goto out;
 	}
@@ -1517,7 +1515,7 @@ void diff_run_kernel(const struct diff_kernel_options *o, struct diff_result *re
 	snprintf(res->oracle, sizeof(res->oracle), "%s", D->orc.name);
 	D->kvm = oracle_kvm_vm(&D->orc);
 	/* the oracle put its stub into its copy of RAM: both sides hold it */
-	memcpy(D->emu.mem.host + K_HARNESS_AREA, D->kvm->mem.host + K_HARNESS_AREA, K_HARNESS_SIZE);
+	memcpy(D->emu.mem.host + LAYOUT_HARNESS_KERNEL, D->kvm->mem.host + LAYOUT_HARNESS_KERNEL, LAYOUT_HARNESS_SIZE);
 	if (D->kvm->ops->set_state(D->kvm, &st, &err) < 0) {
 		kset_status(D, DIFF_ERROR, "%s", err.msg);
 		goto out;

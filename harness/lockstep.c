@@ -151,7 +151,8 @@ static bool in_native_regions(struct ls *L, uint64_t a)
 static unsigned compare_page(struct ls *L, uint64_t page, struct diff_divergence *d)
 {
 	page &= ~(PAGE - 1);
-	if (virt_mem(L) ? !in_native_regions(L, page) : (page >= L->harness_area && page < L->harness_area + 0x10000))
+	if (virt_mem(L) ? !in_native_regions(L, page)
+			: (page >= L->harness_area && page < L->harness_area + LAYOUT_HARNESS_SIZE))
 		return 0;
 	const uint8_t *e = emu_page(L, page);
 	if (!e || L->orc.ops->read(&L->orc, page, L->pagebuf, PAGE) < 0)
@@ -349,7 +350,7 @@ static int open_oracle(struct ls *L, const struct rax_cpu_state *st)
 		set_status(L, DIFF_SKIP, "%s", why[0] ? why : "no oracle can run this image here");
 		return -1;
 	case DIFF_PICK_KVM:
-		L->harness_area = LAYOUT_TEST_SYS_END - 0x10000;
+		L->harness_area = LAYOUT_HARNESS_TEST;
 		if (oracle_kvm_open(&L->orc, o->step_mode, L->vm.mem.host, L->vm.mem.size, st, L->harness_area, &err) <
 		    0) {
 			set_status(L, DIFF_ERROR, "%s", err.msg);

@@ -129,9 +129,6 @@ bool oracle_native_available(char *why, size_t n);
 
 enum kvm_step_mode { KVM_STEP_AUTO, KVM_STEP_SINGLESTEP, KVM_STEP_TRAPFLAG };
 
-/* Harness port the in-guest #DB handler writes to (trap-flag stepping). */
-#define HARNESS_STEP_PORT 0xf5
-
 /*
  * Whether the KVM oracle can run here (kvm_probe(): usable, and a stepping
  * mechanism works), the step mode auto resolves to (single-step when

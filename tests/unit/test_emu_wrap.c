@@ -45,6 +45,8 @@ static const uint8_t push32[] = { 0x50, 0xf4 };
 static const uint8_t pop32[] = { 0x58, 0xf4 };
 /* bits 32: fld tword [fs:ecx]; fistp dword [0x400000]; hlt */
 static const uint8_t fld32[] = { 0x64, 0xdb, 0x29, 0xdb, 0x1d, 0x00, 0x00, 0x40, 0x00, 0xf4 };
+/* bits 32: movdqu xmm0, [fs:ecx]; movd eax, xmm0; hlt */
+static const uint8_t movdqu32[] = { 0x64, 0xf3, 0x0f, 0x6f, 0x01, 0x66, 0x0f, 0x7e, 0xc0, 0xf4 };
 /* bits 16: mov ax, [fs:ecx]; hlt  (67: 32-bit addressing) */
 static const uint8_t rd16a32[] = { 0x64, 0x67, 0x8b, 0x01, 0xf4 };
 /* bits 16: mov ax, [fs:bx]; hlt */
@@ -183,6 +185,23 @@ static void test_protected32(enum pg pg)
 	t.s.gpr[RAX_REG_RCX] = 0xffffffec;
 	CHECK_EQ(run_eax(), 0);
 	CHECK_EQ(tv_r32(&t, TV_DATA), 1);
+	tv_free(&t);
+
+	/* 10- and 16-byte operands are limit-checked to their last byte */
+	start32(pg, fld32, sizeof(fld32), D_FLAT);
+	t.s.gpr[RAX_REG_RCX] = 0xfffffff7;
+	CHECK_EQ(run_eax(), -EXC_GP);
+	tv_free(&t);
+	start32(pg, movdqu32, sizeof(movdqu32), D_FLAT);
+	t.s.cr4 |= CR4_OSFXSR;
+	t.s.gpr[RAX_REG_RCX] = 0xfffffff8;
+	CHECK_EQ(run_eax(), -EXC_GP);
+	tv_free(&t);
+	start32(pg, movdqu32, sizeof(movdqu32), D_FLAT);
+	t.s.cr4 |= CR4_OSFXSR;
+	tv_w32(&t, TOP_PHYS - 12, 0xa3a2a1a0); /* linear 0xFFFFFFF0 when paged */
+	t.s.gpr[RAX_REG_RCX] = 0xfffffff0;
+	CHECK_EQ(run_eax(), pg == PG_OFF ? 0xffffffffu : 0xa3a2a1a0u);
 	tv_free(&t);
 }
 

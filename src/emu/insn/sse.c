@@ -34,7 +34,7 @@ void emu_mmx_rotate(struct emu_cpu *c)
 
 __m128i emu_sse_rd128(struct emu_cpu *c, const struct emu_insn *in, bool aligned)
 {
-	uint64_t la = emu_linear(c, in->seg, emu_ea(c, in));
+	uint64_t la = emu_linear_acc(c, in->seg, emu_ea(c, in), 16, ACC_R);
 	if (aligned && (la & 15))
 		EMU_GP(c, 0);
 	const uint8_t *p = emu_tlb_host(c, la, ACC_R, 16);
@@ -52,7 +52,7 @@ __m128i emu_sse_rd128(struct emu_cpu *c, const struct emu_insn *in, bool aligned
 
 void emu_sse_wr128(struct emu_cpu *c, const struct emu_insn *in, bool aligned, __m128i v)
 {
-	uint64_t la = emu_linear(c, in->seg, emu_ea(c, in));
+	uint64_t la = emu_linear_acc(c, in->seg, emu_ea(c, in), 16, ACC_W);
 	if (aligned && (la & 15))
 		EMU_GP(c, 0);
 	uint8_t *p = emu_tlb_host(c, la, ACC_W, 16);

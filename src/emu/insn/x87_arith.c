@@ -92,7 +92,7 @@ static void mem_read(struct emu_cpu *c, const struct emu_insn *in, uint64_t ea, 
 		memcpy(buf, &v, size);
 		return;
 	}
-	uint64_t la = emu_linear(c, in->seg, ea);
+	uint64_t la = emu_linear_acc(c, in->seg, ea, size, ACC_R);
 	if ((la & GUEST_PAGE_OFFSET) > GUEST_PAGE_SIZE - size) {
 		emu_read_block(c, la, buf, size, c->cpl == 3);
 		return;
@@ -112,7 +112,7 @@ static void mem_write(struct emu_cpu *c, const struct emu_insn *in, uint64_t ea,
 		emu_wr(c, in->seg, ea, size, v);
 		return;
 	}
-	uint64_t la = emu_linear(c, in->seg, ea);
+	uint64_t la = emu_linear_acc(c, in->seg, ea, size, ACC_W);
 	if ((la & GUEST_PAGE_OFFSET) > GUEST_PAGE_SIZE - size) {
 		emu_write_block(c, la, buf, size, c->cpl == 3);
 		return;

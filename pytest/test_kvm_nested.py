@@ -74,11 +74,11 @@ MB_CASES = {
     "mb_elf": ("", ["asm/mb_aout.bin", "asm/mb_elf.bin"]),
 }
 # The multiboot test-image runner (asm/mbrun.asm) on KVM, the self-checking
-# programs as its modules. Left out: t_x87/t_sse (QEMU's FPU model behind
-# nested KVM differs from the CPU's, see QEMU_FPU_CHECKS) and t_faults (it
-# loads its own IDT, through which the runner's exit call cannot pass).
+# programs as its modules. Left out: t_x87/t_sse/t_sse4 (QEMU's FPU model
+# behind nested KVM differs from the CPU's, see QEMU_FPU_CHECKS) and t_faults
+# (it loads its own IDT, through which the runner's exit call cannot pass).
 MBRUN_PROGS = [p.stem for p in sorted((BUILD / "asm").glob("t_*.bin"))
-               if p.stem not in ("t_x87", "t_sse", "t_faults")]
+               if p.stem not in ("t_x87", "t_sse", "t_sse4", "t_faults")]
 CASES["mbrun"] = ("./rax --backend kvm --kernel asm/mbrun.bin --mem 1536M --timeout 120 --initrd "
                   + ",".join(f"asm/{p}.bin" for p in MBRUN_PROGS))
 CASES.update({
@@ -227,9 +227,9 @@ QEMU_IST_SS = re.compile(
 # The same model writes an MMX register without setting bits 64-79 of the
 # x87 register to all ones (SDM vol. 1 9.5.1; the interpreter and the real
 # CPU through the native oracle do): t_sse's first MMX move shows it in the
-# x87/SSE state comparison.
+# x87/SSE state comparison (t_sse4's first MMX move too).
 QEMU_MMX_EXP = re.compile(
-    r"DIVERGE\s+asm/t_sse\.bin\s.*\(movq [^)]*\): st(\d): emu 0xffff_([0-9a-f]{16}), "
+    r"DIVERGE\s+asm/t_sse4?\.bin\s.*\(movq [^)]*\): st(\d): emu 0xffff_([0-9a-f]{16}), "
     r"oracle 0x0000_\2")
 # And it leaves FSW.C1 clear when an x87 store rounds up (SDM vol. 1 8.1.3.2:
 # C1 = 1 when the inexact result was rounded up); t_x87's first such FST.
@@ -241,7 +241,8 @@ def _qemu_c1(line):
     return bool(m) and int(m.group(1), 16) ^ int(m.group(2), 16) == 0x200
 
 
-QEMU_MODEL = {"t_faults": QEMU_IST_SS.search, "t_sse": QEMU_MMX_EXP.search, "t_x87": _qemu_c1}
+QEMU_MODEL = {"t_faults": QEMU_IST_SS.search, "t_sse": QEMU_MMX_EXP.search, "t_sse4": QEMU_MMX_EXP.search,
+              "t_x87": _qemu_c1}
 
 
 def _diff_lines(out):

@@ -2,6 +2,7 @@
 #include "console_out.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,9 +44,18 @@ static void *writer_main(void *arg)
 
 		ssize_t w;
 		int e = 0;
-		do {
+		for (;;) {
 			w = write(o->fd, chunk, n);
-		} while (w < 0 && errno == EINTR && !atomic_load(&o->quit));
+			if (w >= 0 || atomic_load(&o->quit))
+				break;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				/* an fd someone else made non-blocking: wait until it takes more */
+				struct pollfd pfd = { .fd = o->fd, .events = POLLOUT };
+				poll(&pfd, 1, 100);
+			} else if (errno != EINTR) {
+				break;
+			}
+		}
 		if (w < 0)
 			e = errno;
 
@@ -127,21 +137,37 @@ bool console_out_put(struct console_out *o, uint8_t byte)
 	return taken;
 }
 
-bool console_out_ready(struct console_out *o)
-{
-	if (!o->started)
-		return true;
-	pthread_mutex_lock(&o->lock);
-	bool r = o->error || o->count < CONSOLE_OUT_CAP;
-	pthread_mutex_unlock(&o->lock);
-	return r;
-}
-
 static bool passed(const struct timespec *deadline)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return now.tv_sec > deadline->tv_sec || (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
+}
+
+/* pthread_cond_timedwait's deadline (CLOCK_REALTIME) ms from now. */
+static struct timespec in_ms(long ms)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_nsec += ms * 1000 * 1000;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
+void console_out_wait_room(struct console_out *o, const volatile int *stop)
+{
+	if (!o->started)
+		return;
+	pthread_mutex_lock(&o->lock);
+	/* wake up now and then to look at *stop (set from signal handlers) */
+	while (!o->error && o->count == CONSOLE_OUT_CAP && !(stop && *stop)) {
+		struct timespec t = in_ms(20);
+		pthread_cond_timedwait(&o->cond, &o->lock, &t);
+	}
+	pthread_mutex_unlock(&o->lock);
 }
 
 unsigned console_out_flush(struct console_out *o, const volatile int *stop, const struct timespec *deadline)
@@ -151,13 +177,7 @@ unsigned console_out_flush(struct console_out *o, const volatile int *stop, cons
 	pthread_mutex_lock(&o->lock);
 	/* wake up now and then to look at *stop and the deadline (set from signal handlers) */
 	while (o->count && !o->error && !(stop && *stop) && !(deadline && passed(deadline))) {
-		struct timespec t;
-		clock_gettime(CLOCK_REALTIME, &t); /* pthread_cond_timedwait's clock */
-		t.tv_nsec += 20 * 1000 * 1000;
-		if (t.tv_nsec >= 1000000000L) {
-			t.tv_sec++;
-			t.tv_nsec -= 1000000000L;
-		}
+		struct timespec t = in_ms(20);
 		pthread_cond_timedwait(&o->cond, &o->lock, &t);
 	}
 	unsigned left = o->error ? 0 : o->count;

@@ -7,8 +7,10 @@
  * byte is taken at once (THR empty again, as before); when it is full the
  * UART holds the byte and reports itself busy (LSR THRE/TEMT clear) until
  * the writer has made room and calls on_space, as a slow line would. A
- * reader that goes away (EPIPE, or any write error) ends the writer: the
- * on_closed callback runs once, and later bytes are discarded.
+ * guest that writes THR while it is busy waits in console_out_wait_room()
+ * until there is room or the run stops, so no byte is lost while the
+ * reader lives. A reader that goes away (EPIPE, or any write error) ends
+ * the writer: the on_closed callback runs once, later bytes are discarded.
  *
  * Console output of a run whose reader keeps up never fills the buffer, so
  * the guest never sees the UART busy and the run stays deterministic.
@@ -49,8 +51,9 @@ int console_out_init(struct console_out *o, int fd, void (*on_space)(void *), vo
  * gone), false when the buffer is full and the caller must hold it. */
 bool console_out_put(struct console_out *o, uint8_t byte);
 
-/* Room for at least one more byte (or the reader is gone). */
-bool console_out_ready(struct console_out *o);
+/* Wait until there is room for a byte, the reader is gone, or *stop
+ * becomes non-zero (stop may be NULL). */
+void console_out_wait_room(struct console_out *o, const volatile int *stop);
 
 /*
  * Wait until everything queued is written, the reader is gone, *stop

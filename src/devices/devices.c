@@ -3,8 +3,14 @@
  *
  * COM1: 16550A UART (uart16550.c), IRQ 4.
  * PIC: 8259A pair at 0x20 / 0xA0 and the ELCR at 0x4D0 (pic8259.c).
+ * I/O APIC: at LAYOUT_IOAPIC_BASE (ioapic.c); the local APICs (lapic.c)
+ *   are each CPU's own, reached by the CPU, not through the bus. The
+ *   interrupt router (irq.c) connects the lines to the 8259s and the I/O
+ *   APIC and the controllers to the CPUs.
  * PIT: 8254 at 0x40-0x43 on IRQ 0, and port 0x61 (pit8254.c).
  * RTC: MC146818 and CMOS RAM at 0x70 / 0x71 on IRQ 8 (rtc_cmos.c).
+ * ACPI PM1 registers at 0x600-0x605 (acpi_pm.c): what the FADT describes;
+ *   S5 through PM1_CNT powers off (status 0).
  * i8042: only the reset line. Reads return all ones, which Linux reads as
  *   "no controller", so it does not wait on a keyboard we do not have;
  *   command 0xFE on port 0x64 ends the VM with RAX_STATUS_RESET.
@@ -19,6 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "devices/acpi_pm.h"
+#include "devices/ioapic.h"
+#include "devices/irq.h"
+#include "devices/lapic.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/rtc_cmos.h"
@@ -45,6 +55,11 @@ struct rax_devices {
 	struct pic8259 pic;
 	struct pit8254 pit;
 	struct rtc_cmos rtc;
+	struct acpi_pm pm;
+	struct ioapic ioapic;
+	struct lapic lapic[IRQ_MAX_CPUS];
+	struct irq_router irq;
+	bool irqchip; /* the interrupt controllers are these models, not the backend's */
 	struct port_ctx ctx[MAX_BYTE_PORTS];
 	unsigned nctx;
 };
@@ -67,6 +82,7 @@ static int com1_init(struct rax_vm *vm, struct rax_err *err)
 		return rax_errf(err, RAX_STATUS_HOST, "out of memory");
 	if (uart_init(vm->uart, vm->cfg.console_out, uart_irq, uart_output_closed, vm) < 0)
 		return rax_errf(err, RAX_STATUS_HOST, "cannot start the console output thread");
+	vm->uart->stop = &vm->stop;
 	struct bus_device d = { .name = "com1",
 				.space = BUS_PIO,
 				.base = PORT_COM1,
@@ -236,13 +252,57 @@ static int rtc_dev_init(struct rax_vm *vm, struct rax_err *err)
 	return register_byte_port(vm, &rtc_port);
 }
 
+static uint64_t ioapic_bus_read(void *opaque, uint64_t off, unsigned size)
+{
+	return ioapic_mmio_read(opaque, (unsigned)off, size);
+}
+
+static void ioapic_bus_write(void *opaque, uint64_t off, unsigned size, uint64_t v)
+{
+	ioapic_mmio_write(opaque, (unsigned)off, size, v);
+}
+
+static int ioapic_dev_init(struct rax_vm *vm, struct rax_err *err)
+{
+	struct bus_device d = { .name = "ioapic",
+				.space = BUS_MMIO,
+				.base = LAYOUT_IOAPIC_BASE,
+				.len = IOAPIC_MMIO_SIZE,
+				.opaque = &vm->devices->ioapic,
+				.read = ioapic_bus_read,
+				.write = ioapic_bus_write };
+	return bus_register(&vm->bus, &d);
+}
+
+/* S5 through PM1_CNT: the guest powered the machine off. */
+static void acpi_power_off(void *opaque) { vm_request_stop(opaque, RAX_STATUS_OK); }
+
+static uint8_t acpi_pm_port_read(struct rax_vm *vm, unsigned off) { return acpi_pm_read(&vm->devices->pm, off); }
+
+static void acpi_pm_port_write(struct rax_vm *vm, unsigned off, uint8_t v) { acpi_pm_write(&vm->devices->pm, off, v); }
+
+static const struct byte_port acpi_pm_port = { "acpi-pm", PORT_ACPI_PM1A_EVT, ACPI_PM_LEN, acpi_pm_port_read,
+					       acpi_pm_port_write };
+
+static int acpi_pm_dev_init(struct rax_vm *vm, struct rax_err *err)
+{
+	acpi_pm_init(&vm->devices->pm, acpi_power_off, vm);
+	return register_byte_port(vm, &acpi_pm_port);
+}
+
 static const struct {
 	const char *name;
 	int (*init)(struct rax_vm *vm, struct rax_err *err);
-	bool emulator_only; /* KVM emulates it in the kernel (KVM_CREATE_IRQCHIP/PIT2) */
+	bool irqchip; /* a backend with an in-kernel irqchip has its own (KVM_CREATE_IRQCHIP/PIT2) */
 } device_table[] = {
-	{ "com1", com1_init, false },  { "i8042", i8042_init, false }, { "debug-exit", debug_exit_init, false },
-	{ "pic", pic_dev_init, true }, { "pit", pit_dev_init, true },  { "rtc", rtc_dev_init, false },
+	{ "com1", com1_init, false },
+	{ "i8042", i8042_init, false },
+	{ "debug-exit", debug_exit_init, false },
+	{ "pic", pic_dev_init, true },
+	{ "pit", pit_dev_init, true },
+	{ "rtc", rtc_dev_init, false },
+	{ "ioapic", ioapic_dev_init, true },
+	{ "acpi-pm", acpi_pm_dev_init, false },
 };
 
 int devices_register(struct rax_vm *vm, struct rax_err *err)
@@ -250,12 +310,17 @@ int devices_register(struct rax_vm *vm, struct rax_err *err)
 	vm->devices = calloc(1, sizeof(*vm->devices));
 	if (!vm->devices)
 		return rax_errf(err, RAX_STATUS_HOST, "out of memory");
+	struct rax_devices *d = vm->devices;
 	/* idle models for the devices a backend keeps in its kernel: no ports, no IRQs */
-	pic_init(&vm->devices->pic);
-	pit_init(&vm->devices->pit, pit_irq_pulse, vm);
+	pic_init(&d->pic);
+	pit_init(&d->pit, pit_irq_pulse, vm);
+	ioapic_init(&d->ioapic, &d->irq);
+	lapic_init(&d->lapic[0], &d->irq, 0, true); /* one CPU, the BSP */
+	irq_router_init(&d->irq, &d->pic, &d->ioapic, d->lapic, 1);
+	d->irqchip = !(vm->ops && vm->ops->kernel_irqchip);
 	for (size_t i = 0; i < sizeof(device_table) / sizeof(device_table[0]); i++) {
-		if (device_table[i].emulator_only && vm->cfg.backend != RAX_BACKEND_EMULATOR)
-			continue; /* KVM has its own, in the kernel */
+		if (device_table[i].irqchip && !d->irqchip)
+			continue; /* the backend has its own, in the kernel */
 #ifdef RAX_EXPERIMENT_NO_RTC
 		if (!strcmp(device_table[i].name, "rtc"))
 			continue;
@@ -288,6 +353,8 @@ void devices_advance(struct rax_vm *vm, uint64_t now_ns)
 		return;
 	pit_advance(&d->pit, now_ns);
 	rtc_advance(&d->rtc, now_ns);
+	if (d->irqchip)
+		irq_advance(&d->irq, now_ns);
 }
 
 uint64_t devices_next_deadline(struct rax_vm *vm)
@@ -296,20 +363,22 @@ uint64_t devices_next_deadline(struct rax_vm *vm)
 	if (!d)
 		return UINT64_MAX;
 	uint64_t pit = pit_next_deadline(&d->pit), rtc = rtc_next_deadline(&d->rtc);
-	return pit < rtc ? pit : rtc;
+	uint64_t t = pit < rtc ? pit : rtc;
+	if (d->irqchip) {
+		uint64_t apic = irq_next_deadline(&d->irq);
+		t = apic < t ? apic : t;
+	}
+	return t;
 }
 
-void devices_pic_set_irq(struct rax_vm *vm, unsigned irq, int level)
+struct irq_router *devices_irq(struct rax_vm *vm)
 {
-	if (vm->devices)
-		pic_set_irq(&vm->devices->pic, irq, level);
+	return vm->devices && vm->devices->irqchip ? &vm->devices->irq : NULL;
 }
 
-bool devices_pic_pending(struct rax_vm *vm) { return vm->devices && pic_pending(&vm->devices->pic); }
-
-int devices_pic_ack(struct rax_vm *vm)
+void devices_set_line(struct rax_vm *vm, unsigned line, int level)
 {
-	if (!vm->devices)
-		return 7; /* as an unprogrammed 8259: spurious IRQ 7, vector base 0 */
-	return pic_ack(&vm->devices->pic);
+	struct irq_router *r = devices_irq(vm);
+	if (r)
+		irq_set_line(r, line, level);
 }

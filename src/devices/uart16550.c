@@ -148,9 +148,27 @@ uint8_t uart_read(struct uart16550 *u, unsigned offset)
 	return v;
 }
 
+/* THR is written while it still holds a byte: the transmitter would lose one. */
+static bool overrun(const struct uart16550 *u, unsigned offset)
+{
+	return offset == UART_RBR_THR_DLL && !(u->lcr & UART_LCR_DLAB) && !loopback(u) && u->tx_held;
+}
+
 void uart_write(struct uart16550 *u, unsigned offset, uint8_t value)
 {
 	pthread_mutex_lock(&u->lock);
+	/*
+	 * A guest that writes THR without waiting for THRE while the reader
+	 * stalls: rather than lose a byte the reader would still take, this
+	 * vCPU waits for room; a stop request (signal, --timeout) ends the wait.
+	 */
+	while (overrun(u, offset) && !(u->stop && *u->stop)) {
+		pthread_mutex_unlock(&u->lock);
+		console_out_wait_room(&u->out, u->stop);
+		pthread_mutex_lock(&u->lock);
+		if (u->tx_held && console_out_put(&u->out, u->tx_byte))
+			u->tx_held = false;
+	}
 	bool dlab = u->lcr & UART_LCR_DLAB;
 	switch (offset) {
 	case UART_RBR_THR_DLL:
@@ -161,7 +179,7 @@ void uart_write(struct uart16550 *u, unsigned offset, uint8_t value)
 				rx_push(u, value);
 				u->thr_int = true;
 			} else if (u->tx_held) {
-				u->tx_byte = value; /* written over the byte THR held, as on a real line */
+				u->tx_byte = value; /* stopping: written over the byte THR held */
 				u->tx_overrun++;
 			} else if (console_out_put(&u->out, value)) {
 				u->thr_int = true; /* taken at once: THR empty again */

@@ -68,7 +68,8 @@ struct uart16550 {
 	struct console_out out;
 	bool tx_held; /* THR holds tx_byte: the output buffer is full */
 	uint8_t tx_byte;
-	uint64_t tx_overrun; /* bytes the guest wrote over a held one */
+	uint64_t tx_overrun;      /* bytes the guest wrote over a held one (while stopping) */
+	const volatile int *stop; /* non-zero: the run ends, waits for the reader give up */
 	int irq_level;
 	void (*set_irq)(void *opaque, int level);
 	void *irq_opaque;

@@ -2,7 +2,8 @@
  * test_console_out.c - the UART's output side with a reader that stalls,
  * resumes and goes away: the vCPU side never blocks, a full buffer makes
  * the line busy (LSR THRE/TEMT clear, the byte held in THR), room again
- * raises THRE and its interrupt, no byte is lost while the reader lives,
+ * raises THRE and its interrupt, no byte is lost while the reader lives
+ * (a guest that ignores THRE waits for room until the run stops),
  * a closed reader is reported once, and destroy ends a blocked writer.
  */
 #define _GNU_SOURCE
@@ -15,6 +16,27 @@
 
 #include "devices/uart16550.h"
 #include "unit.h"
+
+/* A reader that sleeps, then reads everything until EOF (rude-writer case). */
+struct slow_reader {
+	int fd;
+	unsigned got;
+	bool in_order;
+};
+
+static void *slow_read(void *arg)
+{
+	struct slow_reader *r = arg;
+	usleep(200 * 1000);
+	uint8_t b[8192];
+	ssize_t n;
+	while ((n = read(r->fd, b, sizeof(b))) > 0) {
+		for (ssize_t i = 0; i < n; i++)
+			r->in_order &= b[i] == (uint8_t)(r->got + (unsigned)i);
+		r->got += (unsigned)n;
+	}
+	return NULL;
+}
 
 static int irq_level;
 static volatile int closed_calls;
@@ -36,6 +58,28 @@ static double now_s(void)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Read from fd (non-blocking) until want bytes came or 10 s passed; checks
+ * that byte i is i mod 256. Returns the bytes read. */
+static unsigned drain(int fd, unsigned want, bool *in_order)
+{
+	uint8_t b[8192];
+	unsigned got = 0;
+	double t0 = now_s();
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	*in_order = true;
+	while (got < want && now_s() - t0 < 10) {
+		ssize_t r = read(fd, b, sizeof(b));
+		if (r <= 0) {
+			usleep(1000);
+			continue;
+		}
+		for (ssize_t i = 0; i < r; i++)
+			*in_order &= b[i] == (uint8_t)(got + (unsigned)i);
+		got += (unsigned)r;
+	}
+	return got;
 }
 
 static bool lsr_busy(struct uart16550 *u) { return !(uart_read(u, UART_LSR) & (UART_LSR_THRE | UART_LSR_TEMT)); }
@@ -84,17 +128,8 @@ int main(void)
 	CHECK(uart_flush(&u, NULL, &soon) > 0); /* a flush with a deadline gives up */
 
 	/* the reader resumes: every byte arrives in order, THRE comes back with its interrupt */
-	uint8_t buf[8192];
-	unsigned got = 0;
-	bool in_order = true;
-	t0 = now_s();
-	while (got < next && now_s() - t0 < 10) {
-		ssize_t r = read(p[0], buf, sizeof(buf));
-		for (ssize_t i = 0; i < r; i++)
-			in_order &= buf[i] == (uint8_t)(got + (unsigned)i);
-		if (r > 0)
-			got += (unsigned)r;
-	}
+	bool in_order;
+	unsigned got = drain(p[0], next, &in_order);
 	CHECK_EQ(got, next); /* including the byte THR held */
 	CHECK(in_order);
 	CHECK(!lsr_busy(&u));
@@ -128,6 +163,58 @@ int main(void)
 	t0 = now_s();
 	uart_destroy(&v);
 	CHECK(now_s() - t0 < 2);
+	close(p[0]);
+	close(p[1]);
+
+	/* a guest that never looks at THRE while the reader stalls: it waits
+	 * for room and loses nothing; a stop request ends such a wait */
+	if (pipe(p) < 0)
+		return 1;
+	static volatile int stop;
+	CHECK_EQ(uart_init(&v, p[1], NULL, on_closed, NULL), 0);
+	v.stop = &stop;
+	struct slow_reader sr = { .fd = p[0], .in_order = true };
+	pthread_t th;
+	pthread_create(&th, NULL, slow_read, &sr);
+	const unsigned rude = 3 * CONSOLE_OUT_CAP;
+	for (unsigned i = 0; i < rude; i++)
+		uart_write(&v, UART_RBR_THR_DLL, (uint8_t)i);
+	CHECK_EQ(uart_flush(&v, NULL, NULL), 0);
+	uart_destroy(&v);
+	close(p[1]);
+	pthread_join(th, NULL);
+	CHECK_EQ(sr.got, rude);
+	CHECK(sr.in_order);
+	close(p[0]);
+	if (pipe(p) < 0)
+		return 1;
+	CHECK_EQ(uart_init(&v, p[1], NULL, on_closed, NULL), 0);
+	v.stop = &stop;
+	next = 0;
+	fill(&v, &next);
+	stop = 1; /* the run ends: the next rude write must not wait */
+	t0 = now_s();
+	uart_write(&v, UART_RBR_THR_DLL, 0);
+	uart_write(&v, UART_RBR_THR_DLL, 0);
+	CHECK(now_s() - t0 < 1);
+	uart_destroy(&v);
+	close(p[0]);
+	close(p[1]);
+
+	/* an output fd someone made non-blocking: EAGAIN is a full line, not a closed one */
+	if (pipe(p) < 0)
+		return 1;
+	fcntl(p[1], F_SETFL, O_NONBLOCK);
+	closed_calls = 0;
+	CHECK_EQ(uart_init(&v, p[1], NULL, on_closed, NULL), 0);
+	next = 0;
+	fill(&v, &next);
+	CHECK(lsr_busy(&v));
+	got = drain(p[0], next, &in_order);
+	CHECK_EQ(got, next);
+	CHECK(in_order);
+	CHECK_EQ(closed_calls, 0);
+	uart_destroy(&v);
 	close(p[0]);
 	close(p[1]);
 	return unit_finish("test_console_out");

@@ -12,6 +12,7 @@ import os
 import pty
 import select
 import signal
+import struct
 import subprocess
 import termios
 import time
@@ -53,6 +54,22 @@ def wait_end(p, bound):
         pytest.fail(f"rax did not end within {bound} s")
     err = p.stderr.read().decode(errors="replace").splitlines()
     return p.returncode, err, time.monotonic() - t0
+
+
+def wait_caught(p, sig, bound=10):
+    """Wait until process p catches sig (its handler is installed: rax's
+    main has begun; before that the default action is all any process has)."""
+    bit = 1 << (getattr(signal, sig) - 1)
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < bound and p.poll() is None:
+        try:
+            with open(f"/proc/{p.pid}/status") as f:
+                caught = int([l for l in f if l.startswith("SigCgt:")][0].split()[1], 16)
+        except (OSError, IndexError):
+            caught = 0
+        if caught & bit:
+            return
+        time.sleep(0.0005)
 
 
 def assert_one_line(err, must):
@@ -228,3 +245,87 @@ def test_interactive_guest_sleeps_and_keeps_time():
     assert busy < 0.05, f"an idle guest at the prompt used {busy:.0%} of a core"
     assert 1.9 <= slept < 6, f"sleep 2 took {slept:.2f} s"
     assert status == SIGNAL, err
+
+
+# ---- signals before and around the run: the KVM probe, loading, a stepped test ----
+
+def _reference_kvm_info():
+    r = run_rax(["--kvm-info"], timeout=120)
+    return r.returncode, [line.split(":")[0] for line in r.stdout.splitlines()]
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_signal_during_the_kvm_probe(sig):
+    """`rax --kvm-info` and a signal soon after, at several moments: either
+    status 12 with one line and no findings (the probe's runs were cut
+    short, so they would be wrong), or the probe had finished and its
+    findings and status are the normal ones; never killed by the signal."""
+    normal, names = _reference_kvm_info()
+    for delay in (0, 0.005, 0.02, 0.05, 0.1, 0.2, 0.4):
+        p = spawn(["--kvm-info"], stdout=subprocess.PIPE)
+        wait_caught(p, sig)
+        time.sleep(delay)
+        p.send_signal(getattr(signal, sig))
+        out = p.stdout.read().decode()
+        status, err, _ = wait_end(p, 30)
+        assert status in (SIGNAL, normal), (delay, status, err)
+        if status == SIGNAL and err:
+            assert_one_line(err, f"interrupted by {sig}")
+            assert out == "", out
+        else:
+            assert [line.split(":")[0] for line in out.splitlines()] == names, out
+            assert "interrupted" not in out, out
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_signal_while_input_files_load(tmp_path, sig):
+    """A large boot module takes a while to read and copy: a signal then is
+    kept and ends the run before the guest starts (status 12, one line),
+    never kills rax by the signal's default action."""
+    big = tmp_path / "big.mod"
+    with open(big, "wb") as f:
+        f.truncate(128 << 20)
+    p = spawn(["--backend", "emulator", "--kernel", asm_image("mb_idle"), "--initrd", big], stdout=subprocess.PIPE)
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 10 and p.poll() is None:  # the module is open: rax is reading it
+        try:
+            fds = [os.readlink(f"/proc/{p.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{p.pid}/fd")]
+        except OSError:
+            fds = []
+        if str(big) in fds:
+            break
+        time.sleep(0.001)
+    p.send_signal(getattr(signal, sig))
+    status, err, _ = wait_end(p, 30)
+    assert status == SIGNAL, err
+    assert_one_line(err, f"interrupted by {sig}")
+    assert p.stdout.read() == b"", "the guest never ran"
+
+
+def _spin_image(tmp_path, step_limit):
+    """A test image that jumps to itself, with a step limit (a stepped run)."""
+    load = 0x400000
+    hdr = b"RAXT" + struct.pack("<HHBBHBBH", 1, 56, 64, 0, 0, 0, 0, 0)
+    hdr += struct.pack("<QQQQQ", load, load + 56, 0, step_limit, 0)
+    f = tmp_path / "spin.bin"
+    f.write_bytes(hdr + b"\xeb\xfe")  # jmp $
+    return f
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_signal_and_timeout_end_a_stepped_test(tmp_path, backend):
+    """rax --test with a step limit runs instruction by instruction: a
+    signal and --timeout end it as they end any run, with one line."""
+    if backend == "kvm":
+        kvm_require("singlestep")
+    img = _spin_image(tmp_path, 1 << 40)
+    p = spawn(["--backend", backend, "--test", img], stdout=subprocess.PIPE)
+    time.sleep(0.5)
+    p.send_signal(signal.SIGTERM)
+    status, err, took = wait_end(p, 10)
+    assert status == SIGNAL, err
+    assert_one_line(err, "interrupted by SIGTERM")
+    assert "outcome: aborted: interrupted" in p.stdout.read().decode()
+    r = run_rax(["--backend", backend, "--test", img, "--timeout", "0.5"], timeout=30)
+    assert r.returncode == TIMEOUT, r.stderr
+    assert r.stderr.strip() == "rax: timeout after 0.5 seconds", r.stderr

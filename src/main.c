@@ -273,7 +273,8 @@ static int run_kernel(struct rax_config *cfg, const struct initrd_list *initrds,
 		status = err.code ? err.code : RAX_STATUS_HOST;
 	} else {
 		/* the input is good and the VM exists: now the host's limits */
-		if (cfg->backend == RAX_BACKEND_KVM && kind == KERNEL_BZIMAGE && !kvm_probe()->linux_boot.ok)
+		if (cfg->backend == RAX_BACKEND_KVM && kind == KERNEL_BZIMAGE && !kvm_probe()->linux_boot.ok &&
+		    !vm_signal_name()) /* (a signal cut the probe short: the run ends at once) */
 			fprintf(stderr, "rax: warning: a full Linux boot is not possible on this host's KVM: %s\n",
 				kvm_probe()->linux_boot.why);
 		err.msg[0] = 0;
@@ -315,6 +316,7 @@ int main(int argc, char **argv)
 	     cmdline_set = false, clock_set = false;
 	static struct initrd_list initrds; /* static: still reachable on early returns */
 	const char *why;
+	vm_signals_init(); /* a signal while files load or KVM is probed ends rax with status 12 */
 	opterr = 0;
 	int c;
 	/* the leading ':' makes a missing value ':' rather than '?' (unknown) */
@@ -406,6 +408,10 @@ int main(int argc, char **argv)
 		if (test || cfg.kernel || kernel_opts)
 			return die(RAX_STATUS_USAGE, "--kvm-info takes no other options");
 		const struct kvm_caps *caps = kvm_probe();
+		if (vm_signal_name()) { /* the probe's runs were cut short: no findings */
+			snprintf(msg, sizeof(msg), "interrupted by %s", vm_signal_name());
+			return die(RAX_STATUS_SIGNAL, msg);
+		}
 		kvm_caps_print(stdout, caps);
 		return caps->usable.ok ? RAX_STATUS_OK : RAX_STATUS_HOST;
 	}

@@ -159,11 +159,13 @@ void vm_set_irq(struct rax_vm *vm, unsigned irq, int level)
 
 /*
  * SIGINT, SIGTERM, SIGHUP and SIGQUIT end a run with RAX_STATUS_SIGNAL and
- * one line naming the signal; the handlers stay installed for the life of
- * the process, so one arriving between two runs (the KVM probe's VMs, then
- * the guest's), while input files load or while output drains at the end
- * is latched and still ends the run, never kills rax with the terminal left
- * raw. SIGPIPE is ignored: a closed console reader is seen as EPIPE.
+ * one line naming the signal; the handlers are installed when the program
+ * starts (vm_signals_init) and stay for the life of the process, so one
+ * arriving before the first run (while input files load, during the KVM
+ * probe), between two runs (the probe's VMs, then the guest's) or while
+ * output drains at the end is latched and still ends the run, never kills
+ * rax with the terminal left raw. SIGPIPE is ignored: a closed console
+ * reader is seen as EPIPE.
  */
 static volatile sig_atomic_t signalled;
 
@@ -186,20 +188,25 @@ static void on_signal(int sig)
 	vm_request_stop(vm, RAX_STATUS_SIGNAL);
 }
 
-static void install_signals(struct rax_vm *vm)
+void vm_signals_init(void)
 {
 	static bool installed;
-	if (!installed) {
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_signal; /* no SA_RESTART: blocking calls return EINTR */
-		sigemptyset(&sa.sa_mask);
-		static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGALRM };
-		for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-			sigaction(sigs[i], &sa, NULL);
-		signal(SIGPIPE, SIG_IGN);
-		installed = true;
-	}
+	if (installed)
+		return;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: blocking calls return EINTR */
+	sigemptyset(&sa.sa_mask);
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGALRM };
+	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	installed = true;
+}
+
+static void install_signals(struct rax_vm *vm)
+{
+	vm_signals_init();
 	signal_vm = vm;
 	struct itimerval it = { .it_interval = { 0, VM_TICK_US }, .it_value = { 0, VM_TICK_US } };
 	setitimer(ITIMER_REAL, &it, NULL);
@@ -330,6 +337,12 @@ int vm_run(struct rax_vm *vm, struct rax_err *err)
 	}
 	status = finish_output(vm, status, err);
 	vm_watch_end();
+	vm_stop_message(vm, status, err);
+	return status;
+}
+
+void vm_stop_message(struct rax_vm *vm, int status, struct rax_err *err)
+{
 	if (status == RAX_STATUS_TIMEOUT) {
 		rax_errf(err, RAX_STATUS_TIMEOUT, "timeout after %g seconds", vm->cfg.timeout);
 	} else if (status == RAX_STATUS_SIGNAL) {
@@ -340,9 +353,8 @@ int vm_run(struct rax_vm *vm, struct rax_err *err)
 			rax_errf(err, RAX_STATUS_SIGNAL, "interrupted");
 	} else if (status == RAX_STATUS_OUTPUT) {
 		rax_errf(err, RAX_STATUS_OUTPUT, "console output closed (%s): the reader went away",
-			 strerror(vm->uart->out.error ? vm->uart->out.error : EPIPE));
+			 strerror(vm->uart && vm->uart->out.error ? vm->uart->out.error : EPIPE));
 	}
-	return status;
 }
 
 /* ---- console input: stdin -> UART ---- */

@@ -130,6 +130,10 @@ void vm_request_stop(struct rax_vm *vm, int status);
 void vm_wake(struct rax_vm *vm);
 void vm_idle_wait(struct rax_vm *vm, int64_t timeout_ns);
 
+/* Catch SIGINT, SIGTERM, SIGHUP and SIGQUIT (latched until a run sees them)
+ * and ignore SIGPIPE from now on; a program calls it first thing. */
+void vm_signals_init(void);
+
 /* The --timeout deadline of the current run has passed. */
 bool vm_deadline_passed(void);
 /* The signal that ended the run ("SIGHUP"), NULL for none. */
@@ -137,6 +141,10 @@ const char *vm_signal_name(void);
 
 /* Run until the guest ends; returns the process status, err for INTERNAL. */
 int vm_run(struct rax_vm *vm, struct rax_err *err);
+
+/* The one line for a run that status ended from outside (timeout, signal,
+ * closed console reader) into err; nothing for any other status. */
+void vm_stop_message(struct rax_vm *vm, int status, struct rax_err *err);
 
 /*
  * The timeout (cfg.timeout), SIGINT/SIGTERM and the periodic tick for code

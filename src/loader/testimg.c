@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "input_file.h"
 #include "layout.h"
@@ -397,45 +396,47 @@ int testimg_load(struct guest_mem *mem, const char *path, const char *what, stru
 	return rc;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 int testimg_run(struct rax_vm *vm, const struct testimg_info *info, struct rax_err *err)
 {
 	if (!info->step_limit || !vm->ops->step)
 		return vm_run(vm, err);
-	/* Step loop: the step limit bounds the run; --timeout is checked
-	 * every 4096 steps (no timer signals here). */
-	double deadline = vm->cfg.timeout > 0 ? now_s() + vm->cfg.timeout : 0;
-	for (uint64_t n = 0;; n++) {
-		if (vm->stop)
-			return vm->stop_status;
+	/* Step loop: the step limit bounds the run; --timeout and signals
+	 * stop it as they stop vm_run(). */
+	int status = -1;
+	vm_watch_begin(vm);
+	for (uint64_t n = 0; status < 0; n++) {
+		if (vm->stop) {
+			status = vm->stop_status;
+			vm_stop_message(vm, status, err);
+			break;
+		}
 		if (n == info->step_limit) {
 			rax_errf(err, RAX_STATUS_TIMEOUT, "step limit of %llu instructions reached",
 				 XU64(info->step_limit));
-			return RAX_STATUS_TIMEOUT;
-		}
-		if (deadline && !(n & 4095) && now_s() > deadline) {
-			rax_errf(err, RAX_STATUS_TIMEOUT, "timeout after %g seconds", vm->cfg.timeout);
-			return RAX_STATUS_TIMEOUT;
+			status = RAX_STATUS_TIMEOUT;
+			break;
 		}
 		struct rax_exit ex;
 		memset(&ex, 0, sizeof(ex));
-		if (vm->ops->step(vm, &ex, err) < 0)
-			return err->code ? err->code : RAX_STATUS_HOST;
+		if (vm->ops->step(vm, &ex, err) < 0) {
+			status = err->code ? err->code : RAX_STATUS_HOST;
+			break;
+		}
 		switch (ex.kind) {
-		case RAX_EXIT_HLT: return RAX_STATUS_OK;
+		case RAX_EXIT_HLT: status = RAX_STATUS_OK; break;
 		case RAX_EXIT_SHUTDOWN:
 			rax_errf(err, RAX_STATUS_SHUTDOWN, "guest triple fault (shutdown) at rip 0x%llx", XU64(ex.rip));
-			return RAX_STATUS_SHUTDOWN;
-		case RAX_EXIT_INTERNAL: rax_errf(err, RAX_STATUS_INTERNAL, "%s", ex.detail); return RAX_STATUS_INTERNAL;
+			status = RAX_STATUS_SHUTDOWN;
+			break;
+		case RAX_EXIT_INTERNAL:
+			rax_errf(err, RAX_STATUS_INTERNAL, "%s", ex.detail);
+			status = RAX_STATUS_INTERNAL;
+			break;
 		default: break;
 		}
 	}
+	vm_watch_end();
+	return status;
 }
 
 /* Put back the frame the stub recorded: the test's own RIP, RSP, RFLAGS, CS, SS. */

@@ -25,11 +25,10 @@ PASSED, FAILED, EXCEPTION = 0, 1, 3
 # emulates CPL0 cannot emulate; t_sse checks #GP(0) for misaligned SSE
 # arithmetic, which such a host turns into #UD.
 KVM_NEEDS = {"t_faults": ("cpl0-native",), "t_sse": ("gp-cpl3",), "t_sse4": ("gp-cpl3",)}
-# The CPU level a program needs of the interpreter (rax --test runs at v1 by
-# default; RAX_EMU_CPU selects the level, see src/emu/emu.h): t_sse4 is the
-# x86-64-v2 set, t_x87 checks FISTTP (SSE3). KVM runs the instructions on the
-# host CPU whatever the model's CPUID says.
-EMU_LEVEL = {"t_sse4": "v2", "t_x87": "v2"}
+# The CPU level a program needs (`rax --cpu`; the default is the highest):
+# t_sse4 is the x86-64-v2 set, t_x87 checks FISTTP (SSE3). KVM runs the
+# instructions on the host CPU whatever the model's CPUID says.
+NEEDS_LEVEL = {"t_sse4": "v2", "t_x87": "v2"}
 
 
 def image(name):
@@ -44,8 +43,8 @@ def image(name):
 def test_program(program, backend):
     if backend == "kvm":
         kvm_require(*KVM_NEEDS.get(program, ()))
-    env = {"RAX_EMU_CPU": EMU_LEVEL[program]} if backend == "emulator" and program in EMU_LEVEL else None
-    r = run_rax(["--test", image(program), "--backend", backend, "--timeout", "120"], timeout=180, env=env)
+    level = ["--cpu", NEEDS_LEVEL[program]] if program in NEEDS_LEVEL else []
+    r = run_rax(["--test", image(program), "--backend", backend, "--timeout", "120"] + level, timeout=180)
     fails = [l for l in r.stdout.splitlines() if l.startswith("FAIL")]
     assert not fails, "\n".join(fails)
     m = re.search(r"^SUMMARY: (\d+) passed, (\d+) failed$", r.stdout, re.M)
@@ -58,8 +57,7 @@ def test_program(program, backend):
 def test_v2_program_raises_ud_at_level_v1():
     """Below its CPU level the interpreter has no v2 instructions: t_sse4's
     first one (ADDSUBPS) raises #UD, which the program does not expect."""
-    r = run_rax(["--test", image("t_sse4"), "--backend", "emulator", "--timeout", "60"], timeout=90,
-                env={"RAX_EMU_CPU": "v1"})
+    r = run_rax(["--test", image("t_sse4"), "--backend", "emulator", "--cpu", "v1", "--timeout", "60"], timeout=90)
     assert r.returncode == EXCEPTION, r.stdout[-1500:] + r.stderr
     assert re.search(r"^exception: vector=0x06 ", r.stdout, re.M), r.stdout[-1500:]
 
@@ -174,3 +172,22 @@ def test_runtime_stub_matches_source(tmp_path):
     subprocess.run([sys.executable, str(ROOT / "asm/runtime/gen_stub.py"), str(out)], check=True)
     assert out.read_text() == (ROOT / "src/loader/testimg_stub.h").read_text(), \
         "src/loader/testimg_stub.h is stale: run asm/runtime/gen_stub.py"
+
+
+@pytest.mark.parametrize("backend", ["emulator", "kvm"])
+@pytest.mark.parametrize("level,status", [("v1", 1), ("v2", 15), (None, 15)])
+def test_cpu_option_sets_the_cpuid_both_backends_show(backend, level, status):
+    """asm/mb_cpuid.asm exits with SSE4.2, POPCNT and SSE3 from CPUID leaf 1
+    as bits: v1 has none of them, v2 (the default) all three."""
+    if backend == "kvm":
+        # a KVM that runs CPL0 code in software lets CPUID reach the host CPU
+        # (this host kind shows the host's leaves whatever KVM_SET_CPUID2 says)
+        kvm_require("cpl0-native")
+    r = run_rax(["--backend", backend, "--kernel", image("mb_cpuid")] + (["--cpu", level] if level else []),
+                timeout=60)
+    assert r.returncode == status, r.stderr
+
+
+def test_cpu_option_is_checked():
+    r = run_rax(["--cpu", "v5", "--test", image("t_sse4")])
+    assert r.returncode == 2 and "unknown --cpu 'v5' (v1 or v2)" in r.stderr

@@ -15,6 +15,7 @@
 #include "input_file.h"
 #include "layout.h"
 #include "loader/bzimage.h"
+#include "cpuid_model.h"
 #include "kvm_probe.h"
 #include "loader/multiboot.h"
 #include "loader/testimg.h"
@@ -57,6 +58,10 @@ static void usage(FILE *f)
 		"                      unless stdin is a terminal) or realtime (an idle\n"
 		"                      guest sleeps and its clock follows the wall clock;\n"
 		"                      the default at a terminal). KVM: realtime only\n"
+		"  --cpu LEVEL         the CPU model both backends present: v1 (x86-64\n"
+		"                      baseline) or v2 (+ SSE3 SSSE3 SSE4.1 SSE4.2 POPCNT\n"
+		"                      LZCNT MOVBE; the default); the emulator raises #UD\n"
+		"                      above it, KVM only hides it from CPUID\n"
 		"  --rtc WHEN          what the CMOS clock starts at: host (the host's\n"
 		"                      time; default with the realtime clock) or Unix\n"
 		"                      seconds (default with the virtual clock: %lld)\n"
@@ -169,6 +174,7 @@ enum {
 	OPT_STATS,
 	OPT_KVM_INFO,
 	OPT_CLOCK,
+	OPT_CPU,
 };
 
 /* --initrd values, split at commas: the bzImage initrd or the multiboot modules. */
@@ -295,13 +301,21 @@ static int run_kernel(struct rax_config *cfg, const struct initrd_list *initrds,
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "kernel", required_argument, 0, OPT_KERNEL },   { "test", required_argument, 0, OPT_TEST },
-		{ "initrd", required_argument, 0, OPT_INITRD },   { "cmdline", required_argument, 0, OPT_CMDLINE },
-		{ "mem", required_argument, 0, OPT_MEM },         { "backend", required_argument, 0, OPT_BACKEND },
-		{ "timeout", required_argument, 0, OPT_TIMEOUT }, { "rtc", required_argument, 0, OPT_RTC },
-		{ "stats", no_argument, 0, OPT_STATS },           { "kvm-info", no_argument, 0, OPT_KVM_INFO },
-		{ "clock", required_argument, 0, OPT_CLOCK },     { "help", no_argument, 0, 'h' },
-		{ "version", no_argument, 0, OPT_VERSION },       { 0, 0, 0, 0 },
+		{ "kernel", required_argument, 0, OPT_KERNEL },
+		{ "test", required_argument, 0, OPT_TEST },
+		{ "initrd", required_argument, 0, OPT_INITRD },
+		{ "cmdline", required_argument, 0, OPT_CMDLINE },
+		{ "mem", required_argument, 0, OPT_MEM },
+		{ "backend", required_argument, 0, OPT_BACKEND },
+		{ "timeout", required_argument, 0, OPT_TIMEOUT },
+		{ "rtc", required_argument, 0, OPT_RTC },
+		{ "stats", no_argument, 0, OPT_STATS },
+		{ "kvm-info", no_argument, 0, OPT_KVM_INFO },
+		{ "clock", required_argument, 0, OPT_CLOCK },
+		{ "cpu", required_argument, 0, OPT_CPU },
+		{ "help", no_argument, 0, 'h' },
+		{ "version", no_argument, 0, OPT_VERSION },
+		{ 0, 0, 0, 0 },
 	};
 	struct rax_config cfg = {
 		.backend = RAX_BACKEND_KVM,
@@ -384,6 +398,12 @@ int main(int argc, char **argv)
 				return die(RAX_STATUS_USAGE, msg);
 			}
 			clock_set = true;
+			break;
+		case OPT_CPU:
+			if (!(cfg.cpu_level = rax_cpu_level_parse(optarg))) {
+				snprintf(msg, sizeof(msg), "unknown --cpu '%s' (v1 or v2)", optarg);
+				return die(RAX_STATUS_USAGE, msg);
+			}
 			break;
 		case OPT_STATS: stats = true; break;
 		case 'h': usage(stdout); return 0;

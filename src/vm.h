@@ -70,6 +70,7 @@ struct rax_config {
 	int console_out;   /* fd the UART transmits to */
 	int64_t rtc_epoch; /* Unix time the CMOS clock shows at vm_now_ns() == 0 */
 	enum rax_clock clock;
+	unsigned cpu_level; /* enum rax_cpu_level (cpuid_model.h) both backends present; 0: the default */
 };
 
 struct uart16550;

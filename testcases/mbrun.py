@@ -58,7 +58,8 @@ def command(runner, build, images, trace=False, dump=False, steps=False):
         return cmd
     if runner not in ("emulator", "kvm"):
         raise RunError(f"unknown runner {runner!r} (emulator, kvm or qemu)")
-    cmd = [str(build / "rax"), "--backend", runner, "--kernel", str(kernel), "--mem", f"{MEM_MIB}M",
+    # the CPU level of the corpus' newest forms (x86-64-v2; QEMU's -cpu max has them too)
+    cmd = [str(build / "rax"), "--backend", runner, "--cpu", "v2", "--kernel", str(kernel), "--mem", f"{MEM_MIB}M",
            "--initrd", mods]
     if opts:
         cmd += ["--cmdline", opts]
@@ -111,11 +112,8 @@ def run(runner, build, images, trace=False, dump=False, steps=False, timeout=600
     per instruction; steps: only the count and a hash over every step's state."""
     images = [str(i) for i in images]
     cmd = command(runner, build, images, trace, dump, steps)
-    # the interpreter at the CPU level of the corpus' newest forms (x86-64-v2;
-    # QEMU's -cpu max has them too), as rax-diff compares it
-    env = dict(os.environ, RAX_EMU_CPU="v2") if runner == "emulator" else None
     try:
-        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, env=env)
+        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired as e:
         raise RunError(f"{runner}: no end after {timeout} s: {' '.join(cmd[:6])} ...") from e
     text = r.stdout.decode("latin-1")

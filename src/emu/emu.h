@@ -39,9 +39,8 @@ uint64_t emu_interrupt_count(struct rax_vm *vm);
 /*
  * The CPU level (enum rax_cpu_level in cpuid_model.h: RAX_CPU_V1, RAX_CPU_V2)
  * the interpreter models: instructions of a higher level raise #UD and CPUID
- * reports the level's features. The default is RAX_CPU_LEVEL_DEFAULT (v1),
- * or the level the environment variable RAX_EMU_CPU names ("v1", "v2") at
- * create. Returns -1 (and changes nothing) for a level that is not
+ * reports the level's features. At create it is the VM's cfg.cpu_level
+ * (`rax --cpu`), else RAX_CPU_LEVEL_DEFAULT. Returns -1 (and changes nothing) for a level that is not
  * implemented. Call it before running; it drops decoded code.
  */
 int emu_set_cpu_level(struct rax_vm *vm, unsigned level);

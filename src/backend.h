@@ -9,6 +9,7 @@
 #ifndef RAX_BACKEND_H
 #define RAX_BACKEND_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cpu_state.h"
@@ -44,8 +45,12 @@ struct rax_backend_ops {
 	int (*step)(struct rax_vm *vm, struct rax_exit *exit, struct rax_err *err);
 	/* Guest-virtual to guest-physical through the current page tables. */
 	int (*translate)(struct rax_vm *vm, uint64_t gva, uint64_t *gpa);
-	/* Drive an ISA interrupt line (may be called from another thread). */
-	void (*set_irq)(struct rax_vm *vm, unsigned irq, int level);
+	/* Drive interrupt line `line` (devices/irq.h: ISA IRQ n is line n, as
+	 * KVM_IRQ_LINE numbers them; may be called from another thread). */
+	void (*set_irq)(struct rax_vm *vm, unsigned line, int level);
+	/* The interrupt controllers and the PIT are in the backend (KVM's
+	 * in-kernel irqchip): the device models stay off the bus. */
+	bool kernel_irqchip;
 	/* Guest time in ns since the CPU was created (see vm_now_ns()). */
 	uint64_t (*now_ns)(struct rax_vm *vm);
 };

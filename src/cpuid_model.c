@@ -22,6 +22,7 @@
 #define F1_EDX_MSR (1u << 5)
 #define F1_EDX_PAE (1u << 6)
 #define F1_EDX_CX8 (1u << 8)
+#define F1_EDX_APIC CPUID_1_EDX_APIC
 #define F1_EDX_PGE (1u << 13)
 #define F1_EDX_CMOV (1u << 15)
 #define F1_EDX_PAT (1u << 16)
@@ -35,8 +36,10 @@
 #define F1_ECX_CX16 (1u << 13)
 #define F1_ECX_SSE4_1 (1u << 19)
 #define F1_ECX_SSE4_2 (1u << 20)
+#define F1_ECX_X2APIC (1u << 21)
 #define F1_ECX_MOVBE (1u << 22)
 #define F1_ECX_POPCNT (1u << 23)
+#define F1_ECX_TSC_DEADLINE (1u << 24)
 #define X1_EDX_SYSCALL (1u << 11)
 #define X1_EDX_NX (1u << 20)
 #define X1_EDX_PAGE1GB (1u << 26)
@@ -45,15 +48,15 @@
 #define X1_ECX_ABM (1u << 5)
 #define X1_ECX_3DNOWPREFETCH (1u << 8)
 
-#define LEAF1_ECX_V1 F1_ECX_CX16
+#define LEAF1_ECX_V1 (F1_ECX_CX16 | F1_ECX_X2APIC | F1_ECX_TSC_DEADLINE)
 #define LEAF1_ECX_V2 \
 	(LEAF1_ECX_V1 | F1_ECX_SSE3 | F1_ECX_SSSE3 | F1_ECX_SSE4_1 | F1_ECX_SSE4_2 | F1_ECX_MOVBE | F1_ECX_POPCNT)
 #define X1_ECX_V1 X1_ECX_LAHF_LM
 #define X1_ECX_V2 (X1_ECX_V1 | X1_ECX_ABM | X1_ECX_3DNOWPREFETCH)
 
 #define LEAF1_EDX                                                                                                 \
-	(F1_EDX_FPU | F1_EDX_PSE | F1_EDX_TSC | F1_EDX_MSR | F1_EDX_PAE | F1_EDX_CX8 | F1_EDX_PGE | F1_EDX_CMOV | \
-	 F1_EDX_PAT | F1_EDX_CLFSH | F1_EDX_MMX | F1_EDX_FXSR | F1_EDX_SSE | F1_EDX_SSE2)
+	(F1_EDX_FPU | F1_EDX_PSE | F1_EDX_TSC | F1_EDX_MSR | F1_EDX_PAE | F1_EDX_CX8 | F1_EDX_APIC | F1_EDX_PGE | \
+	 F1_EDX_CMOV | F1_EDX_PAT | F1_EDX_CLFSH | F1_EDX_MMX | F1_EDX_FXSR | F1_EDX_SSE | F1_EDX_SSE2)
 /* AMD mirrors leaf-1 EDX bits 0-9, 12-17, 23 and 24 into 0x80000001 EDX. */
 #define AMD_MIRROR_MASK 0x0183f3ffu
 

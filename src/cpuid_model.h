@@ -20,13 +20,16 @@
  * advertises exactly the level's features.
  */
 enum rax_cpu_level { RAX_CPU_V1 = 1, RAX_CPU_V2 = 2 };
-#define RAX_CPU_LEVEL_DEFAULT RAX_CPU_V2
+#define RAX_CPU_LEVEL_DEFAULT RAX_CPU_V1
 #define RAX_CPU_LEVEL_MAX RAX_CPU_V2 /* the highest level that is implemented */
 
 /* "v1", "v2" (also "x86-64-v2" and "2") -> the level, or 0 when s names none. */
 unsigned rax_cpu_level_parse(const char *s);
 /* "v1", "v2"; "?" for a level that does not exist. */
 const char *rax_cpu_level_name(unsigned level);
+
+/* Leaf 1 EDX: the local APIC (a CPU clears it while IA32_APIC_BASE.EN is 0). */
+#define CPUID_1_EDX_APIC (1u << 9)
 
 struct cpuid_leaf {
 	uint32_t function, index;

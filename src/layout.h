@@ -31,9 +31,11 @@
 #define LAYOUT_KERNEL 0x100000ULL
 /* Preferred initrd address; lower if it does not fit below initrd_addr_max. */
 #define LAYOUT_INITRD 0x4000000ULL
-/* Local APIC registers: the base address in IA32_APIC_BASE at reset (the
- * MSR's value only; no APIC device sits on the bus). */
+/* Local APIC registers: the base address in IA32_APIC_BASE at reset (each
+ * CPU reaches its own there; the interpreter's is src/devices/lapic.c). */
 #define LAYOUT_APIC_BASE 0xfee00000ULL
+/* I/O APIC registers (IOREGSEL, IOWIN): the address the MADT gives. */
+#define LAYOUT_IOAPIC_BASE 0xfec00000ULL
 
 /* ---- multiboot (v1) kernels (src/loader/multiboot.c) ----
  * The loader's own structures live below 640 KiB; the kernel image (every

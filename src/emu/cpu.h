@@ -128,10 +128,14 @@ struct emu_cpu {
 	unsigned nwritten;
 	uint64_t written[EMU_MAX_WRITTEN_PAGES];
 
-	/* Interrupt lines as devices drive them (any thread); the CPU thread
-	 * feeds them to the PIC. Edges are kept apart so a pulse is not lost. */
-	atomic_uint irq_level, irq_edges;
-	unsigned pic_level;        /* the levels the PIC has seen */
+	/* Interrupts (apic.c): the router devices raise lines into (NULL: no
+	 * devices), this CPU's local APIC (NULL: none) and its xAPIC page
+	 * (UINT64_MAX: none), and NMI blocking until the next IRET. */
+	struct irq_router *irq;
+	struct lapic *apic;
+	unsigned cpu_index;
+	uint64_t apic_page;
+	bool nmi_blocked;
 	_Atomic uint64_t event_at; /* icount at which to look at devices/interrupts */
 	uint64_t shadow_until;     /* interrupts blocked while icount < this (STI, MOV SS) */
 	char detail[384];
@@ -193,6 +197,30 @@ static inline void emu_block_interrupts_one(struct emu_cpu *c)
 {
 	c->shadow_until = c->icount + 2; /* icount is incremented after the handler */
 }
+
+/* ---- the local APIC and taking interrupts (apic.c) ---- */
+struct irq_router;
+void emu_apic_attach(struct emu_cpu *c, struct irq_router *irq, unsigned index);
+/* After IA32_APIC_BASE or the TSC offset changed: the xAPIC page, the timer. */
+void emu_apic_sync(struct emu_cpu *c);
+/* The xAPIC page (c->apic_page) through physical accesses. */
+uint64_t emu_apic_mmio_read(struct emu_cpu *c, uint64_t gpa, unsigned size);
+void emu_apic_mmio_write(struct emu_cpu *c, uint64_t gpa, unsigned size, uint64_t v);
+/* IA32_APIC_BASE (a bad write raises #GP). */
+uint64_t emu_apic_base(struct emu_cpu *c);
+void emu_set_apic_base(struct emu_cpu *c, uint64_t v);
+/* RDMSR/WRMSR of an MSR the local APIC owns: 1 when handled (#GP raised
+ * where the APIC refuses), 0 when msr is not one of them. */
+int emu_apic_rdmsr(struct emu_cpu *c, uint32_t msr, uint64_t *v);
+int emu_apic_wrmsr(struct emu_cpu *c, uint32_t msr, uint64_t v);
+/* CR8 (TPR[7:4] with a local APIC). */
+unsigned emu_cr8(struct emu_cpu *c);
+void emu_set_cr8(struct emu_cpu *c, unsigned v);
+/* The local APIC is globally disabled (CPUID then clears its feature bit). */
+bool emu_apic_hw_disabled(struct emu_cpu *c);
+/* Deliver a pending NMI or maskable interrupt the CPU accepts now; *next
+ * is lowered to when to look again. True when one was delivered. */
+bool emu_take_interrupt(struct emu_cpu *c, uint64_t *next);
 
 /* ---- exceptions (exception.c) ---- */
 _Noreturn void emu_raise(struct emu_cpu *c, int vec, uint32_t err, unsigned flags);

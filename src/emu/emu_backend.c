@@ -21,6 +21,8 @@
 
 #include "backend.h"
 #include "devices/devices.h"
+#include "devices/irq.h"
+#include "devices/lapic.h"
 #include "emu/cpu.h"
 #include "emu/insn/handlers.h"
 #include "emu/fastpath.h"
@@ -147,24 +149,6 @@ static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n, const 
 	return b->insn;
 }
 
-/* Feed the lines devices drove since last time to the PIC (CPU thread). */
-static void sync_irq_lines(struct emu_cpu *c)
-{
-	unsigned edges = atomic_exchange_explicit(&c->irq_edges, 0, memory_order_acq_rel);
-	unsigned level = atomic_load_explicit(&c->irq_level, memory_order_acquire);
-	unsigned changed = (level ^ c->pic_level) | edges;
-	while (changed) {
-		unsigned irq = (unsigned)__builtin_ctz(changed);
-		changed &= changed - 1;
-		if ((edges >> irq) & 1 && ((c->pic_level >> irq) & 1))
-			devices_pic_set_irq(c->vm, irq, 0); /* a new edge on a line seen high */
-		if ((edges >> irq) & 1)
-			devices_pic_set_irq(c->vm, irq, 1);
-		devices_pic_set_irq(c->vm, irq, (level >> irq) & 1);
-	}
-	c->pic_level = level;
-}
-
 /*
  * Bring devices up to the current virtual time, deliver a pending external
  * interrupt when the CPU accepts one, and decide when to look again.
@@ -179,31 +163,19 @@ static bool service_events(struct emu_cpu *c)
 		atomic_store_explicit(&c->event_at, UINT64_MAX, memory_order_relaxed);
 		return false;
 	}
-	devices_advance(vm, now);
-	sync_irq_lines(c);
+	devices_advance(vm, now); /* timers: PIT, RTC, local APIC timers */
+	if (c->irq)
+		irq_sync(c->irq); /* lines raised since last time, to the PIC and the I/O APIC */
 	uint64_t dl = devices_next_deadline(vm);
 	if (dl != UINT64_MAX)
 		next = dl > now ? c->icount + (dl - now) : c->icount + 1;
-	bool delivered = false;
-	if (devices_pic_pending(vm)) {
-		if ((c->rflags & RFLAGS_IF) && c->icount >= c->shadow_until) {
-			int vec = devices_pic_ack(vm);
-			c->nintr++;
-			emu_deliver(c, vec, 0, 0, c->rip);
-			delivered = true;
-			next = c->icount + 1; /* another may be waiting behind this one */
-		} else {
-			/* blocked by IF or a shadow: STI/POPF/IRET recheck; a shadow ends next insn */
-			if (c->icount < c->shadow_until)
-				next = c->icount + 1;
-		}
-	}
+	bool delivered = emu_take_interrupt(c, &next);
 	/* a line raised from another thread meanwhile zeroed event_at: keep that */
 	uint64_t cur = atomic_load_explicit(&c->event_at, memory_order_relaxed);
 	if (cur > c->icount)
 		next = next < cur ? next : cur;
 	atomic_store_explicit(&c->event_at, next, memory_order_relaxed);
-	if (atomic_load_explicit(&c->irq_edges, memory_order_relaxed))
+	if (c->irq && irq_posted(c->irq))
 		atomic_store_explicit(&c->event_at, 0, memory_order_relaxed);
 	return delivered;
 }
@@ -380,15 +352,18 @@ static int emu_create(struct rax_vm *vm, struct rax_err *err)
 	}
 	c->cur_exc = -1;
 	c->misc_enable = 1; /* fast strings */
-	c->level = (uint8_t)(vm->cfg.cpu_level ? vm->cfg.cpu_level : RAX_CPU_LEVEL_DEFAULT);
+	c->level = RAX_CPU_LEVEL_DEFAULT;
+	unsigned lv = rax_cpu_level_parse(getenv("RAX_EMU_CPU"));
+	if (lv)
+		c->level = (uint8_t)lv;
 	cpu_state_reset(&c->s);
 	memcpy(c->gpr, c->s.gpr, sizeof(c->gpr));
 	c->rip = c->s.rip;
 	c->rflags = c->s.rflags;
 	emu_update_mode(c);
-	atomic_init(&c->irq_level, 0);
-	atomic_init(&c->irq_edges, 0);
 	atomic_init(&c->event_at, 0);
+	c->apic_page = UINT64_MAX;
+	emu_apic_attach(c, devices_irq(vm), 0);
 	vm->backend = c;
 	return 0;
 }
@@ -419,6 +394,13 @@ static int emu_set_state(struct rax_vm *vm, const struct rax_cpu_state *s, struc
 			c->pdpte[i] = emu_phys_read(c, (s->cr3 & ~0x1full) + 8 * i, 8);
 	emu_tlb_flush(c);
 	emu_dcache_flush(c); /* the caller may have rewritten guest memory */
+	if (c->apic) {
+		/* as a VMM sets them: any base the MSR can hold, then CR8 = TPR[7:4] */
+		if (lapic_set_base(c->apic, s->apic_base, emu_now_ns(c)) < 0)
+			c->apic->base = s->apic_base;
+		lapic_set_cr8(c->apic, (unsigned)s->cr8);
+		emu_apic_sync(c);
+	}
 	return 0;
 }
 
@@ -429,6 +411,8 @@ static int emu_get_state(struct rax_vm *vm, struct rax_cpu_state *s, struct rax_
 	memcpy(s->gpr, c->gpr, sizeof(c->gpr));
 	s->rip = c->rip;
 	s->rflags = emu_get_flags(c);
+	s->apic_base = emu_apic_base(c);
+	s->cr8 = emu_cr8(c);
 	return 0;
 }
 
@@ -460,18 +444,13 @@ static int emu_translate_op(struct rax_vm *vm, uint64_t gva, uint64_t *gpa)
 	return emu_translate(c, gva, ACC_R, false, true, gpa);
 }
 
-static void emu_set_irq(struct rax_vm *vm, unsigned irq, int level)
+/* A line change from any thread: posted to the router, taken at the next look. */
+static void emu_set_irq(struct rax_vm *vm, unsigned line, int level)
 {
 	struct emu_cpu *c = cpu_of(vm);
-	if (!c || irq >= 16)
+	if (!c || !c->irq)
 		return;
-	if (level) {
-		unsigned old = atomic_fetch_or_explicit(&c->irq_level, 1u << irq, memory_order_acq_rel);
-		if (!((old >> irq) & 1))
-			atomic_fetch_or_explicit(&c->irq_edges, 1u << irq, memory_order_acq_rel);
-	} else {
-		atomic_fetch_and_explicit(&c->irq_level, ~(1u << irq), memory_order_acq_rel);
-	}
+	irq_post(c->irq, line, level);
 	emu_recheck_events(c);
 }
 

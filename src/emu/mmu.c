@@ -91,6 +91,8 @@ void emu_note_write(struct emu_cpu *c, uint64_t gpa)
 
 uint64_t emu_phys_read(struct emu_cpu *c, uint64_t gpa, unsigned size)
 {
+	if (__builtin_expect((gpa & ~GUEST_PAGE_OFFSET) == c->apic_page, 0))
+		return emu_apic_mmio_read(c, gpa, size); /* the local APIC hides what lies below */
 	if (gpa < c->ram_size && size <= c->ram_size - gpa) {
 		uint64_t v = 0;
 		memcpy(&v, c->ram + gpa, size);
@@ -103,13 +105,19 @@ uint64_t emu_phys_read(struct emu_cpu *c, uint64_t gpa, unsigned size)
 
 void emu_phys_write(struct emu_cpu *c, uint64_t gpa, unsigned size, uint64_t v)
 {
+	if (__builtin_expect((gpa & ~GUEST_PAGE_OFFSET) == c->apic_page, 0)) {
+		emu_apic_mmio_write(c, gpa, size, v);
+		return;
+	}
 	emu_note_write(c, gpa);
 	if (gpa < c->ram_size && size <= c->ram_size - gpa) {
 		memcpy(c->ram + gpa, &v, size);
 		return;
 	}
-	if (c->vm)
+	if (c->vm) {
 		bus_write(&c->vm->bus, BUS_MMIO, gpa, size, v);
+		emu_recheck_events(c); /* a device (the I/O APIC) may have raised or unmasked an interrupt */
+	}
 }
 
 static _Noreturn void page_fault(struct emu_cpu *c, uint64_t la, uint32_t err)
@@ -291,6 +299,8 @@ int emu_translate(struct emu_cpu *c, uint64_t la, int acc, bool user, bool probe
 												: NULL;
 		if (acc == ACC_W && emu_is_code_page(c, gpa_page >> GUEST_PAGE_SHIFT))
 			e->host = NULL; /* see emu_mark_code_page() */
+		if (gpa_page == c->apic_page)
+			e->host = NULL; /* the local APIC's page, even over RAM */
 	}
 	*gpa = gpa_page | (la & GUEST_PAGE_OFFSET);
 	return 0;
@@ -401,7 +411,7 @@ uint8_t *emu_host_page(struct emu_cpu *c, uint64_t la, int acc)
 {
 	bool user = c->cpl == 3;
 	uint64_t gpa = xlate(c, linear_in(c, la), acc, user);
-	if (gpa >= c->ram_size)
+	if (gpa >= c->ram_size || (gpa & ~GUEST_PAGE_OFFSET) == c->apic_page)
 		return NULL;
 	if (acc == ACC_W)
 		emu_note_write(c, gpa);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "devices/devices.h"
+#include "devices/irq.h"
 #include "vm.h"
 
 /* Guest time in nanoseconds: the tests move it, the devices read it. */
@@ -28,7 +29,20 @@ static void fake_set_irq(struct rax_vm *v, unsigned irq, int level)
 {
 	if (dev_irq_observer)
 		dev_irq_observer(irq, level);
-	devices_pic_set_irq(v, irq, level);
+	devices_set_line(v, irq, level);
+}
+
+/* CPU 0 as the interpreter sees the interrupt router: INTR and the acknowledge cycle. */
+static inline bool intr_pending(struct rax_vm *v)
+{
+	struct irq_router *r = devices_irq(v);
+	return r && (irq_cpu_events(r, 0) & IRQ_EV_INTR);
+}
+
+static inline int intr_ack(struct rax_vm *v)
+{
+	struct irq_router *r = devices_irq(v);
+	return r ? irq_cpu_ack(r, 0) : -1;
 }
 
 static uint64_t fake_now_ns(struct rax_vm *v) { return fake_now; }

@@ -454,9 +454,9 @@ static void test_random_traffic(void)
 			CHECK(d > fake_now);
 		}
 		if ((x >> 30) % 16 == 0)
-			devices_pic_set_irq(&vm, (unsigned)(x >> 48) % 20, (int)(x >> 52) & 1);
-		if ((x >> 31) % 32 == 0 && devices_pic_pending(&vm))
-			devices_pic_ack(&vm);
+			devices_set_line(&vm, (unsigned)(x >> 48) % 20, (int)(x >> 52) & 1);
+		if ((x >> 31) % 32 == 0 && intr_pending(&vm))
+			intr_ack(&vm);
 	}
 	/* the deadline is always in the future once the devices are brought up to now */
 	devices_advance(&vm, fake_now);

@@ -136,12 +136,12 @@ static void test_interrupts(void)
 	CHECK_EQ(devices_next_deadline(&vm), t + S);
 	devices_advance(&vm, t + S - 1);
 	CHECK_EQ(irq8_level, 0);
-	CHECK(!devices_pic_pending(&vm));
+	CHECK(!intr_pending(&vm));
 	devices_advance(&vm, t + S);
 	CHECK_EQ(irq8_level, 1);
 	CHECK_EQ(irq8_rises, 1);
-	CHECK(devices_pic_pending(&vm));
-	CHECK_EQ(devices_pic_ack(&vm), 0x38);
+	CHECK(intr_pending(&vm));
+	CHECK_EQ(intr_ack(&vm), 0x38);
 	/* held until register C is read: no new deadline meanwhile */
 	CHECK_EQ(devices_next_deadline(&vm), UINT64_MAX);
 	fake_now = t + S + 1000;
@@ -157,7 +157,7 @@ static void test_interrupts(void)
 	CHECK_EQ(irq8_level, 1);
 	CHECK_EQ(irq8_rises, 2);
 	CHECK_EQ(cmos(RTC_REG_C), RTC_C_IRQF | RTC_C_UF | RTC_C_PF);
-	CHECK_EQ(devices_pic_ack(&vm), 0x38);
+	CHECK_EQ(intr_ack(&vm), 0x38);
 	eoi8();
 
 	/* periodic interrupt at 1024 Hz: every 976562.5 ns of the divider */
@@ -174,7 +174,7 @@ static void test_interrupts(void)
 	fake_now = t + 976563;
 	CHECK_EQ(cmos(RTC_REG_C), RTC_C_IRQF | RTC_C_PF);
 	CHECK_EQ(devices_next_deadline(&vm), t + 1953125);
-	devices_pic_ack(&vm);
+	intr_ack(&vm);
 	eoi8();
 	/* 8192 Hz (RS 3): 122070.3125 ns, the 9th period after t */
 	cmos_set(RTC_REG_A, 0x23);
@@ -204,7 +204,7 @@ static void test_alarm(void)
 	CHECK_EQ(irq8_level, 0);
 	devices_advance(&vm, 144012 * S);
 	CHECK_EQ(irq8_level, 1);
-	CHECK_EQ(devices_pic_ack(&vm), 0x38);
+	CHECK_EQ(intr_ack(&vm), 0x38);
 	fake_now = 144012 * S;
 	CHECK_EQ(cmos(RTC_SECONDS), 0x10);
 	CHECK_EQ(cmos(RTC_REG_C), RTC_C_IRQF | RTC_C_AF | RTC_C_UF | RTC_C_PF);

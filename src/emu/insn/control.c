@@ -308,6 +308,10 @@ EMU_HANDLER(iret)
 	c->rflags |= newfl & RFLAGS_RF;
 	emu_update_mode(c);
 	c->next_rip = rip;
+	if (c->nmi_blocked) {
+		c->nmi_blocked = false; /* IRET ends NMI blocking */
+		emu_recheck_events(c);
+	}
 }
 
 /* Far JMP/CALL to sel:off (direct ptr16:16/32, or m16:16/32/64 through memory). */

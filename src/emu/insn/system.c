@@ -132,6 +132,8 @@ EMU_HANDLER(cpuid)
 		c->cpuid_override = false;
 	} else {
 		cpuid_model_query_level(c->level, (uint32_t)c->gpr[0], (uint32_t)c->gpr[1], r);
+		if ((uint32_t)c->gpr[0] == 1 && emu_apic_hw_disabled(c))
+			r[3] &= ~CPUID_1_EDX_APIC; /* the flag follows IA32_APIC_BASE.EN */
 	}
 	c->gpr[0] = r[0];
 	c->gpr[3] = r[1];
@@ -183,7 +185,7 @@ EMU_HANDLER(mov_RdCd)
 	case 2: v = c->s.cr2; break;
 	case 3: v = c->s.cr3; break;
 	case 4: v = c->s.cr4; break;
-	case 8: v = c->s.cr8 & 15; break;
+	case 8: v = emu_cr8(c); break; /* TPR[7:4] */
 	default: EMU_UD(c);
 	}
 	c->gpr[in->rm] = emu_leg(in) ? v & 0xffffffff : v; /* 32-bit operands outside 64-bit mode */
@@ -250,7 +252,7 @@ EMU_HANDLER(mov_CdRd)
 	case 8:
 		if (v & ~15ull)
 			EMU_GP(c, 0);
-		c->s.cr8 = v;
+		emu_set_cr8(c, (unsigned)v);
 		break;
 	default: EMU_UD(c);
 	}
@@ -449,7 +451,7 @@ EMU_HANDLER(rdmsr)
 	case MSR_IA32_SYSENTER_ESP: v = c->s.sysenter_esp; break;
 	case MSR_IA32_SYSENTER_EIP: v = c->s.sysenter_eip; break;
 	case MSR_IA32_PAT: v = c->s.pat; break;
-	case MSR_IA32_APIC_BASE: v = c->s.apic_base; break;
+	case MSR_IA32_APIC_BASE: v = emu_apic_base(c); break;
 	case MSR_IA32_TSC:
 		v = emu_tsc(c);
 		if (c->rdtsc_override) {
@@ -459,7 +461,10 @@ EMU_HANDLER(rdmsr)
 		break;
 	case MSR_TSC_AUX: v = c->s.tsc_aux; break;
 	case MSR_IA32_MISC_ENABLE: v = c->misc_enable; break;
-	default: EMU_GP(c, 0);
+	default:
+		if (!emu_apic_rdmsr(c, msr, &v)) /* x2APIC registers, TSC deadline */
+			EMU_GP(c, 0);
+		break;
 	}
 	c->gpr[0] = v & 0xffffffff;
 	c->gpr[2] = v >> 32;
@@ -513,15 +518,21 @@ EMU_HANDLER(wrmsr)
 			EMU_GP(c, 0);
 		c->s.pat = v;
 		break;
-	case MSR_IA32_APIC_BASE: c->s.apic_base = v; break;
-	case MSR_IA32_TSC: c->tsc_offset = v - emu_now_ns(c); break;
+	case MSR_IA32_APIC_BASE: emu_set_apic_base(c, v); break;
+	case MSR_IA32_TSC:
+		c->tsc_offset = v - emu_now_ns(c);
+		emu_apic_sync(c); /* a TSC deadline moves with the TSC */
+		break;
 	case MSR_TSC_AUX:
 		if (v >> 32)
 			EMU_GP(c, 0);
 		c->s.tsc_aux = v;
 		break;
 	case MSR_IA32_MISC_ENABLE: c->misc_enable = v; break;
-	default: EMU_GP(c, 0);
+	default:
+		if (!emu_apic_wrmsr(c, msr, v))
+			EMU_GP(c, 0);
+		break;
 	}
 }
 

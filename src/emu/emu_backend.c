@@ -352,10 +352,7 @@ static int emu_create(struct rax_vm *vm, struct rax_err *err)
 	}
 	c->cur_exc = -1;
 	c->misc_enable = 1; /* fast strings */
-	c->level = RAX_CPU_LEVEL_DEFAULT;
-	unsigned lv = rax_cpu_level_parse(getenv("RAX_EMU_CPU"));
-	if (lv)
-		c->level = (uint8_t)lv;
+	c->level = (uint8_t)(vm->cfg.cpu_level ? vm->cfg.cpu_level : RAX_CPU_LEVEL_DEFAULT);
 	cpu_state_reset(&c->s);
 	memcpy(c->gpr, c->s.gpr, sizeof(c->gpr));
 	c->rip = c->s.rip;

@@ -61,10 +61,10 @@ static int kvm_fail(struct rax_err *err, const char *what)
 	return rax_errf(err, RAX_STATUS_HOST, "KVM: %s failed: %s", what, strerror(errno));
 }
 
-static int kvm_set_cpuid(struct kvm_ctx *k, struct rax_err *err)
+static int kvm_set_cpuid(struct kvm_ctx *k, unsigned level, struct rax_err *err)
 {
 	unsigned n;
-	const struct cpuid_leaf *leaves = cpuid_model_leaves(&n);
+	const struct cpuid_leaf *leaves = cpuid_model_leaves_level(level ? level : RAX_CPU_LEVEL_DEFAULT, &n);
 	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(struct kvm_cpuid_entry2));
 	if (!c)
 		return rax_errf(err, RAX_STATUS_HOST, "out of memory");
@@ -209,7 +209,7 @@ static int kvm_create(struct rax_vm *vm, struct rax_err *err)
 		kvm_fail(err, "mmap of the vCPU run area");
 		goto fail;
 	}
-	if (kvm_set_cpuid(k, err) < 0 || kvm_setup_lapic(k, err) < 0)
+	if (kvm_set_cpuid(k, vm->cfg.cpu_level, err) < 0 || kvm_setup_lapic(k, err) < 0)
 		goto fail;
 	if (ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) <= 0) {
 		rax_errf(err, RAX_STATUS_HOST, "%s lacks KVM_CAP_XSAVE (Linux 2.6.36+); use --backend emulator", path);

@@ -15,6 +15,7 @@
 #include "cli_num.h"
 #include "json.h"
 #include "kernel.h"
+#include "layout.h"
 #include "lockstep.h"
 #include "report.h"
 #include "vm.h"
@@ -289,6 +290,8 @@ int main(int argc, char **argv)
 				return die(DX_USAGE, "malformed --mem '%s' (16M to 3G: %s)", optarg, why);
 			if (opt.mem_size < GUEST_MEM_MIN || opt.mem_size > GUEST_MEM_MAX)
 				return die(DX_USAGE, "--mem '%s' is out of range (16M to 3G)", optarg);
+			if (opt.mem_size & (GUEST_PAGE_SIZE - 1))
+				return die(DX_USAGE, "--mem '%s' is not a multiple of 4 KiB", optarg);
 			mem_given = true;
 			break;
 		case O_KERNEL: kernel = optarg; break;

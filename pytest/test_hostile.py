@@ -202,7 +202,8 @@ def test_rax_malformed_number(opt, value):
 DIFF_MALFORMED = [("--shard", v) for v in ["1/3/4", "0/4294967297", "4/4", "/3", "1/", "-1/3", "+1/3", "0/0",
                                            " 1/3", "1/3 ", "1 /3", "1/ 3", "", "1", "3/3"]] + \
     [("--steps", v) for v in ["-1", "abc", "1x", "", "0", "+5", " 5", "18446744073709551616"]] + \
-    [("--mem", "-64M"), ("--mem", "64M "), ("--timeout", "-1"), ("--timeout", "1e3"), ("--timeout", "nan")]
+    [("--mem", "-64M"), ("--mem", "64M "), ("--mem", "0"), ("--mem", "16777217"), ("--timeout", "-1"),
+     ("--timeout", "1e3"), ("--timeout", "nan")]
 
 
 def _cpl3_image():
@@ -836,6 +837,8 @@ MEM_SIZES = [  # (--mem, words of the refusal; None: the kernel runs)
     ("16000000G", ["memory size", "out of range"]),
     ("17179869184G", ["malformed --mem"]),  # 2^64 bytes
     ("4096", ["memory size", "out of range"]),
+    ("1", ["memory size", "out of range"]),  # (smaller than the kernel file: still about the size)
+    ("0", ["memory size", "out of range"]),
 ]
 
 

@@ -8,15 +8,22 @@
 
 #include "vm.h"
 
-int guest_mem_init(struct guest_mem *m, uint64_t size, struct rax_err *err)
+int guest_mem_check_size(uint64_t size, struct rax_err *err)
 {
-	m->host = NULL;
-	m->size = 0;
 	if (size < GUEST_MEM_MIN || size > GUEST_MEM_MAX)
 		return rax_errf(err, RAX_STATUS_USAGE, "memory size %llu bytes is out of range (%lluM to %lluM)",
 				(unsigned long long)size, GUEST_MEM_MIN >> 20, GUEST_MEM_MAX >> 20);
 	if (size & 0xfff)
 		return rax_errf(err, RAX_STATUS_USAGE, "memory size must be a multiple of 4 KiB");
+	return 0;
+}
+
+int guest_mem_init(struct guest_mem *m, uint64_t size, struct rax_err *err)
+{
+	m->host = NULL;
+	m->size = 0;
+	if (guest_mem_check_size(size, err) < 0)
+		return -1;
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return rax_errf(err, RAX_STATUS_HOST, "cannot allocate %lluM of guest memory: %s",

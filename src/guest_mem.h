@@ -25,6 +25,8 @@ struct guest_mem {
 	uint64_t size;
 };
 
+/* A RAM size guest_mem_init() takes: GUEST_MEM_MIN..MAX, a multiple of 4 KiB. */
+int guest_mem_check_size(uint64_t size, struct rax_err *err);
 int guest_mem_init(struct guest_mem *m, uint64_t size, struct rax_err *err);
 void guest_mem_free(struct guest_mem *m);
 

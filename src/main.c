@@ -355,6 +355,10 @@ int main(int argc, char **argv)
 					 why);
 				return die(RAX_STATUS_USAGE, msg);
 			}
+			/* now, before any input file is measured against it */
+			struct rax_err merr = { 0 };
+			if (guest_mem_check_size(cfg.mem_size, &merr) < 0)
+				return die(RAX_STATUS_USAGE, merr.msg);
 			break;
 		case OPT_BACKEND:
 			if (strcmp(optarg, "kvm") == 0)

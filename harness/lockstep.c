@@ -146,6 +146,23 @@ static bool in_native_regions(struct ls *L, uint64_t a)
 	return false;
 }
 
+/*
+ * The native child maps only the pages CPL3 code may use; the test machine
+ * also has supervisor pages (the system area, regions without the user
+ * flag), where the CPU reports a protection fault (P=1), not a page that is
+ * not there: what the child reports as missing there was present.
+ */
+static void native_fault_on_supervisor_page(struct ls *L, struct oracle_result *r)
+{
+	uint64_t pde;
+	if (!virt_mem(L) || r->kind != ORACLE_EXCEPTION || r->vector != 14 || (r->error & 1) ||
+	    r->cr2 >= LAYOUT_TEST_MAP_LIMIT ||
+	    guest_mem_read(&L->vm.mem, LAYOUT_TEST_PD + (r->cr2 / PAGE_2M) * 8, &pde, sizeof(pde)) < 0)
+		return;
+	if (pde & 1) /* present, 2 MiB leaf */
+		r->error |= 1;
+}
+
 /* Compare one 4 KiB page (gpa == oracle address for both oracles here:
  * test images are identity-mapped). Returns the number of runs added. */
 static unsigned compare_page(struct ls *L, uint64_t page, struct diff_divergence *d)
@@ -680,6 +697,7 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 				goto host_error;
 			}
 			o1 = S->o1;
+			native_fault_on_supervisor_page(L, &S->r);
 		}
 		const struct oracle_result r = S->r;
 		const struct rax_exit ex = S->ex;

@@ -826,6 +826,42 @@ def test_mutated_test_images(tmp_path, first):
     assert not bad, "\n".join(bad)
 
 
+def _cpl3_test_image(tmp_path, code, regions=()):
+    """A CPL3 test image at 0x400000 running `code`, with region records (addr, size, flags)."""
+    load, hs = 0x400000, 56 + 24 * len(regions)
+    hdr = b"RAXT" + struct.pack("<HHBBHBBH", 1, hs, 64, 3, 0, 0, len(regions), 0)
+    hdr += struct.pack("<QQQQQ", load, load + hs, 0, 1000, 0)
+    for addr, size, flags in regions:
+        hdr += struct.pack("<QQII", addr, size, flags, 0)
+    f = tmp_path / "cpl3.bin"
+    f.write_bytes(hdr + code)
+    return f
+
+
+SUPERVISOR_PAGES = [  # (id, code, regions, the #PF error code: P=1, U=1, W and I/D as the access)
+    ("read-system-area", b"\x8b\x04\x25\x00\x10\x00\x00", [], 0x5),  # mov eax, [0x1000]
+    ("fetch-system-area", b"\xe9" + struct.pack("<i", 0x4000 - (0x400038 + 5)), [], 0x15),  # jmp 0x4000
+    ("read-supervisor-region", b"\x8b\x04\x25\x00\x00\xa0\x00", [(0xA00000, 0x1000, 1)], 0x5),
+    ("write-supervisor-region", b"\x89\x04\x25\x00\x00\xa0\x00", [(0xA00000, 0x1000, 1)], 0x7),
+]
+
+
+@pytest.mark.parametrize("code,regions,error", [c[1:] for c in SUPERVISOR_PAGES],
+                         ids=[c[0] for c in SUPERVISOR_PAGES])
+def test_cpl3_fault_on_a_supervisor_page(tmp_path, code, regions, error):
+    """Found by a mutated region flag: CPL3 code touching a page the test
+    machine maps for the supervisor only gets a protection fault (P=1).
+    rax --test reports it, and rax-diff's native oracle, whose process has
+    no such page at all (P=0 there), agrees with the interpreter: PASS."""
+    f = _cpl3_test_image(tmp_path, code + b"\xcd\x30", regions)  # ... ; int 0x30
+    r = run_rax(["--backend", "emulator", "--test", f], timeout=30)
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert f"exception: vector=0x0e error=0x{error:x} " in r.stdout, r.stdout
+    r = rax_diff(["--oracle", "native", f], timeout=60)
+    no_sanitizer(r.stderr)
+    assert r.returncode == DIFF_OK and r.stdout.startswith("PASS"), r.stdout
+
+
 # ---- 5. huge and tiny sizes ----
 
 MEM_SIZES = [  # (--mem, words of the refusal; None: the kernel runs)

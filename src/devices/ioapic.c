@@ -5,10 +5,10 @@
 
 #include "devices/irq.h"
 
-/* Bits of an entry the guest writes: everything but delivery status and
- * remote IRR in the low dword, the destination in the high one. */
-#define RE_WRITABLE_LO (0x1ffffull & ~(IOAPIC_RE_PENDING | IOAPIC_RE_REMOTE_IRR))
-#define RE_WRITABLE_HI 0xff00000000000000ull
+/* Bits of an entry a write keeps: all but delivery status and remote IRR
+ * (the reserved ones too, as KVM keeps them); the destination is 63:56. */
+#define RE_WRITABLE_LO (0xffffffffull & ~(IOAPIC_RE_PENDING | IOAPIC_RE_REMOTE_IRR))
+#define RE_WRITABLE_HI 0xffffffff00000000ull
 
 void ioapic_init(struct ioapic *io, struct irq_router *bus)
 {

@@ -8,16 +8,24 @@
 
 #define NEVER UINT64_MAX
 
-/* Writable bits of each LVT entry (SDM figure "Local Vector Table"):
- * vector, delivery mode, polarity, trigger, mask, timer mode. Delivery
- * status and remote IRR read 0: delivery is immediate here. */
+/* Bits of each LVT entry a write keeps (SDM figure "Local Vector Table"):
+ * vector, delivery mode, polarity, trigger, mask, timer mode, and as KVM
+ * keeps them the delivery status (and LINT0/1's remote IRR) as written;
+ * delivery is immediate, so nothing sets them otherwise. */
+// clang-format off
 static const uint32_t lvt_writable[LAPIC_NLVT] = {
-	[LVT_TIMER] = 0x000600ffu | LAPIC_LVT_MASKED, [LVT_THERMAL] = 0x000007ffu | LAPIC_LVT_MASKED,
-	[LVT_PMC] = 0x000007ffu | LAPIC_LVT_MASKED,   [LVT_LINT0] = 0x0000a7ffu | LAPIC_LVT_MASKED,
-	[LVT_LINT1] = 0x0000a7ffu | LAPIC_LVT_MASKED, [LVT_ERROR] = 0x000000ffu | LAPIC_LVT_MASKED,
+	[LVT_TIMER] = 0x000610ffu | LAPIC_LVT_MASKED,
+	[LVT_THERMAL] = 0x000017ffu | LAPIC_LVT_MASKED,
+	[LVT_PMC] = 0x000017ffu | LAPIC_LVT_MASKED,
+	[LVT_LINT0] = 0x0000f7ffu | LAPIC_LVT_MASKED,
+	[LVT_LINT1] = 0x0000f7ffu | LAPIC_LVT_MASKED,
+	[LVT_ERROR] = 0x000010ffu | LAPIC_LVT_MASKED,
 };
-/* ICR low: vector, delivery mode, destination mode, level, trigger, shorthand. */
-#define ICR_LO_WRITABLE 0x000ccfffu
+// clang-format on
+/* The ICR keeps what was written but the delivery status (always idle). */
+#define ICR_BUSY (1u << 12)
+/* x2APIC: WRMSR of the ICR with these bits set raises #GP (as KVM). */
+#define X2APIC_ICR_RESERVED 0xfff32000u
 
 static bool test_bit(const uint32_t *v, unsigned n) { return (v[n >> 5] >> (n & 31)) & 1; }
 static void set_bit(uint32_t *v, unsigned n) { v[n >> 5] |= 1u << (n & 31); }
@@ -145,15 +153,6 @@ static void set_irr(struct lapic *a, unsigned v, bool level)
 		clear_bit(a->tmr, v);
 }
 
-/* An error the ESR records; the error LVT interrupts when unmasked. */
-static void apic_error(struct lapic *a, uint32_t bits)
-{
-	a->esr_pending |= bits;
-	uint32_t l = a->lvt[LVT_ERROR];
-	if (!(l & LAPIC_LVT_MASKED) && (l & 0xff) >= 16)
-		set_irr(a, l & 0xff, false);
-}
-
 void lapic_accept(struct lapic *a, const struct apic_msg *m)
 {
 	switch (m->mode) {
@@ -161,11 +160,9 @@ void lapic_accept(struct lapic *a, const struct apic_msg *m)
 	case APIC_DM_LOWEST:
 		if (!lapic_hw_enabled(a) || !lapic_sw_enabled(a))
 			return; /* a software-disabled APIC takes no fixed interrupts */
-		if (m->vector < 16) {
-			apic_error(a, LAPIC_ESR_RECV_ILLEGAL);
-			return;
-		}
-		set_irr(a, m->vector, m->level);
+		if (m->deassert)
+			return;                  /* a level de-assert message */
+		set_irr(a, m->vector, m->level); /* vectors 0-15 too, as KVM */
 		return;
 	case APIC_DM_NMI: a->nmi_pending = true; return;
 	case APIC_DM_INIT:
@@ -334,13 +331,7 @@ static void send_ipi(struct lapic *a, uint32_t lo, uint32_t dest, bool wide)
 		.shorthand = (uint8_t)((lo >> LAPIC_ICR_SHORTHAND_SHIFT) & 3),
 		.src = (int)a->index,
 	};
-	m.deassert = m.mode == APIC_DM_INIT && m.level && !(lo & LAPIC_ICR_ASSERT);
-	if ((m.mode == APIC_DM_FIXED || m.mode == APIC_DM_LOWEST) && m.vector < 16) {
-		apic_error(a, LAPIC_ESR_SEND_ILLEGAL);
-		return;
-	}
-	if (m.mode == APIC_DM_FIXED || m.mode == APIC_DM_LOWEST)
-		m.level = false; /* IPIs are edge-triggered fixed interrupts */
+	m.deassert = m.level && !(lo & LAPIC_ICR_ASSERT); /* (only INIT has a use for it) */
 	if (a->bus)
 		irq_apic_send(a->bus, &m);
 	else if (m.shorthand == APIC_DEST_SELF || m.shorthand == APIC_DEST_ALL || lapic_match(a, &m))
@@ -453,7 +444,7 @@ void lapic_mmio_write(struct lapic *a, uint64_t now, unsigned offset, unsigned s
 	case LAPIC_ESR: esr_write(a); return;
 	case LAPIC_ICR_HI: a->icr_hi = v & 0xff000000u; return;
 	case LAPIC_ICR_LO:
-		a->icr_lo = v & ICR_LO_WRITABLE;
+		a->icr_lo = v & ~ICR_BUSY;
 		send_ipi(a, a->icr_lo, a->icr_hi >> 24, false);
 		return;
 	}
@@ -498,7 +489,9 @@ int lapic_msr_write(struct lapic *a, uint64_t now, uint32_t msr, uint64_t v)
 		return -1;
 	unsigned reg = (msr - MSR_X2APIC_FIRST) << 4;
 	if (reg == LAPIC_ICR_LO) {
-		a->icr_lo = (uint32_t)v & ICR_LO_WRITABLE;
+		if ((uint32_t)v & X2APIC_ICR_RESERVED)
+			return -1;
+		a->icr_lo = (uint32_t)v & ~ICR_BUSY;
 		a->icr_hi = (uint32_t)(v >> 32);
 		send_ipi(a, a->icr_lo, a->icr_hi, true);
 		return 0;
@@ -512,7 +505,11 @@ int lapic_msr_write(struct lapic *a, uint64_t now, uint32_t msr, uint64_t v)
 			return -1;
 		esr_write(a);
 		return 0;
-	case LAPIC_SELF_IPI: send_ipi(a, (w & 0xff) | (APIC_DEST_SELF << LAPIC_ICR_SHORTHAND_SHIFT), 0, true); return 0;
+	case LAPIC_SELF_IPI:
+		if (w >> 8)
+			return -1; /* only a vector */
+		send_ipi(a, w | (APIC_DEST_SELF << LAPIC_ICR_SHORTHAND_SHIFT), 0, true);
+		return 0;
 	}
 	return reg_write_common(a, now, reg, w) ? 0 : -1;
 }

@@ -95,10 +95,6 @@ enum { LAPIC_TIMER_ONESHOT = 0, LAPIC_TIMER_PERIODIC = 1, LAPIC_TIMER_TSC_DEADLI
 #define LAPIC_ICR_ASSERT (1u << 14)
 #define LAPIC_ICR_LEVEL (1u << 15)
 #define LAPIC_ICR_SHORTHAND_SHIFT 18
-/* ESR bits */
-#define LAPIC_ESR_SEND_ILLEGAL (1u << 5)
-#define LAPIC_ESR_RECV_ILLEGAL (1u << 6)
-#define LAPIC_ESR_ILLEGAL_REG (1u << 7)
 
 /* IA32_APIC_BASE */
 #define APIC_BASE_BSP (1ull << 8)
@@ -119,7 +115,7 @@ struct apic_msg {
 	uint8_t mode; /* APIC_DM_* */
 	bool logical;
 	bool level;        /* level-triggered (sets TMR; EOI is broadcast) */
-	bool deassert;     /* INIT level de-assert: no effect on the target */
+	bool deassert;     /* a level de-assert (ICR level set, assert clear): no effect */
 	bool wide;         /* 32-bit destination from an x2APIC ICR (0xFFFFFFFF broadcasts) */
 	uint8_t shorthand; /* APIC_DEST_* */
 	int src;           /* sending CPU (shorthands), -1: the I/O APIC */
@@ -131,7 +127,7 @@ struct lapic {
 	uint64_t base;          /* IA32_APIC_BASE */
 	uint32_t id;            /* x2APIC: the 32-bit ID; xAPIC: ID register bits 31:24 >> 24 */
 	uint32_t tpr, svr, ldr, dfr;
-	uint32_t esr, esr_pending; /* readable ESR; errors since its last write */
+	uint32_t esr, esr_pending; /* ESR (reads what was pending at its last write) */
 	uint32_t icr_lo, icr_hi;
 	uint32_t lvt[LAPIC_NLVT];
 	uint32_t irr[8], isr[8], tmr[8];

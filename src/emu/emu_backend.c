@@ -302,7 +302,11 @@ static void run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 				break;
 			}
 		} else {
-			/* a straight run: leave it at a taken branch, an exit request or a break */
+			/* a straight run: leave it at a taken branch, an exit request or a break;
+			 * in an interrupt shadow (STI, MOV SS) only its one instruction, so that
+			 * an interrupt is taken right after it */
+			if (__builtin_expect(c->icount < c->shadow_until, 0))
+				n = 1;
 			emu_run_block(c, in, fop, n);
 		}
 		if (c->exit_req == RAX_EXIT_HLT && (c->rflags & RFLAGS_IF)) {

@@ -597,10 +597,12 @@ static void test_levels(void)
 
 	/* CPUID per level */
 	uint32_t r[4];
+	const uint32_t apic_ecx = (1u << 21) | (1u << 24); /* x2APIC, TSC-deadline at every level */
 	cpuid_model_query_level(RAX_CPU_V1, 1, 0, r);
-	CHECK_EQ(r[2], 1u << 13); /* CX16 */
+	CHECK_EQ(r[2], (1u << 13) | apic_ecx); /* CX16 */
 	cpuid_model_query_level(RAX_CPU_V2, 1, 0, r);
-	CHECK_EQ(r[2], (1u << 0) | (1u << 9) | (1u << 13) | (1u << 19) | (1u << 20) | (1u << 22) | (1u << 23));
+	CHECK_EQ(r[2],
+		 (1u << 0) | (1u << 9) | (1u << 13) | (1u << 19) | (1u << 20) | (1u << 22) | (1u << 23) | apic_ecx);
 	cpuid_model_query_level(RAX_CPU_V1, 0x80000001, 0, r);
 	CHECK_EQ(r[2], 1u);
 	cpuid_model_query_level(RAX_CPU_V2, 0x80000001, 0, r);
@@ -638,7 +640,7 @@ static void test_levels(void)
 	t.s.gpr[RAX_REG_RCX] = 0;
 	CHECK_EQ(tv_run(&t), RAX_EXIT_HLT);
 	CHECK_EQ(t.s.rip, TV_CODE + sizeof(cpuid_popcnt));
-	CHECK_EQ(t.s.gpr[RAX_REG_RAX], 7); /* popcnt of leaf 1 ECX = 0x00d82201 */
+	CHECK_EQ(t.s.gpr[RAX_REG_RAX], 9); /* popcnt of leaf 1 ECX = 0x01f82201 */
 }
 
 int main(int argc, char **argv)

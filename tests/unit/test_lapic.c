@@ -84,14 +84,15 @@ static void test_register_masks(void)
 	CHECK_EQ(rd(a, LAPIC_ID), 0x05000000);
 	wr(a, LAPIC_LVR, 0);
 	CHECK_EQ(rd(a, LAPIC_LVR), 0x50014); /* read-only */
+	/* what KVM keeps: delivery status and LINT remote IRR as written too */
 	wr(a, LAPIC_LVT_LINT0, 0xffffffff);
-	CHECK_EQ(rd(a, LAPIC_LVT_LINT0), 0x1a7ff); /* no delivery status, no remote IRR */
+	CHECK_EQ(rd(a, LAPIC_LVT_LINT0), 0x1f7ff);
 	wr(a, LAPIC_LVT_TIMER, 0xffffffff);
-	CHECK_EQ(rd(a, LAPIC_LVT_TIMER), 0x700ff);
+	CHECK_EQ(rd(a, LAPIC_LVT_TIMER), 0x710ff);
 	wr(a, LAPIC_LVT_ERROR, 0xffffffff);
-	CHECK_EQ(rd(a, LAPIC_LVT_ERROR), 0x100ff);
+	CHECK_EQ(rd(a, LAPIC_LVT_ERROR), 0x110ff);
 	wr(a, LAPIC_LVT_PMC, 0xffffffff);
-	CHECK_EQ(rd(a, LAPIC_LVT_PMC), 0x107ff);
+	CHECK_EQ(rd(a, LAPIC_LVT_PMC), 0x117ff);
 	wr(a, LAPIC_TIMER_DCR, 0xff);
 	CHECK_EQ(rd(a, LAPIC_TIMER_DCR), 0xb);
 	wr(a, LAPIC_ICR_HI, 0xffffffff);
@@ -353,24 +354,33 @@ static void test_icr(void)
 	CHECK(!b->nmi_pending);
 }
 
-static void test_esr(void)
+/* Vectors 0-15 are delivered and the ESR records no error, as in KVM; the
+ * ESR reads what was pending at its last write. ICR and TMR as KVM keeps them. */
+static void test_esr_icr(void)
 {
 	setup(1);
 	struct lapic *a = &cpu[0];
 	enable(a);
-	self_ipi(a, 5); /* illegal vector */
-	CHECK(!irr(a, 5));
-	CHECK_EQ(rd(a, LAPIC_ESR), 0); /* errors show after the next write */
-	wr(a, LAPIC_ESR, 0);
-	CHECK_EQ(rd(a, LAPIC_ESR), LAPIC_ESR_SEND_ILLEGAL);
+	self_ipi(a, 5);
+	CHECK(irr(a, 5));
 	wr(a, LAPIC_ESR, 0);
 	CHECK_EQ(rd(a, LAPIC_ESR), 0);
-	/* the error LVT interrupts */
-	wr(a, LAPIC_LVT_ERROR, 0xee);
-	self_ipi(a, 0);
-	CHECK(irr(a, 0xee));
+	a->esr_pending = 0x40;
+	CHECK_EQ(rd(a, LAPIC_ESR), 0);
 	wr(a, LAPIC_ESR, 0);
-	CHECK_EQ(rd(a, LAPIC_ESR), LAPIC_ESR_SEND_ILLEGAL);
+	CHECK_EQ(rd(a, LAPIC_ESR), 0x40);
+	wr(a, LAPIC_ESR, 0);
+	CHECK_EQ(rd(a, LAPIC_ESR), 0);
+	/* the ICR reads back what was written, but an idle delivery status */
+	wr(a, LAPIC_ICR_LO, 0xfff3e0ffu | (APIC_DEST_SELF << 18) | 0x1000);
+	CHECK_EQ(rd(a, LAPIC_ICR_LO), (0xfff3e0ffu | (APIC_DEST_SELF << 18)) & ~0x1000u);
+	/* a level-triggered fixed IPI sets TMR; a level de-assert delivers nothing */
+	wr(a, LAPIC_ICR_LO, (APIC_DEST_SELF << 18) | LAPIC_ICR_LEVEL | LAPIC_ICR_ASSERT | 0x66);
+	CHECK(irr(a, 0x66) && tmr(a, 0x66));
+	wr(a, LAPIC_ICR_LO, (APIC_DEST_SELF << 18) | LAPIC_ICR_LEVEL | 0x67);
+	CHECK(!irr(a, 0x67));
+	self_ipi(a, 0x66);
+	CHECK(!tmr(a, 0x66)); /* an edge one clears it */
 }
 
 static void test_software_disable(void)
@@ -499,7 +509,14 @@ static void test_x2apic(void)
 	CHECK_EQ(lapic_msr_write(a, now, 0x808, 0), 0);
 	CHECK_EQ(lapic_msr_write(a, now, 0x80f, 0x1ff), 0);
 	CHECK_EQ(lapic_msr_write(b, now, 0x80f, 0x1ff), 0);
-	/* the SELF IPI register and the 64-bit ICR */
+	/* the SELF IPI register and the 64-bit ICR; their reserved bits #GP (KVM) */
+	CHECK_EQ(lapic_msr_write(a, now, 0x83f, 0x151), -1);
+	CHECK_EQ(lapic_msr_write(a, now, 0x830, 0x100000 | 0x52), -1);
+	CHECK_EQ(lapic_msr_write(a, now, 0x830, 0x2000 | 0x52), -1);
+	CHECK_EQ(lapic_msr_write(a, now, 0x808, 0x100), 0); /* other reserved bits are dropped */
+	CHECK_EQ(lapic_msr_read(a, now, 0x808, &v), 0);
+	CHECK_EQ(v, 0);
+	CHECK_EQ(lapic_msr_write(a, now, 0x80b, 1), 0); /* EOI takes any 32-bit value */
 	CHECK_EQ(lapic_msr_write(a, now, 0x83f, 0x51), 0);
 	CHECK(irr(a, 0x51));
 	CHECK_EQ(lapic_msr_write(a, now, 0x830, (1ull << 32) | 0x52), 0); /* physical, x2APIC ID 1 */
@@ -541,7 +558,7 @@ int main(void)
 	test_timer_periodic();
 	test_timer_tsc_deadline();
 	test_icr();
-	test_esr();
+	test_esr_icr();
 	test_software_disable();
 	test_pic_path();
 	test_base_msr();

@@ -166,8 +166,10 @@ void vm_pio_out(struct rax_vm *vm, uint16_t port, unsigned size, uint64_t value)
  */
 uint64_t vm_now_ns(struct rax_vm *vm);
 
-/* Raise or lower an ISA interrupt line through the backend. */
-void vm_set_irq(struct rax_vm *vm, unsigned irq, int level);
+/* Raise or lower interrupt line `line` through the backend, from any
+ * thread: ISA IRQ n is line n, 16-23 the I/O APIC's other inputs, numbered
+ * as KVM_IRQ_LINE numbers its GSIs (src/devices/irq.h routes them). */
+void vm_set_irq(struct rax_vm *vm, unsigned line, int level);
 
 /* Start the console input thread (stdin -> UART). */
 int vm_start_input(struct rax_vm *vm, struct rax_err *err);

@@ -399,7 +399,8 @@ static int emu_set_state(struct rax_vm *vm, const struct rax_cpu_state *s, struc
 		/* as a VMM sets them: any base the MSR can hold, then CR8 = TPR[7:4] */
 		if (lapic_set_base(c->apic, s->apic_base, emu_now_ns(c)) < 0)
 			c->apic->base = s->apic_base;
-		lapic_set_cr8(c->apic, (unsigned)s->cr8);
+		if (lapic_cr8(c->apic) != (s->cr8 & 15))
+			lapic_set_cr8(c->apic, (unsigned)s->cr8); /* (an unchanged CR8 keeps TPR[3:0]) */
 		emu_apic_sync(c);
 	}
 	return 0;

@@ -36,6 +36,11 @@
 #define LAYOUT_APIC_BASE 0xfee00000ULL
 /* I/O APIC registers (IOREGSEL, IOWIN): the address the MADT gives. */
 #define LAYOUT_IOAPIC_BASE 0xfec00000ULL
+/* ACPI tables of a bzImage guest (src/loader/acpi.c): the BIOS area
+ * [0xE0000, 1 MiB), which the e820 map reserves and where Linux scans for
+ * the RSDP on 16-byte boundaries; the RSDP comes first. */
+#define LAYOUT_ACPI 0xe0000ULL
+#define LAYOUT_ACPI_END LAYOUT_HIGH_MEM
 
 /* ---- multiboot (v1) kernels (src/loader/multiboot.c) ----
  * The loader's own structures live below 640 KiB; the kernel image (every
@@ -121,11 +126,19 @@
 #define PORT_HARNESS_STEP 0xf5 /* rax-diff's KVM oracle: its handler's write here ends a step (no device) */
 #define PORT_COM1 0x3f8
 #define PORT_ELCR 0x4d0 /* edge/level control: 0x4d0 IRQ 0-7, 0x4d1 IRQ 8-15 */
+/* ACPI fixed hardware (src/devices/acpi_pm.c, described by the FADT):
+ * PM1a event block (PM1_STS, PM1_EN: 2+2 bytes) and PM1a control block. */
+#define PORT_ACPI_PM1A_EVT 0x600
+#define PORT_ACPI_PM1A_CNT 0x604
 
 /* ---- interrupt lines (ISA IRQ numbers) ---- */
 #define IRQ_PIT 0
 #define IRQ_CASCADE 2 /* master input wired to the slave 8259's INT */
 #define IRQ_COM1 4
 #define IRQ_RTC 8
+#define IRQ_ACPI_SCI 9 /* the FADT's SCI_INT; nothing raises it yet */
+/* The I/O APIC input (GSI) of the PIT's IRQ 0: the MADT's interrupt source
+ * override; every other ISA IRQ n is GSI n. */
+#define GSI_PIT 2
 
 #endif

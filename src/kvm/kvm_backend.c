@@ -26,6 +26,7 @@
 #include "emu/decode.h"
 #include "kvm/kvm_exit.h"
 #include "kvm_probe.h"
+#include "layout.h"
 #include "vm.h"
 
 /* Addresses KVM needs for its own use on Intel hosts (above our RAM). */
@@ -96,6 +97,47 @@ static int kvm_setup_lapic(struct kvm_ctx *k, struct rax_err *err)
 	if (xioctl(k->vcpu_fd, KVM_SET_LAPIC, &l) < 0)
 		return kvm_fail(err, "KVM_SET_LAPIC");
 	return 0;
+}
+
+/*
+ * Interrupt lines to the in-kernel chips as the MADT describes them
+ * (src/loader/acpi.c): line n (KVM_IRQ_LINE n, the in-kernel PIT on line 0)
+ * drives 8259 input n and I/O APIC pin n, except that the PIT's line 0
+ * reaches the I/O APIC on pin 2 (the interrupt source override IRQ 0 ->
+ * GSI 2). Line 2 has no route: the master 8259's input 2 is the cascade
+ * and I/O APIC pin 2 belongs to line 0. Lines 16-23 reach the I/O APIC only.
+ * (KVM's default routing puts line 0 on pin 0, where a guest that read the
+ * MADT never looks for the timer; an EOI on pin 2 must also map back to
+ * line 0 for the PIT's interrupt acknowledgement.)
+ */
+#define KVM_IOAPIC_PINS 24
+
+static int kvm_setup_irq_routing(struct kvm_ctx *k, struct rax_err *err)
+{
+	struct kvm_irq_routing *r = calloc(1, sizeof(*r) + 2 * KVM_IOAPIC_PINS * sizeof(r->entries[0]));
+	if (!r)
+		return rax_errf(err, RAX_STATUS_HOST, "out of memory");
+	unsigned n = 0;
+	for (unsigned line = 0; line < KVM_IOAPIC_PINS; line++) {
+		if (line == IRQ_CASCADE)
+			continue;
+		if (line < 16)
+			r->entries[n++] = (struct kvm_irq_routing_entry){
+				.gsi = line,
+				.type = KVM_IRQ_ROUTING_IRQCHIP,
+				.u.irqchip = { .irqchip = line < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
+					       .pin = line % 8 },
+			};
+		r->entries[n++] = (struct kvm_irq_routing_entry){
+			.gsi = line,
+			.type = KVM_IRQ_ROUTING_IRQCHIP,
+			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = line == IRQ_PIT ? GSI_PIT : line },
+		};
+	}
+	r->nr = n;
+	int rc = xioctl(k->vm_fd, KVM_SET_GSI_ROUTING, r);
+	free(r);
+	return rc < 0 ? kvm_fail(err, "KVM_SET_GSI_ROUTING") : 0;
 }
 
 static void kvm_destroy(struct rax_vm *vm)
@@ -175,6 +217,8 @@ static int kvm_create(struct rax_vm *vm, struct rax_err *err)
 		kvm_fail(err, "KVM_CREATE_IRQCHIP");
 		goto fail;
 	}
+	if (kvm_setup_irq_routing(k, err) < 0)
+		goto fail;
 	struct kvm_pit_config pit = {
 		.flags = 0
 	}; /* in-kernel port 0x61 too: Linux calibrates the TSC with PIT channel 2 */

@@ -7,6 +7,7 @@
 
 #include "input_file.h"
 #include "layout.h"
+#include "loader/acpi.h"
 #include "loader/boot64.h"
 #include "vm.h"
 
@@ -163,6 +164,13 @@ int bzimage_load(struct guest_mem *mem, const char *kernel_path, const char *ini
 	e820_add(zp, 0, LAYOUT_EBDA, E820_RAM);
 	e820_add(zp, LAYOUT_EBDA, LAYOUT_HIGH_MEM - LAYOUT_EBDA, E820_RESERVED);
 	e820_add(zp, LAYOUT_HIGH_MEM, mem->size - LAYOUT_HIGH_MEM, E820_RAM);
+
+	/* ACPI tables in the reserved BIOS area; one CPU until --smp exists */
+	struct acpi_tables acpi;
+	if (acpi_build(mem, 1, &acpi, err) < 0)
+		goto out;
+	if (bi.version >= BZ_RSDP_VERSION)
+		wr64(zp + ZP_ACPI_RSDP_ADDR, acpi.rsdp);
 
 	if (boot64_setup(mem, st, LAYOUT_KERNEL + BZ_ENTRY64_OFFSET, err) < 0)
 		goto out;

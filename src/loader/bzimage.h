@@ -37,6 +37,7 @@
 #define BZ_INIT_SIZE 0x260
 #define BZ_HEADER_END 0x268 /* bytes needed to read every field above */
 /* boot_params (zero page) fields outside the setup header */
+#define ZP_ACPI_RSDP_ADDR 0x070 /* read by kernels of boot protocol 2.14+ */
 #define ZP_EXT_RAMDISK_IMAGE 0x0c0
 #define ZP_EXT_RAMDISK_SIZE 0x0c4
 #define ZP_EXT_CMD_LINE_PTR 0x0c8
@@ -45,7 +46,8 @@
 #define E820_RAM 1
 #define E820_RESERVED 2
 
-#define BZ_MIN_VERSION 0x020c /* 2.12: xloadflags, XLF_KERNEL_64 */
+#define BZ_MIN_VERSION 0x020c  /* 2.12: xloadflags, XLF_KERNEL_64 */
+#define BZ_RSDP_VERSION 0x020e /* 2.14: boot_params.acpi_rsdp_addr */
 #define BZ_LOADED_HIGH 0x01
 #define BZ_CAN_USE_HEAP 0x80
 #define BZ_XLF_KERNEL_64 0x01

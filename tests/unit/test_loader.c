@@ -141,7 +141,24 @@ static void test_load(void)
 	CHECK_EQ(rd32(zp + ZP_E820_TABLE + 36), E820_RESERVED);
 	/* identity map: PD entry 1 maps 2 MiB */
 	CHECK_EQ(rd64(m.host + LAYOUT_PD + 8) & ~0xfffull, 2 << 20);
+	/* ACPI tables in the reserved BIOS area; protocol 2.15 gets acpi_rsdp_addr */
+	CHECK(memcmp(m.host + LAYOUT_ACPI, "RSD PTR ", 8) == 0);
+	CHECK_EQ(rd64(zp + ZP_ACPI_RSDP_ADDR), LAYOUT_ACPI);
+	CHECK(LAYOUT_ACPI >= rd64(zp + ZP_E820_TABLE + 20) && LAYOUT_ACPI_END <= LAYOUT_HIGH_MEM);
 	guest_mem_free(&m);
+
+	/* protocol 2.12: the tables, found by the BIOS-area scan only */
+	len = make_image(b, 0x020c, BZ_XLF_KERNEL_64, 0x10000);
+	unlink(kpath);
+	strcpy(kpath, write_tmp(b, len));
+	CHECK(guest_mem_init(&m, 32 << 20, &err) == 0);
+	CHECK(bzimage_load(&m, kpath, NULL, "", &st, &err) == 0);
+	CHECK(memcmp(m.host + LAYOUT_ACPI, "RSD PTR ", 8) == 0);
+	CHECK_EQ(rd64(m.host + LAYOUT_ZERO_PAGE + ZP_ACPI_RSDP_ADDR), 0);
+	guest_mem_free(&m);
+	len = make_image(b, 0x020f, BZ_XLF_KERNEL_64, 0x10000);
+	unlink(kpath);
+	strcpy(kpath, write_tmp(b, len));
 
 	/* initrd does not fit at 64 MiB in 32 MiB of RAM: placed lower */
 	CHECK(guest_mem_init(&m, 32 << 20, &err) == 0);

@@ -108,6 +108,7 @@ bool emu_take_interrupt(struct emu_cpu *c, uint64_t *next)
 	if ((ev & IRQ_EV_NMI) && !c->nmi_blocked) {
 		irq_cpu_clear(c->irq, c->cpu_index, IRQ_EV_NMI);
 		c->nmi_blocked = true; /* until the next IRET */
+		c->nintr++;            /* an asynchronous event too (emu_interrupt_count) */
 		emu_deliver(c, EXC_NMI, 0, 0, c->rip);
 		*next = c->icount + 1;
 		return true;

@@ -32,7 +32,7 @@ void emu_override_rdtsc(struct rax_vm *vm, uint64_t value);
 /* The next CPUID returns eax, ebx, ecx, edx instead of the model's answer. */
 void emu_override_cpuid(struct rax_vm *vm, const uint32_t regs[4]);
 
-/* External interrupts (PIC vectors) delivered since create. A harness that
+/* External interrupts and NMIs delivered since create. A harness that
  * compares against another CPU ends its comparison window when this moves. */
 uint64_t emu_interrupt_count(struct rax_vm *vm);
 

@@ -435,6 +435,20 @@ def test_bad_bzimage_header(tmp_path, off, fmt, value, extra, words):
     one_line_error(r, *words)
 
 
+@pytest.mark.parametrize("cut", [0x206, 0x207, 0x208, 0x230])
+def test_bzimage_cut_inside_the_setup_header(tmp_path, cut):
+    """'HdrS' is there, the version (0x206) or the fields after it are not:
+    one line, nothing read past the file (the version was, ASan saw it)."""
+    f = tmp_path / "cut"
+    f.write_bytes(asm_image("testkernel").read_bytes()[:cut])
+    r = run_rax(["--backend", "emulator", "--kernel", f])
+    assert r.returncode == USAGE, r.stderr
+    one_line_error(r, f"truncated bzImage: setup header cut at {cut} bytes")
+    r = rax_diff(["--kernel", f, "--steps", "10"])
+    assert r.returncode == DIFF_USAGE, r.stderr
+    one_line_error(r, f"truncated bzImage: setup header cut at {cut} bytes", prog="rax-diff")
+
+
 def test_truncated_bzimage(tmp_path):
     f = tmp_path / "cut"
     f.write_bytes(asm_image("testkernel").read_bytes()[:1500])

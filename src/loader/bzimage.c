@@ -40,6 +40,8 @@ int bzimage_parse(const uint8_t *buf, size_t len, struct bzimage_info *info, str
 				len < BZ_HEADER + 4 ? "file is too short to be a bzImage (%zu bytes)"
 						    : "not a bzImage: no 'HdrS' setup header (%zu bytes)",
 				len);
+	if (len < BZ_VERSION + 2)
+		return rax_errf(err, RAX_STATUS_USAGE, "truncated bzImage: setup header cut at %zu bytes", len);
 	info->version = rd16(buf + BZ_VERSION);
 	if (info->version < BZ_MIN_VERSION)
 		return rax_errf(err, RAX_STATUS_USAGE,

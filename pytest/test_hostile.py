@@ -420,6 +420,9 @@ BZ_BAD = [  # (id, offset, format, value, extra arguments, words): one field of 
     ("zimage", 0x211, "<B", 0, [], ["zImage"]),
     ("syssize-too-big", 0x1F4, "<I", 0x100000, [], ["truncated bzImage"]),
     ("kernel-larger-than-mem", 0x260, "<I", 100 << 20, ["--mem", "32M"], ["kernel needs", "--mem"]),
+    # pref_address + init_size wrapped past 2^64 and passed the check; near it, the rounded size read 0M
+    ("pref-address-wraps", 0x258, "<Q", 0xFFFFFFFFFFFFF000, [], ["kernel needs 17592186044416M of RAM"]),
+    ("pref-address-near-top", 0x258, "<Q", 0xFFFFFFFFFFF00000, [], ["kernel needs 17592186044416M of RAM"]),
     ("cmdline-size-small", 0x238, "<I", 8, ["--cmdline", "console=ttyS0"], ["the kernel accepts at most 8"]),
 ]
 

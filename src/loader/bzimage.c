@@ -116,15 +116,17 @@ int bzimage_load(struct guest_mem *mem, const char *kernel_path, const char *ini
 			   err) < 0)
 		goto out;
 
-	/* The decompressor runs at max(load address, pref_address) for init_size bytes. */
+	/* The decompressor runs at max(load address, pref_address) for init_size
+	 * bytes (a pref_address near 2^64 saturates instead of wrapping past the check). */
 	uint64_t run_at = bi.pref_address > LAYOUT_KERNEL ? bi.pref_address : LAYOUT_KERNEL;
+	uint64_t span = bi.init_size > bi.kernel_size ? bi.init_size : bi.kernel_size;
 	uint64_t kernel_end = LAYOUT_KERNEL + bi.kernel_size;
-	uint64_t need = run_at + (bi.init_size > bi.kernel_size ? bi.init_size : bi.kernel_size);
+	uint64_t need = run_at > UINT64_MAX - span ? UINT64_MAX : run_at + span;
 	if (kernel_end > need)
 		need = kernel_end;
 	if (need > mem->size) {
 		rax_errf(err, RAX_STATUS_USAGE, "kernel needs %lluM of RAM but --mem is %lluM",
-			 MiB(need + (1 << 20) - 1), MiB(mem->size));
+			 MiB(need) + ((need & ((1 << 20) - 1)) != 0), MiB(mem->size));
 		goto out;
 	}
 	size_t cmdlen = strlen(cmdline);

@@ -184,7 +184,7 @@ int main(void)
 			      "0f 0b",
 			      "8f c8",
 			      "c6 f8 00",
-			      "0f 38 00 c0",
+			      "0f 38 50 c0", /* unassigned in 0F 38 (0F 38 00 is PSHUFB from v2 on) */
 			      "0f ff c0",
 			      "0f 01 e8" };
 	for (unsigned i = 0; i < sizeof(inv) / sizeof(inv[0]); i++) {

@@ -577,6 +577,12 @@ class Mutant:
             self.field(rng, name, *table[name], near=near)
 
 
+def _boundary(rng, table):
+    """A length that ends just before, inside or just after a field of the table."""
+    off, size = table[rng.choice(sorted(table))]
+    return max(0, rng.choice([off - 1, off, off + 1, off + size - 1, off + size, off + size + 1]))
+
+
 BZ_FIELDS = {  # Documentation/arch/x86/boot.rst: offset, size
     "setup_sects": (0x1F1, 1), "syssize": (0x1F4, 4), "boot_flag": (0x1FE, 2), "jump": (0x200, 2),
     "header": (0x202, 4), "version": (0x206, 2), "loadflags": (0x211, 1), "code32_start": (0x214, 4),
@@ -601,7 +607,8 @@ def bzimage_mutant(base, seed, i):
     if roll < 0.25 or roll > 0.9:
         setup = ((base[0x1F1] or 4) + 1) * 512
         m.truncate(rng.choice([rng.randrange(1, 0x1F1), rng.randrange(0x1F1, 0x268), rng.randrange(0x268, setup),
-                               rng.randrange(setup, len(base)), len(base) - rng.randrange(1, 32)]))
+                               rng.randrange(setup, len(base)), len(base) - rng.randrange(1, 32),
+                               _boundary(rng, BZ_FIELDS), _boundary(rng, BZ_FIELDS)]))
     return m
 
 
@@ -636,7 +643,7 @@ def multiboot_mutant(base, kind, seed, i):
             struct.pack_into("<I", m.data, hdr + 8, -(magic + flags) & 0xFFFFFFFF)
             m.what.append("checksum fixed")
     if roll < 0.2 or roll > 0.92:
-        m.truncate(rng.randrange(0, len(m.data)))
+        m.truncate(rng.choice([rng.randrange(0, len(m.data)), min(_boundary(rng, table), len(m.data))]))
     return m
 
 
@@ -783,7 +790,8 @@ def make_testimg_mutant(bases, seed, i):
     if roll < 0.03:
         m.truncate(0)
     elif roll < 0.2:
-        m.truncate(rng.choice([rng.randrange(1, 56), rng.randrange(56, hdr + 1), rng.randrange(1, len(base))]))
+        m.truncate(rng.choice([rng.randrange(1, 56), rng.randrange(56, hdr + 1), rng.randrange(1, len(base)),
+                               min(_boundary(rng, _testimg_fields(base)), len(base))]))
     else:
         m.fields(rng, _testimg_fields(base), rng.choice([1, 1, 1, 2, 2, 3]), near)
         if roll > 0.93:

@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <xmmintrin.h>
 
+#include "cpuid_model.h"
 #include "emu/decode.h"
 #include "test_emu_util.h"
 #include "unit.h"
@@ -706,12 +707,14 @@ static void set_xmm(unsigned r, uint64_t lo, uint64_t hi)
 	memcpy(t.s.fpu.xmm[r] + 8, &hi, 8);
 }
 
+/* Decode in 64-bit mode at level v1: the SSE/SSE2 set these tests are about
+ * (SSE3 and later forms there are #UD). */
 static int dec(const char *hex)
 {
 	uint8_t b[16];
 	size_t n = unit_hex(hex, b);
 	struct emu_insn in;
-	return emu_decode(b, (unsigned)n, &in);
+	return emu_decode_level(b, (unsigned)n, EMU_MODE_64, RAX_CPU_V1, &in);
 }
 
 static const char *mnem(const char *hex, char *buf, size_t n)

@@ -607,8 +607,11 @@ static void test_levels(void)
 	CHECK_EQ(r[2], 1u);
 	cpuid_model_query_level(RAX_CPU_V2, 0x80000001, 0, r);
 	CHECK_EQ(r[2], 1u | (1u << 5) | (1u << 8));
+	CHECK_EQ(RAX_CPU_LEVEL_DEFAULT, RAX_CPU_V2); /* the highest complete level */
+	uint32_t d[4];
 	cpuid_model_query(1, 0, r);
-	CHECK_EQ(r[2], 1u << 13); /* the default level is v1 */
+	cpuid_model_query_level(RAX_CPU_LEVEL_DEFAULT, 1, 0, d);
+	CHECK_EQ(r[2], d[2]);
 	CHECK_EQ(rax_cpu_level_parse("v1"), RAX_CPU_V1);
 	CHECK_EQ(rax_cpu_level_parse("x86-64-v2"), RAX_CPU_V2);
 	CHECK_EQ(rax_cpu_level_parse("v3"), 0);

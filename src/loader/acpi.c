@@ -11,27 +11,13 @@
 #include "devices/acpi_pm.h"
 #include "devices/rtc_cmos.h"
 #include "layout.h"
+#include "loader/le.h"
 #include "vm.h"
 
 /* Generic Address Structure: address space IDs and access sizes */
 #define GAS_SYSTEM_IO 1
 #define GAS_ACCESS_WORD 2
 
-static void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-static void wr32(uint8_t *p, uint32_t v)
-{
-	wr16(p, (uint16_t)v);
-	wr16(p + 2, (uint16_t)(v >> 16));
-}
-static void wr64(uint8_t *p, uint64_t v)
-{
-	wr32(p, (uint32_t)v);
-	wr32(p + 4, (uint32_t)(v >> 32));
-}
 
 uint8_t acpi_sum(const uint8_t *p, uint64_t len)
 {

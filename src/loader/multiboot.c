@@ -17,6 +17,7 @@
 #include "input_file.h"
 #include "layout.h"
 #include "loader/boot64.h"
+#include "loader/le.h"
 #include "vm.h"
 
 /* ELF32 header and program header fields (System V ABI, i386 supplement). */
@@ -62,20 +63,6 @@
 #define KiB(x) ((unsigned long long)(x) >> 10)
 #define MiB(x) ((unsigned long long)(x) >> 20)
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t rd32(const uint8_t *p) { return (uint32_t)rd16(p) | (uint32_t)rd16(p + 2) << 16; }
-static void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-static void wr64(uint8_t *p, uint64_t v)
-{
-	wr32(p, (uint32_t)v);
-	wr32(p + 4, (uint32_t)(v >> 32));
-}
 
 static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 

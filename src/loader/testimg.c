@@ -9,6 +9,7 @@
 #include "layout.h"
 #include "loader/boot64.h"
 #include "loader/bzimage.h"
+#include "loader/le.h"
 #include "loader/multiboot.h"
 #include "loader/testimg_stub.h"
 #include "vm.h"
@@ -29,9 +30,6 @@
 
 #define XU64(x) ((unsigned long long)(x))
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t rd32(const uint8_t *p) { return (uint32_t)rd16(p) | (uint32_t)rd16(p + 2) << 16; }
-static uint64_t rd64(const uint8_t *p) { return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32; }
 
 /* [a, a+an) lies inside [b, b+bn) (sizes already known not to overflow). */
 static bool inside(uint64_t a, uint64_t an, uint64_t b, uint64_t bn) { return a >= b && an <= bn && a - b <= bn - an; }

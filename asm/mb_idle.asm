@@ -5,18 +5,9 @@
 bits 32
 org 0x100000
 
-%define MB_MAGIC 0x1badb002
-%define MB_FLAGS 0x00010000             ; a.out kludge
+%include "include/mb_aout_header.inc"
 
-image_start:
-	dd MB_MAGIC
-	dd MB_FLAGS
-	dd -(MB_MAGIC + MB_FLAGS)
-	dd image_start                  ; header_addr
-	dd image_start                  ; load_addr
-	dd 0                            ; load_end_addr: the whole file
-	dd 0                            ; bss_end_addr: none
-	dd start                        ; entry_addr
+MB_AOUT_HEADER start
 
 start:
 	mov esi, banner

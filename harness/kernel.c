@@ -1496,7 +1496,7 @@ void diff_run_kernel(const struct diff_kernel_options *o, struct diff_result *re
 		goto out;
 	}
 	D->emu_ok = true;
-	if (bzimage_load(&D->emu.mem, o->kernel, o->initrd, cmdline, &st, &err) < 0 ||
+	if (bzimage_load(&D->emu.mem, o->kernel, o->initrd, cmdline, 1, &st, &err) < 0 ||
 	    vm_create_backend(&D->emu, &err) < 0 || D->emu.ops->set_state(&D->emu, &st, &err) < 0) {
 		kset_status(D, DIFF_ERROR, "%s", err.msg);
 		goto out;

@@ -31,6 +31,7 @@
 #define F1_EDX_FXSR (1u << 24)
 #define F1_EDX_SSE (1u << 25)
 #define F1_EDX_SSE2 (1u << 26)
+#define F1_EDX_HTT (1u << 28)
 #define F1_ECX_SSE3 (1u << 0)
 #define F1_ECX_SSSE3 (1u << 9)
 #define F1_ECX_CX16 (1u << 13)
@@ -45,6 +46,7 @@
 #define X1_EDX_PAGE1GB (1u << 26)
 #define X1_EDX_LM (1u << 29)
 #define X1_ECX_LAHF_LM (1u << 0)
+#define X1_ECX_CMP_LEGACY (1u << 1)
 #define X1_ECX_ABM (1u << 5)
 #define X1_ECX_3DNOWPREFETCH (1u << 8)
 
@@ -124,10 +126,36 @@ const struct cpuid_leaf *cpuid_model_leaves(unsigned *count)
 	return cpuid_model_leaves_level(RAX_CPU_LEVEL_DEFAULT, count);
 }
 
-void cpuid_model_query_level(unsigned level, uint32_t function, uint32_t index, uint32_t out[4])
+unsigned cpuid_model_cpu(unsigned level, unsigned cpu, unsigned ncpus, struct cpuid_leaf *out)
 {
 	unsigned n;
 	const struct cpuid_leaf *model = cpuid_model_leaves_level(level, &n);
+	unsigned bits = 0;
+	while ((1u << bits) < ncpus)
+		bits++;
+	for (unsigned i = 0; i < n; i++) {
+		struct cpuid_leaf l = model[i];
+		if (l.function == 1) {
+			l.ebx = (l.ebx & 0xffffu) | (cpu & 0xffu) << 24;
+			if (ncpus > 1) {
+				l.ebx |= (ncpus & 0xffu) << 16;
+				l.edx |= F1_EDX_HTT;
+			}
+		} else if (l.function == 0x80000001 && ncpus > 1) {
+			l.ecx |= X1_ECX_CMP_LEGACY;
+		} else if (l.function == 0x80000008 && ncpus > 1) {
+			l.ecx = (l.ecx & ~0xf0ffu) | bits << 12 | (ncpus - 1);
+		}
+		out[i] = l;
+	}
+	return n;
+}
+
+void cpuid_model_query_cpu(unsigned level, unsigned cpu, unsigned ncpus, uint32_t function, uint32_t index,
+			   uint32_t out[4])
+{
+	struct cpuid_leaf model[CPUID_MODEL_MAX_LEAVES];
+	unsigned n = cpuid_model_cpu(level, cpu, ncpus, model);
 	memset(out, 0, 4 * sizeof(uint32_t));
 	for (unsigned i = 0; i < n; i++) {
 		if (model[i].function == function) {
@@ -139,6 +167,11 @@ void cpuid_model_query_level(unsigned level, uint32_t function, uint32_t index, 
 		}
 	}
 	(void)index;
+}
+
+void cpuid_model_query_level(unsigned level, uint32_t function, uint32_t index, uint32_t out[4])
+{
+	cpuid_model_query_cpu(level, 0, 1, function, index, out);
 }
 
 void cpuid_model_query(uint32_t function, uint32_t index, uint32_t out[4])

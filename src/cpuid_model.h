@@ -44,6 +44,21 @@ const struct cpuid_leaf *cpuid_model_leaves(unsigned *count);
 #define CPUID_MODEL_MAX_LEAVES 16
 const struct cpuid_leaf *cpuid_model_leaves_level(unsigned level, unsigned *count);
 
+/*
+ * Topology: the leaves as CPU `cpu` of `ncpus` (one package of ncpus
+ * cores, one thread each, AMD's legacy scheme): leaf 1 EBX[31:24] is the
+ * initial APIC ID (= cpu); with more than one CPU, leaf 1 EDX HTT and EBX
+ * [23:16] = ncpus (logical processors in the package), 0x80000001 ECX
+ * CmpLegacy (they are cores, not threads) and 0x80000008 ECX NC = ncpus - 1
+ * with ApicIdCoreIdSize the bits that hold a core number. With ncpus 1 the
+ * leaves are the plain model's. out has room for CPUID_MODEL_MAX_LEAVES;
+ * returns how many.
+ */
+unsigned cpuid_model_cpu(unsigned level, unsigned cpu, unsigned ncpus, struct cpuid_leaf *out);
+/* One leaf of that (out-of-range leaves as AMD: zeros). */
+void cpuid_model_query_cpu(unsigned level, unsigned cpu, unsigned ncpus, uint32_t function, uint32_t index,
+			   uint32_t out[4]);
+
 /* CPUID as the modelled CPU executes it (out-of-range leaves as AMD: zeros),
  * at the default level / at a level. */
 void cpuid_model_query(uint32_t function, uint32_t index, uint32_t out[4]);

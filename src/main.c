@@ -62,6 +62,10 @@ static void usage(FILE *f)
 		"                      baseline) or v2 (+ SSE3 SSSE3 SSE4.1 SSE4.2 POPCNT\n"
 		"                      LZCNT MOVBE; the default); the emulator raises #UD\n"
 		"                      above it, KVM only hides it from CPUID\n"
+		"  --smp N             N CPUs (1 to %d; default 1), in the ACPI MADT and\n"
+		"                      CPUID; the guest starts the others with INIT/SIPI.\n"
+		"                      KVM: one thread per vCPU; emulator: one thread,\n"
+		"                      the CPUs interleaved deterministically\n"
 		"  --rtc WHEN          what the CMOS clock starts at: host (the host's\n"
 		"                      time; default with the realtime clock) or Unix\n"
 		"                      seconds (default with the virtual clock: %lld)\n"
@@ -80,7 +84,7 @@ static void usage(FILE *f)
 		"With --test: 0 passed, 1 failed (nonzero exit value or a forbidden\n"
 		"way to end), 3 unexpected exception; the other even codes as above\n"
 		"(10 also when the image's step limit is reached).\n",
-		BZ_DEFAULT_CMDLINE, (long long)RTC_FIXED_EPOCH);
+		BZ_DEFAULT_CMDLINE, RAX_MAX_CPUS, (long long)RTC_FIXED_EPOCH);
 }
 
 static int die(int status, const char *msg)
@@ -175,6 +179,7 @@ enum {
 	OPT_KVM_INFO,
 	OPT_CLOCK,
 	OPT_CPU,
+	OPT_SMP,
 };
 
 /* --initrd values, split at commas: the bzImage initrd or the multiboot modules. */
@@ -270,10 +275,10 @@ static int run_kernel(struct rax_config *cfg, const struct initrd_list *initrds,
 	struct rax_cpu_state st;
 	int status, loaded;
 	if (kind == KERNEL_BZIMAGE)
-		loaded = bzimage_load(&vm.mem, cfg->kernel, cfg->initrd, cfg->cmdline, &st, &err);
+		loaded = bzimage_load(&vm.mem, cfg->kernel, cfg->initrd, cfg->cmdline, rax_ncpus(cfg), &st, &err);
 	else
 		loaded = multiboot_load(&vm.mem, cfg->kernel, (const char *const *)initrds->paths, initrds->n,
-					cmdline_set ? cfg->cmdline : "", &st, &err);
+					cmdline_set ? cfg->cmdline : "", rax_ncpus(cfg), &st, &err);
 	if (loaded < 0 || vm_create_backend(&vm, &err) < 0 || vm.ops->set_state(&vm, &st, &err) < 0 ||
 	    vm_start_input(&vm, &err) < 0) {
 		status = err.code ? err.code : RAX_STATUS_HOST;
@@ -301,21 +306,14 @@ static int run_kernel(struct rax_config *cfg, const struct initrd_list *initrds,
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "kernel", required_argument, 0, OPT_KERNEL },
-		{ "test", required_argument, 0, OPT_TEST },
-		{ "initrd", required_argument, 0, OPT_INITRD },
-		{ "cmdline", required_argument, 0, OPT_CMDLINE },
-		{ "mem", required_argument, 0, OPT_MEM },
-		{ "backend", required_argument, 0, OPT_BACKEND },
-		{ "timeout", required_argument, 0, OPT_TIMEOUT },
-		{ "rtc", required_argument, 0, OPT_RTC },
-		{ "stats", no_argument, 0, OPT_STATS },
-		{ "kvm-info", no_argument, 0, OPT_KVM_INFO },
-		{ "clock", required_argument, 0, OPT_CLOCK },
-		{ "cpu", required_argument, 0, OPT_CPU },
-		{ "help", no_argument, 0, 'h' },
-		{ "version", no_argument, 0, OPT_VERSION },
-		{ 0, 0, 0, 0 },
+		{ "kernel", required_argument, 0, OPT_KERNEL },   { "test", required_argument, 0, OPT_TEST },
+		{ "initrd", required_argument, 0, OPT_INITRD },   { "cmdline", required_argument, 0, OPT_CMDLINE },
+		{ "mem", required_argument, 0, OPT_MEM },         { "backend", required_argument, 0, OPT_BACKEND },
+		{ "timeout", required_argument, 0, OPT_TIMEOUT }, { "rtc", required_argument, 0, OPT_RTC },
+		{ "stats", no_argument, 0, OPT_STATS },           { "kvm-info", no_argument, 0, OPT_KVM_INFO },
+		{ "clock", required_argument, 0, OPT_CLOCK },     { "cpu", required_argument, 0, OPT_CPU },
+		{ "smp", required_argument, 0, OPT_SMP },         { "help", no_argument, 0, 'h' },
+		{ "version", no_argument, 0, OPT_VERSION },       { 0, 0, 0, 0 },
 	};
 	struct rax_config cfg = {
 		.backend = RAX_BACKEND_KVM,
@@ -409,6 +407,17 @@ int main(int argc, char **argv)
 				return die(RAX_STATUS_USAGE, msg);
 			}
 			break;
+		case OPT_SMP: {
+			uint64_t n;
+			const char *why;
+			if (cli_parse_u64(optarg, 1, RAX_MAX_CPUS, &n, &why) < 0) {
+				snprintf(msg, sizeof(msg), "malformed --smp '%s' (1 to %d CPUs: %s)", optarg,
+					 RAX_MAX_CPUS, why);
+				return die(RAX_STATUS_USAGE, msg);
+			}
+			cfg.ncpus = (unsigned)n;
+			break;
+		}
 		case OPT_STATS: stats = true; break;
 		case 'h': usage(stdout); return 0;
 		case OPT_VERSION: printf("rax %s\n", RAX_VERSION); return 0;

@@ -71,7 +71,13 @@ struct rax_config {
 	int64_t rtc_epoch; /* Unix time the CMOS clock shows at vm_now_ns() == 0 */
 	enum rax_clock clock;
 	unsigned cpu_level; /* enum rax_cpu_level (cpuid_model.h) both backends present; 0: the default */
+	unsigned ncpus;     /* --smp: CPUs, 1..RAX_MAX_CPUS; 0 means 1 */
 };
+
+/* The most CPUs a VM can have (--smp): the interrupt router's limit. */
+#define RAX_MAX_CPUS 16
+/* cfg->ncpus with 0 read as 1. */
+static inline unsigned rax_ncpus(const struct rax_config *cfg) { return cfg->ncpus ? cfg->ncpus : 1; }
 
 struct uart16550;
 struct rax_devices; /* the rest of the device models (devices.c) */

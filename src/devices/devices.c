@@ -51,6 +51,8 @@ struct port_ctx {
 
 #define MAX_BYTE_PORTS 8
 
+_Static_assert(RAX_MAX_CPUS <= IRQ_MAX_CPUS, "one local APIC per CPU");
+
 struct rax_devices {
 	struct pic8259 pic;
 	struct pit8254 pit;
@@ -315,8 +317,10 @@ int devices_register(struct rax_vm *vm, struct rax_err *err)
 	pic_init(&d->pic);
 	pit_init(&d->pit, pit_irq_pulse, vm);
 	ioapic_init(&d->ioapic, &d->irq);
-	lapic_init(&d->lapic[0], &d->irq, 0, true); /* one CPU, the BSP */
-	irq_router_init(&d->irq, &d->pic, &d->ioapic, d->lapic, 1);
+	unsigned ncpus = rax_ncpus(&vm->cfg); /* CPU 0 is the BSP */
+	for (unsigned i = 0; i < ncpus; i++)
+		lapic_init(&d->lapic[i], &d->irq, i, i == 0);
+	irq_router_init(&d->irq, &d->pic, &d->ioapic, d->lapic, ncpus);
 	d->irqchip = !(vm->ops && vm->ops->kernel_irqchip);
 	for (size_t i = 0; i < sizeof(device_table) / sizeof(device_table[0]); i++) {
 		if (device_table[i].irqchip && !d->irqchip)

@@ -77,7 +77,7 @@ static uint64_t place_initrd(uint64_t lo, uint64_t hi, uint64_t size)
 }
 
 int bzimage_load(struct guest_mem *mem, const char *kernel_path, const char *initrd_path, const char *cmdline,
-		 struct rax_cpu_state *st, struct rax_err *err)
+		 unsigned ncpus, struct rax_cpu_state *st, struct rax_err *err)
 {
 	uint8_t *kbuf = NULL, *ibuf = NULL;
 	size_t klen = 0, ilen = 0;
@@ -152,9 +152,9 @@ int bzimage_load(struct guest_mem *mem, const char *kernel_path, const char *ini
 	e820_add(zp, LAYOUT_EBDA, LAYOUT_HIGH_MEM - LAYOUT_EBDA, E820_RESERVED);
 	e820_add(zp, LAYOUT_HIGH_MEM, mem->size - LAYOUT_HIGH_MEM, E820_RAM);
 
-	/* ACPI tables in the reserved BIOS area; one CPU until --smp exists */
+	/* ACPI tables in the reserved BIOS area */
 	struct acpi_tables acpi;
-	if (acpi_build(mem, 1, &acpi, err) < 0)
+	if (acpi_build(mem, ncpus, &acpi, err) < 0)
 		goto out;
 	if (bi.version >= BZ_RSDP_VERSION)
 		wr64(zp + ZP_ACPI_RSDP_ADDR, acpi.rsdp);

@@ -66,9 +66,10 @@ struct bzimage_info {
 
 int bzimage_parse(const uint8_t *buf, size_t len, struct bzimage_info *info, struct rax_err *err);
 
-/* Load kernel (and initrd when not NULL) with cmdline; fills *st. */
+/* Load kernel (and initrd when not NULL) with cmdline and the ACPI tables
+ * of a machine with ncpus CPUs; fills *st (the BSP's state). */
 int bzimage_load(struct guest_mem *mem, const char *kernel_path, const char *initrd_path, const char *cmdline,
-		 struct rax_cpu_state *st, struct rax_err *err);
+		 unsigned ncpus, struct rax_cpu_state *st, struct rax_err *err);
 
 /* Default kernel command line: serial console on COM1. */
 #define BZ_DEFAULT_CMDLINE "console=ttyS0 earlyprintk=serial,ttyS0 panic=-1 reboot=k"

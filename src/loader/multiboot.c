@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "input_file.h"
+#include "loader/acpi.h"
 #include "layout.h"
 #include "loader/boot64.h"
 #include "loader/le.h"
@@ -433,7 +434,7 @@ int multiboot_setup(struct guest_mem *mem, const struct mb_image *img, const uin
 }
 
 int multiboot_load(struct guest_mem *mem, const char *kernel_path, const char *const *module_paths, unsigned nmod,
-		   const char *args, struct rax_cpu_state *st, struct rax_err *err)
+		   const char *args, unsigned ncpus, struct rax_cpu_state *st, struct rax_err *err)
 {
 	uint8_t *kbuf = NULL;
 	size_t klen = 0;
@@ -464,6 +465,8 @@ int multiboot_load(struct guest_mem *mem, const char *kernel_path, const char *c
 		mods[i] = (struct mb_module){ .name = module_paths[i], .data = b, .len = n };
 	}
 	rc = multiboot_setup(mem, img, kbuf, kernel_path, args, mods, nmod, st, err);
+	if (rc == 0)
+		rc = acpi_build(mem, ncpus, NULL, err);
 out:
 	for (unsigned i = 0; mods && i < nmod; i++)
 		free((void *)mods[i].data);

@@ -108,8 +108,10 @@ int multiboot_setup(struct guest_mem *mem, const struct mb_image *img, const uin
 		    const char *args, const struct mb_module *mods, unsigned nmod, struct rax_cpu_state *st,
 		    struct rax_err *err);
 
-/* All of the above from files: the kernel and one module per path. */
+/* All of the above from files: the kernel and one module per path; and
+ * the ACPI tables of a machine with ncpus CPUs (src/loader/acpi.h), where
+ * a multiboot kernel finds them as on a PC: the RSDP in the BIOS area. */
 int multiboot_load(struct guest_mem *mem, const char *kernel_path, const char *const *module_paths, unsigned nmod,
-		   const char *args, struct rax_cpu_state *st, struct rax_err *err);
+		   const char *args, unsigned ncpus, struct rax_cpu_state *st, struct rax_err *err);
 
 #endif

@@ -118,7 +118,7 @@ static void test_load(void)
 	struct rax_err err = { 0 };
 	CHECK(guest_mem_init(&m, 128 << 20, &err) == 0);
 	struct rax_cpu_state st;
-	CHECK(bzimage_load(&m, kpath, ipath, "console=ttyS0 hello", &st, &err) == 0);
+	CHECK(bzimage_load(&m, kpath, ipath, "console=ttyS0 hello", 1, &st, &err) == 0);
 	CHECK_EQ(st.rip, LAYOUT_KERNEL + 0x200);
 	CHECK_EQ(st.gpr[RAX_REG_RSI], LAYOUT_ZERO_PAGE);
 	CHECK(st.efer & EFER_LMA);
@@ -152,7 +152,7 @@ static void test_load(void)
 	unlink(kpath);
 	strcpy(kpath, write_tmp(b, len));
 	CHECK(guest_mem_init(&m, 32 << 20, &err) == 0);
-	CHECK(bzimage_load(&m, kpath, NULL, "", &st, &err) == 0);
+	CHECK(bzimage_load(&m, kpath, NULL, "", 1, &st, &err) == 0);
 	CHECK(memcmp(m.host + LAYOUT_ACPI, "RSD PTR ", 8) == 0);
 	CHECK_EQ(rd64(m.host + LAYOUT_ZERO_PAGE + ZP_ACPI_RSDP_ADDR), 0);
 	guest_mem_free(&m);
@@ -162,7 +162,7 @@ static void test_load(void)
 
 	/* initrd does not fit at 64 MiB in 32 MiB of RAM: placed lower */
 	CHECK(guest_mem_init(&m, 32 << 20, &err) == 0);
-	CHECK(bzimage_load(&m, kpath, ipath, "", &st, &err) == 0);
+	CHECK(bzimage_load(&m, kpath, ipath, "", 1, &st, &err) == 0);
 	uint32_t at = rd32(m.host + LAYOUT_ZERO_PAGE + BZ_RAMDISK_IMAGE);
 	CHECK(at < (32 << 20) && at + sizeof(initrd) <= (32 << 20) && at >= 0x110000 && !(at & 0xfff));
 	guest_mem_free(&m);
@@ -171,16 +171,16 @@ static void test_load(void)
 	len = make_image(b, 0x020f, BZ_XLF_KERNEL_64, 40 << 20);
 	strcpy(kpath, write_tmp(b, len));
 	CHECK(guest_mem_init(&m, 32 << 20, &err) == 0);
-	CHECK(bzimage_load(&m, kpath, NULL, "", &st, &err) < 0 && strstr(err.msg, "--mem"));
+	CHECK(bzimage_load(&m, kpath, NULL, "", 1, &st, &err) < 0 && strstr(err.msg, "--mem"));
 	/* missing file */
-	CHECK(bzimage_load(&m, "/nonexistent/k", NULL, "", &st, &err) < 0 && strstr(err.msg, "No such file"));
+	CHECK(bzimage_load(&m, "/nonexistent/k", NULL, "", 1, &st, &err) < 0 && strstr(err.msg, "No such file"));
 	/* command line longer than cmdline_size */
 	len = make_image(b, 0x020f, BZ_XLF_KERNEL_64, 0x10000);
 	unlink(kpath);
 	strcpy(kpath, write_tmp(b, len));
 	static char longcmd[3000];
 	memset(longcmd, 'a', sizeof(longcmd) - 1);
-	CHECK(bzimage_load(&m, kpath, NULL, longcmd, &st, &err) < 0 && strstr(err.msg, "command line"));
+	CHECK(bzimage_load(&m, kpath, NULL, longcmd, 1, &st, &err) < 0 && strstr(err.msg, "command line"));
 	guest_mem_free(&m);
 	unlink(kpath);
 	unlink(ipath);

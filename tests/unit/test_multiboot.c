@@ -527,7 +527,7 @@ static void test_load_files(void)
 	struct rax_cpu_state st;
 	CHECK(guest_mem_init(&m, RAM, &err) == 0);
 	const char *paths[] = { mpath, "/nonexistent/mod.bin" };
-	CHECK(multiboot_load(&m, kpath, paths, 1, "a b", &st, &err) == 0);
+	CHECK(multiboot_load(&m, kpath, paths, 1, "a b", 1, &st, &err) == 0);
 	const uint8_t *mbi = m.host + st.gpr[RAX_REG_RBX];
 	char want[160];
 	snprintf(want, sizeof(want), "%s a b", kpath);
@@ -538,12 +538,12 @@ static void test_load_files(void)
 	CHECK(strcmp((const char *)m.host + rd32(mt + 8), mpath) == 0);
 	CHECK_EQ(st.rip, 0x100040);
 
-	CHECK(multiboot_load(&m, kpath, paths, 2, "", &st, &err) < 0);
+	CHECK(multiboot_load(&m, kpath, paths, 2, "", 1, &st, &err) < 0);
 	CHECK(strstr(err.msg, "cannot open module '/nonexistent/mod.bin'") != NULL);
 	b[0x28] ^= 1;
 	unlink(kpath);
 	write_tmp(b, AOUT_LEN, kpath);
-	CHECK(multiboot_load(&m, kpath, paths, 1, "", &st, &err) < 0);
+	CHECK(multiboot_load(&m, kpath, paths, 1, "", 1, &st, &err) < 0);
 	CHECK(strstr(err.msg, "multiboot kernel '") && strstr(err.msg, "checksum"));
 	CHECK_EQ(err.code, RAX_STATUS_USAGE);
 	unlink(kpath);

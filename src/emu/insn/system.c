@@ -131,7 +131,8 @@ EMU_HANDLER(cpuid)
 		memcpy(r, c->cpuid_value, sizeof(r));
 		c->cpuid_override = false;
 	} else {
-		cpuid_model_query_level(c->level, (uint32_t)c->gpr[0], (uint32_t)c->gpr[1], r);
+		cpuid_model_query_cpu(c->level, c->cpu_index, c->vm ? rax_ncpus(&c->vm->cfg) : 1, (uint32_t)c->gpr[0],
+				      (uint32_t)c->gpr[1], r);
 		if ((uint32_t)c->gpr[0] == 1 && emu_apic_hw_disabled(c))
 			r[3] &= ~CPUID_1_EDX_APIC; /* the flag follows IA32_APIC_BASE.EN */
 	}

@@ -105,6 +105,8 @@ enum rax_sreg { RAX_SEG_ES, RAX_SEG_CS, RAX_SEG_SS, RAX_SEG_DS, RAX_SEG_FS, RAX_
 #define MSR_GS_BASE 0xc0000101
 #define MSR_KERNEL_GS_BASE 0xc0000102
 #define MSR_TSC_AUX 0xc0000103
+#define MSR_K7_HWCR 0xc0010015
+#define HWCR_TSC_FREQ_SEL (1ull << 24) /* the TSC counts at the P0 frequency (reads as 1 on family 10h+) */
 
 /* A segment register with its hidden (descriptor cache) part. */
 struct rax_segment {

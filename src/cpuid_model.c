@@ -2,15 +2,17 @@
  * cpuid_model.c - the modelled CPU: an AMD family 19h part with the x86-64
  * baseline feature set.
  *
- * Advertised at every level (leaf 1 EDX): FPU PSE TSC MSR PAE CX8 PGE CMOV
- * PAT CLFSH MMX FXSR SSE SSE2; (leaf 1 ECX): CX16; (0x80000001 EDX): the
- * AMD mirror of the leaf-1 bits plus SYSCALL NX Page1GB LM; (0x80000001
- * ECX): LAHF_LM. Level v2 adds (leaf 1 ECX) SSE3 SSSE3 SSE4_1 SSE4_2 MOVBE
- * POPCNT and (0x80000001 ECX) ABM (LZCNT) and 3DNowPrefetch (PREFETCH/W).
- * Deliberately absent: APIC (no local APIC model yet; KVM sets the bit
- * itself from its in-kernel APIC), XSAVE (kvm_pvm hosts cannot emulate
- * XRSTOR at CPL0, DESIGN.md), MONITOR/MWAIT (#UD in the interpreter), SSE4A
- * and MisAlignSse (AMD-only, not emulated), AVX and later.
+ * Advertised at every level (leaf 1 EDX): FPU PSE TSC MSR PAE CX8 APIC PGE
+ * CMOV PAT CLFSH MMX FXSR SSE SSE2; (leaf 1 ECX): CX16 x2APIC TSC-deadline;
+ * (0x80000001 EDX): the AMD mirror of the leaf-1 bits plus SYSCALL NX
+ * Page1GB LM; (0x80000001 ECX): LAHF_LM; (0x80000007 EDX): invariant TSC.
+ * Level v2 adds (leaf 1 ECX) SSE3 SSSE3 SSE4_1 SSE4_2 MOVBE POPCNT and
+ * (0x80000001 ECX) ABM (LZCNT) and 3DNowPrefetch (PREFETCH/W). With more
+ * than one CPU, the topology bits of cpuid_model_cpu (HTT, CmpLegacy, the
+ * core count in 0x80000008). Deliberately absent: XSAVE (kvm_pvm hosts
+ * cannot emulate XRSTOR at CPL0, DESIGN.md), MONITOR/MWAIT (#UD in the
+ * interpreter), SSE4A and MisAlignSse (AMD-only, not emulated), AVX and
+ * later.
  */
 #include "cpuid_model.h"
 
@@ -49,6 +51,7 @@
 #define X1_ECX_CMP_LEGACY (1u << 1)
 #define X1_ECX_ABM (1u << 5)
 #define X1_ECX_3DNOWPREFETCH (1u << 8)
+#define X7_EDX_INVARIANT_TSC (1u << 8)
 
 #define LEAF1_ECX_V1 (F1_ECX_CX16 | F1_ECX_X2APIC | F1_ECX_TSC_DEADLINE)
 #define LEAF1_ECX_V2 \
@@ -80,7 +83,8 @@
 	{ 0x80000004, 0, 0, 0, 0, 0 },                                                                              \
 	{ 0x80000005, 0, 0, 0, 0x40020140, 0x40020140 }, /* L1: 64 KiB-ish, 64-byte lines */                       \
 	{ 0x80000006, 0, 0, 0, 0x02006140, 0 },                                                                     \
-	{ 0x80000007, 0, 0, 0, 0, 0 },                                                                              \
+	/* invariant TSC: virtual time (interpreter), the host's invariant TSC (KVM) */                             \
+	{ 0x80000007, 0, 0, 0, 0, X7_EDX_INVARIANT_TSC },                                                           \
 	/* 40 physical, 48 linear address bits */                                                                   \
 	{ 0x80000008, 0, 0x00003028, 0, 0, 0 },
 // clang-format on

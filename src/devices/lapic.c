@@ -68,6 +68,15 @@ void lapic_init(struct lapic *a, struct irq_router *bus, unsigned index, bool bs
 	a->next = NEVER;
 }
 
+void lapic_init_reset(struct lapic *a)
+{
+	uint64_t base = a->base;
+	uint32_t id = a->id;
+	lapic_init(a, a->bus, a->index, base & APIC_BASE_BSP);
+	a->base = base;
+	a->id = id;
+}
+
 bool lapic_hw_enabled(const struct lapic *a) { return a->base & APIC_BASE_EN; }
 bool lapic_x2apic(const struct lapic *a)
 {

@@ -147,6 +147,10 @@ struct lapic {
 /* Power-up state of CPU `index` (the BSP when bsp), on bus. */
 void lapic_init(struct lapic *a, struct irq_router *bus, unsigned index, bool bsp);
 
+/* INIT (an INIT IPI): every register back to its power-up value but the
+ * APIC ID and IA32_APIC_BASE (SDM 10.4.7.3). Pending events are dropped. */
+void lapic_init_reset(struct lapic *a);
+
 /* IA32_APIC_BASE: the value; a write returns -1 where WRMSR raises #GP
  * (reserved bits, EXTD without EN, x2APIC -> xAPIC, disabled -> x2APIC). */
 uint64_t lapic_base(const struct lapic *a);

@@ -98,8 +98,8 @@ bool emu_take_interrupt(struct emu_cpu *c, uint64_t *next)
 	unsigned ev = irq_cpu_events(c->irq, c->cpu_index);
 	if (!ev)
 		return false;
-	if (ev & (IRQ_EV_INIT | IRQ_EV_SIPI)) /* one CPU, no SMP yet: the BSP ignores INIT and SIPI */
-		irq_cpu_clear(c->irq, c->cpu_index, ev & (IRQ_EV_INIT | IRQ_EV_SIPI));
+	if ((ev & (IRQ_EV_INIT | IRQ_EV_SIPI)) && emu_smp_init_sipi(c, ev))
+		return true; /* reset to wait-for-SIPI: the slice ends */
 	bool shadow = c->icount < c->shadow_until;
 	if (shadow && (ev & (IRQ_EV_NMI | IRQ_EV_INTR))) {
 		*next = c->icount + 1; /* the shadow ends after the next instruction */

@@ -99,7 +99,10 @@ struct emu_cpu {
 	uint64_t icount;         /* instructions retired */
 	uint64_t next_stop_poll; /* icount at which to look at vm->stop again */
 	uint64_t nintr;          /* external interrupts delivered */
-	uint64_t idle_ns;        /* virtual time skipped while halted: now = icount + idle_ns */
+	/* Virtual time not spent retiring this CPU's instructions (halted, or
+	 * other CPUs' slices under SMP): now = icount + idle_ns. */
+	uint64_t idle_ns;
+	uint64_t slice_end; /* SMP: icount at which this CPU's slice ends (smp.c) */
 
 	struct rax_vm *vm;
 	uint8_t *ram;
@@ -156,7 +159,33 @@ struct emu_cpu {
 	/* CPU level (enum rax_cpu_level): the decoder leaves out rows above it
 	 * (#UD) and CPUID reports its features (emu_set_cpu_level). */
 	uint8_t level;
+	/* SMP (smp.c): the machine's CPUs (NULL: this is the only one) and what
+	 * this CPU is doing (enum emu_cpu_state). */
+	struct emu_smp *smp;
+	uint8_t state;
 };
+
+/* The machine's CPUs when there are several (smp.c). They run on one host
+ * thread, one slice at a time; decoded blocks, TLBs and everything
+ * architectural are per CPU, RAM's code marks and page generations are
+ * shared (a write by one CPU invalidates every CPU's blocks there). */
+#define EMU_MAX_CPUS 16
+struct emu_smp {
+	unsigned n;
+	unsigned last; /* the CPU that ran the last slice */
+	uint64_t now;  /* machine time (ns) at the end of the last slice */
+	struct emu_cpu *cpu[EMU_MAX_CPUS];
+};
+
+/* What a CPU is doing (SMP scheduling, smp.c). */
+enum emu_cpu_state {
+	EMU_CPU_RUNNING,
+	EMU_CPU_HALTED,    /* HLT: until an interrupt it takes (NMI, INIT, or INTR with IF=1) */
+	EMU_CPU_WAIT_SIPI, /* after INIT (and an AP's power-up): until a SIPI */
+};
+
+/* run_loop's exit request that ends a CPU's slice (never leaves the backend). */
+#define EMU_EXIT_YIELD 0x80
 
 /*
  * Decode cache: straight-line runs of decoded instructions ("blocks", up to
@@ -219,8 +248,27 @@ void emu_set_cr8(struct emu_cpu *c, unsigned v);
 /* The local APIC is globally disabled (CPUID then clears its feature bit). */
 bool emu_apic_hw_disabled(struct emu_cpu *c);
 /* Deliver a pending NMI or maskable interrupt the CPU accepts now; *next
- * is lowered to when to look again. True when one was delivered. */
+ * is lowered to when to look again. True when one was delivered. INIT and
+ * SIPI go to emu_smp_init_sipi. */
 bool emu_take_interrupt(struct emu_cpu *c, uint64_t *next);
+
+/* ---- the run loop (emu_backend.c) ---- */
+struct rax_exit;
+/* Execute until an exit (single: exactly one instruction). */
+void emu_run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex);
+/* Idle until woken(c) says the wait is over, advancing c's time (see
+ * emu_backend.c); ends early with exit_req STOP when the VM stops. */
+void emu_idle(struct emu_cpu *c, bool (*woken)(struct emu_cpu *c));
+/* Make s the CPU's architectural state (as a VMM sets it). */
+void emu_load_state(struct emu_cpu *c, const struct rax_cpu_state *s);
+
+/* ---- several CPUs on one thread (smp.c) ---- */
+/* Run the machine's CPUs in turn until an exit the VM must see. */
+void emu_smp_run(struct emu_smp *m, struct rax_exit *ex);
+/* Take INIT and SIPI (IRQ_EV_INIT/IRQ_EV_SIPI in ev): INIT resets the CPU
+ * to wait-for-SIPI, a SIPI starts a waiting one in real mode at vector <<
+ * 12. True when the CPU's state changed (its slice must end). */
+bool emu_smp_init_sipi(struct emu_cpu *c, unsigned ev);
 
 /* ---- exceptions (exception.c) ---- */
 _Noreturn void emu_raise(struct emu_cpu *c, int vec, uint32_t err, unsigned flags);
@@ -354,6 +402,15 @@ static inline bool emu_is_code_page(const struct emu_cpu *c, uint64_t pfn)
 uint8_t *emu_host_page(struct emu_cpu *c, uint64_t la, int acc);
 
 static inline bool emu_canonical(uint64_t la) { return (uint64_t)((int64_t)(la << 16) >> 16) == la; }
+
+/* The linear address of the code at offset ip in CS: outside 64-bit mode
+ * CS's base is added (real mode's CS << 4 too) and the sum wraps at 4 GiB. */
+static inline uint64_t emu_code_linear(const struct emu_cpu *c, uint64_t ip)
+{
+	if (c->dmode == EMU_MODE_64)
+		return ip;
+	return (c->s.seg[RAX_SEG_CS].base + ip) & 0xffffffffull;
+}
 
 /* Linear address of seg|EMU_SEG_LEG:off outside 64-bit mode: limit and type
  * checks for an access of size bytes (acc), base added, 32-bit wrap (segment.c). */

@@ -106,7 +106,7 @@ enum emu_mode {
 	EMU_MODE_64 = 0,   /* 64-bit mode */
 	EMU_MODE_32 = 1,   /* 32-bit protected or compatibility mode (CS.D=1) */
 	EMU_MODE_16 = 2,   /* 16-bit protected or compatibility mode (CS.D=0) */
-	EMU_MODE_NONE = 3, /* not emulated: real mode, virtual-8086 mode */
+	EMU_MODE_NONE = 3, /* not emulated: virtual-8086 mode (real mode decodes as EMU_MODE_16) */
 };
 
 #define EMU_REG_NONE 0xff

@@ -11,7 +11,8 @@
  * ends at the handler's first instruction, and a TF trap is delivered within
  * the step that caused it. Protected, compatibility and 64-bit mode are
  * emulated (decoded blocks belong to one code mode: emu_update_mode flushes
- * them on a change); real and virtual-8086 mode end the run.
+ * them on a change); real mode runs as 16-bit code (realmode.c), virtual-8086
+ * mode ends the run.
  */
 #include "emu/emu.h"
 
@@ -48,8 +49,8 @@ static struct emu_cpu *cpu_of(struct rax_vm *vm) { return vm->backend; }
 unsigned emu_peek_code(struct emu_cpu *c, uint64_t rip, uint8_t *buf, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
-		uint64_t gpa;
-		if (!emu_canonical(rip + i) || emu_translate(c, rip + i, ACC_X, c->cpl == 3, true, &gpa) < 0)
+		uint64_t gpa, la = emu_code_linear(c, rip + i);
+		if (!emu_canonical(la) || emu_translate(c, la, ACC_X, c->cpl == 3, true, &gpa) < 0)
 			return i;
 		buf[i] = (uint8_t)emu_phys_read(c, gpa, 1);
 	}
@@ -65,7 +66,7 @@ static const struct emu_insn *decode_uncached(struct emu_cpu *c, const uint8_t *
 		/* the instruction continues on the next page: fetch it (may #PF there) */
 		uint8_t full[16];
 		memcpy(full, p, avail);
-		uint64_t next = c->rip + avail, gpa2;
+		uint64_t next = emu_code_linear(c, c->rip + avail), gpa2;
 		if (!emu_canonical(next))
 			EMU_GP(c, 0);
 		emu_translate(c, next, ACC_X, c->cpl == 3, false, &gpa2);
@@ -87,7 +88,7 @@ static const struct emu_insn *decode_uncached(struct emu_cpu *c, const uint8_t *
  */
 static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n, const uint8_t **fop)
 {
-	uint64_t la = c->rip;
+	uint64_t la = emu_code_linear(c, c->rip);
 	uint8_t buf[16];
 	const uint8_t *p;
 	uint64_t gpa;
@@ -196,15 +197,17 @@ static uint64_t host_ns(void)
  * clock, and an interrupt from outside (console input) arrives at the
  * virtual time that corresponds to when it came. With no timer armed only
  * an outside event or a stop can wake the CPU; it sleeps in vm_idle_wait().
+ * woken(c) brings the devices to c's time and says whether the wait is over
+ * (one CPU: service_events, which delivers the interrupt; SMP: smp.c).
  */
-static void halt_wait(struct emu_cpu *c)
+void emu_idle(struct emu_cpu *c, bool (*woken)(struct emu_cpu *c))
 {
 	struct rax_vm *vm = c->vm;
 	bool realtime = vm->cfg.clock == RAX_CLOCK_REALTIME;
 	uint64_t v0 = emu_now_ns(c), w0 = realtime ? host_ns() : 0;
 	for (;;) {
 		atomic_store(&vm->idle, 1); /* before looking: a line raised from now on wakes us */
-		if (service_events(c))
+		if (woken(c))
 			break;
 		if (vm->stop) {
 			c->exit_req = RAX_EXIT_STOP;
@@ -257,7 +260,7 @@ static void run_one(struct emu_cpu *c, const struct emu_insn *in, const uint8_t 
 }
 
 /* Execute until an exit; single: exactly one instruction. */
-static void run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
+void emu_run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 {
 	c->exit_req = 0;
 	c->cur_exc = -1;
@@ -280,10 +283,8 @@ static void run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 		}
 		if (__builtin_expect(c->dmode == EMU_MODE_NONE, 0)) {
 			snprintf(c->detail, sizeof(c->detail),
-				 "real mode, virtual-8086 mode and a non-zero CS base are not emulated "
-				 "(CR0=0x%llx, RFLAGS=0x%llx, CS base 0x%llx) at rip 0x%llx",
-				 (unsigned long long)c->s.cr0, (unsigned long long)c->rflags,
-				 (unsigned long long)c->s.seg[RAX_SEG_CS].base, (unsigned long long)c->rip);
+				 "virtual-8086 mode is not emulated (RFLAGS=0x%llx) at rip 0x%llx",
+				 (unsigned long long)c->rflags, (unsigned long long)c->rip);
 			c->exit_req = RAX_EXIT_INTERNAL;
 			break;
 		}
@@ -309,10 +310,13 @@ static void run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 				n = 1;
 			emu_run_block(c, in, fop, n);
 		}
-		if (c->exit_req == RAX_EXIT_HLT && (c->rflags & RFLAGS_IF)) {
+		if (c->exit_req == RAX_EXIT_HLT && c->smp) {
+			c->state = EMU_CPU_HALTED; /* the scheduler decides when it wakes */
+			c->exit_req = EMU_EXIT_YIELD;
+		} else if (c->exit_req == RAX_EXIT_HLT && (c->rflags & RFLAGS_IF)) {
 			c->exit_req = 0;
 			if (c->vm)
-				halt_wait(c);
+				emu_idle(c, service_events);
 			else
 				c->exit_req = RAX_EXIT_HLT; /* no devices: nothing can wake it */
 		}
@@ -320,6 +324,10 @@ static void run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 			c->next_stop_poll = c->icount + STOP_POLL_INTERVAL;
 			if (c->vm && c->vm->stop)
 				c->exit_req = RAX_EXIT_STOP;
+			if (c->icount >= c->slice_end && !c->exit_req)
+				c->exit_req = EMU_EXIT_YIELD; /* SMP: the next CPU's turn */
+			if (c->next_stop_poll > c->slice_end)
+				c->next_stop_poll = c->slice_end;
 		}
 	}
 	c->jb_valid = false;
@@ -334,29 +342,33 @@ static void run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 
 /* ---- backend ops ---- */
 
-static int emu_create(struct rax_vm *vm, struct rax_err *err)
+/* CPU `index` in its power-up state; the BSP (index 0) allocates the RAM
+ * page marks that every CPU shares. NULL when out of memory. */
+static struct emu_cpu *cpu_new(struct rax_vm *vm, unsigned index, const struct emu_cpu *bsp)
 {
 	struct emu_cpu *c = calloc(1, sizeof(*c));
 	if (!c)
-		return rax_errf(err, RAX_STATUS_HOST, "emulator: out of memory");
-	emu_plant_init();
+		return NULL;
 	c->vm = vm;
 	c->ram = vm->mem.host;
 	c->ram_size = vm->mem.size;
 	c->npages = (c->ram_size + GUEST_PAGE_OFFSET) >> GUEST_PAGE_SHIFT;
 	c->bcache = calloc(EMU_BCACHE_SIZE, sizeof(*c->bcache));
-	c->page_gen = calloc(c->npages, sizeof(*c->page_gen));
-	c->code_bits = calloc((c->npages + 63) / 64, sizeof(uint64_t));
+	c->page_gen = bsp ? bsp->page_gen : calloc(c->npages, sizeof(*c->page_gen));
+	c->code_bits = bsp ? bsp->code_bits : calloc((c->npages + 63) / 64, sizeof(uint64_t));
 	if (!c->bcache || !c->page_gen || !c->code_bits) {
 		free(c->bcache);
-		free(c->page_gen);
-		free(c->code_bits);
+		if (!bsp) {
+			free(c->page_gen);
+			free(c->code_bits);
+		}
 		free(c);
-		return rax_errf(err, RAX_STATUS_HOST, "emulator: out of memory");
+		return NULL;
 	}
 	c->cur_exc = -1;
 	c->misc_enable = 1; /* fast strings */
 	c->level = (uint8_t)(vm->cfg.cpu_level ? vm->cfg.cpu_level : RAX_CPU_LEVEL_DEFAULT);
+	c->slice_end = UINT64_MAX;
 	cpu_state_reset(&c->s);
 	memcpy(c->gpr, c->s.gpr, sizeof(c->gpr));
 	c->rip = c->s.rip;
@@ -364,26 +376,70 @@ static int emu_create(struct rax_vm *vm, struct rax_err *err)
 	emu_update_mode(c);
 	atomic_init(&c->event_at, 0);
 	c->apic_page = UINT64_MAX;
-	emu_apic_attach(c, devices_irq(vm), 0);
-	vm->backend = c;
-	return 0;
+	emu_apic_attach(c, devices_irq(vm), index);
+	if (c->apic)
+		c->s.apic_base = lapic_base(c->apic);
+	/* application processors wait for the BSP's INIT/SIPI */
+	c->state = index ? EMU_CPU_WAIT_SIPI : EMU_CPU_RUNNING;
+	return c;
+}
+
+static void cpu_free(struct emu_cpu *c, bool bsp)
+{
+	if (!c)
+		return;
+	free(c->bcache);
+	if (bsp) {
+		free(c->page_gen);
+		free(c->code_bits);
+	}
+	free(c);
 }
 
 static void emu_destroy(struct rax_vm *vm)
 {
 	struct emu_cpu *c = cpu_of(vm);
-	if (c) {
-		free(c->bcache);
-		free(c->page_gen);
-		free(c->code_bits);
+	if (c && c->smp) {
+		for (unsigned i = 1; i < c->smp->n; i++)
+			cpu_free(c->smp->cpu[i], false);
+		free(c->smp);
 	}
-	free(vm->backend);
+	cpu_free(c, true);
 	vm->backend = NULL;
 }
 
-static int emu_set_state(struct rax_vm *vm, const struct rax_cpu_state *s, struct rax_err *err)
+static int emu_create(struct rax_vm *vm, struct rax_err *err)
 {
-	struct emu_cpu *c = cpu_of(vm);
+	emu_plant_init();
+	unsigned n = rax_ncpus(&vm->cfg);
+	struct emu_cpu *bsp = cpu_new(vm, 0, NULL);
+	if (!bsp)
+		return rax_errf(err, RAX_STATUS_HOST, "emulator: out of memory");
+	vm->backend = bsp;
+	if (n > 1) {
+		struct emu_smp *m = calloc(1, sizeof(*m));
+		if (!m) {
+			emu_destroy(vm);
+			return rax_errf(err, RAX_STATUS_HOST, "emulator: out of memory");
+		}
+		m->n = 1;
+		m->cpu[0] = bsp;
+		bsp->smp = m;
+		for (unsigned i = 1; i < n; i++) {
+			struct emu_cpu *ap = cpu_new(vm, i, bsp);
+			if (!ap) {
+				emu_destroy(vm);
+				return rax_errf(err, RAX_STATUS_HOST, "emulator: out of memory for CPU %u", i);
+			}
+			ap->smp = m;
+			m->cpu[m->n++] = ap;
+		}
+	}
+	return 0;
+}
+
+void emu_load_state(struct emu_cpu *c, const struct rax_cpu_state *s)
+{
 	c->s = *s;
 	memcpy(c->gpr, s->gpr, sizeof(c->gpr));
 	c->rip = s->rip;
@@ -403,6 +459,11 @@ static int emu_set_state(struct rax_vm *vm, const struct rax_cpu_state *s, struc
 			lapic_set_cr8(c->apic, (unsigned)s->cr8); /* (an unchanged CR8 keeps TPR[3:0]) */
 		emu_apic_sync(c);
 	}
+}
+
+static int emu_set_state(struct rax_vm *vm, const struct rax_cpu_state *s, struct rax_err *err)
+{
+	emu_load_state(cpu_of(vm), s);
 	return 0;
 }
 
@@ -422,7 +483,10 @@ static int emu_run(struct rax_vm *vm, struct rax_exit *ex, struct rax_err *err)
 {
 	struct emu_cpu *c = cpu_of(vm);
 	c->track_writes = false;
-	run_loop(c, false, ex);
+	if (c->smp)
+		emu_smp_run(c->smp, ex);
+	else
+		emu_run_loop(c, false, ex);
 	return 0;
 }
 
@@ -431,12 +495,17 @@ static int emu_step(struct rax_vm *vm, struct rax_exit *ex, struct rax_err *err)
 	struct emu_cpu *c = cpu_of(vm);
 	c->track_writes = true;
 	c->nwritten = 0;
-	run_loop(c, true, ex);
+	c->slice_end = UINT64_MAX; /* one instruction of the BSP, outside any SMP slice */
+	emu_run_loop(c, true, ex);
 	c->track_writes = false;
 	return 0;
 }
 
-static uint64_t emu_now_ns_op(struct rax_vm *vm) { return emu_now_ns(cpu_of(vm)); }
+static uint64_t emu_now_ns_op(struct rax_vm *vm)
+{
+	struct emu_cpu *c = cpu_of(vm);
+	return emu_now_ns(c->smp ? c->smp->cpu[c->smp->last] : c);
+}
 
 static int emu_translate_op(struct rax_vm *vm, uint64_t gva, uint64_t *gpa)
 {
@@ -453,7 +522,10 @@ static void emu_set_irq(struct rax_vm *vm, unsigned line, int level)
 	if (!c || !c->irq)
 		return;
 	irq_post(c->irq, line, level);
-	emu_recheck_events(c);
+	if (!c->smp)
+		emu_recheck_events(c);
+	for (unsigned i = 0; c->smp && i < c->smp->n; i++)
+		emu_recheck_events(c->smp->cpu[i]); /* whichever runs takes it to the controllers */
 }
 
 const struct rax_backend_ops rax_emu_backend = {
@@ -471,9 +543,23 @@ const struct rax_backend_ops rax_emu_backend = {
 
 /* ---- emu.h ---- */
 
-uint64_t emu_instruction_count(struct rax_vm *vm) { return cpu_of(vm)->icount; }
+uint64_t emu_instruction_count(struct rax_vm *vm)
+{
+	struct emu_cpu *c = cpu_of(vm);
+	uint64_t n = c->icount;
+	for (unsigned i = 1; c->smp && i < c->smp->n; i++)
+		n += c->smp->cpu[i]->icount;
+	return n;
+}
 
-uint64_t emu_interrupt_count(struct rax_vm *vm) { return cpu_of(vm)->nintr; }
+uint64_t emu_interrupt_count(struct rax_vm *vm)
+{
+	struct emu_cpu *c = cpu_of(vm);
+	uint64_t n = c->nintr;
+	for (unsigned i = 1; c->smp && i < c->smp->n; i++)
+		n += c->smp->cpu[i]->nintr;
+	return n;
+}
 
 int emu_written_pages(struct rax_vm *vm, uint64_t *pages, unsigned max)
 {
@@ -503,8 +589,11 @@ int emu_set_cpu_level(struct rax_vm *vm, unsigned level)
 	struct emu_cpu *c = cpu_of(vm);
 	if (level < RAX_CPU_V1 || level > RAX_CPU_LEVEL_MAX)
 		return -1;
-	c->level = (uint8_t)level;
-	emu_dcache_flush(c); /* blocks were decoded for the old level */
+	for (unsigned i = 0; i < (c->smp ? c->smp->n : 1); i++) {
+		struct emu_cpu *k = c->smp ? c->smp->cpu[i] : c;
+		k->level = (uint8_t)level;
+		emu_dcache_flush(k); /* blocks were decoded for the old level */
+	}
 	return 0;
 }
 

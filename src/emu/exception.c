@@ -126,6 +126,10 @@ static void gate_code_segment(struct emu_cpu *c, uint16_t sel, uint32_t ext, boo
 
 void emu_deliver(struct emu_cpu *c, int vec, uint32_t err, unsigned flags, uint64_t ret_rip)
 {
+	if (emu_real(c)) {
+		emu_deliver_real(c, vec, flags, ret_rip);
+		return;
+	}
 	if (!(c->s.efer & EFER_LMA)) {
 		emu_deliver_leg(c, vec, err, flags, ret_rip);
 		return;

@@ -59,6 +59,15 @@ void emu_set_cs(struct emu_cpu *c, const struct rax_segment *cs);
 /* Legacy PAE paging: load the four PDPTEs from CR3 (#GP(0) on reserved bits). */
 void emu_load_pdptes(struct emu_cpu *c, uint64_t cr3);
 
+/* Real-address mode (realmode.c): CR0.PE clear. Selector loads, far
+ * transfers, IRET and interrupt delivery through the vector table. */
+static inline bool emu_real(const struct emu_cpu *c) { return !(c->s.cr0 & CR0_PE); }
+void emu_real_load_seg(struct emu_cpu *c, unsigned seg, uint16_t sel);
+void emu_real_far(struct emu_cpu *c, const struct emu_insn *in, bool call, uint16_t sel, uint64_t off);
+void emu_real_far_return(struct emu_cpu *c, const struct emu_insn *in, uint64_t extra);
+void emu_real_iret(struct emu_cpu *c, const struct emu_insn *in);
+void emu_deliver_real(struct emu_cpu *c, int vec, unsigned flags, uint64_t ret_rip);
+
 /* Delivery through the 8-byte IDT of legacy protected mode (exception.c). */
 void emu_deliver_leg(struct emu_cpu *c, int vec, uint32_t err, unsigned flags, uint64_t ret_rip);
 

@@ -56,16 +56,28 @@ void emu_dcache_flush(struct emu_cpu *c)
 {
 	for (unsigned i = 0; i < EMU_BCACHE_SIZE; i++)
 		c->bcache[i].tag = 0;
-	memset(c->code_bits, 0, ((c->npages + 63) / 64) * sizeof(uint64_t));
+	/* no block is left on any page: no page needs watching (under SMP the
+	 * marks are the machine's, other CPUs' blocks still need them) */
+	if (!c->smp)
+		memset(c->code_bits, 0, ((c->npages + 63) / 64) * sizeof(uint64_t));
+}
+
+static void drop_write_entries(struct emu_cpu *c, uint64_t pfn)
+{
+	for (unsigned i = 0; i < EMU_TLB_SIZE; i++)
+		if (c->tlb[ACC_W][i].gpa == pfn << GUEST_PAGE_SHIFT)
+			c->tlb[ACC_W][i].host = NULL;
 }
 
 void emu_mark_code_page(struct emu_cpu *c, uint64_t pfn)
 {
 	c->code_bits[pfn >> 6] |= 1ull << (pfn & 63);
-	/* writes to it must take the slow path from now on */
-	for (unsigned i = 0; i < EMU_TLB_SIZE; i++)
-		if (c->tlb[ACC_W][i].gpa == pfn << GUEST_PAGE_SHIFT)
-			c->tlb[ACC_W][i].host = NULL;
+	/* writes to it must take the slow path from now on, on every CPU (the
+	 * marks and page generations are shared; each CPU has its blocks) */
+	if (!c->smp)
+		drop_write_entries(c, pfn);
+	for (unsigned k = 0; c->smp && k < c->smp->n; k++)
+		drop_write_entries(c->smp->cpu[k], pfn);
 }
 
 /* gpa was written: invalidate cached code there; record pages for the harness. */

@@ -62,9 +62,13 @@ void emu_desc_to_seg(uint64_t lo, uint16_t sel, struct rax_segment *s)
 	s->db = (lo >> 54) & 1;
 }
 
-/* Load a data segment register (DS ES FS GS SS) in 64-bit mode. */
+/* Load a data segment register (DS ES FS GS SS). */
 void emu_load_seg(struct emu_cpu *c, unsigned seg, uint16_t sel)
 {
+	if (emu_real(c)) {
+		emu_real_load_seg(c, seg, sel);
+		return;
+	}
 	unsigned rpl = sel & 3, cpl = c->cpl;
 	if ((sel & 0xfffc) == 0) {
 		if (seg == RAX_SEG_SS && (cpl == 3 || rpl != cpl || c->dmode != EMU_MODE_64))
@@ -121,12 +125,12 @@ void emu_update_mode(struct emu_cpu *c)
 	const struct rax_segment *cs = &c->s.seg[RAX_SEG_CS];
 	unsigned m;
 	c->cpl = cs->dpl;
-	if (!(c->s.cr0 & CR0_PE) || (c->rflags & RFLAGS_VM))
-		m = EMU_MODE_NONE; /* real and virtual-8086 mode are not emulated */
+	if (c->rflags & RFLAGS_VM)
+		m = EMU_MODE_NONE; /* virtual-8086 mode is not emulated */
+	else if (emu_real(c))
+		m = EMU_MODE_16; /* real mode: 16-bit code (realmode.c) */
 	else if ((c->s.efer & EFER_LMA) && cs->l)
 		m = EMU_MODE_64;
-	else if (cs->base & 0xffffffffull)
-		m = EMU_MODE_NONE; /* instruction fetch assumes CS base 0 */
 	else
 		m = cs->db ? EMU_MODE_32 : EMU_MODE_16;
 	if (m != c->dmode) {

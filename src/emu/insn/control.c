@@ -217,6 +217,10 @@ static void set_sp(struct emu_cpu *c, const struct emu_insn *in, uint64_t sp, bo
 
 static void far_return(struct emu_cpu *c, const struct emu_insn *in, uint64_t extra)
 {
+	if (emu_real(c)) {
+		emu_real_far_return(c, in, extra);
+		return;
+	}
 	unsigned sz = in->osz;
 	uint64_t off = emu_stk_peek(c, in, 0, sz);
 	uint16_t sel = (uint16_t)emu_stk_peek(c, in, sz, sz);
@@ -251,6 +255,10 @@ EMU_HANDLER(retf_Iw) { far_return(c, in, in->imm & 0xffff); }
  */
 EMU_HANDLER(iret)
 {
+	if (emu_real(c)) {
+		emu_real_iret(c, in);
+		return;
+	}
 	unsigned sz = in->osz;
 	bool leg = emu_leg(in), lma = c->s.efer & EFER_LMA;
 	uint64_t fl = emu_get_flags(c);
@@ -317,6 +325,10 @@ EMU_HANDLER(iret)
 /* Far JMP/CALL to sel:off (direct ptr16:16/32, or m16:16/32/64 through memory). */
 static void far_transfer(struct emu_cpu *c, const struct emu_insn *in, bool call, uint16_t sel, uint64_t off)
 {
+	if (emu_real(c)) {
+		emu_real_far(c, in, call, sel, off);
+		return;
+	}
 	unsigned sz = in->osz;
 	if ((sel & 0xfffc) == 0)
 		EMU_GP(c, 0);

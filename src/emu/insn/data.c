@@ -64,8 +64,14 @@ EMU_HANDLER(lea_GvM)
 EMU_HANDLER(xchg_ZvrAX)
 {
 	unsigned r = in->opreg;
-	if (r == 0)
-		return; /* 90: NOP (also 66 90; F3 90 is PAUSE) */
+	if (r == 0) {
+		/* 90: NOP (also 66 90). F3 90 is PAUSE, the spin-wait hint: in an
+		 * SMP slice (smp.c) this CPU gives its turn up, so that the CPU it
+		 * waits for runs */
+		if ((in->pfx & EMU_P_REP) && c->slice_end != UINT64_MAX)
+			c->exit_req = EMU_EXIT_YIELD;
+		return;
+	}
 	uint64_t a = emu_reg_get(c, in, 0, in->osz), b = emu_reg_get(c, in, r, in->osz);
 	emu_reg_set(c, in, 0, in->osz, b);
 	emu_reg_set(c, in, r, in->osz, a);

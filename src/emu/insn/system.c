@@ -462,6 +462,7 @@ EMU_HANDLER(rdmsr)
 		break;
 	case MSR_TSC_AUX: v = c->s.tsc_aux; break;
 	case MSR_IA32_MISC_ENABLE: v = c->misc_enable; break;
+	case MSR_K7_HWCR: v = HWCR_TSC_FREQ_SEL; break; /* with invariant TSC, Linux checks it (writes #GP) */
 	default:
 		if (!emu_apic_rdmsr(c, msr, &v)) /* x2APIC registers, TSC deadline */
 			EMU_GP(c, 0);

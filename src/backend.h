@@ -29,6 +29,7 @@ enum rax_exit_kind {
 struct rax_exit {
 	enum rax_exit_kind kind;
 	uint64_t rip;     /* guest RIP where the exit happened */
+	unsigned cpu;     /* the CPU it happened on (0: the bootstrap processor) */
 	char detail[448]; /* human-readable description for INTERNAL */
 };
 

@@ -59,15 +59,16 @@ struct probe_vm {
 };
 
 /* A VM with the image loaded and its state set; on failure r says why. */
-static int probe_vm_open(struct probe_vm *p, unsigned cpl, uint64_t rflags, const uint8_t *code, size_t n,
-			 struct kvm_probe_run *r)
+static int probe_vm_open_smp(struct probe_vm *p, unsigned ncpus, unsigned cpl, uint64_t rflags, const uint8_t *code,
+			     size_t n, struct kvm_probe_run *r)
 {
 	struct rax_err e = { 0 }, *err = &e;
 	struct rax_config cfg = { .backend = RAX_BACKEND_KVM,
 				  .mem_size = GUEST_MEM_MIN,
 				  .console_in = -1,
 				  .console_out = -1,
-				  .timeout = PROBE_TIMEOUT_S };
+				  .timeout = PROBE_TIMEOUT_S,
+				  .ncpus = ncpus };
 	uint8_t img[256];
 	size_t len = make_image(img, cpl, rflags | RFLAGS_FIXED1, code, n);
 	if (vm_create(&p->vm, &cfg, err) == 0) {
@@ -79,6 +80,12 @@ static int probe_vm_open(struct probe_vm *p, unsigned cpl, uint64_t rflags, cons
 	r->end = KVM_PROBE_OTHER;
 	snprintf(r->detail, sizeof(r->detail), "%.390s", e.msg);
 	return -1;
+}
+
+static int probe_vm_open(struct probe_vm *p, unsigned cpl, uint64_t rflags, const uint8_t *code, size_t n,
+			 struct kvm_probe_run *r)
+{
+	return probe_vm_open_smp(p, 1, cpl, rflags, code, n, r);
 }
 
 static const struct testimg_result *result_of(struct probe_vm *p)
@@ -295,6 +302,56 @@ static void observe_pushf_cpl3(struct kvm_probe_obs *o)
 	vm_destroy(&p.vm);
 }
 
+/*
+ * --smp: a second vCPU, started the way every guest starts its APs. The
+ * BSP (CPL0, 64-bit) switches its local APIC to x2APIC mode (no MMIO
+ * mapping needed) and sends INIT and two SIPIs to APIC ID 1; the AP
+ * starts in real mode at the SIPI page and writes the debug-exit port.
+ * The BSP spins meanwhile, so only the AP can end the run as expected; a
+ * host that cannot run real-mode code on an AP (or refuses a second vCPU)
+ * ends it otherwise and says how.
+ */
+#define SMP_SIPI_PAGE (LAYOUT_TEST_STUB + LAYOUT_TEST_STUB_MAX) /* free in the test layout */
+#define SMP_EXIT_VALUE 0x2a
+_Static_assert(SMP_SIPI_PAGE % 4096 == 0 && SMP_SIPI_PAGE < LAYOUT_TEST_PML4 && SMP_SIPI_PAGE < 0x100000,
+	       "a free page below 1 MiB for the AP's real-mode code");
+
+static void observe_smp(struct kvm_probe_obs *o)
+{
+	const uint8_t vec = (uint8_t)(SMP_SIPI_PAGE >> 12);
+	const uint8_t code[] = {
+		0xb9, 0x1b, 0x00, 0x00, 0x00, /* mov ecx, IA32_APIC_BASE */
+		0x0f, 0x32,                   /* rdmsr */
+		0x0d, 0x00, 0x0c, 0x00, 0x00, /* or eax, EN | EXTD (x2APIC) */
+		0x0f, 0x30,                   /* wrmsr */
+		0xb9, 0x30, 0x08, 0x00, 0x00, /* mov ecx, x2APIC ICR */
+		0xba, 0x01, 0x00, 0x00, 0x00, /* mov edx, 1 (destination APIC ID) */
+		0xb8, 0x00, 0x45, 0x00, 0x00, /* mov eax, INIT | assert */
+		0x0f, 0x30,                   /* wrmsr */
+		0xb8, vec,  0x46, 0x00, 0x00, /* mov eax, SIPI | assert | vector */
+		0x0f, 0x30,                   /* wrmsr */
+		0x0f, 0x30,                   /* wrmsr (the second SIPI) */
+		0xf3, 0x90,                   /* 1: pause */
+		0xeb, 0xfc,                   /* jmp 1b */
+	};
+	static const uint8_t ap_code[] = {
+		0xb0, SMP_EXIT_VALUE,  /* mov al, SMP_EXIT_VALUE */
+		0xe6, PORT_DEBUG_EXIT, /* out 0xf4, al */
+		0xf4,                  /* 1: hlt */
+		0xeb, 0xfd,            /* jmp 1b */
+	};
+	struct probe_vm p;
+	struct kvm_probe_run *r = &o->smp;
+	if (probe_vm_open_smp(&p, 2, 0, 0, code, sizeof(code), r) < 0)
+		return;
+	memcpy(guest_mem_ptr(&p.vm.mem, SMP_SIPI_PAGE, sizeof(ap_code)), ap_code, sizeof(ap_code));
+	run_expect(&p, rax_debug_exit_status(SMP_EXIT_VALUE), r, NULL);
+	if (r->end == KVM_PROBE_OTHER && strstr(r->detail, "timeout"))
+		snprintf(r->detail, sizeof(r->detail),
+			 "CPU 1 did not run its real-mode start-up code within %g s of INIT/SIPI", PROBE_TIMEOUT_S);
+	vm_destroy(&p.vm);
+}
+
 void kvm_probe_observe(struct kvm_probe_obs *o, struct kvm_caps *so_far)
 {
 	memset(o, 0, sizeof(*o));
@@ -310,6 +367,7 @@ void kvm_probe_observe(struct kvm_probe_obs *o, struct kvm_caps *so_far)
 	observe_sse(o);
 	observe_gp_cpl3(o);
 	observe_pushf_cpl3(o);
+	observe_smp(o);
 }
 
 static void finding(struct kvm_finding *f, bool ok, const char *fmt, const char *detail)
@@ -361,6 +419,7 @@ void kvm_probe_decide(const struct kvm_probe_obs *o, struct kvm_caps *c)
 	from_run(&c->sse_cpl0, &o->sse_cpl0, "ldmxcsr at CPL0 runs");
 	from_run(&c->gp_cpl3, &o->gp_cpl3, "a misaligned addps at CPL3 raises #GP in the guest");
 	from_run(&c->pushf_cpl3, &o->pushf_cpl3, "PUSHF at CPL3 pushes the guest's IF");
+	from_run(&c->smp, &o->smp, "INIT/SIPI from CPU 0 starts CPU 1 in real mode");
 	if (!c->usable.ok)
 		finding(&c->linux_boot, false, "%s", "not probed: KVM is not usable");
 	else if (!c->cpl0_native.ok)
@@ -400,7 +459,8 @@ void kvm_caps_print(FILE *f, const struct kvm_caps *c)
 		{ "singlestep", &c->singlestep }, { "singlestep-cpl3", &c->singlestep_cpl3 },
 		{ "trapflag", &c->trapflag },     { "int-cpl3", &c->int_cpl3 },
 		{ "sse-cpl0", &c->sse_cpl0 },     { "gp-cpl3", &c->gp_cpl3 },
-		{ "pushf-cpl3", &c->pushf_cpl3 }, { "linux-boot", &c->linux_boot },
+		{ "pushf-cpl3", &c->pushf_cpl3 }, { "smp", &c->smp },
+		{ "linux-boot", &c->linux_boot },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		fprintf(f, "%s: %s (%s)\n", rows[i].name, rows[i].f->ok ? "yes" : "no", rows[i].f->why);

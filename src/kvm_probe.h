@@ -53,6 +53,7 @@ struct kvm_probe_obs {
 	struct kvm_probe_run sse_cpl0;        /* ldmxcsr at CPL0 */
 	struct kvm_probe_run gp_cpl3;         /* a misaligned addps at CPL3 */
 	struct kvm_probe_run pushf_cpl3;      /* PUSHF at CPL3 with IF=0 */
+	struct kvm_probe_run smp;             /* vCPU 1 started by INIT/SIPI runs real-mode code */
 };
 
 /* What the host's KVM can do. */
@@ -66,6 +67,7 @@ struct kvm_caps {
 	struct kvm_finding sse_cpl0;        /* SSE instructions at CPL0 run (ldmxcsr) */
 	struct kvm_finding gp_cpl3;         /* a #GP at CPL3 reaches the guest as #GP */
 	struct kvm_finding pushf_cpl3;      /* PUSHF at CPL3 pushes the guest's IF */
+	struct kvm_finding smp;             /* --smp: the guest's INIT/SIPI starts an AP in real mode */
 	struct kvm_finding linux_boot;      /* a full Linux boot can work here */
 	double cpl0_ips;                    /* measured CPL0 instructions per second (0: not measured) */
 };

@@ -54,6 +54,13 @@ const struct rax_backend_ops *vm_backend_ops(enum rax_backend_kind kind, struct 
 #endif
 }
 
+static void vm_bus_lock_destroy(struct rax_vm *vm)
+{
+	if (vm->bus_lock_ready)
+		pthread_mutex_destroy(&vm->bus_lock);
+	vm->bus_lock_ready = false;
+}
+
 int vm_create(struct rax_vm *vm, const struct rax_config *cfg, struct rax_err *err)
 {
 	memset(vm, 0, sizeof(*vm));
@@ -64,13 +71,17 @@ int vm_create(struct rax_vm *vm, const struct rax_config *cfg, struct rax_err *e
 		return -1;
 	if ((vm->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
 		return rax_errf(err, RAX_STATUS_HOST, "eventfd: %s", strerror(errno));
+	pthread_mutex_init(&vm->bus_lock, NULL);
+	vm->bus_lock_ready = true;
 	if (guest_mem_init(&vm->mem, cfg->mem_size, err) < 0) {
+		vm_bus_lock_destroy(vm);
 		close(vm->wake_fd);
 		return -1;
 	}
 	if (devices_register(vm, err) < 0) {
 		devices_destroy(vm);
 		guest_mem_free(&vm->mem);
+		vm_bus_lock_destroy(vm);
 		close(vm->wake_fd);
 		return -1;
 	}
@@ -92,6 +103,7 @@ void vm_destroy(struct rax_vm *vm)
 		vm->ops->destroy(vm);
 	devices_destroy(vm);
 	guest_mem_free(&vm->mem);
+	vm_bus_lock_destroy(vm);
 	if (vm->wake_fd >= 0)
 		close(vm->wake_fd);
 	vm->wake_fd = -1;
@@ -103,7 +115,9 @@ void vm_request_stop(struct rax_vm *vm, int status)
 		vm->stop_status = status;
 		vm->stop = 1;
 	}
-	if (vm->kick)
+	if (vm->kick_cpus)
+		vm->kick_cpus(vm, true);
+	else if (vm->kick)
 		*vm->kick = 1;
 	vm_wake(vm);
 }
@@ -130,19 +144,50 @@ void vm_idle_wait(struct rax_vm *vm, int64_t timeout_ns)
 	}
 }
 
+static void bus_enter(struct rax_vm *vm)
+{
+	if (vm->bus_lock_ready)
+		pthread_mutex_lock(&vm->bus_lock);
+}
+
+static void bus_leave(struct rax_vm *vm)
+{
+	if (vm->bus_lock_ready)
+		pthread_mutex_unlock(&vm->bus_lock);
+}
+
 uint64_t vm_pio_in(struct rax_vm *vm, uint16_t port, unsigned size)
 {
+	bus_enter(vm);
 	uint64_t v = bus_read(&vm->bus, BUS_PIO, port, size);
 	if (vm->io_hook)
 		vm->io_hook(vm->io_hook_opaque, port, size, false, v);
+	bus_leave(vm);
 	return v;
 }
 
 void vm_pio_out(struct rax_vm *vm, uint16_t port, unsigned size, uint64_t value)
 {
+	bus_enter(vm);
 	if (vm->io_hook)
 		vm->io_hook(vm->io_hook_opaque, port, size, true, value);
 	bus_write(&vm->bus, BUS_PIO, port, size, value);
+	bus_leave(vm);
+}
+
+uint64_t vm_mmio_read(struct rax_vm *vm, uint64_t addr, unsigned size)
+{
+	bus_enter(vm);
+	uint64_t v = bus_read(&vm->bus, BUS_MMIO, addr, size);
+	bus_leave(vm);
+	return v;
+}
+
+void vm_mmio_write(struct rax_vm *vm, uint64_t addr, unsigned size, uint64_t value)
+{
+	bus_enter(vm);
+	bus_write(&vm->bus, BUS_MMIO, addr, size, value);
+	bus_leave(vm);
 }
 
 uint64_t vm_now_ns(struct rax_vm *vm) { return vm->ops && vm->backend && vm->ops->now_ns ? vm->ops->now_ns(vm) : 0; }
@@ -181,7 +226,9 @@ static void on_signal(int sig)
 			vm_request_stop(vm, RAX_STATUS_TIMEOUT);
 		/* the tick lets a backend blocked in the guest look around */
 		vm->tick = 1;
-		if (vm->kick)
+		if (vm->kick_cpus)
+			vm->kick_cpus(vm, false);
+		else if (vm->kick)
 			*vm->kick = 1;
 		return;
 	}
@@ -317,22 +364,31 @@ int vm_run(struct rax_vm *vm, struct rax_err *err)
 			status = RAX_STATUS_OK;
 			break;
 		}
+		/* with several CPUs the message names the one that ended the run */
+		char on_cpu[32] = "";
+		if (rax_ncpus(&vm->cfg) > 1)
+			snprintf(on_cpu, sizeof(on_cpu), " on CPU %u", ex.cpu);
 		if (ex.kind == RAX_EXIT_SHUTDOWN) {
 			if (ex.rip == 0xfff0) /* the vCPU was reset already (AMD) */
-				rax_errf(err, RAX_STATUS_SHUTDOWN, "guest triple fault (shutdown)");
+				rax_errf(err, RAX_STATUS_SHUTDOWN, "guest triple fault (shutdown)%s", on_cpu);
 			else
-				rax_errf(err, RAX_STATUS_SHUTDOWN, "guest triple fault (shutdown) at rip 0x%llx",
-					 (unsigned long long)ex.rip);
+				rax_errf(err, RAX_STATUS_SHUTDOWN, "guest triple fault (shutdown)%s at rip 0x%llx",
+					 on_cpu, (unsigned long long)ex.rip);
 			status = RAX_STATUS_SHUTDOWN;
 			break;
 		}
 		if (ex.kind == RAX_EXIT_INTERNAL) {
-			rax_errf(err, RAX_STATUS_INTERNAL, "%s", ex.detail);
+			if (on_cpu[0])
+				rax_errf(err, RAX_STATUS_INTERNAL, "CPU %u: %s", ex.cpu, ex.detail);
+			else
+				rax_errf(err, RAX_STATUS_INTERNAL, "%s", ex.detail);
 			status = RAX_STATUS_INTERNAL;
 			break;
 		}
 		/* device timers the backend does not drive itself (the RTC on KVM) */
+		bus_enter(vm);
 		devices_advance(vm, vm_now_ns(vm));
+		bus_leave(vm);
 		/* STOP re-checks vm->stop at the top; STEP/NONE just go on */
 	}
 	status = finish_output(vm, status, err);

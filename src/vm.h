@@ -95,8 +95,20 @@ struct rax_vm {
 	volatile sig_atomic_t stop_status; /* enum rax_status or debug-exit code */
 	/* Set every VM_TICK_US by a timer so a blocked backend can look around. */
 	volatile sig_atomic_t tick;
-	/* A backend's "leave the guest now" byte (KVM: run->immediate_exit). */
+	/* A backend's "leave the guest now" byte for CPU 0 (KVM: vCPU 0's
+	 * run->immediate_exit; rax-diff sets and clears it itself). */
 	volatile uint8_t *kick;
+	/*
+	 * The backend's way to get CPUs out of the guest now: CPU 0 only
+	 * (all = false: the tick) or every CPU (a stop request). KVM with
+	 * several vCPU threads sets each vCPU's immediate_exit and signals its
+	 * thread. Async-signal-safe; NULL: *kick alone does.
+	 */
+	void (*kick_cpus)(struct rax_vm *vm, bool all);
+	/* Serialises device access from several CPU threads (vm_pio_*,
+	 * vm_mmio_*, devices_advance in vm_run); ready once vm_create made it. */
+	pthread_mutex_t bus_lock;
+	bool bus_lock_ready;
 	/* The value the guest wrote to the debug-exit port to end the run. */
 	uint64_t debug_exit_value;
 	bool debug_exit_written;
@@ -161,9 +173,16 @@ void vm_stop_message(struct rax_vm *vm, int status, struct rax_err *err);
 void vm_watch_begin(struct rax_vm *vm);
 void vm_watch_end(void);
 
-/* Port I/O and MMIO from a backend: dispatch to the bus. */
+/*
+ * Port I/O and MMIO from a backend: dispatch to the bus, one access at a
+ * time (any thread: KVM runs each vCPU in its own). A device may block
+ * inside (the UART's wait for console room) until the run stops, so
+ * vm_request_stop() never takes this lock.
+ */
 uint64_t vm_pio_in(struct rax_vm *vm, uint16_t port, unsigned size);
 void vm_pio_out(struct rax_vm *vm, uint16_t port, unsigned size, uint64_t value);
+uint64_t vm_mmio_read(struct rax_vm *vm, uint64_t addr, unsigned size);
+void vm_mmio_write(struct rax_vm *vm, uint64_t addr, unsigned size, uint64_t value);
 
 /*
  * Guest time in nanoseconds since the CPU was created. The emulator's is

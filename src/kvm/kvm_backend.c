@@ -10,10 +10,27 @@
  * What each exit means is decided in kvm_exit.c; this file answers its
  * questions about the vCPU. KVM's own structures never leave src/kvm/:
  * state crosses the backend boundary only as struct rax_cpu_state.
+ *
+ * Several CPUs (--smp N): one vCPU per CPU, ids 0..N-1, each with its own
+ * run area and CPUID (its initial APIC ID). vCPU 0, the bootstrap
+ * processor, runs on the thread that calls run(); get_state, set_state,
+ * step and translate are vCPU 0's. Each application processor runs in its
+ * own thread, started by the first run(), and only while run() is in
+ * progress; it starts in KVM's wait-for-SIPI state (the in-kernel APIC
+ * gives non-BSP vCPUs that), so the guest's own INIT/SIPI brings it up.
+ * The first fatal exit of any vCPU (triple fault, internal error, a failed
+ * KVM_RUN) ends run() with that exit; stop requests kick every vCPU out of
+ * KVM_RUN (immediate_exit and KICK_SIGNAL to its thread). The guest is
+ * halted for good when every vCPU is halted with IF=0 or waits for SIPI:
+ * vCPU 0 looks on each tick, with the APs parked so that none moves while
+ * it looks.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +40,7 @@
 
 #include "backend.h"
 #include "cpuid_model.h"
+#include "devices/irq.h"
 #include "emu/decode.h"
 #include "kvm/kvm_exit.h"
 #include "kvm_probe.h"
@@ -38,15 +56,54 @@
 #define APIC_MODE_NMI 0x400
 #define APIC_MODE_EXTINT 0x700
 
-struct kvm_ctx {
-	int kvm_fd, vm_fd, vcpu_fd;
+/*
+ * The signal that gets a vCPU thread out of KVM_RUN (its handler does
+ * nothing; KVM_RUN returns EINTR). SIGUSR1 is the console writer's
+ * (console_out.c). AP threads block every other signal, so the process's
+ * signals (SIGINT, SIGALRM, ...) reach the thread that runs vCPU 0.
+ */
+#define KICK_SIGNAL SIGUSR2
+/* How long vCPU 0 waits for the APs to park before it looks at them. */
+#define PARK_WAIT_MS 100
+
+struct kvm_vcpu {
+	struct rax_vm *vm;
+	unsigned id; /* vCPU id = APIC ID = CPU number */
+	int fd;
 	struct kvm_run *run;
+	pthread_t thread; /* APs: its thread, once started */
+	bool thread_started;
+	_Atomic bool done;  /* the AP thread has ended */
+	bool parked_halted; /* parked: halted with IF=0 or waiting for SIPI */
+};
+
+struct kvm_ctx {
+	int kvm_fd, vm_fd;
 	size_t run_size;
+	unsigned ncpus;
+	struct kvm_vcpu cpu[RAX_MAX_CPUS];
+	bool immediate_exit; /* KVM_CAP_IMMEDIATE_EXIT */
 	int singlestep_on;
 	struct timespec t0; /* creation time: the origin of vm_now_ns() */
+	/* the thread running vCPU 0 while it is in run() or step() */
+	pthread_t bsp_thread;
+	_Atomic bool bsp_in_run;
+	/* the APs' threads: they run while `running` and nothing holds them */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool lock_ready;
+	unsigned nthreads; /* AP threads started */
+	unsigned parked;   /* AP threads parked (under lock) */
+	_Atomic bool running, pause, quit;
+	/* the first fatal exit of any vCPU: it ends run() (under lock) */
+	_Atomic bool fatal;
+	int fatal_rc; /* -1: fatal_err, a host error; 0: fatal_ex */
+	struct rax_exit fatal_ex;
+	struct rax_err fatal_err;
 };
 
 static struct kvm_ctx *ctx_of(struct rax_vm *vm) { return vm->backend; }
+static struct kvm_vcpu *bsp(struct kvm_ctx *k) { return &k->cpu[0]; }
 
 static int xioctl(int fd, unsigned long req, void *arg)
 {
@@ -62,10 +119,12 @@ static int kvm_fail(struct rax_err *err, const char *what)
 	return rax_errf(err, RAX_STATUS_HOST, "KVM: %s failed: %s", what, strerror(errno));
 }
 
-static int kvm_set_cpuid(struct kvm_ctx *k, unsigned level, struct rax_err *err)
+/* CPU `cpu`'s CPUID: the model's leaves with its initial APIC ID and the
+ * package's topology (cpuid_model_cpu). */
+static int kvm_set_cpuid(struct kvm_vcpu *v, unsigned level, unsigned ncpus, struct rax_err *err)
 {
-	unsigned n;
-	const struct cpuid_leaf *leaves = cpuid_model_leaves_level(level ? level : RAX_CPU_LEVEL_DEFAULT, &n);
+	struct cpuid_leaf leaves[CPUID_MODEL_MAX_LEAVES];
+	unsigned n = cpuid_model_cpu(level ? level : RAX_CPU_LEVEL_DEFAULT, v->id, ncpus, leaves);
 	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(struct kvm_cpuid_entry2));
 	if (!c)
 		return rax_errf(err, RAX_STATUS_HOST, "out of memory");
@@ -80,59 +139,58 @@ static int kvm_set_cpuid(struct kvm_ctx *k, unsigned level, struct rax_err *err)
 			.edx = leaves[i].edx,
 		};
 	}
-	int r = xioctl(k->vcpu_fd, KVM_SET_CPUID2, c);
+	int r = xioctl(v->fd, KVM_SET_CPUID2, c);
 	free(c);
 	return r < 0 ? kvm_fail(err, "KVM_SET_CPUID2") : 0;
 }
 
-/* Route the in-kernel PIC to the CPU: LINT0 as ExtINT, LINT1 as NMI. */
-static int kvm_setup_lapic(struct kvm_ctx *k, struct rax_err *err)
+/* Route the in-kernel PIC to the BSP: LINT0 as ExtINT, LINT1 as NMI. */
+static int kvm_setup_lapic(struct kvm_vcpu *v, struct rax_err *err)
 {
 	struct kvm_lapic_state l;
-	if (xioctl(k->vcpu_fd, KVM_GET_LAPIC, &l) < 0)
+	if (xioctl(v->fd, KVM_GET_LAPIC, &l) < 0)
 		return kvm_fail(err, "KVM_GET_LAPIC");
 	uint32_t v0 = APIC_MODE_EXTINT, v1 = APIC_MODE_NMI;
 	memcpy(l.regs + APIC_LVT0, &v0, 4);
 	memcpy(l.regs + APIC_LVT1, &v1, 4);
-	if (xioctl(k->vcpu_fd, KVM_SET_LAPIC, &l) < 0)
+	if (xioctl(v->fd, KVM_SET_LAPIC, &l) < 0)
 		return kvm_fail(err, "KVM_SET_LAPIC");
 	return 0;
 }
 
 /*
  * Interrupt lines to the in-kernel chips as the MADT describes them
- * (src/loader/acpi.c): line n (KVM_IRQ_LINE n, the in-kernel PIT on line 0)
- * drives 8259 input n and I/O APIC pin n, except that the PIT's line 0
- * reaches the I/O APIC on pin 2 (the interrupt source override IRQ 0 ->
- * GSI 2). Line 2 has no route: the master 8259's input 2 is the cascade
- * and I/O APIC pin 2 belongs to line 0. Lines 16-23 reach the I/O APIC only.
+ * (src/loader/acpi.c), from the interrupt router's own tables
+ * (devices/irq.h), so both backends route a line the same way: line n
+ * (KVM_IRQ_LINE n, the in-kernel PIT on line 0) drives 8259 input
+ * irq_line_pic_input(n) and I/O APIC pin irq_line_ioapic_pin(n): the PIT's
+ * line 0 reaches pin 2 (the interrupt source override IRQ 0 -> GSI 2), line
+ * 2 (the cascade) has no route, lines 16-23 reach the I/O APIC only.
  * (KVM's default routing puts line 0 on pin 0, where a guest that read the
  * MADT never looks for the timer; an EOI on pin 2 must also map back to
  * line 0 for the PIT's interrupt acknowledgement.)
  */
-#define KVM_IOAPIC_PINS 24
-
 static int kvm_setup_irq_routing(struct kvm_ctx *k, struct rax_err *err)
 {
-	struct kvm_irq_routing *r = calloc(1, sizeof(*r) + 2 * KVM_IOAPIC_PINS * sizeof(r->entries[0]));
+	struct kvm_irq_routing *r = calloc(1, sizeof(*r) + 2 * IRQ_LINES * sizeof(r->entries[0]));
 	if (!r)
 		return rax_errf(err, RAX_STATUS_HOST, "out of memory");
 	unsigned n = 0;
-	for (unsigned line = 0; line < KVM_IOAPIC_PINS; line++) {
-		if (line == IRQ_CASCADE)
-			continue;
-		if (line < 16)
+	for (unsigned line = 0; line < IRQ_LINES; line++) {
+		int in = irq_line_pic_input(line), pin = irq_line_ioapic_pin(line);
+		if (in >= 0)
 			r->entries[n++] = (struct kvm_irq_routing_entry){
 				.gsi = line,
 				.type = KVM_IRQ_ROUTING_IRQCHIP,
-				.u.irqchip = { .irqchip = line < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
-					       .pin = line % 8 },
+				.u.irqchip = { .irqchip = in < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
+					       .pin = (unsigned)in % 8 },
 			};
-		r->entries[n++] = (struct kvm_irq_routing_entry){
-			.gsi = line,
-			.type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = line == IRQ_PIT ? GSI_PIT : line },
-		};
+		if (pin >= 0)
+			r->entries[n++] = (struct kvm_irq_routing_entry){
+				.gsi = line,
+				.type = KVM_IRQ_ROUTING_IRQCHIP,
+				.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = (unsigned)pin },
+			};
 	}
 	r->nr = n;
 	int rc = xioctl(k->vm_fd, KVM_SET_GSI_ROUTING, r);
@@ -140,22 +198,140 @@ static int kvm_setup_irq_routing(struct kvm_ctx *k, struct rax_err *err)
 	return rc < 0 ? kvm_fail(err, "KVM_SET_GSI_ROUTING") : 0;
 }
 
+static void on_kick_signal(int sig) { (void)sig; }
+
+/* Make vCPU v leave KVM_RUN: its immediate_exit for a vCPU about to enter,
+ * a signal for one inside (async-signal-safe). */
+static void kick_vcpu(struct kvm_ctx *k, struct kvm_vcpu *v)
+{
+	if (!v->run)
+		return;
+	if (k->immediate_exit)
+		v->run->immediate_exit = 1;
+	atomic_thread_fence(memory_order_seq_cst);
+	pthread_t self = pthread_self();
+	if (v->id == 0) {
+		if (atomic_load(&k->bsp_in_run) && !pthread_equal(k->bsp_thread, self))
+			pthread_kill(k->bsp_thread, KICK_SIGNAL);
+	} else if (v->thread_started && !pthread_equal(v->thread, self)) {
+		pthread_kill(v->thread, KICK_SIGNAL);
+	}
+}
+
+static void kick_aps(struct kvm_ctx *k)
+{
+	for (unsigned i = 1; i < k->ncpus; i++)
+		kick_vcpu(k, &k->cpu[i]);
+}
+
+/* vm->kick_cpus: async-signal-safe (called from vm_request_stop and the tick). */
+static void kvm_kick_cpus(struct rax_vm *vm, bool all)
+{
+	struct kvm_ctx *k = ctx_of(vm);
+	if (!k)
+		return;
+	kick_vcpu(k, bsp(k));
+	if (all)
+		kick_aps(k);
+}
+
+/* Before a vCPU thread looks at the flags that say whether to enter the
+ * guest: a kick that comes after this is seen, by the flags or by KVM_RUN. */
+static void kick_clear(struct kvm_ctx *k, struct kvm_vcpu *v)
+{
+	if (k->immediate_exit)
+		v->run->immediate_exit = 0;
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
+/* Record the first fatal exit of any vCPU (ex, or a host error in err when
+ * rc < 0) and get every vCPU out of the guest. */
+static void fatal_record(struct kvm_ctx *k, unsigned cpu, const struct rax_exit *ex, int rc, const struct rax_err *err)
+{
+	pthread_mutex_lock(&k->lock);
+	if (!atomic_load(&k->fatal)) {
+		k->fatal_rc = rc;
+		if (rc < 0) {
+			k->fatal_err = *err;
+			if (k->ncpus > 1)
+				snprintf(k->fatal_err.msg, sizeof(k->fatal_err.msg), "CPU %u: %.480s", cpu, err->msg);
+		} else {
+			k->fatal_ex = *ex;
+			k->fatal_ex.cpu = cpu;
+		}
+		atomic_store(&k->fatal, true);
+		pthread_cond_broadcast(&k->cond);
+	}
+	pthread_mutex_unlock(&k->lock);
+	kick_vcpu(k, bsp(k));
+	kick_aps(k);
+}
+
+/* The recorded fatal exit, as run() returns it. */
+static int fatal_take(struct kvm_ctx *k, struct rax_exit *ex, struct rax_err *err)
+{
+	pthread_mutex_lock(&k->lock);
+	int rc = k->fatal_rc;
+	if (rc < 0)
+		*err = k->fatal_err;
+	else
+		*ex = k->fatal_ex;
+	pthread_mutex_unlock(&k->lock);
+	return rc;
+}
+
+static void vcpu_unmap(struct kvm_vcpu *v)
+{
+	if (v->run)
+		munmap(v->run, v->vm ? ctx_of(v->vm)->run_size : 0);
+	v->run = NULL;
+	if (v->fd >= 0)
+		close(v->fd);
+	v->fd = -1;
+}
+
 static void kvm_destroy(struct rax_vm *vm)
 {
 	struct kvm_ctx *k = ctx_of(vm);
 	if (!k)
 		return;
-	if (k->run) {
-		if (vm->kick == &k->run->immediate_exit)
-			vm->kick = NULL;
-		munmap(k->run, k->run_size);
+	vm->kick_cpus = NULL;
+	if (bsp(k)->run && vm->kick == &bsp(k)->run->immediate_exit)
+		vm->kick = NULL;
+	if (k->nthreads) {
+		/* the run is over: an AP that waits in a device (the UART's wait
+		 * for console room) stops waiting, then sees quit */
+		vm->stop = 1;
+		pthread_mutex_lock(&k->lock);
+		atomic_store(&k->quit, true);
+		pthread_cond_broadcast(&k->cond);
+		pthread_mutex_unlock(&k->lock);
+		for (unsigned i = 1; i < k->ncpus; i++) {
+			struct kvm_vcpu *v = &k->cpu[i];
+			if (!v->thread_started)
+				continue;
+			/* without KVM_CAP_IMMEDIATE_EXIT a signal can come just
+			 * before KVM_RUN: send it until the thread has ended */
+			while (!atomic_load(&v->done)) {
+				kick_vcpu(k, v);
+				struct timespec ts = { 0, 2 * 1000 * 1000 };
+				nanosleep(&ts, NULL);
+			}
+			pthread_join(v->thread, NULL);
+			v->thread_started = false;
+		}
+		k->nthreads = 0;
 	}
-	if (k->vcpu_fd >= 0)
-		close(k->vcpu_fd);
+	for (unsigned i = 0; i < RAX_MAX_CPUS; i++)
+		vcpu_unmap(&k->cpu[i]);
 	if (k->vm_fd >= 0)
 		close(k->vm_fd);
 	if (k->kvm_fd >= 0)
 		close(k->kvm_fd);
+	if (k->lock_ready) {
+		pthread_cond_destroy(&k->cond);
+		pthread_mutex_destroy(&k->lock);
+	}
 	free(k);
 	vm->backend = NULL;
 }
@@ -165,6 +341,37 @@ static const char *kvm_device_path(void)
 {
 	const char *p = getenv("RAX_KVM_DEVICE");
 	return p && *p ? p : "/dev/kvm";
+}
+
+/* The most vCPUs this host's KVM gives a VM (KVM API: KVM_CAP_MAX_VCPUS,
+ * else KVM_CAP_NR_VCPUS, else 4). */
+static int kvm_max_vcpus(int kvm_fd)
+{
+	int n = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	if (n <= 0)
+		n = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+	return n > 0 ? n : 4;
+}
+
+/* vCPU v->id: its run area and CPUID; the BSP's LINT0/LINT1 too. */
+static int vcpu_create(struct rax_vm *vm, struct kvm_vcpu *v, struct rax_err *err)
+{
+	struct kvm_ctx *k = ctx_of(vm);
+	v->fd = ioctl(k->vm_fd, KVM_CREATE_VCPU, (unsigned long)v->id);
+	if (v->fd < 0) {
+		if (v->id)
+			return rax_errf(err, RAX_STATUS_HOST, "KVM: KVM_CREATE_VCPU for CPU %u (--smp %u) failed: %s",
+					v->id, k->ncpus, strerror(errno));
+		return kvm_fail(err, "KVM_CREATE_VCPU");
+	}
+	v->run = mmap(NULL, k->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (v->run == MAP_FAILED) {
+		v->run = NULL;
+		return kvm_fail(err, "mmap of the vCPU run area");
+	}
+	if (kvm_set_cpuid(v, vm->cfg.cpu_level, k->ncpus, err) < 0)
+		return -1;
+	return v->id == 0 ? kvm_setup_lapic(v, err) : 0;
 }
 
 static int kvm_create(struct rax_vm *vm, struct rax_err *err)
@@ -186,7 +393,13 @@ static int kvm_create(struct rax_vm *vm, struct rax_err *err)
 		return rax_errf(err, RAX_STATUS_HOST, "out of memory");
 	}
 	k->kvm_fd = fd;
-	k->vm_fd = k->vcpu_fd = -1;
+	k->vm_fd = -1;
+	k->ncpus = rax_ncpus(&vm->cfg);
+	for (unsigned i = 0; i < RAX_MAX_CPUS; i++)
+		k->cpu[i] = (struct kvm_vcpu){ .vm = vm, .id = i, .fd = -1 };
+	pthread_mutex_init(&k->lock, NULL);
+	pthread_cond_init(&k->cond, NULL);
+	k->lock_ready = true;
 	clock_gettime(CLOCK_MONOTONIC, &k->t0);
 	vm->backend = k;
 
@@ -195,6 +408,11 @@ static int kvm_create(struct rax_vm *vm, struct rax_err *err)
 		rax_errf(err, RAX_STATUS_HOST,
 			 "%s is not a usable KVM device (KVM_GET_API_VERSION: %s); use --backend emulator", path,
 			 strerror(errno));
+		goto fail;
+	}
+	int max = kvm_max_vcpus(fd);
+	if (k->ncpus > (unsigned)max) {
+		rax_errf(err, RAX_STATUS_HOST, "this host's KVM gives a VM at most %d vCPUs (--smp %u)", max, k->ncpus);
 		goto fail;
 	}
 	do
@@ -236,31 +454,29 @@ static int kvm_create(struct rax_vm *vm, struct rax_err *err)
 		kvm_fail(err, "KVM_SET_USER_MEMORY_REGION");
 		goto fail;
 	}
-	k->vcpu_fd = ioctl(k->vm_fd, KVM_CREATE_VCPU, 0);
-	if (k->vcpu_fd < 0) {
-		kvm_fail(err, "KVM_CREATE_VCPU");
-		goto fail;
-	}
 	int sz = ioctl(fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (sz <= 0) {
 		kvm_fail(err, "KVM_GET_VCPU_MMAP_SIZE");
 		goto fail;
 	}
 	k->run_size = (size_t)sz;
-	k->run = mmap(NULL, k->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, k->vcpu_fd, 0);
-	if (k->run == MAP_FAILED) {
-		k->run = NULL;
-		kvm_fail(err, "mmap of the vCPU run area");
-		goto fail;
-	}
-	if (kvm_set_cpuid(k, vm->cfg.cpu_level, err) < 0 || kvm_setup_lapic(k, err) < 0)
-		goto fail;
+	for (unsigned i = 0; i < k->ncpus; i++)
+		if (vcpu_create(vm, &k->cpu[i], err) < 0)
+			goto fail;
 	if (ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) <= 0) {
 		rax_errf(err, RAX_STATUS_HOST, "%s lacks KVM_CAP_XSAVE (Linux 2.6.36+); use --backend emulator", path);
 		goto fail;
 	}
-	if (ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) > 0)
-		vm->kick = &k->run->immediate_exit;
+	if (ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) > 0) {
+		k->immediate_exit = true;
+		vm->kick = &bsp(k)->run->immediate_exit;
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_kick_signal; /* no SA_RESTART: KVM_RUN returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(KICK_SIGNAL, &sa, NULL);
+	vm->kick_cpus = kvm_kick_cpus;
 	return 0;
 fail:
 	kvm_destroy(vm);
@@ -411,16 +627,16 @@ static void fpu_from_xsave(const uint8_t *a, struct rax_fpu_state *f)
 static int fpu_set(struct kvm_ctx *k, const struct rax_fpu_state *s, struct rax_err *err)
 {
 	struct kvm_xsave x;
-	if (xioctl(k->vcpu_fd, KVM_GET_XSAVE, &x) < 0)
+	if (xioctl(bsp(k)->fd, KVM_GET_XSAVE, &x) < 0)
 		return kvm_fail(err, "KVM_GET_XSAVE");
 	fpu_to_xsave(s, (uint8_t *)x.region);
-	return xioctl(k->vcpu_fd, KVM_SET_XSAVE, &x) < 0 ? kvm_fail(err, "KVM_SET_XSAVE") : 0;
+	return xioctl(bsp(k)->fd, KVM_SET_XSAVE, &x) < 0 ? kvm_fail(err, "KVM_SET_XSAVE") : 0;
 }
 
 static int fpu_get(struct kvm_ctx *k, struct rax_fpu_state *s, struct rax_err *err)
 {
 	struct kvm_xsave x;
-	if (xioctl(k->vcpu_fd, KVM_GET_XSAVE, &x) < 0)
+	if (xioctl(bsp(k)->fd, KVM_GET_XSAVE, &x) < 0)
 		return kvm_fail(err, "KVM_GET_XSAVE");
 	fpu_from_xsave((const uint8_t *)x.region, s);
 	return 0;
@@ -439,7 +655,7 @@ static int kvm_set_state(struct rax_vm *vm, const struct rax_cpu_state *s, struc
 	r.rflags = s->rflags;
 
 	struct kvm_sregs sr;
-	if (xioctl(k->vcpu_fd, KVM_GET_SREGS, &sr) < 0)
+	if (xioctl(bsp(k)->fd, KVM_GET_SREGS, &sr) < 0)
 		return kvm_fail(err, "KVM_GET_SREGS");
 	for (int i = 0; i < RAX_NSEG; i++)
 		seg_to_kvm(&s->seg[i], sreg_slot(&sr, i));
@@ -453,9 +669,9 @@ static int kvm_set_state(struct rax_vm *vm, const struct rax_cpu_state *s, struc
 	sr.cr4 = s->cr4;
 	sr.cr8 = s->cr8;
 	sr.efer = s->efer;
-	if (xioctl(k->vcpu_fd, KVM_SET_SREGS, &sr) < 0)
+	if (xioctl(bsp(k)->fd, KVM_SET_SREGS, &sr) < 0)
 		return kvm_fail(err, "KVM_SET_SREGS");
-	if (xioctl(k->vcpu_fd, KVM_SET_REGS, &r) < 0)
+	if (xioctl(bsp(k)->fd, KVM_SET_REGS, &r) < 0)
 		return kvm_fail(err, "KVM_SET_REGS");
 
 	union msr_buf mb;
@@ -466,7 +682,7 @@ static int kvm_set_state(struct rax_vm *vm, const struct rax_cpu_state *s, struc
 		mb.hdr.entries[i].index = state_msrs[i];
 		mb.hdr.entries[i].data = *msr_field(&tmp, state_msrs[i]);
 	}
-	if (ioctl(k->vcpu_fd, KVM_SET_MSRS, &mb) < 0)
+	if (ioctl(bsp(k)->fd, KVM_SET_MSRS, &mb) < 0)
 		return kvm_fail(err, "KVM_SET_MSRS");
 
 	if (fpu_set(k, &s->fpu, err) < 0)
@@ -477,7 +693,7 @@ static int kvm_set_state(struct rax_vm *vm, const struct rax_cpu_state *s, struc
 	memcpy(d.db, s->dr, sizeof(d.db));
 	d.dr6 = s->dr6;
 	d.dr7 = s->dr7;
-	if (xioctl(k->vcpu_fd, KVM_SET_DEBUGREGS, &d) < 0)
+	if (xioctl(bsp(k)->fd, KVM_SET_DEBUGREGS, &d) < 0)
 		return kvm_fail(err, "KVM_SET_DEBUGREGS");
 	return 0;
 }
@@ -487,9 +703,9 @@ static int kvm_get_state(struct rax_vm *vm, struct rax_cpu_state *s, struct rax_
 	struct kvm_ctx *k = ctx_of(vm);
 	struct kvm_regs r;
 	struct kvm_sregs sr;
-	if (xioctl(k->vcpu_fd, KVM_GET_REGS, &r) < 0)
+	if (xioctl(bsp(k)->fd, KVM_GET_REGS, &r) < 0)
 		return kvm_fail(err, "KVM_GET_REGS");
-	if (xioctl(k->vcpu_fd, KVM_GET_SREGS, &sr) < 0)
+	if (xioctl(bsp(k)->fd, KVM_GET_SREGS, &sr) < 0)
 		return kvm_fail(err, "KVM_GET_SREGS");
 	memset(s, 0, sizeof(*s));
 	const uint64_t g[RAX_NGPR] = { r.rax, r.rcx, r.rdx, r.rbx, r.rsp, r.rbp, r.rsi, r.rdi,
@@ -516,7 +732,7 @@ static int kvm_get_state(struct rax_vm *vm, struct rax_cpu_state *s, struct rax_
 	mb.hdr.nmsrs = N_STATE_MSRS;
 	for (unsigned i = 0; i < N_STATE_MSRS; i++)
 		mb.hdr.entries[i].index = state_msrs[i];
-	int n = ioctl(k->vcpu_fd, KVM_GET_MSRS, &mb);
+	int n = ioctl(bsp(k)->fd, KVM_GET_MSRS, &mb);
 	if (n < 0)
 		return kvm_fail(err, "KVM_GET_MSRS");
 	for (int i = 0; i < n; i++)
@@ -526,7 +742,7 @@ static int kvm_get_state(struct rax_vm *vm, struct rax_cpu_state *s, struct rax_
 		return -1;
 
 	struct kvm_debugregs d;
-	if (xioctl(k->vcpu_fd, KVM_GET_DEBUGREGS, &d) < 0)
+	if (xioctl(bsp(k)->fd, KVM_GET_DEBUGREGS, &d) < 0)
 		return kvm_fail(err, "KVM_GET_DEBUGREGS");
 	memcpy(s->dr, d.db, sizeof(s->dr));
 	s->dr6 = d.dr6;
@@ -535,13 +751,18 @@ static int kvm_get_state(struct rax_vm *vm, struct rax_cpu_state *s, struct rax_
 	return 0;
 }
 
-static int kvm_translate(struct rax_vm *vm, uint64_t gva, uint64_t *gpa)
+static int vcpu_translate(struct kvm_vcpu *v, uint64_t gva, uint64_t *gpa)
 {
 	struct kvm_translation t = { .linear_address = gva };
-	if (xioctl(ctx_of(vm)->vcpu_fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
+	if (xioctl(v->fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
 		return -1;
 	*gpa = t.physical_address;
 	return 0;
+}
+
+static int kvm_translate(struct rax_vm *vm, uint64_t gva, uint64_t *gpa)
+{
+	return vcpu_translate(bsp(ctx_of(vm)), gva, gpa);
 }
 
 static void kvm_set_irq(struct rax_vm *vm, unsigned irq, int level)
@@ -562,11 +783,10 @@ static uint64_t kvm_now_ns(struct rax_vm *vm)
  * the guest's page tables a page at a time (an instruction may straddle). */
 static int vcpu_where(void *opaque, struct kvm_exit_where *w)
 {
-	struct rax_vm *vm = opaque;
-	struct kvm_ctx *k = ctx_of(vm);
+	struct kvm_vcpu *v = opaque;
 	struct kvm_regs r;
 	struct kvm_sregs sr;
-	if (xioctl(k->vcpu_fd, KVM_GET_REGS, &r) < 0 || xioctl(k->vcpu_fd, KVM_GET_SREGS, &sr) < 0)
+	if (xioctl(v->fd, KVM_GET_REGS, &r) < 0 || xioctl(v->fd, KVM_GET_SREGS, &sr) < 0)
 		return -1;
 	bool pe = sr.cr0 & CR0_PE, v86 = r.rflags & RFLAGS_VM;
 	bool mode64 = (sr.efer & EFER_LMA) && sr.cs.l;
@@ -578,9 +798,9 @@ static int vcpu_where(void *opaque, struct kvm_exit_where *w)
 	uint64_t gpa = 0;
 	w->nbytes = 0;
 	for (unsigned i = 0; i < sizeof(w->bytes); i++) {
-		if ((i == 0 || ((lin + i) & 0xfff) == 0) && kvm_translate(vm, lin + i, &gpa) < 0)
+		if ((i == 0 || ((lin + i) & 0xfff) == 0) && vcpu_translate(v, lin + i, &gpa) < 0)
 			break;
-		if (guest_mem_read(&vm->mem, gpa, &w->bytes[i], 1) < 0)
+		if (guest_mem_read(&v->vm->mem, gpa, &w->bytes[i], 1) < 0)
 			break;
 		w->nbytes++;
 		gpa++;
@@ -588,53 +808,235 @@ static int vcpu_where(void *opaque, struct kvm_exit_where *w)
 	return 0;
 }
 
-/* True when the vCPU sits in HLT with interrupts disabled: a power-off. */
-static bool halted_for_good(void *opaque)
+/*
+ * True when the vCPU can run no more instructions by itself: in HLT with
+ * interrupts disabled, or waiting for INIT/SIPI (an AP never started, or
+ * sent INIT). Asked by the vCPU's own thread, or about a parked one.
+ */
+static bool vcpu_halted_for_good(struct kvm_vcpu *v)
 {
-	struct kvm_ctx *k = ctx_of(opaque);
 	struct kvm_mp_state mp;
 	struct kvm_regs r;
-	if (xioctl(k->vcpu_fd, KVM_GET_MP_STATE, &mp) < 0 || mp.mp_state != KVM_MP_STATE_HALTED)
+	if (xioctl(v->fd, KVM_GET_MP_STATE, &mp) < 0)
 		return false;
-	return xioctl(k->vcpu_fd, KVM_GET_REGS, &r) == 0 && !(r.rflags & RFLAGS_IF);
+	if (mp.mp_state == KVM_MP_STATE_UNINITIALIZED || mp.mp_state == KVM_MP_STATE_INIT_RECEIVED)
+		return true;
+	if (mp.mp_state != KVM_MP_STATE_HALTED)
+		return false;
+	return xioctl(v->fd, KVM_GET_REGS, &r) == 0 && !(r.rflags & RFLAGS_IF);
+}
+
+/* ---- application processors ---- */
+
+/* An AP may enter the guest: vCPU 0 is in run() and nothing holds it. */
+static bool ap_may_run(struct kvm_ctx *k, struct rax_vm *vm)
+{
+	return atomic_load(&k->running) && !atomic_load(&k->pause) && !atomic_load(&k->quit) &&
+		!atomic_load(&k->fatal) && !vm->stop;
+}
+
+/* Wait outside the guest until the AP may run again; false: quit. While
+ * parked the vCPU cannot move, so what it says about itself here holds. */
+static bool ap_park(struct kvm_ctx *k, struct kvm_vcpu *v)
+{
+	bool halted = vcpu_halted_for_good(v);
+	pthread_mutex_lock(&k->lock);
+	v->parked_halted = halted;
+	k->parked++;
+	pthread_cond_broadcast(&k->cond);
+	while (!atomic_load(&k->quit) && !ap_may_run(k, v->vm))
+		pthread_cond_wait(&k->cond, &k->lock);
+	k->parked--;
+	bool quit = atomic_load(&k->quit);
+	pthread_mutex_unlock(&k->lock);
+	return !quit;
+}
+
+static bool cpl0_emulated(void *opaque);
+
+static void *ap_main(void *arg)
+{
+	struct kvm_vcpu *v = arg;
+	struct rax_vm *vm = v->vm;
+	struct kvm_ctx *k = ctx_of(vm);
+	sigset_t only;
+	sigfillset(&only);
+	sigdelset(&only, KICK_SIGNAL);
+	pthread_sigmask(SIG_SETMASK, &only, NULL);
+	const struct kvm_exit_vcpu vcpu = {
+		.opaque = v,
+		.where = vcpu_where,
+		.cpl0_emulated = cpl0_emulated,
+	};
+	for (;;) {
+		kick_clear(k, v);
+		if (!ap_may_run(k, vm)) {
+			if (!ap_park(k, v))
+				break;
+			continue;
+		}
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			/* EAGAIN: an AP left wait-for-SIPI for wait-for-SIPI after INIT */
+			if (errno != EINTR && errno != EAGAIN) {
+				struct rax_err e = { 0 };
+				kvm_fail(&e, "KVM_RUN");
+				fatal_record(k, v->id, NULL, -1, &e);
+			}
+			continue;
+		}
+		struct rax_exit ex;
+		memset(&ex, 0, sizeof(ex));
+		/* HLT with IF=0 reaches here only without an in-kernel APIC,
+		 * which RAX always creates: the vCPU halts inside KVM */
+		if (kvm_exit_handle(vm, v->run, &vcpu, &ex) == KVM_EXIT_NEXT_RETURN &&
+		    (ex.kind == RAX_EXIT_SHUTDOWN || ex.kind == RAX_EXIT_INTERNAL))
+			fatal_record(k, v->id, &ex, 0, NULL);
+	}
+	atomic_store(&v->done, true);
+	return NULL;
+}
+
+/* Start the AP threads (the first run()); they start parked. */
+static int aps_start(struct kvm_ctx *k, struct rax_err *err)
+{
+	if (k->nthreads == k->ncpus - 1)
+		return 0;
+	/* the threads begin with every signal blocked, then open KICK_SIGNAL */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int rc = 0;
+	for (unsigned i = 1 + k->nthreads; i < k->ncpus; i++) {
+		struct kvm_vcpu *v = &k->cpu[i];
+		if ((rc = pthread_create(&v->thread, NULL, ap_main, v)) != 0)
+			break;
+		v->thread_started = true;
+		k->nthreads++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc)
+		return rax_errf(err, RAX_STATUS_HOST, "cannot start the thread of CPU %u: %s", k->nthreads + 1,
+				strerror(rc));
+	return 0;
+}
+
+/*
+ * Every CPU halted for good (vCPU 0's thread, on a tick, vCPU 0 halted):
+ * park the APs, look at each, let them go. An AP that does not park in
+ * time is busy outside the guest (a device), so not halted.
+ */
+static bool aps_halted_for_good(struct kvm_ctx *k)
+{
+	pthread_mutex_lock(&k->lock);
+	atomic_store(&k->pause, true);
+	pthread_mutex_unlock(&k->lock);
+	kick_aps(k);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += PARK_WAIT_MS * 1000L * 1000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&k->lock);
+	while (k->parked < k->nthreads && !atomic_load(&k->fatal))
+		if (pthread_cond_timedwait(&k->cond, &k->lock, &until) == ETIMEDOUT)
+			break;
+	bool all = k->parked == k->nthreads && !atomic_load(&k->fatal);
+	for (unsigned i = 1; all && i < k->ncpus; i++)
+		all = k->cpu[i].parked_halted;
+	/* vCPU 0 again: an AP may have woken it before it parked */
+	all = all && vcpu_halted_for_good(bsp(k));
+	atomic_store(&k->pause, false);
+	pthread_cond_broadcast(&k->cond);
+	pthread_mutex_unlock(&k->lock);
+	return all;
+}
+
+/* The whole machine is halted for good (asked on vCPU 0's thread about
+ * vCPU 0, struct kvm_vcpu). */
+static bool halted_for_good(void *opaque)
+{
+	struct kvm_ctx *k = ctx_of(((struct kvm_vcpu *)opaque)->vm);
+	if (!vcpu_halted_for_good(bsp(k)))
+		return false;
+	return k->ncpus == 1 || aps_halted_for_good(k);
 }
 
 /* Only asked after an internal error at CPL0: the probe runs at most once. */
 static bool cpl0_emulated(void *opaque) { return !kvm_probe()->cpl0_native.ok; }
 
+/* vCPU 0 enters run() or step(): kicks signal this thread; APs may run. */
+static void bsp_enter(struct kvm_ctx *k, bool aps)
+{
+	k->bsp_thread = pthread_self();
+	atomic_store(&k->bsp_in_run, true);
+	if (!aps)
+		return;
+	pthread_mutex_lock(&k->lock);
+	atomic_store(&k->running, true);
+	pthread_cond_broadcast(&k->cond);
+	pthread_mutex_unlock(&k->lock);
+}
+
+/* ... and leaves: the APs park (not waited for: one may be held in a
+ * device until the stop that follows). */
+static void bsp_leave(struct kvm_ctx *k)
+{
+	atomic_store(&k->bsp_in_run, false);
+	if (!k->nthreads)
+		return;
+	atomic_store(&k->running, false);
+	kick_aps(k);
+}
+
 /* Run until an exit the VM must see; `want_debug` ends on KVM_EXIT_DEBUG. */
 static int kvm_loop(struct rax_vm *vm, struct rax_exit *ex, struct rax_err *err, bool want_debug)
 {
 	struct kvm_ctx *k = ctx_of(vm);
-	struct kvm_run *run = k->run;
+	struct kvm_vcpu *v = bsp(k);
+	struct kvm_run *run = v->run;
 	const struct kvm_exit_vcpu vcpu = {
-		.opaque = vm,
+		.opaque = v,
 		.where = vcpu_where,
 		.halted_for_good = halted_for_good,
 		.cpl0_emulated = cpl0_emulated,
 		.want_debug = want_debug,
 	};
 	for (;;) {
+		if (atomic_load(&k->fatal))
+			return fatal_take(k, ex, err);
 		if (vm->stop) {
 			ex->kind = RAX_EXIT_STOP;
 			return 0;
 		}
-		int r = ioctl(k->vcpu_fd, KVM_RUN, 0);
+		int r = ioctl(v->fd, KVM_RUN, 0);
 		if (r < 0) {
-			if (errno != EINTR && errno != EAGAIN)
-				return kvm_fail(err, "KVM_RUN");
-			run->immediate_exit = 0;
+			if (errno != EINTR && errno != EAGAIN) {
+				if (k->ncpus == 1)
+					return kvm_fail(err, "KVM_RUN");
+				struct rax_err e = { 0 };
+				kvm_fail(&e, "KVM_RUN");
+				fatal_record(k, 0, NULL, -1, &e);
+				continue;
+			}
+			kick_clear(k, v);
 			if (vm->tick) {
 				vm->tick = 0;
-				if (halted_for_good(vm)) {
+				if (halted_for_good(v)) {
 					ex->kind = RAX_EXIT_HLT;
 					return 0;
 				}
 			}
 			continue;
 		}
-		if (kvm_exit_handle(vm, run, &vcpu, ex) == KVM_EXIT_NEXT_RETURN)
+		if (kvm_exit_handle(vm, run, &vcpu, ex) == KVM_EXIT_NEXT_RETURN) {
+			if (k->ncpus > 1 && (ex->kind == RAX_EXIT_SHUTDOWN || ex->kind == RAX_EXIT_INTERNAL)) {
+				fatal_record(k, 0, ex, 0, NULL); /* unless an AP's came first */
+				continue;
+			}
 			return 0;
+		}
 	}
 }
 
@@ -646,7 +1048,7 @@ static int kvm_singlestep(struct kvm_ctx *k, bool on, struct rax_err *err)
 	memset(&dbg, 0, sizeof(dbg));
 	if (on)
 		dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
-	if (xioctl(k->vcpu_fd, KVM_SET_GUEST_DEBUG, &dbg) < 0)
+	if (xioctl(bsp(k)->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0)
 		return kvm_fail(err, "KVM_SET_GUEST_DEBUG");
 	k->singlestep_on = on;
 	return 0;
@@ -654,16 +1056,26 @@ static int kvm_singlestep(struct kvm_ctx *k, bool on, struct rax_err *err)
 
 static int kvm_run_vcpu(struct rax_vm *vm, struct rax_exit *ex, struct rax_err *err)
 {
-	if (kvm_singlestep(ctx_of(vm), false, err) < 0)
+	struct kvm_ctx *k = ctx_of(vm);
+	if (kvm_singlestep(k, false, err) < 0 || aps_start(k, err) < 0)
 		return -1;
-	return kvm_loop(vm, ex, err, false);
+	bsp_enter(k, true);
+	int rc = kvm_loop(vm, ex, err, false);
+	bsp_leave(k);
+	return rc;
 }
 
+/* One instruction of vCPU 0, the APs held (rax-diff and --test are
+ * single-CPU). */
 static int kvm_step(struct rax_vm *vm, struct rax_exit *ex, struct rax_err *err)
 {
-	if (kvm_singlestep(ctx_of(vm), true, err) < 0)
+	struct kvm_ctx *k = ctx_of(vm);
+	if (kvm_singlestep(k, true, err) < 0)
 		return -1;
-	return kvm_loop(vm, ex, err, true);
+	bsp_enter(k, false);
+	int rc = kvm_loop(vm, ex, err, true);
+	bsp_leave(k);
+	return rc;
 }
 
 const struct rax_backend_ops rax_kvm_backend = {

@@ -108,9 +108,9 @@ static void handle_mmio(struct rax_vm *vm, struct kvm_run *run)
 	if (run->mmio.is_write) {
 		uint64_t v = 0;
 		memcpy(&v, run->mmio.data, len);
-		bus_write(&vm->bus, BUS_MMIO, run->mmio.phys_addr, len, v);
+		vm_mmio_write(vm, run->mmio.phys_addr, len, v);
 	} else {
-		uint64_t v = bus_read(&vm->bus, BUS_MMIO, run->mmio.phys_addr, len);
+		uint64_t v = vm_mmio_read(vm, run->mmio.phys_addr, len);
 		memcpy(run->mmio.data, &v, len);
 	}
 }

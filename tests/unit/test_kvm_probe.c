@@ -121,7 +121,29 @@ static void test_print_format(void)
 	unsigned lines = 0;
 	for (const char *p = buf; *p; p++)
 		lines += *p == '\n';
-	CHECK_EQ(lines, 10);
+	CHECK_EQ(lines, 11);
+	CHECK(strstr(buf, "\nsmp: ") != NULL);
+}
+
+/* --smp: an AP that ran its real-mode start-up code, one the host could
+ * not run (an internal error on CPU 1), one that never started, and no
+ * KVM at all. */
+static void test_smp(void)
+{
+	struct kvm_probe_obs o = loop_ok(0.0002, false);
+	o.smp = ran(KVM_PROBE_EXPECTED, "");
+	struct kvm_caps c;
+	kvm_probe_decide(&o, &c);
+	CHECK(c.smp.ok && strstr(c.smp.why, "INIT/SIPI") != NULL);
+	o.smp = ran(KVM_PROBE_INTERNAL, "CPU 1: KVM internal error, suberror 1 (emulation failure) at rip 0x0");
+	kvm_probe_decide(&o, &c);
+	CHECK(!c.smp.ok && strstr(c.smp.why, "the host's KVM cannot run it: CPU 1: ") != NULL);
+	o.smp = ran(KVM_PROBE_OTHER, "CPU 1 did not run its real-mode start-up code within 2 s of INIT/SIPI");
+	kvm_probe_decide(&o, &c);
+	CHECK(!c.smp.ok && strncmp(c.smp.why, "CPU 1 did not run", 17) == 0);
+	memset(&o, 0, sizeof(o));
+	kvm_probe_decide(&o, &c);
+	CHECK(!c.smp.ok && strstr(c.smp.why, "not probed") != NULL);
 }
 
 int main(void)
@@ -132,5 +154,6 @@ int main(void)
 	test_slow_cpl0_without_module();
 	test_hardware_host();
 	test_print_format();
+	test_smp();
 	return unit_finish("test_kvm_probe");
 }

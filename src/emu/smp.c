@@ -31,8 +31,6 @@
  * IPIs and I/O APIC messages land in the target's local APIC, which the
  * target looks at first thing in its slice.
  */
-#include <stdio.h>
-
 #include "backend.h"
 #include "cpuid_model.h"
 #include "devices/devices.h"
@@ -177,11 +175,7 @@ void emu_smp_run(struct emu_smp *m, struct rax_exit *ex)
 		m->last = c->cpu_index;
 		if ((unsigned)ex->kind == EMU_EXIT_YIELD || ex->kind == RAX_EXIT_NONE)
 			continue;
-		if (ex->kind == RAX_EXIT_INTERNAL && c->cpu_index) {
-			char d[sizeof(ex->detail)];
-			snprintf(d, sizeof(d), "%s", ex->detail);
-			snprintf(ex->detail, sizeof(ex->detail), "CPU %u: %.400s", c->cpu_index, d);
-		}
+		ex->cpu = c->cpu_index; /* vm_run names it */
 		return;
 	}
 }

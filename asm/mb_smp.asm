@@ -28,6 +28,11 @@
 ;                 own byte in a shared dword (a byte store must not disturb
 ;                 the neighbours), and every 4th time an XCHG spinlock whose
 ;                 section checks it is alone and counts entries non-atomically
+;   cross-        the BSP rewrites the immediate of `mov eax, 1; ret` in
+;   modifying     a page of its own while every AP runs it in a loop; after
+;   code          CPUID (serializing, as the SDM asks of the executing CPU)
+;                 each AP must run the new code (an interpreter's decoded
+;                 blocks on one CPU must see another CPU's write)
 ;   IPIs          fixed to each AP by physical destination; a ping that
 ;                 each AP answers with an IPI to the BSP; all-excluding-self
 ;                 (each AP once, not the BSP); all-including-self (every CPU
@@ -112,6 +117,8 @@
 %define P_PARKED 60
 %define P_OTHER 64                      ; unexpected vector + 1
 %define P_DONE 68                       ; atomic phase done
+%define P_XMC_SEEN 72                   ; ran the code at xmc_code before it was patched
+%define P_XMC 76                        ; what xmc_code returned after the patch (and CPUID)
 %define P_VEC 80                        ; counts of V_FIXED..V_WAKE (8 dwords)
 %define PCPU_SHIFT 7
 
@@ -172,11 +179,17 @@ main:
 	out 0x21, al
 	out 0xa1, al
 
+	mov esi, xmc_old                ; the code the BSP patches while the APs run it
+	mov edi, xmc_code
+	mov ecx, xmc_old_end - xmc_old
+	rep movsb
+
 	call t_bsp
 	call t_acpi
 	call t_cpuid_count
 	call t_startup
 	call t_atomic
+	call t_xmc
 	call t_ipi
 	call t_end
 
@@ -993,6 +1006,21 @@ ap_entry:
 	cmp dword [go], 0
 	je .go
 	call atomic_work
+	; cross-modifying code: run xmc_code until the BSP has patched it, then
+	; serialize (CPUID, as the SDM asks of the executing CPU) and run it once more
+	call my_pcpu
+.xmc:
+	call xmc_code
+	mov [ebx + P_XMC_SEEN], eax
+	pause
+	cmp dword [xmc_patched], 0
+	je .xmc
+	push ebx
+	xor eax, eax
+	cpuid
+	pop ebx
+	call xmc_code
+	mov [ebx + P_XMC], eax
 	; IPIs until told to park (STI; HLT: an interrupt between the check and
 	; the HLT still wakes it)
 .idle:
@@ -1418,6 +1446,42 @@ t_ipi:
 	CHECK "icr-never-stuck", [icr_stuck], 0
 	ret
 
+; ---- cross-modifying code ----
+; t_xmc: every AP runs xmc_code (mov eax, 1; ret) in a loop; the BSP
+; rewrites its immediate to 2 once each AP has run it, then raises
+; xmc_patched; each AP, after CPUID, must run the new code.
+t_xmc:
+	FOR_EACH_AP xmc_wait_seen
+	mov byte [xmc_code + 1], 2
+	mov dword [xmc_patched], 1
+	FOR_EACH_AP xmc_check_one
+	ret
+
+xmc_wait_seen:
+	mov edi, [cur_cpu]
+	shl edi, PCPU_SHIFT
+	add edi, pcpu + P_XMC_SEEN
+	mov esi, 1
+	mov ecx, 1000
+	call wait_until
+	CHECK "xmc-old-code", eax, 1
+	ret
+
+xmc_check_one:
+	mov edi, [cur_cpu]
+	shl edi, PCPU_SHIFT
+	add edi, pcpu + P_XMC
+	mov esi, 1
+	mov ecx, 1000
+	call wait_until
+	CHECK "xmc-new-code-after-cpuid", eax, 2
+	ret
+
+xmc_old:
+	mov eax, 1                      ; (B8 imm32: the immediate is byte 1)
+	ret
+xmc_old_end:
+
 ; ---- the end: every AP parks in CLI; HLT ----
 check_end_one:
 	mov ebx, [cur_cpu]
@@ -1532,6 +1596,7 @@ spin: resd 16
 owner: resd 1
 locked_count: resd 15
 bytes: resd 16                          ; one byte per CPU, side by side
+xmc_patched: resd 16
 alignb 128
 pcpu: resb MAX_CPUS << PCPU_SHIFT
 alignb 8
@@ -1540,5 +1605,6 @@ alignb 16
 bsp_stack: resb 8192
 bsp_stack_top:
 alignb 4096
+xmc_code: resb 4096                     ; a code page of its own
 ap_stacks: resb MAX_CPUS * 4096         ; AP with APIC ID i: the page below ap_stacks + (i + 1) * 4096
 bss_end:

@@ -8,13 +8,20 @@ PIT channel 2: an AP that never comes is a FAIL, not a hang), and then
 checks LOCK XADD, LOCK CMPXCHG, LOCK INC, an XCHG spinlock and per-CPU
 plain counters under interleaving on every CPU, IPIs between the CPUs
 (fixed by physical destination, AP to BSP, all-excluding-self,
-all-including-self, logical flat, lowest priority, NMI) and that each AP
-parks in CLI; HLT. It prints "SMP: cpus N ids ...", a FAIL line per failed
+all-including-self, logical flat, lowest priority, NMI), cross-modifying
+code (the BSP patches code every AP is running; after CPUID each AP must
+run the new code) and that each AP parks in CLI; HLT. It prints "SMP: cpus N ids ...", a FAIL line per failed
 check and a SUMMARY, and exits through isa-debug-exit: 0 when every check
 passed.
 
 QEMU TCG (SeaBIOS writes its ACPI tables, `-smp N`) is the independent
-reference the program was written against. On RAX it runs with the
+reference the program was written against, in both of its modes: one host
+thread for all vCPUs, and one thread per vCPU (MTTCG, QEMU's default),
+where the CPUs really run at once. Measured with QEMU 7.2: under MTTCG an
+AP keeps running the old code after the SDM's cross-modifying-code
+protocol (patch, flag, CPUID on the executing CPU), while single-threaded
+TCG, RAX and KVM run the new code; that one check is allowed to fail
+there. On RAX it runs with the
 loader's MADT: APIC IDs 0..N-1. The KVM cases need CPL0 on the CPU (a
 kvm_pvm host cannot run the program's IRET) and, with APs, the probe's
 `smp` finding; on a host without them, ci/kvm-in-qemu.sh runs the same
@@ -40,21 +47,27 @@ def min_passed(n):
     return 40 + 20 * (n - 1)
 
 
-def check_report(stdout, stderr, returncode, n):
+def check_report(stdout, stderr, returncode, n, allowed=()):
+    """allowed: checks that may fail (their FAIL lines name them)."""
     fails = [l for l in stdout.splitlines() if "FAIL" in l]
-    assert not fails, "\n".join(fails) + "\n" + stderr
+    unexpected = [l for l in fails if not any(f" {a} got " in l for a in allowed)]
+    assert not unexpected, "\n".join(unexpected) + "\n" + stderr
     m = re.search(r"^SMP: cpus (\d+) ids((?: \d+)+)$", stdout, re.M)
     assert m, stdout[-2000:] + stderr
     assert int(m.group(1)) == n
     assert sorted(int(i) for i in m.group(2).split()) == list(range(n))
     m = re.search(r"^SMP: SUMMARY (\d+) passed, (\d+) failed$", stdout, re.M)
     assert m, stdout[-2000:] + stderr
-    assert int(m.group(1)) >= min_passed(n) and int(m.group(2)) == 0, m.group(0)
-    assert returncode == PASSED, (returncode, stderr)
+    assert int(m.group(1)) >= min_passed(n) - len(fails) and int(m.group(2)) == len(fails), m.group(0)
+    assert returncode == (PASSED if not fails else debug_exit_status(3)), (returncode, stderr)
 
 
-def run_qemu(n):
-    return subprocess.run([QEMU, "-accel", "tcg", "-m", "64", "-smp", str(n), "-kernel", str(asm_image("mb_smp")),
+# QEMU's multi-threaded TCG runs stale code after cross-modification (see above)
+MTTCG_STALE_CODE = ("xmc-new-code-after-cpuid",)
+
+
+def run_qemu(n, thread):
+    return subprocess.run([QEMU, "-accel", f"tcg,thread={thread}", "-m", "64", "-smp", str(n), "-kernel", str(asm_image("mb_smp")),
                            "-serial", "stdio", "-display", "none", "-nodefaults", "-no-reboot",
                            "-device", "isa-debug-exit,iobase=0xf4,iosize=4"],
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace", timeout=120)
@@ -64,10 +77,13 @@ def run_qemu(n):
 @pytest.mark.parametrize("n", CPUS)
 def test_smp_program_on_qemu(n):
     """The reference: the program itself is right (three runs: the CPUs'
-    interleaving differs every time, the result must not)."""
-    for _ in range(3):
-        r = run_qemu(n)
-        check_report(r.stdout, r.stderr, r.returncode, n)
+    interleaving differs every time, the result must not; two with the
+    vCPUs on real host threads at once)."""
+    r = run_qemu(n, "single")
+    check_report(r.stdout, r.stderr, r.returncode, n)
+    for _ in range(2):
+        r = run_qemu(n, "multi")
+        check_report(r.stdout, r.stderr, r.returncode, n, allowed=MTTCG_STALE_CODE)
 
 
 def run_interpreter(n, *extra):

@@ -432,10 +432,11 @@ void kvm_probe_decide(const struct kvm_probe_obs *o, struct kvm_caps *c)
 		finding(&c->linux_boot, true, "%s", "CPL0 code runs on the CPU");
 }
 
+static struct kvm_caps caps;
+static enum { FRESH, PROBING, DONE } state;
+
 const struct kvm_caps *kvm_probe(void)
 {
-	static struct kvm_caps caps;
-	static enum { FRESH, PROBING, DONE } state;
 	/* The KVM backend asks for the findings when it describes an internal
 	 * error, as it does during the probe's own experiments: those get the
 	 * findings so far (the CPL0 one is decided first). */
@@ -447,6 +448,13 @@ const struct kvm_caps *kvm_probe(void)
 	kvm_probe_decide(&obs, &caps);
 	state = DONE;
 	return &caps;
+}
+
+bool kvm_probe_cpl0_emulated_now(void)
+{
+	if (state == DONE)
+		return !caps.cpl0_native.ok;
+	return access(PVM_MODULE, F_OK) == 0;
 }
 
 void kvm_caps_print(FILE *f, const struct kvm_caps *c)

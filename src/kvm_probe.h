@@ -75,6 +75,12 @@ struct kvm_caps {
 /* The findings for this host: probed on the first call, then cached. */
 const struct kvm_caps *kvm_probe(void);
 
+/* Whether CPL0 code is emulated by the host, without running anything:
+ * the probe's finding once it has run, else whether the kvm_pvm module is
+ * loaded (for a VM whose other vCPU threads are running, where the probe's
+ * own VMs must not start). */
+bool kvm_probe_cpl0_emulated_now(void);
+
 /* Run the experiments (no caching); so_far gets the findings decided from
  * the first experiment (usable, cpl0_native) before the others run. */
 void kvm_probe_observe(struct kvm_probe_obs *obs, struct kvm_caps *so_far);

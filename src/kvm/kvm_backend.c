@@ -963,8 +963,16 @@ static bool halted_for_good(void *opaque)
 	return k->ncpus == 1 || aps_halted_for_good(k);
 }
 
-/* Only asked after an internal error at CPL0: the probe runs at most once. */
-static bool cpl0_emulated(void *opaque) { return !kvm_probe()->cpl0_native.ok; }
+/* Only asked after an internal error at CPL0: the probe runs at most once,
+ * and never while other vCPU threads run (its VMs take over the process's
+ * signals): with several vCPUs the answer comes without probing. */
+static bool cpl0_emulated(void *opaque)
+{
+	struct kvm_vcpu *v = opaque;
+	if (ctx_of(v->vm)->ncpus > 1)
+		return kvm_probe_cpl0_emulated_now();
+	return !kvm_probe()->cpl0_native.ok;
+}
 
 /* vCPU 0 enters run() or step(): kicks signal this thread; APs may run. */
 static void bsp_enter(struct kvm_ctx *k, bool aps)

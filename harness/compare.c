@@ -113,6 +113,10 @@ static void cmp_fpu(struct cmp_ctx *c, const struct rax_fpu_state *e, const stru
 		snprintf(name, sizeof(name), "xmm%u", i);
 		wide(c, name, e->xmm[i], o->xmm[i], 16);
 	}
+	for (unsigned i = 0; i < 16; i++) {
+		snprintf(name, sizeof(name), "ymm%uh", i);
+		wide(c, name, e->ymmh[i], o->ymmh[i], 16);
+	}
 }
 
 unsigned diff_compare_state(const struct rax_cpu_state *e, const struct rax_cpu_state *o, unsigned what,

@@ -931,6 +931,12 @@ void diff_run_image(const char *path, const struct diff_options *opt, struct dif
 		set_status(L, DIFF_ERROR, "%s", err.msg);
 		goto out;
 	}
+	/* The oracle runs under an OS with the XSAVE feature set enabled (the
+	 * native child is a Linux process; KVM gets the model's CPUID, which has
+	 * XSAVE at the highest level): so does the image's machine, with XCR0
+	 * enabling every component the model has (x87, SSE, AVX). */
+	st.cr4 |= CR4_OSXSAVE;
+	st.xcr0 = XFEATURE_X87 | XFEATURE_SSE | XFEATURE_AVX;
 	if (vm_create_backend(&L->vm, &err) < 0 || L->vm.ops->set_state(&L->vm, &st, &err) < 0) {
 		set_status(L, DIFF_ERROR, "%s", err.msg);
 		goto out;

@@ -47,6 +47,15 @@ struct native_fault {
 };
 static struct native_fault native_fault_info;
 
+/* The child's XSAVE image through PTRACE_GETREGSET NT_X86_XSTATE: the
+ * standard format, XSTATE_BV at 512 and AVX at 576 on every x86 host. */
+#ifndef NT_X86_XSTATE
+#define NT_X86_XSTATE 0x202
+#endif
+#define NATIVE_XSTATE_MAX 16384
+#define NATIVE_XS_BV 512
+#define NATIVE_XS_AVX 576
+
 struct native {
 	pid_t pid;
 	int memfd; /* /proc/PID/mem for writes (ignores page protections) */
@@ -54,6 +63,8 @@ struct native {
 	bool regs_valid;
 	struct user_fpregs_struct fp; /* x87/SSE (the FXSAVE legacy area) */
 	bool fp_valid;
+	/* AVX: the YMM upper halves, from the child's XSAVE image (NT_X86_XSTATE) */
+	uint8_t ymmh[16][16];
 	/* the child's own TLS bases: its fault handler runs libc code */
 	unsigned long long own_fs_base, own_gs_base;
 	/* the test's IF: a host process always runs with IF=1, PUSHF must not show it */
@@ -188,7 +199,42 @@ static int get_fp(struct native *k, struct rax_err *err)
 		return 0;
 	if (ptrace(PTRACE_GETFPREGS, k->pid, 0, &k->fp) < 0)
 		return rax_errf(err, RAX_STATUS_HOST, "native oracle: PTRACE_GETFPREGS: %s", strerror(errno));
+	memset(k->ymmh, 0, sizeof(k->ymmh));
+	uint8_t xs[NATIVE_XSTATE_MAX];
+	struct iovec iov = { xs, sizeof(xs) };
+	if (ptrace(PTRACE_GETREGSET, k->pid, (void *)NT_X86_XSTATE, &iov) == 0 && iov.iov_len >= NATIVE_XS_AVX + 256) {
+		uint64_t bv;
+		memcpy(&bv, xs + NATIVE_XS_BV, 8);
+		if (bv & XFEATURE_AVX)
+			memcpy(k->ymmh, xs + NATIVE_XS_AVX, sizeof(k->ymmh));
+	}
 	k->fp_valid = true;
+	return 0;
+}
+
+/* The YMM upper halves into the child's XSAVE image (a host without AVX
+ * has none: then only zeros can be set, which is the state it has). */
+static int put_ymmh(struct native *k, const uint8_t ymmh[16][16], struct rax_err *err)
+{
+	static const uint8_t zero[16 * 16];
+	if (!memcmp(ymmh, k->ymmh, sizeof(k->ymmh)))
+		return 0;
+	uint8_t xs[NATIVE_XSTATE_MAX];
+	struct iovec iov = { xs, sizeof(xs) };
+	if (ptrace(PTRACE_GETREGSET, k->pid, (void *)NT_X86_XSTATE, &iov) < 0 || iov.iov_len < NATIVE_XS_AVX + 256)
+		return memcmp(ymmh, zero, sizeof(zero)) ? rax_errf(err, RAX_STATUS_HOST,
+								   "native oracle: the host has no AVX state for the "
+								   "YMM upper halves")
+							: 0;
+	uint64_t bv;
+	memcpy(&bv, xs + NATIVE_XS_BV, 8);
+	bv |= XFEATURE_AVX;
+	memcpy(xs + NATIVE_XS_BV, &bv, 8);
+	memcpy(xs + NATIVE_XS_AVX, ymmh, 16 * 16);
+	if (ptrace(PTRACE_SETREGSET, k->pid, (void *)NT_X86_XSTATE, &iov) < 0)
+		return rax_errf(err, RAX_STATUS_HOST, "native oracle: PTRACE_SETREGSET NT_X86_XSTATE: %s",
+				strerror(errno));
+	memcpy(k->ymmh, ymmh, sizeof(k->ymmh));
 	return 0;
 }
 
@@ -231,7 +277,7 @@ static int put_fp(struct native *k, const struct rax_fpu_state *f, struct rax_er
 				"native oracle: PTRACE_SETFPREGS: %s (MXCSR 0x%x outside the host's MXCSR_MASK 0x%x?)",
 				strerror(errno), f->mxcsr, fp->mxcr_mask);
 	}
-	return 0;
+	return put_ymmh(k, f->ymmh, err);
 }
 
 static int native_get_state(struct oracle *o, struct rax_cpu_state *s, struct rax_err *err)
@@ -242,6 +288,7 @@ static int native_get_state(struct oracle *o, struct rax_cpu_state *s, struct ra
 	if (get_fp(k, err) < 0)
 		return -1;
 	fp_to_state(&k->fp, &s->fpu);
+	memcpy(s->fpu.ymmh, k->ymmh, sizeof(s->fpu.ymmh));
 	for (int i = 0; i < RAX_NGPR; i++)
 		s->gpr[i] = *reg_slot(&k->regs, i);
 	s->rip = k->regs.rip;

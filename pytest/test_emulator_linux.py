@@ -78,7 +78,8 @@ def test_early_console_and_devices(script_run):
     assert "Command line: " + BASE_CMDLINE in out
     assert "BIOS-provided physical RAM map:" in out
     assert "BIOS-e820: [mem 0x0000000000100000-0x000000001fffffff] usable" in out
-    assert "x86/fpu: x87 FPU will use FXSAVE" in out
+    # the default CPU level (v2) has XSAVE and XSAVEC: Linux uses the compacted format
+    assert "x86/fpu: Enabled xstate features 0x3, context size is 576 bytes, using 'compacted' format." in out
     assert re.search(r"tsc: Detected 99\d\.\d+ MHz processor", out)  # virtual 1 GHz TSC
     assert "APIC: Keep in PIC mode(8259)" in out or "..TIMER: vector=0x30 apic1=0 pin1=2" in out
     # the CMOS clock starts at --rtc's default for the emulator

@@ -24,11 +24,13 @@ PASSED, FAILED, EXCEPTION = 0, 1, 3
 # t_faults runs int3, an IST #DB and privileged CPL0 code a host that
 # emulates CPL0 cannot emulate; t_sse checks #GP(0) for misaligned SSE
 # arithmetic, which such a host turns into #UD.
-KVM_NEEDS = {"t_faults": ("cpl0-native",), "t_sse": ("gp-cpl3",), "t_sse4": ("gp-cpl3",)}
+# t_xsave runs XSETBV, XGETBV and XRSTOR at CPL0, which such a host cannot emulate.
+KVM_NEEDS = {"t_faults": ("cpl0-native",), "t_sse": ("gp-cpl3",), "t_sse4": ("gp-cpl3",), "t_xsave": ("cpl0-native",)}
 # The CPU level a program needs (`rax --cpu`; the default is the highest):
 # t_sse4 is the x86-64-v2 set, t_x87 checks FISTTP (SSE3). KVM runs the
 # instructions on the host CPU whatever the model's CPUID says.
-NEEDS_LEVEL = {"t_sse4": "v2", "t_x87": "v2"}
+# t_xsave the XSAVE feature set (advertised from v2 up).
+NEEDS_LEVEL = {"t_sse4": "v2", "t_x87": "v2", "t_xsave": "v2"}
 
 
 def image(name):

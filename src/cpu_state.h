@@ -83,6 +83,10 @@ enum rax_sreg { RAX_SEG_ES, RAX_SEG_CS, RAX_SEG_SS, RAX_SEG_DS, RAX_SEG_FS, RAX_
 #define CR4_OSXSAVE (1ull << 18)
 #define CR4_SMEP (1ull << 20)
 #define CR4_SMAP (1ull << 21)
+/* XCR0 / XSAVE state components the model has (CPUID 0xD) */
+#define XFEATURE_X87 (1ull << 0)
+#define XFEATURE_SSE (1ull << 1)
+#define XFEATURE_AVX (1ull << 2)
 #define EFER_SCE (1ull << 0)
 #define EFER_LME (1ull << 8)
 #define EFER_LMA (1ull << 10)
@@ -123,7 +127,7 @@ struct rax_dtable {
 	uint16_t limit;
 };
 
-/* x87/SSE state in FXSAVE terms (values, not the memory image). */
+/* x87/SSE/AVX state in FXSAVE terms (values, not the memory image). */
 struct rax_fpu_state {
 	uint16_t fcw, fsw;
 	uint8_t ftw; /* abridged tag word, as in FXSAVE */
@@ -132,6 +136,10 @@ struct rax_fpu_state {
 	uint8_t st[8][16]; /* 80-bit registers, padded, physical order */
 	uint8_t xmm[16][16];
 	uint32_t mxcsr;
+	/* AVX state (XSAVE component 2): bits 255:128 of YMM0-15. No VEX
+	 * instruction runs yet; XSAVE/XRSTOR save and load them, legacy SSE
+	 * instructions leave them unchanged. */
+	uint8_t ymmh[16][16];
 };
 
 struct rax_cpu_state {
@@ -148,7 +156,7 @@ struct rax_cpu_state {
 	uint64_t star, lstar, cstar, sfmask, kernel_gs_base;
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
 	uint64_t pat, apic_base, tsc_aux;
-	uint64_t xcr0;
+	uint64_t xcr0; /* XFEATURE_ENABLED_MASK: bit 0 always set (XSETBV, src/emu/insn/xsave.c) */
 	struct rax_fpu_state fpu;
 };
 

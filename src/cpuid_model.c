@@ -6,11 +6,17 @@
  * CMOV PAT CLFSH MMX FXSR SSE SSE2; (leaf 1 ECX): CX16 x2APIC TSC-deadline;
  * (0x80000001 EDX): the AMD mirror of the leaf-1 bits plus SYSCALL NX
  * Page1GB LM; (0x80000001 ECX): LAHF_LM; (0x80000007 EDX): invariant TSC.
- * Level v2 adds (leaf 1 ECX) SSE3 SSSE3 SSE4_1 SSE4_2 MOVBE POPCNT and
- * (0x80000001 ECX) ABM (LZCNT) and 3DNowPrefetch (PREFETCH/W). With more
- * than one CPU, the topology bits of cpuid_model_cpu (HTT, CmpLegacy, the
- * core count in 0x80000008). Deliberately absent: XSAVE (kvm_pvm hosts
- * cannot emulate XRSTOR at CPL0, DESIGN.md), MONITOR/MWAIT (#UD in the
+ * Level v2 adds (leaf 1 ECX) SSE3 SSSE3 SSE4_1 SSE4_2 MOVBE POPCNT XSAVE
+ * (OSXSAVE follows CR4) and (0x80000001 ECX) ABM (LZCNT) and 3DNowPrefetch
+ * (PREFETCH/W), with the maximum basic leaf raised to 0xD for the XSAVE
+ * leaves: 0xD.0 (XCR0 may enable x87, SSE, AVX; the area is 576 or 832
+ * bytes as XCR0 says), 0xD.1 (XSAVEOPT, XSAVEC, XGETBV with ECX=1, as AMD
+ * Zen reports them; not XSAVES/XRSTORS, which need supervisor state this
+ * model does not have) and 0xD.2 (AVX: 256 bytes at offset 576). AVX itself
+ * (leaf 1 ECX bit 28) is not advertised: the YMM upper halves are state
+ * that XSAVE/XRSTOR move, no VEX instruction runs. With more than one CPU,
+ * the topology bits of cpuid_model_cpu (HTT, CmpLegacy, the core count in
+ * 0x80000008). Deliberately absent: MONITOR/MWAIT (#UD in the
  * interpreter), SSE4A and MisAlignSse (AMD-only, not emulated), AVX and
  * later.
  */
@@ -43,6 +49,7 @@
 #define F1_ECX_MOVBE (1u << 22)
 #define F1_ECX_POPCNT (1u << 23)
 #define F1_ECX_TSC_DEADLINE (1u << 24)
+#define F1_ECX_XSAVE (1u << 26)
 #define X1_EDX_SYSCALL (1u << 11)
 #define X1_EDX_NX (1u << 20)
 #define X1_EDX_PAGE1GB (1u << 26)
@@ -54,10 +61,19 @@
 #define X7_EDX_INVARIANT_TSC (1u << 8)
 
 #define LEAF1_ECX_V1 (F1_ECX_CX16 | F1_ECX_X2APIC | F1_ECX_TSC_DEADLINE)
-#define LEAF1_ECX_V2 \
-	(LEAF1_ECX_V1 | F1_ECX_SSE3 | F1_ECX_SSSE3 | F1_ECX_SSE4_1 | F1_ECX_SSE4_2 | F1_ECX_MOVBE | F1_ECX_POPCNT)
+#define LEAF1_ECX_V2                                                                                                \
+	(LEAF1_ECX_V1 | F1_ECX_SSE3 | F1_ECX_SSSE3 | F1_ECX_SSE4_1 | F1_ECX_SSE4_2 | F1_ECX_MOVBE | F1_ECX_POPCNT | \
+	 F1_ECX_XSAVE)
 #define X1_ECX_V1 X1_ECX_LAHF_LM
 #define X1_ECX_V2 (X1_ECX_V1 | X1_ECX_ABM | X1_ECX_3DNOWPREFETCH)
+
+/* XSAVE (leaf 0xD): components x87, SSE, AVX; the area's sizes */
+#define XSAVE_XCR0_MASK 0x7u
+#define XSAVE_SIZE_LEGACY 576u /* legacy region + header: XCR0 = 1 or 3 */
+#define XSAVE_SIZE_AVX 832u    /* + AVX (256 bytes at 576) */
+#define D1_EAX_XSAVEOPT (1u << 0)
+#define D1_EAX_XSAVEC (1u << 1)
+#define D1_EAX_XGETBV1 (1u << 2)
 
 #define LEAF1_EDX                                                                                                 \
 	(F1_EDX_FPU | F1_EDX_PSE | F1_EDX_TSC | F1_EDX_MSR | F1_EDX_PAE | F1_EDX_CX8 | F1_EDX_APIC | F1_EDX_PGE | \
@@ -68,12 +84,17 @@
 /* "AuthenticAMD" in EBX, EDX, ECX order; brand string 48 bytes. */
 #define STR4(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
 
-/* The leaves, with leaf 1 ECX and 0x80000001 ECX by level. */
+/* The leaves, with the maximum basic leaf, leaf 1 ECX, 0x80000001 ECX and
+ * whether there is XSAVE (the 0xD leaves are zeros without it) by level. */
 // clang-format off
-#define MODEL_LEAVES(leaf1_ecx, x1_ecx)                                                                              \
-	{ 0x00000000, 0, 0x00000001, STR4('A', 'u', 't', 'h'), STR4('c', 'A', 'M', 'D'), STR4('e', 'n', 't', 'i') }, \
+#define MODEL_LEAVES(max_basic, leaf1_ecx, x1_ecx, xs)                                                             \
+	{ 0x00000000, 0, max_basic, STR4('A', 'u', 't', 'h'), STR4('c', 'A', 'M', 'D'), STR4('e', 'n', 't', 'i') }, \
 	/* family 0xf + extended 0xa = 19h, model 0x11, stepping 1; CLFLUSH 64 bytes */                           \
 	{ 0x00000001, 0, 0x00a10f11, 0x00000800, leaf1_ecx, LEAF1_EDX },                                           \
+	/* XSAVE: EBX of sub-leaves 0 and 1 follows XCR0 (XCR0 = 1 at reset) */                                   \
+	{ 0x0000000d, 0, (xs) * XSAVE_XCR0_MASK, (xs) * XSAVE_SIZE_LEGACY, (xs) * XSAVE_SIZE_AVX, 0 },             \
+	{ 0x0000000d, 1, (xs) * (D1_EAX_XSAVEOPT | D1_EAX_XSAVEC | D1_EAX_XGETBV1), (xs) * XSAVE_SIZE_LEGACY, 0, 0 },\
+	{ 0x0000000d, 2, (xs) * 256u, (xs) * XSAVE_SIZE_LEGACY, 0, 0 },                                             \
 	{ 0x80000000, 0, 0x80000008, STR4('A', 'u', 't', 'h'), STR4('c', 'A', 'M', 'D'), STR4('e', 'n', 't', 'i') }, \
 	{ 0x80000001, 0, 0x00a10f11, 0, x1_ecx,                                                                     \
 	  (LEAF1_EDX & AMD_MIRROR_MASK) | X1_EDX_SYSCALL | X1_EDX_NX | X1_EDX_PAGE1GB | X1_EDX_LM },                \
@@ -89,8 +110,8 @@
 	{ 0x80000008, 0, 0x00003028, 0, 0, 0 },
 // clang-format on
 
-static const struct cpuid_leaf model_v1[] = { MODEL_LEAVES(LEAF1_ECX_V1, X1_ECX_V1) };
-static const struct cpuid_leaf model_v2[] = { MODEL_LEAVES(LEAF1_ECX_V2, X1_ECX_V2) };
+static const struct cpuid_leaf model_v1[] = { MODEL_LEAVES(0x1, LEAF1_ECX_V1, X1_ECX_V1, 0) };
+static const struct cpuid_leaf model_v2[] = { MODEL_LEAVES(0xd, LEAF1_ECX_V2, X1_ECX_V2, 1) };
 _Static_assert(sizeof(model_v1) == sizeof(model_v2), "one set of leaves per level");
 #define NLEAVES (sizeof(model_v1) / sizeof(model_v1[0]))
 _Static_assert(NLEAVES <= CPUID_MODEL_MAX_LEAVES, "CPUID_MODEL_MAX_LEAVES");
@@ -162,7 +183,8 @@ void cpuid_model_query_cpu(unsigned level, unsigned cpu, unsigned ncpus, uint32_
 	unsigned n = cpuid_model_cpu(level, cpu, ncpus, model);
 	memset(out, 0, 4 * sizeof(uint32_t));
 	for (unsigned i = 0; i < n; i++) {
-		if (model[i].function == function) {
+		/* leaf 0xD has sub-leaves (ECX); the others ignore ECX */
+		if (model[i].function == function && (function != 0xd || model[i].index == index)) {
 			out[0] = model[i].eax;
 			out[1] = model[i].ebx;
 			out[2] = model[i].ecx;
@@ -170,8 +192,9 @@ void cpuid_model_query_cpu(unsigned level, unsigned cpu, unsigned ncpus, uint32_
 			return;
 		}
 	}
-	(void)index;
 }
+
+uint32_t cpuid_model_xsave_size(uint64_t xcr0) { return (xcr0 & 4) ? XSAVE_SIZE_AVX : XSAVE_SIZE_LEGACY; }
 
 void cpuid_model_query_level(unsigned level, uint32_t function, uint32_t index, uint32_t out[4])
 {

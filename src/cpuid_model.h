@@ -15,7 +15,9 @@
  * them). v1: the x86-64 baseline (CMOV CX8 FPU FXSR MMX SSE SSE2, plus
  * CMPXCHG16B and LAHF/SAHF, which the interpreter has always had). v2 adds
  * SSE3 SSSE3 SSE4.1 SSE4.2 POPCNT and, as the modelled AMD part has them,
- * ABM (LZCNT), MOVBE and 3DNowPrefetch (PREFETCHW). The interpreter raises
+ * ABM (LZCNT), MOVBE and 3DNowPrefetch (PREFETCHW), and the XSAVE feature
+ * set (XSAVE, XSAVEOPT, XSAVEC, XGETBV with ECX=1; components x87, SSE,
+ * AVX; CPUID leaf 0xD). The interpreter raises
  * #UD for instructions above its level (opcode-table flag V2); CPUID
  * advertises exactly the level's features.
  */
@@ -30,6 +32,13 @@ const char *rax_cpu_level_name(unsigned level);
 
 /* Leaf 1 EDX: the local APIC (a CPU clears it while IA32_APIC_BASE.EN is 0). */
 #define CPUID_1_EDX_APIC (1u << 9)
+/* Leaf 1 ECX: OSXSAVE, a copy of CR4.OSXSAVE (the CPU sets it dynamically). */
+#define CPUID_1_ECX_OSXSAVE (1u << 27)
+
+/* Leaf 0xD sub-leaves 0 and 1 EBX: the XSAVE area for the components
+ * enabled in xcr0 (standard format; compacted is the same size for the
+ * model's components: AVX is the first extended one). */
+uint32_t cpuid_model_xsave_size(uint64_t xcr0);
 
 struct cpuid_leaf {
 	uint32_t function, index;
@@ -41,7 +50,7 @@ const struct cpuid_leaf *cpuid_model_leaves(unsigned *count);
 
 /* The same at a level: leaves the level's table, *count gets how many
  * (at most CPUID_MODEL_MAX_LEAVES). */
-#define CPUID_MODEL_MAX_LEAVES 16
+#define CPUID_MODEL_MAX_LEAVES 20
 const struct cpuid_leaf *cpuid_model_leaves_level(unsigned level, unsigned *count);
 
 /*

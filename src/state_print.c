@@ -43,4 +43,15 @@ void cpu_state_print(FILE *f, const struct rax_cpu_state *s)
 		"efer=0x%016" PRIx64 " gdt_base=0x%016" PRIx64 " gdt_limit=0x%04x idt_base=0x%016" PRIx64
 		" idt_limit=0x%04x tr=0x%04x\n",
 		s->efer, s->gdt.base, s->gdt.limit, s->idt.base, s->idt.limit, s->tr.selector);
+	fprintf(f, "xcr0=0x%016" PRIx64 "\n", s->xcr0);
+	/* YMM upper halves: only the registers that are not zero */
+	for (int i = 0; i < 16; i++) {
+		static const uint8_t zero[16];
+		if (!memcmp(s->fpu.ymmh[i], zero, 16))
+			continue;
+		fprintf(f, "ymm%dh=0x", i);
+		for (int b = 15; b >= 0; b--)
+			fprintf(f, "%02x", s->fpu.ymmh[i][b]);
+		fputc('\n', f);
+	}
 }

@@ -137,6 +137,8 @@ static int kvm_set_cpuid(struct kvm_vcpu *v, unsigned level, unsigned ncpus, str
 			.ebx = leaves[i].ebx,
 			.ecx = leaves[i].ecx,
 			.edx = leaves[i].edx,
+			/* leaf 0xD's sub-leaves differ by ECX */
+			.flags = leaves[i].function == 0xd ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0,
 		};
 	}
 	int r = xioctl(v->fd, KVM_SET_CPUID2, c);
@@ -571,7 +573,12 @@ union msr_buf {
  * here replaces the LDMXCSR a guest would otherwise have to run first
  * (which hosts that emulate CPL0 code cannot execute). KVM_CAP_XSAVE is in
  * every KVM since Linux 2.6.36; kvm_create() requires it.
- * Legacy area layout: FXSAVE's (SDM Vol. 1, 10.5.1); XSTATE_BV at 512.
+ * Legacy area layout: FXSAVE's (SDM Vol. 1, 10.5.1); XSTATE_BV at 512;
+ * the AVX component (YMM upper halves) at 576, its offset in CPUID 0xD.2
+ * and in KVM's standard-format image on every x86 host. Its XSTATE_BV bit
+ * is set only when some upper half is not zero (so a model without AVX in
+ * XCR0's supported bits never hands KVM a bit it refuses). XCR0 goes
+ * through KVM_GET/SET_XCRS.
  */
 #define XS_FCW 0
 #define XS_FSW 2
@@ -583,6 +590,7 @@ union msr_buf {
 #define XS_ST 32
 #define XS_XMM 160
 #define XS_XSTATE_BV 512
+#define XS_AVX 576
 #define XFEATURE_X87_SSE 0x3ull
 
 static void fpu_to_xsave(const struct rax_fpu_state *f, uint8_t *a)
@@ -596,9 +604,16 @@ static void fpu_to_xsave(const struct rax_fpu_state *f, uint8_t *a)
 	memcpy(a + XS_MXCSR, &f->mxcsr, 4);
 	memcpy(a + XS_ST, f->st, sizeof(f->st));
 	memcpy(a + XS_XMM, f->xmm, sizeof(f->xmm));
+	static const uint8_t zero[sizeof(f->ymmh)];
 	uint64_t bv;
 	memcpy(&bv, a + XS_XSTATE_BV, 8);
 	bv |= XFEATURE_X87_SSE;
+	if (memcmp(f->ymmh, zero, sizeof(zero))) {
+		memcpy(a + XS_AVX, f->ymmh, sizeof(f->ymmh));
+		bv |= XFEATURE_AVX;
+	} else {
+		bv &= ~XFEATURE_AVX; /* the initial state: all zero */
+	}
 	memcpy(a + XS_XSTATE_BV, &bv, 8);
 }
 
@@ -622,23 +637,53 @@ static void fpu_from_xsave(const uint8_t *a, struct rax_fpu_state *f)
 	}
 	if (bv & 2)
 		memcpy(f->xmm, a + XS_XMM, sizeof(f->xmm));
+	if (bv & XFEATURE_AVX)
+		memcpy(f->ymmh, a + XS_AVX, sizeof(f->ymmh));
 }
 
-static int fpu_set(struct kvm_ctx *k, const struct rax_fpu_state *s, struct rax_err *err)
+/* XCR0 as KVM has it; 1 (the reset value) where KVM cannot say. */
+static uint64_t xcr0_get(struct kvm_ctx *k)
 {
+	struct kvm_xcrs x;
+	memset(&x, 0, sizeof(x));
+	if (xioctl(bsp(k)->fd, KVM_GET_XCRS, &x) < 0)
+		return 1;
+	for (unsigned i = 0; i < x.nr_xcrs && i < KVM_MAX_XCRS; i++)
+		if (x.xcrs[i].xcr == 0)
+			return x.xcrs[i].value;
+	return 1;
+}
+
+static int xcr0_set(struct kvm_ctx *k, uint64_t xcr0, struct rax_err *err)
+{
+	if (xcr0_get(k) == xcr0)
+		return 0;
+	struct kvm_xcrs x;
+	memset(&x, 0, sizeof(x));
+	x.nr_xcrs = 1;
+	x.xcrs[0].xcr = 0;
+	x.xcrs[0].value = xcr0;
+	return xioctl(bsp(k)->fd, KVM_SET_XCRS, &x) < 0 ? kvm_fail(err, "KVM_SET_XCRS") : 0;
+}
+
+static int fpu_set(struct kvm_ctx *k, const struct rax_cpu_state *s, struct rax_err *err)
+{
+	if (xcr0_set(k, s->xcr0, err) < 0)
+		return -1;
 	struct kvm_xsave x;
 	if (xioctl(bsp(k)->fd, KVM_GET_XSAVE, &x) < 0)
 		return kvm_fail(err, "KVM_GET_XSAVE");
-	fpu_to_xsave(s, (uint8_t *)x.region);
+	fpu_to_xsave(&s->fpu, (uint8_t *)x.region);
 	return xioctl(bsp(k)->fd, KVM_SET_XSAVE, &x) < 0 ? kvm_fail(err, "KVM_SET_XSAVE") : 0;
 }
 
-static int fpu_get(struct kvm_ctx *k, struct rax_fpu_state *s, struct rax_err *err)
+static int fpu_get(struct kvm_ctx *k, struct rax_cpu_state *s, struct rax_err *err)
 {
 	struct kvm_xsave x;
 	if (xioctl(bsp(k)->fd, KVM_GET_XSAVE, &x) < 0)
 		return kvm_fail(err, "KVM_GET_XSAVE");
-	fpu_from_xsave((const uint8_t *)x.region, s);
+	fpu_from_xsave((const uint8_t *)x.region, &s->fpu);
+	s->xcr0 = xcr0_get(k);
 	return 0;
 }
 
@@ -685,7 +730,7 @@ static int kvm_set_state(struct rax_vm *vm, const struct rax_cpu_state *s, struc
 	if (ioctl(bsp(k)->fd, KVM_SET_MSRS, &mb) < 0)
 		return kvm_fail(err, "KVM_SET_MSRS");
 
-	if (fpu_set(k, &s->fpu, err) < 0)
+	if (fpu_set(k, s, err) < 0)
 		return -1;
 
 	struct kvm_debugregs d;
@@ -738,7 +783,7 @@ static int kvm_get_state(struct rax_vm *vm, struct rax_cpu_state *s, struct rax_
 	for (int i = 0; i < n; i++)
 		*msr_field(s, mb.hdr.entries[i].index) = mb.hdr.entries[i].data;
 
-	if (fpu_get(k, &s->fpu, err) < 0)
+	if (fpu_get(k, s, err) < 0)
 		return -1;
 
 	struct kvm_debugregs d;
@@ -747,7 +792,6 @@ static int kvm_get_state(struct rax_vm *vm, struct rax_cpu_state *s, struct rax_
 	memcpy(s->dr, d.db, sizeof(s->dr));
 	s->dr6 = d.dr6;
 	s->dr7 = d.dr7;
-	s->xcr0 = 1;
 	return 0;
 }
 

@@ -602,7 +602,8 @@ static void test_levels(void)
 	CHECK_EQ(r[2], (1u << 13) | apic_ecx); /* CX16 */
 	cpuid_model_query_level(RAX_CPU_V2, 1, 0, r);
 	CHECK_EQ(r[2],
-		 (1u << 0) | (1u << 9) | (1u << 13) | (1u << 19) | (1u << 20) | (1u << 22) | (1u << 23) | apic_ecx);
+		 (1u << 0) | (1u << 9) | (1u << 13) | (1u << 19) | (1u << 20) | (1u << 22) | (1u << 23) | (1u << 26) |
+			 apic_ecx); /* ... XSAVE */
 	cpuid_model_query_level(RAX_CPU_V1, 0x80000001, 0, r);
 	CHECK_EQ(r[2], 1u);
 	cpuid_model_query_level(RAX_CPU_V2, 0x80000001, 0, r);
@@ -643,7 +644,7 @@ static void test_levels(void)
 	t.s.gpr[RAX_REG_RCX] = 0;
 	CHECK_EQ(tv_run(&t), RAX_EXIT_HLT);
 	CHECK_EQ(t.s.rip, TV_CODE + sizeof(cpuid_popcnt));
-	CHECK_EQ(t.s.gpr[RAX_REG_RAX], 9); /* popcnt of leaf 1 ECX = 0x01f82201 */
+	CHECK_EQ(t.s.gpr[RAX_REG_RAX], 10); /* popcnt of leaf 1 ECX = 0x05f82201 */
 }
 
 int main(int argc, char **argv)

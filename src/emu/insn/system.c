@@ -109,7 +109,7 @@ EMU_HANDLER(unimpl)
 EMU_HANDLER(grp15_fence)
 {
 	if (in->mod != 3)
-		EMU_UD(c); /* XRSTOR/XSAVEOPT: XSAVE is not in the CPUID model */
+		EMU_UD(c); /* XRSTOR/XSAVEOPT below level v2, or with a 66/F2/F3 prefix */
 }
 
 EMU_HANDLER(grp15_7)
@@ -135,6 +135,10 @@ EMU_HANDLER(cpuid)
 				      (uint32_t)c->gpr[1], r);
 		if ((uint32_t)c->gpr[0] == 1 && emu_apic_hw_disabled(c))
 			r[3] &= ~CPUID_1_EDX_APIC; /* the flag follows IA32_APIC_BASE.EN */
+		if ((uint32_t)c->gpr[0] == 1 && (c->s.cr4 & CR4_OSXSAVE))
+			r[2] |= CPUID_1_ECX_OSXSAVE; /* the flag follows CR4.OSXSAVE */
+		if ((uint32_t)c->gpr[0] == 0xd && (uint32_t)c->gpr[1] <= 1 && r[1])
+			r[1] = cpuid_model_xsave_size(c->s.xcr0); /* the area XCR0 enables */
 	}
 	c->gpr[0] = r[0];
 	c->gpr[3] = r[1];
@@ -240,7 +244,8 @@ EMU_HANDLER(mov_CdRd)
 		emu_tlb_flush(c); /* no global pages: everything goes */
 		break;
 	case 4:
-		if (v & ~(uint64_t)CR4_WRITABLE)
+		/* OSXSAVE only where CPUID advertises XSAVE (level v2 and up) */
+		if (v & ~(uint64_t)(CR4_WRITABLE | (c->level >= RAX_CPU_V2 ? CR4_OSXSAVE : 0)))
 			EMU_GP(c, 0);
 		if ((c->s.efer & EFER_LMA) && !(v & CR4_PAE))
 			EMU_GP(c, 0);

@@ -66,8 +66,16 @@ CASES = {
     # console output), KVM against the interpreter at every port exit
     "diff_kernel": f"./rax-diff --kernel bzImage --mem 128M --steps {KERNEL_STEPS} --keep-going "
                    f"--timeout 240 --json kernel.json; s=$?; echo '@@JSON'; cat kernel.json; echo; (exit $s)",
-    "linux": f"./rax --kernel bzImage --initrd guest-initrd.img --mem 512M --timeout 150 "
+    # two vCPUs: Linux brings up its second CPU through INIT/SIPI (--smp on KVM)
+    "linux": f"./rax --smp 2 --kernel bzImage --initrd guest-initrd.img --mem 512M --timeout 150 "
              f"--cmdline {shlex.quote(LINUX_CMDLINE)}",
+    # --smp on KVM (test_kvm_smp.py, test_smp.py): how a multi-vCPU run ends,
+    # and the self-checking SMP program on the in-kernel APIC
+    "ap_hlt": "./rax --smp 4 --kernel asm/mb_ap.bin --cmdline 'hlt 3' --timeout 60",
+    "ap_triple": "./rax --smp 2 --kernel asm/mb_ap.bin --cmdline 'triple 1' --timeout 60",
+    "ap_spin": "./rax --smp 4 --kernel asm/mb_ap.bin --cmdline 'spin 3' --timeout 2",
+    "mb_smp_2": "./rax --smp 2 --kernel asm/mb_smp.bin --timeout 120",
+    "mb_smp_4": "./rax --smp 4 --kernel asm/mb_smp.bin --timeout 120",
 }
 
 # Multiboot kernels: the 32-bit protected-mode entry state through KVM_SET_SREGS
@@ -221,6 +229,36 @@ def test_linux_boots_to_busybox(nested):
     assert status == OK, out[-2000:]
 
 
+def test_linux_brings_up_two_cpus_on_kvm(nested):
+    """--smp 2 on KVM: the second vCPU, in its own thread, is started by
+    Linux's INIT/SIPI and its trampoline and comes online."""
+    status, out = case(nested, "linux")
+    assert "smp: Brought up 1 node, 2 CPUs" in out, out[-3000:]
+    assert re.search(r"^\s*CPU0\s+CPU1\s*$", out, re.M), out[-3000:]  # /proc/interrupts
+
+
+def test_smp_exit_paths_on_kvm(nested):
+    """Every AP halted with IF=0 is a power-off; a triple fault on CPU 1
+    ends the run naming it; the BSP halted while APs spin is not a
+    power-off."""
+    assert case(nested, "ap_hlt")[0] == OK
+    status, out = case(nested, "ap_triple")
+    assert status == SHUTDOWN and "guest triple fault (shutdown) on CPU 1" in out, out[-2000:]
+    status, out = case(nested, "ap_spin")
+    assert status == TIMEOUT and "AP: all in" in out, out[-2000:]
+
+
+@pytest.mark.parametrize("n", [2, 4])
+def test_smp_program_on_kvm_nested(nested, n):
+    """asm/mb_smp.asm (test_smp.py) on a real KVM: every AP started, atomic
+    counters and IPIs right."""
+    status, out = case(nested, f"mb_smp_{n}")
+    assert re.search(rf"^SMP: cpus {n} ", out, re.M), out[-2000:]
+    assert not re.search(r"^SMP: FAIL", out, re.M), out[-3000:]
+    assert re.search(r"^SMP: SUMMARY \d+ passed, 0 failed$", out, re.M), out[-2000:]
+    assert status == debug_exit_status(0), out[-2000:]
+
+
 def test_linux_uses_the_acpi_tables_on_kvm(nested):
     """The loader's ACPI tables (src/loader/acpi.c) on KVM's in-kernel
     irqchip: the MADT's I/O APIC carries the PIT on GSI 2 (the interrupt
@@ -232,9 +270,11 @@ def test_linux_uses_the_acpi_tables_on_kvm(nested):
     assert "IOAPIC[0]: apic_id 0, version 17, address 0xfec00000, GSI 0-23" in out
     assert "ACPI: Using IOAPIC for interrupt routing" in out
     assert not re.search(r"ACPI (BIOS )?(Error|Warning)|MP-BIOS bug", out), out[-3000:]
-    assert re.search(r"^\s*0:\s+[1-9]\d*\s+IO-APIC\s+2-edge\s+timer$", out, re.M), out[-3000:]
-    assert re.search(r"^\s*4:\s+\d+\s+IO-APIC\s+4-edge\s+ttyS0$", out, re.M)
-    assert re.search(r"^\s*9:\s+0\s+IO-APIC\s+9-fasteoi\s+acpi$", out, re.M)
+    # one count column per CPU (the boot runs with --smp 2)
+    timer = re.search(r"^\s*0:((?:\s+\d+)+)\s+IO-APIC\s+2-edge\s+timer$", out, re.M)
+    assert timer and sum(map(int, timer.group(1).split())) > 0, out[-3000:]
+    assert re.search(r"^\s*4:(\s+\d+)+\s+IO-APIC\s+4-edge\s+ttyS0$", out, re.M)
+    assert re.search(r"^\s*9:(\s+0)+\s+IO-APIC\s+9-fasteoi\s+acpi$", out, re.M)
     assert re.search(r"^LOC:\s+[1-9]", out, re.M)  # the local APIC timer
     assert "ACPI: PM: Preparing to enter system sleep state S5" in out
     assert status == OK

@@ -28,6 +28,7 @@ kvm_pvm host cannot run the program's IRET) and, with APs, the probe's
 command on a real KVM inside QEMU. The Linux case boots the Debian kernel
 with two CPUs on the interpreter.
 """
+import hashlib
 import re
 import shutil
 import subprocess
@@ -115,14 +116,42 @@ def test_smp_program_on_kvm(n):
     check_report(r.stdout, r.stderr, r.returncode, n)
 
 
-@pytest.mark.boot
-def test_linux_brings_up_two_cpus():
-    r = run_rax(["--backend", "emulator", "--smp", "2", "--kernel", guest_asset("bzImage"),
-                 "--initrd", guest_asset("initrd.img"),
-                 "--cmdline", "console=ttyS0 panic=-1 reboot=k rax.cmd=cat /proc/cpuinfo", "--timeout", "300"],
+# In the guest: the CPU count, then the same work pinned to each CPU in
+# turn, each line naming the CPU it ran on (/proc/self/stat field 39).
+LINUX_SMP_CMD = ("nproc; grep -c ^processor /proc/cpuinfo; for c in $(seq 0 $(($(nproc) - 1))); do "
+                 "taskset -c $c sh -c 'echo cpu $0 $(seq 1 20000 | sha256sum) "
+                 "$(cut -d\" \" -f39 /proc/self/stat)' $c; done")
+SEQ_SHA256 = hashlib.sha256("".join(f"{i}\n" for i in range(1, 20001)).encode()).hexdigest()
+
+
+def boot_smp(backend, n, *extra):
+    r = run_rax(["--backend", backend, "--smp", str(n), "--kernel", guest_asset("bzImage"),
+                 "--initrd", guest_asset("initrd.img"), "--cmdline",
+                 f"console=ttyS0 panic=-1 reboot=k rax.cmd={LINUX_SMP_CMD}", "--timeout", "300", *extra],
                 timeout=360)
     out = r.stdout
     assert "RAX-CMD-DONE rc=0" in out, out[-3000:] + r.stderr
-    assert "smp: Brought up 1 node, 2 CPUs" in out, out[-4000:]
-    assert re.findall(r"^processor\s*:\s*(\d+)$", out, re.M) == ["0", "1"], out[-3000:]
+    assert f"smp: Brought up 1 node, {n} CPUs" in out, out[-4000:]
+    assert re.search(rf"^{n}\r?\n{n}\r?$", out, re.M), out[-3000:]  # nproc, /proc/cpuinfo
+    # the same work on every CPU gives what the host computes, on the CPU it was pinned to
+    runs = re.findall(r"^cpu (\d+) ([0-9a-f]{64})\s+-\s+(\d+)\r?$", out, re.M)
+    assert [(int(c), h, int(p)) for c, h, p in runs] == [(c, SEQ_SHA256, c) for c in range(n)], out[-3000:]
     assert r.returncode == OK, (r.returncode, r.stderr)
+    return r
+
+
+@pytest.mark.boot
+def test_linux_with_four_cpus_on_the_interpreter():
+    """Four CPUs brought up through the APIC, work on each, and the run is
+    reproducible: two boots print the same bytes and retire the same
+    number of instructions."""
+    runs = [boot_smp("emulator", 4, "--stats", "--clock", "virtual") for _ in range(2)]
+    counts = [re.search(r"instructions=(\d+)", r.stderr).group(1) for r in runs]
+    assert counts[0] == counts[1]
+    assert runs[0].stdout == runs[1].stdout
+
+
+@pytest.mark.boot
+def test_linux_with_four_cpus_on_kvm():
+    kvm_require("linux-boot", "smp")
+    boot_smp("kvm", 4)

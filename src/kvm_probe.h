@@ -54,6 +54,7 @@ struct kvm_probe_obs {
 	struct kvm_probe_run gp_cpl3;         /* a misaligned addps at CPL3 */
 	struct kvm_probe_run pushf_cpl3;      /* PUSHF at CPL3 with IF=0 */
 	struct kvm_probe_run smp;             /* vCPU 1 started by INIT/SIPI runs real-mode code */
+	struct kvm_probe_run xsave;           /* XSETBV, XSAVE, XRSTOR at CPL0 */
 };
 
 /* What the host's KVM can do. */
@@ -68,9 +69,18 @@ struct kvm_caps {
 	struct kvm_finding gp_cpl3;         /* a #GP at CPL3 reaches the guest as #GP */
 	struct kvm_finding pushf_cpl3;      /* PUSHF at CPL3 pushes the guest's IF */
 	struct kvm_finding smp;             /* --smp: the guest's INIT/SIPI starts an AP in real mode */
+	struct kvm_finding xsave;           /* XSAVE and XRSTOR work at CPL0: the model may offer XSAVE */
 	struct kvm_finding linux_boot;      /* a full Linux boot can work here */
 	double cpl0_ips;                    /* measured CPL0 instructions per second (0: not measured) */
 };
+
+/* Whether the guest may be offered XSAVE: XSETBV, XSAVE and XRSTOR run at
+ * CPL0 in a VM (the probe's xsave experiment alone, run once per process
+ * when the full probe has not run). The KVM backend hides XSAVE where not:
+ * a kvm_pvm host cannot emulate XRSTOR at CPL0, and under QEMU 7.2's
+ * nested SVM a guest's XRSTOR of what XSAVE just wrote faults. True while
+ * the experiment itself runs (its VM needs XSAVE). */
+bool kvm_probe_xsave_ok(void);
 
 /* The findings for this host: probed on the first call, then cached. */
 const struct kvm_caps *kvm_probe(void);

@@ -119,12 +119,96 @@ static int kvm_fail(struct rax_err *err, const char *what)
 	return rax_errf(err, RAX_STATUS_HOST, "KVM: %s failed: %s", what, strerror(errno));
 }
 
+/*
+ * The XSAVE features the host's KVM can give a guest (KVM_GET_SUPPORTED_CPUID):
+ * XSAVE itself, the XCR0 components (leaf 0xD.0 EAX) and the XSAVE
+ * extensions (0xD.1 EAX: XSAVEOPT, XSAVEC, XGETBV1). The guest executes
+ * these on the CPU, so the model offers on KVM only what the host has: a
+ * KVM nested in QEMU's TCG has no XSAVEC, and a guest that used it would
+ * take #UD in its FPU code. Found once per process.
+ */
+struct xsave_support {
+	bool xsave;
+	uint32_t xcr0_lo, ext;
+};
+
+#define CPUID_1_ECX_XSAVE (1u << 26)
+#define XSAVE_LEGACY_AREA 576 /* legacy region and XSAVE header */
+
+static struct xsave_support host_xsave_support(int kvm_fd)
+{
+	static struct xsave_support s;
+	static bool known;
+	if (known)
+		return s;
+	unsigned nent = 64;
+	struct kvm_cpuid2 *c = NULL;
+	for (;;) {
+		free(c);
+		c = calloc(1, sizeof(*c) + nent * sizeof(struct kvm_cpuid_entry2));
+		if (!c)
+			return s; /* out of memory: offer no XSAVE (not cached) */
+		c->nent = nent;
+		if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
+			break;
+		if (errno != E2BIG || nent >= 4096) {
+			free(c);
+			return s;
+		}
+		nent *= 2;
+	}
+	for (unsigned i = 0; i < c->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &c->entries[i];
+		if (e->function == 1)
+			s.xsave = e->ecx & CPUID_1_ECX_XSAVE;
+		else if (e->function == 0xd && e->index == 0)
+			s.xcr0_lo = e->eax;
+		else if (e->function == 0xd && e->index == 1)
+			s.ext = e->eax;
+	}
+	free(c);
+	known = true;
+	return s;
+}
+
+/* Leave out of the model's leaves the XSAVE features the host lacks. */
+static void mask_xsave(struct cpuid_leaf *l, unsigned n, struct xsave_support host)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (l[i].function == 1 && !host.xsave)
+			l[i].ecx &= ~CPUID_1_ECX_XSAVE;
+		else if (l[i].function == 0xd && !host.xsave)
+			l[i].eax = l[i].ebx = l[i].ecx = l[i].edx = 0;
+		else if (l[i].function == 0xd && l[i].index == 0)
+			l[i].eax &= host.xcr0_lo;
+		else if (l[i].function == 0xd && l[i].index == 1)
+			l[i].eax &= host.ext;
+		else if (l[i].function == 0xd && l[i].index >= 2 && !((host.xcr0_lo >> l[i].index) & 1))
+			l[i].eax = l[i].ebx = l[i].ecx = l[i].edx = 0; /* a component the host lacks */
+	}
+	/* the largest area XCR0 can ask for: the end of the last component left */
+	for (unsigned i = 0; i < n; i++) {
+		if (l[i].function != 0xd || l[i].index != 0 || !l[i].eax)
+			continue;
+		l[i].ecx = XSAVE_LEGACY_AREA;
+		for (unsigned j = 0; j < n; j++)
+			if (l[j].function == 0xd && l[j].index >= 2 && ((l[i].eax >> l[j].index) & 1) &&
+			    l[j].eax + l[j].ebx > l[i].ecx)
+				l[i].ecx = l[j].eax + l[j].ebx;
+	}
+}
+
 /* CPU `cpu`'s CPUID: the model's leaves with its initial APIC ID and the
- * package's topology (cpuid_model_cpu). */
-static int kvm_set_cpuid(struct kvm_vcpu *v, unsigned level, unsigned ncpus, struct rax_err *err)
+ * package's topology (cpuid_model_cpu), less the XSAVE features the host
+ * cannot give. */
+static int kvm_set_cpuid(struct kvm_vcpu *v, int kvm_fd, unsigned level, unsigned ncpus, struct rax_err *err)
 {
 	struct cpuid_leaf leaves[CPUID_MODEL_MAX_LEAVES];
 	unsigned n = cpuid_model_cpu(level ? level : RAX_CPU_LEVEL_DEFAULT, v->id, ncpus, leaves);
+	struct xsave_support host = host_xsave_support(kvm_fd);
+	if (host.xsave && !kvm_probe_xsave_ok())
+		host.xsave = false; /* KVM offers it, but XRSTOR does not work here (kvm_probe.h) */
+	mask_xsave(leaves, n, host);
 	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(struct kvm_cpuid_entry2));
 	if (!c)
 		return rax_errf(err, RAX_STATUS_HOST, "out of memory");
@@ -371,7 +455,7 @@ static int vcpu_create(struct rax_vm *vm, struct kvm_vcpu *v, struct rax_err *er
 		v->run = NULL;
 		return kvm_fail(err, "mmap of the vCPU run area");
 	}
-	if (kvm_set_cpuid(v, vm->cfg.cpu_level, k->ncpus, err) < 0)
+	if (kvm_set_cpuid(v, k->kvm_fd, vm->cfg.cpu_level, k->ncpus, err) < 0)
 		return -1;
 	return v->id == 0 ? kvm_setup_lapic(v, err) : 0;
 }

@@ -121,8 +121,25 @@ static void test_print_format(void)
 	unsigned lines = 0;
 	for (const char *p = buf; *p; p++)
 		lines += *p == '\n';
-	CHECK_EQ(lines, 11);
+	CHECK_EQ(lines, 12);
 	CHECK(strstr(buf, "\nsmp: ") != NULL);
+	CHECK(strstr(buf, "\nxsave: ") != NULL);
+}
+
+/* xsave: XRSTOR that works, and one the host cannot run. */
+static void test_xsave_finding(void)
+{
+	struct kvm_probe_obs o = loop_ok(0.0002, false);
+	struct kvm_caps c;
+	o.xsave = ran(KVM_PROBE_EXPECTED, "");
+	kvm_probe_decide(&o, &c);
+	CHECK(c.xsave.ok && strstr(c.xsave.why, "XRSTOR") != NULL);
+	o.xsave = ran(KVM_PROBE_INTERNAL, "xrstor [rsp] faulted");
+	kvm_probe_decide(&o, &c);
+	CHECK(!c.xsave.ok && strstr(c.xsave.why, "cannot run it: xrstor [rsp] faulted") != NULL);
+	o.xsave = ran(KVM_PROBE_NOT_RUN, "");
+	kvm_probe_decide(&o, &c);
+	CHECK(!c.xsave.ok);
 }
 
 /* --smp: an AP that ran its real-mode start-up code, one the host could
@@ -154,6 +171,7 @@ int main(void)
 	test_slow_cpl0_without_module();
 	test_hardware_host();
 	test_print_format();
+	test_xsave_finding();
 	test_smp();
 	return unit_finish("test_kvm_probe");
 }

@@ -192,6 +192,22 @@ static int native_write(struct oracle *o, uint64_t addr, const void *buf, size_t
 	return r == (ssize_t)len ? 0 : -1;
 }
 
+/* The child's YMM upper halves (zeros when it has none); false when the
+ * host cannot say (no XSAVE image: then it has no AVX state either). */
+static bool get_ymmh(struct native *k, uint8_t ymmh[16][16])
+{
+	memset(ymmh, 0, 16 * 16);
+	uint8_t xs[NATIVE_XSTATE_MAX];
+	struct iovec iov = { xs, sizeof(xs) };
+	if (ptrace(PTRACE_GETREGSET, k->pid, (void *)NT_X86_XSTATE, &iov) < 0 || iov.iov_len < NATIVE_XS_AVX + 256)
+		return false;
+	uint64_t bv;
+	memcpy(&bv, xs + NATIVE_XS_BV, 8);
+	if (bv & XFEATURE_AVX)
+		memcpy(ymmh, xs + NATIVE_XS_AVX, 16 * 16);
+	return true;
+}
+
 /* x87/SSE state: PTRACE_GETFPREGS/SETFPREGS (FXSAVE layout, ST(i) in stack order). */
 static int get_fp(struct native *k, struct rax_err *err)
 {
@@ -199,26 +215,22 @@ static int get_fp(struct native *k, struct rax_err *err)
 		return 0;
 	if (ptrace(PTRACE_GETFPREGS, k->pid, 0, &k->fp) < 0)
 		return rax_errf(err, RAX_STATUS_HOST, "native oracle: PTRACE_GETFPREGS: %s", strerror(errno));
-	memset(k->ymmh, 0, sizeof(k->ymmh));
-	uint8_t xs[NATIVE_XSTATE_MAX];
-	struct iovec iov = { xs, sizeof(xs) };
-	if (ptrace(PTRACE_GETREGSET, k->pid, (void *)NT_X86_XSTATE, &iov) == 0 && iov.iov_len >= NATIVE_XS_AVX + 256) {
-		uint64_t bv;
-		memcpy(&bv, xs + NATIVE_XS_BV, 8);
-		if (bv & XFEATURE_AVX)
-			memcpy(k->ymmh, xs + NATIVE_XS_AVX, sizeof(k->ymmh));
-	}
+	get_ymmh(k, k->ymmh);
 	k->fp_valid = true;
 	return 0;
 }
 
-/* The YMM upper halves into the child's XSAVE image (a host without AVX
- * has none: then only zeros can be set, which is the state it has). */
+/* The YMM upper halves into the child's XSAVE image, only when they
+ * differ from what the child has: on the AMD host measured, a
+ * PTRACE_SETREGSET of the XSAVE image leaves the child's SSE component "in
+ * use" for XSAVE's XSTATE_BV for good (even after an XRSTOR of its initial
+ * state), which PTRACE_SETFPREGS does not. (A host without AVX has no YMM
+ * state: then only zeros can be set, which is the state it has.) */
 static int put_ymmh(struct native *k, const uint8_t ymmh[16][16], struct rax_err *err)
 {
 	static const uint8_t zero[16 * 16];
-	if (!memcmp(ymmh, k->ymmh, sizeof(k->ymmh)))
-		return 0;
+	/* read what the child has now (a signal handler's entry resets it,
+	 * so no cached copy will do) */
 	uint8_t xs[NATIVE_XSTATE_MAX];
 	struct iovec iov = { xs, sizeof(xs) };
 	if (ptrace(PTRACE_GETREGSET, k->pid, (void *)NT_X86_XSTATE, &iov) < 0 || iov.iov_len < NATIVE_XS_AVX + 256)
@@ -228,6 +240,10 @@ static int put_ymmh(struct native *k, const uint8_t ymmh[16][16], struct rax_err
 							: 0;
 	uint64_t bv;
 	memcpy(&bv, xs + NATIVE_XS_BV, 8);
+	if ((bv & XFEATURE_AVX) ? !memcmp(xs + NATIVE_XS_AVX, ymmh, 16 * 16) : !memcmp(ymmh, zero, sizeof(zero))) {
+		memcpy(k->ymmh, ymmh, sizeof(k->ymmh));
+		return 0;
+	}
 	bv |= XFEATURE_AVX;
 	memcpy(xs + NATIVE_XS_BV, &bv, 8);
 	memcpy(xs + NATIVE_XS_AVX, ymmh, 16 * 16);
@@ -335,6 +351,9 @@ static int fault_details(struct oracle *o, int sig, struct oracle_result *r, str
 	struct user_regs_struct saved = k->regs;
 	struct user_fpregs_struct fp;
 	bool have_fp = ptrace(PTRACE_GETFPREGS, k->pid, 0, &fp) == 0;
+	/* the YMM upper halves too: the handler's entry resets them */
+	uint8_t ymmh[16][16];
+	bool have_ymmh = get_ymmh(k, ymmh);
 	struct native_fault before;
 	if (native_read(o, (uint64_t)(uintptr_t)&native_fault_info, &before, sizeof(before)) < 0)
 		return rax_errf(err, RAX_STATUS_HOST, "native oracle: cannot read the child's fault record");
@@ -357,6 +376,8 @@ static int fault_details(struct oracle *o, int sig, struct oracle_result *r, str
 		return -1;
 	if (have_fp)
 		ptrace(PTRACE_SETFPREGS, k->pid, 0, &fp);
+	if (have_ymmh && put_ymmh(k, (const uint8_t(*)[16])ymmh, err) < 0)
+		return -1;
 	k->fp_valid = false;
 	r->kind = ORACLE_EXCEPTION;
 	r->vector = (int)f.trapno;

@@ -1603,6 +1603,152 @@ def r_fxsave(img, form):
             img.emit(f"{resume}:")
 
 
+# XSAVE areas: the model's components are x87, SSE and AVX (XCR0 = 7, the
+# AVX upper halves at 576). rax-diff starts the image's machine with
+# CR4.OSXSAVE and XCR0 = 7; the host's XCR0 enables more (AVX-512), so
+# instruction masks only use bits 0-2 and bits no XCR0 here has (3, 4, 8,
+# 10-63): the requested-feature bitmap is then the same on both sides.
+XS_AVX = 576
+XS_SIZE = 832
+
+
+def xs_mask(g):
+    """EDX:EAX: a random subset of x87/SSE/AVX, sometimes with bits outside
+    both XCR0s."""
+    m = g.r.choice([7, 7, 1, 2, 3, 4, 5, 6, 0, g.u(3)])
+    if g.r.random() < 0.3:
+        m |= g.r.choice([0x8, 0x10, 0x100, 0xfffffc00 << 32, 0x18])
+    return m
+
+
+def xs_image(g, bv, comp=0, mxcsr=None):
+    """A standard (or, with comp, compacted) XSAVE image with random contents."""
+    a = bytearray(fxsave_area(g)) + bytearray(XS_SIZE - 512)
+    if mxcsr is not None:
+        a[24:28] = le(mxcsr, 4)
+    a[512:520] = le(bv, 8)
+    a[520:528] = le(comp, 8)
+    for k in range(XS_AVX, XS_SIZE):
+        a[k] = g.u(8)
+    return bytes(a)
+
+
+def xs_state(img, g, i):
+    """Set up x87/SSE/AVX state for case i: x87 and AVX initial, or some
+    components in use with random values (an x87 register, XMM registers,
+    MXCSR flags, the YMM upper halves loaded by XRSTOR). SSE is always in use
+    (XMM registers not zero): on the host measured, whether the native
+    child's SSE component counts as in use once its XMM registers are zero
+    depends on how the host kernel last restored its state (after a ptrace
+    write of the XSAVE image it stays in use for good), so no form depends
+    on it."""
+    kind = i % 4
+    if kind == 0:  # x87 and AVX in their initial state
+        init = img.slot(xs_image(g, 0, mxcsr=0x1f80), align=64)
+        img.emit("\tmov eax, 5", "\txor edx, edx", f"\txrstor64 [rel {init}]")
+        return
+    src = img.slot(fxsave_area(g), align=16)
+    img.emit(f"\tfxrstor64 [rel {src}]", "\tfld1")  # x87 in use: ST0 = 1.0
+    if kind == 2:  # x87 back to its initial state, SSE in use
+        init = img.slot(xs_image(g, 0), align=64)
+        img.emit("\tmov eax, 1", "\txor edx, edx", f"\txrstor64 [rel {init}]")
+    if kind != 3:  # the YMM upper halves: random (kind 1, 2), initial (kind 3)
+        avx = img.slot(xs_image(g, 4), align=64)
+        img.emit("\tmov eax, 4", "\txor edx, edx", f"\txrstor64 [rel {avx}]")
+
+
+def r_xsave(img, form):
+    """XSAVE/XSAVEOPT/XSAVEC (32-bit and REX.W forms) into a random area, from
+    initial and in-use states, with random instruction masks; a misaligned
+    area (#GP(0))."""
+    row, g = form.row, img.g
+    img.needs_xmm = True
+    rexw = form.size == 64
+    for i in range(min(img.ncases, 8)):
+        img.case(form.id)
+        xs_state(img, g, i)  # case 3, the fault, has the YMM upper halves initial (see r_xrstor)
+        ctx = Ctx(g)
+        for r in (RAX, RDX):
+            ctx.take(r)
+        m = xs_mask(g)
+        bad = i == 3
+        dst = img.slot(bytes(g.u(8) for _ in range(1024)), align=64, misalign=g.r.choice([8, 16, 32]) if bad else 0)
+        rm = ctx.mem(img, dst, seg=seg_prefix(g) if form.variant == "seg" else None)
+        img.set_reg(RAX, m & 0xffffffff)
+        img.set_reg(RDX, m >> 32)
+        resume = img.expect_fault() if bad else None
+        img.emit(*encode(img.lab("i"), [], opbytes(row), reg=row["reg"], rm=rm, rex_w=rexw))
+        if resume:
+            img.emit(f"{resume}:")
+
+
+def r_xrstor(img, form):
+    """XRSTOR (32-bit and REX.W forms) of random standard and compacted images
+    with random XSTATE_BV and masks; faults: misaligned, reserved header bits,
+    XCOMP_BV without bit 63, XSTATE_BV outside XCOMP_BV, MXCSR reserved bits."""
+    row, g = form.row, img.g
+    img.needs_xmm = True
+    rexw = form.size == 64
+    for i in range(min(img.ncases, 10)):
+        img.case(form.id)
+        fault = {5: "misaligned", 6: "bv", 7: "header", 8: "comp", 9: "mxcsr"}.get(i)
+        # a fault case starts with the YMM upper halves initial: the native
+        # oracle then puts the state back without writing the child's XSAVE
+        # image (which would leave its SSE component in use for good)
+        xs_state(img, g, 3 if fault else i + 1)
+        ctx = Ctx(g)
+        for r in (RAX, RDX):
+            ctx.take(r)
+        m = xs_mask(g)
+        bv = g.u(3)
+        comp = 0
+        if i % 3 == 1:  # compacted
+            comp = (1 << 63) | bv | g.u(3)
+        a = bytearray(xs_image(g, bv, comp))
+        misalign = 0
+        if fault == "misaligned":
+            misalign = g.r.choice([16, 32, 48])
+        elif fault == "bv":  # XSTATE_BV bit 3 or 8: in no XCR0 here
+            a[512:520] = le(bv | g.r.choice([0x8, 0x100, 1 << 63]), 8)
+        elif fault == "header":  # standard: bytes 16-23; compacted: 16-63
+            a[512 + 16 + g.r.randrange(8)] = 1 + g.u(7)
+        elif fault == "comp":  # compacted without bit 63 / XSTATE_BV outside XCOMP_BV
+            if g.r.random() < 0.5:
+                a[520:528] = le(1 + g.u(2), 8)
+            else:
+                a[512:520] = le(4, 8)
+                a[520:528] = le((1 << 63) | 3, 8)
+        elif fault == "mxcsr":  # standard form, SSE or AVX requested
+            a[512:528] = bytes(16)
+            a[24:28] = le(0x1f80 | (1 << g.r.choice([16, 18, 20, 31])), 4)
+            m = g.r.choice([2, 4, 6, 7])
+        src = img.slot(bytes(a), align=64, misalign=misalign)
+        rm = ctx.mem(img, src, seg=seg_prefix(g) if form.variant == "seg" else None)
+        img.set_reg(RAX, m & 0xffffffff)
+        img.set_reg(RDX, m >> 32)
+        resume = img.expect_fault() if fault else None
+        img.emit(*encode(img.lab("i"), [], opbytes(row), reg=row["reg"], rm=rm, rex_w=rexw))
+        if resume:
+            img.emit(f"{resume}:")
+        # what was loaded, also as memory (the FPU registers are compared too):
+        # XSAVEC with XMM15 all ones, so SSE is in use on both sides (see xs_state)
+        out = img.slot(bytes(1024), align=64)
+        img.emit("\tpcmpeqb xmm15, xmm15", "\tmov eax, 7", "\txor edx, edx", f"\txsavec64 [rel {out}]")
+
+
+def r_xgetbv(img, form):
+    """XGETBV with an ECX that names no XCR: #GP(0)."""
+    row, g = form.row, img.g
+    for i in range(min(img.ncases, 6)):
+        img.case(form.id)
+        img.set_reg(RCX, g.r.choice([2, 3, 0x80000000, 0xffffffff, g.u(32) | 2]) | (g.u(32) << 32))
+        img.set_reg(RAX, g.u(64))
+        img.set_reg(RDX, g.u(64))
+        resume = img.expect_fault()
+        img.emit(*encode(img.lab("i"), [], opbytes(row), reg=2, rm=0))
+        img.emit(f"{resume}:")
+
+
 def r_misc0f(img, form):
     """Fences, CLFLUSH, PREFETCH, hint NOPs, EMMS, MOVNTI."""
     row, g = form.row, img.g
@@ -1668,6 +1814,9 @@ NOT_NATIVE = {
     (1, 0x01, 1): "SIDT at CPL3: UMIP-emulated by the host kernel, not checkable natively",
     (1, 0x01, 4): "SMSW at CPL3: UMIP-emulated by the host kernel, not checkable natively",
 }
+
+XGETBV_NOTE = ("XGETBV ECX=0/1 returns XCR0 and XINUSE: natively the host's (XCR0 0xe7, AVX-512 enabled), "
+               "the model's XCR0 is 7; asm/t_xsave.asm and tests/unit/test_emu_xsave.c check them")
 
 CPL0_ONLY_NOTE = "CPL0 form: compared only against KVM (rax-diff SKIPs it without /dev/kvm)"
 
@@ -1744,6 +1893,13 @@ def forms_of_row(row, dup_names):
     def nsz(s):
         return f"-o{s}" if s else ""
 
+    if h == "xgetbv_xsetbv":
+        f = Form(row, "xgetbv", cpl=3)
+        f.status, f.reason = "not-generated", XGETBV_NOTE
+        out.append(f)
+        add("xgetbv-ecx-gp", kind="reg", recipe=r_xgetbv)
+        add("xsetbv-cpl3", kind="reg", recipe=r_fault, rm=1)
+        return out
     if key in NOT_NATIVE:
         f = Form(row, name, cpl=3)
         f.status, f.reason = "not-generated", NOT_NATIVE[key]
@@ -1825,6 +1981,13 @@ def forms_of_row(row, dup_names):
             if mn.startswith("("):
                 continue
             add(f"{mn}", kind="reg", recipe=r_x87, rmsel=rm)
+        return out
+    if h in ("xsave_M", "xsaveopt_M", "xsavec_M", "xrstor_M"):
+        for sz in (32, 64):
+            base = base_name(row, sz)
+            for v in (None, "seg"):
+                add(f"{base}-mem" + (f"-{v}" if v else ""), size=sz, kind="mem", variant=v,
+                    recipe=r_xrstor if h == "xrstor_M" else r_xsave)
         return out
     if h in ("fxsave_M", "fxrstor_M"):
         for s in (32, 64):

@@ -79,11 +79,33 @@ static void test_xinuse(void)
 	t.s.gpr[RAX_REG_RCX] = 1;
 	CHECK_EQ(run("48 0f ae 2e b9 01 00 00 00 0f 01 d0", 7), -1);
 	CHECK_EQ(t.s.gpr[RAX_REG_RAX], 0);
-	/* MXCSR != 1F80 puts SSE in use (AMD) */
+	/* MXCSR != 1F80 puts SSE in use for XGETBV(1) and XSAVEC, not for
+	 * XSAVE/XSAVEOPT (AMD) */
 	fresh(RAX_CPU_V2);
 	t.s.fpu.mxcsr = 0x1f81;
 	CHECK_EQ(run("b9 01 00 00 00 0f 01 d0", 7), -1);
 	CHECK_EQ(t.s.gpr[RAX_REG_RAX], 2);
+	fresh(RAX_CPU_V2);
+	t.s.fpu.mxcsr = 0x1f81;
+	CHECK_EQ(run("48 0f ae 23", 7), -1); /* xsave64 [rbx] */
+	CHECK_EQ(tv_r64(&t, AREA + 512) & 7, 0);
+	CHECK_EQ(written(160, 416), 256);
+	fresh(RAX_CPU_V2);
+	t.s.fpu.mxcsr = 0x1f81;
+	CHECK_EQ(run("48 0f ae 33", 7), -1); /* xsaveopt64 [rbx] */
+	CHECK_EQ(tv_r64(&t, AREA + 512) & 7, 0);
+	CHECK_EQ(written(160, 416), 0);
+	CHECK_EQ(written(24, 32), 8);
+	fresh(RAX_CPU_V2);
+	t.s.fpu.mxcsr = 0x1f81;
+	CHECK_EQ(run("48 0f c7 23", 7), -1); /* xsavec64 [rbx] */
+	CHECK_EQ(tv_r64(&t, AREA + 512), 2);
+	CHECK_EQ(written(160, 416), 256);
+	/* x87: FIP alone does not count (AMD) */
+	fresh(RAX_CPU_V2);
+	t.s.fpu.fip = 5;
+	CHECK_EQ(run("b9 01 00 00 00 0f 01 d0", 7), -1);
+	CHECK_EQ(t.s.gpr[RAX_REG_RAX], 0);
 	/* a register loaded and zeroed again is not in use (AMD: pxor) */
 	fresh(RAX_CPU_V2);
 	t.s.fpu.xmm[3][0] = 1;

@@ -13,12 +13,16 @@
  * The init optimization follows the AMD Zen CPU this project checks
  * against (measured with the native CPU):
  * - XINUSE is the state's values: x87 is in use unless FCW=037F, FSW, FTW
- *   (all empty), FOP/FIP/FDP and the eight registers are all 0; SSE unless
- *   XMM0-15 are 0 and MXCSR is 1F80 (AMD counts MXCSR in); AVX unless the
- *   YMM upper halves are 0. The architecture allows that (XINUSE[i] = 0
- *   only for a component in its initial configuration); the CPU sometimes
- *   keeps a bit set for a component back in its initial state (FLDCW 037F,
- *   MOVAPS of a zero register), which the interpreter does not.
+ *   (all empty) and the eight registers are all 0 (FOP/FIP/FDP do not
+ *   count); SSE unless XMM0-15 are 0; AVX unless the YMM upper halves are 0.
+ *   MXCSR counts for SSE where the format ties it to the SSE bit: XSAVEC
+ *   (a compacted XRSTOR of XSTATE_BV[1]=0 sets 1F80) and XGETBV with
+ *   ECX=1 see SSE in use when MXCSR is not 1F80; XSAVE and XSAVEOPT, whose
+ *   standard format always holds MXCSR, do not. The architecture allows
+ *   that (XINUSE[i] = 0 only for a component in its initial
+ *   configuration); the CPU sometimes keeps a bit set for a component back
+ *   in its initial state (FLDCW 037F, MOVAPS of a zero register, LDMXCSR
+ *   1F80 after another value), which the interpreter does not.
  * - XSAVE writes every requested component and XSTATE_BV[i] = XINUSE[i]
  *   for the requested bits only (the rest of the header is untouched);
  *   MXCSR/MXCSR_MASK when SSE or AVX is requested.
@@ -85,16 +89,17 @@ static bool all_zero(const void *p, size_t n)
 	return true;
 }
 
-static uint64_t emu_xinuse(const struct emu_cpu *c)
+/* XINUSE (see above); with_mxcsr: MXCSR != 1F80 puts SSE in use. */
+static uint64_t emu_xinuse(const struct emu_cpu *c, bool with_mxcsr)
 {
 	const struct rax_fpu_state *f = &c->s.fpu;
 	uint64_t u = 0;
 	bool st0 = true;
 	for (unsigned i = 0; i < 8; i++)
 		st0 = st0 && all_zero(f->st[i], 10);
-	if (f->fcw != 0x37f || f->fsw || f->ftw || f->fop || f->fip || f->fdp || !st0)
+	if (f->fcw != 0x37f || f->fsw || f->ftw || !st0)
 		u |= XFEATURE_X87;
-	if (f->mxcsr != 0x1f80 || !all_zero(f->xmm, sizeof(f->xmm)))
+	if ((with_mxcsr && f->mxcsr != 0x1f80) || !all_zero(f->xmm, sizeof(f->xmm)))
 		u |= XFEATURE_SSE;
 	if (!all_zero(f->ymmh, sizeof(f->ymmh)))
 		u |= XFEATURE_AVX;
@@ -112,7 +117,7 @@ EMU_HANDLER(xgetbv_xsetbv)
 		if (ecx == 0)
 			v = c->s.xcr0;
 		else if (ecx == 1) /* CPUID 0xD.1 EAX bit 2 */
-			v = c->s.xcr0 & emu_xinuse(c);
+			v = c->s.xcr0 & emu_xinuse(c, true);
 		else
 			EMU_GP(c, 0);
 		c->gpr[RAX_REG_RAX] = (uint32_t)v;
@@ -207,7 +212,7 @@ enum xs_kind { XS_STD, XS_OPT, XS_COMPACT };
 static void xsave_common(struct emu_cpu *c, const struct emu_insn *in, enum xs_kind kind)
 {
 	uint64_t la = xs_addr(c, in, XS_SIZE, ACC_W);
-	uint64_t rfbm = rfbm_of(c), inuse = emu_xinuse(c);
+	uint64_t rfbm = rfbm_of(c), inuse = emu_xinuse(c, kind == XS_COMPACT);
 	uint64_t save = kind == XS_STD ? rfbm : rfbm & inuse;
 	bool user = c->cpl == 3;
 	unsigned nx = xmm_regs(c);

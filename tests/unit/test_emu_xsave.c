@@ -10,7 +10,8 @@
  *   writes MXCSR; XSAVEC writes bytes 512-527 of the header and MXCSR only
  *   with the SSE component);
  * - the level gating: below v2 the rows do not exist (#UD) and CR4.OSXSAVE
- *   cannot be set; 32-bit forms outside 64-bit mode are left to t_xsave;
+ *   cannot be set;
+ * - outside 64-bit mode only XMM0-7 and YMM0-7 are saved and loaded;
  * - decoding and disassembly of the new rows.
  */
 #include <stdio.h>
@@ -178,6 +179,43 @@ static void test_save_forms(void)
 	CHECK_EQ(tv_r64(&t, AREA + 8), 0);
 }
 
+/* Outside 64-bit mode XSAVE/XRSTOR move XMM0-7 and YMM0-7 only. */
+static void test_mode32(void)
+{
+	tv_free(&t);
+	tv_init32(&t);
+	CHECK_EQ(emu_set_cpu_level(&t.vm, RAX_CPU_V2), 0);
+	t.s.cr4 = CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE;
+	t.s.xcr0 = 7;
+	memset(tv_ptr(&t, AREA), 0xaa, 0x1000);
+	for (unsigned i = 0; i < 16; i++) {
+		t.s.fpu.xmm[i][0] = (uint8_t)(i + 1);
+		t.s.fpu.ymmh[i][0] = (uint8_t)(i + 0x41);
+	}
+	/* xsave [ebx] with EDX:EAX = 7; then xrstor [ebx] after clearing XMM0 */
+	static const uint8_t code[] = { 0xbb, 0, 0, 0x40, 0, 0xb8, 7, 0, 0, 0, 0x31, 0xd2, 0x0f, 0xae, 0x23, 0xf4 };
+	memcpy(tv_ptr(&t, TV_CODE), code, sizeof(code));
+	t.s.rip = TV_CODE;
+	tv_run(&t);
+	CHECK_EQ(tv_vector(&t), -1);
+	CHECK_EQ(tv_ptr(&t, AREA)[160 + 7 * 16], 8);    /* XMM7 */
+	CHECK_EQ(tv_ptr(&t, AREA)[160 + 8 * 16], 0xaa); /* XMM8 not written */
+	CHECK_EQ(tv_ptr(&t, AREA)[576 + 7 * 16], 0x48); /* YMM7 upper */
+	CHECK_EQ(tv_ptr(&t, AREA)[576 + 8 * 16], 0xaa); /* YMM8 upper not written */
+	CHECK_EQ(tv_r64(&t, AREA + 512) & 7, 6);        /* x87 initial, SSE and AVX in use */
+	/* XRSTOR with XSTATE_BV = 0: XMM0-7 and YMM0-7 initial, 8-15 kept */
+	memset(tv_ptr(&t, AREA + 512), 0, 64); /* the rest of the header was never written: 0xaa */
+	static const uint8_t rst[] = { 0xbb, 0, 0, 0x40, 0, 0xb8, 7, 0, 0, 0, 0x31, 0xd2, 0x0f, 0xae, 0x2b, 0xf4 };
+	memcpy(tv_ptr(&t, TV_CODE), rst, sizeof(rst));
+	t.s.rip = TV_CODE;
+	tv_run(&t);
+	CHECK_EQ(tv_vector(&t), -1);
+	CHECK_EQ(t.s.fpu.xmm[7][0], 0);
+	CHECK_EQ(t.s.fpu.xmm[8][0], 9);
+	CHECK_EQ(t.s.fpu.ymmh[7][0], 0);
+	CHECK_EQ(t.s.fpu.ymmh[8][0], 0x49);
+}
+
 static void test_gating(void)
 {
 	/* level v1: no XSAVE rows, CR4.OSXSAVE reserved */
@@ -273,6 +311,7 @@ int main(void)
 	tv_init(&t);
 	test_xinuse();
 	test_save_forms();
+	test_mode32();
 	test_gating();
 	test_decode();
 	tv_free(&t);

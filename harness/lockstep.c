@@ -34,6 +34,7 @@
 #include "emu/decode.h"
 #include "emu/emu.h"
 #include "flagmask.h"
+#include "kvm_probe.h"
 #include "layout.h"
 #include "loader/testimg.h"
 #include "step.h"
@@ -356,13 +357,29 @@ enum diff_pick diff_pick_oracle(const struct diff_options *o, unsigned cpl, bool
 	return DIFF_PICK_NONE;
 }
 
+/* The oracle this image gets (why: the reason when none). */
+static enum diff_pick pick_oracle(struct ls *L, char *why, size_t wn)
+{
+	const struct diff_options *o = L->opt;
+	bool native_ok = L->info.cpl == 3 && o->oracle != DIFF_ORACLE_KVM && oracle_native_available(why, wn);
+	return diff_pick_oracle(o, L->info.cpl, native_ok, why, wn);
+}
+
+/* Does the oracle's machine have XSAVE enabled? The native child is a
+ * Linux process (its OS enabled XSAVE); a KVM guest has it where the host
+ * offers XSAVE to guests (kvm_probe_xsave_ok). */
+static bool oracle_has_xsave(struct ls *L)
+{
+	char why[sizeof(L->res->reason)] = "";
+	return pick_oracle(L, why, sizeof(why)) != DIFF_PICK_KVM || kvm_probe_xsave_ok();
+}
+
 static int open_oracle(struct ls *L, const struct rax_cpu_state *st)
 {
 	const struct diff_options *o = L->opt;
 	struct rax_err err = { 0 };
 	char why[sizeof(L->res->reason)] = "";
-	bool native_ok = L->info.cpl == 3 && o->oracle != DIFF_ORACLE_KVM && oracle_native_available(why, sizeof(why));
-	switch (diff_pick_oracle(o, L->info.cpl, native_ok, why, sizeof(why))) {
+	switch (pick_oracle(L, why, sizeof(why))) {
 	case DIFF_PICK_NONE:
 		set_status(L, DIFF_SKIP, "%s", why[0] ? why : "no oracle can run this image here");
 		return -1;
@@ -932,11 +949,14 @@ void diff_run_image(const char *path, const struct diff_options *opt, struct dif
 		goto out;
 	}
 	/* The oracle runs under an OS with the XSAVE feature set enabled (the
-	 * native child is a Linux process; KVM gets the model's CPUID, which has
-	 * XSAVE at the highest level): so does the image's machine, with XCR0
-	 * enabling every component the model has (x87, SSE, AVX). */
-	st.cr4 |= CR4_OSXSAVE;
-	st.xcr0 = XFEATURE_X87 | XFEATURE_SSE | XFEATURE_AVX;
+	 * native child is a Linux process; a KVM guest gets the model's CPUID,
+	 * which has XSAVE at the highest level, where the host offers it): so
+	 * does the image's machine, with XCR0 enabling every component the
+	 * model has (x87, SSE, AVX). */
+	if (oracle_has_xsave(L)) {
+		st.cr4 |= CR4_OSXSAVE;
+		st.xcr0 = XFEATURE_X87 | XFEATURE_SSE | XFEATURE_AVX;
+	}
 	if (vm_create_backend(&L->vm, &err) < 0 || L->vm.ops->set_state(&L->vm, &st, &err) < 0) {
 		set_status(L, DIFF_ERROR, "%s", err.msg);
 		goto out;

@@ -21,7 +21,7 @@
  * a SIPI, as after power-up. HLT makes a CPU halted until an event it takes
  * (an NMI, INIT, or an interrupt with IF=1). INIT puts an AP back into
  * wait-for-SIPI with its registers and local APIC reset (SDM 9.1.1, Table
- * 9-1; x87/SSE state kept); a SIPI then starts it in real mode at
+ * 9-1; x87/SSE/AVX state and XCR0 kept); a SIPI then starts it in real mode at
  * vector << 12 (CS = vector << 8, IP = 0). The BSP ignores INIT: there is
  * no firmware at the reset vector for it to restart in. When every CPU is
  * halted with interrupts off or waits for a SIPI, the machine is off: the
@@ -50,7 +50,8 @@ static void take_init(struct emu_cpu *c)
 {
 	struct rax_cpu_state s;
 	cpu_state_reset(&s);
-	s.fpu = c->s.fpu;
+	s.fpu = c->s.fpu;   /* x87, SSE and the YMM upper halves stay */
+	s.xcr0 = c->s.xcr0; /* so does XCR0 (SDM Table 9-1) */
 	uint32_t sig[4];
 	cpuid_model_query_level(c->level, 1, 0, sig);
 	s.gpr[RAX_REG_RDX] = sig[0]; /* family, model, stepping */

@@ -153,29 +153,6 @@ back32:                                 ; from real mode, CR0.PE set again
 	hlt
 	jmp .halt
 
-putdec:                                 ; eax
-	push eax
-	push ecx
-	push edx
-	push esi
-	mov esi, dec_end
-	mov byte [esi], 0
-	mov ecx, 10
-.digit:
-	xor edx, edx
-	div ecx
-	add dl, '0'
-	dec esi
-	mov [esi], dl
-	test eax, eax
-	jnz .digit
-	call puts
-	pop esi
-	pop edx
-	pop ecx
-	pop eax
-	ret
-
 %include "include/com1.inc"
 
 
@@ -234,8 +211,6 @@ pm_idtr:
 	dw 0
 	dd 0
 saved_esp: dd 0
-dec_buf: times 11 db 0
-dec_end: db 0
 passed: dd 0
 failed: dd 0
 	align 16

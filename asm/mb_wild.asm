@@ -68,7 +68,7 @@ main:
 	mov esi, s_ram_end
 	call puts
 	mov eax, ebp
-	call puthex32
+	call puthex
 	call putnl
 
 	; the legacy hole is RAM here
@@ -141,11 +141,11 @@ print32:                                ; esi: name, edi: address, eax: value
 	mov al, ' '
 	call putc
 	mov eax, edi
-	call puthex32
+	call puthex
 	mov al, ' '
 	call putc
 	pop eax
-	call puthex32
+	call puthex
 	call putnl
 	ret
 
@@ -317,68 +317,8 @@ puthex64:                               ; rax as 0x + 16 digits
 	ret
 
 bits 32
-; ---- COM1 output (32-bit); every routine preserves the registers it is not given ----
-putc:                                   ; al
-	push edx
-	push eax
-	mov dx, COM1 + 5
-.wait:
-	in al, dx
-	test al, 0x20
-	jz .wait
-	pop eax
-	mov dx, COM1
-	out dx, al
-	pop edx
-	ret
-
-puts:                                   ; esi: NUL-terminated
-	push esi
-	push eax
-.next:
-	mov al, [esi]
-	test al, al
-	jz .end
-	call putc
-	inc esi
-	jmp .next
-.end:
-	pop eax
-	pop esi
-	ret
-
-putnl:
-	push eax
-	mov al, 10
-	call putc
-	pop eax
-	ret
-
-puthex32:                               ; eax as 0x + 8 digits
-	push ecx
-	push eax
-	mov al, '0'
-	call putc
-	mov al, 'x'
-	call putc
-	mov eax, [esp]
-	mov ecx, 8
-.digit:
-	rol eax, 4
-	push eax
-	and al, 0xf
-	add al, '0'
-	cmp al, '9'
-	jbe .out
-	add al, 'a' - '0' - 10
-.out:
-	call putc
-	pop eax
-	dec ecx
-	jnz .digit
-	pop eax
-	pop ecx
-	ret
+; ---- COM1 output (32-bit) ----
+%include "include/com1.inc"
 
 	align 8
 gdt:

@@ -326,41 +326,7 @@ pages_setup:
 	ret
 
 ; ---- COM1 output ----
-putc:                                   ; al
-	push edx
-	push eax
-	mov dx, COM1 + 5
-.wait:
-	in al, dx
-	test al, 0x20
-	jz .wait
-	pop eax
-	mov dx, COM1
-	out dx, al
-	pop edx
-	ret
-
-puts:                                   ; esi: NUL-terminated
-	push esi
-	push eax
-.next:
-	mov al, [esi]
-	test al, al
-	jz .end
-	call putc
-	inc esi
-	jmp .next
-.end:
-	pop eax
-	pop esi
-	ret
-
-putnl:
-	push eax
-	mov al, 10
-	call putc
-	pop eax
-	ret
+%include "include/com1.inc"
 
 putval:                                 ; eax: "#GP" etc. for a fault, else 0xXXXXXXXX
 	push eax
@@ -417,26 +383,6 @@ putval:                                 ; eax: "#GP" etc. for a fault, else 0xXX
 	loop .digit
 .end:
 	pop ecx
-	pop eax
-	ret
-
-putdec:                                 ; eax < 100
-	push eax
-	push edx
-	push ecx
-	xor edx, edx
-	mov ecx, 10
-	div ecx
-	test eax, eax
-	jz .one
-	add al, '0'
-	call putc
-.one:
-	mov al, dl
-	add al, '0'
-	call putc
-	pop ecx
-	pop edx
 	pop eax
 	ret
 

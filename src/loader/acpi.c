@@ -11,7 +11,7 @@
 #include "devices/acpi_pm.h"
 #include "devices/rtc_cmos.h"
 #include "layout.h"
-#include "loader/le.h"
+#include "le.h"
 #include "vm.h"
 
 /* Generic Address Structure: address space IDs and access sizes */

@@ -9,7 +9,7 @@
 #include "layout.h"
 #include "loader/acpi.h"
 #include "loader/boot64.h"
-#include "loader/le.h"
+#include "le.h"
 #include "vm.h"
 
 #define MiB(x) ((unsigned long long)(x) >> 20)

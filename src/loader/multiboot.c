@@ -18,7 +18,7 @@
 #include "loader/acpi.h"
 #include "layout.h"
 #include "loader/boot64.h"
-#include "loader/le.h"
+#include "le.h"
 #include "vm.h"
 
 /* ELF32 header and program header fields (System V ABI, i386 supplement). */

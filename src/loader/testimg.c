@@ -9,7 +9,7 @@
 #include "layout.h"
 #include "loader/boot64.h"
 #include "loader/bzimage.h"
-#include "loader/le.h"
+#include "le.h"
 #include "loader/multiboot.h"
 #include "loader/testimg_stub.h"
 #include "vm.h"

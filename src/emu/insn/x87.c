@@ -40,28 +40,8 @@
 
 #include "emu/insn/handlers.h"
 #include "emu/insn/sse.h"
+#include "le.h"
 
-static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
-static uint16_t get16(const uint8_t *p)
-{
-	uint16_t v;
-	memcpy(&v, p, 2);
-	return v;
-}
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
 
 /* ---- helpers of x87.h ---- */
 
@@ -102,8 +82,8 @@ uint16_t x87_full_tag(const struct rax_fpu_state *f)
 		unsigned t = 3;
 		if ((f->ftw >> p) & 1) {
 			const uint8_t *r = f->st[(p - top) & 7];
-			uint64_t m = get64(r);
-			unsigned e = get16(r + 8) & 0x7fff;
+			uint64_t m = rd64(r);
+			unsigned e = rd16(r + 8) & 0x7fff;
 			if (e == 0x7fff)
 				t = 2;
 			else if (e == 0)
@@ -205,42 +185,42 @@ static void env_store(struct emu_cpu *c, const struct emu_insn *in, uint8_t *p)
 	uint16_t tag = x87_full_tag(f);
 	uint16_t fcs = x87_fcs(c), fds = x87_fds(c);
 	if (in->osz == 2) {
-		put16(p + 0, f->fcw);
-		put16(p + 2, f->fsw);
-		put16(p + 4, tag);
-		put16(p + 6, (uint16_t)f->fip);
-		put16(p + 8, fcs);
-		put16(p + 10, (uint16_t)f->fdp);
-		put16(p + 12, fds);
+		wr16(p + 0, f->fcw);
+		wr16(p + 2, f->fsw);
+		wr16(p + 4, tag);
+		wr16(p + 6, (uint16_t)f->fip);
+		wr16(p + 8, fcs);
+		wr16(p + 10, (uint16_t)f->fdp);
+		wr16(p + 12, fds);
 	} else {
-		put32(p + 0, 0xffff0000u | f->fcw);
-		put32(p + 4, 0xffff0000u | f->fsw);
-		put32(p + 8, 0xffff0000u | tag);
-		put32(p + 12, (uint32_t)f->fip);
-		put32(p + 16, fcs | (uint32_t)(f->fop & 0x7ff) << 16);
-		put32(p + 20, (uint32_t)f->fdp);
-		put32(p + 24, 0xffff0000u | fds);
+		wr32(p + 0, 0xffff0000u | f->fcw);
+		wr32(p + 4, 0xffff0000u | f->fsw);
+		wr32(p + 8, 0xffff0000u | tag);
+		wr32(p + 12, (uint32_t)f->fip);
+		wr32(p + 16, fcs | (uint32_t)(f->fop & 0x7ff) << 16);
+		wr32(p + 20, (uint32_t)f->fdp);
+		wr32(p + 24, 0xffff0000u | fds);
 	}
 }
 
 static void env_load(struct emu_cpu *c, const struct emu_insn *in, const uint8_t *p)
 {
 	struct rax_fpu_state *f = &c->s.fpu;
-	uint16_t fsw = get16(p + (in->osz == 2 ? 2 : 4));
+	uint16_t fsw = rd16(p + (in->osz == 2 ? 2 : 4));
 	x87_set_top(f, (fsw >> 11) & 7); /* a new TOP renames the registers */
-	f->fcw = x87_fcw_load(get16(p + 0));
+	f->fcw = x87_fcw_load(rd16(p + 0));
 	if (in->osz == 2) {
-		f->fsw = get16(p + 2);
-		f->ftw = x87_abridge_tag(get16(p + 4));
-		f->fip = get16(p + 6);
+		f->fsw = rd16(p + 2);
+		f->ftw = x87_abridge_tag(rd16(p + 4));
+		f->fip = rd16(p + 6);
 		f->fop = 0;
-		f->fdp = get16(p + 10);
+		f->fdp = rd16(p + 10);
 	} else {
-		f->fsw = get16(p + 4);
-		f->ftw = x87_abridge_tag(get16(p + 8));
-		f->fip = get32(p + 12);
-		f->fop = (uint16_t)((get32(p + 16) >> 16) & 0x7ff);
-		f->fdp = get32(p + 20);
+		f->fsw = rd16(p + 4);
+		f->ftw = x87_abridge_tag(rd16(p + 8));
+		f->fip = rd32(p + 12);
+		f->fop = (uint16_t)((rd32(p + 16) >> 16) & 0x7ff);
+		f->fdp = rd32(p + 20);
 	}
 	f->fsw = x87_summary(f->fsw, f->fcw);
 }
@@ -324,23 +304,23 @@ EMU_HANDLER(fxsave_M)
 	unsigned len = xmm ? FX_LEN : 160;
 	uint8_t img[FX_LEN];
 	memset(img, 0, sizeof(img));
-	put16(img + 0, f->fcw);
-	put16(img + 2, f->fsw);
+	wr16(img + 0, f->fcw);
+	wr16(img + 2, f->fsw);
 	img[4] = f->ftw;
 	if (f->fsw & X87_SW_ES) { /* AMD: the error pointers only while one is pending */
-		put16(img + 6, f->fop & 0x7ff);
+		wr16(img + 6, f->fop & 0x7ff);
 		if (in->rex & 8) {
-			put64(img + 8, f->fip);
-			put64(img + 16, f->fdp);
+			wr64(img + 8, f->fip);
+			wr64(img + 16, f->fdp);
 		} else {
-			put32(img + 8, (uint32_t)f->fip);
-			put16(img + 12, x87_fcs(c));
-			put32(img + 16, (uint32_t)f->fdp);
-			put16(img + 20, x87_fds(c));
+			wr32(img + 8, (uint32_t)f->fip);
+			wr16(img + 12, x87_fcs(c));
+			wr32(img + 16, (uint32_t)f->fdp);
+			wr16(img + 20, x87_fds(c));
 		}
 	}
-	put32(img + 24, f->mxcsr);
-	put32(img + 28, EMU_MXCSR_MASK);
+	wr32(img + 24, f->mxcsr);
+	wr32(img + 28, EMU_MXCSR_MASK);
 	for (unsigned i = 0; i < 8; i++)
 		memcpy(img + 32 + 16 * i, f->st[i], 10);
 	if (xmm)
@@ -355,19 +335,19 @@ EMU_HANDLER(fxrstor_M)
 	bool xmm = c->s.cr4 & CR4_OSFXSR;
 	uint8_t img[FX_LEN];
 	emu_read_block(c, la, img, xmm ? FX_LEN : 160, c->cpl == 3);
-	uint32_t mxcsr = get32(img + 24);
+	uint32_t mxcsr = rd32(img + 24);
 	if (mxcsr & ~(uint32_t)EMU_MXCSR_MASK)
 		EMU_GP(c, 0);
-	f->fcw = x87_fcw_load(get16(img + 0));
-	f->fsw = x87_summary(get16(img + 2), f->fcw);
+	f->fcw = x87_fcw_load(rd16(img + 0));
+	f->fsw = x87_summary(rd16(img + 2), f->fcw);
 	f->ftw = img[4];
-	f->fop = get16(img + 6) & 0x7ff;
+	f->fop = rd16(img + 6) & 0x7ff;
 	if (in->rex & 8) {
-		f->fip = get64(img + 8);
-		f->fdp = get64(img + 16);
+		f->fip = rd64(img + 8);
+		f->fdp = rd64(img + 16);
 	} else {
-		f->fip = get32(img + 8);
-		f->fdp = get32(img + 16);
+		f->fip = rd32(img + 8);
+		f->fdp = rd32(img + 16);
 	}
 	f->mxcsr = mxcsr;
 	for (unsigned i = 0; i < 8; i++) {

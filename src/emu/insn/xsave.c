@@ -49,6 +49,7 @@
 #include "emu/insn/handlers.h"
 #include "emu/insn/sse.h"
 #include "emu/insn/x87.h"
+#include "le.h"
 
 #define XS_MXCSR 24
 #define XS_XMM 160
@@ -58,27 +59,6 @@
 #define XCOMP_COMPACTED (1ull << 63)
 #define XCR0_SUPPORTED (XFEATURE_X87 | XFEATURE_SSE | XFEATURE_AVX)
 
-static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
-static uint16_t get16(const uint8_t *p)
-{
-	uint16_t v;
-	memcpy(&v, p, 2);
-	return v;
-}
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
 
 static bool all_zero(const void *p, size_t n)
 {
@@ -157,19 +137,19 @@ static void x87_image(struct emu_cpu *c, const struct emu_insn *in, uint8_t *img
 {
 	const struct rax_fpu_state *f = &c->s.fpu;
 	memset(img, 0, 160);
-	put16(img + 0, f->fcw);
-	put16(img + 2, f->fsw);
+	wr16(img + 0, f->fcw);
+	wr16(img + 2, f->fsw);
 	img[4] = f->ftw;
 	if (f->fsw & X87_SW_ES) { /* AMD: the error pointers only while one is pending */
-		put16(img + 6, f->fop & 0x7ff);
+		wr16(img + 6, f->fop & 0x7ff);
 		if (in->rex & 8) {
-			put64(img + 8, f->fip);
-			put64(img + 16, f->fdp);
+			wr64(img + 8, f->fip);
+			wr64(img + 16, f->fdp);
 		} else {
-			put32(img + 8, (uint32_t)f->fip);
-			put16(img + 12, x87_fcs(c));
-			put32(img + 16, (uint32_t)f->fdp);
-			put16(img + 20, x87_fds(c));
+			wr32(img + 8, (uint32_t)f->fip);
+			wr16(img + 12, x87_fcs(c));
+			wr32(img + 16, (uint32_t)f->fdp);
+			wr16(img + 20, x87_fds(c));
 		}
 	}
 	for (unsigned i = 0; i < 8; i++)
@@ -179,16 +159,16 @@ static void x87_image(struct emu_cpu *c, const struct emu_insn *in, uint8_t *img
 static void x87_load(struct emu_cpu *c, const struct emu_insn *in, const uint8_t *img)
 {
 	struct rax_fpu_state *f = &c->s.fpu;
-	f->fcw = x87_fcw_load(get16(img + 0));
-	f->fsw = x87_summary(get16(img + 2), f->fcw);
+	f->fcw = x87_fcw_load(rd16(img + 0));
+	f->fsw = x87_summary(rd16(img + 2), f->fcw);
 	f->ftw = img[4];
-	f->fop = get16(img + 6) & 0x7ff;
+	f->fop = rd16(img + 6) & 0x7ff;
 	if (in->rex & 8) {
-		f->fip = get64(img + 8);
-		f->fdp = get64(img + 16);
+		f->fip = rd64(img + 8);
+		f->fdp = rd64(img + 16);
 	} else {
-		f->fip = get32(img + 8);
-		f->fdp = get32(img + 16);
+		f->fip = rd32(img + 8);
+		f->fdp = rd32(img + 16);
 	}
 	for (unsigned i = 0; i < 8; i++) {
 		memcpy(f->st[i], img + 32 + 16 * i, 10);
@@ -218,17 +198,17 @@ static void xsave_common(struct emu_cpu *c, const struct emu_insn *in, enum xs_k
 	unsigned nx = xmm_regs(c);
 	const struct rax_fpu_state *f = &c->s.fpu;
 	uint8_t img[160], mx[8];
-	put32(mx, f->mxcsr);
-	put32(mx + 4, EMU_MXCSR_MASK);
+	wr32(mx, f->mxcsr);
+	wr32(mx + 4, EMU_MXCSR_MASK);
 	bool mxcsr = kind == XS_COMPACT ? (save & XFEATURE_SSE) : (rfbm & (XFEATURE_SSE | XFEATURE_AVX));
 	/* the header first: XSAVE/XSAVEOPT read-modify-write XSTATE_BV */
 	uint8_t hdr[16];
 	if (kind == XS_COMPACT) {
-		put64(hdr, rfbm & inuse);
-		put64(hdr + 8, rfbm | XCOMP_COMPACTED);
+		wr64(hdr, rfbm & inuse);
+		wr64(hdr + 8, rfbm | XCOMP_COMPACTED);
 	} else if (rfbm) {
 		emu_read_block(c, la + XS_HDR, hdr, 8, user);
-		put64(hdr, (get64(hdr) & ~rfbm) | (inuse & rfbm));
+		wr64(hdr, (rd64(hdr) & ~rfbm) | (inuse & rfbm));
 	}
 	if (save & XFEATURE_X87) {
 		x87_image(c, in, img);
@@ -262,7 +242,7 @@ EMU_HANDLER(xrstor_M)
 	bool user = c->cpl == 3;
 	uint8_t hdr[64];
 	emu_read_block(c, la + XS_HDR, hdr, 64, user);
-	uint64_t bv = get64(hdr), comp = get64(hdr + 8), xcr0 = c->s.xcr0;
+	uint64_t bv = rd64(hdr), comp = rd64(hdr + 8), xcr0 = c->s.xcr0;
 	bool compact = comp & XCOMP_COMPACTED;
 	if (compact) {
 		if ((comp & ~XCOMP_COMPACTED & ~xcr0) || (bv & ~comp) || !all_zero(hdr + 16, 48))
@@ -279,7 +259,7 @@ EMU_HANDLER(xrstor_M)
 	bool ld_mxcsr = compact ? (load & XFEATURE_SSE) : (rfbm & (XFEATURE_SSE | XFEATURE_AVX));
 	if (ld_mxcsr) {
 		emu_read_block(c, la + XS_MXCSR, mx, 4, user);
-		if (get32(mx) & ~(uint32_t)EMU_MXCSR_MASK)
+		if (rd32(mx) & ~(uint32_t)EMU_MXCSR_MASK)
 			EMU_GP(c, 0);
 	}
 	if (load & XFEATURE_X87)
@@ -295,7 +275,7 @@ EMU_HANDLER(xrstor_M)
 			x87_init(f);
 	}
 	if (ld_mxcsr)
-		f->mxcsr = get32(mx);
+		f->mxcsr = rd32(mx);
 	else if (compact && (rfbm & XFEATURE_SSE))
 		f->mxcsr = 0x1f80;
 	if (rfbm & XFEATURE_SSE) {

@@ -1,9 +1,10 @@
 /*
  * le.h - little-endian fields in byte buffers (boot headers, ELF, ACPI
- * tables, test images), independent of the host's alignment rules.
+ * tables, test images, FXSAVE/XSAVE images), independent of the host's
+ * alignment rules.
  */
-#ifndef RAX_LOADER_LE_H
-#define RAX_LOADER_LE_H
+#ifndef RAX_LE_H
+#define RAX_LE_H
 
 #include <stdint.h>
 

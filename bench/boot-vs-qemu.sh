@@ -44,6 +44,6 @@ for n in $SMP; do
   awk -v n="$n" -v r="$(median <"$TMP/rax$n.times")" -v q="$(median <"$TMP/qemu$n.times")" \
     -v c="$(median <"$TMP/rax$n.icount")" 'BEGIN {
     printf "%2d CPU%s  rax %6.2f s (%d instructions, %.1f M instr/s)  qemu %6.2f s  ratio rax/qemu %.2fx (target: <= 3x)\n",
-      n, n > 1 ? "s" : " ", r, c, c / r / 1e6, q, r / q
+      n, (n > 1 ? "s" : " "), r, c, c / r / 1e6, q, r / q
   }'
 done

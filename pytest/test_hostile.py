@@ -887,8 +887,6 @@ def test_cpl3_fault_on_a_supervisor_page(tmp_path, code, regions, error):
     assert r.returncode == DIFF_OK and r.stdout.startswith("PASS"), r.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="interpreter: a read-modify-write instruction reads its destination "
-                   "before it checks write access, so its #PF has W=0 (0x4) where the CPU reports W=1 (0x6)")
 def test_read_modify_write_fault_is_a_write(tmp_path):
     """Found by mutated test images under rax-diff: `add [m], eax` on a page
     that is not there faults as a write (error 0x6 at CPL3) on the CPU."""

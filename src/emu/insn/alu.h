@@ -78,7 +78,7 @@ ALU_INLINE void alu_E(struct emu_cpu *c, const struct emu_insn *in, unsigned k, 
 		alu_flags(c, k, size, a, b, r, cin);
 	} else {
 		uint64_t ea = emu_ea(c, in);
-		uint64_t a = emu_rd(c, in->seg, ea, size);
+		uint64_t a = alu_writes(k) ? emu_rd_rmw(c, in->seg, ea, size) : emu_rd(c, in->seg, ea, size);
 		uint64_t r = alu_calc(c, k, a, b, &cin);
 		if (alu_writes(k))
 			emu_wr(c, in->seg, ea, size, r);

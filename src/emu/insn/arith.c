@@ -21,7 +21,7 @@ static inline void incdec(struct emu_cpu *c, const struct emu_insn *in, unsigned
 		emu_reg_set(c, in, in->rm, size, r);
 	} else {
 		uint64_t ea = emu_ea(c, in);
-		a = emu_rd(c, in->seg, ea, size);
+		a = emu_rd_rmw(c, in->seg, ea, size);
 		r = dec ? a - 1 : a + 1;
 		emu_wr(c, in->seg, ea, size, r);
 	}
@@ -44,7 +44,7 @@ static inline void neg(struct emu_cpu *c, const struct emu_insn *in, unsigned si
 		emu_reg_set(c, in, in->rm, size, r);
 	} else {
 		uint64_t ea = emu_ea(c, in);
-		a = emu_rd(c, in->seg, ea, size);
+		a = emu_rd_rmw(c, in->seg, ea, size);
 		r = 0 - a;
 		emu_wr(c, in->seg, ea, size, r);
 	}

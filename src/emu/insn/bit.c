@@ -29,7 +29,7 @@ static void bitop(struct emu_cpu *c, const struct emu_insn *in, unsigned kind, u
 				ea &= 0xffffffff;
 		}
 		bit = (unsigned)(off & (bits - 1));
-		a = emu_rd(c, in->seg, ea, size);
+		a = kind == B_BT ? emu_rd(c, in->seg, ea, size) : emu_rd_rmw(c, in->seg, ea, size);
 	}
 	bool cf = (a >> bit) & 1;
 	switch (kind) {

@@ -86,7 +86,7 @@ static void xchg(struct emu_cpu *c, const struct emu_insn *in, unsigned size)
 		emu_reg_set(c, in, in->reg, size, a);
 	} else {
 		uint64_t ea = emu_ea(c, in);
-		uint64_t a = emu_rd(c, in->seg, ea, size);
+		uint64_t a = emu_rd_rmw(c, in->seg, ea, size);
 		emu_wr(c, in->seg, ea, size, b);
 		emu_reg_set(c, in, in->reg, size, a);
 	}
@@ -104,7 +104,7 @@ static void xadd(struct emu_cpu *c, const struct emu_insn *in, unsigned size)
 		emu_reg_set(c, in, in->rm, size, r);
 	} else {
 		uint64_t ea = emu_ea(c, in);
-		a = emu_rd(c, in->seg, ea, size);
+		a = emu_rd_rmw(c, in->seg, ea, size);
 		r = a + b;
 		emu_wr(c, in->seg, ea, size, r);
 		emu_reg_set(c, in, in->reg, size, a);
@@ -122,7 +122,7 @@ static void cmpxchg(struct emu_cpu *c, const struct emu_insn *in, unsigned size)
 		d = emu_reg_get(c, in, in->rm, size);
 	} else {
 		ea = emu_ea(c, in);
-		d = emu_rd(c, in->seg, ea, size);
+		d = emu_rd_rmw(c, in->seg, ea, size); /* written back also when unequal */
 	}
 	bool eq = d == acc;
 	if (in->mod == 3) {
@@ -145,7 +145,7 @@ static void cmpxchg16b(struct emu_cpu *c, const struct emu_insn *in)
 	uint64_t ea = emu_ea(c, in);
 	if (ea & 15)
 		EMU_GP(c, 0); /* the operand must be 16-byte aligned */
-	uint64_t lo = emu_rd(c, in->seg, ea, 8), hi = emu_rd(c, in->seg, ea + 8, 8);
+	uint64_t lo = emu_rd_rmw(c, in->seg, ea, 8), hi = emu_rd_rmw(c, in->seg, ea + 8, 8);
 	bool eq = lo == c->gpr[RAX_REG_RAX] && hi == c->gpr[RAX_REG_RDX];
 	/* a locked read-modify-write: the destination is always written */
 	emu_wr(c, in->seg, ea, 8, eq ? c->gpr[RAX_REG_RBX] : lo);
@@ -165,7 +165,7 @@ EMU_HANDLER(cmpxchg8b_Mq)
 		return;
 	}
 	uint64_t ea = emu_ea(c, in);
-	uint64_t m = emu_rd(c, in->seg, ea, 8);
+	uint64_t m = emu_rd_rmw(c, in->seg, ea, 8);
 	uint64_t cmp = (c->gpr[2] << 32) | (c->gpr[0] & 0xffffffff);
 	bool eq = m == cmp;
 	emu_wr(c, in->seg, ea, 8, eq ? (c->gpr[1] << 32) | (c->gpr[3] & 0xffffffff) : m);

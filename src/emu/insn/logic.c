@@ -23,7 +23,7 @@ static inline void not_op(struct emu_cpu *c, const struct emu_insn *in, unsigned
 		emu_reg_set(c, in, in->rm, size, ~emu_reg_get(c, in, in->rm, size));
 	} else {
 		uint64_t ea = emu_ea(c, in);
-		emu_wr(c, in->seg, ea, size, ~emu_rd(c, in->seg, ea, size));
+		emu_wr(c, in->seg, ea, size, ~emu_rd_rmw(c, in->seg, ea, size));
 	}
 }
 

@@ -34,7 +34,7 @@ static void shxd(struct emu_cpu *c, const struct emu_insn *in, unsigned cnt, boo
 		a = emu_reg_get(c, in, in->rm, size);
 	} else {
 		ea = emu_ea(c, in);
-		a = emu_rd(c, in->seg, ea, size);
+		a = cnt ? emu_rd_rmw(c, in->seg, ea, size) : emu_rd(c, in->seg, ea, size);
 	}
 	if (!cnt) {
 		if (in->mod == 3)

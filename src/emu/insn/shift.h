@@ -99,7 +99,7 @@ static inline __attribute__((always_inline)) void shift_rm(struct emu_cpu *c, co
 		shift_flags(c, kind, size, a, cnt, &o);
 	} else {
 		uint64_t ea = emu_ea(c, in);
-		uint64_t a = emu_rd(c, in->seg, ea, size);
+		uint64_t a = cnt ? emu_rd_rmw(c, in->seg, ea, size) : emu_rd(c, in->seg, ea, size);
 		if (!cnt)
 			return;
 		struct shift_out o = shift_calc(c, kind, size, a, cnt);

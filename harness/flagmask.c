@@ -89,6 +89,10 @@ enum insn_nondet insn_nondet(const struct emu_insn *in, const struct rax_cpu_sta
 		return INSN_ND_TSC_MSR;
 	if (f & EMU_F_XADOPT)
 		return INSN_ND_ADOPT;
+	if (f & EMU_F_XRAND)
+		return INSN_ND_RAND;
+	if (f & EMU_F_XAUX)
+		return INSN_ND_AUX;
 	return INSN_ND_NONE;
 }
 

@@ -40,9 +40,11 @@ const char *flagmask_names(uint64_t mask, char *buf, unsigned n);
 enum insn_nondet {
 	INSN_ND_NONE,
 	INSN_ND_CPUID,   /* CPUID: the oracle steps first, its registers are injected */
-	INSN_ND_TSC,     /* RDTSC, RDTSCP: the oracle steps first, its TSC is injected */
+	INSN_ND_TSC,     /* RDTSC, RDTSCP: the oracle steps first, its TSC (and TSC_AUX) injected */
 	INSN_ND_TSC_MSR, /* RDMSR of IA32_TSC: as INSN_ND_TSC */
 	INSN_ND_ADOPT,   /* RDPMC: both step, the emulator adopts the oracle's state */
+	INSN_ND_RAND,    /* RDRAND, RDSEED: the oracle steps first, its value and CF are injected */
+	INSN_ND_AUX,     /* RDPID: the oracle steps first, its TSC_AUX is injected */
 };
 enum insn_nondet insn_nondet(const struct emu_insn *in, const struct rax_cpu_state *before);
 

@@ -992,8 +992,11 @@ static enum kloc localise(struct kd *D, uint64_t at, const char *seen)
 			bool same = !nf_def && !d->mem_total;
 			char a[80] = "", b[80] = "";
 			if (nd != INSN_ND_NONE || (same && nf_all)) {
-				if (nd == INSN_ND_TSC || nd == INSN_ND_TSC_MSR || nd == INSN_ND_ADOPT)
-					D->ks->rdtsc++; /* (RDPMC too) */
+				if (nd == INSN_ND_TSC || nd == INSN_ND_TSC_MSR || nd == INSN_ND_ADOPT ||
+				    nd == INSN_ND_AUX)
+					D->ks->rdtsc++; /* (RDPMC and RDPID too) */
+				else if (nd == INSN_ND_RAND)
+					D->ks->rdrand++;
 				else if (nd == INSN_ND_CPUID)
 					D->ks->cpuid_diff++;
 				else
@@ -1266,12 +1269,13 @@ static void run_steps(struct kd *D)
 	D->emu_intr0 = emu_interrupt_count(&D->emu);
 	uint64_t raises0 = D->se.irq_raises + D->sk.irq_raises;
 	hist_clear(D);
-	/* cpuid, rdtsc, rdtscp, rdmsr of the TSC: the oracle first, its values
-	 * injected; rdpmc: the oracle's result adopted */
+	/* cpuid, rdtsc, rdtscp, rdmsr of the TSC, rdrand, rdseed, rdpid: the
+	 * oracle first, its values injected; rdpmc: the oracle's result adopted */
 	struct step_engine E = { .emu = &D->emu,
 				 .orc = &D->orc,
 				 .strict_flags = D->opt->strict_flags,
-				 .first = (1u << INSN_ND_CPUID) | (1u << INSN_ND_TSC) | (1u << INSN_ND_TSC_MSR),
+				 .first = (1u << INSN_ND_CPUID) | (1u << INSN_ND_TSC) | (1u << INSN_ND_TSC_MSR) |
+					 (1u << INSN_ND_RAND) | (1u << INSN_ND_AUX),
 				 .adopt = 1u << INSN_ND_ADOPT,
 				 .entered = true };
 	struct step *S = malloc(sizeof(*S));
@@ -1295,8 +1299,10 @@ static void run_steps(struct kd *D)
 			goto host;
 		if (S->injected == STEP_INJ_CPUID)
 			ks->cpuid_diff++;
-		else if (S->injected == STEP_INJ_TSC)
+		else if (S->injected == STEP_INJ_TSC || S->injected == STEP_INJ_AUX)
 			ks->rdtsc++;
+		else if (S->injected == STEP_INJ_RAND)
+			ks->rdrand++;
 		if (step_emu(&E, S, &err) < 0)
 			goto host;
 		D->emu.stop = 0;

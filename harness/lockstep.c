@@ -627,11 +627,13 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 					   : (L->info.step_limit ? L->info.step_limit : DIFF_DEFAULT_STEPS);
 	L->native_cr2 = st->cr2;
 	struct rax_err err = { 0 };
-	/* cpuid, rdtsc, rdtscp: the oracle first, its values injected */
+	/* cpuid, rdtsc, rdtscp, rdrand, rdseed, rdpid: the oracle first, its
+	 * values injected */
 	struct step_engine E = { .emu = &L->vm,
 				 .orc = &L->orc,
 				 .strict_flags = L->opt->strict_flags,
-				 .first = (1u << INSN_ND_CPUID) | (1u << INSN_ND_TSC),
+				 .first = (1u << INSN_ND_CPUID) | (1u << INSN_ND_TSC) | (1u << INSN_ND_RAND) |
+					 (1u << INSN_ND_AUX),
 				 .disasm = true,
 				 .frame_tf = true,
 				 .entered = runs_runtime(L) };
@@ -681,6 +683,10 @@ static void lockstep(struct ls *L, struct rax_cpu_state *st)
 			res->cpuid_injected++;
 		else if (S->injected == STEP_INJ_TSC)
 			res->rdtsc_injected++;
+		else if (S->injected == STEP_INJ_RAND)
+			res->rand_injected++;
+		else if (S->injected == STEP_INJ_AUX)
+			res->aux_injected++;
 		if (step_emu(&E, S, &err) < 0)
 			goto host_error;
 		nw = S->nw < 0 ? 0 : S->nw;

@@ -66,9 +66,11 @@ enum diff_status { DIFF_PASS, DIFF_DIVERGE, DIFF_ERROR, DIFF_SKIP };
  * makes the struct diff_result members, the JSON object "injected" and the
  * "(injected: ...)" part of the result line. X(member, JSON key, text).
  */
-#define DIFF_INJECTED_FIELDS(X)             \
-	X(cpuid_injected, "cpuid", "cpuid") \
-	X(rdtsc_injected, "rdtsc", "rdtsc") \
+#define DIFF_INJECTED_FIELDS(X)               \
+	X(cpuid_injected, "cpuid", "cpuid")   \
+	X(rdtsc_injected, "rdtsc", "rdtsc")   \
+	X(rand_injected, "rdrand", "rdrand")  \
+	X(aux_injected, "tsc_aux", "tsc-aux") \
 	X(port_in_injected, "port_in", "port-in")
 
 /*

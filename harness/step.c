@@ -51,8 +51,20 @@ int step_oracle_first(const struct step_engine *E, struct step *s, struct rax_er
 				  (uint32_t)g[RAX_REG_RDX] };
 		emu_override_cpuid(E->emu, v);
 		s->injected = STEP_INJ_CPUID;
+	} else if (s->nd == INSN_ND_RAND) {
+		/* the destination register (16/32/64 bits) and CF */
+		uint64_t v = g[s->in.rm & 15];
+		if (s->in.osz < 8)
+			v &= s->in.osz == 2 ? 0xffff : 0xffffffffull;
+		emu_override_rand(E->emu, v, (s->o1.rflags & RFLAGS_CF) != 0);
+		s->injected = STEP_INJ_RAND;
+	} else if (s->nd == INSN_ND_AUX) {
+		emu_override_tsc_aux(E->emu, (uint32_t)g[s->in.rm & 15]);
+		s->injected = STEP_INJ_AUX;
 	} else {
 		emu_override_rdtsc(E->emu, (g[RAX_REG_RDX] << 32) | (g[RAX_REG_RAX] & 0xffffffffull));
+		if (insn_facts(&s->in) & EMU_F_XTSCP) /* RDTSCP: ECX = TSC_AUX */
+			emu_override_tsc_aux(E->emu, (uint32_t)g[RAX_REG_RCX]);
 		s->injected = STEP_INJ_TSC;
 	}
 	return 0;

@@ -46,7 +46,7 @@ struct step_engine {
 	bool entered;   /* tell the oracle when the emulator entered a handler (hint.entered) */
 };
 
-enum step_inject { STEP_INJ_NONE, STEP_INJ_CPUID, STEP_INJ_TSC };
+enum step_inject { STEP_INJ_NONE, STEP_INJ_CPUID, STEP_INJ_TSC, STEP_INJ_RAND, STEP_INJ_AUX };
 
 struct step {
 	struct rax_cpu_state e0, e1, o1; /* emulator before and after, oracle after */

@@ -8,7 +8,8 @@
  * Page1GB LM; (0x80000001 ECX): LAHF_LM; (0x80000007 EDX): invariant TSC.
  * Level v2 adds (leaf 1 ECX) SSE3 SSSE3 SSE4_1 SSE4_2 MOVBE POPCNT XSAVE
  * (OSXSAVE follows CR4) and (0x80000001 ECX) ABM (LZCNT) and 3DNowPrefetch
- * (PREFETCH/W), with the maximum basic leaf raised to 0xD for the XSAVE
+ * (PREFETCH/W), RDRAND (leaf 1 ECX), RDTSCP (0x80000001 EDX), RDSEED and
+ * RDPID (leaf 7.0 EBX, ECX), with the maximum basic leaf raised to 0xD for the XSAVE
  * leaves: 0xD.0 (XCR0 may enable x87, SSE, AVX; the area is 576 or 832
  * bytes as XCR0 says), 0xD.1 (XSAVEOPT, XSAVEC, XGETBV with ECX=1, as AMD
  * Zen reports them; not XSAVES/XRSTORS, which need supervisor state this
@@ -50,22 +51,30 @@
 #define F1_ECX_POPCNT (1u << 23)
 #define F1_ECX_TSC_DEADLINE (1u << 24)
 #define F1_ECX_XSAVE (1u << 26)
+#define F1_ECX_RDRAND CPUID_1_ECX_RDRAND
 #define X1_EDX_SYSCALL (1u << 11)
 #define X1_EDX_NX (1u << 20)
 #define X1_EDX_PAGE1GB (1u << 26)
+#define X1_EDX_RDTSCP CPUID_X1_EDX_RDTSCP
 #define X1_EDX_LM (1u << 29)
 #define X1_ECX_LAHF_LM (1u << 0)
 #define X1_ECX_CMP_LEGACY (1u << 1)
 #define X1_ECX_ABM (1u << 5)
 #define X1_ECX_3DNOWPREFETCH (1u << 8)
 #define X7_EDX_INVARIANT_TSC (1u << 8)
+#define L7_EBX_RDSEED CPUID_7_EBX_RDSEED
+#define L7_ECX_RDPID CPUID_7_ECX_RDPID
 
 #define LEAF1_ECX_V1 (F1_ECX_CX16 | F1_ECX_X2APIC | F1_ECX_TSC_DEADLINE)
 #define LEAF1_ECX_V2                                                                                                \
 	(LEAF1_ECX_V1 | F1_ECX_SSE3 | F1_ECX_SSSE3 | F1_ECX_SSE4_1 | F1_ECX_SSE4_2 | F1_ECX_MOVBE | F1_ECX_POPCNT | \
-	 F1_ECX_XSAVE)
+	 F1_ECX_XSAVE | F1_ECX_RDRAND)
 #define X1_ECX_V1 X1_ECX_LAHF_LM
 #define X1_ECX_V2 (X1_ECX_V1 | X1_ECX_ABM | X1_ECX_3DNOWPREFETCH)
+#define X1_EDX_V1 0u
+#define X1_EDX_V2 X1_EDX_RDTSCP
+#define L7_EBX_V2 L7_EBX_RDSEED
+#define L7_ECX_V2 L7_ECX_RDPID
 
 /* XSAVE (leaf 0xD): components x87, SSE, AVX; the area's sizes */
 #define XSAVE_XCR0_MASK 0x7u
@@ -85,19 +94,23 @@
 #define STR4(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
 
 /* The leaves, with the maximum basic leaf, leaf 1 ECX, 0x80000001 ECX and
- * whether there is XSAVE (the 0xD leaves are zeros without it) by level. */
+ * whether there is XSAVE (the 0xD leaves are zeros without it), the
+ * level's 0x80000001 EDX bits and leaf 7.0 EBX and ECX (zeros below v2,
+ * where the maximum basic leaf is 1) by level. */
 // clang-format off
-#define MODEL_LEAVES(max_basic, leaf1_ecx, x1_ecx, xs)                                                             \
+#define MODEL_LEAVES(max_basic, leaf1_ecx, x1_ecx, xs, x1_edx, l7_ebx, l7_ecx)                                   \
 	{ 0x00000000, 0, max_basic, STR4('A', 'u', 't', 'h'), STR4('c', 'A', 'M', 'D'), STR4('e', 'n', 't', 'i') }, \
 	/* family 0xf + extended 0xa = 19h, model 0x11, stepping 1; CLFLUSH 64 bytes */                           \
 	{ 0x00000001, 0, 0x00a10f11, 0x00000800, leaf1_ecx, LEAF1_EDX },                                           \
+	/* structured extended features, sub-leaf 0 (EAX: the last sub-leaf, 0) */                              \
+	{ 0x00000007, 0, 0, l7_ebx, l7_ecx, 0 },                                                                    \
 	/* XSAVE: EBX of sub-leaves 0 and 1 follows XCR0 (XCR0 = 1 at reset) */                                   \
 	{ 0x0000000d, 0, (xs) * XSAVE_XCR0_MASK, (xs) * XSAVE_SIZE_LEGACY, (xs) * XSAVE_SIZE_AVX, 0 },             \
 	{ 0x0000000d, 1, (xs) * (D1_EAX_XSAVEOPT | D1_EAX_XSAVEC | D1_EAX_XGETBV1), (xs) * XSAVE_SIZE_LEGACY, 0, 0 },\
 	{ 0x0000000d, 2, (xs) * 256u, (xs) * XSAVE_SIZE_LEGACY, 0, 0 },                                             \
 	{ 0x80000000, 0, 0x80000008, STR4('A', 'u', 't', 'h'), STR4('c', 'A', 'M', 'D'), STR4('e', 'n', 't', 'i') }, \
 	{ 0x80000001, 0, 0x00a10f11, 0, x1_ecx,                                                                     \
-	  (LEAF1_EDX & AMD_MIRROR_MASK) | X1_EDX_SYSCALL | X1_EDX_NX | X1_EDX_PAGE1GB | X1_EDX_LM },                \
+	  (LEAF1_EDX & AMD_MIRROR_MASK) | X1_EDX_SYSCALL | X1_EDX_NX | X1_EDX_PAGE1GB | X1_EDX_LM | (x1_edx) },   \
 	{ 0x80000002, 0, STR4('R', 'A', 'X', ' '), STR4('v', 'i', 'r', 't'), STR4('u', 'a', 'l', ' '),              \
 	  STR4('x', '8', '6', '-') },                                                                               \
 	{ 0x80000003, 0, STR4('6', '4', ' ', 'C'), STR4('P', 'U', 0, 0), 0, 0 },                                    \
@@ -110,8 +123,9 @@
 	{ 0x80000008, 0, 0x00003028, 0, 0, 0 },
 // clang-format on
 
-static const struct cpuid_leaf model_v1[] = { MODEL_LEAVES(0x1, LEAF1_ECX_V1, X1_ECX_V1, 0) };
-static const struct cpuid_leaf model_v2[] = { MODEL_LEAVES(0xd, LEAF1_ECX_V2, X1_ECX_V2, 1) };
+static const struct cpuid_leaf model_v1[] = { MODEL_LEAVES(0x1, LEAF1_ECX_V1, X1_ECX_V1, 0, X1_EDX_V1, 0, 0) };
+static const struct cpuid_leaf model_v2[] = { MODEL_LEAVES(0xd, LEAF1_ECX_V2, X1_ECX_V2, 1, X1_EDX_V2, L7_EBX_V2,
+							   L7_ECX_V2) };
 _Static_assert(sizeof(model_v1) == sizeof(model_v2), "one set of leaves per level");
 #define NLEAVES (sizeof(model_v1) / sizeof(model_v1[0]))
 _Static_assert(NLEAVES <= CPUID_MODEL_MAX_LEAVES, "CPUID_MODEL_MAX_LEAVES");
@@ -183,8 +197,8 @@ void cpuid_model_query_cpu(unsigned level, unsigned cpu, unsigned ncpus, uint32_
 	unsigned n = cpuid_model_cpu(level, cpu, ncpus, model);
 	memset(out, 0, 4 * sizeof(uint32_t));
 	for (unsigned i = 0; i < n; i++) {
-		/* leaf 0xD has sub-leaves (ECX); the others ignore ECX */
-		if (model[i].function == function && (function != 0xd || model[i].index == index)) {
+		/* leaves 7 and 0xD have sub-leaves (ECX); the others ignore ECX */
+		if (model[i].function == function && (!cpuid_leaf_indexed(function) || model[i].index == index)) {
 			out[0] = model[i].eax;
 			out[1] = model[i].ebx;
 			out[2] = model[i].ecx;

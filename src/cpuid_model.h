@@ -17,7 +17,8 @@
  * SSE3 SSSE3 SSE4.1 SSE4.2 POPCNT and, as the modelled AMD part has them,
  * ABM (LZCNT), MOVBE and 3DNowPrefetch (PREFETCHW), and the XSAVE feature
  * set (XSAVE, XSAVEOPT, XSAVEC, XGETBV with ECX=1; components x87, SSE,
- * AVX; CPUID leaf 0xD). The interpreter raises
+ * AVX; CPUID leaf 0xD) and, as AMD Zen has them, RDTSCP, RDPID, RDRAND and
+ * RDSEED (not psABI levels: Linux then uses them). The interpreter raises
  * #UD for instructions above its level (opcode-table flag V2); CPUID
  * advertises exactly the level's features.
  */
@@ -34,6 +35,15 @@ const char *rax_cpu_level_name(unsigned level);
 #define CPUID_1_EDX_APIC (1u << 9)
 /* Leaf 1 ECX: OSXSAVE, a copy of CR4.OSXSAVE (the CPU sets it dynamically). */
 #define CPUID_1_ECX_OSXSAVE (1u << 27)
+/* RDRAND (leaf 1 ECX), RDTSCP (0x80000001 EDX), RDSEED and RDPID (leaf 7.0
+ * EBX, ECX): level v2 and up (the KVM backend also asks the host's KVM). */
+#define CPUID_1_ECX_RDRAND (1u << 30)
+#define CPUID_X1_EDX_RDTSCP (1u << 27)
+#define CPUID_7_EBX_RDSEED (1u << 18)
+#define CPUID_7_ECX_RDPID (1u << 22)
+
+/* Leaves whose answer depends on ECX (the sub-leaf): 7 and 0xD. */
+static inline int cpuid_leaf_indexed(uint32_t function) { return function == 7 || function == 0xd; }
 
 /* Leaf 0xD sub-leaves 0 and 1 EBX: the XSAVE area for the components
  * enabled in xcr0 (standard format; compacted is the same size for the

@@ -1124,6 +1124,22 @@ def r_cpuid_rdtsc(img, form):
         img.emit(*encode(img.lab("i"), [], opbytes(row)))
 
 
+def r_rd(img, form):
+    """RDTSCP, RDPID, RDRAND, RDSEED: the TSC, TSC_AUX and the random value
+    are the oracle's (injected); the rest (which registers, widths, flags)
+    is compared."""
+    row, g = form.row, img.g
+    pre, rexw = row_prefixes(row, form.size)
+    for i in range(min(img.ncases, 12)):
+        img.case(form.id)
+        ctx = Ctx(g)
+        rm = form.kw["rm"] if "rm" in form.kw else ctx.reg()
+        for r in {RAX, RCX, RDX, rm}:
+            img.set_reg(r, g.u(64))
+        img.set_flags(g.flags())
+        img.emit(*encode(img.lab("i"), pre, opbytes(row), reg=row["reg"], rm=rm, rex_w=rexw))
+
+
 def r_segreg(img, form):
     """MOV Sreg / PUSH/POP FS/GS with the null selector (the only selector whose
     meaning is the same in the test's GDT and the host's)."""
@@ -1900,6 +1916,15 @@ def forms_of_row(row, dup_names):
         add("xgetbv-ecx-gp", kind="reg", recipe=r_xgetbv)
         add("xsetbv-cpl3", kind="reg", recipe=r_fault, rm=1)
         return out
+    if h == "grp7_7":
+        # 0F 01 /7 register forms: SWAPGS (privileged), RDTSCP
+        add("swapgs-cpl3", kind="reg", recipe=r_fault, rm=0)
+        add("rdtscp", kind="reg", recipe=r_rd, rm=1)
+        return out
+    if h in ("rdrand_Rv", "rdseed_Rv", "rdpid_Rq"):
+        for s in sizes_of(row) if h != "rdpid_Rq" else [None]:
+            add(f"{name}{nsz(s)}-reg", size=s, kind="reg", recipe=r_rd)
+        return out
     if key in NOT_NATIVE:
         f = Form(row, name, cpl=3)
         f.status, f.reason = "not-generated", NOT_NATIVE[key]
@@ -2004,11 +2029,6 @@ def forms_of_row(row, dup_names):
         add("sfence", kind="reg", recipe=r_misc0f, rm=0)
         add("clflush_M-mem", kind="mem", recipe=r_misc0f)
         add("clflush_M-mem-seg", kind="mem", variant="seg", recipe=r_misc0f)
-        return out
-    if h == "grp7_7":
-        # 0F 01 /7: INVLPG (memory) is privileged; SWAPGS/RDTSCP are ModRM.mod=3 forms
-        add(f"{name}-mem-cpl3", kind="mem", recipe=r_fault)
-        add("swapgs-cpl3", kind="reg", recipe=r_fault, rm=0)
         return out
     if h in ("nop_Ev", "emms", "movnti_MyGy"):
         for s in sizes_of(row) if h != "emms" else [None]:

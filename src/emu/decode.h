@@ -87,6 +87,8 @@
 #define EMU_F_UCL (1ull << 58)    /* UCL: the count is CL (else imm8 with I8, else 1) */
 #define EMU_F_DBTRAP (1ull << 59) /* DBTRAP: raises #DB as a trap itself (INT1/ICEBP) */
 #define EMU_F_X87ENV (1ull << 60) /* X87ENV: stores the x87 environment with FIP/FDP/FOP (FNSTENV, FNSAVE) */
+#define EMU_F_XRAND (1ull << 61)  /* XRAND: a random value and CF (RDRAND, RDSEED); the oracle's are injected */
+#define EMU_F_XAUX (1ull << 62)   /* XAUX: reads IA32_TSC_AUX (RDPID; RDTSCP by XTSCP); the oracle's is injected */
 
 /* Prefix bits in emu_insn.pfx */
 #define EMU_P_66 (1u << 0)

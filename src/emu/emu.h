@@ -8,6 +8,7 @@
 #ifndef RAX_EMU_EMU_H
 #define RAX_EMU_EMU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct rax_vm;
@@ -28,6 +29,13 @@ int emu_written_pages(struct rax_vm *vm, uint64_t *pages, unsigned max);
 
 /* The next RDTSC (or RDMSR TSC) returns value instead of the virtual counter. */
 void emu_override_rdtsc(struct rax_vm *vm, uint64_t value);
+
+/* The next RDRAND or RDSEED returns value with CF=ok (ok false: value 0,
+ * CF=0, as a CPU whose generator ran dry) instead of the seeded generator's. */
+void emu_override_rand(struct rax_vm *vm, uint64_t value, bool ok);
+
+/* The next RDTSCP or RDPID reads value as IA32_TSC_AUX. */
+void emu_override_tsc_aux(struct rax_vm *vm, uint32_t value);
 
 /* The next CPUID returns eax, ebx, ecx, edx instead of the model's answer. */
 void emu_override_cpuid(struct rax_vm *vm, const uint32_t regs[4]);

@@ -342,6 +342,10 @@ void emu_run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 
 /* ---- backend ops ---- */
 
+/* The RDRAND/RDSEED generator's seed ("RAXRDRND"): every run draws the
+ * same values (system.c steps the generator). */
+#define EMU_RNG_SEED 0x5241585244524e44ull
+
 /* CPU `index` in its power-up state; the BSP (index 0) allocates the RAM
  * page marks that every CPU shares. NULL when out of memory. */
 static struct emu_cpu *cpu_new(struct rax_vm *vm, unsigned index, const struct emu_cpu *bsp)
@@ -369,6 +373,7 @@ static struct emu_cpu *cpu_new(struct rax_vm *vm, unsigned index, const struct e
 	c->misc_enable = 1; /* fast strings */
 	c->level = (uint8_t)(vm->cfg.cpu_level ? vm->cfg.cpu_level : RAX_CPU_LEVEL_DEFAULT);
 	c->slice_end = UINT64_MAX;
+	c->rng = EMU_RNG_SEED + index; /* each CPU its own sequence */
 	cpu_state_reset(&c->s);
 	memcpy(c->gpr, c->s.gpr, sizeof(c->gpr));
 	c->rip = c->s.rip;
@@ -575,6 +580,21 @@ void emu_override_rdtsc(struct rax_vm *vm, uint64_t value)
 	struct emu_cpu *c = cpu_of(vm);
 	c->rdtsc_override = true;
 	c->rdtsc_value = value;
+}
+
+void emu_override_rand(struct rax_vm *vm, uint64_t value, bool ok)
+{
+	struct emu_cpu *c = cpu_of(vm);
+	c->rand_override = true;
+	c->rand_ok = ok;
+	c->rand_value = value;
+}
+
+void emu_override_tsc_aux(struct rax_vm *vm, uint32_t value)
+{
+	struct emu_cpu *c = cpu_of(vm);
+	c->aux_override = true;
+	c->aux_value = value;
 }
 
 void emu_override_cpuid(struct rax_vm *vm, const uint32_t regs[4])

@@ -59,6 +59,8 @@
 #define UCL EMU_F_UCL
 #define DBTRAP EMU_F_DBTRAP
 #define X87ENV EMU_F_X87ENV
+#define XRAND EMU_F_XRAND
+#define XAUX EMU_F_XAUX
 
 // clang-format off
 #define EMU_OPFLAG_NAMES(X)                                                                              \
@@ -66,5 +68,5 @@
 	X(P66) X(PF3) X(PF2) X(MEMO) X(REGO) X(RMSEL) X(I64) X(PTR) X(V2) X(PIN) X(POUT) X(PUSHF) X(XCPUID)\
 	X(XTSC) X(XTSCP) X(XTSCMSR) X(XADOPT) X(SIDT) X(LIDT) X(UMIP) X(UMIPM) X(SYSCALL) X(SYSENTER)     \
 	X(INTN) X(UOF) X(USF) X(UZF) X(UAF) X(UPF) X(UCF) X(USHIFT) X(USAR) X(UROT) X(URC) X(USHD) X(UCL) \
-	X(DBTRAP) X(X87ENV)
+	X(DBTRAP) X(X87ENV) X(XRAND) X(XAUX)
 // clang-format on

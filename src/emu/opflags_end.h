@@ -52,3 +52,5 @@
 #undef UCL
 #undef DBTRAP
 #undef X87ENV
+#undef XRAND
+#undef XAUX

@@ -130,6 +130,9 @@ static int kvm_fail(struct rax_err *err, const char *what)
 struct xsave_support {
 	bool xsave;
 	uint32_t xcr0_lo, ext;
+	/* and RDRAND, RDTSCP, RDSEED, RDPID: the host's leaf 1 ECX,
+	 * 0x80000001 EDX, leaf 7.0 EBX and ECX */
+	uint32_t f1_ecx, x1_edx, l7_ebx, l7_ecx;
 };
 
 #define CPUID_1_ECX_XSAVE (1u << 26)
@@ -159,9 +162,16 @@ static struct xsave_support host_xsave_support(int kvm_fd)
 	}
 	for (unsigned i = 0; i < c->nent; i++) {
 		const struct kvm_cpuid_entry2 *e = &c->entries[i];
-		if (e->function == 1)
+		if (e->function == 1) {
 			s.xsave = e->ecx & CPUID_1_ECX_XSAVE;
-		else if (e->function == 0xd && e->index == 0)
+			s.f1_ecx = e->ecx;
+		} else if (e->function == 0x80000001) {
+			s.x1_edx = e->edx;
+		} else if (e->function == 7 && e->index == 0) {
+			s.l7_ebx = e->ebx;
+			s.l7_ecx = e->ecx;
+		}
+		if (e->function == 0xd && e->index == 0)
 			s.xcr0_lo = e->eax;
 		else if (e->function == 0xd && e->index == 1)
 			s.ext = e->eax;
@@ -171,10 +181,20 @@ static struct xsave_support host_xsave_support(int kvm_fd)
 	return s;
 }
 
-/* Leave out of the model's leaves the XSAVE features the host lacks. */
+/* Leave out of the model's leaves the XSAVE features (and RDRAND, RDTSCP,
+ * RDSEED, RDPID) the host lacks. */
 static void mask_xsave(struct cpuid_leaf *l, unsigned n, struct xsave_support host)
 {
 	for (unsigned i = 0; i < n; i++) {
+		/* RDRAND, RDTSCP, RDSEED, RDPID run on the CPU: only what KVM offers */
+		if (l[i].function == 1)
+			l[i].ecx &= ~CPUID_1_ECX_RDRAND | host.f1_ecx;
+		else if (l[i].function == 0x80000001)
+			l[i].edx &= ~CPUID_X1_EDX_RDTSCP | host.x1_edx;
+		else if (l[i].function == 7 && l[i].index == 0) {
+			l[i].ebx &= ~CPUID_7_EBX_RDSEED | host.l7_ebx;
+			l[i].ecx &= ~CPUID_7_ECX_RDPID | host.l7_ecx;
+		}
 		if (l[i].function == 1 && !host.xsave)
 			l[i].ecx &= ~CPUID_1_ECX_XSAVE;
 		else if (l[i].function == 0xd && !host.xsave)
@@ -222,7 +242,7 @@ static int kvm_set_cpuid(struct kvm_vcpu *v, int kvm_fd, unsigned level, unsigne
 			.ecx = leaves[i].ecx,
 			.edx = leaves[i].edx,
 			/* leaf 0xD's sub-leaves differ by ECX */
-			.flags = leaves[i].function == 0xd ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0,
+			.flags = cpuid_leaf_indexed(leaves[i].function) ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0,
 		};
 	}
 	int r = xioctl(v->fd, KVM_SET_CPUID2, c);

@@ -603,7 +603,7 @@ static void test_levels(void)
 	cpuid_model_query_level(RAX_CPU_V2, 1, 0, r);
 	CHECK_EQ(r[2],
 		 (1u << 0) | (1u << 9) | (1u << 13) | (1u << 19) | (1u << 20) | (1u << 22) | (1u << 23) | (1u << 26) |
-			 apic_ecx); /* ... XSAVE */
+			 (1u << 30) | apic_ecx); /* ... XSAVE RDRAND */
 	cpuid_model_query_level(RAX_CPU_V1, 0x80000001, 0, r);
 	CHECK_EQ(r[2], 1u);
 	cpuid_model_query_level(RAX_CPU_V2, 0x80000001, 0, r);
@@ -644,7 +644,102 @@ static void test_levels(void)
 	t.s.gpr[RAX_REG_RCX] = 0;
 	CHECK_EQ(tv_run(&t), RAX_EXIT_HLT);
 	CHECK_EQ(t.s.rip, TV_CODE + sizeof(cpuid_popcnt));
-	CHECK_EQ(t.s.gpr[RAX_REG_RAX], 10); /* popcnt of leaf 1 ECX = 0x05f82201 */
+	CHECK_EQ(t.s.gpr[RAX_REG_RAX], 11); /* popcnt of leaf 1 ECX = 0x45f82201 */
+}
+
+/* RDTSCP, RDPID, RDRAND, RDSEED: CPUID bits and #UD by level, results */
+static void test_rd(void)
+{
+	uint32_t r[4];
+	cpuid_model_query_level(RAX_CPU_V1, 0x80000001, 0, r);
+	CHECK_EQ(r[3] & (1u << 27), 0);
+	cpuid_model_query_level(RAX_CPU_V2, 0x80000001, 0, r);
+	CHECK(r[3] & (1u << 27)); /* RDTSCP */
+	cpuid_model_query_level(RAX_CPU_V2, 7, 0, r);
+	CHECK_EQ(r[0], 0);
+	CHECK_EQ(r[1], 1u << 18); /* RDSEED */
+	CHECK_EQ(r[2], 1u << 22); /* RDPID */
+	cpuid_model_query_level(RAX_CPU_V2, 7, 1, r);
+	CHECK_EQ(r[1] | r[2], 0); /* sub-leaf 1: nothing */
+	cpuid_model_query_level(RAX_CPU_V1, 7, 0, r);
+	CHECK_EQ(r[1] | r[2], 0);
+
+	static const uint8_t rdtscp[] = { 0x0f, 0x01, 0xf9, 0xf4 }, rdpid[] = { 0xf3, 0x0f, 0xc7, 0xfb, 0xf4 },
+			     rdrand16[] = { 0x66, 0x0f, 0xc7, 0xf0, 0xf4 },
+			     rdrand64[] = { 0x48, 0x0f, 0xc7, 0xf1, 0xf4 },
+			     rdseed32[] = { 0x41, 0x0f, 0xc7, 0xf9, 0xf4 }; /* rdseed r9d */
+	const uint8_t *ud[] = { rdtscp, rdpid, rdrand16, rdseed32 };
+	const size_t udn[] = { sizeof(rdtscp), sizeof(rdpid), sizeof(rdrand16), sizeof(rdseed32) };
+	for (unsigned i = 0; i < 4; i++) { /* not advertised at v1: #UD */
+		vm_fresh(RAX_CPU_V1);
+		tv_code(&t, ud[i], udn[i]);
+		tv_run(&t);
+		CHECK_EQ(tv_vector(&t), V_UD);
+	}
+	char b[64];
+	struct emu_insn in;
+	const char *names[] = { "rdtscp", "rdpid rbx", "rdrand ax", "rdseed r9d" };
+	for (unsigned i = 0; i < 4; i++) {
+		CHECK_EQ(emu_decode(ud[i], udn[i], &in), EMU_DEC_OK);
+		emu_disasm(&in, b, sizeof(b));
+		CHECK(!strcmp(b, names[i]));
+	}
+
+	/* RDTSCP: EDX:EAX the TSC, RCX = TSC_AUX (zero-extended); RDPID: RBX */
+	vm_fresh(RAX_CPU_V2);
+	t.s.tsc_aux = 0x1234;
+	t.s.gpr[RAX_REG_RCX] = ~0ull;
+	tv_code(&t, rdtscp, sizeof(rdtscp));
+	CHECK_EQ(tv_run(&t), RAX_EXIT_HLT);
+	CHECK_EQ(t.s.gpr[RAX_REG_RCX], 0x1234);
+	CHECK_EQ(t.s.gpr[RAX_REG_RDX] >> 32, 0);
+	emu_override_rdtsc(&t.vm, 0x1122334455667788ull);
+	emu_override_tsc_aux(&t.vm, 7);
+	t.s.rip = TV_CODE;
+	tv_code(&t, rdtscp, sizeof(rdtscp));
+	CHECK_EQ(tv_run(&t), RAX_EXIT_HLT);
+	CHECK_EQ(t.s.gpr[RAX_REG_RAX], 0x55667788);
+	CHECK_EQ(t.s.gpr[RAX_REG_RDX], 0x11223344);
+	CHECK_EQ(t.s.gpr[RAX_REG_RCX], 7);
+	vm_fresh(RAX_CPU_V2);
+	t.s.tsc_aux = 0x42;
+	t.s.gpr[RAX_REG_RBX] = ~0ull;
+	tv_code(&t, rdpid, sizeof(rdpid));
+	CHECK_EQ(tv_run(&t), RAX_EXIT_HLT);
+	CHECK_EQ(t.s.gpr[RAX_REG_RBX], 0x42);
+
+	/* RDRAND/RDSEED: CF=1, OF SF ZF AF PF clear; the same values on a fresh CPU */
+	uint64_t first = 0;
+	for (unsigned k = 0; k < 2; k++) {
+		vm_fresh(RAX_CPU_V2);
+		t.s.rflags |= RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF | RFLAGS_AF | RFLAGS_PF;
+		t.s.gpr[RAX_REG_RCX] = 0;
+		tv_code(&t, rdrand64, sizeof(rdrand64));
+		CHECK_EQ(tv_run(&t), RAX_EXIT_HLT);
+		CHECK_EQ(t.s.rflags & RFLAGS_STATUS, RFLAGS_CF);
+		if (k)
+			CHECK_EQ(t.s.gpr[RAX_REG_RCX], first);
+		first = t.s.gpr[RAX_REG_RCX];
+	}
+	CHECK(first != 0);
+	vm_fresh(RAX_CPU_V2);
+	t.s.gpr[RAX_REG_RAX] = 0xffffffffffff0000ull;
+	tv_code(&t, rdrand16, sizeof(rdrand16));
+	CHECK_EQ(tv_run(&t), RAX_EXIT_HLT);
+	CHECK_EQ(t.s.gpr[RAX_REG_RAX] >> 16, 0xffffffffffffull); /* 16 bits written */
+	vm_fresh(RAX_CPU_V2);
+	t.s.gpr[RAX_REG_R9] = ~0ull;
+	emu_override_rand(&t.vm, 0xabcdef01, true);
+	tv_code(&t, rdseed32, sizeof(rdseed32));
+	CHECK_EQ(tv_run(&t), RAX_EXIT_HLT);
+	CHECK_EQ(t.s.gpr[RAX_REG_R9], 0xabcdef01); /* 32 bits zero-extend */
+	vm_fresh(RAX_CPU_V2);
+	t.s.rflags |= RFLAGS_CF;
+	emu_override_rand(&t.vm, 0, false); /* no value: 0 and CF=0 */
+	tv_code(&t, rdseed32, sizeof(rdseed32));
+	CHECK_EQ(tv_run(&t), RAX_EXIT_HLT);
+	CHECK_EQ(t.s.gpr[RAX_REG_R9], 0);
+	CHECK_EQ(t.s.rflags & RFLAGS_CF, 0);
 }
 
 int main(int argc, char **argv)
@@ -652,6 +747,7 @@ int main(int argc, char **argv)
 	unsigned per = argc > 1 ? (unsigned)atoi(argv[1]) : unit_cases(200);
 	tv_init(&t);
 	test_levels();
+	test_rd();
 	test_differential(per);
 	tv_free(&t);
 	return unit_finish("test_emu_v2");

@@ -146,7 +146,8 @@ EMU_HANDLER(cpuid)
 	c->gpr[2] = r[3];
 }
 
-EMU_HANDLER(rdtsc)
+/* RDTSC and RDTSCP: EDX:EAX = the TSC (#GP(0) outside CPL0 with CR4.TSD). */
+static void tsc_to_edx_eax(struct emu_cpu *c)
 {
 	if ((c->s.cr4 & CR4_TSD) && c->cpl)
 		EMU_GP(c, 0);
@@ -158,6 +159,50 @@ EMU_HANDLER(rdtsc)
 	c->gpr[0] = t & 0xffffffff;
 	c->gpr[2] = t >> 32;
 }
+
+EMU_HANDLER(rdtsc) { tsc_to_edx_eax(c); }
+
+/* IA32_TSC_AUX as RDTSCP and RDPID read it (its low 32 bits: the upper
+ * half is reserved) */
+static uint32_t tsc_aux(struct emu_cpu *c)
+{
+	if (c->aux_override) {
+		c->aux_override = false;
+		return c->aux_value;
+	}
+	return (uint32_t)c->s.tsc_aux;
+}
+
+/* F3 0F C7 /7 (register): RDPID, the register = TSC_AUX (64 bits in 64-bit
+ * mode, else 32; operand-size prefixes do not apply). Any CPL, CR4.TSD
+ * does not apply. */
+EMU_HANDLER(rdpid_Rq) { emu_reg_set(c, in, in->rm, emu_leg(in) ? 4 : 8, tsc_aux(c)); }
+
+/*
+ * 0F C7 /6 and /7 (register): RDRAND and RDSEED, 16/32/64-bit. The value
+ * comes from a generator seeded at power-up (splitmix64), so a run draws
+ * the same values each time; rax-diff injects the oracle's value and CF.
+ * CF=1: a value was returned (CF=0 and 0 when the oracle's CPU had none);
+ * OF SF ZF AF PF are cleared.
+ */
+static void rand_to_reg(struct emu_cpu *c, const struct emu_insn *in)
+{
+	uint64_t z = (c->rng += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	uint64_t v = z ^ (z >> 31);
+	bool ok = true;
+	if (c->rand_override) {
+		c->rand_override = false;
+		v = c->rand_value;
+		ok = c->rand_ok;
+	}
+	emu_reg_set(c, in, in->rm, in->osz, ok ? v : 0);
+	emu_set_status(c, RFLAGS_STATUS, ok ? RFLAGS_CF : 0);
+}
+
+EMU_HANDLER(rdrand_Rv) { rand_to_reg(c, in); }
+EMU_HANDLER(rdseed_Rv) { rand_to_reg(c, in); }
 
 EMU_HANDLER(rdpmc) { EMU_GP(c, 0); }
 
@@ -412,18 +457,27 @@ EMU_HANDLER(ltr_Ew)
 	c->s.tr = s;
 }
 
-/* 0F 01 /7: INVLPG (memory), SWAPGS (F8), RDTSCP (F9, not in the model). */
+/* 0F 01 /7 (register): SWAPGS (F8), RDTSCP (F9, from CPU level v2). */
 EMU_HANDLER(grp7_7)
 {
-	if (in->mod == 3) {
-		if ((in->modrm & 7) != 0 || emu_leg(in))
-			EMU_UD(c); /* SWAPGS exists in 64-bit mode only */
-		emu_need_cpl0(c);
-		uint64_t t = c->s.seg[RAX_SEG_GS].base;
-		c->s.seg[RAX_SEG_GS].base = c->s.kernel_gs_base;
-		c->s.kernel_gs_base = t;
+	if ((in->modrm & 7) == 1) {
+		if (c->level < RAX_CPU_V2)
+			EMU_UD(c); /* not advertised below v2 (CPUID 0x80000001 EDX) */
+		tsc_to_edx_eax(c);
+		c->gpr[1] = tsc_aux(c); /* ECX, zero-extended */
 		return;
 	}
+	if ((in->modrm & 7) != 0 || emu_leg(in))
+		EMU_UD(c); /* SWAPGS exists in 64-bit mode only */
+	emu_need_cpl0(c);
+	uint64_t t = c->s.seg[RAX_SEG_GS].base;
+	c->s.seg[RAX_SEG_GS].base = c->s.kernel_gs_base;
+	c->s.kernel_gs_base = t;
+}
+
+/* 0F 01 /7 (memory): INVLPG */
+EMU_HANDLER(invlpg_M)
+{
 	emu_need_cpl0(c);
 	emu_tlb_flush(c); /* large pages make a precise single-page flush awkward */
 }

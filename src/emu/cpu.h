@@ -455,10 +455,10 @@ static inline uint8_t *emu_tlb_host(struct emu_cpu *c, uint64_t la, int acc, uns
 	return NULL;
 }
 
-static inline uint64_t emu_rd(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned size)
+/* Read size bytes at linear la through the TLB of access kind acc. */
+static inline uint64_t emu_rd_la(struct emu_cpu *c, uint64_t la, unsigned size, int acc)
 {
-	uint64_t la = emu_linear_acc(c, seg, off, size, ACC_R);
-	uint8_t *p = emu_tlb_host(c, la, ACC_R, size);
+	uint8_t *p = emu_tlb_host(c, la, acc, size);
 	if (p) {
 		switch (size) {
 		case 1: return *p;
@@ -479,7 +479,21 @@ static inline uint64_t emu_rd(struct emu_cpu *c, unsigned seg, uint64_t off, uns
 		}
 		}
 	}
-	return emu_mem_read_slow(c, la, size, ACC_R, c->cpl == 3);
+	return emu_mem_read_slow(c, la, size, acc, c->cpl == 3);
+}
+
+static inline uint64_t emu_rd(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned size)
+{
+	return emu_rd_la(c, emu_linear_acc(c, seg, off, size, ACC_R), size, ACC_R);
+}
+
+/* The destination of a read-modify-write instruction, read with the
+ * access checked and translated for writing: a fault is the write's (#PF
+ * with W=1, #GP for a read-only segment), as the CPU reports it, before
+ * anything is read. */
+static inline uint64_t emu_rd_rmw(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned size)
+{
+	return emu_rd_la(c, emu_linear_acc(c, seg, off, size, ACC_W), size, ACC_W);
 }
 
 static inline void emu_wr(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned size, uint64_t v)

@@ -41,7 +41,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 PACKAGES="build-essential cmake ninja-build nasm clang gdb qemu-system-x86
 busybox-static cpio gzip lz4 xz-utils zstd python3 python3-pytest
-python3-pytest-xdist python3-xxhash libxxhash-dev clang-format"
+python3-pytest-xdist python3-xxhash libxxhash-dev clang-format libzydis-dev"
 
 SUDO=
 if [ "$(id -u)" != 0 ]; then

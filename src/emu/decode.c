@@ -243,7 +243,8 @@ opcode:;
 		NEED(1);
 		modrm = b[i++];
 		in->modrm = modrm;
-		in->mod = modrm >> 6;
+		/* MOV to/from CR and DR ignore ModRM.mod: always a register (SDM vol. 2, MOV) */
+		in->mod = map == 1 && (op & 0xfc) == 0x20 ? 3 : modrm >> 6;
 		in->reg = (uint8_t)(((modrm >> 3) & 7) | ((rex & 4) << 1));
 		in->rm = (uint8_t)((modrm & 7) | ((rex & 1) << 3));
 		if (in->mod != 3 && in->asz == 2) {
@@ -289,8 +290,6 @@ opcode:;
 			}
 		}
 	}
-	if ((pfx & EMU_P_LOCK) && (!(fl & EMU_F_LOCK) || in->mod == 3))
-		return EMU_DEC_UD;
 
 	if (fl & EMU_F_IMM8) {
 		NEED(1);
@@ -330,6 +329,11 @@ opcode:;
 		in->imm2 = rd_le(b + i + n, 2);
 		i += n + 2;
 	}
+	/* After the immediates: an instruction longer than 15 bytes is #GP(0)
+	 * even with a LOCK it does not allow (SDM vol. 3, Table 6-2: the length
+	 * limit comes before an invalid opcode). */
+	if ((pfx & EMU_P_LOCK) && (!(fl & EMU_F_LOCK) || in->mod == 3))
+		return EMU_DEC_UD;
 	if (leg)
 		in->seg |= EMU_SEG_LEG;
 	in->len = (uint8_t)i;

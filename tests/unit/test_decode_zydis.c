@@ -250,8 +250,10 @@ struct shape {
 	bool has[8];
 };
 
-static void shape_of(const uint8_t *b, struct shape *s)
+static void shape_of(const uint8_t *bytes, struct shape *s)
 {
+	uint8_t b[32] = { 0 }; /* the opcode's bytes may run past the 15 */
+	memcpy(b, bytes, 15);
 	memset(s, 0, sizeof *s);
 	unsigned i = 0, last = 0, rex = 0;
 	for (; i < 15; i++) {
@@ -279,7 +281,6 @@ static void shape_of(const uint8_t *b, struct shape *s)
 	s->has[6] = (rex & 8) != 0;
 	s->pfx = last == 0xf3 ? 2 : last == 0xf2 ? 3 : s->has[0] ? 1 : 0;
 	const uint8_t *o = b + (i < 15 ? i : 14);
-	unsigned rest = 15 - (unsigned)(o - b);
 	if (o[0] == 0xc4 || o[0] == 0xc5) {
 		s->map = 4;
 		s->op = o[0] == 0xc5 ? o[2] : o[3];
@@ -309,14 +310,12 @@ static void shape_of(const uint8_t *b, struct shape *s)
 		s->op = o[0];
 		s->modrm = o[1];
 	}
-	(void)rest;
 }
 
-static bool term_holds(const struct term *t, const struct shape *s, const uint8_t *b, enum verdict vo, enum verdict vz,
-		       unsigned lo, unsigned lz)
+static bool term_holds(const struct term *t, const struct shape *s, enum verdict vo, enum verdict vz, unsigned lo,
+		       unsigned lz)
 {
 	unsigned mod = s->modrm >> 6, v;
-	(void)b;
 	if (!strcmp(t->key, "map"))
 		return s->map == t->lo;
 	if (!strcmp(t->key, "op"))
@@ -352,7 +351,7 @@ static int classify(const uint8_t *b, enum verdict vo, enum verdict vz, unsigned
 		for (unsigned a = 0; a < cats[c].nalt; a++) {
 			bool all = true;
 			for (unsigned k = 0; k < cats[c].nterm[a] && all; k++)
-				all = term_holds(&cats[c].terms[a][k], &s, b, vo, vz, lo, lz);
+				all = term_holds(&cats[c].terms[a][k], &s, vo, vz, lo, lz);
 			if (all)
 				return (int)c;
 		}
@@ -595,6 +594,25 @@ int main(void)
 		CHECK_EQ(in.len, fixed[i].len);
 		CHECK_EQ(in.mod, 3);
 		CHECK_EQ(in.rm, (b[in.len - 1] & 7) | (in.rex & 1) << 3);
+	}
+	/* LOCK where it is not allowed is #UD, but an instruction longer than
+	 * 15 bytes is #GP(0) first (SDM vol. 3, Table 6-2; was #UD). */
+	static const struct {
+		const char *hex;
+		enum emu_decode_status st;
+	} lock[] = {
+		{ "f0 90", EMU_DEC_UD },
+		{ "f0 01 c0", EMU_DEC_UD },
+		{ "f0 2e 2e 2e 2e 2e 2e 2e 2e 0f 84 00 00 00 00", EMU_DEC_UD },       /* 15 bytes */
+		{ "f0 2e 2e 2e 2e 2e 2e 2e 2e 2e 2e 0f 84 00 00 00 00", EMU_DEC_GP }, /* 17 */
+		{ "f0 66 66 66 66 66 66 66 66 66 66 81 80 00 00 00 00 01 00", EMU_DEC_GP },
+		{ "f0 66 66 66 66 66 66 66 66 66 66 81 00 01 00", EMU_DEC_OK }, /* lock add word [rax], 1 */
+	};
+	for (unsigned i = 0; i < sizeof lock / sizeof lock[0]; i++) {
+		uint8_t b[32] = { 0 };
+		struct emu_insn in;
+		unit_hex(lock[i].hex, b);
+		CHECK_EQ(emu_decode_level(b, 15, EMU_MODE_64, RAX_CPU_LEVEL_MAX, &in), lock[i].st);
 	}
 
 	double t0 = now();

@@ -25,12 +25,15 @@ PASSED, FAILED, EXCEPTION = 0, 1, 3
 # emulates CPL0 cannot emulate; t_sse checks #GP(0) for misaligned SSE
 # arithmetic, which such a host turns into #UD.
 # t_xsave runs XSETBV, XGETBV and XRSTOR at CPL0, which such a host cannot emulate.
-KVM_NEEDS = {"t_faults": ("cpl0-native",), "t_sse": ("gp-cpl3",), "t_sse4": ("gp-cpl3",), "t_xsave": ("cpl0-native",)}
+# t_rd checks that CPUID offers RDTSCP/RDPID/RDRAND/RDSEED: such a host answers
+# CPL3 CPUID with its own leaves, whatever the model's (and lacks RDTSCP/RDPID).
+KVM_NEEDS = {"t_faults": ("cpl0-native",), "t_sse": ("gp-cpl3",), "t_sse4": ("gp-cpl3",), "t_xsave": ("cpl0-native",),
+             "t_rd": ("cpl0-native",)}
 # The CPU level a program needs (`rax --cpu`; the default is the highest):
 # t_sse4 is the x86-64-v2 set, t_x87 checks FISTTP (SSE3). KVM runs the
 # instructions on the host CPU whatever the model's CPUID says.
-# t_xsave the XSAVE feature set (advertised from v2 up).
-NEEDS_LEVEL = {"t_sse4": "v2", "t_x87": "v2", "t_xsave": "v2"}
+# t_xsave the XSAVE feature set, t_rd RDTSCP/RDPID/RDRAND/RDSEED (from v2 up).
+NEEDS_LEVEL = {"t_sse4": "v2", "t_x87": "v2", "t_xsave": "v2", "t_rd": "v2"}
 
 
 def image(name):

@@ -25,10 +25,7 @@ PASSED, FAILED, EXCEPTION = 0, 1, 3
 # emulates CPL0 cannot emulate; t_sse checks #GP(0) for misaligned SSE
 # arithmetic, which such a host turns into #UD.
 # t_xsave runs XSETBV, XGETBV and XRSTOR at CPL0, which such a host cannot emulate.
-# t_rd checks that CPUID offers RDTSCP/RDPID/RDRAND/RDSEED: such a host answers
-# CPL3 CPUID with its own leaves, whatever the model's (and lacks RDTSCP/RDPID).
-KVM_NEEDS = {"t_faults": ("cpl0-native",), "t_sse": ("gp-cpl3",), "t_sse4": ("gp-cpl3",), "t_xsave": ("cpl0-native",),
-             "t_rd": ("cpl0-native",)}
+KVM_NEEDS = {"t_faults": ("cpl0-native",), "t_sse": ("gp-cpl3",), "t_sse4": ("gp-cpl3",), "t_xsave": ("cpl0-native",)}
 # The CPU level a program needs (`rax --cpu`; the default is the highest):
 # t_sse4 is the x86-64-v2 set, t_x87 checks FISTTP (SSE3). KVM runs the
 # instructions on the host CPU whatever the model's CPUID says.
@@ -57,6 +54,17 @@ def test_program(program, backend):
     assert int(m.group(1)) > 0 and int(m.group(2)) == 0
     assert r.returncode == PASSED, r.stdout[-1500:] + r.stderr
     assert "outcome: passed" in r.stdout
+
+
+def test_rd_program_runs_every_part_on_the_interpreter():
+    """The interpreter offers RDTSCP, RDPID, RDRAND and RDSEED from level v2
+    (t_rd checks each only where CPUID offers it), and none of them at v1."""
+    r = run_rax(["--test", image("t_rd"), "--backend", "emulator", "--timeout", "60"], timeout=90)
+    assert "not offered" not in r.stdout, r.stdout
+    m = re.search(r"^SUMMARY: (\d+) passed, 0 failed$", r.stdout, re.M)
+    assert m and int(m.group(1)) >= 13, r.stdout[-2000:]
+    r = run_rax(["--test", image("t_rd"), "--backend", "emulator", "--cpu", "v1", "--timeout", "60"], timeout=90)
+    assert r.stdout.count("not offered") == 4, r.stdout
 
 
 def test_v2_program_raises_ud_at_level_v1():

@@ -296,14 +296,9 @@ static uint64_t fx_addr(struct emu_cpu *c, const struct emu_insn *in)
  */
 #define FX_LEN 416
 
-EMU_HANDLER(fxsave_M)
+void x87_fx_store(struct emu_cpu *c, const struct emu_insn *in, uint8_t *img)
 {
-	uint64_t la = fx_addr(c, in);
 	const struct rax_fpu_state *f = &c->s.fpu;
-	bool xmm = c->s.cr4 & CR4_OSFXSR;
-	unsigned len = xmm ? FX_LEN : 160;
-	uint8_t img[FX_LEN];
-	memset(img, 0, sizeof(img));
 	wr16(img + 0, f->fcw);
 	wr16(img + 2, f->fsw);
 	img[4] = f->ftw;
@@ -319,10 +314,41 @@ EMU_HANDLER(fxsave_M)
 			wr16(img + 20, x87_fds(c));
 		}
 	}
-	wr32(img + 24, f->mxcsr);
-	wr32(img + 28, EMU_MXCSR_MASK);
 	for (unsigned i = 0; i < 8; i++)
 		memcpy(img + 32 + 16 * i, f->st[i], 10);
+}
+
+void x87_fx_load(struct emu_cpu *c, const struct emu_insn *in, const uint8_t *img)
+{
+	struct rax_fpu_state *f = &c->s.fpu;
+	f->fcw = x87_fcw_load(rd16(img + 0));
+	f->fsw = x87_summary(rd16(img + 2), f->fcw);
+	f->ftw = img[4];
+	f->fop = rd16(img + 6) & 0x7ff;
+	if (in->rex & 8) {
+		f->fip = rd64(img + 8);
+		f->fdp = rd64(img + 16);
+	} else {
+		f->fip = rd32(img + 8);
+		f->fdp = rd32(img + 16);
+	}
+	for (unsigned i = 0; i < 8; i++) {
+		memcpy(f->st[i], img + 32 + 16 * i, 10);
+		memset(f->st[i] + 10, 0, 6);
+	}
+}
+
+EMU_HANDLER(fxsave_M)
+{
+	uint64_t la = fx_addr(c, in);
+	const struct rax_fpu_state *f = &c->s.fpu;
+	bool xmm = c->s.cr4 & CR4_OSFXSR;
+	unsigned len = xmm ? FX_LEN : 160;
+	uint8_t img[FX_LEN];
+	memset(img, 0, sizeof(img));
+	x87_fx_store(c, in, img);
+	wr32(img + 24, f->mxcsr);
+	wr32(img + 28, EMU_MXCSR_MASK);
 	if (xmm)
 		memcpy(img + 160, f->xmm, 256);
 	emu_write_block(c, la, img, len, c->cpl == 3);
@@ -338,22 +364,8 @@ EMU_HANDLER(fxrstor_M)
 	uint32_t mxcsr = rd32(img + 24);
 	if (mxcsr & ~(uint32_t)EMU_MXCSR_MASK)
 		EMU_GP(c, 0);
-	f->fcw = x87_fcw_load(rd16(img + 0));
-	f->fsw = x87_summary(rd16(img + 2), f->fcw);
-	f->ftw = img[4];
-	f->fop = rd16(img + 6) & 0x7ff;
-	if (in->rex & 8) {
-		f->fip = rd64(img + 8);
-		f->fdp = rd64(img + 16);
-	} else {
-		f->fip = rd32(img + 8);
-		f->fdp = rd32(img + 16);
-	}
+	x87_fx_load(c, in, img);
 	f->mxcsr = mxcsr;
-	for (unsigned i = 0; i < 8; i++) {
-		memcpy(f->st[i], img + 32 + 16 * i, 10);
-		memset(f->st[i] + 10, 0, 6);
-	}
 	if (xmm)
 		memcpy(f->xmm, img + 160, 256);
 }

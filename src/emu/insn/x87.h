@@ -135,6 +135,13 @@ void x87_note_mem(struct emu_cpu *c, const struct emu_insn *in, uint64_t ea);
 uint16_t x87_fcs(const struct emu_cpu *c);
 uint16_t x87_fds(const struct emu_cpu *c);
 
+/* The x87 part of an FXSAVE-format image (bytes 0-23 but MXCSR, and the
+ * ST registers at 32-159), as FXSAVE and XSAVE's x87 component store and
+ * load it; REX.W selects the 64-bit pointer format. The store writes only
+ * those bytes (zeros in the reserved ones). */
+void x87_fx_store(struct emu_cpu *c, const struct emu_insn *in, uint8_t *img);
+void x87_fx_load(struct emu_cpu *c, const struct emu_insn *in, const uint8_t *img);
+
 /* ---- the common cases in C (x87_soft.c) ----
  * All return false, leaving the work to the host FPU, unless every operand
  * is a normal number or zero and so is the result. *sw receives PE and C1

@@ -132,50 +132,6 @@ static uint64_t rfbm_of(struct emu_cpu *c)
 
 static unsigned xmm_regs(const struct emu_cpu *c) { return c->dmode == EMU_MODE_64 ? 16 : 8; }
 
-/* The x87 part of the legacy region (bytes 0-23 and 32-159), as FXSAVE. */
-static void x87_image(struct emu_cpu *c, const struct emu_insn *in, uint8_t *img)
-{
-	const struct rax_fpu_state *f = &c->s.fpu;
-	memset(img, 0, 160);
-	wr16(img + 0, f->fcw);
-	wr16(img + 2, f->fsw);
-	img[4] = f->ftw;
-	if (f->fsw & X87_SW_ES) { /* AMD: the error pointers only while one is pending */
-		wr16(img + 6, f->fop & 0x7ff);
-		if (in->rex & 8) {
-			wr64(img + 8, f->fip);
-			wr64(img + 16, f->fdp);
-		} else {
-			wr32(img + 8, (uint32_t)f->fip);
-			wr16(img + 12, x87_fcs(c));
-			wr32(img + 16, (uint32_t)f->fdp);
-			wr16(img + 20, x87_fds(c));
-		}
-	}
-	for (unsigned i = 0; i < 8; i++)
-		memcpy(img + 32 + 16 * i, f->st[i], 10);
-}
-
-static void x87_load(struct emu_cpu *c, const struct emu_insn *in, const uint8_t *img)
-{
-	struct rax_fpu_state *f = &c->s.fpu;
-	f->fcw = x87_fcw_load(rd16(img + 0));
-	f->fsw = x87_summary(rd16(img + 2), f->fcw);
-	f->ftw = img[4];
-	f->fop = rd16(img + 6) & 0x7ff;
-	if (in->rex & 8) {
-		f->fip = rd64(img + 8);
-		f->fdp = rd64(img + 16);
-	} else {
-		f->fip = rd32(img + 8);
-		f->fdp = rd32(img + 16);
-	}
-	for (unsigned i = 0; i < 8; i++) {
-		memcpy(f->st[i], img + 32 + 16 * i, 10);
-		memset(f->st[i] + 10, 0, 6);
-	}
-}
-
 static void x87_init(struct rax_fpu_state *f)
 {
 	f->fcw = 0x37f;
@@ -211,7 +167,8 @@ static void xsave_common(struct emu_cpu *c, const struct emu_insn *in, enum xs_k
 		wr64(hdr, (rd64(hdr) & ~rfbm) | (inuse & rfbm));
 	}
 	if (save & XFEATURE_X87) {
-		x87_image(c, in, img);
+		memset(img, 0, 160);
+		x87_fx_store(c, in, img);
 		emu_write_block(c, la, img, 24, user);
 	}
 	if (mxcsr)
@@ -270,7 +227,7 @@ EMU_HANDLER(xrstor_M)
 		emu_read_block(c, la + XS_AVX, ymmh, 16 * nx, user);
 	if (rfbm & XFEATURE_X87) {
 		if (load & XFEATURE_X87)
-			x87_load(c, in, img);
+			x87_fx_load(c, in, img);
 		else
 			x87_init(f);
 	}

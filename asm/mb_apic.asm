@@ -301,30 +301,7 @@ wrmsr_g:                                ; ecx = MSR, edx:eax = value
 	ret
 
 ; ---- the interrupt handlers ----
-; Vector v's stub pushes an error code (0 unless the CPU pushed one) and v.
-%macro STUB 1
-stub_%1:
-%if (%1 == 8) || (%1 >= 10 && %1 <= 14) || (%1 == 17) || (%1 == 21) || (%1 == 29) || (%1 == 30)
-	push qword %1
-%else
-	push qword 0
-	push qword %1
-%endif
-	jmp isr_common
-%endmacro
-
-%assign v 0
-%rep 256
-	STUB v
-%assign v v + 1
-%endrep
-
-stub_table:
-%assign v 0
-%rep 256
-	dq stub_ %+ v
-%assign v v + 1
-%endrep
+%include "include/idt_stubs.inc"
 
 isr_common:
 	push rax

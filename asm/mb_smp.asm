@@ -424,29 +424,7 @@ apic_setup:
 	ret
 
 ; ---- interrupts ----
-%macro STUB 1
-stub_%1:
-%if (%1 == 8) || (%1 >= 10 && %1 <= 14) || (%1 == 17) || (%1 == 21) || (%1 == 29) || (%1 == 30)
-	push dword %1
-%else
-	push dword 0
-	push dword %1
-%endif
-	jmp isr_common
-%endmacro
-
-%assign v 0
-%rep 256
-	STUB v
-%assign v v + 1
-%endrep
-
-stub_table:
-%assign v 0
-%rep 256
-	dd stub_ %+ v
-%assign v v + 1
-%endrep
+%include "include/idt_stubs.inc"
 
 idt_init:
 	mov edi, idt

@@ -203,4 +203,4 @@ def test_cpu_option_sets_the_cpuid_both_backends_show(backend, level, status):
 
 def test_cpu_option_is_checked():
     r = run_rax(["--cpu", "v5", "--test", image("t_sse4")])
-    assert r.returncode == 2 and "unknown --cpu 'v5' (v1 or v2)" in r.stderr
+    assert r.returncode == 2 and "unknown --cpu 'v5' (v1, v2 or v3)" in r.stderr

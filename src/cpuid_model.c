@@ -13,13 +13,14 @@
  * leaves: 0xD.0 (XCR0 may enable x87, SSE, AVX; the area is 576 or 832
  * bytes as XCR0 says), 0xD.1 (XSAVEOPT, XSAVEC, XGETBV with ECX=1, as AMD
  * Zen reports them; not XSAVES/XRSTORS, which need supervisor state this
- * model does not have) and 0xD.2 (AVX: 256 bytes at offset 576). AVX itself
- * (leaf 1 ECX bit 28) is not advertised: the YMM upper halves are state
- * that XSAVE/XRSTOR move, no VEX instruction runs. With more than one CPU,
- * the topology bits of cpuid_model_cpu (HTT, CmpLegacy, the core count in
- * 0x80000008). Deliberately absent: MONITOR/MWAIT (#UD in the
- * interpreter), SSE4A and MisAlignSse (AMD-only, not emulated), AVX and
- * later.
+ * model does not have) and 0xD.2 (AVX: 256 bytes at offset 576). At v2
+ * AVX itself (leaf 1 ECX bit 28) is not advertised: the YMM upper halves
+ * are state that XSAVE/XRSTOR move. Level v3 adds (leaf 1 ECX) FMA
+ * PCLMULQDQ AES AVX F16C and (leaf 7.0 EBX) BMI1 AVX2 BMI2: the VEX
+ * encoding. With more than one CPU, the topology bits of cpuid_model_cpu
+ * (HTT, CmpLegacy, the core count in 0x80000008). Deliberately absent:
+ * MONITOR/MWAIT (#UD in the interpreter), SSE4A and MisAlignSse (AMD-only,
+ * not emulated), AVX-512, VAES, VPCLMULQDQ, SHA, ADX and later.
  */
 #include "cpuid_model.h"
 
@@ -42,6 +43,11 @@
 #define F1_EDX_SSE2 (1u << 26)
 #define F1_EDX_HTT (1u << 28)
 #define F1_ECX_SSE3 (1u << 0)
+#define F1_ECX_PCLMULQDQ (1u << 1)
+#define F1_ECX_FMA (1u << 12)
+#define F1_ECX_AES (1u << 25)
+#define F1_ECX_AVX (1u << 28)
+#define F1_ECX_F16C (1u << 29)
 #define F1_ECX_SSSE3 (1u << 9)
 #define F1_ECX_CX16 (1u << 13)
 #define F1_ECX_SSE4_1 (1u << 19)
@@ -75,6 +81,11 @@
 #define X1_EDX_V2 X1_EDX_RDTSCP
 #define L7_EBX_V2 L7_EBX_RDSEED
 #define L7_ECX_V2 L7_ECX_RDPID
+#define LEAF1_ECX_V3 (LEAF1_ECX_V2 | F1_ECX_PCLMULQDQ | F1_ECX_FMA | F1_ECX_AES | F1_ECX_AVX | F1_ECX_F16C)
+#define L7_EBX_BMI1 (1u << 3)
+#define L7_EBX_AVX2 (1u << 5)
+#define L7_EBX_BMI2 (1u << 8)
+#define L7_EBX_V3 (L7_EBX_V2 | L7_EBX_BMI1 | L7_EBX_AVX2 | L7_EBX_BMI2)
 
 /* XSAVE (leaf 0xD): components x87, SSE, AVX; the area's sizes */
 #define XSAVE_XCR0_MASK 0x7u
@@ -126,7 +137,10 @@
 static const struct cpuid_leaf model_v1[] = { MODEL_LEAVES(0x1, LEAF1_ECX_V1, X1_ECX_V1, 0, X1_EDX_V1, 0, 0) };
 static const struct cpuid_leaf model_v2[] = { MODEL_LEAVES(0xd, LEAF1_ECX_V2, X1_ECX_V2, 1, X1_EDX_V2, L7_EBX_V2,
 							   L7_ECX_V2) };
-_Static_assert(sizeof(model_v1) == sizeof(model_v2), "one set of leaves per level");
+static const struct cpuid_leaf model_v3[] = { MODEL_LEAVES(0xd, LEAF1_ECX_V3, X1_ECX_V2, 1, X1_EDX_V2, L7_EBX_V3,
+							   L7_ECX_V2) };
+_Static_assert(sizeof(model_v1) == sizeof(model_v2) && sizeof(model_v2) == sizeof(model_v3),
+	       "one set of leaves per level");
 #define NLEAVES (sizeof(model_v1) / sizeof(model_v1[0]))
 _Static_assert(NLEAVES <= CPUID_MODEL_MAX_LEAVES, "CPUID_MODEL_MAX_LEAVES");
 
@@ -142,6 +156,8 @@ unsigned rax_cpu_level_parse(const char *s)
 		return RAX_CPU_V1;
 	if (!strcmp(s, "2"))
 		return RAX_CPU_V2;
+	if (!strcmp(s, "3"))
+		return RAX_CPU_V3;
 	return 0;
 }
 
@@ -150,6 +166,7 @@ const char *rax_cpu_level_name(unsigned level)
 	switch (level) {
 	case RAX_CPU_V1: return "v1";
 	case RAX_CPU_V2: return "v2";
+	case RAX_CPU_V3: return "v3";
 	default: return "?";
 	}
 }
@@ -157,7 +174,7 @@ const char *rax_cpu_level_name(unsigned level)
 const struct cpuid_leaf *cpuid_model_leaves_level(unsigned level, unsigned *count)
 {
 	*count = NLEAVES;
-	return level >= RAX_CPU_V2 ? model_v2 : model_v1;
+	return level >= RAX_CPU_V3 ? model_v3 : level >= RAX_CPU_V2 ? model_v2 : model_v1;
 }
 
 const struct cpuid_leaf *cpuid_model_leaves(unsigned *count)

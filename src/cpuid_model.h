@@ -18,17 +18,19 @@
  * ABM (LZCNT), MOVBE and 3DNowPrefetch (PREFETCHW), and the XSAVE feature
  * set (XSAVE, XSAVEOPT, XSAVEC, XGETBV with ECX=1; components x87, SSE,
  * AVX; CPUID leaf 0xD) and, as AMD Zen has them, RDTSCP, RDPID, RDRAND and
- * RDSEED (not psABI levels: Linux then uses them). The interpreter raises
- * #UD for instructions above its level (opcode-table flag V2); CPUID
+ * RDSEED (not psABI levels: Linux then uses them). v3 adds AVX, AVX2, FMA,
+ * F16C, BMI1, BMI2 (the VEX encoding) and, as the modelled part has them,
+ * AES-NI and PCLMULQDQ. The interpreter raises
+ * #UD for instructions above its level (opcode-table flags V2, V3); CPUID
  * advertises exactly the level's features.
  */
-enum rax_cpu_level { RAX_CPU_V1 = 1, RAX_CPU_V2 = 2 };
+enum rax_cpu_level { RAX_CPU_V1 = 1, RAX_CPU_V2 = 2, RAX_CPU_V3 = 3 };
 #define RAX_CPU_LEVEL_DEFAULT RAX_CPU_V2
-#define RAX_CPU_LEVEL_MAX RAX_CPU_V2 /* the highest level that is implemented */
+#define RAX_CPU_LEVEL_MAX RAX_CPU_V3 /* the highest level that exists */
 
-/* "v1", "v2" (also "x86-64-v2" and "2") -> the level, or 0 when s names none. */
+/* "v1", "v2", "v3" (also "x86-64-v2" and "2") -> the level, or 0 when s names none. */
 unsigned rax_cpu_level_parse(const char *s);
-/* "v1", "v2"; "?" for a level that does not exist. */
+/* "v1", "v2", "v3"; "?" for a level that does not exist. */
 const char *rax_cpu_level_name(unsigned level);
 
 /* Leaf 1 EDX: the local APIC (a CPU clears it while IA32_APIC_BASE.EN is 0). */

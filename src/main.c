@@ -59,9 +59,10 @@ static void usage(FILE *f)
 		"                      guest sleeps and its clock follows the wall clock;\n"
 		"                      the default at a terminal). KVM: realtime only\n"
 		"  --cpu LEVEL         the CPU model both backends present: v1 (x86-64\n"
-		"                      baseline) or v2 (+ SSE3 SSSE3 SSE4.1 SSE4.2 POPCNT\n"
-		"                      LZCNT MOVBE; the default); the emulator raises #UD\n"
-		"                      above it, KVM only hides it from CPUID\n"
+		"                      baseline), v2 (+ SSE3 SSSE3 SSE4.1 SSE4.2 POPCNT\n"
+		"                      LZCNT MOVBE XSAVE; the default) or v3 (+ AVX AVX2\n"
+		"                      FMA F16C BMI1 BMI2 AES-NI PCLMULQDQ); the emulator\n"
+		"                      raises #UD above it, KVM only hides it from CPUID\n"
 		"  --smp N             N CPUs (1 to %d; default 1), in the ACPI MADT and\n"
 		"                      CPUID; the guest starts the others with INIT/SIPI.\n"
 		"                      KVM: one thread per vCPU; emulator: one thread,\n"
@@ -403,7 +404,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_CPU:
 			if (!(cfg.cpu_level = rax_cpu_level_parse(optarg))) {
-				snprintf(msg, sizeof(msg), "unknown --cpu '%s' (v1 or v2)", optarg);
+				snprintf(msg, sizeof(msg), "unknown --cpu '%s' (v1, v2 or v3)", optarg);
 				return die(RAX_STATUS_USAGE, msg);
 			}
 			break;

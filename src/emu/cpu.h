@@ -91,6 +91,10 @@ struct emu_cpu {
 	uint8_t lf_op, lf_size, lf_cin;
 	uint8_t lf_op2; /* under LF_ROT: the operation that set SF ZF AF PF */
 	uint8_t cpl;
+	/* VEX.256 lane-wise handlers (EMU_VEX_LANES, insn/sse.h): the lane
+	 * being computed, the number of lanes, and lane results held back
+	 * until every lane has run */
+	uint8_t vlane, vlanes;
 	bool in_insn; /* a fault now must roll back to rip/saved_rsp */
 	bool tf_trap;
 	bool event_delivered; /* the current instruction delivered an event (INT n) */
@@ -114,6 +118,9 @@ struct emu_cpu {
 	struct rax_cpu_state s;
 	uint64_t tsc_offset; /* TSC = virtual ns (icount + idle_ns) + tsc_offset */
 	uint64_t misc_enable;
+
+	uint8_t vhold[2][16]; /* EMU_VEX_LANES: results of lanes 0 and 1 */
+	uint8_t vhold_reg;    /* their register, 0xff for none */
 
 	/* fault unwinding */
 	jmp_buf jb;

@@ -11,6 +11,12 @@
  * from CS.D (66/67 toggle them), mod=00 rm=101 is an absolute disp32 and
  * 16-bit addressing uses the [bx+si] forms. The last of F2/F3 wins, and an
  * instruction longer than 15 bytes raises #GP(0).
+ *
+ * VEX (SDM vol. 2, 2.3): C4/C5 start a VEX prefix in 64-bit mode, and in
+ * 32-bit code when the next byte has ModRM.mod = 3 (otherwise they are
+ * LES/LDS); in 16-bit code they stay LES/LDS. VEX rows live in their own
+ * maps (table index 4 + map) and are selected by VEX.pp like the mandatory
+ * prefixes, and by VEX.W for VW0/VW1 rows.
  */
 #include "emu/decode.h"
 
@@ -37,25 +43,39 @@ const unsigned emu_noprows = sizeof(emu_oprows) / sizeof(emu_oprows[0]);
 #define PFX_FLAGS (EMU_F_NP | EMU_F_P66 | EMU_F_PF3 | EMU_F_PF2)
 #define MOD_FLAGS (EMU_F_MEMO | EMU_F_REGO)
 
-/* Rows by mandatory-prefix slot: 0 none, 1 66, 2 F3, 3 F2. */
+/* Rows by slot: the mandatory prefix (0 none, 1 66, 2 F3, 3 F2; VEX.pp
+ * has the same numbering) plus 4 for VEX.W = 1 (VEX maps only). */
+#define NSLOT 8
 struct optab_ent {
-	uint8_t modrm_sel;     /* 1: the row depends on ModRM (grp[][][] applies) */
-	uint16_t row[4];       /* plain opcode rows; 0 = none */
-	uint16_t grp[2][8][4]; /* [mod == 3][ModRM.reg][prefix slot] */
+	uint8_t modrm_sel;         /* 1: the row depends on ModRM (grp[][][] applies) */
+	uint16_t row[NSLOT];       /* plain opcode rows; 0 = none */
+	uint16_t grp[2][8][NSLOT]; /* [mod == 3][ModRM.reg][slot] */
 };
 
-/* [level - 1][0]: 64-bit mode, [level - 1][1]: protected/compatibility mode */
-static struct optab_ent optab[RAX_CPU_LEVEL_MAX][2][4 * 256];
+/* [level - 1][0]: 64-bit mode, [level - 1][1]: protected/compatibility
+ * mode; index (map, or 4 + map for the VEX maps) * 256 + opcode */
+static struct optab_ent optab[RAX_CPU_LEVEL_MAX][2][8 * 256];
 
 static unsigned row_specificity(const struct emu_oprow *o)
 {
 	return (o->reg >= 0) + !!(o->flags & PFX_FLAGS) + !!(o->flags & MOD_FLAGS);
 }
 
-static bool pfx_slot_ok(uint32_t fl, unsigned p)
+static bool pfx_slot_ok(uint64_t fl, unsigned p)
 {
 	static const uint32_t need[4] = { EMU_F_NP, EMU_F_P66, EMU_F_PF3, EMU_F_PF2 };
-	return !(fl & PFX_FLAGS) || (fl & need[p]);
+	if (p >= 4 && !(fl & EMU_F_VEX))
+		return false; /* W slots exist for VEX rows only */
+	if ((fl & EMU_F_VW0) && p >= 4)
+		return false;
+	if ((fl & EMU_F_VW1) && p < 4)
+		return false;
+	return !(fl & PFX_FLAGS) || (fl & need[p & 3]);
+}
+
+static unsigned row_index(const struct emu_oprow *o)
+{
+	return ((o->flags & EMU_F_VEX) ? 4u + o->map : o->map) * 256u + o->op;
 }
 
 /* Does row o take part in table leg of level, and in which pass (more specific later)? */
@@ -75,15 +95,15 @@ static void optab_build(struct optab_ent *tab, bool leg, unsigned level)
 	for (unsigned r = 1; r < emu_noprows; r++) {
 		const struct emu_oprow *o = &emu_oprows[r];
 		if (row_pass(o, leg, level) >= 0 && (o->reg >= 0 || (o->flags & MOD_FLAGS)))
-			tab[o->map * 256 + o->op].modrm_sel = 1;
+			tab[row_index(o)].modrm_sel = 1;
 	}
 	for (int pass = 0; pass <= 7; pass++) {
 		for (unsigned r = 1; r < emu_noprows; r++) {
 			const struct emu_oprow *o = &emu_oprows[r];
 			if (row_pass(o, leg, level) != pass)
 				continue;
-			struct optab_ent *e = &tab[o->map * 256 + o->op];
-			for (unsigned p = 0; p < 4; p++) {
+			struct optab_ent *e = &tab[row_index(o)];
+			for (unsigned p = 0; p < NSLOT; p++) {
 				if (!pfx_slot_ok(o->flags, p))
 					continue;
 				if (!e->modrm_sel) {
@@ -177,13 +197,19 @@ enum emu_decode_status emu_decode_level(const uint8_t *b, unsigned avail, unsign
 				i++;
 				continue;
 			}
+			if ((c & 0xfe) == 0xc4 && mode != EMU_MODE_16) {
+				NEED(2);
+				if (!leg || (b[i + 1] & 0xc0) == 0xc0)
+					goto vex;
+			}
 			goto opcode;
 		}
 		rex = 0; /* a legacy prefix after REX cancels it */
 		i++;
 	}
 opcode:;
-	uint8_t map = 0, op = b[i++];
+	uint8_t map = 0, op = b[i++], vex = 0, vvvv = 0;
+	unsigned ps = (pfx & EMU_P_REP) ? 2 : (pfx & EMU_P_REPNE) ? 3 : (pfx & EMU_P_66) ? 1 : 0;
 	if (op == 0x0f) {
 		NEED(1);
 		op = b[i++];
@@ -194,10 +220,37 @@ opcode:;
 			op = b[i++];
 		}
 	}
+	if (0) {
+	vex:; /* b[i] is C4 or C5, b[i + 1] (and b[i + 2]) available */
+		/* #UD: VEX after 66, F2, F3, LOCK or REX (SDM vol. 2, 2.3.2) */
+		bool bad = (pfx & (EMU_P_66 | EMU_P_REP | EMU_P_REPNE | EMU_P_LOCK)) || rex;
+		uint8_t v1 = b[i + 1], v2 = v1;
+		if (b[i] == 0xc5) {
+			map = 1;
+			rex = (uint8_t)(0x40 | (~v1 & 0x80) >> 5); /* R */
+			i += 2;
+		} else {
+			NEED(3);
+			v2 = b[i + 2];
+			map = v1 & 0x1f;
+			rex = (uint8_t)(0x40 | (~v1 & 0xe0) >> 5 | (v2 & 0x80) >> 4); /* R X B, W */
+			i += 3;
+		}
+		if (leg)
+			rex = (uint8_t)(rex & ~7); /* R X B do not exist outside 64-bit mode */
+		vex = (uint8_t)(EMU_VEX_ON | ((v2 >> 1) & EMU_VEX_L) | ((rex & 8) ? EMU_VEX_W : 0));
+		vvvv = (uint8_t)((~v2 >> 3) & (leg ? 7 : 15));
+		ps = v2 & 3;
+		NEED(1);
+		op = b[i++];
+		if (bad || map < 1 || map > 3)
+			return EMU_DEC_UD;
+	}
 	if (level < RAX_CPU_V1 || level > RAX_CPU_LEVEL_MAX)
 		level = level < RAX_CPU_V1 ? RAX_CPU_V1 : RAX_CPU_LEVEL_MAX;
-	const struct optab_ent *e = &optab[level - 1][leg][map * 256 + op];
-	unsigned ps = (pfx & EMU_P_REP) ? 2 : (pfx & EMU_P_REPNE) ? 3 : (pfx & EMU_P_66) ? 1 : 0;
+	const struct optab_ent *e = &optab[level - 1][leg][(vex ? 4u + map : map) * 256u + op];
+	if (vex & EMU_VEX_W)
+		ps += 4;
 	uint16_t row = e->row[ps];
 	uint8_t modrm = 0;
 	bool has_modrm = false;
@@ -210,13 +263,18 @@ opcode:;
 	if (!row)
 		return EMU_DEC_UD;
 	uint64_t fl = emu_oprows[row].flags;
+	if (vex && (((fl & EMU_F_VL0) && (vex & EMU_VEX_L)) || ((fl & EMU_F_VL1) && !(vex & EMU_VEX_L)) ||
+		    ((fl & EMU_F_NV) && vvvv)))
+		return EMU_DEC_UD;
 
 	memset(in, 0, sizeof(*in));
 	in->map = map;
 	in->op = op;
 	in->row = row;
 	in->rex = rex;
-	if (rex)
+	in->vex = vex;
+	in->vvvv = vvvv;
+	if (rex && !vex)
 		pfx |= EMU_P_REX;
 	in->pfx = pfx;
 	if (!leg) {
@@ -225,6 +283,8 @@ opcode:;
 			in->osz = 1;
 		else if (rex & 8)
 			in->osz = 8;
+		else if (vex)
+			in->osz = 4;
 		else if (pfx & EMU_P_66)
 			in->osz = 2;
 		else
@@ -420,6 +480,8 @@ static size_t put_mem(const struct emu_insn *in, uint64_t rip, unsigned size, ch
 		pos = put(buf, n, pos, "%s", sz[size]);
 	else if (size == 16)
 		pos = put(buf, n, pos, "xmmword ");
+	else if (size == 32)
+		pos = put(buf, n, pos, "ymmword ");
 	if (in->seg == RAX_SEG_FS || in->seg == RAX_SEG_GS)
 		pos = put(buf, n, pos, "%s:", rax_seg_names[in->seg]);
 	else if ((in->seg & EMU_SEG_LEG) && (in->seg & 7) < RAX_NSEG && (in->seg & 7) != RAX_SEG_DS &&
@@ -453,6 +515,12 @@ static size_t put_mem(const struct emu_insn *in, uint64_t rip, unsigned size, ch
 			pos = put(buf, n, pos, "+0x%x", (uint32_t)in->disp);
 	}
 	return put(buf, n, pos, "]");
+}
+
+/* Vector register names: "x" forms are YMM with VEX.L = 1, "o" forms always XMM. */
+static const char *vec_reg(const struct emu_insn *in, char s)
+{
+	return (s == 'x' && (in->vex & EMU_VEX_L)) ? "ymm" : "xmm";
 }
 
 static unsigned form_size(const struct emu_insn *in, char c)
@@ -516,13 +584,24 @@ void emu_disasm_at(const struct emu_insn *in, uint64_t rip, char *buf, size_t n)
 				pos = put_mem(in, rip, size, buf, n, pos);
 		} else if (k == 'M') {
 			pos = put(buf, n, pos, "%s", regname(in, in->rm, 8));
-		} else if (k == 'V') {
-			pos = put(buf, n, pos, "xmm%u", in->reg);
+		} else if (k == 'V' || k == 'H' || k == 'L') {
+			/* V: ModRM.reg, H: VEX.vvvv, L: imm8[7:4] (VEX is4) */
+			unsigned r = k == 'V' ? in->reg : k == 'H' ? in->vvvv : (unsigned)(in->imm >> 4) & 15;
+			pos = put(buf, n, pos, "%s%u", vec_reg(in, s), r);
 		} else if (k == 'W' || k == 'U') {
 			if (in->mod == 3)
-				pos = put(buf, n, pos, "xmm%u", in->rm);
+				pos = put(buf, n, pos, "%s%u", vec_reg(in, s), in->rm);
 			else
-				pos = put_mem(in, rip, s == 'q' ? 8 : s == 'd' ? 4 : s == 'w' ? 2 : 16, buf, n, pos);
+				pos = put_mem(in, rip,
+					      s == 'q'   ? 8
+					      : s == 'd' ? 4
+					      : s == 'w' ? 2
+					      : s == 'b' ? 1
+					      : (s == 'x' && (in->vex & EMU_VEX_L)) ? 32
+										 : 16,
+					      buf, n, pos);
+		} else if (k == 'B') {
+			pos = put(buf, n, pos, "%s", regname(in, in->vvvv, form_size(in, s)));
 		} else if (k == 'G') {
 			pos = put(buf, n, pos, "%s", regname(in, in->reg, form_size(in, s)));
 		} else if (k == 'R') {

@@ -49,6 +49,27 @@
  * a level flag are v1; below its level a row does not exist (the opcode is
  * #UD, or the row it overrides applies: F3 0F BD is BSR below v2). */
 #define EMU_F_V2 (1u << 22) /* V2: x86-64-v2 (SSE3 SSSE3 SSE4.1 SSE4.2 POPCNT LZCNT MOVBE) */
+#define EMU_F_V3 (1u << 23) /* V3: x86-64-v3 (AVX AVX2 FMA F16C BMI1 BMI2; AES-NI PCLMULQDQ) */
+/*
+ * VEX rows. A VEX row exists only under a VEX prefix (C4/C5), a legacy row
+ * only without one; map is the VEX map (1 = 0F, 2 = 0F38, 3 = 0F3A) and the
+ * mandatory-prefix flags match VEX.pp. The decoder fills emu_insn.vex and
+ * .vvvv; VEX.W acts as REX.W for the operand size of general-register
+ * forms. #UD: a VEX prefix after 66, F2, F3, LOCK or REX, or a map other
+ * than 1-3 (SDM vol. 2, 2.3.2).
+ */
+#define EMU_F_VEX (1u << 24)   /* VEX: VEX-encoded row */
+#define EMU_F_VW0 (1u << 25)   /* VW0: the row applies only with VEX.W = 0 */
+#define EMU_F_VW1 (1u << 26)   /* VW1: the row applies only with VEX.W = 1 */
+#define EMU_F_VL0 (1u << 27)   /* VL0: #UD with VEX.L = 1 (128-bit or scalar only) */
+#define EMU_F_VL1 (1u << 28)   /* VL1: #UD with VEX.L = 0 (256-bit only) */
+#define EMU_F_NV (1u << 29)    /* NV: VEX.vvvv is unused and must be 1111b (#UD) */
+/* LANE: the 256-bit form is the 128-bit operation on each 128-bit lane
+ * (the handler runs once per lane, see EMU_VEX_LANES in insn/sse.h). */
+#define EMU_F_LANE (1u << 30)
+/* VA: the memory operand must be aligned to its size even under VEX
+ * (VMOVAPS, VMOVDQA, VMOVNTx; other VEX forms have no alignment rule). */
+#define EMU_F_VA (1u << 31)
 
 /*
  * Facts about the instruction for rax-diff (bits 32 and up; the decoder and
@@ -98,6 +119,11 @@
 #define EMU_P_REPNE (1u << 4) /* F2 was the last of F2/F3 */
 #define EMU_P_REX (1u << 5)   /* a REX prefix applies (immediately before the opcode) */
 
+/* emu_insn.vex */
+#define EMU_VEX_ON 1u /* a VEX prefix */
+#define EMU_VEX_L 2u  /* VEX.L: 256-bit vectors */
+#define EMU_VEX_W 4u  /* VEX.W */
+
 /* Outside 64-bit mode the decoder marks emu_insn.seg with this bit: memory
  * accesses then go through segment bases, limits and 32-bit wrap-around
  * (emu_linear_leg), and stack handlers use SS.B-sized stack pointers. */
@@ -131,6 +157,8 @@ struct emu_insn {
 	uint8_t index; /* memory index register or EMU_REG_NONE */
 	uint8_t scale; /* log2 of the SIB scale */
 	uint8_t opreg; /* register in opcode bits 0-2 | REX.B << 3 */
+	uint8_t vex;   /* EMU_VEX_* when a VEX prefix applies, else 0 */
+	uint8_t vvvv;  /* VEX.vvvv as a register number (0 without VEX) */
 	uint16_t row;  /* index into the opcodes.def table */
 	int32_t disp;  /* displacement (sign-extended when used) */
 	uint64_t imm;  /* immediate (sign- or zero-extended as the row says) */
@@ -165,8 +193,11 @@ enum emu_decode_status emu_decode_mode(const uint8_t *b, unsigned avail, unsigne
 /* The same for a CPU level (enum rax_cpu_level): rows above it do not exist. */
 enum emu_decode_status emu_decode_level(const uint8_t *b, unsigned avail, unsigned mode, unsigned level,
 					struct emu_insn *in);
-/* The CPU level a row needs (RAX_CPU_V1, RAX_CPU_V2). */
-static inline unsigned emu_row_level(uint64_t flags) { return (flags & EMU_F_V2) ? RAX_CPU_V2 : RAX_CPU_V1; }
+/* The CPU level a row needs (RAX_CPU_V1, RAX_CPU_V2, RAX_CPU_V3). */
+static inline unsigned emu_row_level(uint64_t flags)
+{
+	return (flags & EMU_F_V3) ? RAX_CPU_V3 : (flags & EMU_F_V2) ? RAX_CPU_V2 : RAX_CPU_V1;
+}
 
 /* Intel-syntax text for a decoded instruction, e.g.
  * "add rax, qword [rbx+rcx*4+0x10]"; branch targets print relative. */

@@ -61,6 +61,8 @@ static bool has_error_code(int v)
 
 void emu_fault_entry(struct emu_cpu *c)
 {
+	c->vlane = 0; /* a fault inside EMU_VEX_LANES: the held results are dropped */
+	c->vlanes = 1;
 	if (c->in_insn) {
 		c->in_insn = false;
 		c->gpr[RAX_REG_RSP] = c->saved_rsp;

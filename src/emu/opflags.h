@@ -28,6 +28,15 @@
 #define I64 EMU_F_I64
 #define PTR EMU_F_PTR
 #define V2 EMU_F_V2
+#define V3 EMU_F_V3
+#define VEX EMU_F_VEX
+#define VW0 EMU_F_VW0
+#define VW1 EMU_F_VW1
+#define VL0 EMU_F_VL0
+#define VL1 EMU_F_VL1
+#define NV EMU_F_NV
+#define LANE EMU_F_LANE
+#define VA EMU_F_VA
 /* facts for rax-diff (decode.h) */
 #define PIN EMU_F_PIN
 #define POUT EMU_F_POUT
@@ -65,7 +74,7 @@
 // clang-format off
 #define EMU_OPFLAG_NAMES(X)                                                                              \
 	X(M) X(B) X(L) X(I8) X(I16) X(IZ) X(IV) X(I16_8) X(MOFFS) X(D64) X(REL) X(STR) X(UNIMPL) X(NP)  \
-	X(P66) X(PF3) X(PF2) X(MEMO) X(REGO) X(RMSEL) X(I64) X(PTR) X(V2) X(PIN) X(POUT) X(PUSHF) X(XCPUID)\
+	X(P66) X(PF3) X(PF2) X(MEMO) X(REGO) X(RMSEL) X(I64) X(PTR) X(V2) X(V3) X(VEX) X(VW0) X(VW1) X(VL0) X(VL1) X(NV) X(LANE) X(VA) X(PIN) X(POUT) X(PUSHF) X(XCPUID)\
 	X(XTSC) X(XTSCP) X(XTSCMSR) X(XADOPT) X(SIDT) X(LIDT) X(UMIP) X(UMIPM) X(SYSCALL) X(SYSENTER)     \
 	X(INTN) X(UOF) X(USF) X(UZF) X(UAF) X(UPF) X(UCF) X(USHIFT) X(USAR) X(UROT) X(URC) X(USHD) X(UCL) \
 	X(DBTRAP) X(X87ENV) X(XRAND) X(XAUX)

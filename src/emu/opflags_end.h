@@ -22,6 +22,15 @@
 #undef I64
 #undef PTR
 #undef V2
+#undef V3
+#undef VEX
+#undef VW0
+#undef VW1
+#undef VL0
+#undef VL1
+#undef NV
+#undef LANE
+#undef VA
 #undef PIN
 #undef POUT
 #undef PUSHF

@@ -615,7 +615,8 @@ static void test_levels(void)
 	CHECK_EQ(r[2], d[2]);
 	CHECK_EQ(rax_cpu_level_parse("v1"), RAX_CPU_V1);
 	CHECK_EQ(rax_cpu_level_parse("x86-64-v2"), RAX_CPU_V2);
-	CHECK_EQ(rax_cpu_level_parse("v3"), 0);
+	CHECK_EQ(rax_cpu_level_parse("v3"), RAX_CPU_V3);
+	CHECK_EQ(rax_cpu_level_parse("v4"), 0);
 	CHECK_EQ(rax_cpu_level_parse(NULL), 0);
 
 	/* MONITOR/MWAIT (0F 01 C8/C9) are #UD at every level */

@@ -32,9 +32,68 @@ void emu_mmx_rotate(struct emu_cpu *c)
 	f->fsw &= (uint16_t)~FSW_TOP;
 }
 
+/* The address of the current lane's 16 bytes, and whether they must be aligned. */
+static inline uint64_t lane_ea(struct emu_cpu *c, const struct emu_insn *in, bool *aligned)
+{
+	uint64_t ea = emu_ea(c, in);
+	if (__builtin_expect(in->vex != 0, 0)) {
+		*aligned = (emu_oprows[in->row].flags & EMU_F_VA) != 0;
+		ea += 16u * c->vlane;
+	}
+	return ea;
+}
+
+void emu_vreg_st_lane(struct emu_cpu *c, const struct emu_insn *in, unsigned r, __m128i v)
+{
+	if (c->vlanes == 2) {
+		/* held back until both lanes ran (emu_vex_lanes_next) */
+		_mm_storeu_si128((__m128i *)(void *)c->vhold[c->vlane], v);
+		c->vhold_reg = (uint8_t)r;
+		return;
+	}
+	emu_xmm_st(c, r, v);
+	if (!(in->vex & EMU_VEX_L))
+		emu_ymmh_zero(c, r);
+}
+
+void emu_vex_lanes_begin(struct emu_cpu *c, const struct emu_insn *in, int acc)
+{
+	c->vlane = 0xff;
+	c->vlanes = 1;
+	c->vhold_reg = 0xff;
+	if (!(in->vex & EMU_VEX_L) || !(emu_oprows[in->row].flags & EMU_F_LANE))
+		return;
+	if (in->mod != 3) {
+		/* the whole 32 bytes first: limit, alignment, both pages */
+		uint64_t la = emu_linear_acc(c, in->seg, emu_ea(c, in), 32, acc);
+		if ((emu_oprows[in->row].flags & EMU_F_VA) && (la & 31))
+			EMU_GP(c, 0);
+		uint64_t gpa;
+		emu_translate(c, la, acc, c->cpl == 3, false, &gpa);
+		if ((la & GUEST_PAGE_OFFSET) > GUEST_PAGE_SIZE - 32)
+			emu_translate(c, la + 31, acc, c->cpl == 3, false, &gpa);
+	}
+	c->vlanes = 2;
+}
+
+bool emu_vex_lanes_next(struct emu_cpu *c, const struct emu_insn *in)
+{
+	(void)in;
+	c->vlane++;
+	if (c->vlane < c->vlanes)
+		return true;
+	if (c->vlanes == 2 && c->vhold_reg != 0xff) {
+		memcpy(c->s.fpu.xmm[c->vhold_reg & 15], c->vhold[0], 16);
+		memcpy(c->s.fpu.ymmh[c->vhold_reg & 15], c->vhold[1], 16);
+	}
+	c->vlane = 0;
+	c->vlanes = 1;
+	return false;
+}
+
 __m128i emu_sse_rd128(struct emu_cpu *c, const struct emu_insn *in, bool aligned)
 {
-	uint64_t la = emu_linear_acc(c, in->seg, emu_ea(c, in), 16, ACC_R);
+	uint64_t la = emu_linear_acc(c, in->seg, lane_ea(c, in, &aligned), 16, ACC_R);
 	if (aligned && (la & 15))
 		EMU_GP(c, 0);
 	const uint8_t *p = emu_tlb_host(c, la, ACC_R, 16);
@@ -52,7 +111,7 @@ __m128i emu_sse_rd128(struct emu_cpu *c, const struct emu_insn *in, bool aligned
 
 void emu_sse_wr128(struct emu_cpu *c, const struct emu_insn *in, bool aligned, __m128i v)
 {
-	uint64_t la = emu_linear_acc(c, in->seg, emu_ea(c, in), 16, ACC_W);
+	uint64_t la = emu_linear_acc(c, in->seg, lane_ea(c, in, &aligned), 16, ACC_W);
 	if (aligned && (la & 15))
 		EMU_GP(c, 0);
 	uint8_t *p = emu_tlb_host(c, la, ACC_W, 16);
@@ -89,34 +148,34 @@ static inline void mem_wr(struct emu_cpu *c, const struct emu_insn *in, unsigned
 /* MOVUPS/MOVUPD/MOVDQU xmm, xmm/m128 */
 EMU_HANDLER(movups_VW)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	emu_xmm_st(c, in->reg, emu_sse_W(c, in, false));
 }
 EMU_HANDLER(movups_WV)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	dst_W(c, in, false, emu_xmm_ld(c, in->reg));
 }
 /* MOVAPS/MOVAPD (and the MOVNTPS/MOVNTPD stores): 16-byte aligned */
 EMU_HANDLER(movaps_VW)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	emu_xmm_st(c, in->reg, emu_sse_W(c, in, true));
 }
 EMU_HANDLER(movaps_WV)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	dst_W(c, in, true, emu_xmm_ld(c, in->reg));
 }
 /* MOVDQA (and the MOVNTDQ store) */
 EMU_HANDLER(movdqa_VW)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	emu_xmm_st(c, in->reg, emu_sse_W(c, in, true));
 }
 EMU_HANDLER(movdqa_WV)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	dst_W(c, in, true, emu_xmm_ld(c, in->reg));
 }
 
@@ -124,7 +183,7 @@ EMU_HANDLER(movdqa_WV)
 /* F3 0F 10: MOVSS xmm, xmm (low dword only) / xmm, m32 (upper 96 bits cleared) */
 EMU_HANDLER(movss_VW)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	if (in->mod == 3) {
 		memcpy(c->s.fpu.xmm[in->reg], c->s.fpu.xmm[in->rm], 4);
 	} else {
@@ -135,7 +194,7 @@ EMU_HANDLER(movss_VW)
 /* F3 0F 11: MOVSS xmm/m32, xmm */
 EMU_HANDLER(movss_WV)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	if (in->mod == 3) {
 		memcpy(c->s.fpu.xmm[in->rm], c->s.fpu.xmm[in->reg], 4);
 	} else {
@@ -147,7 +206,7 @@ EMU_HANDLER(movss_WV)
 /* F2 0F 10: MOVSD xmm, xmm (low qword only) / xmm, m64 (upper qword cleared) */
 EMU_HANDLER(movsd_VW)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	if (in->mod == 3)
 		emu_xmm_set_q(c, in->reg, 0, emu_xmm_q(c, in->rm, 0));
 	else
@@ -156,7 +215,7 @@ EMU_HANDLER(movsd_VW)
 /* F2 0F 11: MOVSD xmm/m64, xmm */
 EMU_HANDLER(movsd_WV)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	if (in->mod == 3)
 		emu_xmm_set_q(c, in->rm, 0, emu_xmm_q(c, in->reg, 0));
 	else
@@ -167,37 +226,37 @@ EMU_HANDLER(movsd_WV)
 /* NP 0F 12 /r (register): MOVHLPS xmm1, xmm2: low qword = xmm2's high qword */
 EMU_HANDLER(movhlps_VU)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	emu_xmm_set_q(c, in->reg, 0, emu_xmm_q(c, in->rm, 1));
 }
 /* NP/66 0F 12 (memory): MOVLPS/MOVLPD xmm, m64 */
 EMU_HANDLER(movlps_VM)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	emu_xmm_set_q(c, in->reg, 0, mem_rd(c, in, 8));
 }
 /* NP/66 0F 13 (memory): MOVLPS/MOVLPD m64, xmm */
 EMU_HANDLER(movlps_MV)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	mem_wr(c, in, 8, emu_xmm_q(c, in->reg, 0));
 }
 /* NP 0F 16 /r (register): MOVLHPS xmm1, xmm2: high qword = xmm2's low qword */
 EMU_HANDLER(movlhps_VU)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	emu_xmm_set_q(c, in->reg, 1, emu_xmm_q(c, in->rm, 0));
 }
 /* NP/66 0F 16 (memory): MOVHPS/MOVHPD xmm, m64 */
 EMU_HANDLER(movhps_VM)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	emu_xmm_set_q(c, in->reg, 1, mem_rd(c, in, 8));
 }
 /* NP/66 0F 17 (memory): MOVHPS/MOVHPD m64, xmm */
 EMU_HANDLER(movhps_MV)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	mem_wr(c, in, 8, emu_xmm_q(c, in->reg, 1));
 }
 
@@ -205,14 +264,14 @@ EMU_HANDLER(movhps_MV)
 /* 66 [REX.W] 0F 6E: MOVD/MOVQ xmm, r/m32|64 (zero-extends into the register) */
 EMU_HANDLER(movd_VEy)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	unsigned sz = (in->rex & 8) ? 8 : 4;
 	emu_xmm_st(c, in->reg, emu_v_q(emu_rm_get(c, in, sz), 0));
 }
 /* 66 [REX.W] 0F 7E: MOVD/MOVQ r/m32|64, xmm */
 EMU_HANDLER(movd_EyV)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	unsigned sz = (in->rex & 8) ? 8 : 4;
 	uint64_t v = emu_xmm_q(c, in->reg, 0);
 	emu_rm_set(c, in, sz, sz == 8 ? v : v & 0xffffffff);
@@ -220,14 +279,14 @@ EMU_HANDLER(movd_EyV)
 /* F3 0F 7E: MOVQ xmm, xmm/m64 (upper quadword cleared) */
 EMU_HANDLER(movq_VWq)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	uint64_t lo = in->mod == 3 ? emu_xmm_q(c, in->rm, 0) : mem_rd(c, in, 8);
 	emu_xmm_st(c, in->reg, emu_v_q(lo, 0));
 }
 /* 66 0F D6: MOVQ xmm/m64, xmm (a register destination's upper half is cleared) */
 EMU_HANDLER(movq_WqV)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	uint64_t lo = emu_xmm_q(c, in->reg, 0);
 	if (in->mod == 3)
 		emu_xmm_st(c, in->rm, emu_v_q(lo, 0));
@@ -274,7 +333,7 @@ EMU_HANDLER(movq_QP)
 /* F3 0F D6 (register only): MOVQ2DQ xmm, mm */
 EMU_HANDLER(movq2dq_VN)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	emu_mmx_pending(c);
 	uint64_t v = emu_mm_get(c, in->rm);
 	emu_mmx_enter(c);
@@ -283,7 +342,7 @@ EMU_HANDLER(movq2dq_VN)
 /* F2 0F D6 (register only): MOVDQ2Q mm, xmm */
 EMU_HANDLER(movdq2q_PU)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	emu_mmx_pending(c);
 	emu_mmx_enter(c);
 	emu_mm_set(c, in->reg, emu_xmm_q(c, in->rm, 0));
@@ -320,7 +379,7 @@ static void maskmov(struct emu_cpu *c, const struct emu_insn *in, const uint8_t 
 /* 66 0F F7 (register only): MASKMOVDQU xmm1, xmm2 */
 EMU_HANDLER(maskmovdqu_VU)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	maskmov(c, in, c->s.fpu.xmm[in->reg & 15], c->s.fpu.xmm[in->rm & 15], 16);
 }
 /* NP 0F F7 (register only): MASKMOVQ mm1, mm2 */
@@ -339,19 +398,19 @@ EMU_HANDLER(maskmovq_PN)
 /* NP 0F 50 (register only): MOVMSKPS r32, xmm */
 EMU_HANDLER(movmskps_GU)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	c->gpr[in->reg] = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(emu_xmm_ld(c, in->rm)));
 }
 /* 66 0F 50 (register only): MOVMSKPD r32, xmm */
 EMU_HANDLER(movmskpd_GU)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	c->gpr[in->reg] = (unsigned)_mm_movemask_pd(_mm_castsi128_pd(emu_xmm_ld(c, in->rm)));
 }
 /* 66 0F D7 (register only): PMOVMSKB r32/64, xmm: byte sign bits, zero-extended */
 EMU_HANDLER(pmovmskb_GdU)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	c->gpr[in->reg] = (unsigned)_mm_movemask_epi8(emu_xmm_ld(c, in->rm));
 }
 /* NP 0F D7 (register only): PMOVMSKB r32/64, mm */
@@ -367,7 +426,7 @@ EMU_HANDLER(pmovmskb_GdN)
 /* NP 0F C6: SHUFPS xmm, xmm/m128, imm8: two dwords from dst, two from src */
 EMU_HANDLER(shufps_VWIb)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	__m128i b = emu_sse_W(c, in, true);
 	uint32_t x[4], y[4], r[4];
 	unsigned imm = (unsigned)in->imm;
@@ -382,7 +441,7 @@ EMU_HANDLER(shufps_VWIb)
 /* 66 0F C6: SHUFPD xmm, xmm/m128, imm8 */
 EMU_HANDLER(shufpd_VWIb)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	__m128i b = emu_sse_W(c, in, true);
 	unsigned imm = (unsigned)in->imm;
 	uint64_t lo = emu_xmm_q(c, in->reg, imm & 1);
@@ -392,7 +451,7 @@ EMU_HANDLER(shufpd_VWIb)
 /* 66 0F 70: PSHUFD xmm, xmm/m128, imm8 */
 EMU_HANDLER(pshufd_VWIb)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	__m128i b = emu_sse_W(c, in, true);
 	uint32_t y[4], r[4];
 	unsigned imm = (unsigned)in->imm;
@@ -414,14 +473,14 @@ static uint64_t shuf4w(uint64_t v, unsigned imm)
 /* F3 0F 70: PSHUFHW xmm, xmm/m128, imm8 (high four words; low qword copied) */
 EMU_HANDLER(pshufhw_VWIb)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	__m128i b = emu_sse_W(c, in, true);
 	emu_xmm_st(c, in->reg, emu_v_q(emu_v_lo(b), shuf4w(emu_v_hi(b), (unsigned)in->imm)));
 }
 /* F2 0F 70: PSHUFLW xmm, xmm/m128, imm8 (low four words; high qword copied) */
 EMU_HANDLER(pshuflw_VWIb)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	__m128i b = emu_sse_W(c, in, true);
 	emu_xmm_st(c, in->reg, emu_v_q(shuf4w(emu_v_lo(b), (unsigned)in->imm), emu_v_hi(b)));
 }
@@ -444,7 +503,7 @@ static uint16_t pinsrw_src(struct emu_cpu *c, const struct emu_insn *in)
 /* 66 0F C4: PINSRW xmm, r32/m16, imm8 */
 EMU_HANDLER(pinsrw_VEwIb)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	uint16_t w = pinsrw_src(c, in);
 	memcpy(c->s.fpu.xmm[in->reg] + 2 * (in->imm & 7), &w, 2);
 }
@@ -462,7 +521,7 @@ EMU_HANDLER(pinsrw_PEwIb)
 /* 66 0F C5 (register only): PEXTRW r32/64, xmm, imm8 (zero-extended) */
 EMU_HANDLER(pextrw_GUIb)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	uint16_t w;
 	memcpy(&w, c->s.fpu.xmm[in->rm] + 2 * (in->imm & 7), 2);
 	c->gpr[in->reg] = w;

@@ -45,9 +45,25 @@
 #define FSW_ES 0x0080u
 #define FSW_TOP 0x3800u
 
-/* SSE availability: #UD when CR0.EM=1 or CR4.OSFXSR=0, then #NM when CR0.TS=1. */
-static inline void emu_sse_check(struct emu_cpu *c)
+/* AVX availability (VEX forms): #UD when CR4.OSXSAVE=0 or XCR0 does not
+ * enable both SSE and AVX state, then #NM when CR0.TS=1 (CR0.EM and
+ * CR4.OSFXSR do not apply; SDM vol. 2, 2.8, exception class tables). */
+static inline void emu_avx_check(struct emu_cpu *c)
 {
+	if (!(c->s.cr4 & CR4_OSXSAVE) || (c->s.xcr0 & 6) != 6)
+		EMU_UD(c);
+	if (c->s.cr0 & CR0_TS)
+		emu_raise(c, EXC_NM, 0, 0);
+}
+
+/* SSE availability: #UD when CR0.EM=1 or CR4.OSFXSR=0, then #NM when
+ * CR0.TS=1; a VEX form has AVX's rules (emu_avx_check). */
+static inline void emu_sse_check(struct emu_cpu *c, const struct emu_insn *in)
+{
+	if (__builtin_expect(in->vex != 0, 0)) {
+		emu_avx_check(c);
+		return;
+	}
 	if (__builtin_expect((c->s.cr0 & (CR0_EM | CR0_TS)) || !(c->s.cr4 & CR4_OSFXSR), 0)) {
 		if ((c->s.cr0 & CR0_EM) || !(c->s.cr4 & CR4_OSFXSR))
 			EMU_UD(c);
@@ -97,6 +113,54 @@ static inline void emu_xmm_set_q(struct emu_cpu *c, unsigned r, unsigned half, u
 	memcpy(c->s.fpu.xmm[r & 15] + 8 * half, &v, 8);
 }
 
+/* ---- VEX: YMM registers, VEX.vvvv, lanes ----
+ *
+ * A YMM register is xmm[r] (bits 127:0) and ymmh[r] (255:128). Handlers
+ * written with the accessors below serve the legacy SSE form and its VEX
+ * forms alike:
+ *   emu_sse_A(c, in)     the first source: the destination register for a
+ *                        legacy form, VEX.vvvv for a VEX form
+ *   emu_sse_W(c, in, a)  the second source (ModRM.rm register or memory)
+ *   emu_sse_D(c, in, v)  the destination: a VEX.128 form zeroes bits
+ *                        255:128, a legacy form leaves them alone
+ * all in the current lane. Lane-wise rows (flag LANE: the 256-bit form is
+ * the 128-bit operation on each half) wrap the body in EMU_VEX_LANES; it
+ * runs the body once, or twice for VEX.256 (lane 0, then lane 1), after
+ * checking a memory operand whole (limit, alignment for VA rows, pages),
+ * and holds register results back until both lanes have run, so a fault in
+ * either lane leaves the destination unchanged.
+ */
+static inline __m128i emu_vreg_ld(const struct emu_cpu *c, unsigned r)
+{
+	const uint8_t *p = c->vlane ? c->s.fpu.ymmh[r & 15] : c->s.fpu.xmm[r & 15];
+	return _mm_loadu_si128((const __m128i *)(const void *)p);
+}
+
+/* The upper half of YMM r becomes zero (VEX.128 writes, VZEROUPPER). */
+static inline void emu_ymmh_zero(struct emu_cpu *c, unsigned r) { memset(c->s.fpu.ymmh[r & 15], 0, 16); }
+
+static inline __m128i emu_sse_A(const struct emu_cpu *c, const struct emu_insn *in)
+{
+	return emu_vreg_ld(c, in->vex ? in->vvvv : in->reg);
+}
+
+/* Write YMM/XMM r in the current lane with the rules of in's encoding. */
+void emu_vreg_st_lane(struct emu_cpu *c, const struct emu_insn *in, unsigned r, __m128i v);
+static inline void emu_vreg_st(struct emu_cpu *c, const struct emu_insn *in, unsigned r, __m128i v)
+{
+	if (__builtin_expect(!in->vex, 1))
+		emu_xmm_st(c, r, v);
+	else
+		emu_vreg_st_lane(c, in, r, v);
+}
+static inline void emu_sse_D(struct emu_cpu *c, const struct emu_insn *in, __m128i v) { emu_vreg_st(c, in, in->reg, v); }
+
+/* EMU_VEX_LANES(c, in, acc) { body }: acc is ACC_R when the memory operand
+ * is a source, ACC_W when it is the destination. */
+void emu_vex_lanes_begin(struct emu_cpu *c, const struct emu_insn *in, int acc);
+bool emu_vex_lanes_next(struct emu_cpu *c, const struct emu_insn *in);
+#define EMU_VEX_LANES(c, in, acc) for (emu_vex_lanes_begin(c, in, acc); emu_vex_lanes_next(c, in);)
+
 /* ---- MMX registers ---- */
 static inline uint64_t emu_mm_get(const struct emu_cpu *c, unsigned r)
 {
@@ -133,15 +197,17 @@ uint32_t emu_rsqrt_f32(uint32_t x);
 /* ---- memory operands ---- */
 /* 16-byte load/store at the ModRM memory operand; aligned forms raise
  * #GP(0) when the address is not 16-byte aligned. A page-crossing access
- * faults as a whole, before anything is written. */
+ * faults as a whole, before anything is written. Under VEX: lane 1 is the
+ * 16 bytes after lane 0, and alignment applies to VA rows only. */
 __m128i emu_sse_rd128(struct emu_cpu *c, const struct emu_insn *in, bool aligned);
 void emu_sse_wr128(struct emu_cpu *c, const struct emu_insn *in, bool aligned, __m128i v);
 
-/* Source xmm/m128 */
+/* Source xmm/m128 (the current lane of ymm/m256). aligned is the legacy
+ * form's rule; under VEX only VA rows check alignment. */
 static inline __m128i emu_sse_W(struct emu_cpu *c, const struct emu_insn *in, bool aligned)
 {
 	if (in->mod == 3)
-		return emu_xmm_ld(c, in->rm);
+		return emu_vreg_ld(c, in->rm);
 	return emu_sse_rd128(c, in, aligned);
 }
 

@@ -283,7 +283,7 @@ static inline void fp_flags(struct emu_cpu *c, uint32_t csr)
 	DEF_FN(fn_##name, insn)                                \
 	EMU_HANDLER(name)                                      \
 	{                                                      \
-		emu_sse_check(c);                              \
+		emu_sse_check(c, in);                              \
 		__m128i b = emu_sse_W(c, in, true);            \
 		__m128i a = emu_xmm_ld(c, in->reg);            \
 		uint32_t csr = fp_csr(c);                      \
@@ -298,7 +298,7 @@ static inline void fp_flags(struct emu_cpu *c, uint32_t csr)
 	DEF_FN(fn_##name, insn)                                \
 	EMU_HANDLER(name)                                      \
 	{                                                      \
-		emu_sse_check(c);                              \
+		emu_sse_check(c, in);                              \
 		__m128i b = emu_sse_Wn(c, in, size);           \
 		__m128i a = emu_xmm_ld(c, in->reg);            \
 		uint32_t csr = fp_csr(c);                      \
@@ -327,7 +327,7 @@ FP_ARITH(sqrt, FK_NONE, FK_NONE, FK_NONE, FK_NONE, FO_NONE)
 #define FP_APPROX(name, fn, packed)                                                 \
 	EMU_HANDLER(name)                                                           \
 	{                                                                           \
-		emu_sse_check(c);                                                   \
+		emu_sse_check(c, in);                                                   \
 		__m128i b = packed ? emu_sse_W(c, in, true) : emu_sse_Wn(c, in, 4); \
 		uint32_t v[4];                                                      \
 		_mm_storeu_si128((__m128i *)(void *)v, b);                          \
@@ -370,7 +370,7 @@ FP_PACKED(cvttpd2dq_VW, "cvttpd2dq", FK_NONE, FO_NONE)
 #define FP_CMP(name, insn, size)                                                           \
 	EMU_HANDLER(name)                                                                  \
 	{                                                                                  \
-		emu_sse_check(c);                                                          \
+		emu_sse_check(c, in);                                                          \
 		__m128i b = size == 16 ? emu_sse_W(c, in, true) : emu_sse_Wn(c, in, size); \
 		__m128i a = emu_xmm_ld(c, in->reg);                                        \
 		uint32_t csr = fp_csr(c);                                                  \
@@ -389,7 +389,7 @@ FP_CMP(cmpsd_VWIb, "cmpsd", 8)
 #define FP_COMI(name, insn, size)                                                                          \
 	EMU_HANDLER(name)                                                                                  \
 	{                                                                                                  \
-		emu_sse_check(c);                                                                          \
+		emu_sse_check(c, in);                                                                          \
 		__m128i b = emu_sse_Wn(c, in, size);                                                       \
 		__m128i a = emu_xmm_ld(c, in->reg);                                                        \
 		uint32_t csr = fp_csr(c), save_;                                                           \
@@ -412,7 +412,7 @@ FP_COMI(comisd_VW, "comisd", 8)
 #define FP_FROM_GPR(name, insn)                                    \
 	EMU_HANDLER(name)                                          \
 	{                                                          \
-		emu_sse_check(c);                                  \
+		emu_sse_check(c, in);                                  \
 		bool w = in->rex & 8;                              \
 		uint64_t v = emu_rm_get(c, in, w ? 8 : 4);         \
 		__m128i a = emu_xmm_ld(c, in->reg);                \
@@ -432,7 +432,7 @@ FP_FROM_GPR(cvtsi2sd_VEy, "cvtsi2sd")
 #define FP_TO_GPR(name, insn, size)                    \
 	EMU_HANDLER(name)                              \
 	{                                              \
-		emu_sse_check(c);                      \
+		emu_sse_check(c, in);                      \
 		__m128i b = emu_sse_Wn(c, in, size);   \
 		uint32_t csr = fp_csr(c);              \
 		uint64_t r;                            \
@@ -459,7 +459,7 @@ FP_TO_GPR(cvttsd2si_GyW, "cvttsd2si", 8)
 /* NP 0F 2A: CVTPI2PS xmm, mm/m64: two singles into the low half */
 EMU_HANDLER(cvtpi2ps_VQ)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	if (in->mod == 3)
 		emu_mmx_pending(c);
 	__m128i b = emu_v_q(emu_mmx_Q(c, in, 8), 0), t = _mm_setzero_si128();
@@ -473,7 +473,7 @@ EMU_HANDLER(cvtpi2ps_VQ)
 /* 66 0F 2A: CVTPI2PD xmm, mm/m64 (exact) */
 EMU_HANDLER(cvtpi2pd_VQ)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	if (in->mod == 3)
 		emu_mmx_pending(c);
 	__m128i b = emu_v_q(emu_mmx_Q(c, in, 8), 0), t = _mm_setzero_si128();
@@ -496,7 +496,7 @@ static inline void to_mm(struct emu_cpu *c, const struct emu_insn *in, __m128i t
 /* NP 0F 2D / 2C: CVTPS2PI / CVTTPS2PI mm, xmm/m64 */
 EMU_HANDLER(cvtps2pi_PW)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	emu_mmx_pending(c);
 	__m128i b = emu_v_q(emu_v_lo(emu_sse_Wn(c, in, 8)), 0), t = _mm_setzero_si128();
 	uint32_t csr = fp_csr(c);
@@ -505,7 +505,7 @@ EMU_HANDLER(cvtps2pi_PW)
 }
 EMU_HANDLER(cvttps2pi_PW)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	emu_mmx_pending(c);
 	__m128i b = emu_v_q(emu_v_lo(emu_sse_Wn(c, in, 8)), 0), t = _mm_setzero_si128();
 	uint32_t csr = fp_csr(c);
@@ -515,7 +515,7 @@ EMU_HANDLER(cvttps2pi_PW)
 /* 66 0F 2D / 2C: CVTPD2PI / CVTTPD2PI mm, xmm/m128 (aligned) */
 EMU_HANDLER(cvtpd2pi_PW)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	emu_mmx_pending(c);
 	__m128i b = emu_sse_W(c, in, true), t = _mm_setzero_si128();
 	uint32_t csr = fp_csr(c);
@@ -524,7 +524,7 @@ EMU_HANDLER(cvtpd2pi_PW)
 }
 EMU_HANDLER(cvttpd2pi_PW)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	emu_mmx_pending(c);
 	__m128i b = emu_sse_W(c, in, true), t = _mm_setzero_si128();
 	uint32_t csr = fp_csr(c);
@@ -570,7 +570,7 @@ static __m128i fn_addsubpd(__m128i a, __m128i b, uint32_t *csr) { return addsub_
 #define FP_ADDSUB(name, kind)                                         \
 	EMU_HANDLER(name##_VW)                                        \
 	{                                                             \
-		emu_sse_check(c);                                     \
+		emu_sse_check(c, in);                                     \
 		__m128i b = emu_sse_W(c, in, true);                   \
 		__m128i a = emu_xmm_ld(c, in->reg);                   \
 		uint32_t csr = fp_csr(c);                             \
@@ -587,7 +587,7 @@ FP_ADDSUB(addsubpd, FK_PD)
 #define FP_HORIZ(name, fn, kind, op, pd)                                                                            \
 	EMU_HANDLER(name##_VW)                                                                                      \
 	{                                                                                                           \
-		emu_sse_check(c);                                                                                   \
+		emu_sse_check(c, in);                                                                                   \
 		__m128i b = emu_sse_W(c, in, true);                                                                 \
 		__m128i a = emu_xmm_ld(c, in->reg);                                                                 \
 		__m128i x, y;                                                                                       \
@@ -617,7 +617,7 @@ FP_HORIZ(hsubpd, fn_subpd_VW, FK_PD, FO_SUB, true)
  * committed (or #XM raised, destination unchanged) before the next one. */
 EMU_HANDLER(dpps_VWIb)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	__m128i b = emu_sse_W(c, in, true), a = emu_xmm_ld(c, in->reg);
 	unsigned imm = (unsigned)in->imm & 0xff;
 	__m128i sel = _mm_set_epi32(imm & 0x80 ? -1 : 0, imm & 0x40 ? -1 : 0, imm & 0x20 ? -1 : 0, imm & 0x10 ? -1 : 0);
@@ -644,7 +644,7 @@ EMU_HANDLER(dpps_VWIb)
 
 EMU_HANDLER(dppd_VWIb)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	__m128i b = emu_sse_W(c, in, true), a = emu_xmm_ld(c, in->reg);
 	unsigned imm = (unsigned)in->imm & 0xff;
 	__m128i sel = _mm_set_epi64x(imm & 0x20 ? -1 : 0, imm & 0x10 ? -1 : 0);
@@ -735,7 +735,7 @@ static void round_done(struct emu_cpu *c, unsigned imm, uint32_t fl)
 
 EMU_HANDLER(roundps_VWIb)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	uint32_t v[4], fl = 0;
 	unsigned imm = (unsigned)in->imm & 0xff, rc = round_rc(c, imm);
 	bool daz = c->s.fpu.mxcsr & MXCSR_DAZ;
@@ -747,7 +747,7 @@ EMU_HANDLER(roundps_VWIb)
 }
 EMU_HANDLER(roundpd_VWIb)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	uint64_t v[2];
 	uint32_t fl = 0;
 	unsigned imm = (unsigned)in->imm & 0xff, rc = round_rc(c, imm);
@@ -760,7 +760,7 @@ EMU_HANDLER(roundpd_VWIb)
 }
 EMU_HANDLER(roundss_VWIb)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	uint32_t fl = 0;
 	unsigned imm = (unsigned)in->imm & 0xff, rc = round_rc(c, imm);
 	uint32_t v = ps_get(emu_sse_Wn(c, in, 4), 0);
@@ -770,7 +770,7 @@ EMU_HANDLER(roundss_VWIb)
 }
 EMU_HANDLER(roundsd_VWIb)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	uint32_t fl = 0;
 	unsigned imm = (unsigned)in->imm & 0xff, rc = round_rc(c, imm);
 	uint64_t v = emu_v_lo(emu_sse_Wn(c, in, 8));

@@ -23,7 +23,7 @@
 #define XMM_BINOP(name, f)                                             \
 	EMU_HANDLER(name##_VW)                                         \
 	{                                                              \
-		emu_sse_check(c);                                      \
+		emu_sse_check(c, in);                                      \
 		__m128i b_ = emu_sse_W(c, in, true);                   \
 		emu_xmm_st(c, in->reg, f(emu_xmm_ld(c, in->reg), b_)); \
 	}
@@ -191,7 +191,7 @@ static __m128i shift_imm(__m128i v, unsigned op, unsigned reg, unsigned imm)
  * PSRLQ/PSRLDQ/PSLLQ/PSLLDQ xmm, imm8 */
 EMU_HANDLER(pshift_UIb)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	__m128i v = emu_xmm_ld(c, in->rm);
 	emu_xmm_st(c, in->rm, shift_imm(v, in->op, in->reg, (unsigned)in->imm & 0xff));
 }

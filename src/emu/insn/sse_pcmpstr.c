@@ -107,7 +107,7 @@ static unsigned compute(const struct strops *s, unsigned imm)
 
 static void pcmpstr(struct emu_cpu *c, const struct emu_insn *in, bool explicit_lengths, bool index)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	unsigned imm = (unsigned)in->imm & 0xff, fmt = imm & 3;
 	uint8_t bv[16];
 	_mm_storeu_si128((__m128i *)(void *)bv, emu_sse_W(c, in, false));

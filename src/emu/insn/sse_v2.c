@@ -60,7 +60,7 @@ typedef void v_fn(union v128 *r, const union v128 *a, const union v128 *b, unsig
 /* XMM form: xmm = op(xmm, xmm/m128 (aligned)) */
 static void run_xmm(struct emu_cpu *c, const struct emu_insn *in, v_fn *f)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	union v128 b = v_of(emu_sse_W(c, in, true)), a = xmm_v(c, in->reg), r;
 	memset(&r, 0, sizeof(r));
 	f(&r, &a, &b, 16, (unsigned)in->imm & 0xff);
@@ -93,7 +93,7 @@ static void run_mmx(struct emu_cpu *c, const struct emu_insn *in, v_fn *f)
 /* F3 0F 12 / 16: MOVSLDUP / MOVSHDUP xmm, xmm/m128: the even (odd) singles, twice */
 static void dup_singles(struct emu_cpu *c, const struct emu_insn *in, unsigned odd)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	union v128 s = v_of(emu_sse_W(c, in, true)), r;
 	for (unsigned i = 0; i < 4; i++)
 		r.d[i] = s.d[(i & ~1u) | odd];
@@ -105,7 +105,7 @@ EMU_HANDLER(movshdup_VW) { dup_singles(c, in, 1); }
 /* F2 0F 12: MOVDDUP xmm, xmm/m64: the low double, twice */
 EMU_HANDLER(movddup_VW)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	uint64_t q = in->mod == 3 ? emu_xmm_q(c, in->rm, 0) : emu_rd(c, in->seg, emu_ea(c, in), 8);
 	emu_xmm_st(c, in->reg, emu_v_q(q, q));
 }
@@ -113,14 +113,14 @@ EMU_HANDLER(movddup_VW)
 /* F2 0F F0: LDDQU xmm, m128 (no alignment rule) */
 EMU_HANDLER(lddqu_VM)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	emu_xmm_st(c, in->reg, emu_sse_rd128(c, in, false));
 }
 
 /* 66 0F 38 2A: MOVNTDQA xmm, m128 (aligned) */
 EMU_HANDLER(movntdqa_VM)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	emu_xmm_st(c, in->reg, emu_sse_rd128(c, in, true));
 }
 
@@ -266,7 +266,7 @@ EMU_HANDLER(palignr_PQIb) { run_mmx(c, in, f_palignr); }
 /* PMOVSX/PMOVZX: n elements of size from bytes of xmm/m(size*n), extended */
 static void pmov_ext(struct emu_cpu *c, const struct emu_insn *in, unsigned from, unsigned to, bool sx)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	unsigned cnt = 16 / to;
 	union v128 s = v_of(emu_sse_Wn(c, in, from * cnt)), r;
 	for (unsigned i = 0; i < cnt; i++) {
@@ -389,7 +389,7 @@ EMU_HANDLER(blendpd_VWIb) { run_xmm(c, in, f_blendpd); }
 /* PBLENDVB/BLENDVPS/BLENDVPD: the mask is the sign bit of each element of XMM0 */
 static void blendv(struct emu_cpu *c, const struct emu_insn *in, unsigned sz)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	union v128 b = v_of(emu_sse_W(c, in, true)), a = xmm_v(c, in->reg), m = xmm_v(c, 0), r;
 	unsigned mask = 0;
 	for (unsigned i = 0; i < 16 / sz; i++)
@@ -404,7 +404,7 @@ EMU_HANDLER(blendvpd_VW) { blendv(c, in, 8); }
 /* PTEST: ZF = (a AND b) == 0, CF = (NOT a AND b) == 0; OF SF AF PF cleared */
 EMU_HANDLER(ptest_VW)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	union v128 b = v_of(emu_sse_W(c, in, true)), a = xmm_v(c, in->reg);
 	bool zf = !((a.q[0] & b.q[0]) | (a.q[1] & b.q[1]));
 	bool cf = !((~a.q[0] & b.q[0]) | (~a.q[1] & b.q[1]));
@@ -427,20 +427,20 @@ static void ext_put(struct emu_cpu *c, const struct emu_insn *in, unsigned size,
 /* 66 0F 3A 14: PEXTRB r32/m8, xmm, imm8 */
 EMU_HANDLER(pextrb_EVIb)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	ext_put(c, in, 1, c->s.fpu.xmm[in->reg][in->imm & 15]);
 }
 /* 66 0F 3A 15: PEXTRW r32/m16, xmm, imm8 */
 EMU_HANDLER(pextrw_EVIb)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	union v128 a = xmm_v(c, in->reg);
 	ext_put(c, in, 2, a.w[in->imm & 7]);
 }
 /* 66 (REX.W) 0F 3A 16: PEXTRD r/m32 / PEXTRQ r/m64, xmm, imm8 */
 EMU_HANDLER(pextrd_EyVIb)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	union v128 a = xmm_v(c, in->reg);
 	if (in->rex & 8)
 		ext_put(c, in, 8, a.q[in->imm & 1]);
@@ -450,7 +450,7 @@ EMU_HANDLER(pextrd_EyVIb)
 /* 66 0F 3A 17: EXTRACTPS r/m32, xmm, imm8 (REX.W changes nothing) */
 EMU_HANDLER(extractps_EdVIb)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	union v128 a = xmm_v(c, in->reg);
 	ext_put(c, in, 4, a.d[in->imm & 3]);
 }
@@ -458,14 +458,14 @@ EMU_HANDLER(extractps_EdVIb)
 /* 66 0F 3A 20: PINSRB xmm, r32/m8, imm8 */
 EMU_HANDLER(pinsrb_VEIb)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	uint8_t v = (uint8_t)(in->mod == 3 ? c->gpr[in->rm] : emu_rd(c, in->seg, emu_ea(c, in), 1));
 	c->s.fpu.xmm[in->reg][in->imm & 15] = v;
 }
 /* 66 (REX.W) 0F 3A 22: PINSRD xmm, r/m32 / PINSRQ xmm, r/m64, imm8 */
 EMU_HANDLER(pinsrd_VEyIb)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	union v128 a = xmm_v(c, in->reg);
 	if (in->rex & 8)
 		a.q[in->imm & 1] = emu_rm_get(c, in, 8);
@@ -478,7 +478,7 @@ EMU_HANDLER(pinsrd_VEyIb)
  * elements of imm8[3:0] are zeroed */
 EMU_HANDLER(insertps_VWIb)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	unsigned imm = (unsigned)in->imm & 0xff;
 	uint32_t v;
 	if (in->mod == 3) {

@@ -372,7 +372,7 @@ EMU_HANDLER(fxrstor_M)
 
 EMU_HANDLER(ldmxcsr_Md)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	uint32_t v = (uint32_t)emu_rd(c, in->seg, emu_ea(c, in), 4);
 	if (v & ~(uint32_t)EMU_MXCSR_MASK)
 		EMU_GP(c, 0);
@@ -381,7 +381,7 @@ EMU_HANDLER(ldmxcsr_Md)
 
 EMU_HANDLER(stmxcsr_Md)
 {
-	emu_sse_check(c);
+	emu_sse_check(c, in);
 	emu_wr(c, in->seg, emu_ea(c, in), 4, c->s.fpu.mxcsr);
 }
 

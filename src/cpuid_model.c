@@ -43,11 +43,11 @@
 #define F1_EDX_SSE2 (1u << 26)
 #define F1_EDX_HTT (1u << 28)
 #define F1_ECX_SSE3 (1u << 0)
-#define F1_ECX_PCLMULQDQ (1u << 1)
-#define F1_ECX_FMA (1u << 12)
-#define F1_ECX_AES (1u << 25)
-#define F1_ECX_AVX (1u << 28)
-#define F1_ECX_F16C (1u << 29)
+#define F1_ECX_PCLMULQDQ CPUID_1_ECX_PCLMULQDQ
+#define F1_ECX_FMA CPUID_1_ECX_FMA
+#define F1_ECX_AES CPUID_1_ECX_AES
+#define F1_ECX_AVX CPUID_1_ECX_AVX
+#define F1_ECX_F16C CPUID_1_ECX_F16C
 #define F1_ECX_SSSE3 (1u << 9)
 #define F1_ECX_CX16 (1u << 13)
 #define F1_ECX_SSE4_1 (1u << 19)
@@ -82,10 +82,7 @@
 #define L7_EBX_V2 L7_EBX_RDSEED
 #define L7_ECX_V2 L7_ECX_RDPID
 #define LEAF1_ECX_V3 (LEAF1_ECX_V2 | F1_ECX_PCLMULQDQ | F1_ECX_FMA | F1_ECX_AES | F1_ECX_AVX | F1_ECX_F16C)
-#define L7_EBX_BMI1 (1u << 3)
-#define L7_EBX_AVX2 (1u << 5)
-#define L7_EBX_BMI2 (1u << 8)
-#define L7_EBX_V3 (L7_EBX_V2 | L7_EBX_BMI1 | L7_EBX_AVX2 | L7_EBX_BMI2)
+#define L7_EBX_V3 (L7_EBX_V2 | CPUID_7_EBX_BMI1 | CPUID_7_EBX_AVX2 | CPUID_7_EBX_BMI2)
 
 /* XSAVE (leaf 0xD): components x87, SSE, AVX; the area's sizes */
 #define XSAVE_XCR0_MASK 0x7u

@@ -44,6 +44,28 @@ const char *rax_cpu_level_name(unsigned level);
 #define CPUID_7_EBX_RDSEED (1u << 18)
 #define CPUID_7_ECX_RDPID (1u << 22)
 
+/* The v3 features (leaf 1 ECX, leaf 7.0 EBX). */
+#define CPUID_1_ECX_PCLMULQDQ (1u << 1)
+#define CPUID_1_ECX_FMA (1u << 12)
+#define CPUID_1_ECX_AES (1u << 25)
+#define CPUID_1_ECX_AVX (1u << 28)
+#define CPUID_1_ECX_F16C (1u << 29)
+#define CPUID_7_EBX_BMI1 (1u << 3)
+#define CPUID_7_EBX_AVX2 (1u << 5)
+#define CPUID_7_EBX_BMI2 (1u << 8)
+/*
+ * Features a KVM guest executes on the CPU without KVM's help: the KVM
+ * backend offers them only where the host's KVM_GET_SUPPORTED_CPUID does,
+ * and the ones that use AVX state (YMM, XCR0 bit 2) only where XSAVE and
+ * the AVX component are offered too.
+ */
+#define CPUID_1_ECX_ONCPU                                                                               \
+	(CPUID_1_ECX_RDRAND | CPUID_1_ECX_PCLMULQDQ | CPUID_1_ECX_FMA | CPUID_1_ECX_AES | CPUID_1_ECX_AVX | \
+	 CPUID_1_ECX_F16C)
+#define CPUID_7_EBX_ONCPU (CPUID_7_EBX_RDSEED | CPUID_7_EBX_BMI1 | CPUID_7_EBX_AVX2 | CPUID_7_EBX_BMI2)
+#define CPUID_1_ECX_AVXSTATE (CPUID_1_ECX_FMA | CPUID_1_ECX_AVX | CPUID_1_ECX_F16C)
+#define CPUID_7_EBX_AVXSTATE CPUID_7_EBX_AVX2
+
 /* Leaves whose answer depends on ECX (the sub-leaf): 7 and 0xD. */
 static inline int cpuid_leaf_indexed(uint32_t function) { return function == 7 || function == 0xd; }
 

@@ -181,18 +181,24 @@ static struct xsave_support host_xsave_support(int kvm_fd)
 	return s;
 }
 
-/* Leave out of the model's leaves the XSAVE features (and RDRAND, RDTSCP,
- * RDSEED, RDPID) the host lacks. */
+/* Leave out of the model's leaves the XSAVE features, and the features
+ * guests run on the CPU (CPUID_*_ONCPU: RDRAND, RDTSCP, RDSEED, RDPID and
+ * the v3 set), that the host lacks; AVX, AVX2, FMA and F16C also go when
+ * XSAVE or its AVX component does. */
 static void mask_xsave(struct cpuid_leaf *l, unsigned n, struct xsave_support host)
 {
+	bool avx_state = host.xsave && (host.xcr0_lo & 4);
 	for (unsigned i = 0; i < n; i++) {
-		/* RDRAND, RDTSCP, RDSEED, RDPID run on the CPU: only what KVM offers */
-		if (l[i].function == 1)
-			l[i].ecx &= ~CPUID_1_ECX_RDRAND | host.f1_ecx;
-		else if (l[i].function == 0x80000001)
+		if (l[i].function == 1) {
+			l[i].ecx &= ~CPUID_1_ECX_ONCPU | host.f1_ecx;
+			if (!avx_state)
+				l[i].ecx &= ~CPUID_1_ECX_AVXSTATE;
+		} else if (l[i].function == 0x80000001) {
 			l[i].edx &= ~CPUID_X1_EDX_RDTSCP | host.x1_edx;
-		else if (l[i].function == 7 && l[i].index == 0) {
-			l[i].ebx &= ~CPUID_7_EBX_RDSEED | host.l7_ebx;
+		} else if (l[i].function == 7 && l[i].index == 0) {
+			l[i].ebx &= ~CPUID_7_EBX_ONCPU | host.l7_ebx;
+			if (!avx_state)
+				l[i].ebx &= ~CPUID_7_EBX_AVXSTATE;
 			l[i].ecx &= ~CPUID_7_ECX_RDPID | host.l7_ecx;
 		}
 		if (l[i].function == 1 && !host.xsave)

@@ -44,6 +44,8 @@
 #include "emu/insn/handlers.h"
 
 static uint8_t aes_sbox[256], aes_inv_sbox[256];
+/* products by the InvMixColumns coefficients {09} {0b} {0d} {0e} */
+static uint8_t aes_mul9[256], aes_mul11[256], aes_mul13[256], aes_mul14[256];
 
 /* GF(2^8) multiplication by x modulo the AES polynomial 0x11b (xtime) */
 static inline uint8_t xtime(uint8_t a) { return (uint8_t)((a << 1) ^ ((a & 0x80) ? 0x1b : 0)); }
@@ -65,7 +67,7 @@ static inline uint8_t rotl8(uint8_t b, unsigned n) { return (uint8_t)((b << n) |
 
 /* The S-box and its inverse from the definition (FIPS-197 5.1.1, 5.3.2):
  * powers of the generator 0x03 give every nonzero element, and the inverse
- * of 3^k is 3^(255-k). */
+ * of 3^k is 3^(255-k). And the InvMixColumns product tables. */
 __attribute__((constructor)) static void aes_sbox_init(void)
 {
 	uint8_t exp[255], inv[256];
@@ -82,6 +84,10 @@ __attribute__((constructor)) static void aes_sbox_init(void)
 		uint8_t s = (uint8_t)(b ^ rotl8(b, 1) ^ rotl8(b, 2) ^ rotl8(b, 3) ^ rotl8(b, 4) ^ 0x63);
 		aes_sbox[x] = s;
 		aes_inv_sbox[s] = (uint8_t)x;
+		aes_mul9[x] = gmul((uint8_t)x, 0x09);
+		aes_mul11[x] = gmul((uint8_t)x, 0x0b);
+		aes_mul13[x] = gmul((uint8_t)x, 0x0d);
+		aes_mul14[x] = gmul((uint8_t)x, 0x0e);
 	}
 }
 
@@ -118,10 +124,10 @@ static void aes_inv_mix(uint8_t *s)
 {
 	for (unsigned c = 0; c < 4; c++) {
 		uint8_t *p = s + 4 * c, a0 = p[0], a1 = p[1], a2 = p[2], a3 = p[3];
-		p[0] = (uint8_t)(gmul(a0, 0x0e) ^ gmul(a1, 0x0b) ^ gmul(a2, 0x0d) ^ gmul(a3, 0x09));
-		p[1] = (uint8_t)(gmul(a0, 0x09) ^ gmul(a1, 0x0e) ^ gmul(a2, 0x0b) ^ gmul(a3, 0x0d));
-		p[2] = (uint8_t)(gmul(a0, 0x0d) ^ gmul(a1, 0x09) ^ gmul(a2, 0x0e) ^ gmul(a3, 0x0b));
-		p[3] = (uint8_t)(gmul(a0, 0x0b) ^ gmul(a1, 0x0d) ^ gmul(a2, 0x09) ^ gmul(a3, 0x0e));
+		p[0] = (uint8_t)(aes_mul14[a0] ^ aes_mul11[a1] ^ aes_mul13[a2] ^ aes_mul9[a3]);
+		p[1] = (uint8_t)(aes_mul9[a0] ^ aes_mul14[a1] ^ aes_mul11[a2] ^ aes_mul13[a3]);
+		p[2] = (uint8_t)(aes_mul13[a0] ^ aes_mul9[a1] ^ aes_mul14[a2] ^ aes_mul11[a3]);
+		p[3] = (uint8_t)(aes_mul11[a0] ^ aes_mul13[a1] ^ aes_mul9[a2] ^ aes_mul14[a3]);
 	}
 }
 

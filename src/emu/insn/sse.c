@@ -68,10 +68,12 @@ void emu_vex_lanes_begin(struct emu_cpu *c, const struct emu_insn *in, int acc)
 		uint64_t la = emu_linear_acc(c, in->seg, emu_ea(c, in), 32, acc);
 		if ((emu_oprows[in->row].flags & EMU_F_VA) && (la & 31))
 			EMU_GP(c, 0);
+		/* a fault in the second page reports its first byte in CR2, as
+		 * the CPU does (not the operand's last byte) */
 		uint64_t gpa;
 		emu_translate(c, la, acc, c->cpl == 3, false, &gpa);
 		if ((la & GUEST_PAGE_OFFSET) > GUEST_PAGE_SIZE - 32)
-			emu_translate(c, la + 31, acc, c->cpl == 3, false, &gpa);
+			emu_translate(c, (la | GUEST_PAGE_OFFSET) + 1, acc, c->cpl == 3, false, &gpa);
 	}
 	c->vlanes = 2;
 }

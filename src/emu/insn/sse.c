@@ -12,6 +12,14 @@
  * 16-byte aligned, the explicitly unaligned forms (MOVUPS/MOVUPD/MOVDQU) and
  * 8/4/2-byte operands never do. Loads and checks come first, then the
  * commit, so a fault leaves registers unchanged.
+ *
+ * The XMM handlers also serve the VEX forms (rows in opcodes_avx.def; SDM
+ * vol. 2, 2.3 and each instruction's VEX entries): the first source of a
+ * three-operand form is VEX.vvvv (emu_sse_A), a VEX.128 or scalar result
+ * zeroes bits 255:128 of the destination, VEX memory operands are aligned
+ * only for VMOVAPS/APD/DQA and the VMOVNT stores (row flag VA, 32 bytes for
+ * VEX.256), and VEX.256 moves and shuffles work on each 128-bit lane
+ * (EMU_VEX_LANES). VZEROUPPER/VZEROALL are here too.
  */
 #include "emu/insn/sse.h"
 
@@ -129,12 +137,29 @@ void emu_sse_wr128(struct emu_cpu *c, const struct emu_insn *in, bool aligned, _
 	}
 }
 
+/* Destination xmm/m128 (the current lane of ymm/m256) */
 static void dst_W(struct emu_cpu *c, const struct emu_insn *in, bool aligned, __m128i v)
 {
 	if (in->mod == 3)
-		emu_xmm_st(c, in->rm, v);
+		emu_vreg_st(c, in, in->rm, v);
 	else
 		emu_sse_wr128(c, in, aligned, v);
+}
+
+/* Write a 128-bit result to XMM r: a VEX form of an instruction that has
+ * no 256-bit form (scalar and half moves, VMOVD/VMOVQ, VPINSRW) zeroes bits
+ * 255:128 whatever VEX.L says; a legacy form leaves them alone. */
+static inline void st128(struct emu_cpu *c, const struct emu_insn *in, unsigned r, __m128i v)
+{
+	emu_xmm_st(c, r, v);
+	if (in->vex)
+		emu_ymmh_zero(c, r);
+}
+
+/* Bits 255:128 of YMM r */
+static inline __m128i ymmh_ld(const struct emu_cpu *c, unsigned r)
+{
+	return _mm_loadu_si128((const __m128i *)(const void *)c->s.fpu.ymmh[r & 15]);
 }
 
 static inline uint64_t mem_rd(struct emu_cpu *c, const struct emu_insn *in, unsigned size)
@@ -147,95 +172,127 @@ static inline void mem_wr(struct emu_cpu *c, const struct emu_insn *in, unsigned
 }
 
 /* ---- full-register moves ---- */
-/* MOVUPS/MOVUPD/MOVDQU xmm, xmm/m128 */
+/* MOVUPS/MOVUPD/MOVDQU xmm, xmm/m128 (VMOVUPS/UPD/DQU xmm/ymm) */
 EMU_HANDLER(movups_VW)
 {
 	emu_sse_check(c, in);
-	emu_xmm_st(c, in->reg, emu_sse_W(c, in, false));
+	EMU_VEX_LANES(c, in, ACC_R) { emu_sse_D(c, in, emu_sse_W(c, in, false)); }
 }
 EMU_HANDLER(movups_WV)
 {
 	emu_sse_check(c, in);
-	dst_W(c, in, false, emu_xmm_ld(c, in->reg));
+	EMU_VEX_LANES(c, in, ACC_W) { dst_W(c, in, false, emu_vreg_ld(c, in->reg)); }
 }
-/* MOVAPS/MOVAPD (and the MOVNTPS/MOVNTPD stores): 16-byte aligned */
+/* MOVAPS/MOVAPD (and the MOVNTPS/MOVNTPD stores): 16-byte aligned (VEX:
+ * 16 or 32 bytes, by the row's VA flag) */
 EMU_HANDLER(movaps_VW)
 {
 	emu_sse_check(c, in);
-	emu_xmm_st(c, in->reg, emu_sse_W(c, in, true));
+	EMU_VEX_LANES(c, in, ACC_R) { emu_sse_D(c, in, emu_sse_W(c, in, true)); }
 }
 EMU_HANDLER(movaps_WV)
 {
 	emu_sse_check(c, in);
-	dst_W(c, in, true, emu_xmm_ld(c, in->reg));
+	EMU_VEX_LANES(c, in, ACC_W) { dst_W(c, in, true, emu_vreg_ld(c, in->reg)); }
 }
 /* MOVDQA (and the MOVNTDQ store) */
 EMU_HANDLER(movdqa_VW)
 {
 	emu_sse_check(c, in);
-	emu_xmm_st(c, in->reg, emu_sse_W(c, in, true));
+	EMU_VEX_LANES(c, in, ACC_R) { emu_sse_D(c, in, emu_sse_W(c, in, true)); }
 }
 EMU_HANDLER(movdqa_WV)
 {
 	emu_sse_check(c, in);
-	dst_W(c, in, true, emu_xmm_ld(c, in->reg));
+	EMU_VEX_LANES(c, in, ACC_W) { dst_W(c, in, true, emu_vreg_ld(c, in->reg)); }
 }
 
 /* ---- scalar moves ---- */
-/* F3 0F 10: MOVSS xmm, xmm (low dword only) / xmm, m32 (upper 96 bits cleared) */
+/* The register forms of VMOVSS/VMOVSD merge three registers: dst = the low
+ * element (size bytes) of lo, the rest of hi (VEX.vvvv); bits 255:128 zero. */
+static void vmov_merge(struct emu_cpu *c, const struct emu_insn *in, unsigned dst, unsigned lo, unsigned size)
+{
+	uint8_t r[16];
+	memcpy(r, c->s.fpu.xmm[in->vvvv & 15], 16);
+	memcpy(r, c->s.fpu.xmm[lo & 15], size);
+	st128(c, in, dst, _mm_loadu_si128((const __m128i *)(const void *)r));
+}
+
+/* F3 0F 10: MOVSS xmm, xmm (low dword only) / xmm, m32 (upper 96 bits
+ * cleared). VEX: VMOVSS xmm1, xmm2, xmm3 (xmm3's low dword, xmm2's upper
+ * 96 bits) / VMOVSS xmm1, m32. */
 EMU_HANDLER(movss_VW)
 {
 	emu_sse_check(c, in);
-	if (in->mod == 3) {
-		memcpy(c->s.fpu.xmm[in->reg], c->s.fpu.xmm[in->rm], 4);
-	} else {
+	if (in->mod != 3) {
 		uint64_t v = mem_rd(c, in, 4);
-		emu_xmm_st(c, in->reg, emu_v_q(v, 0));
+		st128(c, in, in->reg, emu_v_q(v, 0));
+	} else if (in->vex) {
+		vmov_merge(c, in, in->reg, in->rm, 4);
+	} else {
+		memcpy(c->s.fpu.xmm[in->reg], c->s.fpu.xmm[in->rm], 4);
 	}
 }
-/* F3 0F 11: MOVSS xmm/m32, xmm */
+/* F3 0F 11: MOVSS xmm/m32, xmm. VEX: VMOVSS xmm1 (rm), xmm2, xmm3 (reg) / VMOVSS m32, xmm1 */
 EMU_HANDLER(movss_WV)
 {
 	emu_sse_check(c, in);
-	if (in->mod == 3) {
-		memcpy(c->s.fpu.xmm[in->rm], c->s.fpu.xmm[in->reg], 4);
-	} else {
+	if (in->mod != 3) {
 		uint32_t v;
 		memcpy(&v, c->s.fpu.xmm[in->reg], 4);
 		mem_wr(c, in, 4, v);
+	} else if (in->vex) {
+		vmov_merge(c, in, in->rm, in->reg, 4);
+	} else {
+		memcpy(c->s.fpu.xmm[in->rm], c->s.fpu.xmm[in->reg], 4);
 	}
 }
-/* F2 0F 10: MOVSD xmm, xmm (low qword only) / xmm, m64 (upper qword cleared) */
+/* F2 0F 10: MOVSD xmm, xmm (low qword only) / xmm, m64 (upper qword
+ * cleared); VEX as VMOVSS */
 EMU_HANDLER(movsd_VW)
 {
 	emu_sse_check(c, in);
-	if (in->mod == 3)
-		emu_xmm_set_q(c, in->reg, 0, emu_xmm_q(c, in->rm, 0));
+	if (in->mod != 3)
+		st128(c, in, in->reg, emu_v_q(mem_rd(c, in, 8), 0));
+	else if (in->vex)
+		vmov_merge(c, in, in->reg, in->rm, 8);
 	else
-		emu_xmm_st(c, in->reg, emu_v_q(mem_rd(c, in, 8), 0));
+		emu_xmm_set_q(c, in->reg, 0, emu_xmm_q(c, in->rm, 0));
 }
-/* F2 0F 11: MOVSD xmm/m64, xmm */
+/* F2 0F 11: MOVSD xmm/m64, xmm; VEX as VMOVSS */
 EMU_HANDLER(movsd_WV)
 {
 	emu_sse_check(c, in);
-	if (in->mod == 3)
-		emu_xmm_set_q(c, in->rm, 0, emu_xmm_q(c, in->reg, 0));
-	else
+	if (in->mod != 3)
 		mem_wr(c, in, 8, emu_xmm_q(c, in->reg, 0));
+	else if (in->vex)
+		vmov_merge(c, in, in->rm, in->reg, 8);
+	else
+		emu_xmm_set_q(c, in->rm, 0, emu_xmm_q(c, in->reg, 0));
 }
 
-/* ---- half-register moves ---- */
-/* NP 0F 12 /r (register): MOVHLPS xmm1, xmm2: low qword = xmm2's high qword */
+/* ---- half-register moves ----
+ * The VEX forms have three operands: the other qword comes from VEX.vvvv
+ * (emu_sse_A; the legacy forms keep the destination's), and the stores
+ * have no VEX.vvvv (NV); all are VEX.128 only (VL0). */
+/* A result [lo, hi] in XMM r */
+static inline void st_q2(struct emu_cpu *c, const struct emu_insn *in, unsigned r, uint64_t lo, uint64_t hi)
+{
+	st128(c, in, r, emu_v_q(lo, hi));
+}
+/* NP 0F 12 /r (register): MOVHLPS xmm1, xmm2: low qword = xmm2's high qword;
+ * VMOVHLPS xmm1, xmm2, xmm3: [xmm3.hi, xmm2.hi] */
 EMU_HANDLER(movhlps_VU)
 {
 	emu_sse_check(c, in);
-	emu_xmm_set_q(c, in->reg, 0, emu_xmm_q(c, in->rm, 1));
+	st_q2(c, in, in->reg, emu_xmm_q(c, in->rm, 1), emu_v_hi(emu_sse_A(c, in)));
 }
-/* NP/66 0F 12 (memory): MOVLPS/MOVLPD xmm, m64 */
+/* NP/66 0F 12 (memory): MOVLPS/MOVLPD xmm, m64; VMOVLPS/PD xmm1, xmm2, m64: [m64, xmm2.hi] */
 EMU_HANDLER(movlps_VM)
 {
 	emu_sse_check(c, in);
-	emu_xmm_set_q(c, in->reg, 0, mem_rd(c, in, 8));
+	uint64_t m = mem_rd(c, in, 8);
+	st_q2(c, in, in->reg, m, emu_v_hi(emu_sse_A(c, in)));
 }
 /* NP/66 0F 13 (memory): MOVLPS/MOVLPD m64, xmm */
 EMU_HANDLER(movlps_MV)
@@ -243,17 +300,19 @@ EMU_HANDLER(movlps_MV)
 	emu_sse_check(c, in);
 	mem_wr(c, in, 8, emu_xmm_q(c, in->reg, 0));
 }
-/* NP 0F 16 /r (register): MOVLHPS xmm1, xmm2: high qword = xmm2's low qword */
+/* NP 0F 16 /r (register): MOVLHPS xmm1, xmm2: high qword = xmm2's low qword;
+ * VMOVLHPS xmm1, xmm2, xmm3: [xmm2.lo, xmm3.lo] */
 EMU_HANDLER(movlhps_VU)
 {
 	emu_sse_check(c, in);
-	emu_xmm_set_q(c, in->reg, 1, emu_xmm_q(c, in->rm, 0));
+	st_q2(c, in, in->reg, emu_v_lo(emu_sse_A(c, in)), emu_xmm_q(c, in->rm, 0));
 }
-/* NP/66 0F 16 (memory): MOVHPS/MOVHPD xmm, m64 */
+/* NP/66 0F 16 (memory): MOVHPS/MOVHPD xmm, m64; VMOVHPS/PD xmm1, xmm2, m64: [xmm2.lo, m64] */
 EMU_HANDLER(movhps_VM)
 {
 	emu_sse_check(c, in);
-	emu_xmm_set_q(c, in->reg, 1, mem_rd(c, in, 8));
+	uint64_t m = mem_rd(c, in, 8);
+	st_q2(c, in, in->reg, emu_v_lo(emu_sse_A(c, in)), m);
 }
 /* NP/66 0F 17 (memory): MOVHPS/MOVHPD m64, xmm */
 EMU_HANDLER(movhps_MV)
@@ -262,19 +321,21 @@ EMU_HANDLER(movhps_MV)
 	mem_wr(c, in, 8, emu_xmm_q(c, in->reg, 1));
 }
 
-/* ---- MOVD / MOVQ ---- */
+/* ---- MOVD / MOVQ ----
+ * The operand size is 64 bits with REX.W, or VEX.W in 64-bit mode (the
+ * decoder's osz); VEX forms are VEX.128 only with no VEX.vvvv. */
 /* 66 [REX.W] 0F 6E: MOVD/MOVQ xmm, r/m32|64 (zero-extends into the register) */
 EMU_HANDLER(movd_VEy)
 {
 	emu_sse_check(c, in);
-	unsigned sz = (in->rex & 8) ? 8 : 4;
-	emu_xmm_st(c, in->reg, emu_v_q(emu_rm_get(c, in, sz), 0));
+	unsigned sz = in->osz == 8 ? 8 : 4;
+	st128(c, in, in->reg, emu_v_q(emu_rm_get(c, in, sz), 0));
 }
 /* 66 [REX.W] 0F 7E: MOVD/MOVQ r/m32|64, xmm */
 EMU_HANDLER(movd_EyV)
 {
 	emu_sse_check(c, in);
-	unsigned sz = (in->rex & 8) ? 8 : 4;
+	unsigned sz = in->osz == 8 ? 8 : 4;
 	uint64_t v = emu_xmm_q(c, in->reg, 0);
 	emu_rm_set(c, in, sz, sz == 8 ? v : v & 0xffffffff);
 }
@@ -283,7 +344,7 @@ EMU_HANDLER(movq_VWq)
 {
 	emu_sse_check(c, in);
 	uint64_t lo = in->mod == 3 ? emu_xmm_q(c, in->rm, 0) : mem_rd(c, in, 8);
-	emu_xmm_st(c, in->reg, emu_v_q(lo, 0));
+	st128(c, in, in->reg, emu_v_q(lo, 0));
 }
 /* 66 0F D6: MOVQ xmm/m64, xmm (a register destination's upper half is cleared) */
 EMU_HANDLER(movq_WqV)
@@ -291,7 +352,7 @@ EMU_HANDLER(movq_WqV)
 	emu_sse_check(c, in);
 	uint64_t lo = emu_xmm_q(c, in->reg, 0);
 	if (in->mod == 3)
-		emu_xmm_st(c, in->rm, emu_v_q(lo, 0));
+		st128(c, in, in->rm, emu_v_q(lo, 0));
 	else
 		mem_wr(c, in, 8, lo);
 }
@@ -378,7 +439,7 @@ static void maskmov(struct emu_cpu *c, const struct emu_insn *in, const uint8_t 
 			emu_wr(c, in->seg, base + i, 1, data[i]);
 }
 
-/* 66 0F F7 (register only): MASKMOVDQU xmm1, xmm2 */
+/* 66 0F F7 (register only): MASKMOVDQU xmm1, xmm2 (VMASKMOVDQU: VEX.128 only) */
 EMU_HANDLER(maskmovdqu_VU)
 {
 	emu_sse_check(c, in);
@@ -396,24 +457,36 @@ EMU_HANDLER(maskmovq_PN)
 	emu_mmx_enter(c);
 }
 
-/* ---- sign masks ---- */
+/* ---- sign masks ----
+ * The VEX.256 forms (VMOVMSKPS/PD, VPMOVMSKB r, ymm) take the upper lane's
+ * sign bits as the next 4, 2 or 16 bits. The result is zero-extended into
+ * the 64-bit register. */
 /* NP 0F 50 (register only): MOVMSKPS r32, xmm */
 EMU_HANDLER(movmskps_GU)
 {
 	emu_sse_check(c, in);
-	c->gpr[in->reg] = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(emu_xmm_ld(c, in->rm)));
+	unsigned m = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(emu_xmm_ld(c, in->rm)));
+	if (in->vex & EMU_VEX_L)
+		m |= (unsigned)_mm_movemask_ps(_mm_castsi128_ps(ymmh_ld(c, in->rm))) << 4;
+	c->gpr[in->reg] = m;
 }
 /* 66 0F 50 (register only): MOVMSKPD r32, xmm */
 EMU_HANDLER(movmskpd_GU)
 {
 	emu_sse_check(c, in);
-	c->gpr[in->reg] = (unsigned)_mm_movemask_pd(_mm_castsi128_pd(emu_xmm_ld(c, in->rm)));
+	unsigned m = (unsigned)_mm_movemask_pd(_mm_castsi128_pd(emu_xmm_ld(c, in->rm)));
+	if (in->vex & EMU_VEX_L)
+		m |= (unsigned)_mm_movemask_pd(_mm_castsi128_pd(ymmh_ld(c, in->rm))) << 2;
+	c->gpr[in->reg] = m;
 }
 /* 66 0F D7 (register only): PMOVMSKB r32/64, xmm: byte sign bits, zero-extended */
 EMU_HANDLER(pmovmskb_GdU)
 {
 	emu_sse_check(c, in);
-	c->gpr[in->reg] = (unsigned)_mm_movemask_epi8(emu_xmm_ld(c, in->rm));
+	unsigned m = (unsigned)_mm_movemask_epi8(emu_xmm_ld(c, in->rm));
+	if (in->vex & EMU_VEX_L)
+		m |= (unsigned)_mm_movemask_epi8(ymmh_ld(c, in->rm)) << 16;
+	c->gpr[in->reg] = m;
 }
 /* NP 0F D7 (register only): PMOVMSKB r32/64, mm */
 EMU_HANDLER(pmovmskb_GdN)
@@ -424,43 +497,56 @@ EMU_HANDLER(pmovmskb_GdN)
 	emu_mmx_enter(c);
 }
 
-/* ---- shuffles ---- */
-/* NP 0F C6: SHUFPS xmm, xmm/m128, imm8: two dwords from dst, two from src */
+/* ---- shuffles ----
+ * VEX.256: each lane is shuffled on its own with the same imm8, except
+ * VSHUFPD, whose lane 1 takes imm8 bits 3:2. */
+/* NP 0F C6: SHUFPS xmm, xmm/m128, imm8: two dwords from dst, two from src
+ * (VSHUFPS: from VEX.vvvv and xmm3/m128) */
 EMU_HANDLER(shufps_VWIb)
 {
 	emu_sse_check(c, in);
-	__m128i b = emu_sse_W(c, in, true);
-	uint32_t x[4], y[4], r[4];
-	unsigned imm = (unsigned)in->imm;
-	_mm_storeu_si128((__m128i *)(void *)y, b);
-	memcpy(x, c->s.fpu.xmm[in->reg], 16);
-	r[0] = x[imm & 3];
-	r[1] = x[(imm >> 2) & 3];
-	r[2] = y[(imm >> 4) & 3];
-	r[3] = y[(imm >> 6) & 3];
-	memcpy(c->s.fpu.xmm[in->reg], r, 16);
+	EMU_VEX_LANES(c, in, ACC_R)
+	{
+		__m128i b = emu_sse_W(c, in, true);
+		uint32_t x[4], y[4], r[4];
+		unsigned imm = (unsigned)in->imm;
+		_mm_storeu_si128((__m128i *)(void *)y, b);
+		_mm_storeu_si128((__m128i *)(void *)x, emu_sse_A(c, in));
+		r[0] = x[imm & 3];
+		r[1] = x[(imm >> 2) & 3];
+		r[2] = y[(imm >> 4) & 3];
+		r[3] = y[(imm >> 6) & 3];
+		emu_sse_D(c, in, _mm_loadu_si128((const __m128i *)(const void *)r));
+	}
 }
 /* 66 0F C6: SHUFPD xmm, xmm/m128, imm8 */
 EMU_HANDLER(shufpd_VWIb)
 {
 	emu_sse_check(c, in);
-	__m128i b = emu_sse_W(c, in, true);
-	unsigned imm = (unsigned)in->imm;
-	uint64_t lo = emu_xmm_q(c, in->reg, imm & 1);
-	uint64_t hi = (imm & 2) ? emu_v_hi(b) : emu_v_lo(b);
-	emu_xmm_st(c, in->reg, emu_v_q(lo, hi));
+	EMU_VEX_LANES(c, in, ACC_R)
+	{
+		__m128i b = emu_sse_W(c, in, true);
+		__m128i a = emu_sse_A(c, in);
+		unsigned imm = (unsigned)in->imm >> (2 * c->vlane);
+		uint64_t lo = (imm & 1) ? emu_v_hi(a) : emu_v_lo(a);
+		uint64_t hi = (imm & 2) ? emu_v_hi(b) : emu_v_lo(b);
+		emu_sse_D(c, in, emu_v_q(lo, hi));
+	}
 }
 /* 66 0F 70: PSHUFD xmm, xmm/m128, imm8 */
 EMU_HANDLER(pshufd_VWIb)
 {
 	emu_sse_check(c, in);
-	__m128i b = emu_sse_W(c, in, true);
-	uint32_t y[4], r[4];
-	unsigned imm = (unsigned)in->imm;
-	_mm_storeu_si128((__m128i *)(void *)y, b);
-	for (unsigned i = 0; i < 4; i++)
-		r[i] = y[(imm >> (2 * i)) & 3];
-	memcpy(c->s.fpu.xmm[in->reg], r, 16);
+	EMU_VEX_LANES(c, in, ACC_R)
+	{
+		__m128i b = emu_sse_W(c, in, true);
+		uint32_t y[4], r[4];
+		unsigned imm = (unsigned)in->imm;
+		_mm_storeu_si128((__m128i *)(void *)y, b);
+		for (unsigned i = 0; i < 4; i++)
+			r[i] = y[(imm >> (2 * i)) & 3];
+		emu_sse_D(c, in, _mm_loadu_si128((const __m128i *)(const void *)r));
+	}
 }
 
 /* Shuffle the four words of a 64-bit value by imm8. */
@@ -476,15 +562,21 @@ static uint64_t shuf4w(uint64_t v, unsigned imm)
 EMU_HANDLER(pshufhw_VWIb)
 {
 	emu_sse_check(c, in);
-	__m128i b = emu_sse_W(c, in, true);
-	emu_xmm_st(c, in->reg, emu_v_q(emu_v_lo(b), shuf4w(emu_v_hi(b), (unsigned)in->imm)));
+	EMU_VEX_LANES(c, in, ACC_R)
+	{
+		__m128i b = emu_sse_W(c, in, true);
+		emu_sse_D(c, in, emu_v_q(emu_v_lo(b), shuf4w(emu_v_hi(b), (unsigned)in->imm)));
+	}
 }
 /* F2 0F 70: PSHUFLW xmm, xmm/m128, imm8 (low four words; high qword copied) */
 EMU_HANDLER(pshuflw_VWIb)
 {
 	emu_sse_check(c, in);
-	__m128i b = emu_sse_W(c, in, true);
-	emu_xmm_st(c, in->reg, emu_v_q(shuf4w(emu_v_lo(b), (unsigned)in->imm), emu_v_hi(b)));
+	EMU_VEX_LANES(c, in, ACC_R)
+	{
+		__m128i b = emu_sse_W(c, in, true);
+		emu_sse_D(c, in, emu_v_q(shuf4w(emu_v_lo(b), (unsigned)in->imm), emu_v_hi(b)));
+	}
 }
 /* NP 0F 70: PSHUFW mm, mm/m64, imm8 */
 EMU_HANDLER(pshufw_PQIb)
@@ -502,12 +594,16 @@ static uint16_t pinsrw_src(struct emu_cpu *c, const struct emu_insn *in)
 		return (uint16_t)c->gpr[in->rm];
 	return (uint16_t)mem_rd(c, in, 2);
 }
-/* 66 0F C4: PINSRW xmm, r32/m16, imm8 */
+/* 66 0F C4: PINSRW xmm, r32/m16, imm8; VPINSRW xmm1, xmm2, r32/m16, imm8
+ * (the other words from VEX.vvvv) */
 EMU_HANDLER(pinsrw_VEwIb)
 {
 	emu_sse_check(c, in);
 	uint16_t w = pinsrw_src(c, in);
-	memcpy(c->s.fpu.xmm[in->reg] + 2 * (in->imm & 7), &w, 2);
+	uint8_t r[16];
+	_mm_storeu_si128((__m128i *)(void *)r, emu_sse_A(c, in));
+	memcpy(r + 2 * (in->imm & 7), &w, 2);
+	st128(c, in, in->reg, _mm_loadu_si128((const __m128i *)(const void *)r));
 }
 /* NP 0F C4: PINSRW mm, r32/m16, imm8 */
 EMU_HANDLER(pinsrw_PEwIb)
@@ -535,4 +631,20 @@ EMU_HANDLER(pextrw_GNIb)
 	uint64_t v = emu_mm_get(c, in->rm);
 	c->gpr[in->reg] = (v >> (16 * (in->imm & 3))) & 0xffff;
 	emu_mmx_enter(c);
+}
+
+/* ---- VZEROUPPER / VZEROALL ---- */
+/* VEX.0F 77 (no operands): VZEROUPPER (VEX.L = 0) zeroes bits 255:128 of
+ * every YMM register, VZEROALL (VEX.L = 1) the whole registers. Outside
+ * 64-bit mode only YMM0-7 are written, YMM8-15 keep their values (SDM
+ * vol. 2, VZEROUPPER/VZEROALL). */
+EMU_HANDLER(vzeroupper)
+{
+	emu_avx_check(c);
+	unsigned n = c->dmode == EMU_MODE_64 ? 16 : 8;
+	for (unsigned r = 0; r < n; r++) {
+		emu_ymmh_zero(c, r);
+		if (in->vex & EMU_VEX_L)
+			memset(c->s.fpu.xmm[r], 0, 16);
+	}
 }

@@ -14,18 +14,58 @@
  * operations that move data between halves (packs, high unpacks) have their
  * own MMX handlers. The 128-bit memory operands of these XMM forms must be
  * 16-byte aligned (#GP(0)); MMX memory operands have no alignment rule.
+ *
+ * The XMM handlers also serve the VEX forms (AVX VEX.128, AVX2 VEX.256;
+ * rows in opcodes_avx.def): the first source is VEX.vvvv, a VEX.128 result
+ * zeroes bits 255:128, VEX memory operands have no alignment rule, and a
+ * VEX.256 form is the 128-bit operation on each lane (SDM vol. 2, 2.3;
+ * the AVX2 "VEX.256" entries of each instruction), except the shifts by an
+ * xmm/m128 count, whose one count applies to both lanes.
  */
 #include "emu/insn/sse.h"
 
 #include "emu/insn/handlers.h"
 
-/* XMM form: xmm = op(xmm, xmm/m128) */
-#define XMM_BINOP(name, f)                                             \
-	EMU_HANDLER(name##_VW)                                         \
-	{                                                              \
-		emu_sse_check(c, in);                                      \
-		__m128i b_ = emu_sse_W(c, in, true);                   \
-		emu_xmm_st(c, in->reg, f(emu_xmm_ld(c, in->reg), b_)); \
+/* XMM form: xmm = op(xmm, xmm/m128); VEX: xmm1 = op(xmm2 (vvvv), xmm3/m128),
+ * and per lane ymm1 = op(ymm2, ymm3/m256) */
+#define XMM_BINOP(name, f)                                         \
+	EMU_HANDLER(name##_VW)                                     \
+	{                                                          \
+		emu_sse_check(c, in);                              \
+		EMU_VEX_LANES(c, in, ACC_R)                        \
+		{                                                  \
+			__m128i b_ = emu_sse_W(c, in, true);       \
+			emu_sse_D(c, in, f(emu_sse_A(c, in), b_)); \
+		}                                                  \
+	}
+
+/* Bits 255:128 of YMM r */
+static inline __m128i ymmh_ld(const struct emu_cpu *c, unsigned r)
+{
+	return _mm_loadu_si128((const __m128i *)(const void *)c->s.fpu.ymmh[r & 15]);
+}
+static inline void ymmh_st(struct emu_cpu *c, unsigned r, __m128i v)
+{
+	_mm_storeu_si128((__m128i *)(void *)c->s.fpu.ymmh[r & 15], v);
+}
+
+/* Shift by xmm/m128: xmm = f(xmm, count); the count is the low 64 bits of
+ * xmm/m128 (a 16-byte operand, aligned for the legacy form). VEX.256
+ * (VPSLLW ymm1, ymm2, xmm3/m128 etc.): the count operand stays 128 bits
+ * wide and shifts both lanes of ymm2 (not lane-wise: no LANE flag). */
+#define XMM_SHIFT(name, f)                                         \
+	EMU_HANDLER(name##_VW)                                     \
+	{                                                          \
+		emu_sse_check(c, in);                              \
+		__m128i n_ = emu_sse_W(c, in, true);               \
+		__m128i lo_ = f(emu_sse_A(c, in), n_);             \
+		if (in->vex & EMU_VEX_L) {                         \
+			__m128i hi_ = f(ymmh_ld(c, in->vvvv), n_); \
+			emu_xmm_st(c, in->reg, lo_);               \
+			ymmh_st(c, in->reg, hi_);                  \
+		} else {                                           \
+			emu_sse_D(c, in, lo_);                     \
+		}                                                  \
 	}
 
 /* MMX form: mm = op(mm, mm/m64 (m32 when msize is 4)) on the low halves */
@@ -91,14 +131,17 @@ BINOP(por, _mm_or_si128)
 BINOP(pxor, _mm_xor_si128)
 
 /* ---- shifts by xmm/m128 or mm/m64 (count = the low 64 bits) ---- */
-BINOP(psrlw, _mm_srl_epi16)
-BINOP(psrld, _mm_srl_epi32)
-BINOP(psrlq, _mm_srl_epi64)
-BINOP(psraw, _mm_sra_epi16)
-BINOP(psrad, _mm_sra_epi32)
-BINOP(psllw, _mm_sll_epi16)
-BINOP(pslld, _mm_sll_epi32)
-BINOP(psllq, _mm_sll_epi64)
+#define SHIFTOP(name, f)   \
+	XMM_SHIFT(name, f) \
+	MMX_BINOP(name, f, 8)
+SHIFTOP(psrlw, _mm_srl_epi16)
+SHIFTOP(psrld, _mm_srl_epi32)
+SHIFTOP(psrlq, _mm_srl_epi64)
+SHIFTOP(psraw, _mm_sra_epi16)
+SHIFTOP(psrad, _mm_sra_epi32)
+SHIFTOP(psllw, _mm_sll_epi16)
+SHIFTOP(pslld, _mm_sll_epi32)
+SHIFTOP(psllq, _mm_sll_epi64)
 
 /* ---- pack / unpack ---- */
 XMM_BINOP(packsswb, _mm_packs_epi16)
@@ -188,12 +231,19 @@ static __m128i shift_imm(__m128i v, unsigned op, unsigned reg, unsigned imm)
 }
 
 /* 66 0F 71-73 /r ib (register only): PSRLW/PSRAW/PSLLW, PSRLD/PSRAD/PSLLD,
- * PSRLQ/PSRLDQ/PSLLQ/PSLLDQ xmm, imm8 */
+ * PSRLQ/PSRLDQ/PSLLQ/PSLLDQ xmm, imm8. VEX (VPSRLW xmm1/ymm1, xmm2/ymm2,
+ * imm8 etc.): VEX.vvvv is the destination and ModRM.rm the source; the
+ * 256-bit forms shift each lane, VPSLLDQ/VPSRLDQ included (bytes do not
+ * cross from one lane to the other). */
 EMU_HANDLER(pshift_UIb)
 {
 	emu_sse_check(c, in);
-	__m128i v = emu_xmm_ld(c, in->rm);
-	emu_xmm_st(c, in->rm, shift_imm(v, in->op, in->reg, (unsigned)in->imm & 0xff));
+	unsigned d = in->vex ? in->vvvv : in->rm;
+	EMU_VEX_LANES(c, in, ACC_R)
+	{
+		__m128i v = emu_vreg_ld(c, in->rm);
+		emu_vreg_st(c, in, d, shift_imm(v, in->op, in->reg, (unsigned)in->imm & 0xff));
+	}
 }
 /* NP 0F 71-73 /r ib (register only): the same on mm */
 EMU_HANDLER(pshift_NIb)

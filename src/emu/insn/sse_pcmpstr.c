@@ -21,6 +21,10 @@
  * Flags: CF = the result is not zero, ZF = b ends before n elements, SF = a
  * does, OF = bit 0 of the result, AF = PF = 0. The 128-bit memory operand
  * has no alignment rule (SDM: exceptions type 4, note on these four).
+ *
+ * VEX forms (VPCMPESTRI/M, VPCMPISTRI/M: VEX.128 only, vvvv 1111b): the
+ * same operation; VEX.W selects RAX/RDX as REX.W does (64-bit mode only),
+ * and the M forms zero bits 255:128 of YMM0.
  */
 #include "emu/insn/sse.h"
 
@@ -116,7 +120,7 @@ static void pcmpstr(struct emu_cpu *c, const struct emu_insn *in, bool explicit_
 	load_elems(s.a, c->s.fpu.xmm[in->reg], fmt);
 	load_elems(s.b, bv, fmt);
 	if (explicit_lengths) {
-		bool w = in->rex & 8;
+		bool w = in->osz == 8; /* REX.W / VEX.W in 64-bit mode */
 		int64_t ra = w ? (int64_t)c->gpr[RAX_REG_RAX] : (int32_t)c->gpr[RAX_REG_RAX];
 		int64_t rd = w ? (int64_t)c->gpr[RAX_REG_RDX] : (int32_t)c->gpr[RAX_REG_RDX];
 		s.la = explicit_len(ra, s.n);
@@ -143,7 +147,7 @@ static void pcmpstr(struct emu_cpu *c, const struct emu_insn *in, bool explicit_
 			m[0] = (uint8_t)res;
 			m[1] = (uint8_t)(res >> 8);
 		}
-		memcpy(c->s.fpu.xmm[0], m, 16);
+		emu_vreg_st(c, in, 0, _mm_loadu_si128((const __m128i *)(const void *)m));
 	}
 	emu_set_status(c, RFLAGS_STATUS,
 		       (res ? RFLAGS_CF : 0) | (s.lb < s.n ? RFLAGS_ZF : 0) | (s.la < s.n ? RFLAGS_SF : 0) |

@@ -8,6 +8,16 @@
  * EXTRACTPS, PINSRB/D/Q, INSERTPS, MPSADBW, PHMINPOSUW, MOVNTDQA; SSE4.2
  * PCMPGTQ.
  *
+ * Their VEX forms (opcodes_avx2.def) run through the same code: the first
+ * source is VEX.vvvv (emu_sse_A), the destination write zeroes bits 255:128
+ * for VEX.128 (emu_sse_D), and the 256-bit forms of AVX2 are the 128-bit
+ * operation on each 128-bit lane (EMU_VEX_LANES; rows flagged LANE) except
+ * VPMOVSX/ZX, whose 256-bit forms widen a 128-bit source into all 256 bits,
+ * and VPTEST, which tests all 256 bits. An imm8 that selects elements across
+ * both lanes gives each lane its own bits (VBLENDPS: imm8[7:4] for lane 1,
+ * VBLENDPD imm8[3:2], VMPSADBW imm8[5:3]). VEX forms have no alignment
+ * rule but VMOVNTDQA's (row flag VA); VEX.W is REX.W for VPEXTRQ/VPINSRQ.
+ *
  * All of them are integer or bit operations, computed element by element
  * in portable C (the host needs no SSSE3/SSE4): exact by construction.
  * Fault rules as in sse.c: emu_sse_check()/emu_mmx_check() first; 16-byte
@@ -46,10 +56,7 @@ static inline union v128 xmm_v(const struct emu_cpu *c, unsigned r)
 	memcpy(&v, c->s.fpu.xmm[r & 15], 16);
 	return v;
 }
-static inline void xmm_set_v(struct emu_cpu *c, unsigned r, const union v128 *v)
-{
-	memcpy(c->s.fpu.xmm[r & 15], v, 16);
-}
+static inline __m128i v_ld(const union v128 *v) { return _mm_loadu_si128((const __m128i *)(const void *)v); }
 
 static inline int16_t sat16(int32_t x) { return (int16_t)(x > 32767 ? 32767 : x < -32768 ? -32768 : x); }
 static inline uint16_t satu16(int32_t x) { return (uint16_t)(x > 65535 ? 65535 : x < 0 ? 0 : x); }
@@ -57,15 +64,21 @@ static inline uint16_t satu16(int32_t x) { return (uint16_t)(x > 65535 ? 65535 :
 /* r = op(a, b) on n bytes (8: MMX, 16: XMM); imm for the forms that have one */
 typedef void v_fn(union v128 *r, const union v128 *a, const union v128 *b, unsigned n, unsigned imm);
 
-/* XMM form: xmm = op(xmm, xmm/m128 (aligned)) */
-static void run_xmm(struct emu_cpu *c, const struct emu_insn *in, v_fn *f)
+/* XMM form: xmm = op(xmm, xmm/m128 (aligned)); VEX: xmm/ymm = op(vvvv,
+ * xmm/ymm/m), lane by lane, lane 1 with imm8 >> ish */
+static void run_xmm_sh(struct emu_cpu *c, const struct emu_insn *in, v_fn *f, unsigned ish)
 {
 	emu_sse_check(c, in);
-	union v128 b = v_of(emu_sse_W(c, in, true)), a = xmm_v(c, in->reg), r;
-	memset(&r, 0, sizeof(r));
-	f(&r, &a, &b, 16, (unsigned)in->imm & 0xff);
-	xmm_set_v(c, in->reg, &r);
+	unsigned imm = (unsigned)in->imm & 0xff;
+	EMU_VEX_LANES(c, in, ACC_R)
+	{
+		union v128 b = v_of(emu_sse_W(c, in, true)), a = v_of(emu_sse_A(c, in)), r;
+		memset(&r, 0, sizeof(r));
+		f(&r, &a, &b, 16, imm >> (ish * c->vlane));
+		emu_sse_D(c, in, v_ld(&r));
+	}
 }
+static void run_xmm(struct emu_cpu *c, const struct emu_insn *in, v_fn *f) { run_xmm_sh(c, in, f, 0); }
 
 /* MMX form: mm = op(mm, mm/m64) */
 static void run_mmx(struct emu_cpu *c, const struct emu_insn *in, v_fn *f)
@@ -94,34 +107,48 @@ static void run_mmx(struct emu_cpu *c, const struct emu_insn *in, v_fn *f)
 static void dup_singles(struct emu_cpu *c, const struct emu_insn *in, unsigned odd)
 {
 	emu_sse_check(c, in);
-	union v128 s = v_of(emu_sse_W(c, in, true)), r;
-	for (unsigned i = 0; i < 4; i++)
-		r.d[i] = s.d[(i & ~1u) | odd];
-	xmm_set_v(c, in->reg, &r);
+	EMU_VEX_LANES(c, in, ACC_R)
+	{
+		union v128 s = v_of(emu_sse_W(c, in, true)), r;
+		for (unsigned i = 0; i < 4; i++)
+			r.d[i] = s.d[(i & ~1u) | odd];
+		emu_sse_D(c, in, v_ld(&r));
+	}
 }
 EMU_HANDLER(movsldup_VW) { dup_singles(c, in, 0); }
 EMU_HANDLER(movshdup_VW) { dup_singles(c, in, 1); }
 
-/* F2 0F 12: MOVDDUP xmm, xmm/m64: the low double, twice */
+/* F2 0F 12: MOVDDUP xmm, xmm/m64: the low double, twice (VEX.256: ymm/m256,
+ * the even doubles, each twice) */
 EMU_HANDLER(movddup_VW)
 {
 	emu_sse_check(c, in);
+	if (in->vex & EMU_VEX_L) {
+		EMU_VEX_LANES(c, in, ACC_R)
+		{
+			uint64_t q = emu_v_lo(emu_sse_W(c, in, false));
+			emu_sse_D(c, in, emu_v_q(q, q));
+		}
+		return;
+	}
 	uint64_t q = in->mod == 3 ? emu_xmm_q(c, in->rm, 0) : emu_rd(c, in->seg, emu_ea(c, in), 8);
-	emu_xmm_st(c, in->reg, emu_v_q(q, q));
+	emu_sse_D(c, in, emu_v_q(q, q));
 }
 
 /* F2 0F F0: LDDQU xmm, m128 (no alignment rule) */
 EMU_HANDLER(lddqu_VM)
 {
 	emu_sse_check(c, in);
-	emu_xmm_st(c, in->reg, emu_sse_rd128(c, in, false));
+	EMU_VEX_LANES(c, in, ACC_R)
+	emu_sse_D(c, in, emu_sse_rd128(c, in, false));
 }
 
-/* 66 0F 38 2A: MOVNTDQA xmm, m128 (aligned) */
+/* 66 0F 38 2A: MOVNTDQA xmm, m128 (aligned; VEX too, 32 bytes for VEX.256) */
 EMU_HANDLER(movntdqa_VM)
 {
 	emu_sse_check(c, in);
-	emu_xmm_st(c, in->reg, emu_sse_rd128(c, in, true));
+	EMU_VEX_LANES(c, in, ACC_R)
+	emu_sse_D(c, in, emu_sse_rd128(c, in, true));
 }
 
 /* ---------------- SSSE3 ---------------- */
@@ -263,20 +290,29 @@ EMU_HANDLER(palignr_PQIb) { run_mmx(c, in, f_palignr); }
 
 /* ---------------- SSE4.1 / SSE4.2 packed integer ---------------- */
 
-/* PMOVSX/PMOVZX: n elements of size from bytes of xmm/m(size*n), extended */
+/* PMOVSX/PMOVZX: n elements of size from bytes of xmm/m(size*n), extended
+ * (VEX.256: 32 bytes of result from xmm/m(2*size*n), not lane by lane) */
 static void pmov_ext(struct emu_cpu *c, const struct emu_insn *in, unsigned from, unsigned to, bool sx)
 {
 	emu_sse_check(c, in);
-	unsigned cnt = 16 / to;
-	union v128 s = v_of(emu_sse_Wn(c, in, from * cnt)), r;
+	unsigned nb = (in->vex & EMU_VEX_L) ? 32 : 16, cnt = nb / to;
+	union v128 s, r[2];
+	if (in->mod == 3)
+		s = xmm_v(c, in->rm);
+	else if (from * cnt == 16)
+		s = v_of(emu_sse_rd128(c, in, false));
+	else
+		s = v_of(emu_sse_Wn(c, in, from * cnt));
 	for (unsigned i = 0; i < cnt; i++) {
 		uint64_t v = 0;
 		memcpy(&v, s.b + i * from, from);
 		if (sx)
 			v = emu_sext(v, from);
-		memcpy(r.b + i * to, &v, to);
+		memcpy(r[0].b + i * to, &v, to);
 	}
-	xmm_set_v(c, in->reg, &r);
+	if (nb == 32)
+		memcpy(c->s.fpu.ymmh[in->reg & 15], &r[1], 16);
+	emu_vreg_st(c, in, in->reg, v_ld(&r[0]));
 }
 #define PMOV(name, from, to, sx) \
 	EMU_HANDLER(name##_VW) { pmov_ext(c, in, from, to, sx); }
@@ -360,7 +396,7 @@ static void f_mpsadbw(union v128 *r, const union v128 *a, const union v128 *b, u
 		r->w[i] = (uint16_t)s;
 	}
 }
-EMU_HANDLER(mpsadbw_VWIb) { run_xmm(c, in, f_mpsadbw); }
+EMU_HANDLER(mpsadbw_VWIb) { run_xmm_sh(c, in, f_mpsadbw, 3); }
 
 /* ---------------- blends ---------------- */
 
@@ -383,32 +419,44 @@ static void f_blendpd(union v128 *r, const union v128 *a, const union v128 *b, u
 	blend(r, a, b, 8, imm & 3);
 }
 EMU_HANDLER(pblendw_VWIb) { run_xmm(c, in, f_pblendw); }
-EMU_HANDLER(blendps_VWIb) { run_xmm(c, in, f_blendps); }
-EMU_HANDLER(blendpd_VWIb) { run_xmm(c, in, f_blendpd); }
+EMU_HANDLER(blendps_VWIb) { run_xmm_sh(c, in, f_blendps, 4); }
+EMU_HANDLER(blendpd_VWIb) { run_xmm_sh(c, in, f_blendpd, 2); }
 
-/* PBLENDVB/BLENDVPS/BLENDVPD: the mask is the sign bit of each element of XMM0 */
+/* PBLENDVB/BLENDVPS/BLENDVPD: the mask is the sign bit of each element of
+ * XMM0; the VEX forms (66 0F 3A 4C/4A/4B) name the mask register in
+ * imm8[7:4] (imm8[7] ignored outside 64-bit mode) */
 static void blendv(struct emu_cpu *c, const struct emu_insn *in, unsigned sz)
 {
 	emu_sse_check(c, in);
-	union v128 b = v_of(emu_sse_W(c, in, true)), a = xmm_v(c, in->reg), m = xmm_v(c, 0), r;
-	unsigned mask = 0;
-	for (unsigned i = 0; i < 16 / sz; i++)
-		mask |= (unsigned)(m.b[i * sz + sz - 1] >> 7) << i;
-	blend(&r, &a, &b, sz, mask);
-	xmm_set_v(c, in->reg, &r);
+	unsigned mr = in->vex ? ((unsigned)in->imm >> 4) & (c->dmode == EMU_MODE_64 ? 15 : 7) : 0;
+	EMU_VEX_LANES(c, in, ACC_R)
+	{
+		union v128 b = v_of(emu_sse_W(c, in, true)), a = v_of(emu_sse_A(c, in)), m = v_of(emu_vreg_ld(c, mr)), r;
+		unsigned mask = 0;
+		for (unsigned i = 0; i < 16 / sz; i++)
+			mask |= (unsigned)(m.b[i * sz + sz - 1] >> 7) << i;
+		blend(&r, &a, &b, sz, mask);
+		emu_sse_D(c, in, v_ld(&r));
+	}
 }
 EMU_HANDLER(pblendvb_VW) { blendv(c, in, 1); }
 EMU_HANDLER(blendvps_VW) { blendv(c, in, 4); }
 EMU_HANDLER(blendvpd_VW) { blendv(c, in, 8); }
 
-/* PTEST: ZF = (a AND b) == 0, CF = (NOT a AND b) == 0; OF SF AF PF cleared */
+/* PTEST: ZF = (a AND b) == 0, CF = (NOT a AND b) == 0; OF SF AF PF cleared.
+ * VPTEST ymm tests all 256 bits: its row is flagged LANE so that
+ * EMU_VEX_LANES checks the 32-byte operand whole and visits both halves. */
 EMU_HANDLER(ptest_VW)
 {
 	emu_sse_check(c, in);
-	union v128 b = v_of(emu_sse_W(c, in, true)), a = xmm_v(c, in->reg);
-	bool zf = !((a.q[0] & b.q[0]) | (a.q[1] & b.q[1]));
-	bool cf = !((~a.q[0] & b.q[0]) | (~a.q[1] & b.q[1]));
-	emu_set_status(c, RFLAGS_STATUS, (zf ? RFLAGS_ZF : 0) | (cf ? RFLAGS_CF : 0));
+	uint64_t and = 0, andn = 0;
+	EMU_VEX_LANES(c, in, ACC_R)
+	{
+		union v128 b = v_of(emu_sse_W(c, in, true)), a = v_of(emu_vreg_ld(c, in->reg));
+		and |= (a.q[0] & b.q[0]) | (a.q[1] & b.q[1]);
+		andn |= (~a.q[0] & b.q[0]) | (~a.q[1] & b.q[1]);
+	}
+	emu_set_status(c, RFLAGS_STATUS, (!and ? RFLAGS_ZF : 0) | (!andn ? RFLAGS_CF : 0));
 }
 
 /* ---------------- extracts and inserts ---------------- */
@@ -442,7 +490,7 @@ EMU_HANDLER(pextrd_EyVIb)
 {
 	emu_sse_check(c, in);
 	union v128 a = xmm_v(c, in->reg);
-	if (in->rex & 8)
+	if (in->osz == 8) /* REX.W / VEX.W in 64-bit mode */
 		ext_put(c, in, 8, a.q[in->imm & 1]);
 	else
 		ext_put(c, in, 4, a.d[in->imm & 3]);
@@ -455,23 +503,25 @@ EMU_HANDLER(extractps_EdVIb)
 	ext_put(c, in, 4, a.d[in->imm & 3]);
 }
 
-/* 66 0F 3A 20: PINSRB xmm, r32/m8, imm8 */
+/* 66 0F 3A 20: PINSRB xmm, r32/m8, imm8 (VEX: into a copy of vvvv) */
 EMU_HANDLER(pinsrb_VEIb)
 {
 	emu_sse_check(c, in);
 	uint8_t v = (uint8_t)(in->mod == 3 ? c->gpr[in->rm] : emu_rd(c, in->seg, emu_ea(c, in), 1));
-	c->s.fpu.xmm[in->reg][in->imm & 15] = v;
+	union v128 a = v_of(emu_sse_A(c, in));
+	a.b[in->imm & 15] = v;
+	emu_sse_D(c, in, v_ld(&a));
 }
 /* 66 (REX.W) 0F 3A 22: PINSRD xmm, r/m32 / PINSRQ xmm, r/m64, imm8 */
 EMU_HANDLER(pinsrd_VEyIb)
 {
 	emu_sse_check(c, in);
-	union v128 a = xmm_v(c, in->reg);
-	if (in->rex & 8)
+	union v128 a = v_of(emu_sse_A(c, in));
+	if (in->osz == 8) /* REX.W / VEX.W in 64-bit mode */
 		a.q[in->imm & 1] = emu_rm_get(c, in, 8);
 	else
 		a.d[in->imm & 3] = (uint32_t)emu_rm_get(c, in, 4);
-	xmm_set_v(c, in->reg, &a);
+	emu_sse_D(c, in, v_ld(&a));
 }
 /* 66 0F 3A 21: INSERTPS xmm, xmm/m32, imm8: a register source gives its
  * single imm8[7:6], memory its m32; it goes to element imm8[5:4], then the
@@ -487,10 +537,10 @@ EMU_HANDLER(insertps_VWIb)
 	} else {
 		v = (uint32_t)emu_rd(c, in->seg, emu_ea(c, in), 4);
 	}
-	union v128 a = xmm_v(c, in->reg);
+	union v128 a = v_of(emu_sse_A(c, in));
 	a.d[(imm >> 4) & 3] = v;
 	for (unsigned i = 0; i < 4; i++)
 		if ((imm >> i) & 1)
 			a.d[i] = 0;
-	xmm_set_v(c, in->reg, &a);
+	emu_sse_D(c, in, v_ld(&a));
 }

@@ -1,0 +1,652 @@
+/*
+ * test_emu_avx2.c - the VEX forms of the SSE3/SSSE3/SSE4.x integer
+ * instructions and the AVX/AVX2-only integer and data-movement instructions
+ * of the interpreter (opcodes_avx2.def; insn/sse_v2.c, sse_pcmpstr.c,
+ * avx2.c) at CPU level v3.
+ *
+ * 1. Differential: every form runs with random operands natively on the
+ *    host and in the interpreter: VEX.128 and VEX.256, register and memory
+ *    operands, random imm8 and is4 registers, now and then the other VEX.L,
+ *    the other VEX.W or a non-1111b vvvv (so #UD rules are compared too).
+ *    The memory window ends at an inaccessible page: 16/32-byte operands,
+ *    masked moves and gathers that reach it fault (#PF). All 16 YMM
+ *    registers, RAX/RCX/RDX, OSZAPC, MXCSR, the window and the exception
+ *    must agree; for a fault the registers are those at the fault (the
+ *    signal context natively), which shows a gather's partial progress,
+ *    and the fault address too. Skipped (with a line) without AVX2.
+ * 2. Directed: AVX's #UD (CR4.OSXSAVE, XCR0) and #NM (CR0.TS), the rows'
+ *    absence below v3, gather #UD rules, disassembly of the new forms.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "emu/decode.h"
+#include "test_emu_util.h"
+#include "unit.h"
+
+enum { V_UD = 6, V_NM = 7, V_GP = 13, V_PF = 14, V_XM = 19, V_NONE = -1 };
+
+/* ---------------- native execution ---------------- */
+
+struct nstate {
+	uint8_t ymm[16][32]; /* 0 */
+	uint64_t gpr[4];     /* 512: rax rcx rdx rbx */
+	uint64_t rdi;        /* 544 */
+	uint64_t rflags;     /* 552 */
+	uint32_t mxcsr;      /* 560 */
+	uint32_t pad;
+	void *code;     /* 568 */
+	uint64_t fault; /* #PF: the address's offset from the window */
+};
+_Static_assert(__builtin_offsetof(struct nstate, code) == 568, "layout used by the stub");
+
+void avx2_native_run(struct nstate *s);
+
+#define LDY(n) "vmovdqu " #n "*32(%r15), %ymm" #n "\n\t"
+#define STY(n) "vmovdqu %ymm" #n ", " #n "*32(%r15)\n\t"
+// clang-format off
+__asm__(".text\n\t"
+	".globl avx2_native_run\n\t"
+	".type avx2_native_run, @function\n"
+	"avx2_native_run:\n\t"
+	"push %rbx\n\tpush %rbp\n\tpush %r12\n\tpush %r13\n\tpush %r14\n\tpush %r15\n\t"
+	"mov %rdi, %r15\n\t"
+	LDY(0) LDY(1) LDY(2) LDY(3) LDY(4) LDY(5) LDY(6) LDY(7)
+	LDY(8) LDY(9) LDY(10) LDY(11) LDY(12) LDY(13) LDY(14) LDY(15)
+	"ldmxcsr 560(%r15)\n\t"
+	"mov 512(%r15), %rax\n\tmov 520(%r15), %rcx\n\tmov 528(%r15), %rdx\n\t"
+	"mov 536(%r15), %rbx\n\tmov 544(%r15), %rdi\n\t"
+	"pushq 552(%r15)\n\tpopfq\n\t"
+	"call *568(%r15)\n\t"
+	"pushfq\n\tpopq 552(%r15)\n\t"
+	"stmxcsr 560(%r15)\n\t"
+	STY(0) STY(1) STY(2) STY(3) STY(4) STY(5) STY(6) STY(7)
+	STY(8) STY(9) STY(10) STY(11) STY(12) STY(13) STY(14) STY(15)
+	"vzeroupper\n\t"
+	"mov %rax, 512(%r15)\n\tmov %rcx, 520(%r15)\n\tmov %rdx, 528(%r15)\n\t"
+	"pushq $0x1f80\n\tldmxcsr (%rsp)\n\tpop %rax\n\t"
+	"pop %r15\n\tpop %r14\n\tpop %r13\n\tpop %r12\n\tpop %rbp\n\tpop %rbx\n\t"
+	"ret\n\t"
+	".size avx2_native_run, .-avx2_native_run\n\t");
+// clang-format on
+
+#define WIN 512u /* the memory window: the last 512 bytes before an inaccessible page */
+#define WIN_RBX 384u /* RBX (and RDI) point here in the window */
+
+static sigjmp_buf native_jb;
+static volatile int native_vec;
+static struct nstate native_fs; /* the registers at the fault */
+static uint8_t *native_code, *native_win;
+static bool native_rwx;
+
+static void native_handler(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	const uint8_t *fx = (const uint8_t *)uc->uc_mcontext.fpregs;
+	memset(&native_fs, 0, sizeof(native_fs));
+	if (fx) {
+		uint32_t magic, mx;
+		uint64_t bv = 0;
+		memcpy(&magic, fx + 464, 4);
+		if (magic == 0x46505853u) /* FP_XSTATE_MAGIC1: an XSAVE image follows */
+			memcpy(&bv, fx + 512, 8);
+		for (unsigned r = 0; r < 16; r++) {
+			memcpy(native_fs.ymm[r], fx + 160 + 16 * r, 16);
+			if (bv & 4)
+				memcpy(native_fs.ymm[r] + 16, fx + 576 + 16 * r, 16);
+		}
+		memcpy(&mx, fx + 24, 4);
+		native_fs.mxcsr = mx;
+	}
+	native_fs.gpr[0] = (uint64_t)uc->uc_mcontext.gregs[REG_RAX];
+	native_fs.gpr[1] = (uint64_t)uc->uc_mcontext.gregs[REG_RCX];
+	native_fs.gpr[2] = (uint64_t)uc->uc_mcontext.gregs[REG_RDX];
+	native_fs.fault = (uint64_t)(uintptr_t)si->si_addr - (uint64_t)(uintptr_t)native_win;
+	native_vec = sig == SIGILL ? V_UD : sig == SIGFPE ? V_XM : (sig == SIGSEGV && si->si_code != SI_KERNEL) ? V_PF : V_GP;
+	siglongjmp(native_jb, 1);
+}
+
+static void native_init(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = native_handler;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigaction(SIGFPE, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGILL, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	native_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	native_rwx = native_code != MAP_FAILED;
+	if (!native_rwx)
+		native_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *w = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (native_code == MAP_FAILED || w == MAP_FAILED)
+		abort();
+	mprotect(w + 4096, 4096, PROT_NONE);
+	native_win = w + 4096 - WIN;
+}
+
+static void native_fini(void)
+{
+	signal(SIGFPE, SIG_DFL);
+	signal(SIGSEGV, SIG_DFL);
+	signal(SIGILL, SIG_DFL);
+	signal(SIGBUS, SIG_DFL);
+	munmap(native_code, 4096);
+	munmap(native_win + WIN - 4096, 8192);
+}
+
+static int native_exec(const uint8_t *code, size_t n, struct nstate *s)
+{
+	if (!native_rwx)
+		mprotect(native_code, 4096, PROT_READ | PROT_WRITE);
+	memcpy(native_code, code, n);
+	native_code[n] = 0xc3; /* ret */
+	if (!native_rwx)
+		mprotect(native_code, 4096, PROT_READ | PROT_EXEC);
+	s->code = native_code;
+	s->gpr[3] = s->rdi = (uint64_t)(uintptr_t)(native_win + WIN_RBX);
+	native_vec = V_NONE;
+	if (sigsetjmp(native_jb, 1)) {
+		__asm__ volatile("vzeroupper");
+		memcpy(s->ymm, native_fs.ymm, sizeof(s->ymm));
+		memcpy(s->gpr, native_fs.gpr, 3 * 8);
+		s->mxcsr = native_fs.mxcsr;
+		s->fault = native_fs.fault;
+		return native_vec;
+	}
+	avx2_native_run(s);
+	return V_NONE;
+}
+
+/* ---------------- emulator execution ---------------- */
+
+static struct tvm t;
+#define EWIN (TV_DATA + 0x1000 - WIN) /* the window; TV_DATA + 0x1000 is not present */
+#define EPT 0x6000ull                 /* a 4K page table for TV_DATA's 2 MiB */
+
+static void vm_fresh(unsigned level)
+{
+	tv_free(&t);
+	tv_init(&t);
+	CHECK_EQ(emu_set_cpu_level(&t.vm, level), 0);
+	t.s.cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE;
+	t.s.xcr0 = 7;
+	for (uint64_t i = 0; i < 512; i++)
+		tv_w64(&t, EPT + 8 * i, i == 1 ? 0 : (TV_DATA + (i << 12)) | 7);
+	tv_w64(&t, TV_PD + 8 * (TV_DATA >> 21), EPT | 7);
+}
+
+static void emu_load(const struct nstate *s)
+{
+	for (unsigned r = 0; r < 16; r++) {
+		memcpy(t.s.fpu.xmm[r], s->ymm[r], 16);
+		memcpy(t.s.fpu.ymmh[r], s->ymm[r] + 16, 16);
+	}
+	t.s.fpu.mxcsr = s->mxcsr;
+	t.s.gpr[RAX_REG_RAX] = s->gpr[0];
+	t.s.gpr[RAX_REG_RCX] = s->gpr[1];
+	t.s.gpr[RAX_REG_RDX] = s->gpr[2];
+	t.s.gpr[RAX_REG_RBX] = t.s.gpr[RAX_REG_RDI] = EWIN + WIN_RBX;
+	t.s.rflags = (s->rflags & 0x8d5) | 2;
+}
+
+static void emu_save(struct nstate *s)
+{
+	for (unsigned r = 0; r < 16; r++) {
+		memcpy(s->ymm[r], t.s.fpu.xmm[r], 16);
+		memcpy(s->ymm[r] + 16, t.s.fpu.ymmh[r], 16);
+	}
+	s->mxcsr = t.s.fpu.mxcsr;
+	s->gpr[0] = t.s.gpr[RAX_REG_RAX];
+	s->gpr[1] = t.s.gpr[RAX_REG_RCX];
+	s->gpr[2] = t.s.gpr[RAX_REG_RDX];
+	s->rflags = t.s.rflags;
+	s->fault = t.s.cr2 - EWIN;
+}
+
+static int emu_exec(const uint8_t *code, size_t n, struct nstate *s, uint8_t *mem)
+{
+	uint8_t b[32];
+	vm_fresh(RAX_CPU_V3);
+	memcpy(b, code, n);
+	b[n] = 0xf4;
+	tv_code(&t, b, n + 1);
+	memcpy(tv_ptr(&t, EWIN), mem, WIN);
+	emu_load(s);
+	enum rax_exit_kind k = tv_run(&t);
+	int v = V_NONE;
+	if (!(k == RAX_EXIT_HLT && t.s.rip == TV_CODE + n + 1)) {
+		v = tv_vector(&t);
+		if (v < 0)
+			v = 100 + (int)k;
+	}
+	emu_save(s);
+	memcpy(mem, tv_ptr(&t, EWIN), WIN);
+	return v;
+}
+
+/* ---------------- random operands ---------------- */
+
+static uint64_t rng = 0x2545f4914f6cdd1dull;
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+static unsigned rn(unsigned n) { return (unsigned)(rnd() % n); }
+
+/* string data for VPCMPxSTRx: few distinct values (so elements match), zeros */
+static uint64_t rnd_str(void)
+{
+	static const uint8_t alpha[] = { 0x00, 0x41, 0x42, 0x43, 0x7f, 0x80, 0xff, 0x61 };
+	uint64_t q = 0;
+	for (unsigned i = 0; i < 8; i++)
+		q |= (uint64_t)alpha[rn(rn(4) ? 4 : 8)] << (8 * i);
+	return q;
+}
+
+static uint64_t rnd_q(bool str)
+{
+	if (str && rn(3))
+		return rnd_str();
+	switch (rn(5)) {
+	case 0: return (uint64_t)(int64_t)(int)(rn(80) - 40); /* small counts, indices */
+	case 1: return rnd() & 0x8000800080008080ull;
+	case 2: return rnd() >> (rn(64));
+	default: return rnd();
+	}
+}
+
+static void rnd_state(struct nstate *s, uint8_t *mem, bool str)
+{
+	memset(s, 0, sizeof(*s));
+	for (unsigned r = 0; r < 16; r++)
+		for (unsigned i = 0; i < 4; i++) {
+			uint64_t q = rnd_q(str);
+			memcpy(s->ymm[r] + 8 * i, &q, 8);
+		}
+	for (unsigned i = 0; i < 3; i++) {
+		static const int64_t lens[] = { 0, 1, 5, 8, 15, 16, 17, -1, -8, -16, -17, INT32_MIN, INT64_MIN };
+		s->gpr[i] = rn(3) ? rnd_q(false) : (uint64_t)lens[rn(sizeof(lens) / sizeof(lens[0]))];
+	}
+	for (unsigned i = 0; i < WIN; i += 8) {
+		uint64_t q = rnd_q(str);
+		memcpy(mem + i, &q, 8);
+	}
+	s->mxcsr = 0x1f80 | (rn(4) << 13);
+	s->rflags = 0x202 | (rnd() & 0x8d5);
+}
+
+/* ---------------- templates ---------------- */
+
+enum { K_X, K_G };
+#define F_IMM 1u     /* imm8 follows */
+#define F_MEMO 2u    /* memory form only */
+#define F_REGO 4u    /* register form only */
+#define F_NV 8u      /* vvvv unused (1111b, else #UD) */
+#define F_IS4 16u    /* imm8[7:4] names a register */
+#define F_STR 32u    /* string data */
+#define F_GATHER 64u /* VSIB */
+
+struct tpl {
+	const char *name;
+	uint8_t map, pp; /* VEX.mmmmm, VEX.pp (1: 66, 2: F3, 3: F2) */
+	uint8_t op;
+	uint8_t w; /* 0, 1: the row's VEX.W; 2: either */
+	uint8_t l; /* 1: VEX.128 only, 2: VEX.256 only, 3: both */
+	uint8_t krm;
+	uint8_t fl;
+};
+
+#define X K_X
+#define G K_G
+// clang-format off
+static const struct tpl tpls[] = {
+	/* SSE3 moves */
+	{ "vmovsldup", 1, 2, 0x12, 2, 3, X, F_NV }, { "vmovshdup", 1, 2, 0x16, 2, 3, X, F_NV },
+	{ "vmovddup", 1, 3, 0x12, 2, 3, X, F_NV }, { "vlddqu", 1, 3, 0xf0, 2, 3, X, F_NV | F_MEMO },
+	/* SSSE3 */
+	{ "vpshufb", 2, 1, 0x00, 2, 3, X, 0 }, { "vphaddw", 2, 1, 0x01, 2, 3, X, 0 },
+	{ "vphaddd", 2, 1, 0x02, 2, 3, X, 0 }, { "vphaddsw", 2, 1, 0x03, 2, 3, X, 0 },
+	{ "vpmaddubsw", 2, 1, 0x04, 2, 3, X, 0 }, { "vphsubw", 2, 1, 0x05, 2, 3, X, 0 },
+	{ "vphsubd", 2, 1, 0x06, 2, 3, X, 0 }, { "vphsubsw", 2, 1, 0x07, 2, 3, X, 0 },
+	{ "vpsignb", 2, 1, 0x08, 2, 3, X, 0 }, { "vpsignw", 2, 1, 0x09, 2, 3, X, 0 },
+	{ "vpsignd", 2, 1, 0x0a, 2, 3, X, 0 }, { "vpmulhrsw", 2, 1, 0x0b, 2, 3, X, 0 },
+	{ "vpabsb", 2, 1, 0x1c, 2, 3, X, F_NV }, { "vpabsw", 2, 1, 0x1d, 2, 3, X, F_NV },
+	{ "vpabsd", 2, 1, 0x1e, 2, 3, X, F_NV }, { "vpalignr", 3, 1, 0x0f, 2, 3, X, F_IMM },
+	/* SSE4.1 / 4.2 */
+	{ "vptest", 2, 1, 0x17, 2, 3, X, F_NV },
+	{ "vpmovsxbw", 2, 1, 0x20, 2, 3, X, F_NV }, { "vpmovsxbd", 2, 1, 0x21, 2, 3, X, F_NV },
+	{ "vpmovsxbq", 2, 1, 0x22, 2, 3, X, F_NV }, { "vpmovsxwd", 2, 1, 0x23, 2, 3, X, F_NV },
+	{ "vpmovsxwq", 2, 1, 0x24, 2, 3, X, F_NV }, { "vpmovsxdq", 2, 1, 0x25, 2, 3, X, F_NV },
+	{ "vpmuldq", 2, 1, 0x28, 2, 3, X, 0 }, { "vpcmpeqq", 2, 1, 0x29, 2, 3, X, 0 },
+	{ "vmovntdqa", 2, 1, 0x2a, 2, 3, X, F_NV | F_MEMO }, { "vpackusdw", 2, 1, 0x2b, 2, 3, X, 0 },
+	{ "vpmovzxbw", 2, 1, 0x30, 2, 3, X, F_NV }, { "vpmovzxbd", 2, 1, 0x31, 2, 3, X, F_NV },
+	{ "vpmovzxbq", 2, 1, 0x32, 2, 3, X, F_NV }, { "vpmovzxwd", 2, 1, 0x33, 2, 3, X, F_NV },
+	{ "vpmovzxwq", 2, 1, 0x34, 2, 3, X, F_NV }, { "vpmovzxdq", 2, 1, 0x35, 2, 3, X, F_NV },
+	{ "vpcmpgtq", 2, 1, 0x37, 2, 3, X, 0 },
+	{ "vpminsb", 2, 1, 0x38, 2, 3, X, 0 }, { "vpminsd", 2, 1, 0x39, 2, 3, X, 0 },
+	{ "vpminuw", 2, 1, 0x3a, 2, 3, X, 0 }, { "vpminud", 2, 1, 0x3b, 2, 3, X, 0 },
+	{ "vpmaxsb", 2, 1, 0x3c, 2, 3, X, 0 }, { "vpmaxsd", 2, 1, 0x3d, 2, 3, X, 0 },
+	{ "vpmaxuw", 2, 1, 0x3e, 2, 3, X, 0 }, { "vpmaxud", 2, 1, 0x3f, 2, 3, X, 0 },
+	{ "vpmulld", 2, 1, 0x40, 2, 3, X, 0 }, { "vphminposuw", 2, 1, 0x41, 2, 1, X, F_NV },
+	{ "vblendps", 3, 1, 0x0c, 2, 3, X, F_IMM }, { "vblendpd", 3, 1, 0x0d, 2, 3, X, F_IMM },
+	{ "vpblendw", 3, 1, 0x0e, 2, 3, X, F_IMM },
+	{ "vpextrb", 3, 1, 0x14, 2, 1, G, F_IMM | F_NV }, { "vpextrw", 3, 1, 0x15, 2, 1, G, F_IMM | F_NV },
+	{ "vpextrd/q", 3, 1, 0x16, 2, 1, G, F_IMM | F_NV }, { "vextractps", 3, 1, 0x17, 2, 1, G, F_IMM | F_NV },
+	{ "vpinsrb", 3, 1, 0x20, 2, 1, G, F_IMM }, { "vinsertps", 3, 1, 0x21, 2, 1, X, F_IMM },
+	{ "vpinsrd/q", 3, 1, 0x22, 2, 1, G, F_IMM },
+	{ "vmpsadbw", 3, 1, 0x42, 2, 3, X, F_IMM },
+	{ "vblendvps", 3, 1, 0x4a, 0, 3, X, F_IS4 }, { "vblendvpd", 3, 1, 0x4b, 0, 3, X, F_IS4 },
+	{ "vpblendvb", 3, 1, 0x4c, 0, 3, X, F_IS4 },
+	{ "vpcmpestrm", 3, 1, 0x60, 2, 1, X, F_IMM | F_NV | F_STR },
+	{ "vpcmpestri", 3, 1, 0x61, 2, 1, X, F_IMM | F_NV | F_STR },
+	{ "vpcmpistrm", 3, 1, 0x62, 2, 1, X, F_IMM | F_NV | F_STR },
+	{ "vpcmpistri", 3, 1, 0x63, 2, 1, X, F_IMM | F_NV | F_STR },
+	/* AVX / AVX2 only */
+	{ "vpermilps", 2, 1, 0x0c, 0, 3, X, 0 }, { "vpermilpd", 2, 1, 0x0d, 0, 3, X, 0 },
+	{ "vtestps", 2, 1, 0x0e, 0, 3, X, F_NV }, { "vtestpd", 2, 1, 0x0f, 0, 3, X, F_NV },
+	{ "vpermps", 2, 1, 0x16, 0, 2, X, 0 },
+	{ "vbroadcastss", 2, 1, 0x18, 0, 3, X, F_NV }, { "vbroadcastsd", 2, 1, 0x19, 0, 2, X, F_NV },
+	{ "vbroadcastf128", 2, 1, 0x1a, 0, 2, X, F_NV | F_MEMO },
+	{ "vmaskmovps ld", 2, 1, 0x2c, 0, 3, X, F_MEMO }, { "vmaskmovpd ld", 2, 1, 0x2d, 0, 3, X, F_MEMO },
+	{ "vmaskmovps st", 2, 1, 0x2e, 0, 3, X, F_MEMO }, { "vmaskmovpd st", 2, 1, 0x2f, 0, 3, X, F_MEMO },
+	{ "vpermd", 2, 1, 0x36, 0, 2, X, 0 },
+	{ "vpsrlvd", 2, 1, 0x45, 0, 3, X, 0 }, { "vpsrlvq", 2, 1, 0x45, 1, 3, X, 0 },
+	{ "vpsravd", 2, 1, 0x46, 0, 3, X, 0 },
+	{ "vpsllvd", 2, 1, 0x47, 0, 3, X, 0 }, { "vpsllvq", 2, 1, 0x47, 1, 3, X, 0 },
+	{ "vpbroadcastd", 2, 1, 0x58, 0, 3, X, F_NV }, { "vpbroadcastq", 2, 1, 0x59, 0, 3, X, F_NV },
+	{ "vbroadcasti128", 2, 1, 0x5a, 0, 2, X, F_NV | F_MEMO },
+	{ "vpbroadcastb", 2, 1, 0x78, 0, 3, X, F_NV }, { "vpbroadcastw", 2, 1, 0x79, 0, 3, X, F_NV },
+	{ "vpmaskmovd ld", 2, 1, 0x8c, 0, 3, X, F_MEMO }, { "vpmaskmovq ld", 2, 1, 0x8c, 1, 3, X, F_MEMO },
+	{ "vpmaskmovd st", 2, 1, 0x8e, 0, 3, X, F_MEMO }, { "vpmaskmovq st", 2, 1, 0x8e, 1, 3, X, F_MEMO },
+	{ "vpgatherdd", 2, 1, 0x90, 0, 3, X, F_GATHER }, { "vpgatherdq", 2, 1, 0x90, 1, 3, X, F_GATHER },
+	{ "vpgatherqd", 2, 1, 0x91, 0, 3, X, F_GATHER }, { "vpgatherqq", 2, 1, 0x91, 1, 3, X, F_GATHER },
+	{ "vgatherdps", 2, 1, 0x92, 0, 3, X, F_GATHER }, { "vgatherdpd", 2, 1, 0x92, 1, 3, X, F_GATHER },
+	{ "vgatherqps", 2, 1, 0x93, 0, 3, X, F_GATHER }, { "vgatherqpd", 2, 1, 0x93, 1, 3, X, F_GATHER },
+	{ "vpermq", 3, 1, 0x00, 2, 2, X, F_IMM | F_NV }, { "vpermpd", 3, 1, 0x01, 2, 2, X, F_IMM | F_NV },
+	{ "vpblendd", 3, 1, 0x02, 0, 3, X, F_IMM },
+	{ "vpermilps i", 3, 1, 0x04, 0, 3, X, F_IMM | F_NV }, { "vpermilpd i", 3, 1, 0x05, 0, 3, X, F_IMM | F_NV },
+	{ "vperm2f128", 3, 1, 0x06, 0, 2, X, F_IMM },
+	{ "vinsertf128", 3, 1, 0x18, 0, 2, X, F_IMM }, { "vextractf128", 3, 1, 0x19, 0, 2, X, F_IMM | F_NV },
+	{ "vinserti128", 3, 1, 0x38, 0, 2, X, F_IMM }, { "vextracti128", 3, 1, 0x39, 0, 2, X, F_IMM | F_NV },
+	{ "vperm2i128", 3, 1, 0x46, 0, 2, X, F_IMM },
+};
+// clang-format on
+
+/* Encode one random instance of tp; the state s may be adjusted (gather
+ * indices). Returns the length. */
+static size_t encode(const struct tpl *tp, uint8_t *b, struct nstate *s)
+{
+	size_t n = 0;
+	unsigned reg = rn(16), vvvv = rn(16), vidx = 0, scale = rn(4);
+	bool m = !(tp->fl & F_REGO) && ((tp->fl & (F_MEMO | F_GATHER)) || rn(2));
+	unsigned rm = m ? 3 : tp->krm == K_G ? rn(3) : rn(16);
+	if ((tp->fl & F_NV) && rn(8))
+		vvvv = 0;
+	unsigned l = tp->l == 3 ? rn(2) : tp->l == 2 ? 1 : 0;
+	if (tp->l != 3 && rn(10) == 0)
+		l ^= 1;
+	unsigned w = tp->w == 2 ? rn(2) : tp->w;
+	if (tp->w != 2 && rn(10) == 0)
+		w ^= 1;
+	int disp = (int)rn(256) - 128;
+	if (tp->fl & F_GATHER) {
+		/* distinct destination, mask and index, mostly */
+		do
+			vidx = rn(16);
+		while (rn(12) && (vidx == reg || vidx == vvvv));
+		if (rn(12) && vvvv == reg)
+			vvvv = (reg + 1 + rn(15)) & 15;
+		if (vidx == vvvv && vidx != reg && rn(12))
+			vidx = (vvvv + 1) & 15, vidx = vidx == reg ? (vidx + 1) & 15 : vidx;
+		/* indices that land in the window, now and then past its end */
+		bool q = tp->op & 1;
+		for (unsigned j = 0; j < (q ? 4u : 8u); j++) {
+			int64_t off = rn(16) ? 8 + (int)rn(WIN - 16) : (int)WIN + (int)rn(64);
+			int64_t x = (off - (int64_t)WIN_RBX - disp) >> scale;
+			if (q)
+				memcpy(s->ymm[vidx] + 8 * j, &x, 8);
+			else {
+				int32_t d = (int32_t)x;
+				memcpy(s->ymm[vidx] + 4 * j, &d, 4);
+			}
+		}
+	}
+	unsigned R = reg >> 3, Xb = vidx >> 3, B = m ? 0 : rm >> 3;
+	if (tp->map == 1 && !w && !Xb && !B && rn(2)) {
+		b[n++] = 0xc5;
+		b[n++] = (uint8_t)((!R) << 7 | (~vvvv & 15) << 3 | l << 2 | tp->pp);
+	} else {
+		b[n++] = 0xc4;
+		b[n++] = (uint8_t)((!R) << 7 | (!Xb) << 6 | (!B) << 5 | tp->map);
+		b[n++] = (uint8_t)(w << 7 | (~vvvv & 15) << 3 | l << 2 | tp->pp);
+	}
+	b[n++] = tp->op;
+	if (tp->fl & F_GATHER) {
+		b[n++] = (uint8_t)(0x44 | (reg & 7) << 3);
+		b[n++] = (uint8_t)(scale << 6 | (vidx & 7) << 3 | 3);
+		b[n++] = (uint8_t)disp;
+	} else if (m) {
+		b[n++] = (uint8_t)(0x40 | (reg & 7) << 3 | 3);
+		b[n++] = (uint8_t)disp;
+	} else {
+		b[n++] = (uint8_t)(0xc0 | (reg & 7) << 3 | (rm & 7));
+	}
+	if (tp->fl & F_IS4)
+		b[n++] = (uint8_t)(rn(16) << 4 | rn(16));
+	else if (tp->fl & F_IMM)
+		b[n++] = (uint8_t)rn(256);
+	return n;
+}
+
+static void hexs(const uint8_t *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 3 * i, "%02x ", b[i]);
+}
+
+static bool same_state(const struct nstate *a, const struct nstate *b, const uint8_t *ma, const uint8_t *mb,
+		       uint64_t fmask, char *why)
+{
+	for (unsigned i = 0; i < 16; i++)
+		if (memcmp(a->ymm[i], b->ymm[i], 32)) {
+			uint64_t x[4], y[4];
+			memcpy(x, a->ymm[i], 32);
+			memcpy(y, b->ymm[i], 32);
+			sprintf(why, "ymm%u native %016llx:%016llx:%016llx:%016llx emu %016llx:%016llx:%016llx:%016llx", i,
+				(unsigned long long)x[3], (unsigned long long)x[2], (unsigned long long)x[1],
+				(unsigned long long)x[0], (unsigned long long)y[3], (unsigned long long)y[2],
+				(unsigned long long)y[1], (unsigned long long)y[0]);
+			return false;
+		}
+	for (unsigned i = 0; i < 3; i++)
+		if (a->gpr[i] != b->gpr[i]) {
+			sprintf(why, "gpr%u native %016llx emu %016llx", i, (unsigned long long)a->gpr[i],
+				(unsigned long long)b->gpr[i]);
+			return false;
+		}
+	if ((a->rflags ^ b->rflags) & fmask) {
+		sprintf(why, "rflags native %llx emu %llx", (unsigned long long)a->rflags,
+			(unsigned long long)b->rflags);
+		return false;
+	}
+	if (a->mxcsr != b->mxcsr) {
+		sprintf(why, "mxcsr native %x emu %x", a->mxcsr, b->mxcsr);
+		return false;
+	}
+	for (unsigned i = 0; i < WIN; i++)
+		if (ma[i] != mb[i]) {
+			sprintf(why, "memory +0x%x native %02x emu %02x", i, ma[i], mb[i]);
+			return false;
+		}
+	return true;
+}
+
+/* AVX2 on the host, and enabled by the OS */
+static bool host_has_avx2(void)
+{
+	unsigned a, b, c, d;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+	if ((c & ((1u << 27) | (1u << 28))) != ((1u << 27) | (1u << 28)))
+		return false;
+	unsigned lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	if ((lo & 6) != 6)
+		return false;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
+	return b & (1u << 5);
+}
+
+static void test_differential(unsigned per_form)
+{
+	if (!host_has_avx2()) {
+		printf("differential: skipped: the host lacks AVX2 (or the OS does not enable AVX state)\n");
+		return;
+	}
+	native_init();
+	unsigned ntpl = sizeof(tpls) / sizeof(tpls[0]), bad_forms = 0, prints = 0;
+	unsigned nclean = 0, npf = 0, ngp = 0, nud = 0;
+	for (unsigned k = 0; k < ntpl; k++) {
+		const struct tpl *tp = &tpls[k];
+		unsigned fails = 0, fclean = 0, fpf = 0, fud = 0;
+		for (unsigned it = 0; it < per_form; it++) {
+			uint8_t code[16], mem0[WIN], emem[WIN];
+			struct nstate s0, ns, es;
+			rnd_state(&s0, mem0, (tp->fl & F_STR) != 0);
+			size_t n = encode(tp, code, &s0);
+			ns = s0;
+			es = s0;
+			memcpy(native_win, mem0, WIN);
+			memcpy(emem, mem0, WIN);
+			int nv = native_exec(code, n, &ns);
+			int ev = emu_exec(code, n, &es, emem);
+			fclean += nv == V_NONE;
+			fpf += nv == V_PF;
+			fud += nv == V_UD;
+			nclean += nv == V_NONE;
+			npf += nv == V_PF;
+			ngp += nv == V_GP;
+			nud += nv == V_UD;
+			char why[256] = "";
+			bool ok = nv == ev;
+			if (!ok)
+				sprintf(why, "native vector %d, emulator %d", nv, ev);
+			else if (nv == V_NONE)
+				ok = same_state(&ns, &es, native_win, emem, 0x8d5, why);
+			else {
+				/* a fault: the registers at the fault (flags aside) */
+				ns.rflags = es.rflags;
+				ok = same_state(&ns, &es, native_win, emem, 0, why);
+				if (ok && nv == V_PF && ns.fault != es.fault) {
+					ok = false;
+					sprintf(why, "#PF address: native window+0x%llx emu window+0x%llx",
+						(unsigned long long)ns.fault, (unsigned long long)es.fault);
+				}
+			}
+			if (!ok) {
+				fails++;
+				if (prints++ < 400) {
+					char hx[64];
+					hexs(code, n, hx);
+					fprintf(stderr, "differential %s [%s]: %s\n", tp->name, hx, why);
+				}
+			}
+		}
+		CHECK_EQ(fails, 0);
+		bad_forms += fails != 0;
+		if (getenv("AVX2_STATS"))
+			printf("%-16s %u cases: %u completed, %u #PF, %u #UD\n", tp->name, per_form, fclean, fpf, fud);
+	}
+	native_fini();
+	printf("differential: %u forms x %u cases (host: %u completed, %u #PF, %u #GP, %u #UD), "
+	       "%u forms disagree with the host\n",
+	       ntpl, per_form, nclean, npf, ngp, nud, bad_forms);
+	CHECK(npf > 0 && nud > 0);
+}
+
+/* ---------------- directed ---------------- */
+
+static int run_code(const char *hex, unsigned level, void (*setup)(void))
+{
+	uint8_t b[32];
+	size_t n = unit_hex(hex, b);
+	b[n] = 0xf4;
+	vm_fresh(level);
+	if (setup)
+		setup();
+	tv_code(&t, b, n + 1);
+	enum rax_exit_kind k = tv_run(&t);
+	if (k == RAX_EXIT_HLT && t.s.rip == TV_CODE + n + 1)
+		return V_NONE;
+	return tv_vector(&t);
+}
+
+static void no_osxsave(void) { t.s.cr4 &= ~(uint64_t)CR4_OSXSAVE; }
+static void xcr0_sse(void) { t.s.xcr0 = 3; }
+static void ts_set(void) { t.s.cr0 |= CR0_TS; }
+
+static void test_directed(void)
+{
+	/* vpbroadcastd ymm0, xmm1; vpshufb ymm0, ymm1, ymm2; vpextrb eax, xmm0, 1 */
+	static const char *const ops[] = { "c4 e2 7d 58 c1", "c4 e2 75 00 c2", "c4 e3 79 14 c0 01" };
+	for (unsigned i = 0; i < 3; i++) {
+		CHECK_EQ(run_code(ops[i], RAX_CPU_V3, NULL), V_NONE);
+		CHECK_EQ(run_code(ops[i], RAX_CPU_V2, NULL), V_UD); /* no VEX rows below v3 */
+		CHECK_EQ(run_code(ops[i], RAX_CPU_V3, no_osxsave), V_UD);
+		CHECK_EQ(run_code(ops[i], RAX_CPU_V3, xcr0_sse), V_UD);
+		CHECK_EQ(run_code(ops[i], RAX_CPU_V3, ts_set), V_NM);
+	}
+	/* gathers: #UD for ModRM.rm != 100b, 16-bit addressing is #UD too (not
+	 * encodable in 64-bit mode), same registers */
+	CHECK_EQ(run_code("c4 e2 75 92 03", RAX_CPU_V3, NULL), V_UD);       /* vgatherdps ymm0, [rbx], ymm1 */
+	CHECK_EQ(run_code("c4 e2 75 92 04 13", RAX_CPU_V3, NULL), V_NONE);  /* ymm0, [rbx+ymm2], ymm1 */
+	CHECK_EQ(run_code("c4 e2 75 92 04 03", RAX_CPU_V3, NULL), V_UD);    /* index ymm0 = dest */
+	CHECK_EQ(run_code("c4 e2 75 92 04 0b", RAX_CPU_V3, NULL), V_UD);    /* index ymm1 = mask */
+	CHECK_EQ(run_code("c4 e2 7d 92 04 13", RAX_CPU_V3, NULL), V_UD);    /* mask ymm0 = dest */
+	CHECK_EQ(run_code("c4 e2 75 92 c2", RAX_CPU_V3, NULL), V_UD);       /* register operand */
+	CHECK_EQ(run_code("c4 e2 75 92 04 23", RAX_CPU_V3, NULL), V_NONE);  /* index ymm4 (SIB index 100b) */
+
+	/* disassembly */
+	static const struct {
+		const char *hex, *text;
+	} dis[] = {
+		{ "c4 e3 75 4c c2 30", "vpblendvb ymm0, ymm1, ymm2, ymm3" },
+		{ "c4 e2 7d 58 c1", "vpbroadcastd ymm0, xmm1" },
+		{ "c4 e3 7d 39 c8 01", "vextracti128 xmm0, ymm1, 0x1" },
+		{ "c4 e3 75 38 c2 01", "vinserti128 ymm0, ymm1, xmm2, 0x1" },
+		{ "c4 e3 f9 16 c0 01", "vpextrq rax, xmm0, 0x1" },
+		{ "c4 e2 75 00 c2", "vpshufb ymm0, ymm1, ymm2" },
+		{ "c4 e2 7d 20 c1", "vpmovsxbw ymm0, xmm1" },
+	};
+	char b[80];
+	struct emu_insn in;
+	for (unsigned i = 0; i < sizeof(dis) / sizeof(dis[0]); i++) {
+		uint8_t code[16];
+		size_t n = unit_hex(dis[i].hex, code);
+		CHECK_EQ(emu_decode_level(code, (unsigned)n, EMU_MODE_64, RAX_CPU_V3, &in), EMU_DEC_OK);
+		emu_disasm(&in, b, sizeof(b));
+		if (strcmp(b, dis[i].text))
+			fprintf(stderr, "disasm %s: \"%s\", expected \"%s\"\n", dis[i].hex, b, dis[i].text);
+		CHECK(!strcmp(b, dis[i].text));
+	}
+}
+
+int main(int argc, char **argv)
+{
+	unsigned per = argc > 1 ? (unsigned)atoi(argv[1]) : unit_cases(150);
+	tv_init(&t);
+	test_directed();
+	test_differential(per);
+	tv_free(&t);
+	return unit_finish("test_emu_avx2");
+}

@@ -5,7 +5,12 @@
  * to and from GPRs and MMX registers); of x86-64-v2: SSE3 ADDSUBPS/PD and
  * HADDPS/PD/HSUBPS/PD (the same host additions on rearranged operands),
  * SSE4.1 DPPS/DPPD (host multiplies and additions, stage by stage) and
- * ROUNDPS/PD/SS/SD (computed in integer arithmetic: no host SSE4.1 needed).
+ * ROUNDPS/PD/SS/SD (computed in integer arithmetic: no host SSE4.1 needed);
+ * and their AVX (VEX) forms, x86-64-v3 (rows in opcodes_avx_fp.def): the
+ * first source is VEX.vvvv (scalar forms take bits 127:32|64 from it),
+ * VEX.128 and scalar forms zero bits 255:128, VEX.256 runs the 128-bit
+ * operation on both lanes (the width-changing conversions split or join
+ * the lanes), VCMPxx has 32 predicates, and no VEX form checks alignment.
  *
  * Each operation runs the host's own instruction under the guest's MXCSR
  * (rounding control, FTZ, DAZ) with every exception masked and the flags
@@ -24,7 +29,9 @@
  *    unmasked OE or UE reports PE only if its result, rounded with an
  *    unbounded exponent, is inexact (the host's x87 works that out);
  * With UE unmasked, FTZ does not apply and an exact tiny (denormal) result
- * raises UE too. Not modelled: a result tiny before rounding that rounds
+ * raises UE too. A VEX.256 form reports the exceptions of the elements of
+ * both lanes together by these rules (both lanes are computed before
+ * anything is committed). Not modelled: a result tiny before rounding that rounds
  * to the smallest normal (a corner of a corner, with UE unmasked).
  */
 #include <stdbool.h>
@@ -226,31 +233,45 @@ static __m128i keep_elem(__m128i v, enum fp_kind k, unsigned i)
 	return _mm_loadu_si128((const __m128i *)(const void *)s);
 }
 
+/* The operands and results of one instruction, lane by lane: one lane for
+ * the legacy and VEX.128 forms, two for VEX.256 (the CPU reports the
+ * exceptions of all elements of both lanes together, and writes nothing
+ * when one is unmasked, so both lanes are computed before anything is
+ * committed). */
+struct fp_lanes {
+	unsigned n;         /* 1 or 2 */
+	__m128i a[2], b[2]; /* the operands of fn */
+	__m128i r[2];       /* fn(a, b) */
+	uint32_t f[2];      /* the flags fn raised in each lane */
+};
+
 /* Some exception is unmasked, or UE is (an exact tiny result needs a look):
- * commit the flags or raise #XM/#UD. f: the flags of the whole operation
- * fn(a, b) = r. */
-static __attribute__((noinline)) void fp_slow(struct emu_cpu *c, uint32_t f, enum fp_kind k, enum fp_op op, __m128i a,
-					      __m128i b, __m128i r, fp_fn *fn)
+ * commit the flags or raise #XM/#UD. */
+static __attribute__((noinline)) void fp_slow(struct emu_cpu *c, const struct fp_lanes *L, enum fp_kind k,
+					      enum fp_op op, fp_fn *fn)
 {
 	const uint32_t pre = MXCSR_IE | MXCSR_DE | MXCSR_ZE;
 	uint32_t unm = ~(c->s.fpu.mxcsr >> 7) & MXCSR_FLAGS;
+	uint32_t f = L->f[0] | (L->n > 1 ? L->f[1] : 0);
 	if (f & unm & pre) {
 		/* no post-computation step: the pre-computation flags of all elements */
 		c->s.fpu.mxcsr |= f & pre;
 		raise_xm(c);
 	}
 	unsigned n = k == FK_PS ? 4 : (k == FK_PD || k == FK_PS2) ? 2 : 1;
-	if (k == FK_NONE) {
-		/* nothing element-specific */
-	} else if (n == 1 || !fn) {
-		f = elem_post(c, f, unm, k, op, a, b, r, 0);
-	} else {
+	if (k != FK_NONE) {
 		f &= pre;
-		for (unsigned i = 0; i < n; i++) {
-			uint32_t csr = fp_csr(c);
-			__m128i ai = keep_elem(a, k, i), bi = keep_elem(b, k, i);
-			__m128i ri = fn(ai, bi, &csr);
-			f |= elem_post(c, csr & MXCSR_FLAGS, unm, k, op, ai, bi, ri, i);
+		for (unsigned l = 0; l < L->n; l++) {
+			if (n == 1 || !fn) {
+				f |= elem_post(c, L->f[l], unm, k, op, L->a[l], L->b[l], L->r[l], 0);
+				continue;
+			}
+			for (unsigned i = 0; i < n; i++) {
+				uint32_t csr = fp_csr(c);
+				__m128i ai = keep_elem(L->a[l], k, i), bi = keep_elem(L->b[l], k, i);
+				__m128i ri = fn(ai, bi, &csr);
+				f |= elem_post(c, csr & MXCSR_FLAGS, unm, k, op, ai, bi, ri, i);
+			}
 		}
 	}
 	c->s.fpu.mxcsr |= f;
@@ -258,17 +279,25 @@ static __attribute__((noinline)) void fp_slow(struct emu_cpu *c, uint32_t f, enu
 		raise_xm(c);
 }
 
-/* After a host operation: commit its flags or raise #XM/#UD. */
-static inline void fp_done(struct emu_cpu *c, uint32_t csr, enum fp_kind k, enum fp_op op, __m128i a, __m128i b,
-			   __m128i r, fp_fn *fn)
+/* After the host operations of every lane: commit their flags or raise
+ * #XM/#UD. */
+static inline void fp_done_lanes(struct emu_cpu *c, const struct fp_lanes *L, enum fp_kind k, enum fp_op op, fp_fn *fn)
 {
-	uint32_t f = csr & MXCSR_FLAGS;
+	uint32_t f = (L->f[0] | (L->n > 1 ? L->f[1] : 0)) & MXCSR_FLAGS;
 	uint32_t unm = ~(c->s.fpu.mxcsr >> 7) & MXCSR_FLAGS;
 	if (__builtin_expect(!(f & unm) && !(unm & MXCSR_UE && k != FK_NONE), 1)) {
 		c->s.fpu.mxcsr |= f;
 		return;
 	}
-	fp_slow(c, f, k, op, a, b, r, fn);
+	fp_slow(c, L, k, op, fn);
+}
+
+/* The same for one lane: fn(a, b) = r raised the flags in csr. */
+static inline void fp_done(struct emu_cpu *c, uint32_t csr, enum fp_kind k, enum fp_op op, __m128i a, __m128i b,
+			   __m128i r, fp_fn *fn)
+{
+	struct fp_lanes L = { .n = 1, .a = { a }, .b = { b }, .r = { r }, .f = { csr & MXCSR_FLAGS } };
+	fp_done_lanes(c, &L, k, op, fn);
 }
 
 /* Flags of an operation that has no OE/UE rules. */
@@ -278,34 +307,62 @@ static inline void fp_flags(struct emu_cpu *c, uint32_t csr)
 	fp_done(c, csr, FK_NONE, FO_NONE, z, z, z, NULL);
 }
 
-/* xmm = op(xmm, xmm/m128), memory 16-byte aligned */
-#define FP_PACKED(name, insn, kind, op)                        \
-	DEF_FN(fn_##name, insn)                                \
-	EMU_HANDLER(name)                                      \
-	{                                                      \
-		emu_sse_check(c, in);                              \
-		__m128i b = emu_sse_W(c, in, true);            \
-		__m128i a = emu_xmm_ld(c, in->reg);            \
-		uint32_t csr = fp_csr(c);                      \
-		__m128i r = fn_##name(a, b, &csr);             \
-		fp_done(c, csr, kind, op, a, b, r, fn_##name); \
-		emu_xmm_st(c, in->reg, r);                     \
+/* The operands of each lane: a = the first source (the destination
+ * register, or VEX.vvvv), b = xmm/m128 (size 16: the 16-byte alignment
+ * rule of the legacy form; VEX forms have none) or xmm/m32|m64 (size 4 or
+ * 8: a scalar, no alignment rule). */
+static inline void fp_load(struct emu_cpu *c, const struct emu_insn *in, struct fp_lanes *L, unsigned size)
+{
+	L->n = 0;
+	L->f[0] = L->f[1] = 0;
+	EMU_VEX_LANES(c, in, ACC_R)
+	{
+		L->b[L->n] = size == 16 ? emu_sse_W(c, in, true) : emu_sse_Wn(c, in, size);
+		L->a[L->n] = emu_sse_A(c, in);
+		L->n++;
 	}
+}
+
+/* The destination ModRM.reg gets r[0] (and r[1] in bits 255:128 for two
+ * lanes); any other VEX form (128-bit, scalar) zeroes bits 255:128, a
+ * legacy form leaves them alone. */
+static inline void fp_store(struct emu_cpu *c, const struct emu_insn *in, const __m128i *r, unsigned n)
+{
+	emu_xmm_st(c, in->reg, r[0]);
+	if (n == 2)
+		_mm_storeu_si128((__m128i *)(void *)c->s.fpu.ymmh[in->reg & 15], r[1]);
+	else if (in->vex)
+		emu_ymmh_zero(c, in->reg);
+}
+
+/* dst = fn(a, b) in each lane: the packed forms (LANE rows), the scalar
+ * forms (3-operand under VEX: bits 127:32|64 from VEX.vvvv) and the
+ * conversions that keep the element count and width */
+static inline __attribute__((always_inline)) void fp_binop(struct emu_cpu *c, const struct emu_insn *in, unsigned size,
+							   enum fp_kind k, enum fp_op op, fp_fn *fn)
+{
+	emu_sse_check(c, in);
+	struct fp_lanes L;
+	fp_load(c, in, &L, size);
+	for (unsigned l = 0; l < L.n; l++) {
+		uint32_t csr = fp_csr(c);
+		L.r[l] = fn(L.a[l], L.b[l], &csr);
+		L.f[l] = csr & MXCSR_FLAGS;
+	}
+	fp_done_lanes(c, &L, k, op, fn);
+	fp_store(c, in, L.r, L.n);
+}
+
+/* xmm = op(xmm, xmm/m128), memory 16-byte aligned (legacy forms) */
+#define FP_PACKED(name, insn, kind, op) \
+	DEF_FN(fn_##name, insn)         \
+	EMU_HANDLER(name) { fp_binop(c, in, 16, kind, op, fn_##name); }
 
 /* xmm = op(xmm, xmm/m32 or xmm/m64): scalar operations and the conversions
  * that read 64 bits; no alignment rule */
-#define FP_SMALL(name, insn, size, kind, op)                   \
-	DEF_FN(fn_##name, insn)                                \
-	EMU_HANDLER(name)                                      \
-	{                                                      \
-		emu_sse_check(c, in);                              \
-		__m128i b = emu_sse_Wn(c, in, size);           \
-		__m128i a = emu_xmm_ld(c, in->reg);            \
-		uint32_t csr = fp_csr(c);                      \
-		__m128i r = fn_##name(a, b, &csr);             \
-		fp_done(c, csr, kind, op, a, b, r, fn_##name); \
-		emu_xmm_st(c, in->reg, r);                     \
-	}
+#define FP_SMALL(name, insn, size, kind, op) \
+	DEF_FN(fn_##name, insn)              \
+	EMU_HANDLER(name) { fp_binop(c, in, size, kind, op, fn_##name); }
 
 #define FP_ARITH(op, pk, pdk, ssk, sdk, fo)       \
 	FP_PACKED(op##ps_VW, #op "ps", pk, fo)    \
@@ -323,17 +380,23 @@ FP_ARITH(max, FK_NONE, FK_NONE, FK_NONE, FK_NONE, FO_NONE)
 FP_ARITH(sqrt, FK_NONE, FK_NONE, FK_NONE, FK_NONE, FO_NONE)
 
 /* 0F 52 / 53: the approximations, as the modelled AMD CPU computes them
- * (sse_rcp.c); no exceptions, MXCSR not used */
+ * (sse_rcp.c); no exceptions, MXCSR not used. The scalar forms keep bits
+ * 127:32 of the first source (VEX: VEX.vvvv). */
 #define FP_APPROX(name, fn, packed)                                                 \
 	EMU_HANDLER(name)                                                           \
 	{                                                                           \
-		emu_sse_check(c, in);                                                   \
-		__m128i b = packed ? emu_sse_W(c, in, true) : emu_sse_Wn(c, in, 4); \
-		uint32_t v[4];                                                      \
-		_mm_storeu_si128((__m128i *)(void *)v, b);                          \
-		for (unsigned i = 0; i < (packed ? 4u : 1u); i++)                   \
-			v[i] = fn(v[i]);                                            \
-		memcpy(c->s.fpu.xmm[in->reg], v, packed ? 16 : 4);                  \
+		emu_sse_check(c, in);                                               \
+		struct fp_lanes L;                                                  \
+		fp_load(c, in, &L, packed ? 16 : 4);                                \
+		for (unsigned l = 0; l < L.n; l++) {                                \
+			uint32_t v[4], s[4];                                        \
+			_mm_storeu_si128((__m128i *)(void *)v, L.a[l]);             \
+			_mm_storeu_si128((__m128i *)(void *)s, L.b[l]);             \
+			for (unsigned i = 0; i < (packed ? 4u : 1u); i++)           \
+				v[i] = fn(s[i]);                                    \
+			L.r[l] = _mm_loadu_si128((const __m128i *)(const void *)v); \
+		}                                                                   \
+		fp_store(c, in, L.r, L.n);                                          \
 	}
 
 FP_APPROX(rsqrtps_VW, emu_rsqrt_f32, 1)
@@ -342,19 +405,71 @@ FP_APPROX(rcpps_VW, emu_rcp_f32, 1)
 FP_APPROX(rcpss_VW, emu_rcp_f32, 0)
 
 /* 0F 5A / 5B / E6: conversions between XMM formats */
-FP_SMALL(cvtps2pd_VW, "cvtps2pd", 8, FK_NONE, FO_NONE)
-FP_PACKED(cvtpd2ps_VW, "cvtpd2ps", FK_PS2, FO_CVT)
 FP_SMALL(cvtss2sd_VW, "cvtss2sd", 4, FK_NONE, FO_NONE)
 FP_SMALL(cvtsd2ss_VW, "cvtsd2ss", 8, FK_SS, FO_CVT)
 FP_PACKED(cvtdq2ps_VW, "cvtdq2ps", FK_NONE, FO_NONE)
 FP_PACKED(cvtps2dq_VW, "cvtps2dq", FK_NONE, FO_NONE)
 FP_PACKED(cvttps2dq_VW, "cvttps2dq", FK_NONE, FO_NONE)
-FP_SMALL(cvtdq2pd_VW, "cvtdq2pd", 8, FK_NONE, FO_NONE)
-FP_PACKED(cvtpd2dq_VW, "cvtpd2dq", FK_NONE, FO_NONE)
-FP_PACKED(cvttpd2dq_VW, "cvttpd2dq", FK_NONE, FO_NONE)
 
-/* ---- CMPPS/CMPPD/CMPSS/CMPSD: the predicate is imm8[2:0] (the legacy
- * encodings ignore bits 7:3, as the host does) ---- */
+/* CVTPS2PD / CVTDQ2PD xmm, xmm/m64: two elements to two doubles; VEX.256
+ * (ymm, xmm/m128): four, the low two into lane 0, the high two into lane 1 */
+#define FP_WIDEN(name, insn)                                       \
+	DEF_FN(fn_##name, insn)                                    \
+	EMU_HANDLER(name)                                          \
+	{                                                          \
+		emu_sse_check(c, in);                              \
+		struct fp_lanes L = { .n = 1 };                    \
+		if (in->vex & EMU_VEX_L) {                         \
+			__m128i s = emu_sse_W(c, in, false);       \
+			L.n = 2;                                   \
+			L.b[0] = s;                                \
+			L.b[1] = _mm_unpackhi_epi64(s, s);         \
+		} else {                                           \
+			L.b[0] = emu_sse_Wn(c, in, 8);             \
+		}                                                  \
+		for (unsigned l = 0; l < L.n; l++) {               \
+			uint32_t csr = fp_csr(c);                  \
+			L.a[l] = _mm_setzero_si128();              \
+			L.r[l] = fn_##name(L.a[l], L.b[l], &csr);  \
+			L.f[l] = csr & MXCSR_FLAGS;                \
+		}                                                  \
+		fp_done_lanes(c, &L, FK_NONE, FO_NONE, fn_##name); \
+		fp_store(c, in, L.r, L.n);                         \
+	}
+FP_WIDEN(cvtps2pd_VW, "cvtps2pd")
+FP_WIDEN(cvtdq2pd_VW, "cvtdq2pd")
+
+/* CVTPD2PS / CVTPD2DQ / CVTTPD2DQ xmm, xmm/m128: two doubles to two
+ * elements in the low half, the high half zero; VEX.256 (xmm, ymm/m256,
+ * read lane by lane: the rows are flagged LANE): four into the xmm */
+#define FP_NARROW(name, insn, kind, op)                                             \
+	DEF_FN(fn_##name, insn)                                                     \
+	EMU_HANDLER(name)                                                           \
+	{                                                                           \
+		emu_sse_check(c, in);                                               \
+		struct fp_lanes L;                                                  \
+		fp_load(c, in, &L, 16);                                             \
+		for (unsigned l = 0; l < L.n; l++) {                                \
+			uint32_t csr = fp_csr(c);                                   \
+			L.r[l] = fn_##name(L.a[l], L.b[l], &csr);                   \
+			L.f[l] = csr & MXCSR_FLAGS;                                 \
+		}                                                                   \
+		fp_done_lanes(c, &L, kind, op, fn_##name);                          \
+		__m128i r = L.n == 2 ? _mm_unpacklo_epi64(L.r[0], L.r[1]) : L.r[0]; \
+		fp_store(c, in, &r, 1);                                             \
+	}
+FP_NARROW(cvtpd2ps_VW, "cvtpd2ps", FK_PS2, FO_CVT)
+FP_NARROW(cvtpd2dq_VW, "cvtpd2dq", FK_NONE, FO_NONE)
+FP_NARROW(cvttpd2dq_VW, "cvttpd2dq", FK_NONE, FO_NONE)
+
+/* ---- CMPPS/CMPPD/CMPSS/CMPSD: the predicate is imm8[2:0] for the legacy
+ * encodings (bits 7:3 ignored, as the host does), imm8[4:0] under VEX
+ * (AVX's 32 predicates, SDM vol. 2 CMPPS table 3-1). Predicates 0-7 are
+ * the host's own; 8-31 are a relation mask over {GT, LT, EQ, UN} built from
+ * the host's LT (signalling), EQ and UNORD (quiet) results, with the flags
+ * of the signalling compare (IE on any NaN) for the signalling predicates
+ * and of the quiet one (IE on SNaN only) otherwise. DE and DAZ as the
+ * host's compares have them. ---- */
 #define CMP_SWITCH(insn, a, b, csr, imm)                  \
 	switch ((imm)&7) {                                \
 	case 0: HOST_SSE(insn " $0,", a, b, csr); break;  \
@@ -367,16 +482,54 @@ FP_PACKED(cvttpd2dq_VW, "cvttpd2dq", FK_NONE, FO_NONE)
 	default: HOST_SSE(insn " $7,", a, b, csr); break; \
 	}
 
-#define FP_CMP(name, insn, size)                                                           \
-	EMU_HANDLER(name)                                                                  \
-	{                                                                                  \
-		emu_sse_check(c, in);                                                          \
-		__m128i b = size == 16 ? emu_sse_W(c, in, true) : emu_sse_Wn(c, in, size); \
-		__m128i a = emu_xmm_ld(c, in->reg);                                        \
-		uint32_t csr = fp_csr(c);                                                  \
-		CMP_SWITCH(insn, a, b, csr, in->imm)                                       \
-		fp_flags(c, csr);                                                          \
-		emu_xmm_st(c, in->reg, a);                                                 \
+/* Relations true for predicate p & 15: GT 1, LT 2, EQ 4, UN 8 */
+static const uint8_t cmp_rel[16] = { 4, 2, 6, 8, 11, 13, 9, 7, 12, 10, 14, 0, 3, 5, 1, 15 };
+/* Signalling predicates (IE for a QNaN operand too): 1 2 5 6 9 10 13 14,
+ * and 16-31 with the opposite sense */
+static inline bool cmp_signals(unsigned p) { return (((p & 3) == 1 || (p & 3) == 2) != ((p & 16) != 0)); }
+
+static __m128i cmp_combine(unsigned p, __m128i lt, __m128i eq, __m128i un)
+{
+	unsigned m = cmp_rel[p & 15];
+	__m128i z = _mm_setzero_si128(), ones = _mm_cmpeq_epi32(z, z);
+	__m128i gt = _mm_andnot_si128(_mm_or_si128(_mm_or_si128(lt, eq), un), ones);
+	return _mm_or_si128(_mm_or_si128(m & 1 ? gt : z, m & 2 ? lt : z), _mm_or_si128(m & 4 ? eq : z, m & 8 ? un : z));
+}
+
+/* size: 16 packed, 4 or 8 scalar (bits above the element from a) */
+#define FP_CMP(name, insn, size)                                                                         \
+	EMU_HANDLER(name)                                                                                \
+	{                                                                                                \
+		emu_sse_check(c, in);                                                                    \
+		struct fp_lanes L;                                                                       \
+		fp_load(c, in, &L, size);                                                                \
+		unsigned p = (unsigned)in->imm & (in->vex ? 31 : 7);                                     \
+		uint32_t fl = 0;                                                                         \
+		for (unsigned l = 0; l < L.n; l++) {                                                     \
+			__m128i a = L.a[l], b = L.b[l];                                                  \
+			uint32_t csr = fp_csr(c);                                                        \
+			if (p < 8) {                                                                     \
+				CMP_SWITCH(insn, a, b, csr, p)                                           \
+				L.r[l] = a;                                                              \
+			} else {                                                                         \
+				__m128i lt = a, eq = a, un = a;                                          \
+				uint32_t cs = csr, cq = csr;                                             \
+				HOST_SSE(insn " $1,", lt, b, cs);                                        \
+				HOST_SSE(insn " $0,", eq, b, cq);                                        \
+				HOST_SSE(insn " $3,", un, b, csr);                                       \
+				csr = cmp_signals(p) ? cs : cq;                                          \
+				__m128i r = cmp_combine(p, lt, eq, un);                                  \
+				if (size != 16) {                                                        \
+					__m128i lo = size == 4 ? _mm_set_epi32(0, 0, 0, -1)              \
+							       : _mm_set_epi32(0, 0, -1, -1);            \
+					r = _mm_or_si128(_mm_and_si128(lo, r), _mm_andnot_si128(lo, a)); \
+				}                                                                        \
+				L.r[l] = r;                                                              \
+			}                                                                                \
+			fl |= csr & MXCSR_FLAGS;                                                         \
+		}                                                                                        \
+		fp_flags(c, fl);                                                                         \
+		fp_store(c, in, L.r, L.n);                                                               \
 	}
 
 FP_CMP(cmpps_VWIb, "cmpps", 16)
@@ -389,7 +542,7 @@ FP_CMP(cmpsd_VWIb, "cmpsd", 8)
 #define FP_COMI(name, insn, size)                                                                          \
 	EMU_HANDLER(name)                                                                                  \
 	{                                                                                                  \
-		emu_sse_check(c, in);                                                                          \
+		emu_sse_check(c, in);                                                                      \
 		__m128i b = emu_sse_Wn(c, in, size);                                                       \
 		__m128i a = emu_xmm_ld(c, in->reg);                                                        \
 		uint32_t csr = fp_csr(c), save_;                                                           \
@@ -408,35 +561,40 @@ FP_COMI(ucomisd_VW, "ucomisd", 8)
 FP_COMI(comiss_VW, "comiss", 4)
 FP_COMI(comisd_VW, "comisd", 8)
 
-/* ---- CVTSI2SS/CVTSI2SD xmm, r/m32|64 (REX.W) ---- */
+/* REX.W / VEX.W: a 64-bit integer operand. VEX.W is ignored outside
+ * 64-bit mode (SDM vol. 2, VCVTSI2SS: "VEX.W1 in non-64 bit is ignored"). */
+static inline bool fp_w64(const struct emu_insn *in) { return (in->rex & 8) && !(in->seg & EMU_SEG_LEG); }
+
+/* ---- CVTSI2SS/CVTSI2SD xmm, r/m32|64 (REX.W); VEX: xmm1, xmm2, r/m32|64
+ * (VEX.W), bits 127:32|64 from xmm2 ---- */
 #define FP_FROM_GPR(name, insn)                                    \
 	EMU_HANDLER(name)                                          \
 	{                                                          \
-		emu_sse_check(c, in);                                  \
-		bool w = in->rex & 8;                              \
+		emu_sse_check(c, in);                              \
+		bool w = fp_w64(in);                               \
 		uint64_t v = emu_rm_get(c, in, w ? 8 : 4);         \
-		__m128i a = emu_xmm_ld(c, in->reg);                \
+		__m128i a = emu_sse_A(c, in);                      \
 		uint32_t csr = fp_csr(c);                          \
 		if (w)                                             \
 			HOST_SSE_R(insn "q", a, v, csr);           \
 		else                                               \
 			HOST_SSE_R(insn "l", a, (uint32_t)v, csr); \
 		fp_flags(c, csr);                                  \
-		emu_xmm_st(c, in->reg, a);                         \
+		fp_store(c, in, &a, 1);                            \
 	}
 
 FP_FROM_GPR(cvtsi2ss_VEy, "cvtsi2ss")
 FP_FROM_GPR(cvtsi2sd_VEy, "cvtsi2sd")
 
-/* ---- CVT(T)SS2SI / CVT(T)SD2SI r32|64 (REX.W), xmm/m32|m64 ---- */
+/* ---- CVT(T)SS2SI / CVT(T)SD2SI r32|64 (REX.W or VEX.W), xmm/m32|m64 ---- */
 #define FP_TO_GPR(name, insn, size)                    \
 	EMU_HANDLER(name)                              \
 	{                                              \
-		emu_sse_check(c, in);                      \
+		emu_sse_check(c, in);                  \
 		__m128i b = emu_sse_Wn(c, in, size);   \
 		uint32_t csr = fp_csr(c);              \
 		uint64_t r;                            \
-		if (in->rex & 8) {                     \
+		if (fp_w64(in)) {                      \
 			HOST_SSE_G(insn, r, b, csr);   \
 		} else {                               \
 			uint32_t r32;                  \
@@ -534,7 +692,7 @@ EMU_HANDLER(cvttpd2pi_PW)
 
 /* ---------------- x86-64-v2 ---------------- */
 
-/* Element i of v as a single-precision bit pattern */
+/* Element i of a single-precision bit pattern */
 static inline uint32_t ps_get(__m128i v, unsigned i)
 {
 	uint32_t s[4];
@@ -567,98 +725,109 @@ static __m128i addsub_fn(__m128i a, __m128i b, uint32_t *csr, bool pd)
 static __m128i fn_addsubps(__m128i a, __m128i b, uint32_t *csr) { return addsub_fn(a, b, csr, false); }
 static __m128i fn_addsubpd(__m128i a, __m128i b, uint32_t *csr) { return addsub_fn(a, b, csr, true); }
 
-#define FP_ADDSUB(name, kind)                                         \
-	EMU_HANDLER(name##_VW)                                        \
-	{                                                             \
-		emu_sse_check(c, in);                                     \
-		__m128i b = emu_sse_W(c, in, true);                   \
-		__m128i a = emu_xmm_ld(c, in->reg);                   \
-		uint32_t csr = fp_csr(c);                             \
-		__m128i r = fn_##name(a, b, &csr);                    \
-		fp_done(c, csr, kind, FO_ADDSUB, a, b, r, fn_##name); \
-		emu_xmm_st(c, in->reg, r);                            \
-	}
-FP_ADDSUB(addsubps, FK_PS)
-FP_ADDSUB(addsubpd, FK_PD)
+EMU_HANDLER(addsubps_VW) { fp_binop(c, in, 16, FK_PS, FO_ADDSUB, fn_addsubps); }
+EMU_HANDLER(addsubpd_VW) { fp_binop(c, in, 16, FK_PD, FO_ADDSUB, fn_addsubpd); }
 
 /* HADDPS/HSUBPS: (a0 op a1, a2 op a3, b0 op b1, b2 op b3); the PD forms
  * (a0 op a1, b0 op b1): one host ADD/SUB of the even elements and the odd
- * ones, so every element is the same IEEE operation with its own flags. */
-#define FP_HORIZ(name, fn, kind, op, pd)                                                                            \
-	EMU_HANDLER(name##_VW)                                                                                      \
-	{                                                                                                           \
-		emu_sse_check(c, in);                                                                                   \
-		__m128i b = emu_sse_W(c, in, true);                                                                 \
-		__m128i a = emu_xmm_ld(c, in->reg);                                                                 \
-		__m128i x, y;                                                                                       \
-		if (pd) {                                                                                           \
-			x = _mm_unpacklo_epi64(a, b);                                                               \
-			y = _mm_unpackhi_epi64(a, b);                                                               \
-		} else {                                                                                            \
-			x = _mm_castps_si128(                                                                       \
-				_mm_shuffle_ps(_mm_castsi128_ps(a), _mm_castsi128_ps(b), _MM_SHUFFLE(2, 0, 2, 0))); \
-			y = _mm_castps_si128(                                                                       \
-				_mm_shuffle_ps(_mm_castsi128_ps(a), _mm_castsi128_ps(b), _MM_SHUFFLE(3, 1, 3, 1))); \
-		}                                                                                                   \
-		uint32_t csr = fp_csr(c);                                                                           \
-		__m128i r = fn(x, y, &csr);                                                                         \
-		fp_done(c, csr, kind, op, x, y, r, fn);                                                             \
-		emu_xmm_st(c, in->reg, r);                                                                          \
+ * ones, so every element is the same IEEE operation with its own flags.
+ * VEX.256: the same in each lane. */
+static inline __attribute__((always_inline)) void fp_horiz(struct emu_cpu *c, const struct emu_insn *in, enum fp_kind k,
+							   enum fp_op op, fp_fn *fn)
+{
+	emu_sse_check(c, in);
+	struct fp_lanes L;
+	fp_load(c, in, &L, 16);
+	for (unsigned l = 0; l < L.n; l++) {
+		__m128i a = L.a[l], b = L.b[l];
+		if (k == FK_PD) {
+			L.a[l] = _mm_unpacklo_epi64(a, b);
+			L.b[l] = _mm_unpackhi_epi64(a, b);
+		} else {
+			L.a[l] = _mm_castps_si128(
+				_mm_shuffle_ps(_mm_castsi128_ps(a), _mm_castsi128_ps(b), _MM_SHUFFLE(2, 0, 2, 0)));
+			L.b[l] = _mm_castps_si128(
+				_mm_shuffle_ps(_mm_castsi128_ps(a), _mm_castsi128_ps(b), _MM_SHUFFLE(3, 1, 3, 1)));
+		}
+		uint32_t csr = fp_csr(c);
+		L.r[l] = fn(L.a[l], L.b[l], &csr);
+		L.f[l] = csr & MXCSR_FLAGS;
 	}
-FP_HORIZ(haddps, fn_addps_VW, FK_PS, FO_ADD, false)
-FP_HORIZ(hsubps, fn_subps_VW, FK_PS, FO_SUB, false)
-FP_HORIZ(haddpd, fn_addpd_VW, FK_PD, FO_ADD, true)
-FP_HORIZ(hsubpd, fn_subpd_VW, FK_PD, FO_SUB, true)
+	fp_done_lanes(c, &L, k, op, fn);
+	fp_store(c, in, L.r, L.n);
+}
+EMU_HANDLER(haddps_VW) { fp_horiz(c, in, FK_PS, FO_ADD, fn_addps_VW); }
+EMU_HANDLER(hsubps_VW) { fp_horiz(c, in, FK_PS, FO_SUB, fn_subps_VW); }
+EMU_HANDLER(haddpd_VW) { fp_horiz(c, in, FK_PD, FO_ADD, fn_addpd_VW); }
+EMU_HANDLER(hsubpd_VW) { fp_horiz(c, in, FK_PD, FO_SUB, fn_subpd_VW); }
+
+/* One stage of DPPS/DPPD in every lane: r = fn(a, b), flags committed (or
+ * #XM raised, destination unchanged) before the next stage. */
+static void dp_stage(struct emu_cpu *c, struct fp_lanes *L, enum fp_kind k, enum fp_op op, fp_fn *fn)
+{
+	for (unsigned l = 0; l < L->n; l++) {
+		uint32_t csr = fp_csr(c);
+		L->r[l] = fn(L->a[l], L->b[l], &csr);
+		L->f[l] = csr & MXCSR_FLAGS;
+	}
+	fp_done_lanes(c, L, k, op, fn);
+}
+DEF_FN(fn_addss1, "addss")
+DEF_FN(fn_addsd1, "addsd")
 
 /* DPPS/DPPD: the products selected by imm8[7:4] (others +0.0), summed in
  * pairs (DPPS: (p0 + p1) + (p2 + p3); DPPD: p0 + p1), the sum written to
  * the elements selected by imm8[3:0] (others +0.0). Each multiply and add
- * is a host operation under the guest's MXCSR; the flags of each stage are
- * committed (or #XM raised, destination unchanged) before the next one. */
+ * is a host operation under the guest's MXCSR; each stage (of both lanes
+ * for VEX.256 VDPPS) is committed before the next one. */
 EMU_HANDLER(dpps_VWIb)
 {
 	emu_sse_check(c, in);
-	__m128i b = emu_sse_W(c, in, true), a = emu_xmm_ld(c, in->reg);
+	struct fp_lanes L;
+	fp_load(c, in, &L, 16);
 	unsigned imm = (unsigned)in->imm & 0xff;
 	__m128i sel = _mm_set_epi32(imm & 0x80 ? -1 : 0, imm & 0x40 ? -1 : 0, imm & 0x20 ? -1 : 0, imm & 0x10 ? -1 : 0);
-	__m128i as = _mm_and_si128(a, sel), bs = _mm_and_si128(b, sel);
-	uint32_t csr = fp_csr(c);
-	__m128i p = fn_mulps_VW(as, bs, &csr); /* unselected: 0 * 0 = +0, no flags */
-	fp_done(c, csr, FK_PS, FO_MUL, as, bs, p, fn_mulps_VW);
+	for (unsigned l = 0; l < L.n; l++) {
+		L.a[l] = _mm_and_si128(L.a[l], sel);
+		L.b[l] = _mm_and_si128(L.b[l], sel);
+	}
+	dp_stage(c, &L, FK_PS, FO_MUL, fn_mulps_VW); /* unselected: 0 * 0 = +0, no flags */
 	/* (p0, p2) + (p1, p3) in the low two elements */
-	__m128i x = _mm_castps_si128(_mm_shuffle_ps(_mm_castsi128_ps(p), _mm_setzero_ps(), _MM_SHUFFLE(0, 0, 2, 0)));
-	__m128i y = _mm_castps_si128(_mm_shuffle_ps(_mm_castsi128_ps(p), _mm_setzero_ps(), _MM_SHUFFLE(0, 0, 3, 1)));
-	csr = fp_csr(c);
-	__m128i s = fn_addps_VW(x, y, &csr);
-	fp_done(c, csr, FK_PS, FO_ADD, x, y, s, fn_addps_VW);
-	__m128i s1 = _mm_srli_si128(s, 4);
-	__m128i t = s;
-	csr = fp_csr(c);
-	HOST_SSE("addss", t, s1, csr);
-	fp_done(c, csr, FK_SS, FO_ADD, s, s1, t, NULL);
-	uint32_t v = ps_get(t, 0);
-	__m128i r = _mm_set_epi32(imm & 8 ? (int)v : 0, imm & 4 ? (int)v : 0, imm & 2 ? (int)v : 0,
-				  imm & 1 ? (int)v : 0);
-	emu_xmm_st(c, in->reg, r);
+	for (unsigned l = 0; l < L.n; l++) {
+		__m128 p = _mm_castsi128_ps(L.r[l]);
+		L.a[l] = _mm_castps_si128(_mm_shuffle_ps(p, _mm_setzero_ps(), _MM_SHUFFLE(0, 0, 2, 0)));
+		L.b[l] = _mm_castps_si128(_mm_shuffle_ps(p, _mm_setzero_ps(), _MM_SHUFFLE(0, 0, 3, 1)));
+	}
+	dp_stage(c, &L, FK_PS, FO_ADD, fn_addps_VW);
+	for (unsigned l = 0; l < L.n; l++) {
+		L.a[l] = L.r[l];
+		L.b[l] = _mm_srli_si128(L.r[l], 4);
+	}
+	dp_stage(c, &L, FK_SS, FO_ADD, fn_addss1);
+	for (unsigned l = 0; l < L.n; l++) {
+		int v = (int)ps_get(L.r[l], 0);
+		L.r[l] = _mm_set_epi32(imm & 8 ? v : 0, imm & 4 ? v : 0, imm & 2 ? v : 0, imm & 1 ? v : 0);
+	}
+	fp_store(c, in, L.r, L.n);
 }
 
+/* DPPD (VEX.128 only) */
 EMU_HANDLER(dppd_VWIb)
 {
 	emu_sse_check(c, in);
-	__m128i b = emu_sse_W(c, in, true), a = emu_xmm_ld(c, in->reg);
+	struct fp_lanes L;
+	fp_load(c, in, &L, 16);
 	unsigned imm = (unsigned)in->imm & 0xff;
 	__m128i sel = _mm_set_epi64x(imm & 0x20 ? -1 : 0, imm & 0x10 ? -1 : 0);
-	__m128i as = _mm_and_si128(a, sel), bs = _mm_and_si128(b, sel);
-	uint32_t csr = fp_csr(c);
-	__m128i p = fn_mulpd_VW(as, bs, &csr);
-	fp_done(c, csr, FK_PD, FO_MUL, as, bs, p, fn_mulpd_VW);
-	__m128i p1 = _mm_unpackhi_epi64(p, _mm_setzero_si128());
-	__m128i t = p;
-	csr = fp_csr(c);
-	HOST_SSE("addsd", t, p1, csr);
-	fp_done(c, csr, FK_SD, FO_ADD, p, p1, t, NULL);
-	uint64_t v = emu_v_lo(t);
-	emu_xmm_st(c, in->reg, emu_v_q(imm & 1 ? v : 0, imm & 2 ? v : 0));
+	L.a[0] = _mm_and_si128(L.a[0], sel);
+	L.b[0] = _mm_and_si128(L.b[0], sel);
+	dp_stage(c, &L, FK_PD, FO_MUL, fn_mulpd_VW);
+	L.a[0] = L.r[0];
+	L.b[0] = _mm_unpackhi_epi64(L.r[0], _mm_setzero_si128());
+	dp_stage(c, &L, FK_SD, FO_ADD, fn_addsd1);
+	uint64_t v = emu_v_lo(L.r[0]);
+	__m128i r = emu_v_q(imm & 1 ? v : 0, imm & 2 ? v : 0);
+	fp_store(c, in, &r, 1);
 }
 
 /*
@@ -668,6 +837,7 @@ EMU_HANDLER(dppd_VWIb)
  * gives its QNaN and IE; a denormal is zero under DAZ (no DE either way);
  * an inexact result raises PE. Computed on the bit patterns: mant/exponent
  * split, integer shift, round by the discarded bits, back to the format.
+ * The scalar forms keep bits 127:32|64 of the first source (VEX.vvvv).
  */
 static uint64_t round_bits(uint64_t x, unsigned mbits, unsigned ebits, unsigned rc, bool daz, uint32_t *fl)
 {
@@ -725,56 +895,43 @@ static inline unsigned round_rc(const struct emu_cpu *c, unsigned imm)
 	return (imm & 4) ? (c->s.fpu.mxcsr >> 13) & 3 : imm & 3;
 }
 
-/* The flags of a rounding: PE dropped under imm8[3]; commit or #XM/#UD */
-static void round_done(struct emu_cpu *c, unsigned imm, uint32_t fl)
+/* single: 4 singles (1 for a scalar) in each lane, else doubles */
+static inline __attribute__((always_inline)) void fp_round(struct emu_cpu *c, const struct emu_insn *in, bool single,
+							   bool scalar)
 {
+	emu_sse_check(c, in);
+	struct fp_lanes L;
+	fp_load(c, in, &L, scalar ? (single ? 4 : 8) : 16);
+	uint32_t fl = 0;
+	unsigned imm = (unsigned)in->imm & 0xff, rc = round_rc(c, imm);
+	bool daz = c->s.fpu.mxcsr & MXCSR_DAZ;
+	for (unsigned l = 0; l < L.n; l++) {
+		uint8_t v[16], s[16];
+		_mm_storeu_si128((__m128i *)(void *)v, L.a[l]);
+		_mm_storeu_si128((__m128i *)(void *)s, L.b[l]);
+		unsigned n = scalar ? 1 : single ? 4 : 2;
+		for (unsigned i = 0; i < n; i++) {
+			if (single) {
+				uint32_t x;
+				memcpy(&x, s + 4 * i, 4);
+				x = (uint32_t)round_bits(x, 23, 8, rc, daz, &fl);
+				memcpy(v + 4 * i, &x, 4);
+			} else {
+				uint64_t x;
+				memcpy(&x, s + 8 * i, 8);
+				x = round_bits(x, 52, 11, rc, daz, &fl);
+				memcpy(v + 8 * i, &x, 8);
+			}
+		}
+		L.r[l] = _mm_loadu_si128((const __m128i *)(const void *)v);
+	}
 	if (imm & 8)
 		fl &= ~MXCSR_PE;
 	fp_flags(c, fl);
+	fp_store(c, in, L.r, L.n);
 }
 
-EMU_HANDLER(roundps_VWIb)
-{
-	emu_sse_check(c, in);
-	uint32_t v[4], fl = 0;
-	unsigned imm = (unsigned)in->imm & 0xff, rc = round_rc(c, imm);
-	bool daz = c->s.fpu.mxcsr & MXCSR_DAZ;
-	_mm_storeu_si128((__m128i *)(void *)v, emu_sse_W(c, in, true));
-	for (unsigned i = 0; i < 4; i++)
-		v[i] = (uint32_t)round_bits(v[i], 23, 8, rc, daz, &fl);
-	round_done(c, imm, fl);
-	memcpy(c->s.fpu.xmm[in->reg], v, 16);
-}
-EMU_HANDLER(roundpd_VWIb)
-{
-	emu_sse_check(c, in);
-	uint64_t v[2];
-	uint32_t fl = 0;
-	unsigned imm = (unsigned)in->imm & 0xff, rc = round_rc(c, imm);
-	bool daz = c->s.fpu.mxcsr & MXCSR_DAZ;
-	_mm_storeu_si128((__m128i *)(void *)v, emu_sse_W(c, in, true));
-	for (unsigned i = 0; i < 2; i++)
-		v[i] = round_bits(v[i], 52, 11, rc, daz, &fl);
-	round_done(c, imm, fl);
-	memcpy(c->s.fpu.xmm[in->reg], v, 16);
-}
-EMU_HANDLER(roundss_VWIb)
-{
-	emu_sse_check(c, in);
-	uint32_t fl = 0;
-	unsigned imm = (unsigned)in->imm & 0xff, rc = round_rc(c, imm);
-	uint32_t v = ps_get(emu_sse_Wn(c, in, 4), 0);
-	v = (uint32_t)round_bits(v, 23, 8, rc, c->s.fpu.mxcsr & MXCSR_DAZ, &fl);
-	round_done(c, imm, fl);
-	memcpy(c->s.fpu.xmm[in->reg], &v, 4);
-}
-EMU_HANDLER(roundsd_VWIb)
-{
-	emu_sse_check(c, in);
-	uint32_t fl = 0;
-	unsigned imm = (unsigned)in->imm & 0xff, rc = round_rc(c, imm);
-	uint64_t v = emu_v_lo(emu_sse_Wn(c, in, 8));
-	v = round_bits(v, 52, 11, rc, c->s.fpu.mxcsr & MXCSR_DAZ, &fl);
-	round_done(c, imm, fl);
-	memcpy(c->s.fpu.xmm[in->reg], &v, 8);
-}
+EMU_HANDLER(roundps_VWIb) { fp_round(c, in, true, false); }
+EMU_HANDLER(roundpd_VWIb) { fp_round(c, in, false, false); }
+EMU_HANDLER(roundss_VWIb) { fp_round(c, in, true, true); }
+EMU_HANDLER(roundsd_VWIb) { fp_round(c, in, false, true); }

@@ -239,7 +239,7 @@ opcode:;
 		if (leg)
 			rex = (uint8_t)(rex & ~7); /* R X B do not exist outside 64-bit mode */
 		vex = (uint8_t)(EMU_VEX_ON | ((v2 >> 1) & EMU_VEX_L) | ((rex & 8) ? EMU_VEX_W : 0));
-		vvvv = (uint8_t)((~v2 >> 3) & (leg ? 7 : 15));
+		vvvv = (uint8_t)((~v2 >> 3) & 15); /* bit 3 is dropped below, after the NV check */
 		ps = v2 & 3;
 		NEED(1);
 		op = b[i++];
@@ -266,6 +266,8 @@ opcode:;
 	if (vex && (((fl & EMU_F_VL0) && (vex & EMU_VEX_L)) || ((fl & EMU_F_VL1) && !(vex & EMU_VEX_L)) ||
 		    ((fl & EMU_F_NV) && vvvv)))
 		return EMU_DEC_UD;
+	if (leg)
+		vvvv &= 7; /* outside 64-bit mode VEX.vvvv bit 3 is ignored, but not by NV's 1111b rule */
 
 	memset(in, 0, sizeof(*in));
 	in->map = map;

@@ -1,0 +1,692 @@
+/*
+ * test_emu_avxfp.c - the VEX floating-point forms of the interpreter (AVX
+ * forms of the SSE/SSE2/SSE3/SSE4.1 FP instructions, FMA3, F16C) against
+ * the host CPU.
+ *
+ * 1. Differential: every form runs with random bytes for what the encoding
+ *    leaves open (VEX.L, VEX.W, VEX.vvvv - sometimes non-1111b where it must
+ *    be, R/B, register or [rbx+disp8] memory, imm8) and random operands
+ *    (FP specials, denormals, NaNs, operands crafted for FMA cancellation,
+ *    underflow and overflow), random MXCSR (RC, FTZ, DAZ, unmasked
+ *    exceptions), natively on the host and on the emulator at level v3;
+ *    all YMM registers (both halves), RAX/RCX/RDX, OSZAPC, MXCSR, memory
+ *    and the exception taken must agree. Skipped (with a line) on a host
+ *    without AVX, FMA and F16C.
+ * 2. Directed: #UD for AVX without CR4.OSXSAVE or XCR0.AVX, #NM with
+ *    CR0.TS, #PF of a page-crossing 32-byte operand and of a VCVTPS2PH
+ *    store leaving destination and MXCSR unchanged, below level v3 the VEX
+ *    forms are #UD.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "cpuid_model.h"
+#include "emu/decode.h"
+#include "test_emu_util.h"
+#include "unit.h"
+
+enum { V_UD = 6, V_NM = 7, V_GP = 13, V_PF = 14, V_XM = 19, V_NONE = -1 };
+
+/* ---------------- native execution ---------------- */
+
+struct nstate {
+	uint8_t ymm[16][32]; /* 0 */
+	uint64_t gpr[4];     /* 512: rax rcx rdx rbx */
+	uint64_t rdi;        /* 544 */
+	uint64_t rflags;     /* 552 */
+	uint32_t mxcsr;      /* 560 */
+	uint32_t pad;
+	void *code; /* 568 */
+};
+_Static_assert(__builtin_offsetof(struct nstate, code) == 568, "layout used by the stub");
+
+void avxfp_native_run(struct nstate *s);
+
+#define LDY(n) "vmovdqu " #n "*32(%r15), %ymm" #n "\n\t"
+#define STY(n) "vmovdqu %ymm" #n ", " #n "*32(%r15)\n\t"
+// clang-format off
+__asm__(".text\n\t"
+	".globl avxfp_native_run\n\t"
+	".type avxfp_native_run, @function\n"
+	"avxfp_native_run:\n\t"
+	"push %rbx\n\tpush %rbp\n\tpush %r12\n\tpush %r13\n\tpush %r14\n\tpush %r15\n\t"
+	"mov %rdi, %r15\n\t"
+	LDY(0) LDY(1) LDY(2) LDY(3) LDY(4) LDY(5) LDY(6) LDY(7)
+	LDY(8) LDY(9) LDY(10) LDY(11) LDY(12) LDY(13) LDY(14) LDY(15)
+	"ldmxcsr 560(%r15)\n\t"
+	"mov 512(%r15), %rax\n\tmov 520(%r15), %rcx\n\tmov 528(%r15), %rdx\n\t"
+	"mov 536(%r15), %rbx\n\tmov 544(%r15), %rdi\n\t"
+	"pushq 552(%r15)\n\tpopfq\n\t"
+	"call *568(%r15)\n\t"
+	"pushfq\n\tpopq 552(%r15)\n\t"
+	"stmxcsr 560(%r15)\n\t"
+	STY(0) STY(1) STY(2) STY(3) STY(4) STY(5) STY(6) STY(7)
+	STY(8) STY(9) STY(10) STY(11) STY(12) STY(13) STY(14) STY(15)
+	"vzeroupper\n\t"
+	"mov %rax, 512(%r15)\n\tmov %rcx, 520(%r15)\n\tmov %rdx, 528(%r15)\n\t"
+	"pushq $0x1f80\n\tldmxcsr (%rsp)\n\tpop %rax\n\t"
+	"pop %r15\n\tpop %r14\n\tpop %r13\n\tpop %r12\n\tpop %rbp\n\tpop %rbx\n\t"
+	"ret\n\t"
+	".size avxfp_native_run, .-avxfp_native_run\n\t");
+// clang-format on
+
+static sigjmp_buf native_jb;
+static volatile int native_sig;
+static volatile uint32_t native_mxcsr;
+
+static void native_handler(int sig, siginfo_t *si, void *ucv)
+{
+	(void)si;
+	ucontext_t *uc = ucv;
+	native_sig = sig;
+	native_mxcsr = uc->uc_mcontext.fpregs ? uc->uc_mcontext.fpregs->mxcsr : 0;
+	siglongjmp(native_jb, 1);
+}
+
+static uint8_t *native_code;
+static bool native_rwx;
+static uint8_t native_mem[512] __attribute__((aligned(64)));
+
+static void native_init(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = native_handler;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigaction(SIGFPE, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGILL, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	native_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	native_rwx = native_code != MAP_FAILED;
+	if (!native_rwx)
+		native_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (native_code == MAP_FAILED)
+		abort();
+}
+
+static void native_fini(void)
+{
+	signal(SIGFPE, SIG_DFL);
+	signal(SIGSEGV, SIG_DFL);
+	signal(SIGILL, SIG_DFL);
+	signal(SIGBUS, SIG_DFL);
+	munmap(native_code, 4096);
+}
+
+static int native_exec(const uint8_t *code, size_t n, struct nstate *s)
+{
+	if (!native_rwx)
+		mprotect(native_code, 4096, PROT_READ | PROT_WRITE);
+	memcpy(native_code, code, n);
+	native_code[n] = 0xc3; /* ret */
+	if (!native_rwx)
+		mprotect(native_code, 4096, PROT_READ | PROT_EXEC);
+	s->code = native_code;
+	s->gpr[3] = s->rdi = (uint64_t)(uintptr_t)native_mem;
+	native_sig = 0;
+	if (sigsetjmp(native_jb, 1)) {
+		__asm__ volatile("vzeroupper");
+		int sig = native_sig;
+		if (sig == SIGFPE) {
+			s->mxcsr = native_mxcsr;
+			return V_XM;
+		}
+		return sig == SIGILL ? V_UD : V_GP;
+	}
+	avxfp_native_run(s);
+	return V_NONE;
+}
+
+/* ---------------- emulator execution ---------------- */
+
+static struct tvm t;
+
+static void vm_fresh(unsigned level)
+{
+	tv_free(&t);
+	tv_init(&t);
+	CHECK_EQ(emu_set_cpu_level(&t.vm, level), 0);
+	t.s.cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE;
+	t.s.xcr0 = 7;
+}
+
+static void st_to_emu(const struct nstate *s)
+{
+	for (unsigned i = 0; i < 16; i++) {
+		memcpy(t.s.fpu.xmm[i], s->ymm[i], 16);
+		memcpy(t.s.fpu.ymmh[i], s->ymm[i] + 16, 16);
+	}
+	t.s.fpu.mxcsr = s->mxcsr;
+	t.s.gpr[RAX_REG_RAX] = s->gpr[0];
+	t.s.gpr[RAX_REG_RCX] = s->gpr[1];
+	t.s.gpr[RAX_REG_RDX] = s->gpr[2];
+	t.s.gpr[RAX_REG_RBX] = t.s.gpr[RAX_REG_RDI] = TV_DATA;
+	t.s.rflags = (s->rflags & 0x8d5) | 2;
+}
+
+static void st_from_emu(struct nstate *s)
+{
+	for (unsigned i = 0; i < 16; i++) {
+		memcpy(s->ymm[i], t.s.fpu.xmm[i], 16);
+		memcpy(s->ymm[i] + 16, t.s.fpu.ymmh[i], 16);
+	}
+	s->mxcsr = t.s.fpu.mxcsr;
+	s->gpr[0] = t.s.gpr[RAX_REG_RAX];
+	s->gpr[1] = t.s.gpr[RAX_REG_RCX];
+	s->gpr[2] = t.s.gpr[RAX_REG_RDX];
+	s->rflags = t.s.rflags;
+}
+
+static int emu_result(size_t n)
+{
+	enum rax_exit_kind k = tv_run(&t);
+	bool clean = k == RAX_EXIT_HLT && t.s.rip == TV_CODE + n + 1;
+	if (clean)
+		return V_NONE;
+	int v = tv_vector(&t);
+	return v < 0 ? 100 + (int)k : v;
+}
+
+static int emu_exec(const uint8_t *code, size_t n, struct nstate *s, uint8_t *mem, size_t memn)
+{
+	uint8_t b[32];
+	vm_fresh(RAX_CPU_V3);
+	memcpy(b, code, n);
+	b[n] = 0xf4;
+	tv_code(&t, b, n + 1);
+	memcpy(tv_ptr(&t, TV_DATA), mem, memn);
+	st_to_emu(s);
+	int v = emu_result(n);
+	st_from_emu(s);
+	memcpy(mem, tv_ptr(&t, TV_DATA), memn);
+	return v;
+}
+
+/* ---------------- random operands ---------------- */
+
+static uint64_t rng = 0x2545f4914f6cdd1dull;
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+static unsigned rn(unsigned n) { return (unsigned)(rnd() % n); }
+
+static uint32_t rnd_f32(void)
+{
+	static const uint32_t sp[] = {
+		0x00000000, 0x80000000, 0x3f800000, 0xbf800000, 0x7f800000, 0xff800000, 0x7fc00000,
+		0xffc00000, 0x7fa00000, 0x7f800001, 0x00000001, 0x807fffff, 0x00400000, 0x00800000,
+		0x7f7fffff, 0xff7fffff, 0x3f000000, 0xbf000000, 0x3fc00000, 0x40200000, 0xc0200000,
+		0x4b000000, 0x4affffff, 0x4b7fffff, 0x0c000000, 0x72000000, 0x1a000000, 0x3effffff,
+		0x477fe000, 0x477ff000, 0x387fc000, 0x33800000, 0x33000001, 0xc77fefff, 0x7fffe000,
+	};
+	switch (rn(4)) {
+	case 0: return sp[rn(sizeof(sp) / sizeof(sp[0]))];
+	case 1: return (uint32_t)rnd();
+	case 2: return (uint32_t)(rn(200) - 100);
+	default: return (uint32_t)(((rnd() & 1) << 31) | ((uint64_t)(rn(60) + 97) << 23) | (rnd() & 0x7fffff));
+	}
+}
+
+static uint64_t rnd_f64(void)
+{
+	static const uint64_t sp[] = {
+		0x0000000000000000ull, 0x8000000000000000ull, 0x3ff0000000000000ull, 0xbff0000000000000ull,
+		0x7ff0000000000000ull, 0xfff0000000000000ull, 0x7ff8000000000000ull, 0xfff8000000000000ull,
+		0x7ff4000000000000ull, 0x7ff0000000000001ull, 0x0000000000000001ull, 0x800fffffffffffffull,
+		0x0010000000000000ull, 0x7fefffffffffffffull, 0x3fe0000000000000ull, 0xbfe0000000000000ull,
+		0x3ff8000000000000ull, 0x4004000000000000ull, 0x4330000000000000ull, 0x432fffffffffffffull,
+		0x3810000000000000ull, 0x47f0000000000000ull, 0x36a0000000000000ull, 0x3fdfffffffffffffull,
+	};
+	switch (rn(4)) {
+	case 0: return sp[rn(sizeof(sp) / sizeof(sp[0]))];
+	case 1: return rnd();
+	case 2: return (uint64_t)(int64_t)(rn(200) - 100);
+	default: return ((rnd() & 1) << 63) | ((uint64_t)(rn(120) + 963) << 52) | (rnd() & 0xfffffffffffffull);
+	}
+}
+
+static uint64_t rnd_q(void)
+{
+	switch (rn(4)) {
+	case 0: return rnd_f32() | (uint64_t)rnd_f32() << 32;
+	case 1: return rnd_f64();
+	case 2: return rnd() >> (rn(64));
+	default: return rnd();
+	}
+}
+
+static void rnd_state(struct nstate *s, uint8_t *mem)
+{
+	memset(s, 0, sizeof(*s));
+	for (unsigned i = 0; i < 64; i++) {
+		uint64_t q = rnd_q();
+		memcpy(&s->ymm[i / 4][8 * (i & 3)], &q, 8);
+	}
+	for (unsigned i = 0; i < 3; i++)
+		s->gpr[i] = rn(3) ? rnd_q() : (uint64_t)(int64_t)(rn(2000) - 1000);
+	for (unsigned i = 0; i < 512; i += 8) {
+		uint64_t q = rnd_q();
+		memcpy(mem + i, &q, 8);
+	}
+	/* MXCSR: random RC, FTZ, DAZ, sticky flags; some exceptions unmasked often */
+	uint32_t m = 0x1f80 | (rn(4) << 13) | (rn(4) == 0 ? 0x8000 : 0) | (rn(4) == 0 ? 0x40 : 0);
+	if (rn(8) == 0)
+		m |= (uint32_t)rnd() & 0x3f;
+	if (rn(3) == 0)
+		m &= ~((uint32_t)(rnd() & 0x3f) << 7);
+	s->mxcsr = m;
+	s->rflags = 0x202 | (rnd() & 0x8d5);
+}
+
+/* ---------------- templates ---------------- */
+
+enum { K_X, K_G };
+#define F_IMM 1u  /* imm8 follows */
+#define F_NV 2u   /* VEX.vvvv unused: 1111b (other values sometimes: #UD) */
+#define F_FMA 4u  /* FMA: operands crafted for cancellation, underflow, overflow */
+#define F_CMPF 8u /* (U)COMIS: compare OSZAPC */
+
+struct tpl {
+	const char *name;
+	uint8_t pp;  /* VEX.pp: 0 none, 1 66, 2 F3, 3 F2 */
+	uint8_t map; /* 1: 0F, 2: 0F 38, 3: 0F 3A */
+	uint8_t op;
+	uint8_t kreg, krm;
+	uint8_t fl;
+};
+
+#define X K_X
+#define G K_G
+#define FP4(nm, op)                                                                                                 \
+	{ "v" nm "ps", 0, 1, op, X, X, 0 }, { "v" nm "pd", 1, 1, op, X, X, 0 }, { "v" nm "ss", 2, 1, op, X, X, 0 }, \
+	{                                                                                                           \
+		"v" nm "sd", 3, 1, op, X, X, 0                                                                      \
+	}
+#define FMA3(op)                                     \
+	{                                            \
+		"fma" #op, 1, 2, 0x##op, X, X, F_FMA \
+	}
+#define FMA_ROW(h)                                                                                                  \
+	FMA3(h##6), FMA3(h##7), FMA3(h##8), FMA3(h##9), FMA3(h##a), FMA3(h##b), FMA3(h##c), FMA3(h##d), FMA3(h##e), \
+		FMA3(h##f)
+// clang-format off
+static const struct tpl tpls[] = {
+	{ "vcvtsi2ss", 2, 1, 0x2a, X, G, 0 }, { "vcvtsi2sd", 3, 1, 0x2a, X, G, 0 },
+	{ "vcvttss2si", 2, 1, 0x2c, G, X, F_NV }, { "vcvttsd2si", 3, 1, 0x2c, G, X, F_NV },
+	{ "vcvtss2si", 2, 1, 0x2d, G, X, F_NV }, { "vcvtsd2si", 3, 1, 0x2d, G, X, F_NV },
+	{ "vucomiss", 0, 1, 0x2e, X, X, F_NV | F_CMPF }, { "vucomisd", 1, 1, 0x2e, X, X, F_NV | F_CMPF },
+	{ "vcomiss", 0, 1, 0x2f, X, X, F_NV | F_CMPF }, { "vcomisd", 1, 1, 0x2f, X, X, F_NV | F_CMPF },
+	{ "vsqrtps", 0, 1, 0x51, X, X, F_NV }, { "vsqrtpd", 1, 1, 0x51, X, X, F_NV },
+	{ "vsqrtss", 2, 1, 0x51, X, X, 0 }, { "vsqrtsd", 3, 1, 0x51, X, X, 0 },
+	{ "vrsqrtps", 0, 1, 0x52, X, X, F_NV }, { "vrsqrtss", 2, 1, 0x52, X, X, 0 },
+	{ "vrcpps", 0, 1, 0x53, X, X, F_NV }, { "vrcpss", 2, 1, 0x53, X, X, 0 },
+	FP4("add", 0x58), FP4("mul", 0x59), FP4("sub", 0x5c), FP4("min", 0x5d), FP4("div", 0x5e), FP4("max", 0x5f),
+	{ "vcvtps2pd", 0, 1, 0x5a, X, X, F_NV }, { "vcvtpd2ps", 1, 1, 0x5a, X, X, F_NV },
+	{ "vcvtss2sd", 2, 1, 0x5a, X, X, 0 }, { "vcvtsd2ss", 3, 1, 0x5a, X, X, 0 },
+	{ "vcvtdq2ps", 0, 1, 0x5b, X, X, F_NV }, { "vcvtps2dq", 1, 1, 0x5b, X, X, F_NV },
+	{ "vcvttps2dq", 2, 1, 0x5b, X, X, F_NV },
+	{ "vhaddpd", 1, 1, 0x7c, X, X, 0 }, { "vhaddps", 3, 1, 0x7c, X, X, 0 },
+	{ "vhsubpd", 1, 1, 0x7d, X, X, 0 }, { "vhsubps", 3, 1, 0x7d, X, X, 0 },
+	{ "vcmpps", 0, 1, 0xc2, X, X, F_IMM }, { "vcmppd", 1, 1, 0xc2, X, X, F_IMM },
+	{ "vcmpss", 2, 1, 0xc2, X, X, F_IMM }, { "vcmpsd", 3, 1, 0xc2, X, X, F_IMM },
+	{ "vaddsubpd", 1, 1, 0xd0, X, X, 0 }, { "vaddsubps", 3, 1, 0xd0, X, X, 0 },
+	{ "vcvttpd2dq", 1, 1, 0xe6, X, X, F_NV }, { "vcvtdq2pd", 2, 1, 0xe6, X, X, F_NV },
+	{ "vcvtpd2dq", 3, 1, 0xe6, X, X, F_NV },
+	{ "vroundps", 1, 3, 0x08, X, X, F_NV | F_IMM }, { "vroundpd", 1, 3, 0x09, X, X, F_NV | F_IMM },
+	{ "vroundss", 1, 3, 0x0a, X, X, F_IMM }, { "vroundsd", 1, 3, 0x0b, X, X, F_IMM },
+	{ "vdpps", 1, 3, 0x40, X, X, F_IMM }, { "vdppd", 1, 3, 0x41, X, X, F_IMM },
+	/* FMA3 */
+	FMA_ROW(9), FMA_ROW(a), FMA_ROW(b),
+	/* F16C */
+	{ "vcvtph2ps", 1, 2, 0x13, X, X, F_NV }, { "vcvtps2ph", 1, 3, 0x1d, X, X, F_NV | F_IMM },
+};
+// clang-format on
+
+static unsigned pick_reg(unsigned kind) { return kind == K_X ? rn(16) : rn(3); /* rax rcx rdx */ }
+
+/* What encode() chose */
+struct enc {
+	unsigned reg, vvvv, rm; /* rm: register, or 16 for memory */
+	unsigned disp, w, l;
+};
+
+static size_t encode(const struct tpl *tp, uint8_t *b, struct enc *e)
+{
+	size_t n = 0;
+	e->disp = 0;
+	e->reg = pick_reg(tp->kreg);
+	bool m = rn(2);
+	e->rm = m ? 16 : pick_reg(tp->krm);
+	e->vvvv = (tp->fl & F_NV) && rn(8) ? 0 : rn(16);
+	e->w = rn(2);
+	e->l = rn(2);
+	unsigned rr = (e->reg >> 3) & 1, bb = m ? 0 : (e->rm >> 3) & 1;
+	if (tp->map == 1 && !e->w && !bb && rn(2)) {
+		b[n++] = 0xc5;
+		b[n++] = (uint8_t)((!rr) << 7 | (~e->vvvv & 15) << 3 | e->l << 2 | tp->pp);
+	} else {
+		b[n++] = 0xc4;
+		b[n++] = (uint8_t)((!rr) << 7 | 1 << 6 | (!bb) << 5 | tp->map);
+		b[n++] = (uint8_t)(e->w << 7 | (~e->vvvv & 15) << 3 | e->l << 2 | tp->pp);
+	}
+	b[n++] = tp->op;
+	if (m) {
+		e->disp = rn(4) ? 16 * rn(8) : rn(0x80); /* [rbx + disp8], sometimes misaligned */
+		b[n++] = (uint8_t)(0x40 | (e->reg & 7) << 3 | 3);
+		b[n++] = (uint8_t)e->disp;
+	} else {
+		b[n++] = (uint8_t)(0xc0 | (e->reg & 7) << 3 | (e->rm & 7));
+	}
+	if (tp->fl & F_IMM)
+		b[n++] = (uint8_t)rn(256);
+	return n;
+}
+
+/* ---- FMA operands: c close to -(a * b) (cancellation), or products near
+ * the underflow or overflow thresholds ---- */
+static uint8_t *fma_slot(struct nstate *s, uint8_t *mem, const struct enc *e, unsigned pos)
+{
+	/* pos: 1 = ModRM.reg, 2 = VEX.vvvv, 3 = ModRM.rm */
+	if (pos == 1)
+		return s->ymm[e->reg];
+	if (pos == 2)
+		return s->ymm[e->vvvv];
+	return e->rm == 16 ? mem + e->disp : s->ymm[e->rm];
+}
+
+static void craft_fma(const struct tpl *tp, const struct enc *e, struct nstate *s, uint8_t *mem)
+{
+	/* roles: 132: a = 1, b = 3, c = 2; 213: a = 2, b = 1, c = 3; 231: a = 2, b = 3, c = 1 */
+	static const uint8_t role[3][3] = { { 1, 3, 2 }, { 2, 1, 3 }, { 2, 3, 1 } };
+	const uint8_t *ro = role[(tp->op >> 4) - 9];
+	uint8_t *pa = fma_slot(s, mem, e, ro[0]), *pb = fma_slot(s, mem, e, ro[1]), *pc = fma_slot(s, mem, e, ro[2]);
+	unsigned band = rn(4);
+	for (unsigned i = 0; i < (e->w ? 4u : 8u); i++) {
+		if (e->w) {
+			int ea = (int)rn(200) - 100, eb;
+			switch (band) {
+			case 0: eb = (int)rn(200) - 100; break;
+			case 1: eb = -1022 - ea + (int)rn(60) - 50; break; /* tiny products */
+			case 2: eb = 1023 - ea + (int)rn(4) - 2; break;    /* near overflow */
+			default: eb = (int)rn(6) - 3; break;
+			}
+			if (eb < -1022 || eb > 1023)
+				eb = 0;
+			uint64_t a = ((rnd() & 1) << 63) | ((uint64_t)(ea + 1023) << 52) | (rnd() >> 12);
+			uint64_t b = ((rnd() & 1) << 63) | ((uint64_t)(eb + 1023) << 52) | (rnd() >> (12 + rn(40)));
+			double da, db, dc;
+			memcpy(&da, &a, 8);
+			memcpy(&db, &b, 8);
+			dc = -(da * db);
+			uint64_t c;
+			memcpy(&c, &dc, 8);
+			if ((c & 0x7ff0000000000000ull) != 0x7ff0000000000000ull)
+				c += (uint64_t)(int64_t)((int)rn(5) - 2);
+			if (rn(4) == 0)
+				c ^= 1ull << 63;
+			memcpy(pa + 8 * i, &a, 8);
+			memcpy(pb + 8 * i, &b, 8);
+			memcpy(pc + 8 * i, &c, 8);
+		} else {
+			int ea = (int)rn(60) - 30, eb;
+			switch (band) {
+			case 0: eb = (int)rn(60) - 30; break;
+			case 1: eb = -126 - ea + (int)rn(40) - 30; break;
+			case 2: eb = 127 - ea + (int)rn(4) - 2; break;
+			default: eb = (int)rn(6) - 3; break;
+			}
+			if (eb < -126 || eb > 127)
+				eb = 0;
+			uint32_t a = (uint32_t)(((rnd() & 1) << 31) | ((uint64_t)(ea + 127) << 23) |
+						(rnd() & 0x7fffff));
+			uint32_t b = (uint32_t)(((rnd() & 1) << 31) | ((uint64_t)(eb + 127) << 23) |
+						((rnd() & 0x7fffff) >> rn(20)));
+			float fa, fb, fc;
+			memcpy(&fa, &a, 4);
+			memcpy(&fb, &b, 4);
+			fc = (float)-((double)fa * fb);
+			uint32_t c;
+			memcpy(&c, &fc, 4);
+			if ((c & 0x7f800000u) != 0x7f800000u)
+				c += (uint32_t)((int)rn(5) - 2);
+			if (rn(4) == 0)
+				c ^= 1u << 31;
+			memcpy(pa + 4 * i, &a, 4);
+			memcpy(pb + 4 * i, &b, 4);
+			memcpy(pc + 4 * i, &c, 4);
+		}
+	}
+}
+
+static void hexs(const uint8_t *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 3 * i, "%02x ", b[i]);
+}
+
+static bool same_state(const struct nstate *a, const struct nstate *b, const uint8_t *ma, const uint8_t *mb,
+		       uint64_t fmask, char *why)
+{
+	for (unsigned i = 0; i < 16; i++)
+		if (memcmp(a->ymm[i], b->ymm[i], 32)) {
+			uint64_t x[4], y[4];
+			memcpy(x, a->ymm[i], 32);
+			memcpy(y, b->ymm[i], 32);
+			sprintf(why, "ymm%u native %016llx:%016llx:%016llx:%016llx emu %016llx:%016llx:%016llx:%016llx",
+				i, (unsigned long long)x[3], (unsigned long long)x[2], (unsigned long long)x[1],
+				(unsigned long long)x[0], (unsigned long long)y[3], (unsigned long long)y[2],
+				(unsigned long long)y[1], (unsigned long long)y[0]);
+			return false;
+		}
+	for (unsigned i = 0; i < 3; i++)
+		if (a->gpr[i] != b->gpr[i]) {
+			sprintf(why, "gpr%u native %016llx emu %016llx", i, (unsigned long long)a->gpr[i],
+				(unsigned long long)b->gpr[i]);
+			return false;
+		}
+	if ((a->rflags ^ b->rflags) & fmask) {
+		sprintf(why, "rflags native %llx emu %llx", (unsigned long long)a->rflags,
+			(unsigned long long)b->rflags);
+		return false;
+	}
+	if (a->mxcsr != b->mxcsr) {
+		sprintf(why, "mxcsr native %x emu %x", a->mxcsr, b->mxcsr);
+		return false;
+	}
+	for (unsigned i = 0; i < 512; i++)
+		if (ma[i] != mb[i]) {
+			sprintf(why, "memory +0x%x native %02x emu %02x", i, ma[i], mb[i]);
+			return false;
+		}
+	return true;
+}
+
+/* Does the host have what the differential test executes (AVX enabled by
+ * the OS, FMA, F16C)? */
+static bool host_has_avxfp(void)
+{
+	unsigned a, b, c, d;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+	unsigned need = (1u << 12) | (1u << 27) | (1u << 28) | (1u << 29); /* FMA OSXSAVE AVX F16C */
+	if ((c & need) != need)
+		return false;
+	uint32_t lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return (lo & 6) == 6;
+}
+
+static const char *only; /* run the templates whose name starts with this */
+
+static void test_differential(unsigned per_form)
+{
+	if (!host_has_avxfp()) {
+		printf("differential: skipped: the host lacks AVX/FMA/F16C\n");
+		return;
+	}
+	native_init();
+	unsigned ntpl = sizeof(tpls) / sizeof(tpls[0]), bad_forms = 0, prints = 0, nforms = 0;
+	unsigned nclean = 0, nxm = 0, ngp = 0, nud = 0;
+	for (unsigned k = 0; k < ntpl; k++) {
+		const struct tpl *tp = &tpls[k];
+		if (only && strncmp(tp->name, only, strlen(only)))
+			continue;
+		nforms++;
+		unsigned fails = 0;
+		for (unsigned it = 0; it < per_form; it++) {
+			uint8_t code[16], mem0[512], emem[512];
+			struct nstate s0, ns, es;
+			struct enc e;
+			size_t n = encode(tp, code, &e);
+			rnd_state(&s0, mem0);
+			if ((tp->fl & F_FMA) && rn(2))
+				craft_fma(tp, &e, &s0, mem0);
+			ns = s0;
+			es = s0;
+			memcpy(native_mem, mem0, 512);
+			memcpy(emem, mem0, 512);
+			int nv = native_exec(code, n, &ns);
+			int ev = emu_exec(code, n, &es, emem, 512);
+			nclean += nv == V_NONE;
+			nxm += nv == V_XM;
+			ngp += nv == V_GP;
+			nud += nv == V_UD;
+			char why[256] = "";
+			bool ok = nv == ev;
+			if (!ok)
+				sprintf(why, "native vector %d, emulator %d", nv, ev);
+			else if (nv == V_NONE)
+				ok = same_state(&ns, &es, native_mem, emem, 0x8d5, why);
+			else if (nv == V_XM && ns.mxcsr != es.mxcsr) {
+				ok = false;
+				sprintf(why, "#XM mxcsr native %x emu %x", ns.mxcsr, es.mxcsr);
+			} else {
+				s0.mxcsr = es.mxcsr; /* a fault changes nothing but MXCSR flags */
+				ok = same_state(&s0, &es, mem0, emem, 0x8d5, why);
+			}
+			if (!ok) {
+				fails++;
+				if (prints++ < 40) {
+					char hx[64];
+					hexs(code, n, hx);
+					fprintf(stderr, "differential %s [%s] mxcsr %x: %s\n", tp->name, hx, s0.mxcsr,
+						why);
+				}
+			}
+		}
+		CHECK_EQ(fails, 0);
+		bad_forms += fails != 0;
+	}
+	native_fini();
+	printf("differential: %u forms x %u cases (host: %u completed, %u #XM, %u #GP, %u #UD), "
+	       "%u forms disagree with the host\n",
+	       nforms, per_form, nclean, nxm, ngp, nud, bad_forms);
+	if (!only)
+		CHECK(nxm > 0 && nud > 0);
+}
+
+/* ---------------- directed ---------------- */
+
+static int run_bytes(const char *hex)
+{
+	uint8_t b[32];
+	size_t n = unit_hex(hex, b);
+	b[n] = 0xf4;
+	tv_code(&t, b, n + 1);
+	return emu_result(n);
+}
+
+static void fill_regs(void)
+{
+	for (unsigned i = 0; i < 16; i++)
+		for (unsigned j = 0; j < 16; j++) {
+			t.s.fpu.xmm[i][j] = (uint8_t)(0x11 * i + j);
+			t.s.fpu.ymmh[i][j] = (uint8_t)(0x80 + 0x11 * i + j);
+		}
+	t.s.fpu.mxcsr = 0x1f80;
+}
+
+static void test_directed(void)
+{
+	/* vaddps ymm1, ymm2, ymm3 */
+	const char *vaddps = "c5 ec 58 cb";
+	vm_fresh(RAX_CPU_V3);
+	t.s.cr4 &= ~CR4_OSXSAVE;
+	CHECK_EQ(run_bytes(vaddps), V_UD);
+	vm_fresh(RAX_CPU_V3);
+	t.s.xcr0 = 3; /* AVX state off */
+	CHECK_EQ(run_bytes(vaddps), V_UD);
+	vm_fresh(RAX_CPU_V3);
+	t.s.cr0 |= CR0_TS;
+	CHECK_EQ(run_bytes(vaddps), V_NM);
+	vm_fresh(RAX_CPU_V2);
+	CHECK_EQ(run_bytes(vaddps), V_UD);
+	vm_fresh(RAX_CPU_V2);
+	CHECK_EQ(run_bytes("c4 e2 69 98 cb"), V_UD); /* vfmadd132ps */
+	/* vfmadd132ps with VEX.L=1 but the scalar form ignores L: no #UD */
+	vm_fresh(RAX_CPU_V3);
+	fill_regs();
+	CHECK_EQ(run_bytes("c4 e2 6d 99 cb"), V_NONE); /* vfmadd132ss xmm1, xmm2, xmm3 (L=1) */
+	for (unsigned j = 0; j < 16; j++)
+		CHECK_EQ(t.s.fpu.ymmh[1][j], 0);
+	/* vdppd with L=1: #UD; vcvtph2ps with vvvv != 1111b: #UD */
+	vm_fresh(RAX_CPU_V3);
+	CHECK_EQ(run_bytes("c4 e3 6d 41 cb 31"), V_UD);
+	CHECK_EQ(run_bytes("c4 e2 51 13 cb"), V_UD);
+
+	/* a 32-byte operand whose second half is on an unmapped page: #PF,
+	 * destination and MXCSR unchanged */
+	static const char *const cross[] = {
+		"c5 ec 58 0b",       /* vaddps ymm1, ymm2, [rbx] */
+		"c4 e2 6d 98 0b",    /* vfmadd132ps ymm1, ymm2, [rbx] */
+		"c5 fd 5a 0b",       /* vcvtpd2ps xmm1, ymmword [rbx] */
+		"c4 e3 7d 40 0b ff", /* vdpps ymm1, ymm0, [rbx], 0xff */
+		"c5 fe e6 0b",       /* vcvtdq2pd ymm1, [rbx] (16 bytes: no fault at 0x7ffff0) */
+	};
+	for (unsigned i = 0; i < sizeof(cross) / sizeof(cross[0]); i++) {
+		vm_fresh(RAX_CPU_V3);
+		fill_regs();
+		tv_w64(&t, TV_PD + 4 * 8, 0); /* unmap 0x800000-0x9fffff */
+		t.s.gpr[RAX_REG_RBX] = 0x7ffff0;
+		uint8_t x1[16], y1[16];
+		memcpy(x1, t.s.fpu.xmm[1], 16);
+		memcpy(y1, t.s.fpu.ymmh[1], 16);
+		int v = run_bytes(cross[i]);
+		if (i == 4) {
+			CHECK_EQ(v, V_NONE);
+			continue;
+		}
+		CHECK_EQ(v, V_PF);
+		CHECK(!memcmp(x1, t.s.fpu.xmm[1], 16) && !memcmp(y1, t.s.fpu.ymmh[1], 16));
+		CHECK_EQ(t.s.fpu.mxcsr, 0x1f80);
+	}
+	/* vcvtps2ph [rbx], ymm1, 0: a 16-byte store crossing into the unmapped page writes nothing */
+	vm_fresh(RAX_CPU_V3);
+	fill_regs();
+	tv_w64(&t, TV_PD + 4 * 8, 0);
+	t.s.gpr[RAX_REG_RBX] = 0x7ffff8;
+	memset(tv_ptr(&t, 0x7ffff8), 0xaa, 8);
+	CHECK_EQ(run_bytes("c4 e3 7d 1d 0b 00"), V_PF);
+	CHECK_EQ(tv_r64(&t, 0x7ffff8), 0xaaaaaaaaaaaaaaaaull);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned per = argc > 1 ? (unsigned)atoi(argv[1]) : unit_cases(300);
+	if (argc > 2)
+		only = argv[2];
+	tv_init(&t);
+	test_directed();
+	test_differential(per);
+	tv_free(&t);
+	return unit_finish("test_emu_avxfp");
+}

@@ -141,11 +141,13 @@ class Mem:
 
 
 def encode(lab, prefixes, opcode, reg=None, rm=None, imm=(), rex_w=False, force_rex=False,
-           opreg=None, rel=None):
+           opreg=None, rel=None, vex=None):
     """NASM lines for one instruction: prefixes (list of bytes, in order),
     opcode (list of bytes incl. 0F), ModRM reg field and rm (int register or
     Mem), immediates [(size, value-or-expr)], an opcode register (Zv forms),
-    rel (size, label) for branch displacements. lab: unique end label."""
+    rel (size, label) for branch displacements. lab: unique end label.
+    vex: a Vex (then opcode is the one opcode byte of the VEX map, and REX.R/
+    X/B go into the VEX prefix)."""
     rex = 0x48 if rex_w else 0
     modrm = []
     disp = None
@@ -198,7 +200,10 @@ def encode(lab, prefixes, opcode, reg=None, rm=None, imm=(), rex_w=False, force_
     pre = list(prefixes)
     if isinstance(rm, Mem) and rm.seg is not None:
         pre = [rm.seg] + pre
-    byts = pre + ([rex] if rex else []) + ops + modrm
+    if vex is not None:
+        byts = pre + vex.prefix(rex) + ops + modrm
+    else:
+        byts = pre + ([rex] if rex else []) + ops + modrm
     lines = ["\tdb " + ", ".join(f"0x{b:02x}" for b in byts)]
     if disp:
         lines.append(f"\t{disp[0]} {disp[1]}")
@@ -214,6 +219,24 @@ def encode(lab, prefixes, opcode, reg=None, rm=None, imm=(), rex_w=False, force_
         lines.append(f"\t{d} {rel[1]} - {lab}")
     lines.append(f"{lab}:")
     return lines
+
+
+class Vex:
+    """A VEX prefix (SDM vol. 2, 2.3.5): map (1 0F, 2 0F38, 3 0F3A), pp (0
+    none, 1 66, 2 F3, 3 F2), L, W, vvvv (a register number; the prefix holds
+    it inverted). The 2-byte form C5 is used where it can say everything
+    (map 0F, W=0, no REX.X/B), as assemblers do, unless c4 asks for the
+    3-byte form."""
+
+    def __init__(self, map_, pp, l, w, vvvv=0, c4=False):
+        self.map, self.pp, self.l, self.w, self.vvvv, self.c4 = map_, pp, l, w, vvvv, c4
+
+    def prefix(self, rex):
+        r, x, b = (rex >> 2) & 1, (rex >> 1) & 1, rex & 1
+        tail = (~self.vvvv & 15) << 3 | self.l << 2 | self.pp
+        if not self.c4 and self.map == 1 and not self.w and not x and not b:
+            return [0xC5, (r ^ 1) << 7 | tail]
+        return [0xC4, (r ^ 1) << 7 | (x ^ 1) << 6 | (b ^ 1) << 5 | self.map, self.w << 7 | tail]
 
 
 # --------------------------------------------------------------------------
@@ -286,6 +309,7 @@ class Image:
         self.needs_xmm = False
         self.needs_mmx = False
         self.needs_fpu = False
+        self.needs_ymm = False
         self.ro_used = 0
         self.prologue = []
 
@@ -344,7 +368,13 @@ class Image:
             out.append(f"RAXT_REGION 0x{RO_PAGE:x}, 0x1000, RAXT_R_USER   ; read-only user page")
         out.append("RAXT_HEADER_END")
         out += self.prologue
-        if self.needs_xmm or self.needs_mmx or self.needs_fpu:
+        if self.needs_ymm:
+            # x87, SSE and AVX state to their initial values (all YMM zero,
+            # MXCSR 0x1f80) by XRSTOR, with no VEX instruction: the native
+            # child would otherwise inherit rax-diff's registers
+            out += ["\tmov eax, 7", "\txor edx, edx", "\txrstor64 [rel vex_init]",
+                    f"\tpush 0x{self.g.flags():x}", "\tpopfq"]
+        elif self.needs_xmm or self.needs_mmx or self.needs_fpu:
             # the native child inherits rax-diff's x87/SSE state: define it
             out += ["\tfninit", "\tmov dword [rel saved_rsp], 0x1f80", "\tldmxcsr [rel saved_rsp]"]
         if self.needs_xmm:
@@ -359,6 +389,13 @@ class Image:
         out += self.code
         out += ["\tcld", "\txor eax, eax", "\tRAXT_EXIT", "\tjmp $", "RAXT_RUNTIME",
                 "\talign 16, db 0", "saved_rsp: dq 0, 0"]
+        if self.needs_ymm:
+            init = bytearray(XS_SIZE)
+            init[0:2] = le(0x37f, 2)
+            init[24:28] = le(0x1f80, 4)
+            init[28:32] = le(0xffff, 4)  # MXCSR_MASK
+            out += ["\talign 64, db 0", "vex_init:"]
+            out += ["\tdb " + ", ".join(f"0x{x:02x}" for x in init[k:k + 32]) for k in range(0, XS_SIZE, 32)]
         if self.needs_xmm:
             out.append("xmm_init:")
             for i in range(16):
@@ -1561,8 +1598,12 @@ def r_pcmpstr(img, form):
 
 
 def r_mxcsr(img, form):
+    """LDMXCSR/STMXCSR, and their VEX forms (form.kw l: VEX.L)."""
     row, g = form.row, img.g
-    for i in range(img.ncases):
+    vex = "VEX" in row["flags"]
+    if vex:
+        img.needs_ymm = True
+    for i in range(img.ncases if not vex else VEX_CASES):
         img.case(form.id)
         ctx = Ctx(g)
         v = [0x1f80, 0x1fbf, 0x9f80, 0x7f80, 0x0040, 0xffff, 0x1f80 | 0x10000, 0x1f80 | 0x20000][i] \
@@ -1573,7 +1614,11 @@ def r_mxcsr(img, form):
         rm = ctx.mem(img, s, seg=seg_prefix(g) if form.variant == "seg" else None)
         img.set_flags(g.flags())
         resume = img.expect_fault() if row["reg"] == 2 else None
-        img.emit(*encode(img.lab("i"), [], opbytes(row), reg=row["reg"], rm=rm))
+        if vex:
+            img.emit(*encode(img.lab("i"), [], [row["op"]], reg=row["reg"], rm=rm,
+                             vex=Vex(row["map"], vex_pp(row["flags"]), form.kw["l"], g.u(1), 0, g.r.random() < 0.25)))
+        else:
+            img.emit(*encode(img.lab("i"), [], opbytes(row), reg=row["reg"], rm=rm))
         if resume:
             img.emit(f"{resume}:")
         if row["reg"] == 2:
@@ -1797,6 +1842,350 @@ def r_misc0f(img, form):
 
 
 # --------------------------------------------------------------------------
+# VEX forms (x86-64-v3: AVX, AVX2, FMA, F16C, BMI1/BMI2, the VEX forms of
+# AES-NI and PCLMULQDQ). Every vector input is a full YMM register of
+# random data (so VEX.128 forms show that they zero bits 255:128); the
+# results stay in registers (rax-diff compares XMM and the YMM upper halves
+# after every instruction). Fewer cases per form than the legacy forms: the
+# VEX forms are many, and each also runs one or more decoder checks (a
+# legacy prefix before VEX, VEX.vvvv != 1111b on NV rows, the wrong VEX.L on
+# VL0/VL1 rows, a gather with two equal registers), each expecting #UD.
+
+VEX_CASES = 8
+UNMAPPED = 0x20000000  # no image declares it: a read there is #PF (U, not present) on both sides
+# rows whose opcode has another row at the other VEX.L (VZEROUPPER/VZEROALL):
+# (map, op, pp, reg) -> set of L; filled by build_forms
+VEX_L_ROWS = {}
+
+
+def vex_pp(fl):
+    return 1 if "P66" in fl else 2 if "PF3" in fl else 3 if "PF2" in fl else 0
+
+
+def vex_tokens(row):
+    """[(kind letter, size)] of a VEX row's operands ('Rd/Mb' is E with the memory size)."""
+    out = []
+    for o in row["operands"].split(","):
+        if not o:
+            continue
+        if "/" in o:
+            o = "E" + o.split("/")[1][1:]
+        out.append((o[0], o[1:]))
+    return out
+
+
+def vex_is_gather(row):
+    return "gather" in first_mnem(row["mnem"])
+
+
+def vex_is_vector(row):
+    """Vector rows get forms per VEX.L (-l128/-l256); general-register rows (BMI) by VEX.W (-o32/-o64)."""
+    toks = vex_tokens(row)
+    return (vex_is_gather(row) or not toks or any(k in "VHWUL" for k, _ in toks)
+            or any(k == "M" and s in ("x", "o") for k, s in toks))
+
+
+def vex_gpr_sized(row):
+    return any(s == "y" for _, s in vex_tokens(row))
+
+
+def vex_ls(row):
+    fl = row["flags"]
+    return [0] if "VL0" in fl else [1] if "VL1" in fl else [0, 1]
+
+
+def vex_ws(row):
+    """VEX.W per form: fixed by VW0/VW1, both for rows whose general registers it sizes, else None
+    (W is ignored: each case draws it, and W=1 needs the 3-byte prefix)."""
+    fl = row["flags"]
+    if "VW0" in fl:
+        return [0]
+    if "VW1" in fl:
+        return [1]
+    return [0, 1] if vex_gpr_sized(row) else [None]
+
+
+def vex_kinds(row):
+    fl = row["flags"]
+    if "M" not in fl:
+        return [None]
+    if vex_is_gather(row) or "MEMO" in fl:
+        return ["mem"]
+    if "REGO" in fl:
+        return ["reg"]
+    rm = [k for k, _ in vex_tokens(row) if k in "WEMUR"]
+    if "M" in rm:
+        return ["mem"]
+    if any(k in "UR" for k in rm):
+        return ["reg"]
+    return ["reg", "mem"]
+
+
+def vex_size(tok, l, w):
+    """Bytes of an operand: x by VEX.L, y by VEX.W."""
+    s = tok[1]
+    if s == "x":
+        return 32 if l else 16
+    if s == "y":
+        return 8 if w else 4
+    return {"o": 16, "q": 8, "d": 4, "w": 2, "b": 1}.get(s, 16)
+
+
+def vex_bytes(g, n, ew):
+    """n bytes of vector data: floats as simd_bytes, or integers with small dwords mixed in
+    (counts for variable shifts, indices for permutes)."""
+    if ew is not None:
+        return simd_bytes(g, n, ew)
+    out = bytearray(simd_bytes(g, n, None))
+    for k in range(0, n - 3, 4):
+        if g.r.random() < 0.25:
+            out[k:k + 4] = bytes(le(g.r.randrange(0, 70), 4))
+    return bytes(out)
+
+
+def vex_bad_prefix(g):
+    """A prefix that makes any VEX instruction #UD: 66, F2, F3, LOCK or REX."""
+    return g.r.choice([0x66, 0xF2, 0xF3, 0xF0, 0x40 | g.u(4)])
+
+
+def vex_mxcsr(img, g, i):
+    """MXCSR for case i of a floating-point form: rounding, DAZ, FTZ vary;
+    every sixth case unmasks some exceptions (#XM, caught): True then."""
+    csr = 0x1f80 if i == 0 else 0x1f80 | g.r.randrange(4) << 13 | g.r.choice([0, 0x40]) | g.r.choice([0, 0x8000])
+    xm = i % 6 == 5
+    if xm:
+        csr &= ~(g.r.randrange(1, 64) << 7)
+    img.emit(f"\tmov dword [rel saved_rsp], 0x{csr:x}", "\tldmxcsr [rel saved_rsp]")
+    return xm
+
+
+def r_vex(img, form):
+    """A VEX row: operands from the row's operand string (V/G ModRM.reg, H/B
+    VEX.vvvv, W/U/E/R/M ModRM.rm, L imm8[7:4], Ib), each vector register
+    loaded with 32 random bytes; C5 where assemblers would use it (and C4
+    sometimes, also with high registers through VEX.X/B); VEX.W drawn per
+    case where the row ignores it. Memory cases: misaligned (#GP on VA
+    rows), one crossing a page, a store to the read-only page (#PF),
+    sometimes an FS/GS/ignored segment override or 67."""
+    row, g = form.row, img.g
+    img.needs_ymm = True
+    if vex_is_gather(row):
+        return r_gather(img, form)
+    fl = row["flags"]
+    l, wfix = form.kw["l"], form.kw["w"]
+    toks = vex_tokens(row)
+    mn = first_mnem(row["mnem"], 64 if wfix else 32)
+    ew = simd_elem(mn[1:] if mn.startswith("v") else mn)
+    regop = None if row["reg"] >= 0 else next((t for t in toks if t[0] in "VG"), None)
+    rmop = next((t for t in toks if t[0] in "WEMUR"), None)
+    vop = next((t for t in toks if t[0] in "HB"), None)
+    is4 = any(t[0] == "L" for t in toks)
+    has_imm = "I8" in fl or any(t[0] == "I" for t in toks)
+    dst = toks[0] if toks else None
+    store = form.kind == "mem" and dst is not None and dst[0] in "WME"
+    gpr = any(k in "GEBR" for k, _ in toks)
+    flag_in = gpr or "test" in mn or "comis" in mn
+    shift = "pshift" in row["handler"] or re.match(r"vps(ll|rl|ra)(w|d|q|dq)$", mn) is not None
+    pp = vex_pp(fl)
+    maskmov = "maskmovdqu" in mn
+    checks = ["pfx"]
+    if "NV" in fl:
+        checks.append("nv")
+    other_l = VEX_L_ROWS.get((row["map"], row["op"], pp, row["reg"]), set())
+    # (not for VEX AES/PCLMULQDQ: the host's VAES/VPCLMULQDQ give them a 256-bit
+    # form, which the model, without those features, does not have)
+    if ("VL0" in fl or "VL1" in fl) and (1 - l) not in other_l and not mn.startswith(("vaes", "vpclmul")):
+        checks.append("vl")
+    ncases = form.kw.get("cases", VEX_CASES)
+    for i in range(ncases + len(checks)):
+        check = checks[i - ncases] if i >= ncases else None
+        img.case(f"{form.id}" + (f" check {check}" if check else ""))
+        ctx = Ctx(g)
+        w = wfix if wfix is not None else int(g.r.random() < 0.3)
+        armed = check is not None
+        if ew is not None and not check:
+            armed |= vex_mxcsr(img, g, i)
+        if maskmov:
+            ctx.take(RDI)
+            s = img.slot(bytes(g.u(8) for _ in range(32)), misalign=g.r.choice([0, 3]))
+            img.emit(f"\tlea rdi, [rel {s}]")
+
+        def load(tok):
+            """A register operand with a fresh value; returns its number."""
+            if tok[0] in "VHUWL":
+                r = g.r.randrange(16)
+                s = img.slot(vex_bytes(g, 32, ew))
+                img.emit(f"\tvmovdqu ymm{r}, [rel {s}]")
+                return r
+            r = ctx.reg()
+            bits = 64 if tok[1] in ("y", "q") and w else 32 if tok[1] in ("y", "d") else 16 if tok[1] == "w" else 64
+            v = g.val(bits, i) if g.r.random() < 0.6 else g.u(64)
+            if tok[0] == "B" and g.r.random() < 0.5:
+                v = g.r.randrange(0, 72) | g.r.randrange(0, 72) << 8  # counts, BEXTR start/length
+            img.set_reg(r, g.full(bits, v))
+            return r
+
+        rm = None
+        resume = None
+        if rmop is not None:
+            if form.kind == "mem":
+                msize = vex_size(rmop, l, w)
+                va = "VA" in fl
+                if store and i == 5:
+                    img.ro_used += 1
+                    rm_label = f"0x{RO_PAGE + 64 * (img.ro_used - 1):x}"
+                    armed = True
+                else:
+                    mis = 0
+                    if va and i == 2 and not check:
+                        mis = g.r.choice([1, 4, 8, 16]) if msize == 32 else g.r.choice([1, 4, 8])
+                        armed = True
+                    elif not va:
+                        mis = g.r.choice([0, 0, 1, 4, 8, 13])
+                    pc = g.r.randrange(1, msize) if (i == 3 and not va and msize > 1) else 0
+                    data = vex_bytes(g, 64, ew) if rmop[0] != "E" else bytes(g.u(8) for _ in range(64))
+                    rm_label = img.slot(data, align=32, misalign=mis, page_cross=pc)
+                seg = seg_prefix(g) if g.r.random() < 0.15 else None
+                rm = ctx.mem(img, rm_label, seg=seg)
+            else:
+                rm = load(("U" if rmop[0] in "WU" else "E", rmop[1]))
+        reg = row["reg"] if row["reg"] >= 0 else (load(regop) if regop else 0)
+        vvvv = load(vop) if vop else 0
+        imm = []
+        if is4:
+            lreg = load(next(t for t in toks if t[0] == "L"))
+            imm = [(1, lreg << 4 | g.u(4))]
+        elif has_imm:
+            if shift:
+                cnt = [0, 1, 7, 8, 15, 16, 31, 32, 63, 64, 255][i] if i < 11 else g.u(8)
+            elif "cmp" in mn:
+                cnt = g.u(5) if g.r.random() < 0.8 else g.u(8)
+            else:
+                cnt = g.u(8)
+            imm = [(1, cnt)]
+        if flag_in:
+            img.set_flags(g.flags())
+        pre = []
+        if form.kind == "mem" and g.r.random() < 0.1 and not check:
+            pre.append(0x67)  # 32-bit addressing: every address here is below 4 GiB
+        ll = l
+        if check == "pfx":
+            pre.append(vex_bad_prefix(g))
+        elif check == "nv":
+            vvvv = g.r.randrange(1, 16)
+        elif check == "vl":
+            ll = 1 - l
+        c4 = g.r.random() < 0.25
+        if armed:
+            resume = img.expect_fault()
+        img.emit(*encode(img.lab("i"), pre, [row["op"]], reg=reg, rm=rm, imm=imm,
+                         vex=Vex(row["map"], pp, ll, w, vvvv, c4)))
+        if resume:
+            img.emit(f"{resume}:")
+    if ew is not None:
+        img.emit("\tmov dword [rel saved_rsp], 0x1f80", "\tldmxcsr [rel saved_rsp]")
+
+
+def r_gather(img, form):
+    """VGATHERD/Q PS/PD, VPGATHERD/Q D/Q: VSIB addressing (base + vector
+    index * scale + disp, or no base), index vectors of random in-range
+    offsets (negative ones too) into a table, masks all set, all clear or
+    partial; the index and mask elements the form does not use are random.
+    The -fault forms put one element, masked in, on an unmapped page (#PF:
+    the mask and destination show the elements done before it); and a case
+    with two of destination, index and mask the same register (#UD)."""
+    row, g = form.row, img.g
+    fl = row["flags"]
+    l = form.kw["l"]
+    mn = first_mnem(row["mnem"])
+    rest = mn.split("gather", 1)[1]
+    idxw = 32 if rest[0] == "d" else 64
+    elw = 32 if rest[1:] in ("ps", "d") else 64
+    w = form.kw["w"] if form.kw["w"] is not None else int(elw == 64)
+    n = (256 if l else 128) // max(idxw, elw)
+    fault = form.variant == "fault"
+    ncases = form.kw.get("cases", VEX_CASES)
+    for i in range(ncases + 1):
+        check = i == ncases
+        img.case(f"{form.id}" + (" check: two equal registers" if check else ""))
+        ctx = Ctx(g)
+        d, m, x = g.r.sample(range(16), 3)
+        if check:
+            d, m, x = g.r.choice([(d, d, x), (d, m, d), (d, m, m)])
+        scale = g.r.choice([1, 2, 4, 8])
+        tbl = img.slot(bytes(g.u(8) for _ in range(272)), misalign=g.r.choice([0, 0, 4, 8]))
+        # element offsets from tbl + 128
+        ks = [(g.r.randrange(-128, 128 - elw // 8 + 1)) // scale for _ in range(n)]
+        if i == 1:
+            ks = [ks[0]] * n  # every element from one address
+        msb = [1] * n if i in (0, 1) else [0] * n if i == 2 else [g.u(1) for _ in range(n)]
+        bad = None
+        if fault and not check:
+            bad = g.r.randrange(n)
+            msb[bad] = 1 if i != 2 else 0  # case 2: the element is masked out (no fault)
+        # index register: the used elements, then random ones
+        iw = idxw // 8
+        lines = []
+        for j in range(32 // iw):
+            dd = "dd" if iw == 4 else "dq"
+            if j == bad:
+                lines.append(f"\t{dd} (0x{UNMAPPED:x} - 0x400000 - ({tbl} - $$) - 128) / {scale}")
+            elif j < n:
+                lines.append(f"\t{dd} 0x{ks[j] & mask(idxw):x}")
+            else:
+                lines.append(f"\t{dd} 0x{g.u(idxw):x}")
+        sx = img.slot(None, lines=lines)
+        mb = bytearray(g.u(8) for _ in range(32))
+        ebytes = elw // 8
+        for j in range(n):
+            mb[(j + 1) * ebytes - 1] = (mb[(j + 1) * ebytes - 1] & 0x7f) | (msb[j] << 7)
+        sm = img.slot(bytes(mb))
+        sd = img.slot(bytes(g.u(8) for _ in range(32)))
+        img.emit(f"\tvmovdqu ymm{d}, [rel {sd}]", f"\tvmovdqu ymm{x}, [rel {sx}]", f"\tvmovdqu ymm{m}, [rel {sm}]")
+        if g.r.random() < 0.2:  # no base: [index*scale + disp32]
+            mem = Mem("index", tbl, index=x, scale=scale, disp=f"{tbl} + 128")
+        else:
+            b = ctx.reg()
+            disp = g.r.choice([0, g.r.randrange(-128, 128), g.r.randrange(-0x10000, 0x10000)])
+            img.emit(f"\tmov {REG64[b]}, {tbl} + 128 - ({disp})")
+            mem = Mem("sib", tbl, base=b, index=x, scale=scale, disp=disp,
+                      seg=seg_prefix(g) if g.r.random() < 0.15 else None)
+        resume = img.expect_fault() if fault or check else None
+        img.emit(*encode(img.lab("i"), [], [row["op"]], reg=d, rm=mem,
+                         vex=Vex(row["map"], vex_pp(fl), l, w, m, g.r.random() < 0.25)))
+        if resume:
+            img.emit(f"{resume}:")
+
+
+def vex_forms(row, name, dup, add):
+    """The forms of a VEX row: per VEX.W where it sizes general registers
+    (-o32/-o64), per VEX.L the row allows (-l128/-l256), reg and mem."""
+    fl = row["flags"]
+    h = row["handler"]
+    ls = vex_ls(row)
+    vector = vex_is_vector(row)
+    gpr = vex_gpr_sized(row)
+    if h.startswith(("ldmxcsr", "stmxcsr")):
+        for l in ls:
+            lname = f"-l{128 << l}" if len(ls) > 1 else ""
+            add(f"{name}{lname}-mem", kind="mem", recipe=r_mxcsr, l=l, w=None)
+            add(f"{name}{lname}-mem-seg", kind="mem", variant="seg", recipe=r_mxcsr, l=l, w=None)
+        return
+    for w in vex_ws(row):
+        osz = (64 if w else 32) if gpr else None
+        nm = base_name(row, osz)
+        if name != base_name(row):  # a name shared with another opcode: keep its suffix
+            nm = name
+        for l in ls:
+            for k in vex_kinds(row):
+                fid = nm + (f"-o{osz}" if osz else "") + (f"-l{128 << l}" if vector or len(ls) > 1 else "") + \
+                    (f"-{k}" if k else "")
+                add(fid, size=osz, kind=k, recipe=r_vex, l=l, w=w)
+                if vex_is_gather(row):
+                    add(fid + "-fault", size=osz, kind=k, variant="fault", recipe=r_vex, l=l, w=w)
+
+
+# --------------------------------------------------------------------------
 # which forms exist
 
 # privileged instructions: at CPL3 they fault (checked natively); at CPL0 the
@@ -1908,6 +2297,10 @@ def forms_of_row(row, dup_names):
 
     def nsz(s):
         return f"-o{s}" if s else ""
+
+    if "VEX" in fl:
+        vex_forms(row, name, dup_names, add)
+        return out
 
     if h == "xgetbv_xsetbv":
         f = Form(row, "xgetbv", cpl=3)
@@ -2168,7 +2561,7 @@ def value_recipe(row):
         return v_bsf
     if m == "cmpxchg":
         return v_cmpxchg
-    if m in ("popcnt", "lzcnt"):
+    if m in ("popcnt", "lzcnt", "tzcnt"):
         return v_bsf
     if m == "crc32":
         return v_cc
@@ -2188,13 +2581,19 @@ def build_forms(rows):
     impl = [r for r in rows if "UNIMPL" not in r["flags"] and "I64" not in r["flags"]]
     names = {}
     for r in impl:
-        names.setdefault(base_name(r), set()).add((r["map"], r["op"]))
+        names.setdefault(base_name(r), set()).add(("VEX" in r["flags"], r["map"], r["op"]))
+    VEX_L_ROWS.clear()
+    for r in impl:
+        if "VEX" in r["flags"]:
+            for l in vex_ls(r):
+                VEX_L_ROWS.setdefault((r["map"], r["op"], vex_pp(r["flags"]), r["reg"]), set()).add(l)
     # one name over several opcodes: suffix the opcode (push_Zv_50); rows of one
     # opcode that share a name (TEST F6 /0 and /1) get the ModRM.reg member below
-    dup = {n for n, s in names.items() if len(s) > 1}
+    # (legacy and VEX rows apart: a VEX row never renames a legacy row's forms)
+    dup = {v: {n for n, s in names.items() if len({x for x in s if x[0] == v}) > 1} for v in (False, True)}
     forms = []
     for r in impl:
-        forms.extend(forms_of_row(r, dup))
+        forms.extend(forms_of_row(r, dup["VEX" in r["flags"]]))
     # bit tests: the value recipe depends on the operand kind
     for f in forms:
         if f.kw.get("values") == "bt":

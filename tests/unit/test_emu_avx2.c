@@ -14,6 +14,7 @@
  *    must agree; for a fault the registers are those at the fault (the
  *    signal context natively), which shows a gather's partial progress,
  *    and the fault address too. Skipped (with a line) without AVX2.
+ *    AVX2_STATS=1 in the environment prints each form's outcome counts.
  * 2. Directed: AVX's #UD (CR4.OSXSAVE, XCR0) and #NM (CR0.TS), the rows'
  *    absence below v3, gather #UD rules, disassembly of the new forms.
  */
@@ -75,7 +76,7 @@ __asm__(".text\n\t"
 	".size avx2_native_run, .-avx2_native_run\n\t");
 // clang-format on
 
-#define WIN 512u /* the memory window: the last 512 bytes before an inaccessible page */
+#define WIN 512u     /* the memory window: the last 512 bytes before an inaccessible page */
 #define WIN_RBX 384u /* RBX (and RDI) point here in the window */
 
 static sigjmp_buf native_jb;
@@ -107,7 +108,10 @@ static void native_handler(int sig, siginfo_t *si, void *ucv)
 	native_fs.gpr[1] = (uint64_t)uc->uc_mcontext.gregs[REG_RCX];
 	native_fs.gpr[2] = (uint64_t)uc->uc_mcontext.gregs[REG_RDX];
 	native_fs.fault = (uint64_t)(uintptr_t)si->si_addr - (uint64_t)(uintptr_t)native_win;
-	native_vec = sig == SIGILL ? V_UD : sig == SIGFPE ? V_XM : (sig == SIGSEGV && si->si_code != SI_KERNEL) ? V_PF : V_GP;
+	native_vec = sig == SIGILL                             ? V_UD
+		: sig == SIGFPE                                ? V_XM
+		: (sig == SIGSEGV && si->si_code != SI_KERNEL) ? V_PF
+							       : V_GP;
 	siglongjmp(native_jb, 1);
 }
 
@@ -409,10 +413,14 @@ static size_t encode(const struct tpl *tp, uint8_t *b, struct nstate *s)
 			vvvv = (reg + 1 + rn(15)) & 15;
 		if (vidx == vvvv && vidx != reg && rn(12))
 			vidx = (vvvv + 1) & 15, vidx = vidx == reg ? (vidx + 1) & 15 : vidx;
-		/* indices that land in the window, now and then past its end */
+		/* indices that land in the window, now and then past its end or
+		 * across it (the element ending on the inaccessible page) */
 		bool q = tp->op & 1;
 		for (unsigned j = 0; j < (q ? 4u : 8u); j++) {
-			int64_t off = rn(16) ? 8 + (int)rn(WIN - 16) : (int)WIN + (int)rn(64);
+			unsigned r = rn(32);
+			int64_t off = r > 3 ? 8 + (int)rn(WIN - 16)
+				: r > 1     ? (int)WIN + (int)rn(64)
+					    : (int)WIN - 1 - (int)rn(7);
 			int64_t x = (off - (int64_t)WIN_RBX - disp) >> scale;
 			if (q)
 				memcpy(s->ymm[vidx] + 8 * j, &x, 8);
@@ -463,8 +471,8 @@ static bool same_state(const struct nstate *a, const struct nstate *b, const uin
 			uint64_t x[4], y[4];
 			memcpy(x, a->ymm[i], 32);
 			memcpy(y, b->ymm[i], 32);
-			sprintf(why, "ymm%u native %016llx:%016llx:%016llx:%016llx emu %016llx:%016llx:%016llx:%016llx", i,
-				(unsigned long long)x[3], (unsigned long long)x[2], (unsigned long long)x[1],
+			sprintf(why, "ymm%u native %016llx:%016llx:%016llx:%016llx emu %016llx:%016llx:%016llx:%016llx",
+				i, (unsigned long long)x[3], (unsigned long long)x[2], (unsigned long long)x[1],
 				(unsigned long long)x[0], (unsigned long long)y[3], (unsigned long long)y[2],
 				(unsigned long long)y[1], (unsigned long long)y[0]);
 			return false;
@@ -608,13 +616,13 @@ static void test_directed(void)
 	}
 	/* gathers: #UD for ModRM.rm != 100b, 16-bit addressing is #UD too (not
 	 * encodable in 64-bit mode), same registers */
-	CHECK_EQ(run_code("c4 e2 75 92 03", RAX_CPU_V3, NULL), V_UD);       /* vgatherdps ymm0, [rbx], ymm1 */
-	CHECK_EQ(run_code("c4 e2 75 92 04 13", RAX_CPU_V3, NULL), V_NONE);  /* ymm0, [rbx+ymm2], ymm1 */
-	CHECK_EQ(run_code("c4 e2 75 92 04 03", RAX_CPU_V3, NULL), V_UD);    /* index ymm0 = dest */
-	CHECK_EQ(run_code("c4 e2 75 92 04 0b", RAX_CPU_V3, NULL), V_UD);    /* index ymm1 = mask */
-	CHECK_EQ(run_code("c4 e2 7d 92 04 13", RAX_CPU_V3, NULL), V_UD);    /* mask ymm0 = dest */
-	CHECK_EQ(run_code("c4 e2 75 92 c2", RAX_CPU_V3, NULL), V_UD);       /* register operand */
-	CHECK_EQ(run_code("c4 e2 75 92 04 23", RAX_CPU_V3, NULL), V_NONE);  /* index ymm4 (SIB index 100b) */
+	CHECK_EQ(run_code("c4 e2 75 92 03", RAX_CPU_V3, NULL), V_UD);      /* vgatherdps ymm0, [rbx], ymm1 */
+	CHECK_EQ(run_code("c4 e2 75 92 04 13", RAX_CPU_V3, NULL), V_NONE); /* ymm0, [rbx+ymm2], ymm1 */
+	CHECK_EQ(run_code("c4 e2 75 92 04 03", RAX_CPU_V3, NULL), V_UD);   /* index ymm0 = dest */
+	CHECK_EQ(run_code("c4 e2 75 92 04 0b", RAX_CPU_V3, NULL), V_UD);   /* index ymm1 = mask */
+	CHECK_EQ(run_code("c4 e2 7d 92 04 13", RAX_CPU_V3, NULL), V_UD);   /* mask ymm0 = dest */
+	CHECK_EQ(run_code("c4 e2 75 92 c2", RAX_CPU_V3, NULL), V_UD);      /* register operand */
+	CHECK_EQ(run_code("c4 e2 75 92 04 23", RAX_CPU_V3, NULL), V_NONE); /* index ymm4 (SIB index 100b) */
 
 	/* disassembly */
 	static const struct {

@@ -288,12 +288,12 @@ static void vtest(struct emu_cpu *c, const struct emu_insn *in, unsigned es)
 	union v256 a, b;
 	src_W(c, in, &b, n);
 	ymm_get(c, in->reg, &a);
-	unsigned and = 0, andn = 0;
+	unsigned both = 0, nboth = 0;
 	for (unsigned i = es - 1; i < n; i += es) {
-		and |= a.b[i] & b.b[i] & 0x80;
-		andn |= ~a.b[i] & b.b[i] & 0x80;
+		both |= a.b[i] & b.b[i] & 0x80;
+		nboth |= ~a.b[i] & b.b[i] & 0x80;
 	}
-	emu_set_status(c, RFLAGS_STATUS, (!and ? RFLAGS_ZF : 0) | (!andn ? RFLAGS_CF : 0));
+	emu_set_status(c, RFLAGS_STATUS, (!both ? RFLAGS_ZF : 0) | (!nboth ? RFLAGS_CF : 0));
 }
 EMU_HANDLER(vtestps_VW) { vtest(c, in, 4); }
 EMU_HANDLER(vtestpd_VW) { vtest(c, in, 8); }

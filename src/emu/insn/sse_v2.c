@@ -431,7 +431,8 @@ static void blendv(struct emu_cpu *c, const struct emu_insn *in, unsigned sz)
 	unsigned mr = in->vex ? ((unsigned)in->imm >> 4) & (c->dmode == EMU_MODE_64 ? 15 : 7) : 0;
 	EMU_VEX_LANES(c, in, ACC_R)
 	{
-		union v128 b = v_of(emu_sse_W(c, in, true)), a = v_of(emu_sse_A(c, in)), m = v_of(emu_vreg_ld(c, mr)), r;
+		union v128 b = v_of(emu_sse_W(c, in, true)), a = v_of(emu_sse_A(c, in)), m = v_of(emu_vreg_ld(c, mr));
+		union v128 r;
 		unsigned mask = 0;
 		for (unsigned i = 0; i < 16 / sz; i++)
 			mask |= (unsigned)(m.b[i * sz + sz - 1] >> 7) << i;
@@ -449,14 +450,14 @@ EMU_HANDLER(blendvpd_VW) { blendv(c, in, 8); }
 EMU_HANDLER(ptest_VW)
 {
 	emu_sse_check(c, in);
-	uint64_t and = 0, andn = 0;
+	uint64_t both = 0, nboth = 0;
 	EMU_VEX_LANES(c, in, ACC_R)
 	{
 		union v128 b = v_of(emu_sse_W(c, in, true)), a = v_of(emu_vreg_ld(c, in->reg));
-		and |= (a.q[0] & b.q[0]) | (a.q[1] & b.q[1]);
-		andn |= (~a.q[0] & b.q[0]) | (~a.q[1] & b.q[1]);
+		both |= (a.q[0] & b.q[0]) | (a.q[1] & b.q[1]);
+		nboth |= (~a.q[0] & b.q[0]) | (~a.q[1] & b.q[1]);
 	}
-	emu_set_status(c, RFLAGS_STATUS, (!and ? RFLAGS_ZF : 0) | (!andn ? RFLAGS_CF : 0));
+	emu_set_status(c, RFLAGS_STATUS, (!both ? RFLAGS_ZF : 0) | (!nboth ? RFLAGS_CF : 0));
 }
 
 /* ---------------- extracts and inserts ---------------- */

@@ -649,11 +649,55 @@ static void test_directed(void)
 	}
 }
 
+/* 32-bit protected mode: VEX.W is no operand size (VPEXTRD, not VPEXTRQ),
+ * an is4 register is imm8[6:4], a gather uses 32-bit addresses */
+static void test_mode32(void)
+{
+	tv_free(&t);
+	tv_init32(&t);
+	CHECK_EQ(emu_set_cpu_level(&t.vm, RAX_CPU_V3), 0);
+	t.s.cr4 |= CR4_OSFXSR | CR4_OSXSAVE;
+	t.s.xcr0 = 7;
+	/* vpextrd eax, xmm0, 1 (VEX.W1); vpblendvb xmm3, xmm1, xmm2, xmm7 (imm8 0xf0);
+	 * vpgatherdd xmm4, [ebx + xmm5 * 4], xmm6 */
+	static const uint8_t code[] = { 0xc4, 0xe3, 0xf9, 0x16, 0xc0, 0x01, 0xc4, 0xe3, 0x71, 0x4c, 0xda, 0xf0,
+					0xc4, 0xe2, 0x49, 0x90, 0x24, 0xab, 0xf4 };
+	tv_code(&t, code, sizeof(code));
+	uint64_t q[2] = { 0x1111222233334444ull, 0x5555666677778888ull };
+	memcpy(t.s.fpu.xmm[0], q, 16);
+	memset(t.s.fpu.xmm[1], 0x11, 16);
+	memset(t.s.fpu.xmm[2], 0x22, 16);
+	memset(t.s.fpu.xmm[7], 0x80, 16);
+	memset(t.s.fpu.xmm[15], 0x00, 16);
+	memset(t.s.fpu.ymmh[3], 0x33, 16);
+	uint32_t idx[4] = { 3, 0, 2, 1 };
+	memcpy(t.s.fpu.xmm[5], idx, 16);
+	memset(t.s.fpu.xmm[6], 0x80, 16);
+	for (unsigned i = 0; i < 4; i++)
+		tv_w32(&t, TV_DATA + 4 * i, 0xa0a0a0a0u + i);
+	t.s.gpr[RAX_REG_RBX] = TV_DATA;
+	t.s.gpr[RAX_REG_RAX] = ~0ull;
+	CHECK_EQ(tv_run(&t), RAX_EXIT_HLT);
+	CHECK_EQ(t.s.rip, TV_CODE + sizeof(code));
+	CHECK_EQ(t.s.gpr[RAX_REG_RAX], 0x11112222);
+	uint64_t r[2];
+	memcpy(r, t.s.fpu.xmm[3], 16);
+	CHECK_EQ(r[0], 0x2222222222222222ull); /* the mask was xmm7, not xmm15 */
+	CHECK_EQ(r[1], 0x2222222222222222ull);
+	CHECK_EQ(t.s.fpu.ymmh[3][0], 0);
+	memcpy(r, t.s.fpu.xmm[4], 16);
+	CHECK_EQ(r[0], 0xa0a0a0a0a0a0a0a3ull);
+	CHECK_EQ(r[1], 0xa0a0a0a1a0a0a0a2ull);
+	memcpy(r, t.s.fpu.xmm[6], 16);
+	CHECK_EQ(r[0] | r[1], 0);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned per = argc > 1 ? (unsigned)atoi(argv[1]) : unit_cases(150);
 	tv_init(&t);
 	test_directed();
+	test_mode32();
 	test_differential(per);
 	tv_free(&t);
 	return unit_finish("test_emu_avx2");

@@ -599,6 +599,7 @@ static void test_differential(unsigned per_form)
 static int run_bytes(const char *hex)
 {
 	uint8_t b[32];
+	t.s.rip = TV_CODE;
 	size_t n = unit_hex(hex, b);
 	b[n] = 0xf4;
 	tv_code(&t, b, n + 1);
@@ -677,6 +678,28 @@ static void test_directed(void)
 	memset(tv_ptr(&t, 0x7ffff8), 0xaa, 8);
 	CHECK_EQ(run_bytes("c4 e3 7d 1d 0b 00"), V_PF);
 	CHECK_EQ(tv_r64(&t, 0x7ffff8), 0xaaaaaaaaaaaaaaaaull);
+	CHECK_EQ(t.s.fpu.mxcsr, 0x1f80);
+
+	/* 32-bit protected mode: VEX.W1 of the GPR conversions is ignored
+	 * (SDM vol. 2 VCVTSI2SD, VCVTSD2SI: "VEX.W1 in non-64 bit is
+	 * ignored"), so the integer operand is 32 bits */
+	tv_free(&t);
+	tv_init32(&t);
+	CHECK_EQ(emu_set_cpu_level(&t.vm, RAX_CPU_V3), 0);
+	t.s.cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE;
+	t.s.xcr0 = 7;
+	fill_regs();
+	double d = -3.0;
+	memcpy(t.s.fpu.xmm[1], &d, 8);
+	t.s.gpr[RAX_REG_RAX] = 0x123456789abcdef0ull;
+	t.s.gpr[RAX_REG_RCX] = 0xfffffffe00000005ull;
+	CHECK_EQ(run_bytes("c4 e1 fb 2d c1"), V_NONE); /* vcvtsd2si eax (W1), xmm1 */
+	CHECK_EQ(t.s.gpr[RAX_REG_RAX] & 0xffffffffu, 0xfffffffdu);
+	CHECK_EQ(run_bytes("c4 e1 f3 2a d1"), V_NONE); /* vcvtsi2sd xmm2, xmm1, ecx (W1) */
+	memcpy(&d, t.s.fpu.xmm[2], 8);
+	CHECK(d == 5.0);
+	tv_free(&t);
+	tv_init(&t);
 }
 
 int main(int argc, char **argv)

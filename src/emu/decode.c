@@ -504,7 +504,14 @@ static size_t put_mem(const struct emu_insn *in, uint64_t rip, unsigned size, ch
 		pos = put(buf, n, pos, "%s", regname(in, in->base, as));
 		any = true;
 	}
-	if (in->index != EMU_REG_NONE) {
+	if (in->vex && in->map == 2 && (in->op & 0xfc) == 0x90) {
+		/* VSIB (gathers): the index is a vector register, "none" is xmm4/ymm4;
+		 * YMM for eight dword indices (90/92 with W0) or four qword ones (91/93) */
+		bool y = (in->vex & EMU_VEX_L) && ((in->op & 1) || !(in->vex & EMU_VEX_W));
+		pos = put(buf, n, pos, "%s%s%u*%u", any ? "+" : "", y ? "ymm" : "xmm",
+			  in->index == EMU_REG_NONE ? 4u : in->index, 1u << in->scale);
+		any = true;
+	} else if (in->index != EMU_REG_NONE) {
 		pos = put(buf, n, pos, "%s%s*%u", any ? "+" : "", regname(in, in->index, as), 1u << in->scale);
 		any = true;
 	}

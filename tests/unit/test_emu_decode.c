@@ -14,10 +14,82 @@ static int dec(const char *hex)
 	return emu_decode(b, n, &in);
 }
 
-static void check_dis(const char *hex, const char *want)
+/* Decode at CPU level v3 in code mode mode. */
+static int dec3(const char *hex, unsigned mode)
+{
+	uint8_t b[32];
+	unsigned n = (unsigned)unit_hex(hex, b);
+	return emu_decode_level(b, n, mode, RAX_CPU_V3, &in);
+}
+
+static void check_dis_as(int st, const char *hex, const char *want);
+#define check_dis3(hex, want) check_dis_as(dec3(hex, EMU_MODE_64), hex, want)
+
+/* The VEX prefix (SDM vol. 2, 2.3): fields, #UD rules, C4/C5 outside 64-bit mode. */
+static void test_vex(void)
+{
+	/* vpaddd ymm1, ymm2, ymm3: 2-byte VEX, vvvv = 2, L = 1, pp = 66 */
+	CHECK_EQ(dec3("c5 ed fe cb", EMU_MODE_64), EMU_DEC_OK);
+	CHECK_EQ(in.len, 4);
+	CHECK_EQ(in.vex, EMU_VEX_ON | EMU_VEX_L);
+	CHECK_EQ(in.vvvv, 2);
+	CHECK_EQ(in.reg, 1);
+	CHECK_EQ(in.rm, 3);
+	check_dis3("c5 ed fe cb", "vpaddd ymm1, ymm2, ymm3");
+	/* 3-byte VEX: R X B inverted, map 0F, W0; xmm9, xmm10, [r11+r12*2] */
+	check_dis3("c4 01 29 fe 0c 63", "vpaddd xmm9, xmm10, xmmword [r11+r12*2]");
+	/* below v3 there is no VEX row */
+	uint8_t b[8];
+	unsigned n = (unsigned)unit_hex("c5 ed fe cb", b);
+	CHECK_EQ(emu_decode_level(b, n, EMU_MODE_64, RAX_CPU_V2, &in), EMU_DEC_UD);
+	/* #UD: VEX after 66, F2, F3, LOCK or REX; maps 0 and 4-31 */
+	CHECK_EQ(dec3("66 c5 ed fe cb", EMU_MODE_64), EMU_DEC_UD);
+	CHECK_EQ(dec3("f3 c5 ed fe cb", EMU_MODE_64), EMU_DEC_UD);
+	CHECK_EQ(dec3("f2 c5 ed fe cb", EMU_MODE_64), EMU_DEC_UD);
+	CHECK_EQ(dec3("f0 c5 ed fe cb", EMU_MODE_64), EMU_DEC_UD);
+	CHECK_EQ(dec3("41 c5 ed fe cb", EMU_MODE_64), EMU_DEC_UD);
+	CHECK_EQ(dec3("c4 e0 69 fe cb", EMU_MODE_64), EMU_DEC_UD);
+	CHECK_EQ(dec3("c4 e4 69 fe cb", EMU_MODE_64), EMU_DEC_UD);
+	/* segment and address-size prefixes are allowed */
+	CHECK_EQ(dec3("64 67 c5 e9 fe 0b", EMU_MODE_64), EMU_DEC_OK);
+	CHECK_EQ(in.seg, RAX_SEG_FS);
+	CHECK_EQ(in.asz, 4);
+	/* NV: vmovd xmm1, eax needs vvvv = 1111b */
+	CHECK_EQ(dec3("c5 f9 6e c8", EMU_MODE_64), EMU_DEC_OK);
+	CHECK_EQ(dec3("c5 f1 6e c8", EMU_MODE_64), EMU_DEC_UD);
+	/* VEX.W is the operand size of general-register forms: andn rax, rbx, rcx */
+	CHECK_EQ(dec3("c4 e2 e0 f2 c1", EMU_MODE_64), EMU_DEC_OK);
+	CHECK_EQ(in.osz, 8);
+	CHECK_EQ(in.vvvv, 3);
+	CHECK_EQ(dec3("c4 e2 60 f2 c1", EMU_MODE_64), EMU_DEC_OK);
+	CHECK_EQ(in.osz, 4);
+	/* 32-bit code: C4/C5 followed by a byte with ModRM.mod = 3 bits are VEX,
+	 * else LES/LDS (so C5 cannot set vvvv bit 3); VEX.W does
+	 * not widen; vvvv bit 3 is ignored (but not by the NV rule) */
+	CHECK_EQ(dec3("c5 ed fe cb", EMU_MODE_32), EMU_DEC_OK);
+	CHECK(in.vex);
+	CHECK_EQ(dec3("c5 2d 00 00 00 00 00 00", EMU_MODE_32), EMU_DEC_OK);
+	CHECK(!in.vex);
+	CHECK(!strcmp(emu_oprows[in.row].mnem, "lds"));
+	CHECK_EQ(dec3("c4 e2 e0 f2 c1", EMU_MODE_32), EMU_DEC_OK);
+	CHECK_EQ(in.osz, 4);
+	CHECK_EQ(dec3("c4 e1 29 fe cb", EMU_MODE_32), EMU_DEC_OK);
+	CHECK_EQ(in.vvvv, 2);
+	CHECK_EQ(dec3("c4 e1 39 6e c8", EMU_MODE_32), EMU_DEC_UD);
+	/* 16-bit code: C4/C5 are LES/LDS; their register forms are #UD */
+	CHECK_EQ(dec3("c5 ed fe cb", EMU_MODE_16), EMU_DEC_UD);
+	/* VSIB: vpgatherdd ymm1, [rax+ymm2*4], ymm3; "no index" is ymm4 */
+	check_dis3("c4 e2 65 90 0c 90", "vpgatherdd ymm1, [rax+ymm2*4], ymm3");
+	check_dis3("c4 e2 65 90 0c a0", "vpgatherdd ymm1, [rax+ymm4*4], ymm3");
+	check_dis3("c4 e2 e5 90 0c 90", "vpgatherdq ymm1, [rax+xmm2*4], ymm3");
+	check_dis3("c4 e2 65 91 0c 90", "vpgatherqd xmm1, [rax+ymm2*4], xmm3");
+}
+
+/* st: the status of decoding hex into in */
+static void check_dis_as(int st, const char *hex, const char *want)
 {
 	char buf[128];
-	CHECK_EQ(dec(hex), EMU_DEC_OK);
+	CHECK_EQ(st, EMU_DEC_OK);
 	emu_disasm(&in, buf, sizeof(buf));
 	if (strcmp(buf, want)) {
 		fprintf(stderr, "disasm %s: got '%s' want '%s'\n", hex, buf, want);
@@ -26,6 +98,8 @@ static void check_dis(const char *hex, const char *want)
 		unit_pass++;
 	}
 }
+
+static void check_dis(const char *hex, const char *want) { check_dis_as(dec(hex), hex, want); }
 
 int main(void)
 {
@@ -219,5 +293,6 @@ int main(void)
 	CHECK(emu_oprows[in.row].flags & EMU_F_UNIMPL);
 	CHECK_EQ(dec("66 0f 70 c1 1b"), EMU_DEC_OK);
 	CHECK_EQ(in.len, 5);
+	test_vex();
 	return unit_finish("test_emu_decode");
 }

@@ -87,6 +87,9 @@ struct oracle_ops {
 	 * oracle does not hold (the IDT). NULL: always ORACLE_PRE_STEP. */
 	enum oracle_pre (*precheck)(struct oracle *o, const struct emu_insn *in, const struct rax_cpu_state *s,
 				    struct rax_vm *emu, struct oracle_result *r);
+	/* Optional: which of the npages 4 KiB pages from addr hold memory
+	 * (out[i] = 1); a page that holds none reads as zeros. -1: cannot say. */
+	int (*resident)(struct oracle *o, uint64_t addr, size_t npages, uint8_t *out);
 };
 
 struct oracle {

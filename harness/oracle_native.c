@@ -107,7 +107,13 @@ static _Noreturn void child_main(const struct native_region *r, unsigned n, int 
 				_exit(3);
 			_exit(2);
 		}
-		memcpy(p, r[i].data, r[i].size);
+		/* only the pages with data: the fresh mapping is zero, and
+		 * touching the rest (most of a 2 MiB stack or region) costs a
+		 * page fault each */
+		static const uint8_t zero[4096];
+		for (uint64_t off = 0; off < r[i].size; off += sizeof(zero))
+			if (memcmp(r[i].data + off, zero, sizeof(zero)))
+				memcpy((uint8_t *)p + off, r[i].data + off, sizeof(zero));
 		int prot = PROT_READ | (r[i].write ? PROT_WRITE : 0) | (r[i].exec ? PROT_EXEC : 0);
 		mprotect(p, r[i].size, prot);
 	}
@@ -542,6 +548,34 @@ static enum oracle_pre native_precheck(struct oracle *o, const struct emu_insn *
 	return ORACLE_PRE_STEP;
 }
 
+/* The child's pages that hold memory, from /proc/PID/pagemap (present or
+ * swapped): the others were never touched and read as zeros, so the final
+ * memory comparison need not copy them out (which would allocate them). */
+static int native_resident(struct oracle *o, uint64_t addr, size_t npages, uint8_t *out)
+{
+	struct native *k = nat(o);
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)k->pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	uint64_t ent[512];
+	int rc = 0;
+	for (size_t i = 0; i < npages && rc == 0;) {
+		size_t n = npages - i < 512 ? npages - i : 512;
+		ssize_t r = pread(fd, ent, n * 8, (off_t)((addr / 4096 + i) * 8));
+		if (r != (ssize_t)(n * 8)) {
+			rc = -1;
+			break;
+		}
+		for (size_t j = 0; j < n; j++)
+			out[i + j] = (ent[j] >> 62) != 0; /* bit 63 present, 62 swapped */
+		i += n;
+	}
+	close(fd);
+	return rc;
+}
+
 static const struct oracle_ops native_ops = {
 	.name = "native",
 	.caps = ORACLE_VIRT | ORACLE_CPL3 | ORACLE_FPU,
@@ -552,6 +586,7 @@ static const struct oracle_ops native_ops = {
 	.write = native_write,
 	.close = native_close,
 	.precheck = native_precheck,
+	.resident = native_resident,
 };
 
 bool oracle_native_available(char *why, size_t n)

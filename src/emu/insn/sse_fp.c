@@ -313,8 +313,14 @@ static inline void fp_flags(struct emu_cpu *c, uint32_t csr)
  * 8: a scalar, no alignment rule). */
 static inline void fp_load(struct emu_cpu *c, const struct emu_insn *in, struct fp_lanes *L, unsigned size)
 {
-	L->n = 0;
 	L->f[0] = L->f[1] = 0;
+	if (__builtin_expect(!in->vex, 1)) { /* legacy: one lane, no lane set-up */
+		L->n = 1;
+		L->b[0] = size == 16 ? emu_sse_W(c, in, true) : emu_sse_Wn(c, in, size);
+		L->a[0] = emu_xmm_ld(c, in->reg);
+		return;
+	}
+	L->n = 0;
 	EMU_VEX_LANES(c, in, ACC_R)
 	{
 		L->b[L->n] = size == 16 ? emu_sse_W(c, in, true) : emu_sse_Wn(c, in, size);

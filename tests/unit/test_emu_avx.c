@@ -41,7 +41,7 @@ struct nstate {
 	uint64_t rflags;     /* 552 */
 	uint32_t mxcsr;      /* 560 */
 	uint32_t pad;
-	void *code;     /* 568 */
+	void *code;   /* 568 */
 	uint64_t cr2; /* after a #PF: CR2 as an offset from the operand memory */
 };
 _Static_assert(__builtin_offsetof(struct nstate, code) == 568, "layout used by the stub");
@@ -310,13 +310,13 @@ static void rnd_state(struct nstate *s, uint8_t *mem)
 /* ---------------- templates ---------------- */
 
 enum { K_X, K_G };
-#define F_IMM 1u     /* imm8 follows */
-#define F_MEMO 2u    /* memory form only (the register form is #UD) */
-#define F_REGO 4u    /* register form only */
-#define F_NV 8u      /* no VEX.vvvv operand: 1111b (else #UD) */
-#define F_L0 16u     /* 128-bit (or scalar) form only: VEX.L = 0 (L = 1 is #UD or ignored) */
+#define F_IMM 1u      /* imm8 follows */
+#define F_MEMO 2u     /* memory form only (the register form is #UD) */
+#define F_REGO 4u     /* register form only */
+#define F_NV 8u       /* no VEX.vvvv operand: 1111b (else #UD) */
+#define F_L0 16u      /* 128-bit (or scalar) form only: VEX.L = 0 (L = 1 is #UD or ignored) */
 #define F_NOMODRM 32u /* no ModRM (VZEROUPPER/VZEROALL) */
-#define F_UD 64u     /* no such form: #UD expected */
+#define F_UD 64u      /* no such form: #UD expected */
 
 struct tpl {
 	const char *name;
@@ -485,16 +485,15 @@ static void hexs(const uint8_t *b, size_t n, char *out)
 		sprintf(out + 3 * i, "%02x ", b[i]);
 }
 
-static bool same_state(const struct nstate *a, const struct nstate *b, const uint8_t *ma, const uint8_t *mb,
-		       char *why)
+static bool same_state(const struct nstate *a, const struct nstate *b, const uint8_t *ma, const uint8_t *mb, char *why)
 {
 	for (unsigned i = 0; i < 16; i++)
 		if (memcmp(a->ymm[i], b->ymm[i], 32)) {
 			uint64_t x[4], y[4];
 			memcpy(x, a->ymm[i], 32);
 			memcpy(y, b->ymm[i], 32);
-			sprintf(why, "ymm%u native %016llx:%016llx:%016llx:%016llx emu %016llx:%016llx:%016llx:%016llx", i,
-				(unsigned long long)x[3], (unsigned long long)x[2], (unsigned long long)x[1],
+			sprintf(why, "ymm%u native %016llx:%016llx:%016llx:%016llx emu %016llx:%016llx:%016llx:%016llx",
+				i, (unsigned long long)x[3], (unsigned long long)x[2], (unsigned long long)x[1],
 				(unsigned long long)x[0], (unsigned long long)y[3], (unsigned long long)y[2],
 				(unsigned long long)y[1], (unsigned long long)y[0]);
 			return false;
@@ -648,7 +647,7 @@ static void test_directed(void)
 		CHECK(ymmh_is(r, 0));
 		CHECK_EQ(t.s.fpu.xmm[r][5], 0);
 	}
-	CHECK_EQ(run_code("c5 f0 77"), V_UD); /* vvvv != 1111b */
+	CHECK_EQ(run_code("c5 f0 77"), V_UD);      /* vvvv != 1111b */
 	CHECK_EQ(run_code("c4 e1 fc 77"), V_NONE); /* VEX.W is ignored */
 
 	/* the AVX rules: #UD without CR4.OSXSAVE or XCR0.AVX, #NM with CR0.TS */

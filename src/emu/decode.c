@@ -526,10 +526,30 @@ static size_t put_mem(const struct emu_insn *in, uint64_t rip, unsigned size, ch
 	return put(buf, n, pos, "]");
 }
 
-/* Vector register names: "x" forms are YMM with VEX.L = 1, "o" forms always XMM. */
+/* Vector register names: "x" forms are YMM with VEX.L = 1, all others
+ * ("o", and the fractions h f e of vec_mem_size) XMM. */
 static const char *vec_reg(const struct emu_insn *in, char s)
 {
 	return (s == 'x' && (in->vex & EMU_VEX_L)) ? "ymm" : "xmm";
+}
+
+/* Memory operand sizes of W/U forms: q d w b fixed, x 16 or 32 bytes by
+ * VEX.L, o 16, and the widening and narrowing forms' fractions of the
+ * vector: h half (8 or 16), f a quarter (4 or 8), e an eighth (2 or 4). */
+static unsigned vec_mem_size(const struct emu_insn *in, char s)
+{
+	unsigned l = (in->vex & EMU_VEX_L) ? 2 : 1;
+	switch (s) {
+	case 'q': return 8;
+	case 'd': return 4;
+	case 'w': return 2;
+	case 'b': return 1;
+	case 'x': return 16 * l;
+	case 'h': return 8 * l;
+	case 'f': return 4 * l;
+	case 'e': return 2 * l;
+	default: return 16;
+	}
 }
 
 static unsigned form_size(const struct emu_insn *in, char c)
@@ -601,14 +621,7 @@ void emu_disasm_at(const struct emu_insn *in, uint64_t rip, char *buf, size_t n)
 			if (in->mod == 3)
 				pos = put(buf, n, pos, "%s%u", vec_reg(in, s), in->rm);
 			else
-				pos = put_mem(in, rip,
-					      s == 'q'   ? 8
-					      : s == 'd' ? 4
-					      : s == 'w' ? 2
-					      : s == 'b' ? 1
-					      : (s == 'x' && (in->vex & EMU_VEX_L)) ? 32
-										 : 16,
-					      buf, n, pos);
+				pos = put_mem(in, rip, vec_mem_size(in, s), buf, n, pos);
 		} else if (k == 'B') {
 			pos = put(buf, n, pos, "%s", regname(in, in->vvvv, form_size(in, s)));
 		} else if (k == 'G') {

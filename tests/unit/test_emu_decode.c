@@ -83,6 +83,10 @@ static void test_vex(void)
 	check_dis3("c4 e2 65 90 0c a0", "vpgatherdd ymm1, [rax+ymm4*4], ymm3");
 	check_dis3("c4 e2 e5 90 0c 90", "vpgatherdq ymm1, [rax+xmm2*4], ymm3");
 	check_dis3("c4 e2 65 91 0c 90", "vpgatherqd xmm1, [rax+ymm2*4], xmm3");
+	/* widening forms read a fraction of the vector: vpmovsxbd ymm1, qword [rax] */
+	check_dis3("c4 e2 7d 21 08", "vpmovsxbd ymm1, qword [rax]");
+	check_dis3("c4 e2 79 21 08", "vpmovsxbd xmm1, dword [rax]");
+	check_dis3("c5 fc 5a 08", "vcvtps2pd ymm1, xmmword [rax]");
 }
 
 /* st: the status of decoding hex into in */

@@ -3,21 +3,23 @@
  * MULX PDEP PEXT RORX SARX SHLX SHRX) on the interpreter at CPU level v3.
  *
  * 1. Differential, 64-bit mode: every form (register and memory, VEX.W 0
- *    and 1, operand registers r0-r12 so that VEX.R/X/B and vvvv[3] count,
- *    [rbx|r13 + r14 + disp8] addresses) runs with random operands - 0, all
+ *    and 1, operands in rax rcx rdx rbp rsi rdi r8-r12 so that VEX.R/X/B
+ *    and vvvv[3] count, [rbx|r13 (+ r14) + disp8] addresses) runs with random operands - 0, all
  *    ones, single bits, small counts, start/length/index values below and
  *    above the operand width, random high control bits - natively on the
  *    host and on the emulator; the registers, the status flags, memory and
  *    the exception taken must agree. Some cases set VEX.L (#UD), a vvvv
  *    other than 1111b for RORX (#UD), a legacy prefix or REX before the VEX
  *    prefix (#UD), or a non-canonical address (#GP). The undefined flags
- *    (AF PF, SF for BEXTR, OF SF for TZCNT) are compared too on an AMD
+ *    (AF PF; SF for BEXTR; OF SF for TZCNT) are compared too on an AMD
  *    family 19h host (the handlers follow Zen 4); elsewhere they are masked.
  * 2. Differential, 32-bit code: the same forms with 32-bit registers run on
  *    the host in compatibility mode (a far call through the kernel's 32-bit
  *    code segment, where the kernel offers one) and on the emulator in
  *    compatibility mode and in 32-bit protected mode, with VEX.W, VEX.B and
- *    vvvv[3] random: outside 64-bit mode the operand size is 32.
+ *    vvvv[3] random: outside 64-bit mode the operand size is 32 and
+ *    vvvv[3] selects no register, but RORX (no vvvv operand) is #UD unless
+ *    all four vvvv bits are set.
  * 3. Levels and disassembly: at v2 the VEX forms are #UD and F3 0F BC is
  *    BSF; at v3 it is TZCNT; the disassembler's operand order.
  */

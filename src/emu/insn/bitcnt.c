@@ -28,7 +28,8 @@ EMU_HANDLER(lzcnt_GvEv)
 	uint64_t v = emu_rm_get(c, in, in->osz);
 	unsigned n = v ? (unsigned)__builtin_clzll(v) - (64 - bits) : bits;
 	emu_reg_set(c, in, in->reg, in->osz, n);
-	emu_set_status(c, RFLAGS_STATUS, (v ? 0 : RFLAGS_CF) | (n ? 0 : RFLAGS_ZF));
+	/* CF and ZF; SF AF PF cleared and OF unchanged, as the AMD Zen 4 host does */
+	emu_set_status(c, RFLAGS_STATUS & ~RFLAGS_OF, (v ? 0 : RFLAGS_CF) | (n ? 0 : RFLAGS_ZF));
 }
 
 /* CRC-32C of size bytes of v (least significant first) onto crc */

@@ -28,15 +28,16 @@ PASSED, FAILED, EXCEPTION = 0, 1, 3
 # t_aes checks #GP(0) for misaligned m128 operands at CPL3 too.
 KVM_NEEDS = {"t_faults": ("cpl0-native",), "t_sse": ("gp-cpl3",), "t_sse4": ("gp-cpl3",), "t_xsave": ("cpl0-native",),
              "t_aes": ("gp-cpl3",), "t_avx2": ("cpl0-native",),
-             "t_fma": ("cpl0-native",)}
+             "t_fma": ("cpl0-native",), "t_avx": ("cpl0-native",)}
 # The CPU level a program needs (`rax --cpu`; the default is the highest):
 # t_sse4 is the x86-64-v2 set, t_x87 checks FISTTP (SSE3). KVM runs the
 # instructions on the host CPU whatever the model's CPUID says.
 # t_xsave the XSAVE feature set, t_rd RDTSCP/RDPID/RDRAND/RDSEED (from v2 up).
-# t_aes is AES-NI and PCLMULQDQ (v3), t_bmi BMI1/BMI2, t_avx2 AVX2, t_fma
-# AVX floating point, FMA3 and F16C (v3; the AVX ones at CPL0 for XSETBV).
+# t_aes is AES-NI and PCLMULQDQ (v3), t_bmi BMI1/BMI2, t_avx the VEX forms
+# of the SSE/SSE2 moves and integer operations, t_avx2 AVX2, t_fma AVX
+# floating point, FMA3 and F16C (v3; the AVX ones at CPL0 for XSETBV).
 NEEDS_LEVEL = {"t_sse4": "v2", "t_x87": "v2", "t_xsave": "v2", "t_rd": "v2", "t_aes": "v3", "t_avx2": "v3",
-               "t_fma": "v3", "t_bmi": "v3"}
+               "t_fma": "v3", "t_bmi": "v3", "t_avx": "v3"}
 
 
 def image(name):

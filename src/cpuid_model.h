@@ -25,7 +25,7 @@
  * advertises exactly the level's features.
  */
 enum rax_cpu_level { RAX_CPU_V1 = 1, RAX_CPU_V2 = 2, RAX_CPU_V3 = 3 };
-#define RAX_CPU_LEVEL_DEFAULT RAX_CPU_V2
+#define RAX_CPU_LEVEL_DEFAULT RAX_CPU_V3
 #define RAX_CPU_LEVEL_MAX RAX_CPU_V3 /* the highest level that exists */
 
 /* "v1", "v2", "v3" (also "x86-64-v2" and "2") -> the level, or 0 when s names none. */

@@ -309,6 +309,10 @@ opcode:;
 		in->mod = map == 1 && (op & 0xfc) == 0x20 ? 3 : modrm >> 6;
 		in->reg = (uint8_t)(((modrm >> 3) & 7) | ((rex & 4) << 1));
 		in->rm = (uint8_t)((modrm & 7) | ((rex & 1) << 3));
+		/* the gathers' VSIB needs a SIB byte (ModRM.rm = 100b) and 32/64-bit
+		 * addressing: otherwise the encoding is invalid (#UD) */
+		if (vex && map == 2 && (op & 0xfc) == 0x90 && ((modrm & 7) != 4 || in->asz == 2))
+			return EMU_DEC_UD;
 		if (in->mod != 3 && in->asz == 2) {
 			unsigned rm = modrm & 7, dispsz = in->mod == 1 ? 1 : in->mod == 2 ? 2 : 0;
 			if (rm == 6 && in->mod == 0) {
@@ -441,10 +445,13 @@ const char *emu_mnemonic(const struct emu_insn *in, char *buf, size_t n)
 	const char *bar = strchr(m, '|');
 	if (!bar)
 		return m;
-	/* "a|b|c": 16, 32, 64-bit forms, or by ModRM.rm for RMSEL rows */
+	/* "a|b|c": 16, 32, 64-bit forms, or by ModRM.rm for RMSEL rows; a VEX
+	 * row's "a|b" by VEX.L (VZEROUPPER|VZEROALL) */
 	unsigned pick = in->osz == 2 ? 0 : in->osz == 4 ? 1 : 2;
 	if (emu_oprows[in->row].flags & EMU_F_RMSEL)
 		pick = in->rm & 7;
+	else if ((emu_oprows[in->row].flags & EMU_F_VEX) && !strchr(bar + 1, '|'))
+		pick = (in->vex & EMU_VEX_L) ? 1 : 0;
 	const char *s = m;
 	for (unsigned k = 0; k < pick; k++) {
 		const char *nb = strchr(s, '|');

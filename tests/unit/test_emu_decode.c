@@ -83,6 +83,8 @@ static void test_vex(void)
 	check_dis3("c4 e2 65 90 0c a0", "vpgatherdd ymm1, [rax+ymm4*4], ymm3");
 	check_dis3("c4 e2 e5 90 0c 90", "vpgatherdq ymm1, [rax+xmm2*4], ymm3");
 	check_dis3("c4 e2 65 91 0c 90", "vpgatherqd xmm1, [rax+ymm2*4], xmm3");
+	check_dis3("c5 f8 77", "vzeroupper");
+	check_dis3("c5 fc 77", "vzeroall");
 	/* widening forms read a fraction of the vector: vpmovsxbd ymm1, qword [rax] */
 	check_dis3("c4 e2 7d 21 08", "vpmovsxbd ymm1, qword [rax]");
 	check_dis3("c4 e2 79 21 08", "vpmovsxbd xmm1, dword [rax]");
@@ -252,8 +254,8 @@ int main(void)
 			      "62 00 00 00",
 			      "82 c0 01",
 			      "9a",
-			      "c4 e1 79 6e c0",
-			      "c5 f9 6e c0",
+			      "c4 e0 79 6e c0", /* VEX map 0 */
+			      "c5 f9 ff c0",    /* no VEX row */
 			      "ce",
 			      "d4 0a",
 			      "d5 0a",

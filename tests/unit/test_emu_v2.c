@@ -608,7 +608,7 @@ static void test_levels(void)
 	CHECK_EQ(r[2], 1u);
 	cpuid_model_query_level(RAX_CPU_V2, 0x80000001, 0, r);
 	CHECK_EQ(r[2], 1u | (1u << 5) | (1u << 8));
-	CHECK_EQ(RAX_CPU_LEVEL_DEFAULT, RAX_CPU_V2); /* the highest complete level */
+	CHECK_EQ(RAX_CPU_LEVEL_DEFAULT, RAX_CPU_V3); /* the highest complete level */
 	uint32_t d[4];
 	cpuid_model_query(1, 0, r);
 	cpuid_model_query_level(RAX_CPU_LEVEL_DEFAULT, 1, 0, d);

@@ -64,12 +64,11 @@ void emu_vreg_st_lane(struct emu_cpu *c, const struct emu_insn *in, unsigned r, 
 		emu_ymmh_zero(c, r);
 }
 
-void emu_vex_lanes_begin(struct emu_cpu *c, const struct emu_insn *in, int acc)
+/* EMU_VEX_LANES for a VEX.256 form (VEX.L = 1): two lanes for a LANE row */
+void emu_vex_lanes_begin256(struct emu_cpu *c, const struct emu_insn *in, int acc)
 {
-	c->vlane = 0xff;
-	c->vlanes = 1;
 	c->vhold_reg = 0xff;
-	if (!(in->vex & EMU_VEX_L) || !(emu_oprows[in->row].flags & EMU_F_LANE))
+	if (!(emu_oprows[in->row].flags & EMU_F_LANE))
 		return;
 	if (in->mod != 3) {
 		/* the whole 32 bytes first: limit, alignment, both pages */
@@ -86,19 +85,14 @@ void emu_vex_lanes_begin(struct emu_cpu *c, const struct emu_insn *in, int acc)
 	c->vlanes = 2;
 }
 
-bool emu_vex_lanes_next(struct emu_cpu *c, const struct emu_insn *in)
+/* Both lanes ran: the held results go to the destination */
+void emu_vex_lanes_commit(struct emu_cpu *c)
 {
-	(void)in;
-	c->vlane++;
-	if (c->vlane < c->vlanes)
-		return true;
-	if (c->vlanes == 2 && c->vhold_reg != 0xff) {
+	if (c->vhold_reg != 0xff) {
 		memcpy(c->s.fpu.xmm[c->vhold_reg & 15], c->vhold[0], 16);
 		memcpy(c->s.fpu.ymmh[c->vhold_reg & 15], c->vhold[1], 16);
 	}
-	c->vlane = 0;
 	c->vlanes = 1;
-	return false;
 }
 
 __m128i emu_sse_rd128(struct emu_cpu *c, const struct emu_insn *in, bool aligned)
@@ -413,28 +407,24 @@ EMU_HANDLER(movdq2q_PU)
 
 /* ---- masked stores: MASKMOVQ / MASKMOVDQU ---- */
 /* Bytes whose mask byte has bit 7 set are written to DS:rDI (segment
- * override allowed). Both ends of the written range are translated for
- * writing before the first byte is stored, so a fault writes nothing. */
+ * override allowed). The whole n-byte destination is checked for writing
+ * first, as for an n-byte store, whatever the mask selects (all zero
+ * included): the modelled CPU (Zen 4) faults for any byte of the range on a
+ * page it may not write, with CR2 the first such byte (the SDM leaves the
+ * faults of unselected bytes implementation-specific). So a fault writes
+ * nothing. */
 static void maskmov(struct emu_cpu *c, const struct emu_insn *in, const uint8_t *data, const uint8_t *mask, unsigned n)
 {
-	int first = -1, last = -1;
-	for (unsigned i = 0; i < n; i++) {
-		if (mask[i] & 0x80) {
-			if (first < 0)
-				first = (int)i;
-			last = (int)i;
-		}
-	}
-	if (first < 0)
-		return;
 	uint64_t base = c->gpr[RAX_REG_RDI];
 	if (in->asz == 4)
 		base &= 0xffffffff;
 	uint64_t gpa;
 	bool user = c->cpl == 3;
-	emu_translate(c, emu_linear(c, in->seg, base + (unsigned)first), ACC_W, user, false, &gpa);
-	emu_translate(c, emu_linear(c, in->seg, base + (unsigned)last), ACC_W, user, false, &gpa);
-	for (unsigned i = (unsigned)first; i <= (unsigned)last; i++)
+	uint64_t la = emu_linear_acc(c, in->seg, base, n, ACC_W);
+	emu_translate(c, la, ACC_W, user, false, &gpa);
+	if ((la & GUEST_PAGE_OFFSET) > GUEST_PAGE_SIZE - n)
+		emu_translate(c, (la | GUEST_PAGE_OFFSET) + 1, ACC_W, user, false, &gpa);
+	for (unsigned i = 0; i < n; i++)
 		if (mask[i] & 0x80)
 			emu_wr(c, in->seg, base + i, 1, data[i]);
 }

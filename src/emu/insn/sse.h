@@ -157,8 +157,26 @@ static inline void emu_sse_D(struct emu_cpu *c, const struct emu_insn *in, __m12
 
 /* EMU_VEX_LANES(c, in, acc) { body }: acc is ACC_R when the memory operand
  * is a source, ACC_W when it is the destination. */
-void emu_vex_lanes_begin(struct emu_cpu *c, const struct emu_insn *in, int acc);
-bool emu_vex_lanes_next(struct emu_cpu *c, const struct emu_insn *in);
+void emu_vex_lanes_begin256(struct emu_cpu *c, const struct emu_insn *in, int acc);
+void emu_vex_lanes_commit(struct emu_cpu *c);
+/* inline: a legacy or VEX.128 form pays a few stores and one test */
+static inline void emu_vex_lanes_begin(struct emu_cpu *c, const struct emu_insn *in, int acc)
+{
+	c->vlane = 0xff;
+	c->vlanes = 1;
+	if (__builtin_expect((in->vex & EMU_VEX_L) != 0, 0))
+		emu_vex_lanes_begin256(c, in, acc);
+}
+static inline bool emu_vex_lanes_next(struct emu_cpu *c, const struct emu_insn *in)
+{
+	(void)in;
+	if (++c->vlane < c->vlanes)
+		return true;
+	if (__builtin_expect(c->vlanes == 2, 0))
+		emu_vex_lanes_commit(c);
+	c->vlane = 0;
+	return false;
+}
 #define EMU_VEX_LANES(c, in, acc) for (emu_vex_lanes_begin(c, in, acc); emu_vex_lanes_next(c, in);)
 
 /* ---- MMX registers ---- */

@@ -11,11 +11,12 @@ from pytest/test_corpus_qemu.py), and writes:
                    against the native CPU, KVM and QEMU ("not run" where a
                    reference was not run); per cell and overall counts; the
                    numbers for the project note
-  opcode_map.html  the one-byte and 0F maps as 16x16 grids, each cell coloured
+  opcode_map.html  the one-byte, 0F, 0F38 and 0F3A maps and the VEX 0F, 0F38
+                   and 0F3A maps as 16x16 grids, each cell coloured
                    untested / failing / passing (CPU) / passing (CPU+QEMU) /
                    passing (CPU+KVM) / passing (CPU+KVM+QEMU), form counts in the
                    cell, details on hover
-  opcode_map.txt   the same as text: one line per form, then the two grids
+  opcode_map.txt   the same as text: one line per form, then the grids
 
 Usage:
   tools/opcode_map.py [--corpus DIR] [--results FILE...] [--out DIR]
@@ -61,6 +62,15 @@ def load_results(corpus, extra):
                 oracle = "native"
             res.setdefault(fid, {})[oracle] = (st, t.get("reason", ""))
     return res
+
+
+# The grids: (cell map key, title); VEX rows are keyed 4 + their map.
+MAPS = ((0, "one-byte map"), (1, "0F map"), (2, "0F38 map"), (3, "0F3A map"),
+        (5, "VEX 0F map"), (6, "VEX 0F38 map"), (7, "VEX 0F3A map"))
+
+
+def map_key(row):
+    return 4 + row["map"] if "VEX" in row["flags"] else row["map"]
 
 
 def gp_row(row):
@@ -154,11 +164,13 @@ def summarize(corpus, extra):
     for row in rows:
         if "I64" in row["flags"]:
             continue  # the maps are 64-bit mode's
-        c = cells.setdefault((row["map"], row["op"]), {"rows": 0, "unimpl_rows": 0, "forms": []})
+        c = cells.setdefault((map_key(row), row["op"]), {"rows": 0, "unimpl_rows": 0, "forms": []})
         c["rows"] += 1
         c["unimpl_rows"] += "UNIMPL" in row["flags"]
+    by_index = {row["index"]: row for row in rows}
     for f in forms:
-        cells.setdefault((f["map"], f["op"]), {"rows": 0, "unimpl_rows": 0, "forms": []})["forms"].append(f)
+        key = map_key(by_index[f["row"]]) if f.get("row") in by_index else f["map"]
+        cells.setdefault((key, f["op"]), {"rows": 0, "unimpl_rows": 0, "forms": []})["forms"].append(f)
     return forms, cells, numbers
 
 
@@ -208,7 +220,7 @@ def write_html(path, cells, numbers):
            "<p>" + " ".join(f"<span style='background:{COLORS[k]};border:1px solid #999;padding:2px 6px'>"
                             f"{html.escape(v)}</span>" for k, v in LEGEND) + "</p>",
            "<p>Cell: mnemonic, then passing/failing/all forms against the CPU. Hover for the forms.</p>"]
-    for mp, title in ((0, "one-byte map"), (1, "0F map")):
+    for mp, title in MAPS:
         out.append(f"<h2>{title}</h2><table><tr><th></th>" +
                    "".join(f"<th>x{lo:X}</th>" for lo in range(16)) + "</tr>")
         for hi in range(16):
@@ -240,7 +252,7 @@ def write_text(path, forms, cells, numbers):
                      + (f"  {f['detail'][:100]}" if f["native"] in ("DIVERGE", "ERROR") else ""))
     sym = {"none": " .", "unimpl": " u", "untested": " -", "failing": " X", "pass-cpu": " +",
            "pass-cpu-qemu": " q", "pass-kvm": " K", "pass-all": " Q"}
-    for mp, title in ((0, "one-byte map"), (1, "0F map")):
+    for mp, title in MAPS:
         lines += ["", f"{title}: . no row  u UNIMPL only  - not run  X failing  + passing (CPU)  "
                   "q (+QEMU)  K (+KVM)  Q (+KVM+QEMU)", "    " + "".join(f" {lo:X}" for lo in range(16))]
         for hi in range(16):

@@ -400,6 +400,14 @@ opcode:;
 	 * limit comes before an invalid opcode). */
 	if ((pfx & EMU_P_LOCK) && (!(fl & EMU_F_LOCK) || in->mod == 3))
 		return EMU_DEC_UD;
+	/* a gather naming one vector register twice (destination, VSIB index,
+	 * mask) is #UD (SDM vol. 2, VGATHERDPS: "#UD if any pair of the index,
+	 * mask, or destination registers are the same") */
+	if (vex && map == 2 && (op & 0xfc) == 0x90) {
+		unsigned vi = in->index == EMU_REG_NONE ? 4u : in->index;
+		if (in->reg == vi || in->reg == vvvv || vi == vvvv)
+			return EMU_DEC_UD;
+	}
 	if (leg)
 		in->seg |= EMU_SEG_LEG;
 	in->len = (uint8_t)i;

@@ -17,6 +17,7 @@
 #include "loader/bzimage.h"
 #include "cpuid_model.h"
 #include "kvm_probe.h"
+#include "gdb/gdbstub.h"
 #include "loader/multiboot.h"
 #include "loader/testimg.h"
 #include "state_print.h"
@@ -71,6 +72,11 @@ static void usage(FILE *f)
 		"                      time; default with the realtime clock) or Unix\n"
 		"                      seconds (default with the virtual clock: %lld)\n"
 		"  --stats             print instructions executed and run time at exit\n"
+		"  --gdb WHERE         a gdb stub: tcp:HOST:PORT, tcp::PORT (loopback) or\n"
+		"                      unix:PATH; gdb attaches with 'target remote ...'\n"
+		"  --gdb-wait          stop before the first instruction until gdb resumes\n"
+		"  -s                  --gdb tcp::1234\n"
+		"  -S                  --gdb-wait\n"
 		"  --kvm-info          probe what this host's KVM can do, one finding a line\n"
 		"                      (exit 0 when KVM is usable, 14 when not)\n"
 		"  --help, --version\n"
@@ -181,6 +187,8 @@ enum {
 	OPT_CLOCK,
 	OPT_CPU,
 	OPT_SMP,
+	OPT_GDB,
+	OPT_GDB_WAIT,
 };
 
 /* --initrd values, split at commas: the bzImage initrd or the multiboot modules. */
@@ -255,6 +263,10 @@ static int kernel_kind(const char *path, uint64_t mem_size, enum kernel_kind *ki
 	return 0;
 }
 
+/* --gdb WHERE (or -s) and --gdb-wait (or -S). */
+static const char *gdb_spec;
+static bool gdb_wait;
+
 /* rax --kernel: detect the kernel's format, load it and run the VM. */
 static int run_kernel(struct rax_config *cfg, const struct initrd_list *initrds, bool cmdline_set, bool stats)
 {
@@ -292,7 +304,12 @@ static int run_kernel(struct rax_config *cfg, const struct initrd_list *initrds,
 		err.msg[0] = 0;
 		struct timespec t0, t1;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		status = vm_run(&vm, &err);
+		struct gdb_stub *stub = NULL;
+		if (gdb_spec && gdb_stub_open(&vm, gdb_spec, gdb_wait, &stub, &err) < 0)
+			status = err.code ? err.code : RAX_STATUS_HOST;
+		else
+			status = vm_run(&vm, &err);
+		gdb_stub_close(stub);
 		report_debug_exit(&vm, status);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		if (stats)
@@ -314,7 +331,8 @@ int main(int argc, char **argv)
 		{ "stats", no_argument, 0, OPT_STATS },           { "kvm-info", no_argument, 0, OPT_KVM_INFO },
 		{ "clock", required_argument, 0, OPT_CLOCK },     { "cpu", required_argument, 0, OPT_CPU },
 		{ "smp", required_argument, 0, OPT_SMP },         { "help", no_argument, 0, 'h' },
-		{ "version", no_argument, 0, OPT_VERSION },       { 0, 0, 0, 0 },
+		{ "version", no_argument, 0, OPT_VERSION },       { "gdb", required_argument, 0, OPT_GDB },
+		{ "gdb-wait", no_argument, 0, OPT_GDB_WAIT },     { 0, 0, 0, 0 },
 	};
 	struct rax_config cfg = {
 		.backend = RAX_BACKEND_KVM,
@@ -333,7 +351,7 @@ int main(int argc, char **argv)
 	opterr = 0;
 	int c;
 	/* the leading ':' makes a missing value ':' rather than '?' (unknown) */
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hsS", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_KERNEL: cfg.kernel = optarg; break;
 		case OPT_TEST: test = optarg; break;
@@ -419,6 +437,14 @@ int main(int argc, char **argv)
 			cfg.ncpus = (unsigned)n;
 			break;
 		}
+		case OPT_GDB:
+		case 's':
+			gdb_spec = c == 's' ? "tcp::1234" : optarg;
+			if (gdb_spec_check(gdb_spec, msg, sizeof(msg)) < 0)
+				return die(RAX_STATUS_USAGE, msg);
+			break;
+		case OPT_GDB_WAIT:
+		case 'S': gdb_wait = true; break;
 		case OPT_STATS: stats = true; break;
 		case 'h': usage(stdout); return 0;
 		case OPT_VERSION: printf("rax %s\n", RAX_VERSION); return 0;
@@ -439,7 +465,7 @@ int main(int argc, char **argv)
 		return die(RAX_STATUS_USAGE, msg);
 	}
 	if (kvm_info) {
-		if (test || cfg.kernel || kernel_opts)
+		if (test || cfg.kernel || kernel_opts || gdb_spec || gdb_wait)
 			return die(RAX_STATUS_USAGE, "--kvm-info takes no other options");
 		const struct kvm_caps *caps = kvm_probe();
 		if (vm_signal_name()) { /* the probe's runs were cut short: no findings */
@@ -464,6 +490,10 @@ int main(int argc, char **argv)
 		cfg.rtc_epoch = RTC_FIXED_EPOCH;
 	if (test && (cfg.kernel || kernel_opts))
 		return die(RAX_STATUS_USAGE, "--test cannot be combined with --kernel, --initrd or --cmdline");
+	if (gdb_wait && !gdb_spec)
+		return die(RAX_STATUS_USAGE, "--gdb-wait (-S) needs --gdb WHERE or -s");
+	if (gdb_spec && (test || kvm_info))
+		return die(RAX_STATUS_USAGE, "--gdb works with --kernel only");
 	if (test)
 		return run_test(&cfg, test);
 	if (!cfg.kernel)

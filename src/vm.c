@@ -122,6 +122,16 @@ void vm_request_stop(struct rax_vm *vm, int status)
 	vm_wake(vm);
 }
 
+void vm_request_debug_stop(struct rax_vm *vm)
+{
+	vm->debug_req = 1;
+	if (vm->kick_cpus)
+		vm->kick_cpus(vm, true);
+	else if (vm->kick)
+		*vm->kick = 1;
+	vm_wake(vm);
+}
+
 void vm_wake(struct rax_vm *vm)
 {
 	uint64_t one = 1;
@@ -349,6 +359,8 @@ int vm_run(struct rax_vm *vm, struct rax_err *err)
 {
 	vm_watch_begin(vm);
 	int status;
+	if (vm->debugger && (status = vm->debugger->start(vm, vm->debugger_opaque)) >= 0)
+		goto out;
 	for (;;) {
 		struct rax_exit ex;
 		memset(&ex, 0, sizeof(ex));
@@ -363,6 +375,13 @@ int vm_run(struct rax_vm *vm, struct rax_err *err)
 		if (ex.kind == RAX_EXIT_HLT) {
 			status = RAX_STATUS_OK;
 			break;
+		}
+		if (ex.kind == RAX_EXIT_DEBUG) {
+			if (vm->debugger && (status = vm->debugger->stopped(vm, vm->debugger_opaque, &ex)) >= 0)
+				break;
+			if (!vm->debugger)
+				vm->debug_req = 0;
+			continue;
 		}
 		/* with several CPUs the message names the one that ended the run */
 		char on_cpu[32] = "";
@@ -391,6 +410,9 @@ int vm_run(struct rax_vm *vm, struct rax_err *err)
 		bus_leave(vm);
 		/* STOP re-checks vm->stop at the top; STEP/NONE just go on */
 	}
+out:
+	if (vm->debugger)
+		vm->debugger->ended(vm, vm->debugger_opaque, status);
 	status = finish_output(vm, status, err);
 	vm_watch_end();
 	vm_stop_message(vm, status, err);

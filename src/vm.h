@@ -81,6 +81,19 @@ static inline unsigned rax_ncpus(const struct rax_config *cfg) { return cfg->ncp
 
 struct uart16550;
 struct rax_devices; /* the rest of the device models (devices.c) */
+struct rax_vm;
+
+/*
+ * A debugger attached to vm_run(): `start` before the first instruction,
+ * `stopped` for every RAX_EXIT_DEBUG, `ended` once with the run's status.
+ * start and stopped return -1 to let the guest run on, or a status to end
+ * the run with (gdb's kill, a signal while stopped).
+ */
+struct rax_vm_debugger {
+	int (*start)(struct rax_vm *vm, void *opaque);
+	int (*stopped)(struct rax_vm *vm, void *opaque, const struct rax_exit *ex);
+	void (*ended)(struct rax_vm *vm, void *opaque, int status);
+}; /* the rest of the device models (devices.c) */
 
 struct rax_vm {
 	struct rax_config cfg;
@@ -109,6 +122,13 @@ struct rax_vm {
 	 * vm_mmio_*, devices_advance in vm_run); ready once vm_create made it. */
 	pthread_mutex_t bus_lock;
 	bool bus_lock_ready;
+	/* A debugger asks the backend to stop (vm_request_debug_stop: gdb's
+	 * Ctrl-C); the backend's run() ends with RAX_EXIT_DEBUG, why
+	 * INTERRUPT, where it polls vm->stop. The debugger clears it. */
+	volatile sig_atomic_t debug_req;
+	/* The debugger attached to vm_run (src/gdb/), NULL for none. */
+	const struct rax_vm_debugger *debugger;
+	void *debugger_opaque;
 	/* The value the guest wrote to the debug-exit port to end the run. */
 	uint64_t debug_exit_value;
 	bool debug_exit_written;
@@ -138,6 +158,10 @@ void vm_destroy(struct rax_vm *vm);
 
 /* Ask vm_run() to end with the given process status (async-signal-safe). */
 void vm_request_stop(struct rax_vm *vm, int status);
+
+/* Ask the backend to leave the guest for the debugger (any thread): its
+ * run() ends with RAX_EXIT_DEBUG, why RAX_DEBUG_INTERRUPT. */
+void vm_request_debug_stop(struct rax_vm *vm);
 
 /*
  * An idle CPU (HLT) sleeps on the host in vm_idle_wait() until vm_wake()

@@ -86,6 +86,26 @@ static const struct emu_insn *decode_uncached(struct emu_cpu *c, const uint8_t *
  * or (page-crossing, outside RAM) a single instruction in c->one. Faults
  * raise. *n receives the count, *fop the fast-op numbers (NULL: none).
  */
+/* Is la one of the host debugger's execution breakpoints? (Asked only when
+ * decoding, and only while it has some.) */
+static bool host_bp_at(const struct emu_cpu *c, uint64_t la)
+{
+	for (unsigned i = 0; i < c->nhbp; i++)
+		if (c->hbp[i] == la)
+			return true;
+	return false;
+}
+
+/* What fetch_block returns at a breakpoint: one instruction whose fast op
+ * ends the run before it (emu_fast_break). */
+static const struct emu_insn *break_block(unsigned *n, const uint8_t **fop)
+{
+	static const struct emu_insn none;
+	*n = 1;
+	*fop = emu_fast_break();
+	return &none;
+}
+
 static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n, const uint8_t **fop)
 {
 	uint64_t la = emu_code_linear(c, c->rip);
@@ -107,6 +127,8 @@ static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n, const 
 		if (gpa + avail <= c->ram_size) {
 			p = c->ram + gpa;
 		} else {
+			if (__builtin_expect(c->hbp != NULL, 0) && host_bp_at(c, la))
+				return break_block(n, fop);
 			for (unsigned i = 0; i < avail; i++)
 				buf[i] = (uint8_t)emu_phys_read(c, gpa + i, 1);
 			*n = 1;
@@ -121,9 +143,16 @@ static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n, const 
 		*fop = b->fop;
 		return b->insn;
 	}
-	/* decode a straight run within this page */
+	/* decode a straight run within this page; with host breakpoints it ends
+	 * before one, and a block that starts at one is not cached */
+	if (__builtin_expect(c->hbp != NULL, 0) && host_bp_at(c, la)) {
+		b->tag = 0;
+		return break_block(n, fop);
+	}
 	unsigned k = 0, pos = off;
 	while (k < EMU_BLOCK_MAX && pos < GUEST_PAGE_SIZE) {
+		if (__builtin_expect(c->hbp != NULL, 0) && k && host_bp_at(c, la - off + pos))
+			break;
 		unsigned av = GUEST_PAGE_SIZE - pos < 15 ? GUEST_PAGE_SIZE - pos : 15;
 		if (emu_decode_level(c->ram + (gpa & ~GUEST_PAGE_OFFSET) + pos, av, c->dmode, c->level, &b->insn[k]) !=
 		    EMU_DEC_OK)
@@ -213,6 +242,11 @@ void emu_idle(struct emu_cpu *c, bool (*woken)(struct emu_cpu *c))
 			c->exit_req = RAX_EXIT_STOP;
 			break;
 		}
+		if (vm->debug_req) {
+			c->exit_req = RAX_EXIT_DEBUG;
+			c->dbg_why = RAX_DEBUG_INTERRUPT;
+			break;
+		}
 		uint64_t now = emu_now_ns(c), dl = devices_next_deadline(vm);
 		if (dl != UINT64_MAX && dl <= now) {
 			c->idle_ns += 1; /* always move on */
@@ -253,10 +287,18 @@ static void run_one(struct emu_cpu *c, const struct emu_insn *in, const uint8_t 
 	c->rflags &= ~(uint64_t)RFLAGS_RF;
 	c->event_delivered = false;
 	emu_run_block(c, in, fop, 1);
-	if (tf && !c->event_delivered) {
+	if (tf && !c->event_delivered && c->exit_req != RAX_EXIT_DEBUG) {
 		c->s.dr6 |= 0x4000; /* BS: single step */
 		emu_deliver(c, EXC_DB, 0, EV_TRAP, c->rip);
 	}
+}
+
+/* The debugger asked for a stop (vm->debug_req): leave between two
+ * instructions, as for vm->stop. */
+static void debug_interrupt(struct emu_cpu *c)
+{
+	c->exit_req = RAX_EXIT_DEBUG;
+	c->dbg_why = RAX_DEBUG_INTERRUPT;
 }
 
 /* Execute until an exit; single: exactly one instruction. */
@@ -272,6 +314,8 @@ void emu_run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 		/* a handler that faults forever retires nothing: poll stop here too */
 		if (!c->exit_req && c->vm && c->vm->stop)
 			c->exit_req = RAX_EXIT_STOP;
+		else if (!c->exit_req && c->vm && c->vm->debug_req)
+			debug_interrupt(c);
 	}
 	c->jb_valid = true;
 	while (!c->exit_req) {
@@ -324,6 +368,8 @@ void emu_run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 			c->next_stop_poll = c->icount + STOP_POLL_INTERVAL;
 			if (c->vm && c->vm->stop)
 				c->exit_req = RAX_EXIT_STOP;
+			else if (c->vm && c->vm->debug_req)
+				debug_interrupt(c);
 			if (c->icount >= c->slice_end && !c->exit_req)
 				c->exit_req = EMU_EXIT_YIELD; /* SMP: the next CPU's turn */
 			if (c->next_stop_poll > c->slice_end)
@@ -334,6 +380,9 @@ void emu_run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 	ex->kind = (enum rax_exit_kind)c->exit_req;
 	ex->rip = c->rip;
 	ex->detail[0] = 0;
+	ex->cpu = c->cpu_index;
+	if (ex->kind == RAX_EXIT_DEBUG)
+		ex->why = c->dbg_why;
 	if (ex->kind == RAX_EXIT_INTERNAL)
 		snprintf(ex->detail, sizeof(ex->detail), "%s", c->detail);
 	else if (ex->kind == RAX_EXIT_SHUTDOWN)
@@ -404,6 +453,8 @@ static void cpu_free(struct emu_cpu *c, bool bsp)
 static void emu_destroy(struct rax_vm *vm)
 {
 	struct emu_cpu *c = cpu_of(vm);
+	if (c)
+		free((void *)c->hbp); /* the debugger's breakpoints, shared by every CPU */
 	if (c && c->smp) {
 		for (unsigned i = 1; i < c->smp->n; i++)
 			cpu_free(c->smp->cpu[i], false);
@@ -533,6 +584,130 @@ static void emu_set_irq(struct rax_vm *vm, unsigned line, int level)
 		emu_recheck_events(c->smp->cpu[i]); /* whichever runs takes it to the controllers */
 }
 
+/* ---- debugger support ---- */
+
+/* CPU i (0: the BSP), NULL when there is no such CPU. */
+static struct emu_cpu *cpu_n(struct rax_vm *vm, unsigned i)
+{
+	struct emu_cpu *c = cpu_of(vm);
+	if (!c->smp)
+		return i == 0 ? c : NULL;
+	return i < c->smp->n ? c->smp->cpu[i] : NULL;
+}
+
+static int emu_cpu_get_state(struct rax_vm *vm, unsigned i, struct rax_cpu_state *s, struct rax_err *err)
+{
+	struct emu_cpu *c = cpu_n(vm, i);
+	if (!c)
+		return rax_errf(err, RAX_STATUS_USAGE, "no CPU %u", i);
+	*s = c->s;
+	memcpy(s->gpr, c->gpr, sizeof(c->gpr));
+	s->rip = c->rip;
+	s->rflags = emu_get_flags(c);
+	s->apic_base = emu_apic_base(c);
+	s->cr8 = emu_cr8(c);
+	return 0;
+}
+
+static int emu_cpu_set_state(struct rax_vm *vm, unsigned i, const struct rax_cpu_state *s, struct rax_err *err)
+{
+	struct emu_cpu *c = cpu_n(vm, i);
+	if (!c)
+		return rax_errf(err, RAX_STATUS_USAGE, "no CPU %u", i);
+	emu_load_state(c, s);
+	return 0;
+}
+
+static int emu_cpu_translate(struct rax_vm *vm, unsigned i, uint64_t gva, uint64_t *gpa)
+{
+	struct emu_cpu *c = cpu_n(vm, i);
+	if (!c || !emu_canonical(gva))
+		return -1;
+	return emu_translate(c, gva, ACC_R, false, true, gpa);
+}
+
+/*
+ * One instruction of CPU i alone. Under --smp the machine's clock moves
+ * with it as in a slice of one instruction; a CPU that is halted or waits
+ * for a SIPI does not move (the step reports where it is).
+ */
+static int emu_debug_step(struct rax_vm *vm, unsigned i, struct rax_exit *ex, struct rax_err *err)
+{
+	struct emu_cpu *c = cpu_n(vm, i);
+	if (!c)
+		return rax_errf(err, RAX_STATUS_USAGE, "no CPU %u", i);
+	memset(ex, 0, sizeof(*ex));
+	if (c->smp && c->state != EMU_CPU_RUNNING) {
+		*ex = (struct rax_exit){ .kind = RAX_EXIT_DEBUG, .why = RAX_DEBUG_STEP, .rip = c->rip, .cpu = i };
+		return 0;
+	}
+	if (c->smp)
+		c->idle_ns = c->smp->now - c->icount;
+	c->slice_end = UINT64_MAX;
+	emu_run_loop(c, true, ex);
+	if (c->smp) {
+		c->smp->now = emu_now_ns(c);
+		if ((unsigned)ex->kind == EMU_EXIT_YIELD || ex->kind == RAX_EXIT_HLT)
+			ex->kind = RAX_EXIT_STEP; /* the scheduler takes it from here */
+	}
+	if (ex->kind == RAX_EXIT_STEP) {
+		ex->kind = RAX_EXIT_DEBUG;
+		ex->why = RAX_DEBUG_STEP;
+	}
+	ex->cpu = i;
+	return 0;
+}
+
+/*
+ * Execution breakpoints (Z0 and Z1 alike: exact, no guest memory written)
+ * go to every CPU's hbp list, and the decoded blocks are dropped so that
+ * they are decoded again around the new addresses. Data watchpoints need
+ * the interpreter's watch hooks (src/emu/debug.h), which are not here yet.
+ */
+static int emu_set_breakpoints(struct rax_vm *vm, const struct rax_breakpoint *bp, unsigned n, struct rax_err *err)
+{
+	struct emu_cpu *bsp = cpu_of(vm);
+	unsigned nx = 0;
+	for (unsigned k = 0; k < n; k++) {
+		if (bp[k].kind == RAX_BP_SW || bp[k].kind == RAX_BP_HW)
+			nx++;
+		else
+			return rax_errf(err, RAX_STATUS_USAGE,
+					"watchpoints are not available on the interpreter yet (no data-breakpoint hooks)");
+	}
+	uint64_t *list = NULL;
+	if (nx) {
+		list = malloc(nx * sizeof(*list));
+		if (!list)
+			return rax_errf(err, RAX_STATUS_HOST, "out of memory");
+		nx = 0;
+		for (unsigned k = 0; k < n; k++)
+			list[nx++] = bp[k].addr;
+	}
+	uint64_t *old = (uint64_t *)bsp->hbp;
+	unsigned ncpu = bsp->smp ? bsp->smp->n : 1;
+	for (unsigned k = 0; k < ncpu; k++) {
+		struct emu_cpu *c = bsp->smp ? bsp->smp->cpu[k] : bsp;
+		c->hbp = list;
+		c->nhbp = nx;
+		emu_dcache_flush(c);
+	}
+	free(old);
+	return 0;
+}
+
+static void emu_mem_written(struct rax_vm *vm, uint64_t gpa, uint64_t len)
+{
+	struct emu_cpu *c = cpu_of(vm);
+	bool track = c->track_writes;
+	c->track_writes = false;
+	for (uint64_t p = gpa & ~GUEST_PAGE_OFFSET; p < gpa + len && p < c->ram_size; p += GUEST_PAGE_SIZE)
+		emu_note_write(c, p);
+	c->track_writes = track;
+}
+
+static uint64_t emu_icount_op(struct rax_vm *vm) { return emu_instruction_count(vm); }
+
 const struct rax_backend_ops rax_emu_backend = {
 	.name = "emulator",
 	.create = emu_create,
@@ -544,6 +719,13 @@ const struct rax_backend_ops rax_emu_backend = {
 	.translate = emu_translate_op,
 	.set_irq = emu_set_irq,
 	.now_ns = emu_now_ns_op,
+	.cpu_get_state = emu_cpu_get_state,
+	.cpu_set_state = emu_cpu_set_state,
+	.cpu_translate = emu_cpu_translate,
+	.debug_step = emu_debug_step,
+	.set_breakpoints = emu_set_breakpoints,
+	.mem_written = emu_mem_written,
+	.icount = emu_icount_op,
 };
 
 /* ---- emu.h ---- */

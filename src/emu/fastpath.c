@@ -24,6 +24,8 @@
  */
 #include "emu/emu.h"
 
+#include "backend.h"
+
 #include "emu/cond.h"
 #include "emu/cpu.h"
 #include "emu/fastpath.h"
@@ -56,7 +58,7 @@
 	X(setcc_R) X(setcc_M) X(push) X(pop) X(jcc) X(jmp) X(call) X(ret)               \
 	SIZED(X, rol_I_R) SIZED(X, ror_I_R) SIZED(X, shl_I_R) SIZED(X, shr_I_R) SIZED(X, sar_I_R) \
 	SIZED(X, shift_R) SIZED(X, shift_M)                                             \
-	X(planted)
+	X(planted) X(dbgbreak)
 // clang-format on
 
 enum {
@@ -469,8 +471,21 @@ void emu_run_block(struct emu_cpu *c, const struct emu_insn *in, const uint8_t *
 	S4_8(MEM_OP, shift_M, B_SHIFT)
 	REG_OP(planted, planted_add(c, in))
 
+	/* a host debugger's breakpoint (emu_fast_break): leave before the
+	 * instruction, which retires nothing */
+L_dbgbreak:
+	c->exit_req = RAX_EXIT_DEBUG;
+	c->dbg_why = RAX_DEBUG_BREAK;
+	goto done;
+
 done: /* in: the first instruction not executed */
 	c->in_insn = false;
 	c->rip = c->next_rip = rip;
 	c->icount = icount0 + (uint64_t)(in - base);
+}
+
+const uint8_t *emu_fast_break(void)
+{
+	static const uint8_t op[1] = { FOP_dbgbreak };
+	return op;
 }

@@ -19,6 +19,10 @@ bool emu_fast_leaves(uint8_t fop, const struct emu_insn *in);
 
 /* Run n decoded instructions from c->rip until the block ends (see fastpath.c);
  * fop NULL runs every one through its handler. */
+/* A one-instruction fast-op list whose op ends the run with RAX_EXIT_DEBUG,
+ * why BREAK, before the instruction (a host debugger's breakpoint). */
+const uint8_t *emu_fast_break(void);
+
 void emu_run_block(struct emu_cpu *c, const struct emu_insn *in, const uint8_t *fop, unsigned n);
 
 #endif

@@ -153,6 +153,11 @@ void emu_smp_run(struct emu_smp *m, struct rax_exit *ex)
 			*ex = (struct rax_exit){ .kind = RAX_EXIT_STOP, .rip = m->cpu[0]->rip };
 			return;
 		}
+		if (vm->debug_req) { /* the debugger's stop, between two slices */
+			*ex = (struct rax_exit){ .kind = RAX_EXIT_DEBUG, .why = RAX_DEBUG_INTERRUPT,
+						 .rip = m->cpu[m->last]->rip, .cpu = m->last };
+			return;
+		}
 		struct emu_cpu *c = next_cpu(m);
 		if (!c) {
 			c = m->cpu[m->last];

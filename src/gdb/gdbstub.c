@@ -29,6 +29,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -345,7 +346,6 @@ static int reply_len(struct gdb_stub *g, const char *s, size_t n)
 
 /* An `E.text` error: gdb shows the text (E.1, "Standard Replies"). */
 static int reply_err(struct gdb_stub *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#include <stdarg.h>
 static int reply_err(struct gdb_stub *g, const char *fmt, ...)
 {
 	char text[600];
@@ -354,6 +354,9 @@ static int reply_err(struct gdb_stub *g, const char *fmt, ...)
 	snprintf(text, sizeof(text), "E.");
 	vsnprintf(text + 2, sizeof(text) - 2, fmt, ap);
 	va_end(ap);
+	/* gdb shows some E.text replies (monitor), others only as a generic
+	 * failure ("Cannot insert breakpoint"): the line goes to stderr too */
+	fprintf(stderr, "rax: gdb: %s\n", text + 2);
 	return reply(g, text);
 }
 
@@ -673,6 +676,21 @@ static int apply_breakpoints(struct gdb_stub *g, bool skip, uint64_t skip_rip, s
 
 /* ---- monitor (qRcmd) ---- */
 
+/* A monitor command's error: gdb takes qRcmd's reply as output or OK, so
+ * the text goes out as console output (E.2 "qRcmd"). */
+static void monitor_err(struct gdb_stub *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void monitor_err(struct gdb_stub *g, const char *fmt, ...)
+{
+	char text[600];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text) - 1, fmt, ap);
+	va_end(ap);
+	strcat(text, "\n");
+	console_out(g, text);
+	reply(g, "OK");
+}
+
 static void monitor(struct gdb_stub *g, const char *cmd)
 {
 	struct rax_vm *vm = g->vm;
@@ -711,19 +729,19 @@ static void monitor(struct gdb_stub *g, const char *cmd)
 		errno = 0;
 		unsigned long long addr = strtoull(p ? p : "", &end, 0), len = 16;
 		if (!p || end == p + 0 || errno) {
-			reply_err(g, "usage: monitor xp ADDR [LEN]");
+			monitor_err(g, "usage: monitor xp ADDR [LEN]");
 			return;
 		}
 		if (*end) {
 			char *e2;
 			len = strtoull(end, &e2, 0);
 			if (*e2 || !len || len > 4096) {
-				reply_err(g, "usage: monitor xp ADDR [LEN] (LEN 1 to 4096)");
+				monitor_err(g, "usage: monitor xp ADDR [LEN] (LEN 1 to 4096)");
 				return;
 			}
 		}
 		if (!guest_mem_contains(&vm->mem, addr, len)) {
-			reply_err(g, "0x%llx+%llu is not guest RAM", addr, len);
+			monitor_err(g, "0x%llx+%llu is not guest RAM", addr, len);
 			return;
 		}
 		size_t o = 0;
@@ -747,7 +765,7 @@ static void monitor(struct gdb_stub *g, const char *cmd)
 	}
 	if (!strcmp(cmd, "icount")) {
 		if (!vm->ops->icount) {
-			reply_err(g, "no instruction count on the %s backend (the interpreter has one)", vm->ops->name);
+			monitor_err(g, "no instruction count on the %s backend (the interpreter has one)", vm->ops->name);
 			return;
 		}
 		snprintf(text, sizeof(text), "%llu\n", (unsigned long long)vm->ops->icount(vm));
@@ -755,7 +773,7 @@ static void monitor(struct gdb_stub *g, const char *cmd)
 		reply(g, "OK");
 		return;
 	}
-	reply_err(g, "unknown monitor command '%.200s' (try 'monitor help')", cmd);
+	monitor_err(g, "unknown monitor command '%.200s' (try 'monitor help')", cmd);
 }
 
 /* ---- queries ---- */
@@ -1050,6 +1068,7 @@ static int handle(struct gdb_stub *g, const char *p, size_t len)
 			return cmd_vcont(g, p + 5);
 		} else if (prefix(p, "vKill")) {
 			reply(g, "OK");
+			fprintf(stderr, "rax: gdb: killed by the debugger\n");
 			return RAX_STATUS_SIGNAL;
 		} else {
 			reply(g, ""); /* vMustReplyEmpty, vFile, vRun...: not supported */
@@ -1065,7 +1084,9 @@ static int handle(struct gdb_stub *g, const char *p, size_t len)
 		watch_start(g);
 		return SERVE_RESUME;
 	}
-	case 'k': return RAX_STATUS_SIGNAL;
+	case 'k':
+		fprintf(stderr, "rax: gdb: killed by the debugger\n");
+		return RAX_STATUS_SIGNAL;
 	default: reply(g, ""); return 0;
 	}
 }

@@ -12,6 +12,7 @@
  */
 #include "gdb/tdesc.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -254,7 +255,6 @@ static const char xml_sse_types[] =
 
 static void add(char *buf, size_t cap, size_t *len, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-#include <stdarg.h>
 static void add(char *buf, size_t cap, size_t *len, const char *fmt, ...)
 {
 	va_list ap;

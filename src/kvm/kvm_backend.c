@@ -752,11 +752,11 @@ static void fpu_from_xsave(const uint8_t *a, struct rax_fpu_state *f)
 }
 
 /* XCR0 as KVM has it; 1 (the reset value) where KVM cannot say. */
-static uint64_t xcr0_get(struct kvm_ctx *k)
+static uint64_t xcr0_get(struct kvm_vcpu *v)
 {
 	struct kvm_xcrs x;
 	memset(&x, 0, sizeof(x));
-	if (xioctl(bsp(k)->fd, KVM_GET_XCRS, &x) < 0)
+	if (xioctl(v->fd, KVM_GET_XCRS, &x) < 0)
 		return 1;
 	for (unsigned i = 0; i < x.nr_xcrs && i < KVM_MAX_XCRS; i++)
 		if (x.xcrs[i].xcr == 0)
@@ -764,42 +764,41 @@ static uint64_t xcr0_get(struct kvm_ctx *k)
 	return 1;
 }
 
-static int xcr0_set(struct kvm_ctx *k, uint64_t xcr0, struct rax_err *err)
+static int xcr0_set(struct kvm_vcpu *v, uint64_t xcr0, struct rax_err *err)
 {
-	if (xcr0_get(k) == xcr0)
+	if (xcr0_get(v) == xcr0)
 		return 0;
 	struct kvm_xcrs x;
 	memset(&x, 0, sizeof(x));
 	x.nr_xcrs = 1;
 	x.xcrs[0].xcr = 0;
 	x.xcrs[0].value = xcr0;
-	return xioctl(bsp(k)->fd, KVM_SET_XCRS, &x) < 0 ? kvm_fail(err, "KVM_SET_XCRS") : 0;
+	return xioctl(v->fd, KVM_SET_XCRS, &x) < 0 ? kvm_fail(err, "KVM_SET_XCRS") : 0;
 }
 
-static int fpu_set(struct kvm_ctx *k, const struct rax_cpu_state *s, struct rax_err *err)
+static int fpu_set(struct kvm_vcpu *v, const struct rax_cpu_state *s, struct rax_err *err)
 {
-	if (xcr0_set(k, s->xcr0, err) < 0)
+	if (xcr0_set(v, s->xcr0, err) < 0)
 		return -1;
 	struct kvm_xsave x;
-	if (xioctl(bsp(k)->fd, KVM_GET_XSAVE, &x) < 0)
+	if (xioctl(v->fd, KVM_GET_XSAVE, &x) < 0)
 		return kvm_fail(err, "KVM_GET_XSAVE");
 	fpu_to_xsave(&s->fpu, (uint8_t *)x.region);
-	return xioctl(bsp(k)->fd, KVM_SET_XSAVE, &x) < 0 ? kvm_fail(err, "KVM_SET_XSAVE") : 0;
+	return xioctl(v->fd, KVM_SET_XSAVE, &x) < 0 ? kvm_fail(err, "KVM_SET_XSAVE") : 0;
 }
 
-static int fpu_get(struct kvm_ctx *k, struct rax_cpu_state *s, struct rax_err *err)
+static int fpu_get(struct kvm_vcpu *v, struct rax_cpu_state *s, struct rax_err *err)
 {
 	struct kvm_xsave x;
-	if (xioctl(bsp(k)->fd, KVM_GET_XSAVE, &x) < 0)
+	if (xioctl(v->fd, KVM_GET_XSAVE, &x) < 0)
 		return kvm_fail(err, "KVM_GET_XSAVE");
 	fpu_from_xsave((const uint8_t *)x.region, &s->fpu);
-	s->xcr0 = xcr0_get(k);
+	s->xcr0 = xcr0_get(v);
 	return 0;
 }
 
-static int kvm_set_state(struct rax_vm *vm, const struct rax_cpu_state *s, struct rax_err *err)
+static int vcpu_set_state(struct kvm_vcpu *v, const struct rax_cpu_state *s, struct rax_err *err)
 {
-	struct kvm_ctx *k = ctx_of(vm);
 	struct kvm_regs r;
 	memset(&r, 0, sizeof(r));
 	__u64 *g[RAX_NGPR] = { &r.rax, &r.rcx, &r.rdx, &r.rbx, &r.rsp, &r.rbp, &r.rsi, &r.rdi,
@@ -810,7 +809,7 @@ static int kvm_set_state(struct rax_vm *vm, const struct rax_cpu_state *s, struc
 	r.rflags = s->rflags;
 
 	struct kvm_sregs sr;
-	if (xioctl(bsp(k)->fd, KVM_GET_SREGS, &sr) < 0)
+	if (xioctl(v->fd, KVM_GET_SREGS, &sr) < 0)
 		return kvm_fail(err, "KVM_GET_SREGS");
 	for (int i = 0; i < RAX_NSEG; i++)
 		seg_to_kvm(&s->seg[i], sreg_slot(&sr, i));
@@ -824,9 +823,9 @@ static int kvm_set_state(struct rax_vm *vm, const struct rax_cpu_state *s, struc
 	sr.cr4 = s->cr4;
 	sr.cr8 = s->cr8;
 	sr.efer = s->efer;
-	if (xioctl(bsp(k)->fd, KVM_SET_SREGS, &sr) < 0)
+	if (xioctl(v->fd, KVM_SET_SREGS, &sr) < 0)
 		return kvm_fail(err, "KVM_SET_SREGS");
-	if (xioctl(bsp(k)->fd, KVM_SET_REGS, &r) < 0)
+	if (xioctl(v->fd, KVM_SET_REGS, &r) < 0)
 		return kvm_fail(err, "KVM_SET_REGS");
 
 	union msr_buf mb;
@@ -837,10 +836,10 @@ static int kvm_set_state(struct rax_vm *vm, const struct rax_cpu_state *s, struc
 		mb.hdr.entries[i].index = state_msrs[i];
 		mb.hdr.entries[i].data = *msr_field(&tmp, state_msrs[i]);
 	}
-	if (ioctl(bsp(k)->fd, KVM_SET_MSRS, &mb) < 0)
+	if (ioctl(v->fd, KVM_SET_MSRS, &mb) < 0)
 		return kvm_fail(err, "KVM_SET_MSRS");
 
-	if (fpu_set(k, s, err) < 0)
+	if (fpu_set(v, s, err) < 0)
 		return -1;
 
 	struct kvm_debugregs d;
@@ -848,19 +847,18 @@ static int kvm_set_state(struct rax_vm *vm, const struct rax_cpu_state *s, struc
 	memcpy(d.db, s->dr, sizeof(d.db));
 	d.dr6 = s->dr6;
 	d.dr7 = s->dr7;
-	if (xioctl(bsp(k)->fd, KVM_SET_DEBUGREGS, &d) < 0)
+	if (xioctl(v->fd, KVM_SET_DEBUGREGS, &d) < 0)
 		return kvm_fail(err, "KVM_SET_DEBUGREGS");
 	return 0;
 }
 
-static int kvm_get_state(struct rax_vm *vm, struct rax_cpu_state *s, struct rax_err *err)
+static int vcpu_get_state(struct kvm_vcpu *v, struct rax_cpu_state *s, struct rax_err *err)
 {
-	struct kvm_ctx *k = ctx_of(vm);
 	struct kvm_regs r;
 	struct kvm_sregs sr;
-	if (xioctl(bsp(k)->fd, KVM_GET_REGS, &r) < 0)
+	if (xioctl(v->fd, KVM_GET_REGS, &r) < 0)
 		return kvm_fail(err, "KVM_GET_REGS");
-	if (xioctl(bsp(k)->fd, KVM_GET_SREGS, &sr) < 0)
+	if (xioctl(v->fd, KVM_GET_SREGS, &sr) < 0)
 		return kvm_fail(err, "KVM_GET_SREGS");
 	memset(s, 0, sizeof(*s));
 	const uint64_t g[RAX_NGPR] = { r.rax, r.rcx, r.rdx, r.rbx, r.rsp, r.rbp, r.rsi, r.rdi,
@@ -887,17 +885,17 @@ static int kvm_get_state(struct rax_vm *vm, struct rax_cpu_state *s, struct rax_
 	mb.hdr.nmsrs = N_STATE_MSRS;
 	for (unsigned i = 0; i < N_STATE_MSRS; i++)
 		mb.hdr.entries[i].index = state_msrs[i];
-	int n = ioctl(bsp(k)->fd, KVM_GET_MSRS, &mb);
+	int n = ioctl(v->fd, KVM_GET_MSRS, &mb);
 	if (n < 0)
 		return kvm_fail(err, "KVM_GET_MSRS");
 	for (int i = 0; i < n; i++)
 		*msr_field(s, mb.hdr.entries[i].index) = mb.hdr.entries[i].data;
 
-	if (fpu_get(k, s, err) < 0)
+	if (fpu_get(v, s, err) < 0)
 		return -1;
 
 	struct kvm_debugregs d;
-	if (xioctl(bsp(k)->fd, KVM_GET_DEBUGREGS, &d) < 0)
+	if (xioctl(v->fd, KVM_GET_DEBUGREGS, &d) < 0)
 		return kvm_fail(err, "KVM_GET_DEBUGREGS");
 	memcpy(s->dr, d.db, sizeof(s->dr));
 	s->dr6 = d.dr6;
@@ -1172,6 +1170,12 @@ static int kvm_loop(struct rax_vm *vm, struct rax_exit *ex, struct rax_err *err,
 			ex->kind = RAX_EXIT_STOP;
 			return 0;
 		}
+		if (vm->debug_req) { /* the debugger's stop (gdb's Ctrl-C) */
+			ex->kind = RAX_EXIT_DEBUG;
+			ex->why = RAX_DEBUG_INTERRUPT;
+			ex->cpu = 0;
+			return 0;
+		}
 		int r = ioctl(v->fd, KVM_RUN, 0);
 		if (r < 0) {
 			if (errno != EINTR && errno != EAGAIN) {
@@ -1216,9 +1220,13 @@ static int kvm_singlestep(struct kvm_ctx *k, bool on, struct rax_err *err)
 	return 0;
 }
 
+static int kvm_run_debug(struct rax_vm *vm, struct rax_exit *ex, struct rax_err *err);
+
 static int kvm_run_vcpu(struct rax_vm *vm, struct rax_exit *ex, struct rax_err *err)
 {
 	struct kvm_ctx *k = ctx_of(vm);
+	if (vm->debugger) /* the gdb stub: its breakpoints, no rax-diff single-step */
+		return kvm_run_debug(vm, ex, err);
 	if (kvm_singlestep(k, false, err) < 0 || aps_start(k, err) < 0)
 		return -1;
 	bsp_enter(k, true);
@@ -1240,6 +1248,258 @@ static int kvm_step(struct rax_vm *vm, struct rax_exit *ex, struct rax_err *err)
 	return rc;
 }
 
+static int kvm_set_state(struct rax_vm *vm, const struct rax_cpu_state *s, struct rax_err *err)
+{
+	return vcpu_set_state(bsp(ctx_of(vm)), s, err);
+}
+
+static int kvm_get_state(struct rax_vm *vm, struct rax_cpu_state *s, struct rax_err *err)
+{
+	return vcpu_get_state(bsp(ctx_of(vm)), s, err);
+}
+
+/* ---- debugger support (src/gdb/) ----
+ *
+ * The host debugger's breakpoints live in vCPU 0's KVM_SET_GUEST_DEBUG
+ * (KVM API, 4.35): software breakpoints are int3 bytes RAX writes into
+ * guest memory while run() is in progress (put in when it starts, taken
+ * out when it ends, so the debugger never reads them) with
+ * KVM_GUESTDBG_USE_SW_BP, which makes every #BP exit to us; hardware
+ * breakpoints and watchpoints are the debug registers (at most four, with
+ * the x86 rules: lengths 1, 2, 4 or 8 aligned to their length, no
+ * read-only watchpoint) with KVM_GUESTDBG_USE_HW_BP. Other vCPUs (--smp)
+ * run without them. A step is KVM_GUESTDBG_SINGLESTEP on vCPU 0 alone.
+ */
+
+static struct kvm_vcpu *vcpu_n(struct rax_vm *vm, unsigned i)
+{
+	struct kvm_ctx *k = ctx_of(vm);
+	return i < k->ncpus ? &k->cpu[i] : NULL;
+}
+
+static int kvm_cpu_get_state(struct rax_vm *vm, unsigned i, struct rax_cpu_state *s, struct rax_err *err)
+{
+	struct kvm_vcpu *v = vcpu_n(vm, i);
+	return v ? vcpu_get_state(v, s, err) : rax_errf(err, RAX_STATUS_USAGE, "no CPU %u", i);
+}
+
+static int kvm_cpu_set_state(struct rax_vm *vm, unsigned i, const struct rax_cpu_state *s, struct rax_err *err)
+{
+	struct kvm_vcpu *v = vcpu_n(vm, i);
+	return v ? vcpu_set_state(v, s, err) : rax_errf(err, RAX_STATUS_USAGE, "no CPU %u", i);
+}
+
+static int kvm_cpu_translate(struct rax_vm *vm, unsigned i, uint64_t gva, uint64_t *gpa)
+{
+	struct kvm_vcpu *v = vcpu_n(vm, i);
+	return v ? vcpu_translate(v, gva, gpa) : -1;
+}
+
+struct kvm_dbg {
+	struct kvm_guest_debug gd; /* control 0: none */
+	struct rax_breakpoint hw[4];
+	unsigned nhw;
+	struct {
+		uint64_t addr, gpa;
+		uint8_t saved;
+		bool in;
+	} sw[RAX_MAX_BREAKPOINTS];
+	unsigned nsw;
+};
+
+static struct kvm_dbg *dbg_of(struct rax_vm *vm)
+{
+	static struct kvm_dbg d; /* one VM per process has a debugger */
+	(void)vm;
+	return &d;
+}
+
+static int guest_debug_set(struct kvm_ctx *k, bool step, struct rax_err *err)
+{
+	struct kvm_guest_debug gd = dbg_of(NULL)->gd;
+	if (step)
+		gd.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
+	if (xioctl(bsp(k)->fd, KVM_SET_GUEST_DEBUG, &gd) < 0)
+		return rax_errf(err, RAX_STATUS_HOST, "this host's KVM refuses KVM_SET_GUEST_DEBUG (%s%s): %s",
+				step ? "single-step" : "breakpoints", gd.control & KVM_GUESTDBG_USE_HW_BP ? ", debug registers" : "",
+				strerror(errno));
+	k->singlestep_on = step;
+	return 0;
+}
+
+static int kvm_set_breakpoints(struct rax_vm *vm, const struct rax_breakpoint *bp, unsigned n, struct rax_err *err)
+{
+	struct kvm_ctx *k = ctx_of(vm);
+	struct kvm_dbg *d = dbg_of(vm), nd;
+	memset(&nd, 0, sizeof(nd));
+	uint64_t dr7 = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const struct rax_breakpoint *b = &bp[i];
+		if (b->kind == RAX_BP_SW) {
+			uint64_t gpa;
+			/* a host that emulates CPL0 code stops at int3 with an emulation failure */
+			bool emulated = k->ncpus == 1 ? !kvm_probe()->cpl0_native.ok : kvm_probe_cpl0_emulated_now();
+			if (emulated)
+				return rax_errf(err, RAX_STATUS_USAGE,
+						"this host's KVM emulates CPL0 code (kvm_pvm) and stops at int3: "
+						"use hbreak (debug registers) or --backend emulator");
+			if (vcpu_translate(bsp(k), b->addr, &gpa) < 0 || !guest_mem_contains(&vm->mem, gpa, 1))
+				return rax_errf(err, RAX_STATUS_USAGE,
+						"KVM: no software breakpoint at 0x%llx: not mapped to RAM now (use hbreak)",
+						(unsigned long long)b->addr);
+			nd.sw[nd.nsw].addr = b->addr;
+			nd.sw[nd.nsw].gpa = gpa;
+			nd.nsw++;
+			continue;
+		}
+		if (nd.nhw == 4)
+			return rax_errf(err, RAX_STATUS_USAGE,
+					"KVM: at most 4 hardware breakpoints and watchpoints (the debug registers)");
+		unsigned rw, len;
+		if (b->kind == RAX_BP_HW) {
+			rw = 0;
+			len = 0;
+		} else {
+			if (b->kind == RAX_WP_READ)
+				return rax_errf(err, RAX_STATUS_USAGE,
+						"KVM: the debug registers have no read-only watchpoint (use awatch)");
+			if ((b->len != 1 && b->len != 2 && b->len != 4 && b->len != 8) || (b->addr & (b->len - 1)))
+				return rax_errf(err, RAX_STATUS_USAGE,
+						"KVM: a watchpoint must be 1, 2, 4 or 8 bytes aligned to its length "
+						"(0x%llx, %u bytes)",
+						(unsigned long long)b->addr, b->len);
+			rw = b->kind == RAX_WP_WRITE ? 1 : 3;
+			len = b->len == 1 ? 0 : b->len == 2 ? 1 : b->len == 8 ? 2 : 3;
+		}
+		unsigned slot = nd.nhw;
+		nd.hw[nd.nhw++] = *b;
+		nd.gd.arch.debugreg[slot] = b->addr;
+		dr7 |= 2ull << (2 * slot); /* G0..G3 */
+		dr7 |= (uint64_t)(rw | len << 2) << (16 + 4 * slot);
+	}
+	if (nd.nsw || nd.nhw)
+		nd.gd.control = KVM_GUESTDBG_ENABLE;
+	if (nd.nsw)
+		nd.gd.control |= KVM_GUESTDBG_USE_SW_BP;
+	if (nd.nhw) {
+		nd.gd.control |= KVM_GUESTDBG_USE_HW_BP;
+		nd.gd.arch.debugreg[7] = dr7 | 0x400;
+	}
+	struct kvm_dbg old = *d;
+	*d = nd;
+	if (guest_debug_set(k, false, err) < 0) {
+		*d = old;
+		return -1;
+	}
+	return 0;
+}
+
+/* int3 in while the guest runs, out when it stops (only bytes still ours). */
+static void sw_insert(struct rax_vm *vm)
+{
+	struct kvm_dbg *d = dbg_of(vm);
+	for (unsigned i = 0; i < d->nsw; i++) {
+		uint8_t *p = guest_mem_ptr(&vm->mem, d->sw[i].gpa, 1);
+		if (!p || d->sw[i].in)
+			continue;
+		d->sw[i].saved = *p;
+		*p = 0xcc;
+		d->sw[i].in = true;
+	}
+}
+
+static void sw_remove(struct rax_vm *vm)
+{
+	struct kvm_dbg *d = dbg_of(vm);
+	for (unsigned i = d->nsw; i-- > 0;) {
+		uint8_t *p = guest_mem_ptr(&vm->mem, d->sw[i].gpa, 1);
+		if (p && d->sw[i].in && *p == 0xcc)
+			*p = d->sw[i].saved;
+		d->sw[i].in = false;
+	}
+}
+
+/* A KVM_EXIT_DEBUG (kvm_loop returned it as a STEP) as the stub sees it. */
+static void debug_exit_why(struct rax_vm *vm, struct rax_exit *ex)
+{
+	struct kvm_dbg *d = dbg_of(vm);
+	const struct kvm_debug_exit_arch *a = &bsp(ctx_of(vm))->run->debug.arch;
+	ex->kind = RAX_EXIT_DEBUG;
+	ex->rip = a->pc;
+	ex->cpu = 0;
+	if (a->exception == 3) { /* #BP: one of ours, or the guest's own int3 (reported too) */
+		ex->why = RAX_DEBUG_BREAK;
+		return;
+	}
+	for (unsigned i = 0; i < d->nhw; i++) {
+		if (!(a->dr6 & (1u << i)))
+			continue;
+		if (d->hw[i].kind == RAX_BP_HW) {
+			ex->why = RAX_DEBUG_BREAK;
+		} else {
+			ex->why = RAX_DEBUG_WATCH;
+			ex->watch_addr = d->hw[i].addr;
+			ex->watch_kind = d->hw[i].kind;
+		}
+		return;
+	}
+	ex->why = RAX_DEBUG_STEP;
+}
+
+/* A run with the debugger's breakpoints: the loop ends at a debug exit or
+ * the debugger's stop request. */
+static int kvm_debug_loop(struct rax_vm *vm, struct rax_exit *ex, struct rax_err *err, bool step)
+{
+	struct kvm_ctx *k = ctx_of(vm);
+	struct kvm_dbg *d = dbg_of(vm);
+	bool want = step || d->gd.control;
+	sw_insert(vm);
+	int rc = kvm_loop(vm, ex, err, want);
+	sw_remove(vm);
+	(void)k;
+	if (rc == 0 && want && ex->kind == RAX_EXIT_STEP)
+		debug_exit_why(vm, ex);
+	return rc;
+}
+
+static int kvm_debug_step(struct rax_vm *vm, unsigned i, struct rax_exit *ex, struct rax_err *err)
+{
+	struct kvm_ctx *k = ctx_of(vm);
+	if (i != 0)
+		return rax_errf(err, RAX_STATUS_USAGE, "KVM: only CPU 0 can be single-stepped (thread 1)");
+	struct rax_cpu_state s;
+	if (vcpu_get_state(bsp(k), &s, err) < 0)
+		return -1;
+	/* where the probe found that KVM does not stop after one instruction,
+	 * a step would run the guest away: refuse it (one CPU: the probe may run) */
+	if (k->ncpus == 1) {
+		const struct kvm_caps *caps = kvm_probe();
+		const struct kvm_finding *f = cpu_state_cpl(&s) == 3 ? &caps->singlestep_cpl3 : &caps->singlestep;
+		if (!f->ok)
+			return rax_errf(err, RAX_STATUS_HOST, "this host's KVM cannot single-step CPL%u code: %s",
+					cpu_state_cpl(&s), f->why);
+	}
+	if (guest_debug_set(k, true, err) < 0)
+		return -1;
+	bsp_enter(k, false);
+	int rc = kvm_debug_loop(vm, ex, err, true);
+	bsp_leave(k);
+	struct rax_err e2 = { 0 };
+	guest_debug_set(k, false, &e2);
+	return rc;
+}
+
+static int kvm_run_debug(struct rax_vm *vm, struct rax_exit *ex, struct rax_err *err)
+{
+	struct kvm_ctx *k = ctx_of(vm);
+	if (aps_start(k, err) < 0)
+		return -1;
+	bsp_enter(k, true);
+	int rc = kvm_debug_loop(vm, ex, err, false);
+	bsp_leave(k);
+	return rc;
+}
+
 const struct rax_backend_ops rax_kvm_backend = {
 	.name = "kvm",
 	.create = kvm_create,
@@ -1252,4 +1512,9 @@ const struct rax_backend_ops rax_kvm_backend = {
 	.set_irq = kvm_set_irq,
 	.kernel_irqchip = true,
 	.now_ns = kvm_now_ns,
+	.cpu_get_state = kvm_cpu_get_state,
+	.cpu_set_state = kvm_cpu_set_state,
+	.cpu_translate = kvm_cpu_translate,
+	.debug_step = kvm_debug_step,
+	.set_breakpoints = kvm_set_breakpoints,
 };

@@ -7,8 +7,9 @@
 ; Every module is one test image. For each, the runner rebuilds the machine
 ; src/loader/testimg.c builds for `rax --test` - the same GDT (0x1000),
 ; TSS (0x1100, RSP0 0x80000, IST1 0x90000), IDT (0x2000), 2 MiB identity
-; map with the image's W/U/NX policy, CR0/CR4/EFER, zeroed RAM, x87/SSE
-; reset state, GPRs from the header - enters the test at its CPL with
+; map with the image's W/U/NX policy, CR0/CR4/EFER (CR4.OSXSAVE and XCR0 =
+; x87|SSE|AVX where CPUID offers XSAVE and AVX, as rax-diff starts images),
+; zeroed RAM, x87/SSE/AVX reset state, GPRs from the header - enters the test at its CPL with
 ; IRETQ, and catches its end: the exit call (int 0x30), an exception the
 ; test's catch block does not take, or (trace mode) the step limit. It
 ; then prints the final state on COM1 and goes on with the next module;
@@ -27,7 +28,8 @@
 ;   trace  run every test with TF set and print one line per instruction
 ;          (RIP, RFLAGS, GPRs); POPF in the test keeps TF set.
 ;   steps  run every test with TF set and report the number of instructions
-;          and a hash of the state after each one (RIP, RFLAGS, GPRs, x87/SSE):
+;          and a hash of the state after each one (RIP, RFLAGS, GPRs, x87/SSE,
+;          with AVX the YMM upper halves):
 ;          two runs that agree on it agree at every instruction
 ;   dump   after each test also print the bytes of the image, the default
 ;          stack's top 64 KiB and each region, 64 per line.
@@ -46,6 +48,8 @@
 ;   @@ x87 FCW FSW FTW(abridged) MXCSR
 ;   @@ st ST0..ST7               80-bit values, exponent word first
 ;   @@ xmm XMM0..XMM15           high qword first
+;   @@ ymmh YMM0H..YMM15H        the YMM upper halves, high qword first (only
+;                                where the runner turned AVX on)
 ;   @@ mem IMAGE STACK REGION0.. FNV-1a hashes (8 bytes at a time) of the
 ;                                image, the top 64 KiB of the default
 ;                                stack (0 without it) and each region
@@ -78,7 +82,9 @@
 %define MAX_MODS    1024
 %define FX_INIT     0x1d0000
 %define FX_SAVE     0x1d0400
-%define FX_STEP     0x1d0800
+%define FX_STEP     0x1d0800         ; FXSAVE image, then (AVX) the YMM upper halves at +416
+%define YMMH_SAVE   0x1d0600         ; the YMM upper halves at the end of a test (AVX)
+%define XS_INIT     0x1d0c00         ; XSAVE image with XSTATE_BV = 0: AVX to its initial state
 %define VARS        0x1d1000
 %define STACK_TOP   0x1f0000
 %define BSS_END     0x1f0000
@@ -431,6 +437,21 @@ long_entry:
 	; the x87/SSE state every test starts from
 	mov word [FX_INIT], 0x37f
 	mov dword [FX_INIT + 24], 0x1f80
+	mov dword [XS_INIT + 24], 0x1f80
+	; XSAVE and AVX where CPUID offers them (rax-diff starts images with
+	; CR4.OSXSAVE and XCR0 = x87|SSE|AVX wherever its oracle has XSAVE)
+	mov qword [v_cr4], 0x620        ; CR4: PAE OSFXSR OSXMMEXCPT
+	mov qword [v_xcr0], 0
+	mov eax, 1
+	cpuid
+	bt ecx, 26                      ; XSAVE
+	jnc .no_xsave
+	or qword [v_cr4], 1 << 18       ; OSXSAVE
+	mov qword [v_xcr0], 3
+	bt ecx, 28                      ; AVX
+	jnc .no_xsave
+	mov qword [v_xcr0], 7
+.no_xsave:
 	mov qword [v_index], 0
 
 main_loop:
@@ -650,8 +671,9 @@ run_test:
 	mov qword [PDPT + 8], 0
 	mov rax, 0x80010033
 	mov cr0, rax
-	mov eax, 0x620
+	mov rax, [v_cr4]
 	mov cr4, rax
+	call set_xcr0
 	mov eax, PML4
 	mov cr3, rax
 	lgdt [gdtr]
@@ -667,6 +689,12 @@ run_test:
 	mov eax, 0x400
 	mov dr7, rax
 	fxrstor [FX_INIT]
+	cmp qword [v_xcr0], 7
+	jne .no_avx_init
+	mov eax, 4                      ; the YMM upper halves: initial (zero)
+	xor edx, edx
+	xrstor [XS_INIT]
+.no_avx_init:
 	mov eax, SEL_DATA0
 	cmp qword [v_cpl], 3
 	jne .sel
@@ -949,6 +977,8 @@ step:
 	and rax, ~0xc
 	mov cr0, rax
 	fxsave [FX_STEP]
+	mov edi, FX_STEP + 416
+	call save_ymmh
 	mov cr0, r14
 	xor eax, eax
 	mov [FX_STEP + 6], ax
@@ -957,6 +987,10 @@ step:
 	mov [FX_STEP + 28], eax
 	mov esi, FX_STEP
 	mov ecx, 416
+	cmp qword [v_xcr0], 7
+	jne .hash_fx
+	mov ecx, 416 + 256              ; with the YMM upper halves
+.hash_fx:
 	call hash
 	mov r13, rax                    ; x87/SSE state hash
 	cmp qword [v_trace], 0
@@ -1080,7 +1114,9 @@ finish:
 	mov rsp, STACK_TOP
 	mov rax, 0x80010033             ; a test may have changed CR0 (TS, ...)
 	mov cr0, rax
-	mov eax, 0x620
+	mov edi, YMMH_SAVE              ; (with the test's CR4 and XCR0)
+	call save_ymmh
+	mov rax, [v_cr4]
 	mov cr4, rax
 	fxsave [FX_SAVE]
 	mov qword [PDPT + 8], PD_HI | PTE_P | PTE_RW | PTE_A
@@ -1171,6 +1207,22 @@ report:
 	inc r12d
 	cmp r12d, 16
 	jb .xmm
+	cmp qword [v_xcr0], 7
+	jne .no_ymmh
+	lea rsi, [rel s_ymmh]
+	call puts
+	xor r12d, r12d
+.ymmh:
+	mov rbx, r12
+	shl rbx, 4
+	mov rax, [YMMH_SAVE + rbx + 8]
+	call puthex
+	mov rax, [YMMH_SAVE + rbx]
+	call puthex_sp
+	inc r12d
+	cmp r12d, 16
+	jb .ymmh
+.no_ymmh:
 	lea rsi, [rel s_mem]
 	call puts
 	mov rsi, [v_load]
@@ -1297,6 +1349,58 @@ hash:
 	ret
 
 ; put_gprs: " RAX RCX ... R15" from v_gpr
+; set_xcr0: XCR0 = v_xcr0 where the runner turned XSAVE on (CR4.OSXSAVE set)
+set_xcr0:
+	cmp qword [v_xcr0], 0
+	je .ret
+	push rax
+	push rcx
+	push rdx
+	mov eax, [v_xcr0]
+	xor ecx, ecx
+	xor edx, edx
+	xsetbv
+	pop rdx
+	pop rcx
+	pop rax
+.ret:
+	ret
+
+; save_ymmh: the YMM upper halves (16 x 16 bytes) to rdi, or zeros where
+; AVX is off now (the runner's v_xcr0, the test's CR4.OSXSAVE and XCR0);
+; CR0.TS must be clear. Keeps every register but rdi and RFLAGS.
+save_ymmh:
+	push rax
+	push rcx
+	push rdx
+	cmp qword [v_xcr0], 7
+	jne .zero
+	mov rax, cr4
+	bt rax, 18
+	jnc .zero
+	xor ecx, ecx
+	xgetbv
+	and eax, 6
+	cmp eax, 6
+	jne .zero
+%assign i 0
+%rep 16
+	vextractf128 [rdi + 16 * i], ymm %+ i, 1
+%assign i i + 1
+%endrep
+	jmp .done
+.zero:
+	xor eax, eax
+	mov ecx, 32
+.z:
+	mov [rdi + 8 * rcx - 8], rax
+	loop .z
+.done:
+	pop rdx
+	pop rcx
+	pop rax
+	ret
+
 put_gprs:
 	xor r12d, r12d
 .g:
@@ -1386,6 +1490,7 @@ s_regs:         db 10, "@@ regs", 0
 s_frame:        db 10, "@@ frame ", 0
 s_x87:          db 10, "@@ x87 ", 0
 s_st:           db 10, "@@ st ", 0
+s_ymmh:         db 10, "@@ ymmh ", 0
 s_xmm:          db 10, "@@ xmm ", 0
 s_mem:          db 10, "@@ mem ", 0
 s_t:            db 10, "@@ t ", 0
@@ -1412,6 +1517,8 @@ file_end:
 ; variables (bss, zeroed by the loader)
 absolute VARS
 v_nmods:        resq 1
+v_cr4:          resq 1
+v_xcr0:         resq 1
 v_trace:        resq 1
 v_dump:         resq 1
 v_step:         resq 1

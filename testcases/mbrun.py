@@ -32,6 +32,7 @@ FIELDS = {  # report line -> names of its values
     "x87": ["fcw", "fsw", "ftw", "mxcsr"],
     "st": [f"st{i}" for i in range(8)],
     "xmm": [f"xmm{i}" for i in range(16)],
+    "ymmh": [f"ymm{i}h" for i in range(16)],  # where the runner has AVX on (CR4.OSXSAVE, XCR0 = 7)
 }
 
 
@@ -58,8 +59,8 @@ def command(runner, build, images, trace=False, dump=False, steps=False):
         return cmd
     if runner not in ("emulator", "kvm"):
         raise RunError(f"unknown runner {runner!r} (emulator, kvm or qemu)")
-    # the CPU level of the corpus' newest forms (x86-64-v2; QEMU's -cpu max has them too)
-    cmd = [str(build / "rax"), "--backend", runner, "--cpu", "v2", "--kernel", str(kernel), "--mem", f"{MEM_MIB}M",
+    # the CPU level of the corpus' newest forms (x86-64-v3; QEMU's -cpu max has them too)
+    cmd = [str(build / "rax"), "--backend", runner, "--cpu", "v3", "--kernel", str(kernel), "--mem", f"{MEM_MIB}M",
            "--initrd", mods]
     if opts:
         cmd += ["--cmdline", opts]
@@ -128,7 +129,7 @@ def run(runner, build, images, trace=False, dump=False, steps=False, timeout=600
 def differences(a, b):
     """Field-by-field differences between two records: [(field, a, b)]."""
     out = []
-    for key in ["end", "regs", "frame", "x87", "st", "xmm", "mem", "steps", "out"]:
+    for key in ["end", "regs", "frame", "x87", "st", "xmm", "ymmh", "mem", "steps", "out"]:
         va, vb = a.get(key), b.get(key)
         if isinstance(va, dict) and isinstance(vb, dict):
             for k in sorted(set(va) | set(vb), key=lambda k: list(va).index(k) if k in va else 99):

@@ -386,3 +386,25 @@ void devices_set_line(struct rax_vm *vm, unsigned line, int level)
 	if (r)
 		irq_set_line(r, line, level);
 }
+
+/*
+ * The models in struct rax_devices are plain data whose pointers (the
+ * router's controllers, the APICs' bus, the port contexts) point into the
+ * same struct or at the VM, so a byte copy of it is its state; the UART
+ * lives apart, behind its lock, with its output buffer left out.
+ */
+size_t devices_state_size(struct rax_vm *vm) { return sizeof(struct rax_devices) + sizeof(struct uart_regs); }
+
+void devices_save(struct rax_vm *vm, void *buf)
+{
+	memcpy(buf, vm->devices, sizeof(struct rax_devices));
+	if (vm->uart)
+		uart_save(vm->uart, (struct uart_regs *)((char *)buf + sizeof(struct rax_devices)));
+}
+
+void devices_restore(struct rax_vm *vm, const void *buf)
+{
+	memcpy(vm->devices, buf, sizeof(struct rax_devices));
+	if (vm->uart)
+		uart_restore(vm->uart, (const struct uart_regs *)((const char *)buf + sizeof(struct rax_devices)));
+}

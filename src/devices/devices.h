@@ -13,6 +13,7 @@
 #define RAX_DEVICES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -36,6 +37,14 @@ struct irq_router *devices_irq(struct rax_vm *vm);
 /* Set interrupt line `line` (irq.h) now, on the CPU thread; nothing when
  * the backend has the controllers in its kernel. */
 void devices_set_line(struct rax_vm *vm, unsigned line, int level);
+
+/* The device models' state as one image (history.c): the PIC, PIT, RTC,
+ * ACPI PM, I/O APIC, local APICs, the interrupt router and the UART's
+ * registers. devices_save fills devices_state_size() bytes; restore puts
+ * them back (same VM). */
+size_t devices_state_size(struct rax_vm *vm);
+void devices_save(struct rax_vm *vm, void *buf);
+void devices_restore(struct rax_vm *vm, const void *buf);
 
 /* i8042 command that pulses the CPU reset line. */
 #define I8042_CMD_RESET 0xfe

@@ -181,7 +181,7 @@ void uart_write(struct uart16550 *u, unsigned offset, uint8_t value)
 			} else if (u->tx_held) {
 				u->tx_byte = value; /* stopping: written over the byte THR held */
 				u->tx_overrun++;
-			} else if (console_out_put(&u->out, value)) {
+			} else if (u->mute || console_out_put(&u->out, value)) {
 				u->thr_int = true; /* taken at once: THR empty again */
 			} else {
 				u->tx_held = true; /* THR busy until tx_space() */
@@ -241,4 +241,28 @@ unsigned uart_rx_space(struct uart16550 *u)
 	unsigned n = UART_RX_BUF - u->rx_count;
 	pthread_mutex_unlock(&u->lock);
 	return n;
+}
+
+#define UART_REGS(X) \
+	X(ier) X(lcr) X(mcr) X(lsr_extra) X(msr_delta) X(scr) X(fcr) X(divisor) X(thr_int) X(tx_held) X(tx_byte) \
+	X(rx_head) X(rx_count) X(irq_level)
+
+void uart_save(struct uart16550 *u, struct uart_regs *r)
+{
+	pthread_mutex_lock(&u->lock);
+#define X(f) r->f = u->f;
+	UART_REGS(X)
+#undef X
+	memcpy(r->rx, u->rx, sizeof(r->rx));
+	pthread_mutex_unlock(&u->lock);
+}
+
+void uart_restore(struct uart16550 *u, const struct uart_regs *r)
+{
+	pthread_mutex_lock(&u->lock);
+#define X(f) u->f = r->f;
+	UART_REGS(X)
+#undef X
+	memcpy(u->rx, r->rx, sizeof(r->rx));
+	pthread_mutex_unlock(&u->lock);
 }

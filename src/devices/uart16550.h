@@ -70,6 +70,7 @@ struct uart16550 {
 	uint8_t tx_byte;
 	uint64_t tx_overrun;      /* bytes the guest wrote over a held one (while stopping) */
 	const volatile int *stop; /* non-zero: the run ends, waits for the reader give up */
+	bool mute; /* replay (history.c): transmitted bytes are dropped, THR is free at once */
 	int irq_level;
 	void (*set_irq)(void *opaque, int level);
 	void *irq_opaque;
@@ -91,5 +92,20 @@ void uart_write(struct uart16550 *u, unsigned offset, uint8_t value);
 unsigned uart_receive(struct uart16550 *u, const uint8_t *buf, unsigned len);
 /* Free space in the receive buffer. Thread-safe. */
 unsigned uart_rx_space(struct uart16550 *u);
+
+/* The registers and receive FIFO (history.c snapshots), without the
+ * output buffer, the lock and the callbacks. */
+struct uart_regs {
+	uint8_t ier, lcr, mcr, lsr_extra, msr_delta, scr, fcr;
+	uint16_t divisor;
+	bool thr_int, tx_held;
+	uint8_t tx_byte;
+	uint8_t rx[UART_RX_BUF];
+	unsigned rx_head, rx_count;
+	int irq_level;
+};
+void uart_save(struct uart16550 *u, struct uart_regs *r);
+/* The interrupt line is not raised again: its level is the router's. */
+void uart_restore(struct uart16550 *u, const struct uart_regs *r);
 
 #endif

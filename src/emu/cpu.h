@@ -107,6 +107,23 @@ struct emu_cpu {
 	 * other CPUs' slices under SMP): now = icount + idle_ns. */
 	uint64_t idle_ns;
 	uint64_t slice_end; /* SMP: icount at which this CPU's slice ends (smp.c) */
+	/*
+	 * Run limits (emu_backend.c, history.c). event_at is min(ev_due,
+	 * limit_at) as last stored (armed_at), or 0 after a recheck. ev_due:
+	 * when service_events wants to look again. limit_at: min(stop_at,
+	 * slice_end, the next instruction while a hook is set); a block never
+	 * runs past event_at, so where a run stops never changes what it does.
+	 * stop_at: end the run there (EMU_EXIT_TARGET). hook: called at every
+	 * instruction boundary (phase 0: the instruction before retired, before
+	 * events; phase 1: before the next one executes). hist: history.c.
+	 */
+	uint64_t ev_due, armed_at, limit_at, stop_at, hook_done;
+	void (*hook)(struct emu_cpu *c, int phase);
+	struct emu_history *hist;
+	uint64_t *cow_bits; /* per RAM page: not yet saved since the last snapshot (shared) */
+	struct history_write *wlog; /* the memory writes of the current instruction (hook only) */
+	unsigned nwlog;
+	bool wlog_over;
 
 	struct rax_vm *vm;
 	uint8_t *ram;
@@ -194,6 +211,8 @@ struct emu_smp {
 	unsigned n;
 	unsigned last; /* the CPU that ran the last slice */
 	uint64_t now;  /* machine time (ns) at the end of the last slice */
+	uint64_t stop_total;      /* end the run when the CPUs' icounts add up to this (history.c) */
+	struct emu_cpu *resume;   /* a slice cut short by a stop, to go on with */
 	struct emu_cpu *cpu[EMU_MAX_CPUS];
 };
 
@@ -206,6 +225,8 @@ enum emu_cpu_state {
 
 /* run_loop's exit request that ends a CPU's slice (never leaves the backend). */
 #define EMU_EXIT_YIELD 0x80
+/* run_loop's exit request at stop_at (history.c turns it into RAX_EXIT_STEP). */
+#define EMU_EXIT_TARGET 0x81
 
 /*
  * Decode cache: straight-line runs of decoded instructions ("blocks", up to
@@ -281,6 +302,12 @@ void emu_run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex);
 void emu_idle(struct emu_cpu *c, bool (*woken)(struct emu_cpu *c));
 /* Make s the CPU's architectural state (as a VMM sets it). */
 void emu_load_state(struct emu_cpu *c, const struct rax_cpu_state *s);
+/* After stop_at, slice_end or hook changed: recompute limit_at and event_at
+ * (a pending recheck is kept). */
+void emu_set_limits(struct emu_cpu *c);
+/* history.c: a RAM page is written for the first time since the last
+ * snapshot (its cow bit is set): save its contents, clear the bit. */
+void history_cow(struct emu_cpu *c, uint64_t pfn);
 
 /* ---- several CPUs on one thread (smp.c) ---- */
 /* Run the machine's CPUs in turn until an exit the VM must see. */

@@ -27,6 +27,7 @@
 #include "emu/cpu.h"
 #include "emu/insn/handlers.h"
 #include "emu/fastpath.h"
+#include "emu/history.h"
 #include "emu/plant.h"
 #include "layout.h"
 #include "vm.h"
@@ -190,7 +191,9 @@ static bool service_events(struct emu_cpu *c)
 	uint64_t now = emu_now_ns(c);
 	uint64_t next = UINT64_MAX;
 	if (!vm) {
-		atomic_store_explicit(&c->event_at, UINT64_MAX, memory_order_relaxed);
+		c->ev_due = UINT64_MAX;
+		c->armed_at = c->limit_at;
+		atomic_store_explicit(&c->event_at, c->armed_at, memory_order_relaxed);
 		return false;
 	}
 	devices_advance(vm, now); /* timers: PIT, RTC, local APIC timers */
@@ -200,11 +203,14 @@ static bool service_events(struct emu_cpu *c)
 	if (dl != UINT64_MAX)
 		next = dl > now ? c->icount + (dl - now) : c->icount + 1;
 	bool delivered = emu_take_interrupt(c, &next);
-	/* a line raised from another thread meanwhile zeroed event_at: keep that */
-	uint64_t cur = atomic_load_explicit(&c->event_at, memory_order_relaxed);
-	if (cur > c->icount)
-		next = next < cur ? next : cur;
-	atomic_store_explicit(&c->event_at, next, memory_order_relaxed);
+	/* a look asked for earlier still stands (from CPU state only, never
+	 * from event_at, which other threads write) */
+	if (c->ev_due > c->icount)
+		next = next < c->ev_due ? next : c->ev_due;
+	c->ev_due = next;
+	c->armed_at = next < c->limit_at ? next : c->limit_at;
+	atomic_store_explicit(&c->event_at, c->armed_at, memory_order_relaxed);
+	/* a line raised from another thread meanwhile: look again at once */
 	if (c->irq && irq_posted(c->irq))
 		atomic_store_explicit(&c->event_at, 0, memory_order_relaxed);
 	return delivered;
@@ -301,6 +307,46 @@ static void debug_interrupt(struct emu_cpu *c)
 	c->dbg_why = RAX_DEBUG_INTERRUPT;
 }
 
+void emu_set_limits(struct emu_cpu *c)
+{
+	uint64_t l = c->stop_at < c->slice_end ? c->stop_at : c->slice_end;
+	/* a hook: this position if its phase 0 is still to come, else the next */
+	uint64_t h = c->hook_done == c->icount ? c->icount + 1 : c->icount;
+	if (c->hook && h < l)
+		l = h;
+	c->limit_at = l;
+	uint64_t want = c->ev_due < l ? c->ev_due : l, old = c->armed_at;
+	/* a recheck's zero (from any thread) stays until the look */
+	atomic_compare_exchange_strong_explicit(&c->event_at, &old, want, memory_order_relaxed,
+						memory_order_relaxed);
+	c->armed_at = want;
+}
+
+/*
+ * icount reached limit_at: stop at stop_at (EMU_EXIT_TARGET), or give the
+ * hook its phase 0 (once per position), or end an SMP slice; then set the
+ * next limit. True when the run must end here.
+ */
+static bool at_limit(struct emu_cpu *c)
+{
+	if (c->icount >= c->stop_at) {
+		c->exit_req = EMU_EXIT_TARGET;
+		return true;
+	}
+	if (c->hook && c->hook_done != c->icount) {
+		c->hook_done = c->icount;
+		c->hook(c, 0);
+		if (c->exit_req)
+			return true;
+	}
+	if (c->icount >= c->slice_end) {
+		c->exit_req = EMU_EXIT_YIELD;
+		return true;
+	}
+	emu_set_limits(c);
+	return false;
+}
+
 /* Execute until an exit; single: exactly one instruction. */
 void emu_run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 {
@@ -309,6 +355,8 @@ void emu_run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 	c->in_insn = false;
 	if (setjmp(c->jb)) {
 		emu_fault_entry(c); /* may longjmp here again for a nested fault */
+		if (c->hook)
+			c->hook(c, 1); /* the handler's first instruction is next */
 		if (single && !c->exit_req)
 			c->exit_req = RAX_EXIT_STEP;
 		/* a handler that faults forever retires nothing: poll stop here too */
@@ -320,9 +368,21 @@ void emu_run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 	c->jb_valid = true;
 	while (!c->exit_req) {
 		if (__builtin_expect(c->icount >= atomic_load_explicit(&c->event_at, memory_order_relaxed), 0)) {
-			if (service_events(c) && single) {
-				c->exit_req = RAX_EXIT_STEP; /* the step was the interrupt's delivery */
+			/* a stop point or hook first (position icount, before its events) */
+			if (c->icount >= c->limit_at && at_limit(c))
 				break;
+			/* events: asked for by a recheck (event_at zeroed), or due */
+			if (atomic_load_explicit(&c->event_at, memory_order_relaxed) != c->armed_at ||
+			    c->icount >= c->ev_due) {
+				if (service_events(c) && single) {
+					c->exit_req = RAX_EXIT_STEP; /* the step was the interrupt's delivery */
+					break;
+				}
+			}
+			if (c->hook) {
+				c->hook(c, 1); /* the next instruction is about to execute */
+				if (c->exit_req)
+					break;
 			}
 		}
 		if (__builtin_expect(c->dmode == EMU_MODE_NONE, 0)) {
@@ -352,6 +412,11 @@ void emu_run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 			 * an interrupt is taken right after it */
 			if (__builtin_expect(c->icount < c->shadow_until, 0))
 				n = 1;
+			/* and never past event_at: events and stops come at exact
+			 * counts, wherever blocks begin (a zeroed event_at wraps) */
+			uint64_t room = atomic_load_explicit(&c->event_at, memory_order_relaxed) - c->icount;
+			if (__builtin_expect(room < n, 0))
+				n = room ? (unsigned)room : 1;
 			emu_run_block(c, in, fop, n);
 		}
 		if (c->exit_req == RAX_EXIT_HLT && c->smp) {
@@ -422,6 +487,8 @@ static struct emu_cpu *cpu_new(struct rax_vm *vm, unsigned index, const struct e
 	c->misc_enable = 1; /* fast strings */
 	c->level = (uint8_t)(vm->cfg.cpu_level ? vm->cfg.cpu_level : RAX_CPU_LEVEL_DEFAULT);
 	c->slice_end = UINT64_MAX;
+	c->stop_at = c->limit_at = c->hook_done = UINT64_MAX;
+	c->armed_at = UINT64_MAX; /* event_at starts at 0: look first */
 	c->rng = EMU_RNG_SEED + index; /* each CPU its own sequence */
 	cpu_state_reset(&c->s);
 	memcpy(c->gpr, c->s.gpr, sizeof(c->gpr));
@@ -479,6 +546,7 @@ static int emu_create(struct rax_vm *vm, struct rax_err *err)
 			return rax_errf(err, RAX_STATUS_HOST, "emulator: out of memory");
 		}
 		m->n = 1;
+		m->stop_total = UINT64_MAX;
 		m->cpu[0] = bsp;
 		bsp->smp = m;
 		for (unsigned i = 1; i < n; i++) {
@@ -539,6 +607,8 @@ static int emu_run(struct rax_vm *vm, struct rax_exit *ex, struct rax_err *err)
 {
 	struct emu_cpu *c = cpu_of(vm);
 	c->track_writes = false;
+	if (c->hist)
+		return history_backend_run(vm, ex, err);
 	if (c->smp)
 		emu_smp_run(c->smp, ex);
 	else

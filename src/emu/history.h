@@ -106,6 +106,13 @@ typedef bool (*history_probe_fn)(struct rax_vm *vm, uint64_t k, void *arg);
 int history_find_last(struct rax_vm *vm, uint64_t lo, uint64_t hi, history_probe_fn probe, void *arg,
 		      uint64_t *found, struct rax_err *err);
 
+/* Within a probe: 0 when called at position k (before the events due at
+ * k), 1 when called again at k because an event was delivered there (an
+ * interrupt or exception moved RIP: a breakpoint on a handler's first
+ * instruction holds in phase 1). After find_last found k in phase 1 the
+ * machine is left after that delivery; history_goto(k) lands before it. */
+int history_probe_phase(struct rax_vm *vm);
+
 /* One memory write of the instruction before the probe's position. */
 struct history_write {
 	uint64_t gpa;   /* guest-physical address */
@@ -126,6 +133,9 @@ unsigned history_cpu(struct rax_vm *vm);
  * history_poke_mem writes guest-physical RAM itself. */
 int history_poke_mem(struct rax_vm *vm, uint64_t gpa, const void *buf, size_t len, struct rax_err *err);
 int history_poke_state(struct rax_vm *vm, unsigned cpu, const struct rax_cpu_state *s, struct rax_err *err);
+
+/* The interpreter's run() while history is on (emu_backend.c). */
+int history_backend_run(struct rax_vm *vm, struct rax_exit *ex, struct rax_err *err);
 
 struct history_stats {
 	uint64_t bytes;       /* snapshot memory in use now */

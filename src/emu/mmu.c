@@ -26,6 +26,7 @@
 #include "layout.h"
 
 #include "bus.h"
+#include "emu/history.h"
 #include "vm.h"
 
 #define PTE_P (1ull << 0)
@@ -89,6 +90,9 @@ void emu_note_write(struct emu_cpu *c, uint64_t gpa)
 		c->code_bits[pfn >> 6] &= ~(1ull << (pfn & 63));
 		c->block_break = true; /* the running block may be stale now */
 	}
+	/* history.c: the first write since the snapshot saves the page first */
+	if (__builtin_expect(c->cow_bits != NULL, 0) && pfn < c->npages && (c->cow_bits[pfn >> 6] >> (pfn & 63) & 1))
+		history_cow(c, pfn);
 	if (!c->track_writes)
 		return;
 	uint64_t pg = gpa & ~GUEST_PAGE_OFFSET;
@@ -122,6 +126,13 @@ void emu_phys_write(struct emu_cpu *c, uint64_t gpa, unsigned size, uint64_t v)
 		return;
 	}
 	emu_note_write(c, gpa);
+	if (__builtin_expect(c->wlog != NULL, 0)) { /* a per-instruction hook's write log (history.c) */
+		if (c->nwlog < HISTORY_MAX_WRITES)
+			c->wlog[c->nwlog++] = (struct history_write){ gpa, v & emu_mask(size), (uint8_t)size,
+								      (uint8_t)c->cpu_index };
+		else
+			c->wlog_over = true;
+	}
 	if (gpa < c->ram_size && size <= c->ram_size - gpa) {
 		memcpy(c->ram + gpa, &v, size);
 		return;
@@ -313,6 +324,9 @@ int emu_translate(struct emu_cpu *c, uint64_t la, int acc, bool user, bool probe
 			e->host = NULL; /* see emu_mark_code_page() */
 		if (gpa_page == c->apic_page)
 			e->host = NULL; /* the local APIC's page, even over RAM */
+		if (__builtin_expect(c->cow_bits != NULL, 0) && acc == ACC_W && e->host &&
+		    (c->cow_bits[gpa_page >> (GUEST_PAGE_SHIFT + 6)] >> ((gpa_page >> GUEST_PAGE_SHIFT) & 63) & 1))
+			e->host = NULL; /* not saved since the snapshot yet (history.c) */
 	}
 	*gpa = gpa_page | (la & GUEST_PAGE_OFFSET);
 	return 0;

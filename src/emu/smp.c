@@ -145,6 +145,29 @@ static bool smp_woken(struct emu_cpu *c)
 	return false;
 }
 
+/*
+ * Run c's slice (set up by the caller); true when the run must end with
+ * *ex. A slice cut short by a stop (vm->stop, the debugger, a machine
+ * count) is resumed by the next emu_smp_run as it was: the machine's time
+ * and turn are left as the slice found them, as if it had not stopped.
+ */
+static bool smp_slice(struct emu_smp *m, struct emu_cpu *c, struct rax_exit *ex)
+{
+	emu_run_loop(c, false, ex);
+	unsigned k = (unsigned)ex->kind;
+	if (k == EMU_EXIT_TARGET || k == RAX_EXIT_STOP || k == RAX_EXIT_DEBUG) {
+		m->resume = c;
+		ex->cpu = c->cpu_index;
+		return true;
+	}
+	m->now = emu_now_ns(c);
+	m->last = c->cpu_index;
+	if (k == EMU_EXIT_YIELD || k == RAX_EXIT_NONE)
+		return false;
+	ex->cpu = c->cpu_index; /* vm_run names it */
+	return true;
+}
+
 void emu_smp_run(struct emu_smp *m, struct rax_exit *ex)
 {
 	struct rax_vm *vm = m->cpu[0]->vm;
@@ -157,6 +180,23 @@ void emu_smp_run(struct emu_smp *m, struct rax_exit *ex)
 			*ex = (struct rax_exit){ .kind = RAX_EXIT_DEBUG, .why = RAX_DEBUG_INTERRUPT,
 						 .rip = m->cpu[m->last]->rip, .cpu = m->last };
 			return;
+		}
+		/* a run to a machine count (history.c) ends between two instructions */
+		uint64_t total = 0;
+		for (unsigned k = 0; m->stop_total != UINT64_MAX && k < m->n; k++)
+			total += m->cpu[k]->icount;
+		if (m->stop_total != UINT64_MAX && total >= m->stop_total) {
+			*ex = (struct rax_exit){ .kind = (enum rax_exit_kind)EMU_EXIT_TARGET, .rip = m->cpu[0]->rip };
+			return;
+		}
+		if (m->resume) { /* a slice a stop cut short goes on as if never stopped */
+			struct emu_cpu *c = m->resume;
+			m->resume = NULL;
+			c->stop_at = m->stop_total == UINT64_MAX ? UINT64_MAX : c->icount + (m->stop_total - total);
+			emu_set_limits(c);
+			if (smp_slice(m, c, ex))
+				return;
+			continue;
 		}
 		struct emu_cpu *c = next_cpu(m);
 		if (!c) {
@@ -176,12 +216,9 @@ void emu_smp_run(struct emu_smp *m, struct rax_exit *ex)
 		c->slice_end = c->icount + EMU_SMP_QUANTUM;
 		if (c->next_stop_poll > c->slice_end)
 			c->next_stop_poll = c->slice_end;
-		emu_run_loop(c, false, ex);
-		m->now = emu_now_ns(c);
-		m->last = c->cpu_index;
-		if ((unsigned)ex->kind == EMU_EXIT_YIELD || ex->kind == RAX_EXIT_NONE)
-			continue;
-		ex->cpu = c->cpu_index; /* vm_run names it */
-		return;
+		c->stop_at = m->stop_total == UINT64_MAX ? UINT64_MAX : c->icount + (m->stop_total - total);
+		emu_set_limits(c);
+		if (smp_slice(m, c, ex))
+			return;
 	}
 }

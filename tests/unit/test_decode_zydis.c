@@ -10,9 +10,14 @@
  *     XOP maps under 23 prefix combinations (none, 66, F2, F3, REX, REX.W,
  *     67, segment, LOCK, pairs, a REX that does not count, 12 prefixes) and
  *     16 ModRM/SIB/displacement forms, each with every ModRM.reg;
+ *   - a VEX sweep (sweep_vex): every opcode of VEX maps 1-3 under each
+ *     VEX.pp, L and W, the same ModRM forms and ModRM.reg, two VEX.vvvv
+ *     values, varied R/X/B, in the 3- and (where it can be) 2-byte forms,
+ *     and VEX behind each kind of legacy prefix;
  *   - random 15-byte strings: $RAX_ZYDIS_RANDOM of them (default 8000000)
- *     from seed $RAX_ZYDIS_SEED (default fixed), every other one starting
- *     with random prefixes and a 0F/0F38/0F3A escape.
+ *     from seed $RAX_ZYDIS_SEED (default fixed): half of them start with
+ *     random prefixes and a 0F/0F38/0F3A escape, a quarter with a random
+ *     VEX prefix (maps 1-3 mostly).
  * Every disagreement must match a category of tests/decode_disagreements.json
  * (first match wins); an unlisted one fails the test (the first few are
  * printed with their bytes), and so does a category that no longer matches
@@ -160,7 +165,8 @@ static bool parse_term(const char *s, struct term *t)
 		t->hi = (unsigned)strtoul(end + 1, &end, base);
 	return *end == 0 &&
 		(!strcmp(t->key, "op") || !strcmp(t->key, "imm") || !strcmp(t->key, "mod") || !strcmp(t->key, "reg") ||
-		 !strcmp(t->key, "rm") || !strcmp(t->key, "npfx"));
+		 !strcmp(t->key, "rm") || !strcmp(t->key, "npfx") || !strcmp(t->key, "vmap") || !strcmp(t->key, "l") ||
+		 !strcmp(t->key, "w") || !strcmp(t->key, "vvvv"));
 }
 
 static bool parse_alt(struct category *c, const char *s)
@@ -247,6 +253,7 @@ static bool load_categories(const char *path)
 
 struct shape {
 	unsigned map, op, pfx, npfx, modrm, imm;
+	unsigned vmap, vl, vw, vvvv; /* VEX: map (mmmmm; 1 for C5), L, W, vvvv (as a register number) */
 	bool has[8];
 };
 
@@ -282,9 +289,15 @@ static void shape_of(const uint8_t *bytes, struct shape *s)
 	s->pfx = last == 0xf3 ? 2 : last == 0xf2 ? 3 : s->has[0] ? 1 : 0;
 	const uint8_t *o = b + (i < 15 ? i : 14);
 	if (o[0] == 0xc4 || o[0] == 0xc5) {
+		uint8_t last = o[0] == 0xc5 ? o[1] : o[2]; /* W/R vvvv L pp */
 		s->map = 4;
 		s->op = o[0] == 0xc5 ? o[2] : o[3];
 		s->modrm = o[0] == 0xc5 ? o[3] : o[4];
+		s->vmap = o[0] == 0xc5 ? 1 : o[1] & 0x1f;
+		s->vw = o[0] == 0xc5 ? 0 : last >> 7;
+		s->vl = (last >> 2) & 1;
+		s->vvvv = (~last >> 3) & 15;
+		s->pfx = last & 3; /* VEX.pp: np 66 f3 f2 */
 	} else if (o[0] == 0x62) {
 		s->map = 5;
 		s->op = o[4];
@@ -334,6 +347,14 @@ static bool term_holds(const struct term *t, const struct shape *s, enum verdict
 		return (v = s->modrm & 7) >= t->lo && v <= t->hi;
 	if (!strcmp(t->key, "npfx"))
 		return s->npfx >= t->lo && s->npfx <= t->hi;
+	if (!strcmp(t->key, "vmap"))
+		return s->map == 4 && s->vmap >= t->lo && s->vmap <= t->hi;
+	if (!strcmp(t->key, "l"))
+		return s->map == 4 && s->vl == t->lo;
+	if (!strcmp(t->key, "w"))
+		return s->map == 4 && s->vw == t->lo;
+	if (!strcmp(t->key, "vvvv"))
+		return s->map == 4 && s->vvvv >= t->lo && s->vvvv <= t->hi;
 	if (!strcmp(t->key, "ours"))
 		return vo == t->lo;
 	if (!strcmp(t->key, "zydis"))
@@ -387,6 +408,10 @@ static void print_case(const char *what, const uint8_t *b, enum verdict vo, enum
 	fprintf(stderr, " zydis=%s", verdict_name[vz]);
 	if (vz == V_OK)
 		fprintf(stderr, "/%u", lz);
+	ZydisDecodedInstruction zi;
+	if (vz == V_OK && ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&zy, NULL, b, 15, &zi)))
+		fprintf(stderr, " (%s, %s)", ZydisMnemonicGetString(zi.mnemonic),
+			ZydisISASetGetString(zi.meta.isa_set));
 	fprintf(stderr, "\n");
 }
 
@@ -431,8 +456,9 @@ static void compare(const uint8_t *b, bool random)
 	struct shape s;
 	shape_of(b, &s);
 	unsigned mod = s.modrm >> 6;
-	unsigned key = s.map << 24 | s.op << 16 | s.pfx << 12 | (mod == 3) << 11 | ((s.modrm >> 3) & 7) << 8 |
-		s.has[4] << 7 | s.has[6] << 6 | vo << 2 | vz;
+	/* (VEX: the map in bits 27-31, L and W in place of LOCK and REX.W) */
+	unsigned key = (s.map == 4 ? s.vmap << 27 | s.vl << 7 | s.vw << 6 : (unsigned)s.has[4] << 7 | s.has[6] << 6) |
+		s.map << 24 | s.op << 16 | s.pfx << 12 | (mod == 3) << 11 | ((s.modrm >> 3) & 7) << 8 | vo << 2 | vz;
 	for (unsigned i = 0; i < nclusters; i++)
 		if (clusters[i].key == key) {
 			clusters[i].n++;
@@ -537,6 +563,69 @@ static void sweep(void)
 					}
 }
 
+/* A VEX prefix at p: the 2-byte form (C5) where c5 and it can say it (map 1,
+ * W=0, X=B=0), else the 3-byte one; rxb are the REX-style R X B bits. */
+static unsigned put_vex(uint8_t *p, bool c5, unsigned map, unsigned pp, unsigned l, unsigned w, unsigned vvvv,
+			unsigned rxb)
+{
+	uint8_t tail = (uint8_t)((~vvvv & 15) << 3 | l << 2 | pp);
+	if (c5 && map == 1 && !w && !(rxb & 3)) {
+		p[0] = 0xc5;
+		p[1] = (uint8_t)((~rxb & 4) << 5 | tail);
+		return 2;
+	}
+	p[0] = 0xc4;
+	p[1] = (uint8_t)((~rxb & 7) << 5 | map);
+	p[2] = (uint8_t)(w << 7 | tail);
+	return 3;
+}
+
+/*
+ * The VEX maps: every opcode of maps 1-3 (and the reserved maps 0 and 4)
+ * under each VEX.pp, L and W, every ModRM form and ModRM.reg, with VEX.vvvv
+ * 1111b and another value, R/X/B varied, in the 3-byte form and (map 1,
+ * W=0) the 2-byte one; then VEX behind each legacy prefix (66, F2, F3,
+ * LOCK and REX make it #UD; 67 and segments do not).
+ */
+static void sweep_vex(void)
+{
+	static const unsigned vvvvs[] = { 0, 9 };
+	for (unsigned map = 0; map <= 4; map++)
+		for (unsigned pp = 0; pp < 4; pp++)
+			for (unsigned lw = 0; lw < 4; lw++)
+				for (unsigned c5 = 0; c5 < 2; c5++) {
+					if (c5 && (map != 1 || (lw & 2)))
+						continue;
+					if ((map == 0 || map == 4) && lw)
+						continue;
+					for (unsigned v = 0; v < 2; v++)
+						for (unsigned op = 0; op < 256; op++)
+							for (unsigned form = 0; form < NFORMS; form++)
+								for (unsigned reg = 0; reg < 8; reg++) {
+									uint8_t b[32];
+									unsigned rxb = (form + reg + v) & (c5 ? 4 : 7);
+									unsigned n = put_vex(b, c5, map, pp, lw & 1,
+											     lw >> 1, vvvvs[v], rxb);
+									b[n++] = (uint8_t)op;
+									put_modrm(b + n, form, reg);
+									compare(b, false);
+								}
+				}
+	static const uint8_t legacy[] = { 0x66, 0xf2, 0xf3, 0xf0, 0x40, 0x48, 0x67, 0x2e, 0x64 };
+	for (unsigned k = 0; k < sizeof legacy; k++)
+		for (unsigned map = 1; map <= 3; map++)
+			for (unsigned pp = 0; pp < 4; pp++)
+				for (unsigned op = 0; op < 256; op++)
+					for (unsigned form = 0; form < NFORMS; form += 5) {
+						uint8_t b[32];
+						b[0] = legacy[k];
+						unsigned n = 1 + put_vex(b + 1, true, map, pp, 0, 0, 0, 0);
+						b[n++] = (uint8_t)op;
+						put_modrm(b + n, form, 0);
+						compare(b, false);
+					}
+}
+
 static uint64_t rng;
 
 static uint64_t next(void)
@@ -617,13 +706,24 @@ int main(void)
 
 	double t0 = now();
 	sweep();
+	sweep_vex();
 	unsigned long nsweep = ncompared;
 	for (unsigned long i = 0; i < nrandom; i++) {
 		uint8_t b[16];
 		uint64_t a = next(), c = next();
 		memcpy(b, &a, 8);
 		memcpy(b + 8, &c, 8);
-		if (i & 1) {
+		if ((i & 3) == 2) {
+			/* every fourth string: a VEX prefix (maps 1-3 mostly), then random bytes */
+			uint64_t r = next();
+			unsigned map = (r & 15) < 14 ? 1 + (unsigned)(r >> 4) % 3 : (unsigned)(r >> 4) & 31;
+			unsigned n = (r >> 9) & 1 ? 0 : 1 + (unsigned)(r >> 10) % 2;
+			static const uint8_t pfx[] = { 0x67, 0x2e, 0x64, 0x66 };
+			for (unsigned k = 0; k < n; k++)
+				b[k] = pfx[(r >> (12 + 2 * k)) & 3];
+			n += put_vex(b + n, (r >> 16) & 1, map, (r >> 17) & 3, (r >> 19) & 1, (r >> 20) & 1,
+				     (unsigned)(r >> 21) & 15, (unsigned)(r >> 25) & 7);
+		} else if (i & 1) {
 			/* every other string: prefixes (up to 14, so some exceed 15
 			 * bytes) and an escape, then the random bytes */
 			static const uint8_t pfx[] = { 0x66, 0x67, 0xf0, 0xf2, 0xf3, 0x2e, 0x64, 0x40, 0x48, 0x4d };
@@ -662,9 +762,14 @@ int main(void)
 		for (unsigned i = 0; i < nclusters && i < (getenv("RAX_ZYDIS_ALL") ? MAX_CLUSTERS : 40); i++) {
 			char what[48];
 			unsigned k = clusters[i].key;
-			snprintf(what, sizeof what, "%-5s %02x %-2s %s /%u n=%-6lu", map_names[k >> 24],
-				 (k >> 16) & 0xff, pfx_names[(k >> 12) & 3], (k >> 11) & 1 ? "r" : "m", (k >> 8) & 7,
-				 clusters[i].n);
+			if (((k >> 24) & 7) == 4)
+				snprintf(what, sizeof what, "vex%u %02x %-2s L%u W%u %s /%u n=%-6lu", k >> 27,
+					 (k >> 16) & 0xff, pfx_names[(k >> 12) & 3], (k >> 7) & 1, (k >> 6) & 1,
+					 (k >> 11) & 1 ? "r" : "m", (k >> 8) & 7, clusters[i].n);
+			else
+				snprintf(what, sizeof what, "%-5s %02x %-2s %s /%u n=%-6lu", map_names[(k >> 24) & 7],
+					 (k >> 16) & 0xff, pfx_names[(k >> 12) & 3], (k >> 11) & 1 ? "r" : "m",
+					 (k >> 8) & 7, clusters[i].n);
 			print_case(what, clusters[i].b, clusters[i].vo, clusters[i].vz, clusters[i].lo, clusters[i].lz);
 		}
 		unit_fail++;

@@ -310,6 +310,7 @@ class Image:
         self.needs_mmx = False
         self.needs_fpu = False
         self.needs_ymm = False
+        self.ymm_upper = False
         self.ro_used = 0
         self.prologue = []
 
@@ -382,6 +383,11 @@ class Image:
             out.append("\tlea rax, [rel xmm_init]")
             for i in range(16):
                 out.append(f"\tmovdqu xmm{i}, [rax + {16 * i}]")
+            if self.ymm_upper:
+                # legacy SSE forms of v3 rows (AES-NI, PCLMULQDQ): random YMM
+                # upper halves, which a legacy SSE instruction must keep
+                for i in range(16):
+                    out.append(f"\tvinsertf128 ymm{i}, ymm{i}, [rax + {256 + 16 * i}], 1")
         if self.needs_mmx:
             out.append("\tfninit")
             for i in range(8):
@@ -398,7 +404,7 @@ class Image:
             out += ["\tdb " + ", ".join(f"0x{x:02x}" for x in init[k:k + 32]) for k in range(0, XS_SIZE, 32)]
         if self.needs_xmm:
             out.append("xmm_init:")
-            for i in range(16):
+            for i in range(32 if self.ymm_upper else 16):
                 b = bytes(self.g.r.getrandbits(8) for _ in range(16))
                 out.append("\tdb " + ", ".join(f"0x{x:02x}" for x in b))
         out += self.data
@@ -1444,6 +1450,7 @@ def r_simd(img, form):
     (MOVDQU/MOVQ) because the native oracle compares GPRs, RFLAGS and memory only."""
     row, g = form.row, img.g
     img.needs_xmm = True
+    img.ymm_upper = "V3" in row["flags"]
     pre, rexw = row_prefixes(row, form.size)
     # "Rd/Mb" (a 32-bit register, or a byte in memory) is generated as Eb;
     # "xmm0" (the implicit mask of the variable blends) gets a value per case

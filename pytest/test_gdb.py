@@ -17,6 +17,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import time
 
@@ -247,6 +248,129 @@ def test_tcp_and_threads(rax_gdb):
     assert "CPU 1" in out, out
     rc, _ = r.wait()
     assert rc == SIGNAL
+
+
+
+def vmlinux_of(bzimage):
+    """The bzImage's vmlinux (LZ4 legacy payload, as Debian builds it)."""
+    d = open(bzimage, "rb").read()
+    setup_sects = d[0x1f1] or 4
+    po, pl = struct.unpack_from("<II", d, 0x248)
+    off = (setup_sects + 1) * 512 + po
+    payload = d[off:off + pl]
+    assert payload[:4] == b"\x02\x21\x4c\x18", payload[:4]
+    return subprocess.run(["lz4", "-dc"], input=payload[:-4], capture_output=True).stdout
+
+def kallsyms(elf, want):
+    """Addresses of the symbols in want from the kernel's own kallsyms tables:
+    Debian's System.map is a placeholder (the real one is in the -dbg
+    package). The token table holds the digits as one-character tokens in a
+    row; its index, the markers, the names and the offsets are found from
+    there (scripts/kallsyms.c's layout, 6.1 with kallsyms_seqs_of_names)."""
+    pat = b"0\x001\x002\x003\x004\x005\x006\x007\x008\x009\x00"
+    p = elf.find(pat)
+    while p >= 0:
+        # token_index: 256 increasing u16 after the table, idx[0x30] = p - start
+        q = (p + 7) & ~7
+        for q in range(q, q + 0x1000, 2):
+            idx = struct.unpack_from("<256H", elf, q)
+            start = p - idx[0x30]
+            if idx[0] != 0 or start < 0 or start % 8 or q < start:
+                continue
+            if all(idx[i] < idx[i + 1] for i in range(255)) and all(
+                    elf[start + idx[i + 1] - 1] == 0 for i in range(255)):
+                break
+        else:
+            p = elf.find(pat, p + 1)
+            continue
+        break
+    tokens = [elf[start + idx[i]:elf.index(b"\0", start + idx[i])].decode("latin1") for i in range(256)]
+    tt = start
+    # num_syms: N at s, names at s+8, markers (ceil(N/256) u32, first 0) end at tt (aligned 8)
+    for s in range(tt - 16, max(tt - (8 << 20), 0), -8):
+        n, = struct.unpack_from("<I", elf, s)
+        if not 10000 < n < 1000000:
+            continue
+        nm = (n + 255) // 256
+        # markers end at the token table, or (6.2, and 6.1 stable backports)
+        # at kallsyms_seqs_of_names (3 bytes a symbol) that ends there
+        for end in (tt, (tt - 3 * n) & ~7):
+            ms = end - ((nm * 4 + 7) & ~7)
+            if struct.unpack_from("<I", elf, ms)[0] == 0:
+                break
+        else:
+            continue
+        # walk names
+        pos = s + 8
+        ok = True
+        for _ in range(n):
+            l = elf[pos]
+            if l & 0x80:
+                l = (l & 0x7f) | (elf[pos + 1] << 7)
+                pos += 1
+            pos += 1 + l
+            if pos > ms:
+                ok = False
+                break
+        if ok and ((pos + 7) & ~7) == ms:
+            break
+    else:
+        raise RuntimeError("kallsyms_num_syms not found")
+    relbase, = struct.unpack_from("<Q", elf, s - 8)
+    offs_start = s - 8 - 4 * n
+    if offs_start % 8:
+        offs_start -= 4
+    offs = struct.unpack_from("<%di" % n, elf, offs_start)
+    pos = s + 8
+    out = {}
+    for i in range(n):
+        l = elf[pos]
+        if l & 0x80:
+            l = (l & 0x7f) | (elf[pos + 1] << 7)
+            pos += 1
+        name = "".join(tokens[b] for b in elf[pos + 1:pos + 1 + l])
+        pos += 1 + l
+        if name[1:] in want:
+            o = offs[i]
+            out[name[1:]] = o if o >= 0 else relbase - 1 - o
+    return out
+
+
+# ---- the Debian kernel on the interpreter ----
+
+
+@pytest.mark.boot
+def test_linux_start_kernel(rax_gdb):
+    """Break at start_kernel (hbreak: the address from the kernel's kallsyms;
+    nokaslr, so RIP is the symbol's address), read boot_command_line, then
+    let the boot go on a little and interrupt it."""
+    from conftest import guest_asset
+    bz, initrd = guest_asset("bzImage"), guest_asset("initrd.img")
+    if not shutil.which("lz4"):
+        pytest.skip("lz4 is needed to read the kernel's symbols")
+    syms = kallsyms(vmlinux_of(bz), {"start_kernel", "boot_command_line"})
+    cmdline = "console=ttyS0 earlyprintk=serial,ttyS0 panic=-1 reboot=k nokaslr rax.gdb=1"
+    r = rax_gdb(["--backend", "emulator", "--kernel", bz, "--initrd", initrd, "--cmdline", cmdline])
+    t0 = time.monotonic()
+    out = gdb(r.target, [
+        f"hbreak *{syms['start_kernel']:#x}",
+        "continue",
+        "p/x $pc",
+        f"x/s {syms['boot_command_line']:#x}",
+        "monitor icount",
+        "delete",
+        "continue",
+        "monitor icount",
+        "kill",
+    ], elf=False, sigint_after=5.0)
+    took = time.monotonic() - t0
+    assert values(out, "")[0] == syms["start_kernel"], out
+    assert cmdline in out, out
+    counts = [int(x) for x in re.findall(r"^(\d+)$", out, re.M)]
+    assert len(counts) == 2 and counts[1] > counts[0] > 10_000_000, out
+    rc, err = r.wait()
+    assert rc == SIGNAL, err
+    print(f"start_kernel after {counts[0]} instructions; test {took:.1f} s")
 
 
 # ---- protocol robustness, over a raw socket ----

@@ -17,6 +17,8 @@
 #include "loader/bzimage.h"
 #include "cpuid_model.h"
 #include "kvm_probe.h"
+#include "emu/history.h"
+#include "emu/trace.h"
 #include "gdb/gdbstub.h"
 #include "loader/multiboot.h"
 #include "loader/testimg.h"
@@ -76,6 +78,14 @@ static void usage(FILE *f)
 		"                      unix:PATH; gdb attaches with 'target remote ...'\n"
 		"  --gdb-wait          stop before the first instruction until gdb resumes\n"
 		"  -s                  --gdb tcp::1234\n"
+		"  --gdb-history SIZE  emulator: snapshot memory for reverse execution\n"
+		"                      (K/M/G; default 256M with --gdb, 0 turns it off);\n"
+		"                      the use is printed at exit\n"
+		"  --trace FILE        emulator: one record per retired instruction\n"
+		"  --trace-from N      the first instruction traced (count from 0)\n"
+		"  --trace-count N     how many instructions are traced\n"
+		"  --trace-range LO-HI only instructions with LO <= RIP < HI (0x hex or decimal)\n"
+		"  --trace-format F    text or binary (default: binary when FILE ends in .bin)\n"
 		"  -S                  --gdb-wait\n"
 		"  --kvm-info          probe what this host's KVM can do, one finding a line\n"
 		"                      (exit 0 when KVM is usable, 14 when not)\n"
@@ -189,6 +199,12 @@ enum {
 	OPT_SMP,
 	OPT_GDB,
 	OPT_GDB_WAIT,
+	OPT_GDB_HISTORY,
+	OPT_TRACE,
+	OPT_TRACE_FROM,
+	OPT_TRACE_COUNT,
+	OPT_TRACE_RANGE,
+	OPT_TRACE_FORMAT,
 };
 
 /* --initrd values, split at commas: the bzImage initrd or the multiboot modules. */
@@ -266,6 +282,75 @@ static int kernel_kind(const char *path, uint64_t mem_size, enum kernel_kind *ki
 /* --gdb WHERE (or -s) and --gdb-wait (or -S). */
 static const char *gdb_spec;
 static bool gdb_wait;
+/* --gdb-history SIZE (set: history_size is it) and --trace*. */
+static bool history_set;
+static uint64_t history_size = HISTORY_DEFAULT_BYTES;
+static struct trace_options trace_opt = { .rip_hi = UINT64_MAX };
+static bool trace_format_set;
+
+/* LO-HI, each decimal or 0x hex, LO < HI. */
+static int parse_range(const char *s, uint64_t *lo, uint64_t *hi)
+{
+	const char *dash = strchr(s, '-');
+	if (!dash || dash == s || !dash[1])
+		return -1;
+	char a[64], b[64];
+	if ((size_t)(dash - s) >= sizeof(a) || strlen(dash + 1) >= sizeof(b))
+		return -1;
+	memcpy(a, s, (size_t)(dash - s));
+	a[dash - s] = 0;
+	strcpy(b, dash + 1);
+	char *v[2] = { a, b };
+	uint64_t *out[2] = { lo, hi };
+	for (int i = 0; i < 2; i++) {
+		const char *p = v[i];
+		int base = 10;
+		if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+			p += 2;
+			base = 16;
+		}
+		if (!*p)
+			return -1;
+		uint64_t x = 0;
+		for (; *p; p++) {
+			int d = *p >= '0' && *p <= '9' ? *p - '0'
+				: base == 16 && *p >= 'a' && *p <= 'f' ? *p - 'a' + 10
+				: base == 16 && *p >= 'A' && *p <= 'F' ? *p - 'A' + 10
+									: -1;
+			if (d < 0 || x > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
+				return -1;
+			x = x * (uint64_t)base + (uint64_t)d;
+		}
+		*out[i] = x;
+	}
+	return *lo < *hi ? 0 : -1;
+}
+
+/* History and the trace on an interpreter VM before it runs. */
+static int debug_setup(struct rax_vm *vm, struct rax_err *err)
+{
+	bool want = history_set ? history_size > 0 : gdb_spec != NULL;
+	if (vm->cfg.backend == RAX_BACKEND_EMULATOR && want &&
+	    history_enable(vm, history_size, 0, err) < 0)
+		return -1;
+	if (trace_opt.path && trace_open(vm, &trace_opt, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* At exit: what history used, what the trace wrote. */
+static void debug_report(struct rax_vm *vm)
+{
+	if (vm->cfg.backend != RAX_BACKEND_EMULATOR || !vm->backend)
+		return;
+	if (history_active(vm)) {
+		char line[256];
+		history_format(vm, line, sizeof(line));
+		fprintf(stderr, "rax: %s\n", line);
+	}
+	if (trace_opt.path)
+		trace_close(vm);
+}
 
 /* rax --kernel: detect the kernel's format, load it and run the VM. */
 static int run_kernel(struct rax_config *cfg, const struct initrd_list *initrds, bool cmdline_set, bool stats)
@@ -293,7 +378,7 @@ static int run_kernel(struct rax_config *cfg, const struct initrd_list *initrds,
 		loaded = multiboot_load(&vm.mem, cfg->kernel, (const char *const *)initrds->paths, initrds->n,
 					cmdline_set ? cfg->cmdline : "", rax_ncpus(cfg), &st, &err);
 	if (loaded < 0 || vm_create_backend(&vm, &err) < 0 || vm.ops->set_state(&vm, &st, &err) < 0 ||
-	    vm_start_input(&vm, &err) < 0) {
+	    debug_setup(&vm, &err) < 0 || vm_start_input(&vm, &err) < 0) {
 		status = err.code ? err.code : RAX_STATUS_HOST;
 	} else {
 		/* the input is good and the VM exists: now the host's limits */
@@ -310,6 +395,7 @@ static int run_kernel(struct rax_config *cfg, const struct initrd_list *initrds,
 		else
 			status = vm_run(&vm, &err);
 		gdb_stub_close(stub);
+		debug_report(&vm);
 		report_debug_exit(&vm, status);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		if (stats)
@@ -332,7 +418,12 @@ int main(int argc, char **argv)
 		{ "clock", required_argument, 0, OPT_CLOCK },     { "cpu", required_argument, 0, OPT_CPU },
 		{ "smp", required_argument, 0, OPT_SMP },         { "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, OPT_VERSION },       { "gdb", required_argument, 0, OPT_GDB },
-		{ "gdb-wait", no_argument, 0, OPT_GDB_WAIT },     { 0, 0, 0, 0 },
+		{ "gdb-wait", no_argument, 0, OPT_GDB_WAIT },     { "gdb-history", required_argument, 0, OPT_GDB_HISTORY },
+		{ "trace", required_argument, 0, OPT_TRACE },     { "trace-from", required_argument, 0, OPT_TRACE_FROM },
+		{ "trace-count", required_argument, 0, OPT_TRACE_COUNT },
+		{ "trace-range", required_argument, 0, OPT_TRACE_RANGE },
+		{ "trace-format", required_argument, 0, OPT_TRACE_FORMAT },
+		{ 0, 0, 0, 0 },
 	};
 	struct rax_config cfg = {
 		.backend = RAX_BACKEND_KVM,
@@ -343,6 +434,7 @@ int main(int argc, char **argv)
 	};
 	char msg[600];
 	const char *test = NULL;
+	bool trace_extra = false;
 	bool kvm_info = false, kernel_opts = false, rtc_host = false, rtc_set = false, stats = false,
 	     cmdline_set = false, clock_set = false;
 	static struct initrd_list initrds; /* static: still reachable on early returns */
@@ -446,6 +538,47 @@ int main(int argc, char **argv)
 		case OPT_GDB_WAIT:
 		case 'S': gdb_wait = true; break;
 		case OPT_STATS: stats = true; break;
+		case OPT_GDB_HISTORY:
+			if (!strcmp(optarg, "0")) {
+				history_size = 0;
+			} else if (cli_parse_size(optarg, &history_size, &why) < 0 || history_size < (1u << 20)) {
+				snprintf(msg, sizeof(msg), "--gdb-history '%s': %s", optarg,
+					 why ? why : "at least 1M (or 0: off)");
+				return die(RAX_STATUS_USAGE, msg);
+			}
+			history_set = true;
+			break;
+		case OPT_TRACE:
+			if (!*optarg)
+				return die(RAX_STATUS_USAGE, "--trace needs a file name");
+			trace_opt.path = optarg;
+			break;
+		case OPT_TRACE_FROM:
+		case OPT_TRACE_COUNT:
+			if (cli_parse_u64(optarg, c == OPT_TRACE_COUNT ? 1 : 0, UINT64_MAX / 2,
+					  c == OPT_TRACE_FROM ? &trace_opt.from : &trace_opt.count, &why) < 0) {
+				snprintf(msg, sizeof(msg), "%s '%s': %s",
+					 c == OPT_TRACE_FROM ? "--trace-from" : "--trace-count", optarg, why);
+				return die(RAX_STATUS_USAGE, msg);
+			}
+			trace_extra = true;
+			break;
+		case OPT_TRACE_RANGE:
+			if (parse_range(optarg, &trace_opt.rip_lo, &trace_opt.rip_hi) < 0) {
+				snprintf(msg, sizeof(msg), "--trace-range '%s': not LO-HI with LO < HI (0x hex or decimal)",
+					 optarg);
+				return die(RAX_STATUS_USAGE, msg);
+			}
+			trace_extra = true;
+			break;
+		case OPT_TRACE_FORMAT:
+			if (strcmp(optarg, "text") && strcmp(optarg, "binary")) {
+				snprintf(msg, sizeof(msg), "--trace-format '%s': text or binary", optarg);
+				return die(RAX_STATUS_USAGE, msg);
+			}
+			trace_opt.format = !strcmp(optarg, "binary") ? TRACE_BINARY : TRACE_TEXT;
+			trace_format_set = trace_extra = true;
+			break;
 		case 'h': usage(stdout); return 0;
 		case OPT_VERSION: printf("rax %s\n", RAX_VERSION); return 0;
 		case OPT_KVM_INFO: kvm_info = true; break;
@@ -494,6 +627,16 @@ int main(int argc, char **argv)
 		return die(RAX_STATUS_USAGE, "--gdb-wait (-S) needs --gdb WHERE or -s");
 	if (gdb_spec && (test || kvm_info))
 		return die(RAX_STATUS_USAGE, "--gdb works with --kernel only");
+	if (trace_extra && !trace_opt.path)
+		return die(RAX_STATUS_USAGE, "--trace-from, --trace-count, --trace-range and --trace-format need --trace FILE");
+	if ((trace_opt.path || (history_set && history_size)) && cfg.backend != RAX_BACKEND_EMULATOR)
+		return die(RAX_STATUS_USAGE, "--trace and --gdb-history need --backend emulator");
+	if ((trace_opt.path || history_set) && test)
+		return die(RAX_STATUS_USAGE, "--trace and --gdb-history work with --kernel only");
+	if (trace_opt.path && !trace_format_set) {
+		size_t n = strlen(trace_opt.path);
+		trace_opt.format = n > 4 && !strcmp(trace_opt.path + n - 4, ".bin") ? TRACE_BINARY : TRACE_TEXT;
+	}
 	if (test)
 		return run_test(&cfg, test);
 	if (!cfg.kernel)

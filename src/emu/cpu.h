@@ -124,6 +124,7 @@ struct emu_cpu {
 	struct history_write *wlog; /* the memory writes of the current instruction (hook only) */
 	unsigned nwlog;
 	bool wlog_over;
+	struct emu_trace *trace; /* rax --trace (trace.c), on the BSP */
 
 	struct rax_vm *vm;
 	uint8_t *ram;

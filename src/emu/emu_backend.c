@@ -28,6 +28,7 @@
 #include "emu/insn/handlers.h"
 #include "emu/fastpath.h"
 #include "emu/history.h"
+#include "emu/trace.h"
 #include "emu/plant.h"
 #include "layout.h"
 #include "vm.h"
@@ -607,6 +608,8 @@ static int emu_run(struct rax_vm *vm, struct rax_exit *ex, struct rax_err *err)
 {
 	struct emu_cpu *c = cpu_of(vm);
 	c->track_writes = false;
+	if (c->trace)
+		return trace_backend_run(vm, ex, err);
 	if (c->hist)
 		return history_backend_run(vm, ex, err);
 	if (c->smp)

@@ -537,7 +537,8 @@ static int plain_run_to(struct emu_cpu *b, uint64_t target, struct rax_exit *ex)
 int history_run_to(struct rax_vm *vm, uint64_t target, struct rax_exit *ex, struct rax_err *err)
 {
 	struct emu_history *h = hist_of(vm);
-	bsp_of(vm)->track_writes = false;
+	if (!bsp_of(vm)->hook)
+		bsp_of(vm)->track_writes = false;
 	if (!h)
 		return plain_run_to(bsp_of(vm), target, ex);
 	return drive(h, target, ex, err);

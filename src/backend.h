@@ -10,6 +10,7 @@
 #define RAX_BACKEND_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cpu_state.h"
@@ -33,6 +34,7 @@ enum rax_debug_why {
 	RAX_DEBUG_STEP,      /* debug_step() retired one instruction (or delivered an event) */
 	RAX_DEBUG_BREAK,     /* an execution breakpoint at rip: the instruction has not run */
 	RAX_DEBUG_WATCH,     /* a data watchpoint: watch_addr, watch_kind; the access has completed */
+	RAX_DEBUG_HISTORY_BEGIN, /* reverse execution reached the oldest position it keeps */
 };
 
 /* Breakpoint and watchpoint kinds, numbered as gdb's Z packets number them. */
@@ -98,11 +100,19 @@ struct rax_backend_ops {
 	 * err when the backend cannot set one of them (too many, a kind or
 	 * length it lacks, an unmapped software breakpoint on KVM). */
 	int (*set_breakpoints)(struct rax_vm *vm, const struct rax_breakpoint *bp, unsigned n, struct rax_err *err);
-	/* The debugger wrote guest RAM [gpa, gpa+len) behind the CPU's back
-	 * (the interpreter drops code it decoded there; NULL: nothing to do). */
-	void (*mem_written)(struct rax_vm *vm, uint64_t gpa, uint64_t len);
+	/* The debugger writes guest RAM [gpa, gpa+len) (the interpreter drops
+	 * code it decoded there and logs the write for replays; NULL: the
+	 * caller writes guest memory itself). */
+	int (*mem_write)(struct rax_vm *vm, uint64_t gpa, const void *buf, size_t len, struct rax_err *err);
 	/* The interpreter's retired-instruction count (NULL elsewhere). */
 	uint64_t (*icount)(struct rax_vm *vm);
+	/* Reverse execution (the interpreter with history on; NULL or false
+	 * elsewhere): one instruction back (step), or back to the last
+	 * position where a forward run would have stopped at a breakpoint or
+	 * watchpoint; RAX_EXIT_DEBUG with why STEP, BREAK, WATCH, or
+	 * HISTORY_BEGIN when the oldest position kept was reached. */
+	bool (*can_reverse)(struct rax_vm *vm);
+	int (*reverse)(struct rax_vm *vm, bool step, struct rax_exit *exit, struct rax_err *err);
 };
 
 extern const struct rax_backend_ops rax_kvm_backend;

@@ -25,6 +25,7 @@
 #include "devices/irq.h"
 #include "devices/lapic.h"
 #include "emu/cpu.h"
+#include "emu/emu_gdb.h"
 #include "emu/insn/handlers.h"
 #include "emu/fastpath.h"
 #include "emu/history.h"
@@ -522,7 +523,7 @@ static void emu_destroy(struct rax_vm *vm)
 {
 	struct emu_cpu *c = cpu_of(vm);
 	if (c)
-		free((void *)c->hbp); /* the debugger's breakpoints, shared by every CPU */
+		emu_gdb_free(c); /* the debugger's breakpoints, shared by every CPU */
 	if (c && c->smp) {
 		for (unsigned i = 1; i < c->smp->n; i++)
 			cpu_free(c->smp->cpu[i], false);
@@ -657,130 +658,6 @@ static void emu_set_irq(struct rax_vm *vm, unsigned line, int level)
 		emu_recheck_events(c->smp->cpu[i]); /* whichever runs takes it to the controllers */
 }
 
-/* ---- debugger support ---- */
-
-/* CPU i (0: the BSP), NULL when there is no such CPU. */
-static struct emu_cpu *cpu_n(struct rax_vm *vm, unsigned i)
-{
-	struct emu_cpu *c = cpu_of(vm);
-	if (!c->smp)
-		return i == 0 ? c : NULL;
-	return i < c->smp->n ? c->smp->cpu[i] : NULL;
-}
-
-static int emu_cpu_get_state(struct rax_vm *vm, unsigned i, struct rax_cpu_state *s, struct rax_err *err)
-{
-	struct emu_cpu *c = cpu_n(vm, i);
-	if (!c)
-		return rax_errf(err, RAX_STATUS_USAGE, "no CPU %u", i);
-	*s = c->s;
-	memcpy(s->gpr, c->gpr, sizeof(c->gpr));
-	s->rip = c->rip;
-	s->rflags = emu_get_flags(c);
-	s->apic_base = emu_apic_base(c);
-	s->cr8 = emu_cr8(c);
-	return 0;
-}
-
-static int emu_cpu_set_state(struct rax_vm *vm, unsigned i, const struct rax_cpu_state *s, struct rax_err *err)
-{
-	struct emu_cpu *c = cpu_n(vm, i);
-	if (!c)
-		return rax_errf(err, RAX_STATUS_USAGE, "no CPU %u", i);
-	emu_load_state(c, s);
-	return 0;
-}
-
-static int emu_cpu_translate(struct rax_vm *vm, unsigned i, uint64_t gva, uint64_t *gpa)
-{
-	struct emu_cpu *c = cpu_n(vm, i);
-	if (!c || !emu_canonical(gva))
-		return -1;
-	return emu_translate(c, gva, ACC_R, false, true, gpa);
-}
-
-/*
- * One instruction of CPU i alone. Under --smp the machine's clock moves
- * with it as in a slice of one instruction; a CPU that is halted or waits
- * for a SIPI does not move (the step reports where it is).
- */
-static int emu_debug_step(struct rax_vm *vm, unsigned i, struct rax_exit *ex, struct rax_err *err)
-{
-	struct emu_cpu *c = cpu_n(vm, i);
-	if (!c)
-		return rax_errf(err, RAX_STATUS_USAGE, "no CPU %u", i);
-	memset(ex, 0, sizeof(*ex));
-	if (c->smp && c->state != EMU_CPU_RUNNING) {
-		*ex = (struct rax_exit){ .kind = RAX_EXIT_DEBUG, .why = RAX_DEBUG_STEP, .rip = c->rip, .cpu = i };
-		return 0;
-	}
-	if (c->smp)
-		c->idle_ns = c->smp->now - c->icount;
-	c->slice_end = UINT64_MAX;
-	emu_run_loop(c, true, ex);
-	if (c->smp) {
-		c->smp->now = emu_now_ns(c);
-		if ((unsigned)ex->kind == EMU_EXIT_YIELD || ex->kind == RAX_EXIT_HLT)
-			ex->kind = RAX_EXIT_STEP; /* the scheduler takes it from here */
-	}
-	if (ex->kind == RAX_EXIT_STEP) {
-		ex->kind = RAX_EXIT_DEBUG;
-		ex->why = RAX_DEBUG_STEP;
-	}
-	ex->cpu = i;
-	return 0;
-}
-
-/*
- * Execution breakpoints (Z0 and Z1 alike: exact, no guest memory written)
- * go to every CPU's hbp list, and the decoded blocks are dropped so that
- * they are decoded again around the new addresses. Data watchpoints need
- * the interpreter's watch hooks (src/emu/debug.h), which are not here yet.
- */
-static int emu_set_breakpoints(struct rax_vm *vm, const struct rax_breakpoint *bp, unsigned n, struct rax_err *err)
-{
-	struct emu_cpu *bsp = cpu_of(vm);
-	unsigned nx = 0;
-	for (unsigned k = 0; k < n; k++) {
-		if (bp[k].kind == RAX_BP_SW || bp[k].kind == RAX_BP_HW)
-			nx++;
-		else
-			return rax_errf(err, RAX_STATUS_USAGE,
-					"watchpoints are not available on the interpreter yet (no data-breakpoint hooks)");
-	}
-	uint64_t *list = NULL;
-	if (nx) {
-		list = malloc(nx * sizeof(*list));
-		if (!list)
-			return rax_errf(err, RAX_STATUS_HOST, "out of memory");
-		nx = 0;
-		for (unsigned k = 0; k < n; k++)
-			list[nx++] = bp[k].addr;
-	}
-	uint64_t *old = (uint64_t *)bsp->hbp;
-	unsigned ncpu = bsp->smp ? bsp->smp->n : 1;
-	for (unsigned k = 0; k < ncpu; k++) {
-		struct emu_cpu *c = bsp->smp ? bsp->smp->cpu[k] : bsp;
-		c->hbp = list;
-		c->nhbp = nx;
-		emu_dcache_flush(c);
-	}
-	free(old);
-	return 0;
-}
-
-static void emu_mem_written(struct rax_vm *vm, uint64_t gpa, uint64_t len)
-{
-	struct emu_cpu *c = cpu_of(vm);
-	bool track = c->track_writes;
-	c->track_writes = false;
-	for (uint64_t p = gpa & ~GUEST_PAGE_OFFSET; p < gpa + len && p < c->ram_size; p += GUEST_PAGE_SIZE)
-		emu_note_write(c, p);
-	c->track_writes = track;
-}
-
-static uint64_t emu_icount_op(struct rax_vm *vm) { return emu_instruction_count(vm); }
-
 const struct rax_backend_ops rax_emu_backend = {
 	.name = "emulator",
 	.create = emu_create,
@@ -792,13 +669,15 @@ const struct rax_backend_ops rax_emu_backend = {
 	.translate = emu_translate_op,
 	.set_irq = emu_set_irq,
 	.now_ns = emu_now_ns_op,
-	.cpu_get_state = emu_cpu_get_state,
-	.cpu_set_state = emu_cpu_set_state,
-	.cpu_translate = emu_cpu_translate,
-	.debug_step = emu_debug_step,
-	.set_breakpoints = emu_set_breakpoints,
-	.mem_written = emu_mem_written,
-	.icount = emu_icount_op,
+	.cpu_get_state = emu_gdb_get_state,
+	.cpu_set_state = emu_gdb_set_state,
+	.cpu_translate = emu_gdb_translate,
+	.debug_step = emu_gdb_step,
+	.set_breakpoints = emu_gdb_set_breakpoints,
+	.mem_write = emu_gdb_mem_write,
+	.icount = emu_gdb_icount,
+	.can_reverse = emu_gdb_can_reverse,
+	.reverse = emu_gdb_reverse,
 };
 
 /* ---- emu.h ---- */

@@ -396,6 +396,9 @@ static void stop_reply(struct gdb_stub *g, const struct rax_exit *ex)
 	} else if (ex->why == RAX_DEBUG_BREAK) {
 		const struct rax_breakpoint *b = bp_find(g, ex->rip, RAX_BP_SW);
 		snprintf(buf, sizeof(buf), "T%02xthread:%x;%s:;", SIG_TRAP, tid, b ? "swbreak" : "hwbreak");
+	} else if (ex->why == RAX_DEBUG_HISTORY_BEGIN) {
+		/* E.3: "replaylog: the process reached the beginning of the log" */
+		snprintf(buf, sizeof(buf), "T%02xthread:%x;replaylog:begin;", SIG_TRAP, tid);
 	} else if (ex->why == RAX_DEBUG_WATCH) {
 		const char *w = ex->watch_kind == RAX_WP_READ ? "rwatch" : ex->watch_kind == RAX_WP_ACCESS ? "awatch" : "watch";
 		snprintf(buf, sizeof(buf), "T%02xthread:%x;%s:%llx;", SIG_TRAP, tid, w, (unsigned long long)ex->watch_addr);
@@ -442,9 +445,11 @@ static size_t mem_access(struct gdb_stub *g, unsigned cpu, uint64_t addr, uint8_
 		if (!guest_mem_contains(&vm->mem, gpa, chunk))
 			break;
 		if (write) {
-			guest_mem_write(&vm->mem, gpa, buf + done, chunk);
-			if (vm->ops->mem_written)
-				vm->ops->mem_written(vm, gpa, chunk);
+			struct rax_err e = { 0 };
+			if (!vm->ops->mem_write)
+				guest_mem_write(&vm->mem, gpa, buf + done, chunk);
+			else if (vm->ops->mem_write(vm, gpa, buf + done, chunk, &e) < 0)
+				break;
 		} else {
 			guest_mem_read(&vm->mem, gpa, buf + done, chunk);
 		}
@@ -783,9 +788,10 @@ static bool prefix(const char *s, const char *p) { return !strncmp(s, p, strlen(
 static void cmd_q(struct gdb_stub *g, const char *p)
 {
 	if (prefix(p, "qSupported")) {
+		bool rev = g->vm->ops->can_reverse && g->vm->ops->can_reverse(g->vm);
 		snprintf(g->out, sizeof(g->out),
-			 "PacketSize=%x;qXfer:features:read+;QStartNoAckMode+;swbreak+;hwbreak+;vContSupported+",
-			 RSP_PACKET_MAX);
+			 "PacketSize=%x;qXfer:features:read+;QStartNoAckMode+;swbreak+;hwbreak+;vContSupported+%s",
+			 RSP_PACKET_MAX, rev ? ";ReverseStep+;ReverseContinue+" : "");
 		reply(g, g->out);
 	} else if (prefix(p, "qXfer:features:read:")) {
 		const char *a = p + strlen("qXfer:features:read:");
@@ -924,6 +930,26 @@ static int do_step(struct gdb_stub *g, unsigned cpu, uint64_t lo, uint64_t hi)
 	g->gcpu = ex.cpu;
 	stop_reply(g, &ex);
 	return 0;
+}
+
+/* bs / bc (E.2: "Backward single step" / "Backward continue"), on a
+ * backend with history; the stop reply follows. */
+static void do_reverse(struct gdb_stub *g, bool step)
+{
+	struct rax_vm *vm = g->vm;
+	if (!vm->ops->reverse || !vm->ops->can_reverse || !vm->ops->can_reverse(vm)) {
+		reply_err(g, "reverse execution needs the interpreter with history (--backend emulator, --gdb-history)");
+		return;
+	}
+	struct rax_exit ex;
+	struct rax_err e = { 0 };
+	if (apply_breakpoints(g, false, 0, &e) < 0 || vm->ops->reverse(vm, step, &ex, &e) < 0) {
+		reply_err(g, "%s", e.msg);
+		return;
+	}
+	g->last = ex;
+	g->gcpu = ex.cpu;
+	stop_reply(g, &ex);
 }
 
 /* Resume for `c`: the run goes on in vm_run; the stop reply is owed. */
@@ -1084,6 +1110,12 @@ static int handle(struct gdb_stub *g, const char *p, size_t len)
 		watch_start(g);
 		return SERVE_RESUME;
 	}
+	case 'b':
+		if (!strcmp(p, "bs") || !strcmp(p, "bc"))
+			do_reverse(g, p[1] == 's');
+		else
+			reply(g, "");
+		return 0;
 	case 'k':
 		fprintf(stderr, "rax: gdb: killed by the debugger\n");
 		return RAX_STATUS_SIGNAL;

@@ -1,0 +1,296 @@
+/*
+ * emu_gdb.c - the interpreter's debugger ops (struct rax_backend_ops, used
+ * by the gdb stub in src/gdb/).
+ *
+ * Breakpoints. Execution breakpoints (gdb's Z0 and Z1 alike: exact, no
+ * byte of guest memory written) are a list every CPU shares (c->hbp); a
+ * block being decoded ends before one of them and a block that starts at
+ * one is not cached but returns the fast op that ends the run before the
+ * instruction (emu_backend.c, fetch_block), so nothing is checked on the
+ * paths that run cached code.
+ *
+ * Writes. With reverse execution on (history.h) a debugger's register and
+ * memory writes are logged as inputs (history_poke_state/_mem), so that a
+ * replay repeats them; without it they are made directly (and decoded code
+ * on a written page is dropped).
+ *
+ * Reverse execution (gdb's bs/bc, GDB manual E.2 "Packets"): a reverse
+ * step goes to the previous position (instruction count); a reverse
+ * continue finds, by re-execution, the last earlier position where a
+ * forward run would have stopped: a CPU about to execute an execution
+ * breakpoint, or the instruction before it having written a watched byte
+ * (write and access watchpoints; a read leaves no trace in the write log,
+ * so read watchpoints do not stop a reverse continue). With none, it goes
+ * to the oldest position kept and says so (replaylog:begin).
+ */
+#include "emu/emu_gdb.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu/cpu.h"
+#include "emu/emu.h"
+#include "emu/history.h"
+#include "guest_mem.h"
+#include "vm.h"
+
+static struct emu_cpu *bsp_of(struct rax_vm *vm) { return vm->backend; }
+
+/* CPU i (0: the BSP), NULL when there is no such CPU. */
+static struct emu_cpu *cpu_n(struct rax_vm *vm, unsigned i)
+{
+	struct emu_cpu *c = bsp_of(vm);
+	if (!c->smp)
+		return i == 0 ? c : NULL;
+	return i < c->smp->n ? c->smp->cpu[i] : NULL;
+}
+
+static unsigned ncpus(const struct emu_cpu *bsp) { return bsp->smp ? bsp->smp->n : 1; }
+
+int emu_gdb_get_state(struct rax_vm *vm, unsigned i, struct rax_cpu_state *s, struct rax_err *err)
+{
+	struct emu_cpu *c = cpu_n(vm, i);
+	if (!c)
+		return rax_errf(err, RAX_STATUS_USAGE, "no CPU %u", i);
+	*s = c->s;
+	memcpy(s->gpr, c->gpr, sizeof(c->gpr));
+	s->rip = c->rip;
+	s->rflags = emu_get_flags(c);
+	s->apic_base = emu_apic_base(c);
+	s->cr8 = emu_cr8(c);
+	return 0;
+}
+
+int emu_gdb_set_state(struct rax_vm *vm, unsigned i, const struct rax_cpu_state *s, struct rax_err *err)
+{
+	if (!cpu_n(vm, i))
+		return rax_errf(err, RAX_STATUS_USAGE, "no CPU %u", i);
+	return history_poke_state(vm, i, s, err); /* logged when history is on */
+}
+
+int emu_gdb_translate(struct rax_vm *vm, unsigned i, uint64_t gva, uint64_t *gpa)
+{
+	struct emu_cpu *c = cpu_n(vm, i);
+	if (!c || !emu_canonical(gva))
+		return -1;
+	return emu_translate(c, gva, ACC_R, false, true, gpa);
+}
+
+int emu_gdb_mem_write(struct rax_vm *vm, uint64_t gpa, const void *buf, size_t len, struct rax_err *err)
+{
+	return history_poke_mem(vm, gpa, buf, len, err);
+}
+
+/*
+ * One instruction of CPU i alone. Under --smp the machine's clock moves
+ * with it as in a slice of one instruction; a CPU that is halted or waits
+ * for a SIPI does not move (the step reports where it is).
+ */
+int emu_gdb_step(struct rax_vm *vm, unsigned i, struct rax_exit *ex, struct rax_err *err)
+{
+	struct emu_cpu *c = cpu_n(vm, i);
+	if (!c)
+		return rax_errf(err, RAX_STATUS_USAGE, "no CPU %u", i);
+	memset(ex, 0, sizeof(*ex));
+	if (c->smp && c->state != EMU_CPU_RUNNING) {
+		*ex = (struct rax_exit){ .kind = RAX_EXIT_DEBUG, .why = RAX_DEBUG_STEP, .rip = c->rip, .cpu = i };
+		return 0;
+	}
+	if (history_active(vm)) {
+		/* through history, so that snapshots and logged inputs stay in
+		 * step: one instruction of the machine (under --smp, of the CPU
+		 * whose turn it is) */
+		if (history_run_to(vm, history_icount(vm) + 1, ex, err) < 0)
+			return -1;
+		if (c->smp)
+			c = cpu_n(vm, i = history_cpu(vm));
+	} else {
+		if (c->smp)
+			c->idle_ns = c->smp->now - c->icount;
+		c->slice_end = UINT64_MAX;
+		emu_run_loop(c, true, ex);
+		if (c->smp) {
+			c->smp->now = emu_now_ns(c);
+			if ((unsigned)ex->kind == EMU_EXIT_YIELD || ex->kind == RAX_EXIT_HLT)
+				ex->kind = RAX_EXIT_STEP; /* the scheduler takes it from here */
+		}
+	}
+	if (ex->kind == RAX_EXIT_STEP) {
+		ex->kind = RAX_EXIT_DEBUG;
+		ex->why = RAX_DEBUG_STEP;
+	}
+	ex->cpu = i;
+	ex->rip = c->rip;
+	return 0;
+}
+
+static void hbp_enable(struct rax_vm *vm, const uint64_t *list, unsigned n);
+
+/* The debugger's breakpoints and watchpoints as it set them (for the
+ * reverse search), one VM per process. */
+static struct {
+	struct rax_breakpoint bp[RAX_MAX_BREAKPOINTS];
+	unsigned n;
+} dbg;
+
+int emu_gdb_set_breakpoints(struct rax_vm *vm, const struct rax_breakpoint *bp, unsigned n, struct rax_err *err)
+{
+	struct emu_cpu *bsp = bsp_of(vm);
+	if (n > RAX_MAX_BREAKPOINTS)
+		return rax_errf(err, RAX_STATUS_USAGE, "too many breakpoints");
+	unsigned nx = 0;
+	for (unsigned k = 0; k < n; k++) {
+		if (bp[k].kind == RAX_BP_SW || bp[k].kind == RAX_BP_HW)
+			nx++;
+		else
+			return rax_errf(err, RAX_STATUS_USAGE,
+					"watchpoints are not available on the interpreter yet (no data-breakpoint hooks)");
+	}
+	uint64_t *list = NULL;
+	if (nx) {
+		list = malloc(nx * sizeof(*list));
+		if (!list)
+			return rax_errf(err, RAX_STATUS_HOST, "out of memory");
+		nx = 0;
+		for (unsigned k = 0; k < n; k++)
+			list[nx++] = bp[k].addr;
+	}
+	uint64_t *old = (uint64_t *)bsp->hbp;
+	hbp_enable(vm, list, nx); /* decoded again around the new addresses */
+	free(old);
+	memcpy(dbg.bp, bp, n * sizeof(*bp));
+	dbg.n = n;
+	return 0;
+}
+
+void emu_gdb_free(struct emu_cpu *bsp)
+{
+	free((void *)bsp->hbp);
+	bsp->hbp = NULL;
+}
+
+uint64_t emu_gdb_icount(struct rax_vm *vm) { return emu_instruction_count(vm); }
+
+bool emu_gdb_can_reverse(struct rax_vm *vm) { return history_active(vm); }
+
+/* ---- reverse ---- */
+
+struct rev_probe {
+	struct rax_vm *vm;
+	/* watched guest-physical ranges (translated when the search starts) */
+	struct {
+		uint64_t lo, hi, addr;
+		uint8_t kind;
+	} w[RAX_MAX_BREAKPOINTS];
+	unsigned nw;
+	/* what the last hit was */
+	int why;
+	uint64_t addr;
+	uint8_t kind;
+};
+
+static bool rev_probe(struct rax_vm *vm, uint64_t k, void *arg)
+{
+	struct rev_probe *p = arg;
+	(void)k;
+	struct emu_cpu *c = cpu_n(vm, history_cpu(vm));
+	for (unsigned i = 0; c && i < dbg.n; i++) {
+		if (dbg.bp[i].kind <= RAX_BP_HW && dbg.bp[i].addr == c->rip) {
+			p->why = RAX_DEBUG_BREAK;
+			return true;
+		}
+	}
+	if (!p->nw)
+		return false;
+	unsigned n;
+	bool overflow;
+	const struct history_write *w = history_writes(vm, &n, &overflow);
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned j = 0; j < p->nw; j++)
+			if (w[i].gpa < p->w[j].hi && w[i].gpa + w[i].size > p->w[j].lo) {
+				p->why = RAX_DEBUG_WATCH;
+				p->addr = p->w[j].addr;
+				p->kind = p->w[j].kind;
+				return true;
+			}
+	return false;
+}
+
+/* The execution breakpoints off (replays re-execute through them) or on
+ * again; decoded code is dropped either way. */
+static void hbp_enable(struct rax_vm *vm, const uint64_t *list, unsigned n)
+{
+	struct emu_cpu *bsp = bsp_of(vm);
+	for (unsigned k = 0; k < ncpus(bsp); k++) {
+		struct emu_cpu *c = bsp->smp ? bsp->smp->cpu[k] : bsp;
+		c->hbp = list;
+		c->nhbp = n;
+		emu_dcache_flush(c);
+	}
+}
+
+static int reverse(struct rax_vm *vm, bool step, struct rax_exit *ex, struct rax_err *err);
+
+int emu_gdb_reverse(struct rax_vm *vm, bool step, struct rax_exit *ex, struct rax_err *err)
+{
+	struct emu_cpu *bsp = bsp_of(vm);
+	const uint64_t *list = bsp->hbp;
+	unsigned n = bsp->nhbp;
+	if (list)
+		hbp_enable(vm, NULL, 0);
+	int rc = reverse(vm, step, ex, err);
+	if (list)
+		hbp_enable(vm, list, n);
+	return rc;
+}
+
+static int reverse(struct rax_vm *vm, bool step, struct rax_exit *ex, struct rax_err *err)
+{
+	struct emu_cpu *bsp = bsp_of(vm);
+	if (!history_active(vm))
+		return rax_errf(err, RAX_STATUS_USAGE, "reverse execution needs history (--gdb-history)");
+	memset(ex, 0, sizeof(*ex));
+	ex->kind = RAX_EXIT_DEBUG;
+	uint64_t now = history_icount(vm), oldest = history_oldest(vm);
+	if (now <= oldest) {
+		ex->why = RAX_DEBUG_HISTORY_BEGIN;
+	} else if (step) {
+		if (history_goto(vm, now - 1, err) < 0)
+			return -1;
+		ex->why = RAX_DEBUG_STEP;
+	} else {
+		static struct rev_probe p;
+		memset(&p, 0, sizeof(p));
+		p.vm = vm;
+		for (unsigned i = 0; i < dbg.n; i++) {
+			const struct rax_breakpoint *b = &dbg.bp[i];
+			uint64_t gpa;
+			if (b->kind != RAX_WP_WRITE && b->kind != RAX_WP_ACCESS)
+				continue;
+			if (emu_gdb_translate(vm, 0, b->addr, &gpa) < 0)
+				continue; /* not mapped now: cannot say where it was written */
+			p.w[p.nw].lo = gpa;
+			p.w[p.nw].hi = gpa + (b->len ? b->len : 1);
+			p.w[p.nw].addr = b->addr;
+			p.w[p.nw].kind = b->kind;
+			p.nw++;
+		}
+		uint64_t found;
+		int r = history_find_last(vm, oldest, now, rev_probe, &p, &found, err);
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			if (history_goto(vm, oldest, err) < 0)
+				return -1;
+			ex->why = RAX_DEBUG_HISTORY_BEGIN;
+		} else {
+			ex->why = (uint8_t)p.why;
+			ex->watch_addr = p.addr;
+			ex->watch_kind = p.kind;
+		}
+	}
+	unsigned cpu = bsp->smp ? history_cpu(vm) : 0;
+	ex->cpu = cpu;
+	ex->rip = cpu_n(vm, cpu)->rip;
+	return 0;
+}

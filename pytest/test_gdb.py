@@ -336,6 +336,50 @@ def kallsyms(elf, want):
     return out
 
 
+def test_reverse_step_and_continue(rax_gdb, tmp_path):
+    """stepi N then reverse-stepi N gives back the same registers and
+    memory; reverse-continue lands on the previous breakpoint hit (the
+    counter one lower), then at the beginning of history."""
+    r = rax_gdb(backend_args("emulator"))
+    m1, m2 = tmp_path / "m1", tmp_path / "m2"
+    lo, hi = 0x100000, sym("stack_top")
+    out = gdb(r.target, [
+        "break tick",
+        "continue", "continue", "continue",
+        "info registers",
+        f"dump binary memory {m1} {lo:#x} {hi:#x}",
+        "monitor icount",
+        "disable",
+        "stepi 25",
+        "monitor icount",
+        "reverse-stepi 25",
+        "monitor icount",
+        "enable",
+        "info registers",
+        f"dump binary memory {m2} {lo:#x} {hi:#x}",
+        "p/x *(long *)&counter",
+        "reverse-continue",
+        "p/x $pc",
+        "p/x *(long *)&counter",
+        "delete",
+        "reverse-continue",
+        "p/x $pc",
+        "kill",
+    ])
+    if "Target does not support this command" in out or "reverse execution needs" in out:
+        pytest.fail(f"no reverse execution:\n{out}")
+    regs = re.findall(r"^rax .*?^gs .*?$", out, re.M | re.S)
+    assert len(regs) == 2 and regs[0] == regs[1], out
+    assert m1.read_bytes() == m2.read_bytes()
+    counts = [int(x) for x in re.findall(r"^(\d+)$", out, re.M)]
+    assert counts[1] == counts[0] + 25 and counts[2] == counts[0], out
+    v = values(out, "")
+    assert v[0] == 2 and v[1] == sym("tick") and v[2] == 1, out  # the hit before: counter one lower
+    assert "No more reverse-execution history" in out and v[3] == sym("start"), out
+    rc, err = r.wait()
+    assert rc == SIGNAL and "history:" in err, err
+
+
 # ---- the Debian kernel on the interpreter ----
 
 
@@ -358,6 +402,9 @@ def test_linux_start_kernel(rax_gdb):
         "p/x $pc",
         f"x/s {syms['boot_command_line']:#x}",
         "monitor icount",
+        "stepi 3",
+        "reverse-stepi 3",
+        "p/x $pc",
         "delete",
         "continue",
         "monitor icount",
@@ -366,6 +413,7 @@ def test_linux_start_kernel(rax_gdb):
     took = time.monotonic() - t0
     assert values(out, "")[0] == syms["start_kernel"], out
     assert cmdline in out, out
+    assert values(out, "")[1] == syms["start_kernel"], out  # back where it was, from a snapshot
     counts = [int(x) for x in re.findall(r"^(\d+)$", out, re.M)]
     assert len(counts) == 2 and counts[1] > counts[0] > 10_000_000, out
     rc, err = r.wait()

@@ -314,6 +314,7 @@ static inline void fp_flags(struct emu_cpu *c, uint32_t csr)
 static inline void fp_load(struct emu_cpu *c, const struct emu_insn *in, struct fp_lanes *L, unsigned size)
 {
 	L->f[0] = L->f[1] = 0;
+	L->r[0] = L->r[1] = _mm_setzero_si128(); /* every lane sets its own (the compiler cannot see n >= 1) */
 	if (__builtin_expect(!in->vex, 1)) { /* legacy: one lane, no lane set-up */
 		L->n = 1;
 		L->b[0] = size == 16 ? emu_sse_W(c, in, true) : emu_sse_Wn(c, in, size);

@@ -143,8 +143,9 @@ int emu_gdb_set_breakpoints(struct rax_vm *vm, const struct rax_breakpoint *bp, 
 		if (bp[k].kind == RAX_BP_SW || bp[k].kind == RAX_BP_HW)
 			nx++;
 		else
-			return rax_errf(err, RAX_STATUS_USAGE,
-					"watchpoints are not available on the interpreter yet (no data-breakpoint hooks)");
+			return rax_errf(
+				err, RAX_STATUS_USAGE,
+				"watchpoints are not available on the interpreter yet (no data-breakpoint hooks)");
 	}
 	uint64_t *list = NULL;
 	if (nx) {

@@ -400,8 +400,11 @@ static void stop_reply(struct gdb_stub *g, const struct rax_exit *ex)
 		/* E.3: "replaylog: the process reached the beginning of the log" */
 		snprintf(buf, sizeof(buf), "T%02xthread:%x;replaylog:begin;", SIG_TRAP, tid);
 	} else if (ex->why == RAX_DEBUG_WATCH) {
-		const char *w = ex->watch_kind == RAX_WP_READ ? "rwatch" : ex->watch_kind == RAX_WP_ACCESS ? "awatch" : "watch";
-		snprintf(buf, sizeof(buf), "T%02xthread:%x;%s:%llx;", SIG_TRAP, tid, w, (unsigned long long)ex->watch_addr);
+		const char *w = ex->watch_kind == RAX_WP_READ ? "rwatch"
+			: ex->watch_kind == RAX_WP_ACCESS     ? "awatch"
+							      : "watch";
+		snprintf(buf, sizeof(buf), "T%02xthread:%x;%s:%llx;", SIG_TRAP, tid, w,
+			 (unsigned long long)ex->watch_addr);
 	} else {
 		snprintf(buf, sizeof(buf), "T%02xthread:%x;", SIG_TRAP, tid);
 	}
@@ -701,9 +704,10 @@ static void monitor(struct gdb_stub *g, const char *cmd)
 	struct rax_vm *vm = g->vm;
 	char text[8192];
 	if (!strcmp(cmd, "help") || !*cmd) {
-		console_out(g, "info registers      this CPU's whole state (segments, control registers, MSRs)\n"
-			       "xp ADDR [LEN]       guest-physical memory, LEN bytes (default 16, at most 4096)\n"
-			       "icount              instructions retired (the interpreter)\n");
+		console_out(g,
+			    "info registers      this CPU's whole state (segments, control registers, MSRs)\n"
+			    "xp ADDR [LEN]       guest-physical memory, LEN bytes (default 16, at most 4096)\n"
+			    "icount              instructions retired (the interpreter)\n");
 		reply(g, "OK");
 		return;
 	}
@@ -770,7 +774,8 @@ static void monitor(struct gdb_stub *g, const char *cmd)
 	}
 	if (!strcmp(cmd, "icount")) {
 		if (!vm->ops->icount) {
-			monitor_err(g, "no instruction count on the %s backend (the interpreter has one)", vm->ops->name);
+			monitor_err(g, "no instruction count on the %s backend (the interpreter has one)",
+				    vm->ops->name);
 			return;
 		}
 		snprintf(text, sizeof(text), "%llu\n", (unsigned long long)vm->ops->icount(vm));
@@ -938,7 +943,8 @@ static void do_reverse(struct gdb_stub *g, bool step)
 {
 	struct rax_vm *vm = g->vm;
 	if (!vm->ops->reverse || !vm->ops->can_reverse || !vm->ops->can_reverse(vm)) {
-		reply_err(g, "reverse execution needs the interpreter with history (--backend emulator, --gdb-history)");
+		reply_err(g,
+			  "reverse execution needs the interpreter with history (--backend emulator, --gdb-history)");
 		return;
 	}
 	struct rax_exit ex;
@@ -1116,9 +1122,7 @@ static int handle(struct gdb_stub *g, const char *p, size_t len)
 		else
 			reply(g, "");
 		return 0;
-	case 'k':
-		fprintf(stderr, "rax: gdb: killed by the debugger\n");
-		return RAX_STATUS_SIGNAL;
+	case 'k': fprintf(stderr, "rax: gdb: killed by the debugger\n"); return RAX_STATUS_SIGNAL;
 	default: reply(g, ""); return 0;
 	}
 }

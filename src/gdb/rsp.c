@@ -174,7 +174,8 @@ void rsp_tohex(char *out, const uint8_t *in, size_t n)
 int rsp_fromhex(uint8_t *out, const char *in, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		int hi = rsp_hexval((unsigned char)in[2 * i]), lo = hi < 0 ? -1 : rsp_hexval((unsigned char)in[2 * i + 1]);
+		int hi = rsp_hexval((unsigned char)in[2 * i]),
+		    lo = hi < 0 ? -1 : rsp_hexval((unsigned char)in[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);

@@ -16,8 +16,28 @@
 #include <stdio.h>
 #include <string.h>
 
-enum reg_class { R_GPR, R_RIP, R_EFLAGS, R_SEL, R_ST, R_FCTRL, R_FSTAT, R_FTAG, R_FISEG, R_FIOFF, R_FOSEG,
-		 R_FOOFF, R_FOP, R_XMM, R_MXCSR, R_FSBASE, R_GSBASE, R_CR, R_EFER, R_YMMH };
+enum reg_class {
+	R_GPR,
+	R_RIP,
+	R_EFLAGS,
+	R_SEL,
+	R_ST,
+	R_FCTRL,
+	R_FSTAT,
+	R_FTAG,
+	R_FISEG,
+	R_FIOFF,
+	R_FOSEG,
+	R_FOOFF,
+	R_FOP,
+	R_XMM,
+	R_MXCSR,
+	R_FSBASE,
+	R_GSBASE,
+	R_CR,
+	R_EFER,
+	R_YMMH
+};
 
 struct reg {
 	const char *name;
@@ -27,8 +47,8 @@ struct reg {
 /* gdb's core order: rax rbx rcx rdx rsi rdi rbp rsp r8-r15 */
 static const unsigned char gpr_order[16] = { RAX_REG_RAX, RAX_REG_RBX, RAX_REG_RCX, RAX_REG_RDX,
 					     RAX_REG_RSI, RAX_REG_RDI, RAX_REG_RBP, RAX_REG_RSP,
-					     8,		  9,	       10,	    11,
-					     12,	  13,	       14,	    15 };
+					     8,           9,           10,          11,
+					     12,          13,          14,          15 };
 static const char *const gpr_names[16] = { "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
 					   "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15" };
 static const char *const sel_names[6] = { "cs", "ss", "ds", "es", "fs", "gs" };
@@ -196,7 +216,8 @@ void tdesc_reg_set(struct rax_cpu_state *s, unsigned n, const uint8_t *buf)
 	case R_FCTRL: s->fpu.fcw = (uint16_t)v; break;
 	case R_FSTAT: s->fpu.fsw = (uint16_t)v; break;
 	case R_FTAG: s->fpu.ftw = abridged_tag((uint16_t)v); break;
-	case R_FISEG: case R_FOSEG: break;
+	case R_FISEG:
+	case R_FOSEG: break;
 	case R_FIOFF: s->fpu.fip = v; break;
 	case R_FOOFF: s->fpu.fdp = v; break;
 	case R_FOP: s->fpu.fop = (uint16_t)v; break;

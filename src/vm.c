@@ -499,7 +499,8 @@ static void *input_main(void *arg)
 				continue;
 			}
 			/* back-pressure: wait for the guest to drain its FIFO */
-			while (uart_receive(vm->uart, &c, 1) == 0 && !vm->input_stop) {
+			while ((vm->console_rx ? vm->console_rx(vm, &c, 1) : uart_receive(vm->uart, &c, 1)) == 0 &&
+			       !vm->input_stop) {
 				struct timespec ts = { 0, 1000000 };
 				nanosleep(&ts, NULL);
 			}

@@ -135,6 +135,10 @@ struct rax_vm {
 	/* Written to wake a CPU waiting in vm_idle_wait() (eventfd). */
 	int wake_fd;
 	_Atomic int idle; /* a CPU waits in vm_idle_wait() */
+	/* Console input goes here instead of the UART when set (history.c
+	 * takes it at an instruction boundary and logs it); returns how many
+	 * bytes it took (0: full, try again). Called by the input thread. */
+	unsigned (*console_rx)(struct rax_vm *vm, const uint8_t *buf, unsigned len);
 	/* stdin reader feeding the UART */
 	pthread_t input_thread;
 	bool input_running;

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 
 #include "devices/devices.h"
 #include "devices/uart16550.h"
@@ -54,10 +55,15 @@ struct hsnap {
 	size_t npages, cap;
 };
 
-enum { IN_UART, IN_MEM, IN_STATE };
+/* Inputs: console bytes (at a stop point, or while idle at a time), a
+ * wait's end (IDLE: its time, so that a realtime clock replays), debugger
+ * writes. */
+enum { IN_UART, IN_MEM, IN_STATE, IN_IDLE };
 
 struct hinput {
 	uint64_t pos;
+	uint64_t time; /* idle entries: virtual ns */
+	bool idle;     /* taken in emu_idle (not at a stop point) */
 	uint8_t kind, cpu;
 	uint64_t gpa;
 	size_t len;
@@ -88,6 +94,11 @@ struct emu_history {
 	struct history_write wbuf[HISTORY_MAX_WRITES];
 	unsigned last_cpu;
 	struct emu_cpu *scratch; /* a struct emu_cpu for restores */
+	/* console input from the input thread, waiting for the CPU thread */
+	pthread_mutex_t rx_lock;
+	uint8_t rx[256];
+	unsigned nrx;
+	_Atomic bool rx_pending, live; /* live: at the newest position (recording) */
 };
 
 static struct emu_cpu *bsp_of(struct rax_vm *vm) { return vm->backend; }
@@ -378,6 +389,7 @@ static void write_ram(struct emu_history *h, uint64_t gpa, const uint8_t *buf, s
 static void apply_input(struct emu_history *h, const struct hinput *in)
 {
 	switch (in->kind) {
+	case IN_IDLE: break;
 	case IN_UART:
 		if (h->vm->uart)
 			uart_receive(h->vm->uart, in->data, (unsigned)in->len);
@@ -454,6 +466,78 @@ int history_poke_state(struct rax_vm *vm, unsigned cpu, const struct rax_cpu_sta
 	return 0;
 }
 
+/* ---- console input and idle waits ---- */
+
+/* The input thread: bytes for the CPU thread to take. */
+static unsigned hist_console_rx(struct rax_vm *vm, const uint8_t *buf, unsigned len)
+{
+	struct emu_history *h = bsp_of(vm)->hist;
+	pthread_mutex_lock(&h->rx_lock);
+	unsigned n = sizeof(h->rx) - h->nrx < len ? (unsigned)(sizeof(h->rx) - h->nrx) : len;
+	memcpy(h->rx + h->nrx, buf, n);
+	h->nrx += n;
+	if (h->nrx)
+		atomic_store(&h->rx_pending, true);
+	pthread_mutex_unlock(&h->rx_lock);
+	vm_wake(vm); /* an idle CPU looks */
+	return n;
+}
+
+bool history_rx_pending(struct emu_cpu *c)
+{
+	return atomic_load_explicit(&c->hist->rx_pending, memory_order_relaxed) &&
+		atomic_load_explicit(&c->hist->live, memory_order_relaxed);
+}
+
+/* Recording: hand pending console bytes to the UART (as many as its FIFO
+ * takes) and log them at the position (and time, when idle). */
+static void take_rx(struct emu_history *h, bool idle, uint64_t time)
+{
+	if (!atomic_load(&h->rx_pending) || !h->vm->uart)
+		return;
+	pthread_mutex_lock(&h->rx_lock);
+	unsigned n = uart_receive(h->vm->uart, h->rx, h->nrx);
+	struct hinput in = { .pos = machine_count(h->bsp), .time = time, .idle = idle, .kind = IN_UART, .len = n,
+			     .data = malloc(n ? n : 1) };
+	if (n && in.data) {
+		memcpy(in.data, h->rx, n);
+		memmove(h->rx, h->rx + n, h->nrx - n);
+		h->nrx -= n;
+	}
+	atomic_store(&h->rx_pending, h->nrx != 0);
+	pthread_mutex_unlock(&h->rx_lock);
+	struct rax_err err;
+	if (!n || !in.data || log_input(h, &in, &err) < 0)
+		free(in.data);
+}
+
+void history_idle(struct emu_cpu *c, bool woke)
+{
+	struct emu_history *h = c->hist;
+	uint64_t pos = machine_count(h->bsp);
+	if (h->next_in < h->nin && h->in[h->next_in].pos == pos && h->in[h->next_in].idle) {
+		/* a replay: the logged input and wake time at this position */
+		struct hinput *in = &h->in[h->next_in];
+		uint64_t now = emu_now_ns(c);
+		if (in->time > now)
+			c->idle_ns += in->time - now;
+		if (!woke || in->kind == IN_IDLE) {
+			h->next_in++;
+			apply_input(h, in);
+		}
+		return;
+	}
+	if (pos < h->newest)
+		return;
+	if (!woke) {
+		take_rx(h, true, emu_now_ns(c));
+		return;
+	}
+	struct hinput in = { .pos = pos, .time = emu_now_ns(c), .idle = true, .kind = IN_IDLE };
+	struct rax_err err;
+	log_input(h, &in, &err);
+}
+
 /* ---- the driver ---- */
 
 /*
@@ -469,8 +553,11 @@ static int at_point(struct emu_history *h, uint64_t pos, struct rax_err *err)
 		if (take_snapshot(h, pos, err) < 0)
 			return -1;
 	}
-	while (h->next_in < h->nin && h->in[h->next_in].pos == pos)
+	while (h->next_in < h->nin && h->in[h->next_in].pos == pos && !h->in[h->next_in].idle)
 		apply_input(h, &h->in[h->next_in++]);
+	atomic_store(&h->live, pos >= h->newest);
+	if (pos >= h->newest)
+		take_rx(h, false, 0);
 	if (h->vm->uart)
 		h->vm->uart->mute = pos < h->newest;
 	return 0;
@@ -771,6 +858,9 @@ int history_enable(struct rax_vm *vm, uint64_t max_bytes, uint64_t interval, str
 		cpu_k(b, k)->cow_bits = h->cow_bits;
 	}
 	h->newest = machine_count(b);
+	pthread_mutex_init(&h->rx_lock, NULL);
+	atomic_store(&h->live, true);
+	vm->console_rx = hist_console_rx;
 	if (take_snapshot(h, h->newest, err) < 0) {
 		history_disable(vm);
 		return -1;
@@ -796,6 +886,7 @@ void history_disable(struct rax_vm *vm)
 		free(h->in[k].data);
 	if (vm->uart)
 		vm->uart->mute = false;
+	vm->console_rx = NULL; /* (the input thread may still be in hist_console_rx: rare, at exit) */
 	free(h->in);
 	free(h->snaps);
 	free(h->cow_bits);

@@ -9,7 +9,8 @@
  *     replays identically, devices included;
  *   - snapshot memory stays under its bound (the oldest are dropped);
  *   - find_last finds the last write to an address and the last visit of
- *     a RIP, by re-execution.
+ *     a RIP, by re-execution;
+ *   - console input and (realtime clock) idle waits are logged and replayed.
  */
 #include <fcntl.h>
 #include <unistd.h>
@@ -26,9 +27,15 @@ static const uint8_t g1[] = { 0x31, 0xc9, 0x48, 0x89, 0xc8, 0x48, 0x69, 0xc0, 0x
  * TV_CODE+G2_HANDLER: counter at TV_DATA, 'x' to COM1, EOI, IRETQ */
 static const uint8_t g2[] = { 0xb0, 0x11, 0xe6, 0x20, 0xb0, 0x20, 0xe6, 0x21, 0xb0, 0x04, 0xe6, 0x21, 0xb0, 0x01, 0xe6, 0x21, 0xb0, 0xfe, 0xe6, 0x21, 0xb0, 0x34, 0xe6, 0x43, 0xb0, 0x14, 0xe6, 0x40, 0x30, 0xc0, 0xe6, 0x40, 0x66, 0xba, 0xf9, 0x03, 0x30, 0xc0, 0xee, 0xfb, 0x31, 0xc9, 0x48, 0xff, 0x04, 0x25, 0x08, 0x00, 0x40, 0x00, 0x48, 0x89, 0xc8, 0x48, 0x25, 0xff, 0x03, 0x00, 0x00, 0x48, 0x89, 0x0c, 0xc5, 0x00, 0x20, 0x40, 0x00, 0x48, 0x83, 0xc1, 0x03, 0x48, 0x0f, 0xc7, 0xf3, 0xeb, 0xdd, 0x50, 0x52, 0x48, 0xff, 0x04, 0x25, 0x00, 0x00, 0x40, 0x00, 0x66, 0xba, 0xf8, 0x03, 0xb0, 0x78, 0xee, 0xb0, 0x20, 0xe6, 0x20, 0x5a, 0x58, 0x48, 0xcf };
 #define G2_HANDLER 77
+/* g3: polls COM1's LSR, stores each received byte at TV_DATA+0x3000+i;
+ * counter at TV_DATA+0x10 */
+static const uint8_t g3[] = { 0x31, 0xc9, 0x66, 0xba, 0xfd, 0x03, 0xec, 0xa8, 0x01, 0x74, 0x0e, 0x66, 0xba, 0xf8, 0x03, 0xec, 0x88, 0x81, 0x00, 0x30, 0x40, 0x00, 0x48, 0xff, 0xc1, 0x48, 0xff, 0x04, 0x25, 0x10, 0x00, 0x40, 0x00, 0xeb, 0xdf };
+/* g4: g2 with a HLT in its loop (idle until the next timer interrupt) */
+static const uint8_t g4[] = { 0xb0, 0x11, 0xe6, 0x20, 0xb0, 0x20, 0xe6, 0x21, 0xb0, 0x04, 0xe6, 0x21, 0xb0, 0x01, 0xe6, 0x21, 0xb0, 0xfe, 0xe6, 0x21, 0xb0, 0x34, 0xe6, 0x43, 0xb0, 0x14, 0xe6, 0x40, 0x30, 0xc0, 0xe6, 0x40, 0x66, 0xba, 0xf9, 0x03, 0x30, 0xc0, 0xee, 0xfb, 0x31, 0xc9, 0x48, 0xff, 0x04, 0x25, 0x08, 0x00, 0x40, 0x00, 0x48, 0x89, 0xc8, 0x48, 0x25, 0xff, 0x03, 0x00, 0x00, 0x48, 0x89, 0x0c, 0xc5, 0x00, 0x20, 0x40, 0x00, 0x48, 0x83, 0xc1, 0x03, 0x48, 0x0f, 0xc7, 0xf3, 0xf4, 0xeb, 0xdc, 0x50, 0x52, 0x48, 0xff, 0x04, 0x25, 0x00, 0x00, 0x40, 0x00, 0x66, 0xba, 0xf8, 0x03, 0xb0, 0x78, 0xee, 0xb0, 0x20, 0xe6, 0x20, 0x5a, 0x58, 0x48, 0xcf };
+#define G4_HANDLER 78
 
 /* A test VM with the device models (PIC, PIT, UART...) and the interpreter. */
-static void hv_init(struct tvm *t, const uint8_t *code, size_t n)
+static void hv_init_clock(struct tvm *t, const uint8_t *code, size_t n, uint64_t handler, enum rax_clock clock)
 {
 	struct rax_err err;
 	tv_init(t);
@@ -37,13 +44,19 @@ static void hv_init(struct tvm *t, const uint8_t *code, size_t n)
 	t->vm.cfg.console_in = -1;
 	t->vm.cfg.backend = RAX_BACKEND_EMULATOR;
 	t->vm.wake_fd = -1;
+	t->vm.cfg.clock = clock;
 	if (devices_register(&t->vm, &err) < 0 || t->vm.ops->create(&t->vm, &err) < 0) {
 		fprintf(stderr, "setup: %s\n", err.msg);
 		exit(1);
 	}
-	tv_gate(t, 0x20, TV_CODE + G2_HANDLER, 0xe, 0, 0);
+	tv_gate(t, 0x20, TV_CODE + handler, 0xe, 0, 0);
 	tv_code(t, code, n);
 	tv_set(t);
+}
+
+static void hv_init(struct tvm *t, const uint8_t *code, size_t n)
+{
+	hv_init_clock(t, code, n, G2_HANDLER, RAX_CLOCK_VIRTUAL);
 }
 
 static void hv_free(struct tvm *t)
@@ -294,8 +307,66 @@ static void test_find_last(void)
 	hv_free(&t);
 }
 
+/* Console input is taken at an instruction boundary and logged: a replay
+ * receives the same bytes at the same positions. */
+static void test_console_input(void)
+{
+	struct tvm t;
+	struct rax_exit ex;
+	struct rax_err err;
+	hv_init(&t, g3, sizeof(g3));
+	CHECK_EQ(history_enable(&t.vm, 64ull << 20, 40000, &err), 0);
+	CHECK(t.vm.console_rx != NULL);
+	CHECK_EQ(history_run_to(&t.vm, 100000, &ex, &err), 0);
+	CHECK_EQ(t.vm.console_rx(&t.vm, (const uint8_t *)"abc", 3), 3); /* as the input thread does */
+	CHECK_EQ(history_run_to(&t.vm, 200000, &ex, &err), 0);
+	CHECK(!memcmp(tv_ptr(&t, TV_DATA + 0x3000), "abc", 4));
+	capture(&t, &ma);
+	CHECK_EQ(t.vm.console_rx(&t.vm, (const uint8_t *)"de", 2), 2);
+	CHECK_EQ(history_run_to(&t.vm, 300000, &ex, &err), 0);
+	CHECK(!memcmp(tv_ptr(&t, TV_DATA + 0x3000), "abcde", 6));
+	capture(&t, &mb);
+	CHECK_EQ(history_goto(&t.vm, 50000, &err), 0);
+	CHECK_EQ(tv_ptr(&t, TV_DATA + 0x3000)[0], 0);
+	CHECK_EQ(history_goto(&t.vm, 200000, &err), 0);
+	capture(&t, &mc);
+	CHECK(same(&ma, &mc));
+	CHECK_EQ(history_goto(&t.vm, 300000, &err), 0);
+	capture(&t, &mc);
+	CHECK(same(&mb, &mc));
+	struct history_stats st;
+	history_stats(&t.vm, &st);
+	CHECK_EQ(st.inputs, 2);
+	hv_free(&t);
+}
+
+/* With the realtime clock a HLT waits on the host's clock: the wake times
+ * are logged, so a replay is exact anyway. */
+static void test_realtime_idle(void)
+{
+	struct tvm t;
+	struct rax_exit ex;
+	struct rax_err err;
+	hv_init_clock(&t, g4, sizeof(g4), G4_HANDLER, RAX_CLOCK_REALTIME);
+	CHECK_EQ(history_enable(&t.vm, 64ull << 20, 1000, &err), 0);
+	CHECK_EQ(history_run_to(&t.vm, 2500, &ex, &err), 0);
+	capture(&t, &ma);
+	CHECK_EQ(history_run_to(&t.vm, 5000, &ex, &err), 0);
+	capture(&t, &mb);
+	CHECK(tv_r64(&t, TV_DATA) > 20); /* timer interrupts woke it */
+	CHECK_EQ(history_goto(&t.vm, 2500, &err), 0);
+	capture(&t, &mc);
+	CHECK(same(&ma, &mc));
+	CHECK_EQ(history_goto(&t.vm, 5000, &err), 0);
+	capture(&t, &mc);
+	CHECK(same(&mb, &mc));
+	hv_free(&t);
+}
+
 int main(void)
 {
+	test_console_input();
+	test_realtime_idle();
 	test_run_to_exact();
 	test_step_and_back();
 	test_devices_replay();

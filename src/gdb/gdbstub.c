@@ -61,7 +61,7 @@ struct gdb_stub {
 	unsigned gcpu, ccpu; /* Hg, Hc */
 	struct rsp_reader rd;
 	uint8_t pend[PEND_MAX];
-	size_t pend_len;
+	size_t pend_len, pend_off; /* pend[pend_off..pend_len) not looked at yet */
 	/* the watcher */
 	pthread_t watcher;
 	bool watching;
@@ -211,7 +211,7 @@ static void client_close(struct gdb_stub *g)
 		close(g->cfd);
 	g->cfd = -1;
 	g->noack = false;
-	g->pend_len = 0;
+	g->pend_len = g->pend_off = 0;
 	rsp_reader_reset(&g->rd);
 }
 
@@ -221,7 +221,7 @@ static void client_take(struct gdb_stub *g, int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* fails harmlessly on unix sockets */
 	g->cfd = fd;
 	g->noack = false;
-	g->pend_len = 0;
+	g->pend_len = g->pend_off = 0;
 	g->gcpu = g->ccpu = 0;
 	rsp_reader_reset(&g->rd);
 }
@@ -296,7 +296,7 @@ static void watch_start(struct gdb_stub *g)
 	if (g->watching)
 		return;
 	/* bytes that came with the resume packet may hold a 0x03 already */
-	for (size_t i = 0; i < g->pend_len; i++)
+	for (size_t i = g->pend_off; i < g->pend_len; i++)
 		if (g->pend[i] == 0x03)
 			vm_request_debug_stop(g->vm);
 	/* the watcher blocks every signal: they stay the vm_run thread's */
@@ -1134,7 +1134,6 @@ static int handle(struct gdb_stub *g, const char *p, size_t len)
 static int serve(struct gdb_stub *g)
 {
 	struct rax_vm *vm = g->vm;
-	size_t off = 0;
 	for (;;) {
 		if (g->cfd < 0) { /* gdb went away: the guest runs on without breakpoints */
 			g->nbp = 0;
@@ -1144,8 +1143,9 @@ static int serve(struct gdb_stub *g)
 			watch_start(g);
 			return SERVE_RESUME;
 		}
-		while (off < g->pend_len) {
-			enum rsp_event ev = rsp_feed(&g->rd, g->pend[off++]);
+		/* (a handler may close the client, which empties pend) */
+		while (g->pend_off < g->pend_len) {
+			enum rsp_event ev = rsp_feed(&g->rd, g->pend[g->pend_off++]);
 			if (ev == RSP_BAD) {
 				if (!g->noack && rsp_write_all(g->cfd, "-", 1) < 0)
 					client_close(g);
@@ -1161,15 +1161,15 @@ static int serve(struct gdb_stub *g)
 			if (r == 0)
 				continue;
 			if (r == SERVE_RESUME) { /* keep what came after the packet */
-				memmove(g->pend, g->pend + off, g->pend_len - off);
-				g->pend_len -= off;
+				memmove(g->pend, g->pend + g->pend_off, g->pend_len - g->pend_off);
+				g->pend_len -= g->pend_off;
+				g->pend_off = 0;
 				return r;
 			}
 			client_close(g);
 			return r == -2 ? RAX_STATUS_OK : r;
 		}
-		g->pend_len = 0;
-		off = 0;
+		g->pend_len = g->pend_off = 0;
 		if (g->cfd < 0)
 			continue;
 		struct pollfd p[2] = { { .fd = g->cfd, .events = POLLIN }, { .fd = g->lfd, .events = POLLIN } };

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cpu_state.h"
+#include "emu/debug.h"
 #include "emu/decode.h"
 #include "emu/emu.h"
 #include "layout.h"
@@ -96,6 +97,8 @@ struct emu_cpu {
 	 * until every lane has run */
 	uint8_t vlane, vlanes;
 	bool in_insn; /* a fault now must roll back to rip/saved_rsp */
+	/* The single-step trap follows this instruction: TF when it began
+	 * (SYSCALL replaces it with TF after SFMASK masked it). */
 	bool tf_trap;
 	bool event_delivered; /* the current instruction delivered an event (INT n) */
 	uint8_t exit_req;     /* enum rax_exit_kind to leave the loop with, or 0 */
@@ -171,6 +174,8 @@ struct emu_cpu {
 	bool nmi_blocked;
 	_Atomic uint64_t event_at; /* icount at which to look at devices/interrupts */
 	uint64_t shadow_until;     /* interrupts blocked while icount < this (STI, MOV SS) */
+	/* Breakpoints: the guest's DR0-DR7 and the host debugger's (debug.h). */
+	struct emu_dbg dbg;
 	char detail[384];
 	struct emu_insn insn; /* the instruction being executed */
 	struct emu_block *bcache;
@@ -309,11 +314,6 @@ void emu_set_limits(struct emu_cpu *c);
 /* history.c: a RAM page is written for the first time since the last
  * snapshot (its cow bit is set): save its contents, clear the bit. */
 void history_cow(struct emu_cpu *c, uint64_t pfn);
-/* history.c, from emu_idle: before looking (woke false: console input, a
- * logged wake time in a replay) and when the wait ended (woke true: log
- * the time). history_rx_pending: console input waits to be taken. */
-void history_idle(struct emu_cpu *c, bool woke);
-bool history_rx_pending(struct emu_cpu *c);
 
 /* ---- several CPUs on one thread (smp.c) ---- */
 /* Run the machine's CPUs in turn until an exit the VM must see. */

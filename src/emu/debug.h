@@ -41,6 +41,7 @@
 
 struct rax_vm;
 struct emu_cpu;
+struct emu_insn;
 
 enum emu_bp_kind {
 	EMU_BP_EXEC = 0,   /* instruction whose first byte (prefixes included) is at addr */
@@ -135,5 +136,26 @@ bool emu_dbg_page_watched(const struct emu_cpu *c, uint64_t la);
 void emu_dbg_data(struct emu_cpu *c, uint64_t la, unsigned size, bool write);
 /* A port access of size bytes at port. */
 void emu_dbg_io(struct emu_cpu *c, uint16_t port, unsigned size);
+/* After an instruction (or an event's delivery) with hit, host_hit or pend
+ * set: the trap-class #DB (bs: add DR6.BS, the single-step trap), or the host
+ * stop, or held back by the MOV SS shadow. */
+void emu_dbg_trap(struct emu_cpu *c, bool bs);
+/* At an instruction boundary: deliver held-back trap bits once the shadow
+ * is over. True when a #DB was delivered. */
+bool emu_dbg_boundary(struct emu_cpu *c);
+/* Before the instruction at RIP (rf: RFLAGS.RF when it started): execution
+ * breakpoints. True when it must not run now (#DB fault delivered, or a
+ * host stop requested). */
+bool emu_dbg_exec(struct emu_cpu *c, bool rf);
+/* How many of the n decoded instructions at RIP run before the next one
+ * that starts at an execution breakpoint (at least 1). */
+unsigned emu_dbg_cut(struct emu_cpu *c, const struct emu_insn *in, unsigned n);
+/* A fault unwound the current instruction (its matches are dropped). */
+void emu_dbg_fault(struct emu_cpu *c);
+/* run()/step() begins: forget the last stop, pass a host execution
+ * breakpoint at RIP once. */
+void emu_dbg_resume(struct emu_cpu *c);
+/* A #DB enters its handler: DR7.GD is cleared (SDM 17.2.4). */
+void emu_dbg_clear_gd(struct emu_cpu *c);
 
 #endif

@@ -244,13 +244,8 @@ void emu_idle(struct emu_cpu *c, bool (*woken)(struct emu_cpu *c))
 	uint64_t v0 = emu_now_ns(c), w0 = realtime ? host_ns() : 0;
 	for (;;) {
 		atomic_store(&vm->idle, 1); /* before looking: a line raised from now on wakes us */
-		if (c->hist)
-			history_idle(c, false); /* logged (replay) or new console input, the logged wake time */
-		if (woken(c)) {
-			if (c->hist)
-				history_idle(c, true);
+		if (woken(c))
 			break;
-		}
 		if (vm->stop) {
 			c->exit_req = RAX_EXIT_STOP;
 			break;
@@ -299,11 +294,12 @@ static void run_one(struct emu_cpu *c, const struct emu_insn *in, const uint8_t 
 {
 	c->rflags &= ~(uint64_t)RFLAGS_RF;
 	c->event_delivered = false;
+	c->tf_trap = tf;
 	emu_run_block(c, in, fop, 1);
-	if (tf && !c->event_delivered && c->exit_req != RAX_EXIT_DEBUG) {
-		c->s.dr6 |= 0x4000; /* BS: single step */
-		emu_deliver(c, EXC_DB, 0, EV_TRAP, c->rip);
-	}
+	/* the single-step trap (DR6.BS) and data breakpoints: one #DB after it */
+	bool bs = c->tf_trap && !c->event_delivered && c->exit_req != RAX_EXIT_DEBUG;
+	if (bs || __builtin_expect(c->dbg.hit | c->dbg.host_hit | c->dbg.pend, 0))
+		emu_dbg_trap(c, bs);
 }
 
 /* The debugger asked for a stop (vm->debug_req): leave between two
@@ -378,6 +374,13 @@ void emu_run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 			/* a stop point or hook first (position icount, before its events) */
 			if (c->icount >= c->limit_at && at_limit(c))
 				break;
+			/* debug traps held back (MOV SS shadow, a host stop) come before interrupts */
+			if (__builtin_expect(c->dbg.pend | c->dbg.hit | c->dbg.host_hit, 0) && emu_dbg_boundary(c) &&
+			    (single || c->exit_req)) {
+				if (!c->exit_req)
+					c->exit_req = RAX_EXIT_STEP; /* the step was the #DB's delivery */
+				break;
+			}
 			/* events: asked for by a recheck (event_at zeroed), or due */
 			if (atomic_load_explicit(&c->event_at, memory_order_relaxed) != c->armed_at ||
 			    c->icount >= c->ev_due) {
@@ -403,6 +406,12 @@ void emu_run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 		bool rf = c->rflags & RFLAGS_RF; /* set by IRET from a fault frame */
 		unsigned n;
 		const uint8_t *fop;
+		/* instruction breakpoints: faults before fetching (SDM Table 6-2) */
+		if (__builtin_expect(c->dbg.active & EMU_DBG_EXEC, 0) && emu_dbg_exec(c, rf)) {
+			if (single && !c->exit_req)
+				c->exit_req = RAX_EXIT_STEP; /* the step was the #DB's delivery */
+			continue;
+		}
 		const struct emu_insn *in = fetch_block(c, &n, &fop);
 		if (__builtin_expect(single || tf || rf, 0)) {
 			run_one(c, in, fop, tf);
@@ -424,7 +433,11 @@ void emu_run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 			uint64_t room = atomic_load_explicit(&c->event_at, memory_order_relaxed) - c->icount;
 			if (__builtin_expect(room < n, 0))
 				n = room ? (unsigned)room : 1;
+			if (__builtin_expect(c->dbg.active & EMU_DBG_EXEC, 0))
+				n = emu_dbg_cut(c, in, n); /* stop before an instruction breakpoint */
 			emu_run_block(c, in, fop, n);
+			if (__builtin_expect(c->dbg.hit | c->dbg.host_hit | c->dbg.pend, 0))
+				emu_dbg_trap(c, false); /* the block ended at the instruction that hit */
 		}
 		if (c->exit_req == RAX_EXIT_HLT && c->smp) {
 			c->state = EMU_CPU_HALTED; /* the scheduler decides when it wakes */
@@ -440,8 +453,6 @@ void emu_run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 			c->next_stop_poll = c->icount + STOP_POLL_INTERVAL;
 			if (c->vm && c->vm->stop)
 				c->exit_req = RAX_EXIT_STOP;
-			else if (__builtin_expect(c->hist != NULL, 0) && history_rx_pending(c))
-				c->exit_req = EMU_EXIT_TARGET; /* console input: history.c takes it here */
 			else if (c->vm && c->vm->debug_req)
 				debug_interrupt(c);
 			if (c->icount >= c->slice_end && !c->exit_req)
@@ -579,6 +590,7 @@ void emu_load_state(struct emu_cpu *c, const struct rax_cpu_state *s)
 	c->lf_op = LF_NONE;
 	c->rflags = (s->rflags & 0x3f7fd5ull) | RFLAGS_FIXED1;
 	emu_update_mode(c);
+	emu_dbg_update(c); /* DR0-DR3, DR7, CR4.DE */
 	if ((s->cr0 & CR0_PG) && (s->cr4 & CR4_PAE) && !(s->efer & EFER_LMA))
 		for (unsigned i = 0; i < 4; i++) /* legacy PAE paging: the PDPTE registers */
 			c->pdpte[i] = emu_phys_read(c, (s->cr3 & ~0x1full) + 8 * i, 8);
@@ -616,6 +628,8 @@ static int emu_run(struct rax_vm *vm, struct rax_exit *ex, struct rax_err *err)
 {
 	struct emu_cpu *c = cpu_of(vm);
 	c->track_writes = false;
+	for (unsigned i = 0; i < (c->smp ? c->smp->n : 1); i++)
+		emu_dbg_resume(c->smp ? c->smp->cpu[i] : c); /* not stopping where each CPU is */
 	if (c->trace)
 		return trace_backend_run(vm, ex, err);
 	if (c->hist)
@@ -633,6 +647,7 @@ static int emu_step(struct rax_vm *vm, struct rax_exit *ex, struct rax_err *err)
 	c->track_writes = true;
 	c->nwritten = 0;
 	c->slice_end = UINT64_MAX; /* one instruction of the BSP, outside any SMP slice */
+	emu_dbg_resume(c);
 	emu_run_loop(c, true, ex);
 	c->track_writes = false;
 	return 0;

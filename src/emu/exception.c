@@ -68,6 +68,8 @@ void emu_fault_entry(struct emu_cpu *c)
 		c->gpr[RAX_REG_RSP] = c->saved_rsp;
 		c->next_rip = c->rip;
 	}
+	if (__builtin_expect(c->dbg.active || c->dbg.pend, 0))
+		emu_dbg_fault(c);
 	int vec = c->pend_vec;
 	uint32_t err = c->pend_err;
 	unsigned flags = c->pend_flags;
@@ -94,6 +96,9 @@ void emu_fault_entry(struct emu_cpu *c)
 	c->cur_exc = vec;
 	emu_deliver(c, vec, err, flags, c->rip);
 	c->cur_exc = -1;
+	/* the delivery's own accesses hit a watch, or a trap waits: at the handler's first instruction */
+	if (__builtin_expect(c->dbg.hit | c->dbg.host_hit | c->dbg.pend, 0))
+		emu_dbg_trap(c, false);
 }
 
 /* Read a quadword of the TSS (RSPn, ISTn) with the TR limit check. */
@@ -128,6 +133,8 @@ static void gate_code_segment(struct emu_cpu *c, uint16_t sel, uint32_t ext, boo
 
 void emu_deliver(struct emu_cpu *c, int vec, uint32_t err, unsigned flags, uint64_t ret_rip)
 {
+	if (vec == EXC_DB && !(flags & EV_SOFT))
+		emu_dbg_clear_gd(c); /* a #DB enters its handler with DR7.GD clear (SDM 17.2.4) */
 	if (emu_real(c)) {
 		emu_deliver_real(c, vec, flags, ret_rip);
 		return;

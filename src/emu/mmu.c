@@ -19,6 +19,11 @@
  * see linear_next()). In 64-bit mode the next byte is at 0x100000000 and an
  * access must be canonical at both ends.
  *
+ * Data breakpoints and watchpoints (debug.c): while one is enabled, TLB
+ * entries for a linear page that holds a watched byte keep no host pointer,
+ * so every access there comes through the slow paths below, which report the
+ * access once it is translated (a fault first leaves nothing reported).
+ *
  * Not modelled: SMEP/SMAP, PKE, PCID, global pages (the TLB is flushed on
  * every CR3 write instead), #AC alignment checks.
  */
@@ -324,6 +329,8 @@ int emu_translate(struct emu_cpu *c, uint64_t la, int acc, bool user, bool probe
 			e->host = NULL; /* see emu_mark_code_page() */
 		if (gpa_page == c->apic_page)
 			e->host = NULL; /* the local APIC's page, even over RAM */
+		if (__builtin_expect(c->dbg.active & EMU_DBG_DATA, 0) && acc != ACC_X && emu_dbg_page_watched(c, la))
+			e->host = NULL; /* a watched page: every access takes the slow path, which checks */
 		if (__builtin_expect(c->cow_bits != NULL, 0) && acc == ACC_W && e->host &&
 		    (c->cow_bits[gpa_page >> (GUEST_PAGE_SHIFT + 6)] >> ((gpa_page >> GUEST_PAGE_SHIFT) & 63) & 1))
 			e->host = NULL; /* not saved since the snapshot yet (history.c) */
@@ -372,16 +379,31 @@ static uint64_t xlate(struct emu_cpu *c, uint64_t la, int acc, bool user)
 	return gpa;
 }
 
+/* Data breakpoints and watchpoints (debug.c) on an access that is made. */
+static inline void watch(struct emu_cpu *c, uint64_t la, unsigned size, bool write)
+{
+	if (__builtin_expect(c->dbg.active & EMU_DBG_DATA, 0))
+		emu_dbg_data(c, la, size, write);
+}
+
 uint64_t emu_mem_read_slow(struct emu_cpu *c, uint64_t la, unsigned size, int acc, bool user)
 {
 	la = linear_in(c, la);
 	unsigned off = la & GUEST_PAGE_OFFSET;
-	if (off + size <= GUEST_PAGE_SIZE)
-		return emu_phys_read(c, xlate(c, la, acc, user), size);
+	if (off + size <= GUEST_PAGE_SIZE) {
+		uint64_t gpa = xlate(c, la, acc, user);
+		if (acc != ACC_X)
+			watch(c, la, size, false);
+		return emu_phys_read(c, gpa, size);
+	}
 	/* crosses a page: translate both halves before reading anything */
 	unsigned n1 = GUEST_PAGE_SIZE - off;
 	uint64_t la2 = linear_next(c, la, n1);
 	uint64_t g1 = xlate(c, la, acc, user), g2 = xlate(c, la2, acc, user);
+	if (acc != ACC_X) {
+		watch(c, la, n1, false);
+		watch(c, la2, size - n1, false);
+	}
 	uint64_t v1 = emu_phys_read(c, g1, n1), v2 = emu_phys_read(c, g2, size - n1);
 	return v1 | (v2 << (8 * n1));
 }
@@ -392,11 +414,14 @@ void emu_mem_write_slow(struct emu_cpu *c, uint64_t la, unsigned size, uint64_t 
 	unsigned off = la & GUEST_PAGE_OFFSET;
 	if (off + size <= GUEST_PAGE_SIZE) {
 		emu_phys_write(c, xlate(c, la, ACC_W, user), size, v);
+		watch(c, la, size, true);
 		return;
 	}
 	unsigned n1 = GUEST_PAGE_SIZE - off;
 	uint64_t la2 = linear_next(c, la, n1);
 	uint64_t g1 = xlate(c, la, ACC_W, user), g2 = xlate(c, la2, ACC_W, user);
+	watch(c, la, n1, true);
+	watch(c, la2, size - n1, true);
 	emu_phys_write(c, g1, n1, v);
 	emu_phys_write(c, g2, size - n1, v >> (8 * n1));
 }
@@ -413,6 +438,9 @@ void emu_read_block(struct emu_cpu *c, uint64_t la, void *buf, unsigned len, boo
 	uint64_t la2 = n1 < len ? linear_next(c, la, n1) : 0; /* (checked before translating anything) */
 	uint64_t g1 = xlate(c, la, ACC_R, user);
 	uint64_t g2 = n1 < len ? xlate(c, la2, ACC_R, user) : 0;
+	watch(c, la, n1, false);
+	if (n1 < len)
+		watch(c, la2, len - n1, false);
 	for (unsigned i = 0; i < len; i++)
 		b[i] = (uint8_t)emu_phys_read(c, i < n1 ? g1 + i : g2 + (i - n1), 1);
 }
@@ -429,6 +457,9 @@ void emu_write_block(struct emu_cpu *c, uint64_t la, const void *buf, unsigned l
 	uint64_t la2 = n1 < len ? linear_next(c, la, n1) : 0; /* (checked before translating anything) */
 	uint64_t g1 = xlate(c, la, ACC_W, user);
 	uint64_t g2 = n1 < len ? xlate(c, la2, ACC_W, user) : 0;
+	watch(c, la, n1, true);
+	if (n1 < len)
+		watch(c, la2, len - n1, true);
 	for (unsigned i = 0; i < len; i++)
 		emu_phys_write(c, i < n1 ? g1 + i : g2 + (i - n1), 1, b[i]);
 }
@@ -439,6 +470,8 @@ uint8_t *emu_host_page(struct emu_cpu *c, uint64_t la, int acc)
 	uint64_t gpa = xlate(c, linear_in(c, la), acc, user);
 	if (gpa >= c->ram_size || (gpa & ~GUEST_PAGE_OFFSET) == c->apic_page)
 		return NULL;
+	if (__builtin_expect(c->dbg.active & EMU_DBG_DATA, 0) && emu_dbg_page_watched(c, la))
+		return NULL; /* watched: the caller goes element by element through the checks */
 	if (acc == ACC_W)
 		emu_note_write(c, gpa);
 	return c->ram + gpa;

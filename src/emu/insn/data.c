@@ -266,8 +266,11 @@ EMU_HANDLER(pop_Sreg)
 {
 	unsigned seg = (in->op >> 3) & 3;
 	pop_sreg(c, in, seg);
-	if (seg == RAX_SEG_SS)
+	if (seg == RAX_SEG_SS) {
 		emu_block_interrupts_one(c); /* the POP SS shadow */
+		/* debug traps too (debug.c) */
+		c->dbg.ss_shadow_until = c->icount + 2;
+	}
 }
 
 EMU_HANDLER(pushf)
@@ -371,8 +374,11 @@ EMU_HANDLER(mov_SwEw)
 	if (s > RAX_SEG_GS || s == RAX_SEG_CS)
 		EMU_UD(c);
 	emu_load_seg(c, s, (uint16_t)emu_rm_get(c, in, 2));
-	if (s == RAX_SEG_SS)
+	if (s == RAX_SEG_SS) {
 		emu_block_interrupts_one(c); /* the MOV SS shadow */
+		/* debug traps too (debug.c) */
+		c->dbg.ss_shadow_until = c->icount + 2;
+	}
 }
 
 static void load_far(struct emu_cpu *c, const struct emu_insn *in, unsigned seg)

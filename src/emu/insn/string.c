@@ -37,6 +37,10 @@ static inline int64_t delta(struct emu_cpu *c, unsigned size)
 }
 static inline bool rep(const struct emu_insn *in) { return in->pfx & (EMU_P_REP | EMU_P_REPNE); }
 static inline unsigned budget(struct emu_cpu *c) { return (c->rflags & RFLAGS_TF) ? 1 : REP_CHUNK; }
+/* A data or I/O breakpoint matched in this iteration: the instruction ends
+ * after it (the #DB is a trap between iterations, SDM 17.3.1.2), RIP stays
+ * on it when iterations are left. */
+static inline bool dbg_hit(const struct emu_cpu *c) { return __builtin_expect((c->dbg.hit | c->dbg.host_hit) != 0, 0); }
 
 /* Decide what happens after one REP round: continue at the same insn when work is left. */
 static inline void rep_again(struct emu_cpu *c, const struct emu_insn *in)
@@ -133,6 +137,8 @@ static void movs(struct emu_cpu *c, const struct emu_insn *in)
 		aset(c, in, RAX_REG_RDI, areg(c, in, RAX_REG_RDI) + (uint64_t)d);
 		aset(c, in, RAX_REG_RCX, areg(c, in, RAX_REG_RCX) - 1);
 		left--;
+		if (dbg_hit(c))
+			break;
 	}
 	rep_again(c, in);
 }
@@ -160,6 +166,8 @@ static void stos(struct emu_cpu *c, const struct emu_insn *in)
 		aset(c, in, RAX_REG_RDI, areg(c, in, RAX_REG_RDI) + (uint64_t)d);
 		aset(c, in, RAX_REG_RCX, areg(c, in, RAX_REG_RCX) - 1);
 		left--;
+		if (dbg_hit(c))
+			break;
 	}
 	rep_again(c, in);
 }
@@ -178,6 +186,8 @@ static void lods(struct emu_cpu *c, const struct emu_insn *in)
 		if (rep(in))
 			aset(c, in, RAX_REG_RCX, areg(c, in, RAX_REG_RCX) - 1);
 		left--;
+		if (dbg_hit(c))
+			break;
 	}
 	if (rep(in))
 		rep_again(c, in);
@@ -210,6 +220,8 @@ static void cmp_string(struct emu_cpu *c, const struct emu_insn *in, bool cmps)
 		bool zf = (a & emu_mask(size)) == (b & emu_mask(size));
 		if ((in->pfx & EMU_P_REP) ? !zf : zf)
 			return; /* condition ended the repeat */
+		if (dbg_hit(c))
+			break;
 	}
 	rep_again(c, in);
 }
@@ -238,6 +250,8 @@ static void ins(struct emu_cpu *c, const struct emu_insn *in)
 		if ((la & GUEST_PAGE_OFFSET) + size > GUEST_PAGE_SIZE)
 			emu_translate(c, (la | GUEST_PAGE_OFFSET) + 1, ACC_W, c->cpl == 3, false, &gpa);
 		uint64_t v = c->vm ? vm_pio_in(c->vm, (uint16_t)c->gpr[2], size) : emu_mask(size);
+		if (__builtin_expect(c->dbg.active & EMU_DBG_IO, 0))
+			emu_dbg_io(c, (uint16_t)c->gpr[2], size);
 		emu_wr(c, emu_eseg(in), di, size, v);
 		aset(c, in, RAX_REG_RDI, di + (uint64_t)d);
 		if (rep(in))
@@ -247,6 +261,8 @@ static void ins(struct emu_cpu *c, const struct emu_insn *in)
 			c->exit_req = RAX_EXIT_STOP;
 			break;
 		}
+		if (dbg_hit(c))
+			break;
 	}
 	emu_recheck_events(c);
 	if (rep(in))
@@ -265,6 +281,8 @@ static void outs(struct emu_cpu *c, const struct emu_insn *in)
 		uint64_t v = emu_rd(c, in->seg, areg(c, in, RAX_REG_RSI), size);
 		if (c->vm)
 			vm_pio_out(c->vm, (uint16_t)c->gpr[2], size, v);
+		if (__builtin_expect(c->dbg.active & EMU_DBG_IO, 0))
+			emu_dbg_io(c, (uint16_t)c->gpr[2], size);
 		aset(c, in, RAX_REG_RSI, areg(c, in, RAX_REG_RSI) + (uint64_t)d);
 		if (rep(in))
 			aset(c, in, RAX_REG_RCX, areg(c, in, RAX_REG_RCX) - 1);
@@ -273,6 +291,8 @@ static void outs(struct emu_cpu *c, const struct emu_insn *in)
 			c->exit_req = RAX_EXIT_STOP;
 			break;
 		}
+		if (dbg_hit(c))
+			break;
 	}
 	emu_recheck_events(c);
 	if (rep(in))

@@ -9,8 +9,8 @@
  * EFER implement the long-mode transitions: PG on with EFER.LME (and PAE)
  * activates IA-32e mode (EFER.LMA), PG off (only from compatibility mode)
  * leaves it; legacy PAE paging loads the PDPTEs at MOV CR3/CR0/CR4. Not modelled: the TSS
- * I/O-permission bitmap (CPL > IOPL port access always faults), debug
- * breakpoints in DR0-DR7 (stored only), performance counters (RDPMC #GP).
+ * I/O-permission bitmap (CPL > IOPL port access always faults), performance
+ * counters (RDPMC #GP). DR0-DR7 drive the breakpoints of debug.c.
  */
 #include "emu/insn/handlers.h"
 #include "emu/insn/x87.h"
@@ -41,6 +41,8 @@ static void do_in(struct emu_cpu *c, const struct emu_insn *in, uint16_t port, u
 	io_check(c);
 	uint64_t v = c->vm ? vm_pio_in(c->vm, port, size) : emu_mask(size);
 	emu_reg_set(c, in, 0, size, v);
+	if (__builtin_expect(c->dbg.active & EMU_DBG_IO, 0))
+		emu_dbg_io(c, port, size);
 	emu_pio_check_stop(c);
 }
 static void do_out(struct emu_cpu *c, uint16_t port, unsigned size)
@@ -48,6 +50,8 @@ static void do_out(struct emu_cpu *c, uint16_t port, unsigned size)
 	io_check(c);
 	if (c->vm)
 		vm_pio_out(c->vm, port, size, c->gpr[0] & emu_mask(size));
+	if (__builtin_expect(c->dbg.active & EMU_DBG_IO, 0))
+		emu_dbg_io(c, port, size);
 	emu_pio_check_stop(c);
 }
 static unsigned io_size(const struct emu_insn *in) { return in->osz == 1 ? 1 : in->osz == 2 ? 2 : 4; }
@@ -299,6 +303,7 @@ EMU_HANDLER(mov_CdRd)
 		if ((c->s.cr4 ^ v) & (CR4_PAE | CR4_PGE | CR4_PSE))
 			emu_tlb_flush(c);
 		c->s.cr4 = v;
+		emu_dbg_update(c); /* CR4.DE: I/O breakpoints */
 		break;
 	case 8:
 		if (v & ~15ull)
@@ -309,6 +314,13 @@ EMU_HANDLER(mov_CdRd)
 	}
 }
 
+/*
+ * MOV from/to DRn, in the order of the checks (SDM vol. 2 "MOV--Move
+ * to/from Debug Registers"): DR8-DR15 #UD; DR4/DR5 #UD with CR4.DE=1, else
+ * they are DR6/DR7; CPL > 0 #GP(0); DR7.GD=1 a #DB fault before the
+ * instruction with DR6.BD set (general detect, SDM 17.2.4; the #DB clears
+ * GD as it enters the handler).
+ */
 static unsigned dr_index(struct emu_cpu *c, unsigned r)
 {
 	if (r > 7)
@@ -318,13 +330,17 @@ static unsigned dr_index(struct emu_cpu *c, unsigned r)
 			EMU_UD(c);
 		r += 2;
 	}
+	emu_need_cpl0(c);
+	if (c->s.dr7 & DR7_GD) {
+		c->s.dr6 = (c->s.dr6 & ~0xfull) | DR6_BD;
+		emu_raise(c, EXC_DB, 0, 0);
+	}
 	return r;
 }
 
 EMU_HANDLER(mov_RdDd)
 {
 	unsigned r = dr_index(c, in->reg);
-	emu_need_cpl0(c);
 	uint64_t v = r < 4 ? c->s.dr[r] : r == 6 ? c->s.dr6 : c->s.dr7;
 	c->gpr[in->rm] = emu_leg(in) ? v & 0xffffffff : v;
 }
@@ -332,20 +348,22 @@ EMU_HANDLER(mov_RdDd)
 EMU_HANDLER(mov_DdRd)
 {
 	unsigned r = dr_index(c, in->reg);
-	emu_need_cpl0(c);
 	uint64_t v = c->gpr[in->rm];
 	if (emu_leg(in))
 		v &= 0xffffffff;
 	if (r < 4) {
 		c->s.dr[r] = v;
 	} else {
+		/* DR6/DR7: bits 63:32 must be 0 (#GP(0)); the low half's reserved
+		 * bits keep their fixed values (AMD: no RTM bits) */
 		if (v >> 32)
 			EMU_GP(c, 0);
 		if (r == 6)
-			c->s.dr6 = (v & 0x1e00f) | 0xffff0ff0;
+			c->s.dr6 = (v & DR6_WRITABLE) | DR6_FIXED1;
 		else
-			c->s.dr7 = (v & 0xffff2bff) | 0x400;
+			c->s.dr7 = (v & DR7_WRITABLE) | DR7_FIXED1;
 	}
+	emu_dbg_update(c);
 }
 
 /* ---- descriptor tables ---- */
@@ -633,6 +651,9 @@ EMU_HANDLER(syscall)
 	flat_seg(&c->s.seg[RAX_SEG_SS], (uint16_t)((sel + 8) & 0xfffc), false, 0, false);
 	emu_update_mode(c);
 	emu_write_rflags(c, fl & ~c->s.sfmask & ~(uint64_t)RFLAGS_RF);
+	/* the single-step trap follows SYSCALL only if TF survives SFMASK (a
+	 * kernel that masks TF gets no #DB at its entry point) */
+	c->tf_trap = c->rflags & RFLAGS_TF;
 	c->next_rip = emu_leg(in) ? c->s.cstar : c->s.lstar; /* compatibility mode: CSTAR */
 }
 

@@ -47,6 +47,7 @@ echo "  snapshot memory: $mib MiB at exit, $(echo "scale=1; $mib * 1000000000 / 
 "$B/history-bench" "$K" "$I" "$N" "$BACK" "$RUNS" >"$TMP/b"
 v() { sed -n "s/^$1 //p" "$TMP/b"; }
 echo "From position $N ($(v snapshots) snapshots, $(v snapshot_mib) MiB, booted there in $(v boot_to_n_s) s):"
+echo "  replay exact (registers and RAM at N after goto(N / 2) and back): $(v replay_exact)"
 echo "  reverse-stepi, goto(N - 1): $(v goto_back1_s) s (median)"
 echo "  reverse-continue over the last $BACK instructions, no hit: $(v scan_back_s) s ($(v scan_back_mips) M instructions/s)"
 echo "  reverse-continue to RIP as at N - $BACK: $(v find_last_s) s, found $(v find_last_distance) instructions back"

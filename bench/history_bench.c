@@ -45,6 +45,15 @@ static bool rip_is(struct rax_vm *vm, uint64_t k, void *arg)
 	return s.rip == want_rip;
 }
 
+static uint64_t ram_hash(struct rax_vm *vm)
+{
+	uint64_t h = 1469598103934665603ull;
+	const uint64_t *p = (const uint64_t *)vm->mem.host;
+	for (size_t i = 0; i < vm->mem.size / 8; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
 static bool never(struct rax_vm *vm, uint64_t k, void *arg) { return false; }
 
 static void die(const char *what, const struct rax_err *err)
@@ -55,10 +64,11 @@ static void die(const char *what, const struct rax_err *err)
 
 int main(int argc, char **argv)
 {
-	if (argc != 6) {
-		fprintf(stderr, "usage: history-bench KERNEL INITRD N BACK RUNS\n");
+	if (argc != 6 && argc != 7) {
+		fprintf(stderr, "usage: history-bench KERNEL INITRD N BACK RUNS [NCPUS]\n");
 		return 2;
 	}
+	unsigned ncpus = argc == 7 ? (unsigned)atoi(argv[6]) : 1;
 	uint64_t n = strtoull(argv[3], NULL, 10), back = strtoull(argv[4], NULL, 10);
 	int runs = atoi(argv[5]);
 	struct rax_config cfg = { .backend = RAX_BACKEND_EMULATOR,
@@ -66,13 +76,14 @@ int main(int argc, char **argv)
 				  .console_in = -1,
 				  .console_out = open("/dev/null", O_WRONLY),
 				  .clock = RAX_CLOCK_VIRTUAL,
-				  .rtc_epoch = 1767225600 };
+				  .rtc_epoch = 1767225600,
+				  .ncpus = ncpus };
 	struct rax_vm vm;
 	struct rax_err err = { 0 };
 	struct rax_cpu_state st;
 	struct rax_exit ex;
 	if (vm_create(&vm, &cfg, &err) < 0 ||
-	    bzimage_load(&vm.mem, argv[1], argv[2], BZ_DEFAULT_CMDLINE, 1, &st, &err) < 0 ||
+	    bzimage_load(&vm.mem, argv[1], argv[2], BZ_DEFAULT_CMDLINE, ncpus, &st, &err) < 0 ||
 	    vm_create_backend(&vm, &err) < 0 || vm.ops->set_state(&vm, &st, &err) < 0)
 		die("setup", &err);
 	if (history_enable(&vm, 4ull << 30, 0, &err) < 0)
@@ -85,6 +96,15 @@ int main(int argc, char **argv)
 	history_stats(&vm, &hs);
 	printf("instructions %llu\nboot_to_n_s %.3f\nsnapshots %llu\nsnapshot_mib %.1f\n", (unsigned long long)n, boot,
 	       (unsigned long long)hs.snapshots, hs.bytes / 1048576.0);
+	/* replay check: registers and RAM at N, again after goto(N / 2) and back */
+	struct rax_cpu_state s1, s2;
+	vm.ops->get_state(&vm, &s1, &err);
+	uint64_t h1 = ram_hash(&vm);
+	if (history_goto(&vm, n / 2, &err) < 0 || history_goto(&vm, n, &err) < 0)
+		die("goto", &err);
+	vm.ops->get_state(&vm, &s2, &err);
+	printf("replay_exact %s\n", h1 == ram_hash(&vm) && !memcmp(s1.gpr, s2.gpr, sizeof(s1.gpr)) && s1.rip == s2.rip
+					  ? "yes" : "NO");
 	double *tg = calloc((size_t)runs, sizeof(double)), *tf = calloc((size_t)runs, sizeof(double));
 	for (int i = 0; i < runs; i++) { /* reverse-stepi: goto(N - 1), then back to N */
 		double a = now_s();

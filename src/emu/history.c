@@ -88,7 +88,7 @@ struct emu_history {
 	history_probe_fn probe;
 	void *probe_arg;
 	uint64_t probe_lo, probe_hi, probe_found;
-	bool probe_hit;
+	bool probe_hit, probing;
 	int probe_phase, found_phase;
 	uint64_t p0_rip[EMU_MAX_CPUS];
 	struct history_write wbuf[HISTORY_MAX_WRITES];
@@ -710,7 +710,15 @@ const struct history_write *history_writes(struct rax_vm *vm, unsigned *n, bool 
 	return h->wbuf;
 }
 
-unsigned history_cpu(struct rax_vm *vm) { return hist_of(vm)->last_cpu; }
+unsigned history_cpu(struct rax_vm *vm)
+{
+	struct emu_history *h = hist_of(vm);
+	struct emu_cpu *b = bsp_of(vm);
+	if ((h && h->probing) || !b->smp)
+		return h && h->probing ? h->last_cpu : 0;
+	/* outside a probe: the CPU whose slice goes on, or that ran last */
+	return b->smp->resume ? b->smp->resume->cpu_index : b->smp->last;
+}
 
 /*
  * Phase 0 (position k, the instruction before it retired): the probe.
@@ -765,6 +773,7 @@ static void land_after_events(struct emu_history *h)
 
 static void set_hooks(struct emu_history *h, bool on)
 {
+	h->probing = on;
 	for (unsigned k = 0; k < h->ncpu; k++) {
 		struct emu_cpu *c = cpu_k(h->bsp, k);
 		c->hook = on ? probe_hook : NULL;

@@ -125,7 +125,9 @@ struct history_write {
  * *overflow says so). */
 #define HISTORY_MAX_WRITES 64
 const struct history_write *history_writes(struct rax_vm *vm, unsigned *n, bool *overflow);
-/* Within a probe: the CPU that retired the instruction before k. */
+/* Within a probe: the CPU that retired the instruction before k; elsewhere
+ * the CPU that runs next (a slice a stop cut short) or ran last (0 with
+ * one CPU). */
 unsigned history_cpu(struct rax_vm *vm);
 
 /* A debugger changed state while history is on: log it at the current

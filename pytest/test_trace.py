@@ -112,3 +112,15 @@ def test_linux_window_costs_a_boot_to_it(tmp_path):
     assert int(LINE.match(lines[-1]).group(1)) == 100000999
     print(f"boot to 100M untraced: {expect:.2f} s expected at {mips:.0f} MIPS; traced window done at {took:.2f} s")
     assert took < 2.0 * expect + 1.0
+
+
+def test_gdb_history_line(tmp_path):
+    """--gdb-history without --gdb: snapshots are taken and their use printed at exit."""
+    r = run_rax(["--backend", "emulator", "--kernel", asm_image("mb_aout"), "--gdb-history", "16M"])
+    assert r.returncode == debug_exit_status(0), r.stderr
+    m = re.search(r"rax: history: (\d+) snapshots \(0 dropped\), ([\d.]+) MiB of 16\.0 MiB .*positions 0\.\.(\d+)",
+                  r.stderr)
+    assert m, r.stderr
+    assert int(m.group(1)) >= 1 and int(m.group(3)) > 1000
+    off = run_rax(["--backend", "emulator", "--kernel", asm_image("mb_aout"), "--gdb-history", "0"])
+    assert "history" not in off.stderr

@@ -8,7 +8,7 @@ instruction, so a difference that later code overwrites still shows. The same
 runner and images boot under `rax --backend emulator --kernel mbrun.bin
 --initrd IMAGES` (the multiboot loader, 32-bit entry and the runner's own
 switch to long mode included) and under `qemu-system-x86_64 -accel tcg
--kernel mbrun.bin -initrd IMAGES`, a batch of 100 images per boot
+-kernel mbrun.bin -initrd IMAGES`, a batch of 300 images per boot
 (testcases/mbrun.py), so there is no per-image process start-up to batch.
 The images are test_corpus.py's (testcases/*.bin, assembled once per session
 by its `corpus` fixture). One test id per form: test_form_qemu[ID].
@@ -41,7 +41,7 @@ REF = json.loads((ROOT / "testcases" / "reference_disagreements.json").read_text
 KNOWN = {form: REF["reasons"][why] for form, why in REF["forms"].items()}  # form -> reason text
 NOT_RUNNABLE = REF["not_runnable"]
 RUNNABLE = sorted((f for f in GENERATED if f.id not in NOT_RUNNABLE), key=lambda f: f.id)
-BATCH = 100
+BATCH = 300
 BATCH_OF = {f.id: i // BATCH for i, f in enumerate(RUNNABLE)}
 RUN_DIR = CORPUS / "mbrun" / os.environ.get("PYTEST_XDIST_TESTRUNUID", f"pid{os.getpid()}")
 

@@ -347,6 +347,7 @@ static void debug_report(struct rax_vm *vm)
 		char line[256];
 		history_format(vm, line, sizeof(line));
 		fprintf(stderr, "rax: %s\n", line);
+		history_disable(vm);
 	}
 	if (trace_opt.path)
 		trace_close(vm);

@@ -88,6 +88,9 @@ def main(argv):
     except ValueError as e:
         sys.stderr.write("rax-trace.py: %s: %s\n" % (argv[1], e))
         return 2
+    except BrokenPipeError:  # (| head)
+        sys.stderr.close()
+        return 0
     finally:
         if out is not sys.stdout:
             out.close()

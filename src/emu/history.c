@@ -235,8 +235,10 @@ static void drop_oldest(struct emu_history *h)
 	size_t k = 0; /* inputs before the oldest position can never be replayed */
 	while (k < h->nin && h->in[k].pos < h->snaps[0].pos)
 		free(h->in[k++].data);
-	memmove(h->in, h->in + k, (h->nin - k) * sizeof(*h->in));
-	h->nin -= k;
+	if (k) {
+		memmove(h->in, h->in + k, (h->nin - k) * sizeof(*h->in));
+		h->nin -= k;
+	}
 	h->next_in = h->next_in > k ? h->next_in - k : 0;
 }
 
@@ -638,7 +640,7 @@ int history_backend_run(struct rax_vm *vm, struct rax_exit *ex, struct rax_err *
 	if (drive(h, UINT64_MAX, ex, err) < 0) {
 		memset(ex, 0, sizeof(*ex));
 		ex->kind = RAX_EXIT_INTERNAL;
-		snprintf(ex->detail, sizeof(ex->detail), "%s", err->msg);
+		snprintf(ex->detail, sizeof(ex->detail), "%.440s", err->msg);
 	}
 	return 0;
 }

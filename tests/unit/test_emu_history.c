@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "devices/devices.h"
+#include "devices/uart16550.h"
 #include "emu/history.h"
 #include "test_emu_util.h"
 #include "unit.h"
@@ -67,12 +68,15 @@ static void hv_free(struct tvm *t)
 	guest_mem_free(&t->vm.mem);
 }
 
-/* What must match: registers, a RAM hash, the devices' state. */
+/* What must match: registers, a RAM hash, the devices' state (what can
+ * be compared without padding bytes: the next timer deadline, the UART's
+ * registers and FIFO; the interrupt controllers show in what the guest
+ * does next, which the RAM hash at later positions checks). */
 struct mstate {
 	struct rax_cpu_state s;
 	uint64_t ram;
 	uint64_t icount;
-	uint8_t dev[65536];
+	uint64_t dev[40];
 	size_t devsz;
 };
 
@@ -92,10 +96,17 @@ static void capture(struct tvm *t, struct mstate *m)
 	t->vm.ops->get_state(&t->vm, &m->s, &err);
 	m->ram = ram_hash(t);
 	m->icount = history_icount(&t->vm);
-	m->devsz = devices_state_size(&t->vm);
-	if (m->devsz > sizeof(m->dev))
-		abort();
-	devices_save(&t->vm, m->dev);
+	struct uart_regs u;
+	uart_save(t->vm.uart, &u);
+	uint64_t d[] = { devices_next_deadline(&t->vm), u.ier, u.lcr, u.mcr, u.lsr_extra, u.msr_delta, u.scr, u.fcr,
+			 u.divisor, u.thr_int, u.tx_held, u.tx_byte, u.rx_head, u.rx_count, (uint64_t)u.irq_level };
+	memcpy(m->dev, d, sizeof(d));
+	m->devsz = sizeof(d);
+	uint64_t fifo = 0;
+	for (unsigned i = 0; i < u.rx_count; i++)
+		fifo = fifo * 31 + u.rx[(u.rx_head + i) % UART_RX_BUF];
+	m->dev[sizeof(d) / 8] = fifo;
+	m->devsz += 8;
 }
 
 static bool same(const struct mstate *a, const struct mstate *b)
@@ -108,9 +119,10 @@ static bool same(const struct mstate *a, const struct mstate *b)
 			(unsigned long long)a->icount, (unsigned long long)b->icount, (unsigned long long)a->s.rip,
 			(unsigned long long)b->s.rip, a->ram == b->ram, !memcmp(a->s.gpr, b->s.gpr, sizeof(a->s.gpr)),
 			!memcmp(a->dev, b->dev, a->devsz));
-	for (size_t i = 0; !ok && i < a->devsz; i++)
+	for (size_t i = 0; !ok && i < a->devsz / 8; i++)
 		if (a->dev[i] != b->dev[i])
-			fprintf(stderr, "   dev byte %zu: %02x %02x\n", i, a->dev[i], b->dev[i]);
+			fprintf(stderr, "   dev word %zu: %llx %llx\n", i, (unsigned long long)a->dev[i],
+				(unsigned long long)b->dev[i]);
 	return ok;
 }
 
@@ -145,7 +157,6 @@ static void test_run_to_exact(void)
 	}
 	CHECK(exact);
 	capture(&t, &mb);
-	ma.devsz = mb.devsz = 0; /* two VMs: the device images hold their own addresses */
 	CHECK(same(&ma, &mb));
 	hv_free(&t);
 }

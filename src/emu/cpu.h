@@ -314,6 +314,11 @@ void emu_set_limits(struct emu_cpu *c);
 /* history.c: a RAM page is written for the first time since the last
  * snapshot (its cow bit is set): save its contents, clear the bit. */
 void history_cow(struct emu_cpu *c, uint64_t pfn);
+/* history.c, from emu_idle: before looking (woke false: console input, a
+ * logged wake time in a replay) and when the wait ended (woke true: log
+ * the time). history_rx_pending: console input waits to be taken. */
+void history_idle(struct emu_cpu *c, bool woke);
+bool history_rx_pending(struct emu_cpu *c);
 
 /* ---- several CPUs on one thread (smp.c) ---- */
 /* Run the machine's CPUs in turn until an exit the VM must see. */

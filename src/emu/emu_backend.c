@@ -244,8 +244,13 @@ void emu_idle(struct emu_cpu *c, bool (*woken)(struct emu_cpu *c))
 	uint64_t v0 = emu_now_ns(c), w0 = realtime ? host_ns() : 0;
 	for (;;) {
 		atomic_store(&vm->idle, 1); /* before looking: a line raised from now on wakes us */
-		if (woken(c))
+		if (c->hist)
+			history_idle(c, false); /* logged (replay) or new console input, the logged wake time */
+		if (woken(c)) {
+			if (c->hist)
+				history_idle(c, true);
 			break;
+		}
 		if (vm->stop) {
 			c->exit_req = RAX_EXIT_STOP;
 			break;
@@ -453,6 +458,8 @@ void emu_run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 			c->next_stop_poll = c->icount + STOP_POLL_INTERVAL;
 			if (c->vm && c->vm->stop)
 				c->exit_req = RAX_EXIT_STOP;
+			else if (__builtin_expect(c->hist != NULL, 0) && history_rx_pending(c))
+				c->exit_req = EMU_EXIT_TARGET; /* console input: history.c takes it here */
 			else if (c->vm && c->vm->debug_req)
 				debug_interrupt(c);
 			if (c->icount >= c->slice_end && !c->exit_req)

@@ -189,8 +189,22 @@ void history_cow(struct emu_cpu *c, uint64_t pfn)
 	s->pages[s->npages++] = (struct hpage){ pfn, d };
 	h->bytes += GUEST_PAGE_SIZE + sizeof(struct hpage);
 	h->npages_held++;
-	/* (the page's write-TLB entries stay on the slow path until refilled:
-	 * emu_translate gives a new one its host pointer) */
+	/* the page's write entries may take the fast path again (unless a
+	 * watchpoint needs the slow path there: debug.c) */
+	uint64_t gpa = pfn << GUEST_PAGE_SHIFT;
+	if (!emu_is_code_page(c, pfn))
+		for (unsigned k = 0; k < h->ncpu; k++) {
+			struct emu_cpu *o = cpu_k(h->bsp, k);
+			if (gpa == o->apic_page)
+				continue;
+			bool watch = o->dbg.active & EMU_DBG_DATA;
+			for (unsigned i = 0; i < EMU_TLB_SIZE; i++) {
+				struct emu_tlb_entry *e = &o->tlb[ACC_W][i];
+				if (e->tag && e->gpa == gpa && !e->host &&
+				    !(watch && emu_dbg_page_watched(o, e->tag & ~GUEST_PAGE_OFFSET)))
+					e->host = c->ram + gpa;
+			}
+		}
 	/* over the bound: drop old snapshots; one interval alone too big: end it soon */
 	while (h->bytes > h->max_bytes && h->cur > 0)
 		drop_oldest(h);
@@ -320,6 +334,18 @@ static void restore_cpu(struct emu_history *h, struct emu_cpu *c, const struct e
 	 * its stop reason) are the host's: kept */
 	size_t tail = offsetof(struct emu_cpu, state) + sizeof(c->state);
 	memcpy((char *)c + tail, (char *)live + tail, sizeof(*c) - tail);
+	/* the guest's debug registers come back; the host debugger's slots stay */
+	memcpy(c->dbg.host, live->dbg.host, sizeof(c->dbg.host));
+	c->dbg.host_used = live->dbg.host_used;
+	c->dbg.host_skip = live->dbg.host_skip;
+	c->dbg.skip_rip = live->dbg.skip_rip;
+	c->dbg.stopped = live->dbg.stopped;
+	c->dbg.stop = live->dbg.stop;
+	if (c->dbg.host_used || live->dbg.active || c->dbg.active)
+		emu_dbg_update(c); /* `active` for both */
+	if (c->dbg.active & EMU_DBG_DATA) /* watched pages: the slow path (write entries: enter_interval) */
+		for (unsigned i = 0; i < EMU_TLB_SIZE; i++)
+			c->tlb[ACC_R][i].host = NULL;
 	c->exit_req = 0;
 	for (unsigned i = 0; i < EMU_BCACHE_SIZE; i++)
 		c->bcache[i].tag = 0; /* decoded code: dropped */

@@ -2673,6 +2673,16 @@ def bin_dir(args):
     return pathlib.Path(args.bin_dir) if args.bin_dir else pathlib.Path(args.out) / "bin"
 
 
+def manifest_key(out):
+    """The key OUT/forms.json was written for (the image directory's stamp can
+    be up to date while this build directory's manifest is another table's:
+    two build directories share testcases/)."""
+    try:
+        return json.loads((pathlib.Path(out) / "forms.json").read_text()).get("key")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def read_stamp(path):
     try:
         d = json.loads(path.read_text())
@@ -2698,7 +2708,7 @@ def _main_locked(args, out, bdir):
     key = corpus_key(args, rows)
     stamp_path = bdir / ".corpus.stamp"
     stamp = read_stamp(stamp_path)
-    if (args.assemble and not args.only and stamp.get("key") == key and (out / "forms.json").exists()
+    if (args.assemble and not args.only and stamp.get("key") == key and manifest_key(out) == key
             and (out / "opcodes.json").exists()
             and all((bdir / f"{f.id}.bin").exists() for f in forms if f.status == "generated")):
         print(f"gen_corpus: {bdir}: up to date ({key})")
@@ -2744,7 +2754,7 @@ def _main_locked(args, out, bdir):
         os.replace(tmp, stamp_path)
         print(f"gen_corpus: {len(todo)} images assembled, {removed} stale images removed -> {bdir}")
     # the manifest always lists every form (--only restricts what is written)
-    manifest = {"seed": args.seed, "cases": args.cases, "forms": [f.manifest() for f in forms]}
+    manifest = {"seed": args.seed, "cases": args.cases, "key": key, "forms": [f.manifest() for f in forms]}
     (out / "forms.json").write_text(json.dumps(manifest, indent=1) + "\n")
     ng = sum(f.status == "generated" for f in forms)
     print(f"gen_corpus: {len(forms)} forms, {ng} generated, {len(bad)} errors, "

@@ -263,8 +263,9 @@ opcode:;
 	if (!row)
 		return EMU_DEC_UD;
 	uint64_t fl = emu_oprows[row].flags;
-	if (vex && (((fl & EMU_F_VL0) && (vex & EMU_VEX_L)) || ((fl & EMU_F_VL1) && !(vex & EMU_VEX_L)) ||
-		    ((fl & EMU_F_NV) && vvvv)))
+	if (vex &&
+	    (((fl & EMU_F_VL0) && (vex & EMU_VEX_L)) || ((fl & EMU_F_VL1) && !(vex & EMU_VEX_L)) ||
+	     ((fl & EMU_F_NV) && vvvv)))
 		return EMU_DEC_UD;
 	if (leg)
 		vvvv &= 7; /* outside 64-bit mode VEX.vvvv bit 3 is ignored, but not by NV's 1111b rule */

@@ -1992,7 +1992,11 @@ def r_vex(img, form):
     store = form.kind == "mem" and dst is not None and dst[0] in "WME"
     gpr = any(k in "GEBR" for k, _ in toks)
     flag_in = gpr or "test" in mn or "comis" in mn
-    shift = "pshift" in row["handler"] or re.match(r"vps(ll|rl|ra)(w|d|q|dq)$", mn) is not None
+    shift = ("pshift" in row["handler"] or "palignr" in row["handler"]
+             or re.match(r"vps(ll|rl|ra)(w|d|q|dq)$", mn) is not None)
+    # immediate-controlled modes spread over a row's forms: case i of the
+    # k-th form (l128 reg, l128 mem, l256 reg, l256 mem) takes mode 8k + i
+    part = 8 * (2 * l + (form.kind == "mem"))
     pp = vex_pp(fl)
     maskmov = "maskmovdqu" in mn
     checks = ["pfx"]
@@ -2065,8 +2069,14 @@ def r_vex(img, form):
         elif has_imm:
             if shift:
                 cnt = [0, 1, 7, 8, 15, 16, 31, 32, 63, 64, 255][i] if i < 11 else g.u(8)
-            elif "cmp" in mn:
-                cnt = g.u(5) if g.r.random() < 0.8 else g.u(8)
+            elif re.match(r"vcmp(p|s)[sd]$", mn):  # the 32 predicates (bits 7:5 ignored)
+                cnt = (part + i) & 31 | (g.u(3) << 5 if g.r.random() < 0.25 else 0)
+            elif mn.startswith("vround"):  # rounding control, MXCSR.RC, precision exception
+                cnt = (part + i) & 15 | (g.u(4) << 4 if g.r.random() < 0.25 else 0)
+            elif mn == "vcvtps2ph":  # rounding control and MXCSR.RC
+                cnt = i & 7 | (g.u(5) << 3 if g.r.random() < 0.25 else 0)
+            elif "pclmul" in mn:  # which quadwords
+                cnt = [0x00, 0x01, 0x10, 0x11][i & 3] | (g.u(8) & 0xee if g.r.random() < 0.25 else 0)
             else:
                 cnt = g.u(8)
             imm = [(1, cnt)]

@@ -170,6 +170,7 @@ static void host_stop(struct emu_cpu *c, uint32_t slots, uint64_t access)
 					 .slots_hit = slots,
 					 .cpu = c->cpu_index };
 	c->exit_req = RAX_EXIT_DEBUG;
+	c->dbg_why = d->host[i].kind == EMU_BP_EXEC ? RAX_DEBUG_BREAK : RAX_DEBUG_WATCH;
 }
 
 /* After delivering a #DB: its own stack writes may have hit a watch; they
@@ -343,6 +344,19 @@ void emu_dbg_host_clear(struct rax_vm *vm)
 		emu_dbg_update(p);
 		emu_tlb_flush(p);
 	}
+}
+
+void emu_dbg_exit(const struct emu_cpu *c, struct rax_exit *ex)
+{
+	if (ex->kind != RAX_EXIT_DEBUG || !c->dbg.stopped)
+		return;
+	static const uint8_t gdb_kind[] = { [EMU_BP_EXEC] = RAX_BP_HW,
+					    [EMU_BP_WRITE] = RAX_WP_WRITE,
+					    [EMU_BP_IO] = RAX_WP_ACCESS,
+					    [EMU_BP_ACCESS] = RAX_WP_ACCESS,
+					    [EMU_BP_READ] = RAX_WP_READ };
+	ex->watch_addr = c->dbg.stop.addr;
+	ex->watch_kind = gdb_kind[c->dbg.stop.kind];
 }
 
 bool emu_dbg_last_stop(struct rax_vm *vm, struct emu_dbg_stop *out)

@@ -155,6 +155,10 @@ void emu_dbg_fault(struct emu_cpu *c);
 /* run()/step() begins: forget the last stop, pass a host execution
  * breakpoint at RIP once. */
 void emu_dbg_resume(struct emu_cpu *c);
+/* The run ended with a host stop: the slot's address and gdb's kind in
+ * ex->watch_addr/watch_kind (ex->why is set from c->dbg_why). */
+struct rax_exit;
+void emu_dbg_exit(const struct emu_cpu *c, struct rax_exit *ex);
 /* A #DB enters its handler: DR7.GD is cleared (SDM 17.2.4). */
 void emu_dbg_clear_gd(struct emu_cpu *c);
 

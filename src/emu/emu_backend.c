@@ -475,6 +475,7 @@ void emu_run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 	ex->cpu = c->cpu_index;
 	if (ex->kind == RAX_EXIT_DEBUG)
 		ex->why = c->dbg_why;
+	emu_dbg_exit(c, ex); /* a host breakpoint or watchpoint: which */
 	if (ex->kind == RAX_EXIT_INTERNAL)
 		snprintf(ex->detail, sizeof(ex->detail), "%s", c->detail);
 	else if (ex->kind == RAX_EXIT_SHUTDOWN)

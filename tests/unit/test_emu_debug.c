@@ -427,6 +427,9 @@ static void host_slots(void)
 	CHECK_EQ(st.kind, EMU_BP_WRITE);
 	CHECK_EQ(st.addr, TV_DATA + 0x10);
 	CHECK_EQ(st.access, TV_DATA + 0x11);
+	CHECK_EQ(t.ex.why, RAX_DEBUG_WATCH); /* what the gdb stub reports */
+	CHECK_EQ(t.ex.watch_addr, TV_DATA + 0x10);
+	CHECK_EQ(t.ex.watch_kind, RAX_WP_WRITE);
 	CHECK_EQ(t.s.dr6, DR6_ALL1);
 	CHECK_EQ(tv_run(&t), RAX_EXIT_DEBUG); /* the next write (+0xf..0x12) */
 	CHECK_EQ(t.s.rip, TV_CODE + 14);
@@ -451,6 +454,7 @@ static void host_slots(void)
 	CHECK_EQ(R(RAX), 1);
 	CHECK(emu_dbg_last_stop(&t.vm, &st));
 	CHECK_EQ(st.kind, EMU_BP_EXEC);
+	CHECK_EQ(t.ex.why, RAX_DEBUG_BREAK);
 	CHECK_EQ(tv_run(&t), RAX_EXIT_HLT);
 	CHECK_EQ(R(RAX), 3);
 	/* a guest breakpoint and a host watchpoint on one instruction: the host

@@ -138,14 +138,23 @@ int emu_gdb_set_breakpoints(struct rax_vm *vm, const struct rax_breakpoint *bp, 
 	struct emu_cpu *bsp = bsp_of(vm);
 	if (n > RAX_MAX_BREAKPOINTS)
 		return rax_errf(err, RAX_STATUS_USAGE, "too many breakpoints");
+	/* watchpoints: the interpreter's host slots (debug.h), exact: any
+	 * length and alignment, read watchpoints too */
 	unsigned nx = 0;
+	emu_dbg_host_clear(vm);
 	for (unsigned k = 0; k < n; k++) {
-		if (bp[k].kind == RAX_BP_SW || bp[k].kind == RAX_BP_HW)
+		if (bp[k].kind == RAX_BP_SW || bp[k].kind == RAX_BP_HW) {
 			nx++;
-		else
-			return rax_errf(
-				err, RAX_STATUS_USAGE,
-				"watchpoints are not available on the interpreter yet (no data-breakpoint hooks)");
+			continue;
+		}
+		enum emu_bp_kind kind = bp[k].kind == RAX_WP_WRITE ? EMU_BP_WRITE
+			: bp[k].kind == RAX_WP_READ                ? EMU_BP_READ
+								   : EMU_BP_ACCESS;
+		if (emu_dbg_host_add(vm, kind, bp[k].addr, bp[k].len ? bp[k].len : 1) < 0) {
+			emu_dbg_host_clear(vm);
+			return rax_errf(err, RAX_STATUS_USAGE, "at most %d watchpoints on the interpreter",
+					EMU_DBG_HOST_SLOTS);
+		}
 	}
 	uint64_t *list = NULL;
 	if (nx) {

@@ -158,6 +158,15 @@ unsigned diff_compare_state(const struct rax_cpu_state *e, const struct rax_cpu_
 		field(&c, "sysenter_eip", e->sysenter_eip, o->sysenter_eip, ~0ull);
 		field(&c, "pat", e->pat, o->pat, ~0ull);
 	}
+	if (what & CMP_DEBUG) {
+		for (int i = 0; i < 4; i++) {
+			char name[8];
+			snprintf(name, sizeof(name), "dr%d", i);
+			field(&c, name, e->dr[i], o->dr[i], ~0ull);
+		}
+		field(&c, "dr6", e->dr6, o->dr6, ~0ull);
+		field(&c, "dr7", e->dr7, o->dr7, ~0ull);
+	}
 	if (what & CMP_FPU)
 		cmp_fpu(&c, &e->fpu, &o->fpu);
 	return c.n;

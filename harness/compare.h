@@ -30,6 +30,9 @@
 #define CMP_FPU 0x20u
 /* GDTR, IDTR, TR, LDTR, CR8 and the syscall/sysenter/PAT MSRs (kernel mode) */
 #define CMP_SYS 0x40u
+/* DR0-DR3, DR6, DR7 (the KVM oracle reports the test's: its own stepping
+ * #DB does not show; a ptrace'd process has only Linux's virtual DR6) */
+#define CMP_DEBUG 0x80u
 #define CMP_USER (CMP_GPR | CMP_RIP | CMP_RFLAGS)
 #define CMP_ALL (CMP_USER | CMP_SEG | CMP_CTRL)
 

@@ -392,7 +392,7 @@ static int open_oracle(struct ls *L, const struct rax_cpu_state *st)
 			set_status(L, DIFF_ERROR, "%s", err.msg);
 			return -1;
 		}
-		L->cmp_what = CMP_ALL | CMP_FPU;
+		L->cmp_what = CMP_ALL | CMP_FPU | CMP_DEBUG;
 		break;
 	case DIFF_PICK_NATIVE:
 		native_chunks(L);

@@ -12,7 +12,7 @@ import sys
 
 REGS = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10",
         "r11", "r12", "r13", "r14", "r15", "rflags"]
-MAGIC = b"RAXTRC1\n"
+MAGIC = b"RAXTRC2\n"
 
 
 class Cut(Exception):
@@ -21,9 +21,10 @@ class Cut(Exception):
 
 def convert(data, out):
     if not data.startswith(MAGIC):
-        raise ValueError("not a rax binary trace (no RAXTRC1 header)")
+        raise ValueError("not a rax binary trace (no RAXTRC2 header)")
     pos, n = len(MAGIC), len(data)
-    dis = {}
+    insn = {}  # id -> (cs, rip, bytes, text)
+    last = 0
 
     def take(fmt):
         nonlocal pos
@@ -34,37 +35,60 @@ def convert(data, out):
         pos += size
         return v
 
+    def raw(k):
+        nonlocal pos
+        if pos + k > n:
+            raise Cut()
+        b = data[pos:pos + k]
+        pos += k
+        return b
+
+    def varint():
+        nonlocal pos
+        v, shift = 0, 0
+        while True:
+            if pos >= n:
+                raise Cut()
+            b = data[pos]
+            pos += 1
+            v |= (b & 0x7f) << shift
+            shift += 7
+            if not b & 0x80:
+                return v
+
     while pos < n:
-        kind = data[pos:pos + 1]
-        pos += 1
+        kind = raw(1)
         if kind == b"D":
-            ident, length = take("<IH")
-            if pos + length > n:
-                raise Cut()
-            dis[ident] = data[pos:pos + length].decode("utf-8", "replace")
-            pos += length
+            ident = varint()
+            cs, rip, length = take("<HQB")
+            code = raw(length)
+            text = raw(varint()).decode("utf-8", "replace")
+            insn[ident] = (cs, rip, code, text)
         elif kind == b"I":
-            cpu, cs, count, rip, ident, length = take("<BHQQIB")
-            if pos + length > n:
-                raise Cut()
-            code = data[pos:pos + length]
-            pos += length
+            (cpu,) = take("<B")
+            last += varint()
+            cs, rip, code, text = insn[varint()]
+            (packed,) = take("<B")
+            nregs, nmem = packed & 31, packed >> 5
+            if nmem == 7:
+                nmem = varint()
             parts = []
-            (nregs,) = take("<B")
             for _ in range(nregs):
-                reg, val = take("<BQ")
-                parts.append("%s=%x" % (REGS[reg], val))
-            (nmem,) = take("<B")
+                (reg,) = take("<B")
+                parts.append("%s=%x" % (REGS[reg], varint()))
             for _ in range(nmem):
-                size, gpa, val = take("<BQQ")
-                parts.append("[%x]%u=%x" % (gpa, size, val))
-            line = "%u cpu%u %04x:%016x %-30s %s" % (count, cpu, cs, rip, code.hex(), dis.get(ident, "?"))
+                (size,) = take("<B")
+                gpa = varint()
+                parts.append("[%x]%u=%x" % (gpa, size, int.from_bytes(raw(size), "little")))
+            line = "%u cpu%u %04x:%016x %-30s %s" % (last, cpu, cs, rip, code.hex(), text)
             if parts:
                 line += " ; " + " ".join(parts)
             out.write(line + "\n")
         elif kind == b"E":
-            cpu, cs, count, rip, frm = take("<BHQQQ")
-            out.write("%u cpu%u -> %04x:%016x (event at %016x)\n" % (count, cpu, cs, rip, frm))
+            (cpu,) = take("<B")
+            last += varint()
+            cs, rip, frm = take("<HQQ")
+            out.write("%u cpu%u -> %04x:%016x (event at %016x)\n" % (last, cpu, cs, rip, frm))
         else:
             raise ValueError("bad record type %r at offset %d" % (kind, pos - 1))
 

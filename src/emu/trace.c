@@ -30,9 +30,10 @@ struct pre {
 	bool seen;
 };
 
-/* (RIP, mode, bytes) -> disassembly number, open addressing */
+/* (CS, RIP, mode, bytes) -> instruction number, open addressing */
 struct dent {
 	uint64_t rip;
+	uint16_t cs;
 	uint8_t len, mode, used;
 	uint8_t bytes[15];
 	uint32_t id;
@@ -44,6 +45,7 @@ struct emu_trace {
 	FILE *f;
 	bool done, on;
 	uint64_t records;
+	uint64_t last_count; /* binary: counts are written as deltas */
 	struct pre pre[EMU_MAX_CPUS];
 	struct history_write wbuf[HISTORY_MAX_WRITES];
 	struct dent *tab;
@@ -83,6 +85,16 @@ static void put64(struct emu_trace *t, uint64_t v)
 	put32(t, (uint32_t)(v >> 32));
 }
 
+/* LEB128: 7 bits a byte, low first, high bit = more */
+static void putv(struct emu_trace *t, uint64_t v)
+{
+	do {
+		uint8_t b = v & 0x7f;
+		v >>= 7;
+		put8(t, (uint8_t)(b | (v ? 0x80 : 0)));
+	} while (v);
+}
+
 static void disasm(const struct pre *p, char *buf, size_t n)
 {
 	struct emu_insn in;
@@ -117,19 +129,24 @@ static uint32_t dict_id(struct emu_trace *t, const struct pre *p)
 	for (;; h++) {
 		struct dent *e = &t->tab[h & (t->tabsize - 1)];
 		if (!e->used) {
-			*e = (struct dent){ .rip = p->rip, .len = p->len, .mode = p->mode, .used = 1,
+			*e = (struct dent){ .rip = p->rip, .cs = p->cs, .len = p->len, .mode = p->mode, .used = 1,
 					    .id = (uint32_t)t->nent++ };
 			memcpy(e->bytes, p->bytes, p->len);
 			char text[160];
 			disasm(p, text, sizeof(text));
 			size_t n = strlen(text);
 			put8(t, 'D');
-			put32(t, e->id);
-			put16(t, (uint16_t)n);
+			putv(t, e->id);
+			put16(t, p->cs);
+			put64(t, p->rip);
+			put8(t, p->len);
+			put(t, p->bytes, p->len);
+			putv(t, n);
 			put(t, text, n);
 			return e->id;
 		}
-		if (e->rip == p->rip && e->len == p->len && e->mode == p->mode && !memcmp(e->bytes, p->bytes, p->len))
+		if (e->rip == p->rip && e->cs == p->cs && e->len == p->len && e->mode == p->mode &&
+		    !memcmp(e->bytes, p->bytes, p->len))
 			return e->id;
 	}
 }
@@ -154,22 +171,20 @@ static void record(struct emu_trace *t, struct emu_cpu *c, struct pre *p)
 		uint32_t id = dict_id(t, p);
 		put8(t, 'I');
 		put8(t, (uint8_t)c->cpu_index);
-		put16(t, p->cs);
-		put64(t, p->pos);
-		put64(t, p->rip);
-		put32(t, id);
-		put8(t, p->len);
-		put(t, p->bytes, p->len);
-		put8(t, nregs);
+		putv(t, p->pos - t->last_count);
+		t->last_count = p->pos;
+		putv(t, id);
+		put8(t, (uint8_t)(nregs | nmem << 5)); /* nregs <= 17, nmem <= 7 here (more: 7 and a count) */
+		if (nmem >= 7)
+			putv(t, nmem);
 		for (unsigned i = 0; i < nregs; i++) {
 			put8(t, regs[i]);
-			put64(t, regs[i] == 16 ? rf : c->gpr[regs[i]]);
+			putv(t, regs[i] == 16 ? rf : c->gpr[regs[i]]);
 		}
-		put8(t, (uint8_t)nmem);
 		for (unsigned i = 0; i < nmem; i++) {
 			put8(t, t->wbuf[i].size);
-			put64(t, t->wbuf[i].gpa);
-			put64(t, t->wbuf[i].value);
+			putv(t, t->wbuf[i].gpa);
+			put(t, &t->wbuf[i].value, t->wbuf[i].size); /* (little-endian host) */
 		}
 		return;
 	}
@@ -200,8 +215,9 @@ static void event(struct emu_trace *t, struct emu_cpu *c, uint64_t pos, uint64_t
 	if (t->o.format == TRACE_BINARY) {
 		put8(t, 'E');
 		put8(t, (uint8_t)c->cpu_index);
+		putv(t, pos - t->last_count);
+		t->last_count = pos;
 		put16(t, cs);
-		put64(t, pos);
 		put64(t, c->rip);
 		put64(t, from);
 		return;
@@ -286,7 +302,7 @@ int trace_open(struct rax_vm *vm, const struct trace_options *o, struct rax_err 
 	static char buf[1 << 16];
 	setvbuf(t->f, buf, _IOFBF, sizeof(buf));
 	if (o->format == TRACE_BINARY)
-		put(t, "RAXTRC1\n", 8);
+		put(t, "RAXTRC2\n", 8);
 	bsp_of(vm)->trace = t;
 	return 0;
 }

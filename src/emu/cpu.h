@@ -128,6 +128,7 @@ struct emu_cpu {
 	unsigned nwlog;
 	bool wlog_over;
 	struct emu_trace *trace; /* rax --trace (trace.c), on the BSP */
+	bool idle_cut; /* one CPU: a stop ended a HLT wait early; the next run() waits on */
 
 	struct rax_vm *vm;
 	uint8_t *ram;

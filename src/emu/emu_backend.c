@@ -251,13 +251,15 @@ void emu_idle(struct emu_cpu *c, bool (*woken)(struct emu_cpu *c))
 				history_idle(c, true);
 			break;
 		}
-		if (vm->stop) {
-			c->exit_req = RAX_EXIT_STOP;
-			break;
-		}
-		if (vm->debug_req) {
-			c->exit_req = RAX_EXIT_DEBUG;
-			c->dbg_why = RAX_DEBUG_INTERRUPT;
+		if (vm->stop || vm->debug_req) {
+			if (vm->stop) {
+				c->exit_req = RAX_EXIT_STOP;
+			} else {
+				c->exit_req = RAX_EXIT_DEBUG;
+				c->dbg_why = RAX_DEBUG_INTERRUPT;
+			}
+			/* one CPU: the next run waits on (a stop changes nothing) */
+			c->idle_cut = !c->smp && woken == service_events;
 			break;
 		}
 		uint64_t now = emu_now_ns(c), dl = devices_next_deadline(vm);
@@ -374,6 +376,11 @@ void emu_run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 			debug_interrupt(c);
 	}
 	c->jb_valid = true;
+	if (__builtin_expect(c->idle_cut, 0)) { /* a wait a stop cut short goes on (a step leaves it) */
+		c->idle_cut = false;
+		if (!single)
+			emu_idle(c, service_events);
+	}
 	while (!c->exit_req) {
 		if (__builtin_expect(c->icount >= atomic_load_explicit(&c->event_at, memory_order_relaxed), 0)) {
 			/* a stop point or hook first (position icount, before its events) */

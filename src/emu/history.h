@@ -80,6 +80,12 @@ uint64_t history_newest(struct rax_vm *vm);
 int history_run_to(struct rax_vm *vm, uint64_t target, struct rax_exit *ex, struct rax_err *err);
 
 /*
+ * Several CPUs: positions count the machine's instructions, so goto(k - 1)
+ * steps back over the machine's last instruction, whichever CPU retired it.
+ * A reverse-stepi of one CPU (gdb's thread) is the last position before
+ * now at which that CPU retired an instruction: history_find_last with a
+ * probe that checks history_cpu(vm) (the gdb stub's choice, emu_gdb.c).
+ *
  * Go to position k, backwards or forwards: restore the nearest snapshot
  * at or before k and re-execute to k. -1 with err when k is before
  * history_oldest() or the guest ends before k (err says which).

@@ -92,6 +92,16 @@ void emu_dbg_update(struct emu_cpu *c)
 		if (d->host_used & (1u << i))
 			active |= kind_bit(d->host[i].kind);
 	d->active = active;
+	d->xlo = UINT64_MAX;
+	d->xhi = 0;
+	for (unsigned n = 0; n < 4 + EMU_DBG_HOST_SLOTS; n++) {
+		const struct emu_bp *b = n < 4 ? &d->guest[n] : &d->host[n - 4];
+		bool on = n < 4 ? b->on : (d->host_used >> (n - 4)) & 1;
+		if (on && b->kind == EMU_BP_EXEC) {
+			d->xlo = b->lo < d->xlo ? b->lo : d->xlo;
+			d->xhi = b->lo > d->xhi ? b->lo : d->xhi;
+		}
+	}
 	c->block_break = true; /* the next instruction may start at a breakpoint */
 	if (data_changed)
 		emu_tlb_flush(c); /* watched pages lose their host pointers (emu_translate) */
@@ -235,6 +245,8 @@ bool emu_dbg_exec(struct emu_cpu *c, bool rf)
 	uint64_t la = emu_code_linear(c, c->rip);
 	bool skip = d->host_skip && c->rip == d->skip_rip;
 	d->host_skip = false;
+	if (la < d->xlo || la > d->xhi)
+		return false;
 	uint32_t slots = 0;
 	for (unsigned i = 0; !skip && d->host_used >> i; i++)
 		if ((d->host_used & (1u << i)) && d->host[i].kind == EMU_BP_EXEC && d->host[i].lo == la)
@@ -260,7 +272,11 @@ bool emu_dbg_exec(struct emu_cpu *c, bool rf)
 unsigned emu_dbg_cut(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
 {
 	const struct emu_dbg *d = &c->dbg;
-	uint64_t la = emu_code_linear(c, c->rip);
+	uint64_t la = emu_code_linear(c, c->rip), end = la;
+	for (unsigned k = 0; k + 1 < n; k++)
+		end += in[k].len; /* the last instruction's start */
+	if (end < d->xlo || la >= d->xhi)
+		return n; /* no breakpoint after the first instruction */
 	for (unsigned k = 1; k < n; k++) {
 		la += in[k - 1].len;
 		for (unsigned j = 0; j < 4; j++)

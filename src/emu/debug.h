@@ -107,6 +107,9 @@ struct emu_bp {
 
 struct emu_dbg {
 	uint8_t active; /* EMU_DBG_* of enabled slots; 0: nothing to do anywhere */
+	/* the lowest and highest execution breakpoint address (a quick filter
+	 * for the per-block checks; xlo > xhi when there is none) */
+	uint64_t xlo, xhi;
 	struct emu_bp guest[4];
 	struct emu_bp host[EMU_DBG_HOST_SLOTS];
 	uint32_t host_used; /* bit n: host[n] is set */

@@ -131,6 +131,15 @@ static void exec_breakpoints(void)
 	CHECK_EQ(R(RAX), 2);
 	CHECK_EQ(t.s.dr6, DR6_ALL1 | DR6_B(2));
 	CHECK(!(frame_flags() & RFLAGS_RF)); /* the handler sets RF to go on */
+	/* ... on the block's last instruction (the HLT after them) */
+	fresh();
+	t.s.dr[1] = TV_CODE + 4;
+	t.s.dr7 = 0x400 | L(1);
+	code("ff c0 ff c0");
+	tv_run(&t);
+	CHECK_EQ(tv_vector(&t), 1);
+	CHECK_EQ(frame_rip(), TV_CODE + 4);
+	CHECK_EQ(R(RAX), 2);
 	/* the same with step(): the step is the #DB's delivery */
 	fresh();
 	t.s.dr[2] = TV_CODE + 2;

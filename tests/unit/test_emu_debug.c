@@ -280,6 +280,32 @@ static void data_breakpoints(void)
 	CHECK_EQ(t.s.dr6, DR6_ALL1 | DR6_B(0));
 }
 
+/* Outside 64-bit mode: breakpoints on linear addresses (segment base added) */
+static void legacy_mode(void)
+{
+	tv_free(&t);
+	tv_init32(&t);
+	t.s.dr[0] = 0x10100; /* SEL_BASE64K's base + 0x100 */
+	t.s.dr[1] = TV_CODE + 15;
+	t.s.dr7 = 0x400 | L(0) | RW(0, 1) | LEN(0, 3) | L(1);
+	code("66 b8 80 00 8e c0 a3 00 01 00 00 26 a3 00 01 00 00 90"
+	     /* mov ax, SEL_BASE64K; mov es, ax; mov [0x100], eax; mov [es:0x100], eax; nop */);
+	tv_run(&t);
+	CHECK_EQ(tv_vector(&t), 1);
+	CHECK_EQ(tv_r32(&t, t.s.gpr[RAX_REG_RSP] & 0xffffffff), TV_CODE + 17);
+	CHECK_EQ(t.s.dr6, DR6_ALL1 | DR6_B(0));
+	/* an execution breakpoint at CS base + EIP */
+	tv_free(&t);
+	tv_init32(&t);
+	t.s.dr[1] = TV_CODE + 2;
+	t.s.dr7 = 0x400 | L(1);
+	code("40 40 40" /* inc eax x3 */);
+	tv_run(&t);
+	CHECK_EQ(tv_vector(&t), 1);
+	CHECK_EQ(t.s.gpr[RAX_REG_RAX], 2);
+	CHECK_EQ(t.s.dr6, DR6_ALL1 | DR6_B(1));
+}
+
 static void io_breakpoints(void)
 {
 	/* R/W=10 with CR4.DE: OUT to a covered port (LEN 2 at 0x80: 0x80-0x81) */
@@ -495,6 +521,7 @@ int main(void)
 	exec_breakpoints();
 	data_breakpoints();
 	io_breakpoints();
+	legacy_mode();
 	single_step();
 	mov_ss_shadow();
 	host_slots();

@@ -133,29 +133,37 @@ static struct {
 	unsigned n;
 } dbg;
 
-int emu_gdb_set_breakpoints(struct rax_vm *vm, const struct rax_breakpoint *bp, unsigned n, struct rax_err *err)
+/* The watchpoints among bp as the interpreter's host slots (debug.h),
+ * exact: any length and alignment, read watchpoints too. -1 when there are
+ * more than its slots (then none is set). */
+static int host_watches(struct rax_vm *vm, const struct rax_breakpoint *bp, unsigned n)
 {
-	struct emu_cpu *bsp = bsp_of(vm);
-	if (n > RAX_MAX_BREAKPOINTS)
-		return rax_errf(err, RAX_STATUS_USAGE, "too many breakpoints");
-	/* watchpoints: the interpreter's host slots (debug.h), exact: any
-	 * length and alignment, read watchpoints too */
-	unsigned nx = 0;
 	emu_dbg_host_clear(vm);
 	for (unsigned k = 0; k < n; k++) {
-		if (bp[k].kind == RAX_BP_SW || bp[k].kind == RAX_BP_HW) {
-			nx++;
+		if (bp[k].kind == RAX_BP_SW || bp[k].kind == RAX_BP_HW)
 			continue;
-		}
 		enum emu_bp_kind kind = bp[k].kind == RAX_WP_WRITE ? EMU_BP_WRITE
 			: bp[k].kind == RAX_WP_READ                ? EMU_BP_READ
 								   : EMU_BP_ACCESS;
 		if (emu_dbg_host_add(vm, kind, bp[k].addr, bp[k].len ? bp[k].len : 1) < 0) {
 			emu_dbg_host_clear(vm);
-			return rax_errf(err, RAX_STATUS_USAGE, "at most %d watchpoints on the interpreter",
-					EMU_DBG_HOST_SLOTS);
+			return -1;
 		}
 	}
+	return 0;
+}
+
+int emu_gdb_set_breakpoints(struct rax_vm *vm, const struct rax_breakpoint *bp, unsigned n, struct rax_err *err)
+{
+	struct emu_cpu *bsp = bsp_of(vm);
+	if (n > RAX_MAX_BREAKPOINTS)
+		return rax_errf(err, RAX_STATUS_USAGE, "too many breakpoints");
+	if (host_watches(vm, bp, n) < 0)
+		return rax_errf(err, RAX_STATUS_USAGE, "at most %d watchpoints on the interpreter", EMU_DBG_HOST_SLOTS);
+	unsigned nx = 0;
+	for (unsigned k = 0; k < n; k++)
+		if (bp[k].kind == RAX_BP_SW || bp[k].kind == RAX_BP_HW)
+			nx++;
 	uint64_t *list = NULL;
 	if (nx) {
 		list = malloc(nx * sizeof(*list));
@@ -163,7 +171,8 @@ int emu_gdb_set_breakpoints(struct rax_vm *vm, const struct rax_breakpoint *bp, 
 			return rax_errf(err, RAX_STATUS_HOST, "out of memory");
 		nx = 0;
 		for (unsigned k = 0; k < n; k++)
-			list[nx++] = bp[k].addr;
+			if (bp[k].kind == RAX_BP_SW || bp[k].kind == RAX_BP_HW)
+				list[nx++] = bp[k].addr; /* (the watchpoints are host slots) */
 	}
 	uint64_t *old = (uint64_t *)bsp->hbp;
 	hbp_enable(vm, list, nx); /* decoded again around the new addresses */
@@ -248,9 +257,11 @@ int emu_gdb_reverse(struct rax_vm *vm, bool step, struct rax_exit *ex, struct ra
 	unsigned n = bsp->nhbp;
 	if (list)
 		hbp_enable(vm, NULL, 0);
+	emu_dbg_host_clear(vm); /* watchpoints too: a replay must not stop at them */
 	int rc = reverse(vm, step, ex, err);
 	if (list)
 		hbp_enable(vm, list, n);
+	host_watches(vm, dbg.bp, dbg.n); /* (fitted when they were set) */
 	return rc;
 }
 

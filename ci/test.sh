@@ -19,6 +19,10 @@ phase "hostile input (ASan+UBSan)"
 # rax built with sanitizers against stalled and closed readers, signals and bad
 # input; the Linux boots (marker boot) are left to the plain build below.
 RAX_BUILD="$PWD/build-asan" /usr/bin/python3 -m pytest -n 2 -q -rs -m "not boot" pytest/test_hostile.py
+phase "gdb stub (ASan+UBSan)"
+# real gdb and raw malformed, oversized and bad-checksum packets against the
+# sanitized stub (about 10 s)
+RAX_BUILD="$PWD/build-asan" /usr/bin/python3 -m pytest -n 2 -q -rs -m "not boot" pytest/test_gdb.py
 phase "C unit tests"
 (cd build && ctest --output-on-failure -E '^pytest$')
 phase "pytest"

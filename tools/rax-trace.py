@@ -56,6 +56,9 @@ def convert(data, out):
             if not b & 0x80:
                 return v
 
+    def zigzag(v):
+        return (v >> 1) ^ -(v & 1)
+
     while pos < n:
         kind = raw(1)
         if kind == b"D":
@@ -66,7 +69,7 @@ def convert(data, out):
             insn[ident] = (cs, rip, code, text)
         elif kind == b"I":
             (cpu,) = take("<B")
-            last += varint()
+            last += zigzag(varint())
             cs, rip, code, text = insn[varint()]
             (packed,) = take("<B")
             nregs, nmem = packed & 31, packed >> 5
@@ -86,7 +89,7 @@ def convert(data, out):
             out.write(line + "\n")
         elif kind == b"E":
             (cpu,) = take("<B")
-            last += varint()
+            last += zigzag(varint())
             cs, rip, frm = take("<HQQ")
             out.write("%u cpu%u -> %04x:%016x (event at %016x)\n" % (last, cpu, cs, rip, frm))
         else:

@@ -47,7 +47,7 @@ struct emu_trace {
 	uint64_t records;
 	uint64_t last_count; /* binary: counts are written as deltas */
 	struct pre pre[EMU_MAX_CPUS];
-	struct history_write wbuf[HISTORY_MAX_WRITES];
+	struct history_write wbuf[EMU_MAX_CPUS][HISTORY_MAX_WRITES]; /* each CPU's last instruction's writes */
 	struct dent *tab;
 	size_t tabsize, nent;
 };
@@ -94,6 +94,9 @@ static void putv(struct emu_trace *t, uint64_t v)
 		put8(t, (uint8_t)(b | (v ? 0x80 : 0)));
 	} while (v);
 }
+
+/* A signed delta as an unsigned varint: 0, -1, 1, -2... -> 0, 1, 2, 3... */
+static uint64_t zigzag(uint64_t d) { return (d << 1) ^ (uint64_t)((int64_t)d >> 63); }
 
 static void disasm(const struct pre *p, char *buf, size_t n)
 {
@@ -171,10 +174,10 @@ static void record(struct emu_trace *t, struct emu_cpu *c, struct pre *p)
 		uint32_t id = dict_id(t, p);
 		put8(t, 'I');
 		put8(t, (uint8_t)c->cpu_index);
-		putv(t, p->pos - t->last_count);
+		putv(t, zigzag(p->pos - t->last_count));
 		t->last_count = p->pos;
 		putv(t, id);
-		put8(t, (uint8_t)(nregs | nmem << 5)); /* nregs <= 17, nmem <= 7 here (more: 7 and a count) */
+		put8(t, (uint8_t)(nregs | (nmem >= 7 ? 7 : nmem) << 5)); /* nregs <= 17; nmem 7: a count follows */
 		if (nmem >= 7)
 			putv(t, nmem);
 		for (unsigned i = 0; i < nregs; i++) {
@@ -182,9 +185,10 @@ static void record(struct emu_trace *t, struct emu_cpu *c, struct pre *p)
 			putv(t, regs[i] == 16 ? rf : c->gpr[regs[i]]);
 		}
 		for (unsigned i = 0; i < nmem; i++) {
-			put8(t, t->wbuf[i].size);
-			putv(t, t->wbuf[i].gpa);
-			put(t, &t->wbuf[i].value, t->wbuf[i].size); /* (little-endian host) */
+			const struct history_write *w = &t->wbuf[c->cpu_index][i];
+			put8(t, w->size);
+			putv(t, w->gpa);
+			put(t, &w->value, w->size); /* (little-endian host) */
 		}
 		return;
 	}
@@ -200,9 +204,10 @@ static void record(struct emu_trace *t, struct emu_cpu *c, struct pre *p)
 	for (unsigned i = 0; i < nregs; i++)
 		fprintf(t->f, " %s=%llx", reg_names[regs[i]],
 			(unsigned long long)(regs[i] == 16 ? rf : c->gpr[regs[i]]));
-	for (unsigned i = 0; i < nmem; i++)
-		fprintf(t->f, " [%llx]%u=%llx", (unsigned long long)t->wbuf[i].gpa, t->wbuf[i].size,
-			(unsigned long long)t->wbuf[i].value);
+	for (unsigned i = 0; i < nmem; i++) {
+		const struct history_write *w = &t->wbuf[c->cpu_index][i];
+		fprintf(t->f, " [%llx]%u=%llx", (unsigned long long)w->gpa, w->size, (unsigned long long)w->value);
+	}
 	fputc('\n', t->f);
 }
 
@@ -215,7 +220,7 @@ static void event(struct emu_trace *t, struct emu_cpu *c, uint64_t pos, uint64_t
 	if (t->o.format == TRACE_BINARY) {
 		put8(t, 'E');
 		put8(t, (uint8_t)c->cpu_index);
-		putv(t, pos - t->last_count);
+		putv(t, zigzag(pos - t->last_count));
 		t->last_count = pos;
 		put16(t, cs);
 		put64(t, c->rip);
@@ -232,7 +237,17 @@ static void trace_hook(struct emu_cpu *c, int phase)
 {
 	struct emu_trace *t = trace_of(c);
 	struct pre *p = &t->pre[c->cpu_index];
-	uint64_t pos = position(bsp_of(c->vm));
+	struct emu_cpu *b = bsp_of(c->vm);
+	uint64_t pos = position(b);
+	/* SMP: another CPU's last instruction before its slice ended (HLT, PAUSE
+	 * leave without a phase 0): its record first, so records stay in order */
+	for (unsigned k = 0; b->smp && k < b->smp->n; k++) {
+		struct emu_cpu *o = b->smp->cpu[k];
+		if (o != c && t->pre[k].valid && o->icount > t->pre[k].icount) {
+			record(t, o, &t->pre[k]);
+			t->pre[k].valid = false;
+		}
+	}
 	if (phase == 0) {
 		if (p->valid && c->icount > p->icount)
 			record(t, c, p);
@@ -253,15 +268,15 @@ static void trace_hook(struct emu_cpu *c, int phase)
 	p->rflags = emu_get_flags(c);
 	memcpy(p->gpr, c->gpr, sizeof(p->gpr));
 	p->mode = c->dmode == EMU_MODE_NONE ? EMU_MODE_16 : c->dmode;
-	uint8_t b[15];
-	unsigned got = emu_peek_code(c, c->rip, b, 15);
+	uint8_t code[15];
+	unsigned got = emu_peek_code(c, c->rip, code, 15);
 	struct emu_insn in;
 	p->len = 0;
-	if (got && emu_decode_level(b, got, p->mode, c->level, &in) == EMU_DEC_OK)
+	if (got && emu_decode_level(code, got, p->mode, c->level, &in) == EMU_DEC_OK)
 		p->len = in.len;
 	else
 		p->len = (uint8_t)(got < 1 ? got : 1);
-	memcpy(p->bytes, b, p->len);
+	memcpy(p->bytes, code, p->len);
 	c->nwlog = 0;
 	c->wlog_over = false;
 }
@@ -275,7 +290,7 @@ static void hooks(struct emu_trace *t, bool on)
 		if (!on && t->pre[k].valid && c->icount > t->pre[k].icount)
 			record(t, c, &t->pre[k]);
 		c->hook = on ? trace_hook : NULL;
-		c->wlog = on ? t->wbuf : NULL;
+		c->wlog = on ? t->wbuf[k] : NULL;
 		c->nwlog = 0;
 		c->track_writes = on;
 		c->hook_done = UINT64_MAX;

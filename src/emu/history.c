@@ -91,7 +91,7 @@ struct emu_history {
 	bool probe_hit, probing;
 	int probe_phase, found_phase;
 	uint64_t p0_rip[EMU_MAX_CPUS];
-	struct history_write wbuf[HISTORY_MAX_WRITES];
+	struct history_write wbuf[EMU_MAX_CPUS][HISTORY_MAX_WRITES]; /* each CPU's last instruction's */
 	unsigned last_cpu;
 	struct emu_cpu *scratch; /* a struct emu_cpu for restores */
 	/* console input from the input thread, waiting for the CPU thread */
@@ -735,7 +735,7 @@ const struct history_write *history_writes(struct rax_vm *vm, unsigned *n, bool 
 	*n = c->nwlog;
 	if (overflow)
 		*overflow = c->wlog_over;
-	return h->wbuf;
+	return h->wbuf[h->last_cpu];
 }
 
 unsigned history_cpu(struct rax_vm *vm)
@@ -754,10 +754,27 @@ unsigned history_cpu(struct rax_vm *vm)
  * delivered in between (RIP moved: an interrupt, an exception), the probe
  * again on that state (phase 1), with the delivery's writes.
  */
+static void probe_at(struct emu_history *h, struct emu_cpu *c, int phase, uint64_t k);
+
 static void probe_hook(struct emu_cpu *c, int phase)
 {
 	struct emu_history *h = c->hist;
 	uint64_t k = machine_count(h->bsp);
+	/* SMP: a CPU whose slice ended right after an instruction (HLT, PAUSE:
+	 * no phase 0 then) gets it now, before this CPU has retired anything,
+	 * at the position that instruction led to */
+	for (unsigned i = 0; h->bsp->smp && i < h->ncpu; i++) {
+		struct emu_cpu *o = h->bsp->smp->cpu[i];
+		if (o != c && o->hook_done != o->icount) {
+			o->hook_done = o->icount;
+			probe_at(h, o, 0, k);
+		}
+	}
+	probe_at(h, c, phase, k);
+}
+
+static void probe_at(struct emu_history *h, struct emu_cpu *c, int phase, uint64_t k)
+{
 	h->last_cpu = c->cpu_index;
 	if (phase == 0)
 		h->p0_rip[c->cpu_index] = c->rip;
@@ -805,10 +822,11 @@ static void set_hooks(struct emu_history *h, bool on)
 	for (unsigned k = 0; k < h->ncpu; k++) {
 		struct emu_cpu *c = cpu_k(h->bsp, k);
 		c->hook = on ? probe_hook : NULL;
-		c->wlog = on ? h->wbuf : NULL;
+		c->wlog = on ? h->wbuf[k] : NULL;
 		c->nwlog = 0;
 		c->track_writes = on; /* every write through emu_phys_write, logged */
-		c->hook_done = UINT64_MAX;
+		c->hook_done = c->icount; /* (the first position has no instruction before it) */
+		h->p0_rip[k] = c->rip;
 		emu_set_limits(c);
 	}
 }

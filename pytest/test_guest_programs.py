@@ -25,10 +25,11 @@ PASSED, FAILED, EXCEPTION = 0, 1, 3
 # emulates CPL0 cannot emulate; t_sse checks #GP(0) for misaligned SSE
 # arithmetic, which such a host turns into #UD.
 # t_xsave runs XSETBV, XGETBV and XRSTOR at CPL0, which such a host cannot emulate.
-# t_aes checks #GP(0) for misaligned m128 operands at CPL3 too.
+# t_aes checks #GP(0) for misaligned m128 operands at CPL3 too; t_debug
+# sets the debug registers and takes #DB/#BP at CPL0.
 KVM_NEEDS = {"t_faults": ("cpl0-native",), "t_sse": ("gp-cpl3",), "t_sse4": ("gp-cpl3",), "t_xsave": ("cpl0-native",),
              "t_aes": ("gp-cpl3",), "t_avx2": ("cpl0-native",),
-             "t_fma": ("cpl0-native",), "t_avx": ("cpl0-native",)}
+             "t_fma": ("cpl0-native",), "t_avx": ("cpl0-native",), "t_debug": ("cpl0-native",)}
 # The CPU level a program needs (`rax --cpu`; the default is the highest):
 # t_sse4 is the x86-64-v2 set, t_x87 checks FISTTP (SSE3). KVM runs the
 # instructions on the host CPU whatever the model's CPUID says.

@@ -30,10 +30,10 @@ enum rax_exit_kind {
 
 /* Why a RAX_EXIT_DEBUG happened (struct rax_exit.why). */
 enum rax_debug_why {
-	RAX_DEBUG_INTERRUPT, /* vm_request_debug_stop(): the debugger asked (gdb's Ctrl-C) */
-	RAX_DEBUG_STEP,      /* debug_step() retired one instruction (or delivered an event) */
-	RAX_DEBUG_BREAK,     /* an execution breakpoint at rip: the instruction has not run */
-	RAX_DEBUG_WATCH,     /* a data watchpoint: watch_addr, watch_kind; the access has completed */
+	RAX_DEBUG_INTERRUPT,     /* vm_request_debug_stop(): the debugger asked (gdb's Ctrl-C) */
+	RAX_DEBUG_STEP,          /* debug_step() retired one instruction (or delivered an event) */
+	RAX_DEBUG_BREAK,         /* an execution breakpoint at rip: the instruction has not run */
+	RAX_DEBUG_WATCH,         /* a data watchpoint: watch_addr, watch_kind; the access has completed */
 	RAX_DEBUG_HISTORY_BEGIN, /* reverse execution reached the oldest position it keeps */
 };
 
@@ -51,8 +51,8 @@ struct rax_breakpoint {
 
 struct rax_exit {
 	enum rax_exit_kind kind;
-	uint64_t rip;     /* guest RIP where the exit happened */
-	unsigned cpu;     /* the CPU it happened on (0: the bootstrap processor) */
+	uint64_t rip; /* guest RIP where the exit happened */
+	unsigned cpu; /* the CPU it happened on (0: the bootstrap processor) */
 	/* RAX_EXIT_DEBUG: enum rax_debug_why, and for a watchpoint the address
 	 * gdb set it on and its enum rax_bp_kind */
 	uint8_t why, watch_kind;
@@ -107,12 +107,12 @@ struct rax_backend_ops {
 	/* The interpreter's retired-instruction count (NULL elsewhere). */
 	uint64_t (*icount)(struct rax_vm *vm);
 	/* Reverse execution (the interpreter with history on; NULL or false
-	 * elsewhere): one instruction back (step), or back to the last
+	 * elsewhere): one instruction of CPU cpu back (step), or back to the last
 	 * position where a forward run would have stopped at a breakpoint or
 	 * watchpoint; RAX_EXIT_DEBUG with why STEP, BREAK, WATCH, or
 	 * HISTORY_BEGIN when the oldest position kept was reached. */
 	bool (*can_reverse)(struct rax_vm *vm);
-	int (*reverse)(struct rax_vm *vm, bool step, struct rax_exit *exit, struct rax_err *err);
+	int (*reverse)(struct rax_vm *vm, unsigned cpu, bool step, struct rax_exit *exit, struct rax_err *err);
 };
 
 extern const struct rax_backend_ops rax_kvm_backend;

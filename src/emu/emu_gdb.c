@@ -248,9 +248,9 @@ static void hbp_enable(struct rax_vm *vm, const uint64_t *list, unsigned n)
 	}
 }
 
-static int reverse(struct rax_vm *vm, bool step, struct rax_exit *ex, struct rax_err *err);
+static int reverse(struct rax_vm *vm, unsigned cpu, bool step, struct rax_exit *ex, struct rax_err *err);
 
-int emu_gdb_reverse(struct rax_vm *vm, bool step, struct rax_exit *ex, struct rax_err *err)
+int emu_gdb_reverse(struct rax_vm *vm, unsigned cpu, bool step, struct rax_exit *ex, struct rax_err *err)
 {
 	struct emu_cpu *bsp = bsp_of(vm);
 	const uint64_t *list = bsp->hbp;
@@ -258,14 +258,21 @@ int emu_gdb_reverse(struct rax_vm *vm, bool step, struct rax_exit *ex, struct ra
 	if (list)
 		hbp_enable(vm, NULL, 0);
 	emu_dbg_host_clear(vm); /* watchpoints too: a replay must not stop at them */
-	int rc = reverse(vm, step, ex, err);
+	int rc = reverse(vm, cpu, step, ex, err);
 	if (list)
 		hbp_enable(vm, list, n);
 	host_watches(vm, dbg.bp, dbg.n); /* (fitted when they were set) */
 	return rc;
 }
 
-static int reverse(struct rax_vm *vm, bool step, struct rax_exit *ex, struct rax_err *err)
+/* Several CPUs: did CPU *arg retire the instruction before this position? */
+static bool cpu_probe(struct rax_vm *vm, uint64_t k, void *arg)
+{
+	(void)k;
+	return history_cpu(vm) == *(const unsigned *)arg;
+}
+
+static int reverse(struct rax_vm *vm, unsigned cpu, bool step, struct rax_exit *ex, struct rax_err *err)
 {
 	struct emu_cpu *bsp = bsp_of(vm);
 	if (!history_active(vm))
@@ -275,10 +282,31 @@ static int reverse(struct rax_vm *vm, bool step, struct rax_exit *ex, struct rax
 	uint64_t now = history_icount(vm), oldest = history_oldest(vm);
 	if (now <= oldest) {
 		ex->why = RAX_DEBUG_HISTORY_BEGIN;
-	} else if (step) {
+	} else if (step && !bsp->smp) {
 		if (history_goto(vm, now - 1, err) < 0)
 			return -1;
 		ex->why = RAX_DEBUG_STEP;
+	} else if (step) {
+		/* that CPU's last instruction: the last position k whose
+		 * instruction it retired, then back to before it (history.h) */
+		uint64_t k = now;
+		int r = 1;
+		if (history_cpu(vm) != cpu) /* (the one before now is the last one's) */
+			r = cpu_n(vm, cpu) ? history_find_last(vm, oldest, now, cpu_probe, &cpu, &k, err) : 0;
+		if (r < 0)
+			return -1;
+		if (r == 0 || k <= oldest) {
+			if (history_goto(vm, oldest, err) < 0)
+				return -1;
+			ex->why = RAX_DEBUG_HISTORY_BEGIN;
+		} else {
+			if (history_goto(vm, k - 1, err) < 0)
+				return -1;
+			ex->why = RAX_DEBUG_STEP;
+		}
+		ex->cpu = cpu;
+		ex->rip = cpu_n(vm, cpu) ? cpu_n(vm, cpu)->rip : 0;
+		return 0;
 	} else {
 		static struct rev_probe p;
 		memset(&p, 0, sizeof(p));
@@ -310,8 +338,8 @@ static int reverse(struct rax_vm *vm, bool step, struct rax_exit *ex, struct rax
 			ex->watch_kind = p.kind;
 		}
 	}
-	unsigned cpu = bsp->smp ? history_cpu(vm) : 0;
-	ex->cpu = cpu;
-	ex->rip = cpu_n(vm, cpu)->rip;
+	unsigned at = bsp->smp ? history_cpu(vm) : 0; /* the CPU that got there */
+	ex->cpu = at;
+	ex->rip = cpu_n(vm, at)->rip;
 	return 0;
 }

@@ -177,8 +177,10 @@ void emu_smp_run(struct emu_smp *m, struct rax_exit *ex)
 			return;
 		}
 		if (vm->debug_req) { /* the debugger's stop, between two slices */
-			*ex = (struct rax_exit){ .kind = RAX_EXIT_DEBUG, .why = RAX_DEBUG_INTERRUPT,
-						 .rip = m->cpu[m->last]->rip, .cpu = m->last };
+			*ex = (struct rax_exit){ .kind = RAX_EXIT_DEBUG,
+						 .why = RAX_DEBUG_INTERRUPT,
+						 .rip = m->cpu[m->last]->rip,
+						 .cpu = m->last };
 			return;
 		}
 		/* a run to a machine count (history.c) ends between two instructions */

@@ -949,7 +949,7 @@ static void do_reverse(struct gdb_stub *g, bool step)
 	}
 	struct rax_exit ex;
 	struct rax_err e = { 0 };
-	if (apply_breakpoints(g, false, 0, &e) < 0 || vm->ops->reverse(vm, step, &ex, &e) < 0) {
+	if (apply_breakpoints(g, false, 0, &e) < 0 || vm->ops->reverse(vm, g->ccpu, step, &ex, &e) < 0) {
 		reply_err(g, "%s", e.msg);
 		return;
 	}

@@ -1321,8 +1321,8 @@ static int guest_debug_set(struct kvm_ctx *k, bool step, struct rax_err *err)
 		gd.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
 	if (xioctl(bsp(k)->fd, KVM_SET_GUEST_DEBUG, &gd) < 0)
 		return rax_errf(err, RAX_STATUS_HOST, "this host's KVM refuses KVM_SET_GUEST_DEBUG (%s%s): %s",
-				step ? "single-step" : "breakpoints", gd.control & KVM_GUESTDBG_USE_HW_BP ? ", debug registers" : "",
-				strerror(errno));
+				step ? "single-step" : "breakpoints",
+				gd.control & KVM_GUESTDBG_USE_HW_BP ? ", debug registers" : "", strerror(errno));
 	k->singlestep_on = step;
 	return 0;
 }
@@ -1344,9 +1344,10 @@ static int kvm_set_breakpoints(struct rax_vm *vm, const struct rax_breakpoint *b
 						"this host's KVM emulates CPL0 code (kvm_pvm) and stops at int3: "
 						"use hbreak (debug registers) or --backend emulator");
 			if (vcpu_translate(bsp(k), b->addr, &gpa) < 0 || !guest_mem_contains(&vm->mem, gpa, 1))
-				return rax_errf(err, RAX_STATUS_USAGE,
-						"KVM: no software breakpoint at 0x%llx: not mapped to RAM now (use hbreak)",
-						(unsigned long long)b->addr);
+				return rax_errf(
+					err, RAX_STATUS_USAGE,
+					"KVM: no software breakpoint at 0x%llx: not mapped to RAM now (use hbreak)",
+					(unsigned long long)b->addr);
 			nd.sw[nd.nsw].addr = b->addr;
 			nd.sw[nd.nsw].gpa = gpa;
 			nd.nsw++;

@@ -383,6 +383,19 @@ def test_reverse_step_and_continue(rax_gdb, tmp_path):
     assert rc == SIGNAL and "history:" in err, err
 
 
+def test_reverse_stepi_per_cpu(rax_gdb):
+    """--smp 2: reverse-stepi moves the selected thread's CPU back; CPU 1,
+    which never ran (it waits for a SIPI), has no history and nothing moves."""
+    r = rax_gdb(backend_args("emulator") + ["--smp", "2"])
+    out = gdb(r.target, ["break tick", "continue", "continue", "delete", "monitor icount",
+                         "thread 2", "reverse-stepi", "monitor icount",
+                         "thread 1", "reverse-stepi", "monitor icount", "p/x $pc", "kill"])
+    counts = [int(x) for x in re.findall(r"^(\d+)$", out, re.M)]
+    assert counts[1] == counts[0] and counts[2] == counts[0] - 1, out
+    assert "No more reverse-execution history" in out, out
+    assert values(out, "")[-1] == sym("main_loop"), out  # back before the call to tick
+
+
 # ---- the Debian kernel on the interpreter ----
 
 

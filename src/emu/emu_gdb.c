@@ -296,8 +296,8 @@ static int reverse(struct rax_vm *vm, unsigned cpu, bool step, struct rax_exit *
 		if (r < 0)
 			return -1;
 		if (r == 0 || k <= oldest) {
-			if (history_goto(vm, oldest, err) < 0)
-				return -1;
+			/* it retired nothing since the oldest position: the machine
+			 * stays where it is (find_last put it back) */
 			ex->why = RAX_DEBUG_HISTORY_BEGIN;
 		} else {
 			if (history_goto(vm, k - 1, err) < 0)

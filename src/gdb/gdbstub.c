@@ -59,6 +59,7 @@ struct gdb_stub {
 	bool wait, noack, avx;
 	unsigned ncpus;
 	unsigned gcpu, ccpu; /* Hg, Hc */
+	bool ccpu_any;       /* Hc-1 or Hc0: no CPU named */
 	struct rsp_reader rd;
 	uint8_t pend[PEND_MAX];
 	size_t pend_len, pend_off; /* pend[pend_off..pend_len) not looked at yet */
@@ -938,7 +939,8 @@ static int do_step(struct gdb_stub *g, unsigned cpu, uint64_t lo, uint64_t hi)
 }
 
 /* bs / bc (E.2: "Backward single step" / "Backward continue"), on a
- * backend with history; the stop reply follows. */
+ * backend with history; the stop reply follows. gdb names the CPU with Hc
+ * (scheduler-locking) or sends Hc-1: then the selected one (Hg) steps. */
 static void do_reverse(struct gdb_stub *g, bool step)
 {
 	struct rax_vm *vm = g->vm;
@@ -949,7 +951,8 @@ static void do_reverse(struct gdb_stub *g, bool step)
 	}
 	struct rax_exit ex;
 	struct rax_err e = { 0 };
-	if (apply_breakpoints(g, false, 0, &e) < 0 || vm->ops->reverse(vm, g->ccpu, step, &ex, &e) < 0) {
+	if (apply_breakpoints(g, false, 0, &e) < 0 ||
+	    vm->ops->reverse(vm, g->ccpu_any ? g->gcpu : g->ccpu, step, &ex, &e) < 0) {
 		reply_err(g, "%s", e.msg);
 		return;
 	}
@@ -1058,10 +1061,12 @@ static int handle(struct gdb_stub *g, const char *p, size_t len)
 			reply(g, "E02");
 			return 0;
 		}
-		if (p[1] == 'g')
+		if (p[1] == 'g') {
 			g->gcpu = cpu;
-		else
+		} else {
 			g->ccpu = cpu;
+			g->ccpu_any = !strcmp(p + 2, "-1") || !strcmp(p + 2, "0");
+		}
 		reply(g, "OK");
 		return 0;
 	}

@@ -243,12 +243,15 @@ def test_monitor_and_target_description(rax_gdb):
     assert rc == SIGNAL and "killed by the debugger" in err, err
 
 
-def test_tcp_and_threads(rax_gdb):
-    """tcp:127.0.0.1:0 (the port rax prints), one thread per CPU (--smp 2)."""
-    r = rax_gdb(backend_args("emulator") + ["--smp", "2"], tcp=True)
-    out = gdb(r.target, ["info threads", "thread 2", "p/x $pc", "kill"], elf=True)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_tcp_and_threads(rax_gdb, backend):
+    """tcp:127.0.0.1:0 (the port rax prints), one thread per CPU (--smp 2):
+    CPU 1 waits for a SIPI at its reset state."""
+    r = rax_gdb(backend_args(backend, "smp") + ["--smp", "2"], tcp=True)
+    out = gdb(r.target, ["info threads", "thread 2", "p/x $cs", "thread 1", "p/x $cs", "kill"], elf=True)
     assert re.search(r"Thread 1 .*\n.*Thread 2", out), out
     assert "CPU 1" in out, out
+    assert values(out, "") == [0xF000, 8], out
     rc, _ = r.wait()
     assert rc == SIGNAL
 

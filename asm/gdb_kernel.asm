@@ -84,7 +84,8 @@ tick:
 	mov [watched], rax
 	ret
 
-	align 8
+	align 4096                      ; data on a page of its own: writes to a page
+					; with decoded code would drop that code each time
 counter: dq 0
 watched: dq 0
 go: dq 0

@@ -102,8 +102,10 @@ def gdb(target, cmds, elf=True, timeout=30, sigint_after=None):
         args += ["-ex", c]
     p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          text=True, errors="replace")
-    if sigint_after is not None:
-        time.sleep(sigint_after)
+    waited = 0.0
+    for t in ([] if sigint_after is None else [sigint_after] if isinstance(sigint_after, float) else sigint_after):
+        time.sleep(t - waited)
+        waited = t
         p.send_signal(signal.SIGINT)  # gdb sends 0x03 to the stub
     try:
         out, _ = p.communicate(timeout=timeout)
@@ -397,6 +399,18 @@ def test_reverse_stepi_per_cpu(rax_gdb):
     assert counts[1] == counts[0] and counts[2] == counts[0] - 1, out
     assert "No more reverse-execution history" in out, out
     assert values(out, "")[-1] == sym("main_loop"), out  # back before the call to tick
+
+
+def test_reverse_continue_interrupt(rax_gdb):
+    """Ctrl-C ends a long reverse-continue search (a breakpoint never hit,
+    a second of running to search back through): gdb gets SIGINT, the
+    machine is somewhere in the history, and forward execution goes on."""
+    r = rax_gdb(backend_args("emulator"))
+    out = gdb(r.target, ["hbreak finish", "continue", "monitor icount", "reverse-continue", "monitor icount",
+                         "delete", "stepi", "monitor icount", "kill"], sigint_after=[1.0, 1.5])
+    counts = [int(x) for x in re.findall(r"^(\d+)$", out, re.M)]
+    assert out.count("SIGINT") == 2, out
+    assert len(counts) == 3 and 0 < counts[1] < counts[0] and counts[2] == counts[1] + 1, out
 
 
 # ---- the Debian kernel on the interpreter ----

@@ -126,6 +126,9 @@ struct rax_vm {
 	 * Ctrl-C); the backend's run() ends with RAX_EXIT_DEBUG, why
 	 * INTERRUPT, where it polls vm->stop. The debugger clears it. */
 	volatile sig_atomic_t debug_req;
+	/* The debugger's Ctrl-C while a reverse search re-executes (replays
+	 * must not stop): the search looks at it and ends. */
+	volatile sig_atomic_t debug_cancel;
 	/* The debugger attached to vm_run (src/gdb/), NULL for none. */
 	const struct rax_vm_debugger *debugger;
 	void *debugger_opaque;

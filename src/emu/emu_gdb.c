@@ -21,7 +21,9 @@
  * breakpoint, or the instruction before it having written a watched byte
  * (write and access watchpoints; a read leaves no trace in the write log,
  * so read watchpoints do not stop a reverse continue). With none, it goes
- * to the oldest position kept and says so (replaylog:begin).
+ * to the oldest position kept and says so (replaylog:begin). A debugger's
+ * stop request (Ctrl-C) ends the search in the interval it is replaying,
+ * at its last position (reported as an interrupt).
  */
 #include "emu/emu_gdb.h"
 
@@ -212,6 +214,10 @@ static bool rev_probe(struct rax_vm *vm, uint64_t k, void *arg)
 {
 	struct rev_probe *p = arg;
 	(void)k;
+	if (vm->debug_cancel) { /* gdb's Ctrl-C: the search ends about here */
+		p->why = RAX_DEBUG_INTERRUPT;
+		return true;
+	}
 	struct emu_cpu *c = cpu_n(vm, history_cpu(vm));
 	for (unsigned i = 0; c && i < dbg.n; i++) {
 		if (dbg.bp[i].kind <= RAX_BP_HW && dbg.bp[i].addr == c->rip) {

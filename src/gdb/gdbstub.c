@@ -68,6 +68,7 @@ struct gdb_stub {
 	bool watching;
 	int wake[2];
 	volatile bool new_client; /* the watcher accepted a gdb: no stop reply is owed */
+	bool reversing;           /* a reverse search runs: 0x03 cancels it (vm->debug_cancel) */
 	/* the last stop, for `?` */
 	struct rax_exit last;
 	bool reply_owed; /* a resume from gdb waits for its stop reply */
@@ -251,7 +252,10 @@ static void pend_add(struct gdb_stub *g, const uint8_t *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (b[i] == 0x03) {
-			vm_request_debug_stop(g->vm);
+			if (g->reversing)
+				g->vm->debug_cancel = 1;
+			else
+				vm_request_debug_stop(g->vm);
 			continue;
 		}
 		if (g->pend_len < PEND_MAX)
@@ -274,7 +278,7 @@ static void *watch_main(void *arg)
 		if (p[1].revents & POLLIN) {
 			bool had = g->cfd >= 0;
 			accept_more(g);
-			if (!had && g->cfd >= 0)
+			if (!had && g->cfd >= 0 && !g->reversing)
 				vm_request_debug_stop(g->vm); /* gdb finds the guest stopped */
 		}
 		if (g->cfd >= 0 && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
@@ -298,8 +302,12 @@ static void watch_start(struct gdb_stub *g)
 		return;
 	/* bytes that came with the resume packet may hold a 0x03 already */
 	for (size_t i = g->pend_off; i < g->pend_len; i++)
-		if (g->pend[i] == 0x03)
-			vm_request_debug_stop(g->vm);
+		if (g->pend[i] == 0x03) {
+			if (g->reversing)
+				g->vm->debug_cancel = 1;
+			else
+				vm_request_debug_stop(g->vm);
+		}
 	/* the watcher blocks every signal: they stay the vm_run thread's */
 	sigset_t all, old;
 	sigfillset(&all);
@@ -951,8 +959,22 @@ static void do_reverse(struct gdb_stub *g, bool step)
 	}
 	struct rax_exit ex;
 	struct rax_err e = { 0 };
-	if (apply_breakpoints(g, false, 0, &e) < 0 ||
-	    vm->ops->reverse(vm, g->ccpu_any ? g->gcpu : g->ccpu, step, &ex, &e) < 0) {
+	if (apply_breakpoints(g, false, 0, &e) < 0) {
+		reply_err(g, "%s", e.msg);
+		return;
+	}
+	/* a reverse-continue searches for a while: Ctrl-C ends it (a gdb that
+	 * attaches meanwhile is taken as one that attaches to a stopped guest) */
+	g->reversing = true;
+	vm->debug_cancel = 0;
+	watch_start(g);
+	int rc = vm->ops->reverse(vm, g->ccpu_any ? g->gcpu : g->ccpu, step, &ex, &e);
+	watch_stop(g);
+	g->reversing = false;
+	vm->debug_cancel = 0;
+	vm->debug_req = 0;
+	g->new_client = false;
+	if (rc < 0) {
 		reply_err(g, "%s", e.msg);
 		return;
 	}

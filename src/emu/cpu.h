@@ -460,6 +460,15 @@ static inline bool emu_is_code_page(const struct emu_cpu *c, uint64_t pfn)
 /* Host pointer for linear la (translating, may fault), NULL when not RAM. */
 uint8_t *emu_host_page(struct emu_cpu *c, uint64_t la, int acc);
 
+/*
+ * Check an n-byte access at seg:off (n <= 4096) for acc before any part of
+ * it is done: the segment/canonical rules, then #PF for its first page and,
+ * when it crosses, its second (CR2 the second page's first byte, as the CPU
+ * reports). Returns the linear address. For instructions that must fault
+ * as a whole before writing anything (32-byte operands, masked stores).
+ */
+uint64_t emu_access_check(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned n, int acc);
+
 static inline bool emu_canonical(uint64_t la) { return (uint64_t)((int64_t)(la << 16) >> 16) == la; }
 
 /* The linear address of the code at offset ip in CS: outside 64-bit mode

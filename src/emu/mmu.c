@@ -464,6 +464,15 @@ void emu_write_block(struct emu_cpu *c, uint64_t la, const void *buf, unsigned l
 		emu_phys_write(c, i < n1 ? g1 + i : g2 + (i - n1), 1, b[i]);
 }
 
+uint64_t emu_access_check(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned n, int acc)
+{
+	uint64_t la = emu_linear_acc(c, seg, off, n, acc), gpa;
+	emu_translate(c, la, acc, c->cpl == 3, false, &gpa);
+	if ((la & GUEST_PAGE_OFFSET) > GUEST_PAGE_SIZE - n)
+		emu_translate(c, (la | GUEST_PAGE_OFFSET) + 1, acc, c->cpl == 3, false, &gpa);
+	return la;
+}
+
 uint8_t *emu_host_page(struct emu_cpu *c, uint64_t la, int acc)
 {
 	bool user = c->cpl == 3;

@@ -337,14 +337,10 @@ EMU_HANDLER(vmaskmov_MHV)
 	union v256 m, v;
 	ymm_get(c, in->vvvv, &m);
 	ymm_get(c, in->reg, &v);
-	uint64_t ea = emu_ea(c, in), gpa;
+	uint64_t ea = emu_ea(c, in);
 	for (unsigned i = 0; i < n / es; i++)
-		if (m.b[i * es + es - 1] & 0x80) {
-			uint64_t la = emu_linear_acc(c, in->seg, ea + i * es, es, ACC_W);
-			emu_translate(c, la, ACC_W, c->cpl == 3, false, &gpa);
-			if ((la & GUEST_PAGE_OFFSET) > GUEST_PAGE_SIZE - es) /* the next page (CR2: its first byte) */
-				emu_translate(c, (la | GUEST_PAGE_OFFSET) + 1, ACC_W, c->cpl == 3, false, &gpa);
-		}
+		if (m.b[i * es + es - 1] & 0x80)
+			emu_access_check(c, in->seg, ea + i * es, es, ACC_W);
 	for (unsigned i = 0; i < n / es; i++)
 		if (m.b[i * es + es - 1] & 0x80) {
 			uint64_t x = 0;

@@ -75,12 +75,7 @@ void emu_vex_lanes_begin256(struct emu_cpu *c, const struct emu_insn *in, int ac
 		uint64_t la = emu_linear_acc(c, in->seg, emu_ea(c, in), 32, acc);
 		if ((emu_oprows[in->row].flags & EMU_F_VA) && (la & 31))
 			EMU_GP(c, 0);
-		/* a fault in the second page reports its first byte in CR2, as
-		 * the CPU does (not the operand's last byte) */
-		uint64_t gpa;
-		emu_translate(c, la, acc, c->cpl == 3, false, &gpa);
-		if ((la & GUEST_PAGE_OFFSET) > GUEST_PAGE_SIZE - 32)
-			emu_translate(c, (la | GUEST_PAGE_OFFSET) + 1, acc, c->cpl == 3, false, &gpa);
+		emu_access_check(c, in->seg, emu_ea(c, in), 32, acc);
 	}
 	c->vlanes = 2;
 }
@@ -418,12 +413,7 @@ static void maskmov(struct emu_cpu *c, const struct emu_insn *in, const uint8_t 
 	uint64_t base = c->gpr[RAX_REG_RDI];
 	if (in->asz == 4)
 		base &= 0xffffffff;
-	uint64_t gpa;
-	bool user = c->cpl == 3;
-	uint64_t la = emu_linear_acc(c, in->seg, base, n, ACC_W);
-	emu_translate(c, la, ACC_W, user, false, &gpa);
-	if ((la & GUEST_PAGE_OFFSET) > GUEST_PAGE_SIZE - n)
-		emu_translate(c, (la | GUEST_PAGE_OFFSET) + 1, ACC_W, user, false, &gpa);
+	emu_access_check(c, in->seg, base, n, ACC_W);
 	for (unsigned i = 0; i < n; i++)
 		if (mask[i] & 0x80)
 			emu_wr(c, in->seg, base + i, 1, data[i]);

@@ -103,8 +103,8 @@ int main(int argc, char **argv)
 	if (history_goto(&vm, n / 2, &err) < 0 || history_goto(&vm, n, &err) < 0)
 		die("goto", &err);
 	vm.ops->get_state(&vm, &s2, &err);
-	printf("replay_exact %s\n", h1 == ram_hash(&vm) && !memcmp(s1.gpr, s2.gpr, sizeof(s1.gpr)) && s1.rip == s2.rip
-					  ? "yes" : "NO");
+	printf("replay_exact %s\n",
+	       h1 == ram_hash(&vm) && !memcmp(s1.gpr, s2.gpr, sizeof(s1.gpr)) && s1.rip == s2.rip ? "yes" : "NO");
 	double *tg = calloc((size_t)runs, sizeof(double)), *tf = calloc((size_t)runs, sizeof(double));
 	for (int i = 0; i < runs; i++) { /* reverse-stepi: goto(N - 1), then back to N */
 		double a = now_s();

@@ -59,7 +59,7 @@ const char *rax_cpu_level_name(unsigned level);
  * and the ones that use AVX state (YMM, XCR0 bit 2) only where XSAVE and
  * the AVX component are offered too.
  */
-#define CPUID_1_ECX_ONCPU                                                                               \
+#define CPUID_1_ECX_ONCPU                                                                                   \
 	(CPUID_1_ECX_RDRAND | CPUID_1_ECX_PCLMULQDQ | CPUID_1_ECX_FMA | CPUID_1_ECX_AES | CPUID_1_ECX_AVX | \
 	 CPUID_1_ECX_F16C)
 #define CPUID_7_EBX_ONCPU (CPUID_7_EBX_RDSEED | CPUID_7_EBX_BMI1 | CPUID_7_EBX_AVX2 | CPUID_7_EBX_BMI2)

@@ -313,10 +313,10 @@ static int parse_range(const char *s, uint64_t *lo, uint64_t *hi)
 			return -1;
 		uint64_t x = 0;
 		for (; *p; p++) {
-			int d = *p >= '0' && *p <= '9' ? *p - '0'
+			int d = *p >= '0' && *p <= '9'                 ? *p - '0'
 				: base == 16 && *p >= 'a' && *p <= 'f' ? *p - 'a' + 10
 				: base == 16 && *p >= 'A' && *p <= 'F' ? *p - 'A' + 10
-									: -1;
+								       : -1;
 			if (d < 0 || x > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
 				return -1;
 			x = x * (uint64_t)base + (uint64_t)d;
@@ -330,8 +330,7 @@ static int parse_range(const char *s, uint64_t *lo, uint64_t *hi)
 static int debug_setup(struct rax_vm *vm, struct rax_err *err)
 {
 	bool want = history_set ? history_size > 0 : gdb_spec != NULL;
-	if (vm->cfg.backend == RAX_BACKEND_EMULATOR && want &&
-	    history_enable(vm, history_size, 0, err) < 0)
+	if (vm->cfg.backend == RAX_BACKEND_EMULATOR && want && history_enable(vm, history_size, 0, err) < 0)
 		return -1;
 	if (trace_opt.path && trace_open(vm, &trace_opt, err) < 0)
 		return -1;
@@ -411,16 +410,26 @@ static int run_kernel(struct rax_config *cfg, const struct initrd_list *initrds,
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "kernel", required_argument, 0, OPT_KERNEL },   { "test", required_argument, 0, OPT_TEST },
-		{ "initrd", required_argument, 0, OPT_INITRD },   { "cmdline", required_argument, 0, OPT_CMDLINE },
-		{ "mem", required_argument, 0, OPT_MEM },         { "backend", required_argument, 0, OPT_BACKEND },
-		{ "timeout", required_argument, 0, OPT_TIMEOUT }, { "rtc", required_argument, 0, OPT_RTC },
-		{ "stats", no_argument, 0, OPT_STATS },           { "kvm-info", no_argument, 0, OPT_KVM_INFO },
-		{ "clock", required_argument, 0, OPT_CLOCK },     { "cpu", required_argument, 0, OPT_CPU },
-		{ "smp", required_argument, 0, OPT_SMP },         { "help", no_argument, 0, 'h' },
-		{ "version", no_argument, 0, OPT_VERSION },       { "gdb", required_argument, 0, OPT_GDB },
-		{ "gdb-wait", no_argument, 0, OPT_GDB_WAIT },     { "gdb-history", required_argument, 0, OPT_GDB_HISTORY },
-		{ "trace", required_argument, 0, OPT_TRACE },     { "trace-from", required_argument, 0, OPT_TRACE_FROM },
+		{ "kernel", required_argument, 0, OPT_KERNEL },
+		{ "test", required_argument, 0, OPT_TEST },
+		{ "initrd", required_argument, 0, OPT_INITRD },
+		{ "cmdline", required_argument, 0, OPT_CMDLINE },
+		{ "mem", required_argument, 0, OPT_MEM },
+		{ "backend", required_argument, 0, OPT_BACKEND },
+		{ "timeout", required_argument, 0, OPT_TIMEOUT },
+		{ "rtc", required_argument, 0, OPT_RTC },
+		{ "stats", no_argument, 0, OPT_STATS },
+		{ "kvm-info", no_argument, 0, OPT_KVM_INFO },
+		{ "clock", required_argument, 0, OPT_CLOCK },
+		{ "cpu", required_argument, 0, OPT_CPU },
+		{ "smp", required_argument, 0, OPT_SMP },
+		{ "help", no_argument, 0, 'h' },
+		{ "version", no_argument, 0, OPT_VERSION },
+		{ "gdb", required_argument, 0, OPT_GDB },
+		{ "gdb-wait", no_argument, 0, OPT_GDB_WAIT },
+		{ "gdb-history", required_argument, 0, OPT_GDB_HISTORY },
+		{ "trace", required_argument, 0, OPT_TRACE },
+		{ "trace-from", required_argument, 0, OPT_TRACE_FROM },
 		{ "trace-count", required_argument, 0, OPT_TRACE_COUNT },
 		{ "trace-range", required_argument, 0, OPT_TRACE_RANGE },
 		{ "trace-format", required_argument, 0, OPT_TRACE_FORMAT },
@@ -566,8 +575,8 @@ int main(int argc, char **argv)
 			break;
 		case OPT_TRACE_RANGE:
 			if (parse_range(optarg, &trace_opt.rip_lo, &trace_opt.rip_hi) < 0) {
-				snprintf(msg, sizeof(msg), "--trace-range '%s': not LO-HI with LO < HI (0x hex or decimal)",
-					 optarg);
+				snprintf(msg, sizeof(msg),
+					 "--trace-range '%s': not LO-HI with LO < HI (0x hex or decimal)", optarg);
 				return die(RAX_STATUS_USAGE, msg);
 			}
 			trace_extra = true;
@@ -629,7 +638,8 @@ int main(int argc, char **argv)
 	if (gdb_spec && (test || kvm_info))
 		return die(RAX_STATUS_USAGE, "--gdb works with --kernel only");
 	if (trace_extra && !trace_opt.path)
-		return die(RAX_STATUS_USAGE, "--trace-from, --trace-count, --trace-range and --trace-format need --trace FILE");
+		return die(RAX_STATUS_USAGE,
+			   "--trace-from, --trace-count, --trace-range and --trace-format need --trace FILE");
 	if ((trace_opt.path || (history_set && history_size)) && cfg.backend != RAX_BACKEND_EMULATOR)
 		return die(RAX_STATUS_USAGE, "--trace and --gdb-history need --backend emulator");
 	if ((trace_opt.path || history_set) && test)

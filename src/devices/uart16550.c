@@ -243,9 +243,11 @@ unsigned uart_rx_space(struct uart16550 *u)
 	return n;
 }
 
+// clang-format off
 #define UART_REGS(X) \
-	X(ier) X(lcr) X(mcr) X(lsr_extra) X(msr_delta) X(scr) X(fcr) X(divisor) X(thr_int) X(tx_held) X(tx_byte) \
-	X(rx_head) X(rx_count) X(irq_level)
+	X(ier) X(lcr) X(mcr) X(lsr_extra) X(msr_delta) X(scr) X(fcr) X(divisor) X(thr_int) X(tx_held) \
+	X(tx_byte) X(rx_head) X(rx_count) X(irq_level)
+// clang-format on
 
 void uart_save(struct uart16550 *u, struct uart_regs *r)
 {

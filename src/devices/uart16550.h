@@ -70,7 +70,7 @@ struct uart16550 {
 	uint8_t tx_byte;
 	uint64_t tx_overrun;      /* bytes the guest wrote over a held one (while stopping) */
 	const volatile int *stop; /* non-zero: the run ends, waits for the reader give up */
-	bool mute; /* replay (history.c): transmitted bytes are dropped, THR is free at once */
+	bool mute;                /* replay (history.c): transmitted bytes are dropped, THR is free at once */
 	int irq_level;
 	void (*set_irq)(void *opaque, int level);
 	void *irq_opaque;

@@ -123,12 +123,12 @@ struct emu_cpu {
 	uint64_t ev_due, armed_at, limit_at, stop_at, hook_done;
 	void (*hook)(struct emu_cpu *c, int phase);
 	struct emu_history *hist;
-	uint64_t *cow_bits; /* per RAM page: not yet saved since the last snapshot (shared) */
+	uint64_t *cow_bits;         /* per RAM page: not yet saved since the last snapshot (shared) */
 	struct history_write *wlog; /* the memory writes of the current instruction (hook only) */
 	unsigned nwlog;
 	bool wlog_over;
 	struct emu_trace *trace; /* rax --trace (trace.c), on the BSP */
-	bool idle_cut; /* one CPU: a stop ended a HLT wait early; the next run() waits on */
+	bool idle_cut;           /* one CPU: a stop ended a HLT wait early; the next run() waits on */
 
 	struct rax_vm *vm;
 	uint8_t *ram;
@@ -216,10 +216,10 @@ struct emu_cpu {
 #define EMU_MAX_CPUS 16
 struct emu_smp {
 	unsigned n;
-	unsigned last; /* the CPU that ran the last slice */
-	uint64_t now;  /* machine time (ns) at the end of the last slice */
-	uint64_t stop_total;      /* end the run when the CPUs' icounts add up to this (history.c) */
-	struct emu_cpu *resume;   /* a slice cut short by a stop, to go on with */
+	unsigned last;          /* the CPU that ran the last slice */
+	uint64_t now;           /* machine time (ns) at the end of the last slice */
+	uint64_t stop_total;    /* end the run when the CPUs' icounts add up to this (history.c) */
+	struct emu_cpu *resume; /* a slice cut short by a stop, to go on with */
 	struct emu_cpu *cpu[EMU_MAX_CPUS];
 };
 

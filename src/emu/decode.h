@@ -58,12 +58,12 @@
  * forms. #UD: a VEX prefix after 66, F2, F3, LOCK or REX, or a map other
  * than 1-3 (SDM vol. 2, 2.3.2).
  */
-#define EMU_F_VEX (1u << 24)   /* VEX: VEX-encoded row */
-#define EMU_F_VW0 (1u << 25)   /* VW0: the row applies only with VEX.W = 0 */
-#define EMU_F_VW1 (1u << 26)   /* VW1: the row applies only with VEX.W = 1 */
-#define EMU_F_VL0 (1u << 27)   /* VL0: #UD with VEX.L = 1 (128-bit or scalar only) */
-#define EMU_F_VL1 (1u << 28)   /* VL1: #UD with VEX.L = 0 (256-bit only) */
-#define EMU_F_NV (1u << 29)    /* NV: VEX.vvvv is unused and must be 1111b (#UD) */
+#define EMU_F_VEX (1u << 24) /* VEX: VEX-encoded row */
+#define EMU_F_VW0 (1u << 25) /* VW0: the row applies only with VEX.W = 0 */
+#define EMU_F_VW1 (1u << 26) /* VW1: the row applies only with VEX.W = 1 */
+#define EMU_F_VL0 (1u << 27) /* VL0: #UD with VEX.L = 1 (128-bit or scalar only) */
+#define EMU_F_VL1 (1u << 28) /* VL1: #UD with VEX.L = 0 (256-bit only) */
+#define EMU_F_NV (1u << 29)  /* NV: VEX.vvvv is unused and must be 1111b (#UD) */
 /* LANE: the 256-bit form is the 128-bit operation on each 128-bit lane
  * (the handler runs once per lane, see EMU_VEX_LANES in insn/sse.h). */
 #define EMU_F_LANE (1u << 30)

@@ -327,8 +327,7 @@ void emu_set_limits(struct emu_cpu *c)
 	c->limit_at = l;
 	uint64_t want = c->ev_due < l ? c->ev_due : l, old = c->armed_at;
 	/* a recheck's zero (from any thread) stays until the look */
-	atomic_compare_exchange_strong_explicit(&c->event_at, &old, want, memory_order_relaxed,
-						memory_order_relaxed);
+	atomic_compare_exchange_strong_explicit(&c->event_at, &old, want, memory_order_relaxed, memory_order_relaxed);
 	c->armed_at = want;
 }
 
@@ -523,7 +522,7 @@ static struct emu_cpu *cpu_new(struct rax_vm *vm, unsigned index, const struct e
 	c->level = (uint8_t)(vm->cfg.cpu_level ? vm->cfg.cpu_level : RAX_CPU_LEVEL_DEFAULT);
 	c->slice_end = UINT64_MAX;
 	c->stop_at = c->limit_at = c->hook_done = UINT64_MAX;
-	c->armed_at = UINT64_MAX; /* event_at starts at 0: look first */
+	c->armed_at = UINT64_MAX;      /* event_at starts at 0: look first */
 	c->rng = EMU_RNG_SEED + index; /* each CPU its own sequence */
 	cpu_state_reset(&c->s);
 	memcpy(c->gpr, c->s.gpr, sizeof(c->gpr));

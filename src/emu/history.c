@@ -342,7 +342,7 @@ static void restore_cpu(struct emu_history *h, struct emu_cpu *c, const struct e
 	c->dbg.stopped = live->dbg.stopped;
 	c->dbg.stop = live->dbg.stop;
 	if (c->dbg.host_used || live->dbg.active || c->dbg.active)
-		emu_dbg_update(c); /* `active` for both */
+		emu_dbg_update(c);        /* `active` for both */
 	if (c->dbg.active & EMU_DBG_DATA) /* watched pages: the slow path (write entries: enter_interval) */
 		for (unsigned i = 0; i < EMU_TLB_SIZE; i++)
 			c->tlb[ACC_R][i].host = NULL;
@@ -481,8 +481,9 @@ int history_poke_state(struct rax_vm *vm, unsigned cpu, const struct rax_cpu_sta
 	}
 	uint64_t pos = machine_count(b);
 	truncate_future(h, pos);
-	struct hinput in = { .pos = pos, .kind = IN_STATE, .cpu = (uint8_t)cpu, .len = sizeof(*s),
-			     .data = malloc(sizeof(*s)) };
+	struct hinput in = {
+		.pos = pos, .kind = IN_STATE, .cpu = (uint8_t)cpu, .len = sizeof(*s), .data = malloc(sizeof(*s))
+	};
 	if (!in.data)
 		return rax_errf(err, RAX_STATUS_HOST, "history: out of memory");
 	memcpy(in.data, s, sizeof(*s));
@@ -525,7 +526,11 @@ static void take_rx(struct emu_history *h, bool idle, uint64_t time)
 		return;
 	pthread_mutex_lock(&h->rx_lock);
 	unsigned n = uart_receive(h->vm->uart, h->rx, h->nrx);
-	struct hinput in = { .pos = machine_count(h->bsp), .time = time, .idle = idle, .kind = IN_UART, .len = n,
+	struct hinput in = { .pos = machine_count(h->bsp),
+			     .time = time,
+			     .idle = idle,
+			     .kind = IN_UART,
+			     .len = n,
 			     .data = malloc(n ? n : 1) };
 	if (n && in.data) {
 		memcpy(in.data, h->rx, n);
@@ -824,15 +829,15 @@ static void set_hooks(struct emu_history *h, bool on)
 		c->hook = on ? probe_hook : NULL;
 		c->wlog = on ? h->wbuf[k] : NULL;
 		c->nwlog = 0;
-		c->track_writes = on; /* every write through emu_phys_write, logged */
+		c->track_writes = on;     /* every write through emu_phys_write, logged */
 		c->hook_done = c->icount; /* (the first position has no instruction before it) */
 		h->p0_rip[k] = c->rip;
 		emu_set_limits(c);
 	}
 }
 
-int history_find_last(struct rax_vm *vm, uint64_t lo, uint64_t hi, history_probe_fn probe, void *arg,
-		      uint64_t *found, struct rax_err *err)
+int history_find_last(struct rax_vm *vm, uint64_t lo, uint64_t hi, history_probe_fn probe, void *arg, uint64_t *found,
+		      struct rax_err *err)
 {
 	struct emu_history *h = hist_of(vm);
 	if (!h)

@@ -109,8 +109,8 @@ typedef bool (*history_probe_fn)(struct rax_vm *vm, uint64_t k, void *arg);
  * back at hi); -1 with err. lo below history_oldest() is raised to it.
  * reverse-continue: lo = history_oldest(vm), hi = the current position.
  */
-int history_find_last(struct rax_vm *vm, uint64_t lo, uint64_t hi, history_probe_fn probe, void *arg,
-		      uint64_t *found, struct rax_err *err);
+int history_find_last(struct rax_vm *vm, uint64_t lo, uint64_t hi, history_probe_fn probe, void *arg, uint64_t *found,
+		      struct rax_err *err);
 
 /* Within a probe: 0 when called at position k (before the events due at
  * k), 1 when called again at k because an event was delivered there (an

@@ -52,7 +52,7 @@ struct emu_trace {
 	size_t tabsize, nent;
 };
 
-static const char *const reg_names[17] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8",
+static const char *const reg_names[17] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",   "r8",
 					   "r9",  "r10", "r11", "r12", "r13", "r14", "r15", "rflags" };
 
 static struct emu_cpu *bsp_of(struct rax_vm *vm) { return vm->backend; }
@@ -132,7 +132,11 @@ static uint32_t dict_id(struct emu_trace *t, const struct pre *p)
 	for (;; h++) {
 		struct dent *e = &t->tab[h & (t->tabsize - 1)];
 		if (!e->used) {
-			*e = (struct dent){ .rip = p->rip, .cs = p->cs, .len = p->len, .mode = p->mode, .used = 1,
+			*e = (struct dent){ .rip = p->rip,
+					    .cs = p->cs,
+					    .len = p->len,
+					    .mode = p->mode,
+					    .used = 1,
 					    .id = (uint32_t)t->nent++ };
 			memcpy(e->bytes, p->bytes, p->len);
 			char text[160];

@@ -36,10 +36,10 @@ enum trace_format { TRACE_TEXT, TRACE_BINARY };
 
 struct trace_options {
 	const char *path;
-	uint64_t from;     /* first position traced */
-	uint64_t count;    /* positions traced; 0: to the end */
-	uint64_t rip_lo;   /* instructions with rip_lo <= RIP < rip_hi only */
-	uint64_t rip_hi;   /* (0, UINT64_MAX: every RIP) */
+	uint64_t from;   /* first position traced */
+	uint64_t count;  /* positions traced; 0: to the end */
+	uint64_t rip_lo; /* instructions with rip_lo <= RIP < rip_hi only */
+	uint64_t rip_hi; /* (0, UINT64_MAX: every RIP) */
 	enum trace_format format;
 };
 

@@ -153,7 +153,10 @@ static inline void emu_vreg_st(struct emu_cpu *c, const struct emu_insn *in, uns
 	else
 		emu_vreg_st_lane(c, in, r, v);
 }
-static inline void emu_sse_D(struct emu_cpu *c, const struct emu_insn *in, __m128i v) { emu_vreg_st(c, in, in->reg, v); }
+static inline void emu_sse_D(struct emu_cpu *c, const struct emu_insn *in, __m128i v)
+{
+	emu_vreg_st(c, in, in->reg, v);
+}
 
 /* EMU_VEX_LANES(c, in, acc) { body }: acc is ACC_R when the memory operand
  * is a source, ACC_W when it is the destination. */

@@ -315,7 +315,7 @@ static inline void fp_load(struct emu_cpu *c, const struct emu_insn *in, struct 
 {
 	L->f[0] = L->f[1] = 0;
 	L->r[0] = L->r[1] = _mm_setzero_si128(); /* every lane sets its own (the compiler cannot see n >= 1) */
-	if (__builtin_expect(!in->vex, 1)) { /* legacy: one lane, no lane set-up */
+	if (__builtin_expect(!in->vex, 1)) {     /* legacy: one lane, no lane set-up */
 		L->n = 1;
 		L->b[0] = size == 16 ? emu_sse_W(c, in, true) : emu_sse_Wn(c, in, size);
 		L->a[0] = emu_xmm_ld(c, in->reg);

@@ -24,6 +24,9 @@ import pytest
 
 from conftest import OK, guest_asset, initrd_with, rax_path, run_rax
 
+# one worker: the module's script boot (a fixture) runs once
+pytestmark = pytest.mark.xdist_group("emulator_linux")
+
 BASE_CMDLINE = "console=ttyS0 earlyprintk=serial,ttyS0 panic=-1 reboot=k"
 BOOT_TIMEOUT = 240
 

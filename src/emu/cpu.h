@@ -309,6 +309,8 @@ void emu_run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex);
 void emu_idle(struct emu_cpu *c, bool (*woken)(struct emu_cpu *c));
 /* Make s the CPU's architectural state (as a VMM sets it). */
 void emu_load_state(struct emu_cpu *c, const struct rax_cpu_state *s);
+/* The CPU's architectural state (the backend's get_state, the gdb stub's). */
+void emu_save_state(struct emu_cpu *c, struct rax_cpu_state *s);
 /* After stop_at, slice_end or hook changed: recompute limit_at and event_at
  * (a pending recheck is kept). */
 void emu_set_limits(struct emu_cpu *c);
@@ -399,6 +401,20 @@ static inline void emu_write_rflags(struct emu_cpu *c, uint64_t v)
 
 /* ---- size helpers ---- */
 static inline uint64_t emu_mask(unsigned size) { return size == 8 ? ~0ull : (1ull << (size * 8)) - 1; }
+
+/* a * b unsigned for operands of size bytes (each < 2^(8*size)): the low
+ * half is returned, the high half in *hi (MUL, MULX) */
+static inline uint64_t emu_umul(uint64_t a, uint64_t b, unsigned size, uint64_t *hi)
+{
+	if (size == 8) {
+		unsigned __int128 p = (unsigned __int128)a * b;
+		*hi = (uint64_t)(p >> 64);
+		return (uint64_t)p;
+	}
+	uint64_t p = a * b;
+	*hi = p >> (size * 8);
+	return p & emu_mask(size);
+}
 static inline uint64_t emu_sext(uint64_t v, unsigned size)
 {
 	switch (size) {

@@ -626,15 +626,20 @@ static int emu_set_state(struct rax_vm *vm, const struct rax_cpu_state *s, struc
 	return 0;
 }
 
-static int emu_get_state(struct rax_vm *vm, struct rax_cpu_state *s, struct rax_err *err)
+void emu_save_state(struct emu_cpu *c, struct rax_cpu_state *s)
 {
-	struct emu_cpu *c = cpu_of(vm);
 	*s = c->s;
 	memcpy(s->gpr, c->gpr, sizeof(c->gpr));
 	s->rip = c->rip;
 	s->rflags = emu_get_flags(c);
 	s->apic_base = emu_apic_base(c);
 	s->cr8 = emu_cr8(c);
+}
+
+static int emu_get_state(struct rax_vm *vm, struct rax_cpu_state *s, struct rax_err *err)
+{
+	(void)err;
+	emu_save_state(cpu_of(vm), s);
 	return 0;
 }
 

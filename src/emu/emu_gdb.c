@@ -54,12 +54,7 @@ int emu_gdb_get_state(struct rax_vm *vm, unsigned i, struct rax_cpu_state *s, st
 	struct emu_cpu *c = cpu_n(vm, i);
 	if (!c)
 		return rax_errf(err, RAX_STATUS_USAGE, "no CPU %u", i);
-	*s = c->s;
-	memcpy(s->gpr, c->gpr, sizeof(c->gpr));
-	s->rip = c->rip;
-	s->rflags = emu_get_flags(c);
-	s->apic_base = emu_apic_base(c);
-	s->cr8 = emu_cr8(c);
+	emu_save_state(c, s);
 	return 0;
 }
 

@@ -143,16 +143,7 @@ EMU_HANDLER(mulx_GyByEy)
 {
 	unsigned size = vsz(in);
 	uint64_t b = emu_rm_get(c, in, size);
-	uint64_t a = emu_reg_get(c, in, RAX_REG_RDX, size), lo, hi;
-	if (size == 8) {
-		unsigned __int128 p = (unsigned __int128)a * b;
-		lo = (uint64_t)p;
-		hi = (uint64_t)(p >> 64);
-	} else {
-		uint64_t p = a * b;
-		lo = p & 0xffffffff;
-		hi = p >> 32;
-	}
+	uint64_t a = emu_reg_get(c, in, RAX_REG_RDX, size), hi, lo = emu_umul(a, b, size, &hi);
 	emu_reg_set(c, in, in->vvvv, size, lo);
 	emu_reg_set(c, in, in->reg, size, hi);
 }

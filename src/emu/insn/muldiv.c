@@ -36,16 +36,7 @@ EMU_HANDLER(imul_Eb)
 EMU_HANDLER(mul_Ev)
 {
 	unsigned size = in->osz;
-	uint64_t b = emu_rm_get(c, in, size), a = emu_reg_get(c, in, 0, size), lo, hi;
-	if (size == 8) {
-		unsigned __int128 p = (unsigned __int128)a * b;
-		lo = (uint64_t)p;
-		hi = (uint64_t)(p >> 64);
-	} else {
-		uint64_t p = a * b;
-		lo = p & emu_mask(size);
-		hi = p >> (size * 8);
-	}
+	uint64_t b = emu_rm_get(c, in, size), a = emu_reg_get(c, in, 0, size), hi, lo = emu_umul(a, b, size, &hi);
 	emu_reg_set(c, in, 0, size, lo);
 	emu_reg_set(c, in, 2, size, hi);
 	mul_flags(c, size, lo, hi != 0);

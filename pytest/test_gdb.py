@@ -19,11 +19,12 @@ import signal
 import socket
 import struct
 import subprocess
+import threading
 import time
 
 import pytest
 
-from conftest import BUILD, SIGNAL, USAGE, debug_exit_status, kvm_require, rax_path, run_rax
+from conftest import BUILD, OK, SIGNAL, USAGE, debug_exit_status, kvm_require, rax_path, run_rax
 
 GDB = shutil.which("gdb") or "/usr/bin/gdb"
 
@@ -49,12 +50,15 @@ def sym(name):
 class Rax:
     """rax with --gdb on a unix socket in tmp_path (or tcp:127.0.0.1:0)."""
 
-    def __init__(self, tmp_path, args, wait=True, tcp=False):
+    def __init__(self, tmp_path, args, wait=True, tcp=False, console=False):
+        """console: the guest's serial console on pipes (self.console reads
+        it as it comes, self.type() writes to it)."""
         self.target = None
         spec = "tcp:127.0.0.1:0" if tcp else f"unix:{tmp_path}/gdb.sock"
         cmd = [str(rax_path())] + [str(a) for a in args] + ["--gdb", spec] + (["--gdb-wait"] if wait else [])
-        self.p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True, errors="replace")
+        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE if console else subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
+        self.console = Stream(self.p.stdout) if console else None
         line = self.p.stderr.readline()
         m = re.match(r"rax: gdb: listening on (tcp:([\d.]+):(\d+)|unix:(\S+))", line)
         if not m:
@@ -63,19 +67,95 @@ class Rax:
         self.target = f"{m.group(2)}:{m.group(3)}" if m.group(2) else m.group(4)
         self.addr = (m.group(2), int(m.group(3))) if m.group(2) else m.group(4)
 
+    def type(self, text):
+        self.p.stdin.write(text)
+        self.p.stdin.flush()
+
     def wait(self, timeout=20):
         try:
-            out, err = self.p.communicate(timeout=timeout)
+            out, err = self.p.communicate(timeout=timeout) if not self.console else (None, self._wait_err(timeout))
         except subprocess.TimeoutExpired:
             self.p.kill()
             out, err = self.p.communicate()
             pytest.fail(f"rax did not end: {err}")
         return self.p.returncode, err
 
+    def _wait_err(self, timeout):
+        self.p.wait(timeout)  # the console's own reader drains stdout
+        return self.p.stderr.read()
+
     def kill(self):
         if self.p.poll() is None:
             self.p.kill()
-            self.p.communicate()
+            if self.console:
+                self.p.wait()
+            else:
+                self.p.communicate()
+
+
+class Stream:
+    """A pipe drained by a thread (so a writer never blocks on it);
+    until() waits for a string in what came since the last match."""
+
+    def __init__(self, pipe):
+        self.buf, self.pos, self.cv = "", 0, threading.Condition()
+        threading.Thread(target=self._read, args=(pipe.fileno(),), daemon=True).start()
+
+    def _read(self, fd):
+        while chunk := os.read(fd, 65536):
+            with self.cv:
+                self.buf += chunk.decode("latin1")
+                self.cv.notify_all()
+
+    def until(self, needle, timeout):
+        """The text before needle (and move past it), or None after timeout."""
+        end = time.monotonic() + timeout
+        with self.cv:
+            while (i := self.buf.find(needle, self.pos)) < 0:
+                if not self.cv.wait(max(end - time.monotonic(), 0)) and time.monotonic() >= end:
+                    return None
+            out, self.pos = self.buf[self.pos:i], i + len(needle)
+            return out
+
+
+class GdbSession:
+    """gdb reading commands from a pipe, one at a time: each is followed by
+    an echo of a marker, so the test knows when gdb finished it and can act
+    on the guest (type on its console) in between."""
+
+    MARK = "@@gdb-command-done@@"
+
+    def __init__(self, target):
+        self.p = subprocess.Popen([GDB, "-q", "-nx", "-ex", "set pagination off", "-ex", "set confirm off",
+                                   "-ex", f"target remote {target}"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+        self.out = Stream(self.p.stdout)
+        self.log = ""
+
+    def send(self, cmd):
+        """Start cmd; done() waits for its output."""
+        self.p.stdin.write(f"{cmd}\necho {self.MARK}\\n\n")
+        self.p.stdin.flush()
+
+    def done(self, timeout=60):
+        out = self.out.until(self.MARK, timeout)
+        if out is None:
+            pytest.fail(f"gdb did not finish a command:\n{self.log}{self.out.buf[self.out.pos:]}")
+        out = out.replace("(gdb) ", "")  # prompts start the lines
+        self.log += out
+        return out
+
+    def __call__(self, cmd, timeout=60):
+        self.send(cmd)
+        return self.done(timeout)
+
+    def interrupt(self):
+        self.p.send_signal(signal.SIGINT)  # gdb sends 0x03 to the stub
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.kill()
+        self.p.wait()
 
 
 @pytest.fixture
@@ -417,41 +497,74 @@ def test_reverse_continue_interrupt(rax_gdb):
 
 
 @pytest.mark.boot
-def test_linux_start_kernel(rax_gdb):
-    """Break at start_kernel (hbreak: the address from the kernel's kallsyms;
-    nokaslr, so RIP is the symbol's address), read boot_command_line, then
-    let the boot go on a little and interrupt it."""
+def test_linux_boot_to_shell(rax_gdb):
+    """The Debian kernel on the interpreter under gdb, symbols from the
+    kernel's own kallsyms (Debian's System.map is a placeholder; nokaslr, so
+    the addresses hold): break at start_kernel and read boot_command_line;
+    continue to the busybox shell; type `sync` and stop in its syscall
+    handler (the pt_regs it gets hold the syscall number); reverse-continue
+    from there, about a billion and a half instructions into the run, to the
+    shell's read of the line; detach, and the shell goes on to power off."""
     from conftest import guest_asset
     bz, initrd = guest_asset("bzImage"), guest_asset("initrd.img")
     if not shutil.which("lz4"):
         pytest.skip("lz4 is needed to read the kernel's symbols")
-    syms = kallsyms(vmlinux_of(bz), {"start_kernel", "boot_command_line"})
+    names = {"start_kernel", "boot_command_line", "__x64_sys_sync", "__x64_sys_read"}
+    syms = kallsyms(vmlinux_of(bz), names)
+    assert set(syms) == names, syms
     cmdline = "console=ttyS0 earlyprintk=serial,ttyS0 panic=-1 reboot=k nokaslr rax.gdb=1"
-    r = rax_gdb(["--backend", "emulator", "--kernel", bz, "--initrd", initrd, "--cmdline", cmdline])
-    t0 = time.monotonic()
-    out = gdb(r.target, [
-        f"hbreak *{syms['start_kernel']:#x}",
-        "continue",
-        "p/x $pc",
-        f"x/s {syms['boot_command_line']:#x}",
-        "monitor icount",
-        "stepi 3",
-        "reverse-stepi 3",
-        "p/x $pc",
-        "delete",
-        "continue",
-        "monitor icount",
-        "kill",
-    ], elf=False, sigint_after=5.0)
-    took = time.monotonic() - t0
-    assert values(out, "")[0] == syms["start_kernel"], out
-    assert cmdline in out, out
-    assert values(out, "")[1] == syms["start_kernel"], out  # back where it was, from a snapshot
-    counts = [int(x) for x in re.findall(r"^(\d+)$", out, re.M)]
-    assert len(counts) == 2 and counts[1] > counts[0] > 10_000_000, out
-    rc, err = r.wait()
-    assert rc == SIGNAL, err
-    print(f"start_kernel after {counts[0]} instructions; test {took:.1f} s")
+    r = rax_gdb(["--backend", "emulator", "--kernel", bz, "--initrd", initrd, "--cmdline", cmdline], console=True)
+    g = GdbSession(r.target)
+    try:
+        g("")
+        t0 = time.monotonic()
+        g(f"hbreak *{syms['start_kernel']:#x}")
+        g("continue", 120)
+        assert values(g("p/x $pc"), "") == [syms["start_kernel"]], g.log
+        assert cmdline in g(f"x/s {syms['boot_command_line']:#x}"), g.log
+        at_start = int(g("monitor icount"))
+        g("stepi 3")
+        g("reverse-stepi 3")
+        assert values(g("p/x $pc"), "") == [syms["start_kernel"]], g.log  # back, from a snapshot
+        g("delete")
+
+        g.send("continue")
+        shell = r.console.until("/ # ", 300)
+        assert shell is not None and "RAX-INIT: busybox userspace up" in shell, r.console.buf[-3000:]
+        g.interrupt()
+        assert "SIGINT" in g.done(), g.log
+        g(f"hbreak *{syms['__x64_sys_sync']:#x}")
+        g.send("continue")
+        r.type("sync\n")  # the guest is stopped until gdb's continue: nothing is read before the breakpoint is in
+        assert re.search(r"^Breakpoint 2, ", g.done(60), re.M), g.log
+        assert values(g("p/x $pc"), "") == [syms["__x64_sys_sync"]], g.log
+        assert values(g("p *(long *)($rdi + 120)"), "") == [SYS_SYNC], g.log  # pt_regs.orig_ax
+        at_sync = int(g("monitor icount"))
+        assert at_sync > at_start > 10_000_000, g.log
+        t_boot = time.monotonic() - t0
+
+        g(f"hbreak *{syms['__x64_sys_read']:#x}")
+        t1 = time.monotonic()
+        assert re.search(r"^Breakpoint 3, ", g("reverse-continue", 120), re.M), g.log
+        t_rev = time.monotonic() - t1
+        assert values(g("p/x $pc"), "") == [syms["__x64_sys_read"]], g.log
+        assert values(g("p *(long *)($rdi + 120)"), "") == [SYS_READ], g.log
+        at_read = int(g("monitor icount"))
+        assert at_start < at_read < at_sync, g.log
+        g("delete")
+        g("detach")
+    finally:
+        g.close()
+    r.type("echo typed-$((6*7))\n")
+    assert r.console.until("typed-42", 60) is not None, r.console.buf[-3000:]
+    r.type("exit\n")
+    rc, err = r.wait(120)
+    assert rc == OK, err
+    print(f"start_kernel at instruction {at_start}, sys_sync at {at_sync} ({t_boot:.1f} s from gdb's attach); "
+          f"reverse-continue back {at_sync - at_read} instructions to sys_read: {t_rev:.2f} s")
+
+
+SYS_READ, SYS_SYNC = 0, 162  # x86-64 syscall numbers
 
 
 # ---- protocol robustness, over a raw socket ----

@@ -589,8 +589,12 @@ static int at_point(struct emu_history *h, uint64_t pos, struct rax_err *err)
 	while (h->next_in < h->nin && h->in[h->next_in].pos == pos && !h->in[h->next_in].idle)
 		apply_input(h, &h->in[h->next_in++]);
 	atomic_store(&h->live, pos >= h->newest);
+	/* A stop that cut a wait short (HLT, then a debugger's Ctrl-C) resumes
+	 * inside emu_idle: input taken here is logged as taken while idle, at
+	 * the wait's time, because a replay reaches this position in the wait
+	 * too, before any stop point, and must take it there. */
 	if (pos >= h->newest)
-		take_rx(h, false, 0);
+		take_rx(h, h->bsp->idle_cut, h->bsp->idle_cut ? emu_now_ns(h->bsp) : 0);
 	if (h->vm->uart)
 		h->vm->uart->mute = pos < h->newest;
 	return 0;

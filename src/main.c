@@ -18,6 +18,7 @@
 #include "cpuid_model.h"
 #include "kvm_probe.h"
 #include "emu/history.h"
+#include "emu/jit/jit.h"
 #include "emu/trace.h"
 #include "gdb/gdbstub.h"
 #include "loader/multiboot.h"
@@ -74,6 +75,11 @@ static void usage(FILE *f)
 		"                      time; default with the realtime clock) or Unix\n"
 		"                      seconds (default with the virtual clock: %lld)\n"
 		"  --stats             print instructions executed and run time at exit\n"
+		"  --jit off|on        emulator: run hot blocks as host code translated from\n"
+		"                      them (x86-64 hosts only; default off); instruction\n"
+		"                      counts and results are the interpreter's\n"
+		"  --jit-hot N         with --jit on: translate a block after N whole runs\n"
+		"                      (default %d; 1 translates at once)\n"
 		"  --gdb WHERE         a gdb stub: tcp:HOST:PORT, tcp::PORT (loopback) or\n"
 		"                      unix:PATH; gdb attaches with 'target remote ...'\n"
 		"  --gdb-wait          stop before the first instruction until gdb resumes\n"
@@ -101,7 +107,7 @@ static void usage(FILE *f)
 		"With --test: 0 passed, 1 failed (nonzero exit value or a forbidden\n"
 		"way to end), 3 unexpected exception; the other even codes as above\n"
 		"(10 also when the image's step limit is reached).\n",
-		BZ_DEFAULT_CMDLINE, RAX_MAX_CPUS, (long long)RTC_FIXED_EPOCH);
+		BZ_DEFAULT_CMDLINE, RAX_MAX_CPUS, (long long)RTC_FIXED_EPOCH, EMU_JIT_HOT_RUNS);
 }
 
 static int die(int status, const char *msg)
@@ -177,6 +183,16 @@ static void print_stats(struct rax_vm *vm, double secs)
 		fprintf(stderr, "rax: stats: instructions=%llu guest_ns=%llu wall_s=%.3f mips=%.1f\n",
 			(unsigned long long)n, (unsigned long long)vm_now_ns(vm), secs,
 			secs > 0 ? (double)n / secs / 1e6 : 0.0);
+		if (vm->cfg.jit) {
+			struct emu_jit_stats js;
+			emu_jit_vm_stats(vm, &js);
+			fprintf(stderr,
+				"rax: stats: jit blocks=%llu failed=%llu runs=%llu code_bytes=%llu flushes=%llu "
+				"translate_s=%.3f\n",
+				(unsigned long long)js.blocks, (unsigned long long)js.failed,
+				(unsigned long long)js.runs, (unsigned long long)js.code_bytes,
+				(unsigned long long)js.flushes, (double)js.translate_ns * 1e-9);
+		}
 	} else {
 		fprintf(stderr, "rax: stats: wall_s=%.3f\n", secs);
 	}
@@ -197,6 +213,8 @@ enum {
 	OPT_CLOCK,
 	OPT_CPU,
 	OPT_SMP,
+	OPT_JIT,
+	OPT_JIT_HOT,
 	OPT_GDB,
 	OPT_GDB_WAIT,
 	OPT_GDB_HISTORY,
@@ -423,6 +441,8 @@ int main(int argc, char **argv)
 		{ "clock", required_argument, 0, OPT_CLOCK },
 		{ "cpu", required_argument, 0, OPT_CPU },
 		{ "smp", required_argument, 0, OPT_SMP },
+		{ "jit", required_argument, 0, OPT_JIT },
+		{ "jit-hot", required_argument, 0, OPT_JIT_HOT },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, OPT_VERSION },
 		{ "gdb", required_argument, 0, OPT_GDB },
@@ -444,7 +464,7 @@ int main(int argc, char **argv)
 	};
 	char msg[600];
 	const char *test = NULL;
-	bool trace_extra = false;
+	bool trace_extra = false, jit_hot_set = false;
 	bool kvm_info = false, kernel_opts = false, rtc_host = false, rtc_set = false, stats = false,
 	     cmdline_set = false, clock_set = false;
 	static struct initrd_list initrds; /* static: still reachable on early returns */
@@ -539,6 +559,27 @@ int main(int argc, char **argv)
 			cfg.ncpus = (unsigned)n;
 			break;
 		}
+		case OPT_JIT:
+			if (!strcmp(optarg, "on")) {
+				cfg.jit = true;
+			} else if (!strcmp(optarg, "off")) {
+				cfg.jit = false;
+			} else {
+				snprintf(msg, sizeof(msg), "unknown --jit '%s' (off or on)", optarg);
+				return die(RAX_STATUS_USAGE, msg);
+			}
+			break;
+		case OPT_JIT_HOT: {
+			uint64_t n;
+			if (cli_parse_u64(optarg, 1, UINT16_MAX, &n, &why) < 0) {
+				snprintf(msg, sizeof(msg), "malformed --jit-hot '%s' (1 to %u runs: %s)", optarg,
+					 UINT16_MAX, why);
+				return die(RAX_STATUS_USAGE, msg);
+			}
+			cfg.jit_hot = (unsigned)n;
+			jit_hot_set = true;
+			break;
+		}
 		case OPT_GDB:
 		case 's':
 			gdb_spec = c == 's' ? "tcp::1234" : optarg;
@@ -631,6 +672,12 @@ int main(int argc, char **argv)
 		cfg.rtc_epoch = (int64_t)time(NULL);
 	else if (!rtc_set)
 		cfg.rtc_epoch = RTC_FIXED_EPOCH;
+	if (cfg.jit && cfg.backend != RAX_BACKEND_EMULATOR)
+		return die(RAX_STATUS_USAGE, "--jit on needs --backend emulator (KVM runs guest code natively)");
+	if (cfg.jit && !emu_jit_supported())
+		return die(RAX_STATUS_USAGE, "--jit on: this build has no translator (it needs an x86-64 host)");
+	if (jit_hot_set && !cfg.jit)
+		return die(RAX_STATUS_USAGE, "--jit-hot needs --jit on");
 	if (test && (cfg.kernel || kernel_opts))
 		return die(RAX_STATUS_USAGE, "--test cannot be combined with --kernel, --initrd or --cmdline");
 	if (gdb_wait && !gdb_spec)

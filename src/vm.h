@@ -72,6 +72,8 @@ struct rax_config {
 	enum rax_clock clock;
 	unsigned cpu_level; /* enum rax_cpu_level (cpuid_model.h) both backends present; 0: the default */
 	unsigned ncpus;     /* --smp: CPUs, 1..RAX_MAX_CPUS; 0 means 1 */
+	bool jit;           /* emulator: --jit on, the block translator (src/emu/jit/) */
+	unsigned jit_hot;   /* runs of a block before it is translated (0: the default) */
 };
 
 /* The most CPUs a VM can have (--smp): the interrupt router's limit. */

@@ -206,7 +206,8 @@ struct emu_cpu {
 	 * on the paths that run cached code. */
 	const uint64_t *hbp;
 	unsigned nhbp;
-	uint8_t dbg_why; /* enum rax_debug_why of an exit_req RAX_EXIT_DEBUG */
+	uint8_t dbg_why;     /* enum rax_debug_why of an exit_req RAX_EXIT_DEBUG */
+	struct emu_jit *jit; /* the block translator (jit/jit.h), NULL when off */
 };
 
 /* The machine's CPUs when there are several (smp.c). They run on one host
@@ -251,6 +252,13 @@ struct emu_block {
 	uint32_t gen;               /* page_gen of the page when decoded */
 	uint8_t n;                  /* instructions in insn[] */
 	uint8_t fop[EMU_BLOCK_MAX]; /* fast-op number of each (fastpath.c), 0 = handler */
+	/* The translator (jit/jit.c): whole runs of this block so far, and its
+	 * translation (NULL: none yet) from code buffer epoch jit_epoch. A
+	 * block decoded again starts over, so a translation lives exactly as
+	 * long as the decoded block it was made from. */
+	uint16_t jit_hits;
+	uint32_t jit_epoch;
+	const void *jit;
 	struct emu_insn insn[EMU_BLOCK_MAX];
 };
 

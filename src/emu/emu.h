@@ -54,6 +54,10 @@ uint64_t emu_interrupt_count(struct rax_vm *vm);
 int emu_set_cpu_level(struct rax_vm *vm, unsigned level);
 unsigned emu_cpu_level(struct rax_vm *vm);
 
+struct emu_jit_stats;
+/* The block translators' figures (--jit on), summed over the CPUs. */
+void emu_jit_vm_stats(struct rax_vm *vm, struct emu_jit_stats *s);
+
 /* Disassemble the instruction at guest-virtual rip (for reports); returns
  * its length, or 0 when it cannot be fetched or decoded (buf says why). */
 unsigned emu_disasm_guest(struct rax_vm *vm, uint64_t rip, char *buf, unsigned n);

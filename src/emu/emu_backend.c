@@ -29,6 +29,7 @@
 #include "emu/insn/handlers.h"
 #include "emu/fastpath.h"
 #include "emu/history.h"
+#include "emu/jit/jit.h"
 #include "emu/trace.h"
 #include "emu/plant.h"
 #include "layout.h"
@@ -87,7 +88,8 @@ static const struct emu_insn *decode_uncached(struct emu_cpu *c, const uint8_t *
 /*
  * The instructions starting at c->rip: a cached block, a newly decoded one,
  * or (page-crossing, outside RAM) a single instruction in c->one. Faults
- * raise. *n receives the count, *fop the fast-op numbers (NULL: none).
+ * raise. *n receives the count, *fop the fast-op numbers (NULL: none),
+ * *blk the cached block (NULL: none).
  */
 /* Is la one of the host debugger's execution breakpoints? (Asked only when
  * decoding, and only while it has some.) */
@@ -109,8 +111,9 @@ static const struct emu_insn *break_block(unsigned *n, const uint8_t **fop)
 	return &none;
 }
 
-static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n, const uint8_t **fop)
+static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n, const uint8_t **fop, struct emu_block **blk)
 {
+	*blk = NULL;
 	uint64_t la = emu_code_linear(c, c->rip);
 	uint8_t buf[16];
 	const uint8_t *p;
@@ -144,6 +147,7 @@ static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n, const 
 	if (__builtin_expect(b->tag == (gpa << 1 | 1) && b->gen == c->page_gen[pfn], 1)) {
 		*n = b->n;
 		*fop = b->fop;
+		*blk = b;
 		return b->insn;
 	}
 	/* decode a straight run within this page; with host breakpoints it ends
@@ -177,8 +181,11 @@ static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n, const 
 	b->tag = gpa << 1 | 1;
 	b->gen = c->page_gen[pfn];
 	b->n = (uint8_t)k;
+	b->jit = NULL; /* a new block: its translation, if any, is gone with the old one */
+	b->jit_hits = 0;
 	*n = k;
 	*fop = b->fop;
+	*blk = b;
 	return b->insn;
 }
 
@@ -423,7 +430,8 @@ void emu_run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 				c->exit_req = RAX_EXIT_STEP; /* the step was the #DB's delivery */
 			continue;
 		}
-		const struct emu_insn *in = fetch_block(c, &n, &fop);
+		struct emu_block *blk;
+		const struct emu_insn *in = fetch_block(c, &n, &fop, &blk);
 		if (__builtin_expect(single || tf || rf, 0)) {
 			run_one(c, in, fop, tf);
 			if (single) {
@@ -446,7 +454,9 @@ void emu_run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 				n = room ? (unsigned)room : 1;
 			if (__builtin_expect(c->dbg.active & EMU_DBG_EXEC, 0))
 				n = emu_dbg_cut(c, in, n); /* stop before an instruction breakpoint */
-			emu_run_block(c, in, fop, n);
+			/* the translator runs whole cached blocks only (jit/jit.h) */
+			if (!c->jit || !blk || n != blk->n || !emu_jit_run(c, blk))
+				emu_run_block(c, in, fop, n);
 			if (__builtin_expect(c->dbg.hit | c->dbg.host_hit | c->dbg.pend, 0))
 				emu_dbg_trap(c, false); /* the block ended at the instruction that hit */
 		}
@@ -496,6 +506,8 @@ void emu_run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 
 /* CPU `index` in its power-up state; the BSP (index 0) allocates the RAM
  * page marks that every CPU shares. NULL when out of memory. */
+static void cpu_free(struct emu_cpu *c, bool bsp);
+
 static struct emu_cpu *cpu_new(struct rax_vm *vm, unsigned index, const struct emu_cpu *bsp)
 {
 	struct emu_cpu *c = calloc(1, sizeof(*c));
@@ -515,6 +527,10 @@ static struct emu_cpu *cpu_new(struct rax_vm *vm, unsigned index, const struct e
 			free(c->code_bits);
 		}
 		free(c);
+		return NULL;
+	}
+	if (vm->cfg.jit && !(c->jit = emu_jit_new(vm->cfg.jit_hot))) {
+		cpu_free(c, !bsp);
 		return NULL;
 	}
 	c->cur_exc = -1;
@@ -543,6 +559,7 @@ static void cpu_free(struct emu_cpu *c, bool bsp)
 {
 	if (!c)
 		return;
+	emu_jit_free(c->jit);
 	free(c->bcache);
 	if (bsp) {
 		free(c->page_gen);
@@ -730,6 +747,25 @@ uint64_t emu_instruction_count(struct rax_vm *vm)
 	for (unsigned i = 1; c->smp && i < c->smp->n; i++)
 		n += c->smp->cpu[i]->icount;
 	return n;
+}
+
+void emu_jit_vm_stats(struct rax_vm *vm, struct emu_jit_stats *s)
+{
+	struct emu_cpu *c = cpu_of(vm);
+	memset(s, 0, sizeof(*s));
+	for (unsigned i = 0; i < (c->smp ? c->smp->n : 1); i++) {
+		struct emu_cpu *k = c->smp ? c->smp->cpu[i] : c;
+		struct emu_jit_stats one;
+		if (!k->jit)
+			continue;
+		emu_jit_get_stats(k->jit, &one);
+		s->blocks += one.blocks;
+		s->failed += one.failed;
+		s->runs += one.runs;
+		s->code_bytes += one.code_bytes;
+		s->flushes += one.flushes;
+		s->translate_ns += one.translate_ns;
+	}
 }
 
 uint64_t emu_interrupt_count(struct rax_vm *vm)

@@ -36,38 +36,6 @@
 
 #define FAST_INLINE static inline __attribute__((always_inline))
 
-/*
- * The fast ops: X(name) for each. Suffix 4/8 is the operand size, R the
- * register form, M the memory form.
- */
-#define SIZED(X, n) X(n##4) X(n##8)
-// clang-format off
-#define ALU_OPS(X, k) SIZED(X, k##_EvGv_R) SIZED(X, k##_EvGv_M) SIZED(X, k##_GvEv_R) \
-	SIZED(X, k##_GvEv_M) SIZED(X, k##_EvIz_R) SIZED(X, k##_EvIz_M)
-// clang-format on
-// clang-format off
-#define FAST_OPS(X)                                                                    \
-	X(generic)                                                                     \
-	SIZED(X, mov_EvGv_R) SIZED(X, mov_EvGv_M) SIZED(X, mov_GvEv_R) SIZED(X, mov_GvEv_M) \
-	SIZED(X, mov_EvIz_R) SIZED(X, mov_EvIz_M) SIZED(X, mov_ZvIv)                   \
-	ALU_OPS(X, add) ALU_OPS(X, or) ALU_OPS(X, and) ALU_OPS(X, sub) ALU_OPS(X, xor)   \
-	ALU_OPS(X, cmp)                                                                \
-	SIZED(X, test_EvGv_R) SIZED(X, test_EvGv_M)                                    \
-	SIZED(X, lea) SIZED(X, movzxb_R) SIZED(X, movzxb_M) SIZED(X, movzxw_R) SIZED(X, movzxw_M) \
-	X(movsxd_R) X(movsxd_M) SIZED(X, cmov_R) SIZED(X, cmov_M) SIZED(X, imul_R)       \
-	X(setcc_R) X(setcc_M) X(push) X(pop) X(jcc) X(jmp) X(call) X(ret)               \
-	SIZED(X, rol_I_R) SIZED(X, ror_I_R) SIZED(X, shl_I_R) SIZED(X, shr_I_R) SIZED(X, sar_I_R) \
-	SIZED(X, shift_R) SIZED(X, shift_M)                                             \
-	X(planted) X(dbgbreak)
-// clang-format on
-
-enum {
-#define X(n) FOP_##n,
-	FAST_OPS(X)
-#undef X
-		FOP_COUNT
-};
-_Static_assert(FOP_COUNT <= 256, "fast-op numbers must fit uint8_t");
 
 /* Handlers with fast ops, identified by function pointer. */
 enum fast_kind {
@@ -170,7 +138,7 @@ static uint8_t select_fop(const struct emu_cpu *c, const struct emu_insn *in)
 	if (!row_kind)
 		row_kind_init();
 	/* the other plants break handlers: every instruction must reach them */
-	bool handler_plant = emu_plant != EMU_PLANT_NONE && emu_plant != EMU_PLANT_FASTOP;
+	bool handler_plant = emu_plant != EMU_PLANT_NONE && emu_plant != EMU_PLANT_FASTOP && emu_plant != EMU_PLANT_JIT;
 	if (handler_plant || !c->s.seg[RAX_SEG_CS].l || in->asz != 8)
 		return FOP_generic;
 	enum fast_kind k = (enum fast_kind)row_kind[in->row];

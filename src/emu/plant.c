@@ -25,4 +25,6 @@ void emu_plant_init(void)
 		emu_plant = EMU_PLANT_FAULT;
 	else if (!strcmp(v, "fastop"))
 		emu_plant = EMU_PLANT_FASTOP;
+	else if (!strcmp(v, "jit"))
+		emu_plant = EMU_PLANT_JIT;
 }

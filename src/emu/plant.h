@@ -2,16 +2,20 @@
  * plant.h - planted bugs: a debug-only switch that breaks one emulator
  * behaviour on purpose, so tests can prove rax-diff finds it precisely.
  *
- * RAX_EMU_PLANT=flag|result|memory|fault|fastop, read once by emu_plant_init():
+ * RAX_EMU_PLANT=flag|result|memory|fault|fastop|jit, read once by emu_plant_init():
  *   flag    ADD computes CF inverted
  *   result  SUB's result is off by one
  *   memory  MOV to memory stores the low byte XOR 0x01
  *   fault   DIV/IDIV by zero does not raise #DE (the destination is left alone)
  *   fastop  the fast path's ADD r/m64, r64 register form (fastpath.c) drops
  *           the carry from bit 31 into bit 32; the ADD handler stays right
+ *   jit     the translator's ADD r/m64, r64 register form (jit/jit.c) adds
+ *           only the low halves (the result's high half is lost); the
+ *           interpreter stays right
  * Unset (the default) costs one predictable branch in those handlers; the
  * first four turn the fast ops off (their bugs live in the handlers), fastop
- * is chosen at decode time and costs the block runner nothing.
+ * is chosen at decode time and costs the block runner nothing, jit at
+ * translation time.
  */
 #ifndef RAX_EMU_PLANT_H
 #define RAX_EMU_PLANT_H
@@ -22,7 +26,8 @@ enum emu_plant_kind {
 	EMU_PLANT_RESULT,
 	EMU_PLANT_MEMORY,
 	EMU_PLANT_FAULT,
-	EMU_PLANT_FASTOP
+	EMU_PLANT_FASTOP,
+	EMU_PLANT_JIT
 };
 
 extern int emu_plant;

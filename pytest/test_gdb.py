@@ -468,6 +468,43 @@ def test_reverse_step_and_continue(rax_gdb, tmp_path):
     assert rc == SIGNAL and "history:" in err, err
 
 
+def test_reverse_watchpoints(rax_gdb):
+    """reverse-continue stops at watchpoints as a forward run would, write,
+    read and access alike: back from the third write of `watched` to the
+    second (gdb shows the value going back); from there a read watchpoint
+    on `go` (read once a loop, by the cmp) stops just after the first
+    tick's loop read it, and an access watchpoint on `counter` after that
+    tick's `mov rax, [counter]`."""
+    r = rax_gdb(backend_args("emulator"))
+    out = gdb(r.target, [
+        "watch *(long *)&watched",
+        "continue", "continue", "continue",
+        "p *(long *)&watched",
+        "reverse-continue",
+        "p *(long *)&watched",
+        "delete",
+        "rwatch *(long *)&go",
+        "reverse-continue",
+        "x/i $pc",
+        "p *(long *)&counter",
+        "delete",
+        "awatch *(long *)&counter",
+        "reverse-continue",
+        "x/i $pc",
+        "p *(long *)&counter",
+        "kill",
+    ])
+    v = values(out, "")
+    assert v[0] == 3 and v[1] == 2, out  # the write of 3 undone: back after the write of 2
+    assert re.search(r"Value = 0\n", out), out  # the read watchpoint reports the value it read
+    jumps = re.findall(r"=> 0x[0-9a-f]+ <[^>]+>:\s+(\w+)", out)
+    assert jumps[:1] == ["je"], out  # just after `cmp qword [go], 0`
+    assert v[2] == 1, out  # the loop after the first tick
+    assert jumps[1:] == ["mov"] and v[3] == 1, out  # after `mov rax, [counter]`, before the store
+    rc, err = r.wait()
+    assert rc == SIGNAL, err
+
+
 def test_reverse_stepi_per_cpu(rax_gdb):
     """--smp 2: reverse-stepi moves the selected thread's CPU back; CPU 1,
     which never ran (it waits for a SIPI), has no history and nothing moves."""

@@ -56,6 +56,13 @@ static uint8_t kind_bit(unsigned kind)
 	return kind == EMU_BP_EXEC ? EMU_DBG_EXEC : kind == EMU_BP_IO ? EMU_DBG_IO : EMU_DBG_DATA;
 }
 
+/* Host slot i takes part in matching: set, and (record mode) not an
+ * execution breakpoint. */
+static bool host_on(const struct emu_dbg *d, unsigned i)
+{
+	return (d->host_used >> i & 1) && !(d->host_record && d->host[i].kind == EMU_BP_EXEC);
+}
+
 void emu_dbg_update(struct emu_cpu *c)
 {
 	struct emu_dbg *d = &c->dbg;
@@ -89,14 +96,14 @@ void emu_dbg_update(struct emu_cpu *c)
 			active |= kind_bit(b.kind);
 	}
 	for (unsigned i = 0; i < EMU_DBG_HOST_SLOTS; i++)
-		if (d->host_used & (1u << i))
+		if (host_on(d, i))
 			active |= kind_bit(d->host[i].kind);
 	d->active = active;
 	d->xlo = UINT64_MAX;
 	d->xhi = 0;
 	for (unsigned n = 0; n < 4 + EMU_DBG_HOST_SLOTS; n++) {
 		const struct emu_bp *b = n < 4 ? &d->guest[n] : &d->host[n - 4];
-		bool on = n < 4 ? b->on : (d->host_used >> (n - 4)) & 1;
+		bool on = n < 4 ? b->on : host_on(d, n - 4);
 		if (on && b->kind == EMU_BP_EXEC) {
 			d->xlo = b->lo < d->xlo ? b->lo : d->xlo;
 			d->xhi = b->lo > d->xhi ? b->lo : d->xhi;
@@ -167,20 +174,26 @@ void emu_dbg_io(struct emu_cpu *c, uint16_t port, unsigned size)
 			host_match(c, i, port);
 }
 
+/* The stop record of a match of slots (the lowest one names it). */
+static struct emu_dbg_stop stop_of(const struct emu_cpu *c, uint32_t slots, uint64_t access)
+{
+	unsigned i = (unsigned)__builtin_ctz(slots);
+	return (struct emu_dbg_stop){ .slot = (int)i,
+				      .kind = (enum emu_bp_kind)c->dbg.host[i].kind,
+				      .addr = c->dbg.host[i].lo,
+				      .access = access,
+				      .slots_hit = slots,
+				      .cpu = c->cpu_index };
+}
+
 /* A host slot hit: end the run with RAX_EXIT_DEBUG and remember why. */
 static void host_stop(struct emu_cpu *c, uint32_t slots, uint64_t access)
 {
 	struct emu_dbg *d = &c->dbg;
-	unsigned i = (unsigned)__builtin_ctz(slots);
 	d->stopped = true;
-	d->stop = (struct emu_dbg_stop){ .slot = (int)i,
-					 .kind = (enum emu_bp_kind)d->host[i].kind,
-					 .addr = d->host[i].lo,
-					 .access = access,
-					 .slots_hit = slots,
-					 .cpu = c->cpu_index };
+	d->stop = stop_of(c, slots, access);
 	c->exit_req = RAX_EXIT_DEBUG;
-	c->dbg_why = d->host[i].kind == EMU_BP_EXEC ? RAX_DEBUG_BREAK : RAX_DEBUG_WATCH;
+	c->dbg_why = d->stop.kind == EMU_BP_EXEC ? RAX_DEBUG_BREAK : RAX_DEBUG_WATCH;
 }
 
 /* After delivering a #DB: its own stack writes may have hit a watch; they
@@ -206,7 +219,11 @@ static void collect(struct emu_cpu *c, bool bs)
 	struct emu_dbg *d = &c->dbg;
 	d->pend |= d->hit | (bs ? DR6_BS : 0);
 	d->hit = 0;
-	if (d->host_hit) {
+	if (d->host_hit && d->host_record) {
+		d->seen = d->host_hit;
+		d->seen_at = c->icount;
+		d->host_hit = 0;
+	} else if (d->host_hit) {
 		host_stop(c, d->host_hit, d->host_access);
 		d->host_hit = 0;
 	}
@@ -249,7 +266,7 @@ bool emu_dbg_exec(struct emu_cpu *c, bool rf)
 		return false;
 	uint32_t slots = 0;
 	for (unsigned i = 0; !skip && d->host_used >> i; i++)
-		if ((d->host_used & (1u << i)) && d->host[i].kind == EMU_BP_EXEC && d->host[i].lo == la)
+		if (host_on(d, i) && d->host[i].kind == EMU_BP_EXEC && d->host[i].lo == la)
 			slots |= 1u << i;
 	if (slots) {
 		host_stop(c, slots, la);
@@ -283,7 +300,7 @@ unsigned emu_dbg_cut(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
 			if (d->guest[j].on && d->guest[j].kind == EMU_BP_EXEC && d->guest[j].lo == la)
 				return k;
 		for (unsigned i = 0; d->host_used >> i; i++)
-			if ((d->host_used & (1u << i)) && d->host[i].kind == EMU_BP_EXEC && d->host[i].lo == la)
+			if (host_on(d, i) && d->host[i].kind == EMU_BP_EXEC && d->host[i].lo == la)
 				return k;
 	}
 	return n;
@@ -362,17 +379,41 @@ void emu_dbg_host_clear(struct rax_vm *vm)
 	}
 }
 
-void emu_dbg_exit(const struct emu_cpu *c, struct rax_exit *ex)
+void emu_dbg_host_record(struct rax_vm *vm, bool on)
 {
-	if (ex->kind != RAX_EXIT_DEBUG || !c->dbg.stopped)
-		return;
+	struct emu_cpu *c = cpu_of(vm);
+	for (unsigned k = 0; k < ncpus(c); k++) {
+		struct emu_cpu *p = cpu_at(c, k);
+		p->dbg.host_record = on;
+		p->dbg.seen = 0;
+		emu_dbg_update(p);
+	}
+}
+
+bool emu_dbg_host_seen(const struct emu_cpu *c, struct emu_dbg_stop *out)
+{
+	if (!c->dbg.seen || c->dbg.seen_at != c->icount)
+		return false;
+	*out = stop_of(c, c->dbg.seen, 0);
+	return true;
+}
+
+uint8_t emu_dbg_gdb_kind(enum emu_bp_kind kind)
+{
 	static const uint8_t gdb_kind[] = { [EMU_BP_EXEC] = RAX_BP_HW,
 					    [EMU_BP_WRITE] = RAX_WP_WRITE,
 					    [EMU_BP_IO] = RAX_WP_ACCESS,
 					    [EMU_BP_ACCESS] = RAX_WP_ACCESS,
 					    [EMU_BP_READ] = RAX_WP_READ };
+	return gdb_kind[kind];
+}
+
+void emu_dbg_exit(const struct emu_cpu *c, struct rax_exit *ex)
+{
+	if (ex->kind != RAX_EXIT_DEBUG || !c->dbg.stopped)
+		return;
 	ex->watch_addr = c->dbg.stop.addr;
-	ex->watch_kind = gdb_kind[c->dbg.stop.kind];
+	ex->watch_kind = emu_dbg_gdb_kind(c->dbg.stop.kind);
 }
 
 bool emu_dbg_last_stop(struct rax_vm *vm, struct emu_dbg_stop *out)

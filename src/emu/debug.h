@@ -76,6 +76,15 @@ struct emu_dbg_stop {
 	uint32_t slots_hit;    /* bit n: host slot n matched in that instruction */
 	unsigned cpu;          /* the CPU it happened on */
 };
+/* Record mode on or off for every CPU (struct emu_dbg: host_record). */
+void emu_dbg_host_record(struct rax_vm *vm, bool on);
+/* Record mode: did c's last retired instruction (or the event delivered
+ * after it) make an access a host watchpoint matches? Fills *out as
+ * emu_dbg_last_stop does. */
+bool emu_dbg_host_seen(const struct emu_cpu *c, struct emu_dbg_stop *out);
+
+/* gdb's watchpoint kind (RAX_BP_HW, RAX_WP_*) for a slot kind. */
+uint8_t emu_dbg_gdb_kind(enum emu_bp_kind kind);
 /* Fills *out and returns true when the last exit was a host hit. */
 bool emu_dbg_last_stop(struct rax_vm *vm, struct emu_dbg_stop *out);
 
@@ -128,6 +137,12 @@ struct emu_dbg {
 	uint64_t skip_rip;
 	bool stopped; /* the last exit was a host hit (stop below) */
 	struct emu_dbg_stop stop;
+	/* Record mode (a reverse search replays through the slots): host data
+	 * slots that match set seen (at icount seen_at) instead of stopping,
+	 * and host execution slots are left to the search. */
+	bool host_record;
+	uint32_t seen;
+	uint64_t seen_at;
 };
 
 /* Decode DR7/DR0-DR3/CR4.DE into the guest slots and recompute active

@@ -18,9 +18,10 @@
  * step goes to the previous position (instruction count); a reverse
  * continue finds, by re-execution, the last earlier position where a
  * forward run would have stopped: a CPU about to execute an execution
- * breakpoint, or the instruction before it having written a watched byte
- * (write and access watchpoints; a read leaves no trace in the write log,
- * so read watchpoints do not stop a reverse continue). With none, it goes
+ * breakpoint, or the instruction before it having made an access a
+ * watchpoint matches (write, read or access: the replay runs with the
+ * watchpoints' host slots in record mode, debug.h, so they match exactly as
+ * forward, on linear addresses, without stopping). With none, it goes
  * to the oldest position kept and says so (replaylog:begin). A debugger's
  * stop request (Ctrl-C) ends the search in the interval it is replaying,
  * at its last position (reported as an interrupt).
@@ -192,13 +193,6 @@ bool emu_gdb_can_reverse(struct rax_vm *vm) { return history_active(vm); }
 /* ---- reverse ---- */
 
 struct rev_probe {
-	struct rax_vm *vm;
-	/* watched guest-physical ranges (translated when the search starts) */
-	struct {
-		uint64_t lo, hi, addr;
-		uint8_t kind;
-	} w[RAX_MAX_BREAKPOINTS];
-	unsigned nw;
 	/* what the last hit was */
 	int why;
 	uint64_t addr;
@@ -220,19 +214,13 @@ static bool rev_probe(struct rax_vm *vm, uint64_t k, void *arg)
 			return true;
 		}
 	}
-	if (!p->nw)
-		return false;
-	unsigned n;
-	bool overflow;
-	const struct history_write *w = history_writes(vm, &n, &overflow);
-	for (unsigned i = 0; i < n; i++)
-		for (unsigned j = 0; j < p->nw; j++)
-			if (w[i].gpa < p->w[j].hi && w[i].gpa + w[i].size > p->w[j].lo) {
-				p->why = RAX_DEBUG_WATCH;
-				p->addr = p->w[j].addr;
-				p->kind = p->w[j].kind;
-				return true;
-			}
+	struct emu_dbg_stop seen;
+	if (c && emu_dbg_host_seen(c, &seen)) {
+		p->why = RAX_DEBUG_WATCH;
+		p->addr = seen.addr;
+		p->kind = emu_dbg_gdb_kind(seen.kind);
+		return true;
+	}
 	return false;
 }
 
@@ -258,11 +246,11 @@ int emu_gdb_reverse(struct rax_vm *vm, unsigned cpu, bool step, struct rax_exit 
 	unsigned n = bsp->nhbp;
 	if (list)
 		hbp_enable(vm, NULL, 0);
-	emu_dbg_host_clear(vm); /* watchpoints too: a replay must not stop at them */
+	emu_dbg_host_record(vm, true); /* watchpoints: noted, the replay goes on */
 	int rc = reverse(vm, cpu, step, ex, err);
+	emu_dbg_host_record(vm, false);
 	if (list)
 		hbp_enable(vm, list, n);
-	host_watches(vm, dbg.bp, dbg.n); /* (fitted when they were set) */
 	return rc;
 }
 
@@ -309,22 +297,7 @@ static int reverse(struct rax_vm *vm, unsigned cpu, bool step, struct rax_exit *
 		ex->rip = cpu_n(vm, cpu) ? cpu_n(vm, cpu)->rip : 0;
 		return 0;
 	} else {
-		static struct rev_probe p;
-		memset(&p, 0, sizeof(p));
-		p.vm = vm;
-		for (unsigned i = 0; i < dbg.n; i++) {
-			const struct rax_breakpoint *b = &dbg.bp[i];
-			uint64_t gpa;
-			if (b->kind != RAX_WP_WRITE && b->kind != RAX_WP_ACCESS)
-				continue;
-			if (emu_gdb_translate(vm, 0, b->addr, &gpa) < 0)
-				continue; /* not mapped now: cannot say where it was written */
-			p.w[p.nw].lo = gpa;
-			p.w[p.nw].hi = gpa + (b->len ? b->len : 1);
-			p.w[p.nw].addr = b->addr;
-			p.w[p.nw].kind = b->kind;
-			p.nw++;
-		}
+		struct rev_probe p = { 0 };
 		uint64_t found;
 		int r = history_find_last(vm, oldest, now, rev_probe, &p, &found, err);
 		if (r < 0)

@@ -338,6 +338,8 @@ static void restore_cpu(struct emu_history *h, struct emu_cpu *c, const struct e
 	memcpy(c->dbg.host, live->dbg.host, sizeof(c->dbg.host));
 	c->dbg.host_used = live->dbg.host_used;
 	c->dbg.host_skip = live->dbg.host_skip;
+	c->dbg.host_record = live->dbg.host_record;
+	c->dbg.seen = 0;
 	c->dbg.skip_rip = live->dbg.skip_rip;
 	c->dbg.stopped = live->dbg.stopped;
 	c->dbg.stop = live->dbg.stop;

@@ -39,7 +39,7 @@ def test_text_window(tmp_path):
 def test_binary_equals_text(tmp_path):
     txt = trace(tmp_path, "t.txt", "--trace-from", "500", "--trace-count", "2000")
     binf = trace(tmp_path, "t.bin", "--trace-from", "500", "--trace-count", "2000")
-    assert binf.read_bytes().startswith(b"RAXTRC2\n")
+    assert binf.read_bytes().startswith(b"RAXTRC3\n")
     assert binf.stat().st_size * 4 < txt.stat().st_size  # compact: about 10 bytes an instruction
     conv = subprocess.run([sys.executable, str(TOOL), str(binf)], capture_output=True, text=True, timeout=60)
     assert conv.returncode == 0, conv.stderr
@@ -59,6 +59,37 @@ def test_rip_range(tmp_path):
     lines = [ln for ln in part.read_text().splitlines() if LINE.match(ln)]
     assert lines and all(lo <= int(LINE.match(ln).group(4), 16) < hi for ln in lines)
     assert lines == [ln for ln in full if LINE.match(ln) and lo <= int(LINE.match(ln).group(4), 16) < hi]
+
+
+def test_guest_program_wide_registers_and_linear_stores(tmp_path):
+    """`rax --test` traces too: a guest program at CPL3 under paging (t_avx,
+    t_x87) shows the YMM, XMM, x87 and control registers it changes and its
+    stores by linear address, merged (a 32-byte VMOVDQU store is one); the
+    binary form converts back to the same text."""
+    def run(prog, name):
+        out = tmp_path / name
+        r = run_rax(["--backend", "emulator", "--test", asm_image(prog), "--trace", out])
+        assert r.returncode == 0, r.stdout + r.stderr
+        return out
+    avx = run("t_avx", "avx.txt").read_text()
+    assert re.search(r"^\d+ cpu0 0008:\S+ \S+ +mov cr4, rax ; cr4=[0-9a-f]+$", avx, re.M)
+    ymm = re.search(r"vmovdqu ymm0, ymmword \[.*\] ; ymm0=([0-9a-f]{64})$", avx, re.M)
+    assert ymm, avx[:3000]
+    store = re.search(r"vmovdqu ymmword \[rip\+\d+ ; 0x([0-9a-f]+)\], ymm0 ; \[([0-9a-f]+)\]32=([0-9a-f]{64})$", avx, re.M)
+    assert store and store.group(1) == store.group(2), avx[:3000]  # the linear address, all 32 bytes at once
+    assert re.search(r"vmovdqu xmm0, .* ; ymm0=0{32}[0-9a-f]{32}$", avx, re.M)  # VEX.128 zeroes the upper half
+    x87 = run("t_x87", "x87.txt").read_text()
+    assert re.search(r"fld1 ; fsw=3800 ftw=80 st0=3fff8000000000000000$", x87, re.M), x87[:2000]
+    assert re.search(r"^\d+ cpu0 0023:", x87, re.M)  # CPL3 code
+    binf = run("t_x87", "x87.bin")
+    conv = subprocess.run([sys.executable, str(TOOL), str(binf)], capture_output=True, text=True, timeout=120)
+    assert conv.returncode == 0 and conv.stdout == x87, conv.stderr
+
+
+def test_step_limited_image_refused(tmp_path):
+    """A corpus image runs step by step (its header's step limit): refused in one line."""
+    r = run_rax(["--backend", "emulator", "--test", ROOT / "testcases" / "adc_ALIb-o8.bin", "--trace", tmp_path / "t"])
+    assert r.returncode == USAGE and "step limit" in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr
 
 
 @pytest.mark.parametrize("args,why", [

@@ -125,6 +125,9 @@ static void report_debug_exit(const struct rax_vm *vm, int status)
 }
 
 /* rax --test: load a test image, run it, print the final state and outcome. */
+static struct trace_options trace_opt; /* --trace* (below) */
+static void debug_report(struct rax_vm *vm);
+
 static int run_test(struct rax_config *cfg, const char *path)
 {
 	cfg->console_in = -1; /* a test reads no terminal input */
@@ -140,8 +143,16 @@ static int run_test(struct rax_config *cfg, const char *path)
 		vm_destroy(&vm);
 		return die(err.code ? err.code : RAX_STATUS_HOST, err.msg);
 	}
+	if (trace_opt.path && (info.step_limit || trace_open(&vm, &trace_opt, &err) < 0)) {
+		if (info.step_limit)
+			rax_errf(&err, RAX_STATUS_USAGE, "--trace: '%s' runs step by step (it has a step limit)", path);
+		vm_destroy(&vm);
+		return die(err.code, err.msg);
+	}
 	err.msg[0] = 0;
 	status = testimg_run(&vm, &info, &err);
+	if (trace_opt.path)
+		debug_report(&vm);
 	struct rax_err gerr = { 0 };
 	int have_state = vm.ops->get_state(&vm, &st, &gerr) == 0;
 	struct testimg_outcome out;
@@ -689,8 +700,8 @@ int main(int argc, char **argv)
 			   "--trace-from, --trace-count, --trace-range and --trace-format need --trace FILE");
 	if ((trace_opt.path || (history_set && history_size)) && cfg.backend != RAX_BACKEND_EMULATOR)
 		return die(RAX_STATUS_USAGE, "--trace and --gdb-history need --backend emulator");
-	if ((trace_opt.path || history_set) && test)
-		return die(RAX_STATUS_USAGE, "--trace and --gdb-history work with --kernel only");
+	if (history_set && test)
+		return die(RAX_STATUS_USAGE, "--gdb-history works with --kernel only");
 	if (trace_opt.path && !trace_format_set) {
 		size_t n = strlen(trace_opt.path);
 		trace_opt.format = n > 4 && !strcmp(trace_opt.path + n - 4, ".bin") ? TRACE_BINARY : TRACE_TEXT;

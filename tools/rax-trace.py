@@ -10,18 +10,34 @@ not a rax trace or is cut short.
 import struct
 import sys
 
-REGS = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10",
-        "r11", "r12", "r13", "r14", "r15", "rflags"]
-MAGIC = b"RAXTRC2\n"
+# register numbers (docs/TRACE.md): name, width in bytes (up to 8: a varint)
+REGS = ([(n, 8) for n in ("rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10",
+                          "r11", "r12", "r13", "r14", "r15", "rflags")]
+        + [(n, 2) for n in ("es", "cs", "ss", "ds", "fs", "gs")]
+        + [(n, 8) for n in ("fs_base", "gs_base", "cr0", "cr2", "cr3", "cr4", "cr8", "efer")]
+        + [("mxcsr", 4), ("fcw", 2), ("fsw", 2), ("ftw", 1)]
+        + [("st%d" % i, 10) for i in range(8)]
+        + [("xmm%d" % i, 16) for i in range(16)]
+        + [("ymm%d" % i, 32) for i in range(16)])
+MEM_PHYS = 0x80  # the size byte's flag: a guest-physical address
+MAGIC = b"RAXTRC3\n"
 
 
 class Cut(Exception):
     pass
 
 
+def hexval(v, width):
+    """As the text form writes values: up to 8 bytes without leading zeros,
+    wider ones (little-endian bytes) with all their digits."""
+    if width <= 8:
+        return "%x" % (v if isinstance(v, int) else int.from_bytes(v, "little"))
+    return v[::-1].hex()
+
+
 def convert(data, out):
     if not data.startswith(MAGIC):
-        raise ValueError("not a rax binary trace (no RAXTRC2 header)")
+        raise ValueError("not a rax binary trace (no RAXTRC3 header)")
     pos, n = len(MAGIC), len(data)
     insn = {}  # id -> (cs, rip, bytes, text)
     last = 0
@@ -71,18 +87,18 @@ def convert(data, out):
             (cpu,) = take("<B")
             last += zigzag(varint())
             cs, rip, code, text = insn[varint()]
-            (packed,) = take("<B")
-            nregs, nmem = packed & 31, packed >> 5
-            if nmem == 7:
-                nmem = varint()
             parts = []
-            for _ in range(nregs):
+            for _ in range(varint()):
                 (reg,) = take("<B")
-                parts.append("%s=%x" % (REGS[reg], varint()))
-            for _ in range(nmem):
+                if reg >= len(REGS):
+                    raise ValueError("bad register number %d at offset %d" % (reg, pos - 1))
+                name, width = REGS[reg]
+                parts.append("%s=%s" % (name, hexval(varint() if width <= 8 else raw(width), width)))
+            for _ in range(varint()):
                 (size,) = take("<B")
-                gpa = varint()
-                parts.append("[%x]%u=%x" % (gpa, size, int.from_bytes(raw(size), "little")))
+                addr = varint()
+                phys, size = size & MEM_PHYS, size & ~MEM_PHYS
+                parts.append("[%s%x]%u=%s" % ("p:" if phys else "", addr, size, hexval(raw(size), size)))
             line = "%u cpu%u %04x:%016x %-30s %s" % (last, cpu, cs, rip, code.hex(), text)
             if parts:
                 line += " ; " + " ".join(parts)

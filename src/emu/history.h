@@ -125,7 +125,9 @@ struct history_write {
 	uint64_t value; /* the bytes written, little-endian */
 	uint8_t size;   /* 1..8 bytes (wider stores are split) */
 	uint8_t cpu;    /* the CPU that wrote */
+	uint64_t la;    /* linear address, HISTORY_NO_LA for a physical write (page-table A/D bits) */
 };
+#define HISTORY_NO_LA UINT64_MAX
 /* Within a probe (and a trace hook): the writes of the last instruction;
  * *n receives the count (at most HISTORY_MAX_WRITES, more are dropped and
  * *overflow says so). */

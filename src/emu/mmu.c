@@ -134,7 +134,7 @@ void emu_phys_write(struct emu_cpu *c, uint64_t gpa, unsigned size, uint64_t v)
 	if (__builtin_expect(c->wlog != NULL, 0)) { /* a per-instruction hook's write log (history.c) */
 		if (c->nwlog < HISTORY_MAX_WRITES)
 			c->wlog[c->nwlog++] = (struct history_write){ gpa, v & emu_mask(size), (uint8_t)size,
-								      (uint8_t)c->cpu_index };
+								      (uint8_t)c->cpu_index, HISTORY_NO_LA };
 		else
 			c->wlog_over = true;
 	}
@@ -408,12 +408,21 @@ uint64_t emu_mem_read_slow(struct emu_cpu *c, uint64_t la, unsigned size, int ac
 	return v1 | (v2 << (8 * n1));
 }
 
+/* emu_phys_write for a store to linear address la (the write log keeps it). */
+static void write_at(struct emu_cpu *c, uint64_t la, uint64_t gpa, unsigned size, uint64_t v)
+{
+	unsigned n = c->nwlog;
+	emu_phys_write(c, gpa, size, v);
+	if (c->wlog && c->nwlog > n)
+		c->wlog[n].la = la;
+}
+
 void emu_mem_write_slow(struct emu_cpu *c, uint64_t la, unsigned size, uint64_t v, bool user)
 {
 	la = linear_in(c, la);
 	unsigned off = la & GUEST_PAGE_OFFSET;
 	if (off + size <= GUEST_PAGE_SIZE) {
-		emu_phys_write(c, xlate(c, la, ACC_W, user), size, v);
+		write_at(c, la, xlate(c, la, ACC_W, user), size, v);
 		watch(c, la, size, true);
 		return;
 	}
@@ -422,8 +431,8 @@ void emu_mem_write_slow(struct emu_cpu *c, uint64_t la, unsigned size, uint64_t 
 	uint64_t g1 = xlate(c, la, ACC_W, user), g2 = xlate(c, la2, ACC_W, user);
 	watch(c, la, n1, true);
 	watch(c, la2, size - n1, true);
-	emu_phys_write(c, g1, n1, v);
-	emu_phys_write(c, g2, size - n1, v >> (8 * n1));
+	write_at(c, la, g1, n1, v);
+	write_at(c, la2, g2, size - n1, v >> (8 * n1));
 }
 
 void emu_read_block(struct emu_cpu *c, uint64_t la, void *buf, unsigned len, bool user)
@@ -461,7 +470,7 @@ void emu_write_block(struct emu_cpu *c, uint64_t la, const void *buf, unsigned l
 	if (n1 < len)
 		watch(c, la2, len - n1, true);
 	for (unsigned i = 0; i < len; i++)
-		emu_phys_write(c, i < n1 ? g1 + i : g2 + (i - n1), 1, b[i]);
+		write_at(c, i < n1 ? la + i : la2 + (i - n1), i < n1 ? g1 + i : g2 + (i - n1), 1, b[i]);
 }
 
 uint64_t emu_access_check(struct emu_cpu *c, unsigned seg, uint64_t off, unsigned n, int acc)

@@ -2,8 +2,9 @@
  * trace.c - rax --trace (trace.h; the binary format is in docs/TRACE.md).
  *
  * Phase 1 of the hook (an instruction is about to run) keeps the CPU's
- * GPRs, RFLAGS and CS:RIP and empties the write log; phase 0 (it retired)
- * compares and writes the record. An event delivered between phase 0 and
+ * state (emu_save_state) and empties the write log; phase 0 (it retired)
+ * compares the registers of the table below and writes the record, with
+ * the write log's stores merged where they are contiguous. An event delivered between phase 0 and
  * phase 1 (RIP moved without an instruction) is an event record. The
  * binary form names each distinct (RIP, bytes, mode) by a number and
  * carries its disassembly once, so that tools/rax-trace.py needs no
@@ -11,6 +12,7 @@
  */
 #include "emu/trace.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +24,8 @@
 
 struct pre {
 	bool valid;
-	uint64_t pos, icount, rip, rflags, gpr[16];
+	uint64_t pos, icount, rip;
+	struct rax_cpu_state st;
 	uint16_t cs;
 	uint8_t len, mode;
 	uint8_t bytes[15];
@@ -52,8 +55,173 @@ struct emu_trace {
 	size_t tabsize, nent;
 };
 
-static const char *const reg_names[17] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",   "r8",
-					   "r9",  "r10", "r11", "r12", "r13", "r14", "r15", "rflags" };
+/*
+ * The registers a record lists when they changed, by number (the binary
+ * form's reg byte, docs/TRACE.md): a name, where the value lives in
+ * struct rax_cpu_state, and its width (8 bytes at most: a varint in the
+ * binary form; wider: raw bytes).
+ */
+struct treg {
+	const char *name;
+	unsigned off, size;
+};
+#define ST(f) offsetof(struct rax_cpu_state, f)
+#define GPR(n, i)                       \
+	{                               \
+		n, ST(gpr) + 8 * (i), 8 \
+	}
+#define SEL(n, i)                                                                                         \
+	{                                                                                                 \
+		n, ST(seg) + sizeof(struct rax_segment) * (i) + offsetof(struct rax_segment, selector), 2 \
+	}
+#define FPR(i)                                     \
+	{                                          \
+		"st" #i, ST(fpu.st) + 16 * (i), 10 \
+	} /* ST(i): FXSAVE order */
+#define XMM(i)                                       \
+	{                                            \
+		"xmm" #i, ST(fpu.xmm) + 16 * (i), 16 \
+	}
+enum { TREG_XMM0 = 43, TREG_YMM0 = 59, TREG_COUNT = 75 };
+static const struct treg tregs[TREG_YMM0] = {
+	/* (TREG_XMM0: the 43rd below) */
+	GPR("rax", 0),
+	GPR("rcx", 1),
+	GPR("rdx", 2),
+	GPR("rbx", 3),
+	GPR("rsp", 4),
+	GPR("rbp", 5),
+	GPR("rsi", 6),
+	GPR("rdi", 7),
+	GPR("r8", 8),
+	GPR("r9", 9),
+	GPR("r10", 10),
+	GPR("r11", 11),
+	GPR("r12", 12),
+	GPR("r13", 13),
+	GPR("r14", 14),
+	GPR("r15", 15),
+	{ "rflags", ST(rflags), 8 },
+	SEL("es", 0),
+	SEL("cs", 1),
+	SEL("ss", 2),
+	SEL("ds", 3),
+	SEL("fs", 4),
+	SEL("gs", 5),
+	{ "fs_base", ST(seg[RAX_SEG_FS].base), 8 },
+	{ "gs_base", ST(seg[RAX_SEG_GS].base), 8 },
+	{ "cr0", ST(cr0), 8 },
+	{ "cr2", ST(cr2), 8 },
+	{ "cr3", ST(cr3), 8 },
+	{ "cr4", ST(cr4), 8 },
+	{ "cr8", ST(cr8), 8 },
+	{ "efer", ST(efer), 8 },
+	{ "mxcsr", ST(fpu.mxcsr), 4 },
+	{ "fcw", ST(fpu.fcw), 2 },
+	{ "fsw", ST(fpu.fsw), 2 },
+	{ "ftw", ST(fpu.ftw), 1 },
+	FPR(0),
+	FPR(1),
+	FPR(2),
+	FPR(3),
+	FPR(4),
+	FPR(5),
+	FPR(6),
+	FPR(7),
+	XMM(0),
+	XMM(1),
+	XMM(2),
+	XMM(3),
+	XMM(4),
+	XMM(5),
+	XMM(6),
+	XMM(7),
+	XMM(8),
+	XMM(9),
+	XMM(10),
+	XMM(11),
+	XMM(12),
+	XMM(13),
+	XMM(14),
+	XMM(15),
+};
+/* Registers 59-74, ymm0-ymm15 (32 bytes: xmm then the upper half), take
+ * the place of xmmN when the upper half changed. */
+static const char *const ymm_names[16] = { "ymm0", "ymm1", "ymm2",  "ymm3",  "ymm4",  "ymm5",  "ymm6",  "ymm7",
+					   "ymm8", "ymm9", "ymm10", "ymm11", "ymm12", "ymm13", "ymm14", "ymm15" };
+
+/* Register r's value in s (32 bytes at most). */
+static unsigned reg_value(const struct rax_cpu_state *s, unsigned r, uint8_t *out)
+{
+	if (r >= TREG_YMM0) {
+		memcpy(out, s->fpu.xmm[r - TREG_YMM0], 16);
+		memcpy(out + 16, s->fpu.ymmh[r - TREG_YMM0], 16);
+		return 32;
+	}
+	memcpy(out, (const char *)s + tregs[r].off, tregs[r].size);
+	return tregs[r].size;
+}
+
+static const char *reg_name(unsigned r) { return r >= TREG_YMM0 ? ymm_names[r - TREG_YMM0] : tregs[r].name; }
+
+/* The registers that differ between a and b, in number order. */
+static unsigned changed_regs(const struct rax_cpu_state *a, const struct rax_cpu_state *b, uint8_t *regs)
+{
+	unsigned n = 0;
+	for (unsigned r = 0; r < TREG_YMM0; r++) {
+		if (!memcmp((const char *)a + tregs[r].off, (const char *)b + tregs[r].off, tregs[r].size))
+			continue;
+		if (r >= TREG_XMM0 && memcmp(a->fpu.ymmh[r - TREG_XMM0], b->fpu.ymmh[r - TREG_XMM0], 16))
+			continue; /* its ymm, below */
+		regs[n++] = (uint8_t)r;
+	}
+	for (unsigned i = 0; i < 16; i++)
+		if (memcmp(a->fpu.ymmh[i], b->fpu.ymmh[i], 16))
+			regs[n++] = (uint8_t)(TREG_YMM0 + i);
+	return n;
+}
+
+/* A store of the record: the write log's entries merged where they are
+ * contiguous (both linear or both physical), up to TRACE_MEM_MAX bytes. */
+#define TRACE_MEM_MAX 32
+#define TRACE_MEM_PHYS 0x80 /* binary form: the size byte's flag for a physical address */
+struct tmem {
+	uint64_t addr; /* linear, or guest-physical when phys */
+	bool phys;
+	uint8_t size;
+	uint8_t bytes[TRACE_MEM_MAX];
+};
+
+static unsigned merge_writes(const struct history_write *w, unsigned n, struct tmem *out)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < n; i++) {
+		bool phys = w[i].la == HISTORY_NO_LA;
+		uint64_t addr = phys ? w[i].gpa : w[i].la;
+		struct tmem *m = k ? &out[k - 1] : NULL;
+		if (!m || m->phys != phys || m->addr + m->size != addr || m->size + w[i].size > TRACE_MEM_MAX) {
+			m = &out[k++];
+			*m = (struct tmem){ .addr = addr, .phys = phys };
+		}
+		memcpy(m->bytes + m->size, &w[i].value, w[i].size); /* (little-endian host) */
+		m->size = (uint8_t)(m->size + w[i].size);
+	}
+	return k;
+}
+
+/* Little-endian bytes as one hex number: up to 8 bytes without leading
+ * zeros, wider values with all their digits. */
+static void put_hex(FILE *f, const uint8_t *b, unsigned n)
+{
+	if (n <= 8) {
+		uint64_t v = 0;
+		memcpy(&v, b, n); /* (little-endian host) */
+		fprintf(f, "%llx", (unsigned long long)v);
+		return;
+	}
+	for (unsigned i = n; i--;)
+		fprintf(f, "%02x", b[i]);
+}
 
 static struct emu_cpu *bsp_of(struct rax_vm *vm) { return vm->backend; }
 static unsigned ncpu_of(struct emu_cpu *b) { return b->smp ? b->smp->n : 1; }
@@ -165,14 +333,12 @@ static void record(struct emu_trace *t, struct emu_cpu *c, struct pre *p)
 {
 	if (!in_range(t, p->rip))
 		return;
-	uint64_t rf = emu_get_flags(c);
-	uint8_t regs[17], nregs = 0;
-	for (unsigned r = 0; r < 16; r++)
-		if (c->gpr[r] != p->gpr[r])
-			regs[nregs++] = (uint8_t)r;
-	if (rf != p->rflags)
-		regs[nregs++] = 16;
-	unsigned nmem = c->nwlog;
+	struct rax_cpu_state now;
+	emu_save_state(c, &now);
+	uint8_t regs[TREG_COUNT], val[32];
+	unsigned nregs = changed_regs(&p->st, &now, regs);
+	struct tmem mem[HISTORY_MAX_WRITES];
+	unsigned nmem = merge_writes(t->wbuf[c->cpu_index], c->nwlog, mem);
 	t->records++;
 	if (t->o.format == TRACE_BINARY) {
 		uint32_t id = dict_id(t, p);
@@ -181,18 +347,23 @@ static void record(struct emu_trace *t, struct emu_cpu *c, struct pre *p)
 		putv(t, zigzag(p->pos - t->last_count));
 		t->last_count = p->pos;
 		putv(t, id);
-		put8(t, (uint8_t)(nregs | (nmem >= 7 ? 7 : nmem) << 5)); /* nregs <= 17; nmem 7: a count follows */
-		if (nmem >= 7)
-			putv(t, nmem);
+		putv(t, nregs);
 		for (unsigned i = 0; i < nregs; i++) {
+			unsigned n = reg_value(&now, regs[i], val);
 			put8(t, regs[i]);
-			putv(t, regs[i] == 16 ? rf : c->gpr[regs[i]]);
+			if (n <= 8) {
+				uint64_t v = 0;
+				memcpy(&v, val, n);
+				putv(t, v);
+			} else {
+				put(t, val, n);
+			}
 		}
+		putv(t, nmem);
 		for (unsigned i = 0; i < nmem; i++) {
-			const struct history_write *w = &t->wbuf[c->cpu_index][i];
-			put8(t, w->size);
-			putv(t, w->gpa);
-			put(t, &w->value, w->size); /* (little-endian host) */
+			put8(t, (uint8_t)(mem[i].size | (mem[i].phys ? TRACE_MEM_PHYS : 0)));
+			putv(t, mem[i].addr);
+			put(t, mem[i].bytes, mem[i].size);
 		}
 		return;
 	}
@@ -205,12 +376,14 @@ static void record(struct emu_trace *t, struct emu_cpu *c, struct pre *p)
 		(unsigned long long)p->rip, hex, text);
 	if (nregs || nmem)
 		fputs(" ;", t->f);
-	for (unsigned i = 0; i < nregs; i++)
-		fprintf(t->f, " %s=%llx", reg_names[regs[i]],
-			(unsigned long long)(regs[i] == 16 ? rf : c->gpr[regs[i]]));
+	for (unsigned i = 0; i < nregs; i++) {
+		unsigned n = reg_value(&now, regs[i], val);
+		fprintf(t->f, " %s=", reg_name(regs[i]));
+		put_hex(t->f, val, n);
+	}
 	for (unsigned i = 0; i < nmem; i++) {
-		const struct history_write *w = &t->wbuf[c->cpu_index][i];
-		fprintf(t->f, " [%llx]%u=%llx", (unsigned long long)w->gpa, w->size, (unsigned long long)w->value);
+		fprintf(t->f, " [%s%llx]%u=", mem[i].phys ? "p:" : "", (unsigned long long)mem[i].addr, mem[i].size);
+		put_hex(t->f, mem[i].bytes, mem[i].size);
 	}
 	fputc('\n', t->f);
 }
@@ -269,8 +442,7 @@ static void trace_hook(struct emu_cpu *c, int phase)
 	p->icount = c->icount;
 	p->rip = c->rip;
 	p->cs = c->s.seg[RAX_SEG_CS].selector;
-	p->rflags = emu_get_flags(c);
-	memcpy(p->gpr, c->gpr, sizeof(p->gpr));
+	emu_save_state(c, &p->st);
 	p->mode = c->dmode == EMU_MODE_NONE ? EMU_MODE_16 : c->dmode;
 	uint8_t code[15];
 	unsigned got = emu_peek_code(c, c->rip, code, 15);
@@ -321,7 +493,7 @@ int trace_open(struct rax_vm *vm, const struct trace_options *o, struct rax_err 
 	static char buf[1 << 16];
 	setvbuf(t->f, buf, _IOFBF, sizeof(buf));
 	if (o->format == TRACE_BINARY)
-		put(t, "RAXTRC2\n", 8);
+		put(t, "RAXTRC3\n", 8);
 	bsp_of(vm)->trace = t;
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli_num.h"
+#include "jitdiff.h"
 #include "json.h"
 #include "kernel.h"
 #include "layout.h"
@@ -44,6 +45,10 @@ static void usage(FILE *f)
 		"                            /dev/kvm is usable, else native for CPL3 images,\n"
 		"                            else SKIP with the reason\n"
 		"  --step-mode auto|singlestep|trapflag   KVM stepping (auto probes the host)\n"
+		"  --jit                     compare RAX's block translator against its\n"
+		"                            interpreter instead (--oracle interp): every block\n"
+		"                            translated, the whole state and the written pages\n"
+		"                            compared after each block\n"
 		"  --strict-flags            compare flags the architecture leaves undefined\n"
 		"  --keep-going              re-sync from the oracle after a divergence, count them\n"
 		"  --steps N                 step limit per test (default: the image's, else %llu)\n"
@@ -103,7 +108,8 @@ enum {
 	O_INITRD,
 	O_CMDLINE,
 	O_QUIET,
-	O_TIMEOUT
+	O_TIMEOUT,
+	O_JIT
 };
 
 static void json_summary(struct json *w, const unsigned count[4])
@@ -236,13 +242,15 @@ int main(int argc, char **argv)
 		{ "cmdline", required_argument, 0, O_CMDLINE },
 		{ "quiet", no_argument, 0, O_QUIET },
 		{ "timeout", required_argument, 0, O_TIMEOUT },
+		{ "jit", no_argument, 0, O_JIT },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	struct diff_options opt = { .oracle = DIFF_ORACLE_AUTO, .step_mode = KVM_STEP_AUTO, .mem_size = 64ull << 20 };
 	const char *json_path = NULL, *kernel = NULL, *initrd = NULL, *cmdline = NULL;
 	unsigned shard_i = 0, shard_n = 1;
-	bool quiet = false, mem_given = false, mode_given = false, oracle_given = false, shard_given = false;
+	bool quiet = false, mem_given = false, mode_given = false, oracle_given = false, shard_given = false,
+	     jit = false, oracle_interp = false;
 	double timeout = 0;
 	const char *why;
 	opterr = 0;
@@ -257,8 +265,10 @@ int main(int argc, char **argv)
 				opt.oracle = DIFF_ORACLE_KVM;
 			else if (!strcmp(optarg, "native"))
 				opt.oracle = DIFF_ORACLE_NATIVE;
+			else if (!strcmp(optarg, "interp"))
+				oracle_interp = true;
 			else
-				return die(DX_USAGE, "unknown --oracle '%s' (auto, kvm or native)", optarg);
+				return die(DX_USAGE, "unknown --oracle '%s' (auto, kvm, native or interp)", optarg);
 			oracle_given = true;
 			break;
 		case O_MODE:
@@ -273,6 +283,7 @@ int main(int argc, char **argv)
 			mode_given = opt.step_mode != KVM_STEP_AUTO;
 			break;
 		case O_STRICT: opt.strict_flags = true; break;
+		case O_JIT: jit = true; break;
 		case O_KEEP: opt.keep_going = true; break;
 		case O_QUIET: quiet = true; break;
 		case O_STEPS:
@@ -322,6 +333,12 @@ int main(int argc, char **argv)
 					  .strict_flags = opt.strict_flags,
 					  .keep_going = opt.keep_going,
 					  .timeout = timeout };
+	if (oracle_interp && !jit)
+		return die(DX_USAGE, "%s", "--oracle interp checks the translator: add --jit");
+	if (jit && oracle_given && !oracle_interp)
+		return die(DX_USAGE, "%s", "--jit compares against the interpreter (--oracle interp)");
+	if (jit && kernel)
+		return die(DX_USAGE, "%s", "--jit runs test images (--kernel is not supported with it yet)");
 	if (kernel) {
 		/* bad input is a usage error before anything about the host */
 		if (optind < argc)
@@ -345,7 +362,9 @@ int main(int argc, char **argv)
 		return DX_USAGE;
 
 	/* KVM: what this host's can do (one probe, cached), before any test */
-	if (opt.oracle != DIFF_ORACLE_NATIVE)
+	if (jit)
+		snprintf(opt.kvm_why, sizeof(opt.kvm_why), "--jit");
+	else if (opt.oracle != DIFF_ORACLE_NATIVE)
 		opt.kvm_usable = oracle_kvm_usable(&opt.step_mode, &opt.kvm_caps, opt.kvm_why, sizeof(opt.kvm_why));
 	else
 		snprintf(opt.kvm_why, sizeof(opt.kvm_why), "--oracle native");
@@ -405,7 +424,10 @@ int main(int argc, char **argv)
 			fflush(stdout);
 		}
 		struct diff_result r;
-		diff_run_image(img[i], &opt, &r);
+		if (jit)
+			diff_run_jit(img[i], &opt, &r);
+		else
+			diff_run_image(img[i], &opt, &r);
 		done++;
 		if (tty)
 			printf("\r\033[K");

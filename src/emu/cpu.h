@@ -208,6 +208,7 @@ struct emu_cpu {
 	unsigned nhbp;
 	uint8_t dbg_why;     /* enum rax_debug_why of an exit_req RAX_EXIT_DEBUG */
 	struct emu_jit *jit; /* the block translator (jit/jit.h), NULL when off */
+	bool one_block;      /* rax-diff --jit: leave the run loop after each block (emu_diff_run) */
 };
 
 /* The machine's CPUs when there are several (smp.c). They run on one host

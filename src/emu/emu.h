@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 struct rax_vm;
+struct rax_exit;
 
 /* At most this many distinct guest-physical pages are reported per step. */
 #define EMU_MAX_WRITTEN_PAGES 16
@@ -53,6 +54,15 @@ uint64_t emu_interrupt_count(struct rax_vm *vm);
  */
 int emu_set_cpu_level(struct rax_vm *vm, unsigned level);
 unsigned emu_cpu_level(struct rax_vm *vm);
+
+/*
+ * rax-diff --jit: run the BSP with the pages it writes tracked (see
+ * emu_written_pages), to the end of one block when one_block, else until
+ * it has retired stop_icount instructions in all (or an exit comes
+ * first). ex->kind is EMU_DIFF_STOPPED where it stopped as asked.
+ */
+#define EMU_DIFF_STOPPED 0x81
+void emu_diff_run(struct rax_vm *vm, bool one_block, uint64_t stop_icount, struct rax_exit *ex);
 
 struct emu_jit_stats;
 /* The block translators' figures (--jit on), summed over the CPUs. */

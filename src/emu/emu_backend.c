@@ -460,6 +460,8 @@ void emu_run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
 			if (__builtin_expect(c->dbg.hit | c->dbg.host_hit | c->dbg.pend, 0))
 				emu_dbg_trap(c, false); /* the block ended at the instruction that hit */
 		}
+		if (__builtin_expect(c->one_block, 0) && !c->exit_req)
+			c->exit_req = EMU_EXIT_TARGET; /* rax-diff --jit: a block at a time (emu_diff_run) */
 		if (c->exit_req == RAX_EXIT_HLT && c->smp) {
 			c->state = EMU_CPU_HALTED; /* the scheduler decides when it wakes */
 			c->exit_req = EMU_EXIT_YIELD;

@@ -539,8 +539,8 @@ def test_linux_boot_to_shell(rax_gdb):
     kernel's own kallsyms (Debian's System.map is a placeholder; nokaslr, so
     the addresses hold): break at start_kernel and read boot_command_line;
     continue to the busybox shell; type `sync` and stop in its syscall
-    handler (the pt_regs it gets hold the syscall number); reverse-continue
-    from there, about a billion and a half instructions into the run, to the
+    handler (the pt_regs it gets hold the syscall number); 300 steps back
+    and forth there; reverse-continue from there, about a billion and a half instructions into the run, to the
     shell's read of the line; detach, and the shell goes on to power off."""
     from conftest import guest_asset
     bz, initrd = guest_asset("bzImage"), guest_asset("initrd.img")
@@ -579,6 +579,13 @@ def test_linux_boot_to_shell(rax_gdb):
         at_sync = int(g("monitor icount"))
         assert at_sync > at_start > 10_000_000, g.log
         t_boot = time.monotonic() - t0
+        t1 = time.monotonic()
+        g("reverse-stepi 300", 120)  # the first step leaves a snapshot near, the others start there
+        t_steps = time.monotonic() - t1
+        assert int(g("monitor icount")) == at_sync - 300, g.log
+        g("stepi 300", 120)
+        assert values(g("p/x $pc"), "") == [syms["__x64_sys_sync"]], g.log
+        assert int(g("monitor icount")) == at_sync, g.log
 
         g(f"hbreak *{syms['__x64_sys_read']:#x}")
         t1 = time.monotonic()
@@ -598,6 +605,7 @@ def test_linux_boot_to_shell(rax_gdb):
     rc, err = r.wait(120)
     assert rc == OK, err
     print(f"start_kernel at instruction {at_start}, sys_sync at {at_sync} ({t_boot:.1f} s from gdb's attach); "
+          f"reverse-stepi x300 there: {t_steps:.2f} s; "
           f"reverse-continue back {at_sync - at_read} instructions to sys_read: {t_rev:.2f} s")
 
 

@@ -89,6 +89,7 @@ struct emu_history {
 	void *probe_arg;
 	uint64_t probe_lo, probe_hi, probe_found;
 	bool probe_hit, probing;
+	bool searching; /* in history_find_last: no snapshots near its gotos */
 	int probe_phase, found_phase;
 	uint64_t p0_rip[EMU_MAX_CPUS];
 	struct history_write wbuf[EMU_MAX_CPUS][HISTORY_MAX_WRITES]; /* each CPU's last instruction's */
@@ -256,42 +257,82 @@ static void drop_oldest(struct emu_history *h)
 	h->next_in = h->next_in > k ? h->next_in - k : 0;
 }
 
-static int take_snapshot(struct emu_history *h, uint64_t pos, struct rax_err *err)
+/* A snapshot's image of the machine at pos (no saved pages yet). */
+static int fill_snapshot(struct emu_history *h, uint64_t pos, struct hsnap *s, struct rax_err *err)
 {
-	if (h->nsnaps == h->cap) {
-		size_t nc = h->cap ? h->cap * 2 : 64;
-		struct hsnap *ns = realloc(h->snaps, nc * sizeof(*ns));
-		if (!ns)
-			return rax_errf(err, RAX_STATUS_HOST, "history: out of memory");
-		h->snaps = ns;
-		h->cap = nc;
-	}
-	struct hsnap s = { .pos = pos, .smp_resume = -1 };
-	s.cpu = malloc(h->ncpu * sizeof(struct emu_cpu));
-	s.dev = malloc(h->devsz);
-	s.code_bits = malloc(h->nwords * sizeof(uint64_t));
-	if (!s.cpu || !s.dev || !s.code_bits) {
-		free(s.cpu);
-		free(s.dev);
-		free(s.code_bits);
+	*s = (struct hsnap){ .pos = pos, .smp_resume = -1 };
+	s->cpu = malloc(h->ncpu * sizeof(struct emu_cpu));
+	s->dev = malloc(h->devsz);
+	s->code_bits = malloc(h->nwords * sizeof(uint64_t));
+	if (!s->cpu || !s->dev || !s->code_bits) {
+		free(s->cpu);
+		free(s->dev);
+		free(s->code_bits);
 		return rax_errf(err, RAX_STATUS_HOST, "history: out of memory");
 	}
 	for (unsigned k = 0; k < h->ncpu; k++)
-		memcpy(&s.cpu[k], cpu_k(h->bsp, k), sizeof(struct emu_cpu));
-	devices_save(h->vm, s.dev);
-	memcpy(s.code_bits, h->bsp->code_bits, h->nwords * sizeof(uint64_t));
+		memcpy(&s->cpu[k], cpu_k(h->bsp, k), sizeof(struct emu_cpu));
+	devices_save(h->vm, s->dev);
+	memcpy(s->code_bits, h->bsp->code_bits, h->nwords * sizeof(uint64_t));
 	if (h->bsp->smp) {
-		s.smp_now = h->bsp->smp->now;
-		s.smp_last = h->bsp->smp->last;
-		s.smp_resume = h->bsp->smp->resume ? (int)h->bsp->smp->resume->cpu_index : -1;
+		s->smp_now = h->bsp->smp->now;
+		s->smp_last = h->bsp->smp->last;
+		s->smp_resume = h->bsp->smp->resume ? (int)h->bsp->smp->resume->cpu_index : -1;
 	}
-	h->snaps[h->nsnaps++] = s;
 	h->bytes += snap_fixed_bytes(h);
+	return 0;
+}
+
+/* Room for one more snapshot in the list. */
+static int grow_snaps(struct emu_history *h, struct rax_err *err)
+{
+	if (h->nsnaps < h->cap)
+		return 0;
+	size_t nc = h->cap ? h->cap * 2 : 64;
+	struct hsnap *ns = realloc(h->snaps, nc * sizeof(*ns));
+	if (!ns)
+		return rax_errf(err, RAX_STATUS_HOST, "history: out of memory");
+	h->snaps = ns;
+	h->cap = nc;
+	return 0;
+}
+
+static int take_snapshot(struct emu_history *h, uint64_t pos, struct rax_err *err)
+{
+	struct hsnap s;
+	if (grow_snaps(h, err) < 0 || fill_snapshot(h, pos, &s, err) < 0)
+		return -1;
+	h->snaps[h->nsnaps++] = s;
 	enter_interval(h, h->nsnaps - 1);
 	h->want_snap = false;
 	while (h->bytes > h->max_bytes && h->cur > 0)
 		drop_oldest(h);
 	return 0;
+}
+
+/*
+ * A snapshot at the current position pos, inside interval i = cur (a
+ * replay): it becomes interval i + 1 and ends i there. It starts with no
+ * saved pages: from here on copy-on-write saves each page before its first
+ * write, as for a new snapshot, and a replay only goes forward from here
+ * (or from an earlier snapshot, through here), so every page the rest of
+ * the old interval writes is saved before a position past it is reached.
+ * Skipped (false) when the memory bound has no room for it.
+ */
+static bool insert_snapshot(struct emu_history *h, uint64_t pos)
+{
+	size_t i = h->cur;
+	struct rax_err err;
+	struct hsnap s;
+	if (pos <= h->snaps[i].pos || (i + 1 < h->nsnaps && pos >= h->snaps[i + 1].pos) ||
+	    h->bytes + snap_fixed_bytes(h) > h->max_bytes || grow_snaps(h, &err) < 0 ||
+	    fill_snapshot(h, pos, &s, &err) < 0)
+		return false;
+	memmove(&h->snaps[i + 2], &h->snaps[i + 1], (h->nsnaps - i - 1) * sizeof(*h->snaps));
+	h->snaps[i + 1] = s;
+	h->nsnaps++;
+	enter_interval(h, i + 1);
+	return true;
 }
 
 /*
@@ -725,8 +766,16 @@ int history_goto(struct rax_vm *vm, uint64_t k, struct rax_err *err)
 		size_t i = snap_at_or_before(h, k);
 		/* backwards: from snapshot i (the saved pages only go back in time);
 		 * forwards: on from here, replaying */
-		if (k < pos)
+		if (k < pos) {
 			restore(h, i);
+			if (!h->searching && k - h->snaps[i].pos > HISTORY_NEAR_GAP) {
+				/* step by step backwards: a snapshot near k for the next step */
+				if (drive(h, k - HISTORY_NEAR_GAP / 2, &ex, err) < 0)
+					return -1;
+				if (ex.kind == RAX_EXIT_STEP)
+					insert_snapshot(h, k - HISTORY_NEAR_GAP / 2);
+			}
+		}
 		if (drive(h, k, &ex, err) < 0)
 			return -1;
 	}
@@ -842,19 +891,10 @@ static void set_hooks(struct emu_history *h, bool on)
 	}
 }
 
-int history_find_last(struct rax_vm *vm, uint64_t lo, uint64_t hi, history_probe_fn probe, void *arg, uint64_t *found,
-		      struct rax_err *err)
+/* history_find_last's search, interval by interval from the newest; 1: found and there. */
+static int find_last(struct emu_history *h, uint64_t lo, uint64_t hi, uint64_t *found, struct rax_err *err)
 {
-	struct emu_history *h = hist_of(vm);
-	if (!h)
-		return rax_errf(err, RAX_STATUS_USAGE, "history: not enabled");
-	uint64_t back = machine_count(h->bsp);
-	if (lo < h->snaps[0].pos)
-		lo = h->snaps[0].pos;
-	if (hi > h->newest + 1)
-		hi = h->newest + 1;
-	h->probe = probe;
-	h->probe_arg = arg;
+	struct rax_vm *vm = h->vm;
 	size_t i = hi > lo ? snap_at_or_before(h, hi - 1) : 0;
 	while (hi > lo) {
 		uint64_t start = h->snaps[i].pos > lo ? h->snaps[i].pos : lo;
@@ -887,9 +927,28 @@ int history_find_last(struct rax_vm *vm, uint64_t lo, uint64_t hi, history_probe
 			break;
 		i--;
 	}
-	if (history_goto(vm, back, err) < 0)
-		return -1;
 	return 0;
+}
+
+int history_find_last(struct rax_vm *vm, uint64_t lo, uint64_t hi, history_probe_fn probe, void *arg, uint64_t *found,
+		      struct rax_err *err)
+{
+	struct emu_history *h = hist_of(vm);
+	if (!h)
+		return rax_errf(err, RAX_STATUS_USAGE, "history: not enabled");
+	uint64_t back = machine_count(h->bsp);
+	if (lo < h->snaps[0].pos)
+		lo = h->snaps[0].pos;
+	if (hi > h->newest + 1)
+		hi = h->newest + 1;
+	h->probe = probe;
+	h->probe_arg = arg;
+	h->searching = true;
+	int r = find_last(h, lo, hi, found, err);
+	h->searching = false;
+	if (r == 0 && history_goto(vm, back, err) < 0) /* nothing: back where it was */
+		return -1;
+	return r;
 }
 
 /* ---- life ---- */

@@ -22,7 +22,9 @@
  * first write to each page saves that page's old contents (copy-on-write
  * through the software TLB, mmu.c), so a snapshot costs the pages the guest
  * wrote until the next one. goto(k) restores the nearest snapshot at or
- * before k (writing back the saved pages) and re-executes to k. Decoded
+ * before k (writing back the saved pages) and re-executes to k; going back
+ * far past the nearest snapshot also leaves a snapshot near k on the way
+ * (HISTORY_NEAR_GAP), so that a next step back is short. Decoded
  * code is dropped on a restore; the TLBs are restored as they were.
  *
  * Inputs. Console input (UART receive) is taken by the CPU thread at an
@@ -55,6 +57,10 @@ struct rax_vm;
 /* Default bound of snapshot memory (--gdb-history) and snapshot interval. */
 #define HISTORY_DEFAULT_BYTES (256ull << 20)
 #define HISTORY_DEFAULT_INTERVAL 10000000ull
+/* goto(k) backwards more than this past the nearest snapshot inserts one
+ * HISTORY_NEAR_GAP / 2 before k (while the memory bound allows), so that
+ * going back step by step replays at most about that much each time. */
+#define HISTORY_NEAR_GAP 250000ull
 
 /* Turn history on for an interpreter VM (after vm_create_backend and the
  * loader, before or between runs). interval 0: the default. The first

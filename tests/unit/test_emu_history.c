@@ -260,6 +260,50 @@ static void test_devices_replay(void)
 	hv_free(&t);
 }
 
+/* Going back far past the nearest snapshot leaves one near the target
+ * (HISTORY_NEAR_GAP), inside an old interval: later steps back start there,
+ * and every position still replays to the state it had, before it, after
+ * it and across it, timer interrupts and devices included. */
+static void test_near_snapshots(void)
+{
+	struct tvm t;
+	struct rax_exit ex;
+	struct rax_err err;
+	const uint64_t k = 1200000, far = 1900000;
+	hv_init(&t, g2, sizeof(g2));
+	CHECK_EQ(history_enable(&t.vm, 64ull << 20, 2000000, &err), 0); /* one snapshot, at 0 */
+	CHECK_EQ(history_run_to(&t.vm, k - 40, &ex, &err), 0);
+	capture(&t, &md);
+	CHECK_EQ(history_run_to(&t.vm, k, &ex, &err), 0);
+	capture(&t, &ma);
+	CHECK_EQ(history_run_to(&t.vm, far, &ex, &err), 0);
+	capture(&t, &mb);
+	struct history_stats st0, st1;
+	history_stats(&t.vm, &st0);
+	CHECK_EQ(history_goto(&t.vm, k, &err), 0);
+	capture(&t, &mc);
+	CHECK(same(&ma, &mc));
+	history_stats(&t.vm, &st1);
+	CHECK_EQ(st1.snapshots, st0.snapshots + 1); /* at k - HISTORY_NEAR_GAP / 2 */
+	for (int i = 0; i < 40; i++)                /* reverse-stepi from there */
+		CHECK_EQ(history_goto(&t.vm, history_icount(&t.vm) - 1, &err), 0);
+	capture(&t, &mc);
+	CHECK(same(&md, &mc));
+	history_stats(&t.vm, &st1);
+	CHECK_EQ(st1.snapshots, st0.snapshots + 1); /* near enough: no more */
+	CHECK_EQ(history_goto(&t.vm, far, &err), 0);
+	capture(&t, &mc);
+	CHECK(same(&mb, &mc));
+	CHECK_EQ(history_goto(&t.vm, 1000, &err), 0);
+	CHECK_EQ(history_goto(&t.vm, k, &err), 0);
+	capture(&t, &mc);
+	CHECK(same(&ma, &mc));
+	CHECK_EQ(history_goto(&t.vm, k - 40, &err), 0);
+	capture(&t, &mc);
+	CHECK(same(&md, &mc));
+	hv_free(&t);
+}
+
 /* Snapshot memory stays under the bound; the oldest go. */
 static void test_bounded(void)
 {
@@ -410,6 +454,7 @@ int main(void)
 	test_run_to_exact();
 	test_step_and_back();
 	test_devices_replay();
+	test_near_snapshots();
 	test_bounded();
 	test_find_last();
 	return unit_finish("test_emu_history");

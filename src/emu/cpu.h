@@ -199,13 +199,6 @@ struct emu_cpu {
 	 * this CPU is doing (enum emu_cpu_state). */
 	struct emu_smp *smp;
 	uint8_t state;
-	/* The host debugger's execution breakpoints (gdb Z0/Z1, emu_backend.c),
-	 * shared by every CPU; NULL when it has none. Looked at only when a
-	 * block is decoded: a block stops before a breakpoint's address, and a
-	 * block starting at one is never cached, so the check costs nothing
-	 * on the paths that run cached code. */
-	const uint64_t *hbp;
-	unsigned nhbp;
 	uint8_t dbg_why;     /* enum rax_debug_why of an exit_req RAX_EXIT_DEBUG */
 	struct emu_jit *jit; /* the block translator (jit/jit.h), NULL when off */
 	bool one_block;      /* rax-diff --jit: leave the run loop after each block (emu_diff_run) */

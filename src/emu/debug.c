@@ -56,11 +56,19 @@ static uint8_t kind_bit(unsigned kind)
 	return kind == EMU_BP_EXEC ? EMU_DBG_EXEC : kind == EMU_BP_IO ? EMU_DBG_IO : EMU_DBG_DATA;
 }
 
-/* Host slot i takes part in matching: set, and (record mode) not an
- * execution breakpoint. */
+/* Host slot i takes part in matching at run time: a data or I/O slot
+ * (execution slots are looked at when blocks are decoded: host_exec). */
 static bool host_on(const struct emu_dbg *d, unsigned i)
 {
-	return (d->host_used >> i & 1) && !(d->host_record && d->host[i].kind == EMU_BP_EXEC);
+	return (d->host_used >> i & 1) && d->host[i].kind != EMU_BP_EXEC;
+}
+
+static unsigned host_exec_count(const struct emu_dbg *d)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < EMU_DBG_HOST_SLOTS; i++)
+		n += (d->host_used >> i & 1) && d->host[i].kind == EMU_BP_EXEC;
+	return d->host_record ? 0 : n;
 }
 
 void emu_dbg_update(struct emu_cpu *c)
@@ -99,12 +107,12 @@ void emu_dbg_update(struct emu_cpu *c)
 		if (host_on(d, i))
 			active |= kind_bit(d->host[i].kind);
 	d->active = active;
+	d->host_exec = host_exec_count(d);
 	d->xlo = UINT64_MAX;
 	d->xhi = 0;
-	for (unsigned n = 0; n < 4 + EMU_DBG_HOST_SLOTS; n++) {
-		const struct emu_bp *b = n < 4 ? &d->guest[n] : &d->host[n - 4];
-		bool on = n < 4 ? b->on : host_on(d, n - 4);
-		if (on && b->kind == EMU_BP_EXEC) {
+	for (unsigned n = 0; n < 4; n++) { /* (the guest's: the host's are looked at when decoding) */
+		const struct emu_bp *b = &d->guest[n];
+		if (b->on && b->kind == EMU_BP_EXEC) {
 			d->xlo = b->lo < d->xlo ? b->lo : d->xlo;
 			d->xhi = b->lo > d->xhi ? b->lo : d->xhi;
 		}
@@ -260,18 +268,8 @@ bool emu_dbg_exec(struct emu_cpu *c, bool rf)
 {
 	struct emu_dbg *d = &c->dbg;
 	uint64_t la = emu_code_linear(c, c->rip);
-	bool skip = d->host_skip && c->rip == d->skip_rip;
-	d->host_skip = false;
 	if (la < d->xlo || la > d->xhi)
 		return false;
-	uint32_t slots = 0;
-	for (unsigned i = 0; !skip && d->host_used >> i; i++)
-		if (host_on(d, i) && d->host[i].kind == EMU_BP_EXEC && d->host[i].lo == la)
-			slots |= 1u << i;
-	if (slots) {
-		host_stop(c, slots, la);
-		return true;
-	}
 	if (rf || c->icount < d->ss_shadow_until)
 		return false; /* RF=1, or in the MOV SS shadow */
 	uint32_t bits = 0;
@@ -286,6 +284,32 @@ bool emu_dbg_exec(struct emu_cpu *c, bool rf)
 	return true;
 }
 
+/* The host execution slots at la (a bit each). */
+static uint32_t host_exec_slots(const struct emu_dbg *d, uint64_t la)
+{
+	uint32_t slots = 0;
+	for (unsigned i = 0; d->host_used >> i; i++)
+		if ((d->host_used >> i & 1) && d->host[i].kind == EMU_BP_EXEC && d->host[i].lo == la)
+			slots |= 1u << i;
+	return slots;
+}
+
+bool emu_dbg_host_exec_at(const struct emu_cpu *c, uint64_t la) { return host_exec_slots(&c->dbg, la) != 0; }
+
+int emu_dbg_host_break(struct emu_cpu *c, uint64_t la)
+{
+	struct emu_dbg *d = &c->dbg;
+	uint32_t slots = host_exec_slots(d, la);
+	if (!slots)
+		return 0;
+	if (d->host_skip && c->rip == d->skip_rip) {
+		d->host_skip = false;
+		return -1;
+	}
+	host_stop(c, slots, la);
+	return 1;
+}
+
 unsigned emu_dbg_cut(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
 {
 	const struct emu_dbg *d = &c->dbg;
@@ -298,9 +322,6 @@ unsigned emu_dbg_cut(struct emu_cpu *c, const struct emu_insn *in, unsigned n)
 		la += in[k - 1].len;
 		for (unsigned j = 0; j < 4; j++)
 			if (d->guest[j].on && d->guest[j].kind == EMU_BP_EXEC && d->guest[j].lo == la)
-				return k;
-		for (unsigned i = 0; d->host_used >> i; i++)
-			if (host_on(d, i) && d->host[i].kind == EMU_BP_EXEC && d->host[i].lo == la)
 				return k;
 	}
 	return n;
@@ -319,11 +340,26 @@ void emu_dbg_fault(struct emu_cpu *c)
 void emu_dbg_resume(struct emu_cpu *c)
 {
 	c->dbg.stopped = false;
-	c->dbg.host_skip = true;
+	/* (looked at only where a block starting at RIP is decoded, which a
+	 * host execution slot there makes sure of) */
+	c->dbg.host_skip = c->dbg.host_exec && host_exec_slots(&c->dbg, emu_code_linear(c, c->rip));
 	c->dbg.skip_rip = c->rip;
 }
 
 /* ---- the host debugger's slots ---- */
+
+/* After a change of p's host slots (exec: host_exec before it): active and
+ * host_exec again; decoded blocks go when the execution slots in effect
+ * changed (blocks are cut around them when decoded), the TLB's host
+ * pointers when data slots may have (watched pages lose theirs). */
+static void host_changed(struct emu_cpu *p, uint32_t exec, bool data)
+{
+	emu_dbg_update(p);
+	if (exec != p->dbg.host_exec)
+		emu_dcache_flush(p);
+	if (data)
+		emu_tlb_flush(p);
+}
 
 int emu_dbg_host_add(struct rax_vm *vm, enum emu_bp_kind kind, uint64_t addr, uint64_t len)
 {
@@ -339,11 +375,10 @@ int emu_dbg_host_add(struct rax_vm *vm, enum emu_bp_kind kind, uint64_t addr, ui
 		return -1;
 	for (unsigned k = 0; k < ncpus(c); k++) {
 		struct emu_cpu *p = cpu_at(c, k);
+		uint32_t exec = p->dbg.host_exec;
 		p->dbg.host[i] = (struct emu_bp){ .lo = addr, .hi = addr + len - 1, .kind = (uint8_t)kind, .on = true };
 		p->dbg.host_used |= 1u << i;
-		emu_dbg_update(p);
-		if (is_data(kind))
-			emu_tlb_flush(p);
+		host_changed(p, exec, is_data(kind));
 	}
 	return (int)i;
 }
@@ -358,10 +393,9 @@ int emu_dbg_host_remove(struct rax_vm *vm, enum emu_bp_kind kind, uint64_t addr,
 			continue;
 		for (unsigned k = 0; k < ncpus(c); k++) {
 			struct emu_cpu *p = cpu_at(c, k);
+			uint32_t exec = p->dbg.host_exec;
 			p->dbg.host_used &= ~(1u << i);
-			emu_dbg_update(p);
-			if (is_data(kind))
-				emu_tlb_flush(p);
+			host_changed(p, exec, is_data(kind));
 		}
 		return 0;
 	}
@@ -373,9 +407,9 @@ void emu_dbg_host_clear(struct rax_vm *vm)
 	struct emu_cpu *c = cpu_of(vm);
 	for (unsigned k = 0; k < ncpus(c); k++) {
 		struct emu_cpu *p = cpu_at(c, k);
+		uint32_t exec = p->dbg.host_exec;
 		p->dbg.host_used = 0;
-		emu_dbg_update(p);
-		emu_tlb_flush(p);
+		host_changed(p, exec, true);
 	}
 }
 
@@ -384,9 +418,10 @@ void emu_dbg_host_record(struct rax_vm *vm, bool on)
 	struct emu_cpu *c = cpu_of(vm);
 	for (unsigned k = 0; k < ncpus(c); k++) {
 		struct emu_cpu *p = cpu_at(c, k);
+		uint32_t exec = p->dbg.host_exec;
 		p->dbg.host_record = on;
 		p->dbg.seen = 0;
-		emu_dbg_update(p);
+		host_changed(p, exec, false);
 	}
 }
 

@@ -30,8 +30,11 @@
  *
  * Cost: nothing on the hot path while no slot is enabled. With data slots,
  * the software TLB keeps no host pointers for the watched linear pages, so
- * only accesses to them take the slow path that compares; with execution
- * slots, a decoded block is cut before a breakpoint address.
+ * only accesses to them take the slow path that compares. Guest execution
+ * slots are compared at each block start and cut blocks before their
+ * addresses; host execution slots are looked at only when a block is
+ * decoded (emu_backend.c's fetch_block: a block ends before one, and a
+ * block starting at one is never cached), so cached code runs unchecked.
  */
 #ifndef RAX_EMU_DEBUG_H
 #define RAX_EMU_DEBUG_H
@@ -122,6 +125,7 @@ struct emu_dbg {
 	struct emu_bp guest[4];
 	struct emu_bp host[EMU_DBG_HOST_SLOTS];
 	uint32_t host_used; /* bit n: host[n] is set */
+	uint32_t host_exec; /* host execution slots in effect (none in record mode): fetch_block asks */
 	/* The instruction being executed: DR6.B0-B3 of enabled guest data and
 	 * I/O slots that matched, host slots that matched (and the first
 	 * matching access). Nonzero hit ends the decoded block after it. */
@@ -166,13 +170,20 @@ bool emu_dbg_boundary(struct emu_cpu *c);
  * host stop requested). */
 bool emu_dbg_exec(struct emu_cpu *c, bool rf);
 /* How many of the n decoded instructions at RIP run before the next one
- * that starts at an execution breakpoint (at least 1). */
+ * that starts at a guest execution breakpoint (at least 1). */
 unsigned emu_dbg_cut(struct emu_cpu *c, const struct emu_insn *in, unsigned n);
 /* A fault unwound the current instruction (its matches are dropped). */
 void emu_dbg_fault(struct emu_cpu *c);
 /* run()/step() begins: forget the last stop, pass a host execution
  * breakpoint at RIP once. */
 void emu_dbg_resume(struct emu_cpu *c);
+/* A block is decoded at linear address la while host_exec: is a host
+ * execution slot there? */
+bool emu_dbg_host_exec_at(const struct emu_cpu *c, uint64_t la);
+/* The same for the block's first instruction, at RIP: 1 when the run
+ * stops before it (host_stop: the slot, RAX_DEBUG_BREAK), -1 when it is the
+ * one a resumed run passes once (run it, uncached), 0 when there is none. */
+int emu_dbg_host_break(struct emu_cpu *c, uint64_t la);
 /* The run ended with a host stop: the slot's address and gdb's kind in
  * ex->watch_addr/watch_kind (ex->why is set from c->dbg_why). */
 struct rax_exit;

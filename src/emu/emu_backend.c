@@ -91,16 +91,6 @@ static const struct emu_insn *decode_uncached(struct emu_cpu *c, const uint8_t *
  * raise. *n receives the count, *fop the fast-op numbers (NULL: none),
  * *blk the cached block (NULL: none).
  */
-/* Is la one of the host debugger's execution breakpoints? (Asked only when
- * decoding, and only while it has some.) */
-static bool host_bp_at(const struct emu_cpu *c, uint64_t la)
-{
-	for (unsigned i = 0; i < c->nhbp; i++)
-		if (c->hbp[i] == la)
-			return true;
-	return false;
-}
-
 /* What fetch_block returns at a breakpoint: one instruction whose fast op
  * ends the run before it (emu_fast_break). */
 static const struct emu_insn *break_block(unsigned *n, const uint8_t **fop)
@@ -133,7 +123,7 @@ static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n, const 
 		if (gpa + avail <= c->ram_size) {
 			p = c->ram + gpa;
 		} else {
-			if (__builtin_expect(c->hbp != NULL, 0) && host_bp_at(c, la))
+			if (__builtin_expect(c->dbg.host_exec != 0, 0) && emu_dbg_host_break(c, la) > 0)
 				return break_block(n, fop);
 			for (unsigned i = 0; i < avail; i++)
 				buf[i] = (uint8_t)emu_phys_read(c, gpa + i, 1);
@@ -150,15 +140,24 @@ static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n, const 
 		*blk = b;
 		return b->insn;
 	}
-	/* decode a straight run within this page; with host breakpoints it ends
-	 * before one, and a block that starts at one is not cached */
-	if (__builtin_expect(c->hbp != NULL, 0) && host_bp_at(c, la)) {
-		b->tag = 0;
-		return break_block(n, fop);
+	/* decode a straight run within this page; with host execution
+	 * breakpoints (debug.h) it ends before one, and a block that starts at
+	 * one is not cached: it stops the run, or (passed once by a resumed
+	 * run) is one instruction decoded for this time only */
+	if (__builtin_expect(c->dbg.host_exec != 0, 0)) {
+		int r = emu_dbg_host_break(c, la);
+		if (r) {
+			b->tag = 0;
+			if (r > 0)
+				return break_block(n, fop);
+			*n = 1;
+			*fop = NULL;
+			return decode_uncached(c, p, avail);
+		}
 	}
 	unsigned k = 0, pos = off;
 	while (k < EMU_BLOCK_MAX && pos < GUEST_PAGE_SIZE) {
-		if (__builtin_expect(c->hbp != NULL, 0) && k && host_bp_at(c, la - off + pos))
+		if (__builtin_expect(c->dbg.host_exec != 0, 0) && k && emu_dbg_host_exec_at(c, la - off + pos))
 			break;
 		unsigned av = GUEST_PAGE_SIZE - pos < 15 ? GUEST_PAGE_SIZE - pos : 15;
 		if (emu_decode_level(c->ram + (gpa & ~GUEST_PAGE_OFFSET) + pos, av, c->dmode, c->level, &b->insn[k]) !=
@@ -573,8 +572,6 @@ static void cpu_free(struct emu_cpu *c, bool bsp)
 static void emu_destroy(struct rax_vm *vm)
 {
 	struct emu_cpu *c = cpu_of(vm);
-	if (c)
-		emu_gdb_free(c); /* the debugger's breakpoints, shared by every CPU */
 	if (c && c->smp) {
 		for (unsigned i = 1; i < c->smp->n; i++)
 			cpu_free(c->smp->cpu[i], false);

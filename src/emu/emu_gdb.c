@@ -2,12 +2,12 @@
  * emu_gdb.c - the interpreter's debugger ops (struct rax_backend_ops, used
  * by the gdb stub in src/gdb/).
  *
- * Breakpoints. Execution breakpoints (gdb's Z0 and Z1 alike: exact, no
- * byte of guest memory written) are a list every CPU shares (c->hbp); a
- * block being decoded ends before one of them and a block that starts at
- * one is not cached but returns the fast op that ends the run before the
- * instruction (emu_backend.c, fetch_block), so nothing is checked on the
- * paths that run cached code.
+ * Breakpoints. Every breakpoint and watchpoint is one of the interpreter's
+ * host slots (debug.h; gdb's Z0 and Z1 alike: exact, no byte of guest
+ * memory written). An execution slot is looked at only when a block is
+ * decoded: a block ends before one and a block that starts at one is not
+ * cached but ends the run before the instruction (emu_backend.c,
+ * fetch_block), so nothing is checked on the paths that run cached code.
  *
  * Writes. With reverse execution on (history.h) a debugger's register and
  * memory writes are logged as inputs (history_poke_state/_mem), so that a
@@ -48,7 +48,6 @@ static struct emu_cpu *cpu_n(struct rax_vm *vm, unsigned i)
 	return i < c->smp->n ? c->smp->cpu[i] : NULL;
 }
 
-static unsigned ncpus(const struct emu_cpu *bsp) { return bsp->smp ? bsp->smp->n : 1; }
 
 int emu_gdb_get_state(struct rax_vm *vm, unsigned i, struct rax_cpu_state *s, struct rax_err *err)
 {
@@ -122,8 +121,6 @@ int emu_gdb_step(struct rax_vm *vm, unsigned i, struct rax_exit *ex, struct rax_
 	return 0;
 }
 
-static void hbp_enable(struct rax_vm *vm, const uint64_t *list, unsigned n);
-
 /* The debugger's breakpoints and watchpoints as it set them (for the
  * reverse search), one VM per process. */
 static struct {
@@ -131,59 +128,28 @@ static struct {
 	unsigned n;
 } dbg;
 
-/* The watchpoints among bp as the interpreter's host slots (debug.h),
- * exact: any length and alignment, read watchpoints too. -1 when there are
- * more than its slots (then none is set). */
-static int host_watches(struct rax_vm *vm, const struct rax_breakpoint *bp, unsigned n)
-{
-	emu_dbg_host_clear(vm);
-	for (unsigned k = 0; k < n; k++) {
-		if (bp[k].kind == RAX_BP_SW || bp[k].kind == RAX_BP_HW)
-			continue;
-		enum emu_bp_kind kind = bp[k].kind == RAX_WP_WRITE ? EMU_BP_WRITE
-			: bp[k].kind == RAX_WP_READ                ? EMU_BP_READ
-								   : EMU_BP_ACCESS;
-		if (emu_dbg_host_add(vm, kind, bp[k].addr, bp[k].len ? bp[k].len : 1) < 0) {
-			emu_dbg_host_clear(vm);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 int emu_gdb_set_breakpoints(struct rax_vm *vm, const struct rax_breakpoint *bp, unsigned n, struct rax_err *err)
 {
-	struct emu_cpu *bsp = bsp_of(vm);
-	if (n > RAX_MAX_BREAKPOINTS)
-		return rax_errf(err, RAX_STATUS_USAGE, "too many breakpoints");
-	if (host_watches(vm, bp, n) < 0)
-		return rax_errf(err, RAX_STATUS_USAGE, "at most %d watchpoints on the interpreter", EMU_DBG_HOST_SLOTS);
-	unsigned nx = 0;
+	static const uint8_t slot_kind[] = { [RAX_BP_SW] = EMU_BP_EXEC,
+					     [RAX_BP_HW] = EMU_BP_EXEC,
+					     [RAX_WP_WRITE] = EMU_BP_WRITE,
+					     [RAX_WP_READ] = EMU_BP_READ,
+					     [RAX_WP_ACCESS] = EMU_BP_ACCESS };
+	if (n > EMU_DBG_HOST_SLOTS)
+		return rax_errf(err, RAX_STATUS_USAGE, "at most %d breakpoints and watchpoints on the interpreter",
+				EMU_DBG_HOST_SLOTS);
+	emu_dbg_host_clear(vm);
 	for (unsigned k = 0; k < n; k++)
-		if (bp[k].kind == RAX_BP_SW || bp[k].kind == RAX_BP_HW)
-			nx++;
-	uint64_t *list = NULL;
-	if (nx) {
-		list = malloc(nx * sizeof(*list));
-		if (!list)
-			return rax_errf(err, RAX_STATUS_HOST, "out of memory");
-		nx = 0;
-		for (unsigned k = 0; k < n; k++)
-			if (bp[k].kind == RAX_BP_SW || bp[k].kind == RAX_BP_HW)
-				list[nx++] = bp[k].addr; /* (the watchpoints are host slots) */
-	}
-	uint64_t *old = (uint64_t *)bsp->hbp;
-	hbp_enable(vm, list, nx); /* decoded again around the new addresses */
-	free(old);
+		if (emu_dbg_host_add(vm, (enum emu_bp_kind)slot_kind[bp[k].kind], bp[k].addr,
+				     bp[k].len ? bp[k].len : 1) < 0) {
+			emu_dbg_host_clear(vm);
+			dbg.n = 0;
+			return rax_errf(err, RAX_STATUS_USAGE, "breakpoint at %#llx: bad length %llu",
+					(unsigned long long)bp[k].addr, (unsigned long long)bp[k].len);
+		}
 	memcpy(dbg.bp, bp, n * sizeof(*bp));
 	dbg.n = n;
 	return 0;
-}
-
-void emu_gdb_free(struct emu_cpu *bsp)
-{
-	free((void *)bsp->hbp);
-	bsp->hbp = NULL;
 }
 
 uint64_t emu_gdb_icount(struct rax_vm *vm) { return emu_instruction_count(vm); }
@@ -224,33 +190,15 @@ static bool rev_probe(struct rax_vm *vm, uint64_t k, void *arg)
 	return false;
 }
 
-/* The execution breakpoints off (replays re-execute through them) or on
- * again; decoded code is dropped either way. */
-static void hbp_enable(struct rax_vm *vm, const uint64_t *list, unsigned n)
-{
-	struct emu_cpu *bsp = bsp_of(vm);
-	for (unsigned k = 0; k < ncpus(bsp); k++) {
-		struct emu_cpu *c = bsp->smp ? bsp->smp->cpu[k] : bsp;
-		c->hbp = list;
-		c->nhbp = n;
-		emu_dcache_flush(c);
-	}
-}
-
 static int reverse(struct rax_vm *vm, unsigned cpu, bool step, struct rax_exit *ex, struct rax_err *err);
 
 int emu_gdb_reverse(struct rax_vm *vm, unsigned cpu, bool step, struct rax_exit *ex, struct rax_err *err)
 {
-	struct emu_cpu *bsp = bsp_of(vm);
-	const uint64_t *list = bsp->hbp;
-	unsigned n = bsp->nhbp;
-	if (list)
-		hbp_enable(vm, NULL, 0);
-	emu_dbg_host_record(vm, true); /* watchpoints: noted, the replay goes on */
+	/* the replay runs through breakpoints (rev_probe looks at RIP) and
+	 * notes watchpoints' matches without stopping */
+	emu_dbg_host_record(vm, true);
 	int rc = reverse(vm, cpu, step, ex, err);
 	emu_dbg_host_record(vm, false);
-	if (list)
-		hbp_enable(vm, list, n);
 	return rc;
 }
 

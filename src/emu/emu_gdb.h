@@ -25,7 +25,5 @@ int emu_gdb_mem_write(struct rax_vm *vm, uint64_t gpa, const void *buf, size_t l
 uint64_t emu_gdb_icount(struct rax_vm *vm);
 bool emu_gdb_can_reverse(struct rax_vm *vm);
 int emu_gdb_reverse(struct rax_vm *vm, unsigned cpu, bool step, struct rax_exit *ex, struct rax_err *err);
-/* The breakpoint list emu_destroy frees (shared by every CPU). */
-void emu_gdb_free(struct emu_cpu *bsp);
 
 #endif

@@ -17,20 +17,10 @@ bits 32
 org 0x100000
 
 %define HOT_NAME "HOT-INT"
-%ifndef ITERS
-%define ITERS 100000
-%endif
-%ifndef EXPECT
-%if ITERS == 100000
-%define EXPECT 0x983f703b65fde224
-%elif ITERS == 1000
-%define EXPECT 0x10d3fde82f46a817
-%elif ITERS == 20000000
-%define EXPECT 0x3c40d20e7389cd49
-%else
-%error "hot_int.asm: no expected checksum for this ITERS: give -DEXPECT=0x..."
-%endif
-%endif
+%define HOT_EXPECT_100000 0x983f703b65fde224   ; the tests' count (the default ITERS)
+%define HOT_EXPECT_1000 0x10d3fde82f46a817     ; bench/hot-loops.sh's start-up run
+%define HOT_BENCH_ITERS 20000000
+%define HOT_EXPECT_BENCH 0x3c40d20e7389cd49    ; bench/hot-loops.sh's count
 
 %include "include/hot.inc"
 

@@ -21,20 +21,10 @@ bits 32
 org 0x100000
 
 %define HOT_NAME "HOT-SSE"
-%ifndef ITERS
-%define ITERS 100000
-%endif
-%ifndef EXPECT
-%if ITERS == 100000
-%define EXPECT 0xa957c74203d1901c
-%elif ITERS == 1000
-%define EXPECT 0x78355d9615b7ec7a
-%elif ITERS == 5000000
-%define EXPECT 0x16d08bedb3b8b3f2
-%else
-%error "hot_sse.asm: no expected checksum for this ITERS: give -DEXPECT=0x..."
-%endif
-%endif
+%define HOT_EXPECT_100000 0xa957c74203d1901c   ; the tests' count (the default ITERS)
+%define HOT_EXPECT_1000 0x78355d9615b7ec7a     ; bench/hot-loops.sh's start-up run
+%define HOT_BENCH_ITERS 5000000
+%define HOT_EXPECT_BENCH 0x16d08bedb3b8b3f2    ; bench/hot-loops.sh's count
 
 %include "include/hot.inc"
 

@@ -59,96 +59,72 @@ struct emu_trace {
  * The registers a record lists when they changed, by number (the binary
  * form's reg byte, docs/TRACE.md): a name, where the value lives in
  * struct rax_cpu_state, and its width (8 bytes at most: a varint in the
- * binary form; wider: raw bytes).
+ * binary form; wider: raw bytes). ymmN (TREG_YMM0 + N) is xmmN and the
+ * upper half, listed in place of xmmN when the upper half changed.
  */
 struct treg {
-	const char *name;
+	char name[8];
 	unsigned off, size;
 };
-#define ST(f) offsetof(struct rax_cpu_state, f)
-#define GPR(n, i)                       \
-	{                               \
-		n, ST(gpr) + 8 * (i), 8 \
-	}
-#define SEL(n, i)                                                                                         \
-	{                                                                                                 \
-		n, ST(seg) + sizeof(struct rax_segment) * (i) + offsetof(struct rax_segment, selector), 2 \
-	}
-#define FPR(i)                                     \
-	{                                          \
-		"st" #i, ST(fpu.st) + 16 * (i), 10 \
-	} /* ST(i): FXSAVE order */
-#define XMM(i)                                       \
-	{                                            \
-		"xmm" #i, ST(fpu.xmm) + 16 * (i), 16 \
-	}
-enum { TREG_XMM0 = 43, TREG_YMM0 = 59, TREG_COUNT = 75 };
-static const struct treg tregs[TREG_YMM0] = {
-	/* (TREG_XMM0: the 43rd below) */
-	GPR("rax", 0),
-	GPR("rcx", 1),
-	GPR("rdx", 2),
-	GPR("rbx", 3),
-	GPR("rsp", 4),
-	GPR("rbp", 5),
-	GPR("rsi", 6),
-	GPR("rdi", 7),
-	GPR("r8", 8),
-	GPR("r9", 9),
-	GPR("r10", 10),
-	GPR("r11", 11),
-	GPR("r12", 12),
-	GPR("r13", 13),
-	GPR("r14", 14),
-	GPR("r15", 15),
-	{ "rflags", ST(rflags), 8 },
-	SEL("es", 0),
-	SEL("cs", 1),
-	SEL("ss", 2),
-	SEL("ds", 3),
-	SEL("fs", 4),
-	SEL("gs", 5),
-	{ "fs_base", ST(seg[RAX_SEG_FS].base), 8 },
-	{ "gs_base", ST(seg[RAX_SEG_GS].base), 8 },
-	{ "cr0", ST(cr0), 8 },
-	{ "cr2", ST(cr2), 8 },
-	{ "cr3", ST(cr3), 8 },
-	{ "cr4", ST(cr4), 8 },
-	{ "cr8", ST(cr8), 8 },
-	{ "efer", ST(efer), 8 },
-	{ "mxcsr", ST(fpu.mxcsr), 4 },
-	{ "fcw", ST(fpu.fcw), 2 },
-	{ "fsw", ST(fpu.fsw), 2 },
-	{ "ftw", ST(fpu.ftw), 1 },
-	FPR(0),
-	FPR(1),
-	FPR(2),
-	FPR(3),
-	FPR(4),
-	FPR(5),
-	FPR(6),
-	FPR(7),
-	XMM(0),
-	XMM(1),
-	XMM(2),
-	XMM(3),
-	XMM(4),
-	XMM(5),
-	XMM(6),
-	XMM(7),
-	XMM(8),
-	XMM(9),
-	XMM(10),
-	XMM(11),
-	XMM(12),
-	XMM(13),
-	XMM(14),
-	XMM(15),
+enum {
+	TREG_RFLAGS = 16,
+	TREG_SEL0 = 17,
+	TREG_FS_BASE = 23,
+	TREG_ST0 = 35,
+	TREG_XMM0 = 43,
+	TREG_YMM0 = 59,
+	TREG_COUNT = 75,
 };
-/* Registers 59-74, ymm0-ymm15 (32 bytes: xmm then the upper half), take
- * the place of xmmN when the upper half changed. */
-static const char *const ymm_names[16] = { "ymm0", "ymm1", "ymm2",  "ymm3",  "ymm4",  "ymm5",  "ymm6",  "ymm7",
-					   "ymm8", "ymm9", "ymm10", "ymm11", "ymm12", "ymm13", "ymm14", "ymm15" };
+static struct treg tregs[TREG_COUNT];
+
+#define ST(f) offsetof(struct rax_cpu_state, f)
+
+static void treg_set(unsigned r, const char *name, unsigned off, unsigned size)
+{
+	snprintf(tregs[r].name, sizeof(tregs[r].name), "%s", name);
+	tregs[r].off = off;
+	tregs[r].size = size;
+}
+
+static void tregs_init(void)
+{
+	static const struct {
+		const char *name;
+		unsigned off, size;
+	} fixed[] = { { "rflags", ST(rflags), 8 },
+		      { "fs_base", ST(seg[RAX_SEG_FS].base), 8 },
+		      { "gs_base", ST(seg[RAX_SEG_GS].base), 8 },
+		      { "cr0", ST(cr0), 8 },
+		      { "cr2", ST(cr2), 8 },
+		      { "cr3", ST(cr3), 8 },
+		      { "cr4", ST(cr4), 8 },
+		      { "cr8", ST(cr8), 8 },
+		      { "efer", ST(efer), 8 },
+		      { "mxcsr", ST(fpu.mxcsr), 4 },
+		      { "fcw", ST(fpu.fcw), 2 },
+		      { "fsw", ST(fpu.fsw), 2 },
+		      { "ftw", ST(fpu.ftw), 1 } };
+	_Static_assert(TREG_FS_BASE + sizeof(fixed) / sizeof(fixed[0]) - 1 == TREG_ST0, "the numbers of docs/TRACE.md");
+	char name[8];
+	for (unsigned i = 0; i < RAX_NGPR; i++)
+		treg_set(i, rax_gpr_names[i], ST(gpr) + 8 * i, 8);
+	treg_set(TREG_RFLAGS, fixed[0].name, fixed[0].off, fixed[0].size);
+	for (unsigned i = 0; i < RAX_NSEG; i++)
+		treg_set(TREG_SEL0 + i, rax_seg_names[i],
+			 ST(seg) + sizeof(struct rax_segment) * i + offsetof(struct rax_segment, selector), 2);
+	for (unsigned i = 1; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		treg_set(TREG_FS_BASE + i - 1, fixed[i].name, fixed[i].off, fixed[i].size);
+	for (unsigned i = 0; i < 8; i++) { /* ST(i), in stack order as FXSAVE stores them */
+		snprintf(name, sizeof(name), "st%u", i);
+		treg_set(TREG_ST0 + i, name, ST(fpu.st) + 16 * i, 10);
+	}
+	for (unsigned i = 0; i < 16; i++) {
+		snprintf(name, sizeof(name), "xmm%u", i);
+		treg_set(TREG_XMM0 + i, name, ST(fpu.xmm) + 16 * i, 16);
+		snprintf(name, sizeof(name), "ymm%u", i);
+		treg_set(TREG_YMM0 + i, name, 0, 32);
+	}
+}
 
 /* Register r's value in s (32 bytes at most). */
 static unsigned reg_value(const struct rax_cpu_state *s, unsigned r, uint8_t *out)
@@ -161,8 +137,6 @@ static unsigned reg_value(const struct rax_cpu_state *s, unsigned r, uint8_t *ou
 	memcpy(out, (const char *)s + tregs[r].off, tregs[r].size);
 	return tregs[r].size;
 }
-
-static const char *reg_name(unsigned r) { return r >= TREG_YMM0 ? ymm_names[r - TREG_YMM0] : tregs[r].name; }
 
 /* The registers that differ between a and b, in number order. */
 static unsigned changed_regs(const struct rax_cpu_state *a, const struct rax_cpu_state *b, uint8_t *regs)
@@ -378,7 +352,7 @@ static void record(struct emu_trace *t, struct emu_cpu *c, struct pre *p)
 		fputs(" ;", t->f);
 	for (unsigned i = 0; i < nregs; i++) {
 		unsigned n = reg_value(&now, regs[i], val);
-		fprintf(t->f, " %s=", reg_name(regs[i]));
+		fprintf(t->f, " %s=", tregs[regs[i]].name);
 		put_hex(t->f, val, n);
 	}
 	for (unsigned i = 0; i < nmem; i++) {
@@ -483,6 +457,7 @@ int trace_open(struct rax_vm *vm, const struct trace_options *o, struct rax_err 
 	struct emu_trace *t = calloc(1, sizeof(*t));
 	if (!t)
 		return rax_errf(err, RAX_STATUS_HOST, "out of memory");
+	tregs_init();
 	t->vm = vm;
 	t->o = *o;
 	t->f = fopen(o->path, "wb");

@@ -1,10 +1,22 @@
 /*
  * jitdiff.c - rax-diff --jit (jitdiff.h): two emulator VMs over the same
- * image, A with the translator on and every block translated on its first
+ * guest, A with the translator on and every block translated on its first
  * whole run, B the interpreter alone. A runs one block (emu_diff_run with
  * one_block), B runs to A's instruction count, then both are compared; the
  * events between blocks (interrupts, device time) are the same on both
  * sides because virtual time is the instruction count.
+ *
+ * Memory: B's written pages are tracked and compared after every block.
+ * For test images A's are tracked too (its inline stores then take the
+ * slow path). For a kernel boot prefix A runs untracked, so the
+ * translator's inline TLB stores run as they do in a real boot; a store
+ * that went to a page B did not write is then caught by a whole-RAM
+ * comparison (memcmp), made whenever the time since the last one is 9
+ * times what that one cost (about 10% of the run) and at the end. Such a
+ * difference is localised by running the prefix again from the start,
+ * deterministically, comparing the differing pages after every block from
+ * the last whole-RAM match on: the first block after which they differ is
+ * reported.
  */
 #include "jitdiff.h"
 
@@ -13,6 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "kernel.h"
+#include "loader/bzimage.h"
 
 #include "emu/emu.h"
 #include "cpuid_model.h"
@@ -29,7 +44,38 @@
 struct jd_side {
 	struct rax_vm vm;
 	bool ok;
+	/* the guest's console (kernel boots, B only): COM1 THR writes with DLAB clear */
+	uint8_t lcr;
+	char line[160], last[160];
+	unsigned linelen;
+	uint64_t console_bytes;
 };
+
+/* Pages a whole-RAM difference is localised to (rerun, compared every block). */
+#define JD_WATCH 8
+
+/* One lockstep run of A and B (jd_loop). */
+struct jd_run {
+	struct jd_side *a, *b;
+	uint64_t limit;  /* stop once this many instructions are compared */
+	double deadline; /* monotonic seconds (0: none) */
+	bool track_a;    /* A's writes tracked; else the whole-RAM checks */
+	struct diff_result *res;
+	struct diff_divergence *d;
+	uint64_t blocks;
+	/* the whole-RAM checks: cost of the last, when it was, totals */
+	double ram_cost, last_ram, ram_seconds;
+	uint64_t ram_checks;
+	uint64_t ram_ok; /* instructions compared at the last matching whole-RAM check */
+	bool need_ram;   /* a whole-RAM check after this block (B lost count of its pages) */
+	/* replay: from watch_from on, watch[] compared after every block */
+	uint64_t watch_from;
+	unsigned nwatch;
+	uint64_t watch[JD_WATCH];
+	char end[200]; /* why the run ended (a pass) */
+};
+
+enum jd_outcome { JD_END, JD_DIVERGE, JD_RAM, JD_ERROR };
 
 static double now_s(void)
 {
@@ -142,10 +188,31 @@ static void block_context(struct jd_side *b, struct diff_divergence *d, uint64_t
 	}
 }
 
-/* Compare A and B after a run; fills d and returns true when they differ. */
-static bool compare(struct jd_side *a, struct jd_side *b, const struct rax_exit *ea, const struct rax_exit *eb,
-		    struct diff_divergence *d, uint64_t *pages_compared)
+/* Whether the whole of RAM is the same on both sides; the first differing
+ * pages (JD_WATCH at most) go to pages, their count to *n. */
+static bool ram_same(struct jd_run *R, uint64_t *pages, unsigned *n)
 {
+	double t = now_s();
+	const uint8_t *ma = R->a->vm.mem.host, *mb = R->b->vm.mem.host;
+	uint64_t size = R->a->vm.mem.size;
+	bool same = !memcmp(ma, mb, size);
+	*n = 0;
+	for (uint64_t p = 0; !same && p < size && *n < JD_WATCH; p += GUEST_PAGE_SIZE)
+		if (memcmp(ma + p, mb + p, GUEST_PAGE_SIZE))
+			pages[(*n)++] = p;
+	R->ram_checks++;
+	R->res->pages_compared += size / GUEST_PAGE_SIZE;
+	R->last_ram = now_s();
+	R->ram_cost = R->last_ram - t;
+	R->ram_seconds += R->ram_cost;
+	return same;
+}
+
+/* Compare A and B after a run; fills R->d and returns true when they differ. */
+static bool compare(struct jd_run *R, const struct rax_exit *ea, const struct rax_exit *eb)
+{
+	struct jd_side *a = R->a, *b = R->b;
+	struct diff_divergence *d = R->d;
 	char x[32], y[32];
 	struct rax_err err = { 0 };
 	a->vm.ops->get_state(&a->vm, &d->emu, &err);
@@ -165,13 +232,23 @@ static bool compare(struct jd_side *a, struct jd_side *b, const struct rax_exit 
 	uint64_t pages[2 * EMU_MAX_WRITTEN_PAGES];
 	bool all;
 	unsigned np = written_union(a, b, pages, sizeof(pages) / sizeof(pages[0]), &all);
-	if (all) {
+	if (all && !R->track_a) {
+		R->need_ram = true; /* B wrote more pages than it lists: a whole-RAM check next */
+	} else if (all) {
 		mem_diff(a, b, 0, a->vm.mem.size, d);
-		*pages_compared += a->vm.mem.size / GUEST_PAGE_SIZE;
+		R->res->pages_compared += a->vm.mem.size / GUEST_PAGE_SIZE;
 	}
 	for (unsigned i = 0; i < np; i++)
 		mem_diff(a, b, pages[i], GUEST_PAGE_SIZE, d);
-	*pages_compared += np;
+	R->res->pages_compared += np;
+	if (R->nwatch && ca > R->watch_from) /* a replay: the pages that differed later */
+		for (unsigned i = 0; i < R->nwatch; i++) {
+			bool listed = false;
+			for (unsigned k = 0; k < np; k++)
+				listed |= pages[k] == R->watch[i];
+			if (!listed)
+				mem_diff(a, b, R->watch[i], GUEST_PAGE_SIZE, d);
+		}
 	if (!how && !d->nfields && !d->mem_total)
 		return false;
 	if (how)
@@ -189,6 +266,79 @@ static bool compare(struct jd_side *a, struct jd_side *b, const struct rax_exit 
 			 "memory differs at 0x%llx (emulator column: the translated block; oracle: the interpreter)",
 			 (unsigned long long)d->mem[0].addr);
 	return true;
+}
+
+/* Record a divergence at the block that started at rip0 after count0 instructions. */
+static void diverged(struct jd_run *R, uint64_t rip0, uint64_t count0, uint64_t count1)
+{
+	struct diff_result *res = R->res;
+	block_context(R->b, R->d, rip0, count0, count1 - count0);
+	res->div = R->d;
+	R->d = NULL;
+	res->ndiv = res->ndiv_total = 1;
+	status(res, DIFF_DIVERGE, "block at rip 0x%llx (instruction %llu): %.400s", (unsigned long long)rip0,
+	       (unsigned long long)count0, res->div->what);
+}
+
+/*
+ * Run A a block at a time and B to the same count, comparing after every
+ * block, until the guest ends, R->limit instructions, the deadline, a
+ * difference (JD_DIVERGE, reported in R->res) or, untracked, a whole-RAM
+ * check that fails (JD_RAM: the pages in R->watch, matching at R->ram_ok).
+ */
+static enum jd_outcome jd_loop(struct jd_run *R)
+{
+	struct jd_side *a = R->a, *b = R->b;
+	struct rax_err err = { 0 };
+	for (;;) {
+		struct rax_cpu_state s0;
+		a->vm.ops->get_state(&a->vm, &s0, &err);
+		uint64_t count0 = emu_instruction_count(&a->vm);
+		struct rax_exit ea, eb;
+		memset(&ea, 0, sizeof(ea));
+		memset(&eb, 0, sizeof(eb));
+		emu_diff_run(&a->vm, true, UINT64_MAX, R->track_a, &ea);
+		uint64_t ca = emu_instruction_count(&a->vm);
+		emu_diff_run(&b->vm, false, ca, true, &eb);
+		R->res->steps = ca;
+		R->blocks++;
+		if (compare(R, &ea, &eb)) {
+			diverged(R, s0.rip, count0, ca);
+			return JD_DIVERGE;
+		}
+		bool ended = ea.kind != EMU_DIFF_STOPPED || a->vm.stop;
+		bool last = ended || ca >= R->limit;
+		if (!R->track_a &&
+		    (R->need_ram || last || R->last_ram == 0 || now_s() - R->last_ram >= 9 * R->ram_cost)) {
+			uint64_t pages[JD_WATCH];
+			unsigned n;
+			R->need_ram = false;
+			if (!ram_same(R, pages, &n)) {
+				if (!R->nwatch) { /* the first run: these pages are watched in the second */
+					memcpy(R->watch, pages, n * sizeof(pages[0]));
+					R->nwatch = n;
+				}
+				return JD_RAM;
+			}
+			R->ram_ok = ca;
+		}
+		if (ended) {
+			snprintf(R->end, sizeof(R->end), "%s",
+				 a->vm.stop                             ? "guest stopped"
+					 : ea.kind == RAX_EXIT_SHUTDOWN ? "guest shutdown (triple fault)"
+					 : ea.kind == RAX_EXIT_HLT      ? "guest halted with interrupts off"
+									: "guest exit");
+			return JD_END;
+		}
+		if (ca >= R->limit) {
+			snprintf(R->end, sizeof(R->end), "step limit");
+			return JD_END;
+		}
+		if (R->deadline && !(R->blocks & 1023) && now_s() >= R->deadline) {
+			snprintf(R->end, sizeof(R->end), "--timeout expired");
+			return JD_END;
+		}
+	}
 }
 
 void diff_run_jit(const char *path, const struct diff_options *opt, struct diff_result *res)
@@ -215,38 +365,23 @@ void diff_run_jit(const char *path, const struct diff_options *opt, struct diff_
 		status(res, DIFF_ERROR, "%.400s", err.msg[0] ? err.msg : "out of memory");
 		goto out;
 	}
-	uint64_t limit = opt->max_steps ? opt->max_steps : info.step_limit ? info.step_limit : DIFF_DEFAULT_STEPS;
-	for (;;) {
-		struct rax_cpu_state s0;
-		a->vm.ops->get_state(&a->vm, &s0, &err);
-		uint64_t count0 = emu_instruction_count(&a->vm);
-		struct rax_exit ea, eb;
-		memset(&ea, 0, sizeof(ea));
-		memset(&eb, 0, sizeof(eb));
-		emu_diff_run(&a->vm, true, UINT64_MAX, &ea);
-		uint64_t ca = emu_instruction_count(&a->vm);
-		emu_diff_run(&b->vm, false, ca, &eb);
-		res->steps = ca;
-		if (compare(a, b, &ea, &eb, d, &res->pages_compared)) {
-			block_context(b, d, s0.rip, count0, ca - count0);
-			res->div = d;
-			d = NULL;
-			res->ndiv = res->ndiv_total = 1;
-			status(res, DIFF_DIVERGE, "block at rip 0x%llx (instruction %llu): %.400s",
-			       (unsigned long long)s0.rip, (unsigned long long)count0, res->div->what);
-			goto out;
-		}
-		if (ea.kind != EMU_DIFF_STOPPED || a->vm.stop) {
-			snprintf(res->guest_end, sizeof(res->guest_end), "%s",
-				 a->vm.stop ? "guest stopped (debug-exit)" : "guest exit");
-			break;
-		}
-		if (ca >= limit) {
-			snprintf(res->guest_end, sizeof(res->guest_end), "step limit");
-			break;
-		}
+	struct jd_run R = { .a = a,
+			    .b = b,
+			    .limit = opt->max_steps   ? opt->max_steps
+				    : info.step_limit ? info.step_limit
+						      : DIFF_DEFAULT_STEPS,
+			    .track_a = true,
+			    .res = res,
+			    .d = d };
+	enum jd_outcome o = jd_loop(&R);
+	d = R.d;
+	if (o == JD_END) {
+		snprintf(res->guest_end, sizeof(res->guest_end), "%s",
+			 a->vm.stop                            ? "guest stopped (debug-exit)"
+				 : strcmp(R.end, "step limit") ? "guest exit"
+							       : R.end);
+		res->status = DIFF_PASS;
 	}
-	res->status = DIFF_PASS;
 out:
 	if (a && a->ok)
 		vm_destroy(&a->vm);
@@ -255,5 +390,149 @@ out:
 	free(a);
 	free(b);
 	free(d);
+	res->seconds = now_s() - t0;
+}
+
+/* ---- a Linux boot prefix ---- */
+
+static void console_hook(void *opaque, uint16_t port, unsigned size, bool is_write, uint64_t value)
+{
+	(void)size;
+	struct jd_side *s = opaque;
+	if (!is_write)
+		return;
+	if (port == PORT_COM1 + 3)
+		s->lcr = (uint8_t)value;
+	if (port != PORT_COM1 || (s->lcr & 0x80))
+		return;
+	char c = (char)value;
+	s->console_bytes++;
+	if (c == '\n' || c == '\r') {
+		if (s->linelen) {
+			s->line[s->linelen] = 0;
+			memcpy(s->last, s->line, s->linelen + 1);
+			s->linelen = 0;
+		}
+	} else if (c >= 0x20 && c < 0x7f && s->linelen + 1 < sizeof(s->line)) {
+		s->line[s->linelen++] = c;
+	}
+}
+
+/* One side of a boot: `rax --kernel`'s machine and entry state. */
+static int open_kernel_side(struct jd_side *s, const struct diff_kernel_options *o, const char *cmdline, bool jit,
+			    struct rax_err *err)
+{
+	struct rax_config cfg = { .backend = RAX_BACKEND_EMULATOR,
+				  .mem_size = o->mem_size,
+				  .kernel = o->kernel,
+				  .initrd = o->initrd,
+				  .cmdline = cmdline,
+				  .console_in = -1,
+				  .console_out = -1,
+				  .jit = jit,
+				  .jit_hot = JD_HOT_RUNS };
+	struct rax_cpu_state st;
+	if (vm_create(&s->vm, &cfg, err) < 0)
+		return -1;
+	s->ok = true;
+	if (bzimage_load(&s->vm.mem, o->kernel, o->initrd, cmdline, 1, &st, err) < 0 ||
+	    vm_create_backend(&s->vm, err) < 0 || s->vm.ops->set_state(&s->vm, &st, err) < 0)
+		return -1;
+	if (!jit) {
+		s->vm.io_hook = console_hook;
+		s->vm.io_hook_opaque = s;
+	}
+	return 0;
+}
+
+static void close_side(struct jd_side *s)
+{
+	if (s->ok)
+		vm_destroy(&s->vm);
+	memset(s, 0, sizeof(*s));
+}
+
+void diff_run_jit_kernel(const struct diff_kernel_options *o, struct diff_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	const char *base = strrchr(o->kernel, '/');
+	snprintf(res->name, sizeof(res->name), "%s", base ? base + 1 : o->kernel);
+	snprintf(res->oracle, sizeof(res->oracle), "interp");
+	const char *cmdline = o->cmdline ? o->cmdline : BZ_DEFAULT_CMDLINE;
+	double t0 = now_s();
+	struct jd_side *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct jd_run R = { .a = a, .b = b, .limit = o->steps, .res = res, .d = calloc(1, sizeof(*R.d)) };
+	struct rax_err err = { 0 };
+	bool replayed = false;
+	uint64_t found_at = 0;
+	if (!a || !b || !R.d) {
+		status(res, DIFF_ERROR, "out of memory");
+		goto out;
+	}
+	if (!emu_jit_supported()) {
+		status(res, DIFF_SKIP, "this build has no translator (it needs an x86-64 host)");
+		goto out;
+	}
+	if (o->timeout > 0)
+		R.deadline = t0 + o->timeout;
+	for (;;) {
+		if (open_kernel_side(a, o, cmdline, true, &err) < 0 ||
+		    open_kernel_side(b, o, cmdline, false, &err) < 0) {
+			status(res, DIFF_ERROR, "%.400s", err.msg[0] ? err.msg : "out of memory");
+			goto out;
+		}
+		enum jd_outcome oc = jd_loop(&R);
+		if (oc == JD_DIVERGE)
+			break;
+		if (oc == JD_RAM && !replayed) {
+			/* localise: the same run again, those pages compared after every block */
+			found_at = res->steps;
+			R.watch_from = R.ram_ok;
+			R.limit = found_at;
+			replayed = true;
+			close_side(a);
+			close_side(b);
+			R.blocks = 0;
+			continue;
+		}
+		if (oc == JD_RAM || (replayed && oc == JD_END)) {
+			/* not reproduced: the place is known to a window only */
+			mem_diff(a, b, R.watch[0], GUEST_PAGE_SIZE, R.d);
+			res->div = R.d;
+			R.d = NULL;
+			res->ndiv = res->ndiv_total = 1;
+			snprintf(res->div->what, sizeof(res->div->what),
+				 "memory differs at 0x%llx (a page neither side's tracked writes listed)",
+				 (unsigned long long)res->div->mem[0].addr);
+			status(res, DIFF_DIVERGE,
+			       "whole-RAM check: page 0x%llx differs, between instructions %llu and %llu (not reproduced when run again)",
+			       (unsigned long long)R.watch[0], (unsigned long long)R.watch_from,
+			       (unsigned long long)(found_at ? found_at : res->steps));
+			break;
+		}
+		struct emu_jit_stats js;
+		emu_jit_vm_stats(&a->vm, &js);
+		b->line[b->linelen] = 0;
+		const char *last_line = b->linelen ? b->line : b->last;
+		double secs = now_s() - t0;
+		snprintf(res->guest_end, sizeof(res->guest_end), "%s", R.end);
+		status(res, DIFF_PASS,
+		       "%llu instructions compared in %llu blocks (%.2f M instructions/s), whole RAM %llu times "
+		       "(%.1fs); translated: %llu blocks made, %llu left to the interpreter, %llu runs; end: %s; "
+		       "console: %llu bytes, last line \"%.120s\"",
+		       (unsigned long long)res->steps, (unsigned long long)R.blocks,
+		       secs > 0 ? res->steps / secs / 1e6 : 0.0, (unsigned long long)R.ram_checks, R.ram_seconds,
+		       (unsigned long long)js.blocks, (unsigned long long)js.failed, (unsigned long long)js.runs, R.end,
+		       (unsigned long long)b->console_bytes, last_line);
+		break;
+	}
+out:
+	if (a)
+		close_side(a);
+	if (b)
+		close_side(b);
+	free(a);
+	free(b);
+	free(R.d);
 	res->seconds = now_s() - t0;
 }

@@ -33,6 +33,7 @@
 
 #include "emu/decode.h"
 #include "emu/emu.h"
+#include "emu/jit/jit.h"
 #include "flagmask.h"
 #include "kvm_probe.h"
 #include "layout.h"
@@ -977,8 +978,17 @@ void diff_run_image(const char *path, const struct diff_options *opt, struct dif
 	L->pagebuf = malloc(PAGE);
 	struct rax_err err = { 0 };
 	struct rax_config cfg = {
-		.backend = RAX_BACKEND_EMULATOR, .mem_size = opt->mem_size, .console_in = -1, .console_out = -1
+		.backend = RAX_BACKEND_EMULATOR,
+		.mem_size = opt->mem_size,
+		.console_in = -1,
+		.console_out = -1,
+		.jit = opt->jit_step,
+		.jit_hot = 1,
 	};
+	if (opt->jit_step && !emu_jit_supported()) {
+		set_status(L, DIFF_SKIP, "this build has no translator (it needs an x86-64 host)");
+		goto out;
+	}
 	struct rax_cpu_state st;
 	if (!L->pagebuf || vm_create(&L->vm, &cfg, &err) < 0) {
 		set_status(L, DIFF_ERROR, "%s", err.msg[0] ? err.msg : "out of memory");
@@ -1006,9 +1016,16 @@ void diff_run_image(const char *path, const struct diff_options *opt, struct dif
 	 * extension the interpreter implements whatever CPUID says (CPUID
 	 * results are the oracle's, injected): compare at the highest level. */
 	emu_set_cpu_level(&L->vm, RAX_CPU_LEVEL_MAX);
+	if (opt->jit_step)
+		emu_jit_step(&L->vm, true);
 	if (open_oracle(L, &st) < 0)
 		goto out;
 	lockstep(L, &st);
+	if (opt->jit_step) {
+		struct emu_jit_stats js;
+		emu_jit_vm_stats(&L->vm, &js);
+		res->translated_steps = js.runs;
+	}
 out:
 	if (L->orc_ok)
 		L->orc.ops->close(&L->orc);

@@ -23,6 +23,7 @@ struct diff_options {
 	char kvm_why[sizeof(((struct rax_err *)0)->msg)]; /* why KVM is unusable (an error message) */
 	bool strict_flags;
 	bool keep_going;
+	bool jit_step;      /* --jit-step: each emulator step runs translated (emu_jit_step) */
 	uint64_t max_steps; /* 0: the image's step limit, else DIFF_DEFAULT_STEPS */
 	uint64_t mem_size;
 };
@@ -93,7 +94,8 @@ enum diff_status { DIFF_PASS, DIFF_DIVERGE, DIFF_ERROR, DIFF_SKIP };
 	X(STR, guest_end, "guest_end", 200)                                                            \
 	X(INJECTED, injected, "injected", 0)                                                           \
 	X(U64, pages_compared, "pages_compared", 0)                                                    \
-	X(KERNEL, kernel, "kernel", 0) /* --kernel runs only (kernel.h) */                             \
+	X(U64, translated_steps, "translated_steps", 0) /* --jit-step: steps the translator ran */     \
+	X(KERNEL, kernel, "kernel", 0)                  /* --kernel runs only (kernel.h) */            \
 	X(UINT, ndiv_total, "divergence_count", 0)                                                     \
 	X(U64_NOJSON, undefined_adopted, "", 0) /* steps where undefined flags differed (oracle's kept) */
 

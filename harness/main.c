@@ -36,6 +36,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: rax-diff [options] IMAGE...\n"
 		"       rax-diff --kernel bzImage [--initrd F] [--cmdline S] --steps N [options]\n"
+		"       rax-diff --jit --kernel bzImage [--initrd F] [--cmdline S] --steps N [--timeout S]\n"
 		"\n"
 		"Run each test image on RAX's interpreter and on an oracle (the real CPU)\n"
 		"in lockstep, comparing the architectural state after every instruction.\n"
@@ -48,7 +49,16 @@ static void usage(FILE *f)
 		"  --jit                     compare RAX's block translator against its\n"
 		"                            interpreter instead (--oracle interp): every block\n"
 		"                            translated, the whole state and the written pages\n"
-		"                            compared after each block\n"
+		"                            compared after each block; with --kernel, over the\n"
+		"                            first N instructions of that boot (no KVM needed;\n"
+		"                            default command line: rax's), the translated side's\n"
+		"                            writes untracked and RAM compared whole now and then\n"
+		"  --jit-step                the emulator side runs each step's instruction as a\n"
+		"                            one-instruction block through the block translator\n"
+		"                            (its inline stores untracked), so the translated\n"
+		"                            code is what the oracle checks; what the translator\n"
+		"                            leaves to the interpreter is interpreted (the summary\n"
+		"                            says how many steps were translated)\n"
 		"  --strict-flags            compare flags the architecture leaves undefined\n"
 		"  --keep-going              re-sync from the oracle after a divergence, count them\n"
 		"  --steps N                 step limit per test (default: the image's, else %llu)\n"
@@ -109,7 +119,8 @@ enum {
 	O_CMDLINE,
 	O_QUIET,
 	O_TIMEOUT,
-	O_JIT
+	O_JIT,
+	O_JIT_STEP
 };
 
 static void json_summary(struct json *w, const unsigned count[4])
@@ -196,10 +207,13 @@ static void json_abandon(struct json_out *j)
 }
 
 /* rax-diff --kernel: one boot prefix, reported like one test. */
-static int run_kernel(const struct diff_kernel_options *ko, FILE *jf, bool quiet)
+static int run_kernel(const struct diff_kernel_options *ko, FILE *jf, bool quiet, bool jit)
 {
 	struct diff_result r;
-	diff_run_kernel(ko, &r);
+	if (jit)
+		diff_run_jit_kernel(ko, &r);
+	else
+		diff_run_kernel(ko, &r);
 	print_line(ko->kernel, &r);
 	report_kernel(stdout, &r);
 	if (!quiet)
@@ -243,6 +257,7 @@ int main(int argc, char **argv)
 		{ "quiet", no_argument, 0, O_QUIET },
 		{ "timeout", required_argument, 0, O_TIMEOUT },
 		{ "jit", no_argument, 0, O_JIT },
+		{ "jit-step", no_argument, 0, O_JIT_STEP },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -284,6 +299,7 @@ int main(int argc, char **argv)
 			break;
 		case O_STRICT: opt.strict_flags = true; break;
 		case O_JIT: jit = true; break;
+		case O_JIT_STEP: opt.jit_step = true; break;
 		case O_KEEP: opt.keep_going = true; break;
 		case O_QUIET: quiet = true; break;
 		case O_STEPS:
@@ -337,15 +353,20 @@ int main(int argc, char **argv)
 		return die(DX_USAGE, "%s", "--oracle interp checks the translator: add --jit");
 	if (jit && oracle_given && !oracle_interp)
 		return die(DX_USAGE, "%s", "--jit compares against the interpreter (--oracle interp)");
-	if (jit && kernel)
-		return die(DX_USAGE, "%s", "--jit runs test images (--kernel is not supported with it yet)");
+	if (opt.jit_step && jit)
+		return die(DX_USAGE, "%s",
+			   "--jit-step checks the translator against the CPU oracle; --jit against the interpreter");
+	if (opt.jit_step && kernel)
+		return die(DX_USAGE, "%s", "--jit-step runs test images (not --kernel)");
 	if (kernel) {
 		/* bad input is a usage error before anything about the host */
 		if (optind < argc)
 			return die(DX_USAGE, "--kernel takes no test images ('%s')", argv[optind]);
 		if (shard_given)
 			return die(DX_USAGE, "%s", "--shard does not apply to --kernel");
-		if (oracle_given && opt.oracle == DIFF_ORACLE_NATIVE)
+		if (jit && mode_given)
+			return die(DX_USAGE, "%s", "--step-mode is for the KVM oracle (--jit compares blocks)");
+		if (oracle_given && !jit && opt.oracle == DIFF_ORACLE_NATIVE)
 			return die(DX_USAGE, "%s",
 				   "--kernel needs the KVM oracle (the native one runs CPL3 code only)");
 		struct rax_err kerr = { 0 };
@@ -368,6 +389,8 @@ int main(int argc, char **argv)
 		opt.kvm_usable = oracle_kvm_usable(&opt.step_mode, &opt.kvm_caps, opt.kvm_why, sizeof(opt.kvm_why));
 	else
 		snprintf(opt.kvm_why, sizeof(opt.kvm_why), "--oracle native");
+	if (kernel && jit)
+		return run_kernel(&ko, jo.f, quiet, true);
 	if (kernel) {
 		if (!opt.kvm_usable) {
 			json_abandon(&jo);
@@ -376,7 +399,7 @@ int main(int argc, char **argv)
 			return DX_NO_ORACLE;
 		}
 		ko.mode = opt.step_mode;
-		return run_kernel(&ko, jo.f, quiet);
+		return run_kernel(&ko, jo.f, quiet, false);
 	}
 	if (opt.oracle == DIFF_ORACLE_KVM && !opt.kvm_usable) {
 		json_abandon(&jo);
@@ -411,7 +434,8 @@ int main(int argc, char **argv)
 	}
 	bool tty = isatty(STDOUT_FILENO);
 	unsigned count[4] = { 0 };
-	uint64_t total_steps = 0;
+	uint64_t total_steps = 0, total_translated = 0;
+	unsigned tests_translated = 0;
 	int todo = 0, done = 0;
 	for (int i = 0; i < nimg; i++)
 		if ((unsigned)i % shard_n == shard_i)
@@ -433,6 +457,8 @@ int main(int argc, char **argv)
 			printf("\r\033[K");
 		count[r.status]++;
 		total_steps += r.steps;
+		total_translated += r.translated_steps;
+		tests_translated += r.translated_steps != 0;
 		print_line(img[i], &r);
 		if (!quiet)
 			for (unsigned k = 0; k < r.ndiv; k++)
@@ -442,9 +468,11 @@ int main(int argc, char **argv)
 		diff_result_free(&r);
 		fflush(stdout);
 	}
-	printf("rax-diff: %d tests: %u passed, %u diverged, %u errors, %u skipped; %llu steps\n", done,
-	       count[DIFF_PASS], count[DIFF_DIVERGE], count[DIFF_ERROR], count[DIFF_SKIP],
-	       (unsigned long long)total_steps);
+	printf("rax-diff: %d tests: %u passed, %u diverged, %u errors, %u skipped; %llu steps", done, count[DIFF_PASS],
+	       count[DIFF_DIVERGE], count[DIFF_ERROR], count[DIFF_SKIP], (unsigned long long)total_steps);
+	if (opt.jit_step)
+		printf(" (%llu translated, in %u tests)", (unsigned long long)total_translated, tests_translated);
+	printf("\n");
 	if (jf) {
 		json_end_array(&w);
 		json_summary(&w, count);

@@ -202,6 +202,7 @@ struct emu_cpu {
 	uint8_t dbg_why;     /* enum rax_debug_why of an exit_req RAX_EXIT_DEBUG */
 	struct emu_jit *jit; /* the block translator (jit/jit.h), NULL when off */
 	bool one_block;      /* rax-diff --jit: leave the run loop after each block (emu_diff_run) */
+	bool jit_step;       /* rax-diff --jit-step: step() runs its instruction translated (emu_jit_step) */
 };
 
 /* The machine's CPUs when there are several (smp.c). They run on one host

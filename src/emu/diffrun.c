@@ -12,10 +12,10 @@
 
 _Static_assert(EMU_DIFF_STOPPED == EMU_EXIT_TARGET, "emu_diff_run reports a stop at the target as EMU_EXIT_TARGET");
 
-void emu_diff_run(struct rax_vm *vm, bool one_block, uint64_t stop_icount, struct rax_exit *ex)
+void emu_diff_run(struct rax_vm *vm, bool one_block, uint64_t stop_icount, bool track, struct rax_exit *ex)
 {
 	struct emu_cpu *c = vm->backend;
-	c->track_writes = true;
+	c->track_writes = track;
 	c->nwritten = 0;
 	c->one_block = one_block;
 	c->stop_at = stop_icount;

@@ -56,13 +56,24 @@ int emu_set_cpu_level(struct rax_vm *vm, unsigned level);
 unsigned emu_cpu_level(struct rax_vm *vm);
 
 /*
- * rax-diff --jit: run the BSP with the pages it writes tracked (see
- * emu_written_pages), to the end of one block when one_block, else until
- * it has retired stop_icount instructions in all (or an exit comes
- * first). ex->kind is EMU_DIFF_STOPPED where it stopped as asked.
+ * rax-diff --jit: run the BSP, to the end of one block when one_block, else
+ * until it has retired stop_icount instructions in all (or an exit comes
+ * first). With track the pages it writes are tracked (see
+ * emu_written_pages; the fast write paths are off then); without, nothing
+ * is tracked and every fast path runs. ex->kind is EMU_DIFF_STOPPED where
+ * it stopped as asked.
  */
 #define EMU_DIFF_STOPPED 0x81
-void emu_diff_run(struct rax_vm *vm, bool one_block, uint64_t stop_icount, struct rax_exit *ex);
+void emu_diff_run(struct rax_vm *vm, bool one_block, uint64_t stop_icount, bool track, struct rax_exit *ex);
+
+/*
+ * rax-diff --jit-step: on, step() runs its instruction as a one-instruction
+ * block through the translator (a VM made with cfg.jit), with the write
+ * tracking off for it so that the translated code's inline stores run;
+ * an instruction the translator leaves to the interpreter (or one not in
+ * a cached block) is interpreted. emu_jit_vm_stats counts both.
+ */
+void emu_jit_step(struct rax_vm *vm, bool on);
 
 struct emu_jit_stats;
 /* The block translators' figures (--jit on), summed over the CPUs. */

@@ -295,6 +295,27 @@ void emu_idle(struct emu_cpu *c, bool (*woken)(struct emu_cpu *c))
 	atomic_store(&vm->idle, 0);
 }
 
+/* rax-diff --jit-step: the instruction as a one-instruction block through
+ * the translator, write tracking off (its inline stores run); false when
+ * the translator leaves it to the interpreter. */
+static bool run_one_translated(struct emu_cpu *c, const struct emu_insn *in, uint8_t fop)
+{
+	struct emu_block b;
+	b.tag = 0;
+	b.gen = 0;
+	b.n = 1;
+	b.fop[0] = fop;
+	b.insn[0] = *in;
+	b.jit = NULL;
+	b.jit_epoch = 0;
+	b.jit_hits = UINT16_MAX - 1; /* hot now, whatever --jit-hot says */
+	bool track = c->track_writes;
+	c->track_writes = false;
+	bool ran = emu_jit_run(c, &b);
+	c->track_writes = track;
+	return ran;
+}
+
 /*
  * One instruction (the first of the block fetched at c->rip), with the TF
  * trap after it: step(), and run() under TF or RF. It goes through the block
@@ -308,7 +329,8 @@ static void run_one(struct emu_cpu *c, const struct emu_insn *in, const uint8_t 
 	c->rflags &= ~(uint64_t)RFLAGS_RF;
 	c->event_delivered = false;
 	c->tf_trap = tf;
-	emu_run_block(c, in, fop, 1);
+	if (!__builtin_expect(c->jit_step, 0) || !c->jit || !fop || !run_one_translated(c, in, fop[0]))
+		emu_run_block(c, in, fop, 1);
 	/* the single-step trap (DR6.BS) and data breakpoints: one #DB after it */
 	bool bs = c->tf_trap && !c->event_delivered && c->exit_req != RAX_EXIT_DEBUG;
 	if (bs || __builtin_expect(c->dbg.hit | c->dbg.host_hit | c->dbg.pend, 0))
@@ -747,6 +769,8 @@ uint64_t emu_instruction_count(struct rax_vm *vm)
 		n += c->smp->cpu[i]->icount;
 	return n;
 }
+
+void emu_jit_step(struct rax_vm *vm, bool on) { cpu_of(vm)->jit_step = on; }
 
 void emu_jit_vm_stats(struct rax_vm *vm, struct emu_jit_stats *s)
 {

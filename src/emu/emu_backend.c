@@ -787,6 +787,7 @@ void emu_jit_vm_stats(struct rax_vm *vm, struct emu_jit_stats *s)
 		s->runs += one.runs;
 		s->code_bytes += one.code_bytes;
 		s->flushes += one.flushes;
+		s->links += one.links;
 		s->translate_ns += one.translate_ns;
 	}
 }

@@ -1,39 +1,59 @@
 /*
  * jit.c - the block translator: one decoded block (emu_block: instructions
  * and fast-op numbers) to host x86-64 code, the code buffer it lives in,
- * and running it.
+ * chaining translated blocks to each other, and running them.
  *
- * Generated code is a function void (*)(struct emu_cpu *c). Guest state
- * stays in struct emu_cpu, addressed from one pinned host register (rbx);
- * the instruction count at entry is in r12, the software TLB's tag bits for
- * the current CPL in r13. Every instruction is one of:
+ * Generated code runs inside one frame that jit_enter (a trampoline at the
+ * start of the code buffer) sets up: guest state stays in struct emu_cpu,
+ * addressed from one pinned host register (rbx); the instruction count at
+ * the current block's entry is in r12, the software TLB's tag bits for the
+ * current CPL in r13, and ebp is nonzero once a slow path (a C helper) set
+ * block_break or exit_req. Every instruction is one of:
  *
  *  - translated inline: the register forms of MOV, ALU, TEST, LEA, MOVZX,
- *    MOVSXD, CMOV, SETcc, IMUL and shifts by an immediate, Jcc/JMP/CALL/RET
- *    and PUSH/POP, and the memory forms of the same. Flags are stored
+ *    MOVSXD, CMOV, SETcc, IMUL, INC/DEC and shifts, Jcc/JMP/CALL/RET and
+ *    PUSH/POP, and the memory forms of most of them. Flags are stored
  *    lazily exactly as emu_lazy() does (op, size, a, b, result); a
  *    condition is read from the host's own flags when its producer is the
  *    previous instruction of the block, recomputed by the host from the
  *    lazy fields when the producer is known at translation time, and asked
  *    of emu_cond() otherwise. Memory goes through the software TLB inline
  *    (emu_tlb_host's rule, and emu_wr's: no fast writes while writes are
- *    tracked) and through emu_rd/emu_wr otherwise;
+ *    tracked) and through emu_rd/emu_wr out of line otherwise;
  *  - everything else: a call of the instruction's handler, with the block
  *    runner's bookkeeping.
  *
+ * Slow paths and block exits are out of line, after the block's hot code.
  * Before anything that may fault or look at the CPU (a slow memory access,
  * a handler) the code stores what emu_run_block's SYNC stores: RIP, the
  * instruction count, the RSP to restore and the next RIP. A fault then
- * longjmps from the C helper through the generated frames to the run loop,
+ * longjmps from the C helper through the generated frame to the run loop,
  * as it does from a handler: generated code holds nothing but callee-saved
  * registers that longjmp restores, and no guest state outside struct
  * emu_cpu. Blocks end where emu_run_block ends them: after a taken branch
  * (next RIP not the fall-through), after an instruction that set
  * block_break or exit_req, and after the last instruction.
  *
+ * Chaining: a block that ends at a known next RIP (a direct branch or the
+ * fall-through) jumps to the next block's translation through a link in
+ * the data area (struct jit_link); RET and branches a handler took look in
+ * an inline cache keyed by the target. A link is used only while it holds
+ * exactly what the run loop would find: the fetch TLB entry maps the
+ * target to the linked block's physical address (fetch_block's hit), the
+ * block cache still holds that block at its page's generation with this
+ * translation, and then the next block's own entry checks the run loop's
+ * rules before it runs whole: icount + its length within event_at (events,
+ * stops, hooks, SMP slices), next_stop_poll not reached, no interrupt
+ * shadow for a block of several instructions, and no reason to go back at
+ * every block (nochain: rax-diff's one block at a time, a block that is
+ * not cached, debug slots). Otherwise it returns to the run loop, which
+ * fills the link when it runs the target translated. Counts, interrupt
+ * points and stops are the run loop's.
+ *
  * The code buffer is mapped W^X: the pages a translation goes to are made
- * writable for the copy and executable again right after, never both. When
- * it fills up every translation is dropped at once (a new epoch).
+ * writable for the copy and executable again right after, never both. The
+ * data area beside it (links, inline cache) is never executable. When
+ * either fills up every translation is dropped at once (a new epoch).
  */
 #include "emu/jit/jit.h"
 
@@ -51,35 +71,319 @@
 #include "emu/plant.h"
 #include "layout.h"
 
-/* The code buffer of one CPU (address space reserved, pages made as used). */
+/* The code buffer of one CPU (address space reserved, pages made as used);
+ * its first page holds jit_enter and the shared exit. */
 #define JIT_BUF_SIZE (32u << 20)
+#define JIT_HOST_PAGE 4096u
+#define JIT_TRAMP_SIZE JIT_HOST_PAGE
+/* The data area right after it (within reach of RIP-relative operands). */
+#define JIT_DATA_SIZE (4u << 20)
+/* The inline cache of indirect targets. */
+#define JIT_CACHE_BITS 12
+#define JIT_CACHE_SIZE (1u << JIT_CACHE_BITS)
 /* Room for one block's translation before it is copied into the buffer. */
 #define JIT_SCRATCH_SIZE (64u << 10)
 /* Translations start on this alignment. */
 #define JIT_ALIGN 16u
-#define JIT_HOST_PAGE 4096u
+/* Out-of-line pieces of one block (slow paths, exits). */
+#define JIT_MAX_COLD (4 * EMU_BLOCK_MAX + 4)
+
+/* A link to a translated block, valid while it matches what fetch_block
+ * would find (see the file comment); an empty one names jit_nowhere. */
+struct jit_link {
+	const void *code;            /* the target translation's chained entry */
+	const struct emu_block *blk; /* its block cache entry */
+	const void *tb;              /* the translation (blk->jit) */
+	uint64_t tag;                /* blk->tag: the target's gpa << 1 | 1 */
+	const uint32_t *pgen;        /* the page's generation (blk->gen while unwritten) */
+	uint64_t rip;                /* the target */
+};
+
+/* The data area: read and written by generated code, never executed. */
+struct jit_data {
+	struct jit_link *link_req; /* the link a block left through unfilled (for emu_jit_run) */
+	uint8_t nochain;           /* go back to the run loop after every block */
+	struct jit_link cache[JIT_CACHE_SIZE];
+	struct jit_link links[];
+};
+#define JIT_MAX_LINKS ((JIT_DATA_SIZE - sizeof(struct jit_data)) / sizeof(struct jit_link))
+
+/* One instruction of a translation, for the C helpers: the handler's
+ * operand, where it is, and a memory access's kind. */
+struct jit_insn {
+	struct emu_insn in;
+	uint64_t rip;
+	uint32_t i; /* its index in the block */
+	uint8_t seg, size, acc;
+};
 
 /* A translation as it lies in the code buffer: this header, the block's
- * instructions (the handlers' operands), then the code. */
+ * instructions, then the code. */
 struct jit_tb {
-	uint64_t rip; /* the linear address it was translated for */
-	void (*entry)(struct emu_cpu *c);
-	struct emu_insn insn[EMU_BLOCK_MAX];
+	uint64_t rip;      /* the linear address it was translated for */
+	const void *body;  /* entry from the run loop (jit_enter) */
+	const void *chain; /* entry from another block: the run loop's checks first */
+	unsigned n;
+	struct jit_insn insn[];
+};
+
+/* Code shared by every translation, in the buffer's first page. */
+enum jit_shared {
+	SH_LEAVE,      /* pop the frame, back to emu_jit_run (RIP, count stored) */
+	SH_CHECK,      /* rsi = a link: ZF when it may be taken (the run loop would run its target) */
+	SH_LOOKUP,     /* rax = a target: rsi = its inline cache entry, ZF when it may be taken */
+	SH_MISS_LINK,  /* leave for link rsi's target, count r12, asking for the link */
+	SH_MISS_CACHE, /* leave for rax, count r12, asking for cache entry rsi */
+	SH_LOAD,       /* thunks to the C helpers below */
+	SH_STORE,
+	SH_CALL,
+	SH_GP,
+	SH_COND,
+	SH_COUNT
 };
 
 struct emu_jit {
 	uint8_t *buf;
-	size_t used;
+	struct jit_data *data;
+	size_t used, nlinks;
 	uint32_t epoch;
 	unsigned hot;
 	uint8_t *scratch;
+	void (*enter)(struct emu_cpu *c, const void *body);
+	const uint8_t *sh[SH_COUNT];
 	struct emu_jit_stats st;
 };
 
 /* A block that cannot be translated (until the next epoch). */
 static const struct jit_tb jit_none;
+/* What an empty link names: no block has tag 0. */
+static const struct emu_block jit_nowhere;
 
 bool emu_jit_supported(void) { return true; }
+
+static void link_clear(struct jit_link *l, uint64_t rip)
+{
+	l->code = NULL;
+	l->blk = &jit_nowhere;
+	l->tb = NULL;
+	l->tag = 1;
+	l->pgen = NULL;
+	l->rip = rip;
+}
+
+/* Forget every link and cached target (a new epoch). */
+static void data_reset(struct emu_jit *j)
+{
+	j->data->link_req = NULL;
+	for (unsigned i = 0; i < JIT_CACHE_SIZE; i++)
+		link_clear(&j->data->cache[i], ~0ull);
+	j->nlinks = 0;
+}
+
+#define CPU(field) ((int32_t)offsetof(struct emu_cpu, field))
+#define M(off) x64_m(X_RBX, (off))
+
+#define GPR(r) (CPU(gpr) + 8 * (int32_t)(r))
+#define TLB(acc) (CPU(tlb) + (int32_t)((acc) * sizeof(((struct emu_cpu *)0)->tlb[0])))
+#define TLBE(acc, i) (TLB(acc) + (int32_t)((i) * sizeof(struct emu_tlb_entry)))
+#define SEG_BASE(seg) (CPU(s.seg) + (int32_t)((seg) * sizeof(struct rax_segment) + offsetof(struct rax_segment, base)))
+#define BLK(field) ((int32_t)offsetof(struct emu_block, field))
+#define LINK(field) ((int32_t)offsetof(struct jit_link, field))
+
+_Static_assert(sizeof(struct emu_tlb_entry) == 24, "the TLB probe scales the index by 3 * 8");
+_Static_assert(offsetof(struct emu_tlb_entry, tag) == 0 && offsetof(struct emu_tlb_entry, host) == 8 &&
+		       offsetof(struct emu_tlb_entry, gpa) == 16,
+	       "the TLB probe reads tag, host and gpa at 0, 8 and 16");
+_Static_assert(sizeof(struct jit_link) == 48, "the inline cache scales the index by 3 * 16");
+_Static_assert(EMU_TLB_SIZE == 256, "the TLB index is the low byte of the page number");
+
+/* ---- the C helpers (slow paths, handlers) ---- */
+
+/* Two values back in rax:rdx. */
+struct jit_pair {
+	uint64_t a, b;
+};
+
+/* emu_run_block's SYNC for instruction d of a block entered at icount,
+ * with the RSP to restore on a fault and the fall-through as next RIP. */
+static void jit_sync(struct emu_cpu *c, const struct jit_insn *d, uint64_t icount)
+{
+	c->rip = d->rip;
+	c->icount = icount + d->i;
+	c->saved_rsp = c->gpr[RAX_REG_RSP];
+	c->next_rip = d->rip + d->in.len;
+}
+
+static uint64_t broke(const struct emu_cpu *c) { return (uint64_t)(c->block_break | c->exit_req); }
+
+/* d's load at ea: the value, and whether the block must end after d. */
+static struct jit_pair jit_load(struct emu_cpu *c, const struct jit_insn *d, uint64_t icount, uint64_t ea)
+{
+	jit_sync(c, d, icount);
+	uint64_t v = d->acc == ACC_W ? emu_rd_rmw(c, d->seg, ea, d->size) : emu_rd(c, d->seg, ea, d->size);
+	return (struct jit_pair){ v, broke(c) };
+}
+
+/* d's store of v at ea: whether the block must end after d. */
+static uint64_t jit_store(struct emu_cpu *c, const struct jit_insn *d, uint64_t icount, uint64_t ea, uint64_t v)
+{
+	jit_sync(c, d, icount);
+	emu_wr(c, d->seg, ea, d->size, v);
+	return broke(c);
+}
+
+/* d's handler: 0 to go on; 1 to leave (RIP and count stored: a break,
+ * an exit request, a new CPL); 2 to leave for the branch target in b. */
+static struct jit_pair jit_call(struct emu_cpu *c, const struct jit_insn *d, uint64_t icount)
+{
+	jit_sync(c, d, icount);
+	uint8_t cpl = c->cpl;
+	emu_handlers[d->in.row](c, &d->in);
+	uint64_t next = c->next_rip;
+	bool stop = c->block_break || c->exit_req || c->cpl != cpl;
+	if (!stop && next == d->rip + d->in.len)
+		return (struct jit_pair){ 0, 0 };
+	if (!stop)
+		return (struct jit_pair){ 2, next };
+	c->rip = next;
+	c->icount = icount + d->i + 1;
+	return (struct jit_pair){ 1, 0 };
+}
+
+static _Noreturn void jit_gp(struct emu_cpu *c, const struct jit_insn *d, uint64_t icount)
+{
+	jit_sync(c, d, icount);
+	EMU_GP(c, 0);
+}
+
+/* The code shared by every translation (enum jit_shared). */
+static void emit_shared(struct emu_jit *j, struct x64_buf *x)
+{
+	x64_push(x, X_RBX);
+	x64_push(x, X_RBP);
+	x64_push(x, X_R12);
+	x64_push(x, X_R13);
+	x64_push(x, X_R14);
+	x64_push(x, X_R15);
+	x64_alu_ri(x, true, X_SUB, X_RSP, 8); /* six pushes and this: calls see a 16-byte aligned stack */
+	x64_mov_rr(x, true, X_RBX, X_RDI);
+	x64_load(x, true, X_R12, M(CPU(icount)));
+	/* r13 = the TLB tag bits: 1 | (CPL == 3) << 1 (emu_tlb_host) */
+	x64_alu_rr(x, false, X_XOR, X_RAX, X_RAX);
+	x64_cmp_m8i(x, M(CPU(cpl)), 3);
+	x64_setcc_r8(x, X_CC_E, X_RAX);
+	x64_lea(x, X_R13, x64_mi(X_RAX, X_RAX, 0, 1));
+	x64_alu_rr(x, false, X_XOR, X_RBP, X_RBP);
+	x64_u8(x, 0xff); /* jmp rsi */
+	x64_u8(x, 0xe6);
+
+	j->sh[SH_LEAVE] = (const uint8_t *)(uintptr_t)(x->origin + x64_len(x));
+	x64_alu_ri(x, true, X_ADD, X_RSP, 8);
+	x64_pop(x, X_R15);
+	x64_pop(x, X_R14);
+	x64_pop(x, X_R13);
+	x64_pop(x, X_R12);
+	x64_pop(x, X_RBP);
+	x64_pop(x, X_RBX);
+	x64_ret(x);
+
+	/* SH_CHECK: the block cache entry still holds this block, at this
+	 * page's generation, with this translation, and the fetch TLB maps
+	 * the target to its page (fetch_block's hit). Uses rax rcx rdx rdi. */
+	j->sh[SH_CHECK] = (const uint8_t *)(uintptr_t)(x->origin + x64_len(x));
+	x64_load(x, true, X_RDX, x64_m(X_RSI, LINK(blk)));
+	x64_load(x, true, X_RAX, x64_m(X_RSI, LINK(tag)));
+	x64_alu_rm(x, true, X_CMP, X_RAX, x64_m(X_RDX, BLK(tag)));
+	size_t r1 = x64_jcc_fwd(x, X_CC_NE);
+	x64_load(x, false, X_RCX, x64_m(X_RDX, BLK(gen)));
+	x64_load(x, true, X_RDI, x64_m(X_RSI, LINK(pgen)));
+	x64_alu_rm(x, false, X_CMP, X_RCX, x64_m(X_RDI, 0));
+	size_t r2 = x64_jcc_fwd(x, X_CC_NE);
+	x64_load(x, true, X_RCX, x64_m(X_RSI, LINK(tb)));
+	x64_alu_rm(x, true, X_CMP, X_RCX, x64_m(X_RDX, BLK(jit)));
+	size_t r3 = x64_jcc_fwd(x, X_CC_NE);
+	x64_load(x, true, X_RDI, x64_m(X_RSI, LINK(rip)));
+	x64_mov_rr(x, false, X_RDX, X_RDI);
+	x64_shift_ri(x, false, X_SHR, X_RDX, GUEST_PAGE_SHIFT);
+	x64_movzx8_rr(x, X_RDX, X_RDX);
+	x64_lea(x, X_RDX, x64_mi(X_RDX, X_RDX, 1, 0));
+	x64_lea(x, X_RDX, x64_mi(X_RBX, X_RDX, 3, TLB(ACC_X)));
+	x64_mov_rr(x, true, X_RCX, X_RDI);
+	x64_alu_ri(x, true, X_AND, X_RCX, (int32_t)~GUEST_PAGE_OFFSET);
+	x64_alu_rr(x, true, X_OR, X_RCX, X_R13);
+	x64_alu_rm(x, true, X_CMP, X_RCX, x64_m(X_RDX, 0));
+	size_t r4 = x64_jcc_fwd(x, X_CC_NE);
+	x64_mov_rr(x, false, X_RCX, X_RDI);
+	x64_alu_ri(x, false, X_AND, X_RCX, (int32_t)GUEST_PAGE_OFFSET);
+	x64_alu_rm(x, true, X_OR, X_RCX, x64_m(X_RDX, 16));
+	x64_lea(x, X_RCX, x64_mi(X_RCX, X_RCX, 0, 1));
+	x64_alu_rr(x, true, X_CMP, X_RCX, X_RAX);
+	x64_patch(x, r1);
+	x64_patch(x, r2);
+	x64_patch(x, r3);
+	x64_patch(x, r4);
+	x64_ret(x);
+
+	/* SH_LOOKUP: rsi = &cache[(rax ^ rax >> 12) % JIT_CACHE_SIZE], then SH_CHECK's */
+	j->sh[SH_LOOKUP] = (const uint8_t *)(uintptr_t)(x->origin + x64_len(x));
+	x64_mov_rr(x, true, X_RSI, X_RAX);
+	x64_shift_ri(x, true, X_SHR, X_RSI, GUEST_PAGE_SHIFT);
+	x64_alu_rr(x, false, X_XOR, X_RSI, X_RAX);
+	x64_alu_ri(x, false, X_AND, X_RSI, JIT_CACHE_SIZE - 1);
+	x64_lea(x, X_RSI, x64_mi(X_RSI, X_RSI, 1, 0));
+	x64_shift_ri(x, false, X_SHL, X_RSI, 4);
+	x64_lea(x, X_RDX, x64_rip(&j->data->cache[0]));
+	x64_alu_rr(x, true, X_ADD, X_RSI, X_RDX);
+	x64_alu_rm(x, true, X_CMP, X_RAX, x64_m(X_RSI, LINK(rip)));
+	size_t r5 = x64_jcc_fwd(x, X_CC_NE);
+	x64_push(x, X_RAX);
+	x64_u8(x, 0xe8); /* call SH_CHECK */
+	x64_u32(x, (uint32_t)(int32_t)((int64_t)(uintptr_t)j->sh[SH_CHECK] - (int64_t)(x->origin + x64_len(x) + 4)));
+	x64_pop(x, X_RAX); /* pop leaves the flags alone */
+	x64_patch(x, r5);
+	x64_ret(x);
+
+	/* SH_MISS_LINK / SH_MISS_CACHE: back to the run loop, asking for the link */
+	j->sh[SH_MISS_LINK] = (const uint8_t *)(uintptr_t)(x->origin + x64_len(x));
+	x64_load(x, true, X_RAX, x64_m(X_RSI, LINK(rip)));
+	j->sh[SH_MISS_CACHE] = (const uint8_t *)(uintptr_t)(x->origin + x64_len(x));
+	x64_store(x, true, M(CPU(icount)), X_R12);
+	x64_store(x, true, x64_rip(&j->data->link_req), X_RSI);
+	x64_store(x, true, M(CPU(rip)), X_RAX);
+	x64_store(x, true, M(CPU(next_rip)), X_RAX);
+	x64_jmp_abs(x, j->sh[SH_LEAVE]);
+
+	static const struct {
+		enum jit_shared k;
+		const void *fn;
+	} thunks[] = {
+		{ SH_LOAD, (const void *)jit_load }, { SH_STORE, (const void *)jit_store },
+		{ SH_CALL, (const void *)jit_call }, { SH_GP, (const void *)jit_gp },
+		{ SH_COND, (const void *)emu_cond },
+	};
+	for (unsigned n = 0; n < sizeof(thunks) / sizeof(thunks[0]); n++) {
+		while (x64_len(x) % 8)
+			x64_u8(x, 0xcc);
+		j->sh[thunks[n].k] = (const uint8_t *)(uintptr_t)(x->origin + x64_len(x));
+		x64_mov_imm(x, X_RAX, (uint64_t)(uintptr_t)thunks[n].fn);
+		x64_u8(x, 0xff); /* jmp rax */
+		x64_u8(x, 0xe0);
+	}
+}
+
+static bool make_trampoline(struct emu_jit *j)
+{
+	struct x64_buf x;
+	x64_init(&x, j->scratch, JIT_TRAMP_SIZE, (uint64_t)(uintptr_t)j->buf);
+	emit_shared(j, &x);
+	if (x.full || mprotect(j->buf, JIT_TRAMP_SIZE, PROT_READ | PROT_WRITE) < 0)
+		return false;
+	memcpy(j->buf, j->scratch, x64_len(&x));
+	if (mprotect(j->buf, JIT_TRAMP_SIZE, PROT_READ | PROT_EXEC) < 0)
+		return false;
+	j->enter = (void (*)(struct emu_cpu *, const void *))(void *)j->buf;
+	return true;
+}
 
 struct emu_jit *emu_jit_new(unsigned hot_runs)
 {
@@ -87,22 +391,31 @@ struct emu_jit *emu_jit_new(unsigned hot_runs)
 	if (!j)
 		return NULL;
 	j->scratch = malloc(JIT_SCRATCH_SIZE);
-	j->buf = mmap(NULL, JIT_BUF_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (!j->scratch || j->buf == MAP_FAILED) {
-		free(j->scratch);
-		free(j);
-		return NULL;
-	}
+	j->buf = mmap(NULL, JIT_BUF_SIZE + JIT_DATA_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+		      0);
+	if (!j->scratch || j->buf == MAP_FAILED)
+		goto fail;
+	j->data = (struct jit_data *)(j->buf + JIT_BUF_SIZE);
+	if (mprotect(j->data, JIT_DATA_SIZE, PROT_READ | PROT_WRITE) < 0 || !make_trampoline(j))
+		goto fail;
+	data_reset(j);
+	j->used = JIT_TRAMP_SIZE;
 	j->hot = hot_runs ? hot_runs : EMU_JIT_HOT_RUNS;
 	j->epoch = 1;
 	return j;
+fail:
+	if (j->buf != MAP_FAILED && j->buf)
+		munmap(j->buf, JIT_BUF_SIZE + JIT_DATA_SIZE);
+	free(j->scratch);
+	free(j);
+	return NULL;
 }
 
 void emu_jit_free(struct emu_jit *j)
 {
 	if (!j)
 		return;
-	munmap(j->buf, JIT_BUF_SIZE);
+	munmap(j->buf, JIT_BUF_SIZE + JIT_DATA_SIZE);
 	free(j->scratch);
 	free(j);
 }
@@ -111,206 +424,277 @@ void emu_jit_get_stats(const struct emu_jit *j, struct emu_jit_stats *s) { *s = 
 
 /* ---- translation ---- */
 
-#define CPU(field) ((int32_t)offsetof(struct emu_cpu, field))
-#define GPR(r) (CPU(gpr) + 8 * (int32_t)(r))
-#define M(off) x64_m(X_RBX, (off))
-#define TLB(acc) (CPU(tlb) + (int32_t)((acc) * sizeof(((struct emu_cpu *)0)->tlb[0])))
-#define SEG_BASE(seg) (CPU(s.seg) + (int32_t)((seg) * sizeof(struct rax_segment) + offsetof(struct rax_segment, base)))
-
-_Static_assert(sizeof(struct emu_tlb_entry) == 24, "the TLB probe scales the index by 3 * 8");
-_Static_assert(offsetof(struct emu_tlb_entry, tag) == 0 && offsetof(struct emu_tlb_entry, host) == 8,
-	       "the TLB probe reads tag and host at 0 and 8");
-
 /* Unknown lazy operation (translation-time knowledge of the flags). */
 #define LF_UNKNOWN 0xffu
 
+/* An out-of-line piece: jumped to from the hot code (from[]), emitted
+ * after it. */
+enum cold_kind {
+	COLD_LOAD,      /* emu_rd (rmw: acc ACC_W) of seg:r14, rax = the value; back */
+	COLD_STORE,     /* emu_wr of r15 to seg:r14; back */
+	COLD_BREAK,     /* leave for the run loop at fall (a slow path set a break) */
+	COLD_BREAK_RAX, /* the same at rax */
+	COLD_DIRECT,    /* leave for target, chained through link */
+	COLD_INDIRECT,  /* leave for rax, chained through the inline cache */
+	COLD_TAKEN,     /* a handler branched to rax: leave (chained unless it broke) */
+	COLD_GP,        /* #GP(0) at this instruction */
+	COLD_OUT,       /* the chained entry's checks failed: to the run loop at the block's start */
+};
+
+struct cold {
+	uint8_t kind, seg, size, acc;
+	unsigned i, cnt; /* the instruction; instructions retired when leaving */
+	uint64_t rip, fall, target;
+	size_t from[4];
+	unsigned nfrom;
+	size_t back; /* where a slow path goes on */
+	struct jit_link *link;
+};
+
 struct tr {
 	struct x64_buf x;
+	struct emu_jit *j;
 	const struct jit_tb *tb; /* where the translation will lie (insn addresses) */
-	unsigned i;              /* the instruction being translated */
+	unsigned i, n;           /* the instruction being translated, of n */
+	uint64_t start;          /* the block's address */
 	uint64_t rip, fall;      /* its address and the next one */
 	/* the host's flags hold the guest's, as the last lazy op left them */
 	bool hf_valid;
 	/* the lazy op the last flag-setting instruction stored (LF_UNKNOWN: not known) */
 	uint8_t lf_op, lf_size;
+	bool slow;  /* this instruction has a slow path (which may set ebp) */
+	bool ended; /* the block left unconditionally */
+	struct cold cold[JIT_MAX_COLD];
+	unsigned ncold;
+	struct jit_insn d[EMU_BLOCK_MAX]; /* the descriptors the translation's header will hold */
+	bool overflow;                    /* too many cold pieces or links */
 };
 
-static void emit_epilogue(struct tr *t)
+static struct cold *cold_new(struct tr *t, enum cold_kind kind)
 {
-	x64_alu_ri(&t->x, true, X_ADD, X_RSP, 8);
-	x64_pop(&t->x, X_R15);
-	x64_pop(&t->x, X_R14);
-	x64_pop(&t->x, X_R13);
-	x64_pop(&t->x, X_R12);
-	x64_pop(&t->x, X_RBP);
-	x64_pop(&t->x, X_RBX);
-	x64_ret(&t->x);
+	if (t->ncold == JIT_MAX_COLD) {
+		t->overflow = true;
+		return &t->cold[0]; /* the translation is dropped anyway */
+	}
+	struct cold *k = &t->cold[t->ncold++];
+	memset(k, 0, sizeof(*k));
+	k->kind = (uint8_t)kind;
+	k->i = t->i;
+	k->rip = t->rip;
+	k->fall = t->fall;
+	k->cnt = t->i + 1;
+	return k;
 }
 
-/* r13 = the TLB tag bits: 1 | (CPL == 3) << 1 (emu_tlb_host). */
-static void emit_tag_bits(struct tr *t)
+/* A conditional jump from here to k. */
+static void cold_jcc(struct tr *t, struct cold *k, unsigned cc)
 {
-	x64_alu_rr(&t->x, false, X_XOR, X_RAX, X_RAX);
-	x64_cmp_m8i(&t->x, M(CPU(cpl)), 3);
-	x64_setcc_r8(&t->x, X_CC_E, X_RAX);
-	x64_lea(&t->x, X_R13, x64_mi(X_RAX, X_RAX, 0, 1));
+	if (k->nfrom < 4)
+		k->from[k->nfrom++] = x64_jcc_fwd(&t->x, cc);
+	else
+		t->overflow = true;
 }
 
-/* Leave the block with RIP = rip and count instructions retired. */
-static void emit_exit(struct tr *t, uint64_t rip, unsigned count)
+static struct jit_link *link_new(struct tr *t, uint64_t target)
 {
-	x64_mov_imm(&t->x, X_RAX, rip);
+	if (t->j->nlinks == JIT_MAX_LINKS) {
+		t->overflow = true;
+		return &t->j->data->links[0];
+	}
+	struct jit_link *l = &t->j->data->links[t->j->nlinks++];
+	link_clear(l, target);
+	return l;
+}
+
+/* c->icount = r12 + cnt. */
+static void emit_icount(struct tr *t, unsigned cnt)
+{
+	if (cnt) {
+		x64_lea(&t->x, X_RCX, x64_m(X_R12, (int32_t)cnt));
+		x64_store(&t->x, true, M(CPU(icount)), X_RCX);
+	} else {
+		x64_store(&t->x, true, M(CPU(icount)), X_R12);
+	}
+}
+
+/* Back to the run loop with RIP = rax (instructions counted already). */
+static void emit_leave_rax(struct tr *t)
+{
 	x64_store(&t->x, true, M(CPU(rip)), X_RAX);
 	x64_store(&t->x, true, M(CPU(next_rip)), X_RAX);
-	x64_lea(&t->x, X_RAX, x64_m(X_R12, (int32_t)count));
-	x64_store(&t->x, true, M(CPU(icount)), X_RAX);
-	emit_epilogue(t);
+	x64_jmp_abs(&t->x, t->j->sh[SH_LEAVE]);
 }
 
-/* The same with RIP in rax. */
-static void emit_exit_rax(struct tr *t, unsigned count)
+/* call a shared piece (a C helper's thunk) */
+static void emit_call_sh(struct tr *t, enum jit_shared k) { x64_call_abs(&t->x, t->j->sh[k]); }
+
+/* rdi = c, rsi = instruction i's descriptor, rdx = the count at the block's entry */
+static void emit_helper_args(struct tr *t, unsigned i)
 {
-	x64_store(&t->x, true, M(CPU(rip)), X_RAX);
-	x64_store(&t->x, true, M(CPU(next_rip)), X_RAX);
-	x64_lea(&t->x, X_RAX, x64_m(X_R12, (int32_t)count));
-	x64_store(&t->x, true, M(CPU(icount)), X_RAX);
-	emit_epilogue(t);
+	x64_mov_rr(&t->x, true, X_RDI, X_RBX);
+	x64_lea(&t->x, X_RSI, x64_rip(&t->tb->insn[i]));
+	x64_mov_rr(&t->x, true, X_RDX, X_R12);
 }
 
-/* emu_run_block's SYNC for this instruction, with the RSP to restore on a
- * fault and the fall-through as next RIP. */
-static void emit_sync(struct tr *t)
-{
-	x64_mov_imm(&t->x, X_RAX, t->rip);
-	x64_store(&t->x, true, M(CPU(rip)), X_RAX);
-	x64_lea(&t->x, X_RAX, x64_m(X_R12, (int32_t)t->i));
-	x64_store(&t->x, true, M(CPU(icount)), X_RAX);
-	x64_load(&t->x, true, X_RAX, M(GPR(RAX_REG_RSP)));
-	x64_store(&t->x, true, M(CPU(saved_rsp)), X_RAX);
-	x64_mov_imm(&t->x, X_RAX, t->fall);
-	x64_store(&t->x, true, M(CPU(next_rip)), X_RAX);
-}
-
-static void emit_call(struct tr *t, const void *fn)
-{
-	x64_mov_imm(&t->x, X_RAX, (uint64_t)(uintptr_t)fn);
-	x64_call_r(&t->x, X_RAX);
-}
-
-/* After an instruction that may have set block_break or exit_req (a slow
- * memory access, a handler): leave after it when it did. */
+/* At the end of an instruction with a slow path: leave when it broke. */
 static void emit_break_check(struct tr *t)
 {
-	x64_load_zx8(&t->x, X_RAX, M(CPU(block_break)));
-	x64_or_r8m(&t->x, X_RAX, M(CPU(exit_req)));
-	size_t go_on = x64_jcc_fwd(&t->x, X_CC_E);
-	emit_exit(t, t->fall, t->i + 1);
-	x64_patch(&t->x, go_on);
-	t->hf_valid = false;
+	if (!t->slow)
+		return;
+	x64_test_rr(&t->x, false, X_RBP, X_RBP);
+	cold_jcc(t, cold_new(t, COLD_BREAK), X_CC_NE);
+	t->slow = false;
+}
+
+/*
+ * Leave for target with cnt instructions retired: into its translation
+ * when link names it and it is what the run loop would run there, else
+ * back to the run loop asking it to fill the link. Never after a break
+ * (emit_break_check comes first).
+ */
+static void emit_direct_exit(struct tr *t, uint64_t target, unsigned cnt, struct jit_link *l)
+{
+	(void)target; /* l->rip */
+	x64_lea(&t->x, X_R12, x64_m(X_R12, (int32_t)cnt));
+	x64_lea(&t->x, X_RSI, x64_rip(l));
+	emit_call_sh(t, SH_CHECK);
+	x64_jcc_abs(&t->x, X_CC_NE, t->j->sh[SH_MISS_LINK]);
+	x64_jmp_m(&t->x, x64_m(X_RSI, LINK(code)));
+}
+
+/* The same for the target in rax, through the inline cache. */
+static void emit_indirect_exit(struct tr *t, unsigned cnt)
+{
+	x64_lea(&t->x, X_R12, x64_m(X_R12, (int32_t)cnt));
+	emit_call_sh(t, SH_LOOKUP);
+	x64_jcc_abs(&t->x, X_CC_NE, t->j->sh[SH_MISS_CACHE]);
+	x64_jmp_m(&t->x, x64_m(X_RSI, LINK(code)));
 }
 
 /* ---- memory ---- */
 
-static uint64_t jit_rd(struct emu_cpu *c, uint64_t ea, unsigned seg, unsigned size, int acc)
-{
-	return acc == ACC_W ? emu_rd_rmw(c, seg, ea, size) : emu_rd(c, seg, ea, size);
-}
-
-static void jit_wr(struct emu_cpu *c, uint64_t ea, unsigned seg, unsigned size, uint64_t v)
-{
-	emu_wr(c, seg, ea, size, v);
-}
-
-static _Noreturn void jit_gp(struct emu_cpu *c) { EMU_GP(c, 0); }
-
 /*
  * The inline TLB probe for an access of size bytes at seg:r14 (kind acc):
  * emu_tlb_host's hit rule, and for writes emu_wr's (not while writes are
- * tracked). On a hit rax = the host page, rcx = the offset in it; each
- * miss jumps to a position stored in miss[] (returns how many).
+ * tracked). On a hit rax = the host page, rdx = the offset in it; every
+ * miss jumps to k. The tag compared is that of the access's last byte, so
+ * an access that crosses into the next page misses (that page's tag is
+ * never in this page's entry).
  */
-static unsigned emit_tlb_probe(struct tr *t, unsigned seg, unsigned size, int acc, size_t miss[4])
+static void emit_tlb_probe(struct tr *t, unsigned seg, unsigned size, int acc, struct cold *k)
 {
-	unsigned n = 0;
-	x64_mov_rr(&t->x, true, X_RDX, X_R14);
+	struct x64_buf *x = &t->x;
+	x64_mov_rr(x, true, X_RDX, X_R14);
 	if (seg >= RAX_SEG_FS)
-		x64_alu_rm(&t->x, true, X_ADD, X_RDX, M(SEG_BASE(seg)));
-	x64_mov_rr(&t->x, true, X_RAX, X_RDX);
-	x64_shift_ri(&t->x, true, X_SHR, X_RAX, GUEST_PAGE_SHIFT);
-	x64_alu_ri(&t->x, false, X_AND, X_RAX, EMU_TLB_SIZE - 1);
-	x64_lea(&t->x, X_RAX, x64_mi(X_RAX, X_RAX, 1, 0));
-	x64_lea(&t->x, X_RAX, x64_mi(X_RBX, X_RAX, 3, TLB(acc)));
-	x64_mov_rr(&t->x, true, X_RCX, X_RDX);
-	x64_alu_ri(&t->x, true, X_AND, X_RCX, (int32_t)~GUEST_PAGE_OFFSET);
-	x64_alu_rr(&t->x, true, X_OR, X_RCX, X_R13);
-	x64_alu_rm(&t->x, true, X_CMP, X_RCX, x64_m(X_RAX, 0));
-	miss[n++] = x64_jcc_fwd(&t->x, X_CC_NE);
-	x64_load(&t->x, true, X_RAX, x64_m(X_RAX, 8));
-	x64_test_rr(&t->x, true, X_RAX, X_RAX);
-	miss[n++] = x64_jcc_fwd(&t->x, X_CC_E);
-	x64_mov_rr(&t->x, false, X_RCX, X_RDX);
-	x64_alu_ri(&t->x, false, X_AND, X_RCX, (int32_t)GUEST_PAGE_OFFSET);
-	if (size > 1) {
-		x64_alu_ri(&t->x, false, X_CMP, X_RCX, (int32_t)(GUEST_PAGE_SIZE - size));
-		miss[n++] = x64_jcc_fwd(&t->x, X_CC_A);
-	}
+		x64_alu_rm(x, true, X_ADD, X_RDX, M(SEG_BASE(seg)));
+	x64_mov_rr(x, false, X_RAX, X_RDX);
+	x64_shift_ri(x, false, X_SHR, X_RAX, GUEST_PAGE_SHIFT);
+	x64_movzx8_rr(x, X_RAX, X_RAX);
+	x64_lea(x, X_RAX, x64_mi(X_RAX, X_RAX, 1, 0));
+	x64_lea(x, X_RCX, x64_m(X_RDX, (int32_t)size - 1));
+	x64_alu_ri(x, true, X_AND, X_RCX, (int32_t)~GUEST_PAGE_OFFSET);
+	x64_alu_rr(x, true, X_OR, X_RCX, X_R13);
+	x64_alu_rm(x, true, X_CMP, X_RCX, x64_mi(X_RBX, X_RAX, 3, TLB(acc)));
+	cold_jcc(t, k, X_CC_NE);
+	x64_load(x, true, X_RAX, x64_mi(X_RBX, X_RAX, 3, TLB(acc) + 8));
+	x64_test_rr(x, true, X_RAX, X_RAX);
+	cold_jcc(t, k, X_CC_E);
+	x64_alu_ri(x, false, X_AND, X_RDX, (int32_t)GUEST_PAGE_OFFSET);
 	if (acc == ACC_W) {
-		x64_cmp_m8i(&t->x, M(CPU(track_writes)), 0);
-		miss[n++] = x64_jcc_fwd(&t->x, X_CC_NE);
+		x64_cmp_m8i(x, M(CPU(track_writes)), 0);
+		cold_jcc(t, k, X_CC_NE);
 	}
-	return n;
 }
 
 /* rax = the size-byte value at seg:r14, zero-extended (emu_rd; emu_rd_rmw for acc ACC_W). */
 static void emit_load(struct tr *t, unsigned seg, unsigned size, int acc)
 {
-	size_t miss[4];
-	unsigned n = emit_tlb_probe(t, seg, size, acc, miss);
-	struct x64_mem at = x64_mi(X_RAX, X_RCX, 0, 0);
+	struct cold *k = cold_new(t, COLD_LOAD);
+	t->d[t->i].seg = (uint8_t)seg;
+	t->d[t->i].size = (uint8_t)size;
+	t->d[t->i].acc = (uint8_t)acc;
+	emit_tlb_probe(t, seg, size, acc, k);
+	struct x64_mem at = x64_mi(X_RAX, X_RDX, 0, 0);
 	switch (size) {
 	case 1: x64_load_zx8(&t->x, X_RAX, at); break;
 	case 2: x64_load_zx16(&t->x, X_RAX, at); break;
 	case 4: x64_load(&t->x, false, X_RAX, at); break;
 	default: x64_load(&t->x, true, X_RAX, at); break;
 	}
-	size_t done = x64_jmp_fwd(&t->x);
-	for (unsigned k = 0; k < n; k++)
-		x64_patch(&t->x, miss[k]);
-	emit_sync(t);
-	x64_mov_rr(&t->x, true, X_RDI, X_RBX);
-	x64_mov_rr(&t->x, true, X_RSI, X_R14);
-	x64_mov_imm(&t->x, X_RDX, seg);
-	x64_mov_imm(&t->x, X_RCX, size);
-	x64_mov_imm(&t->x, X_R8, (uint64_t)acc);
-	emit_call(t, (const void *)jit_rd);
-	x64_patch(&t->x, done);
+	k->back = x64_len(&t->x);
+	t->slow = true;
 	t->hf_valid = false;
 }
 
 /* seg:r14 = the low size bytes of r15 (emu_wr). */
 static void emit_store(struct tr *t, unsigned seg, unsigned size)
 {
-	size_t miss[4];
-	unsigned n = emit_tlb_probe(t, seg, size, ACC_W, miss);
-	struct x64_mem at = x64_mi(X_RAX, X_RCX, 0, 0);
+	struct cold *k = cold_new(t, COLD_STORE);
+	t->d[t->i].seg = (uint8_t)seg;
+	t->d[t->i].size = (uint8_t)size;
+	emit_tlb_probe(t, seg, size, ACC_W, k);
+	struct x64_mem at = x64_mi(X_RAX, X_RDX, 0, 0);
 	switch (size) {
 	case 1: x64_store8(&t->x, at, X_R15); break;
 	case 2: x64_store16(&t->x, at, X_R15); break;
 	case 4: x64_store(&t->x, false, at, X_R15); break;
 	default: x64_store(&t->x, true, at, X_R15); break;
 	}
-	size_t done = x64_jmp_fwd(&t->x);
-	for (unsigned k = 0; k < n; k++)
-		x64_patch(&t->x, miss[k]);
-	emit_sync(t);
-	x64_mov_rr(&t->x, true, X_RDI, X_RBX);
-	x64_mov_rr(&t->x, true, X_RSI, X_R14);
-	x64_mov_imm(&t->x, X_RDX, seg);
-	x64_mov_imm(&t->x, X_RCX, size);
-	x64_mov_rr(&t->x, true, X_R8, X_R15);
-	emit_call(t, (const void *)jit_wr);
-	x64_patch(&t->x, done);
+	k->back = x64_len(&t->x);
+	t->slow = true;
 	t->hf_valid = false;
+}
+
+/* The out-of-line pieces, after the hot code. */
+static void emit_cold(struct tr *t)
+{
+	for (unsigned n = 0; n < t->ncold; n++) {
+		struct cold *k = &t->cold[n];
+		for (unsigned f = 0; f < k->nfrom; f++)
+			x64_patch(&t->x, k->from[f]);
+		switch (k->kind) {
+		case COLD_LOAD:
+		case COLD_STORE: /* rax (the value), rdx (broke) = jit_load(c, d, r12, r14); jit_store(c, d, r12, r14, r15) */
+			emit_helper_args(t, k->i);
+			x64_mov_rr(&t->x, true, X_RCX, X_R14);
+			if (k->kind == COLD_LOAD) {
+				emit_call_sh(t, SH_LOAD);
+				x64_alu_rr(&t->x, false, X_OR, X_RBP, X_RDX);
+			} else {
+				x64_mov_rr(&t->x, true, X_R8, X_R15);
+				emit_call_sh(t, SH_STORE);
+				x64_alu_rr(&t->x, false, X_OR, X_RBP, X_RAX);
+			}
+			x64_jmp_to(&t->x, k->back);
+			break;
+		case COLD_BREAK:
+			emit_icount(t, k->cnt);
+			x64_mov_imm(&t->x, X_RAX, k->fall);
+			emit_leave_rax(t);
+			break;
+		case COLD_BREAK_RAX:
+			emit_icount(t, k->cnt);
+			emit_leave_rax(t);
+			break;
+		case COLD_DIRECT: emit_direct_exit(t, k->target, k->cnt, k->link); break;
+		case COLD_INDIRECT: emit_indirect_exit(t, k->cnt); break;
+		case COLD_TAKEN: /* jit_call's 1 (leave, stored) or 2 (rdx: the target) */
+			x64_alu_ri(&t->x, false, X_CMP, X_RAX, 1);
+			x64_jcc_abs(&t->x, X_CC_E, t->j->sh[SH_LEAVE]);
+			x64_mov_rr(&t->x, true, X_RAX, X_RDX);
+			emit_indirect_exit(t, k->cnt);
+			break;
+		case COLD_GP:
+			emit_helper_args(t, k->i);
+			emit_call_sh(t, SH_GP);
+			break;
+		case COLD_OUT:
+			emit_icount(t, 0);
+			x64_mov_imm(&t->x, X_RAX, t->start);
+			emit_leave_rax(t);
+			break;
+		}
+	}
 }
 
 /* dst = the effective address of in (64-bit addressing; dst is not rcx). */
@@ -375,7 +759,7 @@ static unsigned emit_cond(struct tr *t, unsigned cc)
 	default:
 		x64_mov_rr(&t->x, true, X_RDI, X_RBX);
 		x64_mov_imm(&t->x, X_RSI, cc);
-		emit_call(t, (const void *)emu_cond);
+		emit_call_sh(t, SH_COND);
 		x64_movzx8_rr(&t->x, X_RAX, X_RAX); /* a bool: only al is defined */
 		x64_test_rr(&t->x, false, X_RAX, X_RAX);
 		return X_CC_NE;
@@ -440,7 +824,7 @@ static void emit_alu_mem(struct tr *t, const struct emu_insn *in, enum x64_alu o
 	emit_ea(t, in, X_R14);
 	if (dst_mem) {
 		emit_load(t, in->seg, size, writes ? ACC_W : ACC_R);
-		x64_mov_rr(&t->x, true, X_RBP, X_RAX); /* a */
+		x64_store(&t->x, true, x64_m(X_RSP, 0), X_RAX); /* a, kept in the frame across the store */
 		if (has_imm)
 			x64_mov_imm(&t->x, X_RCX, in->imm & mask_of(size));
 		else
@@ -453,7 +837,8 @@ static void emit_alu_mem(struct tr *t, const struct emu_insn *in, enum x64_alu o
 			x64_mov_imm(&t->x, X_RCX, in->imm & mask_of(size));
 		else
 			x64_load(&t->x, w, X_RCX, M(GPR(in->reg)));
-		emit_lazy(t, alu_lf(op), size, X_RBP, X_RCX, X_R15);
+		x64_load(&t->x, true, X_RDX, x64_m(X_RSP, 0));
+		emit_lazy(t, alu_lf(op), size, X_RDX, X_RCX, X_R15);
 	} else {
 		emit_load(t, in->seg, size, ACC_R);
 		x64_mov_rr(&t->x, true, X_RCX, X_RAX); /* b */
@@ -507,22 +892,14 @@ static void emit_imul_reg(struct tr *t, const struct emu_insn *in, unsigned size
 	t->lf_op = LF_UNKNOWN;
 }
 
-/* A call of the instruction's handler with emu_run_block's bookkeeping. */
+/* A call of the instruction's handler with emu_run_block's bookkeeping (jit_call). */
 static void emit_generic(struct tr *t, const struct emu_insn *in)
 {
-	emit_sync(t);
-	x64_mov_rr(&t->x, true, X_RDI, X_RBX);
-	x64_mov_imm(&t->x, X_RSI, (uint64_t)(uintptr_t)&t->tb->insn[t->i]);
-	emit_call(t, (const void *)emu_handlers[in->row]);
-	/* leave at a taken branch, a break or an exit request */
-	x64_load(&t->x, true, X_RAX, M(CPU(next_rip)));
-	x64_mov_imm(&t->x, X_RCX, t->fall);
-	x64_alu_rr(&t->x, true, X_CMP, X_RAX, X_RCX);
-	size_t same = x64_jcc_fwd(&t->x, X_CC_E);
-	emit_exit_rax(t, t->i + 1);
-	x64_patch(&t->x, same);
-	emit_break_check(t);
-	emit_tag_bits(t); /* the CPL may have changed */
+	(void)in;
+	emit_helper_args(t, t->i);
+	emit_call_sh(t, SH_CALL);
+	x64_test_rr(&t->x, false, X_RAX, X_RAX);
+	cold_jcc(t, cold_new(t, COLD_TAKEN), X_CC_NE);
 	t->hf_valid = false;
 	t->lf_op = LF_UNKNOWN;
 }
@@ -661,10 +1038,10 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 			bool w = in->osz == 8;
 			emit_ea(t, in, X_R14);
 			emit_load(t, in->seg, in->osz, ACC_R);
-			x64_mov_rr(&t->x, true, X_RBP, X_RAX);
+			x64_mov_rr(&t->x, true, X_R15, X_RAX);
 			unsigned cc = emit_cond(t, in->op & 15);
 			x64_load(&t->x, w, X_RCX, M(GPR(in->reg)));
-			x64_cmov_rr(&t->x, w, cc, X_RCX, X_RBP);
+			x64_cmov_rr(&t->x, w, cc, X_RCX, X_R15);
 			x64_store(&t->x, true, M(GPR(in->reg)), X_RCX);
 			emit_break_check(t);
 			return true;
@@ -703,9 +1080,10 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 		unsigned cc = emit_cond(t, in->op & 15);
 		bool keep = t->hf_valid && cc == (in->op & 15u);
 		if (target != t->fall) {
-			size_t not_taken = x64_jcc_fwd(&t->x, cc ^ 1);
-			emit_exit(t, target, t->i + 1);
-			x64_patch(&t->x, not_taken);
+			struct cold *k = cold_new(t, COLD_DIRECT);
+			k->target = target;
+			k->link = link_new(t, target);
+			cold_jcc(t, k, cc);
 		}
 		t->hf_valid = keep;
 		return true;
@@ -714,8 +1092,10 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 		uint64_t target = t->fall + in->imm;
 		if (!canonical(target))
 			break;
-		if (target != t->fall)
-			emit_exit(t, target, t->i + 1);
+		if (target != t->fall) {
+			emit_direct_exit(t, target, t->i + 1, link_new(t, target));
+			t->ended = true;
+		}
 		t->hf_valid = hf;
 		return true;
 	}
@@ -728,10 +1108,15 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 		x64_lea(&t->x, X_R14, x64_m(X_R14, -8));
 		emit_store(t, RAX_SEG_SS, 8);
 		x64_store(&t->x, true, M(GPR(RAX_REG_RSP)), X_R14);
-		if (target != t->fall)
-			emit_exit(t, target, t->i + 1);
-		else
-			emit_break_check(t);
+		x64_test_rr(&t->x, false, X_RBP, X_RBP); /* the push broke: leave at the target */
+		struct cold *k = cold_new(t, COLD_BREAK);
+		k->fall = target;
+		cold_jcc(t, k, X_CC_NE);
+		t->slow = false;
+		if (target != t->fall) {
+			emit_direct_exit(t, target, t->i + 1, link_new(t, target));
+			t->ended = true;
+		}
 		return true;
 	}
 	case FOP_ret: { /* emu_pop, then emu_branch (#GP on a non-canonical target) */
@@ -741,19 +1126,15 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 		x64_shift_ri(&t->x, true, X_SHL, X_RCX, 16);
 		x64_shift_ri(&t->x, true, X_SAR, X_RCX, 16);
 		x64_alu_rr(&t->x, true, X_CMP, X_RCX, X_RAX);
-		size_t ok = x64_jcc_fwd(&t->x, X_CC_E);
-		emit_sync(t);
-		x64_mov_rr(&t->x, true, X_RDI, X_RBX);
-		emit_call(t, (const void *)jit_gp);
-		x64_patch(&t->x, ok);
+		cold_jcc(t, cold_new(t, COLD_GP), X_CC_NE);
 		x64_lea(&t->x, X_RCX, x64_m(X_R14, 8));
 		x64_store(&t->x, true, M(GPR(RAX_REG_RSP)), X_RCX);
+		x64_test_rr(&t->x, false, X_RBP, X_RBP); /* the pop broke: leave at the target */
+		cold_jcc(t, cold_new(t, COLD_BREAK_RAX), X_CC_NE);
+		t->slow = false;
 		x64_mov_imm(&t->x, X_RCX, t->fall);
 		x64_alu_rr(&t->x, true, X_CMP, X_RAX, X_RCX);
-		size_t same = x64_jcc_fwd(&t->x, X_CC_E);
-		emit_exit_rax(t, t->i + 1);
-		x64_patch(&t->x, same);
-		emit_break_check(t);
+		cold_jcc(t, cold_new(t, COLD_INDIRECT), X_CC_NE);
 		return true;
 	}
 	case FOP_planted:
@@ -766,33 +1147,54 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 	return true;
 }
 
-/* Translate b (at c->rip) into j->scratch; returns the code's length, 0 when it cannot. */
-static size_t translate(struct emu_jit *j, struct emu_cpu *c, const struct emu_block *b, const struct jit_tb *tb)
+/* Translate b (at c->rip) into j->scratch for tb; returns the code's length, 0 when it cannot. */
+static size_t translate(struct emu_jit *j, struct emu_cpu *c, const struct emu_block *b, const struct jit_tb *tb,
+			size_t head, size_t *body, struct jit_insn *d)
 {
-	struct tr t = { .tb = tb, .lf_op = LF_UNKNOWN };
-	size_t head = (sizeof(struct jit_tb) + JIT_ALIGN - 1) & ~(size_t)(JIT_ALIGN - 1);
-	x64_init(&t.x, j->scratch + head, JIT_SCRATCH_SIZE - head);
-	x64_push(&t.x, X_RBX);
-	x64_push(&t.x, X_RBP);
-	x64_push(&t.x, X_R12);
-	x64_push(&t.x, X_R13);
-	x64_push(&t.x, X_R14);
-	x64_push(&t.x, X_R15);
-	x64_alu_ri(&t.x, true, X_SUB, X_RSP, 8); /* six pushes and this: calls see a 16-byte aligned stack */
-	x64_mov_rr(&t.x, true, X_RBX, X_RDI);
-	x64_load(&t.x, true, X_R12, M(CPU(icount)));
-	emit_tag_bits(&t);
+	struct tr t;
+	memset(&t, 0, offsetof(struct tr, cold));
+	t.ncold = 0;
+	t.overflow = false;
+	t.j = j;
+	t.tb = tb;
+	t.n = b->n;
+	t.start = c->rip;
+	t.lf_op = LF_UNKNOWN;
+	x64_init(&t.x, j->scratch + head, JIT_SCRATCH_SIZE - head, (uint64_t)(uintptr_t)tb + head);
+	/* the chained entry: the run loop's checks before a whole run */
+	struct cold *out = cold_new(&t, COLD_OUT);
+	x64_lea(&t.x, X_RAX, x64_m(X_R12, (int32_t)b->n));
+	x64_alu_rm(&t.x, true, X_CMP, X_RAX, M(CPU(event_at)));
+	cold_jcc(&t, out, X_CC_A);
+	x64_alu_rm(&t.x, true, X_CMP, X_R12, M(CPU(next_stop_poll)));
+	cold_jcc(&t, out, X_CC_AE);
+	if (b->n > 1) { /* in an interrupt shadow the run loop runs one instruction */
+		x64_alu_rm(&t.x, true, X_CMP, X_R12, M(CPU(shadow_until)));
+		cold_jcc(&t, out, X_CC_B);
+	}
+	x64_movzx8_m(&t.x, X_RAX, x64_rip(&j->data->nochain));
+	x64_test_rr(&t.x, false, X_RAX, X_RAX);
+	cold_jcc(&t, out, X_CC_NE);
+	*body = x64_len(&t.x);
 	uint64_t rip = c->rip;
-	for (unsigned i = 0; i < b->n; i++) {
+	for (unsigned i = 0; i < b->n && !t.ended; i++) {
 		t.i = i;
 		t.rip = rip;
 		t.fall = rip = rip + b->insn[i].len;
+		t.d[i].in = b->insn[i];
+		t.d[i].rip = t.rip;
+		t.d[i].i = i;
 		if (!emit_insn(&t, &b->insn[i], b->fop[i]))
 			return 0;
 	}
-	emit_exit(&t, rip, b->n);
-	if (t.x.full)
+	if (!t.ended) {
+		t.i = b->n - 1;
+		emit_direct_exit(&t, rip, b->n, link_new(&t, rip));
+	}
+	emit_cold(&t);
+	if (t.x.full || t.overflow)
 		return 0;
+	memcpy(d, t.d, b->n * sizeof(*d));
 	return head + x64_len(&t.x);
 }
 
@@ -803,6 +1205,17 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Drop every translation and link: the buffer starts over (a new epoch). */
+static void flush(struct emu_jit *j)
+{
+	j->epoch++;
+	j->used = JIT_TRAMP_SIZE;
+	j->st.flushes++;
+	mprotect(j->buf + JIT_TRAMP_SIZE, JIT_BUF_SIZE - JIT_TRAMP_SIZE, PROT_NONE);
+	madvise(j->buf + JIT_TRAMP_SIZE, JIT_BUF_SIZE - JIT_TRAMP_SIZE, MADV_DONTNEED);
+	data_reset(j);
+}
+
 /* Make a translation of b for c->rip; &jit_none when it cannot be. */
 static const struct jit_tb *make(struct emu_jit *j, struct emu_cpu *c, struct emu_block *b)
 {
@@ -811,39 +1224,47 @@ static const struct jit_tb *make(struct emu_jit *j, struct emu_cpu *c, struct em
 		j->st.failed++;
 		return &jit_none;
 	}
-	size_t at = (j->used + JIT_ALIGN - 1) & ~(size_t)(JIT_ALIGN - 1);
+	size_t head = (sizeof(struct jit_tb) + b->n * sizeof(struct jit_insn) + JIT_ALIGN - 1) &
+		~(size_t)(JIT_ALIGN - 1);
+	size_t at = (j->used + JIT_ALIGN - 1) & ~(size_t)(JIT_ALIGN - 1), body = 0, nlinks = j->nlinks;
+	struct jit_insn d[EMU_BLOCK_MAX];
 	struct jit_tb *tb = (struct jit_tb *)(j->buf + at);
-	size_t len = translate(j, c, b, tb);
-	if (len && at + len > JIT_BUF_SIZE) { /* full: drop every translation, start over */
-		j->epoch++;
-		j->used = 0;
-		j->st.flushes++;
-		mprotect(j->buf, JIT_BUF_SIZE, PROT_NONE);
-		madvise(j->buf, JIT_BUF_SIZE, MADV_DONTNEED);
-		at = 0;
-		tb = (struct jit_tb *)j->buf;
-		len = translate(j, c, b, tb);
+	size_t len = translate(j, c, b, tb, head, &body, d);
+	if (!len && j->nlinks == JIT_MAX_LINKS) { /* out of links: start over */
+		j->nlinks = nlinks;
+		flush(j);
+		at = j->used;
+		tb = (struct jit_tb *)(j->buf + at);
+		len = translate(j, c, b, tb, head, &body, d);
+	} else if (len && at + len > JIT_BUF_SIZE) { /* full: start over */
+		flush(j);
+		at = j->used;
+		tb = (struct jit_tb *)(j->buf + at);
+		len = translate(j, c, b, tb, head, &body, d);
 	}
 	if (!len) {
+		j->nlinks = nlinks;
 		j->st.failed++;
 		return &jit_none;
 	}
-	struct jit_tb *head = (struct jit_tb *)j->scratch;
-	memset(head, 0, sizeof(*head));
-	head->rip = c->rip;
-	size_t code = (sizeof(struct jit_tb) + JIT_ALIGN - 1) & ~(size_t)(JIT_ALIGN - 1);
-	head->entry = (void (*)(struct emu_cpu *))(void *)((uint8_t *)tb + code);
-	memcpy(head->insn, b->insn, b->n * sizeof(b->insn[0]));
+	struct jit_tb *h = (struct jit_tb *)j->scratch;
+	h->rip = c->rip;
+	h->chain = (const uint8_t *)tb + head;
+	h->body = (const uint8_t *)tb + head + body;
+	h->n = b->n;
+	memcpy(h->insn, d, b->n * sizeof(h->insn[0]));
 	/* W^X: the pages the translation goes to are writable only for the copy */
 	uintptr_t lo = (uintptr_t)tb & ~(uintptr_t)(JIT_HOST_PAGE - 1);
 	uintptr_t hi = ((uintptr_t)tb + len + JIT_HOST_PAGE - 1) & ~(uintptr_t)(JIT_HOST_PAGE - 1);
 	if (mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE) < 0) {
+		j->nlinks = nlinks;
 		j->st.failed++;
 		return &jit_none;
 	}
 	memcpy(tb, j->scratch, len);
 	if (mprotect((void *)lo, hi - lo, PROT_READ | PROT_EXEC) < 0) {
 		mprotect((void *)lo, hi - lo, PROT_NONE);
+		j->nlinks = nlinks;
 		j->st.failed++;
 		return &jit_none;
 	}
@@ -852,6 +1273,28 @@ static const struct jit_tb *make(struct emu_jit *j, struct emu_cpu *c, struct em
 	j->st.code_bytes += len;
 	j->st.translate_ns += now_ns() - t0;
 	return tb;
+}
+
+static unsigned cache_index(uint64_t rip) { return (unsigned)(rip ^ (rip >> GUEST_PAGE_SHIFT)) & (JIT_CACHE_SIZE - 1); }
+
+/* The run loop runs tb for b at c->rip: fill the link the last block left
+ * through unfilled, when it was for this target. */
+static void link_fill(struct emu_jit *j, struct emu_cpu *c, const struct emu_block *b, const struct jit_tb *tb)
+{
+	struct jit_link *l = j->data->link_req;
+	j->data->link_req = NULL;
+	if (!b->tag)
+		return; /* not a cached block */
+	bool cached = l >= j->data->cache && l < j->data->cache + JIT_CACHE_SIZE;
+	if (cached ? l != &j->data->cache[cache_index(c->rip)] : l->rip != c->rip)
+		return;
+	l->code = tb->chain;
+	l->blk = b;
+	l->tb = tb;
+	l->tag = b->tag;
+	l->pgen = &c->page_gen[b->tag >> (1 + GUEST_PAGE_SHIFT)];
+	l->rip = c->rip;
+	j->st.links++;
 }
 
 bool emu_jit_run(struct emu_cpu *c, struct emu_block *b)
@@ -869,11 +1312,15 @@ bool emu_jit_run(struct emu_cpu *c, struct emu_block *b)
 		b->jit = tb;
 		b->jit_epoch = j->epoch;
 	}
-	if (!tb->entry || tb->rip != c->rip)
+	if (!tb->body || tb->rip != c->rip)
 		return false;
+	if (j->data->link_req)
+		link_fill(j, c, b, tb);
+	/* what makes the run loop look after every block (see the file comment) */
+	j->data->nochain = c->one_block || !b->tag || c->dbg.active;
 	c->block_break = false;
 	c->in_insn = true;
-	tb->entry(c);
+	j->enter(c, tb->body);
 	c->in_insn = false;
 	j->st.runs++;
 	return true;

@@ -29,11 +29,25 @@
 #define SIB_NONE 4u /* SIB.index 100: no index */
 #define RM_DISP 5u  /* base 101 with mod 00 means disp32 (or RIP) instead */
 
-void x64_init(struct x64_buf *b, uint8_t *mem, size_t size)
+void x64_init(struct x64_buf *b, uint8_t *mem, size_t size, uint64_t origin)
 {
 	b->p = b->start = mem;
 	b->end = mem + size;
+	b->origin = origin;
 	b->full = false;
+}
+
+/* The rel32 from the end of the instruction being written (which ends
+ * `after` bytes past the current position) to address to; full when it
+ * does not fit. */
+static uint32_t rel_to(struct x64_buf *b, unsigned after, uint64_t to)
+{
+	int64_t rel = (int64_t)(to - (b->origin + x64_len(b) + after));
+	if (rel != (int32_t)rel) {
+		b->full = true;
+		return 0;
+	}
+	return (uint32_t)rel;
 }
 
 static bool room(struct x64_buf *b)
@@ -94,6 +108,12 @@ static void op_rm(struct x64_buf *b, unsigned flags, unsigned op, unsigned reg, 
 {
 	if (!room(b))
 		return;
+	if (m.base == X_RIP) { /* mod 00, rm 101: disp32 from the next instruction */
+		opcode(b, flags, op, (reg & 8) ? REX_R : 0, false);
+		x64_u8(b, (uint8_t)(MOD_DISP0 << 6 | (reg & 7) << 3 | RM_DISP));
+		x64_u32(b, rel_to(b, 4, m.abs));
+		return;
+	}
 	bool sib = m.index != X_NOREG || (m.base & 7) == X_RSP;
 	unsigned rex = ((reg & 8) ? REX_R : 0) | ((m.base & 8) ? REX_B : 0);
 	if (m.index != X_NOREG && (m.index & 8))
@@ -182,6 +202,36 @@ void x64_shift_ri(struct x64_buf *b, bool w, enum x64_shift op, unsigned dst, ui
 	x64_u8(b, cnt);
 }
 
+void x64_shift_r1(struct x64_buf *b, bool w, unsigned op, unsigned dst) { op_rr(b, w ? OP_W : 0, 0xd1, op, dst); }
+void x64_shift_rcl(struct x64_buf *b, bool w, unsigned op, unsigned dst) { op_rr(b, w ? OP_W : 0, 0xd3, op, dst); }
+void x64_incdec(struct x64_buf *b, bool w, bool dec, unsigned dst) { op_rr(b, w ? OP_W : 0, 0xff, dec ? 1 : 0, dst); }
+void x64_movzx8_m(struct x64_buf *b, unsigned dst, struct x64_mem m) { op_rm(b, OP_0F, 0xb6, dst, m); }
+
+void x64_store16_imm(struct x64_buf *b, struct x64_mem m, uint16_t v)
+{
+	op_rm(b, OP_66, 0xc7, 0, m);
+	x64_u8(b, (uint8_t)v);
+	x64_u8(b, (uint8_t)(v >> 8));
+}
+
+void x64_bt_ri(struct x64_buf *b, bool w, unsigned r, uint8_t bit)
+{
+	op_rr(b, (w ? OP_W : 0) | OP_0F, 0xba, 4, r);
+	x64_u8(b, bit);
+}
+
+void x64_cmc(struct x64_buf *b)
+{
+	if (room(b))
+		x64_u8(b, 0xf5);
+}
+
+void x64_stc(struct x64_buf *b)
+{
+	if (room(b))
+		x64_u8(b, 0xf9);
+}
+
 void x64_imul_rr(struct x64_buf *b, bool w, unsigned dst, unsigned src)
 {
 	op_rr(b, (w ? OP_W : 0) | OP_0F, 0xaf, dst, src);
@@ -196,6 +246,7 @@ void x64_cmov_rr(struct x64_buf *b, bool w, unsigned cc, unsigned dst, unsigned 
 }
 
 void x64_call_r(struct x64_buf *b, unsigned r) { op_rr(b, 0, 0xff, 2, r); }
+void x64_jmp_m(struct x64_buf *b, struct x64_mem m) { op_rm(b, 0, 0xff, 4, m); }
 
 void x64_push(struct x64_buf *b, unsigned r)
 {
@@ -240,4 +291,58 @@ void x64_patch(struct x64_buf *b, size_t at)
 		return;
 	uint32_t rel = (uint32_t)(x64_len(b) - at);
 	memcpy(b->start + at - 4, &rel, 4);
+}
+
+void x64_jmp_to(struct x64_buf *b, size_t pos)
+{
+	if (!room(b))
+		return;
+	int64_t rel = (int64_t)pos - (int64_t)(x64_len(b) + 2);
+	if (rel >= -128 && rel <= 127) {
+		x64_u8(b, 0xeb);
+		x64_u8(b, (uint8_t)(int8_t)rel);
+		return;
+	}
+	x64_u8(b, 0xe9);
+	x64_u32(b, (uint32_t)(int32_t)((int64_t)pos - (int64_t)(x64_len(b) + 4)));
+}
+
+void x64_jcc_to(struct x64_buf *b, unsigned cc, size_t pos)
+{
+	if (!room(b))
+		return;
+	int64_t rel = (int64_t)pos - (int64_t)(x64_len(b) + 2);
+	if (rel >= -128 && rel <= 127) {
+		x64_u8(b, (uint8_t)(0x70 + (cc & 15)));
+		x64_u8(b, (uint8_t)(int8_t)rel);
+		return;
+	}
+	x64_u8(b, 0x0f);
+	x64_u8(b, (uint8_t)(0x80 + (cc & 15)));
+	x64_u32(b, (uint32_t)(int32_t)((int64_t)pos - (int64_t)(x64_len(b) + 4)));
+}
+
+void x64_jmp_abs(struct x64_buf *b, const void *addr)
+{
+	if (!room(b))
+		return;
+	x64_u8(b, 0xe9);
+	x64_u32(b, rel_to(b, 4, (uint64_t)(uintptr_t)addr));
+}
+
+void x64_jcc_abs(struct x64_buf *b, unsigned cc, const void *addr)
+{
+	if (!room(b))
+		return;
+	x64_u8(b, 0x0f);
+	x64_u8(b, (uint8_t)(0x80 + (cc & 15)));
+	x64_u32(b, rel_to(b, 4, (uint64_t)(uintptr_t)addr));
+}
+
+void x64_call_abs(struct x64_buf *b, const void *addr)
+{
+	if (!room(b))
+		return;
+	x64_u8(b, 0xe8);
+	x64_u32(b, rel_to(b, 4, (uint64_t)(uintptr_t)addr));
 }

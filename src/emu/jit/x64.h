@@ -35,6 +35,7 @@ enum x64_reg {
 	X_R15,
 };
 #define X_NOREG 0xffu /* no index register */
+#define X_RIP 0xfeu   /* base of a RIP-relative operand (x64_rip) */
 
 /* Condition codes (the low nibble of Jcc/SETcc/CMOVcc), as the guest's. */
 enum x64_cc { X_CC_O, X_CC_NO, X_CC_B, X_CC_AE, X_CC_E, X_CC_NE, X_CC_BE, X_CC_A, X_CC_S, X_CC_NS };
@@ -46,24 +47,34 @@ enum x64_shift { X_SHL = 4, X_SHR = 5, X_SAR = 7 };
 
 struct x64_buf {
 	uint8_t *p, *start, *end;
-	bool full; /* something did not fit: the code is incomplete */
+	uint64_t origin; /* the address start will run at (RIP-relative operands, absolute jumps) */
+	bool full;       /* something did not fit: the code is incomplete */
 };
 
 struct x64_mem {
 	uint8_t base, index, scale; /* scale: log2 (0..3) */
 	int32_t disp;
+	uint64_t abs; /* base X_RIP: the address the operand names */
 };
 
 static inline struct x64_mem x64_m(unsigned base, int32_t disp)
 {
-	return (struct x64_mem){ (uint8_t)base, X_NOREG, 0, disp };
+	return (struct x64_mem){ (uint8_t)base, X_NOREG, 0, disp, 0 };
 }
 static inline struct x64_mem x64_mi(unsigned base, unsigned index, unsigned scale, int32_t disp)
 {
-	return (struct x64_mem){ (uint8_t)base, (uint8_t)index, (uint8_t)scale, disp };
+	return (struct x64_mem){ (uint8_t)base, (uint8_t)index, (uint8_t)scale, disp, 0 };
+}
+/* [rip + the distance to addr] (within 2 GiB of the code; no immediate may follow) */
+static inline struct x64_mem x64_rip(const void *addr)
+{
+	struct x64_mem m = { X_RIP, X_NOREG, 0, 0, 0 };
+	m.abs = (uint64_t)(uintptr_t)addr;
+	return m;
 }
 
-void x64_init(struct x64_buf *b, uint8_t *mem, size_t size);
+/* mem: where the code is written; origin: where it will run */
+void x64_init(struct x64_buf *b, uint8_t *mem, size_t size, uint64_t origin);
 static inline size_t x64_len(const struct x64_buf *b) { return (size_t)(b->p - b->start); }
 
 void x64_u8(struct x64_buf *b, uint8_t v);
@@ -91,11 +102,20 @@ void x64_cmp_m8i(struct x64_buf *b, struct x64_mem m, uint8_t imm);             
 void x64_test_rr(struct x64_buf *b, bool w, unsigned a, unsigned c);                         /* test a, c */
 void x64_lea(struct x64_buf *b, unsigned dst, struct x64_mem m);                             /* lea r64, [m] */
 void x64_shift_ri(struct x64_buf *b, bool w, enum x64_shift op, unsigned dst, uint8_t cnt);
+void x64_shift_r1(struct x64_buf *b, bool w, unsigned op, unsigned dst);  /* op dst, 1 (D1 /op) */
+void x64_shift_rcl(struct x64_buf *b, bool w, unsigned op, unsigned dst); /* op dst, cl (D3 /op) */
+void x64_incdec(struct x64_buf *b, bool w, bool dec, unsigned dst);       /* inc/dec dst */
+void x64_movzx8_m(struct x64_buf *b, unsigned dst, struct x64_mem m);     /* movzx r32, byte [m] (= x64_load_zx8) */
+void x64_store16_imm(struct x64_buf *b, struct x64_mem m, uint16_t v);    /* mov word [m], imm16 */
+void x64_bt_ri(struct x64_buf *b, bool w, unsigned r, uint8_t bit);       /* bt r, imm8 */
+void x64_cmc(struct x64_buf *b);
+void x64_stc(struct x64_buf *b);
 void x64_imul_rr(struct x64_buf *b, bool w, unsigned dst, unsigned src); /* imul dst, src */
 void x64_setcc_r8(struct x64_buf *b, unsigned cc, unsigned dst);         /* setcc r8 (al..bl) */
 void x64_setcc_m(struct x64_buf *b, unsigned cc, struct x64_mem m);      /* setcc byte [m] */
 void x64_cmov_rr(struct x64_buf *b, bool w, unsigned cc, unsigned dst, unsigned src);
-void x64_call_r(struct x64_buf *b, unsigned r); /* call r */
+void x64_call_r(struct x64_buf *b, unsigned r);      /* call r */
+void x64_jmp_m(struct x64_buf *b, struct x64_mem m); /* jmp [m] */
 void x64_push(struct x64_buf *b, unsigned r);
 void x64_pop(struct x64_buf *b, unsigned r);
 void x64_ret(struct x64_buf *b);
@@ -104,5 +124,11 @@ void x64_ret(struct x64_buf *b);
 size_t x64_jcc_fwd(struct x64_buf *b, unsigned cc);
 size_t x64_jmp_fwd(struct x64_buf *b);
 void x64_patch(struct x64_buf *b, size_t at);
+/* Jumps to a known place: a position in this buffer, or an address. */
+void x64_jmp_to(struct x64_buf *b, size_t pos);
+void x64_jcc_to(struct x64_buf *b, unsigned cc, size_t pos);
+void x64_jmp_abs(struct x64_buf *b, const void *addr);
+void x64_jcc_abs(struct x64_buf *b, unsigned cc, const void *addr);
+void x64_call_abs(struct x64_buf *b, const void *addr);
 
 #endif

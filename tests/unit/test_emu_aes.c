@@ -23,30 +23,21 @@
  *    Skipped (with a line) on a host without AES, PCLMULQDQ, AVX or OS
  *    support for YMM state.
  */
-#define _GNU_SOURCE
-#include <setjmp.h>
-#include <signal.h>
 #include <stdio.h>
-#include <sys/mman.h>
-#include <ucontext.h>
-#include <unistd.h>
 
 #include "cpuid_model.h"
 #include "emu/decode.h"
-#include "test_emu_util.h"
+#include "native_exec.h"
 #include "unit.h"
 
-enum { V_UD = 6, V_NM = 7, V_GP = 13, V_XM = 19, V_NONE = -1 };
+#define NXF (NX_YMM | NX_ADDR)
 
 static struct tvm t;
 
 static void vm_fresh(unsigned level)
 {
-	tv_free(&t);
-	tv_init(&t);
+	nx_vm_fresh(&t, NXF);
 	CHECK_EQ(emu_set_cpu_level(&t.vm, level), 0);
-	t.s.cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE;
-	t.s.xcr0 = 7; /* x87 SSE AVX */
 }
 
 /* ---------------- FIPS-197 ---------------- */
@@ -314,163 +305,18 @@ static void test_rules(void)
 		CHECK_EQ(t.s.fpu.xmm[0][i], 0x5a);
 }
 
-/* ---------------- native execution ---------------- */
+/* ---------------- differential ---------------- */
 
-struct nstate {
-	uint8_t ymm[16][32]; /* 0 */
-	uint64_t gpr[4];     /* 512: rax rcx rdx rbx */
-	uint64_t rdi;        /* 544 */
-	uint64_t rflags;     /* 552 */
-	uint32_t mxcsr;      /* 560 */
-	uint32_t pad;
-	void *code; /* 568 */
-};
-_Static_assert(__builtin_offsetof(struct nstate, code) == 568, "layout used by the stub");
-
-void aes_native_run(struct nstate *s);
-
-#define LDY(n) "vmovdqu " #n "*32(%r15), %ymm" #n "\n\t"
-#define STY(n) "vmovdqu %ymm" #n ", " #n "*32(%r15)\n\t"
-// clang-format off
-__asm__(".text\n\t"
-	".globl aes_native_run\n\t"
-	".type aes_native_run, @function\n"
-	"aes_native_run:\n\t"
-	"push %rbx\n\tpush %rbp\n\tpush %r12\n\tpush %r13\n\tpush %r14\n\tpush %r15\n\t"
-	"mov %rdi, %r15\n\t"
-	LDY(0) LDY(1) LDY(2) LDY(3) LDY(4) LDY(5) LDY(6) LDY(7)
-	LDY(8) LDY(9) LDY(10) LDY(11) LDY(12) LDY(13) LDY(14) LDY(15)
-	"ldmxcsr 560(%r15)\n\t"
-	"mov 512(%r15), %rax\n\tmov 520(%r15), %rcx\n\tmov 528(%r15), %rdx\n\t"
-	"mov 536(%r15), %rbx\n\tmov 544(%r15), %rdi\n\t"
-	"pushq 552(%r15)\n\tpopfq\n\t"
-	"call *568(%r15)\n\t"
-	"pushfq\n\tpopq 552(%r15)\n\t"
-	"stmxcsr 560(%r15)\n\t"
-	STY(0) STY(1) STY(2) STY(3) STY(4) STY(5) STY(6) STY(7)
-	STY(8) STY(9) STY(10) STY(11) STY(12) STY(13) STY(14) STY(15)
-	"vzeroupper\n\t"
-	"mov %rax, 512(%r15)\n\tmov %rcx, 520(%r15)\n\tmov %rdx, 528(%r15)\n\t"
-	"pushq $0x1f80\n\tldmxcsr (%rsp)\n\tpop %rax\n\t"
-	"pop %r15\n\tpop %r14\n\tpop %r13\n\tpop %r12\n\tpop %rbp\n\tpop %rbx\n\t"
-	"ret\n\t"
-	".size aes_native_run, .-aes_native_run\n\t");
-// clang-format on
-
-static sigjmp_buf native_jb;
-static volatile int native_sig;
-
-static void native_handler(int sig, siginfo_t *si, void *ucv)
+static int emu_exec(const uint8_t *code, size_t n, struct nx_state *s, uint8_t *mem)
 {
-	(void)si;
-	(void)ucv;
-	native_sig = sig;
-	siglongjmp(native_jb, 1);
-}
-
-static uint8_t *native_code;
-static bool native_rwx;
-static uint8_t native_mem[512] __attribute__((aligned(64)));
-
-static void native_init(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = native_handler;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-	sigaction(SIGFPE, &sa, NULL);
-	sigaction(SIGSEGV, &sa, NULL);
-	sigaction(SIGILL, &sa, NULL);
-	sigaction(SIGBUS, &sa, NULL);
-	native_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	native_rwx = native_code != MAP_FAILED;
-	if (!native_rwx)
-		native_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (native_code == MAP_FAILED)
-		abort();
-}
-
-static void native_fini(void)
-{
-	signal(SIGFPE, SIG_DFL);
-	signal(SIGSEGV, SIG_DFL);
-	signal(SIGILL, SIG_DFL);
-	signal(SIGBUS, SIG_DFL);
-	munmap(native_code, 4096);
-}
-
-static int native_exec(const uint8_t *code, size_t n, struct nstate *s)
-{
-	if (!native_rwx)
-		mprotect(native_code, 4096, PROT_READ | PROT_WRITE);
-	memcpy(native_code, code, n);
-	native_code[n] = 0xc3; /* ret */
-	if (!native_rwx)
-		mprotect(native_code, 4096, PROT_READ | PROT_EXEC);
-	s->code = native_code;
-	s->gpr[3] = s->rdi = (uint64_t)(uintptr_t)native_mem;
-	native_sig = 0;
-	if (sigsetjmp(native_jb, 1)) {
-		int sig = native_sig;
-		if (sig == SIGFPE)
-			return V_XM;
-		return sig == SIGILL ? V_UD : V_GP;
-	}
-	aes_native_run(s);
-	return V_NONE;
-}
-
-/* ---------------- emulator execution ---------------- */
-
-static int emu_exec(const uint8_t *code, size_t n, struct nstate *s, uint8_t *mem, size_t memn)
-{
-	uint8_t b[32];
 	vm_fresh(RAX_CPU_V3);
-	memcpy(b, code, n);
-	b[n] = 0xf4;
-	tv_code(&t, b, n + 1);
-	memcpy(tv_ptr(&t, TV_DATA), mem, memn);
-	for (unsigned r = 0; r < 16; r++) {
-		memcpy(t.s.fpu.xmm[r], s->ymm[r], 16);
-		memcpy(t.s.fpu.ymmh[r], s->ymm[r] + 16, 16);
-	}
-	t.s.fpu.mxcsr = s->mxcsr;
-	t.s.gpr[RAX_REG_RAX] = s->gpr[0];
-	t.s.gpr[RAX_REG_RCX] = s->gpr[1];
-	t.s.gpr[RAX_REG_RDX] = s->gpr[2];
-	t.s.gpr[RAX_REG_RBX] = t.s.gpr[RAX_REG_RDI] = TV_DATA;
-	t.s.rflags = (s->rflags & 0x8d5) | 2;
-	enum rax_exit_kind k = tv_run(&t);
-	int v = V_NONE;
-	bool clean = k == RAX_EXIT_HLT && t.s.rip == TV_CODE + n + 1;
-	if (!clean) {
-		v = tv_vector(&t);
-		if (v < 0)
-			v = 100 + (int)k;
-	}
-	for (unsigned r = 0; r < 16; r++) {
-		memcpy(s->ymm[r], t.s.fpu.xmm[r], 16);
-		memcpy(s->ymm[r] + 16, t.s.fpu.ymmh[r], 16);
-	}
-	s->mxcsr = t.s.fpu.mxcsr;
-	s->gpr[0] = t.s.gpr[RAX_REG_RAX];
-	s->gpr[1] = t.s.gpr[RAX_REG_RCX];
-	s->gpr[2] = t.s.gpr[RAX_REG_RDX];
-	s->rflags = t.s.rflags;
-	memcpy(mem, tv_ptr(&t, TV_DATA), memn);
-	return v;
+	return nx_emu_exec(&t, code, n, s, mem, NXF);
 }
 
 /* ---------------- random operands ---------------- */
 
 static uint64_t rng = 0x243f6a8885a308d3ull;
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+static uint64_t rnd(void) { return nx_xorshift(&rng); }
 static unsigned rn(unsigned n) { return (unsigned)(rnd() % n); }
 
 /* quadwords: random, sparse (few bits: carry-less products are easy to
@@ -486,7 +332,7 @@ static uint64_t rnd_q(void)
 	}
 }
 
-static void rnd_state(struct nstate *s, uint8_t *mem)
+static void rnd_state(struct nx_state *s, uint8_t *mem)
 {
 	memset(s, 0, sizeof(*s));
 	for (unsigned r = 0; r < 16; r++)
@@ -556,60 +402,9 @@ static size_t encode(const struct tpl *tp, bool vex, uint8_t *b)
 	return n;
 }
 
-static void hexs(const uint8_t *b, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 3 * i, "%02x ", b[i]);
-}
-
-static bool same_state(const struct nstate *a, const struct nstate *b, const uint8_t *ma, const uint8_t *mb, char *why)
-{
-	for (unsigned i = 0; i < 16; i++)
-		if (memcmp(a->ymm[i], b->ymm[i], 32)) {
-			uint64_t x[4], y[4];
-			memcpy(x, a->ymm[i], 32);
-			memcpy(y, b->ymm[i], 32);
-			sprintf(why, "ymm%u native %016llx:%016llx:%016llx:%016llx emu %016llx:%016llx:%016llx:%016llx",
-				i, (unsigned long long)x[3], (unsigned long long)x[2], (unsigned long long)x[1],
-				(unsigned long long)x[0], (unsigned long long)y[3], (unsigned long long)y[2],
-				(unsigned long long)y[1], (unsigned long long)y[0]);
-			return false;
-		}
-	for (unsigned i = 0; i < 3; i++)
-		if (a->gpr[i] != b->gpr[i]) {
-			sprintf(why, "gpr%u native %016llx emu %016llx", i, (unsigned long long)a->gpr[i],
-				(unsigned long long)b->gpr[i]);
-			return false;
-		}
-	if ((a->rflags ^ b->rflags) & 0x8d5) {
-		sprintf(why, "rflags native %llx emu %llx", (unsigned long long)a->rflags,
-			(unsigned long long)b->rflags);
-		return false;
-	}
-	if (a->mxcsr != b->mxcsr) {
-		sprintf(why, "mxcsr native %x emu %x", a->mxcsr, b->mxcsr);
-		return false;
-	}
-	for (unsigned i = 0; i < 512; i++)
-		if (ma[i] != mb[i]) {
-			sprintf(why, "memory +0x%x native %02x emu %02x", i, ma[i], mb[i]);
-			return false;
-		}
-	return true;
-}
-
 /* AES (CPUID.1:ECX[25]), PCLMULQDQ ([1]), AVX ([28]) and OSXSAVE ([27])
  * with XCR0 enabling SSE and AVX state */
-static bool host_has_aes_avx(void)
-{
-	unsigned a, b, c, d;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
-	unsigned need = (1u << 1) | (1u << 25) | (1u << 27) | (1u << 28);
-	if ((c & need) != need)
-		return false;
-	__asm__ volatile("xgetbv" : "=a"(a), "=d"(d) : "c"(0));
-	return (a & 6) == 6;
-}
+static bool host_has_aes_avx(void) { return nx_host_avx((1u << 1) | (1u << 25)); }
 
 static void test_differential(unsigned per_form)
 {
@@ -617,53 +412,35 @@ static void test_differential(unsigned per_form)
 		printf("differential: skipped: the host lacks AES, PCLMULQDQ, AVX or OS support for YMM state\n");
 		return;
 	}
-	native_init();
+	nx_init(NXF);
 	unsigned ntpl = sizeof(tpls) / sizeof(tpls[0]), bad_forms = 0, prints = 0;
-	unsigned nclean = 0, ngp = 0, nud = 0;
+	struct nx_tally n = { 0 };
 	for (unsigned k = 0; k < 2 * ntpl; k++) {
 		const struct tpl *tp = &tpls[k / 2];
 		bool vex = k & 1;
 		unsigned fails = 0;
 		for (unsigned it = 0; it < per_form; it++) {
-			uint8_t code[16], mem0[512], emem[512];
-			struct nstate s0, ns, es;
-			size_t n = encode(tp, vex, code);
-			rnd_state(&s0, mem0);
-			ns = s0;
-			es = s0;
-			memcpy(native_mem, mem0, 512);
-			memcpy(emem, mem0, 512);
-			int nv = native_exec(code, n, &ns);
-			int ev = emu_exec(code, n, &es, emem, 512);
-			nclean += nv == V_NONE;
-			ngp += nv == V_GP;
-			nud += nv == V_UD;
-			char why[200] = "";
-			bool ok = nv == ev;
-			if (!ok)
-				sprintf(why, "native vector %d, emulator %d", nv, ev);
-			else if (nv == V_NONE)
-				ok = same_state(&ns, &es, native_mem, emem, why);
-			else
-				ok = same_state(&s0, &es, mem0, emem, why); /* a fault changes nothing */
+			struct nx_case c;
+			c.n = encode(tp, vex, c.code);
+			rnd_state(&c.s0, c.m0);
+			bool ok = nx_case_run(&c, emu_exec, 0x8d5, NXF);
+			nx_tally_add(&n, c.nv);
 			if (!ok) {
 				fails++;
-				if (prints++ < 40) {
-					char hx[64];
-					hexs(code, n, hx);
-					fprintf(stderr, "differential %s%s [%s]: %s\n", vex ? "v" : "", tp->name, hx,
-						why);
-				}
+				char name[32];
+				snprintf(name, sizeof(name), "%s%s", vex ? "v" : "", tp->name);
+				if (prints++ < 40)
+					nx_report("differential", name, c.code, c.n, -1, c.why);
 			}
 		}
 		CHECK_EQ(fails, 0);
 		bad_forms += fails != 0;
 	}
-	native_fini();
+	nx_fini();
 	printf("differential: %u forms x %u cases (host: %u completed, %u #GP, %u #UD), "
 	       "%u forms disagree with the host\n",
-	       2 * ntpl, per_form, nclean, ngp, nud, bad_forms);
-	CHECK(nclean > 0 && ngp > 0 && nud > 0);
+	       2 * ntpl, per_form, n.clean, n.gp, n.ud, bad_forms);
+	CHECK(n.clean > 0 && n.gp > 0 && n.ud > 0);
 }
 
 int main(int argc, char **argv)

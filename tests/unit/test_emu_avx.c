@@ -18,244 +18,50 @@
  *    64-bit and 32-bit mode, the AVX #UD/#NM rules, the VEX rows' level
  *    (#UD at v2) and the disassembly of the VEX operand forms.
  */
-#define _GNU_SOURCE
-#include <setjmp.h>
-#include <signal.h>
 #include <stdio.h>
-#include <sys/mman.h>
-#include <ucontext.h>
-#include <unistd.h>
 
 #include "emu/decode.h"
-#include "test_emu_util.h"
+#include "native_exec.h"
 #include "unit.h"
-
-enum { V_UD = 6, V_NM = 7, V_GP = 13, V_PF = 14, V_XM = 19, V_NONE = -1 };
-
-/* ---------------- native execution ---------------- */
-
-struct nstate {
-	uint8_t ymm[16][32]; /* 0 */
-	uint64_t gpr[4];     /* 512: rax rcx rdx rbx */
-	uint64_t rdi;        /* 544 */
-	uint64_t rflags;     /* 552 */
-	uint32_t mxcsr;      /* 560 */
-	uint32_t pad;
-	void *code;   /* 568 */
-	uint64_t cr2; /* after a #PF: CR2 as an offset from the operand memory */
-};
-_Static_assert(__builtin_offsetof(struct nstate, code) == 568, "layout used by the stub");
-
-void avx_native_run(struct nstate *s);
-
-#define LDY(n) "vmovdqu " #n "*32(%r15), %ymm" #n "\n\t"
-#define STY(n) "vmovdqu %ymm" #n ", " #n "*32(%r15)\n\t"
-// clang-format off
-__asm__(".text\n\t"
-	".globl avx_native_run\n\t"
-	".type avx_native_run, @function\n"
-	"avx_native_run:\n\t"
-	"push %rbx\n\tpush %rbp\n\tpush %r12\n\tpush %r13\n\tpush %r14\n\tpush %r15\n\t"
-	"mov %rdi, %r15\n\t"
-	LDY(0) LDY(1) LDY(2) LDY(3) LDY(4) LDY(5) LDY(6) LDY(7)
-	LDY(8) LDY(9) LDY(10) LDY(11) LDY(12) LDY(13) LDY(14) LDY(15)
-	"ldmxcsr 560(%r15)\n\t"
-	"mov 512(%r15), %rax\n\tmov 520(%r15), %rcx\n\tmov 528(%r15), %rdx\n\t"
-	"mov 536(%r15), %rbx\n\tmov 544(%r15), %rdi\n\t"
-	"pushq 552(%r15)\n\tpopfq\n\t"
-	"call *568(%r15)\n\t"
-	"pushfq\n\tpopq 552(%r15)\n\t"
-	"stmxcsr 560(%r15)\n\t"
-	STY(0) STY(1) STY(2) STY(3) STY(4) STY(5) STY(6) STY(7)
-	STY(8) STY(9) STY(10) STY(11) STY(12) STY(13) STY(14) STY(15)
-	"vzeroupper\n\t"
-	"mov %rax, 512(%r15)\n\tmov %rcx, 520(%r15)\n\tmov %rdx, 528(%r15)\n\t"
-	"pushq $0x1f80\n\tldmxcsr (%rsp)\n\tpop %rax\n\t"
-	"pop %r15\n\tpop %r14\n\tpop %r13\n\tpop %r12\n\tpop %rbp\n\tpop %rbx\n\t"
-	"ret\n\t"
-	".size avx_native_run, .-avx_native_run\n\t");
-// clang-format on
-
-static sigjmp_buf native_jb;
-static volatile int native_sig, native_code_si;
-static void *volatile native_addr;
-
-static void native_handler(int sig, siginfo_t *si, void *ucv)
-{
-	(void)ucv;
-	native_sig = sig;
-	native_code_si = si->si_code;
-	native_addr = si->si_addr;
-	siglongjmp(native_jb, 1);
-}
 
 /* The operands' memory: MEMN bytes that end where an unmapped page starts
  * (native: PROT_NONE; emulator: a not-present PTE), so an operand near the
- * end crosses into it. */
-#define MEMN 512
-static uint8_t *native_code, *native_pages, *native_mem;
-static bool native_rwx;
-
-static void native_init(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = native_handler;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-	sigaction(SIGFPE, &sa, NULL);
-	sigaction(SIGSEGV, &sa, NULL);
-	sigaction(SIGILL, &sa, NULL);
-	sigaction(SIGBUS, &sa, NULL);
-	native_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	native_rwx = native_code != MAP_FAILED;
-	if (!native_rwx)
-		native_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	native_pages = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (native_code == MAP_FAILED || native_pages == MAP_FAILED)
-		abort();
-	mprotect(native_pages + 4096, 4096, PROT_NONE);
-	native_mem = native_pages + 4096 - MEMN;
-}
-
-static void native_fini(void)
-{
-	signal(SIGFPE, SIG_DFL);
-	signal(SIGSEGV, SIG_DFL);
-	signal(SIGILL, SIG_DFL);
-	signal(SIGBUS, SIG_DFL);
-	munmap(native_code, 4096);
-	munmap(native_pages, 8192);
-}
-
-/* s->rdi holds an offset into the operand memory; it becomes an address */
-static int native_exec(const uint8_t *code, size_t n, struct nstate *s)
-{
-	if (!native_rwx)
-		mprotect(native_code, 4096, PROT_READ | PROT_WRITE);
-	memcpy(native_code, code, n);
-	native_code[n] = 0xc3; /* ret */
-	if (!native_rwx)
-		mprotect(native_code, 4096, PROT_READ | PROT_EXEC);
-	s->code = native_code;
-	s->gpr[3] = (uint64_t)(uintptr_t)native_mem;
-	s->rdi += (uint64_t)(uintptr_t)native_mem;
-	native_sig = 0;
-	if (sigsetjmp(native_jb, 1)) {
-		int sig = native_sig;
-		if (sig == SIGFPE)
-			return V_XM;
-		if (sig == SIGILL)
-			return V_UD;
-		/* #GP arrives as SIGSEGV with SI_KERNEL, #PF with SEGV_MAPERR/ACCERR
-		 * and CR2 in si_addr */
-		if (native_code_si == SI_KERNEL || sig == SIGBUS)
-			return V_GP;
-		s->cr2 = (uint64_t)((uint8_t *)native_addr - native_mem);
-		return V_PF;
-	}
-	avx_native_run(s);
-	return V_NONE;
-}
+ * end crosses into it. RDI (VMASKMOVDQU) is an offset into it. */
+#define NXF (NX_YMM | NX_EDGE | NX_ADDR)
+#define MEMN NX_MEMN
 
 /* Does the host run AVX2 with the YMM state enabled (CPUID AVX, AVX2,
  * OSXSAVE, and XCR0 bits 1-2)? */
 static bool host_has_avx2(void)
 {
-	unsigned a, b, c, d;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
-	if (a < 7)
+	uint32_t r[4];
+	nx_cpuid(0, 0, r);
+	if (r[0] < 7 || !nx_host_avx(0))
 		return false;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
-	if ((c & ((1u << 27) | (1u << 28))) != ((1u << 27) | (1u << 28)))
-		return false;
-	unsigned xlo, xhi;
-	__asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
-	if ((xlo & 6) != 6)
-		return false;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
-	return b & (1u << 5);
+	nx_cpuid(7, 0, r);
+	return r[1] & (1u << 5);
 }
 
 /* ---------------- emulator execution ---------------- */
 
 static struct tvm t;
-#define EMU_MEM (TV_DATA + 0x1000 - MEMN) /* the page at TV_DATA + 0x1000 is not present */
 
 static void vm_fresh(unsigned level)
 {
-	tv_free(&t);
-	tv_init(&t);
+	nx_vm_fresh(&t, NXF);
 	CHECK_EQ(emu_set_cpu_level(&t.vm, level), 0);
-	t.s.cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE;
-	t.s.xcr0 = 7;
-	/* 4K pages for the 2 MiB at TV_DATA: all present but the second */
-	tv_w64(&t, TV_PD + 8 * (TV_DATA >> 21), TV_PT | 7);
-	for (uint64_t i = 0; i < 512; i++)
-		tv_w64(&t, TV_PT + 8 * i, i == 1 ? 0 : (TV_DATA + (i << 12)) | 7);
 }
 
-static void ymm_to_emu(const struct nstate *s)
+static int emu_exec(const uint8_t *code, size_t n, struct nx_state *s, uint8_t *mem)
 {
-	for (unsigned i = 0; i < 16; i++) {
-		memcpy(t.s.fpu.xmm[i], s->ymm[i], 16);
-		memcpy(t.s.fpu.ymmh[i], s->ymm[i] + 16, 16);
-	}
-}
-
-static void ymm_from_emu(struct nstate *s)
-{
-	for (unsigned i = 0; i < 16; i++) {
-		memcpy(s->ymm[i], t.s.fpu.xmm[i], 16);
-		memcpy(s->ymm[i] + 16, t.s.fpu.ymmh[i], 16);
-	}
-}
-
-static int emu_exec(const uint8_t *code, size_t n, struct nstate *s, uint8_t *mem)
-{
-	uint8_t b[32];
 	vm_fresh(RAX_CPU_V3);
-	memcpy(b, code, n);
-	b[n] = 0xf4;
-	tv_code(&t, b, n + 1);
-	memcpy(tv_ptr(&t, EMU_MEM), mem, MEMN);
-	ymm_to_emu(s);
-	t.s.fpu.mxcsr = s->mxcsr;
-	t.s.gpr[RAX_REG_RAX] = s->gpr[0];
-	t.s.gpr[RAX_REG_RCX] = s->gpr[1];
-	t.s.gpr[RAX_REG_RDX] = s->gpr[2];
-	t.s.gpr[RAX_REG_RBX] = EMU_MEM;
-	t.s.gpr[RAX_REG_RDI] = EMU_MEM + s->rdi;
-	t.s.rflags = (s->rflags & 0x8d5) | 2;
-	enum rax_exit_kind k = tv_run(&t);
-	int v = V_NONE;
-	bool clean = k == RAX_EXIT_HLT && t.s.rip == TV_CODE + n + 1;
-	if (!clean) {
-		v = tv_vector(&t);
-		if (v < 0)
-			v = 100 + (int)k;
-	}
-	ymm_from_emu(s);
-	if (v == V_PF)
-		s->cr2 = t.s.cr2 - EMU_MEM;
-	s->mxcsr = t.s.fpu.mxcsr;
-	s->gpr[0] = t.s.gpr[RAX_REG_RAX];
-	s->gpr[1] = t.s.gpr[RAX_REG_RCX];
-	s->gpr[2] = t.s.gpr[RAX_REG_RDX];
-	s->rflags = t.s.rflags;
-	memcpy(mem, tv_ptr(&t, EMU_MEM), MEMN);
-	return v;
+	return nx_emu_exec(&t, code, n, s, mem, NXF);
 }
 
 /* ---------------- random operands ---------------- */
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+static uint64_t rnd(void) { return nx_xorshift(&rng); }
 static unsigned rn(unsigned n) { return (unsigned)(rnd() % n); }
 
 /* Integer test data: extremes of each element size, small values, random */
@@ -283,7 +89,7 @@ static uint64_t rnd_q(void)
 	}
 }
 
-static void rnd_state(struct nstate *s, uint8_t *mem)
+static void rnd_state(struct nx_state *s, uint8_t *mem)
 {
 	memset(s, 0, sizeof(*s));
 	for (unsigned i = 0; i < 16; i++)
@@ -299,7 +105,7 @@ static void rnd_state(struct nstate *s, uint8_t *mem)
 	}
 	/* VMASKMOVDQU's destination: RDI, sometimes crossing into the unmapped page */
 	static const uint64_t di[] = { 0, 16, 100, MEMN - 16, MEMN - 8, MEMN - 4, MEMN - 1 };
-	s->rdi = di[rn(sizeof(di) / sizeof(di[0]))];
+	s->gpr[RAX_REG_RDI] = di[rn(sizeof(di) / sizeof(di[0]))];
 	s->mxcsr = 0x1f80 | (rn(4) << 13) | (rn(4) == 0 ? 0x3f : 0);
 	s->rflags = 0x202 | (rnd() & 0x8d5);
 }
@@ -476,108 +282,43 @@ static size_t encode(const struct tpl *tp, uint8_t *b, bool *ud)
 	return n;
 }
 
-static void hexs(const uint8_t *b, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 3 * i, "%02x ", b[i]);
-}
-
-static bool same_state(const struct nstate *a, const struct nstate *b, const uint8_t *ma, const uint8_t *mb, char *why)
-{
-	for (unsigned i = 0; i < 16; i++)
-		if (memcmp(a->ymm[i], b->ymm[i], 32)) {
-			uint64_t x[4], y[4];
-			memcpy(x, a->ymm[i], 32);
-			memcpy(y, b->ymm[i], 32);
-			sprintf(why, "ymm%u native %016llx:%016llx:%016llx:%016llx emu %016llx:%016llx:%016llx:%016llx",
-				i, (unsigned long long)x[3], (unsigned long long)x[2], (unsigned long long)x[1],
-				(unsigned long long)x[0], (unsigned long long)y[3], (unsigned long long)y[2],
-				(unsigned long long)y[1], (unsigned long long)y[0]);
-			return false;
-		}
-	for (unsigned i = 0; i < 3; i++)
-		if (a->gpr[i] != b->gpr[i]) {
-			sprintf(why, "gpr%u native %016llx emu %016llx", i, (unsigned long long)a->gpr[i],
-				(unsigned long long)b->gpr[i]);
-			return false;
-		}
-	if ((a->rflags ^ b->rflags) & 0x8d5) {
-		sprintf(why, "rflags native %llx emu %llx", (unsigned long long)a->rflags,
-			(unsigned long long)b->rflags);
-		return false;
-	}
-	if (a->mxcsr != b->mxcsr) {
-		sprintf(why, "mxcsr native %x emu %x", a->mxcsr, b->mxcsr);
-		return false;
-	}
-	for (unsigned i = 0; i < MEMN; i++)
-		if (ma[i] != mb[i]) {
-			sprintf(why, "memory +0x%x native %02x emu %02x", i, ma[i], mb[i]);
-			return false;
-		}
-	return true;
-}
-
 static void test_differential(unsigned per_form)
 {
 	if (!host_has_avx2()) {
 		printf("differential: skipped: the host lacks AVX2 or its OS has not enabled the AVX state\n");
 		return;
 	}
-	native_init();
+	nx_init(NXF);
 	unsigned ntpl = sizeof(tpls) / sizeof(tpls[0]), bad_forms = 0, prints = 0;
-	unsigned nclean = 0, ngp = 0, npf = 0, nud = 0, nud_rule = 0, nud_other = 0;
+	unsigned nud_rule = 0, nud_other = 0;
+	struct nx_tally n = { 0 };
 	for (unsigned k = 0; k < ntpl; k++) {
 		const struct tpl *tp = &tpls[k];
 		unsigned fails = 0;
 		for (unsigned it = 0; it < per_form; it++) {
-			uint8_t code[16], mem0[MEMN], emem[MEMN];
-			struct nstate s0, ns, es;
+			struct nx_case c;
 			bool ud;
-			size_t n = encode(tp, code, &ud);
-			rnd_state(&s0, mem0);
-			ns = s0;
-			es = s0;
-			memcpy(native_mem, mem0, MEMN);
-			memcpy(emem, mem0, MEMN);
-			int nv = native_exec(code, n, &ns);
-			int ev = emu_exec(code, n, &es, emem);
-			nclean += nv == V_NONE;
-			ngp += nv == V_GP;
-			npf += nv == V_PF;
-			nud += nv == V_UD;
-			nud_rule += nv == V_UD && ud;
+			c.n = encode(tp, c.code, &ud);
+			rnd_state(&c.s0, c.m0);
+			bool ok = nx_case_run(&c, emu_exec, 0x8d5, NXF);
+			nx_tally_add(&n, c.nv);
+			nud_rule += c.nv == V_UD && ud;
 			/* a #UD where the template expects none: an L=1 or vvvv the template allows */
-			nud_other += nv == V_UD && !ud;
-			char why[200] = "";
-			bool ok = nv == ev;
-			if (!ok)
-				sprintf(why, "native vector %d, emulator %d", nv, ev);
-			else if (nv == V_NONE)
-				ok = same_state(&ns, &es, native_mem, emem, why);
-			else if (nv == V_PF && ns.cr2 != es.cr2) {
-				ok = false;
-				sprintf(why, "#PF cr2 native +%llx emulator +%llx", (unsigned long long)ns.cr2,
-					(unsigned long long)es.cr2);
-			} else
-				ok = same_state(&s0, &es, mem0, emem, why); /* a fault changes nothing */
+			nud_other += c.nv == V_UD && !ud;
 			if (!ok) {
 				fails++;
-				if (prints++ < 40) {
-					char hx[64];
-					hexs(code, n, hx);
-					fprintf(stderr, "differential %s [%s]: %s\n", tp->name, hx, why);
-				}
+				if (prints++ < 40)
+					nx_report("differential", tp->name, c.code, c.n, -1, c.why);
 			}
 		}
 		CHECK_EQ(fails, 0);
 		bad_forms += fails != 0;
 	}
-	native_fini();
+	nx_fini();
 	printf("differential: %u forms x %u cases (host: %u completed, %u #GP, %u #PF, %u #UD of which %u by "
 	       "the templates' rules, %u otherwise), %u forms disagree with the host\n",
-	       ntpl, per_form, nclean, ngp, npf, nud, nud_rule, nud_other, bad_forms);
-	CHECK(ngp > 0 && npf > 0 && nud_rule > 0);
+	       ntpl, per_form, n.clean, n.gp, n.pf, n.ud, nud_rule, nud_other, bad_forms);
+	CHECK(n.gp > 0 && n.pf > 0 && nud_rule > 0);
 }
 
 /* ---------------- directed ---------------- */

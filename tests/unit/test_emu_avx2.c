@@ -18,234 +18,38 @@
  * 2. Directed: AVX's #UD (CR4.OSXSAVE, XCR0) and #NM (CR0.TS), the rows'
  *    absence below v3, gather #UD rules, disassembly of the new forms.
  */
-#define _GNU_SOURCE
-#include <setjmp.h>
-#include <signal.h>
 #include <stdio.h>
-#include <sys/mman.h>
-#include <ucontext.h>
-#include <unistd.h>
 
 #include "emu/decode.h"
-#include "test_emu_util.h"
+#include "native_exec.h"
 #include "unit.h"
 
-enum { V_UD = 6, V_NM = 7, V_GP = 13, V_PF = 14, V_XM = 19, V_NONE = -1 };
-
-/* ---------------- native execution ---------------- */
-
-struct nstate {
-	uint8_t ymm[16][32]; /* 0 */
-	uint64_t gpr[4];     /* 512: rax rcx rdx rbx */
-	uint64_t rdi;        /* 544 */
-	uint64_t rflags;     /* 552 */
-	uint32_t mxcsr;      /* 560 */
-	uint32_t pad;
-	void *code;     /* 568 */
-	uint64_t fault; /* #PF: the address's offset from the window */
-};
-_Static_assert(__builtin_offsetof(struct nstate, code) == 568, "layout used by the stub");
-
-void avx2_native_run(struct nstate *s);
-
-#define LDY(n) "vmovdqu " #n "*32(%r15), %ymm" #n "\n\t"
-#define STY(n) "vmovdqu %ymm" #n ", " #n "*32(%r15)\n\t"
-// clang-format off
-__asm__(".text\n\t"
-	".globl avx2_native_run\n\t"
-	".type avx2_native_run, @function\n"
-	"avx2_native_run:\n\t"
-	"push %rbx\n\tpush %rbp\n\tpush %r12\n\tpush %r13\n\tpush %r14\n\tpush %r15\n\t"
-	"mov %rdi, %r15\n\t"
-	LDY(0) LDY(1) LDY(2) LDY(3) LDY(4) LDY(5) LDY(6) LDY(7)
-	LDY(8) LDY(9) LDY(10) LDY(11) LDY(12) LDY(13) LDY(14) LDY(15)
-	"ldmxcsr 560(%r15)\n\t"
-	"mov 512(%r15), %rax\n\tmov 520(%r15), %rcx\n\tmov 528(%r15), %rdx\n\t"
-	"mov 536(%r15), %rbx\n\tmov 544(%r15), %rdi\n\t"
-	"pushq 552(%r15)\n\tpopfq\n\t"
-	"call *568(%r15)\n\t"
-	"pushfq\n\tpopq 552(%r15)\n\t"
-	"stmxcsr 560(%r15)\n\t"
-	STY(0) STY(1) STY(2) STY(3) STY(4) STY(5) STY(6) STY(7)
-	STY(8) STY(9) STY(10) STY(11) STY(12) STY(13) STY(14) STY(15)
-	"vzeroupper\n\t"
-	"mov %rax, 512(%r15)\n\tmov %rcx, 520(%r15)\n\tmov %rdx, 528(%r15)\n\t"
-	"pushq $0x1f80\n\tldmxcsr (%rsp)\n\tpop %rax\n\t"
-	"pop %r15\n\tpop %r14\n\tpop %r13\n\tpop %r12\n\tpop %rbp\n\tpop %rbx\n\t"
-	"ret\n\t"
-	".size avx2_native_run, .-avx2_native_run\n\t");
-// clang-format on
-
-#define WIN 512u     /* the memory window: the last 512 bytes before an inaccessible page */
+/* the memory window: the last WIN bytes before an inaccessible page; after
+ * a fault the registers of the signal context are compared */
+#define NXF (NX_YMM | NX_EDGE | NX_ADDR | NX_FAULT_REGS)
+#define WIN NX_MEMN
 #define WIN_RBX 384u /* RBX (and RDI) point here in the window */
-
-static sigjmp_buf native_jb;
-static volatile int native_vec;
-static struct nstate native_fs; /* the registers at the fault */
-static uint8_t *native_code, *native_win;
-static bool native_rwx;
-
-static void native_handler(int sig, siginfo_t *si, void *ucv)
-{
-	ucontext_t *uc = ucv;
-	const uint8_t *fx = (const uint8_t *)uc->uc_mcontext.fpregs;
-	memset(&native_fs, 0, sizeof(native_fs));
-	if (fx) {
-		uint32_t magic, mx;
-		uint64_t bv = 0;
-		memcpy(&magic, fx + 464, 4);
-		if (magic == 0x46505853u) /* FP_XSTATE_MAGIC1: an XSAVE image follows */
-			memcpy(&bv, fx + 512, 8);
-		for (unsigned r = 0; r < 16; r++) {
-			memcpy(native_fs.ymm[r], fx + 160 + 16 * r, 16);
-			if (bv & 4)
-				memcpy(native_fs.ymm[r] + 16, fx + 576 + 16 * r, 16);
-		}
-		memcpy(&mx, fx + 24, 4);
-		native_fs.mxcsr = mx;
-	}
-	native_fs.gpr[0] = (uint64_t)uc->uc_mcontext.gregs[REG_RAX];
-	native_fs.gpr[1] = (uint64_t)uc->uc_mcontext.gregs[REG_RCX];
-	native_fs.gpr[2] = (uint64_t)uc->uc_mcontext.gregs[REG_RDX];
-	native_fs.fault = (uint64_t)(uintptr_t)si->si_addr - (uint64_t)(uintptr_t)native_win;
-	native_vec = sig == SIGILL                             ? V_UD
-		: sig == SIGFPE                                ? V_XM
-		: (sig == SIGSEGV && si->si_code != SI_KERNEL) ? V_PF
-							       : V_GP;
-	siglongjmp(native_jb, 1);
-}
-
-static void native_init(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = native_handler;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-	sigaction(SIGFPE, &sa, NULL);
-	sigaction(SIGSEGV, &sa, NULL);
-	sigaction(SIGILL, &sa, NULL);
-	sigaction(SIGBUS, &sa, NULL);
-	native_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	native_rwx = native_code != MAP_FAILED;
-	if (!native_rwx)
-		native_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	uint8_t *w = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (native_code == MAP_FAILED || w == MAP_FAILED)
-		abort();
-	mprotect(w + 4096, 4096, PROT_NONE);
-	native_win = w + 4096 - WIN;
-}
-
-static void native_fini(void)
-{
-	signal(SIGFPE, SIG_DFL);
-	signal(SIGSEGV, SIG_DFL);
-	signal(SIGILL, SIG_DFL);
-	signal(SIGBUS, SIG_DFL);
-	munmap(native_code, 4096);
-	munmap(native_win + WIN - 4096, 8192);
-}
-
-static int native_exec(const uint8_t *code, size_t n, struct nstate *s)
-{
-	if (!native_rwx)
-		mprotect(native_code, 4096, PROT_READ | PROT_WRITE);
-	memcpy(native_code, code, n);
-	native_code[n] = 0xc3; /* ret */
-	if (!native_rwx)
-		mprotect(native_code, 4096, PROT_READ | PROT_EXEC);
-	s->code = native_code;
-	s->gpr[3] = s->rdi = (uint64_t)(uintptr_t)(native_win + WIN_RBX);
-	native_vec = V_NONE;
-	if (sigsetjmp(native_jb, 1)) {
-		__asm__ volatile("vzeroupper");
-		memcpy(s->ymm, native_fs.ymm, sizeof(s->ymm));
-		memcpy(s->gpr, native_fs.gpr, 3 * 8);
-		s->mxcsr = native_fs.mxcsr;
-		s->fault = native_fs.fault;
-		return native_vec;
-	}
-	avx2_native_run(s);
-	return V_NONE;
-}
 
 /* ---------------- emulator execution ---------------- */
 
 static struct tvm t;
-#define EWIN (TV_DATA + 0x1000 - WIN) /* the window; TV_DATA + 0x1000 is not present */
-#define EPT 0x6000ull                 /* a 4K page table for TV_DATA's 2 MiB */
 
 static void vm_fresh(unsigned level)
 {
-	tv_free(&t);
-	tv_init(&t);
+	nx_vm_fresh(&t, NXF);
 	CHECK_EQ(emu_set_cpu_level(&t.vm, level), 0);
-	t.s.cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE;
-	t.s.xcr0 = 7;
-	for (uint64_t i = 0; i < 512; i++)
-		tv_w64(&t, EPT + 8 * i, i == 1 ? 0 : (TV_DATA + (i << 12)) | 7);
-	tv_w64(&t, TV_PD + 8 * (TV_DATA >> 21), EPT | 7);
 }
 
-static void emu_load(const struct nstate *s)
+static int emu_exec(const uint8_t *code, size_t n, struct nx_state *s, uint8_t *mem)
 {
-	for (unsigned r = 0; r < 16; r++) {
-		memcpy(t.s.fpu.xmm[r], s->ymm[r], 16);
-		memcpy(t.s.fpu.ymmh[r], s->ymm[r] + 16, 16);
-	}
-	t.s.fpu.mxcsr = s->mxcsr;
-	t.s.gpr[RAX_REG_RAX] = s->gpr[0];
-	t.s.gpr[RAX_REG_RCX] = s->gpr[1];
-	t.s.gpr[RAX_REG_RDX] = s->gpr[2];
-	t.s.gpr[RAX_REG_RBX] = t.s.gpr[RAX_REG_RDI] = EWIN + WIN_RBX;
-	t.s.rflags = (s->rflags & 0x8d5) | 2;
-}
-
-static void emu_save(struct nstate *s)
-{
-	for (unsigned r = 0; r < 16; r++) {
-		memcpy(s->ymm[r], t.s.fpu.xmm[r], 16);
-		memcpy(s->ymm[r] + 16, t.s.fpu.ymmh[r], 16);
-	}
-	s->mxcsr = t.s.fpu.mxcsr;
-	s->gpr[0] = t.s.gpr[RAX_REG_RAX];
-	s->gpr[1] = t.s.gpr[RAX_REG_RCX];
-	s->gpr[2] = t.s.gpr[RAX_REG_RDX];
-	s->rflags = t.s.rflags;
-	s->fault = t.s.cr2 - EWIN;
-}
-
-static int emu_exec(const uint8_t *code, size_t n, struct nstate *s, uint8_t *mem)
-{
-	uint8_t b[32];
 	vm_fresh(RAX_CPU_V3);
-	memcpy(b, code, n);
-	b[n] = 0xf4;
-	tv_code(&t, b, n + 1);
-	memcpy(tv_ptr(&t, EWIN), mem, WIN);
-	emu_load(s);
-	enum rax_exit_kind k = tv_run(&t);
-	int v = V_NONE;
-	if (!(k == RAX_EXIT_HLT && t.s.rip == TV_CODE + n + 1)) {
-		v = tv_vector(&t);
-		if (v < 0)
-			v = 100 + (int)k;
-	}
-	emu_save(s);
-	memcpy(mem, tv_ptr(&t, EWIN), WIN);
-	return v;
+	return nx_emu_exec(&t, code, n, s, mem, NXF);
 }
 
 /* ---------------- random operands ---------------- */
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+static uint64_t rnd(void) { return nx_xorshift(&rng); }
 static unsigned rn(unsigned n) { return (unsigned)(rnd() % n); }
 
 /* string data for VPCMPxSTRx: few distinct values (so elements match), zeros */
@@ -270,9 +74,10 @@ static uint64_t rnd_q(bool str)
 	}
 }
 
-static void rnd_state(struct nstate *s, uint8_t *mem, bool str)
+static void rnd_state(struct nx_state *s, uint8_t *mem, bool str)
 {
 	memset(s, 0, sizeof(*s));
+	s->gpr[RAX_REG_RBX] = s->gpr[RAX_REG_RDI] = WIN_RBX;
 	for (unsigned r = 0; r < 16; r++)
 		for (unsigned i = 0; i < 4; i++) {
 			uint64_t q = rnd_q(str);
@@ -389,7 +194,7 @@ static const struct tpl tpls[] = {
 
 /* Encode one random instance of tp; the state s may be adjusted (gather
  * indices). Returns the length. */
-static size_t encode(const struct tpl *tp, uint8_t *b, struct nstate *s)
+static size_t encode(const struct tpl *tp, uint8_t *b, struct nx_state *s)
 {
 	size_t n = 0;
 	unsigned reg = rn(16), vvvv = rn(16), vidx = 0, scale = rn(4);
@@ -457,62 +262,14 @@ static size_t encode(const struct tpl *tp, uint8_t *b, struct nstate *s)
 	return n;
 }
 
-static void hexs(const uint8_t *b, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 3 * i, "%02x ", b[i]);
-}
-
-static bool same_state(const struct nstate *a, const struct nstate *b, const uint8_t *ma, const uint8_t *mb,
-		       uint64_t fmask, char *why)
-{
-	for (unsigned i = 0; i < 16; i++)
-		if (memcmp(a->ymm[i], b->ymm[i], 32)) {
-			uint64_t x[4], y[4];
-			memcpy(x, a->ymm[i], 32);
-			memcpy(y, b->ymm[i], 32);
-			sprintf(why, "ymm%u native %016llx:%016llx:%016llx:%016llx emu %016llx:%016llx:%016llx:%016llx",
-				i, (unsigned long long)x[3], (unsigned long long)x[2], (unsigned long long)x[1],
-				(unsigned long long)x[0], (unsigned long long)y[3], (unsigned long long)y[2],
-				(unsigned long long)y[1], (unsigned long long)y[0]);
-			return false;
-		}
-	for (unsigned i = 0; i < 3; i++)
-		if (a->gpr[i] != b->gpr[i]) {
-			sprintf(why, "gpr%u native %016llx emu %016llx", i, (unsigned long long)a->gpr[i],
-				(unsigned long long)b->gpr[i]);
-			return false;
-		}
-	if ((a->rflags ^ b->rflags) & fmask) {
-		sprintf(why, "rflags native %llx emu %llx", (unsigned long long)a->rflags,
-			(unsigned long long)b->rflags);
-		return false;
-	}
-	if (a->mxcsr != b->mxcsr) {
-		sprintf(why, "mxcsr native %x emu %x", a->mxcsr, b->mxcsr);
-		return false;
-	}
-	for (unsigned i = 0; i < WIN; i++)
-		if (ma[i] != mb[i]) {
-			sprintf(why, "memory +0x%x native %02x emu %02x", i, ma[i], mb[i]);
-			return false;
-		}
-	return true;
-}
-
 /* AVX2 on the host, and enabled by the OS */
 static bool host_has_avx2(void)
 {
-	unsigned a, b, c, d;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
-	if ((c & ((1u << 27) | (1u << 28))) != ((1u << 27) | (1u << 28)))
+	uint32_t r[4];
+	if (!nx_host_avx(0))
 		return false;
-	unsigned lo, hi;
-	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-	if ((lo & 6) != 6)
-		return false;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
-	return b & (1u << 5);
+	nx_cpuid(7, 0, r);
+	return r[1] & (1u << 5);
 }
 
 static void test_differential(unsigned per_form)
@@ -521,65 +278,37 @@ static void test_differential(unsigned per_form)
 		printf("differential: skipped: the host lacks AVX2 (or the OS does not enable AVX state)\n");
 		return;
 	}
-	native_init();
+	nx_init(NXF);
 	unsigned ntpl = sizeof(tpls) / sizeof(tpls[0]), bad_forms = 0, prints = 0;
-	unsigned nclean = 0, npf = 0, ngp = 0, nud = 0;
+	struct nx_tally n = { 0 };
 	for (unsigned k = 0; k < ntpl; k++) {
 		const struct tpl *tp = &tpls[k];
-		unsigned fails = 0, fclean = 0, fpf = 0, fud = 0;
+		unsigned fails = 0;
+		struct nx_tally f = { 0 };
 		for (unsigned it = 0; it < per_form; it++) {
-			uint8_t code[16], mem0[WIN], emem[WIN];
-			struct nstate s0, ns, es;
-			rnd_state(&s0, mem0, (tp->fl & F_STR) != 0);
-			size_t n = encode(tp, code, &s0);
-			ns = s0;
-			es = s0;
-			memcpy(native_win, mem0, WIN);
-			memcpy(emem, mem0, WIN);
-			int nv = native_exec(code, n, &ns);
-			int ev = emu_exec(code, n, &es, emem);
-			fclean += nv == V_NONE;
-			fpf += nv == V_PF;
-			fud += nv == V_UD;
-			nclean += nv == V_NONE;
-			npf += nv == V_PF;
-			ngp += nv == V_GP;
-			nud += nv == V_UD;
-			char why[256] = "";
-			bool ok = nv == ev;
-			if (!ok)
-				sprintf(why, "native vector %d, emulator %d", nv, ev);
-			else if (nv == V_NONE)
-				ok = same_state(&ns, &es, native_win, emem, 0x8d5, why);
-			else {
-				/* a fault: the registers at the fault (flags aside) */
-				ns.rflags = es.rflags;
-				ok = same_state(&ns, &es, native_win, emem, 0, why);
-				if (ok && nv == V_PF && ns.fault != es.fault) {
-					ok = false;
-					sprintf(why, "#PF address: native window+0x%llx emu window+0x%llx",
-						(unsigned long long)ns.fault, (unsigned long long)es.fault);
-				}
-			}
+			struct nx_case c;
+			rnd_state(&c.s0, c.m0, (tp->fl & F_STR) != 0);
+			c.n = encode(tp, c.code, &c.s0);
+			bool ok = nx_case_run(&c, emu_exec, 0x8d5, NXF);
+			nx_tally_add(&f, c.nv);
+			nx_tally_add(&n, c.nv);
 			if (!ok) {
 				fails++;
-				if (prints++ < 400) {
-					char hx[64];
-					hexs(code, n, hx);
-					fprintf(stderr, "differential %s [%s]: %s\n", tp->name, hx, why);
-				}
+				if (prints++ < 400)
+					nx_report("differential", tp->name, c.code, c.n, -1, c.why);
 			}
 		}
 		CHECK_EQ(fails, 0);
 		bad_forms += fails != 0;
 		if (getenv("AVX2_STATS"))
-			printf("%-16s %u cases: %u completed, %u #PF, %u #UD\n", tp->name, per_form, fclean, fpf, fud);
+			printf("%-16s %u cases: %u completed, %u #PF, %u #UD\n", tp->name, per_form, f.clean, f.pf,
+			       f.ud);
 	}
-	native_fini();
+	nx_fini();
 	printf("differential: %u forms x %u cases (host: %u completed, %u #PF, %u #GP, %u #UD), "
 	       "%u forms disagree with the host\n",
-	       ntpl, per_form, nclean, npf, ngp, nud, bad_forms);
-	CHECK(npf > 0 && nud > 0);
+	       ntpl, per_form, n.clean, n.pf, n.gp, n.ud, bad_forms);
+	CHECK(n.pf > 0 && n.ud > 0);
 }
 
 /* ---------------- directed ---------------- */

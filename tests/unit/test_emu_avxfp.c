@@ -17,131 +17,14 @@
  *    store leaving destination and MXCSR unchanged, below level v3 the VEX
  *    forms are #UD.
  */
-#define _GNU_SOURCE
-#include <setjmp.h>
-#include <signal.h>
 #include <stdio.h>
-#include <sys/mman.h>
-#include <ucontext.h>
-#include <unistd.h>
 
 #include "cpuid_model.h"
 #include "emu/decode.h"
-#include "test_emu_util.h"
+#include "native_exec.h"
 #include "unit.h"
 
-enum { V_UD = 6, V_NM = 7, V_GP = 13, V_PF = 14, V_XM = 19, V_NONE = -1 };
-
-/* ---------------- native execution ---------------- */
-
-struct nstate {
-	uint8_t ymm[16][32]; /* 0 */
-	uint64_t gpr[4];     /* 512: rax rcx rdx rbx */
-	uint64_t rdi;        /* 544 */
-	uint64_t rflags;     /* 552 */
-	uint32_t mxcsr;      /* 560 */
-	uint32_t pad;
-	void *code; /* 568 */
-};
-_Static_assert(__builtin_offsetof(struct nstate, code) == 568, "layout used by the stub");
-
-void avxfp_native_run(struct nstate *s);
-
-#define LDY(n) "vmovdqu " #n "*32(%r15), %ymm" #n "\n\t"
-#define STY(n) "vmovdqu %ymm" #n ", " #n "*32(%r15)\n\t"
-// clang-format off
-__asm__(".text\n\t"
-	".globl avxfp_native_run\n\t"
-	".type avxfp_native_run, @function\n"
-	"avxfp_native_run:\n\t"
-	"push %rbx\n\tpush %rbp\n\tpush %r12\n\tpush %r13\n\tpush %r14\n\tpush %r15\n\t"
-	"mov %rdi, %r15\n\t"
-	LDY(0) LDY(1) LDY(2) LDY(3) LDY(4) LDY(5) LDY(6) LDY(7)
-	LDY(8) LDY(9) LDY(10) LDY(11) LDY(12) LDY(13) LDY(14) LDY(15)
-	"ldmxcsr 560(%r15)\n\t"
-	"mov 512(%r15), %rax\n\tmov 520(%r15), %rcx\n\tmov 528(%r15), %rdx\n\t"
-	"mov 536(%r15), %rbx\n\tmov 544(%r15), %rdi\n\t"
-	"pushq 552(%r15)\n\tpopfq\n\t"
-	"call *568(%r15)\n\t"
-	"pushfq\n\tpopq 552(%r15)\n\t"
-	"stmxcsr 560(%r15)\n\t"
-	STY(0) STY(1) STY(2) STY(3) STY(4) STY(5) STY(6) STY(7)
-	STY(8) STY(9) STY(10) STY(11) STY(12) STY(13) STY(14) STY(15)
-	"vzeroupper\n\t"
-	"mov %rax, 512(%r15)\n\tmov %rcx, 520(%r15)\n\tmov %rdx, 528(%r15)\n\t"
-	"pushq $0x1f80\n\tldmxcsr (%rsp)\n\tpop %rax\n\t"
-	"pop %r15\n\tpop %r14\n\tpop %r13\n\tpop %r12\n\tpop %rbp\n\tpop %rbx\n\t"
-	"ret\n\t"
-	".size avxfp_native_run, .-avxfp_native_run\n\t");
-// clang-format on
-
-static sigjmp_buf native_jb;
-static volatile int native_sig;
-static volatile uint32_t native_mxcsr;
-
-static void native_handler(int sig, siginfo_t *si, void *ucv)
-{
-	(void)si;
-	ucontext_t *uc = ucv;
-	native_sig = sig;
-	native_mxcsr = uc->uc_mcontext.fpregs ? uc->uc_mcontext.fpregs->mxcsr : 0;
-	siglongjmp(native_jb, 1);
-}
-
-static uint8_t *native_code;
-static bool native_rwx;
-static uint8_t native_mem[512] __attribute__((aligned(64)));
-
-static void native_init(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = native_handler;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-	sigaction(SIGFPE, &sa, NULL);
-	sigaction(SIGSEGV, &sa, NULL);
-	sigaction(SIGILL, &sa, NULL);
-	sigaction(SIGBUS, &sa, NULL);
-	native_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	native_rwx = native_code != MAP_FAILED;
-	if (!native_rwx)
-		native_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (native_code == MAP_FAILED)
-		abort();
-}
-
-static void native_fini(void)
-{
-	signal(SIGFPE, SIG_DFL);
-	signal(SIGSEGV, SIG_DFL);
-	signal(SIGILL, SIG_DFL);
-	signal(SIGBUS, SIG_DFL);
-	munmap(native_code, 4096);
-}
-
-static int native_exec(const uint8_t *code, size_t n, struct nstate *s)
-{
-	if (!native_rwx)
-		mprotect(native_code, 4096, PROT_READ | PROT_WRITE);
-	memcpy(native_code, code, n);
-	native_code[n] = 0xc3; /* ret */
-	if (!native_rwx)
-		mprotect(native_code, 4096, PROT_READ | PROT_EXEC);
-	s->code = native_code;
-	s->gpr[3] = s->rdi = (uint64_t)(uintptr_t)native_mem;
-	native_sig = 0;
-	if (sigsetjmp(native_jb, 1)) {
-		__asm__ volatile("vzeroupper");
-		int sig = native_sig;
-		if (sig == SIGFPE) {
-			s->mxcsr = native_mxcsr;
-			return V_XM;
-		}
-		return sig == SIGILL ? V_UD : V_GP;
-	}
-	avxfp_native_run(s);
-	return V_NONE;
-}
+#define NXF (NX_YMM | NX_ADDR | NX_FAULT_MXCSR)
 
 /* ---------------- emulator execution ---------------- */
 
@@ -149,75 +32,20 @@ static struct tvm t;
 
 static void vm_fresh(unsigned level)
 {
-	tv_free(&t);
-	tv_init(&t);
+	nx_vm_fresh(&t, NXF);
 	CHECK_EQ(emu_set_cpu_level(&t.vm, level), 0);
-	t.s.cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE;
-	t.s.xcr0 = 7;
 }
 
-static void st_to_emu(const struct nstate *s)
+static int emu_exec(const uint8_t *code, size_t n, struct nx_state *s, uint8_t *mem)
 {
-	for (unsigned i = 0; i < 16; i++) {
-		memcpy(t.s.fpu.xmm[i], s->ymm[i], 16);
-		memcpy(t.s.fpu.ymmh[i], s->ymm[i] + 16, 16);
-	}
-	t.s.fpu.mxcsr = s->mxcsr;
-	t.s.gpr[RAX_REG_RAX] = s->gpr[0];
-	t.s.gpr[RAX_REG_RCX] = s->gpr[1];
-	t.s.gpr[RAX_REG_RDX] = s->gpr[2];
-	t.s.gpr[RAX_REG_RBX] = t.s.gpr[RAX_REG_RDI] = TV_DATA;
-	t.s.rflags = (s->rflags & 0x8d5) | 2;
-}
-
-static void st_from_emu(struct nstate *s)
-{
-	for (unsigned i = 0; i < 16; i++) {
-		memcpy(s->ymm[i], t.s.fpu.xmm[i], 16);
-		memcpy(s->ymm[i] + 16, t.s.fpu.ymmh[i], 16);
-	}
-	s->mxcsr = t.s.fpu.mxcsr;
-	s->gpr[0] = t.s.gpr[RAX_REG_RAX];
-	s->gpr[1] = t.s.gpr[RAX_REG_RCX];
-	s->gpr[2] = t.s.gpr[RAX_REG_RDX];
-	s->rflags = t.s.rflags;
-}
-
-static int emu_result(size_t n)
-{
-	enum rax_exit_kind k = tv_run(&t);
-	bool clean = k == RAX_EXIT_HLT && t.s.rip == TV_CODE + n + 1;
-	if (clean)
-		return V_NONE;
-	int v = tv_vector(&t);
-	return v < 0 ? 100 + (int)k : v;
-}
-
-static int emu_exec(const uint8_t *code, size_t n, struct nstate *s, uint8_t *mem, size_t memn)
-{
-	uint8_t b[32];
 	vm_fresh(RAX_CPU_V3);
-	memcpy(b, code, n);
-	b[n] = 0xf4;
-	tv_code(&t, b, n + 1);
-	memcpy(tv_ptr(&t, TV_DATA), mem, memn);
-	st_to_emu(s);
-	int v = emu_result(n);
-	st_from_emu(s);
-	memcpy(mem, tv_ptr(&t, TV_DATA), memn);
-	return v;
+	return nx_emu_exec(&t, code, n, s, mem, NXF);
 }
 
 /* ---------------- random operands ---------------- */
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+static uint64_t rnd(void) { return nx_xorshift(&rng); }
 static unsigned rn(unsigned n) { return (unsigned)(rnd() % n); }
 
 static uint32_t rnd_f32(void)
@@ -265,7 +93,7 @@ static uint64_t rnd_q(void)
 	}
 }
 
-static void rnd_state(struct nstate *s, uint8_t *mem)
+static void rnd_state(struct nx_state *s, uint8_t *mem)
 {
 	memset(s, 0, sizeof(*s));
 	for (unsigned i = 0; i < 64; i++) {
@@ -394,7 +222,7 @@ static size_t encode(const struct tpl *tp, uint8_t *b, struct enc *e)
 
 /* ---- FMA operands: c close to -(a * b) (cancellation), or products near
  * the underflow or overflow thresholds ---- */
-static uint8_t *fma_slot(struct nstate *s, uint8_t *mem, const struct enc *e, unsigned pos)
+static uint8_t *fma_slot(struct nx_state *s, uint8_t *mem, const struct enc *e, unsigned pos)
 {
 	/* pos: 1 = ModRM.reg, 2 = VEX.vvvv, 3 = ModRM.rm */
 	if (pos == 1)
@@ -404,7 +232,7 @@ static uint8_t *fma_slot(struct nstate *s, uint8_t *mem, const struct enc *e, un
 	return e->rm == 16 ? mem + e->disp : s->ymm[e->rm];
 }
 
-static void craft_fma(const struct tpl *tp, const struct enc *e, struct nstate *s, uint8_t *mem)
+static void craft_fma(const struct tpl *tp, const struct enc *e, struct nx_state *s, uint8_t *mem)
 {
 	/* roles: 132: a = 1, b = 3, c = 2; 213: a = 2, b = 1, c = 3; 231: a = 2, b = 3, c = 1 */
 	static const uint8_t role[3][3] = { { 1, 3, 2 }, { 2, 1, 3 }, { 2, 3, 1 } };
@@ -468,62 +296,9 @@ static void craft_fma(const struct tpl *tp, const struct enc *e, struct nstate *
 	}
 }
 
-static void hexs(const uint8_t *b, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 3 * i, "%02x ", b[i]);
-}
-
-static bool same_state(const struct nstate *a, const struct nstate *b, const uint8_t *ma, const uint8_t *mb,
-		       uint64_t fmask, char *why)
-{
-	for (unsigned i = 0; i < 16; i++)
-		if (memcmp(a->ymm[i], b->ymm[i], 32)) {
-			uint64_t x[4], y[4];
-			memcpy(x, a->ymm[i], 32);
-			memcpy(y, b->ymm[i], 32);
-			sprintf(why, "ymm%u native %016llx:%016llx:%016llx:%016llx emu %016llx:%016llx:%016llx:%016llx",
-				i, (unsigned long long)x[3], (unsigned long long)x[2], (unsigned long long)x[1],
-				(unsigned long long)x[0], (unsigned long long)y[3], (unsigned long long)y[2],
-				(unsigned long long)y[1], (unsigned long long)y[0]);
-			return false;
-		}
-	for (unsigned i = 0; i < 3; i++)
-		if (a->gpr[i] != b->gpr[i]) {
-			sprintf(why, "gpr%u native %016llx emu %016llx", i, (unsigned long long)a->gpr[i],
-				(unsigned long long)b->gpr[i]);
-			return false;
-		}
-	if ((a->rflags ^ b->rflags) & fmask) {
-		sprintf(why, "rflags native %llx emu %llx", (unsigned long long)a->rflags,
-			(unsigned long long)b->rflags);
-		return false;
-	}
-	if (a->mxcsr != b->mxcsr) {
-		sprintf(why, "mxcsr native %x emu %x", a->mxcsr, b->mxcsr);
-		return false;
-	}
-	for (unsigned i = 0; i < 512; i++)
-		if (ma[i] != mb[i]) {
-			sprintf(why, "memory +0x%x native %02x emu %02x", i, ma[i], mb[i]);
-			return false;
-		}
-	return true;
-}
-
 /* Does the host have what the differential test executes (AVX enabled by
  * the OS, FMA, F16C)? */
-static bool host_has_avxfp(void)
-{
-	unsigned a, b, c, d;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
-	unsigned need = (1u << 12) | (1u << 27) | (1u << 28) | (1u << 29); /* FMA OSXSAVE AVX F16C */
-	if ((c & need) != need)
-		return false;
-	uint32_t lo, hi;
-	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-	return (lo & 6) == 6;
-}
+static bool host_has_avxfp(void) { return nx_host_avx((1u << 12) | (1u << 29)); /* FMA F16C */ }
 
 static const char *only; /* run the templates whose name starts with this */
 
@@ -533,9 +308,9 @@ static void test_differential(unsigned per_form)
 		printf("differential: skipped: the host lacks AVX/FMA/F16C\n");
 		return;
 	}
-	native_init();
+	nx_init(NXF);
 	unsigned ntpl = sizeof(tpls) / sizeof(tpls[0]), bad_forms = 0, prints = 0, nforms = 0;
-	unsigned nclean = 0, nxm = 0, ngp = 0, nud = 0;
+	struct nx_tally n = { 0 };
 	for (unsigned k = 0; k < ntpl; k++) {
 		const struct tpl *tp = &tpls[k];
 		if (only && strncmp(tp->name, only, strlen(only)))
@@ -543,55 +318,29 @@ static void test_differential(unsigned per_form)
 		nforms++;
 		unsigned fails = 0;
 		for (unsigned it = 0; it < per_form; it++) {
-			uint8_t code[16], mem0[512], emem[512];
-			struct nstate s0, ns, es;
+			struct nx_case c;
 			struct enc e;
-			size_t n = encode(tp, code, &e);
-			rnd_state(&s0, mem0);
+			c.n = encode(tp, c.code, &e);
+			rnd_state(&c.s0, c.m0);
 			if ((tp->fl & F_FMA) && rn(2))
-				craft_fma(tp, &e, &s0, mem0);
-			ns = s0;
-			es = s0;
-			memcpy(native_mem, mem0, 512);
-			memcpy(emem, mem0, 512);
-			int nv = native_exec(code, n, &ns);
-			int ev = emu_exec(code, n, &es, emem, 512);
-			nclean += nv == V_NONE;
-			nxm += nv == V_XM;
-			ngp += nv == V_GP;
-			nud += nv == V_UD;
-			char why[256] = "";
-			bool ok = nv == ev;
-			if (!ok)
-				sprintf(why, "native vector %d, emulator %d", nv, ev);
-			else if (nv == V_NONE)
-				ok = same_state(&ns, &es, native_mem, emem, 0x8d5, why);
-			else if (nv == V_XM && ns.mxcsr != es.mxcsr) {
-				ok = false;
-				sprintf(why, "#XM mxcsr native %x emu %x", ns.mxcsr, es.mxcsr);
-			} else {
-				s0.mxcsr = es.mxcsr; /* a fault changes nothing but MXCSR flags */
-				ok = same_state(&s0, &es, mem0, emem, 0x8d5, why);
-			}
+				craft_fma(tp, &e, &c.s0, c.m0);
+			bool ok = nx_case_run(&c, emu_exec, 0x8d5, NXF);
+			nx_tally_add(&n, c.nv);
 			if (!ok) {
 				fails++;
-				if (prints++ < 40) {
-					char hx[64];
-					hexs(code, n, hx);
-					fprintf(stderr, "differential %s [%s] mxcsr %x: %s\n", tp->name, hx, s0.mxcsr,
-						why);
-				}
+				if (prints++ < 40)
+					nx_report("differential", tp->name, c.code, c.n, c.s0.mxcsr, c.why);
 			}
 		}
 		CHECK_EQ(fails, 0);
 		bad_forms += fails != 0;
 	}
-	native_fini();
+	nx_fini();
 	printf("differential: %u forms x %u cases (host: %u completed, %u #XM, %u #GP, %u #UD), "
 	       "%u forms disagree with the host\n",
-	       nforms, per_form, nclean, nxm, ngp, nud, bad_forms);
+	       nforms, per_form, n.clean, n.xm, n.gp, n.ud, bad_forms);
 	if (!only)
-		CHECK(nxm > 0 && nud > 0);
+		CHECK(n.xm > 0 && n.ud > 0);
 }
 
 /* ---------------- directed ---------------- */
@@ -601,9 +350,8 @@ static int run_bytes(const char *hex)
 	uint8_t b[32];
 	t.s.rip = TV_CODE;
 	size_t n = unit_hex(hex, b);
-	b[n] = 0xf4;
-	tv_code(&t, b, n + 1);
-	return emu_result(n);
+	nx_emu_code(&t, b, n);
+	return nx_emu_run(&t, n);
 }
 
 static void fill_regs(void)

@@ -24,58 +24,16 @@
  *    BSF; at v3 it is TZCNT; the disassembler's operand order.
  */
 #define _GNU_SOURCE
-#include <setjmp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
-#include <ucontext.h>
-#include <unistd.h>
 
 #include "emu/decode.h"
-#include "test_emu_util.h"
+#include "native_exec.h"
 #include "unit.h"
 
-enum { V_UD = 6, V_GP = 13, V_NONE = -1 };
-
-/* ---------------- native execution, 64-bit ---------------- */
-
-struct nstate {
-	uint64_t gpr[16]; /* 0; rsp (4) unused */
-	uint64_t rflags;  /* 128 */
-	void *code;       /* 136 */
-};
-_Static_assert(__builtin_offsetof(struct nstate, code) == 136, "layout used by the stub");
-
-void bmi_native_run(struct nstate *s);
-
-#define LD(off, r) "mov " #off "(%rdi), %" #r "\n\t"
-#define ST(off, r) "mov %" #r ", " #off "(%rdi)\n\t"
-// clang-format off
-__asm__(".text\n\t"
-	".globl bmi_native_run\n\t"
-	".hidden bmi_native_run\n\t"
-	".type bmi_native_run, @function\n"
-	"bmi_native_run:\n\t"
-	"push %rbx\n\tpush %rbp\n\tpush %r12\n\tpush %r13\n\tpush %r14\n\tpush %r15\n\t"
-	"push %rdi\n\t"
-	"pushq 136(%rdi)\n\t"
-	"pushq 128(%rdi)\n\tpopfq\n\t"
-	LD(0, rax) LD(8, rcx) LD(16, rdx) LD(24, rbx) LD(40, rbp) LD(48, rsi)
-	LD(64, r8) LD(72, r9) LD(80, r10) LD(88, r11) LD(96, r12) LD(104, r13) LD(112, r14) LD(120, r15)
-	LD(56, rdi)
-	"call *(%rsp)\n\t"
-	"pushfq\n\t"
-	"push %rdi\n\t"
-	"mov 24(%rsp), %rdi\n\t"
-	ST(0, rax) ST(8, rcx) ST(16, rdx) ST(24, rbx) ST(40, rbp) ST(48, rsi)
-	ST(64, r8) ST(72, r9) ST(80, r10) ST(88, r11) ST(96, r12) ST(104, r13) ST(112, r14) ST(120, r15)
-	"popq 56(%rdi)\n\t"
-	"popq 128(%rdi)\n\t"
-	"add $16, %rsp\n\t"
-	"pop %r15\n\tpop %r14\n\tpop %r13\n\tpop %r12\n\tpop %rbp\n\tpop %rbx\n\t"
-	"ret\n\t"
-	".size bmi_native_run, .-bmi_native_run\n\t");
-// clang-format on
+/* The 64-bit runs: the GPRs (but RSP) of a struct nx_state, natively with
+ * native_exec.c's stub (the XMM form; no vector state), the base registers
+ * pointing at nx_mem. */
 
 /*
  * Native 32-bit code: a 64-bit trampoline (copied below 4 GiB) saves RSP,
@@ -124,20 +82,6 @@ __asm__(".section .rodata\n\t"
 	".previous\n\t");
 // clang-format on
 
-static sigjmp_buf native_jb;
-static volatile int native_sig;
-
-static void native_handler(int sig, siginfo_t *si, void *ucv)
-{
-	(void)si;
-	(void)ucv;
-	native_sig = sig;
-	siglongjmp(native_jb, 1);
-}
-
-static uint8_t *native_code;
-static bool native_rwx;
-static uint8_t native_mem[512] __attribute__((aligned(64)));
 /* below 4 GiB for the 32-bit runs: code at +0, state at +0x800, memory operands at +0x1000, stack up to +0x10000 */
 static uint8_t *low;
 #define LOW_STATE 0x800
@@ -146,19 +90,7 @@ static uint8_t *low;
 
 static void native_init(void)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = native_handler;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-	sigaction(SIGSEGV, &sa, NULL);
-	sigaction(SIGILL, &sa, NULL);
-	sigaction(SIGBUS, &sa, NULL);
-	native_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	native_rwx = native_code != MAP_FAILED;
-	if (!native_rwx)
-		native_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (native_code == MAP_FAILED)
-		abort();
+	nx_init(0);
 	low = mmap(NULL, LOW_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
 	if (low == MAP_FAILED)
 		low = NULL;
@@ -166,28 +98,9 @@ static void native_init(void)
 
 static void native_fini(void)
 {
-	signal(SIGSEGV, SIG_DFL);
-	signal(SIGILL, SIG_DFL);
-	signal(SIGBUS, SIG_DFL);
-	munmap(native_code, 4096);
+	nx_fini();
 	if (low)
 		munmap(low, LOW_SIZE);
-}
-
-static int native_exec(const uint8_t *code, size_t n, struct nstate *s)
-{
-	if (!native_rwx)
-		mprotect(native_code, 4096, PROT_READ | PROT_WRITE);
-	memcpy(native_code, code, n);
-	native_code[n] = 0xc3; /* ret */
-	if (!native_rwx)
-		mprotect(native_code, 4096, PROT_READ | PROT_EXEC);
-	s->code = native_code;
-	native_sig = 0;
-	if (sigsetjmp(native_jb, 1))
-		return native_sig == SIGILL ? V_UD : V_GP;
-	bmi_native_run(s);
-	return V_NONE;
 }
 
 /* 32-bit: gpr[8] as u32 (ebx, esp not operands), eflags */
@@ -214,10 +127,9 @@ static int native_exec32(const uint8_t *code, size_t n, struct n32 *s)
 	memcpy(st + 44, &sel, 2);
 	uint64_t top = (uint64_t)(uintptr_t)(low + LOW_SIZE - 64);
 	memcpy(st + 56, &top, 8);
-	native_sig = 0;
-	if (sigsetjmp(native_jb, 1))
-		return native_sig == SIGILL ? V_UD : V_GP;
-	((void (*)(void *))(void *)p)(st);
+	int v = nx_guard((void (*)(void *))(void *)p, st);
+	if (v != V_NONE)
+		return v;
 	memcpy(s->gpr, st, 32);
 	memcpy(&s->eflags, st + 32, 4);
 	return V_NONE;
@@ -248,24 +160,14 @@ static void vm_fresh(unsigned level, unsigned mode)
 static int emu_exec(unsigned mode, const uint8_t *code, size_t n, uint64_t *gpr, uint64_t *rflags, uint32_t bases,
 		    uint8_t *mem, size_t memn)
 {
-	uint8_t b[32];
 	vm_fresh(RAX_CPU_V3, mode);
-	memcpy(b, code, n);
-	b[n] = 0xf4;
-	tv_code(&t, b, n + 1);
+	nx_emu_code(&t, code, n);
 	memcpy(tv_ptr(&t, TV_DATA), mem, memn);
 	for (unsigned i = 0; i < 16; i++)
 		if (i != RAX_REG_RSP)
 			t.s.gpr[i] = (bases >> i & 1) ? TV_DATA : gpr[i];
 	t.s.rflags = (*rflags & 0x8d5) | 2;
-	enum rax_exit_kind k = tv_run(&t);
-	int v = V_NONE;
-	bool clean = k == RAX_EXIT_HLT && t.s.rip == TV_CODE + n + 1;
-	if (!clean) {
-		v = tv_vector(&t);
-		if (v < 0)
-			v = 100 + (int)k;
-	}
+	int v = nx_emu_run(&t, n);
 	for (unsigned i = 0; i < 16; i++)
 		if (i != RAX_REG_RSP)
 			gpr[i] = t.s.gpr[i];
@@ -277,13 +179,7 @@ static int emu_exec(unsigned mode, const uint8_t *code, size_t n, uint64_t *gpr,
 /* ---------------- random operands ---------------- */
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+static uint64_t rnd(void) { return nx_xorshift(&rng); }
 static unsigned rn(unsigned n) { return (unsigned)(rnd() % n); }
 
 /* Operand values: edge cases, single bits, BEXTR controls and BZHI/shift indices, random */
@@ -419,35 +315,28 @@ static size_t encode(const struct tpl *tp, bool mode32, uint8_t *b, struct enc *
 	return n;
 }
 
-static void hexs(const uint8_t *b, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 3 * i, "%02x ", b[i]);
-}
-
 /* Compare the undefined flags too? On AMD family 19h (Zen 3/4), whose
  * choices the handlers follow. */
 static bool host_strict_flags(void)
 {
-	unsigned a, b, c, d;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
-	if (!(b == 0x68747541 && d == 0x69746e65 && c == 0x444d4163)) /* AuthenticAMD */
+	uint32_t r[4];
+	if (!nx_host_amd())
 		return false;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
-	unsigned fam = (a >> 8) & 0xf;
+	nx_cpuid(1, 0, r);
+	unsigned fam = (r[0] >> 8) & 0xf;
 	if (fam == 0xf)
-		fam += (a >> 20) & 0xff;
+		fam += (r[0] >> 20) & 0xff;
 	return fam == 0x19;
 }
 
 static bool host_has_bmi(void)
 {
-	unsigned a, b, c, d;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
-	if (a < 7)
+	uint32_t r[4];
+	nx_cpuid(0, 0, r);
+	if (r[0] < 7)
 		return false;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
-	return (b & (1u << 3)) && (b & (1u << 8));
+	nx_cpuid(7, 0, r);
+	return (r[1] & (1u << 3)) && (r[1] & (1u << 8));
 }
 
 static void test_differential64(unsigned per_form, bool strict)
@@ -461,8 +350,9 @@ static void test_differential64(unsigned per_form, bool strict)
 			uint8_t code[16], mem0[512], emem[512];
 			struct enc e;
 			size_t n = encode(tp, false, code, &e);
-			struct nstate ns;
+			struct nx_state ns;
 			memset(&ns, 0, sizeof(ns));
+			ns.mxcsr = 0x1f80;
 			for (unsigned i = 0; i < 16; i++)
 				ns.gpr[i] = rnd_val();
 			ns.gpr[14] = rn(16) * 8; /* the index */
@@ -474,13 +364,13 @@ static void test_differential64(unsigned per_form, bool strict)
 			uint64_t g0[16], eg[16], ef = ns.rflags, f0 = ns.rflags;
 			memcpy(g0, ns.gpr, sizeof(g0));
 			memcpy(eg, ns.gpr, sizeof(eg));
-			uint64_t base = e.noncanon ? 0x8000000000000000ull : (uint64_t)(uintptr_t)native_mem;
+			uint64_t base = e.noncanon ? 0x8000000000000000ull : (uint64_t)(uintptr_t)nx_mem;
 			for (unsigned i = 0; i < 16; i++)
 				if (e.bases >> i & 1)
 					ns.gpr[i] = base;
-			memcpy(native_mem, mem0, 512);
+			memcpy(nx_mem, mem0, 512);
 			memcpy(emem, mem0, 512);
-			int nv = native_exec(code, n, &ns);
+			int nv = nx_exec(code, n, &ns);
 			uint32_t skip = e.bases; /* registers not compared */
 			if (e.noncanon) {
 				/* the emulator gets the same non-canonical base */
@@ -514,17 +404,14 @@ static void test_differential64(unsigned per_form, bool strict)
 				sprintf(why, "rflags native %llx emu %llx", (unsigned long long)wf,
 					(unsigned long long)ef);
 			}
-			if (ok && memcmp(native_mem, emem, 512)) {
+			if (ok && memcmp(nx_mem, emem, 512)) {
 				ok = false;
 				sprintf(why, "memory differs");
 			}
 			if (!ok) {
 				fails++;
-				if (prints++ < 40 && fails <= 4) {
-					char hx[64];
-					hexs(code, n, hx);
-					fprintf(stderr, "differential64 %s [%s]: %s\n", tp->name, hx, why);
-				}
+				if (prints++ < 40 && fails <= 4)
+					nx_report("differential64", tp->name, code, n, -1, why);
 			}
 		}
 		CHECK_EQ(fails, 0);
@@ -606,12 +493,10 @@ static void test_differential32(unsigned per_form, bool strict)
 				}
 				if (!ok) {
 					fails++;
-					if (prints++ < 40 && fails <= 4) {
-						char hx[64];
-						hexs(code, n, hx);
-						fprintf(stderr, "differential32 (%s) %s [%s]: %s\n",
-							mode == M_COMPAT ? "compat" : "protected", tp->name, hx, why);
-					}
+					if (prints++ < 40 && fails <= 4)
+						nx_report(mode == M_COMPAT ? "differential32 (compat)"
+									   : "differential32 (protected)",
+							  tp->name, code, n, -1, why);
 				}
 			}
 		}

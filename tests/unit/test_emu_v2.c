@@ -14,135 +14,14 @@
  *    and 0x80000001 report each level's features, emu_set_cpu_level
  *    rejects levels that do not exist.
  */
-#define _GNU_SOURCE
-#include <setjmp.h>
-#include <signal.h>
 #include <stdio.h>
-#include <sys/mman.h>
-#include <ucontext.h>
-#include <unistd.h>
 
 #include "cpuid_model.h"
 #include "emu/decode.h"
-#include "test_emu_util.h"
+#include "native_exec.h"
 #include "unit.h"
 
-enum { V_UD = 6, V_GP = 13, V_XM = 19, V_NONE = -1 };
-
-/* ---------------- native execution (as test_emu_sse.c) ---------------- */
-
-struct nstate {
-	uint8_t xmm[16][16]; /* 0 */
-	uint64_t mm[8];      /* 256 */
-	uint64_t gpr[4];     /* 320: rax rcx rdx rbx */
-	uint64_t rdi;        /* 352 */
-	uint64_t rflags;     /* 360 */
-	uint32_t mxcsr;      /* 368 */
-	uint32_t pad;
-	void *code; /* 376 */
-};
-_Static_assert(__builtin_offsetof(struct nstate, code) == 376, "layout used by the stub");
-
-void v2_native_run(struct nstate *s);
-
-#define LDX(n) "movdqu " #n "*16(%r15), %xmm" #n "\n\t"
-#define STX(n) "movdqu %xmm" #n ", " #n "*16(%r15)\n\t"
-#define LDM(n) "movq 256+" #n "*8(%r15), %mm" #n "\n\t"
-#define STM(n) "movq %mm" #n ", 256+" #n "*8(%r15)\n\t"
-// clang-format off
-__asm__(".text\n\t"
-	".globl v2_native_run\n\t"
-	".type v2_native_run, @function\n"
-	"v2_native_run:\n\t"
-	"push %rbx\n\tpush %rbp\n\tpush %r12\n\tpush %r13\n\tpush %r14\n\tpush %r15\n\t"
-	"mov %rdi, %r15\n\t"
-	LDX(0) LDX(1) LDX(2) LDX(3) LDX(4) LDX(5) LDX(6) LDX(7)
-	LDX(8) LDX(9) LDX(10) LDX(11) LDX(12) LDX(13) LDX(14) LDX(15)
-	LDM(0) LDM(1) LDM(2) LDM(3) LDM(4) LDM(5) LDM(6) LDM(7)
-	"ldmxcsr 368(%r15)\n\t"
-	"mov 320(%r15), %rax\n\tmov 328(%r15), %rcx\n\tmov 336(%r15), %rdx\n\t"
-	"mov 344(%r15), %rbx\n\tmov 352(%r15), %rdi\n\t"
-	"pushq 360(%r15)\n\tpopfq\n\t"
-	"call *376(%r15)\n\t"
-	"pushfq\n\tpopq 360(%r15)\n\t"
-	"stmxcsr 368(%r15)\n\t"
-	STX(0) STX(1) STX(2) STX(3) STX(4) STX(5) STX(6) STX(7)
-	STX(8) STX(9) STX(10) STX(11) STX(12) STX(13) STX(14) STX(15)
-	STM(0) STM(1) STM(2) STM(3) STM(4) STM(5) STM(6) STM(7)
-	"emms\n\t"
-	"mov %rax, 320(%r15)\n\tmov %rcx, 328(%r15)\n\tmov %rdx, 336(%r15)\n\t"
-	"pushq $0x1f80\n\tldmxcsr (%rsp)\n\tpop %rax\n\t"
-	"pop %r15\n\tpop %r14\n\tpop %r13\n\tpop %r12\n\tpop %rbp\n\tpop %rbx\n\t"
-	"ret\n\t"
-	".size v2_native_run, .-v2_native_run\n\t");
-// clang-format on
-
-static sigjmp_buf native_jb;
-static volatile int native_sig;
-static volatile uint32_t native_mxcsr;
-
-static void native_handler(int sig, siginfo_t *si, void *ucv)
-{
-	ucontext_t *uc = ucv;
-	native_sig = sig;
-	native_mxcsr = uc->uc_mcontext.fpregs ? uc->uc_mcontext.fpregs->mxcsr : 0;
-	siglongjmp(native_jb, 1);
-}
-
-static uint8_t *native_code;
-static bool native_rwx;
-static uint8_t native_mem[512] __attribute__((aligned(64)));
-
-static void native_init(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = native_handler;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-	sigaction(SIGFPE, &sa, NULL);
-	sigaction(SIGSEGV, &sa, NULL);
-	sigaction(SIGILL, &sa, NULL);
-	sigaction(SIGBUS, &sa, NULL);
-	native_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	native_rwx = native_code != MAP_FAILED;
-	if (!native_rwx)
-		native_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (native_code == MAP_FAILED)
-		abort();
-}
-
-static void native_fini(void)
-{
-	signal(SIGFPE, SIG_DFL);
-	signal(SIGSEGV, SIG_DFL);
-	signal(SIGILL, SIG_DFL);
-	signal(SIGBUS, SIG_DFL);
-	munmap(native_code, 4096);
-}
-
-static int native_exec(const uint8_t *code, size_t n, struct nstate *s)
-{
-	if (!native_rwx)
-		mprotect(native_code, 4096, PROT_READ | PROT_WRITE);
-	memcpy(native_code, code, n);
-	native_code[n] = 0xc3; /* ret */
-	if (!native_rwx)
-		mprotect(native_code, 4096, PROT_READ | PROT_EXEC);
-	s->code = native_code;
-	s->gpr[3] = s->rdi = (uint64_t)(uintptr_t)native_mem;
-	native_sig = 0;
-	if (sigsetjmp(native_jb, 1)) {
-		__asm__ volatile("emms");
-		int sig = native_sig;
-		if (sig == SIGFPE) {
-			s->mxcsr = native_mxcsr;
-			return V_XM;
-		}
-		return sig == SIGILL ? V_UD : V_GP;
-	}
-	v2_native_run(s);
-	return V_NONE;
-}
+#define NXF (NX_MMX | NX_ADDR | NX_FAULT_MXCSR)
 
 /* ---------------- emulator execution ---------------- */
 
@@ -150,64 +29,20 @@ static struct tvm t;
 
 static void vm_fresh(unsigned level)
 {
-	tv_free(&t);
-	tv_init(&t);
+	nx_vm_fresh(&t, NXF);
 	CHECK_EQ(emu_set_cpu_level(&t.vm, level), 0);
-	t.s.cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
 }
 
-static int emu_exec(const uint8_t *code, size_t n, struct nstate *s, uint8_t *mem, size_t memn)
+static int emu_exec(const uint8_t *code, size_t n, struct nx_state *s, uint8_t *mem)
 {
-	uint8_t b[32];
 	vm_fresh(RAX_CPU_V2);
-	memcpy(b, code, n);
-	b[n] = 0xf4;
-	tv_code(&t, b, n + 1);
-	memcpy(tv_ptr(&t, TV_DATA), mem, memn);
-	memcpy(t.s.fpu.xmm, s->xmm, 256);
-	for (unsigned i = 0; i < 8; i++) {
-		memcpy(t.s.fpu.st[i], &s->mm[i], 8);
-		t.s.fpu.st[i][8] = t.s.fpu.st[i][9] = 0xff;
-	}
-	t.s.fpu.fsw = 0;
-	t.s.fpu.ftw = 0xff;
-	t.s.fpu.mxcsr = s->mxcsr;
-	t.s.gpr[RAX_REG_RAX] = s->gpr[0];
-	t.s.gpr[RAX_REG_RCX] = s->gpr[1];
-	t.s.gpr[RAX_REG_RDX] = s->gpr[2];
-	t.s.gpr[RAX_REG_RBX] = t.s.gpr[RAX_REG_RDI] = TV_DATA;
-	t.s.rflags = (s->rflags & 0x8d5) | 2;
-	enum rax_exit_kind k = tv_run(&t);
-	int v = V_NONE;
-	bool clean = k == RAX_EXIT_HLT && t.s.rip == TV_CODE + n + 1;
-	if (!clean) {
-		v = tv_vector(&t);
-		if (v < 0)
-			v = 100 + (int)k;
-	}
-	memcpy(s->xmm, t.s.fpu.xmm, 256);
-	unsigned top = (t.s.fpu.fsw >> 11) & 7;
-	for (unsigned i = 0; i < 8; i++)
-		memcpy(&s->mm[i], t.s.fpu.st[(i - top) & 7], 8);
-	s->mxcsr = t.s.fpu.mxcsr;
-	s->gpr[0] = t.s.gpr[RAX_REG_RAX];
-	s->gpr[1] = t.s.gpr[RAX_REG_RCX];
-	s->gpr[2] = t.s.gpr[RAX_REG_RDX];
-	s->rflags = t.s.rflags;
-	memcpy(mem, tv_ptr(&t, TV_DATA), memn);
-	return v;
+	return nx_emu_exec(&t, code, n, s, mem, NXF);
 }
 
 /* ---------------- random operands ---------------- */
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+static uint64_t rnd(void) { return nx_xorshift(&rng); }
 static unsigned rn(unsigned n) { return (unsigned)(rnd() % n); }
 
 static uint32_t rnd_f32(void)
@@ -266,12 +101,12 @@ static uint64_t rnd_q(bool str)
 	}
 }
 
-static void rnd_state(struct nstate *s, uint8_t *mem, bool str)
+static void rnd_state(struct nx_state *s, uint8_t *mem, bool str)
 {
 	memset(s, 0, sizeof(*s));
 	for (unsigned i = 0; i < 32; i++) {
 		uint64_t q = rnd_q(str);
-		memcpy(&s->xmm[i / 2][8 * (i & 1)], &q, 8);
+		memcpy(&s->ymm[i / 2][8 * (i & 1)], &q, 8);
 	}
 	for (unsigned i = 0; i < 8; i++)
 		s->mm[i] = rnd_q(false);
@@ -418,63 +253,16 @@ static size_t encode(const struct tpl *tp, uint8_t *b)
 	return n;
 }
 
-static void hexs(const uint8_t *b, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 3 * i, "%02x ", b[i]);
-}
-
-static bool same_state(const struct nstate *a, const struct nstate *b, const uint8_t *ma, const uint8_t *mb,
-		       uint64_t fmask, char *why)
-{
-	for (unsigned i = 0; i < 16; i++)
-		if (memcmp(a->xmm[i], b->xmm[i], 16)) {
-			uint64_t x[2], y[2];
-			memcpy(x, a->xmm[i], 16);
-			memcpy(y, b->xmm[i], 16);
-			sprintf(why, "xmm%u native %016llx:%016llx emu %016llx:%016llx", i, (unsigned long long)x[1],
-				(unsigned long long)x[0], (unsigned long long)y[1], (unsigned long long)y[0]);
-			return false;
-		}
-	for (unsigned i = 0; i < 8; i++)
-		if (a->mm[i] != b->mm[i]) {
-			sprintf(why, "mm%u native %016llx emu %016llx", i, (unsigned long long)a->mm[i],
-				(unsigned long long)b->mm[i]);
-			return false;
-		}
-	for (unsigned i = 0; i < 3; i++)
-		if (a->gpr[i] != b->gpr[i]) {
-			sprintf(why, "gpr%u native %016llx emu %016llx", i, (unsigned long long)a->gpr[i],
-				(unsigned long long)b->gpr[i]);
-			return false;
-		}
-	if ((a->rflags ^ b->rflags) & fmask) {
-		sprintf(why, "rflags native %llx emu %llx", (unsigned long long)a->rflags,
-			(unsigned long long)b->rflags);
-		return false;
-	}
-	if (a->mxcsr != b->mxcsr) {
-		sprintf(why, "mxcsr native %x emu %x", a->mxcsr, b->mxcsr);
-		return false;
-	}
-	for (unsigned i = 0; i < 512; i++)
-		if (ma[i] != mb[i]) {
-			sprintf(why, "memory +0x%x native %02x emu %02x", i, ma[i], mb[i]);
-			return false;
-		}
-	return true;
-}
-
 /* Does the host have what the differential test executes? */
 static bool host_has_v2(void)
 {
-	unsigned a, b, c, d;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+	uint32_t r[4];
+	nx_cpuid(1, 0, r);
 	unsigned need1 = (1u << 0) | (1u << 9) | (1u << 19) | (1u << 20) | (1u << 22) | (1u << 23);
-	if ((c & need1) != need1)
+	if ((r[2] & need1) != need1)
 		return false;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000001), "c"(0));
-	return c & (1u << 5); /* ABM (LZCNT) */
+	nx_cpuid(0x80000001, 0, r);
+	return r[2] & (1u << 5); /* ABM (LZCNT) */
 }
 
 static void test_differential(unsigned per_form)
@@ -483,59 +271,33 @@ static void test_differential(unsigned per_form)
 		printf("differential: skipped: the host lacks SSE3/SSSE3/SSE4.1/SSE4.2/POPCNT/LZCNT/MOVBE\n");
 		return;
 	}
-	native_init();
+	nx_init(NXF);
 	unsigned ntpl = sizeof(tpls) / sizeof(tpls[0]), bad_forms = 0, prints = 0;
-	unsigned nclean = 0, nxm = 0, ngp = 0, nud = 0;
+	struct nx_tally n = { 0 };
 	for (unsigned k = 0; k < ntpl; k++) {
 		const struct tpl *tp = &tpls[k];
 		unsigned fails = 0;
 		for (unsigned it = 0; it < per_form; it++) {
-			uint8_t code[16], mem0[512], emem[512];
-			struct nstate s0, ns, es;
-			size_t n = encode(tp, code);
-			rnd_state(&s0, mem0, (tp->fl & F_STR) != 0);
-			ns = s0;
-			es = s0;
-			memcpy(native_mem, mem0, 512);
-			memcpy(emem, mem0, 512);
-			int nv = native_exec(code, n, &ns);
-			int ev = emu_exec(code, n, &es, emem, 512);
-			nclean += nv == V_NONE;
-			nxm += nv == V_XM;
-			ngp += nv == V_GP;
-			nud += nv == V_UD;
+			struct nx_case c;
+			c.n = encode(tp, c.code);
+			rnd_state(&c.s0, c.m0, (tp->fl & F_STR) != 0);
 			uint64_t fmask = (tp->fl & F_LZCNT) ? 0x441 : 0x8d5; /* LZCNT: CF ZF (and DF) */
-			char why[160] = "";
-			bool ok = nv == ev;
-			if (!ok)
-				sprintf(why, "native vector %d, emulator %d", nv, ev);
-			else if (nv == V_NONE)
-				ok = same_state(&ns, &es, native_mem, emem, fmask, why);
-			else if (nv == V_XM && ns.mxcsr != es.mxcsr) {
-				ok = false;
-				sprintf(why, "#XM mxcsr native %x emu %x", ns.mxcsr, es.mxcsr);
-			} else {
-				s0.mxcsr = es.mxcsr; /* a fault changes nothing but MXCSR flags */
-				ok = same_state(&s0, &es, mem0, emem, 0x8d5, why);
-			}
+			bool ok = nx_case_run(&c, emu_exec, fmask, NXF);
+			nx_tally_add(&n, c.nv);
 			if (!ok) {
 				fails++;
-				if (prints++ < 40) {
-					char hx[64];
-					hexs(code, n, hx);
-					fprintf(stderr, "differential %s [%s] mxcsr %x: %s\n", tp->name, hx, s0.mxcsr,
-						why);
-				}
+				if (prints++ < 40)
+					nx_report("differential", tp->name, c.code, c.n, c.s0.mxcsr, c.why);
 			}
 		}
 		CHECK_EQ(fails, 0);
 		bad_forms += fails != 0;
 	}
-	native_fini();
+	nx_fini();
 	printf("differential: %u forms x %u cases (host: %u completed, %u #XM, %u #GP, %u #UD), "
 	       "%u forms disagree with the host\n",
-	       ntpl, per_form, nclean, nxm, ngp, nud, bad_forms);
-	CHECK(nxm > 0 && ngp > 0 && nud == 0);
+	       ntpl, per_form, n.clean, n.xm, n.gp, n.ud, bad_forms);
+	CHECK(n.xm > 0 && n.gp > 0 && n.ud == 0);
 }
 
 /* ---------------- levels ---------------- */

@@ -73,16 +73,22 @@
 
 /* The code buffer of one CPU (address space reserved, pages made as used);
  * its first page holds jit_enter and the shared exit. */
-#define JIT_BUF_SIZE (32u << 20)
+#define JIT_BUF_SIZE (64u << 20)
 #define JIT_HOST_PAGE 4096u
 #define JIT_TRAMP_SIZE JIT_HOST_PAGE
 /* The data area right after it (within reach of RIP-relative operands). */
-#define JIT_DATA_SIZE (4u << 20)
+#define JIT_DATA_SIZE (8u << 20)
 /* The inline cache of indirect targets. */
 #define JIT_CACHE_BITS 12
 #define JIT_CACHE_SIZE (1u << JIT_CACHE_BITS)
-/* Room for one block's translation before it is copied into the buffer. */
-#define JIT_SCRATCH_SIZE (64u << 10)
+/* Translations waiting to be copied into the buffer together (one pair of
+ * mprotect calls for a batch): at most this many, this many bytes, or
+ * until the run loop has come this many times. */
+#define JIT_BATCH_MAX 32
+#define JIT_BATCH_BYTES (256u << 10)
+#define JIT_BATCH_WAIT 256
+/* Room for one batch (and one block's largest translation) before the copy. */
+#define JIT_SCRATCH_SIZE (JIT_BATCH_BYTES + (64u << 10))
 /* Translations start on this alignment. */
 #define JIT_ALIGN 16u
 /* Out-of-line pieces of one block (slow paths, exits). */
@@ -97,12 +103,20 @@ struct jit_link {
 	uint64_t tag;                /* blk->tag: the target's gpa << 1 | 1 */
 	const uint32_t *pgen;        /* the page's generation (blk->gen while unwritten) */
 	uint64_t rip;                /* the target */
+	uint64_t stamp;              /* checked in the run jit_data.run_stamp names */
+	uint64_t pad;
 };
 
 /* The data area: read and written by generated code, never executed. */
 struct jit_data {
 	struct jit_link *link_req; /* the link a block left through unfilled (for emu_jit_run) */
-	uint8_t nochain;           /* go back to the run loop after every block */
+	/* Runs from the run loop, counted: nothing a link's check looks at
+	 * changes within one run without a break that leaves it (a code
+	 * write, a TLB or decode cache flush all set block_break; blocks are
+	 * decoded and evicted, and the code buffer starts over, only in the
+	 * run loop), so a link checked once in a run holds for the run. */
+	uint64_t run_stamp;
+	uint8_t nochain; /* go back to the run loop after every block */
 	struct jit_link cache[JIT_CACHE_SIZE];
 	struct jit_link links[];
 };
@@ -129,12 +143,13 @@ struct jit_tb {
 
 /* Code shared by every translation, in the buffer's first page. */
 enum jit_shared {
-	SH_LEAVE,      /* pop the frame, back to emu_jit_run (RIP, count stored) */
-	SH_CHECK,      /* rsi = a link: ZF when it may be taken (the run loop would run its target) */
-	SH_LOOKUP,     /* rax = a target: rsi = its inline cache entry, ZF when it may be taken */
-	SH_MISS_LINK,  /* leave for link rsi's target, count r12, asking for the link */
-	SH_MISS_CACHE, /* leave for rax, count r12, asking for cache entry rsi */
-	SH_LOAD,       /* thunks to the C helpers below */
+	SH_LEAVE,          /* pop the frame, back to emu_jit_run (RIP, count stored) */
+	SH_CHECK,          /* rsi = a link: ZF when it may be taken (the run loop would run its target) */
+	SH_MISS_LINK,      /* leave for link rsi's target, count r12, asking for the link */
+	SH_MISS_CACHE,     /* leave for rax, count r12, asking for cache entry rsi */
+	SH_VALIDATE_LINK,  /* link rsi not checked in this run: check it, take it or miss */
+	SH_VALIDATE_CACHE, /* the same for cache entry rsi whose rip is rax */
+	SH_LOAD,           /* thunks to the C helpers below */
 	SH_STORE,
 	SH_CALL,
 	SH_GP,
@@ -142,10 +157,20 @@ enum jit_shared {
 	SH_COUNT
 };
 
+/* A translation made but not copied into the buffer yet: its block runs
+ * on the interpreter meanwhile (blk->jit names this entry). */
+struct jit_pend {
+	struct emu_block *blk;
+	struct jit_tb *tb;
+};
+
 struct emu_jit {
 	uint8_t *buf;
 	struct jit_data *data;
 	size_t used, nlinks;
+	size_t committed; /* the buffer up to here is in place; scratch holds committed..used */
+	struct jit_pend pend[JIT_BATCH_MAX];
+	unsigned npend, pend_wait;
 	uint32_t epoch;
 	unsigned hot;
 	uint8_t *scratch;
@@ -169,6 +194,7 @@ static void link_clear(struct jit_link *l, uint64_t rip)
 	l->tag = 1;
 	l->pgen = NULL;
 	l->rip = rip;
+	l->stamp = 0;
 }
 
 /* Forget every link and cached target (a new epoch). */
@@ -194,7 +220,7 @@ _Static_assert(sizeof(struct emu_tlb_entry) == 24, "the TLB probe scales the ind
 _Static_assert(offsetof(struct emu_tlb_entry, tag) == 0 && offsetof(struct emu_tlb_entry, host) == 8 &&
 		       offsetof(struct emu_tlb_entry, gpa) == 16,
 	       "the TLB probe reads tag, host and gpa at 0, 8 and 16");
-_Static_assert(sizeof(struct jit_link) == 48, "the inline cache scales the index by 3 * 16");
+_Static_assert(sizeof(struct jit_link) == 64, "the inline cache scales the index by 64");
 _Static_assert(EMU_TLB_SIZE == 256, "the TLB index is the low byte of the page number");
 
 /* ---- the C helpers (slow paths, handlers) ---- */
@@ -324,25 +350,6 @@ static void emit_shared(struct emu_jit *j, struct x64_buf *x)
 	x64_patch(x, r4);
 	x64_ret(x);
 
-	/* SH_LOOKUP: rsi = &cache[(rax ^ rax >> 12) % JIT_CACHE_SIZE], then SH_CHECK's */
-	j->sh[SH_LOOKUP] = (const uint8_t *)(uintptr_t)(x->origin + x64_len(x));
-	x64_mov_rr(x, true, X_RSI, X_RAX);
-	x64_shift_ri(x, true, X_SHR, X_RSI, GUEST_PAGE_SHIFT);
-	x64_alu_rr(x, false, X_XOR, X_RSI, X_RAX);
-	x64_alu_ri(x, false, X_AND, X_RSI, JIT_CACHE_SIZE - 1);
-	x64_lea(x, X_RSI, x64_mi(X_RSI, X_RSI, 1, 0));
-	x64_shift_ri(x, false, X_SHL, X_RSI, 4);
-	x64_lea(x, X_RDX, x64_rip(&j->data->cache[0]));
-	x64_alu_rr(x, true, X_ADD, X_RSI, X_RDX);
-	x64_alu_rm(x, true, X_CMP, X_RAX, x64_m(X_RSI, LINK(rip)));
-	size_t r5 = x64_jcc_fwd(x, X_CC_NE);
-	x64_push(x, X_RAX);
-	x64_u8(x, 0xe8); /* call SH_CHECK */
-	x64_u32(x, (uint32_t)(int32_t)((int64_t)(uintptr_t)j->sh[SH_CHECK] - (int64_t)(x->origin + x64_len(x) + 4)));
-	x64_pop(x, X_RAX); /* pop leaves the flags alone */
-	x64_patch(x, r5);
-	x64_ret(x);
-
 	/* SH_MISS_LINK / SH_MISS_CACHE: back to the run loop, asking for the link */
 	j->sh[SH_MISS_LINK] = (const uint8_t *)(uintptr_t)(x->origin + x64_len(x));
 	x64_load(x, true, X_RAX, x64_m(X_RSI, LINK(rip)));
@@ -352,6 +359,29 @@ static void emit_shared(struct emu_jit *j, struct x64_buf *x)
 	x64_store(x, true, M(CPU(rip)), X_RAX);
 	x64_store(x, true, M(CPU(next_rip)), X_RAX);
 	x64_jmp_abs(x, j->sh[SH_LEAVE]);
+
+	/* SH_VALIDATE_LINK / SH_VALIDATE_CACHE: never while nochain; else
+	 * SH_CHECK, and a link that passes is stamped with this run */
+	j->sh[SH_VALIDATE_LINK] = (const uint8_t *)(uintptr_t)(x->origin + x64_len(x));
+	x64_movzx8_m(x, X_RAX, x64_rip(&j->data->nochain));
+	x64_test_rr(x, false, X_RAX, X_RAX);
+	x64_jcc_abs(x, X_CC_NE, j->sh[SH_MISS_LINK]);
+	x64_call_abs(x, j->sh[SH_CHECK]);
+	x64_jcc_abs(x, X_CC_NE, j->sh[SH_MISS_LINK]);
+	size_t stamp = x64_jmp_fwd(x);
+	j->sh[SH_VALIDATE_CACHE] = (const uint8_t *)(uintptr_t)(x->origin + x64_len(x));
+	x64_push(x, X_RAX);
+	x64_movzx8_m(x, X_RAX, x64_rip(&j->data->nochain));
+	x64_test_rr(x, false, X_RAX, X_RAX);
+	size_t no = x64_jcc_fwd(x, X_CC_NE);
+	x64_call_abs(x, j->sh[SH_CHECK]);
+	x64_patch(x, no);
+	x64_pop(x, X_RAX); /* pop leaves the flags alone */
+	x64_jcc_abs(x, X_CC_NE, j->sh[SH_MISS_CACHE]);
+	x64_patch(x, stamp);
+	x64_load(x, true, X_RCX, x64_rip(&j->data->run_stamp));
+	x64_store(x, true, x64_m(X_RSI, LINK(stamp)), X_RCX);
+	x64_jmp_m(x, x64_m(X_RSI, LINK(code)));
 
 	static const struct {
 		enum jit_shared k;
@@ -399,7 +429,8 @@ struct emu_jit *emu_jit_new(unsigned hot_runs)
 	if (mprotect(j->data, JIT_DATA_SIZE, PROT_READ | PROT_WRITE) < 0 || !make_trampoline(j))
 		goto fail;
 	data_reset(j);
-	j->used = JIT_TRAMP_SIZE;
+	j->data->run_stamp = 1;
+	j->used = j->committed = JIT_TRAMP_SIZE;
 	j->hot = hot_runs ? hot_runs : EMU_JIT_HOT_RUNS;
 	j->epoch = 1;
 	return j;
@@ -555,20 +586,34 @@ static void emit_break_check(struct tr *t)
 static void emit_direct_exit(struct tr *t, uint64_t target, unsigned cnt, struct jit_link *l)
 {
 	(void)target; /* l->rip */
-	x64_lea(&t->x, X_R12, x64_m(X_R12, (int32_t)cnt));
-	x64_lea(&t->x, X_RSI, x64_rip(l));
-	emit_call_sh(t, SH_CHECK);
-	x64_jcc_abs(&t->x, X_CC_NE, t->j->sh[SH_MISS_LINK]);
-	x64_jmp_m(&t->x, x64_m(X_RSI, LINK(code)));
+	struct x64_buf *x = &t->x;
+	x64_lea(x, X_R12, x64_m(X_R12, (int32_t)cnt));
+	x64_lea(x, X_RSI, x64_rip(l));
+	x64_load(x, true, X_RAX, x64_rip(&l->stamp));
+	x64_alu_rm(x, true, X_CMP, X_RAX, x64_rip(&t->j->data->run_stamp));
+	x64_jcc_abs(x, X_CC_NE, t->j->sh[SH_VALIDATE_LINK]);
+	x64_jmp_m(x, x64_rip(&l->code));
 }
 
 /* The same for the target in rax, through the inline cache. */
 static void emit_indirect_exit(struct tr *t, unsigned cnt)
 {
-	x64_lea(&t->x, X_R12, x64_m(X_R12, (int32_t)cnt));
-	emit_call_sh(t, SH_LOOKUP);
-	x64_jcc_abs(&t->x, X_CC_NE, t->j->sh[SH_MISS_CACHE]);
-	x64_jmp_m(&t->x, x64_m(X_RSI, LINK(code)));
+	struct x64_buf *x = &t->x;
+	x64_lea(x, X_R12, x64_m(X_R12, (int32_t)cnt));
+	/* rsi = &cache[(rax ^ rax >> 12) % JIT_CACHE_SIZE] */
+	x64_mov_rr(x, true, X_RSI, X_RAX);
+	x64_shift_ri(x, true, X_SHR, X_RSI, GUEST_PAGE_SHIFT);
+	x64_alu_rr(x, false, X_XOR, X_RSI, X_RAX);
+	x64_alu_ri(x, false, X_AND, X_RSI, JIT_CACHE_SIZE - 1);
+	x64_shift_ri(x, false, X_SHL, X_RSI, 6);
+	x64_lea(x, X_RCX, x64_rip(&t->j->data->cache[0]));
+	x64_alu_rr(x, true, X_ADD, X_RSI, X_RCX);
+	x64_alu_rm(x, true, X_CMP, X_RAX, x64_m(X_RSI, LINK(rip)));
+	x64_jcc_abs(x, X_CC_NE, t->j->sh[SH_MISS_CACHE]);
+	x64_load(x, true, X_RCX, x64_m(X_RSI, LINK(stamp)));
+	x64_alu_rm(x, true, X_CMP, X_RCX, x64_rip(&t->j->data->run_stamp));
+	x64_jcc_abs(x, X_CC_NE, t->j->sh[SH_VALIDATE_CACHE]);
+	x64_jmp_m(x, x64_m(X_RSI, LINK(code)));
 }
 
 /* ---- memory ---- */
@@ -1149,7 +1194,7 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 
 /* Translate b (at c->rip) into j->scratch for tb; returns the code's length, 0 when it cannot. */
 static size_t translate(struct emu_jit *j, struct emu_cpu *c, const struct emu_block *b, const struct jit_tb *tb,
-			size_t head, size_t *body, struct jit_insn *d)
+			uint8_t *scratch, size_t head, size_t *body, struct jit_insn *d)
 {
 	struct tr t;
 	memset(&t, 0, offsetof(struct tr, cold));
@@ -1160,7 +1205,8 @@ static size_t translate(struct emu_jit *j, struct emu_cpu *c, const struct emu_b
 	t.n = b->n;
 	t.start = c->rip;
 	t.lf_op = LF_UNKNOWN;
-	x64_init(&t.x, j->scratch + head, JIT_SCRATCH_SIZE - head, (uint64_t)(uintptr_t)tb + head);
+	x64_init(&t.x, scratch + head, (size_t)(j->scratch + JIT_SCRATCH_SIZE - scratch) - head,
+		 (uint64_t)(uintptr_t)tb + head);
 	/* the chained entry: the run loop's checks before a whole run */
 	struct cold *out = cold_new(&t, COLD_OUT);
 	x64_lea(&t.x, X_RAX, x64_m(X_R12, (int32_t)b->n));
@@ -1172,9 +1218,6 @@ static size_t translate(struct emu_jit *j, struct emu_cpu *c, const struct emu_b
 		x64_alu_rm(&t.x, true, X_CMP, X_R12, M(CPU(shadow_until)));
 		cold_jcc(&t, out, X_CC_B);
 	}
-	x64_movzx8_m(&t.x, X_RAX, x64_rip(&j->data->nochain));
-	x64_test_rr(&t.x, false, X_RAX, X_RAX);
-	cold_jcc(&t, out, X_CC_NE);
 	*body = x64_len(&t.x);
 	uint64_t rip = c->rip;
 	for (unsigned i = 0; i < b->n && !t.ended; i++) {
@@ -1209,70 +1252,97 @@ static uint64_t now_ns(void)
 static void flush(struct emu_jit *j)
 {
 	j->epoch++;
-	j->used = JIT_TRAMP_SIZE;
+	j->used = j->committed = JIT_TRAMP_SIZE;
+	j->npend = 0; /* their blocks see the new epoch */
 	j->st.flushes++;
 	mprotect(j->buf + JIT_TRAMP_SIZE, JIT_BUF_SIZE - JIT_TRAMP_SIZE, PROT_NONE);
 	madvise(j->buf + JIT_TRAMP_SIZE, JIT_BUF_SIZE - JIT_TRAMP_SIZE, MADV_DONTNEED);
 	data_reset(j);
 }
 
-/* Make a translation of b for c->rip; &jit_none when it cannot be. */
-static const struct jit_tb *make(struct emu_jit *j, struct emu_cpu *c, struct emu_block *b)
+/* Copy the pending translations into the buffer (W^X: its pages are
+ * writable only for the copy) and give them to their blocks. */
+static void commit(struct emu_jit *j)
 {
 	uint64_t t0 = now_ns();
+	j->pend_wait = 0;
+	if (j->used == j->committed)
+		return;
+	uintptr_t lo = (uintptr_t)(j->buf + j->committed) & ~(uintptr_t)(JIT_HOST_PAGE - 1);
+	uintptr_t hi = ((uintptr_t)(j->buf + j->used) + JIT_HOST_PAGE - 1) & ~(uintptr_t)(JIT_HOST_PAGE - 1);
+	bool ok = mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE) == 0;
+	if (ok) {
+		memcpy(j->buf + j->committed, j->scratch, j->used - j->committed);
+		ok = mprotect((void *)lo, hi - lo, PROT_READ | PROT_EXEC) == 0;
+		if (!ok)
+			mprotect((void *)lo, hi - lo, PROT_NONE);
+	}
+	for (unsigned k = 0; k < j->npend; k++) {
+		struct jit_pend *p = &j->pend[k];
+		/* the block may have been decoded again meanwhile: then it names another entry or none */
+		if (p->blk->jit == (const void *)p && p->blk->jit_epoch == j->epoch)
+			p->blk->jit = ok ? (const void *)p->tb : (const void *)&jit_none;
+	}
+	j->npend = 0;
+	j->committed = j->used;
+	if (!ok) { /* nothing runs from there: start over next time */
+		j->st.failed++;
+		j->used = JIT_BUF_SIZE;
+	}
+	j->st.translate_ns += now_ns() - t0;
+}
+
+/* Make a translation of b for c->rip; &jit_none when it cannot be, else
+ * the translation or (batched) its pending entry. */
+static const void *make(struct emu_jit *j, struct emu_cpu *c, struct emu_block *b)
+{
+	uint64_t t0 = now_ns();
+	b->jit_epoch = j->epoch;
 	if (c->dmode != EMU_MODE_64) {
 		j->st.failed++;
-		return &jit_none;
+		return b->jit = &jit_none;
 	}
 	size_t head = (sizeof(struct jit_tb) + b->n * sizeof(struct jit_insn) + JIT_ALIGN - 1) &
 		~(size_t)(JIT_ALIGN - 1);
 	size_t at = (j->used + JIT_ALIGN - 1) & ~(size_t)(JIT_ALIGN - 1), body = 0, nlinks = j->nlinks;
 	struct jit_insn d[EMU_BLOCK_MAX];
 	struct jit_tb *tb = (struct jit_tb *)(j->buf + at);
-	size_t len = translate(j, c, b, tb, head, &body, d);
-	if (!len && j->nlinks == JIT_MAX_LINKS) { /* out of links: start over */
+	uint8_t *scratch = j->scratch + (at - j->committed);
+	size_t len = translate(j, c, b, tb, scratch, head, &body, d);
+	if ((!len && j->nlinks == JIT_MAX_LINKS) || (len && at + len > JIT_BUF_SIZE)) { /* full: start over */
 		j->nlinks = nlinks;
 		flush(j);
 		at = j->used;
 		tb = (struct jit_tb *)(j->buf + at);
-		len = translate(j, c, b, tb, head, &body, d);
-	} else if (len && at + len > JIT_BUF_SIZE) { /* full: start over */
-		flush(j);
-		at = j->used;
-		tb = (struct jit_tb *)(j->buf + at);
-		len = translate(j, c, b, tb, head, &body, d);
+		scratch = j->scratch;
+		nlinks = j->nlinks;
+		len = translate(j, c, b, tb, scratch, head, &body, d);
 	}
+	b->jit_epoch = j->epoch;
 	if (!len) {
 		j->nlinks = nlinks;
 		j->st.failed++;
-		return &jit_none;
+		return b->jit = &jit_none;
 	}
-	struct jit_tb *h = (struct jit_tb *)j->scratch;
+	struct jit_tb *h = (struct jit_tb *)scratch;
 	h->rip = c->rip;
 	h->chain = (const uint8_t *)tb + head;
 	h->body = (const uint8_t *)tb + head + body;
 	h->n = b->n;
 	memcpy(h->insn, d, b->n * sizeof(h->insn[0]));
-	/* W^X: the pages the translation goes to are writable only for the copy */
-	uintptr_t lo = (uintptr_t)tb & ~(uintptr_t)(JIT_HOST_PAGE - 1);
-	uintptr_t hi = ((uintptr_t)tb + len + JIT_HOST_PAGE - 1) & ~(uintptr_t)(JIT_HOST_PAGE - 1);
-	if (mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE) < 0) {
-		j->nlinks = nlinks;
-		j->st.failed++;
-		return &jit_none;
-	}
-	memcpy(tb, j->scratch, len);
-	if (mprotect((void *)lo, hi - lo, PROT_READ | PROT_EXEC) < 0) {
-		mprotect((void *)lo, hi - lo, PROT_NONE);
-		j->nlinks = nlinks;
-		j->st.failed++;
-		return &jit_none;
-	}
 	j->used = at + len;
 	j->st.blocks++;
 	j->st.code_bytes += len;
 	j->st.translate_ns += now_ns() - t0;
-	return tb;
+	/* a block that is not cached, or every block translated at once: no waiting */
+	struct jit_pend *p = &j->pend[j->npend++];
+	p->blk = b;
+	p->tb = tb;
+	b->jit = p;
+	b->jit_epoch = j->epoch;
+	if (!b->tag || j->hot == 1 || j->npend == JIT_BATCH_MAX || j->used - j->committed >= JIT_BATCH_BYTES)
+		commit(j); /* b->jit: the translation now */
+	return b->jit;
 }
 
 static unsigned cache_index(uint64_t rip) { return (unsigned)(rip ^ (rip >> GUEST_PAGE_SHIFT)) & (JIT_CACHE_SIZE - 1); }
@@ -1300,24 +1370,28 @@ static void link_fill(struct emu_jit *j, struct emu_cpu *c, const struct emu_blo
 bool emu_jit_run(struct emu_cpu *c, struct emu_block *b)
 {
 	struct emu_jit *j = c->jit;
-	const struct jit_tb *tb = b->jit;
-	if (!tb || b->jit_epoch != j->epoch) {
-		if (tb) { /* made before the buffer started over */
+	if (j->npend && ++j->pend_wait >= JIT_BATCH_WAIT)
+		commit(j);
+	const void *x = b->jit;
+	if (!x || b->jit_epoch != j->epoch) {
+		if (x) { /* made before the buffer started over */
 			b->jit = NULL;
 			b->jit_hits = 0;
 		}
 		if (++b->jit_hits < j->hot)
 			return false;
-		tb = make(j, c, b);
-		b->jit = tb;
-		b->jit_epoch = j->epoch;
+		x = make(j, c, b);
 	}
+	if ((const struct jit_pend *)x >= j->pend && (const struct jit_pend *)x < j->pend + JIT_BATCH_MAX)
+		return false; /* waiting for its batch */
+	const struct jit_tb *tb = x;
 	if (!tb->body || tb->rip != c->rip)
 		return false;
 	if (j->data->link_req)
 		link_fill(j, c, b, tb);
 	/* what makes the run loop look after every block (see the file comment) */
 	j->data->nochain = c->one_block || !b->tag || c->dbg.active;
+	j->data->run_stamp++;
 	c->block_break = false;
 	c->in_insn = true;
 	j->enter(c, tb->body);

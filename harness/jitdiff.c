@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "kernel.h"
 #include "loader/bzimage.h"
@@ -73,9 +74,11 @@ struct jd_run {
 	unsigned nwatch;
 	uint64_t watch[JD_WATCH];
 	char end[200]; /* why the run ended (a pass) */
+	bool progress; /* a progress line on stderr (a terminal) every 5 s */
+	double t0, next_progress;
 };
 
-enum jd_outcome { JD_END, JD_DIVERGE, JD_RAM, JD_ERROR };
+enum jd_outcome { JD_RUN, JD_END, JD_DIVERGE, JD_RAM };
 
 static double now_s(void)
 {
@@ -219,8 +222,11 @@ static bool compare(struct jd_run *R, const struct rax_exit *ea, const struct ra
 	b->vm.ops->get_state(&b->vm, &d->oracle, &err);
 	d->compared = JD_COMPARE;
 	d->rflags_bits = ~0ull;
-	d->nfields = diff_compare_state(&d->emu, &d->oracle, JD_COMPARE, ~0ull, d->fields,
-					sizeof(d->fields) / sizeof(d->fields[0]));
+	/* the same bytes are the same state (the field by field comparison formats names) */
+	d->nfields = !memcmp(&d->emu, &d->oracle, sizeof(d->emu))
+		? 0
+		: diff_compare_state(&d->emu, &d->oracle, JD_COMPARE, ~0ull, d->fields,
+				     sizeof(d->fields) / sizeof(d->fields[0]));
 	uint64_t ca = emu_instruction_count(&a->vm), cb = emu_instruction_count(&b->vm);
 	const char *how = NULL;
 	if (ca != cb)
@@ -334,11 +340,64 @@ static enum jd_outcome jd_loop(struct jd_run *R)
 			snprintf(R->end, sizeof(R->end), "step limit");
 			return JD_END;
 		}
-		if (R->deadline && !(R->blocks & 1023) && now_s() >= R->deadline) {
-			snprintf(R->end, sizeof(R->end), "--timeout expired");
-			return JD_END;
+		if ((R->deadline || R->progress) && !(R->blocks & 4095)) {
+			double t = now_s();
+			if (R->deadline && t >= R->deadline) {
+				snprintf(R->end, sizeof(R->end), "--timeout expired");
+				return JD_END;
+			}
+			if (R->progress && t >= R->next_progress) {
+				fprintf(stderr, "\rrax-diff --jit: %llu instructions, %llu blocks, %.0fs\033[K",
+					(unsigned long long)ca, (unsigned long long)R->blocks, t - R->t0);
+				R->next_progress = t + 5;
+			}
 		}
 	}
+}
+
+/* --skip: both sides run the first n instructions uncompared (A translated,
+ * untracked), then the state and all of RAM are compared once. JD_RUN: go
+ * on block by block. */
+static enum jd_outcome jd_skip(struct jd_run *R, uint64_t n)
+{
+	struct jd_side *a = R->a, *b = R->b;
+	struct rax_exit ea, eb;
+	memset(&ea, 0, sizeof(ea));
+	memset(&eb, 0, sizeof(eb));
+	emu_diff_run(&a->vm, false, n, false, &ea);
+	emu_diff_run(&b->vm, false, emu_instruction_count(&a->vm), false, &eb);
+	uint64_t ca = emu_instruction_count(&a->vm);
+	R->res->steps = ca;
+	uint64_t pages[JD_WATCH];
+	unsigned np;
+	bool differ = compare(R, &ea, &eb);
+	if (!ram_same(R, pages, &np)) {
+		for (unsigned i = 0; i < np; i++)
+			mem_diff(a, b, pages[i], GUEST_PAGE_SIZE, R->d);
+		if (!differ)
+			snprintf(R->d->what, sizeof(R->d->what),
+				 "memory differs at 0x%llx (emulator column: the translator; oracle: the interpreter)",
+				 (unsigned long long)R->d->mem[0].addr);
+		differ = true;
+	}
+	if (differ) {
+		struct diff_divergence *d = R->d;
+		d->step = ca;
+		d->rip = d->oracle.rip;
+		R->res->div = d;
+		R->d = NULL;
+		R->res->ndiv = R->res->ndiv_total = 1;
+		status(R->res, DIFF_DIVERGE,
+		       "within the --skip prefix (instructions 0 to %llu, not compared block by block): %.400s",
+		       (unsigned long long)ca, d->what);
+		return JD_DIVERGE;
+	}
+	R->ram_ok = ca;
+	if (ea.kind != EMU_DIFF_STOPPED || a->vm.stop) {
+		snprintf(R->end, sizeof(R->end), "the guest ended within --skip");
+		return JD_END;
+	}
+	return JD_RUN;
 }
 
 void diff_run_jit(const char *path, const struct diff_options *opt, struct diff_result *res)
@@ -475,13 +534,18 @@ void diff_run_jit_kernel(const struct diff_kernel_options *o, struct diff_result
 	}
 	if (o->timeout > 0)
 		R.deadline = t0 + o->timeout;
+	R.progress = isatty(STDERR_FILENO);
+	R.t0 = t0;
+	R.next_progress = t0 + 5;
 	for (;;) {
 		if (open_kernel_side(a, o, cmdline, true, &err) < 0 ||
 		    open_kernel_side(b, o, cmdline, false, &err) < 0) {
 			status(res, DIFF_ERROR, "%.400s", err.msg[0] ? err.msg : "out of memory");
 			goto out;
 		}
-		enum jd_outcome oc = jd_loop(&R);
+		enum jd_outcome oc = o->skip ? jd_skip(&R, o->skip) : JD_RUN;
+		if (oc == JD_RUN)
+			oc = jd_loop(&R);
 		if (oc == JD_DIVERGE)
 			break;
 		if (oc == JD_RAM && !replayed) {
@@ -510,17 +574,24 @@ void diff_run_jit_kernel(const struct diff_kernel_options *o, struct diff_result
 			       (unsigned long long)(found_at ? found_at : res->steps));
 			break;
 		}
+		if (R.progress && R.next_progress > t0 + 5)
+			fprintf(stderr, "\r\033[K");
 		struct emu_jit_stats js;
 		emu_jit_vm_stats(&a->vm, &js);
 		b->line[b->linelen] = 0;
 		const char *last_line = b->linelen ? b->line : b->last;
 		double secs = now_s() - t0;
 		snprintf(res->guest_end, sizeof(res->guest_end), "%s", R.end);
+		uint64_t compared = res->steps - o->skip;
+		char skipped[64] = "";
+		if (o->skip)
+			snprintf(skipped, sizeof(skipped), " after %llu run uncompared (--skip)",
+				 (unsigned long long)o->skip);
 		status(res, DIFF_PASS,
-		       "%llu instructions compared in %llu blocks (%.2f M instructions/s), whole RAM %llu times "
+		       "%llu instructions compared in %llu blocks%s (%.2f M instructions/s overall), whole RAM %llu times "
 		       "(%.1fs); translated: %llu blocks made, %llu left to the interpreter, %llu runs; end: %s; "
 		       "console: %llu bytes, last line \"%.120s\"",
-		       (unsigned long long)res->steps, (unsigned long long)R.blocks,
+		       (unsigned long long)compared, (unsigned long long)R.blocks, skipped,
 		       secs > 0 ? res->steps / secs / 1e6 : 0.0, (unsigned long long)R.ram_checks, R.ram_seconds,
 		       (unsigned long long)js.blocks, (unsigned long long)js.failed, (unsigned long long)js.runs, R.end,
 		       (unsigned long long)b->console_bytes, last_line);

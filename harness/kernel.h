@@ -35,6 +35,7 @@ struct diff_kernel_options {
 	enum kvm_step_mode mode; /* resolved KVM stepping strategy */
 	bool strict_flags, keep_going;
 	double timeout; /* wall-clock limit in seconds (0: none) */
+	uint64_t skip;  /* --jit --skip N: the first N instructions run uncompared (checked whole at N) */
 };
 
 #define KSTATS_NOTES 8

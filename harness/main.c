@@ -53,6 +53,10 @@ static void usage(FILE *f)
 		"                            first N instructions of that boot (no KVM needed;\n"
 		"                            default command line: rax's), the translated side's\n"
 		"                            writes untracked and RAM compared whole now and then\n"
+		"  --skip N                  --jit --kernel: run the first N instructions on both\n"
+		"                            sides uncompared, compare state and all of RAM at N,\n"
+		"                            then every block up to --steps (past the kernel's\n"
+		"                            decompressor in a short run)\n"
 		"  --jit-step                the emulator side runs each step's instruction as a\n"
 		"                            one-instruction block through the block translator\n"
 		"                            (its inline stores untracked), so the translated\n"
@@ -120,7 +124,8 @@ enum {
 	O_QUIET,
 	O_TIMEOUT,
 	O_JIT,
-	O_JIT_STEP
+	O_JIT_STEP,
+	O_SKIP
 };
 
 static void json_summary(struct json *w, const unsigned count[4])
@@ -258,12 +263,14 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, 0, O_TIMEOUT },
 		{ "jit", no_argument, 0, O_JIT },
 		{ "jit-step", no_argument, 0, O_JIT_STEP },
+		{ "skip", required_argument, 0, O_SKIP },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	struct diff_options opt = { .oracle = DIFF_ORACLE_AUTO, .step_mode = KVM_STEP_AUTO, .mem_size = 64ull << 20 };
 	const char *json_path = NULL, *kernel = NULL, *initrd = NULL, *cmdline = NULL;
 	unsigned shard_i = 0, shard_n = 1;
+	uint64_t skip = 0;
 	bool quiet = false, mem_given = false, mode_given = false, oracle_given = false, shard_given = false,
 	     jit = false, oracle_interp = false;
 	double timeout = 0;
@@ -305,6 +312,10 @@ int main(int argc, char **argv)
 		case O_STEPS:
 			if (cli_parse_u64(optarg, 1, UINT64_MAX, &opt.max_steps, &why) < 0)
 				return die(DX_USAGE, "malformed --steps '%s' (a positive count: %s)", optarg, why);
+			break;
+		case O_SKIP:
+			if (cli_parse_u64(optarg, 1, UINT64_MAX, &skip, &why) < 0)
+				return die(DX_USAGE, "malformed --skip '%s' (a positive count: %s)", optarg, why);
 			break;
 		case O_JSON: json_path = optarg; break;
 		case O_SHARD:
@@ -348,11 +359,16 @@ int main(int argc, char **argv)
 					  .per_insn = mode_given,
 					  .strict_flags = opt.strict_flags,
 					  .keep_going = opt.keep_going,
-					  .timeout = timeout };
+					  .timeout = timeout,
+					  .skip = skip };
 	if (oracle_interp && !jit)
 		return die(DX_USAGE, "%s", "--oracle interp checks the translator: add --jit");
 	if (jit && oracle_given && !oracle_interp)
 		return die(DX_USAGE, "%s", "--jit compares against the interpreter (--oracle interp)");
+	if (skip && !(jit && kernel))
+		return die(DX_USAGE, "%s", "--skip is for --jit --kernel");
+	if (skip && opt.max_steps && skip >= opt.max_steps)
+		return die(DX_USAGE, "%s", "--skip N must be below --steps");
 	if (opt.jit_step && jit)
 		return die(DX_USAGE, "%s",
 			   "--jit-step checks the translator against the CPU oracle; --jit against the interpreter");

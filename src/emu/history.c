@@ -4,10 +4,11 @@
  *
  * The timeline is a list of snapshots at increasing positions. Snapshot i
  * holds the state at its position (every CPU's struct emu_cpu, the device
- * models, the UART's registers, the SMP scheduler's turn, RAM's code-page
- * marks) and the old contents of each RAM page first written during its
- * interval [pos_i, pos_i+1). Writing those pages back from the newest
- * interval down to interval i turns RAM into what it was at pos_i.
+ * models, the UART's registers, the SMP scheduler's turn) and the old
+ * contents of each RAM page first written during its interval
+ * [pos_i, pos_i+1). Writing those pages back from the newest interval down
+ * to interval i turns RAM into what it was at pos_i; decoded code (and its
+ * translations) on those pages goes, the rest stays valid and is kept.
  *
  * Copy-on-write: cow_bits marks the pages not yet saved in the current
  * interval. Their write-TLB entries keep their translation but lose their
@@ -47,7 +48,6 @@ struct hsnap {
 	uint64_t pos;
 	struct emu_cpu *cpu; /* ncpu copies */
 	void *dev;           /* devices_save() image */
-	uint64_t *code_bits; /* RAM's code-page marks */
 	uint64_t smp_now;
 	unsigned smp_last;
 	int smp_resume; /* CPU index of a slice cut short, -1 none */
@@ -236,7 +236,6 @@ static void free_snap(struct emu_history *h, struct hsnap *s)
 	free(s->pages);
 	free(s->cpu);
 	free(s->dev);
-	free(s->code_bits);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -263,17 +262,14 @@ static int fill_snapshot(struct emu_history *h, uint64_t pos, struct hsnap *s, s
 	*s = (struct hsnap){ .pos = pos, .smp_resume = -1 };
 	s->cpu = malloc(h->ncpu * sizeof(struct emu_cpu));
 	s->dev = malloc(h->devsz);
-	s->code_bits = malloc(h->nwords * sizeof(uint64_t));
-	if (!s->cpu || !s->dev || !s->code_bits) {
+	if (!s->cpu || !s->dev) {
 		free(s->cpu);
 		free(s->dev);
-		free(s->code_bits);
 		return rax_errf(err, RAX_STATUS_HOST, "history: out of memory");
 	}
 	for (unsigned k = 0; k < h->ncpu; k++)
 		memcpy(&s->cpu[k], cpu_k(h->bsp, k), sizeof(struct emu_cpu));
 	devices_save(h->vm, s->dev);
-	memcpy(s->code_bits, h->bsp->code_bits, h->nwords * sizeof(uint64_t));
 	if (h->bsp->smp) {
 		s->smp_now = h->bsp->smp->now;
 		s->smp_last = h->bsp->smp->last;
@@ -390,24 +386,32 @@ static void restore_cpu(struct emu_history *h, struct emu_cpu *c, const struct e
 		for (unsigned i = 0; i < EMU_TLB_SIZE; i++)
 			c->tlb[ACC_R][i].host = NULL;
 	c->exit_req = 0;
-	for (unsigned i = 0; i < EMU_BCACHE_SIZE; i++)
-		c->bcache[i].tag = 0; /* decoded code: dropped */
+	/* decoded code (and its translations) stays: restore() dropped what
+	 * was decoded from the pages it wrote back; blocks decoded for another
+	 * code mode go, as a mode change drops them (segment.c) */
+	if (c->dmode != live->dmode)
+		emu_dcache_flush(c);
 }
 
 /* Back to snapshot i: RAM by the saved pages from the current interval down to i. */
 static void restore(struct emu_history *h, size_t i)
 {
-	uint8_t *ram = h->bsp->ram;
+	struct emu_cpu *b = h->bsp;
 	for (size_t j = h->cur + 1; j-- > i;) {
 		const struct hsnap *s = &h->snaps[j];
-		for (size_t p = 0; p < s->npages; p++)
-			memcpy(ram + (s->pages[p].pfn << GUEST_PAGE_SHIFT), s->pages[p].data, GUEST_PAGE_SIZE);
+		for (size_t p = 0; p < s->npages; p++) {
+			uint64_t pfn = s->pages[p].pfn;
+			if (emu_is_code_page(b, pfn)) { /* its decoded blocks go (the marks are the machine's) */
+				b->page_gen[pfn]++;
+				b->code_bits[pfn >> 6] &= ~(1ull << (pfn & 63));
+			}
+			memcpy(b->ram + (pfn << GUEST_PAGE_SHIFT), s->pages[p].data, GUEST_PAGE_SIZE);
+		}
 	}
 	const struct hsnap *s = &h->snaps[i];
 	for (unsigned k = 0; k < h->ncpu; k++)
 		restore_cpu(h, cpu_k(h->bsp, k), &s->cpu[k]);
 	devices_restore(h->vm, s->dev);
-	memcpy(h->bsp->code_bits, s->code_bits, h->nwords * sizeof(uint64_t));
 	if (h->bsp->smp) {
 		h->bsp->smp->now = s->smp_now;
 		h->bsp->smp->last = s->smp_last;

@@ -6,6 +6,7 @@
 #     medians of RUNS, interleaved; the snapshot memory per billion
 #     instructions (rax's exit line);
 #   - from position N (default 300,000,000): goto(N - 1) (reverse-stepi),
+#     100 of them in a row,
 #     a backwards search over the last BACK instructions that finds nothing
 #     (the re-execution rate of reverse-continue) and one that finds the
 #     last time RIP was where it was at N - BACK (build/history-bench).
@@ -49,5 +50,6 @@ v() { sed -n "s/^$1 //p" "$TMP/b"; }
 echo "From position $N ($(v snapshots) snapshots, $(v snapshot_mib) MiB, booted there in $(v boot_to_n_s) s):"
 echo "  replay exact (registers and RAM at N after goto(N / 2) and back): $(v replay_exact)"
 echo "  reverse-stepi, goto(N - 1): $(v goto_back1_s) s (median)"
+echo "  reverse-stepi 100 times in a row from N: $(v goto_back_row_s) s a step (mean)"
 echo "  reverse-continue over the last $BACK instructions, no hit: $(v scan_back_s) s ($(v scan_back_mips) M instructions/s)"
 echo "  reverse-continue to RIP as at N - $BACK: $(v find_last_s) s, found $(v find_last_distance) instructions back"

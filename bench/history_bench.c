@@ -30,6 +30,8 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+#define STEPS_IN_A_ROW 100
+
 static int cmp_d(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -135,6 +137,15 @@ int main(int argc, char **argv)
 			die("find_last", &err);
 		ts[i] = now_s() - a;
 	}
+	/* reverse-stepi 100 times in a row from N: the first leaves a snapshot
+	 * near (HISTORY_NEAR_GAP), the others start there */
+	if (history_goto(&vm, n, &err) < 0)
+		die("goto", &err);
+	double a100 = now_s();
+	for (int i = 0; i < STEPS_IN_A_ROW; i++)
+		if (history_goto(&vm, history_icount(&vm) - 1, &err) < 0)
+			die("goto", &err);
+	printf("goto_back_row_s %.4f\n", (now_s() - a100) / STEPS_IN_A_ROW);
 	qsort(ts, (size_t)runs, sizeof(double), cmp_d);
 	printf("scan_back_s %.3f\nscan_back_mips %.1f\n", ts[runs / 2], back / ts[runs / 2] / 1e6);
 	qsort(tg, (size_t)runs, sizeof(double), cmp_d);

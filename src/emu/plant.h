@@ -32,6 +32,14 @@ enum emu_plant_kind {
 
 extern int emu_plant;
 
+/* A plant that breaks handlers (flag, result, memory, fault): every
+ * instruction must reach its handler (no fast op, no translated form). */
+static inline int emu_plant_in_handlers(void)
+{
+	return emu_plant == EMU_PLANT_FLAG || emu_plant == EMU_PLANT_RESULT || emu_plant == EMU_PLANT_MEMORY ||
+		emu_plant == EMU_PLANT_FAULT;
+}
+
 /* Read RAX_EMU_PLANT (idempotent; called by the emulator's create). */
 void emu_plant_init(void);
 

@@ -91,6 +91,12 @@
 #define JIT_SCRATCH_SIZE (JIT_BATCH_BYTES + (64u << 10))
 /* Translations start on this alignment. */
 #define JIT_ALIGN 16u
+/* The generated code's own stack slots (an instruction's operands kept
+ * across a slow path's call): [rsp], [rsp + 8], [rsp + 16]. */
+#define JIT_FRAME 24
+#define SLOT_A x64_m(X_RSP, 0)
+#define SLOT_B x64_m(X_RSP, 8)
+#define SLOT_CIN x64_m(X_RSP, 16)
 /* Out-of-line pieces of one block (slow paths, exits). */
 #define JIT_MAX_COLD (4 * EMU_BLOCK_MAX + 4)
 
@@ -291,7 +297,7 @@ static void emit_shared(struct emu_jit *j, struct x64_buf *x)
 	x64_push(x, X_R13);
 	x64_push(x, X_R14);
 	x64_push(x, X_R15);
-	x64_alu_ri(x, true, X_SUB, X_RSP, 8); /* six pushes and this: calls see a 16-byte aligned stack */
+	x64_alu_ri(x, true, X_SUB, X_RSP, JIT_FRAME); /* six pushes and this: calls see a 16-byte aligned stack */
 	x64_mov_rr(x, true, X_RBX, X_RDI);
 	x64_load(x, true, X_R12, M(CPU(icount)));
 	/* r13 = the TLB tag bits: 1 | (CPL == 3) << 1 (emu_tlb_host) */
@@ -304,7 +310,7 @@ static void emit_shared(struct emu_jit *j, struct x64_buf *x)
 	x64_u8(x, 0xe6);
 
 	j->sh[SH_LEAVE] = (const uint8_t *)(uintptr_t)(x->origin + x64_len(x));
-	x64_alu_ri(x, true, X_ADD, X_RSP, 8);
+	x64_alu_ri(x, true, X_ADD, X_RSP, JIT_FRAME);
 	x64_pop(x, X_R15);
 	x64_pop(x, X_R14);
 	x64_pop(x, X_R13);
@@ -489,8 +495,9 @@ struct tr {
 	unsigned i, n;           /* the instruction being translated, of n */
 	uint64_t start;          /* the block's address */
 	uint64_t rip, fall;      /* its address and the next one */
-	/* the host's flags hold the guest's, as the last lazy op left them */
-	bool hf_valid;
+	/* the host's flags hold the guest's, as the last lazy op left them
+	 * (hf_nocf: all of them but CF) */
+	bool hf_valid, hf_nocf;
 	/* the lazy op the last flag-setting instruction stored (LF_UNKNOWN: not known) */
 	uint8_t lf_op, lf_size;
 	bool slow;  /* this instruction has a slow path (which may set ebp) */
@@ -575,6 +582,7 @@ static void emit_break_check(struct tr *t)
 	x64_test_rr(&t->x, false, X_RBP, X_RBP);
 	cold_jcc(t, cold_new(t, COLD_BREAK), X_CC_NE);
 	t->slow = false;
+	t->hf_valid = t->hf_nocf = false;
 }
 
 /*
@@ -778,29 +786,65 @@ static void emit_lazy(struct tr *t, unsigned op, unsigned size, unsigned ra, uns
 	t->lf_size = (uint8_t)size;
 }
 
+/* dst = the size-byte value at m, zero-extended */
+static void emit_load_sized(struct tr *t, unsigned size, unsigned dst, struct x64_mem m)
+{
+	switch (size) {
+	case 1: x64_load_zx8(&t->x, dst, m); break;
+	case 2: x64_load_zx16(&t->x, dst, m); break;
+	case 4: x64_load(&t->x, false, dst, m); break;
+	default: x64_load(&t->x, true, dst, m); break;
+	}
+}
+
+/* op dst, [m] at operand size size (1: dst is al..bl) */
+static void emit_op_sized(struct tr *t, unsigned size, enum x64_alu op, unsigned dst, struct x64_mem m)
+{
+	if (size == 1)
+		x64_alu8_rm(&t->x, op, dst, m);
+	else
+		x64_alu_rm(&t->x, size == 8, op, dst, m);
+}
+
 /* Host flags that decide guest condition cc; returns the host condition
  * to test (cc itself, or NE over emu_cond's answer). */
 static unsigned emit_cond(struct tr *t, unsigned cc)
 {
-	if (t->hf_valid)
+	/* B, AE, BE, A read CF */
+	bool cf = (cc & 0xe) == X_CC_B || (cc & 0xe) == X_CC_BE;
+	if (t->hf_valid || (t->hf_nocf && !cf))
 		return cc;
-	bool w = t->lf_size == 8;
+	unsigned size = t->lf_size;
 	switch (t->lf_op) {
 	case LF_SUB: /* the host's CMP over the same operands sets the same flags */
-		x64_load(&t->x, w, X_RAX, M(CPU(lf_a)));
-		x64_alu_rm(&t->x, w, X_CMP, X_RAX, M(CPU(lf_b)));
-		t->hf_valid = true;
-		return cc;
 	case LF_ADD:
-		x64_load(&t->x, w, X_RAX, M(CPU(lf_a)));
-		x64_alu_rm(&t->x, w, X_ADD, X_RAX, M(CPU(lf_b)));
-		t->hf_valid = true;
-		return cc;
+		emit_load_sized(t, size, X_RAX, M(CPU(lf_a)));
+		emit_op_sized(t, size, t->lf_op == LF_ADD ? X_ADD : X_CMP, X_RAX, M(CPU(lf_b)));
+		break;
+	case LF_ADC: /* the same with the carry in */
+	case LF_SBB:
+		x64_load_zx8(&t->x, X_RCX, M(CPU(lf_cin)));
+		emit_load_sized(t, size, X_RAX, M(CPU(lf_a)));
+		x64_bt_ri(&t->x, false, X_RCX, 0);
+		emit_op_sized(t, size, t->lf_op == LF_ADC ? X_ADC : X_SBB, X_RAX, M(CPU(lf_b)));
+		break;
+	case LF_INC: /* CF from before, the rest as the host's INC/DEC sets them */
+	case LF_DEC:
+		x64_load_zx8(&t->x, X_RCX, M(CPU(lf_cin)));
+		emit_load_sized(t, size, X_RAX, M(CPU(lf_a)));
+		x64_bt_ri(&t->x, false, X_RCX, 0);
+		if (size == 1)
+			x64_incdec8(&t->x, t->lf_op == LF_DEC, X_RAX);
+		else
+			x64_incdec(&t->x, size == 8, t->lf_op == LF_DEC, X_RAX);
+		break;
 	case LF_LOGIC: /* CF = OF = 0, SF ZF PF of the result */
-		x64_load(&t->x, w, X_RAX, M(CPU(lf_res)));
-		x64_test_rr(&t->x, w, X_RAX, X_RAX);
-		t->hf_valid = true;
-		return cc;
+		emit_load_sized(t, size, X_RAX, M(CPU(lf_res)));
+		if (size == 1)
+			x64_alu8_rr(&t->x, X_AND, X_RAX, X_RAX);
+		else
+			x64_test_rr(&t->x, size == 8, X_RAX, X_RAX);
+		break;
 	default:
 		x64_mov_rr(&t->x, true, X_RDI, X_RBX);
 		x64_mov_imm(&t->x, X_RSI, cc);
@@ -809,6 +853,20 @@ static unsigned emit_cond(struct tr *t, unsigned cc)
 		x64_test_rr(&t->x, false, X_RAX, X_RAX);
 		return X_CC_NE;
 	}
+	t->hf_valid = true;
+	return cc;
+}
+
+/* r = the guest's CF (0 or 1; r is rax or rcx), as emu_cf() */
+static void emit_cf(struct tr *t, unsigned r)
+{
+	if (!t->hf_valid && (t->lf_op == LF_INC || t->lf_op == LF_DEC)) {
+		x64_load_zx8(&t->x, r, M(CPU(lf_cin)));
+		return;
+	}
+	unsigned cc = emit_cond(t, X_CC_B);
+	x64_setcc_r8(&t->x, cc, r);
+	x64_movzx8_rr(&t->x, r, r);
 }
 
 /* ---- the forms ---- */
@@ -949,13 +1007,225 @@ static void emit_generic(struct tr *t, const struct emu_insn *in)
 	t->lf_op = LF_UNKNOWN;
 }
 
+/*
+ * The ALU forms the fast path leaves to handlers (byte operands, ADC, SBB,
+ * TEST with an immediate, AL/rAX with an immediate), as alu_E/alu_G with
+ * alu_calc/alu_flags: k is the ModRM.reg digit (K_ADD..K_CMP, 8 for TEST);
+ * the destination is r/m (dst_rm) or register dreg; the source is an
+ * immediate (has_imm), r/m (when the destination is a register) or
+ * register sreg.
+ */
+static void emit_alu_gen(struct tr *t, const struct emu_insn *in, unsigned k, unsigned size, bool dst_rm, unsigned dreg,
+			 bool has_imm, unsigned sreg)
+{
+	bool test = k == 8, writes = k != X_CMP && !test, carry = k == X_ADC || k == X_SBB, w = size == 8;
+	enum x64_alu op = test ? X_AND : k == X_CMP ? X_SUB : (enum x64_alu)k;
+	bool mem = in->mod != 3 && (dst_rm || !has_imm);
+	bool dst_mem = mem && dst_rm;
+	int32_t doff = size == 1 ? gpr8(in, dst_rm ? in->rm : dreg) : GPR(dst_rm ? in->rm : dreg);
+	if (carry) { /* CF before anything else (emu_cf) */
+		emit_cf(t, X_RAX);
+		x64_store(&t->x, true, SLOT_CIN, X_RAX);
+	}
+	/* rcx = b */
+	if (has_imm) {
+		x64_mov_imm(&t->x, X_RCX, in->imm & emu_mask(size));
+	} else if (mem && !dst_rm) { /* the r/m source */
+		emit_ea(t, in, X_R14);
+		emit_load(t, in->seg, size, ACC_R);
+		x64_mov_rr(&t->x, true, X_RCX, X_RAX);
+	} else {
+		int32_t soff = size == 1 ? gpr8(in, dst_rm ? in->reg : in->rm) : GPR(dst_rm ? in->reg : in->rm);
+		(void)sreg;
+		emit_load_sized(t, size, X_RCX, M(soff));
+	}
+	x64_store(&t->x, true, SLOT_B, X_RCX);
+	/* rax = a */
+	if (dst_mem) {
+		emit_ea(t, in, X_R14);
+		emit_load(t, in->seg, size, writes ? ACC_W : ACC_R);
+		x64_load(&t->x, true, X_RCX, SLOT_B);
+	} else {
+		emit_load_sized(t, size, X_RAX, M(doff));
+	}
+	x64_store(&t->x, true, SLOT_A, X_RAX);
+	if (carry) {
+		x64_load(&t->x, true, X_RDX, SLOT_CIN);
+		x64_bt_ri(&t->x, false, X_RDX, 0);
+	}
+	if (size == 1)
+		x64_alu8_rr(&t->x, op, X_RAX, X_RCX);
+	else
+		x64_alu_rr(&t->x, w, op, X_RAX, X_RCX);
+	t->hf_valid = true;
+	if (writes) {
+		if (dst_mem) {
+			x64_mov_rr(&t->x, true, X_R15, X_RAX);
+			emit_store(t, in->seg, size); /* may fault: the flags after */
+			x64_mov_rr(&t->x, true, X_RAX, X_R15);
+		} else if (size == 1) {
+			x64_store8(&t->x, M(doff), X_RAX);
+		} else {
+			x64_store(&t->x, true, M(doff), X_RAX);
+		}
+	}
+	/* the lazy flags, as alu_flags stores them */
+	unsigned lf = k == X_ADD             ? LF_ADD
+		: k == X_ADC                 ? LF_ADC
+		: k == X_SBB                 ? LF_SBB
+		: (k == X_SUB || k == X_CMP) ? LF_SUB
+					     : LF_LOGIC;
+	x64_store(&t->x, true, M(CPU(lf_res)), X_RAX);
+	x64_load(&t->x, true, X_RCX, SLOT_A);
+	x64_store(&t->x, true, M(CPU(lf_a)), X_RCX);
+	x64_load(&t->x, true, X_RCX, SLOT_B);
+	x64_store(&t->x, true, M(CPU(lf_b)), X_RCX);
+	if (carry) {
+		x64_load(&t->x, true, X_RCX, SLOT_CIN);
+		x64_store8(&t->x, M(CPU(lf_cin)), X_RCX);
+	}
+	x64_store16_imm(&t->x, M(CPU(lf_op)), (uint16_t)(lf | size << 8));
+	t->lf_op = (uint8_t)lf;
+	t->lf_size = (uint8_t)size;
+	emit_break_check(t);
+}
+
+/* INC/DEC r/m, as incdec(): CF kept (lf_cin) */
+static void emit_incdec(struct tr *t, const struct emu_insn *in, unsigned size, bool dec)
+{
+	bool w = size == 8, mem = in->mod != 3;
+	int32_t off = size == 1 ? gpr8(in, in->rm) : GPR(in->rm);
+	emit_cf(t, X_RAX);
+	bool exact = t->hf_valid && !mem; /* the host's CF is the guest's: the INC below keeps it */
+	x64_store(&t->x, true, SLOT_CIN, X_RAX);
+	if (mem) {
+		emit_ea(t, in, X_R14);
+		emit_load(t, in->seg, size, ACC_W);
+	} else {
+		emit_load_sized(t, size, X_RAX, M(off));
+	}
+	x64_store(&t->x, true, SLOT_A, X_RAX);
+	x64_mov_rr(&t->x, true, X_R15, X_RAX);
+	if (size == 1) {
+		x64_u8(&t->x, 0x41); /* inc/dec r15b */
+		x64_u8(&t->x, 0xfe);
+		x64_u8(&t->x, (uint8_t)(0xc7 | (dec ? 8 : 0)));
+	} else {
+		x64_incdec(&t->x, w, dec, X_R15);
+	}
+	if (mem)
+		emit_store(t, in->seg, size);
+	else if (size == 1)
+		x64_store8(&t->x, M(off), X_R15);
+	else
+		x64_store(&t->x, true, M(off), X_R15);
+	t->hf_valid = exact;
+	t->hf_nocf = !mem; /* the host's INC/DEC: OF SF ZF AF PF (CF is lf_cin) */
+	x64_store(&t->x, true, M(CPU(lf_res)), X_R15);
+	x64_load(&t->x, true, X_RCX, SLOT_A);
+	x64_store(&t->x, true, M(CPU(lf_a)), X_RCX);
+	x64_mov_imm(&t->x, X_RCX, 1);
+	x64_store(&t->x, true, M(CPU(lf_b)), X_RCX);
+	x64_load(&t->x, true, X_RCX, SLOT_CIN);
+	x64_store8(&t->x, M(CPU(lf_cin)), X_RCX);
+	unsigned lf = dec ? LF_DEC : LF_INC;
+	x64_store16_imm(&t->x, M(CPU(lf_op)), (uint16_t)(lf | size << 8));
+	t->lf_op = (uint8_t)lf;
+	t->lf_size = (uint8_t)size;
+	emit_break_check(t);
+}
+
+/* MOV Eb,Gb / Gb,Eb / Eb,Ib */
+static void emit_mov8(struct tr *t, const struct emu_insn *in, bool to_rm, bool has_imm)
+{
+	if (in->mod == 3) {
+		if (has_imm)
+			x64_mov_imm(&t->x, X_RAX, in->imm & 0xff);
+		else
+			x64_load_zx8(&t->x, X_RAX, M(gpr8(in, to_rm ? in->reg : in->rm)));
+		x64_store8(&t->x, M(gpr8(in, to_rm ? in->rm : in->reg)), X_RAX);
+		return;
+	}
+	emit_ea(t, in, X_R14);
+	if (to_rm) {
+		if (has_imm)
+			x64_mov_imm(&t->x, X_R15, in->imm & 0xff);
+		else
+			x64_load_zx8(&t->x, X_R15, M(gpr8(in, in->reg)));
+		emit_store(t, in->seg, 1);
+	} else {
+		emit_load(t, in->seg, 1, ACC_R);
+		x64_store8(&t->x, M(gpr8(in, in->reg)), X_RAX);
+	}
+	emit_break_check(t);
+}
+
+/* Forms found by their handler (fop generic); false: call the handler. */
+static bool emit_other(struct tr *t, const struct emu_insn *in)
+{
+	if (in->asz != 8 || (in->pfx & EMU_P_LOCK) || emu_plant_in_handlers())
+		return false;
+	emu_handler_fn *h = emu_handlers[in->row];
+	unsigned v = in->osz;
+	bool vok = v == 4 || v == 8;
+#define ALU_OTHER(name, k)                                                        \
+	if (h == emu_h_##name##_EbGb)                                             \
+		return emit_alu_gen(t, in, k, 1, true, 0, false, 0), true;        \
+	if (h == emu_h_##name##_GbEb)                                             \
+		return emit_alu_gen(t, in, k, 1, false, in->reg, false, 0), true; \
+	if (h == emu_h_##name##_EbIb)                                             \
+		return emit_alu_gen(t, in, k, 1, true, 0, true, 0), true;         \
+	if (h == emu_h_##name##_ALIb)                                             \
+		return emit_alu_gen(t, in, k, 1, false, 0, true, 0), true;        \
+	if (h == emu_h_##name##_rAXIz && vok)                                     \
+		return emit_alu_gen(t, in, k, v, false, 0, true, 0), true;
+	ALU_OTHER(add, X_ADD)
+	ALU_OTHER(or, X_OR)
+	ALU_OTHER(adc, X_ADC)
+	ALU_OTHER(sbb, X_SBB)
+	ALU_OTHER(and, X_AND)
+	ALU_OTHER(sub, X_SUB)
+	ALU_OTHER(xor, X_XOR)
+	ALU_OTHER(cmp, X_CMP)
+#undef ALU_OTHER
+	if ((h == emu_h_adc_EvGv || h == emu_h_sbb_EvGv) && vok)
+		return emit_alu_gen(t, in, h == emu_h_adc_EvGv ? X_ADC : X_SBB, v, true, 0, false, 0), true;
+	if ((h == emu_h_adc_GvEv || h == emu_h_sbb_GvEv) && vok)
+		return emit_alu_gen(t, in, h == emu_h_adc_GvEv ? X_ADC : X_SBB, v, false, in->reg, false, 0), true;
+	if ((h == emu_h_adc_EvIz || h == emu_h_sbb_EvIz) && vok)
+		return emit_alu_gen(t, in, h == emu_h_adc_EvIz ? X_ADC : X_SBB, v, true, 0, true, 0), true;
+	if (h == emu_h_test_EbGb)
+		return emit_alu_gen(t, in, 8, 1, true, 0, false, 0), true;
+	if (h == emu_h_test_EbIb)
+		return emit_alu_gen(t, in, 8, 1, true, 0, true, 0), true;
+	if (h == emu_h_test_ALIb)
+		return emit_alu_gen(t, in, 8, 1, false, 0, true, 0), true;
+	if (h == emu_h_test_EvIz && vok)
+		return emit_alu_gen(t, in, 8, v, true, 0, true, 0), true;
+	if (h == emu_h_test_rAXIz && vok)
+		return emit_alu_gen(t, in, 8, v, false, 0, true, 0), true;
+	if (h == emu_h_inc_Ev && vok)
+		return emit_incdec(t, in, v, false), true;
+	if (h == emu_h_dec_Ev && vok)
+		return emit_incdec(t, in, v, true), true;
+	if (h == emu_h_inc_Eb || h == emu_h_dec_Eb)
+		return emit_incdec(t, in, 1, h == emu_h_dec_Eb), true;
+	if (h == emu_h_mov_EbGb)
+		return emit_mov8(t, in, true, false), true;
+	if (h == emu_h_mov_GbEb)
+		return emit_mov8(t, in, false, false), true;
+	if (h == emu_h_mov_EbIb)
+		return emit_mov8(t, in, true, true), true;
+	return false;
+}
+
 static bool canonical(uint64_t la) { return emu_canonical(la); }
 
 /* Translate instruction i of b; false when it must not be translated at all. */
 static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 {
-	bool hf = t->hf_valid;
-	t->hf_valid = false; /* kept only by forms that leave the host's flags alone */
+	bool hf = t->hf_valid, nocf = t->hf_nocf;
+	t->hf_valid = t->hf_nocf = false; /* kept only by forms that leave the host's flags alone */
 	switch (fop) {
 #define SZ(name)            \
 	case FOP_##name##4: \
@@ -963,37 +1233,45 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 		SZ(mov_EvGv_R) : x64_load(&t->x, in->osz == 8, X_RAX, M(GPR(in->reg)));
 		x64_store(&t->x, true, M(GPR(in->rm)), X_RAX);
 		t->hf_valid = hf;
+		t->hf_nocf = nocf;
 		return true;
 		SZ(mov_GvEv_R) : x64_load(&t->x, in->osz == 8, X_RAX, M(GPR(in->rm)));
 		x64_store(&t->x, true, M(GPR(in->reg)), X_RAX);
 		t->hf_valid = hf;
+		t->hf_nocf = nocf;
 		return true;
 		SZ(mov_EvIz_R) : x64_mov_imm(&t->x, X_RAX, in->imm & mask_of(in->osz));
 		x64_store(&t->x, true, M(GPR(in->rm)), X_RAX);
 		t->hf_valid = hf;
+		t->hf_nocf = nocf;
 		return true;
 		SZ(mov_ZvIv) : x64_mov_imm(&t->x, X_RAX, in->imm & mask_of(in->osz));
 		x64_store(&t->x, true, M(GPR(in->opreg)), X_RAX);
 		t->hf_valid = hf;
+		t->hf_nocf = nocf;
 		return true;
 		SZ(lea) : emit_ea(t, in, X_RAX);
 		if (in->osz == 4)
 			x64_mov_rr(&t->x, false, X_RAX, X_RAX);
 		x64_store(&t->x, true, M(GPR(in->reg)), X_RAX);
 		t->hf_valid = hf;
+		t->hf_nocf = nocf;
 		return true;
 		SZ(movzxb_R) : x64_load_zx8(&t->x, X_RAX, M(gpr8(in, in->rm)));
 		x64_store(&t->x, true, M(GPR(in->reg)), X_RAX);
 		t->hf_valid = hf;
+		t->hf_nocf = nocf;
 		return true;
 		SZ(movzxw_R) : x64_load_zx16(&t->x, X_RAX, M(GPR(in->rm)));
 		x64_store(&t->x, true, M(GPR(in->reg)), X_RAX);
 		t->hf_valid = hf;
+		t->hf_nocf = nocf;
 		return true;
 	case FOP_movsxd_R:
 		x64_load_sx32(&t->x, X_RAX, M(GPR(in->rm)));
 		x64_store(&t->x, true, M(GPR(in->reg)), X_RAX);
 		t->hf_valid = hf;
+		t->hf_nocf = nocf;
 		return true;
 #define ALU_CASES(k, op)                                                                \
 	SZ(k##_EvGv_R) : emit_alu_reg(t, op, false, in->osz, in->rm, in->reg, 0);       \
@@ -1029,6 +1307,7 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 		SZ(cmov_R) :
 		{
 			t->hf_valid = hf;
+			t->hf_nocf = nocf;
 			unsigned cc = emit_cond(t, in->op & 15);
 			bool w = in->osz == 8;
 			x64_load(&t->x, w, X_RAX, M(GPR(in->rm)));
@@ -1036,13 +1315,16 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 			x64_cmov_rr(&t->x, w, cc, X_RCX, X_RAX); /* the 32-bit form zero-extends either way */
 			x64_store(&t->x, true, M(GPR(in->reg)), X_RCX);
 			t->hf_valid = t->hf_valid && cc == (in->op & 15u);
+			t->hf_nocf = t->hf_nocf && cc == (in->op & 15u);
 			return true;
 		}
 	case FOP_setcc_R: {
 		t->hf_valid = hf;
+		t->hf_nocf = nocf;
 		unsigned cc = emit_cond(t, in->op & 15);
 		x64_setcc_m(&t->x, cc, M(gpr8(in, in->rm)));
 		t->hf_valid = t->hf_valid && cc == (in->op & 15u);
+		t->hf_nocf = t->hf_nocf && cc == (in->op & 15u);
 		return true;
 	}
 		/* memory forms */
@@ -1122,6 +1404,7 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 		if (!canonical(target))
 			break; /* the handler raises #GP when it is taken */
 		t->hf_valid = hf;
+		t->hf_nocf = nocf;
 		unsigned cc = emit_cond(t, in->op & 15);
 		bool keep = t->hf_valid && cc == (in->op & 15u);
 		if (target != t->fall) {
@@ -1142,6 +1425,7 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 			t->ended = true;
 		}
 		t->hf_valid = hf;
+		t->hf_nocf = nocf;
 		return true;
 	}
 	case FOP_call: { /* emu_branch's check, then the push */
@@ -1184,7 +1468,7 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 	}
 	case FOP_planted:
 	case FOP_dbgbreak: return false; /* only the block runner has these */
-	default: break;
+	default: return emit_other(t, in) || (emit_generic(t, in), true);
 #undef ALU_CASES
 #undef SZ
 	}

@@ -220,6 +220,16 @@ void x64_bt_ri(struct x64_buf *b, bool w, unsigned r, uint8_t bit)
 	x64_u8(b, bit);
 }
 
+void x64_alu8_rr(struct x64_buf *b, enum x64_alu op, unsigned dst, unsigned src)
+{
+	op_rr(b, 0, (unsigned)op * 8, src, dst);
+}
+void x64_alu8_rm(struct x64_buf *b, enum x64_alu op, unsigned dst, struct x64_mem m)
+{
+	op_rm(b, 0, (unsigned)op * 8 + 2, dst, m);
+}
+void x64_incdec8(struct x64_buf *b, bool dec, unsigned dst) { op_rr(b, 0, 0xfe, dec ? 1 : 0, dst); }
+
 void x64_cmc(struct x64_buf *b)
 {
 	if (room(b))

@@ -41,7 +41,7 @@ enum x64_reg {
 enum x64_cc { X_CC_O, X_CC_NO, X_CC_B, X_CC_AE, X_CC_E, X_CC_NE, X_CC_BE, X_CC_A, X_CC_S, X_CC_NS };
 
 /* The group-1 ALU operations by their ModRM.reg digit (same order as alu.h's K_*). */
-enum x64_alu { X_ADD = 0, X_OR = 1, X_AND = 4, X_SUB = 5, X_XOR = 6, X_CMP = 7 };
+enum x64_alu { X_ADD = 0, X_OR = 1, X_ADC = 2, X_SBB = 3, X_AND = 4, X_SUB = 5, X_XOR = 6, X_CMP = 7 };
 /* Group-2 shifts by their ModRM.reg digit. */
 enum x64_shift { X_SHL = 4, X_SHR = 5, X_SAR = 7 };
 
@@ -108,6 +108,9 @@ void x64_incdec(struct x64_buf *b, bool w, bool dec, unsigned dst);       /* inc
 void x64_movzx8_m(struct x64_buf *b, unsigned dst, struct x64_mem m);     /* movzx r32, byte [m] (= x64_load_zx8) */
 void x64_store16_imm(struct x64_buf *b, struct x64_mem m, uint16_t v);    /* mov word [m], imm16 */
 void x64_bt_ri(struct x64_buf *b, bool w, unsigned r, uint8_t bit);       /* bt r, imm8 */
+void x64_alu8_rr(struct x64_buf *b, enum x64_alu op, unsigned dst, unsigned src);     /* op r8, r8 (al..bl) */
+void x64_alu8_rm(struct x64_buf *b, enum x64_alu op, unsigned dst, struct x64_mem m); /* op r8, byte [m] */
+void x64_incdec8(struct x64_buf *b, bool dec, unsigned dst);                          /* inc/dec r8 (al..bl) */
 void x64_cmc(struct x64_buf *b);
 void x64_stc(struct x64_buf *b);
 void x64_imul_rr(struct x64_buf *b, bool w, unsigned dst, unsigned src); /* imul dst, src */

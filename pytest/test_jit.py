@@ -6,9 +6,10 @@
 * rax-diff --jit runs each image twice, translated and interpreted, and
   compares the whole state after every block: clean over the guest
   programs and a shard of the generated corpus.
-* A planted bug in one translated form (RAX_EMU_PLANT=jit: ADD r64, r64
-  loses the high half) is reported at the block that holds that ADD, in
-  the register it writes.
+* Planted bugs in three translated forms are each reported at the block
+  that holds the form, in the field it breaks: RAX_EMU_PLANT=jit (ADD r64,
+  r64 loses the high half: the register it writes), jit-adc (ADC adds no
+  carry in: the register it writes), jit-inc (INC/DEC clear CF: rflags).
 * Bad --jit options are one-line usage errors.
 The Linux boot with --jit on (same bytes, same instruction count as the
 interpreter's boot) is test_emulator_linux.py's replay test, which reuses
@@ -92,6 +93,32 @@ def test_planted_bug_in_a_translated_form_is_found_at_its_block():
     # without the plant the same image is clean
     r = rax_diff(["--jit", img])
     assert r.returncode == 0, r.stdout[-2000:]
+
+
+# plant, the mnemonic of the broken form, and the field it breaks (None:
+# the register the form writes)
+PLANTS = [("jit-adc", "adc", None), ("jit-inc", "inc|dec", "rflags")]
+SUBREGS = {"rax": {"al", "ax", "eax", "rax"}, "rbx": {"bl", "bx", "ebx", "rbx"},
+           "rcx": {"cl", "cx", "ecx", "rcx"}, "rdx": {"dl", "dx", "edx", "rdx"}}
+
+
+@pytest.mark.parametrize("plant, mnem, field", PLANTS)
+def test_planted_bugs_in_more_translated_forms_are_found_at_their_block(plant, mnem, field):
+    r = rax_diff(["--jit", str(image("t_arith"))], env={"RAX_EMU_PLANT": plant})
+    assert r.returncode == DIVERGE, r.stdout[-3000:] + r.stderr
+    m = re.search(r"^DIVERGE .*block at rip (0x[0-9a-f]+) \(instruction (\d+)\): first differing field: (\w+)",
+                  r.stdout, re.M)
+    assert m, r.stdout[-3000:]
+    rip, got = m.group(1), m.group(3)
+    listing = re.findall(r"^  [ >] (0x[0-9a-f]+)  (.*)$", r.stdout, re.M)
+    assert listing and listing[0][0] == rip, r.stdout[-3000:]
+    forms = [dis for _, dis in listing if re.match(rf"({mnem}) ", dis)]
+    assert forms, f"no {mnem} in the reported block:\n{listing}"
+    if field:
+        assert got == field, r.stdout[-3000:]
+    else:  # the register the form writes
+        dests = {dis.split()[1].rstrip(",") for dis in forms}
+        assert dests & SUBREGS.get(got, {got}), f"{got} is not written by {forms}"
 
 
 @pytest.mark.parametrize("args, message", [

@@ -138,7 +138,7 @@ static uint8_t select_fop(const struct emu_cpu *c, const struct emu_insn *in)
 	if (!row_kind)
 		row_kind_init();
 	/* the other plants break handlers: every instruction must reach them */
-	bool handler_plant = emu_plant != EMU_PLANT_NONE && emu_plant != EMU_PLANT_FASTOP && emu_plant != EMU_PLANT_JIT;
+	bool handler_plant = emu_plant_in_handlers();
 	if (handler_plant || !c->s.seg[RAX_SEG_CS].l || in->asz != 8)
 		return FOP_generic;
 	enum fast_kind k = (enum fast_kind)row_kind[in->row];

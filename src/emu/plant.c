@@ -27,4 +27,8 @@ void emu_plant_init(void)
 		emu_plant = EMU_PLANT_FASTOP;
 	else if (!strcmp(v, "jit"))
 		emu_plant = EMU_PLANT_JIT;
+	else if (!strcmp(v, "jit-adc"))
+		emu_plant = EMU_PLANT_JIT_ADC;
+	else if (!strcmp(v, "jit-inc"))
+		emu_plant = EMU_PLANT_JIT_INC;
 }

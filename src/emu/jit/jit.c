@@ -1051,6 +1051,8 @@ static void emit_alu_gen(struct tr *t, const struct emu_insn *in, unsigned k, un
 	x64_store(&t->x, true, SLOT_A, X_RAX);
 	if (carry) {
 		x64_load(&t->x, true, X_RDX, SLOT_CIN);
+		if (emu_plant == EMU_PLANT_JIT_ADC && k == X_ADC)
+			x64_alu_rr(&t->x, false, X_XOR, X_RDX, X_RDX); /* the plant: no carry in */
 		x64_bt_ri(&t->x, false, X_RDX, 0);
 	}
 	if (size == 1)
@@ -1096,7 +1098,11 @@ static void emit_incdec(struct tr *t, const struct emu_insn *in, unsigned size, 
 	bool w = size == 8, mem = in->mod != 3;
 	int32_t off = size == 1 ? gpr8(in, in->rm) : GPR(in->rm);
 	emit_cf(t, X_RAX);
-	bool exact = t->hf_valid && !mem; /* the host's CF is the guest's: the INC below keeps it */
+	bool exact = t->hf_valid && !mem;     /* the host's CF is the guest's: the INC below keeps it */
+	if (emu_plant == EMU_PLANT_JIT_INC) { /* the plant: CF cleared */
+		x64_alu_rr(&t->x, false, X_XOR, X_RAX, X_RAX);
+		exact = false;
+	}
 	x64_store(&t->x, true, SLOT_CIN, X_RAX);
 	if (mem) {
 		emit_ea(t, in, X_R14);

@@ -13,6 +13,9 @@ C=${RAX_CACHE:-.cache/guest}
 echo "== rax-diff --jit --kernel: first $STEPS instructions of the boot"
 /usr/bin/time -f "%e s wall, %U s user" "$B/harness/rax-diff" --jit --kernel "$C/bzImage" \
   --initrd "$C/initrd.img" --steps "$STEPS" --quiet
+echo "== the same, chained, compared every 1000 instructions"
+/usr/bin/time -f "%e s wall, %U s user" "$B/harness/rax-diff" --jit --kernel "$C/bzImage" \
+  --initrd "$C/initrd.img" --steps "$STEPS" --chunk 1000 --quiet
 echo "== rax-diff --oracle native --jit-step: the corpus (testcases/*.bin)"
 /usr/bin/time -f "%e s wall, %U s user" "$B/harness/rax-diff" --oracle native --jit-step --quiet \
   testcases/*.bin | grep -v '^PASS\|^SKIP'

@@ -69,6 +69,11 @@ struct jd_run {
 	uint64_t ram_checks;
 	uint64_t ram_ok; /* instructions compared at the last matching whole-RAM check */
 	bool need_ram;   /* a whole-RAM check after this block (B lost count of its pages) */
+	/* RAX_DIFF_JIT_POKE=COUNT:GPA (checking rax-diff itself): the block
+	 * that retires instruction COUNT also flips a byte of A's RAM at GPA,
+	 * as an untracked stray store would */
+	uint64_t poke_at, poke_gpa;
+	uint64_t chunk; /* --chunk: compare every chunk instructions, A chained, not every block */
 	/* replay: from watch_from on, watch[] compared after every block */
 	uint64_t watch_from;
 	unsigned nwatch;
@@ -239,7 +244,8 @@ static bool compare(struct jd_run *R, const struct rax_exit *ea, const struct ra
 	bool all;
 	unsigned np = written_union(a, b, pages, sizeof(pages) / sizeof(pages[0]), &all);
 	if (all && !R->track_a) {
-		R->need_ram = true; /* B wrote more pages than it lists: a whole-RAM check next */
+		R->need_ram = !R->chunk; /* B wrote more pages than it lists: a whole-RAM check next
+					  * (chunks: the budgeted checks, they write many) */
 	} else if (all) {
 		mem_diff(a, b, 0, a->vm.mem.size, d);
 		R->res->pages_compared += a->vm.mem.size / GUEST_PAGE_SIZE;
@@ -282,8 +288,13 @@ static void diverged(struct jd_run *R, uint64_t rip0, uint64_t count0, uint64_t 
 	res->div = R->d;
 	R->d = NULL;
 	res->ndiv = res->ndiv_total = 1;
-	status(res, DIFF_DIVERGE, "block at rip 0x%llx (instruction %llu): %.400s", (unsigned long long)rip0,
-	       (unsigned long long)count0, res->div->what);
+	if (R->chunk) /* the listing is the straight line from rip0: branches not followed */
+		status(res, DIFF_DIVERGE, "chunk of %llu instructions from rip 0x%llx (instruction %llu): %.400s",
+		       (unsigned long long)(count1 - count0), (unsigned long long)rip0, (unsigned long long)count0,
+		       res->div->what);
+	else
+		status(res, DIFF_DIVERGE, "block at rip 0x%llx (instruction %llu): %.400s", (unsigned long long)rip0,
+		       (unsigned long long)count0, res->div->what);
 }
 
 /*
@@ -303,11 +314,18 @@ static enum jd_outcome jd_loop(struct jd_run *R)
 		struct rax_exit ea, eb;
 		memset(&ea, 0, sizeof(ea));
 		memset(&eb, 0, sizeof(eb));
-		emu_diff_run(&a->vm, true, UINT64_MAX, R->track_a, &ea);
+		if (R->chunk) /* chained: a run of translated blocks to the count */
+			emu_diff_run(&a->vm, false, count0 + R->chunk < R->limit ? count0 + R->chunk : R->limit,
+				     R->track_a, &ea);
+		else
+			emu_diff_run(&a->vm, true, UINT64_MAX, R->track_a, &ea);
 		uint64_t ca = emu_instruction_count(&a->vm);
 		emu_diff_run(&b->vm, false, ca, true, &eb);
 		R->res->steps = ca;
 		R->blocks++;
+		if (__builtin_expect(R->poke_at != 0, 0) && count0 < R->poke_at && R->poke_at <= ca &&
+		    R->poke_gpa < a->vm.mem.size)
+			a->vm.mem.host[R->poke_gpa] ^= 0x5a; /* RAX_DIFF_JIT_POKE: a stray store */
 		if (compare(R, &ea, &eb)) {
 			diverged(R, s0.rip, count0, ca);
 			return JD_DIVERGE;
@@ -520,7 +538,9 @@ void diff_run_jit_kernel(const struct diff_kernel_options *o, struct diff_result
 	const char *cmdline = o->cmdline ? o->cmdline : BZ_DEFAULT_CMDLINE;
 	double t0 = now_s();
 	struct jd_side *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
-	struct jd_run R = { .a = a, .b = b, .limit = o->steps, .res = res, .d = calloc(1, sizeof(*R.d)) };
+	struct jd_run R = {
+		.a = a, .b = b, .limit = o->steps, .chunk = o->chunk, .res = res, .d = calloc(1, sizeof(*R.d))
+	};
 	struct rax_err err = { 0 };
 	bool replayed = false;
 	uint64_t found_at = 0;
@@ -534,6 +554,12 @@ void diff_run_jit_kernel(const struct diff_kernel_options *o, struct diff_result
 	}
 	if (o->timeout > 0)
 		R.deadline = t0 + o->timeout;
+	const char *poke = getenv("RAX_DIFF_JIT_POKE");
+	if (poke) {
+		char *end;
+		R.poke_at = strtoull(poke, &end, 0);
+		R.poke_gpa = *end == ':' ? strtoull(end + 1, NULL, 0) : 0;
+	}
 	R.progress = isatty(STDERR_FILENO);
 	R.t0 = t0;
 	R.next_progress = t0 + 5;
@@ -546,8 +572,15 @@ void diff_run_jit_kernel(const struct diff_kernel_options *o, struct diff_result
 		enum jd_outcome oc = o->skip ? jd_skip(&R, o->skip) : JD_RUN;
 		if (oc == JD_RUN)
 			oc = jd_loop(&R);
-		if (oc == JD_DIVERGE)
+		if (oc == JD_DIVERGE) {
+			if (replayed) {
+				size_t l = strlen(res->reason);
+				snprintf(res->reason + l, sizeof(res->reason) - l,
+					 " [a whole-RAM check found it at instruction %llu; placed by a second run]",
+					 (unsigned long long)found_at);
+			}
 			break;
+		}
 		if (oc == JD_RAM && !replayed) {
 			/* localise: the same run again, those pages compared after every block */
 			found_at = res->steps;
@@ -583,18 +616,21 @@ void diff_run_jit_kernel(const struct diff_kernel_options *o, struct diff_result
 		double secs = now_s() - t0;
 		snprintf(res->guest_end, sizeof(res->guest_end), "%s", R.end);
 		uint64_t compared = res->steps - o->skip;
-		char skipped[64] = "";
+		char skipped[128] = "";
 		if (o->skip)
 			snprintf(skipped, sizeof(skipped), " after %llu run uncompared (--skip)",
 				 (unsigned long long)o->skip);
+		if (o->chunk)
+			snprintf(skipped + strlen(skipped), sizeof(skipped) - strlen(skipped),
+				 " (--chunk: every %llu instructions, chained)", (unsigned long long)o->chunk);
 		status(res, DIFF_PASS,
-		       "%llu instructions compared in %llu blocks%s (%.2f M instructions/s overall), whole RAM %llu times "
+		       "%llu instructions compared in %llu %s%s (%.2f M instructions/s overall), whole RAM %llu times "
 		       "(%.1fs); translated: %llu blocks made, %llu left to the interpreter, %llu runs; end: %s; "
 		       "console: %llu bytes, last line \"%.120s\"",
-		       (unsigned long long)compared, (unsigned long long)R.blocks, skipped,
-		       secs > 0 ? res->steps / secs / 1e6 : 0.0, (unsigned long long)R.ram_checks, R.ram_seconds,
-		       (unsigned long long)js.blocks, (unsigned long long)js.failed, (unsigned long long)js.runs, R.end,
-		       (unsigned long long)b->console_bytes, last_line);
+		       (unsigned long long)compared, (unsigned long long)R.blocks, o->chunk ? "chunks" : "blocks",
+		       skipped, secs > 0 ? res->steps / secs / 1e6 : 0.0, (unsigned long long)R.ram_checks,
+		       R.ram_seconds, (unsigned long long)js.blocks, (unsigned long long)js.failed,
+		       (unsigned long long)js.runs, R.end, (unsigned long long)b->console_bytes, last_line);
 		break;
 	}
 out:

@@ -36,6 +36,7 @@ struct diff_kernel_options {
 	bool strict_flags, keep_going;
 	double timeout; /* wall-clock limit in seconds (0: none) */
 	uint64_t skip;  /* --jit --skip N: the first N instructions run uncompared (checked whole at N) */
+	uint64_t chunk; /* --jit --chunk N: compared every N instructions (chained), not every block */
 };
 
 #define KSTATS_NOTES 8

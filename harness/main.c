@@ -57,6 +57,10 @@ static void usage(FILE *f)
 		"                            sides uncompared, compare state and all of RAM at N,\n"
 		"                            then every block up to --steps (past the kernel's\n"
 		"                            decompressor in a short run)\n"
+		"  --chunk N                 --jit --kernel: compare every N instructions instead\n"
+		"                            of every block, the translated side running its\n"
+		"                            blocks chained (every block returns to the run loop\n"
+		"                            otherwise); a difference is placed to a chunk\n"
 		"  --jit-step                the emulator side runs each step's instruction as a\n"
 		"                            one-instruction block through the block translator\n"
 		"                            (its inline stores untracked), so the translated\n"
@@ -125,7 +129,8 @@ enum {
 	O_TIMEOUT,
 	O_JIT,
 	O_JIT_STEP,
-	O_SKIP
+	O_SKIP,
+	O_CHUNK
 };
 
 static void json_summary(struct json *w, const unsigned count[4])
@@ -264,13 +269,14 @@ int main(int argc, char **argv)
 		{ "jit", no_argument, 0, O_JIT },
 		{ "jit-step", no_argument, 0, O_JIT_STEP },
 		{ "skip", required_argument, 0, O_SKIP },
+		{ "chunk", required_argument, 0, O_CHUNK },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	struct diff_options opt = { .oracle = DIFF_ORACLE_AUTO, .step_mode = KVM_STEP_AUTO, .mem_size = 64ull << 20 };
 	const char *json_path = NULL, *kernel = NULL, *initrd = NULL, *cmdline = NULL;
 	unsigned shard_i = 0, shard_n = 1;
-	uint64_t skip = 0;
+	uint64_t skip = 0, chunk = 0;
 	bool quiet = false, mem_given = false, mode_given = false, oracle_given = false, shard_given = false,
 	     jit = false, oracle_interp = false;
 	double timeout = 0;
@@ -317,6 +323,10 @@ int main(int argc, char **argv)
 			if (cli_parse_u64(optarg, 1, UINT64_MAX, &skip, &why) < 0)
 				return die(DX_USAGE, "malformed --skip '%s' (a positive count: %s)", optarg, why);
 			break;
+		case O_CHUNK:
+			if (cli_parse_u64(optarg, 1, UINT64_MAX, &chunk, &why) < 0)
+				return die(DX_USAGE, "malformed --chunk '%s' (a positive count: %s)", optarg, why);
+			break;
 		case O_JSON: json_path = optarg; break;
 		case O_SHARD:
 			if (cli_parse_shard(optarg, &shard_i, &shard_n, &why) < 0)
@@ -360,13 +370,14 @@ int main(int argc, char **argv)
 					  .strict_flags = opt.strict_flags,
 					  .keep_going = opt.keep_going,
 					  .timeout = timeout,
-					  .skip = skip };
+					  .skip = skip,
+					  .chunk = chunk };
 	if (oracle_interp && !jit)
 		return die(DX_USAGE, "%s", "--oracle interp checks the translator: add --jit");
 	if (jit && oracle_given && !oracle_interp)
 		return die(DX_USAGE, "%s", "--jit compares against the interpreter (--oracle interp)");
-	if (skip && !(jit && kernel))
-		return die(DX_USAGE, "%s", "--skip is for --jit --kernel");
+	if ((skip || chunk) && !(jit && kernel))
+		return die(DX_USAGE, "%s", "--skip and --chunk are for --jit --kernel");
 	if (skip && opt.max_steps && skip >= opt.max_steps)
 		return die(DX_USAGE, "%s", "--skip N must be below --steps");
 	if (opt.jit_step && jit)

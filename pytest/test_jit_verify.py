@@ -15,9 +15,11 @@ translated.
   each step's instruction translated (a one-instruction block), so the
   real CPU checks the translated code: the corpus images of the forms the
   translator handles inline (src/emu/jit/jit.c) with the native oracle.
+* --chunk N compares every N instructions with the translated side's
+  blocks chained (block by block, every block goes back to the run loop).
 * RAX_EMU_PLANT=jit (a bug in the translated ADD r64, r64) is caught by
-  both, at the block and register (the kernel prefix) and at the
-  instruction and register (the CPU).
+  both, at the block and register (the kernel prefix; at the chunk with
+  --chunk) and at the instruction and register (the CPU).
 """
 import json
 import os
@@ -37,13 +39,17 @@ BOOT_STEPS = 154_000_000
 PLANT_STEPS = 2_000_000
 
 # The corpus forms the translator translates inline (jit.c's emit_insn):
-# MOV, ALU, TEST, LEA, MOVZX, MOVSXD, CMOV, SETcc, IMUL, shifts, Jcc, JMP,
-# CALL, RET, PUSH, POP; 64-bit register and memory forms, 32-bit register
-# forms, every condition code of Jcc and a few of CMOV (the condition code
-# is the translator's emit_cond, the same for CMOV, SETcc and Jcc).
-_ALU = r"(add|or|and|sub|xor|cmp)_(EvGv|GvEv|EvIz|EvIb)"
+# MOV, ALU (with ADC/SBB), TEST, INC/DEC, LEA, MOVZX, MOVSXD, CMOV, SETcc,
+# IMUL, shifts, Jcc, JMP, CALL, RET, PUSH, POP; 64-bit register and memory
+# forms, 32-bit and byte register forms, every condition code of Jcc and a
+# few of CMOV (the condition code is the translator's emit_cond, the same
+# for CMOV, SETcc and Jcc).
+_ALU = r"(add|or|and|sub|xor|cmp|adc|sbb)_(EvGv|GvEv|EvIz|EvIb)"
+_ALU8 = r"(add|or|and|sub|xor|cmp|adc|sbb)_(EbGb|GbEb|EbIb)"
 INLINE_FORMS = [
-    rf"{_ALU}-o64-(reg|mem)", rf"{_ALU}-o32-reg",
+    rf"{_ALU}-o64-(reg|mem)", rf"{_ALU}-o32-reg", rf"{_ALU8}-o8-(reg|mem)",
+    r"(add|or|and|sub|xor|cmp|adc|sbb|test)_(rAXIz-o(64|32)|ALIb-o8)",
+    r"(inc|dec)_E[vb]-o(64|8)-(reg|mem)", r"(mov_(EbGb|GbEb)|test_(EbGb|EbIb))-o8-(reg|mem)",
     r"(mov_(EvGv|GvEv|EvIz)|test_(EvGv|EvIz)|movzx_GvE[bw]|movsxd_GvEd|imul_GvEv)-o64-(reg|mem)",
     r"(mov_(EvGv|GvEv)|movzx_GvEb|imul_GvEv|test_EvGv)-o32-reg",
     r"lea_GvM-o(64|32)-mem", r"mov_ZvIv_b8-o(64|32)",
@@ -109,6 +115,27 @@ def test_kernel_prefix_of_the_linux_boot_is_clean():
 
 
 @pytest.mark.boot
+def test_kernel_prefix_chained_is_clean():
+    """--chunk: the translated side runs its blocks chained (links, the
+    inline cache), compared every 1000 instructions."""
+    r = rax_diff(boot_args(BOOT_STEPS + 6_000_000, ["--skip", str(BOOT_SKIP), "--chunk", "1000"]), timeout=300)
+    assert r.returncode == PASSED, r.stdout[-4000:] + r.stderr
+    status, steps, _, _, reason = result_line(r.stdout)
+    m = re.search(r"^(\d+) instructions compared in (\d+) chunks after .*--chunk: every 1000 instructions, "
+                  r"chained.*end: step limit", reason)
+    assert status == "PASS" and m and int(m.group(2)) >= int(m.group(1)) // 1000, reason
+
+
+@pytest.mark.boot
+def test_kernel_prefix_chained_finds_a_planted_bug_at_its_chunk():
+    r = rax_diff(boot_args(PLANT_STEPS, ["--chunk", "1000"]), env={"RAX_EMU_PLANT": "jit"}, timeout=300)
+    assert r.returncode == DIVERGE, r.stdout[-4000:] + r.stderr
+    m = re.search(r"^DIVERGE .*chunk of (\d+) instructions from rip 0x[0-9a-f]+ \(instruction (\d+)\): "
+                  r"first differing field: (\w+)", r.stdout, re.M)
+    assert m and int(m.group(1)) <= 1000 and int(m.group(2)) % 1000 == 0, r.stdout[-4000:]
+
+
+@pytest.mark.boot
 def test_kernel_prefix_finds_a_planted_bug_at_its_block():
     r = rax_diff(boot_args(PLANT_STEPS), env={"RAX_EMU_PLANT": "jit"}, timeout=300)
     assert r.returncode == DIVERGE, r.stdout[-4000:] + r.stderr
@@ -120,6 +147,22 @@ def test_kernel_prefix_finds_a_planted_bug_at_its_block():
     assert listing and listing[0][0] == rip, r.stdout[-4000:]
     # the block holds a 64-bit register ADD (the planted form) writing that register
     assert any(re.fullmatch(rf"add {field}, r\w+", dis) for _, dis in listing), listing
+
+
+@pytest.mark.boot
+def test_kernel_prefix_places_a_stray_store_by_a_second_run():
+    """A store the interpreter's tracked pages do not show (the translated
+    side is untracked) is found by a whole-RAM check and placed at its block
+    by running the prefix again; RAX_DIFF_JIT_POKE flips a byte of the
+    translated side's RAM in the block that retires instruction 3,000,000."""
+    r = rax_diff(boot_args(6_000_000), env={"RAX_DIFF_JIT_POKE": "3000000:0x7654321"}, timeout=300)
+    assert r.returncode == DIVERGE, r.stdout[-4000:] + r.stderr
+    m = re.search(r"^DIVERGE .*block at rip (0x[0-9a-f]+) \(instruction (\d+)\): memory differs at 0x7654321 .*"
+                  r"a whole-RAM check found it at instruction (\d+); placed by a second run", r.stdout, re.M)
+    assert m, r.stdout[-4000:]
+    first, found = int(m.group(2)), int(m.group(3))
+    n = len(block_listing(r.stdout))
+    assert first <= 3_000_000 < first + 16 and n and found >= 3_000_000, r.stdout[-4000:]
 
 
 # ---- the translated code against the CPU ----
@@ -171,7 +214,8 @@ def test_native_comparison_finds_a_planted_bug_in_translated_code():
     (["--jit", "--kernel", "K"], "--kernel needs --steps N"),
     (["--jit", "--kernel", "K", "--steps", "5", "--step-mode", "singlestep"], "--step-mode is for the KVM oracle"),
     (["--jit", "--kernel", "K", "--steps", "5", "--skip", "5"], "--skip N must be below --steps"),
-    (["--skip", "5"], "--skip is for --jit --kernel"),
+    (["--skip", "5"], "--skip and --chunk are for --jit --kernel"),
+    (["--jit", "--chunk", "5"], "--skip and --chunk are for --jit --kernel"),
 ])
 def test_bad_verify_options(args, message):
     args = [str(BUILD / "asm" / "testkernel.bin") if a == "K" else a for a in args]

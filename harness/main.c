@@ -93,8 +93,10 @@ static void usage(FILE *f)
 		"4 nothing failed but some tests were SKIPped (a run with only SKIPs is 4);\n"
 		"14 the oracle asked for is unavailable (--oracle kvm or --kernel without a\n"
 		"usable /dev/kvm: \"KVM unavailable\").\n"
-		"Debugging rax-diff itself: RAX_EMU_PLANT=flag|result|memory|fault|fastop\n"
-		"breaks one emulator behaviour on purpose (see src/emu/plant.h).\n",
+		"Debugging rax-diff itself: RAX_EMU_PLANT=flag|result|memory|fault|fastop|jit\n"
+		"breaks one emulator behaviour on purpose (see src/emu/plant.h);\n"
+		"RAX_DIFF_JIT_POKE=COUNT:GPA (--jit --kernel) flips a byte of the translated\n"
+		"side's RAM in the block that retires instruction COUNT (a stray store).\n",
 		(unsigned long long)DIFF_DEFAULT_STEPS, DIFF_KERNEL_CMDLINE);
 }
 

@@ -8,11 +8,8 @@
 ; path of a branch or the other); all deterministic.
 ;
 ;   nasm -f bin -DITERS=N [-DEXPECT=0x...] -I asm/ -o hot_int.bin asm/hot_int.asm
-;
-; The default ITERS is the tests' (short); the expected checksums of the
-; counts the tests and the bench use are below (the same from QEMU TCG,
-; rax's interpreter and the host CPU running the loop in a user process);
-; any other count needs -DEXPECT.
+; (include/hot.inc: the counts with known checksums below, the same from
+; QEMU TCG, rax's interpreter and the host CPU.)
 bits 32
 org 0x100000
 

@@ -103,15 +103,21 @@ static void status(struct diff_result *res, enum diff_status st, const char *fmt
 	va_end(ap);
 }
 
+/* A side's machine: the interpreter, no console, translated or not. */
+static struct rax_config side_config(uint64_t mem, bool jit)
+{
+	return (struct rax_config){ .backend = RAX_BACKEND_EMULATOR,
+				    .mem_size = mem,
+				    .console_in = -1,
+				    .console_out = -1,
+				    .jit = jit,
+				    .jit_hot = JD_HOT_RUNS };
+}
+
 static int open_side(struct jd_side *s, const char *path, bool jit, uint64_t mem, struct testimg_info *info,
 		     struct rax_err *err)
 {
-	struct rax_config cfg = { .backend = RAX_BACKEND_EMULATOR,
-				  .mem_size = mem,
-				  .console_in = -1,
-				  .console_out = -1,
-				  .jit = jit,
-				  .jit_hot = JD_HOT_RUNS };
+	struct rax_config cfg = side_config(mem, jit);
 	struct rax_cpu_state st;
 	if (vm_create(&s->vm, &cfg, err) < 0)
 		return -1;
@@ -499,15 +505,10 @@ static void console_hook(void *opaque, uint16_t port, unsigned size, bool is_wri
 static int open_kernel_side(struct jd_side *s, const struct diff_kernel_options *o, const char *cmdline, bool jit,
 			    struct rax_err *err)
 {
-	struct rax_config cfg = { .backend = RAX_BACKEND_EMULATOR,
-				  .mem_size = o->mem_size,
-				  .kernel = o->kernel,
-				  .initrd = o->initrd,
-				  .cmdline = cmdline,
-				  .console_in = -1,
-				  .console_out = -1,
-				  .jit = jit,
-				  .jit_hot = JD_HOT_RUNS };
+	struct rax_config cfg = side_config(o->mem_size, jit);
+	cfg.kernel = o->kernel;
+	cfg.initrd = o->initrd;
+	cfg.cmdline = cmdline;
 	struct rax_cpu_state st;
 	if (vm_create(&s->vm, &cfg, err) < 0)
 		return -1;

@@ -124,7 +124,8 @@ def test_planted_bugs_in_more_translated_forms_are_found_at_their_block(plant, m
 @pytest.mark.parametrize("args, message", [
     (["--jit", "maybe"], "unknown --jit 'maybe' (off or on)"),
     (["--jit", "on", "--backend", "kvm"], "--jit on needs --backend emulator"),
-    (["--jit-hot", "4", "--backend", "emulator"], "--jit-hot needs --jit on"),
+    (["--jit-hot", "4", "--backend", "emulator", "--jit", "off"], "--jit-hot needs --jit on"),
+    (["--jit-hot", "4", "--backend", "kvm"], "--jit-hot needs --jit on"),
     (["--jit", "on", "--jit-hot", "0", "--backend", "emulator"], "malformed --jit-hot '0'"),
 ])
 def test_bad_jit_options(args, message):

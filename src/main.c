@@ -76,8 +76,9 @@ static void usage(FILE *f)
 		"                      seconds (default with the virtual clock: %lld)\n"
 		"  --stats             print instructions executed and run time at exit\n"
 		"  --jit off|on        emulator: run hot blocks as host code translated from\n"
-		"                      them (x86-64 hosts only; default off); instruction\n"
-		"                      counts and results are the interpreter's\n"
+		"                      them (default on where the host is x86-64; off runs\n"
+		"                      the interpreter alone); instruction counts and\n"
+		"                      results are the interpreter's\n"
 		"  --jit-hot N         with --jit on: translate a block after N whole runs\n"
 		"                      (default %d; 1 translates at once)\n"
 		"  --gdb WHERE         a gdb stub: tcp:HOST:PORT, tcp::PORT (loopback) or\n"
@@ -475,7 +476,7 @@ int main(int argc, char **argv)
 	};
 	char msg[600];
 	const char *test = NULL;
-	bool trace_extra = false, jit_hot_set = false;
+	bool trace_extra = false, jit_hot_set = false, jit_set = false;
 	bool kvm_info = false, kernel_opts = false, rtc_host = false, rtc_set = false, stats = false,
 	     cmdline_set = false, clock_set = false;
 	static struct initrd_list initrds; /* static: still reachable on early returns */
@@ -572,9 +573,10 @@ int main(int argc, char **argv)
 		}
 		case OPT_JIT:
 			if (!strcmp(optarg, "on")) {
-				cfg.jit = true;
+				cfg.jit = jit_set = true;
 			} else if (!strcmp(optarg, "off")) {
 				cfg.jit = false;
+				jit_set = true;
 			} else {
 				snprintf(msg, sizeof(msg), "unknown --jit '%s' (off or on)", optarg);
 				return die(RAX_STATUS_USAGE, msg);
@@ -683,6 +685,9 @@ int main(int argc, char **argv)
 		cfg.rtc_epoch = (int64_t)time(NULL);
 	else if (!rtc_set)
 		cfg.rtc_epoch = RTC_FIXED_EPOCH;
+	/* the translator by default: the emulator on an x86-64 host, unless --jit off */
+	if (!jit_set)
+		cfg.jit = cfg.backend == RAX_BACKEND_EMULATOR && emu_jit_supported();
 	if (cfg.jit && cfg.backend != RAX_BACKEND_EMULATOR)
 		return die(RAX_STATUS_USAGE, "--jit on needs --backend emulator (KVM runs guest code natively)");
 	if (cfg.jit && !emu_jit_supported())

@@ -37,23 +37,27 @@
  * Chaining: a block that ends at a known next RIP (a direct branch or the
  * fall-through) jumps to the next block's translation through a link in
  * the data area (struct jit_link); RET and branches a handler took look in
- * an inline cache keyed by the target. A link is used only while it holds
+ * an inline cache keyed by the target. A link is taken only when it holds
  * exactly what the run loop would find: the fetch TLB entry maps the
- * target to the linked block's physical address (fetch_block's hit), the
- * block cache still holds that block at its page's generation with this
- * translation, and then the next block's own entry checks the run loop's
- * rules before it runs whole: icount + its length within event_at (events,
- * stops, hooks, SMP slices), next_stop_poll not reached, no interrupt
- * shadow for a block of several instructions, and no reason to go back at
- * every block (nochain: rax-diff's one block at a time, a block that is
- * not cached, debug slots). Otherwise it returns to the run loop, which
+ * target to the linked block's physical address (fetch_block's hit), and
+ * the block cache still holds that block at its page's generation with
+ * this translation. That check is made once per run from the run loop
+ * (run_stamp): inside a run nothing it looks at changes without a break
+ * that ends the run first. It always fails while nochain (rax-diff's one
+ * block at a time, a block that is not cached, debug slots). The next
+ * block's own entry then checks the run loop's rules before it runs
+ * whole: icount + its length within event_at (events, stops, hooks, SMP
+ * slices), next_stop_poll not reached, and no interrupt shadow for a block
+ * of several instructions. Otherwise it returns to the run loop, which
  * fills the link when it runs the target translated. Counts, interrupt
  * points and stops are the run loop's.
  *
- * The code buffer is mapped W^X: the pages a translation goes to are made
- * writable for the copy and executable again right after, never both. The
- * data area beside it (links, inline cache) is never executable. When
- * either fills up every translation is dropped at once (a new epoch).
+ * The code buffer is mapped W^X: translations are made in a scratch
+ * buffer and copied in batches, the pages they go to made writable for the
+ * copy and executable again right after, never both; a block runs on the
+ * interpreter until its batch is in. The data area beside it (links,
+ * inline cache) is never executable. When either fills up every
+ * translation is dropped at once (a new epoch).
  */
 #include "emu/jit/jit.h"
 
@@ -1166,6 +1170,17 @@ static void emit_mov8(struct tr *t, const struct emu_insn *in, bool to_rm, bool 
 	emit_break_check(t);
 }
 
+/* A register form that cannot fault, branch or break (fastpath.c's
+ * REG_OP): its handler called directly, without the bookkeeping. */
+static void emit_direct(struct tr *t, const struct emu_insn *in)
+{
+	x64_mov_rr(&t->x, true, X_RDI, X_RBX);
+	x64_lea(&t->x, X_RSI, x64_rip(&t->tb->insn[t->i].in));
+	x64_mov_imm(&t->x, X_RAX, (uint64_t)(uintptr_t)emu_handlers[in->row]);
+	x64_call_r(&t->x, X_RAX);
+	t->lf_op = LF_UNKNOWN;
+}
+
 /* Forms found by their handler (fop generic); false: call the handler. */
 static bool emit_other(struct tr *t, const struct emu_insn *in)
 {
@@ -1222,6 +1237,11 @@ static bool emit_other(struct tr *t, const struct emu_insn *in)
 		return emit_mov8(t, in, false, false), true;
 	if (h == emu_h_mov_EbIb)
 		return emit_mov8(t, in, true, true), true;
+	bool reg_only = h == emu_h_imul_GvEvIz || h == emu_h_imul_GvEvIb || h == emu_h_shift_EbIb ||
+		h == emu_h_shift_Eb1 || h == emu_h_shift_EbCL || h == emu_h_shift_EvIb || h == emu_h_shift_Ev1 ||
+		h == emu_h_shift_EvCL;
+	if (reg_only && in->mod == 3)
+		return emit_direct(t, in), true;
 	return false;
 }
 
@@ -1309,6 +1329,8 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 		SZ(sar_I_R) : emit_shift_reg(t, in, X_SAR, in->osz);
 		return true;
 		SZ(imul_R) : emit_imul_reg(t, in, in->osz);
+		return true;
+		SZ(rol_I_R) : SZ(ror_I_R) : SZ(shift_R) : emit_direct(t, in);
 		return true;
 		SZ(cmov_R) :
 		{

@@ -1642,7 +1642,7 @@ static const void *make(struct emu_jit *j, struct emu_cpu *c, struct emu_block *
 	h->body = (const uint8_t *)tb + head + body;
 	h->n = b->n;
 	memcpy(h->insn, d, b->n * sizeof(h->insn[0]));
-	j->used = at + len;
+	j->used = (at + len + JIT_ALIGN - 1) & ~(size_t)(JIT_ALIGN - 1);
 	j->st.blocks++;
 	j->st.code_bytes += len;
 	j->st.translate_ns += now_ns() - t0;

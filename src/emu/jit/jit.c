@@ -97,10 +97,11 @@
 #define JIT_ALIGN 16u
 /* The generated code's own stack slots (an instruction's operands kept
  * across a slow path's call): [rsp], [rsp + 8], [rsp + 16]. */
-#define JIT_FRAME 24
+#define JIT_FRAME 40
 #define SLOT_A x64_m(X_RSP, 0)
 #define SLOT_B x64_m(X_RSP, 8)
 #define SLOT_CIN x64_m(X_RSP, 16)
+#define SLOT_CPL_OFF 24 /* the CPL before a handler (SH_SYNC, SH_AFTER) */
 /* Out-of-line pieces of one block (slow paths, exits). */
 #define JIT_MAX_COLD (4 * EMU_BLOCK_MAX + 4)
 
@@ -159,9 +160,10 @@ enum jit_shared {
 	SH_MISS_CACHE,     /* leave for rax, count r12, asking for cache entry rsi */
 	SH_VALIDATE_LINK,  /* link rsi not checked in this run: check it, take it or miss */
 	SH_VALIDATE_CACHE, /* the same for cache entry rsi whose rip is rax */
+	SH_SYNC,           /* rsi = an instruction's descriptor: emu_run_block's SYNC, the CPL noted */
+	SH_AFTER,          /* after its handler: eax 0 go on, 1 leave (stored), 2 leave for rdx */
 	SH_LOAD,           /* thunks to the C helpers below */
 	SH_STORE,
-	SH_CALL,
 	SH_GP,
 	SH_COND,
 	SH_COUNT
@@ -232,6 +234,7 @@ _Static_assert(offsetof(struct emu_tlb_entry, tag) == 0 && offsetof(struct emu_t
 	       "the TLB probe reads tag, host and gpa at 0, 8 and 16");
 _Static_assert(sizeof(struct jit_link) == 64, "the inline cache scales the index by 64");
 _Static_assert(EMU_TLB_SIZE == 256, "the TLB index is the low byte of the page number");
+_Static_assert(offsetof(struct jit_insn, in) == 0, "a descriptor is its handler's operand");
 
 /* ---- the C helpers (slow paths, handlers) ---- */
 
@@ -266,24 +269,6 @@ static uint64_t jit_store(struct emu_cpu *c, const struct jit_insn *d, uint64_t 
 	jit_sync(c, d, icount);
 	emu_wr(c, d->seg, ea, d->size, v);
 	return broke(c);
-}
-
-/* d's handler: 0 to go on; 1 to leave (RIP and count stored: a break,
- * an exit request, a new CPL); 2 to leave for the branch target in b. */
-static struct jit_pair jit_call(struct emu_cpu *c, const struct jit_insn *d, uint64_t icount)
-{
-	jit_sync(c, d, icount);
-	uint8_t cpl = c->cpl;
-	emu_handlers[d->in.row](c, &d->in);
-	uint64_t next = c->next_rip;
-	bool stop = c->block_break || c->exit_req || c->cpl != cpl;
-	if (!stop && next == d->rip + d->in.len)
-		return (struct jit_pair){ 0, 0 };
-	if (!stop)
-		return (struct jit_pair){ 2, next };
-	c->rip = next;
-	c->icount = icount + d->i + 1;
-	return (struct jit_pair){ 1, 0 };
 }
 
 static _Noreturn void jit_gp(struct emu_cpu *c, const struct jit_insn *d, uint64_t icount)
@@ -370,6 +355,51 @@ static void emit_shared(struct emu_jit *j, struct x64_buf *x)
 	x64_store(x, true, M(CPU(next_rip)), X_RAX);
 	x64_jmp_abs(x, j->sh[SH_LEAVE]);
 
+	/* SH_SYNC (rsi = a jit_insn, whose emu_insn comes first) */
+#define JI(field) ((int32_t)offsetof(struct jit_insn, field))
+	j->sh[SH_SYNC] = (const uint8_t *)(uintptr_t)(x->origin + x64_len(x));
+	x64_load(x, true, X_RAX, x64_m(X_RSI, JI(rip)));
+	x64_store(x, true, M(CPU(rip)), X_RAX);
+	x64_load_zx8(x, X_RCX, x64_m(X_RSI, JI(in.len)));
+	x64_alu_rr(x, true, X_ADD, X_RAX, X_RCX);
+	x64_store(x, true, M(CPU(next_rip)), X_RAX);
+	x64_load(x, false, X_RAX, x64_m(X_RSI, JI(i)));
+	x64_alu_rr(x, true, X_ADD, X_RAX, X_R12);
+	x64_store(x, true, M(CPU(icount)), X_RAX);
+	x64_load(x, true, X_RAX, M(GPR(RAX_REG_RSP)));
+	x64_store(x, true, M(CPU(saved_rsp)), X_RAX);
+	x64_load_zx8(x, X_RAX, M(CPU(cpl)));
+	x64_store(x, true, x64_m(X_RSP, 8 + SLOT_CPL_OFF), X_RAX);
+	x64_ret(x);
+	/* SH_AFTER (rsi = the same): a taken branch, a break, an exit request or a new CPL end the block */
+	j->sh[SH_AFTER] = (const uint8_t *)(uintptr_t)(x->origin + x64_len(x));
+	x64_load(x, true, X_RDX, M(CPU(next_rip)));
+	x64_load_zx8(x, X_RCX, M(CPU(block_break)));
+	x64_or_r8m(x, X_RCX, M(CPU(exit_req)));
+	size_t stop1 = x64_jcc_fwd(x, X_CC_NE);
+	x64_load_zx8(x, X_RCX, M(CPU(cpl)));
+	x64_alu_rm(x, true, X_CMP, X_RCX, x64_m(X_RSP, 8 + SLOT_CPL_OFF));
+	size_t stop2 = x64_jcc_fwd(x, X_CC_NE);
+	x64_load(x, true, X_RAX, x64_m(X_RSI, JI(rip)));
+	x64_load_zx8(x, X_RCX, x64_m(X_RSI, JI(in.len)));
+	x64_alu_rr(x, true, X_ADD, X_RAX, X_RCX);
+	x64_alu_rr(x, true, X_CMP, X_RDX, X_RAX);
+	size_t taken = x64_jcc_fwd(x, X_CC_NE);
+	x64_alu_rr(x, false, X_XOR, X_RAX, X_RAX);
+	x64_ret(x);
+	x64_patch(x, taken);
+	x64_mov_imm(x, X_RAX, 2);
+	x64_ret(x);
+	x64_patch(x, stop1);
+	x64_patch(x, stop2);
+	x64_store(x, true, M(CPU(rip)), X_RDX); /* leave at next_rip, d retired */
+	x64_load(x, false, X_RAX, x64_m(X_RSI, JI(i)));
+	x64_lea(x, X_RAX, x64_mi(X_R12, X_RAX, 0, 1));
+	x64_store(x, true, M(CPU(icount)), X_RAX);
+	x64_mov_imm(x, X_RAX, 1);
+	x64_ret(x);
+#undef JI
+
 	/* SH_VALIDATE_LINK / SH_VALIDATE_CACHE: never while nochain; else
 	 * SH_CHECK, and a link that passes is stamped with this run */
 	j->sh[SH_VALIDATE_LINK] = (const uint8_t *)(uintptr_t)(x->origin + x64_len(x));
@@ -397,8 +427,9 @@ static void emit_shared(struct emu_jit *j, struct x64_buf *x)
 		enum jit_shared k;
 		const void *fn;
 	} thunks[] = {
-		{ SH_LOAD, (const void *)jit_load }, { SH_STORE, (const void *)jit_store },
-		{ SH_CALL, (const void *)jit_call }, { SH_GP, (const void *)jit_gp },
+		{ SH_LOAD, (const void *)jit_load },
+		{ SH_STORE, (const void *)jit_store },
+		{ SH_GP, (const void *)jit_gp },
 		{ SH_COND, (const void *)emu_cond },
 	};
 	for (unsigned n = 0; n < sizeof(thunks) / sizeof(thunks[0]); n++) {
@@ -735,7 +766,7 @@ static void emit_cold(struct tr *t)
 			break;
 		case COLD_DIRECT: emit_direct_exit(t, k->target, k->cnt, k->link); break;
 		case COLD_INDIRECT: emit_indirect_exit(t, k->cnt); break;
-		case COLD_TAKEN: /* jit_call's 1 (leave, stored) or 2 (rdx: the target) */
+		case COLD_TAKEN: /* SH_AFTER's 1 (leave, stored) or 2 (rdx: the target) */
 			x64_alu_ri(&t->x, false, X_CMP, X_RAX, 1);
 			x64_jcc_abs(&t->x, X_CC_E, t->j->sh[SH_LEAVE]);
 			x64_mov_rr(&t->x, true, X_RAX, X_RDX);
@@ -999,12 +1030,16 @@ static void emit_imul_reg(struct tr *t, const struct emu_insn *in, unsigned size
 	t->lf_op = LF_UNKNOWN;
 }
 
-/* A call of the instruction's handler with emu_run_block's bookkeeping (jit_call). */
+/* A call of the instruction's handler with emu_run_block's bookkeeping (SH_SYNC, SH_AFTER). */
 static void emit_generic(struct tr *t, const struct emu_insn *in)
 {
-	(void)in;
-	emit_helper_args(t, t->i);
-	emit_call_sh(t, SH_CALL);
+	x64_lea(&t->x, X_RSI, x64_rip(&t->tb->insn[t->i]));
+	emit_call_sh(t, SH_SYNC);
+	x64_mov_rr(&t->x, true, X_RDI, X_RBX);
+	x64_mov_imm(&t->x, X_RAX, (uint64_t)(uintptr_t)emu_handlers[in->row]);
+	x64_call_r(&t->x, X_RAX);
+	x64_lea(&t->x, X_RSI, x64_rip(&t->tb->insn[t->i]));
+	emit_call_sh(t, SH_AFTER);
 	x64_test_rr(&t->x, false, X_RAX, X_RAX);
 	cold_jcc(t, cold_new(t, COLD_TAKEN), X_CC_NE);
 	t->hf_valid = false;

@@ -71,6 +71,7 @@
 #include "emu/cpu.h"
 #include "emu/fastpath.h"
 #include "emu/insn/handlers.h"
+#include "emu/insn/shift.h"
 #include "emu/jit/x64.h"
 #include "emu/plant.h"
 #include "layout.h"
@@ -996,10 +997,10 @@ static void emit_alu_mem(struct tr *t, const struct emu_insn *in, enum x64_alu o
 }
 
 /* SHL/SHR/SAR register by an immediate, as shift_reg(). */
-static void emit_shift_reg(struct tr *t, const struct emu_insn *in, enum x64_shift op, unsigned size)
+static void emit_shift_reg(struct tr *t, const struct emu_insn *in, enum x64_shift op, unsigned size, unsigned count)
 {
 	bool w = size == 8;
-	unsigned cnt = (unsigned)in->imm & (w ? 63 : 31);
+	unsigned cnt = count & (w ? 63 : 31);
 	x64_load(&t->x, w, X_RAX, M(GPR(in->rm)));
 	if (!cnt) { /* nothing changes but a 32-bit register's upper half */
 		if (!w)
@@ -1011,7 +1012,9 @@ static void emit_shift_reg(struct tr *t, const struct emu_insn *in, enum x64_shi
 	x64_store(&t->x, true, M(GPR(in->rm)), X_RAX);
 	x64_mov_imm(&t->x, X_RCX, cnt);
 	emit_lazy(t, op == X_SHL ? LF_SHL : op == X_SHR ? LF_SHR : LF_SAR, size, X_RDX, X_RCX, X_RAX);
-	t->hf_valid = false; /* the host's OF after a multi-bit shift is not the model's */
+	/* by one the host's flags are the model's (AF aside, which no condition reads);
+	 * after a multi-bit shift the host's OF is not */
+	t->hf_valid = cnt == 1;
 	t->lf_op = LF_UNKNOWN;
 }
 
@@ -1028,6 +1031,27 @@ static void emit_imul_reg(struct tr *t, const struct emu_insn *in, unsigned size
 	emit_lazy(t, LF_MUL, size, X_RCX, X_RCX, X_RAX);
 	t->hf_valid = false;
 	t->lf_op = LF_UNKNOWN;
+}
+
+/* IMUL reg, r/m, imm (imul3: the flags as imul_rr's, LF_MUL) */
+static void emit_imul_imm(struct tr *t, const struct emu_insn *in, unsigned size)
+{
+	bool w = size == 8;
+	if (in->mod == 3) {
+		x64_load(&t->x, w, X_RAX, M(GPR(in->rm)));
+	} else {
+		emit_ea(t, in, X_R14);
+		emit_load(t, in->seg, size, ACC_R);
+	}
+	x64_mov_imm(&t->x, X_RCX, in->imm & emu_mask(size));
+	x64_imul_rr(&t->x, w, X_RAX, X_RCX);
+	x64_setcc_m(&t->x, X_CC_O, M(CPU(lf_cin)));
+	x64_store(&t->x, true, M(GPR(in->reg)), X_RAX);
+	x64_alu_rr(&t->x, false, X_XOR, X_RCX, X_RCX);
+	emit_lazy(t, LF_MUL, size, X_RCX, X_RCX, X_RAX);
+	t->hf_valid = false;
+	t->lf_op = LF_UNKNOWN;
+	emit_break_check(t);
 }
 
 /* A call of the instruction's handler with emu_run_block's bookkeeping (SH_SYNC, SH_AFTER). */
@@ -1272,6 +1296,8 @@ static bool emit_other(struct tr *t, const struct emu_insn *in)
 		return emit_mov8(t, in, false, false), true;
 	if (h == emu_h_mov_EbIb)
 		return emit_mov8(t, in, true, true), true;
+	if ((h == emu_h_imul_GvEvIz || h == emu_h_imul_GvEvIb) && vok)
+		return emit_imul_imm(t, in, v), true;
 	bool reg_only = h == emu_h_imul_GvEvIz || h == emu_h_imul_GvEvIb || h == emu_h_shift_EbIb ||
 		h == emu_h_shift_Eb1 || h == emu_h_shift_EbCL || h == emu_h_shift_EvIb || h == emu_h_shift_Ev1 ||
 		h == emu_h_shift_EvCL;
@@ -1357,15 +1383,23 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 		return true;
 		SZ(test_EvGv_M) : emit_alu_mem(t, in, X_AND, true, in->osz, true, false);
 		return true;
-		SZ(shl_I_R) : emit_shift_reg(t, in, X_SHL, in->osz);
+		SZ(shl_I_R) : emit_shift_reg(t, in, X_SHL, in->osz, (unsigned)in->imm);
 		return true;
-		SZ(shr_I_R) : emit_shift_reg(t, in, X_SHR, in->osz);
+		SZ(shr_I_R) : emit_shift_reg(t, in, X_SHR, in->osz, (unsigned)in->imm);
 		return true;
-		SZ(sar_I_R) : emit_shift_reg(t, in, X_SAR, in->osz);
+		SZ(sar_I_R) : emit_shift_reg(t, in, X_SAR, in->osz, (unsigned)in->imm);
 		return true;
 		SZ(imul_R) : emit_imul_reg(t, in, in->osz);
 		return true;
-		SZ(rol_I_R) : SZ(ror_I_R) : SZ(shift_R) : emit_direct(t, in);
+		SZ(shift_R) : if (in->op == 0xd1 && (in->reg & 7) >= S_SHL) /* by one: SHL, SHR, SAL, SAR */
+		{
+			unsigned k = in->reg & 7;
+			emit_shift_reg(t, in, k == S_SHR ? X_SHR : k == S_SAR ? X_SAR : X_SHL, in->osz, 1);
+			return true;
+		}
+		emit_direct(t, in);
+		return true;
+		SZ(rol_I_R) : SZ(ror_I_R) : emit_direct(t, in);
 		return true;
 		SZ(cmov_R) :
 		{

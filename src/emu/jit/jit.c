@@ -536,8 +536,9 @@ struct tr {
 	bool hf_valid, hf_nocf;
 	/* the lazy op the last flag-setting instruction stored (LF_UNKNOWN: not known) */
 	uint8_t lf_op, lf_size;
-	bool slow;  /* this instruction has a slow path (which may set ebp) */
-	bool ended; /* the block left unconditionally */
+	bool slow;       /* this instruction has a slow path (which may set ebp) */
+	bool flags_dead; /* a later register ALU op of the block replaces this one's flags unread */
+	bool ended;      /* the block left unconditionally */
 	struct cold cold[JIT_MAX_COLD];
 	unsigned ncold;
 	struct jit_insn d[EMU_BLOCK_MAX]; /* the descriptors the translation's header will hold */
@@ -940,17 +941,23 @@ static void emit_alu_reg(struct tr *t, enum x64_alu op, bool test, unsigned size
 		x64_mov_imm(&t->x, X_RCX, imm & mask_of(size));
 	else
 		x64_load(&t->x, w, X_RCX, M(GPR(s)));
-	x64_store(&t->x, true, M(CPU(lf_a)), X_RAX);
-	x64_store(&t->x, true, M(CPU(lf_b)), X_RCX);
+	bool live = !t->flags_dead;
+	if (live) {
+		x64_store(&t->x, true, M(CPU(lf_a)), X_RAX);
+		x64_store(&t->x, true, M(CPU(lf_b)), X_RCX);
+	}
 	bool plant = emu_plant == EMU_PLANT_JIT && op == X_ADD && w && s != X_NOREG && !test;
 	/* CMP as SUB and TEST as AND: the result goes to the lazy flags, not back */
 	x64_alu_rr(&t->x, w && !plant, host_op(op, test), X_RAX, X_RCX); /* the plant: a 32-bit ADD */
 	if (op != X_CMP && !test)
 		x64_store(&t->x, true, M(GPR(d)), X_RAX);
-	x64_store(&t->x, true, M(CPU(lf_res)), X_RAX);
-	x64_store_imm8(&t->x, M(CPU(lf_op)), (uint8_t)alu_lf(op));
-	x64_store_imm8(&t->x, M(CPU(lf_size)), (uint8_t)size);
 	t->hf_valid = true;
+	if (!live) { /* a later instruction of the block replaces these flags before anything reads them */
+		t->lf_op = LF_UNKNOWN;
+		return;
+	}
+	x64_store(&t->x, true, M(CPU(lf_res)), X_RAX);
+	x64_store16_imm(&t->x, M(CPU(lf_op)), (uint16_t)(alu_lf(op) | size << 8));
 	t->lf_op = (uint8_t)alu_lf(op);
 	t->lf_size = (uint8_t)size;
 }
@@ -1573,6 +1580,56 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 	return true;
 }
 
+/* Whether fop is a register form that neither reads nor writes flags and
+ * cannot fault or leave the block. */
+static bool fop_quiet(uint8_t f)
+{
+	switch (f) {
+	case FOP_mov_EvGv_R4:
+	case FOP_mov_EvGv_R8:
+	case FOP_mov_GvEv_R4:
+	case FOP_mov_GvEv_R8:
+	case FOP_mov_EvIz_R4:
+	case FOP_mov_EvIz_R8:
+	case FOP_mov_ZvIv4:
+	case FOP_mov_ZvIv8:
+	case FOP_lea4:
+	case FOP_lea8:
+	case FOP_movzxb_R4:
+	case FOP_movzxb_R8:
+	case FOP_movzxw_R4:
+	case FOP_movzxw_R8:
+	case FOP_movsxd_R: return true;
+	default: return false;
+	}
+}
+
+/* Whether fop is a register ALU form that sets every status flag (emit_alu_reg). */
+static bool fop_sets_flags(uint8_t f)
+{
+#define W(k)                                                                                                     \
+	(f == FOP_##k##_EvGv_R4 || f == FOP_##k##_EvGv_R8 || f == FOP_##k##_GvEv_R4 || f == FOP_##k##_GvEv_R8 || \
+	 f == FOP_##k##_EvIz_R4 || f == FOP_##k##_EvIz_R8)
+	return W(add) || W(or) || W(and) || W(sub) || W(xor) || W(cmp) || f == FOP_test_EvGv_R4 ||
+		f == FOP_test_EvGv_R8;
+#undef W
+}
+
+/* The flags instruction i of b sets are replaced, unread, by a later one of
+ * the block: only quiet register forms between (no fault, exit or reader). */
+static bool flags_dead_after(const struct emu_block *b, unsigned i)
+{
+	if (emu_plant == EMU_PLANT_JIT)
+		return false; /* the plant's ADD must show in the flags too */
+	for (unsigned k = i + 1; k < b->n; k++) {
+		if (fop_sets_flags(b->fop[k]))
+			return true;
+		if (!fop_quiet(b->fop[k]))
+			return false;
+	}
+	return false;
+}
+
 /* Translate b (at c->rip) into j->scratch for tb; returns the code's length, 0 when it cannot. */
 static size_t translate(struct emu_jit *j, struct emu_cpu *c, const struct emu_block *b, const struct jit_tb *tb,
 			uint8_t *scratch, size_t head, size_t *body, struct jit_insn *d)
@@ -1605,6 +1662,7 @@ static size_t translate(struct emu_jit *j, struct emu_cpu *c, const struct emu_b
 		t.i = i;
 		t.rip = rip;
 		t.fall = rip = rip + b->insn[i].len;
+		t.flags_dead = flags_dead_after(b, i);
 		t.d[i].in = b->insn[i];
 		t.d[i].rip = t.rip;
 		t.d[i].i = i;

@@ -103,6 +103,10 @@
 #define SLOT_B x64_m(X_RSP, 8)
 #define SLOT_CIN x64_m(X_RSP, 16)
 #define SLOT_CPL_OFF 24 /* the CPL before a handler (SH_SYNC, SH_AFTER) */
+/* Translations by block (tag, generation), to give a block decoded again
+ * (evicted from the block cache and back, unchanged) its translation. */
+#define JIT_REUSE_BITS 15
+#define JIT_REUSE_SIZE (1u << JIT_REUSE_BITS)
 /* Out-of-line pieces of one block (slow paths, exits). */
 #define JIT_MAX_COLD (4 * EMU_BLOCK_MAX + 4)
 
@@ -149,6 +153,8 @@ struct jit_tb {
 	uint64_t rip;      /* the linear address it was translated for */
 	const void *body;  /* entry from the run loop (jit_enter) */
 	const void *chain; /* entry from another block: the run loop's checks first */
+	uint64_t tag;      /* the block's tag and page generation when translated */
+	uint32_t gen;
 	unsigned n;
 	struct jit_insn insn[];
 };
@@ -184,6 +190,7 @@ struct emu_jit {
 	size_t committed; /* the buffer up to here is in place; scratch holds committed..used */
 	struct jit_pend pend[JIT_BATCH_MAX];
 	unsigned npend, pend_wait;
+	const struct jit_tb *reuse[JIT_REUSE_SIZE]; /* this epoch's, by reuse_index */
 	uint32_t epoch;
 	unsigned hot;
 	uint8_t *scratch;
@@ -1693,10 +1700,33 @@ static void flush(struct emu_jit *j)
 	j->epoch++;
 	j->used = j->committed = JIT_TRAMP_SIZE;
 	j->npend = 0; /* their blocks see the new epoch */
+	memset(j->reuse, 0, sizeof(j->reuse));
 	j->st.flushes++;
 	mprotect(j->buf + JIT_TRAMP_SIZE, JIT_BUF_SIZE - JIT_TRAMP_SIZE, PROT_NONE);
 	madvise(j->buf + JIT_TRAMP_SIZE, JIT_BUF_SIZE - JIT_TRAMP_SIZE, MADV_DONTNEED);
 	data_reset(j);
+}
+
+static unsigned reuse_index(uint64_t tag, uint32_t gen)
+{
+	uint64_t h = (tag ^ ((uint64_t)gen << 32)) * 0x9e3779b97f4a7c15ull;
+	return (unsigned)(h >> (64 - JIT_REUSE_BITS));
+}
+
+/* A translation made this epoch for block b at rip, if b (decoded again)
+ * is exactly the block it was made from: same bytes (tag, generation) and
+ * the same decode (rows, lengths, fast ops). */
+static const struct jit_tb *reuse(struct emu_jit *j, const struct emu_block *b, uint64_t rip)
+{
+	const struct jit_tb *tb = j->reuse[reuse_index(b->tag, b->gen)];
+	if (!tb || tb->tag != b->tag || tb->gen != b->gen || tb->rip != rip || tb->n != b->n)
+		return NULL;
+	for (unsigned i = 0; i < b->n; i++) {
+		const struct emu_insn *a = &tb->insn[i].in, *d = &b->insn[i];
+		if (a->row != d->row || a->len != d->len || memcmp(a, d, sizeof(*a)))
+			return NULL;
+	}
+	return tb;
 }
 
 /* Copy the pending translations into the buffer (W^X: its pages are
@@ -1719,6 +1749,8 @@ static void commit(struct emu_jit *j)
 	for (unsigned k = 0; k < j->npend; k++) {
 		struct jit_pend *p = &j->pend[k];
 		/* the block may have been decoded again meanwhile: then it names another entry or none */
+		if (ok)
+			j->reuse[reuse_index(p->tb->tag, p->tb->gen)] = p->tb;
 		if (p->blk->jit == (const void *)p && p->blk->jit_epoch == j->epoch)
 			p->blk->jit = ok ? (const void *)p->tb : (const void *)&jit_none;
 	}
@@ -1768,6 +1800,8 @@ static const void *make(struct emu_jit *j, struct emu_cpu *c, struct emu_block *
 	h->chain = (const uint8_t *)tb + head;
 	h->body = (const uint8_t *)tb + head + body;
 	h->n = b->n;
+	h->tag = b->tag;
+	h->gen = b->gen;
 	memcpy(h->insn, d, b->n * sizeof(h->insn[0]));
 	j->used = (at + len + JIT_ALIGN - 1) & ~(size_t)(JIT_ALIGN - 1);
 	j->st.blocks++;
@@ -1817,9 +1851,15 @@ bool emu_jit_run(struct emu_cpu *c, struct emu_block *b)
 			b->jit = NULL;
 			b->jit_hits = 0;
 		}
-		if (++b->jit_hits < j->hot)
+		const struct jit_tb *old = b->tag && c->dmode == EMU_MODE_64 ? reuse(j, b, c->rip) : NULL;
+		if (old) { /* decoded again, unchanged */
+			b->jit = x = old;
+			b->jit_epoch = j->epoch;
+		} else if (++b->jit_hits < j->hot) {
 			return false;
-		x = make(j, c, b);
+		} else {
+			x = make(j, c, b);
+		}
 	}
 	if ((const struct jit_pend *)x >= j->pend && (const struct jit_pend *)x < j->pend + JIT_BATCH_MAX)
 		return false; /* waiting for its batch */

@@ -76,34 +76,15 @@ def test_rax_diff_jit_corpus_shard():
     assert m and int(m.group(1)) == int(m.group(2)) >= len(imgs) // CORPUS_SHARDS, r.stdout[-500:]
 
 
-def test_planted_bug_in_a_translated_form_is_found_at_its_block():
-    img = str(image("t_arith"))
-    r = rax_diff(["--jit", img], env={"RAX_EMU_PLANT": "jit"})
-    assert r.returncode == DIVERGE, r.stdout[-3000:] + r.stderr
-    m = re.search(r"^DIVERGE .*block at rip (0x[0-9a-f]+) \(instruction (\d+)\): first differing field: (\w+)",
-                  r.stdout, re.M)
-    assert m, r.stdout[-3000:]
-    rip, field = m.group(1), m.group(3)
-    # the block's instructions as reported: the first is at the block's rip,
-    # and the block holds an ADD r64, r64 that writes the differing register
-    listing = re.findall(r"^  [ >] (0x[0-9a-f]+)  (.*)$", r.stdout, re.M)
-    assert listing and listing[0][0] == rip, r.stdout[-3000:]
-    adds = [dis for _, dis in listing if re.fullmatch(rf"add {field}, r\w+", dis)]
-    assert adds, f"no add {field}, r64 in the reported block:\n{listing}"
-    # without the plant the same image is clean
-    r = rax_diff(["--jit", img])
-    assert r.returncode == 0, r.stdout[-2000:]
-
-
 # plant, the mnemonic of the broken form, and the field it breaks (None:
 # the register the form writes)
-PLANTS = [("jit-adc", "adc", None), ("jit-inc", "inc|dec", "rflags")]
+PLANTS = [("jit", "add", None), ("jit-adc", "adc", None), ("jit-inc", "inc|dec", "rflags")]
 SUBREGS = {"rax": {"al", "ax", "eax", "rax"}, "rbx": {"bl", "bx", "ebx", "rbx"},
            "rcx": {"cl", "cx", "ecx", "rcx"}, "rdx": {"dl", "dx", "edx", "rdx"}}
 
 
 @pytest.mark.parametrize("plant, mnem, field", PLANTS)
-def test_planted_bugs_in_more_translated_forms_are_found_at_their_block(plant, mnem, field):
+def test_planted_bugs_in_translated_forms_are_found_at_their_block(plant, mnem, field):
     r = rax_diff(["--jit", str(image("t_arith"))], env={"RAX_EMU_PLANT": plant})
     assert r.returncode == DIVERGE, r.stdout[-3000:] + r.stderr
     m = re.search(r"^DIVERGE .*block at rip (0x[0-9a-f]+) \(instruction (\d+)\): first differing field: (\w+)",

@@ -703,14 +703,30 @@ static void emit_tlb_probe(struct tr *t, unsigned seg, unsigned size, int acc, s
 	}
 }
 
+/* An inline access: its descriptor, the TLB probe (a miss goes to the
+ * returned cold piece of kind) and, after the caller's move through rax +
+ * rdx, access_end (where the slow path comes back). */
+static struct cold *access_begin(struct tr *t, enum cold_kind kind, unsigned seg, unsigned size, int acc)
+{
+	struct cold *k = cold_new(t, kind);
+	t->d[t->i].seg = (uint8_t)seg;
+	t->d[t->i].size = (uint8_t)size;
+	emit_tlb_probe(t, seg, size, acc, k);
+	return k;
+}
+
+static void access_end(struct tr *t, struct cold *k)
+{
+	k->back = x64_len(&t->x);
+	t->slow = true;
+	t->hf_valid = false;
+}
+
 /* rax = the size-byte value at seg:r14, zero-extended (emu_rd; emu_rd_rmw for acc ACC_W). */
 static void emit_load(struct tr *t, unsigned seg, unsigned size, int acc)
 {
-	struct cold *k = cold_new(t, COLD_LOAD);
-	t->d[t->i].seg = (uint8_t)seg;
-	t->d[t->i].size = (uint8_t)size;
+	struct cold *k = access_begin(t, COLD_LOAD, seg, size, acc);
 	t->d[t->i].acc = (uint8_t)acc;
-	emit_tlb_probe(t, seg, size, acc, k);
 	struct x64_mem at = x64_mi(X_RAX, X_RDX, 0, 0);
 	switch (size) {
 	case 1: x64_load_zx8(&t->x, X_RAX, at); break;
@@ -718,18 +734,13 @@ static void emit_load(struct tr *t, unsigned seg, unsigned size, int acc)
 	case 4: x64_load(&t->x, false, X_RAX, at); break;
 	default: x64_load(&t->x, true, X_RAX, at); break;
 	}
-	k->back = x64_len(&t->x);
-	t->slow = true;
-	t->hf_valid = false;
+	access_end(t, k);
 }
 
 /* seg:r14 = the low size bytes of r15 (emu_wr). */
 static void emit_store(struct tr *t, unsigned seg, unsigned size)
 {
-	struct cold *k = cold_new(t, COLD_STORE);
-	t->d[t->i].seg = (uint8_t)seg;
-	t->d[t->i].size = (uint8_t)size;
-	emit_tlb_probe(t, seg, size, ACC_W, k);
+	struct cold *k = access_begin(t, COLD_STORE, seg, size, ACC_W);
 	struct x64_mem at = x64_mi(X_RAX, X_RDX, 0, 0);
 	switch (size) {
 	case 1: x64_store8(&t->x, at, X_R15); break;
@@ -737,9 +748,7 @@ static void emit_store(struct tr *t, unsigned seg, unsigned size)
 	case 4: x64_store(&t->x, false, at, X_R15); break;
 	default: x64_store(&t->x, true, at, X_R15); break;
 	}
-	k->back = x64_len(&t->x);
-	t->slow = true;
-	t->hf_valid = false;
+	access_end(t, k);
 }
 
 /* The out-of-line pieces, after the hot code. */

@@ -49,6 +49,29 @@ RAXT_HEADER_END
 	xor edx, edx                            ; ZF=1 PF=1
 	rol al, cl
 	CHECK_FLAGS FL_ZF|FL_PF|FL_SF, FL_ZF|FL_PF, "rol keeps ZF/PF/SF"
+	; the same by an immediate in 64- and 32-bit registers (the translator's
+	; inline forms), after a flag producer of the same block (SUB: SF, CF)
+	; and after one it does not know (the CHECK's POPFQ)
+	mov rax, 0x8000000000000001
+	mov rdx, 1
+	sub rdx, 2                              ; SF=1 CF=1 ZF=0 AF=1
+	rol rax, 13                             ; CF = bit 0 = 0; OF = MSB ^ CF = 0
+	CHECK_EQ rax, 0x3000, "rol64 13 result"
+	CHECK_FLAGS FL_CF|FL_OF|FL_SF|FL_ZF|FL_AF, FL_SF|FL_AF, "rol64 13 keeps SF and AF from sub"
+	mov edx, 0x40000001
+	ror edx, 1                              ; 0xa0000000: CF = MSB = 1, OF = MSB ^ next = 1
+	CHECK_EQ rdx, 0xa0000000, "ror32 1 result"
+	CHECK_FLAGS FL_CF|FL_OF|FL_SF, FL_CF|FL_OF|FL_SF, "ror32 1 flags, SF kept"
+	mov rdx, 0xffffffff00000003
+	xor ecx, ecx                            ; ZF=1 PF=1
+	rol edx, 31                             ; 0x80000001: CF=1, OF = 1 ^ 1 = 0; upper half cleared
+	CHECK_EQ rdx, 0x80000001, "rol32 31 result"
+	CHECK_FLAGS FL_CF|FL_OF|FL_ZF|FL_PF, FL_CF|FL_ZF|FL_PF, "rol32 31 keeps ZF/PF from xor"
+	mov rdx, 0x8000000000000000
+	ror rdx, 63                             ; 1: CF = MSB = 0, OF = 0 ^ 0
+	ror rdx, 1                              ; back: CF = 1, OF = 1 ^ 0 = 1
+	CHECK_EQ rdx, 0x8000000000000000, "ror64 63 then 1 result"
+	CHECK_FLAGS FL_CF|FL_OF, FL_CF|FL_OF, "ror64 63 then 1 flags"
 
 	; RCL/RCR rotate through CF
 	ALUC "rcl8 1", 0x80, 1, {rcl al, cl}, 0x01, FL_CF|FL_OF, 1, FL_CF|FL_OF

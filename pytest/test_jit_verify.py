@@ -40,7 +40,7 @@ PLANT_STEPS = 2_000_000
 
 # The corpus forms the translator translates inline (jit.c's emit_insn):
 # MOV, ALU (with ADC/SBB), TEST, INC/DEC, LEA, MOVZX, MOVSXD, CMOV, SETcc,
-# IMUL, shifts, Jcc, JMP, CALL, RET, PUSH, POP; 64-bit register and memory
+# IMUL, shifts and rotates by an immediate, Jcc, JMP, CALL, RET, PUSH, POP; 64-bit register and memory
 # forms, 32-bit and byte register forms, every condition code of Jcc and a
 # few of CMOV (the condition code is the translator's emit_cond, the same
 # for CMOV, SETcc and Jcc).
@@ -53,7 +53,8 @@ INLINE_FORMS = [
     r"(mov_(EvGv|GvEv|EvIz)|test_(EvGv|EvIz)|movzx_GvE[bw]|movsxd_GvEd|imul_GvEv)-o64-(reg|mem)",
     r"(mov_(EvGv|GvEv)|movzx_GvEb|imul_GvEv|test_EvGv)-o32-reg",
     r"lea_GvM-o(64|32)-mem", r"mov_ZvIv_b8-o(64|32)",
-    r"(shl|shr|sar)_EvIb-o64-(reg|mem)", r"(shl|shr|sar)_EvIb-o32-reg",
+    r"(shl|shr|sar)_EvIb-o64-(reg|mem)", r"(shl|shr|sar)_EvIb-o32-reg", r"(rol|ror)_EvIb-o(64|32)-reg",
+    r"imul_GvEvI[zb]-o(64|32)-(reg|mem)",
     r"cmov(e|l|be|o|p|s)_GvEv-o64-(reg|mem)",
     r"set(e|l|be|o)_Eb-o8-(reg|mem)",
     r"j[a-z]+_Jb", r"jmp_Jz", r"call_Jz", r"ret",

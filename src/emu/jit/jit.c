@@ -507,6 +507,17 @@ void emu_jit_get_stats(const struct emu_jit *j, struct emu_jit_stats *s) { *s = 
 /* Unknown lazy operation (translation-time knowledge of the flags). */
 #define LF_UNKNOWN 0xffu
 
+/*
+ * The register cache: guest general registers held in host registers
+ * within a block, write-through (struct emu_cpu always has the value too,
+ * so a fault, a helper or an exit sees the guest's registers as they are
+ * and nothing is written back). The host registers are caller-saved ones
+ * the hot code uses for nothing else: a call forgets them all (a slow
+ * path's call reloads what it held on the way back).
+ */
+#define JIT_NREGS 6
+static const uint8_t cache_host[JIT_NREGS] = { X_RSI, X_RDI, X_R8, X_R9, X_R10, X_R11 };
+
 /* An out-of-line piece: jumped to from the hot code (from[]), emitted
  * after it. */
 enum cold_kind {
@@ -529,6 +540,7 @@ struct cold {
 	unsigned nfrom;
 	size_t back; /* where a slow path goes on */
 	struct jit_link *link;
+	int8_t held[JIT_NREGS]; /* COLD_LOAD/STORE: the register cache at back, reloaded after the call */
 };
 
 struct tr {
@@ -543,9 +555,12 @@ struct tr {
 	bool hf_valid, hf_nocf;
 	/* the lazy op the last flag-setting instruction stored (LF_UNKNOWN: not known) */
 	uint8_t lf_op, lf_size;
-	bool slow;       /* this instruction has a slow path (which may set ebp) */
-	bool flags_dead; /* a later register ALU op of the block replaces this one's flags unread */
-	bool ended;      /* the block left unconditionally */
+	bool slow;                /* this instruction has a slow path (which may set ebp) */
+	bool flags_dead;          /* a later register ALU op of the block replaces this one's flags unread */
+	bool ended;               /* the block left unconditionally */
+	int8_t held[JIT_NREGS];   /* the guest register cache_host[k] holds, -1 none */
+	uint32_t used[JIT_NREGS]; /* when each was last used (the least recent goes first) */
+	uint32_t clock;
 	struct cold cold[JIT_MAX_COLD];
 	unsigned ncold;
 	struct jit_insn d[EMU_BLOCK_MAX]; /* the descriptors the translation's header will hold */
@@ -718,6 +733,7 @@ static struct cold *access_begin(struct tr *t, enum cold_kind kind, unsigned seg
 static void access_end(struct tr *t, struct cold *k)
 {
 	k->back = x64_len(&t->x);
+	memcpy(k->held, t->held, sizeof(k->held));
 	t->slow = true;
 	t->hf_valid = false;
 }
@@ -771,6 +787,9 @@ static void emit_cold(struct tr *t)
 				emit_call_sh(t, SH_STORE);
 				x64_alu_rr(&t->x, false, X_OR, X_RBP, X_RAX);
 			}
+			for (unsigned r = 0; r < JIT_NREGS; r++) /* the call took the register cache */
+				if (k->held[r] >= 0)
+					x64_load(&t->x, true, cache_host[r], M(GPR((unsigned)k->held[r])));
 			x64_jmp_to(&t->x, k->back);
 			break;
 		case COLD_BREAK:
@@ -803,7 +822,71 @@ static void emit_cold(struct tr *t)
 	}
 }
 
-/* dst = the effective address of in (64-bit addressing; dst is not rcx). */
+/* ---- the register cache ---- */
+
+static void rc_reset(struct tr *t) { memset(t->held, -1, sizeof(t->held)); }
+
+static int rc_find(const struct tr *t, unsigned g)
+{
+	for (int k = 0; k < JIT_NREGS; k++)
+		if (t->held[k] == (int8_t)g)
+			return k;
+	return -1;
+}
+
+/* The slot of g: the one that holds it (*had), else a free one or the
+ * least recently used, given to g. */
+static unsigned rc_slot(struct tr *t, unsigned g, bool *had)
+{
+	int k = rc_find(t, g);
+	*had = k >= 0;
+	if (k < 0) {
+		k = 0;
+		for (int n = 0; n < JIT_NREGS; n++) {
+			if (t->held[n] < 0) {
+				k = n;
+				break;
+			}
+			if (t->used[n] < t->used[k])
+				k = n;
+		}
+		t->held[k] = (int8_t)g;
+	}
+	t->used[k] = ++t->clock;
+	return (unsigned)k;
+}
+
+/* The host register holding guest register g, loaded if it was not;
+ * valid until the next rc_slot (two calls in a row give two registers). */
+static unsigned reg_get(struct tr *t, unsigned g)
+{
+	bool had;
+	unsigned k = rc_slot(t, g, &had);
+	if (!had)
+		x64_load(&t->x, true, cache_host[k], M(GPR(g)));
+	return cache_host[k];
+}
+
+/* dst = guest register g (w: all of it, else the low half zero-extended) */
+static void reg_rd(struct tr *t, bool w, unsigned dst, unsigned g) { x64_mov_rr(&t->x, w, dst, reg_get(t, g)); }
+
+/* guest register g = all of src */
+static void reg_wr(struct tr *t, unsigned g, unsigned src)
+{
+	bool had;
+	x64_store(&t->x, true, M(GPR(g)), src);
+	x64_mov_rr(&t->x, true, cache_host[rc_slot(t, g, &had)], src);
+}
+
+/* Guest register g was written in memory only (a byte or a word of it). */
+static void reg_forget(struct tr *t, unsigned g)
+{
+	int k = rc_find(t, g);
+	if (k >= 0)
+		t->held[k] = -1;
+}
+
+/* dst = the effective address of in (64-bit addressing). */
 static void emit_ea(struct tr *t, const struct emu_insn *in, unsigned dst)
 {
 	int64_t disp = in->disp;
@@ -813,23 +896,27 @@ static void emit_ea(struct tr *t, const struct emu_insn *in, unsigned dst)
 	}
 	if (in->base == EMU_REG_NONE) {
 		x64_mov_imm(&t->x, dst, (uint64_t)disp);
-		disp = 0;
-	} else {
-		x64_load(&t->x, true, dst, M(GPR(in->base)));
+		if (in->index != EMU_REG_NONE)
+			x64_lea(&t->x, dst, x64_mi(dst, reg_get(t, in->index), in->scale, 0));
+		return;
 	}
-	if (in->index != EMU_REG_NONE) {
-		x64_load(&t->x, true, X_RCX, M(GPR(in->index)));
-		x64_lea(&t->x, dst, x64_mi(dst, X_RCX, in->scale, (int32_t)disp));
-	} else if (disp) {
-		x64_lea(&t->x, dst, x64_m(dst, (int32_t)disp));
-	}
+	unsigned base = reg_get(t, in->base);
+	if (in->index != EMU_REG_NONE)
+		x64_lea(&t->x, dst, x64_mi(base, reg_get(t, in->index), in->scale, (int32_t)disp));
+	else
+		x64_lea(&t->x, dst, x64_m(base, (int32_t)disp));
 }
 
 /* ---- flags and conditions ---- */
 
-/* Store the lazy flags of op over (a, b, result) in rax-free registers. */
+/* Store the lazy flags of op over (a, b, result) in rax-free registers
+ * (nothing when they are dead). */
 static void emit_lazy(struct tr *t, unsigned op, unsigned size, unsigned ra, unsigned rb, unsigned rres)
 {
+	if (t->flags_dead) { /* a later instruction of the block replaces them before anything reads them */
+		t->lf_op = LF_UNKNOWN;
+		return;
+	}
 	x64_store(&t->x, true, M(CPU(lf_a)), ra);
 	x64_store(&t->x, true, M(CPU(lf_b)), rb);
 	x64_store(&t->x, true, M(CPU(lf_res)), rres);
@@ -899,6 +986,7 @@ static unsigned emit_cond(struct tr *t, unsigned cc)
 			x64_test_rr(&t->x, size == 8, X_RAX, X_RAX);
 		break;
 	default:
+		rc_reset(t);
 		x64_mov_rr(&t->x, true, X_RDI, X_RBX);
 		x64_mov_imm(&t->x, X_RSI, cc);
 		emit_call_sh(t, SH_COND);
@@ -932,6 +1020,37 @@ static int32_t gpr8(const struct emu_insn *in, unsigned r)
 	return GPR(r);
 }
 
+/* Byte register r of in was written (in memory): its register is not cached any more. */
+static void gpr8_written(struct tr *t, const struct emu_insn *in, unsigned r)
+{
+	reg_forget(t, !(in->pfx & EMU_P_REX) && r >= 4 && r < 8 ? r - 4 : r);
+}
+
+/* dst = register r of in at operand size size (1: r names a byte register), zero-extended */
+static void reg_rd_sized(struct tr *t, const struct emu_insn *in, unsigned size, unsigned dst, unsigned r)
+{
+	if (size >= 4)
+		reg_rd(t, size == 8, dst, r);
+	else if (size == 1)
+		x64_load_zx8(&t->x, dst, M(gpr8(in, r)));
+	else
+		x64_load_zx16(&t->x, dst, M(GPR(r)));
+}
+
+/* Register r of in = src at operand size size (4: zero-extended, as src must be) */
+static void reg_wr_sized(struct tr *t, const struct emu_insn *in, unsigned size, unsigned r, unsigned src)
+{
+	if (size >= 4) {
+		reg_wr(t, r, src);
+	} else if (size == 1) {
+		x64_store8(&t->x, M(gpr8(in, r)), src);
+		gpr8_written(t, in, r);
+	} else {
+		x64_store16(&t->x, M(GPR(r)), src);
+		reg_forget(t, r);
+	}
+}
+
 static uint64_t mask_of(unsigned size) { return size == 8 ? ~0ull : 0xffffffffull; }
 
 /* The lazy op of ALU kind op. */
@@ -952,11 +1071,11 @@ static enum x64_alu host_op(enum x64_alu op, bool test) { return test ? X_AND : 
 static void emit_alu_reg(struct tr *t, enum x64_alu op, bool test, unsigned size, unsigned d, unsigned s, uint64_t imm)
 {
 	bool w = size == 8;
-	x64_load(&t->x, w, X_RAX, M(GPR(d)));
+	reg_rd(t, w, X_RAX, d);
 	if (s == X_NOREG)
 		x64_mov_imm(&t->x, X_RCX, imm & mask_of(size));
 	else
-		x64_load(&t->x, w, X_RCX, M(GPR(s)));
+		reg_rd(t, w, X_RCX, s);
 	bool live = !t->flags_dead;
 	if (live) {
 		x64_store(&t->x, true, M(CPU(lf_a)), X_RAX);
@@ -966,7 +1085,7 @@ static void emit_alu_reg(struct tr *t, enum x64_alu op, bool test, unsigned size
 	/* CMP as SUB and TEST as AND: the result goes to the lazy flags, not back */
 	x64_alu_rr(&t->x, w && !plant, host_op(op, test), X_RAX, X_RCX); /* the plant: a 32-bit ADD */
 	if (op != X_CMP && !test)
-		x64_store(&t->x, true, M(GPR(d)), X_RAX);
+		reg_wr(t, d, X_RAX);
 	t->hf_valid = true;
 	if (!live) { /* a later instruction of the block replaces these flags before anything reads them */
 		t->lf_op = LF_UNKNOWN;
@@ -990,7 +1109,7 @@ static void emit_alu_mem(struct tr *t, const struct emu_insn *in, enum x64_alu o
 		if (has_imm)
 			x64_mov_imm(&t->x, X_RCX, in->imm & mask_of(size));
 		else
-			x64_load(&t->x, w, X_RCX, M(GPR(in->reg)));
+			reg_rd(t, w, X_RCX, in->reg);
 		x64_alu_rr(&t->x, w, host_op(op, test), X_RAX, X_RCX);
 		x64_mov_rr(&t->x, true, X_R15, X_RAX);
 		if (writes)
@@ -998,23 +1117,18 @@ static void emit_alu_mem(struct tr *t, const struct emu_insn *in, enum x64_alu o
 		if (has_imm)
 			x64_mov_imm(&t->x, X_RCX, in->imm & mask_of(size));
 		else
-			x64_load(&t->x, w, X_RCX, M(GPR(in->reg)));
+			reg_rd(t, w, X_RCX, in->reg);
 		x64_load(&t->x, true, X_RDX, x64_m(X_RSP, 0));
 		emit_lazy(t, alu_lf(op), size, X_RDX, X_RCX, X_R15);
 	} else {
 		emit_load(t, in->seg, size, ACC_R);
 		x64_mov_rr(&t->x, true, X_RCX, X_RAX); /* b */
-		x64_load(&t->x, w, X_RAX, M(GPR(in->reg)));
-		x64_store(&t->x, true, M(CPU(lf_a)), X_RAX);
-		x64_store(&t->x, true, M(CPU(lf_b)), X_RCX);
+		reg_rd(t, w, X_RAX, in->reg);
+		x64_mov_rr(&t->x, true, X_RDX, X_RAX); /* a */
 		x64_alu_rr(&t->x, w, host_op(op, test), X_RAX, X_RCX);
 		if (writes)
-			x64_store(&t->x, true, M(GPR(in->reg)), X_RAX);
-		x64_store(&t->x, true, M(CPU(lf_res)), X_RAX);
-		x64_store_imm8(&t->x, M(CPU(lf_op)), (uint8_t)alu_lf(op));
-		x64_store_imm8(&t->x, M(CPU(lf_size)), (uint8_t)size);
-		t->lf_op = (uint8_t)alu_lf(op);
-		t->lf_size = (uint8_t)size;
+			reg_wr(t, in->reg, X_RAX);
+		emit_lazy(t, alu_lf(op), size, X_RDX, X_RCX, X_RAX);
 	}
 	emit_break_check(t);
 }
@@ -1024,15 +1138,15 @@ static void emit_shift_reg(struct tr *t, const struct emu_insn *in, enum x64_shi
 {
 	bool w = size == 8;
 	unsigned cnt = count & (w ? 63 : 31);
-	x64_load(&t->x, w, X_RAX, M(GPR(in->rm)));
+	reg_rd(t, w, X_RAX, in->rm);
 	if (!cnt) { /* nothing changes but a 32-bit register's upper half */
 		if (!w)
-			x64_store(&t->x, true, M(GPR(in->rm)), X_RAX);
+			reg_wr(t, in->rm, X_RAX);
 		return;
 	}
 	x64_mov_rr(&t->x, true, X_RDX, X_RAX);
 	x64_shift_ri(&t->x, w, op, X_RAX, (uint8_t)cnt);
-	x64_store(&t->x, true, M(GPR(in->rm)), X_RAX);
+	reg_wr(t, in->rm, X_RAX);
 	x64_mov_imm(&t->x, X_RCX, cnt);
 	emit_lazy(t, op == X_SHL ? LF_SHL : op == X_SHR ? LF_SHR : LF_SAR, size, X_RDX, X_RCX, X_RAX);
 	/* by one the host's flags are the model's (AF aside, which no condition reads);
@@ -1041,15 +1155,67 @@ static void emit_shift_reg(struct tr *t, const struct emu_insn *in, enum x64_shi
 	t->lf_op = LF_UNKNOWN;
 }
 
+/* ROL/ROR register by an immediate, as shift_calc and emu_rot_flags: CF
+ * and OF go to rflags, and the operation that set the other flags stays
+ * behind LF_ROT. */
+static void emit_rot_reg(struct tr *t, const struct emu_insn *in, bool ror, unsigned size, unsigned count)
+{
+	bool w = size == 8;
+	unsigned bits = size * 8, cnt = count & (bits - 1);
+	reg_rd(t, w, X_RAX, in->rm);
+	if (!cnt) { /* nothing changes but a 32-bit register's upper half */
+		if (!w)
+			reg_wr(t, in->rm, X_RAX);
+		return;
+	}
+	x64_shift_ri(&t->x, w, ror ? X_ROR : X_ROL, X_RAX, (uint8_t)cnt);
+	reg_wr(t, in->rm, X_RAX);
+	if (t->flags_dead) {
+		t->lf_op = LF_UNKNOWN;
+		return;
+	}
+	/* ROL: CF = bit 0, OF = the top bit ^ CF; ROR: CF = the top bit, OF = the top two bits' xor */
+	unsigned cf = ror ? X_RCX : X_RDX, of = ror ? X_RDX : X_RCX;
+	x64_mov_rr(&t->x, w, X_RCX, X_RAX);
+	x64_shift_ri(&t->x, w, X_SHR, X_RCX, (uint8_t)(bits - 1));
+	x64_mov_rr(&t->x, w, X_RDX, X_RAX);
+	if (ror)
+		x64_shift_ri(&t->x, w, X_SHR, X_RDX, (uint8_t)(bits - 2));
+	x64_alu_ri(&t->x, false, X_AND, X_RDX, 1);
+	x64_alu_rr(&t->x, false, X_XOR, of, cf);
+	x64_shift_ri(&t->x, false, X_SHL, of, 11);
+	x64_alu_rr(&t->x, false, X_OR, of, cf);
+	x64_load(&t->x, true, X_RAX, M(CPU(rflags)));
+	x64_alu_ri(&t->x, true, X_AND, X_RAX, (int32_t) ~(RFLAGS_CF | RFLAGS_OF));
+	x64_alu_rr(&t->x, true, X_OR, X_RAX, of);
+	x64_store(&t->x, true, M(CPU(rflags)), X_RAX);
+	if (t->lf_op != LF_UNKNOWN) { /* a lazy op of this block (never LF_NONE or LF_ROT) */
+		x64_store_imm8(&t->x, M(CPU(lf_op2)), t->lf_op);
+		x64_store_imm8(&t->x, M(CPU(lf_op)), LF_ROT);
+	} else { /* as emu_rot_flags: LF_NONE and LF_ROT stay */
+		x64_load_zx8(&t->x, X_RCX, M(CPU(lf_op)));
+		x64_test_rr(&t->x, false, X_RCX, X_RCX);
+		size_t none = x64_jcc_fwd(&t->x, X_CC_E);
+		x64_alu_ri(&t->x, false, X_CMP, X_RCX, LF_ROT);
+		size_t rot = x64_jcc_fwd(&t->x, X_CC_E);
+		x64_store8(&t->x, M(CPU(lf_op2)), X_RCX);
+		x64_store_imm8(&t->x, M(CPU(lf_op)), LF_ROT);
+		x64_patch(&t->x, none);
+		x64_patch(&t->x, rot);
+	}
+	t->lf_op = LF_UNKNOWN;
+}
+
 /* IMUL reg, reg (two-operand form), as imul_rr(). */
 static void emit_imul_reg(struct tr *t, const struct emu_insn *in, unsigned size)
 {
 	bool w = size == 8;
-	x64_load(&t->x, w, X_RAX, M(GPR(in->reg)));
-	x64_load(&t->x, w, X_RCX, M(GPR(in->rm)));
+	reg_rd(t, w, X_RAX, in->reg);
+	reg_rd(t, w, X_RCX, in->rm);
 	x64_imul_rr(&t->x, w, X_RAX, X_RCX);
-	x64_setcc_m(&t->x, X_CC_O, M(CPU(lf_cin)));
-	x64_store(&t->x, true, M(GPR(in->reg)), X_RAX);
+	if (!t->flags_dead)
+		x64_setcc_m(&t->x, X_CC_O, M(CPU(lf_cin)));
+	reg_wr(t, in->reg, X_RAX);
 	x64_alu_rr(&t->x, false, X_XOR, X_RCX, X_RCX);
 	emit_lazy(t, LF_MUL, size, X_RCX, X_RCX, X_RAX);
 	t->hf_valid = false;
@@ -1061,15 +1227,16 @@ static void emit_imul_imm(struct tr *t, const struct emu_insn *in, unsigned size
 {
 	bool w = size == 8;
 	if (in->mod == 3) {
-		x64_load(&t->x, w, X_RAX, M(GPR(in->rm)));
+		reg_rd(t, w, X_RAX, in->rm);
 	} else {
 		emit_ea(t, in, X_R14);
 		emit_load(t, in->seg, size, ACC_R);
 	}
 	x64_mov_imm(&t->x, X_RCX, in->imm & emu_mask(size));
 	x64_imul_rr(&t->x, w, X_RAX, X_RCX);
-	x64_setcc_m(&t->x, X_CC_O, M(CPU(lf_cin)));
-	x64_store(&t->x, true, M(GPR(in->reg)), X_RAX);
+	if (!t->flags_dead)
+		x64_setcc_m(&t->x, X_CC_O, M(CPU(lf_cin)));
+	reg_wr(t, in->reg, X_RAX);
 	x64_alu_rr(&t->x, false, X_XOR, X_RCX, X_RCX);
 	emit_lazy(t, LF_MUL, size, X_RCX, X_RCX, X_RAX);
 	t->hf_valid = false;
@@ -1080,6 +1247,7 @@ static void emit_imul_imm(struct tr *t, const struct emu_insn *in, unsigned size
 /* A call of the instruction's handler with emu_run_block's bookkeeping (SH_SYNC, SH_AFTER). */
 static void emit_generic(struct tr *t, const struct emu_insn *in)
 {
+	rc_reset(t);
 	x64_lea(&t->x, X_RSI, x64_rip(&t->tb->insn[t->i]));
 	emit_call_sh(t, SH_SYNC);
 	x64_mov_rr(&t->x, true, X_RDI, X_RBX);
@@ -1108,7 +1276,7 @@ static void emit_alu_gen(struct tr *t, const struct emu_insn *in, unsigned k, un
 	enum x64_alu op = test ? X_AND : k == X_CMP ? X_SUB : (enum x64_alu)k;
 	bool mem = in->mod != 3 && (dst_rm || !has_imm);
 	bool dst_mem = mem && dst_rm;
-	int32_t doff = size == 1 ? gpr8(in, dst_rm ? in->rm : dreg) : GPR(dst_rm ? in->rm : dreg);
+	unsigned dr = dst_rm ? in->rm : dreg;
 	if (carry) { /* CF before anything else (emu_cf) */
 		emit_cf(t, X_RAX);
 		x64_store(&t->x, true, SLOT_CIN, X_RAX);
@@ -1121,9 +1289,8 @@ static void emit_alu_gen(struct tr *t, const struct emu_insn *in, unsigned k, un
 		emit_load(t, in->seg, size, ACC_R);
 		x64_mov_rr(&t->x, true, X_RCX, X_RAX);
 	} else {
-		int32_t soff = size == 1 ? gpr8(in, dst_rm ? in->reg : in->rm) : GPR(dst_rm ? in->reg : in->rm);
 		(void)sreg;
-		emit_load_sized(t, size, X_RCX, M(soff));
+		reg_rd_sized(t, in, size, X_RCX, dst_rm ? in->reg : in->rm);
 	}
 	x64_store(&t->x, true, SLOT_B, X_RCX);
 	/* rax = a */
@@ -1132,7 +1299,7 @@ static void emit_alu_gen(struct tr *t, const struct emu_insn *in, unsigned k, un
 		emit_load(t, in->seg, size, writes ? ACC_W : ACC_R);
 		x64_load(&t->x, true, X_RCX, SLOT_B);
 	} else {
-		emit_load_sized(t, size, X_RAX, M(doff));
+		reg_rd_sized(t, in, size, X_RAX, dr);
 	}
 	x64_store(&t->x, true, SLOT_A, X_RAX);
 	if (carry) {
@@ -1151,10 +1318,8 @@ static void emit_alu_gen(struct tr *t, const struct emu_insn *in, unsigned k, un
 			x64_mov_rr(&t->x, true, X_R15, X_RAX);
 			emit_store(t, in->seg, size); /* may fault: the flags after */
 			x64_mov_rr(&t->x, true, X_RAX, X_R15);
-		} else if (size == 1) {
-			x64_store8(&t->x, M(doff), X_RAX);
 		} else {
-			x64_store(&t->x, true, M(doff), X_RAX);
+			reg_wr_sized(t, in, size, dr, X_RAX);
 		}
 	}
 	/* the lazy flags, as alu_flags stores them */
@@ -1182,7 +1347,6 @@ static void emit_alu_gen(struct tr *t, const struct emu_insn *in, unsigned k, un
 static void emit_incdec(struct tr *t, const struct emu_insn *in, unsigned size, bool dec)
 {
 	bool w = size == 8, mem = in->mod != 3;
-	int32_t off = size == 1 ? gpr8(in, in->rm) : GPR(in->rm);
 	emit_cf(t, X_RAX);
 	bool exact = t->hf_valid && !mem;     /* the host's CF is the guest's: the INC below keeps it */
 	if (emu_plant == EMU_PLANT_JIT_INC) { /* the plant: CF cleared */
@@ -1194,7 +1358,7 @@ static void emit_incdec(struct tr *t, const struct emu_insn *in, unsigned size, 
 		emit_ea(t, in, X_R14);
 		emit_load(t, in->seg, size, ACC_W);
 	} else {
-		emit_load_sized(t, size, X_RAX, M(off));
+		reg_rd_sized(t, in, size, X_RAX, in->rm);
 	}
 	x64_store(&t->x, true, SLOT_A, X_RAX);
 	x64_mov_rr(&t->x, true, X_R15, X_RAX);
@@ -1207,10 +1371,8 @@ static void emit_incdec(struct tr *t, const struct emu_insn *in, unsigned size, 
 	}
 	if (mem)
 		emit_store(t, in->seg, size);
-	else if (size == 1)
-		x64_store8(&t->x, M(off), X_R15);
 	else
-		x64_store(&t->x, true, M(off), X_R15);
+		reg_wr_sized(t, in, size, in->rm, X_R15);
 	t->hf_valid = exact;
 	t->hf_nocf = !mem; /* the host's INC/DEC: OF SF ZF AF PF (CF is lf_cin) */
 	x64_store(&t->x, true, M(CPU(lf_res)), X_R15);
@@ -1235,7 +1397,7 @@ static void emit_mov8(struct tr *t, const struct emu_insn *in, bool to_rm, bool 
 			x64_mov_imm(&t->x, X_RAX, in->imm & 0xff);
 		else
 			x64_load_zx8(&t->x, X_RAX, M(gpr8(in, to_rm ? in->reg : in->rm)));
-		x64_store8(&t->x, M(gpr8(in, to_rm ? in->rm : in->reg)), X_RAX);
+		reg_wr_sized(t, in, 1, to_rm ? in->rm : in->reg, X_RAX);
 		return;
 	}
 	emit_ea(t, in, X_R14);
@@ -1247,7 +1409,7 @@ static void emit_mov8(struct tr *t, const struct emu_insn *in, bool to_rm, bool 
 		emit_store(t, in->seg, 1);
 	} else {
 		emit_load(t, in->seg, 1, ACC_R);
-		x64_store8(&t->x, M(gpr8(in, in->reg)), X_RAX);
+		reg_wr_sized(t, in, 1, in->reg, X_RAX);
 	}
 	emit_break_check(t);
 }
@@ -1256,6 +1418,7 @@ static void emit_mov8(struct tr *t, const struct emu_insn *in, bool to_rm, bool 
  * REG_OP): its handler called directly, without the bookkeeping. */
 static void emit_direct(struct tr *t, const struct emu_insn *in)
 {
+	rc_reset(t);
 	x64_mov_rr(&t->x, true, X_RDI, X_RBX);
 	x64_lea(&t->x, X_RSI, x64_rip(&t->tb->insn[t->i].in));
 	x64_mov_imm(&t->x, X_RAX, (uint64_t)(uintptr_t)emu_handlers[in->row]);
@@ -1340,46 +1503,46 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 #define SZ(name)            \
 	case FOP_##name##4: \
 	case FOP_##name##8
-		SZ(mov_EvGv_R) : x64_load(&t->x, in->osz == 8, X_RAX, M(GPR(in->reg)));
-		x64_store(&t->x, true, M(GPR(in->rm)), X_RAX);
+		SZ(mov_EvGv_R) : reg_rd(t, in->osz == 8, X_RAX, in->reg);
+		reg_wr(t, in->rm, X_RAX);
 		t->hf_valid = hf;
 		t->hf_nocf = nocf;
 		return true;
-		SZ(mov_GvEv_R) : x64_load(&t->x, in->osz == 8, X_RAX, M(GPR(in->rm)));
-		x64_store(&t->x, true, M(GPR(in->reg)), X_RAX);
+		SZ(mov_GvEv_R) : reg_rd(t, in->osz == 8, X_RAX, in->rm);
+		reg_wr(t, in->reg, X_RAX);
 		t->hf_valid = hf;
 		t->hf_nocf = nocf;
 		return true;
 		SZ(mov_EvIz_R) : x64_mov_imm(&t->x, X_RAX, in->imm & mask_of(in->osz));
-		x64_store(&t->x, true, M(GPR(in->rm)), X_RAX);
+		reg_wr(t, in->rm, X_RAX);
 		t->hf_valid = hf;
 		t->hf_nocf = nocf;
 		return true;
 		SZ(mov_ZvIv) : x64_mov_imm(&t->x, X_RAX, in->imm & mask_of(in->osz));
-		x64_store(&t->x, true, M(GPR(in->opreg)), X_RAX);
+		reg_wr(t, in->opreg, X_RAX);
 		t->hf_valid = hf;
 		t->hf_nocf = nocf;
 		return true;
 		SZ(lea) : emit_ea(t, in, X_RAX);
 		if (in->osz == 4)
 			x64_mov_rr(&t->x, false, X_RAX, X_RAX);
-		x64_store(&t->x, true, M(GPR(in->reg)), X_RAX);
+		reg_wr(t, in->reg, X_RAX);
 		t->hf_valid = hf;
 		t->hf_nocf = nocf;
 		return true;
 		SZ(movzxb_R) : x64_load_zx8(&t->x, X_RAX, M(gpr8(in, in->rm)));
-		x64_store(&t->x, true, M(GPR(in->reg)), X_RAX);
+		reg_wr(t, in->reg, X_RAX);
 		t->hf_valid = hf;
 		t->hf_nocf = nocf;
 		return true;
 		SZ(movzxw_R) : x64_load_zx16(&t->x, X_RAX, M(GPR(in->rm)));
-		x64_store(&t->x, true, M(GPR(in->reg)), X_RAX);
+		reg_wr(t, in->reg, X_RAX);
 		t->hf_valid = hf;
 		t->hf_nocf = nocf;
 		return true;
 	case FOP_movsxd_R:
-		x64_load_sx32(&t->x, X_RAX, M(GPR(in->rm)));
-		x64_store(&t->x, true, M(GPR(in->reg)), X_RAX);
+		x64_movsxd_rr(&t->x, X_RAX, reg_get(t, in->rm));
+		reg_wr(t, in->reg, X_RAX);
 		t->hf_valid = hf;
 		t->hf_nocf = nocf;
 		return true;
@@ -1422,7 +1585,9 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 		}
 		emit_direct(t, in);
 		return true;
-		SZ(rol_I_R) : SZ(ror_I_R) : emit_direct(t, in);
+		SZ(rol_I_R) : emit_rot_reg(t, in, false, in->osz, (unsigned)in->imm);
+		return true;
+		SZ(ror_I_R) : emit_rot_reg(t, in, true, in->osz, (unsigned)in->imm);
 		return true;
 		SZ(cmov_R) :
 		{
@@ -1430,10 +1595,10 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 			t->hf_nocf = nocf;
 			unsigned cc = emit_cond(t, in->op & 15);
 			bool w = in->osz == 8;
-			x64_load(&t->x, w, X_RAX, M(GPR(in->rm)));
-			x64_load(&t->x, w, X_RCX, M(GPR(in->reg)));
+			reg_rd(t, w, X_RAX, in->rm);
+			reg_rd(t, w, X_RCX, in->reg);
 			x64_cmov_rr(&t->x, w, cc, X_RCX, X_RAX); /* the 32-bit form zero-extends either way */
-			x64_store(&t->x, true, M(GPR(in->reg)), X_RCX);
+			reg_wr(t, in->reg, X_RCX);
 			t->hf_valid = t->hf_valid && cc == (in->op & 15u);
 			t->hf_nocf = t->hf_nocf && cc == (in->op & 15u);
 			return true;
@@ -1443,13 +1608,14 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 		t->hf_nocf = nocf;
 		unsigned cc = emit_cond(t, in->op & 15);
 		x64_setcc_m(&t->x, cc, M(gpr8(in, in->rm)));
+		gpr8_written(t, in, in->rm);
 		t->hf_valid = t->hf_valid && cc == (in->op & 15u);
 		t->hf_nocf = t->hf_nocf && cc == (in->op & 15u);
 		return true;
 	}
 		/* memory forms */
 		SZ(mov_EvGv_M) : emit_ea(t, in, X_R14);
-		x64_load(&t->x, in->osz == 8, X_R15, M(GPR(in->reg)));
+		reg_rd(t, in->osz == 8, X_R15, in->reg);
 		emit_store(t, in->seg, in->osz);
 		emit_break_check(t);
 		return true;
@@ -1460,24 +1626,24 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 		return true;
 		SZ(mov_GvEv_M) : emit_ea(t, in, X_R14);
 		emit_load(t, in->seg, in->osz, ACC_R);
-		x64_store(&t->x, true, M(GPR(in->reg)), X_RAX);
+		reg_wr(t, in->reg, X_RAX);
 		emit_break_check(t);
 		return true;
 		SZ(movzxb_M) : emit_ea(t, in, X_R14);
 		emit_load(t, in->seg, 1, ACC_R);
-		x64_store(&t->x, true, M(GPR(in->reg)), X_RAX);
+		reg_wr(t, in->reg, X_RAX);
 		emit_break_check(t);
 		return true;
 		SZ(movzxw_M) : emit_ea(t, in, X_R14);
 		emit_load(t, in->seg, 2, ACC_R);
-		x64_store(&t->x, true, M(GPR(in->reg)), X_RAX);
+		reg_wr(t, in->reg, X_RAX);
 		emit_break_check(t);
 		return true;
 	case FOP_movsxd_M:
 		emit_ea(t, in, X_R14);
 		emit_load(t, in->seg, 4, ACC_R);
 		x64_movsxd_rr(&t->x, X_RAX, X_RAX);
-		x64_store(&t->x, true, M(GPR(in->reg)), X_RAX);
+		reg_wr(t, in->reg, X_RAX);
 		emit_break_check(t);
 		return true;
 		SZ(cmov_M) :
@@ -1487,9 +1653,9 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 			emit_load(t, in->seg, in->osz, ACC_R);
 			x64_mov_rr(&t->x, true, X_R15, X_RAX);
 			unsigned cc = emit_cond(t, in->op & 15);
-			x64_load(&t->x, w, X_RCX, M(GPR(in->reg)));
+			reg_rd(t, w, X_RCX, in->reg);
 			x64_cmov_rr(&t->x, w, cc, X_RCX, X_R15);
-			x64_store(&t->x, true, M(GPR(in->reg)), X_RCX);
+			reg_wr(t, in->reg, X_RCX);
 			emit_break_check(t);
 			return true;
 		}
@@ -1503,19 +1669,19 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 		return true;
 	}
 	case FOP_push: /* emu_push: the value first (PUSH RSP pushes the old one) */
-		x64_load(&t->x, true, X_R15, M(GPR(in->opreg)));
-		x64_load(&t->x, true, X_R14, M(GPR(RAX_REG_RSP)));
+		reg_rd(t, true, X_R15, in->opreg);
+		reg_rd(t, true, X_R14, RAX_REG_RSP);
 		x64_lea(&t->x, X_R14, x64_m(X_R14, -8));
 		emit_store(t, RAX_SEG_SS, 8);
-		x64_store(&t->x, true, M(GPR(RAX_REG_RSP)), X_R14);
+		reg_wr(t, RAX_REG_RSP, X_R14);
 		emit_break_check(t);
 		return true;
 	case FOP_pop: /* emu_pop, then the register (POP RSP loads the value) */
-		x64_load(&t->x, true, X_R14, M(GPR(RAX_REG_RSP)));
+		reg_rd(t, true, X_R14, RAX_REG_RSP);
 		emit_load(t, RAX_SEG_SS, 8, ACC_R);
 		x64_lea(&t->x, X_RCX, x64_m(X_R14, 8));
-		x64_store(&t->x, true, M(GPR(RAX_REG_RSP)), X_RCX);
-		x64_store(&t->x, true, M(GPR(in->opreg)), X_RAX);
+		reg_wr(t, RAX_REG_RSP, X_RCX);
+		reg_wr(t, in->opreg, X_RAX);
 		emit_break_check(t);
 		return true;
 	/* branches */
@@ -1553,10 +1719,10 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 		if (!canonical(target))
 			break;
 		x64_mov_imm(&t->x, X_R15, t->fall);
-		x64_load(&t->x, true, X_R14, M(GPR(RAX_REG_RSP)));
+		reg_rd(t, true, X_R14, RAX_REG_RSP);
 		x64_lea(&t->x, X_R14, x64_m(X_R14, -8));
 		emit_store(t, RAX_SEG_SS, 8);
-		x64_store(&t->x, true, M(GPR(RAX_REG_RSP)), X_R14);
+		reg_wr(t, RAX_REG_RSP, X_R14);
 		x64_test_rr(&t->x, false, X_RBP, X_RBP); /* the push broke: leave at the target */
 		struct cold *k = cold_new(t, COLD_BREAK);
 		k->fall = target;
@@ -1569,7 +1735,7 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 		return true;
 	}
 	case FOP_ret: { /* emu_pop, then emu_branch (#GP on a non-canonical target) */
-		x64_load(&t->x, true, X_R14, M(GPR(RAX_REG_RSP)));
+		reg_rd(t, true, X_R14, RAX_REG_RSP);
 		emit_load(t, RAX_SEG_SS, 8, ACC_R);
 		x64_mov_rr(&t->x, true, X_RCX, X_RAX);
 		x64_shift_ri(&t->x, true, X_SHL, X_RCX, 16);
@@ -1577,7 +1743,7 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 		x64_alu_rr(&t->x, true, X_CMP, X_RCX, X_RAX);
 		cold_jcc(t, cold_new(t, COLD_GP), X_CC_NE);
 		x64_lea(&t->x, X_RCX, x64_m(X_R14, 8));
-		x64_store(&t->x, true, M(GPR(RAX_REG_RSP)), X_RCX);
+		reg_wr(t, RAX_REG_RSP, X_RCX);
 		x64_test_rr(&t->x, false, X_RBP, X_RBP); /* the pop broke: leave at the target */
 		cold_jcc(t, cold_new(t, COLD_BREAK_RAX), X_CC_NE);
 		t->slow = false;
@@ -1620,15 +1786,25 @@ static bool fop_quiet(uint8_t f)
 	}
 }
 
-/* Whether fop is a register ALU form that sets every status flag (emit_alu_reg). */
-static bool fop_sets_flags(uint8_t f)
+/* Whether instruction k of b is a register form that sets every status
+ * flag without reading one, and cannot fault or leave the block: the
+ * register ALU forms, IMUL and shifts by a nonzero immediate. */
+static bool sets_flags(const struct emu_block *b, unsigned k)
 {
+	uint8_t f = b->fop[k];
+	const struct emu_insn *in = &b->insn[k];
 #define W(k)                                                                                                     \
 	(f == FOP_##k##_EvGv_R4 || f == FOP_##k##_EvGv_R8 || f == FOP_##k##_GvEv_R4 || f == FOP_##k##_GvEv_R8 || \
 	 f == FOP_##k##_EvIz_R4 || f == FOP_##k##_EvIz_R8)
-	return W(add) || W(or) || W(and) || W(sub) || W(xor) || W(cmp) || f == FOP_test_EvGv_R4 ||
-		f == FOP_test_EvGv_R8;
+	if (W(add) || W(or) || W(and) || W(sub) || W(xor) || W(cmp) || f == FOP_test_EvGv_R4 || f == FOP_test_EvGv_R8 ||
+	    f == FOP_imul_R4 || f == FOP_imul_R8)
+		return true;
 #undef W
+	if (f == FOP_shl_I_R4 || f == FOP_shr_I_R4 || f == FOP_sar_I_R4)
+		return (in->imm & 31) != 0;
+	if (f == FOP_shl_I_R8 || f == FOP_shr_I_R8 || f == FOP_sar_I_R8)
+		return (in->imm & 63) != 0;
+	return false;
 }
 
 /* The flags instruction i of b sets are replaced, unread, by a later one of
@@ -1638,7 +1814,7 @@ static bool flags_dead_after(const struct emu_block *b, unsigned i)
 	if (emu_plant == EMU_PLANT_JIT)
 		return false; /* the plant's ADD must show in the flags too */
 	for (unsigned k = i + 1; k < b->n; k++) {
-		if (fop_sets_flags(b->fop[k]))
+		if (sets_flags(b, k))
 			return true;
 		if (!fop_quiet(b->fop[k]))
 			return false;
@@ -1659,6 +1835,7 @@ static size_t translate(struct emu_jit *j, struct emu_cpu *c, const struct emu_b
 	t.n = b->n;
 	t.start = c->rip;
 	t.lf_op = LF_UNKNOWN;
+	rc_reset(&t);
 	x64_init(&t.x, scratch + head, (size_t)(j->scratch + JIT_SCRATCH_SIZE - scratch) - head,
 		 (uint64_t)(uintptr_t)tb + head);
 	/* the chained entry: the run loop's checks before a whole run */

@@ -43,7 +43,7 @@ enum x64_cc { X_CC_O, X_CC_NO, X_CC_B, X_CC_AE, X_CC_E, X_CC_NE, X_CC_BE, X_CC_A
 /* The group-1 ALU operations by their ModRM.reg digit (same order as alu.h's K_*). */
 enum x64_alu { X_ADD = 0, X_OR = 1, X_ADC = 2, X_SBB = 3, X_AND = 4, X_SUB = 5, X_XOR = 6, X_CMP = 7 };
 /* Group-2 shifts by their ModRM.reg digit. */
-enum x64_shift { X_SHL = 4, X_SHR = 5, X_SAR = 7 };
+enum x64_shift { X_ROL = 0, X_ROR = 1, X_SHL = 4, X_SHR = 5, X_SAR = 7 };
 
 struct x64_buf {
 	uint8_t *p, *start, *end;

@@ -95,6 +95,49 @@ RAXT_HEADER_END
 	cmp eax, [rel var]
 	CHECK_ARITH FL_AF, "cmp r32 m32 flags"     ; 0x10 - 2: nibble borrow
 
+	; conditions read at the start of a block (zf_cf: its first instructions
+	; are SETcc), entered after different flag producers: a translator that
+	; guesses the producer it first saw must check its guess each time
+	stc
+	xor eax, eax                            ; LOGIC: ZF=1 CF=0
+	call zf_cf
+	CHECK_EQ rax, 1, "block entered after xor: ZF CF"
+	mov edx, 1
+	sub edx, 2                              ; SUB: ZF=0 CF=1
+	call zf_cf
+	CHECK_EQ rax, 2, "block entered after sub: ZF CF"
+	mov rdx, -1
+	add rdx, 1                              ; ADD: ZF=1 CF=1
+	call zf_cf
+	CHECK_EQ rax, 3, "block entered after add: ZF CF"
+	stc
+	mov dl, 0xff
+	inc dl                                  ; INC: ZF=1, CF kept
+	call zf_cf
+	CHECK_EQ rax, 3, "block entered after inc: ZF CF"
+	mov edx, 1
+	sub edx, 2
+	push 0x41                               ; POPFQ: ZF=1 CF=1, whatever was lazy
+	popfq
+	call zf_cf
+	CHECK_EQ rax, 3, "block entered after popfq: ZF CF"
+	mov eax, 1
+	mov edx, 5
+	cmp eax, edx                            ; SUB again, other operands: ZF=0 CF=1
+	call zf_cf
+	CHECK_EQ rax, 2, "block entered after cmp: ZF CF"
+
 	RAXT_DONE
+
+	align 4096                              ; a page of its own: no data written near it
+zf_cf:                                          ; rax = ZF | CF << 1
+	setz al
+	setc dl
+	movzx eax, al
+	movzx edx, dl
+	lea eax, [rax + rdx * 2]
+	ret
+	align 4096
+
 RAXT_RUNTIME
 var: dq 0

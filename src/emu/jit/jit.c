@@ -506,6 +506,8 @@ void emu_jit_get_stats(const struct emu_jit *j, struct emu_jit_stats *s) { *s = 
 
 /* Unknown lazy operation (translation-time knowledge of the flags). */
 #define LF_UNKNOWN 0xffu
+/* The lazy op the block was entered with: no instruction of it has set the flags yet. */
+#define LF_ENTRY 0xfeu
 
 /*
  * The register cache: guest general registers held in host registers
@@ -530,6 +532,7 @@ enum cold_kind {
 	COLD_TAKEN,     /* a handler branched to rax: leave (chained unless it broke) */
 	COLD_GP,        /* #GP(0) at this instruction */
 	COLD_OUT,       /* the chained entry's checks failed: to the run loop at the block's start */
+	COLD_COND,      /* al = emu_cond(c, target); back */
 };
 
 struct cold {
@@ -554,6 +557,7 @@ struct tr {
 	 * (hf_nocf: all of them but CF) */
 	bool hf_valid, hf_nocf;
 	/* the lazy op the last flag-setting instruction stored (LF_UNKNOWN: not known) */
+	uint8_t entry_op, entry_size; /* c->lf_op and c->lf_size when the block was translated */
 	uint8_t lf_op, lf_size;
 	bool slow;                /* this instruction has a slow path (which may set ebp) */
 	bool flags_dead;          /* a later register ALU op of the block replaces this one's flags unread */
@@ -767,6 +771,16 @@ static void emit_store(struct tr *t, unsigned seg, unsigned size)
 	access_end(t, k);
 }
 
+/* After a slow path's call: the register cache as it was at k->back. */
+static void emit_reload(struct tr *t, const struct cold *k)
+{
+	for (unsigned r = 0; r < JIT_NREGS; r++)
+		if (k->held[r] >= 0)
+			x64_load(&t->x, true, cache_host[r], M(GPR((unsigned)k->held[r])));
+}
+
+static void emit_cond_call(struct tr *t, unsigned cc);
+
 /* The out-of-line pieces, after the hot code. */
 static void emit_cold(struct tr *t)
 {
@@ -787,9 +801,7 @@ static void emit_cold(struct tr *t)
 				emit_call_sh(t, SH_STORE);
 				x64_alu_rr(&t->x, false, X_OR, X_RBP, X_RAX);
 			}
-			for (unsigned r = 0; r < JIT_NREGS; r++) /* the call took the register cache */
-				if (k->held[r] >= 0)
-					x64_load(&t->x, true, cache_host[r], M(GPR((unsigned)k->held[r])));
+			emit_reload(t, k);
 			x64_jmp_to(&t->x, k->back);
 			break;
 		case COLD_BREAK:
@@ -812,6 +824,11 @@ static void emit_cold(struct tr *t)
 		case COLD_GP:
 			emit_helper_args(t, k->i);
 			emit_call_sh(t, SH_GP);
+			break;
+		case COLD_COND:
+			emit_cond_call(t, (unsigned)k->target);
+			emit_reload(t, k);
+			x64_jmp_to(&t->x, k->back);
 			break;
 		case COLD_OUT:
 			emit_icount(t, 0);
@@ -946,6 +963,60 @@ static void emit_op_sized(struct tr *t, unsigned size, enum x64_alu op, unsigned
 		x64_alu_rm(&t->x, size == 8, op, dst, m);
 }
 
+/* The host's flags as the lazy op over lf_a, lf_b (lf_cin) and lf_res set
+ * them (CF, OF, SF, ZF and PF as the guest's); false for an op that has
+ * no such form. */
+static bool emit_lazy_flags(struct tr *t, unsigned op, unsigned size)
+{
+	switch (op) {
+	case LF_SUB: /* the host's CMP over the same operands sets the same flags */
+	case LF_ADD:
+		emit_load_sized(t, size, X_RAX, M(CPU(lf_a)));
+		emit_op_sized(t, size, op == LF_ADD ? X_ADD : X_CMP, X_RAX, M(CPU(lf_b)));
+		return true;
+	case LF_ADC: /* the same with the carry in */
+	case LF_SBB:
+		x64_load_zx8(&t->x, X_RCX, M(CPU(lf_cin)));
+		emit_load_sized(t, size, X_RAX, M(CPU(lf_a)));
+		x64_bt_ri(&t->x, false, X_RCX, 0);
+		emit_op_sized(t, size, op == LF_ADC ? X_ADC : X_SBB, X_RAX, M(CPU(lf_b)));
+		return true;
+	case LF_INC: /* CF from before, the rest as the host's INC/DEC sets them */
+	case LF_DEC:
+		x64_load_zx8(&t->x, X_RCX, M(CPU(lf_cin)));
+		emit_load_sized(t, size, X_RAX, M(CPU(lf_a)));
+		x64_bt_ri(&t->x, false, X_RCX, 0);
+		if (size == 1)
+			x64_incdec8(&t->x, op == LF_DEC, X_RAX);
+		else
+			x64_incdec(&t->x, size == 8, op == LF_DEC, X_RAX);
+		return true;
+	case LF_LOGIC: /* CF = OF = 0, SF ZF PF of the result */
+		emit_load_sized(t, size, X_RAX, M(CPU(lf_res)));
+		if (size == 1)
+			x64_alu8_rr(&t->x, X_AND, X_RAX, X_RAX);
+		else
+			x64_test_rr(&t->x, size == 8, X_RAX, X_RAX);
+		return true;
+	default: return false;
+	}
+}
+
+/* Whether emit_lazy_flags has a form for op. */
+static bool lazy_flags_inline(unsigned op)
+{
+	return op == LF_SUB || op == LF_ADD || op == LF_ADC || op == LF_SBB || op == LF_INC || op == LF_DEC ||
+		op == LF_LOGIC;
+}
+
+/* emu_cond's answer in al (0 or 1): the registers the call takes are lost. */
+static void emit_cond_call(struct tr *t, unsigned cc)
+{
+	x64_mov_rr(&t->x, true, X_RDI, X_RBX);
+	x64_mov_imm(&t->x, X_RSI, cc);
+	emit_call_sh(t, SH_COND);
+}
+
 /* Host flags that decide guest condition cc; returns the host condition
  * to test (cc itself, or NE over emu_cond's answer). */
 static unsigned emit_cond(struct tr *t, unsigned cc)
@@ -954,48 +1025,30 @@ static unsigned emit_cond(struct tr *t, unsigned cc)
 	bool cf = (cc & 0xe) == X_CC_B || (cc & 0xe) == X_CC_BE;
 	if (t->hf_valid || (t->hf_nocf && !cf))
 		return cc;
-	unsigned size = t->lf_size;
-	switch (t->lf_op) {
-	case LF_SUB: /* the host's CMP over the same operands sets the same flags */
-	case LF_ADD:
-		emit_load_sized(t, size, X_RAX, M(CPU(lf_a)));
-		emit_op_sized(t, size, t->lf_op == LF_ADD ? X_ADD : X_CMP, X_RAX, M(CPU(lf_b)));
-		break;
-	case LF_ADC: /* the same with the carry in */
-	case LF_SBB:
-		x64_load_zx8(&t->x, X_RCX, M(CPU(lf_cin)));
-		emit_load_sized(t, size, X_RAX, M(CPU(lf_a)));
-		x64_bt_ri(&t->x, false, X_RCX, 0);
-		emit_op_sized(t, size, t->lf_op == LF_ADC ? X_ADC : X_SBB, X_RAX, M(CPU(lf_b)));
-		break;
-	case LF_INC: /* CF from before, the rest as the host's INC/DEC sets them */
-	case LF_DEC:
-		x64_load_zx8(&t->x, X_RCX, M(CPU(lf_cin)));
-		emit_load_sized(t, size, X_RAX, M(CPU(lf_a)));
-		x64_bt_ri(&t->x, false, X_RCX, 0);
-		if (size == 1)
-			x64_incdec8(&t->x, t->lf_op == LF_DEC, X_RAX);
-		else
-			x64_incdec(&t->x, size == 8, t->lf_op == LF_DEC, X_RAX);
-		break;
-	case LF_LOGIC: /* CF = OF = 0, SF ZF PF of the result */
-		emit_load_sized(t, size, X_RAX, M(CPU(lf_res)));
-		if (size == 1)
-			x64_alu8_rr(&t->x, X_AND, X_RAX, X_RAX);
-		else
-			x64_test_rr(&t->x, size == 8, X_RAX, X_RAX);
-		break;
-	default:
-		rc_reset(t);
-		x64_mov_rr(&t->x, true, X_RDI, X_RBX);
-		x64_mov_imm(&t->x, X_RSI, cc);
-		emit_call_sh(t, SH_COND);
-		x64_movzx8_rr(&t->x, X_RAX, X_RAX); /* a bool: only al is defined */
+	if (t->lf_op == LF_ENTRY && lazy_flags_inline(t->entry_op)) {
+		/* the lazy op the block was entered with, as it was when it was
+		 * translated; emu_cond out of line when it is another */
+		struct cold *k = cold_new(t, COLD_COND);
+		k->target = cc;
+		x64_cmp_m16i(&t->x, M(CPU(lf_op)), (uint16_t)(t->entry_op | t->entry_size << 8));
+		cold_jcc(t, k, X_CC_NE);
+		emit_lazy_flags(t, t->entry_op, t->entry_size);
+		x64_setcc_r8(&t->x, cc, X_RAX);
+		k->back = x64_len(&t->x);
+		memcpy(k->held, t->held, sizeof(k->held));
+		x64_movzx8_rr(&t->x, X_RAX, X_RAX);
 		x64_test_rr(&t->x, false, X_RAX, X_RAX);
 		return X_CC_NE;
 	}
-	t->hf_valid = true;
-	return cc;
+	if (t->lf_op != LF_ENTRY && emit_lazy_flags(t, t->lf_op, t->lf_size)) {
+		t->hf_valid = true;
+		return cc;
+	}
+	rc_reset(t);
+	emit_cond_call(t, cc);
+	x64_movzx8_rr(&t->x, X_RAX, X_RAX); /* a bool: only al is defined */
+	x64_test_rr(&t->x, false, X_RAX, X_RAX);
+	return X_CC_NE;
 }
 
 /* r = the guest's CF (0 or 1; r is rax or rcx), as emu_cf() */
@@ -1189,7 +1242,7 @@ static void emit_rot_reg(struct tr *t, const struct emu_insn *in, bool ror, unsi
 	x64_alu_ri(&t->x, true, X_AND, X_RAX, (int32_t) ~(RFLAGS_CF | RFLAGS_OF));
 	x64_alu_rr(&t->x, true, X_OR, X_RAX, of);
 	x64_store(&t->x, true, M(CPU(rflags)), X_RAX);
-	if (t->lf_op != LF_UNKNOWN) { /* a lazy op of this block (never LF_NONE or LF_ROT) */
+	if (t->lf_op != LF_UNKNOWN && t->lf_op != LF_ENTRY) { /* a lazy op of this block (never LF_NONE or LF_ROT) */
 		x64_store_imm8(&t->x, M(CPU(lf_op2)), t->lf_op);
 		x64_store_imm8(&t->x, M(CPU(lf_op)), LF_ROT);
 	} else { /* as emu_rot_flags: LF_NONE and LF_ROT stay */
@@ -1423,6 +1476,7 @@ static void emit_direct(struct tr *t, const struct emu_insn *in)
 	x64_lea(&t->x, X_RSI, x64_rip(&t->tb->insn[t->i].in));
 	x64_mov_imm(&t->x, X_RAX, (uint64_t)(uintptr_t)emu_handlers[in->row]);
 	x64_call_r(&t->x, X_RAX);
+	t->hf_valid = t->hf_nocf = false;
 	t->lf_op = LF_UNKNOWN;
 }
 
@@ -1754,7 +1808,10 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 	}
 	case FOP_planted:
 	case FOP_dbgbreak: return false; /* only the block runner has these */
-	default: return emit_other(t, in) || (emit_generic(t, in), true);
+	default: /* the host's flags as they were: ADC, SBB, INC and DEC read CF before anything else */
+		t->hf_valid = hf;
+		t->hf_nocf = nocf;
+		return emit_other(t, in) || (emit_generic(t, in), true);
 #undef ALU_CASES
 #undef SZ
 	}
@@ -1834,7 +1891,9 @@ static size_t translate(struct emu_jit *j, struct emu_cpu *c, const struct emu_b
 	t.tb = tb;
 	t.n = b->n;
 	t.start = c->rip;
-	t.lf_op = LF_UNKNOWN;
+	t.lf_op = LF_ENTRY;
+	t.entry_op = c->lf_op;
+	t.entry_size = c->lf_size;
 	rc_reset(&t);
 	x64_init(&t.x, scratch + head, (size_t)(j->scratch + JIT_SCRATCH_SIZE - scratch) - head,
 		 (uint64_t)(uintptr_t)tb + head);

@@ -193,6 +193,13 @@ void x64_cmp_m8i(struct x64_buf *b, struct x64_mem m, uint8_t imm)
 	x64_u8(b, imm);
 }
 
+void x64_cmp_m16i(struct x64_buf *b, struct x64_mem m, uint16_t imm)
+{
+	op_rm(b, OP_66, 0x81, X_CMP, m);
+	x64_u8(b, (uint8_t)imm);
+	x64_u8(b, (uint8_t)(imm >> 8));
+}
+
 void x64_test_rr(struct x64_buf *b, bool w, unsigned a, unsigned c) { op_rr(b, w ? OP_W : 0, 0x85, c, a); }
 void x64_lea(struct x64_buf *b, unsigned dst, struct x64_mem m) { op_rm(b, OP_W, 0x8d, dst, m); }
 

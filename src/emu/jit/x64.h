@@ -99,6 +99,7 @@ void x64_alu_rm(struct x64_buf *b, bool w, enum x64_alu op, unsigned dst, struct
 void x64_alu_ri(struct x64_buf *b, bool w, enum x64_alu op, unsigned dst, int32_t imm);      /* op dst, imm */
 void x64_or_r8m(struct x64_buf *b, unsigned dst, struct x64_mem m);                          /* or r8, byte [m] */
 void x64_cmp_m8i(struct x64_buf *b, struct x64_mem m, uint8_t imm);                          /* cmp byte [m], imm8 */
+void x64_cmp_m16i(struct x64_buf *b, struct x64_mem m, uint16_t imm);                        /* cmp word [m], imm16 */
 void x64_test_rr(struct x64_buf *b, bool w, unsigned a, unsigned c);                         /* test a, c */
 void x64_lea(struct x64_buf *b, unsigned dst, struct x64_mem m);                             /* lea r64, [m] */
 void x64_shift_ri(struct x64_buf *b, bool w, enum x64_shift op, unsigned dst, uint8_t cnt);

@@ -235,6 +235,8 @@ static void data_reset(struct emu_jit *j)
 #define SEG_BASE(seg) (CPU(s.seg) + (int32_t)((seg) * sizeof(struct rax_segment) + offsetof(struct rax_segment, base)))
 #define BLK(field) ((int32_t)offsetof(struct emu_block, field))
 #define LINK(field) ((int32_t)offsetof(struct jit_link, field))
+/* lf_op and lf_size are stored and compared as one word */
+_Static_assert(offsetof(struct emu_cpu, lf_size) == offsetof(struct emu_cpu, lf_op) + 1, "lf_size follows lf_op");
 
 _Static_assert(sizeof(struct emu_tlb_entry) == 24, "the TLB probe scales the index by 3 * 8");
 _Static_assert(offsetof(struct emu_tlb_entry, tag) == 0 && offsetof(struct emu_tlb_entry, host) == 8 &&
@@ -511,11 +513,14 @@ void emu_jit_get_stats(const struct emu_jit *j, struct emu_jit_stats *s) { *s = 
 
 /*
  * The register cache: guest general registers held in host registers
- * within a block, write-through (struct emu_cpu always has the value too,
- * so a fault, a helper or an exit sees the guest's registers as they are
- * and nothing is written back). The host registers are caller-saved ones
- * the hot code uses for nothing else: a call forgets them all (a slow
- * path's call reloads what it held on the way back).
+ * within a block. A register written is stored back (made clean) before
+ * anything else may look at struct emu_cpu's copy: before every call
+ * (handlers, C helpers: a fault longjmps from them), before every exit
+ * from the block, and before the instruction reads or writes a byte or
+ * word of it in memory; a cold piece stores what was dirty where it was
+ * jumped to. The host registers are caller-saved ones the hot code uses
+ * for nothing else: a call in the hot code forgets them all, a slow
+ * path's call reloads what they held on the way back.
  */
 #define JIT_NREGS 6
 static const uint8_t cache_host[JIT_NREGS] = { X_RSI, X_RDI, X_R8, X_R9, X_R10, X_R11 };
@@ -543,7 +548,8 @@ struct cold {
 	unsigned nfrom;
 	size_t back; /* where a slow path goes on */
 	struct jit_link *link;
-	int8_t held[JIT_NREGS]; /* COLD_LOAD/STORE: the register cache at back, reloaded after the call */
+	int8_t held[JIT_NREGS]; /* the register cache where it was jumped to (and at back) */
+	uint8_t dirty;          /* which of them to store first */
 };
 
 struct tr {
@@ -556,13 +562,14 @@ struct tr {
 	/* the host's flags hold the guest's, as the last lazy op left them
 	 * (hf_nocf: all of them but CF) */
 	bool hf_valid, hf_nocf;
-	/* the lazy op the last flag-setting instruction stored (LF_UNKNOWN: not known) */
 	uint8_t entry_op, entry_size; /* c->lf_op and c->lf_size when the block was translated */
+	/* the lazy op the last flag-setting instruction stored (LF_UNKNOWN: not known) */
 	uint8_t lf_op, lf_size;
 	bool slow;                /* this instruction has a slow path (which may set ebp) */
 	bool flags_dead;          /* a later register ALU op of the block replaces this one's flags unread */
 	bool ended;               /* the block left unconditionally */
 	int8_t held[JIT_NREGS];   /* the guest register cache_host[k] holds, -1 none */
+	uint8_t dirty;            /* bit k: cache_host[k] is newer than struct emu_cpu's copy */
 	uint32_t used[JIT_NREGS]; /* when each was last used (the least recent goes first) */
 	uint32_t clock;
 	struct cold cold[JIT_MAX_COLD];
@@ -570,6 +577,101 @@ struct tr {
 	struct jit_insn d[EMU_BLOCK_MAX]; /* the descriptors the translation's header will hold */
 	bool overflow;                    /* too many cold pieces or links */
 };
+
+/* ---- the register cache ---- */
+
+/* Store the dirty registers of held (a bit mask of dirty). */
+static void rc_store(struct tr *t, const int8_t *held, uint8_t dirty)
+{
+	for (unsigned k = 0; k < JIT_NREGS; k++)
+		if (dirty & (1u << k))
+			x64_store(&t->x, true, M(GPR((unsigned)held[k])), cache_host[k]);
+}
+
+/* Every register written is stored back; the cache stays. */
+static void rc_flush(struct tr *t)
+{
+	rc_store(t, t->held, t->dirty);
+	t->dirty = 0;
+}
+
+/* Forget the cache (after a call took the registers; flushed before). */
+static void rc_reset(struct tr *t)
+{
+	memset(t->held, -1, sizeof(t->held));
+	t->dirty = 0;
+}
+
+static int rc_find(const struct tr *t, unsigned g)
+{
+	for (int k = 0; k < JIT_NREGS; k++)
+		if (t->held[k] == (int8_t)g)
+			return k;
+	return -1;
+}
+
+/* The slot of g: the one that holds it (*had), else a free one or the
+ * least recently used (stored back first when dirty), given to g. */
+static unsigned rc_slot(struct tr *t, unsigned g, bool *had)
+{
+	int k = rc_find(t, g);
+	*had = k >= 0;
+	if (k < 0) {
+		k = 0;
+		for (int n = 0; n < JIT_NREGS; n++) {
+			if (t->held[n] < 0) {
+				k = n;
+				break;
+			}
+			if (t->used[n] < t->used[k])
+				k = n;
+		}
+		if (t->dirty & (1u << k))
+			x64_store(&t->x, true, M(GPR((unsigned)t->held[k])), cache_host[k]);
+		t->dirty &= (uint8_t) ~(1u << k);
+		t->held[k] = (int8_t)g;
+	}
+	t->used[k] = ++t->clock;
+	return (unsigned)k;
+}
+
+/* The host register holding guest register g, loaded if it was not;
+ * valid until the next rc_slot (two calls in a row give two registers). */
+static unsigned reg_get(struct tr *t, unsigned g)
+{
+	bool had;
+	unsigned k = rc_slot(t, g, &had);
+	if (!had)
+		x64_load(&t->x, true, cache_host[k], M(GPR(g)));
+	return cache_host[k];
+}
+
+/* dst = guest register g (w: all of it, else the low half zero-extended) */
+static void reg_rd(struct tr *t, bool w, unsigned dst, unsigned g) { x64_mov_rr(&t->x, w, dst, reg_get(t, g)); }
+
+/* guest register g = all of src (stored back later) */
+static void reg_wr(struct tr *t, unsigned g, unsigned src)
+{
+	bool had;
+	unsigned k = rc_slot(t, g, &had);
+	x64_mov_rr(&t->x, true, cache_host[k], src);
+	t->dirty |= (uint8_t)(1u << k);
+}
+
+/* Guest register g's copy in struct emu_cpu is to be read or written
+ * directly (a byte or a word of it): stored back first, and forgotten
+ * when it is to be written. */
+static void reg_mem(struct tr *t, unsigned g, bool write)
+{
+	int k = rc_find(t, g);
+	if (k < 0)
+		return;
+	if (t->dirty & (1u << k))
+		x64_store(&t->x, true, M(GPR(g)), cache_host[k]);
+	t->dirty &= (uint8_t) ~(1u << k);
+	if (write)
+		t->held[k] = -1;
+}
 
 static struct cold *cold_new(struct tr *t, enum cold_kind kind)
 {
@@ -594,6 +696,8 @@ static void cold_jcc(struct tr *t, struct cold *k, unsigned cc)
 		k->from[k->nfrom++] = x64_jcc_fwd(&t->x, cc);
 	else
 		t->overflow = true;
+	memcpy(k->held, t->held, sizeof(k->held)); /* the same at each jump of one instruction's */
+	k->dirty = t->dirty;
 }
 
 static struct jit_link *link_new(struct tr *t, uint64_t target)
@@ -737,7 +841,6 @@ static struct cold *access_begin(struct tr *t, enum cold_kind kind, unsigned seg
 static void access_end(struct tr *t, struct cold *k)
 {
 	k->back = x64_len(&t->x);
-	memcpy(k->held, t->held, sizeof(k->held));
 	t->slow = true;
 	t->hf_valid = false;
 }
@@ -788,6 +891,7 @@ static void emit_cold(struct tr *t)
 		struct cold *k = &t->cold[n];
 		for (unsigned f = 0; f < k->nfrom; f++)
 			x64_patch(&t->x, k->from[f]);
+		rc_store(t, k->held, k->dirty); /* before a call or an exit */
 		switch (k->kind) {
 		case COLD_LOAD:
 		case COLD_STORE: /* rax (the value), rdx (broke) = jit_load(c, d, r12, r14); jit_store(c, d, r12, r14, r15) */
@@ -839,70 +943,6 @@ static void emit_cold(struct tr *t)
 	}
 }
 
-/* ---- the register cache ---- */
-
-static void rc_reset(struct tr *t) { memset(t->held, -1, sizeof(t->held)); }
-
-static int rc_find(const struct tr *t, unsigned g)
-{
-	for (int k = 0; k < JIT_NREGS; k++)
-		if (t->held[k] == (int8_t)g)
-			return k;
-	return -1;
-}
-
-/* The slot of g: the one that holds it (*had), else a free one or the
- * least recently used, given to g. */
-static unsigned rc_slot(struct tr *t, unsigned g, bool *had)
-{
-	int k = rc_find(t, g);
-	*had = k >= 0;
-	if (k < 0) {
-		k = 0;
-		for (int n = 0; n < JIT_NREGS; n++) {
-			if (t->held[n] < 0) {
-				k = n;
-				break;
-			}
-			if (t->used[n] < t->used[k])
-				k = n;
-		}
-		t->held[k] = (int8_t)g;
-	}
-	t->used[k] = ++t->clock;
-	return (unsigned)k;
-}
-
-/* The host register holding guest register g, loaded if it was not;
- * valid until the next rc_slot (two calls in a row give two registers). */
-static unsigned reg_get(struct tr *t, unsigned g)
-{
-	bool had;
-	unsigned k = rc_slot(t, g, &had);
-	if (!had)
-		x64_load(&t->x, true, cache_host[k], M(GPR(g)));
-	return cache_host[k];
-}
-
-/* dst = guest register g (w: all of it, else the low half zero-extended) */
-static void reg_rd(struct tr *t, bool w, unsigned dst, unsigned g) { x64_mov_rr(&t->x, w, dst, reg_get(t, g)); }
-
-/* guest register g = all of src */
-static void reg_wr(struct tr *t, unsigned g, unsigned src)
-{
-	bool had;
-	x64_store(&t->x, true, M(GPR(g)), src);
-	x64_mov_rr(&t->x, true, cache_host[rc_slot(t, g, &had)], src);
-}
-
-/* Guest register g was written in memory only (a byte or a word of it). */
-static void reg_forget(struct tr *t, unsigned g)
-{
-	int k = rc_find(t, g);
-	if (k >= 0)
-		t->held[k] = -1;
-}
-
 /* dst = the effective address of in (64-bit addressing). */
 static void emit_ea(struct tr *t, const struct emu_insn *in, unsigned dst)
 {
@@ -937,8 +977,8 @@ static void emit_lazy(struct tr *t, unsigned op, unsigned size, unsigned ra, uns
 	x64_store(&t->x, true, M(CPU(lf_a)), ra);
 	x64_store(&t->x, true, M(CPU(lf_b)), rb);
 	x64_store(&t->x, true, M(CPU(lf_res)), rres);
-	x64_store_imm8(&t->x, M(CPU(lf_op)), (uint8_t)op);
-	x64_store_imm8(&t->x, M(CPU(lf_size)), (uint8_t)size);
+	x64_store16_imm(&t->x, M(CPU(lf_op)),
+			(uint16_t)(op | size << 8)); /* one store: read as one by the entry check */
 	t->lf_op = (uint8_t)op;
 	t->lf_size = (uint8_t)size;
 }
@@ -1035,7 +1075,6 @@ static unsigned emit_cond(struct tr *t, unsigned cc)
 		emit_lazy_flags(t, t->entry_op, t->entry_size);
 		x64_setcc_r8(&t->x, cc, X_RAX);
 		k->back = x64_len(&t->x);
-		memcpy(k->held, t->held, sizeof(k->held));
 		x64_movzx8_rr(&t->x, X_RAX, X_RAX);
 		x64_test_rr(&t->x, false, X_RAX, X_RAX);
 		return X_CC_NE;
@@ -1044,6 +1083,7 @@ static unsigned emit_cond(struct tr *t, unsigned cc)
 		t->hf_valid = true;
 		return cc;
 	}
+	rc_flush(t);
 	rc_reset(t);
 	emit_cond_call(t, cc);
 	x64_movzx8_rr(&t->x, X_RAX, X_RAX); /* a bool: only al is defined */
@@ -1065,18 +1105,20 @@ static void emit_cf(struct tr *t, unsigned r)
 
 /* ---- the forms ---- */
 
-/* Offset of 8-bit register r of in (AH..BH without REX). */
-static int32_t gpr8(const struct emu_insn *in, unsigned r)
+/* 8-bit register r of in (AH..BH without REX) in struct emu_cpu, to be
+ * read or written there (reg_mem) */
+static struct x64_mem gpr8_mem(struct tr *t, const struct emu_insn *in, unsigned r, bool write)
 {
-	if (!(in->pfx & EMU_P_REX) && r >= 4 && r < 8)
-		return GPR(r - 4) + 1;
-	return GPR(r);
+	bool high = !(in->pfx & EMU_P_REX) && r >= 4 && r < 8;
+	reg_mem(t, high ? r - 4 : r, write);
+	return M(high ? GPR(r - 4) + 1 : GPR(r));
 }
 
-/* Byte register r of in was written (in memory): its register is not cached any more. */
-static void gpr8_written(struct tr *t, const struct emu_insn *in, unsigned r)
+/* The same for a word of register r */
+static struct x64_mem gpr16_mem(struct tr *t, unsigned r, bool write)
 {
-	reg_forget(t, !(in->pfx & EMU_P_REX) && r >= 4 && r < 8 ? r - 4 : r);
+	reg_mem(t, r, write);
+	return M(GPR(r));
 }
 
 /* dst = register r of in at operand size size (1: r names a byte register), zero-extended */
@@ -1085,9 +1127,9 @@ static void reg_rd_sized(struct tr *t, const struct emu_insn *in, unsigned size,
 	if (size >= 4)
 		reg_rd(t, size == 8, dst, r);
 	else if (size == 1)
-		x64_load_zx8(&t->x, dst, M(gpr8(in, r)));
+		x64_load_zx8(&t->x, dst, gpr8_mem(t, in, r, false));
 	else
-		x64_load_zx16(&t->x, dst, M(GPR(r)));
+		x64_load_zx16(&t->x, dst, gpr16_mem(t, r, false));
 }
 
 /* Register r of in = src at operand size size (4: zero-extended, as src must be) */
@@ -1096,11 +1138,9 @@ static void reg_wr_sized(struct tr *t, const struct emu_insn *in, unsigned size,
 	if (size >= 4) {
 		reg_wr(t, r, src);
 	} else if (size == 1) {
-		x64_store8(&t->x, M(gpr8(in, r)), src);
-		gpr8_written(t, in, r);
+		x64_store8(&t->x, gpr8_mem(t, in, r, true), src);
 	} else {
-		x64_store16(&t->x, M(GPR(r)), src);
-		reg_forget(t, r);
+		x64_store16(&t->x, gpr16_mem(t, r, true), src);
 	}
 }
 
@@ -1300,6 +1340,7 @@ static void emit_imul_imm(struct tr *t, const struct emu_insn *in, unsigned size
 /* A call of the instruction's handler with emu_run_block's bookkeeping (SH_SYNC, SH_AFTER). */
 static void emit_generic(struct tr *t, const struct emu_insn *in)
 {
+	rc_flush(t);
 	rc_reset(t);
 	x64_lea(&t->x, X_RSI, x64_rip(&t->tb->insn[t->i]));
 	emit_call_sh(t, SH_SYNC);
@@ -1312,6 +1353,33 @@ static void emit_generic(struct tr *t, const struct emu_insn *in)
 	cold_jcc(t, cold_new(t, COLD_TAKEN), X_CC_NE);
 	t->hf_valid = false;
 	t->lf_op = LF_UNKNOWN;
+}
+
+/* A value an instruction keeps across its own code: in a stack slot when
+ * a slow path (a call) may come between, else in a register that nothing
+ * else of the instruction uses. */
+struct kept {
+	bool in_reg;
+	unsigned r;
+	struct x64_mem slot;
+};
+
+static struct kept keep(bool slow, struct x64_mem slot, unsigned r) { return (struct kept){ !slow, r, slot }; }
+
+static void keep_put(struct tr *t, struct kept k, unsigned src)
+{
+	if (k.in_reg)
+		x64_mov_rr(&t->x, true, k.r, src);
+	else
+		x64_store(&t->x, true, k.slot, src);
+}
+
+static void keep_get(struct tr *t, unsigned dst, struct kept k)
+{
+	if (k.in_reg)
+		x64_mov_rr(&t->x, true, dst, k.r);
+	else
+		x64_load(&t->x, true, dst, k.slot);
 }
 
 /*
@@ -1330,9 +1398,10 @@ static void emit_alu_gen(struct tr *t, const struct emu_insn *in, unsigned k, un
 	bool mem = in->mod != 3 && (dst_rm || !has_imm);
 	bool dst_mem = mem && dst_rm;
 	unsigned dr = dst_rm ? in->rm : dreg;
+	struct kept ka = keep(mem, SLOT_A, X_R14), kb = keep(mem, SLOT_B, X_R15), kc = keep(mem, SLOT_CIN, X_RDX);
 	if (carry) { /* CF before anything else (emu_cf) */
 		emit_cf(t, X_RAX);
-		x64_store(&t->x, true, SLOT_CIN, X_RAX);
+		keep_put(t, kc, X_RAX);
 	}
 	/* rcx = b */
 	if (has_imm) {
@@ -1345,18 +1414,18 @@ static void emit_alu_gen(struct tr *t, const struct emu_insn *in, unsigned k, un
 		(void)sreg;
 		reg_rd_sized(t, in, size, X_RCX, dst_rm ? in->reg : in->rm);
 	}
-	x64_store(&t->x, true, SLOT_B, X_RCX);
+	keep_put(t, kb, X_RCX);
 	/* rax = a */
 	if (dst_mem) {
 		emit_ea(t, in, X_R14);
 		emit_load(t, in->seg, size, writes ? ACC_W : ACC_R);
-		x64_load(&t->x, true, X_RCX, SLOT_B);
+		keep_get(t, X_RCX, kb);
 	} else {
 		reg_rd_sized(t, in, size, X_RAX, dr);
 	}
-	x64_store(&t->x, true, SLOT_A, X_RAX);
+	keep_put(t, ka, X_RAX);
 	if (carry) {
-		x64_load(&t->x, true, X_RDX, SLOT_CIN);
+		keep_get(t, X_RDX, kc);
 		if (emu_plant == EMU_PLANT_JIT_ADC && k == X_ADC)
 			x64_alu_rr(&t->x, false, X_XOR, X_RDX, X_RDX); /* the plant: no carry in */
 		x64_bt_ri(&t->x, false, X_RDX, 0);
@@ -1382,12 +1451,12 @@ static void emit_alu_gen(struct tr *t, const struct emu_insn *in, unsigned k, un
 		: (k == X_SUB || k == X_CMP) ? LF_SUB
 					     : LF_LOGIC;
 	x64_store(&t->x, true, M(CPU(lf_res)), X_RAX);
-	x64_load(&t->x, true, X_RCX, SLOT_A);
+	keep_get(t, X_RCX, ka);
 	x64_store(&t->x, true, M(CPU(lf_a)), X_RCX);
-	x64_load(&t->x, true, X_RCX, SLOT_B);
+	keep_get(t, X_RCX, kb);
 	x64_store(&t->x, true, M(CPU(lf_b)), X_RCX);
 	if (carry) {
-		x64_load(&t->x, true, X_RCX, SLOT_CIN);
+		keep_get(t, X_RCX, kc);
 		x64_store8(&t->x, M(CPU(lf_cin)), X_RCX);
 	}
 	x64_store16_imm(&t->x, M(CPU(lf_op)), (uint16_t)(lf | size << 8));
@@ -1396,24 +1465,32 @@ static void emit_alu_gen(struct tr *t, const struct emu_insn *in, unsigned k, un
 	emit_break_check(t);
 }
 
+/* ALU kind k (8: TEST; not ADC or SBB) of register r with an immediate
+ * at size 4 or 8: emit_alu_reg's form. */
+static void emit_alu_imm(struct tr *t, const struct emu_insn *in, unsigned k, unsigned size, unsigned r)
+{
+	emit_alu_reg(t, k == 8 ? X_AND : (enum x64_alu)k, k == 8, size, r, X_NOREG, in->imm);
+}
+
 /* INC/DEC r/m, as incdec(): CF kept (lf_cin) */
 static void emit_incdec(struct tr *t, const struct emu_insn *in, unsigned size, bool dec)
 {
 	bool w = size == 8, mem = in->mod != 3;
+	struct kept ka = keep(mem, SLOT_A, X_R14), kc = keep(mem, SLOT_CIN, X_RDX);
 	emit_cf(t, X_RAX);
 	bool exact = t->hf_valid && !mem;     /* the host's CF is the guest's: the INC below keeps it */
 	if (emu_plant == EMU_PLANT_JIT_INC) { /* the plant: CF cleared */
 		x64_alu_rr(&t->x, false, X_XOR, X_RAX, X_RAX);
 		exact = false;
 	}
-	x64_store(&t->x, true, SLOT_CIN, X_RAX);
+	keep_put(t, kc, X_RAX);
 	if (mem) {
 		emit_ea(t, in, X_R14);
 		emit_load(t, in->seg, size, ACC_W);
 	} else {
 		reg_rd_sized(t, in, size, X_RAX, in->rm);
 	}
-	x64_store(&t->x, true, SLOT_A, X_RAX);
+	keep_put(t, ka, X_RAX);
 	x64_mov_rr(&t->x, true, X_R15, X_RAX);
 	if (size == 1) {
 		x64_u8(&t->x, 0x41); /* inc/dec r15b */
@@ -1429,11 +1506,11 @@ static void emit_incdec(struct tr *t, const struct emu_insn *in, unsigned size, 
 	t->hf_valid = exact;
 	t->hf_nocf = !mem; /* the host's INC/DEC: OF SF ZF AF PF (CF is lf_cin) */
 	x64_store(&t->x, true, M(CPU(lf_res)), X_R15);
-	x64_load(&t->x, true, X_RCX, SLOT_A);
+	keep_get(t, X_RCX, ka);
 	x64_store(&t->x, true, M(CPU(lf_a)), X_RCX);
 	x64_mov_imm(&t->x, X_RCX, 1);
 	x64_store(&t->x, true, M(CPU(lf_b)), X_RCX);
-	x64_load(&t->x, true, X_RCX, SLOT_CIN);
+	keep_get(t, X_RCX, kc);
 	x64_store8(&t->x, M(CPU(lf_cin)), X_RCX);
 	unsigned lf = dec ? LF_DEC : LF_INC;
 	x64_store16_imm(&t->x, M(CPU(lf_op)), (uint16_t)(lf | size << 8));
@@ -1449,7 +1526,7 @@ static void emit_mov8(struct tr *t, const struct emu_insn *in, bool to_rm, bool 
 		if (has_imm)
 			x64_mov_imm(&t->x, X_RAX, in->imm & 0xff);
 		else
-			x64_load_zx8(&t->x, X_RAX, M(gpr8(in, to_rm ? in->reg : in->rm)));
+			x64_load_zx8(&t->x, X_RAX, gpr8_mem(t, in, to_rm ? in->reg : in->rm, false));
 		reg_wr_sized(t, in, 1, to_rm ? in->rm : in->reg, X_RAX);
 		return;
 	}
@@ -1458,7 +1535,7 @@ static void emit_mov8(struct tr *t, const struct emu_insn *in, bool to_rm, bool 
 		if (has_imm)
 			x64_mov_imm(&t->x, X_R15, in->imm & 0xff);
 		else
-			x64_load_zx8(&t->x, X_R15, M(gpr8(in, in->reg)));
+			x64_load_zx8(&t->x, X_R15, gpr8_mem(t, in, in->reg, false));
 		emit_store(t, in->seg, 1);
 	} else {
 		emit_load(t, in->seg, 1, ACC_R);
@@ -1471,6 +1548,7 @@ static void emit_mov8(struct tr *t, const struct emu_insn *in, bool to_rm, bool 
  * REG_OP): its handler called directly, without the bookkeeping. */
 static void emit_direct(struct tr *t, const struct emu_insn *in)
 {
+	rc_flush(t);
 	rc_reset(t);
 	x64_mov_rr(&t->x, true, X_RDI, X_RBX);
 	x64_lea(&t->x, X_RSI, x64_rip(&t->tb->insn[t->i].in));
@@ -1497,6 +1575,8 @@ static bool emit_other(struct tr *t, const struct emu_insn *in)
 		return emit_alu_gen(t, in, k, 1, true, 0, true, 0), true;         \
 	if (h == emu_h_##name##_ALIb)                                             \
 		return emit_alu_gen(t, in, k, 1, false, 0, true, 0), true;        \
+	if (h == emu_h_##name##_rAXIz && vok && k != X_ADC && k != X_SBB)         \
+		return emit_alu_imm(t, in, k, v, RAX_REG_RAX), true;              \
 	if (h == emu_h_##name##_rAXIz && vok)                                     \
 		return emit_alu_gen(t, in, k, v, false, 0, true, 0), true;
 	ALU_OTHER(add, X_ADD)
@@ -1520,10 +1600,12 @@ static bool emit_other(struct tr *t, const struct emu_insn *in)
 		return emit_alu_gen(t, in, 8, 1, true, 0, true, 0), true;
 	if (h == emu_h_test_ALIb)
 		return emit_alu_gen(t, in, 8, 1, false, 0, true, 0), true;
+	if (h == emu_h_test_EvIz && vok && in->mod == 3)
+		return emit_alu_imm(t, in, 8, v, in->rm), true;
 	if (h == emu_h_test_EvIz && vok)
 		return emit_alu_gen(t, in, 8, v, true, 0, true, 0), true;
 	if (h == emu_h_test_rAXIz && vok)
-		return emit_alu_gen(t, in, 8, v, false, 0, true, 0), true;
+		return emit_alu_imm(t, in, 8, v, RAX_REG_RAX), true;
 	if (h == emu_h_inc_Ev && vok)
 		return emit_incdec(t, in, v, false), true;
 	if (h == emu_h_dec_Ev && vok)
@@ -1584,12 +1666,12 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 		t->hf_valid = hf;
 		t->hf_nocf = nocf;
 		return true;
-		SZ(movzxb_R) : x64_load_zx8(&t->x, X_RAX, M(gpr8(in, in->rm)));
+		SZ(movzxb_R) : x64_load_zx8(&t->x, X_RAX, gpr8_mem(t, in, in->rm, false));
 		reg_wr(t, in->reg, X_RAX);
 		t->hf_valid = hf;
 		t->hf_nocf = nocf;
 		return true;
-		SZ(movzxw_R) : x64_load_zx16(&t->x, X_RAX, M(GPR(in->rm)));
+		SZ(movzxw_R) : x64_load_zx16(&t->x, X_RAX, gpr16_mem(t, in->rm, false));
 		reg_wr(t, in->reg, X_RAX);
 		t->hf_valid = hf;
 		t->hf_nocf = nocf;
@@ -1661,8 +1743,7 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 		t->hf_valid = hf;
 		t->hf_nocf = nocf;
 		unsigned cc = emit_cond(t, in->op & 15);
-		x64_setcc_m(&t->x, cc, M(gpr8(in, in->rm)));
-		gpr8_written(t, in, in->rm);
+		x64_setcc_m(&t->x, cc, gpr8_mem(t, in, in->rm, true));
 		t->hf_valid = t->hf_valid && cc == (in->op & 15u);
 		t->hf_nocf = t->hf_nocf && cc == (in->op & 15u);
 		return true;
@@ -1761,6 +1842,7 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 		if (!canonical(target))
 			break;
 		if (target != t->fall) {
+			rc_flush(t);
 			emit_direct_exit(t, target, t->i + 1, link_new(t, target));
 			t->ended = true;
 		}
@@ -1783,6 +1865,7 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 		cold_jcc(t, k, X_CC_NE);
 		t->slow = false;
 		if (target != t->fall) {
+			rc_flush(t);
 			emit_direct_exit(t, target, t->i + 1, link_new(t, target));
 			t->ended = true;
 		}
@@ -1923,6 +2006,7 @@ static size_t translate(struct emu_jit *j, struct emu_cpu *c, const struct emu_b
 	}
 	if (!t.ended) {
 		t.i = b->n - 1;
+		rc_flush(&t);
 		emit_direct_exit(&t, rip, b->n, link_new(&t, rip));
 	}
 	emit_cold(&t);

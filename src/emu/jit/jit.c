@@ -649,13 +649,26 @@ static unsigned reg_get(struct tr *t, unsigned g)
 /* dst = guest register g (w: all of it, else the low half zero-extended) */
 static void reg_rd(struct tr *t, bool w, unsigned dst, unsigned g) { x64_mov_rr(&t->x, w, dst, reg_get(t, g)); }
 
-/* guest register g = all of src (stored back later) */
-static void reg_wr(struct tr *t, unsigned g, unsigned src)
+/* The host register for a new value of all of guest register g (stored back later). */
+static unsigned reg_def(struct tr *t, unsigned g)
 {
 	bool had;
 	unsigned k = rc_slot(t, g, &had);
-	x64_mov_rr(&t->x, true, cache_host[k], src);
 	t->dirty |= (uint8_t)(1u << k);
+	return cache_host[k];
+}
+
+/* Guest register g (held) was changed in its host register. */
+static void reg_dirty(struct tr *t, unsigned g) { t->dirty |= (uint8_t)(1u << rc_find(t, g)); }
+
+/* guest register g = all of src (stored back later) */
+static void reg_wr(struct tr *t, unsigned g, unsigned src) { x64_mov_rr(&t->x, true, reg_def(t, g), src); }
+
+/* guest register d = guest register s (w: all of it, else zero-extended) */
+static void reg_mov(struct tr *t, bool w, unsigned d, unsigned s)
+{
+	unsigned hs = reg_get(t, s);
+	x64_mov_rr(&t->x, w, reg_def(t, d), hs);
 }
 
 /* Guest register g's copy in struct emu_cpu is to be read or written
@@ -1163,28 +1176,37 @@ static enum x64_alu host_op(enum x64_alu op, bool test) { return test ? X_AND : 
 /* ALU op on register d with source register s (or imm when s is X_NOREG), as alu_reg(). */
 static void emit_alu_reg(struct tr *t, enum x64_alu op, bool test, unsigned size, unsigned d, unsigned s, uint64_t imm)
 {
-	bool w = size == 8;
-	reg_rd(t, w, X_RAX, d);
+	bool w = size == 8, live = !t->flags_dead, writes = op != X_CMP && !test;
+	bool plant = emu_plant == EMU_PLANT_JIT && op == X_ADD && w && s != X_NOREG && !test;
+	unsigned hs = X_RCX;
 	if (s == X_NOREG)
 		x64_mov_imm(&t->x, X_RCX, imm & mask_of(size));
-	else
-		reg_rd(t, w, X_RCX, s);
-	bool live = !t->flags_dead;
-	if (live) {
-		x64_store(&t->x, true, M(CPU(lf_a)), X_RAX);
-		x64_store(&t->x, true, M(CPU(lf_b)), X_RCX);
+	unsigned hd = reg_get(t, d);
+	if (s != X_NOREG)
+		hs = reg_get(t, s);
+	if (live) { /* whole registers: the lazy flags' readers mask them to the size */
+		x64_store(&t->x, true, M(CPU(lf_a)), hd);
+		x64_store(&t->x, true, M(CPU(lf_b)), hs);
 	}
-	bool plant = emu_plant == EMU_PLANT_JIT && op == X_ADD && w && s != X_NOREG && !test;
-	/* CMP as SUB and TEST as AND: the result goes to the lazy flags, not back */
-	x64_alu_rr(&t->x, w && !plant, host_op(op, test), X_RAX, X_RCX); /* the plant: a 32-bit ADD */
-	if (op != X_CMP && !test)
-		reg_wr(t, d, X_RAX);
+	unsigned res = hd;
+	if (writes) {
+		x64_alu_rr(&t->x, w && !plant, op, hd, hs); /* the plant: a 32-bit ADD */
+		reg_dirty(t, d);
+	} else if (live) { /* CMP as SUB and TEST as AND: the result goes to the lazy flags */
+		x64_mov_rr(&t->x, true, X_RAX, hd);
+		x64_alu_rr(&t->x, w, host_op(op, test), X_RAX, hs);
+		res = X_RAX;
+	} else if (test) {
+		x64_test_rr(&t->x, w, hd, hs);
+	} else {
+		x64_alu_rr(&t->x, w, X_CMP, hd, hs);
+	}
 	t->hf_valid = true;
 	if (!live) { /* a later instruction of the block replaces these flags before anything reads them */
 		t->lf_op = LF_UNKNOWN;
 		return;
 	}
-	x64_store(&t->x, true, M(CPU(lf_res)), X_RAX);
+	x64_store(&t->x, true, M(CPU(lf_res)), res);
 	x64_store16_imm(&t->x, M(CPU(lf_op)), (uint16_t)(alu_lf(op) | size << 8));
 	t->lf_op = (uint8_t)alu_lf(op);
 	t->lf_size = (uint8_t)size;
@@ -1639,23 +1661,19 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 #define SZ(name)            \
 	case FOP_##name##4: \
 	case FOP_##name##8
-		SZ(mov_EvGv_R) : reg_rd(t, in->osz == 8, X_RAX, in->reg);
-		reg_wr(t, in->rm, X_RAX);
+		SZ(mov_EvGv_R) : reg_mov(t, in->osz == 8, in->rm, in->reg);
 		t->hf_valid = hf;
 		t->hf_nocf = nocf;
 		return true;
-		SZ(mov_GvEv_R) : reg_rd(t, in->osz == 8, X_RAX, in->rm);
-		reg_wr(t, in->reg, X_RAX);
+		SZ(mov_GvEv_R) : reg_mov(t, in->osz == 8, in->reg, in->rm);
 		t->hf_valid = hf;
 		t->hf_nocf = nocf;
 		return true;
-		SZ(mov_EvIz_R) : x64_mov_imm(&t->x, X_RAX, in->imm & mask_of(in->osz));
-		reg_wr(t, in->rm, X_RAX);
+		SZ(mov_EvIz_R) : x64_mov_imm(&t->x, reg_def(t, in->rm), in->imm & mask_of(in->osz));
 		t->hf_valid = hf;
 		t->hf_nocf = nocf;
 		return true;
-		SZ(mov_ZvIv) : x64_mov_imm(&t->x, X_RAX, in->imm & mask_of(in->osz));
-		reg_wr(t, in->opreg, X_RAX);
+		SZ(mov_ZvIv) : x64_mov_imm(&t->x, reg_def(t, in->opreg), in->imm & mask_of(in->osz));
 		t->hf_valid = hf;
 		t->hf_nocf = nocf;
 		return true;

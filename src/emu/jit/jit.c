@@ -72,6 +72,7 @@
 #include "emu/fastpath.h"
 #include "emu/insn/handlers.h"
 #include "emu/insn/shift.h"
+#include "emu/jit/emit.h"
 #include "emu/jit/x64.h"
 #include "emu/plant.h"
 #include "layout.h"
@@ -96,19 +97,10 @@
 #define JIT_SCRATCH_SIZE (JIT_BATCH_BYTES + (64u << 10))
 /* Translations start on this alignment. */
 #define JIT_ALIGN 16u
-/* The generated code's own stack slots (an instruction's operands kept
- * across a slow path's call): [rsp], [rsp + 8], [rsp + 16]. */
-#define JIT_FRAME 40
-#define SLOT_A x64_m(X_RSP, 0)
-#define SLOT_B x64_m(X_RSP, 8)
-#define SLOT_CIN x64_m(X_RSP, 16)
-#define SLOT_CPL_OFF 24 /* the CPL before a handler (SH_SYNC, SH_AFTER) */
 /* Translations by block (tag, generation), to give a block decoded again
  * (evicted from the block cache and back, unchanged) its translation. */
 #define JIT_REUSE_BITS 15
 #define JIT_REUSE_SIZE (1u << JIT_REUSE_BITS)
-/* Out-of-line pieces of one block (slow paths, exits). */
-#define JIT_MAX_COLD (4 * EMU_BLOCK_MAX + 4)
 
 /* A link to a translated block, valid while it matches what fetch_block
  * would find (see the file comment); an empty one names jit_nowhere. */
@@ -137,27 +129,6 @@ struct jit_data {
 	struct jit_link links[];
 };
 #define JIT_MAX_LINKS ((JIT_DATA_SIZE - sizeof(struct jit_data)) / sizeof(struct jit_link))
-
-/* One instruction of a translation, for the C helpers: the handler's
- * operand, where it is, and a memory access's kind. */
-struct jit_insn {
-	struct emu_insn in;
-	uint64_t rip;
-	uint32_t i; /* its index in the block */
-	uint8_t seg, size, acc;
-};
-
-/* A translation as it lies in the code buffer: this header, the block's
- * instructions, then the code. */
-struct jit_tb {
-	uint64_t rip;      /* the linear address it was translated for */
-	const void *body;  /* entry from the run loop (jit_enter) */
-	const void *chain; /* entry from another block: the run loop's checks first */
-	uint64_t tag;      /* the block's tag and page generation when translated */
-	uint32_t gen;
-	unsigned n;
-	struct jit_insn insn[];
-};
 
 /* Code shared by every translation, in the buffer's first page. */
 enum jit_shared {
@@ -226,13 +197,8 @@ static void data_reset(struct emu_jit *j)
 	j->nlinks = 0;
 }
 
-#define CPU(field) ((int32_t)offsetof(struct emu_cpu, field))
-#define M(off) x64_m(X_RBX, (off))
-
-#define GPR(r) (CPU(gpr) + 8 * (int32_t)(r))
 #define TLB(acc) (CPU(tlb) + (int32_t)((acc) * sizeof(((struct emu_cpu *)0)->tlb[0])))
 #define TLBE(acc, i) (TLB(acc) + (int32_t)((i) * sizeof(struct emu_tlb_entry)))
-#define SEG_BASE(seg) (CPU(s.seg) + (int32_t)((seg) * sizeof(struct rax_segment) + offsetof(struct rax_segment, base)))
 #define BLK(field) ((int32_t)offsetof(struct emu_block, field))
 #define LINK(field) ((int32_t)offsetof(struct jit_link, field))
 
@@ -253,7 +219,7 @@ struct jit_pair {
 
 /* emu_run_block's SYNC for instruction d of a block entered at icount,
  * with the RSP to restore on a fault and the fall-through as next RIP. */
-static void jit_sync(struct emu_cpu *c, const struct jit_insn *d, uint64_t icount)
+void jit_sync(struct emu_cpu *c, const struct jit_insn *d, uint64_t icount)
 {
 	c->rip = d->rip;
 	c->icount = icount + d->i;
@@ -507,52 +473,7 @@ void emu_jit_get_stats(const struct emu_jit *j, struct emu_jit_stats *s) { *s = 
 /* Unknown lazy operation (translation-time knowledge of the flags). */
 #define LF_UNKNOWN 0xffu
 
-/* An out-of-line piece: jumped to from the hot code (from[]), emitted
- * after it. */
-enum cold_kind {
-	COLD_LOAD,      /* emu_rd (rmw: acc ACC_W) of seg:r14, rax = the value; back */
-	COLD_STORE,     /* emu_wr of r15 to seg:r14; back */
-	COLD_BREAK,     /* leave for the run loop at fall (a slow path set a break) */
-	COLD_BREAK_RAX, /* the same at rax */
-	COLD_DIRECT,    /* leave for target, chained through link */
-	COLD_INDIRECT,  /* leave for rax, chained through the inline cache */
-	COLD_TAKEN,     /* a handler branched to rax: leave (chained unless it broke) */
-	COLD_GP,        /* #GP(0) at this instruction */
-	COLD_OUT,       /* the chained entry's checks failed: to the run loop at the block's start */
-};
-
-struct cold {
-	uint8_t kind, seg, size, acc;
-	unsigned i, cnt; /* the instruction; instructions retired when leaving */
-	uint64_t rip, fall, target;
-	size_t from[4];
-	unsigned nfrom;
-	size_t back; /* where a slow path goes on */
-	struct jit_link *link;
-};
-
-struct tr {
-	struct x64_buf x;
-	struct emu_jit *j;
-	const struct jit_tb *tb; /* where the translation will lie (insn addresses) */
-	unsigned i, n;           /* the instruction being translated, of n */
-	uint64_t start;          /* the block's address */
-	uint64_t rip, fall;      /* its address and the next one */
-	/* the host's flags hold the guest's, as the last lazy op left them
-	 * (hf_nocf: all of them but CF) */
-	bool hf_valid, hf_nocf;
-	/* the lazy op the last flag-setting instruction stored (LF_UNKNOWN: not known) */
-	uint8_t lf_op, lf_size;
-	bool slow;       /* this instruction has a slow path (which may set ebp) */
-	bool flags_dead; /* a later register ALU op of the block replaces this one's flags unread */
-	bool ended;      /* the block left unconditionally */
-	struct cold cold[JIT_MAX_COLD];
-	unsigned ncold;
-	struct jit_insn d[EMU_BLOCK_MAX]; /* the descriptors the translation's header will hold */
-	bool overflow;                    /* too many cold pieces or links */
-};
-
-static struct cold *cold_new(struct tr *t, enum cold_kind kind)
+struct cold *cold_new(struct tr *t, enum cold_kind kind)
 {
 	if (t->ncold == JIT_MAX_COLD) {
 		t->overflow = true;
@@ -569,7 +490,7 @@ static struct cold *cold_new(struct tr *t, enum cold_kind kind)
 }
 
 /* A conditional jump from here to k. */
-static void cold_jcc(struct tr *t, struct cold *k, unsigned cc)
+void cold_jcc(struct tr *t, struct cold *k, unsigned cc)
 {
 	if (k->nfrom < 4)
 		k->from[k->nfrom++] = x64_jcc_fwd(&t->x, cc);
@@ -611,7 +532,7 @@ static void emit_leave_rax(struct tr *t)
 static void emit_call_sh(struct tr *t, enum jit_shared k) { x64_call_abs(&t->x, t->j->sh[k]); }
 
 /* rdi = c, rsi = instruction i's descriptor, rdx = the count at the block's entry */
-static void emit_helper_args(struct tr *t, unsigned i)
+void emit_helper_args(struct tr *t, unsigned i)
 {
 	x64_mov_rr(&t->x, true, X_RDI, X_RBX);
 	x64_lea(&t->x, X_RSI, x64_rip(&t->tb->insn[i]));
@@ -619,7 +540,7 @@ static void emit_helper_args(struct tr *t, unsigned i)
 }
 
 /* At the end of an instruction with a slow path: leave when it broke. */
-static void emit_break_check(struct tr *t)
+void emit_break_check(struct tr *t)
 {
 	if (!t->slow)
 		return;
@@ -678,7 +599,7 @@ static void emit_indirect_exit(struct tr *t, unsigned cnt)
  * an access that crosses into the next page misses (that page's tag is
  * never in this page's entry).
  */
-static void emit_tlb_probe(struct tr *t, unsigned seg, unsigned size, int acc, struct cold *k)
+void emit_tlb_probe(struct tr *t, unsigned seg, unsigned size, int acc, struct cold *k)
 {
 	struct x64_buf *x = &t->x;
 	x64_mov_rr(x, true, X_RDX, X_R14);
@@ -715,7 +636,7 @@ static struct cold *access_begin(struct tr *t, enum cold_kind kind, unsigned seg
 	return k;
 }
 
-static void access_end(struct tr *t, struct cold *k)
+void access_end(struct tr *t, struct cold *k)
 {
 	k->back = x64_len(&t->x);
 	t->slow = true;
@@ -723,7 +644,7 @@ static void access_end(struct tr *t, struct cold *k)
 }
 
 /* rax = the size-byte value at seg:r14, zero-extended (emu_rd; emu_rd_rmw for acc ACC_W). */
-static void emit_load(struct tr *t, unsigned seg, unsigned size, int acc)
+void emit_load(struct tr *t, unsigned seg, unsigned size, int acc)
 {
 	struct cold *k = access_begin(t, COLD_LOAD, seg, size, acc);
 	t->d[t->i].acc = (uint8_t)acc;
@@ -738,7 +659,7 @@ static void emit_load(struct tr *t, unsigned seg, unsigned size, int acc)
 }
 
 /* seg:r14 = the low size bytes of r15 (emu_wr). */
-static void emit_store(struct tr *t, unsigned seg, unsigned size)
+void emit_store(struct tr *t, unsigned seg, unsigned size)
 {
 	struct cold *k = access_begin(t, COLD_STORE, seg, size, ACC_W);
 	struct x64_mem at = x64_mi(X_RAX, X_RDX, 0, 0);
@@ -799,12 +720,13 @@ static void emit_cold(struct tr *t)
 			x64_mov_imm(&t->x, X_RAX, t->start);
 			emit_leave_rax(t);
 			break;
+		case COLD_EXT: k->emit(t, k); break;
 		}
 	}
 }
 
 /* dst = the effective address of in (64-bit addressing; dst is not rcx). */
-static void emit_ea(struct tr *t, const struct emu_insn *in, unsigned dst)
+void emit_ea(struct tr *t, const struct emu_insn *in, unsigned dst)
 {
 	int64_t disp = in->disp;
 	if (in->base == EMU_REG_RIP) {
@@ -1078,7 +1000,7 @@ static void emit_imul_imm(struct tr *t, const struct emu_insn *in, unsigned size
 }
 
 /* A call of the instruction's handler with emu_run_block's bookkeeping (SH_SYNC, SH_AFTER). */
-static void emit_generic(struct tr *t, const struct emu_insn *in)
+void emit_generic(struct tr *t, const struct emu_insn *in)
 {
 	x64_lea(&t->x, X_RSI, x64_rip(&t->tb->insn[t->i]));
 	emit_call_sh(t, SH_SYNC);
@@ -1588,7 +1510,7 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 	}
 	case FOP_planted:
 	case FOP_dbgbreak: return false; /* only the block runner has these */
-	default: return emit_other(t, in) || (emit_generic(t, in), true);
+	default: return emit_sse(t, in) || emit_other(t, in) || (emit_generic(t, in), true);
 #undef ALU_CASES
 #undef SZ
 	}
@@ -1656,6 +1578,7 @@ static size_t translate(struct emu_jit *j, struct emu_cpu *c, const struct emu_b
 	t.overflow = false;
 	t.j = j;
 	t.tb = tb;
+	t.b = b;
 	t.n = b->n;
 	t.start = c->rip;
 	t.lf_op = LF_UNKNOWN;

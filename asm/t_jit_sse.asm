@@ -6,9 +6,10 @@
 ; raises; #NM with CR0.TS and #UD with CR4.OSFXSR clear on a form that
 ; follows translated code in its block; #GP(0) for misaligned operands of
 ; the aligned forms (FS-based too), memory left alone; 16-byte accesses
-; across a page boundary. Under --jit on --jit-hot 1 (pytest/test_jit.py)
-; every block is translated at its first run; the interpreter and KVM run
-; the same checks.
+; across a page boundary; (U)COMISS/SD flags read by SETcc; the
+; half-register moves, PINSRW/PEXTRW. Under --jit on --jit-hot 1
+; (pytest/test_jit.py) every block is translated at its first run; the
+; interpreter and KVM run the same checks.
 ;
 ; The FP_RUN results were recorded by running FP_SEQ natively (the same
 ; instructions, the same inputs, each MXCSR) on the host CPU; IEEE 754
@@ -346,6 +347,59 @@ start:
 	QCHECK rax, 0x400000003f800000, "movups load across pages: low"
 	QCHECK rdx, 0x4080000040400000, "movups load across pages: high"
 
+	; ---- (U)COMISS/(U)COMISD: ZF PF CF, OF SF AF cleared; read by SETcc ----
+	movss xmm0, [rel ones]                  ; 1
+	movss xmm1, [rel ones + 4]              ; 2
+	movsd xmm2, [rel qnan]
+	push qword 0x8d7
+	popfq
+	ucomiss xmm0, xmm1
+	pushfq
+	pop rax
+	and eax, 0x8d5
+	QCHECK rax, 0x01, "ucomiss 1, 2: CF"
+	push qword 0x8d7
+	popfq
+	comiss xmm1, xmm0
+	setbe cl
+	seta dl
+	movzx ecx, cl
+	movzx edx, dl
+	QCHECK rcx, 0, "comiss 2, 1: not below or equal"
+	QCHECK rdx, 1, "comiss 2, 1: above"
+	ucomisd xmm2, [rel qnan]
+	setp cl
+	sete dl
+	movzx ecx, cl
+	movzx edx, dl
+	QCHECK rcx, 1, "ucomisd NaN, NaN (memory): PF"
+	QCHECK rdx, 1, "ucomisd NaN, NaN (memory): ZF"
+	stmxcsr [rel csr]
+	QCHECK qword [rel csr], 0x1f80, "ucomisd QNaN: no IE"
+	comisd xmm2, xmm2
+	stmxcsr [rel csr]
+	ldmxcsr [rel csr_default]
+	QCHECK qword [rel csr], 0x1f81, "comisd QNaN: IE"
+
+	; ---- MOVLPS/MOVHPS/MOVLPD/MOVHPD, PINSRW, PEXTRW ----
+	movdqa xmm0, [rel ones]
+	movhps xmm0, [rel twos]
+	movlpd xmm0, [rel qnan]
+	movdqa [rel fout], xmm0
+	QCHECK qword [rel fout], 0x7ff8000000000000, "movlpd: low qword"
+	QCHECK qword [rel fout + 8], 0x4000000040000000, "movhps: high qword"
+	movhpd [rel fout + 16], xmm0
+	movlps [rel fout + 24], xmm0
+	QCHECK qword [rel fout + 16], 0x4000000040000000, "movhpd store"
+	QCHECK qword [rel fout + 24], 0x7ff8000000000000, "movlps store"
+	mov eax, 0x12345678
+	pinsrw xmm0, eax, 5
+	pinsrw xmm0, [rel ones + 2], 0
+	pextrw ecx, xmm0, 5
+	pextrw edx, xmm0, 0
+	QCHECK rcx, 0x5678, "pinsrw r32 / pextrw"
+	QCHECK rdx, 0x3f80, "pinsrw m16 / pextrw"
+
 	RAXT_DONE
 RAXT_RUNTIME
 	align 16, db 0
@@ -355,6 +409,7 @@ fin:	dd 0x3f800000, 0x40400000, 0x7149f2ca, 0x1e3ce508 ; 1, 3, 1e30, 1e-20
 	dq 0x3fb999999999999a, 0x4008000000000000         ; 0.1, 3
 ones:	dd 0x3f800000, 0x40000000, 0x40400000, 0x40800000 ; 1, 2, 3, 4
 twos:	dd 0x40000000, 0x40000000, 0x40000000, 0x40000000
+qnan:	dq 0x7ff8000000000000, 0
 fout:	times 112 db 0
 csr:	dq 0
 csr_default: dd 0x1f80, 0

@@ -76,6 +76,7 @@ INLINE_FORMS = [
     r"cvtt?s[sd]2si_GyW[dq]-o(32|64)-(reg|mem)", r"mov(ap[sd]|up[sd]|dq[au])_(VxWx|WxVx)-(reg|mem|mem-seg)",
     r"movnt(p[sd]|dq)_MxVx-mem(-seg)?", r"mov(ss_(VxWd|WdVx)|sd_(VxWq|WqVx)|q_(VxWq|WqVx))-(reg|mem)",
     r"mov(d_(VxEy|EyVx)-o32|q_(VxEy|EyVx)-o64)-(reg|mem)", r"(movmskp[sd]|pmovmskb)_GdUx-reg", r"pextrw_GdUxIb-reg",
+    r"pinsrw_VxEwIb-(reg|mem)", r"mov[lh]p[sd]_(VxMq|MqVx)-mem", r"u?comis(s_VxWd|d_VxWq)-(reg|mem)",
 ]
 
 

@@ -35,6 +35,9 @@
 #define GPR(r) (CPU(gpr) + 8 * (int32_t)(r))
 #define SEG_BASE(seg) (CPU(s.seg) + (int32_t)((seg) * sizeof(struct rax_segment) + offsetof(struct rax_segment, base)))
 
+/* Unknown lazy operation (translation-time knowledge of the flags). */
+#define LF_UNKNOWN 0xffu
+
 /* One instruction of a translation, for the C helpers: the handler's
  * operand, where it is, and a memory access's kind. */
 struct jit_insn {

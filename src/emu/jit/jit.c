@@ -470,9 +470,6 @@ void emu_jit_get_stats(const struct emu_jit *j, struct emu_jit_stats *s) { *s = 
 
 /* ---- translation ---- */
 
-/* Unknown lazy operation (translation-time knowledge of the flags). */
-#define LF_UNKNOWN 0xffu
-
 struct cold *cold_new(struct tr *t, enum cold_kind kind)
 {
 	if (t->ncold == JIT_MAX_COLD) {

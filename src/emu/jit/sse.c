@@ -49,7 +49,10 @@ enum sse_kind {
 	SK_MOVQ_ST,  /* MOVQ xmm/m64, xmm: the low qword (a register's high one cleared) */
 	SK_MOVD,     /* MOVD/MOVQ xmm, r/m32|64: zero-extended */
 	SK_MOVD_ST,  /* MOVD/MOVQ r/m32|64, xmm */
-	SK_FROM_GPR, /* xmm(reg) = op(xmm(reg), r/m32|64 by REX.W) (CVTSI2SS/SD) */
+	SK_HALF,     /* MOVLPS/MOVLPD/MOVHPS/MOVHPD xmm, m64: one qword (SF_HI: the high one) */
+	SK_HALF_ST,  /* MOVLPS/MOVLPD/MOVHPS/MOVHPD m64, xmm */
+	SK_FROM_GPR, /* xmm(reg) = op(xmm(reg), r/m: msize bytes, 0: 32|64 by REX.W) (CVTSI2SS/SD, PINSRW) */
+	SK_COMI,     /* (U)COMISS/SD: ZF PF CF of op(xmm(reg), xmm(rm)/mN), OF SF AF clear */
 	SK_TO_GPR,   /* gpr(reg) = op(xmm(rm) or memory), zero-extended from 32 bits without REX.W */
 };
 
@@ -57,6 +60,7 @@ enum sse_kind {
 #define SF_W 2u    /* REX.W makes the general register 64-bit (SK_TO_GPR) */
 #define SF_IMM3 4u /* only imm8[2:0] (the legacy CMPPS family's predicate, as the handler takes it) */
 #define SF_UNAL 8u /* a 16-byte memory operand without the alignment rule */
+#define SF_HI 16u  /* the high qword (SK_HALF, SK_HALF_ST) */
 
 struct sse_form {
 	emu_handler_fn *h;
@@ -104,11 +108,15 @@ static const struct sse_form forms[] = {
 	{ emu_h_cmpsd_VWIb, SK_OP, SF_FP | SF_IMM3, 8 },
 	{ emu_h_cvtsi2ss_VEy, SK_FROM_GPR, SF_FP, 0 },
 	{ emu_h_cvtsi2sd_VEy, SK_FROM_GPR, SF_FP, 0 },
+	{ emu_h_ucomiss_VW, SK_COMI, SF_FP, 4 },
+	{ emu_h_ucomisd_VW, SK_COMI, SF_FP, 8 },
+	{ emu_h_comiss_VW, SK_COMI, SF_FP, 4 },
+	{ emu_h_comisd_VW, SK_COMI, SF_FP, 8 },
 	{ emu_h_cvtss2si_GyW, SK_TO_GPR, SF_FP | SF_W, 4 },
 	{ emu_h_cvttss2si_GyW, SK_TO_GPR, SF_FP | SF_W, 4 },
 	{ emu_h_cvtsd2si_GyW, SK_TO_GPR, SF_FP | SF_W, 8 },
 	{ emu_h_cvttsd2si_GyW, SK_TO_GPR, SF_FP | SF_W, 8 },
-	/* moves, sign masks, PEXTRW (sse.c) */
+	/* moves, sign masks, PINSRW, PEXTRW (sse.c) */
 	{ emu_h_movups_VW, SK_LOAD, SF_UNAL, 16 },
 	{ emu_h_movups_WV, SK_STORE, SF_UNAL, 16 },
 	{ emu_h_movaps_VW, SK_LOAD, 0, 16 },
@@ -123,6 +131,11 @@ static const struct sse_form forms[] = {
 	{ emu_h_movq_WqV, SK_MOVQ_ST, 0, 8 },
 	{ emu_h_movd_VEy, SK_MOVD, 0, 0 },
 	{ emu_h_movd_EyV, SK_MOVD_ST, 0, 0 },
+	{ emu_h_movlps_VM, SK_HALF, 0, 8 },
+	{ emu_h_movhps_VM, SK_HALF, SF_HI, 8 },
+	{ emu_h_movlps_MV, SK_HALF_ST, 0, 8 },
+	{ emu_h_movhps_MV, SK_HALF_ST, SF_HI, 8 },
+	{ emu_h_pinsrw_VEwIb, SK_FROM_GPR, 0, 2 },
 	{ emu_h_movmskps_GU, SK_TO_GPR, 0, 0 },
 	{ emu_h_movmskpd_GU, SK_TO_GPR, 0, 0 },
 	{ emu_h_pmovmskb_GdU, SK_TO_GPR, 0, 0 },
@@ -397,11 +410,35 @@ static void emit_form(struct tr *t, const struct emu_insn *in, const struct sse_
 			x64_store(x, true, M(GPR(in->rm)), X_RAX);
 		}
 		break;
+	case SK_HALF: /* memory only (MEMO rows) */
+		emit_ea(t, in, X_R14);
+		emit_load(t, in->seg, 8, ACC_R);
+		x64_store(x, true, M(XMM(in->reg) + ((f->flags & SF_HI) ? 8 : 0)), X_RAX);
+		break;
+	case SK_HALF_ST:
+		x64_load(x, true, X_R15, M(XMM(in->reg) + ((f->flags & SF_HI) ? 8 : 0)));
+		emit_ea(t, in, X_R14);
+		emit_store(t, in->seg, 8);
+		break;
 	case SK_FROM_GPR:
-		emit_gpr_src(t, in, w ? 8 : 4);
+		emit_gpr_src(t, in, f->msize ? f->msize : w ? 8 : 4);
 		x64_movdqu_load(x, 0, M(XMM(in->reg)));
-		emit_host(t, in, f, w, 0, X_RAX);
+		emit_host(t, in, f, w && !f->msize, 0, X_RAX);
 		x64_movdqu_store(x, M(XMM(in->reg)), 0);
+		break;
+	case SK_COMI: /* emu_set_status of all six: rflags holds them (LF_NONE) */
+		emit_src(t, in, f, f->msize, 1);
+		x64_movdqu_load(x, 0, M(XMM(in->reg)));
+		emit_host(t, in, f, false, 0, 1);
+		x64_pushf(x);
+		x64_pop(x, X_RAX);
+		x64_alu_ri(x, false, X_AND, X_RAX, (int32_t)RFLAGS_STATUS);
+		x64_load(x, true, X_RCX, M(CPU(rflags)));
+		x64_alu_ri(x, true, X_AND, X_RCX, ~(int32_t)RFLAGS_STATUS);
+		x64_alu_rr(x, true, X_OR, X_RCX, X_RAX);
+		x64_store(x, true, M(CPU(rflags)), X_RCX);
+		x64_store_imm8(x, M(CPU(lf_op)), LF_NONE);
+		t->lf_op = LF_UNKNOWN;
 		break;
 	case SK_TO_GPR:
 		emit_src(t, in, f, f->msize, 1);

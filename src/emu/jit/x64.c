@@ -310,6 +310,12 @@ void x64_pop(struct x64_buf *b, unsigned r)
 		opcode(b, 0, 0x58 + (r & 7), (r & 8) ? REX_B : 0, false);
 }
 
+void x64_pushf(struct x64_buf *b)
+{
+	if (room(b))
+		x64_u8(b, 0x9c);
+}
+
 void x64_ret(struct x64_buf *b)
 {
 	if (room(b))

@@ -133,6 +133,7 @@ void x64_call_r(struct x64_buf *b, unsigned r);      /* call r */
 void x64_jmp_m(struct x64_buf *b, struct x64_mem m); /* jmp [m] */
 void x64_push(struct x64_buf *b, unsigned r);
 void x64_pop(struct x64_buf *b, unsigned r);
+void x64_pushf(struct x64_buf *b); /* pushfq */
 void x64_ret(struct x64_buf *b);
 /* Jumps forward to a place not known yet: the returned position is given
  * to x64_patch once the target is reached. */

@@ -20,6 +20,8 @@
  *    of emu_cond() otherwise. Memory goes through the software TLB inline
  *    (emu_tlb_host's rule, and emu_wr's: no fast writes while writes are
  *    tracked) and through emu_rd/emu_wr out of line otherwise;
+ *  - translated inline by sse.c: the common SSE/SSE2 forms (its file
+ *    comment says how they stay exact: MXCSR, the #UD/#NM checks);
  *  - everything else: a call of the instruction's handler, with the block
  *    runner's bookkeeping.
  *

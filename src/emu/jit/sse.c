@@ -27,6 +27,10 @@
  *    aligned, a TLB miss and a tracked write take the slow path, which is
  *    the handler's own access (emu_sse_rd128/emu_sse_wr128: its checks, in
  *    its order: canonical address, alignment #GP(0), #PF).
+ *  - (U)COMISS/SD store the status flags as emu_set_status does (rflags,
+ *    LF_NONE); the translator's knowledge of the lazy flags is dropped.
+ *    No other form here reads or writes RFLAGS, so the lazy flags known
+ *    before a run hold after it on both paths (inline and the handlers).
  */
 #include "emu/jit/emit.h"
 

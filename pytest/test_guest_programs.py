@@ -28,6 +28,7 @@ PASSED, FAILED, EXCEPTION = 0, 1, 3
 # t_aes checks #GP(0) for misaligned m128 operands at CPL3 too; t_debug
 # sets the debug registers and takes #DB/#BP at CPL0.
 KVM_NEEDS = {"t_faults": ("cpl0-native",), "t_sse": ("gp-cpl3",), "t_sse4": ("gp-cpl3",), "t_xsave": ("cpl0-native",),
+             "t_jit_sse": ("cpl0-native",),
              "t_aes": ("gp-cpl3",), "t_avx2": ("cpl0-native",),
              "t_fma": ("cpl0-native",), "t_avx": ("cpl0-native",), "t_debug": ("cpl0-native",)}
 # The CPU level a program needs (`rax --cpu`; the default is the highest):

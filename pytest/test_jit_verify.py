@@ -43,9 +43,12 @@ PLANT_STEPS = 2_000_000
 # IMUL, shifts and rotates by an immediate, Jcc, JMP, CALL, RET, PUSH, POP; 64-bit register and memory
 # forms, 32-bit and byte register forms, every condition code of Jcc and a
 # few of CMOV (the condition code is the translator's emit_cond, the same
-# for CMOV, SETcc and Jcc).
+# for CMOV, SETcc and Jcc); and the SSE/SSE2 forms of jit/sse.c.
 _ALU = r"(add|or|and|sub|xor|cmp|adc|sbb)_(EvGv|GvEv|EvIz|EvIb)"
 _ALU8 = r"(add|or|and|sub|xor|cmp|adc|sbb)_(EbGb|GbEb|EbIb)"
+_SSE_INT = (r"p(add|sub)(b|w|d|q|sb|sw|usb|usw)|pmul(lw|hw|huw|udq)|pmaddwd|pavg[bw]|psadbw|p(min|max)(ub|sw)"
+            r"|pcmp(eq|gt)[bwd]|pand|pandn|por|pxor|ps(ll|rl)[wdq]|psra[wd]|pack(sswb|uswb|ssdw)"
+            r"|punpck[lh](bw|wd|dq|qdq)|(and|andn|or|xor)p[sd]|unpck[lh]p[sd]")
 INLINE_FORMS = [
     rf"{_ALU}-o64-(reg|mem)", rf"{_ALU}-o32-reg", rf"{_ALU8}-o8-(reg|mem)",
     r"(add|or|and|sub|xor|cmp|adc|sbb|test)_(rAXIz-o(64|32)|ALIb-o8)",
@@ -59,6 +62,22 @@ INLINE_FORMS = [
     r"set(e|l|be|o)_Eb-o8-(reg|mem)",
     r"j[a-z]+_Jb", r"jmp_Jz", r"call_Jz", r"ret",
     r"(push|pop)_Zv_5[0-7f8]-o64", r"(push|pop)_Ev-o64-(reg|mem)",
+] + [
+    # SSE/SSE2 (src/emu/jit/sse.c): the XMM forms of the moves, packed
+    # integer (memory operands: a few; they share the 16-byte load), shuffles,
+    # FP arithmetic, compares and conversions, register and memory; the
+    # 16-byte moves with an FS/GS base too (their alignment rule is the
+    # linear address's)
+    rf"({_SSE_INT})_VxWx-reg", r"(pxor|paddd|psubq|punpcklqdq|pcmpgtb|xorps)_VxWx-mem",
+    r"(ps(ll|rl)[wdq]|psra[wd]|ps[lr]ldq)_UxIb-reg",
+    r"(pshuf(d|hw|lw)|shufp[sd])_VxWxIb-(reg|mem)", r"mov(hl|lh)ps_VxUx-reg",
+    r"(add|sub|mul|div|min|max|sqrt)(p[sd]_VxWx|ss_VxWd|sd_VxWq)-(reg|mem)",
+    r"cmp(p[sd]_VxWxIb|ss_VxWdIb|sd_VxWqIb)-(reg|mem)", r"cvt(dq2ps|ps2dq|tps2dq|pd2ps|pd2dq|tpd2dq)_VxWx-(reg|mem)",
+    r"cvt(ps2pd|dq2pd|sd2ss)_VxWq-(reg|mem)", r"cvtss2sd_VxWd-(reg|mem)", r"cvtsi2s[sd]_VxEy-o(32|64)-(reg|mem)",
+    r"cvtt?s[sd]2si_GyW[dq]-o(32|64)-(reg|mem)", r"mov(ap[sd]|up[sd]|dq[au])_(VxWx|WxVx)-(reg|mem|mem-seg)",
+    r"movnt(p[sd]|dq)_MxVx-mem(-seg)?", r"mov(ss_(VxWd|WdVx)|sd_(VxWq|WqVx)|q_(VxWq|WqVx))-(reg|mem)",
+    r"mov(d_(VxEy|EyVx)-o32|q_(VxEy|EyVx)-o64)-(reg|mem)", r"(movmskp[sd]|pmovmskb)_GdUx-reg", r"pextrw_GdUxIb-reg",
+    r"pinsrw_VxEwIb-(reg|mem)", r"mov[lh]p[sd]_(VxMq|MqVx)-mem", r"u?comis(s_VxWd|d_VxWq)-(reg|mem)",
 ]
 
 

@@ -20,6 +20,8 @@
  *    of emu_cond() otherwise. Memory goes through the software TLB inline
  *    (emu_tlb_host's rule, and emu_wr's: no fast writes while writes are
  *    tracked) and through emu_rd/emu_wr out of line otherwise;
+ *  - translated inline by sse.c: the common SSE/SSE2 forms (its file
+ *    comment says how they stay exact: MXCSR, the #UD/#NM checks);
  *  - everything else: a call of the instruction's handler, with the block
  *    runner's bookkeeping.
  *
@@ -72,6 +74,7 @@
 #include "emu/fastpath.h"
 #include "emu/insn/handlers.h"
 #include "emu/insn/shift.h"
+#include "emu/jit/emit.h"
 #include "emu/jit/x64.h"
 #include "emu/plant.h"
 #include "layout.h"
@@ -96,19 +99,10 @@
 #define JIT_SCRATCH_SIZE (JIT_BATCH_BYTES + (64u << 10))
 /* Translations start on this alignment. */
 #define JIT_ALIGN 16u
-/* The generated code's own stack slots (an instruction's operands kept
- * across a slow path's call): [rsp], [rsp + 8], [rsp + 16]. */
-#define JIT_FRAME 40
-#define SLOT_A x64_m(X_RSP, 0)
-#define SLOT_B x64_m(X_RSP, 8)
-#define SLOT_CIN x64_m(X_RSP, 16)
-#define SLOT_CPL_OFF 24 /* the CPL before a handler (SH_SYNC, SH_AFTER) */
 /* Translations by block (tag, generation), to give a block decoded again
  * (evicted from the block cache and back, unchanged) its translation. */
 #define JIT_REUSE_BITS 15
 #define JIT_REUSE_SIZE (1u << JIT_REUSE_BITS)
-/* Out-of-line pieces of one block (slow paths, exits). */
-#define JIT_MAX_COLD (4 * EMU_BLOCK_MAX + 4)
 
 /* A link to a translated block, valid while it matches what fetch_block
  * would find (see the file comment); an empty one names jit_nowhere. */
@@ -137,27 +131,6 @@ struct jit_data {
 	struct jit_link links[];
 };
 #define JIT_MAX_LINKS ((JIT_DATA_SIZE - sizeof(struct jit_data)) / sizeof(struct jit_link))
-
-/* One instruction of a translation, for the C helpers: the handler's
- * operand, where it is, and a memory access's kind. */
-struct jit_insn {
-	struct emu_insn in;
-	uint64_t rip;
-	uint32_t i; /* its index in the block */
-	uint8_t seg, size, acc;
-};
-
-/* A translation as it lies in the code buffer: this header, the block's
- * instructions, then the code. */
-struct jit_tb {
-	uint64_t rip;      /* the linear address it was translated for */
-	const void *body;  /* entry from the run loop (jit_enter) */
-	const void *chain; /* entry from another block: the run loop's checks first */
-	uint64_t tag;      /* the block's tag and page generation when translated */
-	uint32_t gen;
-	unsigned n;
-	struct jit_insn insn[];
-};
 
 /* Code shared by every translation, in the buffer's first page. */
 enum jit_shared {
@@ -226,13 +199,8 @@ static void data_reset(struct emu_jit *j)
 	j->nlinks = 0;
 }
 
-#define CPU(field) ((int32_t)offsetof(struct emu_cpu, field))
-#define M(off) x64_m(X_RBX, (off))
-
-#define GPR(r) (CPU(gpr) + 8 * (int32_t)(r))
 #define TLB(acc) (CPU(tlb) + (int32_t)((acc) * sizeof(((struct emu_cpu *)0)->tlb[0])))
 #define TLBE(acc, i) (TLB(acc) + (int32_t)((i) * sizeof(struct emu_tlb_entry)))
-#define SEG_BASE(seg) (CPU(s.seg) + (int32_t)((seg) * sizeof(struct rax_segment) + offsetof(struct rax_segment, base)))
 #define BLK(field) ((int32_t)offsetof(struct emu_block, field))
 #define LINK(field) ((int32_t)offsetof(struct jit_link, field))
 /* lf_op and lf_size are stored and compared as one word */
@@ -255,7 +223,7 @@ struct jit_pair {
 
 /* emu_run_block's SYNC for instruction d of a block entered at icount,
  * with the RSP to restore on a fault and the fall-through as next RIP. */
-static void jit_sync(struct emu_cpu *c, const struct jit_insn *d, uint64_t icount)
+void jit_sync(struct emu_cpu *c, const struct jit_insn *d, uint64_t icount)
 {
 	c->rip = d->rip;
 	c->icount = icount + d->i;
@@ -506,79 +474,9 @@ void emu_jit_get_stats(const struct emu_jit *j, struct emu_jit_stats *s) { *s = 
 
 /* ---- translation ---- */
 
-/* Unknown lazy operation (translation-time knowledge of the flags). */
-#define LF_UNKNOWN 0xffu
-/* The lazy op the block was entered with: no instruction of it has set the flags yet. */
-#define LF_ENTRY 0xfeu
+/* ---- the register cache (emit.h) ---- */
 
-/*
- * The register cache: guest general registers held in host registers
- * within a block. A register written is stored back (made clean) before
- * anything else may look at struct emu_cpu's copy: before every call
- * (handlers, C helpers: a fault longjmps from them), before every exit
- * from the block, and before the instruction reads or writes a byte or
- * word of it in memory; a cold piece stores what was dirty where it was
- * jumped to. The host registers are caller-saved ones the hot code uses
- * for nothing else: a call in the hot code forgets them all, a slow
- * path's call reloads what they held on the way back.
- */
-#define JIT_NREGS 6
 static const uint8_t cache_host[JIT_NREGS] = { X_RSI, X_RDI, X_R8, X_R9, X_R10, X_R11 };
-
-/* An out-of-line piece: jumped to from the hot code (from[]), emitted
- * after it. */
-enum cold_kind {
-	COLD_LOAD,      /* emu_rd (rmw: acc ACC_W) of seg:r14, rax = the value; back */
-	COLD_STORE,     /* emu_wr of r15 to seg:r14; back */
-	COLD_BREAK,     /* leave for the run loop at fall (a slow path set a break) */
-	COLD_BREAK_RAX, /* the same at rax */
-	COLD_DIRECT,    /* leave for target, chained through link */
-	COLD_INDIRECT,  /* leave for rax, chained through the inline cache */
-	COLD_TAKEN,     /* a handler branched to rax: leave (chained unless it broke) */
-	COLD_GP,        /* #GP(0) at this instruction */
-	COLD_OUT,       /* the chained entry's checks failed: to the run loop at the block's start */
-	COLD_COND,      /* al = emu_cond(c, target); back */
-};
-
-struct cold {
-	uint8_t kind, seg, size, acc;
-	unsigned i, cnt; /* the instruction; instructions retired when leaving */
-	uint64_t rip, fall, target;
-	size_t from[4];
-	unsigned nfrom;
-	size_t back; /* where a slow path goes on */
-	struct jit_link *link;
-	int8_t held[JIT_NREGS]; /* the register cache where it was jumped to (and at back) */
-	uint8_t dirty;          /* which of them to store first */
-};
-
-struct tr {
-	struct x64_buf x;
-	struct emu_jit *j;
-	const struct jit_tb *tb; /* where the translation will lie (insn addresses) */
-	unsigned i, n;           /* the instruction being translated, of n */
-	uint64_t start;          /* the block's address */
-	uint64_t rip, fall;      /* its address and the next one */
-	/* the host's flags hold the guest's, as the last lazy op left them
-	 * (hf_nocf: all of them but CF) */
-	bool hf_valid, hf_nocf;
-	uint8_t entry_op, entry_size; /* c->lf_op and c->lf_size when the block was translated */
-	/* the lazy op the last flag-setting instruction stored (LF_UNKNOWN: not known) */
-	uint8_t lf_op, lf_size;
-	bool slow;                /* this instruction has a slow path (which may set ebp) */
-	bool flags_dead;          /* a later register ALU op of the block replaces this one's flags unread */
-	bool ended;               /* the block left unconditionally */
-	int8_t held[JIT_NREGS];   /* the guest register cache_host[k] holds, -1 none */
-	uint8_t dirty;            /* bit k: cache_host[k] is newer than struct emu_cpu's copy */
-	uint32_t used[JIT_NREGS]; /* when each was last used (the least recent goes first) */
-	uint32_t clock;
-	struct cold cold[JIT_MAX_COLD];
-	unsigned ncold;
-	struct jit_insn d[EMU_BLOCK_MAX]; /* the descriptors the translation's header will hold */
-	bool overflow;                    /* too many cold pieces or links */
-};
-
-/* ---- the register cache ---- */
 
 /* Store the dirty registers of held (a bit mask of dirty). */
 static void rc_store(struct tr *t, const int8_t *held, uint8_t dirty)
@@ -596,7 +494,7 @@ static void rc_flush(struct tr *t)
 }
 
 /* Forget the cache (after a call took the registers; flushed before). */
-static void rc_reset(struct tr *t)
+void rc_reset(struct tr *t)
 {
 	memset(t->held, -1, sizeof(t->held));
 	t->dirty = 0;
@@ -647,7 +545,7 @@ static unsigned reg_get(struct tr *t, unsigned g)
 }
 
 /* dst = guest register g (w: all of it, else the low half zero-extended) */
-static void reg_rd(struct tr *t, bool w, unsigned dst, unsigned g) { x64_mov_rr(&t->x, w, dst, reg_get(t, g)); }
+void reg_rd(struct tr *t, bool w, unsigned dst, unsigned g) { x64_mov_rr(&t->x, w, dst, reg_get(t, g)); }
 
 /* The host register for a new value of all of guest register g (stored back later). */
 static unsigned reg_def(struct tr *t, unsigned g)
@@ -662,7 +560,7 @@ static unsigned reg_def(struct tr *t, unsigned g)
 static void reg_dirty(struct tr *t, unsigned g) { t->dirty |= (uint8_t)(1u << rc_find(t, g)); }
 
 /* guest register g = all of src (stored back later) */
-static void reg_wr(struct tr *t, unsigned g, unsigned src) { x64_mov_rr(&t->x, true, reg_def(t, g), src); }
+void reg_wr(struct tr *t, unsigned g, unsigned src) { x64_mov_rr(&t->x, true, reg_def(t, g), src); }
 
 /* guest register d = guest register s (w: all of it, else zero-extended) */
 static void reg_mov(struct tr *t, bool w, unsigned d, unsigned s)
@@ -686,7 +584,7 @@ static void reg_mem(struct tr *t, unsigned g, bool write)
 		t->held[k] = -1;
 }
 
-static struct cold *cold_new(struct tr *t, enum cold_kind kind)
+struct cold *cold_new(struct tr *t, enum cold_kind kind)
 {
 	if (t->ncold == JIT_MAX_COLD) {
 		t->overflow = true;
@@ -703,13 +601,14 @@ static struct cold *cold_new(struct tr *t, enum cold_kind kind)
 }
 
 /* A conditional jump from here to k. */
-static void cold_jcc(struct tr *t, struct cold *k, unsigned cc)
+void cold_jcc(struct tr *t, struct cold *k, unsigned cc)
 {
 	if (k->nfrom < 4)
 		k->from[k->nfrom++] = x64_jcc_fwd(&t->x, cc);
 	else
 		t->overflow = true;
 	memcpy(k->held, t->held, sizeof(k->held)); /* the same at each jump of one instruction's */
+	memcpy(k->back_held, t->held, sizeof(k->back_held));
 	k->dirty = t->dirty;
 }
 
@@ -747,7 +646,7 @@ static void emit_leave_rax(struct tr *t)
 static void emit_call_sh(struct tr *t, enum jit_shared k) { x64_call_abs(&t->x, t->j->sh[k]); }
 
 /* rdi = c, rsi = instruction i's descriptor, rdx = the count at the block's entry */
-static void emit_helper_args(struct tr *t, unsigned i)
+void emit_helper_args(struct tr *t, unsigned i)
 {
 	x64_mov_rr(&t->x, true, X_RDI, X_RBX);
 	x64_lea(&t->x, X_RSI, x64_rip(&t->tb->insn[i]));
@@ -755,7 +654,7 @@ static void emit_helper_args(struct tr *t, unsigned i)
 }
 
 /* At the end of an instruction with a slow path: leave when it broke. */
-static void emit_break_check(struct tr *t)
+void emit_break_check(struct tr *t)
 {
 	if (!t->slow)
 		return;
@@ -814,7 +713,7 @@ static void emit_indirect_exit(struct tr *t, unsigned cnt)
  * an access that crosses into the next page misses (that page's tag is
  * never in this page's entry).
  */
-static void emit_tlb_probe(struct tr *t, unsigned seg, unsigned size, int acc, struct cold *k)
+void emit_tlb_probe(struct tr *t, unsigned seg, unsigned size, int acc, struct cold *k)
 {
 	struct x64_buf *x = &t->x;
 	x64_mov_rr(x, true, X_RDX, X_R14);
@@ -851,7 +750,7 @@ static struct cold *access_begin(struct tr *t, enum cold_kind kind, unsigned seg
 	return k;
 }
 
-static void access_end(struct tr *t, struct cold *k)
+void access_end(struct tr *t, struct cold *k)
 {
 	k->back = x64_len(&t->x);
 	t->slow = true;
@@ -859,7 +758,7 @@ static void access_end(struct tr *t, struct cold *k)
 }
 
 /* rax = the size-byte value at seg:r14, zero-extended (emu_rd; emu_rd_rmw for acc ACC_W). */
-static void emit_load(struct tr *t, unsigned seg, unsigned size, int acc)
+void emit_load(struct tr *t, unsigned seg, unsigned size, int acc)
 {
 	struct cold *k = access_begin(t, COLD_LOAD, seg, size, acc);
 	t->d[t->i].acc = (uint8_t)acc;
@@ -874,7 +773,7 @@ static void emit_load(struct tr *t, unsigned seg, unsigned size, int acc)
 }
 
 /* seg:r14 = the low size bytes of r15 (emu_wr). */
-static void emit_store(struct tr *t, unsigned seg, unsigned size)
+void emit_store(struct tr *t, unsigned seg, unsigned size)
 {
 	struct cold *k = access_begin(t, COLD_STORE, seg, size, ACC_W);
 	struct x64_mem at = x64_mi(X_RAX, X_RDX, 0, 0);
@@ -887,12 +786,12 @@ static void emit_store(struct tr *t, unsigned seg, unsigned size)
 	access_end(t, k);
 }
 
-/* After a slow path's call: the register cache as it was at k->back. */
-static void emit_reload(struct tr *t, const struct cold *k)
+/* After a slow path's call: the register cache as it is at k->back. */
+void emit_reload(struct tr *t, const struct cold *k)
 {
 	for (unsigned r = 0; r < JIT_NREGS; r++)
-		if (k->held[r] >= 0)
-			x64_load(&t->x, true, cache_host[r], M(GPR((unsigned)k->held[r])));
+		if (k->back_held[r] >= 0)
+			x64_load(&t->x, true, cache_host[r], M(GPR((unsigned)k->back_held[r])));
 }
 
 static void emit_cond_call(struct tr *t, unsigned cc);
@@ -952,12 +851,13 @@ static void emit_cold(struct tr *t)
 			x64_mov_imm(&t->x, X_RAX, t->start);
 			emit_leave_rax(t);
 			break;
+		case COLD_EXT: k->emit(t, k); break;
 		}
 	}
 }
 
 /* dst = the effective address of in (64-bit addressing). */
-static void emit_ea(struct tr *t, const struct emu_insn *in, unsigned dst)
+void emit_ea(struct tr *t, const struct emu_insn *in, unsigned dst)
 {
 	int64_t disp = in->disp;
 	if (in->base == EMU_REG_RIP) {
@@ -1360,7 +1260,7 @@ static void emit_imul_imm(struct tr *t, const struct emu_insn *in, unsigned size
 }
 
 /* A call of the instruction's handler with emu_run_block's bookkeeping (SH_SYNC, SH_AFTER). */
-static void emit_generic(struct tr *t, const struct emu_insn *in)
+void emit_generic(struct tr *t, const struct emu_insn *in)
 {
 	rc_flush(t);
 	rc_reset(t);
@@ -1909,7 +1809,10 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 	}
 	case FOP_planted:
 	case FOP_dbgbreak: return false; /* only the block runner has these */
-	default: /* the host's flags as they were: ADC, SBB, INC and DEC read CF before anything else */
+	default:
+		if (emit_sse(t, in))
+			return true;
+		/* the host's flags as they were: ADC, SBB, INC and DEC read CF before anything else */
 		t->hf_valid = hf;
 		t->hf_nocf = nocf;
 		return emit_other(t, in) || (emit_generic(t, in), true);
@@ -1990,6 +1893,7 @@ static size_t translate(struct emu_jit *j, struct emu_cpu *c, const struct emu_b
 	t.overflow = false;
 	t.j = j;
 	t.tb = tb;
+	t.b = b;
 	t.n = b->n;
 	t.start = c->rip;
 	t.lf_op = LF_ENTRY;

@@ -15,6 +15,8 @@
 #define OP_W 1u  /* REX.W */
 #define OP_0F 2u /* two-byte opcode (0F xx) */
 #define OP_66 4u /* operand-size prefix */
+#define OP_F2 8u /* mandatory prefixes of SSE forms */
+#define OP_F3 16u
 
 #define REX_BASE 0x40u
 #define REX_W 8u
@@ -86,6 +88,10 @@ static void opcode(struct x64_buf *b, unsigned flags, unsigned op, unsigned rex_
 {
 	if (flags & OP_66)
 		x64_u8(b, 0x66);
+	if (flags & OP_F2)
+		x64_u8(b, 0xf2);
+	if (flags & OP_F3)
+		x64_u8(b, 0xf3);
 	unsigned rex = rex_rxb | ((flags & OP_W) ? REX_W : 0);
 	if (rex || force_rex)
 		x64_u8(b, (uint8_t)(REX_BASE | rex));
@@ -262,6 +268,40 @@ void x64_cmov_rr(struct x64_buf *b, bool w, unsigned cc, unsigned dst, unsigned 
 	op_rr(b, (w ? OP_W : 0) | OP_0F, 0x40 + (cc & 15), dst, src);
 }
 
+void x64_test_ri(struct x64_buf *b, bool w, unsigned r, int32_t imm)
+{
+	op_rr(b, w ? OP_W : 0, 0xf7, 0, r);
+	x64_u32(b, (uint32_t)imm);
+}
+
+void x64_test_m8i(struct x64_buf *b, struct x64_mem m, uint8_t imm)
+{
+	op_rm(b, 0, 0xf6, 0, m);
+	x64_u8(b, imm);
+}
+
+/* The encoding flags of an SSE form's mandatory prefix */
+static unsigned sse_flags(unsigned pfx, bool w)
+{
+	return OP_0F | (w ? OP_W : 0) | (pfx == 0x66 ? OP_66 : pfx == 0xf2 ? OP_F2 : pfx == 0xf3 ? OP_F3 : 0);
+}
+
+void x64_sse_rr(struct x64_buf *b, unsigned pfx, bool w, unsigned op, unsigned reg, unsigned rm)
+{
+	op_rr(b, sse_flags(pfx, w), op, reg, rm);
+}
+
+void x64_sse_rm(struct x64_buf *b, unsigned pfx, bool w, unsigned op, unsigned reg, struct x64_mem m)
+{
+	op_rm(b, sse_flags(pfx, w), op, reg, m);
+}
+
+void x64_movdqu_load(struct x64_buf *b, unsigned x, struct x64_mem m) { x64_sse_rm(b, 0xf3, false, 0x6f, x, m); }
+void x64_movdqu_store(struct x64_buf *b, struct x64_mem m, unsigned x) { x64_sse_rm(b, 0xf3, false, 0x7f, x, m); }
+void x64_movq_xr(struct x64_buf *b, unsigned x, unsigned r) { x64_sse_rr(b, 0x66, true, 0x6e, x, r); }
+void x64_ldmxcsr(struct x64_buf *b, struct x64_mem m) { op_rm(b, OP_0F, 0xae, 2, m); }
+void x64_stmxcsr(struct x64_buf *b, struct x64_mem m) { op_rm(b, OP_0F, 0xae, 3, m); }
+
 void x64_call_r(struct x64_buf *b, unsigned r) { op_rr(b, 0, 0xff, 2, r); }
 void x64_jmp_m(struct x64_buf *b, struct x64_mem m) { op_rm(b, 0, 0xff, 4, m); }
 
@@ -275,6 +315,12 @@ void x64_pop(struct x64_buf *b, unsigned r)
 {
 	if (room(b))
 		opcode(b, 0, 0x58 + (r & 7), (r & 8) ? REX_B : 0, false);
+}
+
+void x64_pushf(struct x64_buf *b)
+{
+	if (room(b))
+		x64_u8(b, 0x9c);
 }
 
 void x64_ret(struct x64_buf *b)

@@ -118,10 +118,23 @@ void x64_imul_rr(struct x64_buf *b, bool w, unsigned dst, unsigned src); /* imul
 void x64_setcc_r8(struct x64_buf *b, unsigned cc, unsigned dst);         /* setcc r8 (al..bl) */
 void x64_setcc_m(struct x64_buf *b, unsigned cc, struct x64_mem m);      /* setcc byte [m] */
 void x64_cmov_rr(struct x64_buf *b, bool w, unsigned cc, unsigned dst, unsigned src);
+void x64_test_ri(struct x64_buf *b, bool w, unsigned r, int32_t imm); /* test r, imm32 */
+void x64_test_m8i(struct x64_buf *b, struct x64_mem m, uint8_t imm);  /* test byte [m], imm8 */
+/* SSE forms "op reg, rm" of the 0F map with mandatory prefix pfx (0, 0x66,
+ * 0xf2 or 0xf3) and REX.W when w; reg and rm are XMM or general registers
+ * as the form has them (an imm8, if any, is the caller's x64_u8). */
+void x64_sse_rr(struct x64_buf *b, unsigned pfx, bool w, unsigned op, unsigned reg, unsigned rm);
+void x64_sse_rm(struct x64_buf *b, unsigned pfx, bool w, unsigned op, unsigned reg, struct x64_mem m);
+void x64_movdqu_load(struct x64_buf *b, unsigned x, struct x64_mem m);  /* movdqu xmm, [m] */
+void x64_movdqu_store(struct x64_buf *b, struct x64_mem m, unsigned x); /* movdqu [m], xmm */
+void x64_movq_xr(struct x64_buf *b, unsigned x, unsigned r);            /* movq xmm, r64 */
+void x64_ldmxcsr(struct x64_buf *b, struct x64_mem m);
+void x64_stmxcsr(struct x64_buf *b, struct x64_mem m);
 void x64_call_r(struct x64_buf *b, unsigned r);      /* call r */
 void x64_jmp_m(struct x64_buf *b, struct x64_mem m); /* jmp [m] */
 void x64_push(struct x64_buf *b, unsigned r);
 void x64_pop(struct x64_buf *b, unsigned r);
+void x64_pushf(struct x64_buf *b); /* pushfq */
 void x64_ret(struct x64_buf *b);
 /* Jumps forward to a place not known yet: the returned position is given
  * to x64_patch once the target is reached. */

@@ -134,7 +134,7 @@ static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n, const 
 	}
 	uint64_t pfn = gpa >> GUEST_PAGE_SHIFT;
 	struct emu_block *b = &c->bcache[(gpa ^ (gpa >> EMU_BCACHE_BITS)) & (EMU_BCACHE_SIZE - 1)];
-	if (__builtin_expect(b->tag == (gpa << 1 | 1) && b->gen == c->page_gen[pfn], 1)) {
+	if (__builtin_expect(b->tag == emu_btag(c, gpa) && b->gen == c->page_gen[pfn], 1)) {
 		*n = b->n;
 		*fop = b->fop;
 		*blk = b;
@@ -177,7 +177,7 @@ static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n, const 
 	}
 	if (!emu_is_code_page(c, pfn))
 		emu_mark_code_page(c, pfn);
-	b->tag = gpa << 1 | 1;
+	b->tag = emu_btag(c, gpa);
 	b->gen = c->page_gen[pfn];
 	b->n = (uint8_t)k;
 	b->jit = NULL; /* a new block: its translation, if any, is gone with the old one */

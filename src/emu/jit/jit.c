@@ -40,8 +40,9 @@
  * an inline cache keyed by the target. A link is taken only when it holds
  * exactly what the run loop would find: the fetch TLB entry maps the
  * target to the linked block's physical address (fetch_block's hit), and
- * the block cache still holds that block at its page's generation with
- * this translation. That check is made once per run from the run loop
+ * the block cache still holds that block, decoded in its current epoch
+ * (cpu.h EMU_BTAG_EPOCH_SHIFT), at its page's generation with this
+ * translation. That check is made once per run from the run loop
  * (run_stamp): inside a run nothing it looks at changes without a break
  * that ends the run first. It always fails while nochain (rax-diff's one
  * block at a time, a block that is not cached, debug slots). The next

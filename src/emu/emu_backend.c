@@ -18,6 +18,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "backend.h"
@@ -134,7 +135,7 @@ static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n, const 
 	}
 	uint64_t pfn = gpa >> GUEST_PAGE_SHIFT;
 	struct emu_block *b = &c->bcache[(gpa ^ (gpa >> EMU_BCACHE_BITS)) & (EMU_BCACHE_SIZE - 1)];
-	if (__builtin_expect(b->tag == (gpa << 1 | 1) && b->gen == c->page_gen[pfn], 1)) {
+	if (__builtin_expect(b->tag == emu_btag(c, gpa) && b->gen == c->page_gen[pfn], 1)) {
 		*n = b->n;
 		*fop = b->fop;
 		*blk = b;
@@ -177,7 +178,7 @@ static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n, const 
 	}
 	if (!emu_is_code_page(c, pfn))
 		emu_mark_code_page(c, pfn);
-	b->tag = gpa << 1 | 1;
+	b->tag = emu_btag(c, gpa);
 	b->gen = c->page_gen[pfn];
 	b->n = (uint8_t)k;
 	b->jit = NULL; /* a new block: its translation, if any, is gone with the old one */
@@ -527,6 +528,23 @@ void emu_run_loop(struct emu_cpu *c, bool single, struct rax_exit *ex)
  * same values (system.c steps the generator). */
 #define EMU_RNG_SEED 0x5241585244524e44ull
 
+/* The block cache: its own zero-filled mapping, so that only the entries
+ * used are ever touched (a flush touches none), whether the VM is the
+ * first or the thousandth one of the process (calloc of a size that the
+ * heap serves after a free clears all of it). */
+#define BCACHE_BYTES ((size_t)EMU_BCACHE_SIZE * sizeof(struct emu_block))
+static struct emu_block *bcache_new(void)
+{
+	void *p = mmap(NULL, BCACHE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void bcache_free(struct emu_block *b)
+{
+	if (b)
+		munmap(b, BCACHE_BYTES);
+}
+
 /* CPU `index` in its power-up state; the BSP (index 0) allocates the RAM
  * page marks that every CPU shares. NULL when out of memory. */
 static void cpu_free(struct emu_cpu *c, bool bsp);
@@ -540,11 +558,11 @@ static struct emu_cpu *cpu_new(struct rax_vm *vm, unsigned index, const struct e
 	c->ram = vm->mem.host;
 	c->ram_size = vm->mem.size;
 	c->npages = (c->ram_size + GUEST_PAGE_OFFSET) >> GUEST_PAGE_SHIFT;
-	c->bcache = calloc(EMU_BCACHE_SIZE, sizeof(*c->bcache));
+	c->bcache = bcache_new();
 	c->page_gen = bsp ? bsp->page_gen : calloc(c->npages, sizeof(*c->page_gen));
 	c->code_bits = bsp ? bsp->code_bits : calloc((c->npages + 63) / 64, sizeof(uint64_t));
 	if (!c->bcache || !c->page_gen || !c->code_bits) {
-		free(c->bcache);
+		bcache_free(c->bcache);
 		if (!bsp) {
 			free(c->page_gen);
 			free(c->code_bits);
@@ -583,7 +601,7 @@ static void cpu_free(struct emu_cpu *c, bool bsp)
 	if (!c)
 		return;
 	emu_jit_free(c->jit);
-	free(c->bcache);
+	bcache_free(c->bcache);
 	if (bsp) {
 		free(c->page_gen);
 		free(c->code_bits);

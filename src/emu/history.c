@@ -356,6 +356,7 @@ static void restore_cpu(struct emu_history *h, struct emu_cpu *c, const struct e
 	c->apic = live->apic;
 	c->cpu_index = live->cpu_index;
 	c->bcache = live->bcache;
+	c->bc_epoch = live->bc_epoch; /* never back: old epochs' blocks are stale */
 	c->page_gen = live->page_gen;
 	c->code_bits = live->code_bits;
 	c->npages = live->npages;

@@ -58,10 +58,18 @@ void emu_tlb_flush(struct emu_cpu *c)
 	c->block_break = true; /* the next bytes may be mapped differently now */
 }
 
+/* RAM's physical addresses fit in a block tag below the epoch bits. */
+_Static_assert(GUEST_MEM_MAX <= 1ull << (EMU_BTAG_EPOCH_SHIFT - 1), "block tags: RAM too large");
+
 void emu_dcache_flush(struct emu_cpu *c)
 {
-	for (unsigned i = 0; i < EMU_BCACHE_SIZE; i++)
-		c->bcache[i].tag = 0;
+	/* a new epoch: every block decoded so far misses (cpu.h); when it
+	 * comes round to an epoch that tags may still carry, clear them */
+	c->bc_epoch += 1ull << EMU_BTAG_EPOCH_SHIFT;
+	if (!c->bc_epoch)
+		for (unsigned i = 0; i < EMU_BCACHE_SIZE; i++)
+			c->bcache[i].tag = 0;
+	c->block_break = true; /* links checked in this run may name old blocks */
 	/* no block is left on any page: no page needs watching (under SMP the
 	 * marks are the machine's, other CPUs' blocks still need them) */
 	if (!c->smp)

@@ -68,7 +68,7 @@ struct jit_tb {
 	uint64_t rip;      /* the linear address it was translated for */
 	const void *body;  /* entry from the run loop (jit_enter) */
 	const void *chain; /* entry from another block: the run loop's checks first */
-	uint64_t tag;      /* the block's tag and page generation when translated */
+	uint64_t tag;      /* the block's tag (emu_btag_key: any epoch) and page generation */
 	uint32_t gen;
 	unsigned n;
 	struct jit_insn insn[];

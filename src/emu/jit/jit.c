@@ -42,8 +42,9 @@
  * an inline cache keyed by the target. A link is taken only when it holds
  * exactly what the run loop would find: the fetch TLB entry maps the
  * target to the linked block's physical address (fetch_block's hit), and
- * the block cache still holds that block at its page's generation with
- * this translation. That check is made once per run from the run loop
+ * the block cache still holds that block, decoded in its current epoch
+ * (cpu.h EMU_BTAG_EPOCH_SHIFT), at its page's generation with this
+ * translation. That check is made once per run from the run loop
  * (run_stamp): inside a run nothing it looks at changes without a break
  * that ends the run first. It always fails while nochain (rax-diff's one
  * block at a time, a block that is not cached, debug slots). The next
@@ -110,7 +111,7 @@ struct jit_link {
 	const void *code;            /* the target translation's chained entry */
 	const struct emu_block *blk; /* its block cache entry */
 	const void *tb;              /* the translation (blk->jit) */
-	uint64_t tag;                /* blk->tag: the target's gpa << 1 | 1 */
+	uint64_t tag;                /* blk->tag: the target's gpa << 1 | 1, decode cache epoch */
 	const uint32_t *pgen;        /* the page's generation (blk->gen while unwritten) */
 	uint64_t rip;                /* the target */
 	uint64_t stamp;              /* checked in the run jit_data.run_stamp names */
@@ -288,7 +289,8 @@ static void emit_shared(struct emu_jit *j, struct x64_buf *x)
 
 	/* SH_CHECK: the block cache entry still holds this block, at this
 	 * page's generation, with this translation, and the fetch TLB maps
-	 * the target to its page (fetch_block's hit). Uses rax rcx rdx rdi. */
+	 * the target to its page in the decode cache's epoch (fetch_block's
+	 * hit). Uses rax rcx rdx rdi. */
 	j->sh[SH_CHECK] = (const uint8_t *)(uintptr_t)(x->origin + x64_len(x));
 	x64_load(x, true, X_RDX, x64_m(X_RSI, LINK(blk)));
 	x64_load(x, true, X_RAX, x64_m(X_RSI, LINK(tag)));
@@ -316,6 +318,7 @@ static void emit_shared(struct emu_jit *j, struct x64_buf *x)
 	x64_alu_ri(x, false, X_AND, X_RCX, (int32_t)GUEST_PAGE_OFFSET);
 	x64_alu_rm(x, true, X_OR, X_RCX, x64_m(X_RDX, 16));
 	x64_lea(x, X_RCX, x64_mi(X_RCX, X_RCX, 0, 1));
+	x64_alu_rm(x, true, X_OR, X_RCX, M(CPU(bc_epoch)));
 	x64_alu_rr(x, true, X_CMP, X_RCX, X_RAX);
 	x64_patch(x, r1);
 	x64_patch(x, r2);
@@ -1969,8 +1972,9 @@ static unsigned reuse_index(uint64_t tag, uint32_t gen)
  * the same decode (rows, lengths, fast ops). */
 static const struct jit_tb *reuse(struct emu_jit *j, const struct emu_block *b, uint64_t rip)
 {
-	const struct jit_tb *tb = j->reuse[reuse_index(b->tag, b->gen)];
-	if (!tb || tb->tag != b->tag || tb->gen != b->gen || tb->rip != rip || tb->n != b->n)
+	uint64_t key = emu_btag_key(b->tag);
+	const struct jit_tb *tb = j->reuse[reuse_index(key, b->gen)];
+	if (!tb || tb->tag != key || tb->gen != b->gen || tb->rip != rip || tb->n != b->n)
 		return NULL;
 	for (unsigned i = 0; i < b->n; i++) {
 		const struct emu_insn *a = &tb->insn[i].in, *d = &b->insn[i];
@@ -2051,7 +2055,7 @@ static const void *make(struct emu_jit *j, struct emu_cpu *c, struct emu_block *
 	h->chain = (const uint8_t *)tb + head;
 	h->body = (const uint8_t *)tb + head + body;
 	h->n = b->n;
-	h->tag = b->tag;
+	h->tag = emu_btag_key(b->tag);
 	h->gen = b->gen;
 	memcpy(h->insn, d, b->n * sizeof(h->insn[0]));
 	j->used = (at + len + JIT_ALIGN - 1) & ~(size_t)(JIT_ALIGN - 1);
@@ -2086,7 +2090,7 @@ static void link_fill(struct emu_jit *j, struct emu_cpu *c, const struct emu_blo
 	l->blk = b;
 	l->tb = tb;
 	l->tag = b->tag;
-	l->pgen = &c->page_gen[b->tag >> (1 + GUEST_PAGE_SHIFT)];
+	l->pgen = &c->page_gen[emu_btag_gpa(b->tag) >> GUEST_PAGE_SHIFT];
 	l->rip = c->rip;
 	j->st.links++;
 }

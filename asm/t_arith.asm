@@ -126,6 +126,15 @@ RAXT_HEADER_END
 	cmp eax, edx                            ; SUB again, other operands: ZF=0 CF=1
 	call zf_cf
 	CHECK_EQ rax, 2, "block entered after cmp: ZF CF"
+	; a handler between a flag producer and the reader: by then the host's
+	; flags are the handler call's, not DEC's (a translator keeps DEC's
+	; ZF in the host's flags)
+	mov ecx, 2
+	dec ecx                                 ; ZF=0
+	bswap eax                               ; flags unchanged
+	setnz dl
+	movzx edx, dl
+	CHECK_EQ rdx, 1, "dec, bswap, setnz"
 
 	RAXT_DONE
 

@@ -757,7 +757,7 @@ void access_end(struct tr *t, struct cold *k)
 {
 	k->back = x64_len(&t->x);
 	t->slow = true;
-	t->hf_valid = false;
+	t->hf_valid = t->hf_nocf = false;
 }
 
 /* rax = the size-byte value at seg:r14, zero-extended (emu_rd; emu_rd_rmw for acc ACC_W). */
@@ -1236,7 +1236,7 @@ static void emit_imul_reg(struct tr *t, const struct emu_insn *in, unsigned size
 	reg_wr(t, in->reg, X_RAX);
 	x64_alu_rr(&t->x, false, X_XOR, X_RCX, X_RCX);
 	emit_lazy(t, LF_MUL, size, X_RCX, X_RCX, X_RAX);
-	t->hf_valid = false;
+	t->hf_valid = t->hf_nocf = false;
 	t->lf_op = LF_UNKNOWN;
 }
 
@@ -1257,7 +1257,7 @@ static void emit_imul_imm(struct tr *t, const struct emu_insn *in, unsigned size
 	reg_wr(t, in->reg, X_RAX);
 	x64_alu_rr(&t->x, false, X_XOR, X_RCX, X_RCX);
 	emit_lazy(t, LF_MUL, size, X_RCX, X_RCX, X_RAX);
-	t->hf_valid = false;
+	t->hf_valid = t->hf_nocf = false;
 	t->lf_op = LF_UNKNOWN;
 	emit_break_check(t);
 }
@@ -1276,7 +1276,7 @@ void emit_generic(struct tr *t, const struct emu_insn *in)
 	emit_call_sh(t, SH_AFTER);
 	x64_test_rr(&t->x, false, X_RAX, X_RAX);
 	cold_jcc(t, cold_new(t, COLD_TAKEN), X_CC_NE);
-	t->hf_valid = false;
+	t->hf_valid = t->hf_nocf = false;
 	t->lf_op = LF_UNKNOWN;
 }
 

@@ -183,6 +183,12 @@ struct emu_cpu {
 	/* The decode cache's epoch, already in its tag bits (EMU_BTAG_EPOCH_SHIFT):
 	 * only blocks whose tag carries it are cached (emu_dcache_flush). */
 	uint64_t bc_epoch;
+	/* Moves on whenever something a translated block's chained link was
+	 * checked against may have changed: a block decoded or dropped, a
+	 * code page written, a fetch TLB entry replaced or flushed, a
+	 * translation made (jit/jit.c: links checked at one count hold while
+	 * it stays). Never goes back (history restores keep it moving). */
+	uint64_t chain_gen;
 	/* Leave the current block after this instruction: set by anything that
 	 * may change how the following bytes execute or whether an event is due
 	 * (TLB flush, write to cached code, RFLAGS writes, event rechecks). */

@@ -141,6 +141,8 @@ static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n, const 
 		*blk = b;
 		return b->insn;
 	}
+	if (b->tag && (b->tag & ~EMU_BTAG_KEY_MASK) == c->bc_epoch)
+		c->chain_gen++; /* a live block goes: jit/jit.c's links to it must be checked again */
 	/* decode a straight run within this page; with host execution
 	 * breakpoints (debug.h) it ends before one, and a block that starts at
 	 * one is not cached: it stops the run, or (passed once by a resumed

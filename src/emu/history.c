@@ -356,7 +356,8 @@ static void restore_cpu(struct emu_history *h, struct emu_cpu *c, const struct e
 	c->apic = live->apic;
 	c->cpu_index = live->cpu_index;
 	c->bcache = live->bcache;
-	c->bc_epoch = live->bc_epoch; /* never back: old epochs' blocks are stale */
+	c->bc_epoch = live->bc_epoch;       /* never back: old epochs' blocks are stale */
+	c->chain_gen = live->chain_gen + 1; /* nor links checked against the live TLB and blocks */
 	c->page_gen = live->page_gen;
 	c->code_bits = live->code_bits;
 	c->npages = live->npages;
@@ -404,6 +405,7 @@ static void restore(struct emu_history *h, size_t i)
 			uint64_t pfn = s->pages[p].pfn;
 			if (emu_is_code_page(b, pfn)) { /* its decoded blocks go (the marks are the machine's) */
 				b->page_gen[pfn]++;
+				b->chain_gen++;
 				b->code_bits[pfn >> 6] &= ~(1ull << (pfn & 63));
 			}
 			memcpy(b->ram + (pfn << GUEST_PAGE_SHIFT), s->pages[p].data, GUEST_PAGE_SIZE);

@@ -56,6 +56,7 @@ void emu_tlb_flush(struct emu_cpu *c)
 {
 	memset(c->tlb, 0, sizeof(c->tlb));
 	c->block_break = true; /* the next bytes may be mapped differently now */
+	c->chain_gen++;
 }
 
 /* RAM's physical addresses fit in a block tag below the epoch bits. */
@@ -70,6 +71,7 @@ void emu_dcache_flush(struct emu_cpu *c)
 		for (unsigned i = 0; i < EMU_BCACHE_SIZE; i++)
 			c->bcache[i].tag = 0;
 	c->block_break = true; /* links checked in this run may name old blocks */
+	c->chain_gen++;
 	/* no block is left on any page: no page needs watching (under SMP the
 	 * marks are the machine's, other CPUs' blocks still need them) */
 	if (!c->smp)
@@ -102,6 +104,9 @@ void emu_note_write(struct emu_cpu *c, uint64_t gpa)
 		c->page_gen[pfn]++;
 		c->code_bits[pfn >> 6] &= ~(1ull << (pfn & 63));
 		c->block_break = true; /* the running block may be stale now */
+		c->chain_gen++;        /* and every CPU's links there (the generations are the machine's) */
+		for (unsigned k = 0; c->smp && k < c->smp->n; k++)
+			c->smp->cpu[k]->chain_gen++;
 	}
 	/* history.c: the first write since the snapshot saves the page first */
 	if (__builtin_expect(c->cow_bits != NULL, 0) && pfn < c->npages && (c->cow_bits[pfn >> 6] >> (pfn & 63) & 1))
@@ -329,6 +334,8 @@ int emu_translate(struct emu_cpu *c, uint64_t la, int acc, bool user, bool probe
 	}
 	if (!probe) {
 		struct emu_tlb_entry *e = &c->tlb[acc][(la >> GUEST_PAGE_SHIFT) & (EMU_TLB_SIZE - 1)];
+		if (acc == ACC_X && e->tag)
+			c->chain_gen++; /* links may have been checked against the entry replaced */
 		e->tag = (la & ~GUEST_PAGE_OFFSET) | ((uint64_t)user << 1) | 1;
 		e->gpa = gpa_page;
 		e->host = (gpa_page < c->ram_size && c->ram_size - gpa_page >= GUEST_PAGE_SIZE) ? c->ram + gpa_page

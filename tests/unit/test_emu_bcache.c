@@ -5,7 +5,8 @@
  * set_state makes can drop the old blocks; a block decoded before it must
  * not run again: not from the block cache, not after the epoch counter
  * came round (EMU_BC_EPOCHS flushes), and with the translator not through
- * a chained link or a translation reused from before.
+ * a chained link or a translation reused from before. Nor may a block
+ * whose cache entry another block took be reached through a link.
  */
 #include <stdio.h>
 #include <string.h>
@@ -126,6 +127,37 @@ static void test_flushed_block_not_reached_through_link(void)
 	CHECK(b.runs > a.runs);
 }
 
+/*
+ * A block whose cache entry goes to another block (no flush, no write the
+ * emulator sees): links to it are checked again before they are taken.
+ *	X: mov eax, 1 / jmp Y
+ *	Y: add eax, 10 / hlt / jmp X	(then add eax, 20 in its place)
+ *	Z: hlt, where its block takes Y's cache entry
+ * Links X to Y are taken by the third run; then Y is rewritten behind the
+ * emulator's back and Z run (from a RIP set by hand: set_state would
+ * flush): a run from X must decode Y again, not take the link to Y's old
+ * translation.
+ */
+static void test_evicted_block_not_reached_through_link(void)
+{
+	const uint64_t y = TV_CODE + 0x1000, z = 0x109001;
+	const unsigned slot = (unsigned)((y ^ (y >> EMU_BCACHE_BITS)) & (EMU_BCACHE_SIZE - 1)); /* fetch_block's */
+	CHECK_EQ((z ^ (z >> EMU_BCACHE_BITS)) & (EMU_BCACHE_SIZE - 1), slot);
+	fresh(true);
+	put(TV_CODE, "b8 01 00 00 00 e9 f6 0f 00 00");
+	put(y, "83 c0 0a f4 e9 f7 ef ff ff");
+	put(z, "f4");
+	CHECK_EQ(run_rax(), 11);
+	CHECK_EQ(run_on(), 11);
+	CHECK_EQ(run_on(), 11);
+	put(y, "83 c0 14");
+	cpu()->rip = z;
+	CHECK_EQ(run_on(), 11);
+	CHECK_EQ(emu_btag_gpa(cpu()->bcache[slot].tag), z); /* Y's entry is Z's */
+	cpu()->rip = TV_CODE;
+	CHECK_EQ(run_on(), 21);
+}
+
 int main(void)
 {
 	tv_init(&t);
@@ -133,8 +165,10 @@ int main(void)
 		test_flushed_block_misses(jit);
 		test_flushed_block_misses_after_wraparound(jit);
 	}
-	if (emu_jit_supported())
+	if (emu_jit_supported()) {
 		test_flushed_block_not_reached_through_link();
+		test_evicted_block_not_reached_through_link();
+	}
 	tv_free(&t);
 	return unit_finish("test_emu_bcache");
 }

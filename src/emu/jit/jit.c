@@ -44,9 +44,12 @@
  * target to the linked block's physical address (fetch_block's hit), and
  * the block cache still holds that block, decoded in its current epoch
  * (cpu.h EMU_BTAG_EPOCH_SHIFT), at its page's generation with this
- * translation. That check is made once per run from the run loop
- * (run_stamp): inside a run nothing it looks at changes without a break
- * that ends the run first. It always fails while nochain (rax-diff's one
+ * translation. A link passes that check once and holds while nothing it
+ * looked at has changed: c->chain_gen moves on with every change (a block
+ * decoded or dropped, a code page written, a fetch TLB entry replaced or
+ * flushed) and with a new CPL, and a run names it in run_stamp; inside a
+ * run nothing changes without a break that ends the run first. The check
+ * always fails while nochain (rax-diff's one
  * block at a time, a block that is not cached, debug slots). The next
  * block's own entry then checks the run loop's rules before it runs
  * whole: icount + its length within event_at (events, stops, hooks, SMP
@@ -114,18 +117,18 @@ struct jit_link {
 	uint64_t tag;                /* blk->tag: the target's gpa << 1 | 1, decode cache epoch */
 	const uint32_t *pgen;        /* the page's generation (blk->gen while unwritten) */
 	uint64_t rip;                /* the target */
-	uint64_t stamp;              /* checked in the run jit_data.run_stamp names */
+	uint64_t stamp;              /* checked when jit_data.run_stamp was this */
 	uint64_t pad;
 };
 
 /* The data area: read and written by generated code, never executed. */
 struct jit_data {
 	struct jit_link *link_req; /* the link a block left through unfilled (for emu_jit_run) */
-	/* Runs from the run loop, counted: nothing a link's check looks at
-	 * changes within one run without a break that leaves it (a code
-	 * write, a TLB or decode cache flush all set block_break; blocks are
-	 * decoded and evicted, and the code buffer starts over, only in the
-	 * run loop), so a link checked once in a run holds for the run. */
+	/* The stamp of links checked (c->chain_gen + 1), or one no link has
+	 * while nochain: nothing a link's check looks at changes within one
+	 * run without a break that leaves it (a code write, a TLB or decode
+	 * cache flush all set block_break; blocks are decoded and evicted,
+	 * and the code buffer starts over, only in the run loop). */
 	uint64_t run_stamp;
 	uint8_t nochain; /* go back to the run loop after every block */
 	struct jit_link cache[JIT_CACHE_SIZE];
@@ -166,6 +169,7 @@ struct emu_jit {
 	unsigned npend, pend_wait;
 	const struct jit_tb *reuse[JIT_REUSE_SIZE]; /* this epoch's, by reuse_index */
 	uint32_t epoch;
+	uint8_t cpl; /* of the last run (emu_jit_run) */
 	unsigned hot;
 	uint8_t *scratch;
 	void (*enter)(struct emu_cpu *c, const void *body);
@@ -559,8 +563,13 @@ static unsigned reg_def(struct tr *t, unsigned g)
 	return cache_host[k];
 }
 
-/* Guest register g (held) was changed in its host register. */
-static void reg_dirty(struct tr *t, unsigned g) { t->dirty |= (uint8_t)(1u << rc_find(t, g)); }
+/* Guest register g (held: just given by reg_get) was changed in its host register. */
+static void reg_dirty(struct tr *t, unsigned g)
+{
+	int k = rc_find(t, g);
+	if (k >= 0)
+		t->dirty |= (uint8_t)(1u << k);
+}
 
 /* guest register g = all of src (stored back later) */
 void reg_wr(struct tr *t, unsigned g, unsigned src) { x64_mov_rr(&t->x, true, reg_def(t, g), src); }
@@ -2092,6 +2101,7 @@ static void link_fill(struct emu_jit *j, struct emu_cpu *c, const struct emu_blo
 	l->tag = b->tag;
 	l->pgen = &c->page_gen[emu_btag_gpa(b->tag) >> GUEST_PAGE_SHIFT];
 	l->rip = c->rip;
+	l->stamp = 0; /* checked before it is taken */
 	j->st.links++;
 }
 
@@ -2125,7 +2135,11 @@ bool emu_jit_run(struct emu_cpu *c, struct emu_block *b)
 		link_fill(j, c, b, tb);
 	/* what makes the run loop look after every block (see the file comment) */
 	j->data->nochain = c->one_block || !b->tag || c->dbg.active;
-	j->data->run_stamp++;
+	if (c->cpl != j->cpl) { /* the fetch TLB's tags differ by CPL */
+		j->cpl = c->cpl;
+		c->chain_gen++;
+	}
+	j->data->run_stamp = j->data->nochain ? UINT64_MAX : c->chain_gen + 1;
 	c->block_break = false;
 	c->in_insn = true;
 	j->enter(c, tb->body);

@@ -30,6 +30,7 @@
 #include "kernel.h"
 #include "loader/bzimage.h"
 
+#include "emu/cpu.h"
 #include "emu/emu.h"
 #include "cpuid_model.h"
 #include "emu/jit/jit.h"
@@ -176,6 +177,8 @@ static const char *exit_name(unsigned kind, char *buf, size_t n)
 	return buf;
 }
 
+_Static_assert(DIFF_LISTING >= EMU_BLOCK_MAX, "a divergence lists its whole block");
+
 /* d's place: the block that started at rip0 after count0 instructions and
  * ran k of them on the translated side (its instructions from B's memory). */
 static void block_context(struct jd_side *b, struct diff_divergence *d, uint64_t rip0, uint64_t count0, uint64_t k)
@@ -188,7 +191,7 @@ static void block_context(struct jd_side *b, struct diff_divergence *d, uint64_t
 		d->nbytes = sizeof(bytes);
 	}
 	uint64_t rip = rip0;
-	for (uint64_t i = 0; i < k && i < DIFF_HIST; i++) {
+	for (uint64_t i = 0; i < k && i < DIFF_LISTING; i++) {
 		unsigned len = emu_disasm_guest(&b->vm, rip, d->hist[i].dis, sizeof(d->hist[i].dis));
 		d->hist[i].rip = rip;
 		d->nhist = (unsigned)i + 1;

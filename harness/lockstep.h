@@ -30,7 +30,8 @@ struct diff_options {
 
 #define DIFF_DEFAULT_STEPS 1000000ull
 #define DIFF_MAX_STORED 64 /* divergences kept in full per test */
-#define DIFF_HIST 8
+#define DIFF_HIST 8        /* the last instructions a lockstep divergence lists */
+#define DIFF_LISTING 32    /* at most this many listed: rax-diff --jit lists a whole block (EMU_BLOCK_MAX) */
 
 #define DIFF_DISASM_LEN 96
 
@@ -55,7 +56,7 @@ struct diff_divergence {
 	unsigned nmem, mem_total;
 	struct diff_memrun mem[8];
 	unsigned nhist;
-	struct diff_hist hist[DIFF_HIST]; /* oldest first, the divergent one last */
+	struct diff_hist hist[DIFF_LISTING]; /* oldest first, the divergent one last */
 };
 
 struct diff_kernel_stats;

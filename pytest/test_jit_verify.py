@@ -182,7 +182,7 @@ def test_kernel_prefix_places_a_stray_store_by_a_second_run():
     assert m, r.stdout[-4000:]
     first, found = int(m.group(2)), int(m.group(3))
     n = len(block_listing(r.stdout))
-    assert first <= 3_000_000 < first + 16 and n and found >= 3_000_000, r.stdout[-4000:]
+    assert first <= 3_000_000 < first + 32 and n and found >= 3_000_000, r.stdout[-4000:]  # blocks: 32 at most
 
 
 # ---- the translated code against the CPU ----

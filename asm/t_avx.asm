@@ -53,31 +53,6 @@ RAXT_HEADER_END
 	%endif
 %endmacro
 
-; QCHECK value, expected, "name": like CHECK_EQ, but a pass prints nothing
-%macro QCHECK 3
-	pushfq
-	push rax
-	push rdx
-	push rsi
-	mov rax, %1
-	mov rdx, %2
-	cmp rax, rdx
-	je %%pass
-	lea rsi, [rel %%name]
-	call raxt_check
-	jmp %%done
-%%pass:
-	inc qword [rel raxt_npass]
-%%done:
-	pop rsi
-	pop rdx
-	pop rax
-	popfq
-	jmp %%skip
-%%name:	db %3, 0
-%%skip:
-%endmacro
-
 ; YCASE kind, "name", a0, a1, a2, a3, b0, b1, b2, b3, r0, r1, r2, r3, {insn}...
 %macro YCASE 15-*
 	%xdefine T_KIND %1

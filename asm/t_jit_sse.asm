@@ -21,31 +21,6 @@ RAXT_HEADER_END
 
 %define MSR_FS_BASE 0xc0000100
 
-; QCHECK value, expected, "name": like CHECK_EQ, but a pass prints nothing
-%macro QCHECK 3
-	pushfq
-	push rax
-	push rdx
-	push rsi
-	mov rax, %1
-	mov rdx, %2
-	cmp rax, rdx
-	je %%pass
-	lea rsi, [rel %%name]
-	call raxt_check
-	jmp %%done
-%%pass:
-	inc qword [rel raxt_npass]
-%%done:
-	pop rsi
-	pop rdx
-	pop rax
-	popfq
-	jmp %%skip
-%%name:	db %3, 0
-%%skip:
-%endmacro
-
 ; FP_SEQ: rsi = the inputs (fin), rdi = the outputs (fout), rcx = an integer
 %macro FP_SEQ 0
 	movaps xmm0, [rsi]

@@ -66,31 +66,6 @@ RAXT_HEADER_END
 	emms
 %endmacro
 
-; QCHECK value, expected, "name": like CHECK_EQ, but a pass prints nothing
-%macro QCHECK 3
-	pushfq
-	push rax
-	push rdx
-	push rsi
-	mov rax, %1
-	mov rdx, %2
-	cmp rax, rdx
-	je %%pass
-	lea rsi, [rel %%name]
-	call raxt_check
-	jmp %%done
-%%pass:
-	inc qword [rel raxt_npass]
-%%done:
-	pop rsi
-	pop rdx
-	pop rax
-	popfq
-	jmp %%skip
-%%name:	db %3, 0
-%%skip:
-%endmacro
-
 ; TCASE kind, "name", a_lo, a_hi, b_lo, b_hi, mxcsr, r_lo, r_hi, mxcsr_out, {insn}...
 %macro TCASE 11-*
 	%xdefine T_KIND %1

@@ -21,17 +21,7 @@ static struct tvm t;
 static struct emu_cpu *cpu(void) { return t.vm.backend; }
 
 /* A fresh machine; jit: every block translated on its first whole run. */
-static void fresh(bool jit)
-{
-	struct rax_err err;
-	tv_free(&t);
-	tv_init(&t);
-	t.vm.ops->destroy(&t.vm);
-	t.vm.cfg.jit = jit;
-	t.vm.cfg.jit_hot = 1;
-	if (t.vm.ops->create(&t.vm, &err) < 0)
-		abort();
-}
+static void fresh(bool jit) { tv_fresh_jit(&t, jit); }
 
 static void put(uint64_t gpa, const char *hex)
 {

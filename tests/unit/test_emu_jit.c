@@ -100,14 +100,7 @@ static void fresh(const char *hex, bool jit)
 {
 	uint8_t code[512];
 	size_t n = unit_hex(hex, code);
-	struct rax_err err;
-	tv_free(&t);
-	tv_init(&t);
-	t.vm.ops->destroy(&t.vm);
-	t.vm.cfg.jit = jit;
-	t.vm.cfg.jit_hot = 1;
-	if (t.vm.ops->create(&t.vm, &err) < 0)
-		abort();
+	tv_fresh_jit(&t, jit);
 	tv_code(&t, code, n);
 	t.s.gpr[RAX_REG_RBX] = TV_DATA;
 }

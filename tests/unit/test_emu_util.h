@@ -263,4 +263,18 @@ static inline void tv_free(struct tvm *t)
 	guest_mem_free(&t->vm.mem);
 }
 
+/* t anew (tv_free, tv_init), its machine made again with the translator
+ * on (jit: every block translated on its first whole run) or off. */
+static inline void tv_fresh_jit(struct tvm *t, bool jit)
+{
+	struct rax_err err;
+	tv_free(t);
+	tv_init(t);
+	t->vm.ops->destroy(&t->vm);
+	t->vm.cfg.jit = jit;
+	t->vm.cfg.jit_hot = 1;
+	if (t->vm.ops->create(&t->vm, &err) < 0)
+		abort();
+}
+
 #endif

@@ -135,6 +135,18 @@ RAXT_HEADER_END
 	setnz dl
 	movzx edx, dl
 	CHECK_EQ rdx, 1, "dec, bswap, setnz"
+	; ADC and SBB with an immediate read the CF of an instruction two back,
+	; across a MOV (a translator keeps it in the host's flags there)
+	mov eax, 1
+	sub eax, 2                              ; CF=1
+	mov edx, 5
+	adc eax, 0x1000                         ; 0xffffffff + 0x1000 + 1
+	CHECK_EQ rax, 0x1000, "sub, mov, adc eax imm32"
+	mov ecx, 0x7f
+	add cl, 0x81                            ; CF=1 (a byte form)
+	mov dl, cl
+	sbb ecx, 0                              ; 0 - 0 - 1
+	CHECK_EQ rcx, 0xffffffff, "add cl, mov dl, sbb ecx imm"
 
 	RAXT_DONE
 

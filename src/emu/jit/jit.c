@@ -1046,13 +1046,25 @@ static struct x64_mem gpr16_mem(struct tr *t, unsigned r, bool write)
 	return M(GPR(r));
 }
 
+/* dst = 8-bit register r of in, zero-extended: AH..BH from struct emu_cpu,
+ * the others from the register cache */
+static void gpr8_rd(struct tr *t, const struct emu_insn *in, unsigned r, unsigned dst)
+{
+	if (!(in->pfx & EMU_P_REX) && r >= 4 && r < 8) {
+		x64_load_zx8(&t->x, dst, gpr8_mem(t, in, r, false));
+		return;
+	}
+	reg_rd(t, false, dst, r);
+	x64_movzx8_rr(&t->x, dst, dst);
+}
+
 /* dst = register r of in at operand size size (1: r names a byte register), zero-extended */
 static void reg_rd_sized(struct tr *t, const struct emu_insn *in, unsigned size, unsigned dst, unsigned r)
 {
 	if (size >= 4)
 		reg_rd(t, size == 8, dst, r);
 	else if (size == 1)
-		x64_load_zx8(&t->x, dst, gpr8_mem(t, in, r, false));
+		gpr8_rd(t, in, r, dst);
 	else
 		x64_load_zx16(&t->x, dst, gpr16_mem(t, r, false));
 }
@@ -1378,6 +1390,11 @@ static void emit_alu_gen(struct tr *t, const struct emu_insn *in, unsigned k, un
 			reg_wr_sized(t, in, size, dr, X_RAX);
 		}
 	}
+	if (t->flags_dead) { /* a later instruction of the block replaces them before anything reads them */
+		t->lf_op = LF_UNKNOWN;
+		emit_break_check(t);
+		return;
+	}
 	/* the lazy flags, as alu_flags stores them */
 	unsigned lf = k == X_ADD             ? LF_ADD
 		: k == X_ADC                 ? LF_ADC
@@ -1438,7 +1455,12 @@ static void emit_incdec(struct tr *t, const struct emu_insn *in, unsigned size, 
 	else
 		reg_wr_sized(t, in, size, in->rm, X_R15);
 	t->hf_valid = exact;
-	t->hf_nocf = !mem; /* the host's INC/DEC: OF SF ZF AF PF (CF is lf_cin) */
+	t->hf_nocf = !mem;   /* the host's INC/DEC: OF SF ZF AF PF (CF is lf_cin) */
+	if (t->flags_dead) { /* replaced before anything reads them */
+		t->lf_op = LF_UNKNOWN;
+		emit_break_check(t);
+		return;
+	}
 	x64_store(&t->x, true, M(CPU(lf_res)), X_R15);
 	keep_get(t, X_RCX, ka);
 	x64_store(&t->x, true, M(CPU(lf_a)), X_RCX);
@@ -1460,7 +1482,7 @@ static void emit_mov8(struct tr *t, const struct emu_insn *in, bool to_rm, bool 
 		if (has_imm)
 			x64_mov_imm(&t->x, X_RAX, in->imm & 0xff);
 		else
-			x64_load_zx8(&t->x, X_RAX, gpr8_mem(t, in, to_rm ? in->reg : in->rm, false));
+			gpr8_rd(t, in, to_rm ? in->reg : in->rm, X_RAX);
 		reg_wr_sized(t, in, 1, to_rm ? in->rm : in->reg, X_RAX);
 		return;
 	}
@@ -1469,7 +1491,7 @@ static void emit_mov8(struct tr *t, const struct emu_insn *in, bool to_rm, bool 
 		if (has_imm)
 			x64_mov_imm(&t->x, X_R15, in->imm & 0xff);
 		else
-			x64_load_zx8(&t->x, X_R15, gpr8_mem(t, in, in->reg, false));
+			gpr8_rd(t, in, in->reg, X_R15);
 		emit_store(t, in->seg, 1);
 	} else {
 		emit_load(t, in->seg, 1, ACC_R);
@@ -1492,10 +1514,16 @@ static void emit_direct(struct tr *t, const struct emu_insn *in)
 	t->lf_op = LF_UNKNOWN;
 }
 
+/* Whether emit_other translates in inline (handler-found forms) */
+static bool other_inline(const struct emu_insn *in)
+{
+	return in->asz == 8 && !(in->pfx & EMU_P_LOCK) && !emu_plant_in_handlers();
+}
+
 /* Forms found by their handler (fop generic); false: call the handler. */
 static bool emit_other(struct tr *t, const struct emu_insn *in)
 {
-	if (in->asz != 8 || (in->pfx & EMU_P_LOCK) || emu_plant_in_handlers())
+	if (!other_inline(in))
 		return false;
 	emu_handler_fn *h = emu_handlers[in->row];
 	unsigned v = in->osz;
@@ -1596,7 +1624,7 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 		t->hf_valid = hf;
 		t->hf_nocf = nocf;
 		return true;
-		SZ(movzxb_R) : x64_load_zx8(&t->x, X_RAX, gpr8_mem(t, in, in->rm, false));
+		SZ(movzxb_R) : gpr8_rd(t, in, in->rm, X_RAX);
 		reg_wr(t, in->reg, X_RAX);
 		t->hf_valid = hf;
 		t->hf_nocf = nocf;
@@ -1835,11 +1863,16 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 	return true;
 }
 
-/* Whether fop is a register form that neither reads nor writes flags and
- * cannot fault or leave the block. */
-static bool fop_quiet(uint8_t f)
+/* Whether instruction k of b is a register form that neither reads nor
+ * writes flags and cannot fault or leave the block. */
+static bool quiet(const struct emu_block *b, unsigned k)
 {
-	switch (f) {
+	const struct emu_insn *in = &b->insn[k];
+	emu_handler_fn *h = emu_handlers[in->row];
+	if (b->fop[k] == FOP_generic)
+		return in->mod == 3 && other_inline(in) &&
+			(h == emu_h_mov_EbGb || h == emu_h_mov_GbEb || h == emu_h_mov_EbIb);
+	switch (b->fop[k]) {
 	case FOP_mov_EvGv_R4:
 	case FOP_mov_EvGv_R8:
 	case FOP_mov_GvEv_R4:
@@ -1859,9 +1892,36 @@ static bool fop_quiet(uint8_t f)
 	}
 }
 
+/* The same for forms emit_other translates: register ALU forms without a
+ * carry in (and TEST) of any size with an immediate or a register, and
+ * IMUL with an immediate. */
+static bool other_sets_flags(const struct emu_insn *in)
+{
+	if (!other_inline(in))
+		return false;
+	emu_handler_fn *h = emu_handlers[in->row];
+	bool vok = in->osz == 4 || in->osz == 8, reg = in->mod == 3;
+#define ALU_SETS(name)                                                                                   \
+	if (h == emu_h_##name##_ALIb || (h == emu_h_##name##_rAXIz && vok) ||                            \
+	    (reg && (h == emu_h_##name##_EbGb || h == emu_h_##name##_GbEb || h == emu_h_##name##_EbIb))) \
+		return true;
+	ALU_SETS(add)
+	ALU_SETS(or)
+	ALU_SETS(and)
+	ALU_SETS(sub)
+	ALU_SETS(xor)
+	ALU_SETS(cmp)
+#undef ALU_SETS
+	if (h == emu_h_test_ALIb || (h == emu_h_test_rAXIz && vok) ||
+	    (reg && (h == emu_h_test_EbGb || h == emu_h_test_EbIb || (h == emu_h_test_EvIz && vok))))
+		return true;
+	return reg && vok && (h == emu_h_imul_GvEvIz || h == emu_h_imul_GvEvIb);
+}
+
 /* Whether instruction k of b is a register form that sets every status
  * flag without reading one, and cannot fault or leave the block: the
- * register ALU forms, IMUL and shifts by a nonzero immediate. */
+ * register ALU forms, IMUL and shifts by a nonzero immediate (and the
+ * same found by their handler, other_sets_flags). */
 static bool sets_flags(const struct emu_block *b, unsigned k)
 {
 	uint8_t f = b->fop[k];
@@ -1877,7 +1937,7 @@ static bool sets_flags(const struct emu_block *b, unsigned k)
 		return (in->imm & 31) != 0;
 	if (f == FOP_shl_I_R8 || f == FOP_shr_I_R8 || f == FOP_sar_I_R8)
 		return (in->imm & 63) != 0;
-	return false;
+	return f == FOP_generic && other_sets_flags(in);
 }
 
 /* The flags instruction i of b sets are replaced, unread, by a later one of
@@ -1889,7 +1949,7 @@ static bool flags_dead_after(const struct emu_block *b, unsigned i)
 	for (unsigned k = i + 1; k < b->n; k++) {
 		if (sets_flags(b, k))
 			return true;
-		if (!fop_quiet(b->fop[k]))
+		if (!quiet(b, k))
 			return false;
 	}
 	return false;

@@ -4,20 +4,27 @@
  * chaining translated blocks to each other, and running them.
  *
  * Generated code runs inside one frame that jit_enter (a trampoline at the
- * start of the code buffer) sets up: guest state stays in struct emu_cpu,
- * addressed from one pinned host register (rbx); the instruction count at
- * the current block's entry is in r12, the software TLB's tag bits for the
- * current CPL in r13, and ebp is nonzero once a slow path (a C helper) set
- * block_break or exit_req. Every instruction is one of:
+ * start of the code buffer) sets up: guest state lives in struct emu_cpu,
+ * addressed from one pinned host register (rbx), and within a block the
+ * guest registers it uses in six caller-saved host registers (the register
+ * cache, emit.h: written back before every call, exit and slow path); the
+ * instruction count at the current block's entry is in r12, the software
+ * TLB's tag bits for the current CPL in r13, and ebp is nonzero once a
+ * slow path (a C helper) set block_break or exit_req. Every instruction
+ * is one of:
  *
  *  - translated inline: the register forms of MOV, ALU, TEST, LEA, MOVZX,
- *    MOVSXD, CMOV, SETcc, IMUL, INC/DEC and shifts, Jcc/JMP/CALL/RET and
- *    PUSH/POP, and the memory forms of most of them. Flags are stored
- *    lazily exactly as emu_lazy() does (op, size, a, b, result); a
- *    condition is read from the host's own flags when its producer is the
- *    previous instruction of the block, recomputed by the host from the
- *    lazy fields when the producer is known at translation time, and asked
- *    of emu_cond() otherwise. Memory goes through the software TLB inline
+ *    MOVSXD, CMOV, SETcc, IMUL, INC/DEC, shifts and rotates by an
+ *    immediate, Jcc/JMP/CALL/RET and PUSH/POP, and the memory forms of
+ *    most of them. Flags are stored lazily as emu_lazy() does (op, size,
+ *    a, b, result; whole registers, the readers mask them), and not at all
+ *    where a later instruction of the block replaces them unread (only
+ *    register forms that cannot fault between); a condition is read from
+ *    the host's own flags when its producer is the previous instruction of
+ *    the block, recomputed by the host from the lazy fields when the
+ *    producer is known at translation time or (checked at run time) is the
+ *    one the block was entered with when it was translated, and asked of
+ *    emu_cond() otherwise. Memory goes through the software TLB inline
  *    (emu_tlb_host's rule, and emu_wr's: no fast writes while writes are
  *    tracked) and through emu_rd/emu_wr out of line otherwise;
  *  - translated inline by sse.c: the common SSE/SSE2 forms (its file
@@ -31,8 +38,9 @@
  * instruction count, the RSP to restore and the next RIP. A fault then
  * longjmps from the C helper through the generated frame to the run loop,
  * as it does from a handler: generated code holds nothing but callee-saved
- * registers that longjmp restores, and no guest state outside struct
- * emu_cpu. Blocks end where emu_run_block ends them: after a taken branch
+ * registers that longjmp restores, and (the register cache written back
+ * first) no guest state outside struct emu_cpu. Blocks end where
+ * emu_run_block ends them: after a taken branch
  * (next RIP not the fall-through), after an instruction that set
  * block_break or exit_req, and after the last instruction.
  *

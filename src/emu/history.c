@@ -170,19 +170,29 @@ static void enter_interval(struct emu_history *h, size_t i)
 
 static void drop_oldest(struct emu_history *h);
 
+/* arr (n elements of size bytes, room for *cap) with room for one more:
+ * the capacity doubled from 64 when full; NULL when out of memory (arr
+ * and *cap unchanged). */
+static void *grow(void *arr, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return arr;
+	size_t nc = *cap ? *cap * 2 : 64;
+	void *na = realloc(arr, nc * size);
+	if (na)
+		*cap = nc;
+	return na;
+}
+
 void history_cow(struct emu_cpu *c, uint64_t pfn)
 {
 	struct emu_history *h = c->hist;
 	h->cow_bits[pfn >> 6] &= ~(1ull << (pfn & 63));
 	struct hsnap *s = &h->snaps[h->cur];
-	if (s->npages == s->cap) {
-		size_t nc = s->cap ? s->cap * 2 : 64;
-		struct hpage *np = realloc(s->pages, nc * sizeof(*np));
-		if (!np)
-			emu_internal(c, "history: out of memory");
-		s->pages = np;
-		s->cap = nc;
-	}
+	struct hpage *np = grow(s->pages, &s->cap, s->npages, sizeof(*np));
+	if (!np)
+		emu_internal(c, "history: out of memory");
+	s->pages = np;
 	uint8_t *d = malloc(GUEST_PAGE_SIZE);
 	if (!d)
 		emu_internal(c, "history: out of memory");
@@ -282,14 +292,10 @@ static int fill_snapshot(struct emu_history *h, uint64_t pos, struct hsnap *s, s
 /* Room for one more snapshot in the list. */
 static int grow_snaps(struct emu_history *h, struct rax_err *err)
 {
-	if (h->nsnaps < h->cap)
-		return 0;
-	size_t nc = h->cap ? h->cap * 2 : 64;
-	struct hsnap *ns = realloc(h->snaps, nc * sizeof(*ns));
+	struct hsnap *ns = grow(h->snaps, &h->cap, h->nsnaps, sizeof(*ns));
 	if (!ns)
 		return rax_errf(err, RAX_STATUS_HOST, "history: out of memory");
 	h->snaps = ns;
-	h->cap = nc;
 	return 0;
 }
 
@@ -431,14 +437,10 @@ static void restore(struct emu_history *h, size_t i)
 
 static int log_input(struct emu_history *h, const struct hinput *in, struct rax_err *err)
 {
-	if (h->nin == h->incap) {
-		size_t nc = h->incap ? h->incap * 2 : 64;
-		struct hinput *ni = realloc(h->in, nc * sizeof(*ni));
-		if (!ni)
-			return rax_errf(err, RAX_STATUS_HOST, "history: out of memory");
-		h->in = ni;
-		h->incap = nc;
-	}
+	struct hinput *ni = grow(h->in, &h->incap, h->nin, sizeof(*ni));
+	if (!ni)
+		return rax_errf(err, RAX_STATUS_HOST, "history: out of memory");
+	h->in = ni;
 	h->in[h->nin++] = *in;
 	h->next_in = h->nin;
 	h->bytes += in->len + sizeof(*in);

@@ -104,7 +104,9 @@ void emu_note_write(struct emu_cpu *c, uint64_t gpa)
 		c->page_gen[pfn]++;
 		c->code_bits[pfn >> 6] &= ~(1ull << (pfn & 63));
 		c->block_break = true; /* the running block may be stale now */
-		c->chain_gen++;        /* and every CPU's links there (the generations are the machine's) */
+		/* and every CPU's links there (the generations are the machine's) */
+		if (!c->smp)
+			c->chain_gen++;
 		for (unsigned k = 0; c->smp && k < c->smp->n; k++)
 			c->smp->cpu[k]->chain_gen++;
 	}

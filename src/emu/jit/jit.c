@@ -268,15 +268,16 @@ static _Noreturn void jit_gp(struct emu_cpu *c, const struct jit_insn *d, uint64
 	EMU_GP(c, 0);
 }
 
+/* The host's callee-saved registers, which the generated frame uses (pushed in this order). */
+static const uint8_t frame_regs[] = { X_RBX, X_RBP, X_R12, X_R13, X_R14, X_R15 };
+#define NFRAME_REGS (sizeof(frame_regs) / sizeof(frame_regs[0]))
+_Static_assert((NFRAME_REGS * 8 + JIT_FRAME + 8) % 16 == 0, "calls from generated code see a 16-byte aligned stack");
+
 /* The code shared by every translation (enum jit_shared). */
 static void emit_shared(struct emu_jit *j, struct x64_buf *x)
 {
-	x64_push(x, X_RBX);
-	x64_push(x, X_RBP);
-	x64_push(x, X_R12);
-	x64_push(x, X_R13);
-	x64_push(x, X_R14);
-	x64_push(x, X_R15);
+	for (unsigned k = 0; k < NFRAME_REGS; k++)
+		x64_push(x, frame_regs[k]);
 	x64_alu_ri(x, true, X_SUB, X_RSP, JIT_FRAME); /* six pushes and this: calls see a 16-byte aligned stack */
 	x64_mov_rr(x, true, X_RBX, X_RDI);
 	x64_load(x, true, X_R12, M(CPU(icount)));
@@ -289,21 +290,17 @@ static void emit_shared(struct emu_jit *j, struct x64_buf *x)
 	x64_u8(x, 0xff); /* jmp rsi */
 	x64_u8(x, 0xe6);
 
-	j->sh[SH_LEAVE] = (const uint8_t *)(uintptr_t)(x->origin + x64_len(x));
+	j->sh[SH_LEAVE] = x64_here(x);
 	x64_alu_ri(x, true, X_ADD, X_RSP, JIT_FRAME);
-	x64_pop(x, X_R15);
-	x64_pop(x, X_R14);
-	x64_pop(x, X_R13);
-	x64_pop(x, X_R12);
-	x64_pop(x, X_RBP);
-	x64_pop(x, X_RBX);
+	for (unsigned k = NFRAME_REGS; k-- > 0;)
+		x64_pop(x, frame_regs[k]);
 	x64_ret(x);
 
 	/* SH_CHECK: the block cache entry still holds this block, at this
 	 * page's generation, with this translation, and the fetch TLB maps
 	 * the target to its page in the decode cache's epoch (fetch_block's
 	 * hit). Uses rax rcx rdx rdi. */
-	j->sh[SH_CHECK] = (const uint8_t *)(uintptr_t)(x->origin + x64_len(x));
+	j->sh[SH_CHECK] = x64_here(x);
 	x64_load(x, true, X_RDX, x64_m(X_RSI, LINK(blk)));
 	x64_load(x, true, X_RAX, x64_m(X_RSI, LINK(tag)));
 	x64_alu_rm(x, true, X_CMP, X_RAX, x64_m(X_RDX, BLK(tag)));
@@ -339,9 +336,9 @@ static void emit_shared(struct emu_jit *j, struct x64_buf *x)
 	x64_ret(x);
 
 	/* SH_MISS_LINK / SH_MISS_CACHE: back to the run loop, asking for the link */
-	j->sh[SH_MISS_LINK] = (const uint8_t *)(uintptr_t)(x->origin + x64_len(x));
+	j->sh[SH_MISS_LINK] = x64_here(x);
 	x64_load(x, true, X_RAX, x64_m(X_RSI, LINK(rip)));
-	j->sh[SH_MISS_CACHE] = (const uint8_t *)(uintptr_t)(x->origin + x64_len(x));
+	j->sh[SH_MISS_CACHE] = x64_here(x);
 	x64_store(x, true, M(CPU(icount)), X_R12);
 	x64_store(x, true, x64_rip(&j->data->link_req), X_RSI);
 	x64_store(x, true, M(CPU(rip)), X_RAX);
@@ -350,7 +347,7 @@ static void emit_shared(struct emu_jit *j, struct x64_buf *x)
 
 	/* SH_SYNC (rsi = a jit_insn, whose emu_insn comes first) */
 #define JI(field) ((int32_t)offsetof(struct jit_insn, field))
-	j->sh[SH_SYNC] = (const uint8_t *)(uintptr_t)(x->origin + x64_len(x));
+	j->sh[SH_SYNC] = x64_here(x);
 	x64_load(x, true, X_RAX, x64_m(X_RSI, JI(rip)));
 	x64_store(x, true, M(CPU(rip)), X_RAX);
 	x64_load_zx8(x, X_RCX, x64_m(X_RSI, JI(in.len)));
@@ -365,7 +362,7 @@ static void emit_shared(struct emu_jit *j, struct x64_buf *x)
 	x64_store(x, true, x64_m(X_RSP, 8 + SLOT_CPL_OFF), X_RAX);
 	x64_ret(x);
 	/* SH_AFTER (rsi = the same): a taken branch, a break, an exit request or a new CPL end the block */
-	j->sh[SH_AFTER] = (const uint8_t *)(uintptr_t)(x->origin + x64_len(x));
+	j->sh[SH_AFTER] = x64_here(x);
 	x64_load(x, true, X_RDX, M(CPU(next_rip)));
 	x64_load_zx8(x, X_RCX, M(CPU(block_break)));
 	x64_or_r8m(x, X_RCX, M(CPU(exit_req)));
@@ -395,14 +392,14 @@ static void emit_shared(struct emu_jit *j, struct x64_buf *x)
 
 	/* SH_VALIDATE_LINK / SH_VALIDATE_CACHE: never while nochain; else
 	 * SH_CHECK, and a link that passes is stamped with this run */
-	j->sh[SH_VALIDATE_LINK] = (const uint8_t *)(uintptr_t)(x->origin + x64_len(x));
+	j->sh[SH_VALIDATE_LINK] = x64_here(x);
 	x64_movzx8_m(x, X_RAX, x64_rip(&j->data->nochain));
 	x64_test_rr(x, false, X_RAX, X_RAX);
 	x64_jcc_abs(x, X_CC_NE, j->sh[SH_MISS_LINK]);
 	x64_call_abs(x, j->sh[SH_CHECK]);
 	x64_jcc_abs(x, X_CC_NE, j->sh[SH_MISS_LINK]);
 	size_t stamp = x64_jmp_fwd(x);
-	j->sh[SH_VALIDATE_CACHE] = (const uint8_t *)(uintptr_t)(x->origin + x64_len(x));
+	j->sh[SH_VALIDATE_CACHE] = x64_here(x);
 	x64_push(x, X_RAX);
 	x64_movzx8_m(x, X_RAX, x64_rip(&j->data->nochain));
 	x64_test_rr(x, false, X_RAX, X_RAX);
@@ -428,7 +425,7 @@ static void emit_shared(struct emu_jit *j, struct x64_buf *x)
 	for (unsigned n = 0; n < sizeof(thunks) / sizeof(thunks[0]); n++) {
 		while (x64_len(x) % 8)
 			x64_u8(x, 0xcc);
-		j->sh[thunks[n].k] = (const uint8_t *)(uintptr_t)(x->origin + x64_len(x));
+		j->sh[thunks[n].k] = x64_here(x);
 		x64_mov_imm(x, X_RAX, (uint64_t)(uintptr_t)thunks[n].fn);
 		x64_u8(x, 0xff); /* jmp rax */
 		x64_u8(x, 0xe0);
@@ -515,6 +512,14 @@ void rc_reset(struct tr *t)
 	t->dirty = 0;
 }
 
+/* Slot k stored back if it was written (the cache keeps it). */
+static void rc_clean(struct tr *t, unsigned k)
+{
+	if (t->dirty & (1u << k))
+		x64_store(&t->x, true, M(GPR((unsigned)t->held[k])), cache_host[k]);
+	t->dirty &= (uint8_t) ~(1u << k);
+}
+
 static int rc_find(const struct tr *t, unsigned g)
 {
 	for (int k = 0; k < JIT_NREGS; k++)
@@ -539,9 +544,7 @@ static unsigned rc_slot(struct tr *t, unsigned g, bool *had)
 			if (t->used[n] < t->used[k])
 				k = n;
 		}
-		if (t->dirty & (1u << k))
-			x64_store(&t->x, true, M(GPR((unsigned)t->held[k])), cache_host[k]);
-		t->dirty &= (uint8_t) ~(1u << k);
+		rc_clean(t, (unsigned)k);
 		t->held[k] = (int8_t)g;
 	}
 	t->used[k] = ++t->clock;
@@ -597,9 +600,7 @@ static void reg_mem(struct tr *t, unsigned g, bool write)
 	int k = rc_find(t, g);
 	if (k < 0)
 		return;
-	if (t->dirty & (1u << k))
-		x64_store(&t->x, true, M(GPR(g)), cache_host[k]);
-	t->dirty &= (uint8_t) ~(1u << k);
+	rc_clean(t, (unsigned)k);
 	if (write)
 		t->held[k] = -1;
 }

@@ -215,8 +215,6 @@ void x64_shift_ri(struct x64_buf *b, bool w, enum x64_shift op, unsigned dst, ui
 	x64_u8(b, cnt);
 }
 
-void x64_shift_r1(struct x64_buf *b, bool w, unsigned op, unsigned dst) { op_rr(b, w ? OP_W : 0, 0xd1, op, dst); }
-void x64_shift_rcl(struct x64_buf *b, bool w, unsigned op, unsigned dst) { op_rr(b, w ? OP_W : 0, 0xd3, op, dst); }
 void x64_incdec(struct x64_buf *b, bool w, bool dec, unsigned dst) { op_rr(b, w ? OP_W : 0, 0xff, dec ? 1 : 0, dst); }
 void x64_movzx8_m(struct x64_buf *b, unsigned dst, struct x64_mem m) { op_rm(b, OP_0F, 0xb6, dst, m); }
 
@@ -242,18 +240,6 @@ void x64_alu8_rm(struct x64_buf *b, enum x64_alu op, unsigned dst, struct x64_me
 	op_rm(b, 0, (unsigned)op * 8 + 2, dst, m);
 }
 void x64_incdec8(struct x64_buf *b, bool dec, unsigned dst) { op_rr(b, 0, 0xfe, dec ? 1 : 0, dst); }
-
-void x64_cmc(struct x64_buf *b)
-{
-	if (room(b))
-		x64_u8(b, 0xf5);
-}
-
-void x64_stc(struct x64_buf *b)
-{
-	if (room(b))
-		x64_u8(b, 0xf9);
-}
 
 void x64_imul_rr(struct x64_buf *b, bool w, unsigned dst, unsigned src)
 {
@@ -291,7 +277,7 @@ void x64_sse_rr(struct x64_buf *b, unsigned pfx, bool w, unsigned op, unsigned r
 	op_rr(b, sse_flags(pfx, w), op, reg, rm);
 }
 
-void x64_sse_rm(struct x64_buf *b, unsigned pfx, bool w, unsigned op, unsigned reg, struct x64_mem m)
+static void x64_sse_rm(struct x64_buf *b, unsigned pfx, bool w, unsigned op, unsigned reg, struct x64_mem m)
 {
 	op_rm(b, sse_flags(pfx, w), op, reg, m);
 }
@@ -367,21 +353,6 @@ void x64_jmp_to(struct x64_buf *b, size_t pos)
 		return;
 	}
 	x64_u8(b, 0xe9);
-	x64_u32(b, (uint32_t)(int32_t)((int64_t)pos - (int64_t)(x64_len(b) + 4)));
-}
-
-void x64_jcc_to(struct x64_buf *b, unsigned cc, size_t pos)
-{
-	if (!room(b))
-		return;
-	int64_t rel = (int64_t)pos - (int64_t)(x64_len(b) + 2);
-	if (rel >= -128 && rel <= 127) {
-		x64_u8(b, (uint8_t)(0x70 + (cc & 15)));
-		x64_u8(b, (uint8_t)(int8_t)rel);
-		return;
-	}
-	x64_u8(b, 0x0f);
-	x64_u8(b, (uint8_t)(0x80 + (cc & 15)));
 	x64_u32(b, (uint32_t)(int32_t)((int64_t)pos - (int64_t)(x64_len(b) + 4)));
 }
 

@@ -76,6 +76,11 @@ static inline struct x64_mem x64_rip(const void *addr)
 /* mem: where the code is written; origin: where it will run */
 void x64_init(struct x64_buf *b, uint8_t *mem, size_t size, uint64_t origin);
 static inline size_t x64_len(const struct x64_buf *b) { return (size_t)(b->p - b->start); }
+/* Where the next instruction will run (origin + len) */
+static inline const uint8_t *x64_here(const struct x64_buf *b)
+{
+	return (const uint8_t *)(uintptr_t)(b->origin + x64_len(b));
+}
 
 void x64_u8(struct x64_buf *b, uint8_t v);
 void x64_u32(struct x64_buf *b, uint32_t v);
@@ -103,20 +108,16 @@ void x64_cmp_m16i(struct x64_buf *b, struct x64_mem m, uint16_t imm);           
 void x64_test_rr(struct x64_buf *b, bool w, unsigned a, unsigned c);                         /* test a, c */
 void x64_lea(struct x64_buf *b, unsigned dst, struct x64_mem m);                             /* lea r64, [m] */
 void x64_shift_ri(struct x64_buf *b, bool w, enum x64_shift op, unsigned dst, uint8_t cnt);
-void x64_shift_r1(struct x64_buf *b, bool w, unsigned op, unsigned dst);  /* op dst, 1 (D1 /op) */
-void x64_shift_rcl(struct x64_buf *b, bool w, unsigned op, unsigned dst); /* op dst, cl (D3 /op) */
-void x64_incdec(struct x64_buf *b, bool w, bool dec, unsigned dst);       /* inc/dec dst */
-void x64_movzx8_m(struct x64_buf *b, unsigned dst, struct x64_mem m);     /* movzx r32, byte [m] (= x64_load_zx8) */
-void x64_store16_imm(struct x64_buf *b, struct x64_mem m, uint16_t v);    /* mov word [m], imm16 */
-void x64_bt_ri(struct x64_buf *b, bool w, unsigned r, uint8_t bit);       /* bt r, imm8 */
+void x64_incdec(struct x64_buf *b, bool w, bool dec, unsigned dst);    /* inc/dec dst */
+void x64_movzx8_m(struct x64_buf *b, unsigned dst, struct x64_mem m);  /* movzx r32, byte [m] (= x64_load_zx8) */
+void x64_store16_imm(struct x64_buf *b, struct x64_mem m, uint16_t v); /* mov word [m], imm16 */
+void x64_bt_ri(struct x64_buf *b, bool w, unsigned r, uint8_t bit);    /* bt r, imm8 */
 void x64_alu8_rr(struct x64_buf *b, enum x64_alu op, unsigned dst, unsigned src);     /* op r8, r8 (al..bl) */
 void x64_alu8_rm(struct x64_buf *b, enum x64_alu op, unsigned dst, struct x64_mem m); /* op r8, byte [m] */
 void x64_incdec8(struct x64_buf *b, bool dec, unsigned dst);                          /* inc/dec r8 (al..bl) */
-void x64_cmc(struct x64_buf *b);
-void x64_stc(struct x64_buf *b);
-void x64_imul_rr(struct x64_buf *b, bool w, unsigned dst, unsigned src); /* imul dst, src */
-void x64_setcc_r8(struct x64_buf *b, unsigned cc, unsigned dst);         /* setcc r8 (al..bl) */
-void x64_setcc_m(struct x64_buf *b, unsigned cc, struct x64_mem m);      /* setcc byte [m] */
+void x64_imul_rr(struct x64_buf *b, bool w, unsigned dst, unsigned src);              /* imul dst, src */
+void x64_setcc_r8(struct x64_buf *b, unsigned cc, unsigned dst);                      /* setcc r8 (al..bl) */
+void x64_setcc_m(struct x64_buf *b, unsigned cc, struct x64_mem m);                   /* setcc byte [m] */
 void x64_cmov_rr(struct x64_buf *b, bool w, unsigned cc, unsigned dst, unsigned src);
 void x64_test_ri(struct x64_buf *b, bool w, unsigned r, int32_t imm); /* test r, imm32 */
 void x64_test_m8i(struct x64_buf *b, struct x64_mem m, uint8_t imm);  /* test byte [m], imm8 */
@@ -124,7 +125,6 @@ void x64_test_m8i(struct x64_buf *b, struct x64_mem m, uint8_t imm);  /* test by
  * 0xf2 or 0xf3) and REX.W when w; reg and rm are XMM or general registers
  * as the form has them (an imm8, if any, is the caller's x64_u8). */
 void x64_sse_rr(struct x64_buf *b, unsigned pfx, bool w, unsigned op, unsigned reg, unsigned rm);
-void x64_sse_rm(struct x64_buf *b, unsigned pfx, bool w, unsigned op, unsigned reg, struct x64_mem m);
 void x64_movdqu_load(struct x64_buf *b, unsigned x, struct x64_mem m);  /* movdqu xmm, [m] */
 void x64_movdqu_store(struct x64_buf *b, struct x64_mem m, unsigned x); /* movdqu [m], xmm */
 void x64_movq_xr(struct x64_buf *b, unsigned x, unsigned r);            /* movq xmm, r64 */
@@ -143,7 +143,6 @@ size_t x64_jmp_fwd(struct x64_buf *b);
 void x64_patch(struct x64_buf *b, size_t at);
 /* Jumps to a known place: a position in this buffer, or an address. */
 void x64_jmp_to(struct x64_buf *b, size_t pos);
-void x64_jcc_to(struct x64_buf *b, unsigned cc, size_t pos);
 void x64_jmp_abs(struct x64_buf *b, const void *addr);
 void x64_jcc_abs(struct x64_buf *b, unsigned cc, const void *addr);
 void x64_call_abs(struct x64_buf *b, const void *addr);

@@ -1254,12 +1254,10 @@ static void emit_rot_reg(struct tr *t, const struct emu_insn *in, bool ror, unsi
 	t->lf_op = LF_UNKNOWN;
 }
 
-/* IMUL reg, reg (two-operand form), as imul_rr(). */
-static void emit_imul_reg(struct tr *t, const struct emu_insn *in, unsigned size)
+/* reg = rax * rcx at size, with IMUL's flags (LF_MUL: the overflow in lf_cin). */
+static void emit_imul_rax_rcx(struct tr *t, const struct emu_insn *in, unsigned size)
 {
 	bool w = size == 8;
-	reg_rd(t, w, X_RAX, in->reg);
-	reg_rd(t, w, X_RCX, in->rm);
 	x64_imul_rr(&t->x, w, X_RAX, X_RCX);
 	if (!t->flags_dead)
 		x64_setcc_m(&t->x, X_CC_O, M(CPU(lf_cin)));
@@ -1268,6 +1266,14 @@ static void emit_imul_reg(struct tr *t, const struct emu_insn *in, unsigned size
 	emit_lazy(t, LF_MUL, size, X_RCX, X_RCX, X_RAX);
 	t->hf_valid = t->hf_nocf = false;
 	t->lf_op = LF_UNKNOWN;
+}
+
+/* IMUL reg, reg (two-operand form), as imul_rr(). */
+static void emit_imul_reg(struct tr *t, const struct emu_insn *in, unsigned size)
+{
+	reg_rd(t, size == 8, X_RAX, in->reg);
+	reg_rd(t, size == 8, X_RCX, in->rm);
+	emit_imul_rax_rcx(t, in, size);
 }
 
 /* IMUL reg, r/m, imm (imul3: the flags as imul_rr's, LF_MUL) */
@@ -1281,14 +1287,7 @@ static void emit_imul_imm(struct tr *t, const struct emu_insn *in, unsigned size
 		emit_load(t, in->seg, size, ACC_R);
 	}
 	x64_mov_imm(&t->x, X_RCX, in->imm & emu_mask(size));
-	x64_imul_rr(&t->x, w, X_RAX, X_RCX);
-	if (!t->flags_dead)
-		x64_setcc_m(&t->x, X_CC_O, M(CPU(lf_cin)));
-	reg_wr(t, in->reg, X_RAX);
-	x64_alu_rr(&t->x, false, X_XOR, X_RCX, X_RCX);
-	emit_lazy(t, LF_MUL, size, X_RCX, X_RCX, X_RAX);
-	t->hf_valid = t->hf_nocf = false;
-	t->lf_op = LF_UNKNOWN;
+	emit_imul_rax_rcx(t, in, size);
 	emit_break_check(t);
 }
 

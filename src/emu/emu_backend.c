@@ -808,6 +808,7 @@ void emu_jit_vm_stats(struct rax_vm *vm, struct emu_jit_stats *s)
 		s->code_bytes += one.code_bytes;
 		s->flushes += one.flushes;
 		s->links += one.links;
+		s->disarms += one.disarms;
 		s->translate_ns += one.translate_ns;
 	}
 }

@@ -52,13 +52,15 @@
  * target to the linked block's physical address (fetch_block's hit), and
  * the block cache still holds that block, decoded in its current epoch
  * (cpu.h EMU_BTAG_EPOCH_SHIFT), at its page's generation with this
- * translation. A link passes that check once and holds while nothing it
- * looked at has changed: c->chain_gen moves on with every change (a block
- * decoded or dropped, a code page written, a fetch TLB entry replaced or
- * flushed) and with a new CPL, and a run names it in run_stamp; inside a
- * run nothing changes without a break that ends the run first. The check
- * always fails while nochain (rax-diff's one
- * block at a time, a block that is not cached, debug slots). The next
+ * translation. A link that passes that check is armed: it jumps straight
+ * to its target from then on, while nothing it looked at has changed.
+ * c->chain_gen moves on with every change (a block decoded or dropped, a
+ * code page written, a fetch TLB entry replaced or flushed) and with a new
+ * CPL; the next run then disarms every link armed (they go through the
+ * check again). Inside a run nothing changes without a break that ends
+ * the run first. The check always fails, and nothing is armed, while
+ * nochain (rax-diff's one block at a time, a block that is not cached,
+ * debug slots). The next
  * block's own entry then checks the run loop's rules before it runs
  * whole: icount + its length within event_at (events, stops, hooks, SMP
  * slices), next_stop_poll not reached, and no interrupt shadow for a block
@@ -98,6 +100,8 @@
 #define JIT_TRAMP_SIZE JIT_HOST_PAGE
 /* The data area right after it (within reach of RIP-relative operands). */
 #define JIT_DATA_SIZE (8u << 20)
+/* Links armed at once at most (more are taken, checked, unarmed). */
+#define JIT_MAX_ARMED 16384
 /* The inline cache of indirect targets. */
 #define JIT_CACHE_BITS 12
 #define JIT_CACHE_SIZE (1u << JIT_CACHE_BITS)
@@ -119,26 +123,28 @@
 /* A link to a translated block, valid while it matches what fetch_block
  * would find (see the file comment); an empty one names jit_nowhere. */
 struct jit_link {
-	const void *code;            /* the target translation's chained entry */
+	const void *code;            /* jumped to: target when armed, else its check (link_check) */
+	const void *target;          /* the target translation's chained entry */
 	const struct emu_block *blk; /* its block cache entry */
 	const void *tb;              /* the translation (blk->jit) */
 	uint64_t tag;                /* blk->tag: the target's gpa << 1 | 1, decode cache epoch */
 	const uint32_t *pgen;        /* the page's generation (blk->gen while unwritten) */
 	uint64_t rip;                /* the target */
-	uint64_t stamp;              /* checked when jit_data.run_stamp was this */
 	uint64_t pad;
 };
 
 /* The data area: read and written by generated code, never executed. */
 struct jit_data {
 	struct jit_link *link_req; /* the link a block left through unfilled (for emu_jit_run) */
-	/* The stamp of links checked (c->chain_gen + 1), or one no link has
-	 * while nochain: nothing a link's check looks at changes within one
-	 * run without a break that leaves it (a code write, a TLB or decode
-	 * cache flush all set block_break; blocks are decoded and evicted,
-	 * and the code buffer starts over, only in the run loop). */
-	uint64_t run_stamp;
-	uint8_t nochain; /* go back to the run loop after every block */
+	uint8_t nochain;           /* go back to the run loop after every block */
+	/* The links armed (checked and jumping straight to their target)
+	 * since emu_jit.armed_gen: disarmed together when c->chain_gen
+	 * moves on. Nothing a link's check looks at changes within one run
+	 * without a break that leaves it (a code write, a TLB or decode cache
+	 * flush all set block_break; blocks are decoded and evicted, and the
+	 * code buffer starts over, only in the run loop). */
+	uint32_t narmed;
+	struct jit_link *armed[JIT_MAX_ARMED];
 	struct jit_link cache[JIT_CACHE_SIZE];
 	struct jit_link links[];
 };
@@ -177,7 +183,8 @@ struct emu_jit {
 	unsigned npend, pend_wait;
 	const struct jit_tb *reuse[JIT_REUSE_SIZE]; /* this epoch's, by reuse_index */
 	uint32_t epoch;
-	uint8_t cpl; /* of the last run (emu_jit_run) */
+	uint8_t cpl;        /* of the last run (emu_jit_run) */
+	uint64_t armed_gen; /* c->chain_gen when the links armed now were checked */
 	unsigned hot;
 	uint8_t *scratch;
 	void (*enter)(struct emu_cpu *c, const void *body);
@@ -192,23 +199,35 @@ static const struct emu_block jit_nowhere;
 
 bool emu_jit_supported(void) { return true; }
 
-static void link_clear(struct jit_link *l, uint64_t rip)
+static bool link_cached(const struct emu_jit *j, const struct jit_link *l)
 {
-	l->code = NULL;
+	return l >= j->data->cache && l < j->data->cache + JIT_CACHE_SIZE;
+}
+
+/* What an unarmed link jumps to: the shared code that checks it. */
+static const void *link_check(const struct emu_jit *j, const struct jit_link *l)
+{
+	return j->sh[link_cached(j, l) ? SH_VALIDATE_CACHE : SH_VALIDATE_LINK];
+}
+
+static void link_clear(struct emu_jit *j, struct jit_link *l, uint64_t rip)
+{
+	l->code = link_check(j, l);
+	l->target = NULL;
 	l->blk = &jit_nowhere;
 	l->tb = NULL;
 	l->tag = 1;
 	l->pgen = NULL;
 	l->rip = rip;
-	l->stamp = 0;
 }
 
 /* Forget every link and cached target (a new epoch). */
 static void data_reset(struct emu_jit *j)
 {
 	j->data->link_req = NULL;
+	j->data->narmed = 0;
 	for (unsigned i = 0; i < JIT_CACHE_SIZE; i++)
-		link_clear(&j->data->cache[i], ~0ull);
+		link_clear(j, &j->data->cache[i], ~0ull);
 	j->nlinks = 0;
 }
 
@@ -391,14 +410,15 @@ static void emit_shared(struct emu_jit *j, struct x64_buf *x)
 #undef JI
 
 	/* SH_VALIDATE_LINK / SH_VALIDATE_CACHE: never while nochain; else
-	 * SH_CHECK, and a link that passes is stamped with this run */
+	 * SH_CHECK, and a link that passes is armed (jumps to its target
+	 * until emu_jit_run disarms it) and taken */
 	j->sh[SH_VALIDATE_LINK] = x64_here(x);
 	x64_movzx8_m(x, X_RAX, x64_rip(&j->data->nochain));
 	x64_test_rr(x, false, X_RAX, X_RAX);
 	x64_jcc_abs(x, X_CC_NE, j->sh[SH_MISS_LINK]);
 	x64_call_abs(x, j->sh[SH_CHECK]);
 	x64_jcc_abs(x, X_CC_NE, j->sh[SH_MISS_LINK]);
-	size_t stamp = x64_jmp_fwd(x);
+	size_t arm = x64_jmp_fwd(x);
 	j->sh[SH_VALIDATE_CACHE] = x64_here(x);
 	x64_push(x, X_RAX);
 	x64_movzx8_m(x, X_RAX, x64_rip(&j->data->nochain));
@@ -408,10 +428,18 @@ static void emit_shared(struct emu_jit *j, struct x64_buf *x)
 	x64_patch(x, no);
 	x64_pop(x, X_RAX); /* pop leaves the flags alone */
 	x64_jcc_abs(x, X_CC_NE, j->sh[SH_MISS_CACHE]);
-	x64_patch(x, stamp);
-	x64_load(x, true, X_RCX, x64_rip(&j->data->run_stamp));
-	x64_store(x, true, x64_m(X_RSI, LINK(stamp)), X_RCX);
-	x64_jmp_m(x, x64_m(X_RSI, LINK(code)));
+	x64_patch(x, arm);
+	x64_load(x, false, X_RCX, x64_rip(&j->data->narmed));
+	x64_alu_ri(x, false, X_CMP, X_RCX, JIT_MAX_ARMED);
+	size_t full = x64_jcc_fwd(x, X_CC_AE);
+	x64_lea(x, X_RAX, x64_rip(&j->data->armed[0]));
+	x64_store(x, true, x64_mi(X_RAX, X_RCX, 3, 0), X_RSI);
+	x64_alu_ri(x, false, X_ADD, X_RCX, 1);
+	x64_store(x, false, x64_rip(&j->data->narmed), X_RCX);
+	x64_load(x, true, X_RCX, x64_m(X_RSI, LINK(target)));
+	x64_store(x, true, x64_m(X_RSI, LINK(code)), X_RCX);
+	x64_patch(x, full);
+	x64_jmp_m(x, x64_m(X_RSI, LINK(target)));
 
 	static const struct {
 		enum jit_shared k;
@@ -460,7 +488,6 @@ struct emu_jit *emu_jit_new(unsigned hot_runs)
 	if (mprotect(j->data, JIT_DATA_SIZE, PROT_READ | PROT_WRITE) < 0 || !make_trampoline(j))
 		goto fail;
 	data_reset(j);
-	j->data->run_stamp = 1;
 	j->used = j->committed = JIT_TRAMP_SIZE;
 	j->hot = hot_runs ? hot_runs : EMU_JIT_HOT_RUNS;
 	j->epoch = 1;
@@ -640,7 +667,7 @@ static struct jit_link *link_new(struct tr *t, uint64_t target)
 		return &t->j->data->links[0];
 	}
 	struct jit_link *l = &t->j->data->links[t->j->nlinks++];
-	link_clear(l, target);
+	link_clear(t->j, l, target);
 	return l;
 }
 
@@ -697,10 +724,7 @@ static void emit_direct_exit(struct tr *t, uint64_t target, unsigned cnt, struct
 	struct x64_buf *x = &t->x;
 	x64_lea(x, X_R12, x64_m(X_R12, (int32_t)cnt));
 	x64_lea(x, X_RSI, x64_rip(l));
-	x64_load(x, true, X_RAX, x64_rip(&l->stamp));
-	x64_alu_rm(x, true, X_CMP, X_RAX, x64_rip(&t->j->data->run_stamp));
-	x64_jcc_abs(x, X_CC_NE, t->j->sh[SH_VALIDATE_LINK]);
-	x64_jmp_m(x, x64_rip(&l->code));
+	x64_jmp_m(x, x64_rip(&l->code)); /* armed: the target; else SH_VALIDATE_LINK */
 }
 
 /* The same for the target in rax, through the inline cache. */
@@ -718,10 +742,7 @@ static void emit_indirect_exit(struct tr *t, unsigned cnt)
 	x64_alu_rr(x, true, X_ADD, X_RSI, X_RCX);
 	x64_alu_rm(x, true, X_CMP, X_RAX, x64_m(X_RSI, LINK(rip)));
 	x64_jcc_abs(x, X_CC_NE, t->j->sh[SH_MISS_CACHE]);
-	x64_load(x, true, X_RCX, x64_m(X_RSI, LINK(stamp)));
-	x64_alu_rm(x, true, X_CMP, X_RCX, x64_rip(&t->j->data->run_stamp));
-	x64_jcc_abs(x, X_CC_NE, t->j->sh[SH_VALIDATE_CACHE]);
-	x64_jmp_m(x, x64_m(X_RSI, LINK(code)));
+	x64_jmp_m(x, x64_m(X_RSI, LINK(code))); /* armed: the target; else SH_VALIDATE_CACHE */
 }
 
 /* ---- memory ---- */
@@ -908,8 +929,10 @@ static void emit_lazy(struct tr *t, unsigned op, unsigned size, unsigned ra, uns
 		t->lf_op = LF_UNKNOWN;
 		return;
 	}
-	x64_store(&t->x, true, M(CPU(lf_a)), ra);
-	x64_store(&t->x, true, M(CPU(lf_b)), rb);
+	if (op != LF_LOGIC) { /* a logic op's flags come from its result alone (flags.c) */
+		x64_store(&t->x, true, M(CPU(lf_a)), ra);
+		x64_store(&t->x, true, M(CPU(lf_b)), rb);
+	}
 	x64_store(&t->x, true, M(CPU(lf_res)), rres);
 	x64_store16_imm(&t->x, M(CPU(lf_op)),
 			(uint16_t)(op | size << 8)); /* one store: read as one by the entry check */
@@ -1039,54 +1062,52 @@ static void emit_cf(struct tr *t, unsigned r)
 
 /* ---- the forms ---- */
 
-/* 8-bit register r of in (AH..BH without REX) in struct emu_cpu, to be
- * read or written there (reg_mem) */
-static struct x64_mem gpr8_mem(struct tr *t, const struct emu_insn *in, unsigned r, bool write)
-{
-	bool high = !(in->pfx & EMU_P_REX) && r >= 4 && r < 8;
-	reg_mem(t, high ? r - 4 : r, write);
-	return M(high ? GPR(r - 4) + 1 : GPR(r));
-}
+/* AH..BH: 8-bit register r of in names the second byte of a register */
+static bool gpr8_high(const struct emu_insn *in, unsigned r) { return !(in->pfx & EMU_P_REX) && r >= 4 && r < 8; }
 
-/* The same for a word of register r */
-static struct x64_mem gpr16_mem(struct tr *t, unsigned r, bool write)
+/* The host register holding guest register g, to be changed in place
+ * (a byte or a word of it): loaded if it was not, stored back later. */
+static unsigned reg_upd(struct tr *t, unsigned g)
 {
-	reg_mem(t, r, write);
-	return M(GPR(r));
-}
-
-/* dst = 8-bit register r of in, zero-extended: AH..BH from struct emu_cpu,
- * the others from the register cache */
-static void gpr8_rd(struct tr *t, const struct emu_insn *in, unsigned r, unsigned dst)
-{
-	if (!(in->pfx & EMU_P_REX) && r >= 4 && r < 8) {
-		x64_load_zx8(&t->x, dst, gpr8_mem(t, in, r, false));
-		return;
-	}
-	reg_rd(t, false, dst, r);
-	x64_movzx8_rr(&t->x, dst, dst);
+	unsigned h = reg_get(t, g);
+	reg_dirty(t, g);
+	return h;
 }
 
 /* dst = register r of in at operand size size (1: r names a byte register), zero-extended */
 static void reg_rd_sized(struct tr *t, const struct emu_insn *in, unsigned size, unsigned dst, unsigned r)
 {
-	if (size >= 4)
+	if (size >= 4) {
 		reg_rd(t, size == 8, dst, r);
-	else if (size == 1)
-		gpr8_rd(t, in, r, dst);
-	else
-		x64_load_zx16(&t->x, dst, gpr16_mem(t, r, false));
+	} else if (size == 1 && gpr8_high(in, r)) { /* AH..BH: from struct emu_cpu */
+		reg_mem(t, r - 4, false);
+		x64_load_zx8(&t->x, dst, M(GPR(r - 4) + 1));
+	} else if (size == 1) {
+		x64_movzx8_rr(&t->x, dst, reg_get(t, r));
+	} else {
+		x64_movzx16_rr(&t->x, dst, reg_get(t, r));
+	}
 }
 
-/* Register r of in = src at operand size size (4: zero-extended, as src must be) */
+/* dst = 8-bit register r of in, zero-extended */
+static void gpr8_rd(struct tr *t, const struct emu_insn *in, unsigned r, unsigned dst)
+{
+	reg_rd_sized(t, in, 1, dst, r);
+}
+
+/* Register r of in = src at operand size size (4: zero-extended, as src
+ * must be; 1 and 2: the rest of the register kept) */
 static void reg_wr_sized(struct tr *t, const struct emu_insn *in, unsigned size, unsigned r, unsigned src)
 {
 	if (size >= 4) {
 		reg_wr(t, r, src);
+	} else if (size == 1 && gpr8_high(in, r)) { /* AH..BH: in struct emu_cpu */
+		reg_mem(t, r - 4, true);
+		x64_store8(&t->x, M(GPR(r - 4) + 1), src);
 	} else if (size == 1) {
-		x64_store8(&t->x, gpr8_mem(t, in, r, true), src);
+		x64_mov8_rr(&t->x, reg_upd(t, r), src);
 	} else {
-		x64_store16(&t->x, gpr16_mem(t, r, true), src);
+		x64_mov16_rr(&t->x, reg_upd(t, r), src);
 	}
 }
 
@@ -1117,7 +1138,7 @@ static void emit_alu_reg(struct tr *t, enum x64_alu op, bool test, unsigned size
 	unsigned hd = reg_get(t, d);
 	if (s != X_NOREG)
 		hs = reg_get(t, s);
-	if (live) { /* whole registers: the lazy flags' readers mask them to the size */
+	if (live && alu_lf(op) != LF_LOGIC) { /* whole registers: the lazy flags' readers mask them to the size */
 		x64_store(&t->x, true, M(CPU(lf_a)), hd);
 		x64_store(&t->x, true, M(CPU(lf_b)), hs);
 	}
@@ -1637,7 +1658,7 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 		t->hf_valid = hf;
 		t->hf_nocf = nocf;
 		return true;
-		SZ(movzxw_R) : x64_load_zx16(&t->x, X_RAX, gpr16_mem(t, in->rm, false));
+		SZ(movzxw_R) : reg_rd_sized(t, in, 2, X_RAX, in->rm);
 		reg_wr(t, in->reg, X_RAX);
 		t->hf_valid = hf;
 		t->hf_nocf = nocf;
@@ -1709,7 +1730,12 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 		t->hf_valid = hf;
 		t->hf_nocf = nocf;
 		unsigned cc = emit_cond(t, in->op & 15);
-		x64_setcc_m(&t->x, cc, gpr8_mem(t, in, in->rm, true));
+		if (gpr8_high(in, in->rm)) {
+			x64_setcc_r8(&t->x, cc, X_RAX);
+			reg_wr_sized(t, in, 1, in->rm, X_RAX);
+		} else {
+			x64_setcc_r8(&t->x, cc, reg_upd(t, in->rm));
+		}
 		t->hf_valid = t->hf_valid && cc == (in->op & 15u);
 		t->hf_nocf = t->hf_nocf && cc == (in->op & 15u);
 		return true;
@@ -2152,6 +2178,15 @@ static const void *make(struct emu_jit *j, struct emu_cpu *c, struct emu_block *
 
 static unsigned cache_index(uint64_t rip) { return (unsigned)(rip ^ (rip >> GUEST_PAGE_SHIFT)) & (JIT_CACHE_SIZE - 1); }
 
+/* Every armed link checked again before it is taken. */
+static void disarm(struct emu_jit *j)
+{
+	for (uint32_t i = 0; i < j->data->narmed; i++)
+		j->data->armed[i]->code = link_check(j, j->data->armed[i]);
+	j->data->narmed = 0;
+	j->st.disarms++;
+}
+
 /* The run loop runs tb for b at c->rip: fill the link the last block left
  * through unfilled, when it was for this target. */
 static void link_fill(struct emu_jit *j, struct emu_cpu *c, const struct emu_block *b, const struct jit_tb *tb)
@@ -2160,16 +2195,15 @@ static void link_fill(struct emu_jit *j, struct emu_cpu *c, const struct emu_blo
 	j->data->link_req = NULL;
 	if (!b->tag)
 		return; /* not a cached block */
-	bool cached = l >= j->data->cache && l < j->data->cache + JIT_CACHE_SIZE;
-	if (cached ? l != &j->data->cache[cache_index(c->rip)] : l->rip != c->rip)
+	if (link_cached(j, l) ? l != &j->data->cache[cache_index(c->rip)] : l->rip != c->rip)
 		return;
-	l->code = tb->chain;
+	l->code = link_check(j, l); /* checked before it is taken */
+	l->target = tb->chain;
 	l->blk = b;
 	l->tb = tb;
 	l->tag = b->tag;
 	l->pgen = &c->page_gen[emu_btag_gpa(b->tag) >> GUEST_PAGE_SHIFT];
 	l->rip = c->rip;
-	l->stamp = 0; /* checked before it is taken */
 	j->st.links++;
 }
 
@@ -2207,7 +2241,9 @@ bool emu_jit_run(struct emu_cpu *c, struct emu_block *b)
 		j->cpl = c->cpl;
 		c->chain_gen++;
 	}
-	j->data->run_stamp = j->data->nochain ? UINT64_MAX : c->chain_gen + 1;
+	if (j->data->narmed && (j->data->nochain || j->armed_gen != c->chain_gen))
+		disarm(j);
+	j->armed_gen = c->chain_gen;
 	c->block_break = false;
 	c->in_insn = true;
 	j->enter(c, tb->body);

@@ -29,6 +29,7 @@ struct emu_jit_stats {
 	uint64_t code_bytes;   /* host code and data written */
 	uint64_t flushes;      /* times the code buffer filled up and started over */
 	uint64_t links;        /* links between translations filled (chaining) */
+	uint64_t disarms;      /* times the links armed were dropped together (a new chain_gen) */
 	uint64_t translate_ns; /* host time spent translating */
 };
 

@@ -17,6 +17,7 @@
 #define OP_66 4u /* operand-size prefix */
 #define OP_F2 8u /* mandatory prefixes of SSE forms */
 #define OP_F3 16u
+#define OP_B8 32u /* byte registers: 4..7 name spl..dil (a REX prefix), never ah..bh */
 
 #define REX_BASE 0x40u
 #define REX_W 8u
@@ -105,7 +106,8 @@ static void op_rr(struct x64_buf *b, unsigned flags, unsigned op, unsigned reg, 
 {
 	if (!room(b))
 		return;
-	opcode(b, flags, op, ((reg & 8) ? REX_R : 0) | ((rm & 8) ? REX_B : 0), false);
+	bool b8 = (flags & OP_B8) && ((reg >= 4 && reg < 8) || (rm >= 4 && rm < 8));
+	opcode(b, flags, op, ((reg & 8) ? REX_R : 0) | ((rm & 8) ? REX_B : 0), b8);
 	x64_u8(b, (uint8_t)(MOD_REG << 6 | (reg & 7) << 3 | (rm & 7)));
 }
 
@@ -145,7 +147,10 @@ void x64_load_zx16(struct x64_buf *b, unsigned dst, struct x64_mem m) { op_rm(b,
 void x64_load_sx32(struct x64_buf *b, unsigned dst, struct x64_mem m) { op_rm(b, OP_W, 0x63, dst, m); }
 void x64_mov_rr(struct x64_buf *b, bool w, unsigned dst, unsigned src) { op_rr(b, w ? OP_W : 0, 0x89, src, dst); }
 void x64_movsxd_rr(struct x64_buf *b, unsigned dst, unsigned src) { op_rr(b, OP_W, 0x63, dst, src); }
-void x64_movzx8_rr(struct x64_buf *b, unsigned dst, unsigned src) { op_rr(b, OP_0F, 0xb6, dst, src); }
+void x64_movzx8_rr(struct x64_buf *b, unsigned dst, unsigned src) { op_rr(b, OP_0F | OP_B8, 0xb6, dst, src); }
+void x64_movzx16_rr(struct x64_buf *b, unsigned dst, unsigned src) { op_rr(b, OP_0F, 0xb7, dst, src); }
+void x64_mov8_rr(struct x64_buf *b, unsigned dst, unsigned src) { op_rr(b, OP_B8, 0x88, src, dst); }
+void x64_mov16_rr(struct x64_buf *b, unsigned dst, unsigned src) { op_rr(b, OP_66, 0x89, src, dst); }
 
 void x64_mov_imm(struct x64_buf *b, unsigned dst, uint64_t v)
 {
@@ -233,20 +238,20 @@ void x64_bt_ri(struct x64_buf *b, bool w, unsigned r, uint8_t bit)
 
 void x64_alu8_rr(struct x64_buf *b, enum x64_alu op, unsigned dst, unsigned src)
 {
-	op_rr(b, 0, (unsigned)op * 8, src, dst);
+	op_rr(b, OP_B8, (unsigned)op * 8, src, dst);
 }
 void x64_alu8_rm(struct x64_buf *b, enum x64_alu op, unsigned dst, struct x64_mem m)
 {
 	op_rm(b, 0, (unsigned)op * 8 + 2, dst, m);
 }
-void x64_incdec8(struct x64_buf *b, bool dec, unsigned dst) { op_rr(b, 0, 0xfe, dec ? 1 : 0, dst); }
+void x64_incdec8(struct x64_buf *b, bool dec, unsigned dst) { op_rr(b, OP_B8, 0xfe, dec ? 1 : 0, dst); }
 
 void x64_imul_rr(struct x64_buf *b, bool w, unsigned dst, unsigned src)
 {
 	op_rr(b, (w ? OP_W : 0) | OP_0F, 0xaf, dst, src);
 }
 
-void x64_setcc_r8(struct x64_buf *b, unsigned cc, unsigned dst) { op_rr(b, OP_0F, 0x90 + (cc & 15), 0, dst); }
+void x64_setcc_r8(struct x64_buf *b, unsigned cc, unsigned dst) { op_rr(b, OP_0F | OP_B8, 0x90 + (cc & 15), 0, dst); }
 void x64_setcc_m(struct x64_buf *b, unsigned cc, struct x64_mem m) { op_rm(b, OP_0F, 0x90 + (cc & 15), 0, m); }
 
 void x64_cmov_rr(struct x64_buf *b, bool w, unsigned cc, unsigned dst, unsigned src)

@@ -96,9 +96,12 @@ void x64_load_zx16(struct x64_buf *b, unsigned dst, struct x64_mem m);     /* mo
 void x64_load_sx32(struct x64_buf *b, unsigned dst, struct x64_mem m);     /* movsxd r64, dword [m] */
 void x64_mov_rr(struct x64_buf *b, bool w, unsigned dst, unsigned src);    /* mov r, r */
 void x64_movsxd_rr(struct x64_buf *b, unsigned dst, unsigned src);         /* movsxd r64, r32 */
-void x64_movzx8_rr(struct x64_buf *b, unsigned dst, unsigned src);         /* movzx r32, r8 (src: al..bl) */
-void x64_mov_imm(struct x64_buf *b, unsigned dst, uint64_t v);             /* the shortest mov r64, imm */
-void x64_store_imm8(struct x64_buf *b, struct x64_mem m, uint8_t v);       /* mov byte [m], imm8 */
+void x64_movzx8_rr(struct x64_buf *b, unsigned dst, unsigned src);   /* movzx r32, r8 (src: the low byte of any) */
+void x64_movzx16_rr(struct x64_buf *b, unsigned dst, unsigned src);  /* movzx r32, r16 */
+void x64_mov8_rr(struct x64_buf *b, unsigned dst, unsigned src);     /* mov r8, r8 (low bytes; the rest kept) */
+void x64_mov16_rr(struct x64_buf *b, unsigned dst, unsigned src);    /* mov r16, r16 (the rest kept) */
+void x64_mov_imm(struct x64_buf *b, unsigned dst, uint64_t v);       /* the shortest mov r64, imm */
+void x64_store_imm8(struct x64_buf *b, struct x64_mem m, uint8_t v); /* mov byte [m], imm8 */
 void x64_alu_rr(struct x64_buf *b, bool w, enum x64_alu op, unsigned dst, unsigned src);     /* op dst, src */
 void x64_alu_rm(struct x64_buf *b, bool w, enum x64_alu op, unsigned dst, struct x64_mem m); /* op dst, [m] */
 void x64_alu_ri(struct x64_buf *b, bool w, enum x64_alu op, unsigned dst, int32_t imm);      /* op dst, imm */
@@ -116,8 +119,8 @@ void x64_alu8_rr(struct x64_buf *b, enum x64_alu op, unsigned dst, unsigned src)
 void x64_alu8_rm(struct x64_buf *b, enum x64_alu op, unsigned dst, struct x64_mem m); /* op r8, byte [m] */
 void x64_incdec8(struct x64_buf *b, bool dec, unsigned dst);                          /* inc/dec r8 (al..bl) */
 void x64_imul_rr(struct x64_buf *b, bool w, unsigned dst, unsigned src);              /* imul dst, src */
-void x64_setcc_r8(struct x64_buf *b, unsigned cc, unsigned dst);                      /* setcc r8 (al..bl) */
-void x64_setcc_m(struct x64_buf *b, unsigned cc, struct x64_mem m);                   /* setcc byte [m] */
+void x64_setcc_r8(struct x64_buf *b, unsigned cc, unsigned dst);    /* setcc r8 (the low byte of any) */
+void x64_setcc_m(struct x64_buf *b, unsigned cc, struct x64_mem m); /* setcc byte [m] */
 void x64_cmov_rr(struct x64_buf *b, bool w, unsigned cc, unsigned dst, unsigned src);
 void x64_test_ri(struct x64_buf *b, bool w, unsigned r, int32_t imm); /* test r, imm32 */
 void x64_test_m8i(struct x64_buf *b, struct x64_mem m, uint8_t imm);  /* test byte [m], imm8 */

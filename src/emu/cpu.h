@@ -71,11 +71,29 @@ enum { ACC_R = 0, ACC_W = 1, ACC_X = 2 };
 #define EMU_TLB_BITS 8
 #define EMU_TLB_SIZE (1u << EMU_TLB_BITS)
 
+/* A translation, and while the page is RAM to be reached directly (not
+ * MMIO, not written through the slow path) its host mapping: the fast
+ * path compares fast and adds addend to the linear address. Set the
+ * mapping with emu_tlb_set_host only. */
 struct emu_tlb_entry {
-	uint64_t tag;  /* linear page | user<<1 | 1, 0 = invalid */
-	uint8_t *host; /* host address of the page, NULL when not RAM (MMIO) */
-	uint64_t gpa;  /* guest-physical page address */
+	uint64_t tag;    /* linear page | user<<1 | 1, 0 = invalid */
+	uint64_t gpa;    /* guest-physical page address */
+	uint64_t fast;   /* tag while the page has a host mapping, else 0 */
+	uint64_t addend; /* host address of the page - linear page (while fast) */
 };
+
+/* The host mapping of e's page: host (NULL: none, every access slow). */
+static inline void emu_tlb_set_host(struct emu_tlb_entry *e, uint8_t *host)
+{
+	e->fast = host ? e->tag : 0;
+	e->addend = host ? (uint64_t)(uintptr_t)host - (e->tag & ~(uint64_t)GUEST_PAGE_OFFSET) : 0;
+}
+
+/* The host address of e's page, NULL when it has none. */
+static inline uint8_t *emu_tlb_page_host(const struct emu_tlb_entry *e)
+{
+	return e->fast ? (uint8_t *)(uintptr_t)((e->tag & ~(uint64_t)GUEST_PAGE_OFFSET) + e->addend) : NULL;
+}
 
 /* Event flags for delivery */
 #define EV_SOFT 1u /* INT n / INT3: DPL check, return to next insn */
@@ -300,10 +318,13 @@ static inline void emu_recheck_events(struct emu_cpu *c)
 	c->block_break = true;
 }
 
-/* No interrupt between this instruction and the next (STI, MOV/POP SS). */
+/* No interrupt between this instruction and the next (STI, MOV/POP SS).
+ * The block ends here: the run loop runs the next instruction alone, and a
+ * block never starts in a shadow any other way (jit/jit.c relies on it). */
 static inline void emu_block_interrupts_one(struct emu_cpu *c)
 {
 	c->shadow_until = c->icount + 2; /* icount is incremented after the handler */
+	c->block_break = true;
 }
 
 /* ---- the local APIC and taking interrupts (apic.c) ---- */
@@ -560,8 +581,8 @@ static inline uint8_t *emu_tlb_host(struct emu_cpu *c, uint64_t la, int acc, uns
 {
 	const struct emu_tlb_entry *e = &c->tlb[acc][(la >> GUEST_PAGE_SHIFT) & (EMU_TLB_SIZE - 1)];
 	uint64_t tag = (la & ~GUEST_PAGE_OFFSET) | ((uint64_t)(c->cpl == 3) << 1) | 1;
-	if (__builtin_expect(e->tag == tag && e->host && (la & GUEST_PAGE_OFFSET) + size <= GUEST_PAGE_SIZE, 1))
-		return e->host + (la & GUEST_PAGE_OFFSET);
+	if (__builtin_expect(e->fast == tag && (la & GUEST_PAGE_OFFSET) + size <= GUEST_PAGE_SIZE, 1))
+		return (uint8_t *)(uintptr_t)(la + e->addend);
 	return NULL;
 }
 

@@ -116,9 +116,9 @@ static const struct emu_insn *fetch_block(struct emu_cpu *c, unsigned *n, const 
 		avail = 15;
 	const struct emu_tlb_entry *e = &c->tlb[ACC_X][(la >> GUEST_PAGE_SHIFT) & (EMU_TLB_SIZE - 1)];
 	uint64_t tag = (la & ~GUEST_PAGE_OFFSET) | ((uint64_t)(c->cpl == 3) << 1) | 1;
-	if (__builtin_expect(e->tag == tag && e->host != NULL, 1)) {
+	if (__builtin_expect(e->fast == tag, 1)) {
 		gpa = e->gpa | off;
-		p = e->host + off;
+		p = (const uint8_t *)(uintptr_t)(la + e->addend);
 	} else {
 		emu_translate(c, la, ACC_X, c->cpl == 3, false, &gpa);
 		if (gpa + avail <= c->ram_size) {

@@ -153,7 +153,7 @@ static void drop_write_hosts(struct emu_history *h)
 	for (unsigned k = 0; k < h->ncpu; k++) {
 		struct emu_cpu *c = cpu_k(h->bsp, k);
 		for (unsigned i = 0; i < EMU_TLB_SIZE; i++)
-			c->tlb[ACC_W][i].host = NULL;
+			emu_tlb_set_host(&c->tlb[ACC_W][i], NULL);
 	}
 }
 
@@ -211,9 +211,9 @@ void history_cow(struct emu_cpu *c, uint64_t pfn)
 			bool watch = o->dbg.active & EMU_DBG_DATA;
 			for (unsigned i = 0; i < EMU_TLB_SIZE; i++) {
 				struct emu_tlb_entry *e = &o->tlb[ACC_W][i];
-				if (e->tag && e->gpa == gpa && !e->host &&
+				if (e->tag && e->gpa == gpa && !e->fast &&
 				    !(watch && emu_dbg_page_watched(o, e->tag & ~GUEST_PAGE_OFFSET)))
-					e->host = c->ram + gpa;
+					emu_tlb_set_host(e, c->ram + gpa);
 			}
 		}
 	/* over the bound: drop old snapshots; one interval alone too big: end it soon */
@@ -392,7 +392,7 @@ static void restore_cpu(struct emu_history *h, struct emu_cpu *c, const struct e
 		emu_dbg_update(c);        /* `active` for both */
 	if (c->dbg.active & EMU_DBG_DATA) /* watched pages: the slow path (write entries: enter_interval) */
 		for (unsigned i = 0; i < EMU_TLB_SIZE; i++)
-			c->tlb[ACC_R][i].host = NULL;
+			emu_tlb_set_host(&c->tlb[ACC_R][i], NULL);
 	c->exit_req = 0;
 	/* decoded code (and its translations) stays: restore() dropped what
 	 * was decoded from the pages it wrote back; blocks decoded for another

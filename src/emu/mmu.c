@@ -82,7 +82,7 @@ static void drop_write_entries(struct emu_cpu *c, uint64_t pfn)
 {
 	for (unsigned i = 0; i < EMU_TLB_SIZE; i++)
 		if (c->tlb[ACC_W][i].gpa == pfn << GUEST_PAGE_SHIFT)
-			c->tlb[ACC_W][i].host = NULL;
+			emu_tlb_set_host(&c->tlb[ACC_W][i], NULL);
 }
 
 void emu_mark_code_page(struct emu_cpu *c, uint64_t pfn)
@@ -340,17 +340,19 @@ int emu_translate(struct emu_cpu *c, uint64_t la, int acc, bool user, bool probe
 			c->chain_gen++; /* links may have been checked against the entry replaced */
 		e->tag = (la & ~GUEST_PAGE_OFFSET) | ((uint64_t)user << 1) | 1;
 		e->gpa = gpa_page;
-		e->host = (gpa_page < c->ram_size && c->ram_size - gpa_page >= GUEST_PAGE_SIZE) ? c->ram + gpa_page
-												: NULL;
+		uint8_t *host = (gpa_page < c->ram_size && c->ram_size - gpa_page >= GUEST_PAGE_SIZE)
+			? c->ram + gpa_page
+			: NULL;
 		if (acc == ACC_W && emu_is_code_page(c, gpa_page >> GUEST_PAGE_SHIFT))
-			e->host = NULL; /* see emu_mark_code_page() */
+			host = NULL; /* see emu_mark_code_page() */
 		if (gpa_page == c->apic_page)
-			e->host = NULL; /* the local APIC's page, even over RAM */
+			host = NULL; /* the local APIC's page, even over RAM */
 		if (__builtin_expect(c->dbg.active & EMU_DBG_DATA, 0) && acc != ACC_X && emu_dbg_page_watched(c, la))
-			e->host = NULL; /* a watched page: every access takes the slow path, which checks */
-		if (__builtin_expect(c->cow_bits != NULL, 0) && acc == ACC_W && e->host &&
+			host = NULL; /* a watched page: every access takes the slow path, which checks */
+		if (__builtin_expect(c->cow_bits != NULL, 0) && acc == ACC_W && host &&
 		    (c->cow_bits[gpa_page >> (GUEST_PAGE_SHIFT + 6)] >> ((gpa_page >> GUEST_PAGE_SHIFT) & 63) & 1))
-			e->host = NULL; /* not saved since the snapshot yet (history.c) */
+			host = NULL; /* not saved since the snapshot yet (history.c) */
+		emu_tlb_set_host(e, host);
 	}
 	*gpa = gpa_page | (la & GUEST_PAGE_OFFSET);
 	return 0;

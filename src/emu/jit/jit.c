@@ -60,11 +60,11 @@
  * check again). Inside a run nothing changes without a break that ends
  * the run first. The check always fails, and nothing is armed, while
  * nochain (rax-diff's one block at a time, a block that is not cached,
- * debug slots). The next
- * block's own entry then checks the run loop's rules before it runs
- * whole: icount + its length within event_at (events, stops, hooks, SMP
- * slices), next_stop_poll not reached, and no interrupt shadow for a block
- * of several instructions. Otherwise it returns to the run loop, which
+ * debug slots). The next block's own entry then checks the run loop's
+ * rules before it runs whole: icount + its length within event_at
+ * (events, stops, hooks, SMP slices) and next_stop_poll not reached (an
+ * interrupt shadow never reaches it: the instruction that starts one
+ * ends the run). Otherwise it returns to the run loop, which
  * fills the link when it runs the target translated. Counts, interrupt
  * points and stops are the run loop's.
  *
@@ -232,16 +232,14 @@ static void data_reset(struct emu_jit *j)
 }
 
 #define TLB(acc) (CPU(tlb) + (int32_t)((acc) * sizeof(((struct emu_cpu *)0)->tlb[0])))
-#define TLBE(acc, i) (TLB(acc) + (int32_t)((i) * sizeof(struct emu_tlb_entry)))
+#define TLBF(field) ((int32_t)offsetof(struct emu_tlb_entry, field))
+#define TLBE_SHIFT 5 /* log2 sizeof(struct emu_tlb_entry) */
 #define BLK(field) ((int32_t)offsetof(struct emu_block, field))
 #define LINK(field) ((int32_t)offsetof(struct jit_link, field))
 /* lf_op and lf_size are stored and compared as one word */
 _Static_assert(offsetof(struct emu_cpu, lf_size) == offsetof(struct emu_cpu, lf_op) + 1, "lf_size follows lf_op");
 
-_Static_assert(sizeof(struct emu_tlb_entry) == 24, "the TLB probe scales the index by 3 * 8");
-_Static_assert(offsetof(struct emu_tlb_entry, tag) == 0 && offsetof(struct emu_tlb_entry, host) == 8 &&
-		       offsetof(struct emu_tlb_entry, gpa) == 16,
-	       "the TLB probe reads tag, host and gpa at 0, 8 and 16");
+_Static_assert(sizeof(struct emu_tlb_entry) == 1u << TLBE_SHIFT, "the TLB probe scales the index by a shift");
 _Static_assert(sizeof(struct jit_link) == 64, "the inline cache scales the index by 64");
 _Static_assert(EMU_TLB_SIZE == 256, "the TLB index is the low byte of the page number");
 _Static_assert(offsetof(struct jit_insn, in) == 0, "a descriptor is its handler's operand");
@@ -335,16 +333,16 @@ static void emit_shared(struct emu_jit *j, struct x64_buf *x)
 	x64_mov_rr(x, false, X_RDX, X_RDI);
 	x64_shift_ri(x, false, X_SHR, X_RDX, GUEST_PAGE_SHIFT);
 	x64_movzx8_rr(x, X_RDX, X_RDX);
-	x64_lea(x, X_RDX, x64_mi(X_RDX, X_RDX, 1, 0));
-	x64_lea(x, X_RDX, x64_mi(X_RBX, X_RDX, 3, TLB(ACC_X)));
+	x64_shift_ri(x, false, X_SHL, X_RDX, TLBE_SHIFT);
+	x64_lea(x, X_RDX, x64_mi(X_RBX, X_RDX, 0, TLB(ACC_X)));
 	x64_mov_rr(x, true, X_RCX, X_RDI);
 	x64_alu_ri(x, true, X_AND, X_RCX, (int32_t)~GUEST_PAGE_OFFSET);
 	x64_alu_rr(x, true, X_OR, X_RCX, X_R13);
-	x64_alu_rm(x, true, X_CMP, X_RCX, x64_m(X_RDX, 0));
+	x64_alu_rm(x, true, X_CMP, X_RCX, x64_m(X_RDX, TLBF(fast)));
 	size_t r4 = x64_jcc_fwd(x, X_CC_NE);
 	x64_mov_rr(x, false, X_RCX, X_RDI);
 	x64_alu_ri(x, false, X_AND, X_RCX, (int32_t)GUEST_PAGE_OFFSET);
-	x64_alu_rm(x, true, X_OR, X_RCX, x64_m(X_RDX, 16));
+	x64_alu_rm(x, true, X_OR, X_RCX, x64_m(X_RDX, TLBF(gpa)));
 	x64_lea(x, X_RCX, x64_mi(X_RCX, X_RCX, 0, 1));
 	x64_alu_rm(x, true, X_OR, X_RCX, M(CPU(bc_epoch)));
 	x64_alu_rr(x, true, X_CMP, X_RCX, X_RAX);
@@ -609,6 +607,15 @@ static void reg_dirty(struct tr *t, unsigned g)
 		t->dirty |= (uint8_t)(1u << k);
 }
 
+/* The host register holding guest register g, to be changed in place
+ * (a byte or a word of it): loaded if it was not, stored back later. */
+static unsigned reg_upd(struct tr *t, unsigned g)
+{
+	unsigned h = reg_get(t, g);
+	reg_dirty(t, g);
+	return h;
+}
+
 /* guest register g = all of src (stored back later) */
 void reg_wr(struct tr *t, unsigned g, unsigned src) { x64_mov_rr(&t->x, true, reg_def(t, g), src); }
 
@@ -750,7 +757,8 @@ static void emit_indirect_exit(struct tr *t, unsigned cnt)
 /*
  * The inline TLB probe for an access of size bytes at seg:r14 (kind acc):
  * emu_tlb_host's hit rule, and for writes emu_wr's (not while writes are
- * tracked). On a hit rax = the host page, rdx = the offset in it; every
+ * tracked). On a hit rax + rdx is the host address (rdx the linear
+ * address, rax the entry's addend); every
  * miss jumps to k. The tag compared is that of the access's last byte, so
  * an access that crosses into the next page misses (that page's tag is
  * never in this page's entry).
@@ -761,19 +769,16 @@ void emit_tlb_probe(struct tr *t, unsigned seg, unsigned size, int acc, struct c
 	x64_mov_rr(x, true, X_RDX, X_R14);
 	if (seg >= RAX_SEG_FS)
 		x64_alu_rm(x, true, X_ADD, X_RDX, M(SEG_BASE(seg)));
+	/* rax = the entry's offset in the array: the page number's low byte << TLBE_SHIFT */
 	x64_mov_rr(x, false, X_RAX, X_RDX);
-	x64_shift_ri(x, false, X_SHR, X_RAX, GUEST_PAGE_SHIFT);
-	x64_movzx8_rr(x, X_RAX, X_RAX);
-	x64_lea(x, X_RAX, x64_mi(X_RAX, X_RAX, 1, 0));
+	x64_shift_ri(x, false, X_SHR, X_RAX, GUEST_PAGE_SHIFT - TLBE_SHIFT);
+	x64_alu_ri(x, false, X_AND, X_RAX, (EMU_TLB_SIZE - 1) << TLBE_SHIFT);
 	x64_lea(x, X_RCX, x64_m(X_RDX, (int32_t)size - 1));
 	x64_alu_ri(x, true, X_AND, X_RCX, (int32_t)~GUEST_PAGE_OFFSET);
 	x64_alu_rr(x, true, X_OR, X_RCX, X_R13);
-	x64_alu_rm(x, true, X_CMP, X_RCX, x64_mi(X_RBX, X_RAX, 3, TLB(acc)));
+	x64_alu_rm(x, true, X_CMP, X_RCX, x64_mi(X_RBX, X_RAX, 0, TLB(acc) + TLBF(fast)));
 	cold_jcc(t, k, X_CC_NE);
-	x64_load(x, true, X_RAX, x64_mi(X_RBX, X_RAX, 3, TLB(acc) + 8));
-	x64_test_rr(x, true, X_RAX, X_RAX);
-	cold_jcc(t, k, X_CC_E);
-	x64_alu_ri(x, false, X_AND, X_RDX, (int32_t)GUEST_PAGE_OFFSET);
+	x64_load(x, true, X_RAX, x64_mi(X_RBX, X_RAX, 0, TLB(acc) + TLBF(addend)));
 	if (acc == ACC_W) {
 		x64_cmp_m8i(x, M(CPU(track_writes)), 0);
 		cold_jcc(t, k, X_CC_NE);
@@ -921,23 +926,30 @@ void emit_ea(struct tr *t, const struct emu_insn *in, unsigned dst)
 
 /* ---- flags and conditions ---- */
 
-/* Store the lazy flags of op over (a, b, result) in rax-free registers
- * (nothing when they are dead). */
-static void emit_lazy(struct tr *t, unsigned op, unsigned size, unsigned ra, unsigned rb, unsigned rres)
+/* The lazy flags of op whose operands are stored (or not needed): its
+ * result and op (nothing when they are dead). */
+static void lazy_result(struct tr *t, unsigned op, unsigned size, unsigned res)
 {
-	if (t->flags_dead) { /* a later instruction of the block replaces them before anything reads them */
+	if (t->flags_dead) { /* a later instruction of the block replaces these flags before anything reads them */
 		t->lf_op = LF_UNKNOWN;
 		return;
 	}
-	if (op != LF_LOGIC) { /* a logic op's flags come from its result alone (flags.c) */
-		x64_store(&t->x, true, M(CPU(lf_a)), ra);
-		x64_store(&t->x, true, M(CPU(lf_b)), rb);
-	}
-	x64_store(&t->x, true, M(CPU(lf_res)), rres);
+	x64_store(&t->x, true, M(CPU(lf_res)), res);
 	x64_store16_imm(&t->x, M(CPU(lf_op)),
 			(uint16_t)(op | size << 8)); /* one store: read as one by the entry check */
 	t->lf_op = (uint8_t)op;
 	t->lf_size = (uint8_t)size;
+}
+
+/* Store the lazy flags of op over (a, b, result) in rax-free registers
+ * (nothing when they are dead). */
+static void emit_lazy(struct tr *t, unsigned op, unsigned size, unsigned ra, unsigned rb, unsigned rres)
+{
+	if (!t->flags_dead && op != LF_LOGIC) { /* a logic op's flags come from its result alone (flags.c) */
+		x64_store(&t->x, true, M(CPU(lf_a)), ra);
+		x64_store(&t->x, true, M(CPU(lf_b)), rb);
+	}
+	lazy_result(t, op, size, rres);
 }
 
 /* dst = the size-byte value at m, zero-extended */
@@ -1065,15 +1077,6 @@ static void emit_cf(struct tr *t, unsigned r)
 /* AH..BH: 8-bit register r of in names the second byte of a register */
 static bool gpr8_high(const struct emu_insn *in, unsigned r) { return !(in->pfx & EMU_P_REX) && r >= 4 && r < 8; }
 
-/* The host register holding guest register g, to be changed in place
- * (a byte or a word of it): loaded if it was not, stored back later. */
-static unsigned reg_upd(struct tr *t, unsigned g)
-{
-	unsigned h = reg_get(t, g);
-	reg_dirty(t, g);
-	return h;
-}
-
 /* dst = register r of in at operand size size (1: r names a byte register), zero-extended */
 static void reg_rd_sized(struct tr *t, const struct emu_insn *in, unsigned size, unsigned dst, unsigned r)
 {
@@ -1132,13 +1135,32 @@ static void emit_alu_reg(struct tr *t, enum x64_alu op, bool test, unsigned size
 {
 	bool w = size == 8, live = !t->flags_dead, writes = op != X_CMP && !test;
 	bool plant = emu_plant == EMU_PLANT_JIT && op == X_ADD && w && s != X_NOREG && !test;
+	/* operands kept for the lazy flags (a logic op's come from its result) */
+	bool operands = live && alu_lf(op) != LF_LOGIC;
 	unsigned hs = X_RCX;
+	if (s == X_NOREG && !operands && (!w || (int64_t)imm == (int32_t)imm)) { /* op r, imm32 */
+		unsigned hd = reg_get(t, d);
+		int32_t i32 = (int32_t)(uint32_t)imm;
+		if (test && live) { /* the result to the lazy flags */
+			x64_mov_imm(&t->x, X_RAX, imm & mask_of(size));
+			x64_alu_rr(&t->x, w, X_AND, X_RAX, hd);
+		} else if (test) {
+			x64_test_ri(&t->x, w, hd, i32);
+		} else {
+			x64_alu_ri(&t->x, w, op, hd, i32);
+		}
+		if (writes)
+			reg_dirty(t, d);
+		t->hf_valid = true;
+		lazy_result(t, alu_lf(op), size, test ? X_RAX : hd);
+		return;
+	}
 	if (s == X_NOREG)
 		x64_mov_imm(&t->x, X_RCX, imm & mask_of(size));
 	unsigned hd = reg_get(t, d);
 	if (s != X_NOREG)
 		hs = reg_get(t, s);
-	if (live && alu_lf(op) != LF_LOGIC) { /* whole registers: the lazy flags' readers mask them to the size */
+	if (operands) { /* whole registers: the lazy flags' readers mask them to the size */
 		x64_store(&t->x, true, M(CPU(lf_a)), hd);
 		x64_store(&t->x, true, M(CPU(lf_b)), hs);
 	}
@@ -1156,14 +1178,7 @@ static void emit_alu_reg(struct tr *t, enum x64_alu op, bool test, unsigned size
 		x64_alu_rr(&t->x, w, X_CMP, hd, hs);
 	}
 	t->hf_valid = true;
-	if (!live) { /* a later instruction of the block replaces these flags before anything reads them */
-		t->lf_op = LF_UNKNOWN;
-		return;
-	}
-	x64_store(&t->x, true, M(CPU(lf_res)), res);
-	x64_store16_imm(&t->x, M(CPU(lf_op)), (uint16_t)(alu_lf(op) | size << 8));
-	t->lf_op = (uint8_t)alu_lf(op);
-	t->lf_size = (uint8_t)size;
+	lazy_result(t, alu_lf(op), size, res);
 }
 
 /* ALU op on memory (dst_mem) or on register reg with a memory source, as alu_E/alu_G. */
@@ -1207,16 +1222,20 @@ static void emit_shift_reg(struct tr *t, const struct emu_insn *in, enum x64_shi
 {
 	bool w = size == 8;
 	unsigned cnt = count & (w ? 63 : 31);
-	reg_rd(t, w, X_RAX, in->rm);
 	if (!cnt) { /* nothing changes but a 32-bit register's upper half */
 		if (!w)
-			reg_wr(t, in->rm, X_RAX);
+			reg_mov(t, false, in->rm, in->rm);
 		return;
 	}
-	x64_mov_rr(&t->x, true, X_RDX, X_RAX);
-	x64_shift_ri(&t->x, w, op, X_RAX, (uint8_t)cnt);
-	reg_wr(t, in->rm, X_RAX);
-	x64_mov_imm(&t->x, X_RCX, cnt);
+	if (t->flags_dead) { /* in place */
+		x64_shift_ri(&t->x, w, op, reg_upd(t, in->rm), (uint8_t)cnt);
+	} else {
+		reg_rd(t, w, X_RAX, in->rm);
+		x64_mov_rr(&t->x, true, X_RDX, X_RAX);
+		x64_shift_ri(&t->x, w, op, X_RAX, (uint8_t)cnt);
+		reg_wr(t, in->rm, X_RAX);
+		x64_mov_imm(&t->x, X_RCX, cnt);
+	}
 	emit_lazy(t, op == X_SHL ? LF_SHL : op == X_SHR ? LF_SHR : LF_SAR, size, X_RDX, X_RCX, X_RAX);
 	/* by one the host's flags are the model's (AF aside, which no condition reads);
 	 * after a multi-bit shift the host's OF is not */
@@ -1283,7 +1302,8 @@ static void emit_imul_rax_rcx(struct tr *t, const struct emu_insn *in, unsigned 
 	if (!t->flags_dead)
 		x64_setcc_m(&t->x, X_CC_O, M(CPU(lf_cin)));
 	reg_wr(t, in->reg, X_RAX);
-	x64_alu_rr(&t->x, false, X_XOR, X_RCX, X_RCX);
+	if (!t->flags_dead)
+		x64_alu_rr(&t->x, false, X_XOR, X_RCX, X_RCX);
 	emit_lazy(t, LF_MUL, size, X_RCX, X_RCX, X_RAX);
 	t->hf_valid = t->hf_nocf = false;
 	t->lf_op = LF_UNKNOWN;
@@ -2015,10 +2035,8 @@ static size_t translate(struct emu_jit *j, struct emu_cpu *c, const struct emu_b
 	cold_jcc(&t, out, X_CC_A);
 	x64_alu_rm(&t.x, true, X_CMP, X_R12, M(CPU(next_stop_poll)));
 	cold_jcc(&t, out, X_CC_AE);
-	if (b->n > 1) { /* in an interrupt shadow the run loop runs one instruction */
-		x64_alu_rm(&t.x, true, X_CMP, X_R12, M(CPU(shadow_until)));
-		cold_jcc(&t, out, X_CC_B);
-	}
+	/* never in an interrupt shadow: the instruction that starts one ends
+	 * the run (emu_block_interrupts_one) */
 	*body = x64_len(&t.x);
 	uint64_t rip = c->rip;
 	for (unsigned i = 0; i < b->n && !t.ended; i++) {

@@ -89,11 +89,6 @@ static inline void emu_tlb_set_host(struct emu_tlb_entry *e, uint8_t *host)
 	e->addend = host ? (uint64_t)(uintptr_t)host - (e->tag & ~(uint64_t)GUEST_PAGE_OFFSET) : 0;
 }
 
-/* The host address of e's page, NULL when it has none. */
-static inline uint8_t *emu_tlb_page_host(const struct emu_tlb_entry *e)
-{
-	return e->fast ? (uint8_t *)(uintptr_t)((e->tag & ~(uint64_t)GUEST_PAGE_OFFSET) + e->addend) : NULL;
-}
 
 /* Event flags for delivery */
 #define EV_SOFT 1u /* INT n / INT3: DPL check, return to next insn */

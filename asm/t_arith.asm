@@ -147,6 +147,19 @@ RAXT_HEADER_END
 	mov dl, cl
 	sbb ecx, 0                              ; 0 - 0 - 1
 	CHECK_EQ rcx, 0xffffffff, "add cl, mov dl, sbb ecx imm"
+	; a JMP between a CMP and a SETZ that reads its flags: the block after
+	; the JMP reads flags set before it (a translated exit and entry change
+	; the host's, which must not stand for the guest's)
+	mov eax, 3
+	mov edx, 3
+	cmp eax, edx                            ; ZF=1 CF=0
+	jb .join_next                           ; not taken: the block goes on
+	jmp .join_next
+	ud2                                     ; (never: jumped over)
+.join_next:
+	setz al
+	movzx eax, al
+	CHECK_EQ rax, 1, "cmp, jb, jmp, setz"
 
 	RAXT_DONE
 

@@ -57,6 +57,22 @@ static void e_pop(struct x64_buf *b) { x64_pop(b, X_RBX); }
 static void e_imm32(struct x64_buf *b) { x64_mov_imm(b, X_RCX, 0xfffff000u); }
 static void e_imm_neg(struct x64_buf *b) { x64_mov_imm(b, X_R8, (uint64_t)-8); }
 static void e_imm64(struct x64_buf *b) { x64_mov_imm(b, X_RAX, 0x123456789abcdef0ull); }
+/* byte registers 4..7 are spl..dil (a REX prefix), never ah..bh */
+static void e_setne_sil(struct x64_buf *b) { x64_setcc_r8(b, X_CC_NE, X_RSI); }
+static void e_mov8_dil(struct x64_buf *b) { x64_mov8_rr(b, X_RDI, X_RAX); }
+static void e_movzx8_sil(struct x64_buf *b) { x64_movzx8_rr(b, X_RAX, X_RSI); }
+static void e_mov16(struct x64_buf *b) { x64_mov16_rr(b, X_R9, X_RAX); }
+static void e_movzx16(struct x64_buf *b) { x64_movzx16_rr(b, X_RAX, X_R10); }
+/* RIP-relative with an immediate after the displacement: it counts from
+ * the instruction's end, after the immediate (the target: 0x100 on) */
+static void e_cmp_rip_i8(struct x64_buf *b)
+{
+	x64_cmp_m8i(b, x64_rip((const void *)(uintptr_t)(b->origin + 0x100)), 0);
+}
+static void e_store16_rip(struct x64_buf *b)
+{
+	x64_store16_imm(b, x64_rip((const void *)(uintptr_t)(b->origin + 0x100)), 0x1234);
+}
 
 static void test_encodings(void)
 {
@@ -83,6 +99,13 @@ static void test_encodings(void)
 	CHECK(encodes(e_imm32, "b9 00 f0 ff ff"));
 	CHECK(encodes(e_imm_neg, "49 c7 c0 f8 ff ff ff"));
 	CHECK(encodes(e_imm64, "48 b8 f0 de bc 9a 78 56 34 12"));
+	CHECK(encodes(e_setne_sil, "40 0f 95 c6"));
+	CHECK(encodes(e_mov8_dil, "40 88 c7"));
+	CHECK(encodes(e_movzx8_sil, "40 0f b6 c6"));
+	CHECK(encodes(e_mov16, "66 41 89 c1"));
+	CHECK(encodes(e_movzx16, "41 0f b7 c2"));
+	CHECK(encodes(e_cmp_rip_i8, "80 3d f9 00 00 00 00"));
+	CHECK(encodes(e_store16_rip, "66 c7 05 f7 00 00 00 34 12"));
 	/* a full buffer takes no half instruction and says so */
 	uint8_t small[8];
 	struct x64_buf b;

@@ -111,15 +111,16 @@ static void op_rr(struct x64_buf *b, unsigned flags, unsigned op, unsigned reg, 
 	x64_u8(b, (uint8_t)(MOD_REG << 6 | (reg & 7) << 3 | (rm & 7)));
 }
 
-/* op reg, r/m with a memory r/m. */
-static void op_rm(struct x64_buf *b, unsigned flags, unsigned op, unsigned reg, struct x64_mem m)
+/* op reg, r/m with a memory r/m, then imm_len bytes of immediate (the
+ * caller's: a RIP-relative displacement counts from after them). */
+static void op_rm_i(struct x64_buf *b, unsigned flags, unsigned op, unsigned reg, struct x64_mem m, unsigned imm_len)
 {
 	if (!room(b))
 		return;
 	if (m.base == X_RIP) { /* mod 00, rm 101: disp32 from the next instruction */
 		opcode(b, flags, op, (reg & 8) ? REX_R : 0, false);
 		x64_u8(b, (uint8_t)(MOD_DISP0 << 6 | (reg & 7) << 3 | RM_DISP));
-		x64_u32(b, rel_to(b, 4, m.abs));
+		x64_u32(b, rel_to(b, 4 + imm_len, m.abs));
 		return;
 	}
 	bool sib = m.index != X_NOREG || (m.base & 7) == X_RSP;
@@ -136,6 +137,11 @@ static void op_rm(struct x64_buf *b, unsigned flags, unsigned op, unsigned reg, 
 		x64_u8(b, (uint8_t)(int8_t)m.disp);
 	else if (mod == MOD_DISP32)
 		x64_u32(b, (uint32_t)m.disp);
+}
+
+static void op_rm(struct x64_buf *b, unsigned flags, unsigned op, unsigned reg, struct x64_mem m)
+{
+	op_rm_i(b, flags, op, reg, m, 0);
 }
 
 void x64_load(struct x64_buf *b, bool w, unsigned dst, struct x64_mem m) { op_rm(b, w ? OP_W : 0, 0x8b, dst, m); }
@@ -171,7 +177,7 @@ void x64_mov_imm(struct x64_buf *b, unsigned dst, uint64_t v)
 
 void x64_store_imm8(struct x64_buf *b, struct x64_mem m, uint8_t v)
 {
-	op_rm(b, 0, 0xc6, 0, m);
+	op_rm_i(b, 0, 0xc6, 0, m, 1);
 	x64_u8(b, v);
 }
 
@@ -200,13 +206,13 @@ void x64_or_r8m(struct x64_buf *b, unsigned dst, struct x64_mem m) { op_rm(b, 0,
 
 void x64_cmp_m8i(struct x64_buf *b, struct x64_mem m, uint8_t imm)
 {
-	op_rm(b, 0, 0x80, X_CMP, m);
+	op_rm_i(b, 0, 0x80, X_CMP, m, 1);
 	x64_u8(b, imm);
 }
 
 void x64_cmp_m16i(struct x64_buf *b, struct x64_mem m, uint16_t imm)
 {
-	op_rm(b, OP_66, 0x81, X_CMP, m);
+	op_rm_i(b, OP_66, 0x81, X_CMP, m, 2);
 	x64_u8(b, (uint8_t)imm);
 	x64_u8(b, (uint8_t)(imm >> 8));
 }
@@ -225,7 +231,7 @@ void x64_movzx8_m(struct x64_buf *b, unsigned dst, struct x64_mem m) { op_rm(b, 
 
 void x64_store16_imm(struct x64_buf *b, struct x64_mem m, uint16_t v)
 {
-	op_rm(b, OP_66, 0xc7, 0, m);
+	op_rm_i(b, OP_66, 0xc7, 0, m, 2);
 	x64_u8(b, (uint8_t)v);
 	x64_u8(b, (uint8_t)(v >> 8));
 }
@@ -267,7 +273,7 @@ void x64_test_ri(struct x64_buf *b, bool w, unsigned r, int32_t imm)
 
 void x64_test_m8i(struct x64_buf *b, struct x64_mem m, uint8_t imm)
 {
-	op_rm(b, 0, 0xf6, 0, m);
+	op_rm_i(b, 0, 0xf6, 0, m, 1);
 	x64_u8(b, imm);
 }
 

@@ -145,7 +145,7 @@ struct cold *cold_new(struct tr *t, enum cold_kind kind);
 void cold_jcc(struct tr *t, struct cold *k, unsigned cc);
 void emit_helper_args(struct tr *t, unsigned i);
 void emit_break_check(struct tr *t);
-void emit_tlb_probe(struct tr *t, unsigned seg, unsigned size, int acc, struct cold *k);
+unsigned emit_tlb_probe(struct tr *t, unsigned seg, unsigned size, int acc, struct cold *k);
 void access_end(struct tr *t, struct cold *k);
 void emit_load(struct tr *t, unsigned seg, unsigned size, int acc);
 void emit_store(struct tr *t, unsigned seg, unsigned size);

@@ -757,23 +757,27 @@ static void emit_indirect_exit(struct tr *t, unsigned cnt)
 /*
  * The inline TLB probe for an access of size bytes at seg:r14 (kind acc):
  * emu_tlb_host's hit rule, and for writes emu_wr's (not while writes are
- * tracked). On a hit rax + rdx is the host address (rdx the linear
- * address, rax the entry's addend); every
+ * tracked). On a hit rax + the register returned (the linear address:
+ * r14, or rdx with an FS or GS base) is the host address (rax the
+ * entry's addend); every
  * miss jumps to k. The tag compared is that of the access's last byte, so
  * an access that crosses into the next page misses (that page's tag is
  * never in this page's entry).
  */
-void emit_tlb_probe(struct tr *t, unsigned seg, unsigned size, int acc, struct cold *k)
+unsigned emit_tlb_probe(struct tr *t, unsigned seg, unsigned size, int acc, struct cold *k)
 {
 	struct x64_buf *x = &t->x;
-	x64_mov_rr(x, true, X_RDX, X_R14);
-	if (seg >= RAX_SEG_FS)
+	unsigned la = X_R14;
+	if (seg >= RAX_SEG_FS) {
+		la = X_RDX;
+		x64_mov_rr(x, true, X_RDX, X_R14);
 		x64_alu_rm(x, true, X_ADD, X_RDX, M(SEG_BASE(seg)));
+	}
 	/* rax = the entry's offset in the array: the page number's low byte << TLBE_SHIFT */
-	x64_mov_rr(x, false, X_RAX, X_RDX);
+	x64_mov_rr(x, false, X_RAX, la);
 	x64_shift_ri(x, false, X_SHR, X_RAX, GUEST_PAGE_SHIFT - TLBE_SHIFT);
 	x64_alu_ri(x, false, X_AND, X_RAX, (EMU_TLB_SIZE - 1) << TLBE_SHIFT);
-	x64_lea(x, X_RCX, x64_m(X_RDX, (int32_t)size - 1));
+	x64_lea(x, X_RCX, x64_m(la, (int32_t)size - 1));
 	x64_alu_ri(x, true, X_AND, X_RCX, (int32_t)~GUEST_PAGE_OFFSET);
 	x64_alu_rr(x, true, X_OR, X_RCX, X_R13);
 	x64_alu_rm(x, true, X_CMP, X_RCX, x64_mi(X_RBX, X_RAX, 0, TLB(acc) + TLBF(fast)));
@@ -783,17 +787,19 @@ void emit_tlb_probe(struct tr *t, unsigned seg, unsigned size, int acc, struct c
 		x64_cmp_m8i(x, M(CPU(track_writes)), 0);
 		cold_jcc(t, k, X_CC_NE);
 	}
+	return la;
 }
 
 /* An inline access: its descriptor, the TLB probe (a miss goes to the
- * returned cold piece of kind) and, after the caller's move through rax +
- * rdx, access_end (where the slow path comes back). */
-static struct cold *access_begin(struct tr *t, enum cold_kind kind, unsigned seg, unsigned size, int acc)
+ * returned cold piece of kind) and, after the caller's move through *at
+ * (the host address), access_end (where the slow path comes back). */
+static struct cold *access_begin(struct tr *t, enum cold_kind kind, unsigned seg, unsigned size, int acc,
+				 struct x64_mem *at)
 {
 	struct cold *k = cold_new(t, kind);
 	t->d[t->i].seg = (uint8_t)seg;
 	t->d[t->i].size = (uint8_t)size;
-	emit_tlb_probe(t, seg, size, acc, k);
+	*at = x64_mi(X_RAX, emit_tlb_probe(t, seg, size, acc, k), 0, 0);
 	return k;
 }
 
@@ -807,9 +813,9 @@ void access_end(struct tr *t, struct cold *k)
 /* rax = the size-byte value at seg:r14, zero-extended (emu_rd; emu_rd_rmw for acc ACC_W). */
 void emit_load(struct tr *t, unsigned seg, unsigned size, int acc)
 {
-	struct cold *k = access_begin(t, COLD_LOAD, seg, size, acc);
+	struct x64_mem at;
+	struct cold *k = access_begin(t, COLD_LOAD, seg, size, acc, &at);
 	t->d[t->i].acc = (uint8_t)acc;
-	struct x64_mem at = x64_mi(X_RAX, X_RDX, 0, 0);
 	switch (size) {
 	case 1: x64_load_zx8(&t->x, X_RAX, at); break;
 	case 2: x64_load_zx16(&t->x, X_RAX, at); break;
@@ -822,8 +828,8 @@ void emit_load(struct tr *t, unsigned seg, unsigned size, int acc)
 /* seg:r14 = the low size bytes of r15 (emu_wr). */
 void emit_store(struct tr *t, unsigned seg, unsigned size)
 {
-	struct cold *k = access_begin(t, COLD_STORE, seg, size, ACC_W);
-	struct x64_mem at = x64_mi(X_RAX, X_RDX, 0, 0);
+	struct x64_mem at;
+	struct cold *k = access_begin(t, COLD_STORE, seg, size, ACC_W, &at);
 	switch (size) {
 	case 1: x64_store8(&t->x, at, X_R15); break;
 	case 2: x64_store16(&t->x, at, X_R15); break;

@@ -272,11 +272,11 @@ static void emit_access128(struct tr *t, const struct emu_insn *in, bool aligned
 		}
 		cold_jcc(t, k, X_CC_NE);
 	}
-	emit_tlb_probe(t, in->seg, 16, store ? ACC_W : ACC_R, k);
+	struct x64_mem at = x64_mi(X_RAX, emit_tlb_probe(t, in->seg, 16, store ? ACC_W : ACC_R, k), 0, 0);
 	if (store)
-		x64_movdqu_store(x, x64_mi(X_RAX, X_RDX, 0, 0), 0);
+		x64_movdqu_store(x, at, 0);
 	else
-		x64_movdqu_load(x, xn, x64_mi(X_RAX, X_RDX, 0, 0));
+		x64_movdqu_load(x, xn, at);
 	access_end(t, k);
 }
 

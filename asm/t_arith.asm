@@ -160,6 +160,52 @@ RAXT_HEADER_END
 	setz al
 	movzx eax, al
 	CHECK_EQ rax, 1, "cmp, jb, jmp, setz"
+	; a register ALU op whose flags only the Jcc after it reads, replaced
+	; on the way through (a translator stores them only where the Jcc is
+	; taken): the target reads all of them
+	mov eax, 5
+	cmp eax, 7                              ; CF SF AF
+	jb .sunk_cmp
+	xor ecx, ecx
+	ud2
+.sunk_cmp:
+	pushfq
+	pop rdx
+	and edx, 0x8d5
+	CHECK_EQ rdx, 0x91, "cmp, jb taken: flags"
+	mov eax, 0x7fffffff
+	add eax, 1                              ; OF SF AF PF; the operand from the result
+	jo .sunk_add
+	xor ecx, ecx
+	ud2
+.sunk_add:
+	pushfq
+	pop rdx
+	and edx, 0x8d5
+	CHECK_EQ rdx, 0x894, "add, jo taken: flags"
+	CHECK_EQ rax, 0x80000000, "add, jo taken: the sum"
+	mov ecx, 3
+	mov edx, 5
+	sub ecx, edx                            ; CF SF AF
+	jb .sunk_sub
+	xor eax, eax
+	ud2
+.sunk_sub:
+	pushfq
+	pop rdx
+	and edx, 0x8d5
+	CHECK_EQ rdx, 0x91, "sub, jb taken: flags"
+	CHECK_EQ rcx, 0xfffffffe, "sub, jb taken: the difference"
+	mov eax, 0x80000000
+	test eax, eax                           ; SF PF (AF undefined)
+	js .sunk_test
+	xor ecx, ecx
+	ud2
+.sunk_test:
+	pushfq
+	pop rdx
+	and edx, 0x8c5
+	CHECK_EQ rdx, 0x84, "test, js taken: flags"
 
 	RAXT_DONE
 

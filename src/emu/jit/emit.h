@@ -93,6 +93,17 @@ enum cold_kind {
 	COLD_EXT,       /* emitted by its own emitter (k->emit) */
 };
 
+/* Lazy flags not stored where they were set: a register ALU op whose
+ * flags only the Jcc right after it reads (from the host's flags), and
+ * replaced after that: stored where the Jcc leaves, from the registers
+ * (unchanged there) and the immediate (emit_sunk). */
+struct jit_sunk {
+	bool valid, test;
+	uint8_t op, size; /* enum x64_alu; the operand size */
+	uint8_t hd, hs;   /* host registers of the destination and the source (X_NOREG: imm) */
+	uint64_t imm;
+};
+
 struct tr;
 struct cold {
 	uint8_t kind, seg, size, acc;
@@ -108,6 +119,7 @@ struct cold {
 	 * and where it goes back to (reloaded after a call) */
 	int8_t held[JIT_NREGS], back_held[JIT_NREGS];
 	uint8_t dirty;
+	struct jit_sunk sunk; /* COLD_DIRECT: lazy flags to store first */
 };
 
 struct tr {
@@ -126,6 +138,8 @@ struct tr {
 	uint8_t lf_op, lf_size;
 	bool slow;                /* this instruction has a slow path (which may set ebp) */
 	bool flags_dead;          /* a later register ALU op of the block replaces this one's flags unread */
+	bool flags_sunk;          /* only the Jcc after this one reads its flags, then they are replaced */
+	struct jit_sunk sunk;     /* the flags the Jcc being translated must store where it leaves */
 	bool ended;               /* the block left unconditionally */
 	bool sse_mx;              /* the host's MXCSR is the guest's (sse.c) */
 	struct cold *sse_run;     /* the fallback of the run of inline SSE forms being translated */

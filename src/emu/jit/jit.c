@@ -848,6 +848,7 @@ void emit_reload(struct tr *t, const struct cold *k)
 }
 
 static void emit_cond_call(struct tr *t, unsigned cc);
+static void emit_sunk(struct tr *t, const struct jit_sunk *s);
 
 /* The out-of-line pieces, after the hot code. */
 static void emit_cold(struct tr *t)
@@ -882,7 +883,11 @@ static void emit_cold(struct tr *t)
 			emit_icount(t, k->cnt);
 			emit_leave_rax(t);
 			break;
-		case COLD_DIRECT: emit_direct_exit(t, k->target, k->cnt, k->link); break;
+		case COLD_DIRECT:
+			if (k->sunk.valid)
+				emit_sunk(t, &k->sunk);
+			emit_direct_exit(t, k->target, k->cnt, k->link);
+			break;
 		case COLD_INDIRECT: emit_indirect_exit(t, k->cnt); break;
 		case COLD_TAKEN: /* SH_AFTER's 1 (leave, stored) or 2 (rdx: the target) */
 			x64_alu_ri(&t->x, false, X_CMP, X_RAX, 1);
@@ -1139,8 +1144,11 @@ static enum x64_alu host_op(enum x64_alu op, bool test) { return test ? X_AND : 
 /* ALU op on register d with source register s (or imm when s is X_NOREG), as alu_reg(). */
 static void emit_alu_reg(struct tr *t, enum x64_alu op, bool test, unsigned size, unsigned d, unsigned s, uint64_t imm)
 {
+	bool plant = emu_plant == EMU_PLANT_JIT && op == X_ADD && size == 8 && s != X_NOREG && !test;
+	bool sink = t->flags_sunk && !plant;
+	if (sink)
+		t->flags_dead = true; /* on the way through; the Jcc's exit stores them */
 	bool w = size == 8, live = !t->flags_dead, writes = op != X_CMP && !test;
-	bool plant = emu_plant == EMU_PLANT_JIT && op == X_ADD && w && s != X_NOREG && !test;
 	/* operands kept for the lazy flags (a logic op's come from its result) */
 	bool operands = live && alu_lf(op) != LF_LOGIC;
 	unsigned hs = X_RCX;
@@ -1159,6 +1167,10 @@ static void emit_alu_reg(struct tr *t, enum x64_alu op, bool test, unsigned size
 			reg_dirty(t, d);
 		t->hf_valid = true;
 		lazy_result(t, alu_lf(op), size, test ? X_RAX : hd);
+		if (sink)
+			t->sunk = (struct jit_sunk){
+				true, test, (uint8_t)op, (uint8_t)size, (uint8_t)hd, X_NOREG, imm
+			};
 		return;
 	}
 	if (s == X_NOREG)
@@ -1185,6 +1197,41 @@ static void emit_alu_reg(struct tr *t, enum x64_alu op, bool test, unsigned size
 	}
 	t->hf_valid = true;
 	lazy_result(t, alu_lf(op), size, res);
+	if (sink)
+		t->sunk = (struct jit_sunk){
+			true, test, (uint8_t)op, (uint8_t)size, (uint8_t)hd, (uint8_t)(s == X_NOREG ? X_NOREG : hs), imm
+		};
+}
+
+/* The lazy flags of s stored (emit_alu_reg's, from what is in its
+ * registers at the Jcc); uses rax and rcx. */
+static void emit_sunk(struct tr *t, const struct jit_sunk *s)
+{
+	struct x64_buf *x = &t->x;
+	enum x64_alu op = (enum x64_alu)s->op;
+	unsigned lf = alu_lf(op), hb = s->hs, res = s->hd;
+	if (hb == X_NOREG) {
+		x64_mov_imm(x, X_RCX, s->imm & mask_of(s->size));
+		hb = X_RCX;
+	}
+	/* whole registers, as emit_alu_reg stores them: the readers mask them to the size */
+	if (s->test || op == X_CMP) { /* no result written: computed */
+		x64_mov_rr(x, true, X_RAX, s->hd);
+		x64_alu_rr(x, true, host_op(op, s->test), X_RAX, hb);
+		res = X_RAX;
+	}
+	if (lf != LF_LOGIC) {
+		if (op == X_CMP) {
+			x64_store(x, true, M(CPU(lf_a)), s->hd);
+		} else { /* the first operand from the result: res - b (ADD), res + b (SUB) */
+			x64_mov_rr(x, true, X_RAX, s->hd);
+			x64_alu_rr(x, true, op == X_ADD ? X_SUB : X_ADD, X_RAX, hb);
+			x64_store(x, true, M(CPU(lf_a)), X_RAX);
+		}
+		x64_store(x, true, M(CPU(lf_b)), hb);
+	}
+	x64_store(x, true, M(CPU(lf_res)), res);
+	x64_store16_imm(x, M(CPU(lf_op)), (uint16_t)(lf | s->size << 8));
 }
 
 /* ALU op on memory (dst_mem) or on register reg with a memory source, as alu_E/alu_G. */
@@ -1850,8 +1897,10 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 			struct cold *k = cold_new(t, COLD_DIRECT);
 			k->target = target;
 			k->link = link_new(t, target);
+			k->sunk = t->sunk; /* the flags the instruction before set, stored where it is taken */
 			cold_jcc(t, k, cc);
 		}
+		t->sunk.valid = false;
 		t->hf_valid = keep;
 		return true;
 	}
@@ -2015,6 +2064,17 @@ static bool flags_dead_after(const struct emu_block *b, unsigned i)
 	return false;
 }
 
+/* Only the Jcc right after instruction i of b (at fall) reads the flags
+ * i sets, and they are replaced after it as flags_dead_after says: the
+ * Jcc leaves (its target not fall, canonical) and nothing else looks. */
+static bool flags_sunk_after(const struct emu_block *b, unsigned i, uint64_t fall)
+{
+	if (i + 1 >= b->n || b->fop[i + 1] != FOP_jcc)
+		return false;
+	uint64_t next = fall + b->insn[i + 1].len, target = next + b->insn[i + 1].imm;
+	return target != next && canonical(target) && flags_dead_after(b, i + 1);
+}
+
 /* Translate b (at c->rip) into j->scratch for tb; returns the code's length, 0 when it cannot. */
 static size_t translate(struct emu_jit *j, struct emu_cpu *c, const struct emu_block *b, const struct jit_tb *tb,
 			uint8_t *scratch, size_t head, size_t *body, struct jit_insn *d)
@@ -2050,9 +2110,12 @@ static size_t translate(struct emu_jit *j, struct emu_cpu *c, const struct emu_b
 		t.rip = rip;
 		t.fall = rip = rip + b->insn[i].len;
 		t.flags_dead = flags_dead_after(b, i);
+		t.flags_sunk = !t.flags_dead && flags_sunk_after(b, i, t.fall);
 		t.d[i].in = b->insn[i];
 		t.d[i].rip = t.rip;
 		t.d[i].i = i;
+		if (t.sunk.valid && b->fop[i] != FOP_jcc)
+			return 0; /* (never: flags_sunk_after) */
 		if (!emit_insn(&t, &b->insn[i], b->fop[i]))
 			return 0;
 	}

@@ -1151,56 +1151,48 @@ static void emit_alu_reg(struct tr *t, enum x64_alu op, bool test, unsigned size
 	bool w = size == 8, live = !t->flags_dead, writes = op != X_CMP && !test;
 	/* operands kept for the lazy flags (a logic op's come from its result) */
 	bool operands = live && alu_lf(op) != LF_LOGIC;
-	unsigned hs = X_RCX;
+	unsigned hd, hs = X_NOREG, res;
 	if (s == X_NOREG && !operands && (!w || (int64_t)imm == (int32_t)imm)) { /* op r, imm32 */
-		unsigned hd = reg_get(t, d);
+		hd = res = reg_get(t, d);
 		int32_t i32 = (int32_t)(uint32_t)imm;
 		if (test && live) { /* the result to the lazy flags */
 			x64_mov_imm(&t->x, X_RAX, imm & mask_of(size));
 			x64_alu_rr(&t->x, w, X_AND, X_RAX, hd);
+			res = X_RAX;
 		} else if (test) {
 			x64_test_ri(&t->x, w, hd, i32);
 		} else {
 			x64_alu_ri(&t->x, w, op, hd, i32);
 		}
-		if (writes)
-			reg_dirty(t, d);
-		t->hf_valid = true;
-		lazy_result(t, alu_lf(op), size, test ? X_RAX : hd);
-		if (sink)
-			t->sunk = (struct jit_sunk){
-				true, test, (uint8_t)op, (uint8_t)size, (uint8_t)hd, X_NOREG, imm
-			};
-		return;
-	}
-	if (s == X_NOREG)
-		x64_mov_imm(&t->x, X_RCX, imm & mask_of(size));
-	unsigned hd = reg_get(t, d);
-	if (s != X_NOREG)
-		hs = reg_get(t, s);
-	if (operands) { /* whole registers: the lazy flags' readers mask them to the size */
-		x64_store(&t->x, true, M(CPU(lf_a)), hd);
-		x64_store(&t->x, true, M(CPU(lf_b)), hs);
-	}
-	unsigned res = hd;
-	if (writes) {
-		x64_alu_rr(&t->x, w && !plant, op, hd, hs); /* the plant: a 32-bit ADD */
-		reg_dirty(t, d);
-	} else if (live) { /* CMP as SUB and TEST as AND: the result goes to the lazy flags */
-		x64_mov_rr(&t->x, true, X_RAX, hd);
-		x64_alu_rr(&t->x, w, host_op(op, test), X_RAX, hs);
-		res = X_RAX;
-	} else if (test) {
-		x64_test_rr(&t->x, w, hd, hs);
 	} else {
-		x64_alu_rr(&t->x, w, X_CMP, hd, hs);
+		unsigned hb = X_RCX;
+		if (s == X_NOREG)
+			x64_mov_imm(&t->x, X_RCX, imm & mask_of(size));
+		hd = res = reg_get(t, d);
+		if (s != X_NOREG)
+			hb = hs = reg_get(t, s);
+		if (operands) { /* whole registers: the lazy flags' readers mask them to the size */
+			x64_store(&t->x, true, M(CPU(lf_a)), hd);
+			x64_store(&t->x, true, M(CPU(lf_b)), hb);
+		}
+		if (writes) {
+			x64_alu_rr(&t->x, w && !plant, op, hd, hb); /* the plant: a 32-bit ADD */
+		} else if (live) { /* CMP as SUB and TEST as AND: the result goes to the lazy flags */
+			x64_mov_rr(&t->x, true, X_RAX, hd);
+			x64_alu_rr(&t->x, w, host_op(op, test), X_RAX, hb);
+			res = X_RAX;
+		} else if (test) {
+			x64_test_rr(&t->x, w, hd, hb);
+		} else {
+			x64_alu_rr(&t->x, w, X_CMP, hd, hb);
+		}
 	}
+	if (writes)
+		reg_dirty(t, d);
 	t->hf_valid = true;
 	lazy_result(t, alu_lf(op), size, res);
 	if (sink)
-		t->sunk = (struct jit_sunk){
-			true, test, (uint8_t)op, (uint8_t)size, (uint8_t)hd, (uint8_t)(s == X_NOREG ? X_NOREG : hs), imm
-		};
+		t->sunk = (struct jit_sunk){ true, test, (uint8_t)op, (uint8_t)size, (uint8_t)hd, (uint8_t)hs, imm };
 }
 
 /* The lazy flags of s stored (emit_alu_reg's, from what is in its

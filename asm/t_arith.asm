@@ -206,6 +206,26 @@ RAXT_HEADER_END
 	pop rdx
 	and edx, 0x8c5
 	CHECK_EQ rdx, 0x84, "test, js taken: flags"
+	mov ecx, 0x301
+	cmp cl, 2                               ; a byte form: CF SF AF PF
+	jb .sunk_cmp8
+	xor eax, eax
+	ud2
+.sunk_cmp8:
+	pushfq
+	pop rdx
+	and edx, 0x8d5
+	CHECK_EQ rdx, 0x95, "cmp cl, jb taken: flags"
+	mov edx, 0x1c0
+	test dl, 0x80                           ; SF (AF undefined)
+	js .sunk_test8
+	xor eax, eax
+	ud2
+.sunk_test8:
+	pushfq
+	pop rdx
+	and edx, 0x8c5
+	CHECK_EQ rdx, 0x80, "test dl, js taken: flags"
 
 	RAXT_DONE
 

@@ -1195,8 +1195,8 @@ static void emit_alu_reg(struct tr *t, enum x64_alu op, bool test, unsigned size
 		t->sunk = (struct jit_sunk){ true, test, (uint8_t)op, (uint8_t)size, (uint8_t)hd, (uint8_t)hs, imm };
 }
 
-/* The lazy flags of s stored (emit_alu_reg's, from what is in its
- * registers at the Jcc); uses rax and rcx. */
+/* The lazy flags of s stored, from what is in its registers at the Jcc
+ * (emit_alu_reg's and emit_alu_gen's); uses rax and rcx. */
 static void emit_sunk(struct tr *t, const struct jit_sunk *s)
 {
 	struct x64_buf *x = &t->x;
@@ -1206,23 +1206,23 @@ static void emit_sunk(struct tr *t, const struct jit_sunk *s)
 		x64_mov_imm(x, X_RCX, s->imm & mask_of(s->size));
 		hb = X_RCX;
 	}
-	/* whole registers, as emit_alu_reg stores them: the readers mask them to the size */
+	/* whole registers, as the forms store them: the readers mask them to the size */
 	if (s->test || op == X_CMP) { /* no result written: computed */
 		x64_mov_rr(x, true, X_RAX, s->hd);
 		x64_alu_rr(x, true, host_op(op, s->test), X_RAX, hb);
 		res = X_RAX;
 	}
+	x64_store(x, true, M(CPU(lf_res)), res);
 	if (lf != LF_LOGIC) {
 		if (op == X_CMP) {
 			x64_store(x, true, M(CPU(lf_a)), s->hd);
 		} else { /* the first operand from the result: res - b (ADD), res + b (SUB) */
-			x64_mov_rr(x, true, X_RAX, s->hd);
+			x64_mov_rr(x, true, X_RAX, res);
 			x64_alu_rr(x, true, op == X_ADD ? X_SUB : X_ADD, X_RAX, hb);
 			x64_store(x, true, M(CPU(lf_a)), X_RAX);
 		}
 		x64_store(x, true, M(CPU(lf_b)), hb);
 	}
-	x64_store(x, true, M(CPU(lf_res)), res);
 	x64_store16_imm(x, M(CPU(lf_op)), (uint16_t)(lf | s->size << 8));
 }
 
@@ -1483,6 +1483,10 @@ static void emit_alu_gen(struct tr *t, const struct emu_insn *in, unsigned k, un
 		} else {
 			reg_wr_sized(t, in, size, dr, X_RAX);
 		}
+	}
+	if (t->flags_sunk && !mem && !carry) { /* stored where the Jcc after is taken: the result in rax, b in rcx */
+		t->sunk = (struct jit_sunk){ true, false, (uint8_t)op, (uint8_t)size, X_RAX, X_RCX, 0 };
+		t->flags_dead = true;
 	}
 	if (t->flags_dead) { /* a later instruction of the block replaces them before anything reads them */
 		t->lf_op = LF_UNKNOWN;

@@ -199,12 +199,13 @@ static void print_stats(struct rax_vm *vm, double secs)
 			struct emu_jit_stats js;
 			emu_jit_vm_stats(vm, &js);
 			fprintf(stderr,
-				"rax: stats: jit blocks=%llu failed=%llu runs=%llu links=%llu disarms=%llu code_bytes=%llu "
-				"flushes=%llu translate_s=%.3f\n",
+				"rax: stats: jit blocks=%llu failed=%llu realiased=%llu runs=%llu links=%llu disarms=%llu "
+				"code_bytes=%llu flushes=%llu translate_s=%.3f\n",
 				(unsigned long long)js.blocks, (unsigned long long)js.failed,
-				(unsigned long long)js.runs, (unsigned long long)js.links,
-				(unsigned long long)js.disarms, (unsigned long long)js.code_bytes,
-				(unsigned long long)js.flushes, (double)js.translate_ns * 1e-9);
+				(unsigned long long)js.realiased, (unsigned long long)js.runs,
+				(unsigned long long)js.links, (unsigned long long)js.disarms,
+				(unsigned long long)js.code_bytes, (unsigned long long)js.flushes,
+				(double)js.translate_ns * 1e-9);
 		}
 	} else {
 		fprintf(stderr, "rax: stats: wall_s=%.3f\n", secs);

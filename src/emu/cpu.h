@@ -68,8 +68,9 @@ enum lf_op {
 /* Memory access kinds (also the TLB index) */
 enum { ACC_R = 0, ACC_W = 1, ACC_X = 2 };
 
-#define EMU_TLB_BITS 8
+#define EMU_TLB_BITS 10
 #define EMU_TLB_SIZE (1u << EMU_TLB_BITS)
+_Static_assert(3 * EMU_TLB_SIZE <= 65536, "tlb_filled holds 16-bit indices");
 
 /* A translation, and while the page is RAM to be reached directly (not
  * MMIO, not written through the slow path) its host mapping: the fast
@@ -148,6 +149,11 @@ struct emu_cpu {
 	uint64_t ram_size;
 
 	struct emu_tlb_entry tlb[3][EMU_TLB_SIZE];
+	/* The entries filled since the last flush (acc * EMU_TLB_SIZE + index;
+	 * an entry is emptied only by a flush, so each is here once): a
+	 * flush clears just these while they are few */
+	uint16_t tlb_filled[3 * EMU_TLB_SIZE];
+	unsigned ntlb_filled;
 
 	/* everything else architectural (gpr/rip/rflags in s are stale) */
 	struct rax_cpu_state s;

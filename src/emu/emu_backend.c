@@ -809,6 +809,7 @@ void emu_jit_vm_stats(struct rax_vm *vm, struct emu_jit_stats *s)
 		s->flushes += one.flushes;
 		s->links += one.links;
 		s->disarms += one.disarms;
+		s->realiased += one.realiased;
 		s->translate_ns += one.translate_ns;
 	}
 }

@@ -54,7 +54,12 @@
 
 void emu_tlb_flush(struct emu_cpu *c)
 {
-	memset(c->tlb, 0, sizeof(c->tlb));
+	if (c->ntlb_filled < 3 * EMU_TLB_SIZE / 8)
+		for (unsigned k = 0; k < c->ntlb_filled; k++)
+			memset(&c->tlb[0][0] + c->tlb_filled[k], 0, sizeof(struct emu_tlb_entry));
+	else
+		memset(c->tlb, 0, sizeof(c->tlb));
+	c->ntlb_filled = 0;
 	c->block_break = true; /* the next bytes may be mapped differently now */
 	c->chain_gen++;
 }
@@ -335,9 +340,12 @@ int emu_translate(struct emu_cpu *c, uint64_t la, int acc, bool user, bool probe
 		gpa_page = ((pte & PTE_ADDR & ~page_mask) | (la & page_mask)) & ~GUEST_PAGE_OFFSET;
 	}
 	if (!probe) {
-		struct emu_tlb_entry *e = &c->tlb[acc][(la >> GUEST_PAGE_SHIFT) & (EMU_TLB_SIZE - 1)];
+		unsigned idx = (unsigned)(la >> GUEST_PAGE_SHIFT) & (EMU_TLB_SIZE - 1);
+		struct emu_tlb_entry *e = &c->tlb[acc][idx];
 		if (acc == ACC_X && e->tag)
 			c->chain_gen++; /* links may have been checked against the entry replaced */
+		if (!e->tag)
+			c->tlb_filled[c->ntlb_filled++] = (uint16_t)(acc * EMU_TLB_SIZE + idx);
 		e->tag = (la & ~GUEST_PAGE_OFFSET) | ((uint64_t)user << 1) | 1;
 		e->gpa = gpa_page;
 		uint8_t *host = (gpa_page < c->ram_size && c->ram_size - gpa_page >= GUEST_PAGE_SIZE)

@@ -6,7 +6,9 @@
  * not run again: not from the block cache, not after the epoch counter
  * came round (EMU_BC_EPOCHS flushes), and with the translator not through
  * a chained link or a translation reused from before. Nor may a block
- * whose cache entry another block took be reached through a link.
+ * whose cache entry another block took be reached through a link. A block
+ * run at a second linear address (its page mapped twice) is translated
+ * again for it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -148,6 +150,24 @@ static void test_evicted_block_not_reached_through_link(void)
 	CHECK_EQ(run_on(), 21);
 }
 
+/*
+ * B (add eax, 1 / ret) called at its address, then at an alias of its page
+ * (the first 2 MiB mapped again at 0x20000000), in one run: the same
+ * decoded block, its translation made for the first address; the second
+ * call gets its own.
+ */
+static void test_block_at_an_alias_translated_again(void)
+{
+	fresh(true);
+	tv_w64(&t, TV_PD + 256 * 8, 0x87); /* 0x20000000 -> 0 */
+	put(TV_CODE, "e8 1b 00 00 00 ba 20 00 10 20 ff d2 f4");
+	put(TV_CODE + 0x20, "83 c0 01 c3");
+	struct emu_jit_stats s;
+	CHECK_EQ(run_rax(), 2);
+	emu_jit_get_stats(cpu()->jit, &s);
+	CHECK_EQ(s.realiased, 1);
+}
+
 int main(void)
 {
 	tv_init(&t);
@@ -158,6 +178,7 @@ int main(void)
 	if (emu_jit_supported()) {
 		test_flushed_block_not_reached_through_link();
 		test_evicted_block_not_reached_through_link();
+		test_block_at_an_alias_translated_again();
 	}
 	tv_free(&t);
 	return unit_finish("test_emu_bcache");

@@ -226,6 +226,30 @@ int main(void)
 	run("0f 31 48 89 c3 0f 31" /* rdtsc; mov rbx, rax; rdtsc */);
 	CHECK(R(RAX) > R(RBX));
 
+	/* ---- the TLB: a mapping changed, then MOV CR3 (a flush), after few
+	 * entries filled since the last flush (cleared one by one) and after
+	 * many (all cleared at once) ---- */
+	for (int many = 0; many < 2; many++) {
+		uint8_t b[128];
+		size_t n = 0;
+		if (many) /* mov ecx, 600; mov esi, 0x600000; 1: mov rax, [rsi]; add rsi, 0x1000; dec ecx; jnz 1b */
+			n = unit_hex("b9 58 02 00 00 be 00 00 60 00 48 8b 06 48 81 c6 00 10 00 00 ff c9 75 f2", b);
+		/* mov edi, 0x20180000; mov rbx, [rdi]; mov eax, 0x200087; mov edx, TV_PD + 256 * 8;
+		 * mov [rdx], rax; mov rax, cr3; mov cr3, rax; mov rcx, [rdi]; hlt */
+		n += unit_hex(
+			"bf 00 00 18 20 48 8b 1f b8 87 00 20 00 ba 00 38 00 00 48 89 02 0f 20 d8 0f 22 d8 48 8b 0f f4",
+			b + n);
+		tv_free(&t);
+		tv_init(&t);
+		tv_w64(&t, TV_PD + 256 * 8, 0x87); /* 0x20000000: physical 0, then 2 MiB */
+		tv_w64(&t, 0x180000, 0x1111);
+		tv_w64(&t, 0x380000, 0x2222);
+		tv_code(&t, b, n);
+		CHECK_EQ(tv_run(&t), RAX_EXIT_HLT);
+		CHECK_EQ(R(RBX), 0x1111);
+		CHECK_EQ(R(RCX), 0x2222);
+	}
+
 	/* ---- throughput ---- */
 	{
 		tv_free(&t);

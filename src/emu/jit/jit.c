@@ -241,7 +241,13 @@ _Static_assert(offsetof(struct emu_cpu, lf_size) == offsetof(struct emu_cpu, lf_
 
 _Static_assert(sizeof(struct emu_tlb_entry) == 1u << TLBE_SHIFT, "the TLB probe scales the index by a shift");
 _Static_assert(sizeof(struct jit_link) == 64, "the inline cache scales the index by 64");
-_Static_assert(EMU_TLB_SIZE == 256, "the TLB index is the low byte of the page number");
+/* r (32 bits of a linear address) = the offset of its TLB entry in an
+ * array (emu_tlb_host's index, scaled) */
+static void emit_tlb_index(struct x64_buf *x, unsigned r)
+{
+	x64_shift_ri(x, false, X_SHR, r, GUEST_PAGE_SHIFT - TLBE_SHIFT);
+	x64_alu_ri(x, false, X_AND, r, (EMU_TLB_SIZE - 1) << TLBE_SHIFT);
+}
 _Static_assert(offsetof(struct jit_insn, in) == 0, "a descriptor is its handler's operand");
 
 /* ---- the C helpers (slow paths, handlers) ---- */
@@ -331,9 +337,7 @@ static void emit_shared(struct emu_jit *j, struct x64_buf *x)
 	size_t r3 = x64_jcc_fwd(x, X_CC_NE);
 	x64_load(x, true, X_RDI, x64_m(X_RSI, LINK(rip)));
 	x64_mov_rr(x, false, X_RDX, X_RDI);
-	x64_shift_ri(x, false, X_SHR, X_RDX, GUEST_PAGE_SHIFT);
-	x64_movzx8_rr(x, X_RDX, X_RDX);
-	x64_shift_ri(x, false, X_SHL, X_RDX, TLBE_SHIFT);
+	emit_tlb_index(x, X_RDX);
 	x64_lea(x, X_RDX, x64_mi(X_RBX, X_RDX, 0, TLB(ACC_X)));
 	x64_mov_rr(x, true, X_RCX, X_RDI);
 	x64_alu_ri(x, true, X_AND, X_RCX, (int32_t)~GUEST_PAGE_OFFSET);
@@ -773,10 +777,8 @@ unsigned emit_tlb_probe(struct tr *t, unsigned seg, unsigned size, int acc, stru
 		x64_mov_rr(x, true, X_RDX, X_R14);
 		x64_alu_rm(x, true, X_ADD, X_RDX, M(SEG_BASE(seg)));
 	}
-	/* rax = the entry's offset in the array: the page number's low byte << TLBE_SHIFT */
 	x64_mov_rr(x, false, X_RAX, la);
-	x64_shift_ri(x, false, X_SHR, X_RAX, GUEST_PAGE_SHIFT - TLBE_SHIFT);
-	x64_alu_ri(x, false, X_AND, X_RAX, (EMU_TLB_SIZE - 1) << TLBE_SHIFT);
+	emit_tlb_index(x, X_RAX);
 	x64_lea(x, X_RCX, x64_m(la, (int32_t)size - 1));
 	x64_alu_ri(x, true, X_AND, X_RCX, (int32_t)~GUEST_PAGE_OFFSET);
 	x64_alu_rr(x, true, X_OR, X_RCX, X_R13);
@@ -2261,6 +2263,12 @@ static const void *make(struct emu_jit *j, struct emu_cpu *c, struct emu_block *
 
 static unsigned cache_index(uint64_t rip) { return (unsigned)(rip ^ (rip >> GUEST_PAGE_SHIFT)) & (JIT_CACHE_SIZE - 1); }
 
+/* Whether x (a block's jit) is a translation waiting for its batch. */
+static bool pending(const struct emu_jit *j, const void *x)
+{
+	return (const struct jit_pend *)x >= j->pend && (const struct jit_pend *)x < j->pend + JIT_BATCH_MAX;
+}
+
 /* Every armed link checked again before it is taken. */
 static void disarm(struct emu_jit *j)
 {
@@ -2296,6 +2304,15 @@ bool emu_jit_run(struct emu_cpu *c, struct emu_block *b)
 	if (j->npend && ++j->pend_wait >= JIT_BATCH_WAIT)
 		commit(j);
 	const void *x = b->jit;
+	if (x && x != &jit_none && !pending(j, x) && b->jit_epoch == j->epoch &&
+	    ((const struct jit_tb *)x)->rip != c->rip) {
+		/* these bytes were translated at another linear address (an alias
+		 * of their page: the kernel's text runs at its physical address
+		 * before it moves to its own mapping): translated again for this one */
+		b->jit = x = NULL;
+		b->jit_hits = 0;
+		j->st.realiased++;
+	}
 	if (!x || b->jit_epoch != j->epoch) {
 		if (x) { /* made before the buffer started over */
 			b->jit = NULL;
@@ -2311,7 +2328,7 @@ bool emu_jit_run(struct emu_cpu *c, struct emu_block *b)
 			x = make(j, c, b);
 		}
 	}
-	if ((const struct jit_pend *)x >= j->pend && (const struct jit_pend *)x < j->pend + JIT_BATCH_MAX)
+	if (pending(j, x))
 		return false; /* waiting for its batch */
 	const struct jit_tb *tb = x;
 	if (!tb->body || tb->rip != c->rip)

@@ -30,6 +30,7 @@ struct emu_jit_stats {
 	uint64_t flushes;      /* times the code buffer filled up and started over */
 	uint64_t links;        /* links between translations filled (chaining) */
 	uint64_t disarms;      /* times the links armed were dropped together (a new chain_gen) */
+	uint64_t realiased;    /* translations made again for a block run at another linear address */
 	uint64_t translate_ns; /* host time spent translating */
 };
 

@@ -41,6 +41,19 @@ void guest_mem_free(struct guest_mem *m)
 	m->size = 0;
 }
 
+void guest_mem_zero(struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	const uint64_t page = 4096;
+	uint64_t lo = (gpa + page - 1) & ~(page - 1), hi = (gpa + len) & ~(page - 1);
+	/* the mapping is private and anonymous: pages dropped read as zero again */
+	if (lo < hi && madvise(m->host + lo, hi - lo, MADV_DONTNEED) == 0) {
+		memset(m->host + gpa, 0, lo - gpa);
+		memset(m->host + hi, 0, gpa + len - hi);
+		return;
+	}
+	memset(m->host + gpa, 0, len);
+}
+
 int guest_mem_read(const struct guest_mem *m, uint64_t gpa, void *buf, uint64_t len)
 {
 	const void *p = guest_mem_ptr(m, gpa, len);

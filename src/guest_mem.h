@@ -42,6 +42,11 @@ static inline void *guest_mem_ptr(const struct guest_mem *m, uint64_t gpa, uint6
 	return guest_mem_contains(m, gpa, len) ? m->host + gpa : NULL;
 }
 
+/* Zero [gpa, gpa+len) of RAM (inside it): whole pages are given back to
+ * the host (they read as zero and cost nothing until touched), the rest
+ * cleared. */
+void guest_mem_zero(struct guest_mem *m, uint64_t gpa, uint64_t len);
+
 /* Copy in or out of guest RAM; -1 (nothing copied) when out of range. */
 int guest_mem_read(const struct guest_mem *m, uint64_t gpa, void *buf, uint64_t len);
 int guest_mem_write(struct guest_mem *m, uint64_t gpa, const void *buf, uint64_t len);

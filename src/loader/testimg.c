@@ -228,7 +228,7 @@ static int build_system(struct guest_mem *mem, const struct testimg_info *info, 
 	if (!guest_mem_contains(mem, 0, LAYOUT_TEST_SYS_END))
 		return rax_errf(err, RAX_STATUS_USAGE, "guest memory too small for the test system area");
 	uint8_t *ram = mem->host;
-	memset(ram, 0, LAYOUT_TEST_SYS_END);
+	guest_mem_zero(mem, 0, LAYOUT_TEST_SYS_END);
 
 	/* GDT; accessed bits preset so the CPU never writes it (both backends
 	 * then keep byte-identical memory). */

@@ -24,6 +24,18 @@ int main(void)
 	CHECK(guest_mem_ptr(&m, 1, ~0ull) == NULL);
 	CHECK(guest_mem_ptr(&m, 16 << 20, 0) != NULL); /* empty range at the end */
 	CHECK(guest_mem_ptr(&m, 5, 10) == m.host + 5);
+	/* zeroing: unaligned ends cleared, whole pages between given back (zero), the bytes around kept */
+	memset(m.host, 0x5a, 5 * 4096);
+	guest_mem_zero(&m, 100, 3 * 4096);
+	size_t nz = 0;
+	for (size_t i = 0; i < 5 * 4096; i++)
+		nz += m.host[i] != 0;
+	CHECK_EQ(nz, 2 * 4096 - 100 + 100);
+	CHECK(m.host[99] == 0x5a && m.host[100] == 0 && m.host[100 + 3 * 4096 - 1] == 0 &&
+	      m.host[100 + 3 * 4096] == 0x5a);
+	memset(m.host, 0x5a, 5 * 4096);
+	guest_mem_zero(&m, 8191, 2); /* across two pages, neither whole */
+	CHECK(m.host[8190] == 0x5a && m.host[8191] == 0 && m.host[8192] == 0 && m.host[8193] == 0x5a);
 	guest_mem_free(&m);
 
 	CHECK(guest_mem_init(&m, 1 << 20, &err) < 0 && err.code == RAX_STATUS_USAGE);

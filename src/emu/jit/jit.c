@@ -19,13 +19,17 @@
  *    most of them. Flags are stored lazily as emu_lazy() does (op, size,
  *    a, b, result; whole registers, the readers mask them), and not at all
  *    where a later instruction of the block replaces them unread (only
- *    register forms that cannot fault between); a condition is read from
+ *    register forms that cannot fault between), nor, for a register ALU
+ *    op only the Jcc after it reads, anywhere but where that Jcc is taken
+ *    (emit_sunk); a logic op's operands are never stored (its flags come
+ *    from the result). A condition is read from
  *    the host's own flags when its producer is the previous instruction of
  *    the block, recomputed by the host from the lazy fields when the
  *    producer is known at translation time or (checked at run time) is the
  *    one the block was entered with when it was translated, and asked of
  *    emu_cond() otherwise. Memory goes through the software TLB inline
- *    (emu_tlb_host's rule, and emu_wr's: no fast writes while writes are
+ *    (emu_tlb_host's rule: the entry's fast tag, then its addend added to
+ *    the linear address; emu_wr's: no fast writes while writes are
  *    tracked) and through emu_rd/emu_wr out of line otherwise;
  *  - translated inline by sse.c: the common SSE/SSE2 forms (its file
  *    comment says how they stay exact: MXCSR, the #UD/#NM checks);

@@ -90,7 +90,6 @@ static inline void emu_tlb_set_host(struct emu_tlb_entry *e, uint8_t *host)
 	e->addend = host ? (uint64_t)(uintptr_t)host - (e->tag & ~(uint64_t)GUEST_PAGE_OFFSET) : 0;
 }
 
-
 /* Event flags for delivery */
 #define EV_SOFT 1u /* INT n / INT3: DPL check, return to next insn */
 #define EV_ERR 2u  /* push an error code */

@@ -1109,12 +1109,6 @@ static void reg_rd_sized(struct tr *t, const struct emu_insn *in, unsigned size,
 	}
 }
 
-/* dst = 8-bit register r of in, zero-extended */
-static void gpr8_rd(struct tr *t, const struct emu_insn *in, unsigned r, unsigned dst)
-{
-	reg_rd_sized(t, in, 1, dst, r);
-}
-
 /* Register r of in = src at operand size size (4: zero-extended, as src
  * must be; 1 and 2: the rest of the register kept) */
 static void reg_wr_sized(struct tr *t, const struct emu_insn *in, unsigned size, unsigned r, unsigned src)
@@ -1586,7 +1580,7 @@ static void emit_mov8(struct tr *t, const struct emu_insn *in, bool to_rm, bool 
 		if (has_imm)
 			x64_mov_imm(&t->x, X_RAX, in->imm & 0xff);
 		else
-			gpr8_rd(t, in, to_rm ? in->reg : in->rm, X_RAX);
+			reg_rd_sized(t, in, 1, X_RAX, to_rm ? in->reg : in->rm);
 		reg_wr_sized(t, in, 1, to_rm ? in->rm : in->reg, X_RAX);
 		return;
 	}
@@ -1595,7 +1589,7 @@ static void emit_mov8(struct tr *t, const struct emu_insn *in, bool to_rm, bool 
 		if (has_imm)
 			x64_mov_imm(&t->x, X_R15, in->imm & 0xff);
 		else
-			gpr8_rd(t, in, in->reg, X_R15);
+			reg_rd_sized(t, in, 1, X_R15, in->reg);
 		emit_store(t, in->seg, 1);
 	} else {
 		emit_load(t, in->seg, 1, ACC_R);
@@ -1728,7 +1722,7 @@ static bool emit_insn(struct tr *t, const struct emu_insn *in, uint8_t fop)
 		t->hf_valid = hf;
 		t->hf_nocf = nocf;
 		return true;
-		SZ(movzxb_R) : gpr8_rd(t, in, in->rm, X_RAX);
+		SZ(movzxb_R) : reg_rd_sized(t, in, 1, X_RAX, in->rm);
 		reg_wr(t, in->reg, X_RAX);
 		t->hf_valid = hf;
 		t->hf_nocf = nocf;
